@@ -1,0 +1,138 @@
+import { createHash, hash as oneShotHash } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
+import type { FileHashes, FileIssue, HashAlgorithm } from '../core/file-state.js';
+import { issueFromError } from './issue-from-error.js';
+
+/** The stat data of the file that was actually read, so attributes and digests describe the same bytes. */
+export interface StatSnapshot {
+  readonly size: number;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+  readonly inode: number;
+  readonly dev: number;
+  readonly nlink: number;
+  /** `st_mode & S_IFMT` */
+  readonly format: number;
+}
+
+/** The outcome of hashing one file: digests (possibly none) with the stat they belong to, or a per-file issue. */
+export type HashFileResult =
+  | { readonly ok: true; readonly hashes: FileHashes; readonly stat: StatSnapshot; readonly issue?: FileIssue }
+  | { readonly ok: false; readonly issue: FileIssue; readonly stat?: StatSnapshot };
+
+/** Limits and scratch space for {@link hashFile}. */
+export interface HashFileOptions {
+  readonly algorithms: readonly HashAlgorithm[];
+  /** Files larger than this are not read; their state carries a `too-large` issue. */
+  readonly maxBytes: number;
+  /** A reused read buffer; its size is the read size. */
+  readonly buffer: Buffer;
+  /** How many times to re-read a file that changes while it is read. */
+  readonly retries?: number;
+}
+
+// O_NONBLOCK: a path swapped for a FIFO after lstat must not block the open. O_NOFOLLOW: a path swapped for a
+// symlink must not lead the read elsewhere. O_NOCTTY: never acquire a terminal.
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY;
+
+/**
+ * Reads a regular file once and computes every requested digest from that one read. Synchronous by design: it
+ * runs inside a hashing worker, where a blocking loop over a reused buffer is several times faster than streams.
+ * The file is re-checked with `fstat` after the read; if its size, mtime or ctime moved, it is read again, and
+ * after the retries the result carries `changed-while-hashed` instead of digests nobody can trust.
+ */
+export function hashFile(path: Buffer, options: HashFileOptions): HashFileResult {
+  const retries = options.retries ?? 2;
+  let lastStat: StatSnapshot | undefined;
+  for (let attempt = 0; attempt <= retries; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(path, OPEN_FLAGS);
+    } catch (error) {
+      return { ok: false, issue: issueFromError(error) };
+    }
+    try {
+      const before = snapshot(fstatSync(fd, { bigint: true }));
+      if (before.format !== constants.S_IFREG) {
+        return { ok: false, issue: { code: 'changed-while-hashed', message: 'replaced by a non-regular file during the scan' }, stat: before };
+      }
+      if (before.size > options.maxBytes) {
+        return { ok: true, hashes: {}, stat: before, issue: { code: 'too-large', message: `larger than the ${options.maxBytes}-byte hashing limit` } };
+      }
+      const read = readAndHash(fd, before.size, options);
+      const after = snapshot(fstatSync(fd, { bigint: true }));
+      lastStat = after;
+      if (read.bytes === before.size && sameContentStat(before, after)) return { ok: true, hashes: read.hashes, stat: after };
+    } catch (error) {
+      return { ok: false, issue: issueFromError(error) };
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const issue: FileIssue = { code: 'changed-while-hashed', message: 'the file kept changing while it was read' };
+  return lastStat === undefined ? { ok: false, issue } : { ok: false, issue, stat: lastStat };
+}
+
+function readAndHash(fd: number, expectedSize: number, options: HashFileOptions): { bytes: number; hashes: FileHashes } {
+  const { buffer, algorithms } = options;
+  // Read one byte past the expected end: a file that grew is noticed without reading an endless log to its end.
+  const limit = expectedSize + 1;
+  let hashers: ReturnType<typeof createHash>[] | undefined;
+  let total = 0;
+  for (;;) {
+    const filled = fill(fd, buffer, limit - total);
+    total += filled;
+    const atEnd = filled < buffer.length || total >= limit;
+    if (hashers === undefined && atEnd) {
+      // Small files (the vast majority) fit in one buffer: one-shot digests skip the hasher objects.
+      const data = buffer.subarray(0, filled);
+      const hashes: Record<string, string> = {};
+      for (const algorithm of algorithms) hashes[algorithm] = oneShotHash(algorithm, data, 'hex');
+      return { bytes: total, hashes };
+    }
+    hashers ??= algorithms.map((a) => createHash(a));
+    const chunk = buffer.subarray(0, filled);
+    for (const h of hashers) h.update(chunk);
+    if (atEnd) break;
+  }
+  const hashes: Record<string, string> = {};
+  algorithms.forEach((a, i) => {
+    hashes[a] = hashers?.[i]?.digest('hex') ?? '';
+  });
+  return { bytes: total, hashes };
+}
+
+/** Reads until the buffer is full, `max` bytes were read, or the file ends (short reads are retried). */
+function fill(fd: number, buffer: Buffer, max: number): number {
+  const want = Math.min(buffer.length, max);
+  let got = 0;
+  while (got < want) {
+    const n = readSync(fd, buffer, got, want - got, null);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+function sameContentStat(a: StatSnapshot, b: StatSnapshot): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.inode === b.inode && a.dev === b.dev;
+}
+
+/** Copies the fields Custos keeps out of a bigint `Stats`. */
+export function snapshot(st: BigIntStats): StatSnapshot {
+  return {
+    size: Number(st.size),
+    mode: Number(st.mode & 0o7777n),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    mtimeNs: st.mtimeNs,
+    ctimeNs: st.ctimeNs,
+    inode: Number(st.ino),
+    dev: Number(st.dev),
+    nlink: Number(st.nlink),
+    format: Number(st.mode & BigInt(constants.S_IFMT)),
+  };
+}

@@ -1,0 +1,99 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { HashAlgorithm } from '../core/file-state.js';
+import type { HashFileResult } from './hash-file.js';
+
+/** A batch of files for one worker. Paths travel as latin1 strings: lossless for bytes, and cheap to clone. */
+export interface HashBatch {
+  readonly id: number;
+  readonly paths: readonly string[];
+  readonly algorithms: readonly HashAlgorithm[];
+  readonly maxBytes: number;
+}
+
+/** A worker's answer to one batch, in the batch's order. */
+export interface HashBatchResult {
+  readonly id: number;
+  readonly results: readonly HashFileResult[];
+}
+
+interface Pending {
+  readonly batch: HashBatch;
+  readonly resolve: (results: readonly HashFileResult[]) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  busy: Pending | undefined;
+}
+
+/**
+ * A pool of hashing worker threads, one per core by default. Each worker takes one batch at a time; batches wait
+ * in a queue, so callers bound their own in-flight work. Workers start on first use and stop on `close()`.
+ */
+export class HashPool {
+  readonly size: number;
+  #slots: Slot[] = [];
+  #queue: Pending[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  constructor(size: number = availableParallelism()) {
+    this.size = Math.max(1, size);
+  }
+
+  /** Hashes files in one worker; resolves with one result per path, in order. */
+  hash(paths: readonly Buffer[], algorithms: readonly HashAlgorithm[], maxBytes: number): Promise<readonly HashFileResult[]> {
+    if (this.#closed) return Promise.reject(new Error('hash pool is closed'));
+    const batch: HashBatch = { id: this.#nextId++, paths: paths.map((p) => p.toString('latin1')), algorithms, maxBytes };
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ batch, resolve, reject });
+      this.#dispatch();
+    });
+  }
+
+  /** Stops every worker; pending batches are rejected. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const pending of this.#queue.splice(0)) pending.reject(new Error('hash pool closed'));
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+    this.#slots = [];
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      const slot = this.#slots.find((s) => s.busy === undefined) ?? this.#spawn();
+      if (slot === undefined) return;
+      const pending = this.#queue.shift() as Pending;
+      slot.busy = pending;
+      // Referenced only while busy: an idle pool never keeps the process alive, a busy one always does.
+      slot.worker.ref();
+      slot.worker.postMessage(pending.batch);
+    }
+  }
+
+  #spawn(): Slot | undefined {
+    if (this.#slots.length >= this.size) return undefined;
+    const worker = new Worker(new URL('./hash-worker.js', import.meta.url));
+    const slot: Slot = { worker, busy: undefined };
+    worker.on('message', (reply: HashBatchResult) => {
+      const pending = slot.busy;
+      slot.busy = undefined;
+      worker.unref();
+      pending?.resolve(reply.results);
+      this.#dispatch();
+    });
+    worker.on('error', (error) => {
+      // A worker only dies on a bug (every file error is a result); fail its batch and replace it.
+      const pending = slot.busy;
+      slot.busy = undefined;
+      this.#slots = this.#slots.filter((s) => s !== slot);
+      pending?.reject(error);
+      this.#dispatch();
+    });
+    worker.unref();
+    this.#slots.push(slot);
+    return slot;
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * Entry point of a hashing worker thread: receives batches of paths, hashes each with one synchronous read into a
+ * buffer that lives as long as the worker, and posts the results back in the same order.
+ */
+import { parentPort } from 'node:worker_threads';
+import { hashFile } from './hash-file.js';
+import type { HashBatch, HashBatchResult } from './hash-pool.js';
+
+const READ_BUFFER_BYTES = 1 << 20;
+const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+
+parentPort?.on('message', (batch: HashBatch) => {
+  const results = batch.paths.map((latin1) =>
+    hashFile(Buffer.from(latin1, 'latin1'), { algorithms: batch.algorithms, maxBytes: batch.maxBytes, buffer }),
+  );
+  const reply: HashBatchResult = { id: batch.id, results };
+  parentPort?.postMessage(reply);
+});

@@ -1,0 +1,23 @@
+/** Counters of one scan, updated as it runs (the progress bar reads them) and summarised at the end. */
+export interface ScanStats {
+  /** Monitored entries seen by the walk. */
+  entries: number;
+  /** Files read and hashed. */
+  hashed: number;
+  /** Files whose cached digests were reused (fast path). */
+  reused: number;
+  bytesHashed: number;
+  /** Files that could not be hashed (permission, changed while read, ...). */
+  issues: number;
+  /** Files that disappeared between the walk and the read. */
+  vanished: number;
+  /** Subtrees the walk could not enter. */
+  unscanned: number;
+  /** Baseline entries left as they were: out of scope now, or in a subtree that could not be scanned. */
+  kept: number;
+}
+
+/** Fresh counters. */
+export function createScanStats(): ScanStats {
+  return { entries: 0, hashed: 0, reused: 0, bytesHashed: 0, issues: 0, vanished: 0, unscanned: 0, kept: 0 };
+}

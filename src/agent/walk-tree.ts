@@ -1,0 +1,169 @@
+import { constants, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import type { FileIssue } from '../core/file-state.js';
+import { joinPath, pathKey } from '../core/path-bytes.js';
+import type { ScanScope, ScopeRoot } from '../core/scan-scope.js';
+import { snapshot, type StatSnapshot } from './hash-file.js';
+import { issueFromError } from './issue-from-error.js';
+import type { MountTable } from './mount-table.js';
+
+/** Linux's PATH_MAX counts the terminating NUL: a longer path cannot be named in a system call. */
+export const MAX_PATH_BYTES = 4095;
+
+/** A monitored entry found by the walk, with its `lstat` data (or the target's, for a followed symlink). */
+export interface WalkEntry {
+  readonly kind: 'entry';
+  readonly path: Buffer;
+  readonly key: Buffer;
+  readonly root: ScopeRoot;
+  readonly stat: StatSnapshot;
+  readonly linkTarget?: Buffer;
+  /** For a followed symlink to a file: the real path to read, on the host. */
+  readonly readPath?: Buffer;
+  readonly issue?: FileIssue;
+}
+
+/**
+ * A subtree the walk could not look into: an unreadable directory, a skipped file system, a path too long, an
+ * entry that could not be stat'ed. What the baseline holds there is kept, never reported as deleted.
+ * `includesSelf` is true when no entry was yielded for `path` itself.
+ */
+export interface UnscannedSubtree {
+  readonly kind: 'unscanned';
+  readonly path: Buffer;
+  readonly key: Buffer;
+  readonly includesSelf: boolean;
+  readonly issue: FileIssue;
+}
+
+export type WalkItem = WalkEntry | UnscannedSubtree;
+
+/** What the walker needs besides the scope. */
+export interface WalkOptions {
+  readonly mounts: MountTable;
+  /** Host directory the scanned file system is mounted at (`--root`); paths are reported relative to it. */
+  readonly rootDir?: Buffer;
+}
+
+interface Frame {
+  readonly path: Buffer;
+  readonly root: ScopeRoot;
+  readonly names: Buffer[];
+  readonly identity: string;
+  readonly dev: number;
+  next: number;
+}
+
+/**
+ * Walks the scope depth-first with each directory's entries sorted by name bytes, so items come out in path-key
+ * order (see `pathKey`). Uses `lstat` and never follows a symlink unless the governing directory says
+ * `follow_symbolic_link`; a symlink cycle or a bind-mount loop is cut at the first repeated directory.
+ * Synchronous: it runs where blocking is fine (the scan loop interleaves it with hashing results).
+ */
+export function* walkTree(scope: ScanScope, options: WalkOptions): Generator<WalkItem> {
+  for (const top of scope.topLevelRoots) {
+    const stack: Frame[] = [];
+    const onStack = new Set<string>();
+    yield* visit(top.path, scope.governing(top.path) ?? top, undefined, stack, onStack, scope, options);
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1] as Frame;
+      const name = frame.names[frame.next++];
+      if (name === undefined) {
+        stack.pop();
+        onStack.delete(frame.identity);
+        continue;
+      }
+      const child = joinPath(frame.path, name);
+      const root = scope.rootAt(child) ?? frame.root;
+      yield* visit(child, root, frame, stack, onStack, scope, options);
+    }
+  }
+}
+
+function* visit(
+  path: Buffer,
+  root: ScopeRoot,
+  parent: Frame | undefined,
+  stack: Frame[],
+  onStack: Set<string>,
+  scope: ScanScope,
+  options: WalkOptions,
+): Generator<WalkItem> {
+  const key = pathKey(path);
+  const fsPath = options.rootDir === undefined ? path : Buffer.concat([options.rootDir, path]);
+  if (fsPath.length > MAX_PATH_BYTES) {
+    yield { kind: 'unscanned', path, key, includesSelf: true, issue: { code: 'path-too-long', message: `path is ${fsPath.length} bytes, over the ${MAX_PATH_BYTES}-byte limit` } };
+    return;
+  }
+  let lst;
+  try {
+    lst = lstatSync(fsPath, { bigint: true, throwIfNoEntry: false });
+  } catch (error) {
+    yield { kind: 'unscanned', path, key, includesSelf: true, issue: issueFromError(error) };
+    return;
+  }
+  if (lst === undefined) return; // vanished between readdir and lstat: it is simply not there
+  let stat = snapshot(lst);
+  let linkTarget: Buffer | undefined;
+  let readPath: Buffer | undefined;
+  let issue: FileIssue | undefined;
+  if (stat.format === constants.S_IFLNK) {
+    linkTarget = readLink(fsPath);
+    if (root.directory.followSymlinks) {
+      try {
+        stat = snapshot(statSync(fsPath, { bigint: true }));
+        if (stat.format === constants.S_IFREG) readPath = realpathSync(fsPath, { encoding: 'buffer' });
+      } catch (error) {
+        issue = (error as NodeJS.ErrnoException).code === 'ELOOP' ? { code: 'symlink-loop', message: 'the symlink chain loops' } : issueFromError(error);
+      }
+    }
+  }
+  const isDir = stat.format === constants.S_IFDIR;
+  const onOtherDevice = parent === undefined || stat.dev !== parent.dev;
+  if (isDir && onOtherDevice && options.mounts.isSkipped(fsPath)) {
+    yield { kind: 'unscanned', path, key, includesSelf: true, issue: { code: 'io-error', message: `skipped ${options.mounts.typeAt(fsPath) ?? ''} file system` } };
+    return;
+  }
+  const monitored = scope.isMonitored(path, isDir ? 'directory' : 'file', root);
+  const descend = isDir && scope.shouldDescend(path, root);
+  let names: Buffer[] | undefined;
+  const identity = `${stat.dev}:${stat.inode}`;
+  if (descend && onStack.has(identity)) {
+    issue = { code: 'symlink-loop', message: 'this directory is its own ancestor (symlink or bind-mount loop)' };
+  } else if (descend) {
+    try {
+      names = readdirSync(fsPath, { encoding: 'buffer' }).sort((a, b) => Buffer.compare(a, b));
+    } catch (error) {
+      const cause = issueFromError(error);
+      issue = { code: 'unreadable-directory', message: `cannot list entries: ${cause.message}` };
+    }
+  }
+  if (monitored) {
+    const entry: WalkEntry = {
+      kind: 'entry',
+      path,
+      key,
+      root,
+      stat,
+      ...(linkTarget === undefined ? {} : { linkTarget }),
+      ...(readPath === undefined ? {} : { readPath }),
+      ...(issue === undefined ? {} : { issue }),
+    };
+    yield entry;
+  }
+  if (descend && names === undefined) {
+    yield { kind: 'unscanned', path, key, includesSelf: !monitored, issue: issue ?? { code: 'io-error', message: 'not listed' } };
+    return;
+  }
+  if (names !== undefined) {
+    onStack.add(identity);
+    stack.push({ path, root, names, identity, dev: stat.dev, next: 0 });
+  }
+}
+
+function readLink(path: Buffer): Buffer | undefined {
+  try {
+    return readlinkSync(path, { encoding: 'buffer' });
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,111 @@
+import { buildAlert, type AgentRef, type Alert } from '../core/build-alert.js';
+import { decideOutcome } from '../core/decide-outcome.js';
+import type { EventRecord } from '../core/event-record.js';
+import { diffFileStates } from '../core/file-change.js';
+import type { FileState } from '../core/file-state.js';
+import { UNKNOWN_VERDICT } from '../core/known-hash-verdict.js';
+import type { Observation } from '../core/observation.js';
+import { isWithin } from '../core/path-bytes.js';
+import { sameFileState } from '../core/same-file-state.js';
+import type { Store } from '../storage/store.js';
+import type { AlertSink } from './alert-sink.js';
+
+/** The components ingest works with; one set per process, built by its composition root. */
+export interface IngestDeps {
+  readonly store: Store;
+  readonly sinks: readonly AlertSink[];
+  readonly now: () => Date;
+  readonly newAlertId: (now: Date) => string;
+}
+
+/** How one run of ingest treats what it sees. */
+export interface IngestOptions {
+  readonly agent: AgentRef;
+  readonly mode: 'check' | 'accept';
+  readonly actor?: string;
+  readonly alertNewFiles: boolean;
+  /** Directories whose baseline is already built; changes elsewhere are the first scan's. */
+  readonly scannedRoots: readonly Buffer[];
+}
+
+/** What one run of ingest did. */
+export interface IngestSummary {
+  added: number;
+  modified: number;
+  deleted: number;
+  alerts: number;
+  /** Changes kept in the history without an alert. */
+  recorded: number;
+  accepted: number;
+  /** Baseline rows written or removed. */
+  baselineWrites: number;
+}
+
+const COMMIT_ROWS = 5000;
+const COMMIT_EVENTS = 1000;
+
+/**
+ * The analysis pipeline shared by standalone mode and the manager: for each observation, compare with the
+ * baseline, decide (record, alert, or only refresh the baseline), then commit baseline, history and alerts
+ * together in batches, and hand the committed alerts to the sinks.
+ */
+export async function ingestObservations(
+  observations: AsyncIterable<readonly Observation[]>,
+  deps: IngestDeps,
+  options: IngestOptions,
+): Promise<IngestSummary> {
+  const summary: IngestSummary = { added: 0, modified: 0, deleted: 0, alerts: 0, recorded: 0, accepted: 0, baselineWrites: 0 };
+  let upserts: FileState[] = [];
+  let deletes: Buffer[] = [];
+  let events: EventRecord[] = [];
+  let alerts: Alert[] = [];
+  const commit = async (): Promise<void> => {
+    if (upserts.length + deletes.length + events.length === 0) return;
+    await deps.store.commit({ agentId: options.agent.id, upserts, deletes, events, alerts });
+    summary.baselineWrites += upserts.length + deletes.length;
+    const delivered = alerts;
+    upserts = [];
+    deletes = [];
+    events = [];
+    alerts = [];
+    for (const sink of deps.sinks) await sink.write(delivered);
+  };
+
+  for await (const chunk of observations) {
+    for (const observation of chunk) {
+      const { previous, current } = observation;
+      if (current === undefined) {
+        if (previous !== undefined) deletes.push(previous.path);
+      } else if (previous === undefined || !sameFileState(previous, current)) {
+        upserts.push(current);
+      }
+      const change = diffFileStates(previous, current, observation.checks);
+      if (change === undefined) continue;
+      summary[change.kind]++;
+      const firstScan = !options.scannedRoots.some((root) => isWithin(change.path, root));
+      const outcome = decideOutcome(change, { ...options, firstScan });
+      if (!outcome.record) continue;
+      const now = deps.now();
+      let alertId: string | undefined;
+      if (outcome.outcome === 'alerted' && outcome.rule !== undefined) {
+        alertId = deps.newAlertId(now);
+        alerts.push(buildAlert({ id: alertId, timestamp: now, agent: options.agent, rule: outcome.rule, change, verdict: UNKNOWN_VERDICT }));
+        summary.alerts++;
+      } else if (outcome.outcome === 'accepted') summary.accepted++;
+      else summary.recorded++;
+      events.push({
+        agentId: options.agent.id,
+        timestamp: now.toISOString(),
+        change,
+        verdict: UNKNOWN_VERDICT,
+        ...(outcome.rule === undefined ? {} : { rule: outcome.rule }),
+        outcome: outcome.outcome,
+        ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
+        ...(alertId === undefined ? {} : { alertId }),
+      });
+    }
+    if (upserts.length + deletes.length >= COMMIT_ROWS || events.length >= COMMIT_EVENTS) await commit();
+  }
+  await commit();
+  return summary;
+}

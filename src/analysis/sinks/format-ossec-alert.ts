@@ -1,0 +1,27 @@
+import type { Alert } from '../../core/build-alert.js';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+
+/** OSSEC caps the log text of one alert in `alerts.log`. */
+const MAX_LOG_CHARS = 1256;
+
+/**
+ * Formats one alert as OSSEC writes it to `alerts.log`: the `** Alert` header with the groups, the date and
+ * location line, the rule line, the alert text, and a blank line. Local time, as OSSEC does.
+ * `hostname` is the monitored host for standalone mode (OSSEC's `host->syscheck`); agents appear as
+ * `(name) any->syscheck`.
+ */
+export function formatOssecAlert(alert: Alert, hostname: string): string {
+  const t = new Date(alert.timestamp);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const date = `${t.getFullYear()} ${MONTHS[t.getMonth()] ?? ''} ${pad(t.getDate())} ${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`;
+  const location = alert.agent.id === '000' ? `${hostname}->syscheck` : `(${alert.agent.name}) any->syscheck`;
+  return [
+    `** Alert ${alert.id}: - ${alert.rule.groups.join(',')},`,
+    `${date} ${location}`,
+    `Rule: ${alert.rule.id} (level ${alert.rule.level}) -> '${alert.rule.description}'`,
+    alert.full_log.slice(0, MAX_LOG_CHARS),
+    '',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,107 @@
+import { hostname, userInfo } from 'node:os';
+import { Command } from 'commander';
+import { createScanStats } from '../agent/scan-stats.js';
+import type { AlertSink } from '../analysis/alert-sink.js';
+import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
+import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
+import { EXIT, type CommandResult } from './exit-codes.js';
+import { loadConfig } from './load-config.js';
+import { openStore } from './open-store.js';
+import { reportWarnings } from './report-warnings.js';
+import { runCheck, type RunCheckResult } from './run-check.js';
+import { startScanProgress } from './scan-progress.js';
+import { StdoutAlertSink } from './stdout-alert-sink.js';
+
+interface CheckFlags {
+  readonly config?: string;
+  readonly db?: string;
+  readonly json?: boolean;
+  readonly rehash?: boolean;
+  readonly root?: string;
+}
+
+/**
+ * `custos check [PATH...]` and `custos accept [PATH...]`: one standalone scan. `check` alerts on changes (exit 1
+ * when it did); `accept` takes what is there as the new baseline, recording who accepted it.
+ */
+export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Command {
+  const command = new Command(mode)
+    .description(
+      mode === 'check'
+        ? 'scan, compare with the baseline, record and alert on changes, advance the baseline (the first run builds it)'
+        : 'take the current state as the new baseline without alerting; every change is recorded as accepted',
+    )
+    .argument('[paths...]', 'limit the scan to these paths (default: the configured directories)')
+    .option('--config <file>', 'custos.yml or ossec.conf')
+    .option('--db <file>', 'SQLite baseline file (alerts.json and alerts.log go beside it)')
+    .option('--json', 'print alerts as JSON lines')
+    .option('--rehash', 'rehash every file, ignoring cached digests')
+    .option('--root <dir>', 'monitor the file system mounted at DIR as if it were /');
+  command.action(async (paths: string[], flags: CheckFlags) => {
+    const loaded = loadConfig(flags);
+    reportWarnings(loaded.warnings);
+    const { config } = loaded;
+    const store = openStore(config.storage);
+    const sinks: AlertSink[] = [];
+    if (mode === 'check') {
+      sinks.push(new StdoutAlertSink(flags.json === true, hostname()));
+      sinks.push(new JsonLinesAlertSink(config.alerts.jsonPath), new OssecLogAlertSink(config.alerts.logPath, hostname()));
+    }
+    const stats = createScanStats();
+    const stopProgress = startScanProgress(stats);
+    const abort = new AbortController();
+    const onSignal = (): void => abort.abort(new Error('interrupted'));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const outcome = await runCheck({
+        config,
+        store,
+        sinks,
+        paths,
+        ...(flags.root === undefined ? {} : { rootDir: flags.root }),
+        mode,
+        actor: actorName(),
+        rehash: flags.rehash === true,
+        stats,
+        signal: abort.signal,
+      });
+      stopProgress();
+      process.stderr.write(summaryLine(mode, outcome));
+      result.exitCode = outcome.ingest.alerts > 0 ? EXIT.ALERTS : EXIT.OK;
+    } finally {
+      stopProgress();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      for (const sink of sinks) await sink.close();
+      await store.close();
+    }
+  });
+  return command;
+}
+
+/** Who is accepting: the sudo caller when there is one, not just "root". */
+function actorName(): string {
+  const sudoUser = process.env.SUDO_USER;
+  if (sudoUser !== undefined && sudoUser !== '') return sudoUser;
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}`;
+  }
+}
+
+function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {
+  const seconds = r.durationMs / 1000;
+  const mbps = r.scan.bytesHashed / 1e6 / Math.max(seconds, 0.001);
+  const { added, modified, deleted, alerts, recorded, accepted } = r.ingest;
+  const lines = [
+    `custos: scanned ${r.scan.entries} entries in ${seconds.toFixed(1)} s: ${r.scan.hashed} hashed (${mbps.toFixed(1)} MB/s), ${r.scan.reused} unchanged by stat${r.rehashed ? ' (full rehash)' : ''}`,
+  ];
+  if (r.builtBaseline) lines.push(`custos: baseline built or extended: ${r.baselineEntries} entries in the baseline, nothing alerted for newly monitored directories`);
+  const changes = `${added} added, ${modified} modified, ${deleted} deleted`;
+  lines.push(mode === 'accept' ? `custos: ${changes}; ${accepted} accepted into the baseline` : `custos: ${changes}; ${alerts} alerts, ${recorded} recorded without alert`);
+  if (r.scan.issues > 0) lines.push(`custos: ${r.scan.issues} files could not be read completely (see their issues in \`custos events\` or the baseline)`);
+  if (r.scan.unscanned > 0) lines.push(`custos: ${r.scan.unscanned} subtrees could not be scanned; their baseline entries were kept`);
+  return `${lines.join('\n')}\n`;
+}

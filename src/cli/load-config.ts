@@ -1,0 +1,48 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname, homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseOssecConfig } from '../core/config/ossec-config.js';
+import { parseYamlConfig } from '../core/config/yaml-config.js';
+import type { ConfigDefaults, LoadedConfig } from '../core/config/custos-config.js';
+import { ConfigError, CustosError } from '../core/custos-error.js';
+
+/** Where a host keeps its configuration when `--config` is not given. */
+export const SYSTEM_CONFIG = '/etc/custos/custos.yml';
+
+/** Options every command shares for finding its configuration and data. */
+export interface ConfigOptions {
+  readonly config?: string;
+  /** `--db FILE`: the SQLite file; alert logs default to its directory. */
+  readonly db?: string;
+}
+
+/**
+ * Loads the configuration: `--config FILE`, else `$CUSTOS_CONFIG`, else /etc/custos/custos.yml if present, else
+ * the built-in defaults. A file whose first element is XML is read as OSSEC's `ossec.conf`.
+ */
+export function loadConfig(options: ConfigOptions): LoadedConfig {
+  const file = options.config ?? process.env.CUSTOS_CONFIG ?? (existsSync(SYSTEM_CONFIG) ? SYSTEM_CONFIG : undefined);
+  const dataDir = options.db === undefined ? defaultDataDir() : dirname(resolve(options.db));
+  const defaults: ConfigDefaults = { dataDir, hostname: hostname() };
+  let text = '';
+  if (file !== undefined) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError([{ file, key: '', message: `cannot read the configuration: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }]);
+    }
+  }
+  const name = file ?? '(defaults)';
+  const result = /^\s*</.test(text) ? parseOssecConfig(text, name, defaults) : parseYamlConfig(text, name, defaults);
+  if (!result.ok) throw new ConfigError(result.error);
+  if (options.db === undefined) return result.value;
+  const { config } = result.value;
+  if (config.storage.engine !== 'sqlite') throw new CustosError('USAGE', '--db names a SQLite file, but the configuration uses PostgreSQL');
+  return { ...result.value, config: { ...config, storage: { engine: 'sqlite', path: options.db } } };
+}
+
+/** /var/lib/custos for root; the XDG state directory for anyone else. */
+export function defaultDataDir(): string {
+  if (process.getuid?.() === 0) return '/var/lib/custos';
+  return join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'custos');
+}

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { HashPool } from '../agent/hash-pool.js';
+import { readMountTable } from '../agent/mount-table.js';
+import { scanTree } from '../agent/scan-tree.js';
+import { createScanStats, type ScanStats } from '../agent/scan-stats.js';
+import { readUserNames } from '../agent/user-names.js';
+import type { AlertSink } from '../analysis/alert-sink.js';
+import { ingestObservations, type IngestSummary } from '../analysis/ingest-observations.js';
+import type { AgentRef } from '../core/build-alert.js';
+import type { CustosConfig } from '../core/config/custos-config.js';
+import { isWithin, pathFromString, subtreeKeyRange } from '../core/path-bytes.js';
+import { compileScanScope } from '../core/scan-scope.js';
+import type { Store } from '../storage/store.js';
+
+/** Standalone mode is agent `000`, as OSSEC's local installation. */
+export const LOCAL_AGENT_ID = '000';
+const LAST_REHASH_KEY = 'last_full_rehash';
+
+/** One standalone scan: `custos check` or `custos accept`. */
+export interface RunCheckOptions {
+  readonly config: CustosConfig;
+  readonly store: Store;
+  readonly sinks: readonly AlertSink[];
+  /** Limit the scan to these paths (as seen inside `rootDir`). */
+  readonly paths?: readonly string[];
+  /** Monitor the file system mounted here as if it were `/`. */
+  readonly rootDir?: string;
+  readonly mode: 'check' | 'accept';
+  readonly actor?: string;
+  /** Rehash every file, ignoring cached digests. */
+  readonly rehash?: boolean;
+  readonly stats?: ScanStats;
+  readonly signal?: AbortSignal;
+  readonly now?: () => Date;
+  readonly hashWorkers?: number;
+}
+
+/** What a standalone scan did. */
+export interface RunCheckResult {
+  readonly scan: ScanStats;
+  readonly ingest: IngestSummary;
+  readonly durationMs: number;
+  readonly rehashed: boolean;
+  readonly baselineEntries: number;
+  /** True when at least one scanned directory had no baseline yet (its content was recorded silently). */
+  readonly builtBaseline: boolean;
+}
+
+/**
+ * Scans the configured (or given) paths on this host, compares them with the local baseline, records every
+ * change, alerts through the sinks and advances the baseline: the agent's scanner wired straight into the
+ * analysis pipeline, with the local SQLite store as both cache and trusted baseline.
+ */
+export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult> {
+  const now = options.now ?? ((): Date => new Date());
+  const started = Date.now();
+  const { config, store } = options;
+  const agent: AgentRef = { id: LOCAL_AGENT_ID, name: config.agentName };
+  await store.upsertAgent(agent);
+  const scope = compileScanScope(config.syscheck, options.paths ?? []);
+  const scannedRoots = await store.scannedRoots(agent.id);
+  const rehashed = options.rehash === true || (await rehashDue(store, config.syscheck.rehashIntervalMs, now()));
+  const stats = options.stats ?? createScanStats();
+  const rootDir = options.rootDir === undefined || options.rootDir === '/' ? undefined : pathFromString(options.rootDir.replace(/\/+$/, ''));
+  const pool = new HashPool(options.hashWorkers);
+  try {
+    const observations = scanTree({
+      scope,
+      mounts: readMountTable(config.syscheck.skip),
+      ...(rootDir === undefined ? {} : { rootDir }),
+      pool,
+      names: readUserNames(options.rootDir ?? '/'),
+      maxFileSizeBytes: config.syscheck.maxFileSizeBytes,
+      rehash: rehashed,
+      previous: store.readBaseline(agent.id, scope.topLevelRoots.map((r) => subtreeKeyRange(r.path))),
+      stats,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    const ingest = await ingestObservations(
+      observations,
+      { store, sinks: options.sinks, now, newAlertId: alertId },
+      {
+        agent,
+        mode: options.mode,
+        ...(options.actor === undefined ? {} : { actor: options.actor }),
+        alertNewFiles: config.syscheck.alertNewFiles,
+        scannedRoots,
+      },
+    );
+    const roots = scope.topLevelRoots.map((r) => r.path);
+    await store.markRootsScanned(agent.id, roots, now().toISOString());
+    if (rehashed && (options.paths ?? []).length === 0) await store.setMeta(agent.id, LAST_REHASH_KEY, now().toISOString());
+    return {
+      scan: stats,
+      ingest,
+      durationMs: Date.now() - started,
+      rehashed,
+      baselineEntries: await store.countBaseline(agent.id),
+      builtBaseline: roots.some((r) => !scannedRoots.some((s) => isWithin(r, s))),
+    };
+  } finally {
+    await pool.close();
+  }
+}
+
+async function rehashDue(store: Store, intervalMs: number | undefined, now: Date): Promise<boolean> {
+  if (intervalMs === undefined) return false;
+  const last = await store.getMeta(LOCAL_AGENT_ID, LAST_REHASH_KEY);
+  if (last === undefined) return false; // the first scan hashes everything anyway
+  return now.getTime() - Date.parse(last) >= intervalMs;
+}
+
+/** Alert ids in Wazuh's shape: epoch seconds, a dot, and a random suffix that keeps ids unique across runs. */
+function alertId(now: Date): string {
+  return `${Math.floor(now.getTime() / 1000)}.${randomBytes(5).toString('hex')}`;
+}

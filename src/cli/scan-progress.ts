@@ -1,0 +1,34 @@
+import cliProgress from 'cli-progress';
+import type { ScanStats } from '../agent/scan-stats.js';
+
+/**
+ * A progress line on stderr for long scans: entries, files/s and MB/s. Only on a TTY, and only once a scan has
+ * run for a second, so cron mails and pipes stay clean.
+ */
+export function startScanProgress(stats: ScanStats): () => void {
+  if (process.stderr.isTTY !== true) return () => {};
+  const started = Date.now();
+  let bar: cliProgress.SingleBar | undefined;
+  const timer = setInterval(() => {
+    const seconds = (Date.now() - started) / 1000;
+    const payload = {
+      files: Math.round((stats.hashed + stats.reused) / seconds),
+      mbps: (stats.bytesHashed / 1e6 / seconds).toFixed(1),
+      hashed: stats.hashed,
+    };
+    if (bar === undefined) {
+      if (seconds < 1) return;
+      bar = new cliProgress.SingleBar(
+        { format: 'scanning {value} entries | {hashed} hashed | {files} files/s | {mbps} MB/s | {duration}s', stream: process.stderr, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(0, stats.entries, payload);
+    }
+    bar.setTotal(stats.entries);
+    bar.update(stats.entries, payload);
+  }, 200);
+  return () => {
+    clearInterval(timer);
+    bar?.stop();
+  };
+}

@@ -1,0 +1,118 @@
+import type { RuleRef } from './builtin-rules.js';
+import type { Attribute } from './compare-file-state.js';
+import type { ChangeKind, FileChange } from './file-change.js';
+import type { FileState } from './file-state.js';
+import { buildFullLog } from './full-log.js';
+import type { KnownHashVerdict } from './known-hash-verdict.js';
+import { displayPath, isExactDisplay } from './path-bytes.js';
+import { permissionString } from './permission-string.js';
+import { isoFromNs } from './time-ns.js';
+
+/** The agent an alert is about. Standalone mode is agent `000`, as OSSEC's local install. */
+export interface AgentRef {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** `syscheck` of an alert: Wazuh's field names, so existing pipelines read it unchanged. */
+export interface SyscheckFields {
+  readonly path: string;
+  /** The exact path bytes, base64, present whenever `path` had to be escaped. */
+  readonly path_bytes?: string;
+  readonly event: ChangeKind;
+  readonly changed_attributes?: readonly Attribute[];
+  readonly [field: string]: unknown;
+}
+
+/** One alert, exactly as written to `alerts.json` (one object per line) and printed by `--json`. */
+export interface Alert {
+  readonly timestamp: string;
+  readonly id: string;
+  readonly agent: AgentRef;
+  readonly rule: RuleRef;
+  readonly syscheck: SyscheckFields;
+  readonly known_hash: KnownHashVerdict;
+  readonly full_log: string;
+}
+
+/** What {@link buildAlert} needs beyond the change itself; time and ids come from the caller. */
+export interface AlertInput {
+  readonly id: string;
+  readonly timestamp: Date;
+  readonly agent: AgentRef;
+  readonly rule: RuleRef;
+  readonly change: FileChange;
+  readonly verdict: KnownHashVerdict;
+}
+
+/** Builds the alert for a change that a rule decided to raise. */
+export function buildAlert(input: AlertInput): Alert {
+  return {
+    timestamp: input.timestamp.toISOString(),
+    id: input.id,
+    agent: input.agent,
+    rule: input.rule,
+    syscheck: syscheckFields(input.change),
+    known_hash: input.verdict,
+    full_log: buildFullLog(input.change),
+  };
+}
+
+/**
+ * Builds `syscheck` for a change. As in Wazuh, `*_after` carries every attribute of the resulting state (of the
+ * last known state for a deletion), and `*_before` only the attributes that changed.
+ */
+export function syscheckFields(change: FileChange): SyscheckFields {
+  const fields: Record<string, unknown> = { path: displayPath(change.path) };
+  if (!isExactDisplay(change.path)) fields.path_bytes = change.path.toString('base64');
+  fields.event = change.kind;
+  if (change.kind === 'modified') {
+    fields.changed_attributes = change.changedAttributes;
+    const before = attributeValues(change.before);
+    for (const attribute of change.changedAttributes) {
+      const key = FIELD_OF[attribute];
+      if (before[key] !== undefined) fields[`${key}_before`] = before[key];
+    }
+  }
+  const state = change.kind === 'deleted' ? change.before : change.after;
+  for (const [key, value] of Object.entries(attributeValues(state))) {
+    if (value !== undefined) fields[`${key}_after`] = value;
+  }
+  const issues = state.issues;
+  if (issues.length > 0) fields.issues = issues;
+  return fields as unknown as SyscheckFields;
+}
+
+const FIELD_OF: Readonly<Record<Attribute, string>> = {
+  type: 'type',
+  size: 'size',
+  permission: 'perm',
+  uid: 'uid',
+  user_name: 'uname',
+  gid: 'gid',
+  group_name: 'gname',
+  mtime: 'mtime',
+  inode: 'inode',
+  md5: 'md5',
+  sha1: 'sha1',
+  sha256: 'sha256',
+  link_target: 'link_target',
+};
+
+function attributeValues(state: FileState): Record<string, string | number | undefined> {
+  return {
+    type: state.type,
+    size: String(state.size),
+    perm: permissionString(state.mode),
+    uid: String(state.uid),
+    uname: state.uname,
+    gid: String(state.gid),
+    gname: state.gname,
+    mtime: isoFromNs(state.mtimeNs),
+    inode: state.inode,
+    md5: state.hashes.md5,
+    sha1: state.hashes.sha1,
+    sha256: state.hashes.sha256,
+    link_target: state.linkTarget === undefined ? undefined : displayPath(state.linkTarget),
+  };
+}

@@ -1,0 +1,63 @@
+import type { CheckSet } from './check-set.js';
+import type { FileState } from './file-state.js';
+
+/** Attribute names as they appear in `syscheck.changed_attributes` (Wazuh's names, plus `type` and `link_target`). */
+export const ATTRIBUTES = [
+  'type',
+  'size',
+  'permission',
+  'uid',
+  'user_name',
+  'gid',
+  'group_name',
+  'mtime',
+  'inode',
+  'md5',
+  'sha1',
+  'sha256',
+  'link_target',
+] as const;
+export type Attribute = (typeof ATTRIBUTES)[number];
+
+/**
+ * Lists the attributes that differ between two states of the same path, in {@link ATTRIBUTES} order, looking only
+ * at what `checks` asks for. A digest is compared only when both states have it: a file that could not be read
+ * this time is not reported as changed content. A directory's size and mtime move whenever its entries do, and
+ * those entries report themselves, so they are not compared for directories.
+ */
+export function compareFileState(before: FileState, after: FileState, checks: CheckSet): readonly Attribute[] {
+  const changed: Attribute[] = [];
+  const isDir = before.type === 'directory' && after.type === 'directory';
+  if (before.type !== after.type) changed.push('type');
+  if (checks.size && !isDir && before.size !== after.size) changed.push('size');
+  if (checks.perm && before.mode !== after.mode) changed.push('permission');
+  if (checks.owner) {
+    if (before.uid !== after.uid) changed.push('uid');
+    if (namesDiffer(before.uname, after.uname)) changed.push('user_name');
+  }
+  if (checks.group) {
+    if (before.gid !== after.gid) changed.push('gid');
+    if (namesDiffer(before.gname, after.gname)) changed.push('group_name');
+  }
+  if (checks.mtime && !isDir && before.mtimeNs !== after.mtimeNs) changed.push('mtime');
+  if (checks.inode && before.inode !== after.inode) changed.push('inode');
+  for (const algorithm of ['md5', 'sha1', 'sha256'] as const) {
+    if (!checks[algorithm]) continue;
+    const a = before.hashes[algorithm];
+    const b = after.hashes[algorithm];
+    if (a !== undefined && b !== undefined && a !== b) changed.push(algorithm);
+  }
+  if (before.type === 'symlink' && after.type === 'symlink' && !sameBytes(before.linkTarget, after.linkTarget)) {
+    changed.push('link_target');
+  }
+  return changed;
+}
+
+function namesDiffer(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && a !== b;
+}
+
+function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.equals(b);
+}

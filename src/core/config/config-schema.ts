@@ -1,0 +1,209 @@
+import { z } from 'zod';
+import { buildCheckSet, CHECK_OPTIONS, type CheckOption } from '../check-set.js';
+import type { ConfigIssue } from '../custos-error.js';
+import { err, ok, type Result } from '../result.js';
+import {
+  DEFAULT_DIRECTORIES,
+  DEFAULT_IGNORES,
+  freezeConfig,
+  type ConfigDefaults,
+  type CustosConfig,
+  type DirectoryConfig,
+  type LoadedConfig,
+  type PathPattern,
+} from './custos-config.js';
+import { optionWarnings } from './option-warnings.js';
+import { parseDurationMs, parseSizeBytes } from './units.js';
+
+const yesNo = z
+  .union([z.boolean(), z.enum(['yes', 'no'])], { error: 'expected yes/no (or true/false)' })
+  .transform((v) => v === true || v === 'yes');
+
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = parseDurationMs(v);
+  if (ms === undefined) ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (e.g. 30m, 6h, 7d, 3600)` });
+  return ms ?? 0;
+});
+
+const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const bytes = parseSizeBytes(v);
+  if (bytes === undefined) ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (e.g. 512KiB, 1GiB)` });
+  return bytes ?? 0;
+});
+
+const absolutePath = z.string().regex(/^\//, 'must be an absolute path');
+
+const pattern = z
+  .union([absolutePath, z.object({ sregex: z.string().min(1) }).strict()], {
+    error: 'expected an absolute path or { sregex: PATTERN }',
+  })
+  .transform((v): PathPattern => (typeof v === 'string' ? { kind: 'path', source: v } : { kind: 'sregex', source: v.sregex }));
+
+const checkOptions = Object.fromEntries(CHECK_OPTIONS.map((o) => [o, yesNo.optional()])) as Record<
+  CheckOption,
+  z.ZodOptional<typeof yesNo>
+>;
+
+const directory = z
+  .object({
+    path: z.union([absolutePath, z.array(absolutePath).min(1)]),
+    ...checkOptions,
+    realtime: yesNo.prefault(false),
+    report_changes: yesNo.prefault(false),
+    recursion_level: z.number().int().min(0).max(320).prefault(256),
+    restrict: z.string().min(1).optional(),
+    follow_symbolic_link: yesNo.prefault(false),
+    tags: z.array(z.string()).prefault([]),
+    ignore: z.array(pattern).prefault([]),
+  })
+  .strict();
+
+const autoIgnore = z.union([
+  yesNo.transform((enabled) => ({ enabled, frequency: 10, timeframeMs: 3_600_000 })),
+  z
+    .object({
+      enabled: yesNo.prefault(true),
+      frequency: z.number().int().min(1).max(99).prefault(10),
+      timeframe: duration.prefault('1h'),
+    })
+    .strict()
+    .transform((v) => ({ enabled: v.enabled, frequency: v.frequency, timeframeMs: v.timeframe })),
+]);
+
+const syscheck = z
+  .object({
+    directories: z.array(directory).min(1).optional(),
+    ignore: z.array(pattern).optional(),
+    nodiff: z.array(pattern).prefault([]),
+    frequency: duration.prefault('6h'),
+    scan_time: z.string().regex(/^\d{1,2}(:\d{2})?\s*(am|pm)?$/i, 'expected a time such as 10pm or 22:00').optional(),
+    scan_day: z.string().optional(),
+    scan_on_start: yesNo.prefault(true),
+    alert_new_files: yesNo.prefault(true),
+    auto_ignore: autoIgnore.prefault(false),
+    max_file_size: size.prefault('1GiB'),
+    rehash_interval: duration.optional(),
+    skip_nfs: yesNo.prefault(true),
+    skip_dev: yesNo.prefault(true),
+    skip_proc: yesNo.prefault(true),
+    skip_sys: yesNo.prefault(true),
+  })
+  .strict();
+
+const database = z.union([
+  z.object({ engine: z.literal('sqlite').prefault('sqlite'), path: z.string().min(1).optional() }).strict(),
+  z.object({ engine: z.literal('postgres'), url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL') }).strict(),
+]);
+
+const root = z
+  .object({
+    agent: z.object({ name: z.string().min(1).max(128).optional() }).strict().prefault({}),
+    database: database.prefault({}),
+    alerts: z.object({ json: z.string().min(1).optional(), log: z.string().min(1).optional() }).strict().prefault({}),
+    syscheck: syscheck.prefault({}),
+  })
+  .strict();
+
+type RootOutput = z.output<typeof root>;
+
+/** Finds the 1-based line of a key path in the source file, when the format can tell. */
+export type LocateKey = (path: readonly (string | number)[]) => number | undefined;
+
+/**
+ * Validates a configuration object in the shape of `custos.yml` (snake_case keys) and builds the frozen model.
+ * Both the YAML and the `ossec.conf` readers end here, so both report problems the same way: all at once, each
+ * with file, line and dotted key.
+ */
+export function validateConfigObject(
+  input: unknown,
+  file: string,
+  locate: LocateKey,
+  defaults: ConfigDefaults,
+): Result<LoadedConfig, readonly ConfigIssue[]> {
+  const parsed = root.safeParse(input ?? {});
+  if (!parsed.success) {
+    return err(
+      parsed.error.issues.flatMap((issue) => {
+        const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+        const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+        return keys.map((extra) => {
+          const full = extra === undefined ? path : [...path, extra];
+          const message = extra === undefined ? issue.message : `unknown key "${extra}"`;
+          return configIssue(file, locate(full), dotted(full), message);
+        });
+      }),
+    );
+  }
+  const config = toModel(parsed.data, defaults);
+  return ok({ config: freezeConfig(config), warnings: optionWarnings(config, file) });
+}
+
+/** Builds a config issue, leaving out an unknown line. */
+export function configIssue(file: string, line: number | undefined, key: string, message: string): ConfigIssue {
+  return line === undefined ? { file, key, message } : { file, line, key, message };
+}
+
+function toModel(data: RootOutput, defaults: ConfigDefaults): CustosConfig {
+  const s = data.syscheck;
+  const directories: DirectoryConfig[] =
+    s.directories === undefined
+      ? DEFAULT_DIRECTORIES.map((path) => defaultDirectory(path))
+      : s.directories.flatMap((d) =>
+          (Array.isArray(d.path) ? d.path : [d.path]).map((path): DirectoryConfig => ({
+            path,
+            checks: buildCheckSet(d),
+            realtime: d.realtime,
+            reportChanges: d.report_changes,
+            recursionLevel: d.recursion_level,
+            ...(d.restrict === undefined ? {} : { restrict: d.restrict }),
+            followSymlinks: d.follow_symbolic_link,
+            tags: d.tags,
+            ignore: d.ignore,
+          })),
+        );
+  const storage =
+    data.database.engine === 'postgres'
+      ? { engine: 'postgres' as const, url: data.database.url }
+      : { engine: 'sqlite' as const, path: data.database.path ?? `${defaults.dataDir}/custos.db` };
+  return {
+    agentName: data.agent.name ?? defaults.hostname,
+    storage,
+    alerts: {
+      jsonPath: data.alerts.json ?? `${defaults.dataDir}/alerts.json`,
+      logPath: data.alerts.log ?? `${defaults.dataDir}/alerts.log`,
+    },
+    syscheck: {
+      directories,
+      ignore: s.ignore ?? DEFAULT_IGNORES.map((source) => ({ kind: 'path', source })),
+      nodiff: s.nodiff,
+      frequencyMs: s.frequency,
+      ...(s.scan_time === undefined ? {} : { scanTime: s.scan_time }),
+      ...(s.scan_day === undefined ? {} : { scanDay: s.scan_day }),
+      scanOnStart: s.scan_on_start,
+      alertNewFiles: s.alert_new_files,
+      autoIgnore: s.auto_ignore,
+      maxFileSizeBytes: s.max_file_size,
+      ...(s.rehash_interval === undefined ? {} : { rehashIntervalMs: s.rehash_interval }),
+      skip: { nfs: s.skip_nfs, dev: s.skip_dev, proc: s.skip_proc, sys: s.skip_sys },
+    },
+  };
+}
+
+/** A directory entry as the defaults and bare `<directories>` entries get it: everything checked. */
+export function defaultDirectory(path: string): DirectoryConfig {
+  return {
+    path,
+    checks: buildCheckSet({}),
+    realtime: false,
+    reportChanges: false,
+    recursionLevel: 256,
+    followSymlinks: false,
+    tags: [],
+    ignore: [],
+  };
+}
+
+export function dotted(path: readonly (string | number)[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+

@@ -1,0 +1,120 @@
+import type { CheckSet } from '../check-set.js';
+import type { ConfigIssue } from '../custos-error.js';
+
+/**
+ * A path pattern from `ignore`, `nodiff` or `restrict`:
+ * - `path`: that exact path and everything below it (OSSEC compares a case-insensitive prefix, which also
+ *   ignores `/etc/mtab.bak` for `/etc/mtab`; we match whole path components instead)
+ * - `sregex`: an OSSEC OSMatch pattern tested against the whole path
+ */
+export interface PathPattern {
+  readonly kind: 'path' | 'sregex';
+  readonly source: string;
+}
+
+/** One configured directory (a `<directories>` entry) with the options that govern everything below it. */
+export interface DirectoryConfig {
+  readonly path: string;
+  readonly checks: CheckSet;
+  readonly realtime: boolean;
+  readonly reportChanges: boolean;
+  /** How many directory levels below `path` are walked; 0 means the entries directly in `path` only. */
+  readonly recursionLevel: number;
+  /** OSMatch pattern a file's full path must match to be monitored (directories are always walked). */
+  readonly restrict?: string;
+  readonly followSymlinks: boolean;
+  readonly tags: readonly string[];
+  readonly ignore: readonly PathPattern[];
+}
+
+/** OSSEC-style auto-ignore of files that change too often (frequency changes within timeframe). */
+export interface AutoIgnoreConfig {
+  readonly enabled: boolean;
+  readonly frequency: number;
+  readonly timeframeMs: number;
+}
+
+/** File systems that are never walked into. */
+export interface SkipConfig {
+  readonly nfs: boolean;
+  readonly dev: boolean;
+  readonly proc: boolean;
+  readonly sys: boolean;
+}
+
+/** The FIM settings: OSSEC's `<syscheck>` block. */
+export interface SyscheckConfig {
+  readonly directories: readonly DirectoryConfig[];
+  readonly ignore: readonly PathPattern[];
+  readonly nodiff: readonly PathPattern[];
+  readonly frequencyMs: number;
+  readonly scanTime?: string;
+  readonly scanDay?: string;
+  readonly scanOnStart: boolean;
+  readonly alertNewFiles: boolean;
+  readonly autoIgnore: AutoIgnoreConfig;
+  readonly maxFileSizeBytes: number;
+  /** Every this often a scan rehashes every file even when its stat data is unchanged; absent means never. */
+  readonly rehashIntervalMs?: number;
+  readonly skip: SkipConfig;
+}
+
+/** Where the baseline, history and alerts live. */
+export type StorageConfig =
+  | { readonly engine: 'sqlite'; readonly path: string }
+  | { readonly engine: 'postgres'; readonly url: string };
+
+/** Files the local alert sinks append to. */
+export interface AlertOutputConfig {
+  readonly jsonPath: string;
+  readonly logPath: string;
+}
+
+/** The whole configuration of a standalone host or agent, frozen after parsing. */
+export interface CustosConfig {
+  readonly syscheck: SyscheckConfig;
+  readonly storage: StorageConfig;
+  readonly alerts: AlertOutputConfig;
+  readonly agentName: string;
+}
+
+/** A parsed configuration and the warnings met on the way (unsupported tags, options not yet in effect). */
+export interface LoadedConfig {
+  readonly config: CustosConfig;
+  readonly warnings: readonly ConfigIssue[];
+}
+
+/** Values that depend on the machine, supplied by the caller so parsing stays pure. */
+export interface ConfigDefaults {
+  /** Directory for the SQLite file and the alert logs when the file does not name them. */
+  readonly dataDir: string;
+  readonly hostname: string;
+}
+
+/** The directories OSSEC's stock configuration monitors. */
+export const DEFAULT_DIRECTORIES: readonly string[] = ['/etc', '/usr/bin', '/usr/sbin', '/bin', '/sbin', '/boot'];
+
+/** OSSEC's stock ignores: files that change on every healthy system. */
+export const DEFAULT_IGNORES: readonly string[] = [
+  '/etc/mtab',
+  '/etc/hosts.deny',
+  '/etc/mail/statistics',
+  '/etc/random-seed',
+  '/etc/random.seed',
+  '/etc/adjtime',
+  '/etc/httpd/logs',
+  '/etc/utmpx',
+  '/etc/wtmpx',
+  '/etc/cups/certs',
+  '/etc/dumpdates',
+  '/etc/svc/volatile',
+];
+
+/** Deep-freezes a parsed configuration so no component can change it behind the others' backs. */
+export function freezeConfig<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) freezeConfig(child);
+    Object.freeze(value);
+  }
+  return value;
+}

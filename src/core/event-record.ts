@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import type { RuleRef } from './builtin-rules.js';
+import { ATTRIBUTES, type Attribute } from './compare-file-state.js';
+import { CHANGE_KINDS, type FileChange } from './file-change.js';
+import { fileStateFromJson, fileStateToJson } from './file-state-json.js';
+import { VERDICTS, type KnownHashVerdict } from './known-hash-verdict.js';
+
+/**
+ * What became of a recorded change:
+ * - `alerted`: a rule raised an alert
+ * - `recorded`: kept in the history without an alert (see `reason`)
+ * - `accepted`: an operator took the new state as the baseline (`custos accept`)
+ */
+export const EVENT_OUTCOMES = ['alerted', 'recorded', 'accepted'] as const;
+export type EventOutcome = (typeof EVENT_OUTCOMES)[number];
+
+/** One entry of the append-only history: a change, its verdict and what was done about it. */
+export interface EventRecord {
+  readonly agentId: string;
+  readonly timestamp: string;
+  readonly change: FileChange;
+  readonly verdict: KnownHashVerdict;
+  readonly rule?: RuleRef;
+  readonly outcome: EventOutcome;
+  /** Why a change was not alerted, e.g. `new files are not alerted` or `accepted by root`. */
+  readonly reason?: string;
+  readonly alertId?: string;
+}
+
+/** The hash that precedes the first record of a chain. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * Encodes a record as the exact text the history stores and the chain hashes. Key order is fixed, so the same
+ * record always encodes to the same text.
+ */
+export function encodeEventRecord(record: EventRecord): string {
+  const c = record.change;
+  const data: Record<string, unknown> = {
+    v: 1,
+    agent: record.agentId,
+    time: record.timestamp,
+    event: c.kind,
+    path: c.path.toString('base64'),
+  };
+  if (c.kind === 'modified') data.changed = c.changedAttributes;
+  if (c.kind !== 'added') data.before = fileStateToJson(c.before);
+  if (c.kind !== 'deleted') data.after = fileStateToJson(c.after);
+  data.verdict = record.verdict;
+  if (record.rule !== undefined) data.rule = record.rule;
+  data.outcome = record.outcome;
+  if (record.reason !== undefined) data.reason = record.reason;
+  if (record.alertId !== undefined) data.alert = record.alertId;
+  return JSON.stringify(data);
+}
+
+/** Decodes the stored text of a record; throws a `TypeError` naming what is malformed. */
+export function decodeEventRecord(text: string): EventRecord {
+  const data = JSON.parse(text) as Record<string, unknown>;
+  if (data.v !== 1) throw new TypeError('unsupported event record version');
+  const kind = data.event;
+  if (typeof kind !== 'string' || !(CHANGE_KINDS as readonly string[]).includes(kind)) {
+    throw new TypeError('event record has an invalid event kind');
+  }
+  const path = Buffer.from(String(data.path), 'base64');
+  let change: FileChange;
+  if (kind === 'added') change = { kind, path, after: fileStateFromJson(data.after), changedAttributes: [] };
+  else if (kind === 'deleted') change = { kind, path, before: fileStateFromJson(data.before), changedAttributes: [] };
+  else {
+    const changed = Array.isArray(data.changed) ? data.changed : [];
+    if (!changed.every((a) => (ATTRIBUTES as readonly unknown[]).includes(a))) {
+      throw new TypeError('event record lists an unknown attribute');
+    }
+    change = {
+      kind: 'modified',
+      path,
+      before: fileStateFromJson(data.before),
+      after: fileStateFromJson(data.after),
+      changedAttributes: changed as Attribute[],
+    };
+  }
+  const verdict = data.verdict as KnownHashVerdict;
+  if (!(VERDICTS as readonly string[]).includes(verdict?.verdict)) throw new TypeError('event record has no verdict');
+  const outcome = data.outcome;
+  if (typeof outcome !== 'string' || !(EVENT_OUTCOMES as readonly string[]).includes(outcome)) {
+    throw new TypeError('event record has an invalid outcome');
+  }
+  const record: { -readonly [K in keyof EventRecord]: EventRecord[K] } = {
+    agentId: String(data.agent),
+    timestamp: String(data.time),
+    change,
+    verdict,
+    outcome: outcome as EventOutcome,
+  };
+  if (data.rule !== undefined) record.rule = data.rule as RuleRef;
+  if (typeof data.reason === 'string') record.reason = data.reason;
+  if (typeof data.alert === 'string') record.alertId = data.alert;
+  return record;
+}
+
+/** The chain link: SHA-256 over the previous record's hash and this record's stored text. */
+export function chainHash(previousHash: string, recordText: string): string {
+  return createHash('sha256').update(previousHash).update('\n').update(recordText).digest('hex');
+}

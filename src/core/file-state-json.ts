@@ -1,0 +1,140 @@
+import {
+  FILE_ISSUE_CODES,
+  FILE_TYPES,
+  type FileHashes,
+  type FileIssue,
+  type FileState,
+  type FileType,
+} from './file-state.js';
+
+/**
+ * The JSON form of a {@link FileState}: what the store keeps and what travels on the wire. Path and link target
+ * are base64 (exact bytes), nanosecond times are decimal strings (they exceed 2^53), keys are short because a
+ * baseline holds millions of these.
+ */
+export interface FileStateJson {
+  readonly p: string;
+  readonly t: FileType;
+  readonly s: number;
+  readonly m: number;
+  readonly u: number;
+  readonly g: number;
+  readonly un?: string;
+  readonly gn?: string;
+  readonly mt: string;
+  readonly ct: string;
+  readonly i: number;
+  readonly d: number;
+  readonly n: number;
+  readonly l?: string;
+  readonly h: FileHashes;
+  readonly x?: readonly FileIssue[];
+}
+
+/** Encodes a state; key order is fixed, so equal states encode to equal text. */
+export function fileStateToJson(state: FileState): FileStateJson {
+  const json: Record<string, unknown> = {
+    p: state.path.toString('base64'),
+    t: state.type,
+    s: state.size,
+    m: state.mode,
+    u: state.uid,
+    g: state.gid,
+  };
+  if (state.uname !== undefined) json.un = state.uname;
+  if (state.gname !== undefined) json.gn = state.gname;
+  json.mt = state.mtimeNs.toString();
+  json.ct = state.ctimeNs.toString();
+  json.i = state.inode;
+  json.d = state.dev;
+  json.n = state.nlink;
+  if (state.linkTarget !== undefined) json.l = state.linkTarget.toString('base64');
+  const hashes: Record<string, string> = {};
+  for (const algorithm of ['md5', 'sha1', 'sha256'] as const) {
+    const digest = state.hashes[algorithm];
+    if (digest !== undefined) hashes[algorithm] = digest;
+  }
+  json.h = hashes;
+  if (state.issues.length > 0) json.x = state.issues;
+  return json as unknown as FileStateJson;
+}
+
+/** Decodes a state, rejecting anything malformed (it may come from a network peer or a tampered store). */
+export function fileStateFromJson(value: unknown): FileState {
+  if (typeof value !== 'object' || value === null) throw new TypeError('file state must be an object');
+  const v = value as Record<string, unknown>;
+  const type = v.t;
+  if (typeof type !== 'string' || !(FILE_TYPES as readonly string[]).includes(type)) {
+    throw new TypeError('file state has an invalid type');
+  }
+  const state: {
+    -readonly [K in keyof FileState]: FileState[K];
+  } = {
+    path: base64Field(v.p, 'p'),
+    type: type as FileType,
+    size: intField(v.s, 's'),
+    mode: intField(v.m, 'm'),
+    uid: intField(v.u, 'u'),
+    gid: intField(v.g, 'g'),
+    mtimeNs: bigintField(v.mt, 'mt'),
+    ctimeNs: bigintField(v.ct, 'ct'),
+    inode: intField(v.i, 'i'),
+    dev: intField(v.d, 'd'),
+    nlink: intField(v.n, 'n'),
+    hashes: hashesField(v.h),
+    issues: issuesField(v.x),
+  };
+  if (typeof v.un === 'string') state.uname = v.un;
+  if (typeof v.gn === 'string') state.gname = v.gn;
+  if (v.l !== undefined) state.linkTarget = base64Field(v.l, 'l');
+  return state;
+}
+
+function base64Field(value: unknown, key: string): Buffer {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
+    throw new TypeError(`file state field ${key} must be base64`);
+  }
+  return Buffer.from(value, 'base64');
+}
+
+function intField(value: unknown, key: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`file state field ${key} must be a non-negative integer`);
+  }
+  return value;
+}
+
+function bigintField(value: unknown, key: string): bigint {
+  if (typeof value !== 'string' || !/^-?\d{1,20}$/.test(value)) {
+    throw new TypeError(`file state field ${key} must be a decimal string`);
+  }
+  return BigInt(value);
+}
+
+const HEX_LENGTH = { md5: 32, sha1: 40, sha256: 64 } as const;
+
+function hashesField(value: unknown): FileHashes {
+  if (typeof value !== 'object' || value === null) throw new TypeError('file state field h must be an object');
+  const out: Record<string, string> = {};
+  for (const algorithm of ['md5', 'sha1', 'sha256'] as const) {
+    const digest = (value as Record<string, unknown>)[algorithm];
+    if (digest === undefined) continue;
+    if (typeof digest !== 'string' || !new RegExp(`^[0-9a-f]{${HEX_LENGTH[algorithm]}}$`).test(digest)) {
+      throw new TypeError(`file state digest ${algorithm} is malformed`);
+    }
+    out[algorithm] = digest;
+  }
+  return out;
+}
+
+function issuesField(value: unknown): readonly FileIssue[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new TypeError('file state field x must be an array');
+  return value.map((issue: unknown) => {
+    const i = issue as Record<string, unknown>;
+    if (typeof i?.code !== 'string' || !(FILE_ISSUE_CODES as readonly string[]).includes(i.code)) {
+      throw new TypeError('file state issue has an unknown code');
+    }
+    return { code: i.code as FileIssue['code'], message: typeof i.message === 'string' ? i.message : '' };
+  });
+}

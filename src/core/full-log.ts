@@ -1,0 +1,65 @@
+import type { Attribute } from './compare-file-state.js';
+import type { FileChange } from './file-change.js';
+import type { FileState } from './file-state.js';
+import { displayPath } from './path-bytes.js';
+import { permissionString } from './permission-string.js';
+import { isoFromNs } from './time-ns.js';
+
+/**
+ * Builds the alert text OSSEC puts in `full_log`, line for line, because users' local rules `<match>` against it:
+ * "Integrity checksum changed for: '…'" then one line per changed attribute (size, permissions, ownership, group,
+ * then the old/new digests), "File '…' was deleted. Unable to retrieve checksum." and "New file '…' added to the
+ * file system." with the new digests. Attributes OSSEC never had (type, mtime, inode, link target) use Wazuh's
+ * wording, after OSSEC's lines so existing patterns keep matching.
+ */
+export function buildFullLog(change: FileChange): string {
+  const path = displayPath(change.path);
+  switch (change.kind) {
+    case 'deleted':
+      return `File '${path}' was deleted. Unable to retrieve checksum.`;
+    case 'added':
+      return [`New file '${path}' added to the file system.`, ...newDigestLines(change.after)].join('\n');
+    case 'modified':
+      return [
+        `Integrity checksum changed for: '${path}'`,
+        ...modifiedLines(change.before, change.after, change.changedAttributes),
+      ].join('\n');
+  }
+}
+
+function newDigestLines(after: FileState): string[] {
+  const lines: string[] = [];
+  if (after.hashes.sha1 !== undefined) lines.push(`New sha1sum is : '${after.hashes.sha1}'`);
+  if (after.hashes.md5 !== undefined) lines.push(`New md5sum is : '${after.hashes.md5}'`);
+  if (after.hashes.sha256 !== undefined) lines.push(`New sha256sum is : '${after.hashes.sha256}'`);
+  return lines;
+}
+
+function modifiedLines(before: FileState, after: FileState, changed: readonly Attribute[]): string[] {
+  const has = (a: Attribute): boolean => changed.includes(a);
+  const lines: string[] = [];
+  if (has('size')) lines.push(`Size changed from '${before.size}' to '${after.size}'`);
+  if (has('permission')) {
+    lines.push(`Permissions changed from '${permissionString(before.mode)}' to '${permissionString(after.mode)}'`);
+  }
+  if (has('uid')) lines.push(`Ownership was '${before.uid}', now it is '${after.uid}'`);
+  if (has('user_name')) lines.push(`User name was '${before.uname ?? ''}', now it is '${after.uname ?? ''}'`);
+  if (has('gid')) lines.push(`Group ownership was '${before.gid}', now it is '${after.gid}'`);
+  if (has('group_name')) lines.push(`Group name was '${before.gname ?? ''}', now it is '${after.gname ?? ''}'`);
+  for (const algorithm of ['md5', 'sha1', 'sha256'] as const) {
+    if (!has(algorithm)) continue;
+    lines.push(`Old ${algorithm}sum was: '${before.hashes[algorithm] ?? ''}'`);
+    lines.push(`New ${algorithm}sum is : '${after.hashes[algorithm] ?? ''}'`);
+  }
+  if (has('type')) lines.push(`Type changed from '${before.type}' to '${after.type}'`);
+  if (has('mtime')) {
+    lines.push(`Old modification time was: '${isoFromNs(before.mtimeNs)}', now it is '${isoFromNs(after.mtimeNs)}'`);
+  }
+  if (has('inode')) lines.push(`Old inode was: '${before.inode}', now it is '${after.inode}'`);
+  if (has('link_target')) {
+    const from = before.linkTarget === undefined ? '' : displayPath(before.linkTarget);
+    const to = after.linkTarget === undefined ? '' : displayPath(after.linkTarget);
+    lines.push(`Symbolic link target changed from '${from}' to '${to}'`);
+  }
+  return lines;
+}

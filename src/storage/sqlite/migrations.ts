@@ -1,0 +1,91 @@
+/**
+ * The SQLite schema, as an ordered list of migrations; `PRAGMA user_version` records how many have run.
+ * Never edit a migration that has shipped: append a new one.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE agents (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+
+  -- One row per monitored entry. path_key is the path with every '/' stored as NUL, so that key order is the
+  -- walker's depth-first order (see pathKey); the path is the key with NUL turned back into '/'.
+  CREATE TABLE baseline (
+    agent_id TEXT NOT NULL,
+    path_key BLOB NOT NULL,
+    type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mode INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    gid INTEGER NOT NULL,
+    uname TEXT,
+    gname TEXT,
+    mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    dev INTEGER NOT NULL,
+    nlink INTEGER NOT NULL,
+    link_target BLOB,
+    md5 TEXT,
+    sha1 TEXT,
+    sha256 TEXT,
+    issues TEXT,
+    PRIMARY KEY (agent_id, path_key)
+  ) WITHOUT ROWID;
+
+  -- The append-only history. data is the exact text that was hashed; hash = sha256(prev_hash || '\\n' || data).
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    path_key BLOB NOT NULL,
+    data TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX events_by_agent ON events (agent_id, id);
+  CREATE INDEX events_by_path ON events (agent_id, path_key);
+  CREATE INDEX events_by_time ON events (ts);
+  CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END;
+  CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END;
+
+  -- The end of each agent's chain, moved in the same transaction as each append: a truncated history shows.
+  CREATE TABLE chain_heads (
+    agent_id TEXT PRIMARY KEY,
+    last_id INTEGER NOT NULL,
+    last_hash TEXT NOT NULL,
+    length INTEGER NOT NULL
+  );
+
+  CREATE TABLE alerts (
+    id TEXT PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    rule_id INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    path_key BLOB NOT NULL,
+    json TEXT NOT NULL
+  );
+  CREATE INDEX alerts_by_agent ON alerts (agent_id, ts);
+  CREATE INDEX alerts_by_path ON alerts (agent_id, path_key);
+  CREATE INDEX alerts_by_time ON alerts (ts);
+
+  CREATE TABLE scanned_roots (
+    agent_id TEXT NOT NULL,
+    path BLOB NOT NULL,
+    first_scan_at TEXT NOT NULL,
+    PRIMARY KEY (agent_id, path)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE agent_meta (
+    agent_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (agent_id, key)
+  ) WITHOUT ROWID;
+  `,
+];

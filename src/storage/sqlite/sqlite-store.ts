@@ -1,0 +1,234 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Alert } from '../../core/build-alert.js';
+import { CustosError } from '../../core/custos-error.js';
+import { chainHash, decodeEventRecord, encodeEventRecord, GENESIS_HASH } from '../../core/event-record.js';
+import type { FileState } from '../../core/file-state.js';
+import { pathKey, subtreeKeyRange } from '../../core/path-bytes.js';
+import { checkChain, type ChainHead, type ChainRow } from '../check-chain.js';
+import type { AgentRecord, ChainReport, ChangeBatch, HistoryQuery, KeyRange, Store, StoredEvent } from '../store.js';
+import { BASELINE_COLUMNS, rowToState, stateToRow } from './baseline-rows.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+
+const READ_CHUNK = 1000;
+const COLUMNS = BASELINE_COLUMNS.join(', ');
+
+/**
+ * The default store: one SQLite file in WAL mode. Writes go through one connection in batched transactions with
+ * prepared statements; baseline reads for a scan use a second, read-only connection, so the scan sees one
+ * consistent snapshot while its own changes are being committed.
+ */
+export class SqliteStore implements Store {
+  readonly path: string;
+  readonly #db: Database.Database;
+  #reader: Database.Database | undefined;
+  readonly #stmts: ReturnType<typeof prepareStatements>;
+
+  private constructor(path: string, db: Database.Database) {
+    this.path = path;
+    this.#db = db;
+    this.#stmts = prepareStatements(db);
+  }
+
+  /** Opens (creating if needed) the store at `path` and brings its schema up to date. */
+  static open(path: string): SqliteStore {
+    let db: Database.Database;
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('cache_size = -65536');
+      db.pragma('temp_store = MEMORY');
+      migrate(db);
+    } catch (error) {
+      if (error instanceof CustosError) throw error;
+      throw new CustosError('STORE_FAILED', `failed to open the SQLite store ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    return new SqliteStore(path, db);
+  }
+
+  async upsertAgent(agent: AgentRecord): Promise<void> {
+    this.#stmts.upsertAgent.run(agent.id, agent.name);
+  }
+
+  async *readBaseline(agentId: string, ranges: readonly KeyRange[]): AsyncIterable<readonly FileState[]> {
+    const reader = (this.#reader ??= openReader(this.path));
+    const stmt = reader.prepare(`SELECT ${COLUMNS} FROM baseline WHERE agent_id = ? AND path_key >= ? AND path_key < ? ORDER BY path_key`);
+    stmt.raw(true).safeIntegers(true);
+    // One read transaction over all ranges: the snapshot does not move while the scan commits its changes.
+    reader.prepare('BEGIN').run();
+    try {
+      for (const range of ranges) {
+        let chunk: FileState[] = [];
+        for (const row of stmt.iterate(agentId, range.from, range.to) as IterableIterator<unknown[]>) {
+          chunk.push(rowToState(row));
+          if (chunk.length >= READ_CHUNK) {
+            yield chunk;
+            chunk = [];
+          }
+        }
+        if (chunk.length > 0) yield chunk;
+      }
+    } finally {
+      reader.prepare('COMMIT').run();
+    }
+  }
+
+  async getBaselineState(agentId: string, path: Buffer): Promise<FileState | undefined> {
+    const row = this.#stmts.getState.get(agentId, pathKey(path)) as unknown[] | undefined;
+    return row === undefined ? undefined : rowToState(row);
+  }
+
+  async countBaseline(agentId: string): Promise<number> {
+    return Number((this.#stmts.countBaseline.get(agentId) as unknown[])[0]);
+  }
+
+  async commit(batch: ChangeBatch): Promise<void> {
+    const s = this.#stmts;
+    this.#db.transaction(() => {
+      for (const state of batch.upserts) s.upsertState.run(batch.agentId, ...stateToRow(state));
+      for (const path of batch.deletes) s.deleteState.run(batch.agentId, pathKey(path));
+      if (batch.events.length > 0) {
+        const head = s.getHead.get(batch.agentId) as [bigint, string, bigint] | undefined;
+        let prev = head === undefined ? GENESIS_HASH : head[1];
+        let length = head === undefined ? 0 : Number(head[2]);
+        let lastId = 0n;
+        for (const record of batch.events) {
+          const data = encodeEventRecord(record);
+          const hash = chainHash(prev, data);
+          const info = s.insertEvent.run(batch.agentId, record.timestamp, record.change.kind, record.outcome, pathKey(record.change.path), data, prev, hash);
+          lastId = BigInt(info.lastInsertRowid);
+          prev = hash;
+          length++;
+        }
+        s.upsertHead.run(batch.agentId, lastId, prev, length);
+      }
+      for (const alert of batch.alerts) {
+        const path = alert.syscheck.path_bytes === undefined ? Buffer.from(alert.syscheck.path, 'utf8') : Buffer.from(alert.syscheck.path_bytes, 'base64');
+        s.insertAlert.run(alert.id, batch.agentId, alert.timestamp, alert.rule.id, alert.rule.level, pathKey(path), JSON.stringify(alert));
+      }
+    })();
+  }
+
+  async scannedRoots(agentId: string): Promise<readonly Buffer[]> {
+    return (this.#stmts.scannedRoots.all(agentId) as [Buffer][]).map((r) => r[0]);
+  }
+
+  async markRootsScanned(agentId: string, roots: readonly Buffer[], at: string): Promise<void> {
+    this.#db.transaction(() => {
+      for (const root of roots) this.#stmts.markRoot.run(agentId, root, at);
+    })();
+  }
+
+  async getMeta(agentId: string, key: string): Promise<string | undefined> {
+    const row = this.#stmts.getMeta.get(agentId, key) as [string] | undefined;
+    return row?.[0];
+  }
+
+  async setMeta(agentId: string, key: string, value: string): Promise<void> {
+    this.#stmts.setMeta.run(agentId, key, value);
+  }
+
+  async *queryEvents(query: HistoryQuery): AsyncIterable<StoredEvent> {
+    const { sql, params } = historySql('SELECT id, hash, data FROM events', 'id', query);
+    for (const row of this.#db.prepare(sql).raw(true).all(...params) as [number, string, string][]) {
+      yield { id: row[0], hash: row[1], record: decodeEventRecord(row[2]) };
+    }
+  }
+
+  async *queryAlerts(query: HistoryQuery): AsyncIterable<Alert> {
+    const { sql, params } = historySql('SELECT rowid AS seq, json FROM alerts', 'seq', query);
+    for (const row of this.#db.prepare(sql).raw(true).all(...params) as [number, string][]) yield JSON.parse(row[1]) as Alert;
+  }
+
+  async verifyChain(agentId?: string): Promise<ChainReport> {
+    const heads = new Map<string, ChainHead>();
+    const headRows = this.#db.prepare('SELECT agent_id, last_hash, length FROM chain_heads').raw(true).all() as [string, string, number][];
+    for (const [agent, lastHash, length] of headRows) {
+      if (agentId === undefined || agent === agentId) heads.set(agent, { lastHash, length });
+    }
+    const where = agentId === undefined ? '' : 'WHERE agent_id = ?';
+    const stmt = this.#db.prepare(`SELECT id, agent_id, ts, kind, outcome, path_key, data, prev_hash, hash FROM events ${where} ORDER BY agent_id, id`).raw(true);
+    const rows = (agentId === undefined ? stmt.iterate() : stmt.iterate(agentId)) as IterableIterator<unknown[]>;
+    const mapped = (function* (): Generator<ChainRow> {
+      for (const r of rows) {
+        yield { id: Number(r[0]), agentId: String(r[1]), ts: String(r[2]), kind: String(r[3]), outcome: String(r[4]), pathKey: r[5] as Buffer, data: String(r[6]), prevHash: String(r[7]), hash: String(r[8]) };
+      }
+    })();
+    return checkChain(mapped, heads);
+  }
+
+  async close(): Promise<void> {
+    this.#reader?.close();
+    this.#reader = undefined;
+    this.#db.close();
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const version = Number(db.pragma('user_version', { simple: true }));
+  if (version > SQLITE_MIGRATIONS.length) {
+    throw new CustosError('STORE_FAILED', `the store was written by a newer Custos (schema ${version}); upgrade Custos to open it`);
+  }
+  for (let v = version; v < SQLITE_MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(SQLITE_MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+function openReader(path: string): Database.Database {
+  const reader = new Database(path, { readonly: true });
+  reader.pragma('cache_size = -65536');
+  return reader;
+}
+
+function prepareStatements(db: Database.Database) {
+  const placeholders = BASELINE_COLUMNS.map(() => '?').join(', ');
+  const updates = BASELINE_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ');
+  return {
+    upsertAgent: db.prepare('INSERT INTO agents (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name'),
+    upsertState: db.prepare(`INSERT INTO baseline (agent_id, ${COLUMNS}) VALUES (?, ${placeholders}) ON CONFLICT (agent_id, path_key) DO UPDATE SET ${updates}`),
+    deleteState: db.prepare('DELETE FROM baseline WHERE agent_id = ? AND path_key = ?'),
+    getState: db.prepare(`SELECT ${COLUMNS} FROM baseline WHERE agent_id = ? AND path_key = ?`).raw(true).safeIntegers(true),
+    countBaseline: db.prepare('SELECT count(*) FROM baseline WHERE agent_id = ?').raw(true),
+    getHead: db.prepare('SELECT last_id, last_hash, length FROM chain_heads WHERE agent_id = ?').raw(true).safeIntegers(true),
+    upsertHead: db.prepare('INSERT INTO chain_heads (agent_id, last_id, last_hash, length) VALUES (?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, length = excluded.length'),
+    insertEvent: db.prepare('INSERT INTO events (agent_id, ts, kind, outcome, path_key, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    insertAlert: db.prepare('INSERT INTO alerts (id, agent_id, ts, rule_id, level, path_key, json) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    scannedRoots: db.prepare('SELECT path FROM scanned_roots WHERE agent_id = ?').raw(true),
+    markRoot: db.prepare('INSERT OR IGNORE INTO scanned_roots (agent_id, path, first_scan_at) VALUES (?, ?, ?)'),
+    getMeta: db.prepare('SELECT value FROM agent_meta WHERE agent_id = ? AND key = ?').raw(true),
+    setMeta: db.prepare('INSERT INTO agent_meta (agent_id, key, value) VALUES (?, ?, ?) ON CONFLICT (agent_id, key) DO UPDATE SET value = excluded.value'),
+  };
+}
+
+/**
+ * Builds the parameterised SELECT for a history query; with a limit, the newest rows, returned oldest first. The
+ * first selected column must be the ordering one.
+ */
+function historySql(select: string, order: string, query: HistoryQuery): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (query.agentId !== undefined) {
+    where.push('agent_id = ?');
+    params.push(query.agentId);
+  }
+  if (query.since !== undefined) {
+    where.push('ts >= ?');
+    params.push(query.since);
+  }
+  if (query.path !== undefined) {
+    const range = subtreeKeyRange(query.path);
+    where.push('path_key >= ? AND path_key < ?');
+    params.push(range.from, range.to);
+  }
+  const filter = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
+  if (query.limit === undefined) return { sql: `${select}${filter} ORDER BY ${order}`, params };
+  params.push(query.limit);
+  return { sql: `SELECT * FROM (${select}${filter} ORDER BY ${order} DESC LIMIT ?) ORDER BY 1`, params };
+}

@@ -1,0 +1,79 @@
+import type { Alert } from '../core/build-alert.js';
+import type { EventRecord } from '../core/event-record.js';
+import type { FileState } from '../core/file-state.js';
+
+/** A half-open range `[from, to)` of path keys (see `pathKey`). */
+export interface KeyRange {
+  readonly from: Buffer;
+  readonly to: Buffer;
+}
+
+/**
+ * Everything one step of analysis changes, applied in one transaction: the baseline moves, the history grows
+ * (each record chained to the one before), alerts are stored. Either all of it lands or none of it does.
+ */
+export interface ChangeBatch {
+  readonly agentId: string;
+  readonly upserts: readonly FileState[];
+  readonly deletes: readonly Buffer[];
+  readonly events: readonly EventRecord[];
+  readonly alerts: readonly Alert[];
+}
+
+/** A history record as stored: its position, its chain hash, and the record. */
+export interface StoredEvent {
+  readonly id: number;
+  readonly hash: string;
+  readonly record: EventRecord;
+}
+
+/** Filters for reading the history or the alerts; all optional. */
+export interface HistoryQuery {
+  readonly agentId?: string;
+  /** ISO 8601; only entries at or after this time. */
+  readonly since?: string;
+  /** Only this path and what lies below it. */
+  readonly path?: Buffer;
+  /** Newest entries only, at most this many (results stay in chronological order). */
+  readonly limit?: number;
+}
+
+/** The result of checking every agent's history chain. */
+export interface ChainReport {
+  readonly ok: boolean;
+  readonly checked: number;
+  /** The first record that does not verify, with why. */
+  readonly firstBroken?: { readonly agentId: string; readonly eventId: number; readonly reason: string };
+}
+
+/** A monitored host known to the store. Standalone mode is agent `000`. */
+export interface AgentRecord {
+  readonly id: string;
+  readonly name: string;
+}
+
+/**
+ * The store behind analysis: per-agent baselines, the append-only chained history, alerts, and a little
+ * per-agent bookkeeping. Async so a networked engine (PostgreSQL) fits the same interface as SQLite.
+ */
+export interface Store {
+  /** Creates or renames an agent. */
+  upsertAgent(agent: AgentRecord): Promise<void>;
+  /** The baseline under the given key ranges, in key order, in chunks; a consistent snapshot. */
+  readBaseline(agentId: string, ranges: readonly KeyRange[]): AsyncIterable<readonly FileState[]>;
+  /** One path's baseline state. */
+  getBaselineState(agentId: string, path: Buffer): Promise<FileState | undefined>;
+  countBaseline(agentId: string): Promise<number>;
+  /** Applies a batch in one transaction. */
+  commit(batch: ChangeBatch): Promise<void>;
+  /** Directories whose first (baseline-building) scan has completed. */
+  scannedRoots(agentId: string): Promise<readonly Buffer[]>;
+  markRootsScanned(agentId: string, roots: readonly Buffer[], at: string): Promise<void>;
+  getMeta(agentId: string, key: string): Promise<string | undefined>;
+  setMeta(agentId: string, key: string, value: string): Promise<void>;
+  queryEvents(query: HistoryQuery): AsyncIterable<StoredEvent>;
+  queryAlerts(query: HistoryQuery): AsyncIterable<Alert>;
+  /** Recomputes every chain link and compares each chain's end with the recorded head. */
+  verifyChain(agentId?: string): Promise<ChainReport>;
+  close(): Promise<void>;
+}
