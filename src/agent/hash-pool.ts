@@ -9,6 +9,7 @@ export interface HashBatch {
   readonly paths: readonly string[];
   readonly algorithms: readonly HashAlgorithm[];
   readonly maxBytes: number;
+  readonly retries: number;
 }
 
 /** A worker's answer to one batch, in the batch's order. */
@@ -43,10 +44,13 @@ export class HashPool {
     this.size = Math.max(1, size);
   }
 
-  /** Hashes files in one worker; resolves with one result per path, in order. */
-  hash(paths: readonly Buffer[], algorithms: readonly HashAlgorithm[], maxBytes: number): Promise<readonly HashFileResult[]> {
+  /**
+   * Hashes files in one worker; resolves with one result per path, in order. `retries` is how often a file that
+   * changes while read is read again.
+   */
+  hash(paths: readonly Buffer[], algorithms: readonly HashAlgorithm[], maxBytes: number, retries = 2): Promise<readonly HashFileResult[]> {
     if (this.#closed) return Promise.reject(new Error('hash pool is closed'));
-    const batch: HashBatch = { id: this.#nextId++, paths: paths.map((p) => p.toString('latin1')), algorithms, maxBytes };
+    const batch: HashBatch = { id: this.#nextId++, paths: paths.map((p) => p.toString('latin1')), algorithms, maxBytes, retries };
     return new Promise((resolve, reject) => {
       this.#queue.push({ batch, resolve, reject });
       this.#dispatch();

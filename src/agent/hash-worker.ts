@@ -11,7 +11,7 @@ const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
 
 parentPort?.on('message', (batch: HashBatch) => {
   const results = batch.paths.map((latin1) =>
-    hashFile(Buffer.from(latin1, 'latin1'), { algorithms: batch.algorithms, maxBytes: batch.maxBytes, buffer }),
+    hashFile(Buffer.from(latin1, 'latin1'), { algorithms: batch.algorithms, maxBytes: batch.maxBytes, buffer, retries: batch.retries }),
   );
   const reply: HashBatchResult = { id: batch.id, results };
   parentPort?.postMessage(reply);

@@ -104,7 +104,8 @@ const root = z
   })
   .strict();
 
-type RootOutput = z.output<typeof root>;
+/** The validated `custos.yml` shape, before it becomes the camelCase model. */
+export type RootOutput = z.output<typeof root>;
 
 /** Finds the 1-based line of a key path in the source file, when the format can tell. */
 export type LocateKey = (path: readonly (string | number)[]) => number | undefined;
@@ -135,7 +136,7 @@ export function validateConfigObject(
     );
   }
   const config = toModel(parsed.data, defaults);
-  return ok({ config: freezeConfig(config), warnings: optionWarnings(config, file) });
+  return ok({ config: freezeConfig(config), warnings: optionWarnings(parsed.data, file, locate) });
 }
 
 /** Builds a config issue, leaving out an unknown line. */

@@ -1,21 +1,24 @@
 import type { ConfigIssue } from '../custos-error.js';
-import type { CustosConfig } from './custos-config.js';
+import type { LocateKey, RootOutput } from './config-schema.js';
 
 /**
- * Options that parse but have no effect in this version: each is named in a warning, so a setting is never
- * silently dropped.
+ * Options that parse but have no effect in this version: each is named in a warning with its line, so a setting
+ * is never silently dropped. Works on the validated file shape, so keys and indexes are those of the file.
  */
-export function optionWarnings(config: CustosConfig, file: string): readonly ConfigIssue[] {
+export function optionWarnings(data: RootOutput, file: string, locate: LocateKey): readonly ConfigIssue[] {
   const warnings: ConfigIssue[] = [];
-  const warn = (key: string, message: string): void => {
-    warnings.push({ file, key, message });
+  const warn = (path: readonly (string | number)[], key: string, message: string): void => {
+    const line = locate(path);
+    warnings.push(line === undefined ? { file, key, message } : { file, line, key, message });
   };
-  config.syscheck.directories.forEach((d, i) => {
-    if (d.reportChanges) warn(`syscheck.directories[${i}].report_changes`, 'content diffs are not supported yet; changes are reported without a diff');
+  const s = data.syscheck;
+  (s.directories ?? []).forEach((d, i) => {
+    if (d.report_changes) {
+      const path = ['syscheck', 'directories', i, 'report_changes'];
+      warn(path, `syscheck.directories[${i}].report_changes`, 'content diffs are not supported yet; changes are reported without a diff');
+    }
   });
-  if (config.syscheck.nodiff.length > 0) warn('syscheck.nodiff', 'content diffs are not supported yet, so nodiff has no effect');
-  if (config.syscheck.autoIgnore.enabled) {
-    warn('syscheck.auto_ignore', 'auto_ignore is not supported yet; every change keeps alerting');
-  }
+  if (s.nodiff.length > 0) warn(['syscheck', 'nodiff'], 'syscheck.nodiff', 'content diffs are not supported yet, so nodiff has no effect');
+  if (s.auto_ignore.enabled) warn(['syscheck', 'auto_ignore'], 'syscheck.auto_ignore', 'auto_ignore is not supported yet; every change keeps alerting');
   return warnings;
 }

@@ -89,7 +89,7 @@ export function parseOssecConfig(
 
 function readSyscheck(section: XmlNode, c: Collected, file: string, lineOf: (n: XmlNode) => number | undefined): void {
   const syscheck = (c.object.syscheck ??= {}) as Record<string, unknown>;
-  c.lines.set('syscheck', lineOf(section) ?? 0);
+  if (!c.lines.has('syscheck')) c.lines.set('syscheck', lineOf(section) ?? 0);
   for (const child of childrenOf(section, 'syscheck')) {
     const name = tagOf(child);
     if (name === undefined) continue;
@@ -98,6 +98,7 @@ function readSyscheck(section: XmlNode, c: Collected, file: string, lineOf: (n: 
     const line = lineOf(child);
     if (name === 'directories') {
       const list = (syscheck.directories ??= []) as unknown[];
+      if (list.length === 0) c.lines.set('syscheck.directories', line ?? 0);
       const key = `syscheck.directories[${list.length}]`;
       const entry: Record<string, unknown> = { path: value.split(',').map((p) => p.trim()).filter((p) => p !== '') };
       for (const [attr, attrValue] of Object.entries(attrs)) {
@@ -119,6 +120,7 @@ function readSyscheck(section: XmlNode, c: Collected, file: string, lineOf: (n: 
       list.push(entry);
     } else if (name === 'ignore' || name === 'nodiff') {
       const list = (syscheck[name] ??= []) as unknown[];
+      if (list.length === 0) c.lines.set(`syscheck.${name}`, line ?? 0);
       c.lines.set(`syscheck.${name}[${list.length}]`, line ?? 0);
       for (const attr of Object.keys(attrs)) {
         if (attr !== 'type') c.warnings.push(configIssue(file, line, `syscheck.${name}`, `unsupported attribute "${attr}", ignored`));

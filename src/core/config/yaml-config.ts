@@ -16,7 +16,7 @@ export function parseYamlConfig(
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return err(doc.errors.map((e) => configIssue(file, e.linePos?.[0].line, '', e.message.split('\n')[0] ?? '')));
+    return err(doc.errors.map((e) => configIssue(file, lineCounter.linePos(e.pos[0]).line, '', e.message.split('\n')[0] ?? '')));
   }
   return validateConfigObject(doc.toJS(), file, (path) => lineOf(doc, lineCounter, path), defaults);
 }

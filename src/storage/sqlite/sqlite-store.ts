@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Alert } from '../../core/build-alert.js';
 import { CustosError } from '../../core/custos-error.js';
 import { chainHash, decodeEventRecord, encodeEventRecord, GENESIS_HASH } from '../../core/event-record.js';
 import type { FileState } from '../../core/file-state.js';
 import { pathKey, subtreeKeyRange } from '../../core/path-bytes.js';
+import { ensureDirectory } from '../ensure-directory.js';
 import { checkChain, type ChainHead, type ChainRow } from '../check-chain.js';
 import type { AgentRecord, ChainReport, ChangeBatch, HistoryQuery, KeyRange, Store, StoredEvent } from '../store.js';
 import { BASELINE_COLUMNS, rowToState, stateToRow } from './baseline-rows.js';
@@ -35,7 +35,7 @@ export class SqliteStore implements Store {
   static open(path: string): SqliteStore {
     let db: Database.Database;
     try {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      ensureDirectory(dirname(path));
       db = new Database(path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');

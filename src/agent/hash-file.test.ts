@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { closeSync, ftruncateSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { mkfifoSync } from '../../test/support/mkfifo.js';
+import { tempDir } from '../../test/support/temp-dir.js';
+import { hashFile } from './hash-file.js';
+import { HashPool } from './hash-pool.js';
+
+const ALL = ['md5', 'sha1', 'sha256'] as const;
+const options = { algorithms: ALL, maxBytes: 1 << 30, buffer: Buffer.alloc(64 * 1024) };
+
+function coreutilsDigest(tool: string, path: string): string {
+  return execFileSync(tool, [path], { encoding: 'utf8' }).split(' ')[0] ?? '';
+}
+
+describe('hashFile', () => {
+  const dir = tempDir();
+  const sizes = { empty: 0, small: 100, exactBuffer: 64 * 1024, bufferPlusOne: 64 * 1024 + 1, large: 3 * 1024 * 1024 + 7 };
+  for (const [name, size] of Object.entries(sizes)) {
+    it(`matches md5sum, sha1sum and sha256sum for a ${name} file (${size} bytes)`, () => {
+      const path = join(dir, name);
+      const data = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) data[i] = (i * 7919) & 0xff;
+      writeFileSync(path, data);
+      const r = hashFile(Buffer.from(path), options);
+      assert.ok(r.ok && r.issue === undefined);
+      assert.equal(r.hashes.md5, coreutilsDigest('md5sum', path));
+      assert.equal(r.hashes.sha1, coreutilsDigest('sha1sum', path));
+      assert.equal(r.hashes.sha256, coreutilsDigest('sha256sum', path));
+      assert.equal(r.stat.size, size);
+    });
+  }
+  it('computes only the requested digests', () => {
+    const path = join(dir, 'small');
+    const r = hashFile(Buffer.from(path), { ...options, algorithms: ['sha256'] });
+    assert.ok(r.ok);
+    assert.deepEqual(Object.keys(r.hashes), ['sha256']);
+  });
+  it('does not read a file over the size limit, and says so', () => {
+    const path = join(dir, 'large');
+    const r = hashFile(Buffer.from(path), { ...options, maxBytes: 1024 });
+    assert.ok(r.ok);
+    assert.deepEqual(r.hashes, {});
+    assert.equal(r.issue?.code, 'too-large');
+  });
+  it('reports a vanished file', () => {
+    const r = hashFile(Buffer.from(join(dir, 'never-there')), options);
+    assert.ok(!r.ok);
+    assert.equal(r.issue.code, 'vanished');
+  });
+  it('refuses to follow a symlink put where a file was', () => {
+    const link = join(dir, 'link');
+    symlinkSync(join(dir, 'small'), link);
+    const r = hashFile(Buffer.from(link), options);
+    assert.ok(!r.ok);
+    assert.equal(r.issue.code, 'changed-while-hashed');
+  });
+  it('opens a FIFO put where a file was without blocking, and reads nothing', { timeout: 5000 }, () => {
+    const fifo = join(dir, 'fifo');
+    mkfifoSync(fifo);
+    const r = hashFile(Buffer.from(fifo), options);
+    assert.ok(!r.ok);
+    assert.equal(r.issue.code, 'changed-while-hashed');
+  });
+  it('reports a file that is not the size fstat announced (a /proc file) as changed while hashed', () => {
+    const r = hashFile(Buffer.from('/proc/self/status'), { ...options, retries: 1 });
+    assert.ok(!r.ok);
+    assert.equal(r.issue.code, 'changed-while-hashed');
+  });
+});
+
+describe('hashFile on a file truncated while it is read', () => {
+  const dir = tempDir();
+  const size = 1024 ** 3; // sparse: reading it costs CPU for hashing, not disk
+  const makeFile = (name: string): string => {
+    const path = join(dir, name);
+    const fd = openSync(path, 'w');
+    ftruncateSync(fd, size);
+    closeSync(fd);
+    return path;
+  };
+  it('never returns digests of a mix: without retries it reports changed-while-hashed', { timeout: 120_000 }, async () => {
+    const path = makeFile('shrinking-no-retry');
+    const pool = new HashPoolWithRetries(0);
+    const pending = pool.hash(path);
+    await sleep(300);
+    const fd = openSync(path, 'r+');
+    ftruncateSync(fd, size / 2);
+    closeSync(fd);
+    const r = await pending;
+    await pool.close();
+    assert.ok(!r.ok, 'the read must not succeed on a file cut in the middle');
+    assert.equal(r.issue.code, 'changed-while-hashed');
+  });
+  it('with retries, re-reads and returns the digests of the final content', { timeout: 120_000 }, async () => {
+    const path = makeFile('shrinking-retry');
+    const pool = new HashPoolWithRetries(2);
+    const pending = pool.hash(path);
+    await sleep(300);
+    const fd = openSync(path, 'r+');
+    ftruncateSync(fd, 1000);
+    closeSync(fd);
+    const r = await pending;
+    await pool.close();
+    assert.ok(r.ok);
+    assert.equal(r.stat.size, 1000);
+    assert.equal(r.hashes.sha256, coreutilsDigest('sha256sum', path));
+  });
+});
+
+/** Runs hashFile in the real worker pool (so the truncation happens truly concurrently). */
+class HashPoolWithRetries {
+  readonly #pool = new HashPool(1);
+  readonly #retries: number;
+  constructor(retries: number) {
+    this.#retries = retries;
+  }
+  async hash(path: string) {
+    const [r] = await this.#pool.hash([Buffer.from(path)], ALL, 2 ** 32, this.#retries);
+    assert.ok(r !== undefined);
+    return r;
+  }
+  close() {
+    return this.#pool.close();
+  }
+}

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseOssecConfig } from './ossec-config.js';
+
+const defaults = { dataDir: '/var/lib/custos', hostname: 'host1' };
+
+// Shaped after OSSEC's documented syscheck examples (ossec-docs: manual/syscheck and syntax/ossec_config.syscheck).
+const OSSEC_CONF = `<?xml version="1.0"?>
+<ossec_config>
+  <global>
+    <email_notification>no</email_notification>
+  </global>
+  <syscheck>
+    <frequency>7200</frequency>
+    <scan_on_start>yes</scan_on_start>
+    <alert_new_files>no</alert_new_files>
+    <directories check_all="yes">/etc,/usr/bin,/usr/sbin</directories>
+    <directories check_all="yes">/bin,/sbin</directories>
+    <directories realtime="yes" report_changes="yes" check_sum="yes" restrict=".php$">/var/www</directories>
+    <directories check_all="yes" check_md5sum="no" no_recurse="yes">/opt/app</directories>
+    <ignore>/etc/mtab</ignore>
+    <ignore>/etc/hosts.deny</ignore>
+    <ignore type="sregex">.log$|.swp$</ignore>
+    <nodiff>/etc/ssl/private.key</nodiff>
+    <auto_ignore frequency="10" timeframe="3600">no</auto_ignore>
+    <skip_nfs>yes</skip_nfs>
+    <prefilter_cmd>/usr/sbin/prelink -y</prefilter_cmd>
+  </syscheck>
+</ossec_config>
+<ossec_config>
+  <syscheck>
+    <directories check_all="yes" whodata="yes">/root</directories>
+  </syscheck>
+</ossec_config>
+`;
+
+describe('parseOssecConfig', () => {
+  const r = parseOssecConfig(OSSEC_CONF, '/var/ossec/etc/ossec.conf', defaults);
+  it('reads <syscheck> across several <ossec_config> roots', () => {
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.error));
+    const s = r.value.config.syscheck;
+    assert.deepEqual(s.directories.map((d) => d.path), ['/etc', '/usr/bin', '/usr/sbin', '/bin', '/sbin', '/var/www', '/opt/app', '/root']);
+    assert.equal(s.frequencyMs, 7_200_000);
+    assert.equal(s.alertNewFiles, false);
+    assert.equal(s.skip.nfs, true);
+  });
+  it('maps directory attributes', () => {
+    assert.ok(r.ok);
+    const [www, opt] = r.value.config.syscheck.directories.slice(5);
+    assert.equal(www?.realtime, true);
+    assert.equal(www?.reportChanges, true);
+    assert.equal(www?.restrict, '.php$');
+    assert.equal(www?.checks.size, false);
+    assert.equal(www?.checks.sha256, true);
+    assert.equal(opt?.checks.md5, false);
+    assert.equal(opt?.checks.sha1, true);
+    assert.equal(opt?.recursionLevel, 0);
+  });
+  it('reads plain and sregex ignores', () => {
+    assert.ok(r.ok);
+    assert.deepEqual(r.value.config.syscheck.ignore, [
+      { kind: 'path', source: '/etc/mtab' },
+      { kind: 'path', source: '/etc/hosts.deny' },
+      { kind: 'sregex', source: '.log$|.swp$' },
+    ]);
+    assert.deepEqual(r.value.config.syscheck.nodiff, [{ kind: 'path', source: '/etc/ssl/private.key' }]);
+  });
+  it('names every tag and attribute it does not support, with its line', () => {
+    assert.ok(r.ok);
+    const warnings = r.value.warnings.map((w) => `${w.line}:${w.key}`);
+    assert.ok(warnings.includes('3:global'), warnings.join(' '));
+    assert.ok(warnings.includes('20:syscheck.prefilter_cmd'), warnings.join(' '));
+    assert.ok(warnings.includes('25:syscheck.directories[4].whodata'), warnings.join(' '));
+    assert.ok(warnings.includes('12:syscheck.directories[2].report_changes'), warnings.join(' '));
+    assert.ok(warnings.includes('17:syscheck.nodiff'), warnings.join(' '));
+  });
+  it('reports invalid values with their line', () => {
+    const bad = `<ossec_config>\n<syscheck>\n<frequency>sometimes</frequency>\n<directories check_all="perhaps">/etc</directories>\n<directories>relative/path</directories>\n</syscheck>\n</ossec_config>`;
+    const result = parseOssecConfig(bad, 'ossec.conf', defaults);
+    assert.ok(!result.ok);
+    assert.deepEqual(result.error.map((i) => `${i.line}:${i.key}`).sort(), ['3:syscheck.frequency', '4:syscheck.directories[0].check_all', '5:syscheck.directories[1].path[0]'].sort());
+  });
+  it('reports malformed XML with its line', () => {
+    const result = parseOssecConfig('<ossec_config>\n<syscheck>\n<frequency>1</frequenc>\n</syscheck></ossec_config>', 'ossec.conf', defaults);
+    assert.ok(!result.ok);
+    assert.equal(result.error[0]?.line, 3);
+  });
+});

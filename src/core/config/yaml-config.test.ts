@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseYamlConfig } from './yaml-config.js';
+
+const defaults = { dataDir: '/var/lib/custos', hostname: 'host1' };
+
+describe('parseYamlConfig', () => {
+  it('gives the documented defaults for an empty file', () => {
+    const r = parseYamlConfig('', 'custos.yml', defaults);
+    assert.ok(r.ok);
+    const c = r.value.config;
+    assert.deepEqual(c.syscheck.directories.map((d) => d.path), ['/etc', '/usr/bin', '/usr/sbin', '/bin', '/sbin', '/boot']);
+    assert.equal(c.syscheck.frequencyMs, 6 * 3600 * 1000);
+    assert.equal(c.syscheck.maxFileSizeBytes, 1024 ** 3);
+    assert.equal(c.syscheck.alertNewFiles, true);
+    assert.deepEqual(c.storage, { engine: 'sqlite', path: '/var/lib/custos/custos.db' });
+    assert.equal(c.alerts.jsonPath, '/var/lib/custos/alerts.json');
+    assert.equal(c.agentName, 'host1');
+    assert.ok(c.syscheck.ignore.some((p) => p.source === '/etc/mtab'));
+    assert.ok(Object.isFrozen(c.syscheck.directories[0]));
+  });
+  it('reads directories with OSSEC options, units and patterns', () => {
+    const text = [
+      'syscheck:',
+      '  frequency: 30m',
+      '  max_file_size: 512KiB',
+      '  rehash_interval: 7d',
+      '  directories:',
+      '    - path: [/var/www, /srv]',
+      '      check_sum: yes',
+      '      recursion_level: 3',
+      '      restrict: .php$',
+      '      ignore: [/var/www/cache, { sregex: "\\\\.tmp$" }]',
+      '  ignore:',
+      '    - sregex: .swp$',
+    ].join('\n');
+    const r = parseYamlConfig(text, 'custos.yml', defaults);
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.error));
+    const s = r.value.config.syscheck;
+    assert.equal(s.frequencyMs, 1_800_000);
+    assert.equal(s.maxFileSizeBytes, 512 * 1024);
+    assert.equal(s.rehashIntervalMs, 7 * 86_400_000);
+    assert.deepEqual(s.directories.map((d) => d.path), ['/var/www', '/srv']);
+    assert.deepEqual(s.directories[0]?.checks, { md5: true, sha1: true, sha256: true, size: false, owner: false, group: false, perm: false, mtime: false, inode: false });
+    assert.equal(s.directories[0]?.recursionLevel, 3);
+    assert.equal(s.directories[0]?.restrict, '.php$');
+    assert.deepEqual(s.directories[0]?.ignore, [{ kind: 'path', source: '/var/www/cache' }, { kind: 'sregex', source: '\\.tmp$' }]);
+    assert.deepEqual(s.ignore, [{ kind: 'sregex', source: '.swp$' }]);
+  });
+  it('reports every problem at once, each with its line and key', () => {
+    const text = [
+      'syscheck:', //            1
+      '  frequency: often', //   2
+      '  directories:', //       3
+      '    - path: etc', //      4
+      '      check_size: maybe', // 5
+      '      colour: blue', //   6
+      '  max_file_size: 1 zettabyte', // 7
+      'datbase: {}', //          8
+    ].join('\n');
+    const r = parseYamlConfig(text, '/etc/custos/custos.yml', defaults);
+    assert.ok(!r.ok);
+    const found = r.error.map((i) => `${i.line}:${i.key}`).sort();
+    assert.deepEqual(found, ['2:syscheck.frequency', '4:syscheck.directories[0].path', '5:syscheck.directories[0].check_size', '6:syscheck.directories[0].colour', '7:syscheck.max_file_size', '8:datbase'].sort());
+    assert.ok(r.error.every((i) => i.file === '/etc/custos/custos.yml'));
+    assert.match(r.error.find((i) => i.key === 'datbase')?.message ?? '', /unknown key "datbase"/);
+  });
+  it('reports YAML syntax errors with their line', () => {
+    const r = parseYamlConfig('syscheck:\n  frequency: 1h\n   bad: [\n', 'c.yml', defaults);
+    assert.ok(!r.ok);
+    assert.ok(r.error.length > 0 && r.error.every((i) => typeof i.line === 'number'));
+  });
+  it('warns about options that are not in effect instead of dropping them silently', () => {
+    const r = parseYamlConfig('syscheck:\n  auto_ignore: yes\n  directories:\n    - path: /etc\n      report_changes: yes\n', 'c.yml', defaults);
+    assert.ok(r.ok);
+    assert.deepEqual(r.value.warnings.map((w) => w.key).sort(), ['syscheck.auto_ignore', 'syscheck.directories[0].report_changes']);
+  });
+});

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildAlert } from '../../src/core/build-alert.js';
+import { BUILTIN_RULES } from '../../src/core/builtin-rules.js';
+import { CHECK_ALL } from '../../src/core/check-set.js';
+import type { EventRecord } from '../../src/core/event-record.js';
+import { diffFileStates } from '../../src/core/file-change.js';
+import { subtreeKeyRange } from '../../src/core/path-bytes.js';
+import type { Store } from '../../src/storage/store.js';
+import { fileState } from './file-states.js';
+
+/** One engine under test: a fresh store, and raw SQL to play the attacker who edits the database directly. */
+export interface StoreFactory {
+  open(): Promise<Store>;
+  tamper(store: Store, sql: string): Promise<void>;
+}
+
+const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+function record(path: string, i: number, outcome: EventRecord['outcome'] = 'alerted'): EventRecord {
+  const p = bytes(path);
+  const change = diffFileStates(fileState({ path: p }), fileState({ path: p, size: 1000 + i }), CHECK_ALL);
+  assert.ok(change !== undefined);
+  return { agentId: '001', timestamp: `2026-11-27T10:00:0${i}.000Z`, change, verdict: { verdict: 'unknown' }, rule: BUILTIN_RULES.modified, outcome };
+}
+
+/** The store contract, written once and run against every engine. */
+export function describeStoreContract(engine: string, factory: StoreFactory): void {
+  describe(`Store contract: ${engine}`, () => {
+    it('keeps baselines per agent and reads ranges in key (walk) order, in chunks', async () => {
+      const store = await factory.open();
+      const paths = ['/etc/b', '/etc', '/etc/a/x', '/etc/a', '/etc-old', '/usr/bin/ls', '/etc/\xff\n'];
+      await store.commit({ agentId: '001', upserts: paths.map((p) => fileState({ path: bytes(p) })), deletes: [], events: [], alerts: [] });
+      await store.commit({ agentId: '002', upserts: [fileState({ path: bytes('/etc/other') })], deletes: [], events: [], alerts: [] });
+      const read: string[] = [];
+      for await (const chunk of store.readBaseline('001', [subtreeKeyRange(bytes('/etc')), subtreeKeyRange(bytes('/usr'))])) {
+        for (const s of chunk) read.push(s.path.toString('latin1'));
+      }
+      assert.deepEqual(read, ['/etc', '/etc/a', '/etc/a/x', '/etc/b', '/etc/\xff\n', '/usr/bin/ls']);
+      assert.equal(await store.countBaseline('001'), 7);
+      const got = await store.getBaselineState('001', bytes('/etc/\xff\n'));
+      assert.deepEqual(got, fileState({ path: bytes('/etc/\xff\n') }), 'a state round-trips exactly, ns times included');
+      await store.commit({ agentId: '001', upserts: [], deletes: [bytes('/etc/b')], events: [], alerts: [] });
+      assert.equal(await store.getBaselineState('001', bytes('/etc/b')), undefined);
+      await store.close();
+    });
+
+    it('chains the history and verifies it', async () => {
+      const store = await factory.open();
+      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [record('/a', 1), record('/b', 2)], alerts: [] });
+      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [record('/c', 3)], alerts: [] });
+      await store.commit({ agentId: '002', upserts: [], deletes: [], events: [{ ...record('/z', 4), agentId: '002' }], alerts: [] });
+      const report = await store.verifyChain();
+      assert.deepEqual(report, { ok: true, checked: 4 });
+      const events = [];
+      for await (const e of store.queryEvents({ agentId: '001' })) events.push(e);
+      assert.deepEqual(events.map((e) => e.record.change.path.toString()), ['/a', '/b', '/c']);
+      await store.close();
+    });
+
+    const tampering: [string, string, number, RegExp][] = [
+      ['an edited record', "UPDATE events SET data = replace(data, '\"alerted\"', '\"recorded\"') WHERE id = 2", 2, /edited|disagrees/],
+      ['a removed record', 'DELETE FROM events WHERE id = 2', 3, /link/],
+      ['a removed last record', 'DELETE FROM events WHERE id = 3', 2, /ends before/],
+      ['an edited index column', "UPDATE events SET outcome = 'recorded' WHERE id = 1", 1, /outcome column/],
+      ['a whole history rewritten from scratch but for its head', 'DELETE FROM events', 0, /emptied/],
+    ];
+    for (const [what, sql, brokenAt, reason] of tampering) {
+      it(`finds ${what}`, async () => {
+        const store = await factory.open();
+        await store.commit({ agentId: '001', upserts: [], deletes: [], events: [record('/a', 1), record('/b', 2), record('/c', 3)], alerts: [] });
+        await factory.tamper(store, sql);
+        const report = await store.verifyChain();
+        assert.equal(report.ok, false);
+        assert.equal(report.firstBroken?.eventId, brokenAt);
+        assert.match(report.firstBroken?.reason ?? '', reason);
+        await store.close();
+      });
+    }
+
+    it('filters history and alerts by time, path and limit', async () => {
+      const store = await factory.open();
+      const events = [record('/etc/a', 1), record('/etc/b', 2), record('/usr/c', 3)];
+      const alerts = events.map((e, i) => buildAlert({ id: `a${i}`, timestamp: new Date(e.timestamp), agent: { id: '001', name: 'h' }, rule: BUILTIN_RULES.modified, change: e.change, verdict: e.verdict }));
+      await store.commit({ agentId: '001', upserts: [], deletes: [], events, alerts });
+      const paths = async (q: Parameters<Store['queryEvents']>[0]): Promise<string[]> => {
+        const out: string[] = [];
+        for await (const e of store.queryEvents(q)) out.push(e.record.change.path.toString());
+        return out;
+      };
+      assert.deepEqual(await paths({ path: bytes('/etc') }), ['/etc/a', '/etc/b']);
+      assert.deepEqual(await paths({ since: '2026-11-27T10:00:02.000Z' }), ['/etc/b', '/usr/c']);
+      assert.deepEqual(await paths({ limit: 2 }), ['/etc/b', '/usr/c']);
+      const alertIds: string[] = [];
+      for await (const a of store.queryAlerts({ path: bytes('/usr'), agentId: '001' })) alertIds.push(a.id);
+      assert.deepEqual(alertIds, ['a2']);
+      const limited: string[] = [];
+      for await (const a of store.queryAlerts({ limit: 2 })) limited.push(a.id);
+      assert.deepEqual(limited, ['a1', 'a2']);
+      await store.close();
+    });
+
+    it('records scanned roots and per-agent settings', async () => {
+      const store = await factory.open();
+      await store.markRootsScanned('001', [bytes('/etc'), bytes('/usr/bin')], '2026-11-27T10:00:00Z');
+      await store.markRootsScanned('001', [bytes('/etc')], '2026-11-28T10:00:00Z');
+      assert.deepEqual((await store.scannedRoots('001')).map(String).sort(), ['/etc', '/usr/bin']);
+      assert.deepEqual(await store.scannedRoots('002'), []);
+      await store.setMeta('001', 'k', 'v1');
+      await store.setMeta('001', 'k', 'v2');
+      assert.equal(await store.getMeta('001', 'k'), 'v2');
+      assert.equal(await store.getMeta('002', 'k'), undefined);
+      await store.close();
+    });
+  });
+}
