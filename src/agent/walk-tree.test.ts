@@ -20,7 +20,7 @@ describe('walkTree', () => {
   it('yields entries in path-key order (depth-first, siblings by name bytes)', () => {
     const items = walkAll(syscheckFor([root]));
     const keys = items.map((i) => i.key);
-    const sorted = [...keys].sort(Buffer.compare);
+    const sorted = [...keys].sort((a, b) => Buffer.compare(a, b));
     assert.deepEqual(keys, sorted);
     assert.deepEqual(items.map((i) => i.path.toString().slice(root.length)), ['', '/a', '/a/b', '/a/b/f', '/a/z', '/a-x', '/a-x/y', '/a.txt']);
   });

@@ -30,6 +30,8 @@ export interface IngestOptions {
 
 /** What one run of ingest did. */
 export interface IngestSummary {
+  /** Entries taken into a baseline being built for the first time (not events). */
+  baselined: number;
   added: number;
   modified: number;
   deleted: number;
@@ -54,7 +56,7 @@ export async function ingestObservations(
   deps: IngestDeps,
   options: IngestOptions,
 ): Promise<IngestSummary> {
-  const summary: IngestSummary = { added: 0, modified: 0, deleted: 0, alerts: 0, recorded: 0, accepted: 0, baselineWrites: 0 };
+  const summary: IngestSummary = { baselined: 0, added: 0, modified: 0, deleted: 0, alerts: 0, recorded: 0, accepted: 0, baselineWrites: 0 };
   let upserts: FileState[] = [];
   let deletes: Buffer[] = [];
   let events: EventRecord[] = [];
@@ -81,10 +83,13 @@ export async function ingestObservations(
       }
       const change = diffFileStates(previous, current, observation.checks);
       if (change === undefined) continue;
-      summary[change.kind]++;
       const firstScan = !options.scannedRoots.some((root) => isWithin(change.path, root));
       const outcome = decideOutcome(change, { ...options, firstScan });
-      if (!outcome.record) continue;
+      if (!outcome.record) {
+        summary.baselined++;
+        continue;
+      }
+      summary[change.kind]++;
       const now = deps.now();
       let alertId: string | undefined;
       if (outcome.outcome === 'alerted' && outcome.rule !== undefined) {

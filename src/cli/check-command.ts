@@ -98,7 +98,9 @@ function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {
   const lines = [
     `custos: scanned ${r.scan.entries} entries in ${seconds.toFixed(1)} s: ${r.scan.hashed} hashed (${mbps.toFixed(1)} MB/s), ${r.scan.reused} unchanged by stat${r.rehashed ? ' (full rehash)' : ''}`,
   ];
-  if (r.builtBaseline) lines.push(`custos: baseline built or extended: ${r.baselineEntries} entries in the baseline, nothing alerted for newly monitored directories`);
+  if (r.builtBaseline) {
+    lines.push(`custos: first scan of newly monitored directories: ${r.ingest.baselined} entries taken into the baseline without alerts (${r.baselineEntries} entries in the baseline)`);
+  }
   const changes = `${added} added, ${modified} modified, ${deleted} deleted`;
   lines.push(mode === 'accept' ? `custos: ${changes}; ${accepted} accepted into the baseline` : `custos: ${changes}; ${alerts} alerts, ${recorded} recorded without alert`);
   if (r.scan.issues > 0) lines.push(`custos: ${r.scan.issues} files could not be read completely (see their issues in \`custos events\` or the baseline)`);

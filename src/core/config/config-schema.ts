@@ -10,6 +10,7 @@ import {
   type CustosConfig,
   type DirectoryConfig,
   type LoadedConfig,
+  type LocateKey,
   type PathPattern,
 } from './custos-config.js';
 import { optionWarnings } from './option-warnings.js';
@@ -106,9 +107,6 @@ const root = z
 
 /** The validated `custos.yml` shape, before it becomes the camelCase model. */
 export type RootOutput = z.output<typeof root>;
-
-/** Finds the 1-based line of a key path in the source file, when the format can tell. */
-export type LocateKey = (path: readonly (string | number)[]) => number | undefined;
 
 /**
  * Validates a configuration object in the shape of `custos.yml` (snake_case keys) and builds the frozen model.

@@ -84,6 +84,9 @@ export interface LoadedConfig {
   readonly warnings: readonly ConfigIssue[];
 }
 
+/** Finds the 1-based line of a key path in the source file, when the format can tell. */
+export type LocateKey = (path: readonly (string | number)[]) => number | undefined;
+
 /** Values that depend on the machine, supplied by the caller so parsing stays pure. */
 export interface ConfigDefaults {
   /** Directory for the SQLite file and the alert logs when the file does not name them. */

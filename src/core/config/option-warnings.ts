@@ -1,11 +1,20 @@
 import type { ConfigIssue } from '../custos-error.js';
-import type { LocateKey, RootOutput } from './config-schema.js';
+import type { LocateKey } from './custos-config.js';
+
+/** The parts of the validated file shape that can carry options not yet in effect. */
+interface WarnableConfig {
+  readonly syscheck: {
+    readonly directories?: readonly { readonly report_changes: boolean }[] | undefined;
+    readonly nodiff: readonly unknown[];
+    readonly auto_ignore: { readonly enabled: boolean };
+  };
+}
 
 /**
  * Options that parse but have no effect in this version: each is named in a warning with its line, so a setting
  * is never silently dropped. Works on the validated file shape, so keys and indexes are those of the file.
  */
-export function optionWarnings(data: RootOutput, file: string, locate: LocateKey): readonly ConfigIssue[] {
+export function optionWarnings(data: WarnableConfig, file: string, locate: LocateKey): readonly ConfigIssue[] {
   const warnings: ConfigIssue[] = [];
   const warn = (path: readonly (string | number)[], key: string, message: string): void => {
     const line = locate(path);

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { closeSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Alert } from '../../core/build-alert.js';
 import { CustosError } from '../../core/custos-error.js';
@@ -36,6 +37,9 @@ export class SqliteStore implements Store {
     let db: Database.Database;
     try {
       ensureDirectory(dirname(path));
+      // The baseline describes every monitored file (hashes of /etc/shadow included): owner-only, like the WAL
+      // and shared-memory files SQLite creates beside it with the same permissions.
+      closeSync(openSync(path, 'a', 0o600));
       db = new Database(path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
