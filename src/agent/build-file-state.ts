@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import type { FileHashes, FileIssue, FileState, FileType, HashAlgorithm } from '../core/file-state.js';
+import type { FileHashes, FileIssue, FileState, FileType } from '../core/file-state.js';
 import type { StatSnapshot } from './hash-file.js';
 import type { UserNames } from './user-names.js';
 import type { WalkEntry } from './walk-tree.js';
@@ -13,6 +13,11 @@ const TYPE_OF_FORMAT: ReadonlyMap<number, FileType> = new Map([
   [constants.S_IFBLK, 'block-device'],
   [constants.S_IFCHR, 'char-device'],
 ]);
+
+/** The entry type of an `st_mode & S_IFMT` value. */
+export function typeOfFormat(format: number): FileType {
+  return TYPE_OF_FORMAT.get(format) ?? 'unknown';
+}
 
 /** Overrides from hashing: the stat of the bytes actually read, their digests, and any issue. */
 export interface StateExtras {
@@ -31,7 +36,7 @@ export function buildFileState(entry: WalkEntry, names: UserNames, extras: State
   if (extras.issue !== undefined) issues.push(extras.issue);
   return {
     path: entry.path,
-    type: TYPE_OF_FORMAT.get(st.format) ?? 'unknown',
+    type: typeOfFormat(st.format),
     size: st.size,
     mode: st.mode,
     uid: st.uid,
@@ -47,22 +52,4 @@ export function buildFileState(entry: WalkEntry, names: UserNames, extras: State
     hashes: extras.hashes ?? {},
     issues,
   };
-}
-
-/**
- * The fast path: a regular file whose device, inode, size, mtime and ctime (nanoseconds) all equal the cached
- * state's, and whose cached state was hashed cleanly with every requested algorithm, still has the same bytes,
- * short of someone resetting ctime, which needs the clock or raw disk access.
- */
-export function canReuseHashes(previous: FileState, stat: StatSnapshot, algorithms: readonly HashAlgorithm[]): boolean {
-  return (
-    previous.type === 'file' &&
-    previous.issues.length === 0 &&
-    previous.dev === stat.dev &&
-    previous.inode === stat.inode &&
-    previous.size === stat.size &&
-    previous.mtimeNs === stat.mtimeNs &&
-    previous.ctimeNs === stat.ctimeNs &&
-    algorithms.every((a) => previous.hashes[a] !== undefined)
-  );
 }

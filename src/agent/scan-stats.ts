@@ -1,14 +1,18 @@
+import type { FileIssue } from '../core/file-state.js';
+
 /** Counters of one scan, updated as it runs (the progress bar reads them) and summarised at the end. */
 export interface ScanStats {
   /** Monitored entries seen by the walk. */
   entries: number;
   /** Files read and hashed. */
   hashed: number;
-  /** Files whose cached digests were reused (fast path). */
+  /** Files not read again because their fingerprint was unchanged (fast path). */
   reused: number;
   bytesHashed: number;
   /** Files that could not be hashed (permission, changed while read, ...). */
   issues: number;
+  /** The first few of those, to show the operator. */
+  issueSamples: { readonly path: Buffer; readonly issue: FileIssue }[];
   /** Files that disappeared between the walk and the read. */
   vanished: number;
   /** Subtrees the walk could not enter. */
@@ -19,5 +23,5 @@ export interface ScanStats {
 
 /** Fresh counters. */
 export function createScanStats(): ScanStats {
-  return { entries: 0, hashed: 0, reused: 0, bytesHashed: 0, issues: 0, vanished: 0, unscanned: 0, kept: 0 };
+  return { entries: 0, hashed: 0, reused: 0, bytesHashed: 0, issues: 0, issueSamples: [], vanished: 0, unscanned: 0, kept: 0 };
 }

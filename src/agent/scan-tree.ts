@@ -1,20 +1,28 @@
+import { constants } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { CHECK_ALL, hashAlgorithmsOf } from '../core/check-set.js';
-import type { FileState } from '../core/file-state.js';
+import type { HashAlgorithm } from '../core/file-state.js';
 import type { Observation } from '../core/observation.js';
-import { isWithin, pathKey } from '../core/path-bytes.js';
+import { isWithin, pathFromKey } from '../core/path-bytes.js';
 import type { ScanScope } from '../core/scan-scope.js';
+import { fingerprint, fingerprintType, requestedDigests } from '../core/state-fingerprint.js';
+import { buildFileState, typeOfFormat } from './build-file-state.js';
 import type { HashFileResult } from './hash-file.js';
 import type { HashPool } from './hash-pool.js';
 import type { MountTable } from './mount-table.js';
-import { buildFileState, canReuseHashes } from './build-file-state.js';
 import type { ScanStats } from './scan-stats.js';
 import type { UserNames } from './user-names.js';
 import { walkTree, type WalkEntry } from './walk-tree.js';
 
+/** A cached entry as the scan merges it: its path key and fingerprint (see `storedFingerprint`). */
+export interface CachedFingerprint {
+  readonly key: Buffer;
+  readonly fingerprint: string;
+}
+
 /**
- * Everything one scan needs. `previous` yields the baseline under the scope's top-level roots in key order, in
- * chunks (so the merge only awaits once per chunk).
+ * Everything one scan needs. `cache` yields the fingerprints of what the last scan saw under the scope's
+ * top-level roots, in key order, in chunks (the merge awaits once per chunk).
  */
 export interface ScanTreeOptions {
   readonly scope: ScanScope;
@@ -23,16 +31,16 @@ export interface ScanTreeOptions {
   readonly pool: HashPool;
   readonly names: UserNames;
   readonly maxFileSizeBytes: number;
-  /** Rehash every file even when its stat data says it is unchanged. */
+  /** Read every file even when its fingerprint says it is unchanged. */
   readonly rehash: boolean;
-  readonly previous: AsyncIterable<readonly FileState[]>;
+  readonly cache: AsyncIterable<readonly CachedFingerprint[]>;
   readonly stats: ScanStats;
   readonly signal?: AbortSignal;
 }
 
 interface HashJob {
   readonly entry: WalkEntry;
-  readonly previous: FileState | undefined;
+  readonly inBaseline: boolean;
 }
 
 const BATCH_FILES = 256;
@@ -40,42 +48,40 @@ const BATCH_BYTES = 32 << 20;
 const CHUNK = 512;
 
 /**
- * Scans the scope: walks it, merge-joins the walk with the baseline (both in key order) so deletions are found by
- * every scan, reuses cached digests for files whose dev, inode, size, mtime and ctime are unchanged, and hashes
- * the rest in the worker pool. Yields observations in chunks; per-file problems ride on the states.
+ * Scans the scope and yields what changed, in chunks: the walk is merge-joined with the cached fingerprints (both
+ * in key order), so an entry whose fingerprint is unchanged costs one `lstat` and yields nothing, an entry the
+ * cache lacks or that differs is observed (regular files hashed in the worker pool), and a cached entry the walk
+ * no longer finds is observed as gone: deletions are found by every scan. Per-file problems ride on the states.
  */
 export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readonly Observation[]> {
   const { scope, pool, stats } = options;
-  const previous = new ChunkCursor(options.previous[Symbol.asyncIterator]());
-  const failures: unknown[] = [];
+  const cache = new ChunkCursor(options.cache[Symbol.asyncIterator]());
   const inflight = new Set<Promise<Observation[]>>();
   const settled: Observation[][] = [];
-  const batches = new Map<string, { jobs: HashJob[]; bytes: number }>();
+  const failures: unknown[] = [];
+  const batches = new Map<string, { jobs: HashJob[]; bytes: number; algorithms: readonly HashAlgorithm[] }>();
   let ready: Observation[] = [];
   let lastUnscanned: { path: Buffer; includesSelf: boolean } | undefined;
   let sinceYield = 0;
 
-  const classifyGone = (state: FileState): void => {
+  const gone = (cached: CachedFingerprint): void => {
+    const path = pathFromKey(cached.key);
     const inUnscanned =
-      lastUnscanned !== undefined &&
-      isWithin(state.path, lastUnscanned.path) &&
-      (lastUnscanned.includesSelf || !state.path.equals(lastUnscanned.path));
-    if (inUnscanned || !scope.isMonitored(state.path, state.type)) stats.kept++;
-    else ready.push({ previous: state, checks: scope.governing(state.path)?.directory.checks ?? CHECK_ALL });
+      lastUnscanned !== undefined && isWithin(path, lastUnscanned.path) && (lastUnscanned.includesSelf || !path.equals(lastUnscanned.path));
+    if (inUnscanned || !scope.isMonitored(path, fingerprintType(cached.fingerprint))) stats.kept++;
+    else ready.push({ path, checks: scope.governing(path)?.directory.checks ?? CHECK_ALL, inBaseline: true });
   };
   const flush = (key: string): void => {
     const batch = batches.get(key);
-    if (batch === undefined || batch.jobs.length === 0) return;
+    if (batch === undefined) return;
     batches.delete(key);
-    const [algorithmList, maxBytes] = key.split('/') as [string, string];
-    const algorithms = algorithmList === '' ? [] : (algorithmList.split(',') as ('md5' | 'sha1' | 'sha256')[]);
     const paths = batch.jobs.map((j) => j.entry.readPath ?? hostPath(j.entry.path, options.rootDir));
-    const task = pool.hash(paths, algorithms, Number(maxBytes)).then((results) => collect(batch.jobs, results, options));
+    const task = pool.hash(paths, batch.algorithms, options.maxFileSizeBytes).then((results) => collect(batch.jobs, results, options));
     inflight.add(task);
-    void task.then(
-      (obs) => {
+    task.then(
+      (observations) => {
         inflight.delete(task);
-        settled.push(obs);
+        settled.push(observations);
       },
       (error: unknown) => {
         inflight.delete(task);
@@ -85,39 +91,37 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
   };
   const drainSettled = (): void => {
     if (failures.length > 0) throw failures[0];
-    for (const obs of settled.splice(0)) for (const o of obs) ready.push(o);
+    for (const observations of settled.splice(0)) for (const o of observations) ready.push(o);
   };
 
   for (const item of walkTree(scope, { mounts: options.mounts, ...(options.rootDir === undefined ? {} : { rootDir: options.rootDir }) })) {
     options.signal?.throwIfAborted();
-    for (let head = await previous.head(); head !== undefined && Buffer.compare(head.key, item.key) < 0; head = await previous.head()) {
-      classifyGone(head.state);
-      previous.advance();
+    let head = cache.head() ?? (await cache.fill());
+    while (head !== undefined && Buffer.compare(head.key, item.key) < 0) {
+      gone(head);
+      cache.advance();
+      head = cache.head() ?? (await cache.fill());
     }
-    const head = await previous.head();
-    const match = head !== undefined && head.key.equals(item.key) ? head.state : undefined;
+    const cached = head !== undefined && head.key.equals(item.key) ? head : undefined;
+    if (cached !== undefined) cache.advance();
     if (item.kind === 'unscanned') {
       stats.unscanned++;
-      if (match !== undefined && item.includesSelf) {
-        previous.advance();
-        stats.kept++;
-      }
+      if (cached !== undefined) stats.kept++;
       lastUnscanned = { path: item.path, includesSelf: item.includesSelf };
       continue;
     }
-    if (match !== undefined) previous.advance();
     stats.entries++;
+    const isFile = item.stat.format === constants.S_IFREG;
     const algorithms = hashAlgorithmsOf(item.root.directory.checks);
-    if (item.stat.format !== 0o100000 || algorithms.length === 0) {
-      ready.push({ ...(match === undefined ? {} : { previous: match }), current: buildFileState(item, options.names), checks: item.root.directory.checks });
-    } else if (!options.rehash && match !== undefined && canReuseHashes(match, item.stat, algorithms)) {
-      stats.reused++;
-      ready.push({ previous: match, current: buildFileState(item, options.names, { hashes: match.hashes }), checks: item.root.directory.checks });
+    if (cached !== undefined && !options.rehash && cached.fingerprint === expectedFingerprint(item, algorithms, options.names)) {
+      if (isFile && algorithms.length > 0) stats.reused++;
+    } else if (!isFile || algorithms.length === 0) {
+      ready.push({ path: item.path, current: buildFileState(item, options.names), checks: item.root.directory.checks, inBaseline: cached !== undefined });
     } else {
-      const key = `${algorithms.join(',')}/${options.maxFileSizeBytes}`;
-      const batch = batches.get(key) ?? { jobs: [], bytes: 0 };
+      const key = algorithms.join(',');
+      const batch = batches.get(key) ?? { jobs: [], bytes: 0, algorithms };
       batches.set(key, batch);
-      batch.jobs.push({ entry: item, previous: match });
+      batch.jobs.push({ entry: item, inBaseline: cached !== undefined });
       batch.bytes += item.stat.size;
       if (batch.jobs.length >= BATCH_FILES || batch.bytes >= BATCH_BYTES) flush(key);
     }
@@ -133,15 +137,23 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
       ready = [];
     }
   }
-  for (let head = await previous.head(); head !== undefined; head = await previous.head()) {
-    classifyGone(head.state);
-    previous.advance();
+  for (let head = cache.head() ?? (await cache.fill()); head !== undefined; head = cache.head() ?? (await cache.fill())) {
+    gone(head);
+    cache.advance();
   }
   for (const key of [...batches.keys()]) flush(key);
   while (inflight.size > 0) await Promise.race(inflight).catch(() => undefined);
-  await yieldToEventLoop();
   drainSettled();
   if (ready.length > 0) yield ready;
+}
+
+function expectedFingerprint(entry: WalkEntry, algorithms: readonly HashAlgorithm[], names: UserNames): string {
+  const type = typeOfFormat(entry.stat.format);
+  const st = entry.stat;
+  return fingerprint(
+    { type, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: st.inode, dev: st.dev, uname: names.user(st.uid), gname: names.group(st.gid) },
+    entry.issue === undefined ? requestedDigests(type, algorithms) : '!',
+  );
 }
 
 function collect(jobs: readonly HashJob[], results: readonly HashFileResult[], options: ScanTreeOptions): Observation[] {
@@ -149,25 +161,25 @@ function collect(jobs: readonly HashJob[], results: readonly HashFileResult[], o
   jobs.forEach((job, i) => {
     const result = results[i];
     if (result === undefined) return;
-    const { entry, previous } = job;
+    const { entry, inBaseline } = job;
+    const checks = entry.root.directory.checks;
     if (!result.ok && result.issue.code === 'vanished') {
       // Gone between the walk and the read: for the baseline it is a deletion like any other.
       options.stats.vanished++;
-      if (previous !== undefined) out.push({ previous, checks: entry.root.directory.checks });
+      if (inBaseline) out.push({ path: entry.path, checks, inBaseline });
       return;
     }
     if (result.ok) {
       options.stats.hashed++;
-      options.stats.bytesHashed += result.issue === undefined ? result.stat.size : 0;
-      const extra = result.issue === undefined ? { stat: result.stat, hashes: result.hashes } : { stat: result.stat, hashes: result.hashes, issue: result.issue };
-      out.push({ ...(previous === undefined ? {} : { previous }), current: buildFileState(entry, options.names, extra), checks: entry.root.directory.checks });
+      if (result.issue === undefined) options.stats.bytesHashed += result.stat.size;
+      const extras = result.issue === undefined ? { stat: result.stat, hashes: result.hashes } : { stat: result.stat, hashes: result.hashes, issue: result.issue };
+      out.push({ path: entry.path, current: buildFileState(entry, options.names, extras), checks, inBaseline });
       return;
     }
     options.stats.issues++;
-    // Keep the last trusted digests: the next readable scan compares against them, not against nothing.
-    const hashes = previous?.type === 'file' ? previous.hashes : {};
-    const extra = result.stat === undefined ? { hashes, issue: result.issue } : { stat: result.stat, hashes, issue: result.issue };
-    out.push({ ...(previous === undefined ? {} : { previous }), current: buildFileState(entry, options.names, extra), checks: entry.root.directory.checks });
+    if (options.stats.issueSamples.length < 20) options.stats.issueSamples.push({ path: entry.path, issue: result.issue });
+    const extras = result.stat === undefined ? { issue: result.issue } : { stat: result.stat, issue: result.issue };
+    out.push({ path: entry.path, current: buildFileState(entry, options.names, extras), checks, inBaseline });
   });
   return out;
 }
@@ -176,37 +188,36 @@ function hostPath(path: Buffer, rootDir: Buffer | undefined): Buffer {
   return rootDir === undefined ? path : Buffer.concat([rootDir, path]);
 }
 
-/** Reads a chunked async stream of baseline states one state at a time, awaiting only when a chunk runs out. */
+/** Reads a chunked async stream one item at a time; `head()` is synchronous until a chunk runs out. */
 class ChunkCursor {
-  readonly #iterator: AsyncIterator<readonly FileState[]>;
-  #chunk: readonly FileState[] = [];
+  readonly #iterator: AsyncIterator<readonly CachedFingerprint[]>;
+  #chunk: readonly CachedFingerprint[] = [];
   #index = 0;
-  #key: Buffer | undefined;
   #done = false;
 
-  constructor(iterator: AsyncIterator<readonly FileState[]>) {
+  constructor(iterator: AsyncIterator<readonly CachedFingerprint[]>) {
     this.#iterator = iterator;
   }
 
-  /** The current state and its path key, or `undefined` at the end. */
-  async head(): Promise<{ readonly state: FileState; readonly key: Buffer } | undefined> {
-    while (this.#index >= this.#chunk.length) {
-      if (this.#done) return undefined;
+  /** The current item, or `undefined` when the chunk is used up (then call {@link fill}) or the stream ended. */
+  head(): CachedFingerprint | undefined {
+    return this.#chunk[this.#index];
+  }
+
+  /** Loads the next chunk if the current one is used up; returns the new head, `undefined` at the end. */
+  async fill(): Promise<CachedFingerprint | undefined> {
+    while (this.#index >= this.#chunk.length && !this.#done) {
       const r = await this.#iterator.next();
-      if (r.done === true) {
-        this.#done = true;
-        return undefined;
+      if (r.done === true) this.#done = true;
+      else {
+        this.#chunk = r.value;
+        this.#index = 0;
       }
-      this.#chunk = r.value;
-      this.#index = 0;
     }
-    const state = this.#chunk[this.#index] as FileState;
-    this.#key ??= pathKey(state.path);
-    return { state, key: this.#key };
+    return this.head();
   }
 
   advance(): void {
     this.#index++;
-    this.#key = undefined;
   }
 }

@@ -6,6 +6,7 @@ import type { FileState } from '../core/file-state.js';
 import { UNKNOWN_VERDICT } from '../core/known-hash-verdict.js';
 import type { Observation } from '../core/observation.js';
 import { isWithin } from '../core/path-bytes.js';
+import { carryForwardDigests } from '../core/carry-forward-digests.js';
 import { sameFileState } from '../core/same-file-state.js';
 import type { Store } from '../storage/store.js';
 import type { AlertSink } from './alert-sink.js';
@@ -75,7 +76,8 @@ export async function ingestObservations(
 
   for await (const chunk of observations) {
     for (const observation of chunk) {
-      const { previous, current } = observation;
+      const previous = observation.inBaseline ? await deps.store.getBaselineState(options.agent.id, observation.path) : undefined;
+      const current = observation.current === undefined ? undefined : carryForwardDigests(previous, observation.current);
       if (current === undefined) {
         if (previous !== undefined) deletes.push(previous.path);
       } else if (previous === undefined || !sameFileState(previous, current)) {

@@ -4,6 +4,7 @@ import { createScanStats } from '../agent/scan-stats.js';
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
 import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
+import { displayPath } from '../core/path-bytes.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
 import { openStore } from './open-store.js';
@@ -99,11 +100,15 @@ function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {
     `custos: scanned ${r.scan.entries} entries in ${seconds.toFixed(1)} s: ${r.scan.hashed} hashed (${mbps.toFixed(1)} MB/s), ${r.scan.reused} unchanged by stat${r.rehashed ? ' (full rehash)' : ''}`,
   ];
   if (r.builtBaseline) {
-    lines.push(`custos: first scan of newly monitored directories: ${r.ingest.baselined} entries taken into the baseline without alerts (${r.baselineEntries} entries in the baseline)`);
+    lines.push(`custos: first scan of newly monitored directories: ${r.ingest.baselined} entries taken into the baseline without alerts (${r.baselineEntries ?? '?'} entries in the baseline)`);
   }
   const changes = `${added} added, ${modified} modified, ${deleted} deleted`;
   lines.push(mode === 'accept' ? `custos: ${changes}; ${accepted} accepted into the baseline` : `custos: ${changes}; ${alerts} alerts, ${recorded} recorded without alert`);
-  if (r.scan.issues > 0) lines.push(`custos: ${r.scan.issues} files could not be read completely (see their issues in \`custos events\` or the baseline)`);
+  if (r.scan.issues > 0) {
+    lines.push(`custos: ${r.scan.issues} files could not be read completely; their attributes are recorded, their last digests kept:`);
+    for (const { path, issue } of r.scan.issueSamples) lines.push(`custos:   ${displayPath(path)}: ${issue.code} (${issue.message})`);
+    if (r.scan.issues > r.scan.issueSamples.length) lines.push(`custos:   ... and ${r.scan.issues - r.scan.issueSamples.length} more`);
+  }
   if (r.scan.unscanned > 0) lines.push(`custos: ${r.scan.unscanned} subtrees could not be scanned; their baseline entries were kept`);
   return `${lines.join('\n')}\n`;
 }

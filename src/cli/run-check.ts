@@ -41,7 +41,8 @@ export interface RunCheckResult {
   readonly ingest: IngestSummary;
   readonly durationMs: number;
   readonly rehashed: boolean;
-  readonly baselineEntries: number;
+  /** Entries in the whole baseline, when a baseline was (partly) built by this run. */
+  readonly baselineEntries: number | undefined;
   /** True when at least one scanned directory had no baseline yet (its content was recorded silently). */
   readonly builtBaseline: boolean;
 }
@@ -72,7 +73,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       names: readUserNames(options.rootDir ?? '/'),
       maxFileSizeBytes: config.syscheck.maxFileSizeBytes,
       rehash: rehashed,
-      previous: store.readBaseline(agent.id, scope.topLevelRoots.map((r) => subtreeKeyRange(r.path))),
+      cache: store.readFingerprints(agent.id, scope.topLevelRoots.map((r) => subtreeKeyRange(r.path))),
       stats,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
@@ -90,13 +91,15 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
     const roots = scope.topLevelRoots.map((r) => r.path);
     await store.markRootsScanned(agent.id, roots, now().toISOString());
     if (rehashed && (options.paths ?? []).length === 0) await store.setMeta(agent.id, LAST_REHASH_KEY, now().toISOString());
+    const builtBaseline = roots.some((r) => !scannedRoots.some((s) => isWithin(r, s)));
     return {
       scan: stats,
       ingest,
       durationMs: Date.now() - started,
       rehashed,
-      baselineEntries: await store.countBaseline(agent.id),
-      builtBaseline: roots.some((r) => !scannedRoots.some((s) => isWithin(r, s))),
+      // Counting is a full pass over the baseline: only worth it when the summary shows it.
+      baselineEntries: builtBaseline ? await store.countBaseline(agent.id) : undefined,
+      builtBaseline,
     };
   } finally {
     await pool.close();

@@ -2,6 +2,12 @@ import type { Alert } from '../core/build-alert.js';
 import type { EventRecord } from '../core/event-record.js';
 import type { FileState } from '../core/file-state.js';
 
+/** A baseline entry as a scan merges it: its path key and its fingerprint (see `storedFingerprint`). */
+export interface BaselineFingerprint {
+  readonly key: Buffer;
+  readonly fingerprint: string;
+}
+
 /** A half-open range `[from, to)` of path keys (see `pathKey`). */
 export interface KeyRange {
   readonly from: Buffer;
@@ -59,8 +65,11 @@ export interface AgentRecord {
 export interface Store {
   /** Creates or renames an agent. */
   upsertAgent(agent: AgentRecord): Promise<void>;
-  /** The baseline under the given key ranges, in key order, in chunks; a consistent snapshot. */
-  readBaseline(agentId: string, ranges: readonly KeyRange[]): AsyncIterable<readonly FileState[]>;
+  /**
+   * The fingerprints of the baseline under the given key ranges, in key order, in chunks, from one consistent
+   * snapshot (the scan's own commits do not show up in it).
+   */
+  readFingerprints(agentId: string, ranges: readonly KeyRange[]): AsyncIterable<readonly BaselineFingerprint[]>;
   /** One path's baseline state. */
   getBaselineState(agentId: string, path: Buffer): Promise<FileState | undefined>;
   countBaseline(agentId: string): Promise<number>;

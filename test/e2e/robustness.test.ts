@@ -64,6 +64,7 @@ describe('custos check as an unprivileged user', () => {
     const first = await runCustos(['check', ...ws.args], asNobody);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, /1 files could not be read completely/);
+    assert.ok(first.stderr.includes(`${join(ws.tree, 'secret')}: permission-denied (open: permission denied)`), first.stderr);
     assert.match(first.stderr, /1 subtrees could not be scanned/);
     writeFileSync(join(ws.tree, 'readable'), 'changed');
     const second = await runCustos(['check', '--json', ...ws.args], asNobody);

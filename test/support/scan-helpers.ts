@@ -1,6 +1,6 @@
 import { HashPool } from '../../src/agent/hash-pool.js';
 import { parseMountInfo, readMountTable } from '../../src/agent/mount-table.js';
-import { scanTree } from '../../src/agent/scan-tree.js';
+import { scanTree, type CachedFingerprint } from '../../src/agent/scan-tree.js';
 import { createScanStats, type ScanStats } from '../../src/agent/scan-stats.js';
 import { readUserNames } from '../../src/agent/user-names.js';
 import { walkTree, type WalkItem } from '../../src/agent/walk-tree.js';
@@ -8,7 +8,9 @@ import { defaultDirectory } from '../../src/core/config/config-schema.js';
 import type { DirectoryConfig, SyscheckConfig } from '../../src/core/config/custos-config.js';
 import type { FileState } from '../../src/core/file-state.js';
 import type { Observation } from '../../src/core/observation.js';
+import { pathKey } from '../../src/core/path-bytes.js';
 import { compileScanScope } from '../../src/core/scan-scope.js';
+import { storedFingerprint } from '../../src/core/state-fingerprint.js';
 
 /** A syscheck config monitoring the given directories with defaults, as the YAML would give. */
 export function syscheckFor(dirs: (string | Partial<DirectoryConfig> & { path: string })[], extra: Partial<SyscheckConfig> = {}): SyscheckConfig {
@@ -41,9 +43,11 @@ export async function scanAll(
   const pool = new HashPool(2);
   const stats = createScanStats();
   const scope = compileScanScope(syscheck, options.limitTo ?? []);
-  const sorted = [...previous];
-  async function* chunks(): AsyncGenerator<readonly FileState[]> {
-    yield sorted;
+  const cached = [...previous]
+    .map((state) => ({ key: pathKey(state.path), fingerprint: storedFingerprint(state) }))
+    .sort((a, b) => Buffer.compare(a.key, b.key));
+  async function* chunks(): AsyncGenerator<readonly CachedFingerprint[]> {
+    yield cached;
   }
   const observations: Observation[] = [];
   try {
@@ -54,7 +58,7 @@ export async function scanAll(
       names: readUserNames(),
       maxFileSizeBytes: syscheck.maxFileSizeBytes,
       rehash: options.rehash ?? false,
-      previous: chunks(),
+      cache: chunks(),
       stats,
     })) {
       observations.push(...chunk);
@@ -65,9 +69,12 @@ export async function scanAll(
   return { observations, stats };
 }
 
-/** The states a scan leaves (what a baseline would hold afterwards), in key order. */
-export function statesAfter(observations: readonly Observation[]): FileState[] {
-  return observations
-    .flatMap((o) => (o.current === undefined ? [] : [o.current]))
-    .sort((a, b) => Buffer.compare(Buffer.from(a.path.toString('latin1').replaceAll('/', '\0'), 'latin1'), Buffer.from(b.path.toString('latin1').replaceAll('/', '\0'), 'latin1')));
+/** The baseline a scan leaves: `previous` with each observation applied, in key order. */
+export function statesAfter(observations: readonly Observation[], previous: readonly FileState[] = []): FileState[] {
+  const byKey = new Map(previous.map((s) => [s.path.toString('latin1'), s]));
+  for (const o of observations) {
+    if (o.current === undefined) byKey.delete(o.path.toString('latin1'));
+    else byKey.set(o.path.toString('latin1'), o.current);
+  }
+  return [...byKey.values()].sort((a, b) => Buffer.compare(pathKey(a.path), pathKey(b.path)));
 }

@@ -5,7 +5,8 @@ import { BUILTIN_RULES } from '../../src/core/builtin-rules.js';
 import { CHECK_ALL } from '../../src/core/check-set.js';
 import type { EventRecord } from '../../src/core/event-record.js';
 import { diffFileStates } from '../../src/core/file-change.js';
-import { subtreeKeyRange } from '../../src/core/path-bytes.js';
+import { pathFromKey, subtreeKeyRange } from '../../src/core/path-bytes.js';
+import { storedFingerprint } from '../../src/core/state-fingerprint.js';
 import type { Store } from '../../src/storage/store.js';
 import { fileState } from './file-states.js';
 
@@ -27,14 +28,17 @@ function record(path: string, i: number, outcome: EventRecord['outcome'] = 'aler
 /** The store contract, written once and run against every engine. */
 export function describeStoreContract(engine: string, factory: StoreFactory): void {
   describe(`Store contract: ${engine}`, () => {
-    it('keeps baselines per agent and reads ranges in key (walk) order, in chunks', async () => {
+    it('keeps baselines per agent and reads fingerprints of ranges in key (walk) order', async () => {
       const store = await factory.open();
       const paths = ['/etc/b', '/etc', '/etc/a/x', '/etc/a', '/etc-old', '/usr/bin/ls', '/etc/\xff\n'];
       await store.commit({ agentId: '001', upserts: paths.map((p) => fileState({ path: bytes(p) })), deletes: [], events: [], alerts: [] });
       await store.commit({ agentId: '002', upserts: [fileState({ path: bytes('/etc/other') })], deletes: [], events: [], alerts: [] });
       const read: string[] = [];
-      for await (const chunk of store.readBaseline('001', [subtreeKeyRange(bytes('/etc')), subtreeKeyRange(bytes('/usr'))])) {
-        for (const s of chunk) read.push(s.path.toString('latin1'));
+      for await (const chunk of store.readFingerprints('001', [subtreeKeyRange(bytes('/etc')), subtreeKeyRange(bytes('/usr'))])) {
+        for (const entry of chunk) {
+          read.push(pathFromKey(entry.key).toString('latin1'));
+          assert.equal(entry.fingerprint, storedFingerprint(fileState({ path: pathFromKey(entry.key) })));
+        }
       }
       assert.deepEqual(read, ['/etc', '/etc/a', '/etc/a/x', '/etc/b', '/etc/\xff\n', '/usr/bin/ls']);
       assert.equal(await store.countBaseline('001'), 7);

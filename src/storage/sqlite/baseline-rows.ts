@@ -1,5 +1,6 @@
 import type { FileIssue, FileState, FileType } from '../../core/file-state.js';
 import { pathFromKey, pathKey } from '../../core/path-bytes.js';
+import { storedFingerprint } from '../../core/state-fingerprint.js';
 
 /** Baseline columns in the order {@link stateToRow} writes them and {@link rowToState} reads them. */
 export const BASELINE_COLUMNS = [
@@ -21,6 +22,7 @@ export const BASELINE_COLUMNS = [
   'sha1',
   'sha256',
   'issues',
+  'fingerprint',
 ] as const;
 
 type SqlValue = string | number | bigint | Buffer | null;
@@ -46,6 +48,7 @@ export function stateToRow(state: FileState): SqlValue[] {
     state.hashes.sha1 ?? null,
     state.hashes.sha256 ?? null,
     state.issues.length === 0 ? null : JSON.stringify(state.issues),
+    storedFingerprint(state),
   ];
 }
 

@@ -32,6 +32,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     sha1 TEXT,
     sha256 TEXT,
     issues TEXT,
+    -- storedFingerprint(state): what an unchanged scan compares against, without reading the other columns.
+    fingerprint TEXT NOT NULL,
     PRIMARY KEY (agent_id, path_key)
   ) WITHOUT ROWID;
 

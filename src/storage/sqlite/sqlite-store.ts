@@ -8,11 +8,11 @@ import type { FileState } from '../../core/file-state.js';
 import { pathKey, subtreeKeyRange } from '../../core/path-bytes.js';
 import { ensureDirectory } from '../ensure-directory.js';
 import { checkChain, type ChainHead, type ChainRow } from '../check-chain.js';
-import type { AgentRecord, ChainReport, ChangeBatch, HistoryQuery, KeyRange, Store, StoredEvent } from '../store.js';
+import type { AgentRecord, BaselineFingerprint, ChainReport, ChangeBatch, HistoryQuery, KeyRange, Store, StoredEvent } from '../store.js';
 import { BASELINE_COLUMNS, rowToState, stateToRow } from './baseline-rows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
-const READ_CHUNK = 1000;
+const READ_CHUNK = 2000;
 const COLUMNS = BASELINE_COLUMNS.join(', ');
 
 /**
@@ -58,23 +58,21 @@ export class SqliteStore implements Store {
     this.#stmts.upsertAgent.run(agent.id, agent.name);
   }
 
-  async *readBaseline(agentId: string, ranges: readonly KeyRange[]): AsyncIterable<readonly FileState[]> {
+  async *readFingerprints(agentId: string, ranges: readonly KeyRange[]): AsyncIterable<readonly BaselineFingerprint[]> {
     const reader = (this.#reader ??= openReader(this.path));
-    const stmt = reader.prepare(`SELECT ${COLUMNS} FROM baseline WHERE agent_id = ? AND path_key >= ? AND path_key < ? ORDER BY path_key`);
-    stmt.raw(true).safeIntegers(true);
-    // One read transaction over all ranges: the snapshot does not move while the scan commits its changes.
+    const first = reader.prepare('SELECT path_key, fingerprint FROM baseline WHERE agent_id = ? AND path_key >= ? AND path_key < ? ORDER BY path_key LIMIT ?').raw(true);
+    const next = reader.prepare('SELECT path_key, fingerprint FROM baseline WHERE agent_id = ? AND path_key > ? AND path_key < ? ORDER BY path_key LIMIT ?').raw(true);
+    // One read transaction over all pages: the snapshot does not move while the scan commits its changes, so
+    // paging by key is safe and no statement stays open across the awaits of the consumer.
     reader.prepare('BEGIN').run();
     try {
       for (const range of ranges) {
-        let chunk: FileState[] = [];
-        for (const row of stmt.iterate(agentId, range.from, range.to) as IterableIterator<unknown[]>) {
-          chunk.push(rowToState(row));
-          if (chunk.length >= READ_CHUNK) {
-            yield chunk;
-            chunk = [];
-          }
+        let rows = first.all(agentId, range.from, range.to, READ_CHUNK) as [Buffer, string][];
+        while (rows.length > 0) {
+          yield rows.map(([key, fingerprint]) => ({ key, fingerprint }));
+          if (rows.length < READ_CHUNK) break;
+          rows = next.all(agentId, (rows[rows.length - 1] as [Buffer, string])[0], range.to, READ_CHUNK) as [Buffer, string][];
         }
-        if (chunk.length > 0) yield chunk;
       }
     } finally {
       reader.prepare('COMMIT').run();
@@ -187,7 +185,7 @@ function migrate(db: Database.Database): void {
 
 function openReader(path: string): Database.Database {
   const reader = new Database(path, { readonly: true });
-  reader.pragma('cache_size = -65536');
+  reader.pragma('cache_size = -8192');
   return reader;
 }
 
