@@ -3,17 +3,22 @@ import { decideOutcome } from '../core/decide-outcome.js';
 import type { EventRecord } from '../core/event-record.js';
 import { diffFileStates } from '../core/file-change.js';
 import type { FileState } from '../core/file-state.js';
-import { UNKNOWN_VERDICT } from '../core/known-hash-verdict.js';
+import { judgeChange, NO_EVIDENCE, type EvidenceSet, type KnownHashPolicy } from '../core/known-hash-policy.js';
 import type { Observation } from '../core/observation.js';
 import { isWithin } from '../core/path-bytes.js';
 import { carryForwardDigests } from '../core/carry-forward-digests.js';
+import { contentDigests } from '../core/content-digests.js';
 import { sameFileState } from '../core/same-file-state.js';
+import type { FileChange } from '../core/file-change.js';
+import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Store } from '../storage/store.js';
 import type { AlertSink } from './alert-sink.js';
 
 /** The components ingest works with; one set per process, built by its composition root. */
 export interface IngestDeps {
   readonly store: Store;
+  /** The known-hash database; without it every change's content is `unknown`. */
+  readonly knownHashes?: KnownHashStore;
   readonly sinks: readonly AlertSink[];
   readonly now: () => Date;
   readonly newAlertId: (now: Date) => string;
@@ -27,6 +32,9 @@ export interface IngestOptions {
   readonly alertNewFiles: boolean;
   /** Directories whose baseline is already built; changes elsewhere are the first scan's. */
   readonly scannedRoots: readonly Buffer[];
+  readonly knownHashPolicy: KnownHashPolicy;
+  /** The host the files are on, for known hashes scoped to one host (its own package database). */
+  readonly host: string;
 }
 
 /** What one run of ingest did. */
@@ -86,7 +94,8 @@ export async function ingestObservations(
       const change = diffFileStates(previous, current, observation.checks);
       if (change === undefined) continue;
       const firstScan = !options.scannedRoots.some((root) => isWithin(change.path, root));
-      const outcome = decideOutcome(change, { ...options, firstScan });
+      const judgement = judgeChange(change, await evidenceFor(change, firstScan, deps.knownHashes), options.knownHashPolicy, options.host);
+      const outcome = decideOutcome(change, { ...options, firstScan, judgement });
       if (!outcome.record) {
         summary.baselined++;
         continue;
@@ -96,7 +105,7 @@ export async function ingestObservations(
       let alertId: string | undefined;
       if (outcome.outcome === 'alerted' && outcome.rule !== undefined) {
         alertId = deps.newAlertId(now);
-        alerts.push(buildAlert({ id: alertId, timestamp: now, agent: options.agent, rule: outcome.rule, change, verdict: UNKNOWN_VERDICT }));
+        alerts.push(buildAlert({ id: alertId, timestamp: now, agent: options.agent, rule: outcome.rule, change, verdict: judgement.verdict }));
         summary.alerts++;
       } else if (outcome.outcome === 'accepted') summary.accepted++;
       else summary.recorded++;
@@ -104,7 +113,7 @@ export async function ingestObservations(
         agentId: options.agent.id,
         timestamp: now.toISOString(),
         change,
-        verdict: UNKNOWN_VERDICT,
+        verdict: judgement.verdict,
         ...(outcome.rule === undefined ? {} : { rule: outcome.rule }),
         outcome: outcome.outcome,
         ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
@@ -115,4 +124,16 @@ export async function ingestObservations(
   }
   await commit();
   return summary;
+}
+
+/**
+ * Looks up a change's new digests. While a baseline is first built only the bad lists are asked: a known-bad file
+ * must alert even then, and they are small; a full lookup of every file would only slow the first scan down.
+ */
+async function evidenceFor(change: FileChange, firstScan: boolean, knownHashes: KnownHashStore | undefined): Promise<EvidenceSet> {
+  if (knownHashes === undefined || change.kind === 'deleted') return NO_EVIDENCE;
+  const digests = contentDigests(change.after);
+  if (Object.keys(digests).length === 0) return NO_EVIDENCE;
+  if (firstScan) return { ...NO_EVIDENCE, bad: await knownHashes.lookupBad(digests) };
+  return knownHashes.lookup(change.path, digests);
 }

@@ -7,6 +7,7 @@ import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
 import { displayPath } from '../core/path-bytes.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
+import { openKnownHashes } from './open-known-hashes.js';
 import { openStore } from './open-store.js';
 import { reportWarnings } from './report-warnings.js';
 import { runCheck, type RunCheckResult } from './run-check.js';
@@ -19,6 +20,7 @@ interface CheckFlags {
   readonly json?: boolean;
   readonly rehash?: boolean;
   readonly root?: string;
+  readonly hashdb?: string;
 }
 
 /**
@@ -37,12 +39,14 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     .option('--db <file>', 'SQLite baseline file (alerts.json and alerts.log go beside it)')
     .option('--json', 'print alerts as JSON lines')
     .option('--rehash', 'rehash every file, ignoring cached digests')
-    .option('--root <dir>', 'monitor the file system mounted at DIR as if it were /');
+    .option('--root <dir>', 'monitor the file system mounted at DIR as if it were /')
+    .option('--hashdb <file>', 'known-hash database (default: known_hashes.database, used when it exists)');
   command.action(async (paths: string[], flags: CheckFlags) => {
     const loaded = loadConfig(flags);
     reportWarnings(loaded.warnings);
     const { config } = loaded;
     const store = openStore(config.storage);
+    const knownHashes = openKnownHashes(config.knownHashes, flags.hashdb);
     const sinks: AlertSink[] = [];
     if (mode === 'check') {
       sinks.push(new StdoutAlertSink(flags.json === true, hostname()));
@@ -58,6 +62,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       const outcome = await runCheck({
         config,
         store,
+        ...(knownHashes === undefined ? {} : { knownHashes }),
         sinks,
         paths,
         ...(flags.root === undefined ? {} : { rootDir: flags.root }),
@@ -75,6 +80,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       for (const sink of sinks) await sink.close();
+      await knownHashes?.close();
       await store.close();
     }
   });

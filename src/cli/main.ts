@@ -3,6 +3,7 @@ import { ConfigError, CustosError, formatConfigIssue } from '../core/custos-erro
 import { alertsCommand } from './alerts-command.js';
 import { scanCommand } from './check-command.js';
 import { eventsCommand } from './events-command.js';
+import { hashdbCommand } from './hashdb-command.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { initCommand } from './init-command.js';
 import { verifyCommand } from './verify-command.js';
@@ -25,6 +26,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     eventsCommand(result),
     alertsCommand(result),
     verifyCommand(result),
+    hashdbCommand(result),
   ]) {
     program.addCommand(command.exitOverride());
   }

@@ -10,6 +10,7 @@ import type { AgentRef } from '../core/build-alert.js';
 import type { CustosConfig } from '../core/config/custos-config.js';
 import { isWithin, pathFromString, subtreeKeyRange } from '../core/path-bytes.js';
 import { compileScanScope } from '../core/scan-scope.js';
+import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Store } from '../storage/store.js';
 
 /** Standalone mode is agent `000`, as OSSEC's local installation. */
@@ -20,6 +21,8 @@ const LAST_REHASH_KEY = 'last_full_rehash';
 export interface RunCheckOptions {
   readonly config: CustosConfig;
   readonly store: Store;
+  /** The known-hash database, when there is one. */
+  readonly knownHashes?: KnownHashStore;
   readonly sinks: readonly AlertSink[];
   /** Limit the scan to these paths (as seen inside `rootDir`). */
   readonly paths?: readonly string[];
@@ -79,13 +82,15 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
     });
     const ingest = await ingestObservations(
       observations,
-      { store, sinks: options.sinks, now, newAlertId: alertId },
+      { store, ...(options.knownHashes === undefined ? {} : { knownHashes: options.knownHashes }), sinks: options.sinks, now, newAlertId: alertId },
       {
         agent,
         mode: options.mode,
         ...(options.actor === undefined ? {} : { actor: options.actor }),
         alertNewFiles: config.syscheck.alertNewFiles,
         scannedRoots,
+        knownHashPolicy: config.knownHashes.policy,
+        host: config.agentName,
       },
     );
     const roots = scope.topLevelRoots.map((r) => r.path);

@@ -32,3 +32,19 @@ export const BUILTIN_RULES: Readonly<Record<ChangeKind, RuleRef>> = Object.freez
     groups: ['ossec', 'syscheck', 'syscheck_entry_added', 'syscheck_file'],
   },
 });
+
+/** Custos's own rules, from 560 up. */
+export const CUSTOS_RULES = Object.freeze({
+  knownBad: {
+    id: 561,
+    level: 15,
+    description: 'File content matches a known-bad hash.',
+    groups: ['ossec', 'syscheck', 'syscheck_file', 'custos_known_bad'],
+  },
+  knownElsewhere: {
+    id: 562,
+    level: 8,
+    description: 'Known content in an unexpected place.',
+    groups: ['ossec', 'syscheck', 'syscheck_file', 'custos_known_elsewhere'],
+  },
+} satisfies Record<string, RuleRef>);

@@ -1,6 +1,10 @@
 /**
- * What the known-hash database says about a change's new content. Until a known-hash database is consulted,
- * every change is `unknown`.
+ * What the known-hash database says about a change's new content:
+ * - `known-good`: a trusted source ships exactly this content at this path (a package update)
+ * - `known-bad`: a known-bad list has this content
+ * - `known-elsewhere`: the content is known, but not for this path (another package's file, a hash-only set
+ *   such as NSRL, or a source not trusted for this path)
+ * - `unknown`: nothing explains it
  */
 export const VERDICTS = ['known-good', 'known-bad', 'known-elsewhere', 'unknown'] as const;
 export type VerdictKind = (typeof VERDICTS)[number];
@@ -12,8 +16,13 @@ export interface KnownHashVerdict {
   readonly source?: string;
   readonly package?: string;
   readonly version?: string;
-  /** How it matched: `path+sha256`, `sha256`, `md5`, ... */
+  readonly arch?: string;
+  /** How it matched: `path+sha256`, `path+md5`, `sha256`, `md5`, ... */
   readonly match?: string;
+  /** For `known-elsewhere`: the path the content is known at, when the source has one. */
+  readonly known_path?: string;
+  /** For `known-bad`: the label of the list entry (malware family, signature). */
+  readonly label?: string;
 }
 
 /** The verdict for a change nobody has explained. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { buildCheckSet, CHECK_OPTIONS, type CheckOption } from '../check-set.js';
 import type { ConfigIssue } from '../custos-error.js';
+import { DEFAULT_KNOWN_HASH_POLICY, HASH_SOURCE_KINDS } from '../known-hash-policy.js';
 import { err, ok, type Result } from '../result.js';
 import {
   DEFAULT_DIRECTORIES,
@@ -96,8 +97,26 @@ const database = z.union([
   z.object({ engine: z.literal('postgres'), url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL') }).strict(),
 ]);
 
+const knownHashes = z
+  .object({
+    database: z.string().min(1).optional(),
+    match: z.enum(['path', 'hash']).prefault('path'),
+    silence: z
+      .array(
+        z
+          .object({
+            sources: z.array(z.enum(HASH_SOURCE_KINDS)).min(1),
+            paths: z.array(absolutePath).min(1).prefault(['/']),
+          })
+          .strict(),
+      )
+      .optional(),
+  })
+  .strict();
+
 const root = z
   .object({
+    known_hashes: knownHashes.prefault({}),
     agent: z.object({ name: z.string().min(1).max(128).optional() }).strict().prefault({}),
     database: database.prefault({}),
     alerts: z.object({ json: z.string().min(1).optional(), log: z.string().min(1).optional() }).strict().prefault({}),
@@ -164,8 +183,14 @@ function toModel(data: RootOutput, defaults: ConfigDefaults): CustosConfig {
     data.database.engine === 'postgres'
       ? { engine: 'postgres' as const, url: data.database.url }
       : { engine: 'sqlite' as const, path: data.database.path ?? `${defaults.dataDir}/custos.db` };
+  const kh = data.known_hashes;
   return {
     agentName: data.agent.name ?? defaults.hostname,
+    knownHashes: {
+      databasePath: kh.database ?? `${defaults.dataDir}/hashdb.sqlite`,
+      explicit: kh.database !== undefined,
+      policy: { match: kh.match, silence: kh.silence ?? DEFAULT_KNOWN_HASH_POLICY.silence },
+    },
     storage,
     alerts: {
       jsonPath: data.alerts.json ?? `${defaults.dataDir}/alerts.json`,

@@ -1,4 +1,5 @@
 import type { CheckSet } from '../check-set.js';
+import type { KnownHashPolicy } from '../known-hash-policy.js';
 import type { ConfigIssue } from '../custos-error.js';
 
 /**
@@ -70,9 +71,18 @@ export interface AlertOutputConfig {
   readonly logPath: string;
 }
 
+/** The known-hash database and the policy that decides what its verdicts silence. */
+export interface KnownHashConfig {
+  readonly databasePath: string;
+  /** True when the file named the database (a missing one is then worth a warning). */
+  readonly explicit: boolean;
+  readonly policy: KnownHashPolicy;
+}
+
 /** The whole configuration of a standalone host or agent, frozen after parsing. */
 export interface CustosConfig {
   readonly syscheck: SyscheckConfig;
+  readonly knownHashes: KnownHashConfig;
   readonly storage: StorageConfig;
   readonly alerts: AlertOutputConfig;
   readonly agentName: string;

@@ -1,0 +1,18 @@
+import { existsSync } from 'node:fs';
+import type { KnownHashConfig } from '../core/config/custos-config.js';
+import { SqliteKnownHashStore } from '../hashdb/sqlite-known-hash-store.js';
+import type { KnownHashStore } from '../hashdb/known-hash-store.js';
+
+/**
+ * Opens the known-hash database for a scan: `--hashdb FILE`, else the configured one. The default location is
+ * optional (no database simply means no verdicts); a database named explicitly but missing gets a warning,
+ * because a typo there would silently turn package-update silencing off.
+ */
+export function openKnownHashes(config: KnownHashConfig, flag: string | undefined): KnownHashStore | undefined {
+  const path = flag ?? config.databasePath;
+  if (existsSync(path)) return SqliteKnownHashStore.open(path);
+  if (flag !== undefined || config.explicit) {
+    process.stderr.write(`custos: warning: known-hash database ${path} does not exist; changes are judged without known hashes\n`);
+  }
+  return undefined;
+}

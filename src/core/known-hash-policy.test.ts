@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fileState } from '../../test/support/file-states.js';
+import { CHECK_ALL } from './check-set.js';
+import { diffFileStates, type FileChange } from './file-change.js';
+import { DEFAULT_KNOWN_HASH_POLICY, judgeChange, NO_EVIDENCE, type HashEvidence, type HashSourceKind } from './known-hash-policy.js';
+
+const path = Buffer.from('/usr/bin/ls');
+const modified = diffFileStates(fileState({ path }), fileState({ path, size: 2, hashes: { sha256: 'a'.repeat(64), md5: 'b'.repeat(32) } }), CHECK_ALL) as FileChange;
+const chmodded = diffFileStates(fileState({ path }), fileState({ path, mode: 0o4755 }), CHECK_ALL) as FileChange;
+const deleted = diffFileStates(fileState({ path }), undefined, CHECK_ALL) as FileChange;
+const ev = (kind: HashSourceKind, at: string | undefined, extra: Partial<HashEvidence> = {}): HashEvidence => ({
+  algorithm: 'sha256',
+  ...(at === undefined ? {} : { path: Buffer.from(at) }),
+  package: { name: 'coreutils', version: '9.1-1', arch: 'amd64' },
+  source: { kind, name: kind },
+  bad: false,
+  ...extra,
+});
+
+describe('judgeChange', () => {
+  const cases: [string, FileChange, Parameters<typeof judgeChange>[1], string, string][] = [
+    ['nothing known', modified, NO_EVIDENCE, 'unknown', 'default'],
+    ['a verified package at the same path silences', modified, { ...NO_EVIDENCE, atPath: [ev('deb-verified', '/usr/bin/ls')] }, 'known-good', 'silence'],
+    ['the host’s own dpkg database silences by default', modified, { ...NO_EVIDENCE, atPath: [ev('dpkg-local', '/usr/bin/ls', { algorithm: 'md5' })] }, 'known-good', 'silence'],
+    ['another path is known-elsewhere, never good', modified, { ...NO_EVIDENCE, elsewhere: [ev('deb-verified', '/usr/bin/dir')] }, 'known-elsewhere', 'known-elsewhere'],
+    ['a hash-only set (NSRL) is known-elsewhere', modified, { ...NO_EVIDENCE, elsewhere: [{ algorithm: 'sha256', source: { kind: 'nsrl', name: 'NSRL' }, bad: false }] }, 'known-elsewhere', 'known-elsewhere'],
+    ['known-bad beats a verified package', modified, { atPath: [ev('deb-verified', '/usr/bin/ls')], elsewhere: [], bad: [ev('manual', undefined, { bad: true, label: 'Mirai' })] }, 'known-bad', 'known-bad'],
+    ['a permission change on a known-good file still alerts', chmodded, { ...NO_EVIDENCE, atPath: [ev('deb-verified', '/usr/bin/ls')] }, 'known-good', 'default'],
+    ['a deletion is never silenced', deleted, { ...NO_EVIDENCE, atPath: [ev('deb-verified', '/usr/bin/ls')] }, 'unknown', 'default'],
+    ['another host’s package database is ignored', modified, { ...NO_EVIDENCE, atPath: [ev('dpkg-local', '/usr/bin/ls', { source: { kind: 'dpkg-local', name: 'dpkg /', host: 'web2' } })] }, 'unknown', 'default'],
+  ];
+  for (const [name, change, evidence, verdict, effect] of cases) {
+    it(name, () => {
+      const j = judgeChange(change, evidence, DEFAULT_KNOWN_HASH_POLICY, 'web1');
+      assert.equal(j.verdict.verdict, verdict);
+      assert.equal(j.effect, effect);
+    });
+  }
+  it('reports the strongest evidence: the verified package over the host claim, SHA-256 over MD5', () => {
+    const j = judgeChange(modified, { ...NO_EVIDENCE, atPath: [ev('dpkg-local', '/usr/bin/ls', { algorithm: 'md5' }), ev('deb-verified', '/usr/bin/ls')] }, DEFAULT_KNOWN_HASH_POLICY, 'web1');
+    assert.deepEqual(j.verdict, { verdict: 'known-good', source: 'deb-verified', package: 'coreutils', version: '9.1-1', arch: 'amd64', match: 'path+sha256' });
+  });
+  it('matches a hash on any path only in OSSEC compatibility mode (match: hash)', () => {
+    const evidence = { ...NO_EVIDENCE, elsewhere: [ev('ossec-md5db', undefined, { algorithm: 'md5' })] };
+    assert.equal(judgeChange(modified, evidence, DEFAULT_KNOWN_HASH_POLICY, 'h').effect, 'known-elsewhere');
+    const compat = { match: 'hash' as const, silence: [{ sources: ['ossec-md5db' as const], paths: ['/'] }] };
+    const j = judgeChange(modified, evidence, compat, 'h');
+    assert.equal(j.effect, 'silence');
+    assert.equal(j.verdict.match, 'md5');
+  });
+  it('lets the policy decide which sources silence which paths', () => {
+    const policy = { match: 'path' as const, silence: [{ sources: ['dpkg-local' as const], paths: ['/etc'] }] };
+    const j = judgeChange(modified, { ...NO_EVIDENCE, atPath: [ev('dpkg-local', '/usr/bin/ls')] }, policy, 'h');
+    assert.equal(j.verdict.verdict, 'known-good');
+    assert.equal(j.effect, 'default', 'known, but this source may not silence /usr');
+  });
+});

@@ -1,0 +1,140 @@
+import type { Attribute } from './compare-file-state.js';
+import type { FileChange } from './file-change.js';
+import type { HashAlgorithm } from './file-state.js';
+import type { KnownHashVerdict } from './known-hash-verdict.js';
+import { displayPath, isWithin, pathFromString } from './path-bytes.js';
+
+/** Where known hashes come from. */
+export const HASH_SOURCE_KINDS = ['deb-verified', 'dpkg-local', 'rpm', 'apk', 'nsrl', 'manifest', 'manual', 'ossec-md5db'] as const;
+export type HashSourceKind = (typeof HASH_SOURCE_KINDS)[number];
+
+/**
+ * How much each source is believed, highest first: a .deb verified against a signed repository proves what the
+ * distribution shipped; a host's own package database is a claim an attacker on that host can rewrite; hash-only
+ * sets say "known somewhere", never "right here".
+ */
+export const SOURCE_TRUST: Readonly<Record<HashSourceKind, number>> = {
+  'deb-verified': 100,
+  rpm: 90,
+  apk: 90,
+  manual: 80,
+  manifest: 70,
+  'dpkg-local': 40,
+  'ossec-md5db': 20,
+  nsrl: 10,
+};
+
+/** A package a known file belongs to. */
+export interface PackageRef {
+  readonly name: string;
+  readonly version: string;
+  readonly arch: string;
+}
+
+/** One known-hash record that matched one of a file's digests. */
+export interface HashEvidence {
+  readonly algorithm: HashAlgorithm;
+  /** The path the source knows this content at; absent for hash-only sources. */
+  readonly path?: Buffer;
+  readonly package?: PackageRef;
+  readonly source: { readonly kind: HashSourceKind; readonly name: string; readonly host?: string };
+  readonly bad: boolean;
+  readonly label?: string;
+}
+
+/** What a lookup found for one changed file: at its own path (or usrmerge alias), elsewhere, and on bad lists. */
+export interface EvidenceSet {
+  readonly atPath: readonly HashEvidence[];
+  readonly elsewhere: readonly HashEvidence[];
+  readonly bad: readonly HashEvidence[];
+}
+
+/** An empty lookup result. */
+export const NO_EVIDENCE: EvidenceSet = Object.freeze({ atPath: [], elsewhere: [], bad: [] });
+
+/** Which sources may silence a change, below which paths. */
+export interface SilenceRule {
+  readonly sources: readonly HashSourceKind[];
+  readonly paths: readonly string[];
+}
+
+/**
+ * The known-hash policy. `match: path` (the default) needs the same path and digest; `match: hash` is OSSEC's
+ * md5 allowlist behaviour (any path), for compatibility only.
+ */
+export interface KnownHashPolicy {
+  readonly match: 'path' | 'hash';
+  readonly silence: readonly SilenceRule[];
+}
+
+/** Package sources, operator lists and the host's own package database may silence anywhere; hash-only sets never. */
+export const DEFAULT_KNOWN_HASH_POLICY: KnownHashPolicy = Object.freeze<KnownHashPolicy>({
+  match: 'path',
+  silence: [{ sources: ['deb-verified', 'rpm', 'apk', 'manual', 'manifest', 'dpkg-local'], paths: ['/'] }],
+});
+
+/**
+ * What a known-hash verdict does to a change:
+ * - `known-bad`: alert at the top level (rule 561), whatever else says
+ * - `silence`: record with the evidence, no alert, baseline advances
+ * - `known-elsewhere`: alert as known content in an unexpected place (rule 562)
+ * - `default`: the normal rules decide (unknown content, or known content with changed ownership or permissions)
+ */
+export type VerdictEffect = 'known-bad' | 'silence' | 'known-elsewhere' | 'default';
+
+/** A verdict and its effect. */
+export interface Judgement {
+  readonly verdict: KnownHashVerdict;
+  readonly effect: VerdictEffect;
+}
+
+// A package explains content, not who may run it: these still alert on a known-good file.
+const METADATA: readonly Attribute[] = ['permission', 'uid', 'gid', 'user_name', 'group_name', 'type'];
+const DIGEST_PREFERENCE: readonly HashAlgorithm[] = ['sha256', 'sha1', 'md5'];
+
+/**
+ * Judges a change against the evidence, before any rule runs. Deletions are never silenced by hashes; a known-bad
+ * digest beats everything; evidence from another host's package database is ignored.
+ */
+export function judgeChange(change: FileChange, evidence: EvidenceSet, policy: KnownHashPolicy, host: string): Judgement {
+  if (change.kind === 'deleted') return { verdict: { verdict: 'unknown' }, effect: 'default' };
+  const relevant = (e: HashEvidence): boolean => e.source.host === undefined || e.source.host === host;
+  const bad = evidence.bad.filter(relevant);
+  if (bad.length > 0) return { verdict: describe('known-bad', strongest(bad)), effect: 'known-bad' };
+  const atPath = evidence.atPath.filter(relevant);
+  const elsewhere = evidence.elsewhere.filter(relevant);
+  const candidates = policy.match === 'hash' ? [...atPath, ...elsewhere] : atPath;
+  const silencing = candidates.filter((e) => maySilence(e, change.path, policy));
+  if (silencing.length > 0) {
+    const metadataChanged = change.changedAttributes.some((a) => METADATA.includes(a));
+    const best = strongest(silencing);
+    return { verdict: describe('known-good', best, atPath.includes(best)), effect: metadataChanged ? 'default' : 'silence' };
+  }
+  if (atPath.length > 0) return { verdict: describe('known-good', strongest(atPath), true), effect: 'default' };
+  if (elsewhere.length > 0) return { verdict: describe('known-elsewhere', strongest(elsewhere)), effect: 'known-elsewhere' };
+  return { verdict: { verdict: 'unknown' }, effect: 'default' };
+}
+
+function maySilence(e: HashEvidence, path: Buffer, policy: KnownHashPolicy): boolean {
+  return policy.silence.some((rule) => rule.sources.includes(e.source.kind) && rule.paths.some((p) => isWithin(path, pathFromString(p))));
+}
+
+/** The most trusted record, preferring the strongest digest among equals. */
+function strongest(evidence: readonly HashEvidence[]): HashEvidence {
+  return [...evidence].sort(
+    (a, b) => SOURCE_TRUST[b.source.kind] - SOURCE_TRUST[a.source.kind] || DIGEST_PREFERENCE.indexOf(a.algorithm) - DIGEST_PREFERENCE.indexOf(b.algorithm),
+  )[0] as HashEvidence;
+}
+
+function describe(verdict: KnownHashVerdict['verdict'], e: HashEvidence, samePath = false): KnownHashVerdict {
+  const out: Record<string, string> = { verdict, source: e.source.kind };
+  if (e.package !== undefined) {
+    out.package = e.package.name;
+    out.version = e.package.version;
+    out.arch = e.package.arch;
+  }
+  out.match = samePath && e.path !== undefined ? `path+${e.algorithm}` : e.algorithm;
+  if (verdict === 'known-elsewhere' && e.path !== undefined) out.known_path = displayPath(e.path);
+  if (e.label !== undefined) out.label = e.label;
+  return out as unknown as KnownHashVerdict;
+}

@@ -1,0 +1,57 @@
+import type { FileHashes } from '../core/file-state.js';
+import type { EvidenceSet, HashEvidence, HashSourceKind, PackageRef } from '../core/known-hash-policy.js';
+
+/** A source of known hashes, as an import names it. Re-importing the same kind, name and host reuses it. */
+export interface HashSourceRef {
+  readonly kind: HashSourceKind;
+  readonly name: string;
+  /** The host whose own package database this came from: its rows apply to that host only. */
+  readonly host?: string;
+  /** How it was verified (signing key, signed index hashes, ...), kept as JSON. */
+  readonly evidence?: Readonly<Record<string, unknown>>;
+}
+
+/** One known hash to import. */
+export interface KnownHashRow {
+  /** The raw digest: 16 bytes MD5, 20 bytes SHA-1, 32 bytes SHA-256. */
+  readonly digest: Buffer;
+  /** The canonical absolute path the source ships this content at; absent for hash-only sources. */
+  readonly path?: Buffer;
+  readonly package?: PackageRef;
+  /** A known-bad hash (from a bad list); `label` says what it is. */
+  readonly bad?: boolean;
+  readonly label?: string;
+}
+
+/** An import in progress: rows go in batches, each batch in one transaction; duplicates are ignored. */
+export interface ImportSession {
+  add(rows: readonly KnownHashRow[]): Promise<void>;
+  /** Ends the import; `inserted` counts rows that were not there before. */
+  finish(): Promise<{ readonly rows: number; readonly inserted: number }>;
+}
+
+/** Counts for `custos hashdb stats`. */
+export interface HashStoreStats {
+  readonly sources: readonly { readonly kind: string; readonly name: string; readonly host?: string; readonly importedAt: string; readonly rows: number }[];
+  readonly knownRows: number;
+  readonly badRows: number;
+  readonly paths: number;
+  readonly packages: number;
+}
+
+/**
+ * The known-hash database: what package managers, operators and reference sets say file contents should be,
+ * kept apart from the baseline so other tools can fill it.
+ */
+export interface KnownHashStore {
+  /** Starts an import from one source. */
+  beginImport(source: HashSourceRef): Promise<ImportSession>;
+  /** When an import from this source last started, if ever (for incremental imports). */
+  lastImport(source: HashSourceRef): Promise<Date | undefined>;
+  /** Everything known about a file's digests: at its path (or usrmerge alias), elsewhere, and on bad lists. */
+  lookup(path: Buffer, hashes: FileHashes): Promise<EvidenceSet>;
+  /** Only the bad lists (cheap enough for every file of a first scan). */
+  lookupBad(hashes: FileHashes): Promise<readonly HashEvidence[]>;
+  stats(): Promise<HashStoreStats>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,229 @@
+import Database from 'better-sqlite3';
+import { closeSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CustosError } from '../core/custos-error.js';
+import type { FileHashes, HashAlgorithm } from '../core/file-state.js';
+import type { EvidenceSet, HashEvidence, HashSourceKind, PackageRef } from '../core/known-hash-policy.js';
+import { usrAlias } from '../core/usrmerge.js';
+import { ensureDirectory } from '../storage/ensure-directory.js';
+import type { HashSourceRef, HashStoreStats, ImportSession, KnownHashRow, KnownHashStore } from './known-hash-store.js';
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS sources (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    host TEXT NOT NULL DEFAULT '',          -- '' = global; else the only host these rows apply to
+    evidence TEXT,                           -- JSON: how the source was verified
+    imported_at TEXT NOT NULL,
+    rows INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (kind, name, host)
+  );
+  CREATE TABLE IF NOT EXISTS packages (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL, version TEXT NOT NULL, arch TEXT NOT NULL,
+    UNIQUE (name, version, arch)
+  );
+  -- Canonical absolute paths as exact bytes; id 0 is "no path" (hash-only sources).
+  CREATE TABLE IF NOT EXISTS paths (id INTEGER PRIMARY KEY, path BLOB NOT NULL UNIQUE);
+  -- One row per digest (16 bytes MD5, 20 SHA-1, 32 SHA-256), keyed digest-first: lookups by hash, and by hash
+  -- and path, are both one index probe.
+  CREATE TABLE IF NOT EXISTS known (
+    digest BLOB NOT NULL,
+    path_id INTEGER NOT NULL,
+    package_id INTEGER NOT NULL,
+    source_id INTEGER NOT NULL,
+    PRIMARY KEY (digest, path_id, package_id, source_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS bad (
+    digest BLOB NOT NULL,
+    source_id INTEGER NOT NULL,
+    label TEXT,
+    PRIMARY KEY (digest, source_id)
+  ) WITHOUT ROWID;
+  -- OSSEC's md5 allowlist table, as a view: tools that query files(md5sum, file, time) keep working.
+  CREATE VIEW IF NOT EXISTS files (md5sum, file, time) AS
+    SELECT lower(hex(k.digest)), CAST(p.path AS TEXT), s.imported_at
+      FROM known k JOIN sources s ON s.id = k.source_id LEFT JOIN paths p ON p.id = k.path_id
+     WHERE length(k.digest) = 16;
+`;
+
+const ALGORITHM_OF_LENGTH: Readonly<Record<number, HashAlgorithm>> = { 16: 'md5', 20: 'sha1', 32: 'sha256' };
+const BATCH = 20_000;
+const ELSEWHERE_LIMIT = 8;
+
+/** The known-hash database in its own SQLite file. */
+export class SqliteKnownHashStore implements KnownHashStore {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #stmts: ReturnType<typeof prepare>;
+
+  private constructor(path: string, db: Database.Database) {
+    this.path = path;
+    this.#db = db;
+    this.#stmts = prepare(db);
+  }
+
+  /** Opens (creating if needed) the database at `path`. */
+  static open(path: string): SqliteKnownHashStore {
+    try {
+      ensureDirectory(dirname(path));
+      closeSync(openSync(path, 'a', 0o644));
+      const db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('cache_size = -262144');
+      db.exec(SCHEMA);
+      return new SqliteKnownHashStore(path, db);
+    } catch (error) {
+      throw new CustosError('STORE_FAILED', `failed to open the known-hash database ${path}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async beginImport(source: HashSourceRef): Promise<ImportSession> {
+    const s = this.#stmts;
+    const sourceId = Number(
+      (s.upsertSource.get(source.kind, source.name, source.host ?? '', source.evidence === undefined ? null : JSON.stringify(source.evidence), new Date().toISOString()) as [number])[0],
+    );
+    const pathIds = new Map<string, number>();
+    const packageIds = new Map<string, number>();
+    const pathId = (path: Buffer | undefined): number => {
+      if (path === undefined) return 0;
+      const k = path.toString('latin1');
+      let id = pathIds.get(k);
+      if (id === undefined) {
+        s.insertPath.run(path);
+        id = Number((s.pathId.get(path) as [number])[0]);
+        pathIds.set(k, id);
+      }
+      return id;
+    };
+    const packageId = (p: PackageRef | undefined): number => {
+      if (p === undefined) return 0;
+      const k = `${p.name}\0${p.version}\0${p.arch}`;
+      let id = packageIds.get(k);
+      if (id === undefined) {
+        s.insertPackage.run(p.name, p.version, p.arch);
+        id = Number((s.packageId.get(p.name, p.version, p.arch) as [number])[0]);
+        packageIds.set(k, id);
+      }
+      return id;
+    };
+    let rows = 0;
+    let inserted = 0;
+    const write = this.#db.transaction((batch: readonly KnownHashRow[]) => {
+      for (const row of batch) {
+        const info = row.bad === true ? s.insertBad.run(row.digest, sourceId, row.label ?? null) : s.insertKnown.run(row.digest, pathId(row.path), packageId(row.package), sourceId);
+        inserted += info.changes;
+      }
+    });
+    return {
+      add: async (batch) => {
+        for (let i = 0; i < batch.length; i += BATCH) write(batch.slice(i, i + BATCH));
+        rows += batch.length;
+      },
+      finish: async () => {
+        s.countSource.run(inserted, sourceId);
+        return { rows, inserted };
+      },
+    };
+  }
+
+  async lastImport(source: HashSourceRef): Promise<Date | undefined> {
+    const at = this.#stmts.sourceImportedAt.get(source.kind, source.name, source.host ?? '') as [string] | undefined;
+    return at === undefined ? undefined : new Date(at[0]);
+  }
+
+  async lookup(path: Buffer, hashes: FileHashes): Promise<EvidenceSet> {
+    const s = this.#stmts;
+    const alias = usrAlias(path);
+    const ids = (alias === undefined ? [path] : [path, alias]).flatMap((p) => (s.pathId.get(p) as [number] | undefined)?.[0] ?? []);
+    const [first = -1, second = -1] = ids;
+    const atPath: HashEvidence[] = [];
+    const elsewhere: HashEvidence[] = [];
+    for (const digest of digestsOf(hashes)) {
+      for (const row of s.atPath.all(digest, first, second) as EvidenceRow[]) atPath.push(toEvidence(digest, row));
+      for (const row of s.elsewhere.all(digest, first, second, ELSEWHERE_LIMIT) as EvidenceRow[]) elsewhere.push(toEvidence(digest, row));
+    }
+    return { atPath, elsewhere, bad: await this.lookupBad(hashes) };
+  }
+
+  async lookupBad(hashes: FileHashes): Promise<readonly HashEvidence[]> {
+    const out: HashEvidence[] = [];
+    for (const digest of digestsOf(hashes)) {
+      for (const [kind, name, host, label] of this.#stmts.bad.all(digest) as [HashSourceKind, string, string, string | null][]) {
+        out.push({
+          algorithm: ALGORITHM_OF_LENGTH[digest.length] as HashAlgorithm,
+          source: { kind, name, ...(host === '' ? {} : { host }) },
+          bad: true,
+          ...(label === null ? {} : { label }),
+        });
+      }
+    }
+    return out;
+  }
+
+  async stats(): Promise<HashStoreStats> {
+    const count = (sql: string): number => Number(this.#db.prepare(sql).pluck().get());
+    const sources = (this.#db.prepare('SELECT kind, name, host, imported_at, rows FROM sources ORDER BY id').raw(true).all() as [string, string, string, string, number][]).map(
+      ([kind, name, host, importedAt, rows]) => ({ kind, name, ...(host === '' ? {} : { host }), importedAt, rows }),
+    );
+    return {
+      sources,
+      knownRows: count('SELECT count(*) FROM known'),
+      badRows: count('SELECT count(*) FROM bad'),
+      paths: count('SELECT count(*) FROM paths'),
+      packages: count('SELECT count(*) FROM packages'),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+}
+
+type EvidenceRow = [Buffer | null, string | null, string | null, string | null, HashSourceKind, string, string];
+
+function toEvidence(digest: Buffer, [path, pkg, version, arch, kind, name, host]: EvidenceRow): HashEvidence {
+  return {
+    algorithm: ALGORITHM_OF_LENGTH[digest.length] as HashAlgorithm,
+    ...(path === null ? {} : { path }),
+    ...(pkg === null ? {} : { package: { name: pkg, version: version ?? '', arch: arch ?? '' } }),
+    source: { kind, name, ...(host === '' ? {} : { host }) },
+    bad: false,
+  };
+}
+
+function digestsOf(hashes: FileHashes): Buffer[] {
+  const out: Buffer[] = [];
+  for (const a of ['sha256', 'sha1', 'md5'] as const) {
+    const hex = hashes[a];
+    if (hex !== undefined) out.push(Buffer.from(hex, 'hex'));
+  }
+  return out;
+}
+
+function prepare(db: Database.Database) {
+  const evidence = `SELECT p.path, pk.name, pk.version, pk.arch, s.kind, s.name, s.host
+      FROM known k JOIN sources s ON s.id = k.source_id LEFT JOIN paths p ON p.id = k.path_id LEFT JOIN packages pk ON pk.id = k.package_id`;
+  return {
+    upsertSource: db
+      .prepare(
+        `INSERT INTO sources (kind, name, host, evidence, imported_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (kind, name, host) DO UPDATE SET evidence = excluded.evidence, imported_at = excluded.imported_at RETURNING id`,
+      )
+      .raw(true),
+    sourceImportedAt: db.prepare('SELECT imported_at FROM sources WHERE kind = ? AND name = ? AND host = ?').raw(true),
+    insertPath: db.prepare('INSERT OR IGNORE INTO paths (path) VALUES (?)'),
+    pathId: db.prepare('SELECT id FROM paths WHERE path = ?').raw(true),
+    insertPackage: db.prepare('INSERT OR IGNORE INTO packages (name, version, arch) VALUES (?, ?, ?)'),
+    packageId: db.prepare('SELECT id FROM packages WHERE name = ? AND version = ? AND arch = ?').raw(true),
+    insertKnown: db.prepare('INSERT OR IGNORE INTO known (digest, path_id, package_id, source_id) VALUES (?, ?, ?, ?)'),
+    insertBad: db.prepare('INSERT OR IGNORE INTO bad (digest, source_id, label) VALUES (?, ?, ?)'),
+    countSource: db.prepare('UPDATE sources SET rows = rows + ? WHERE id = ?'),
+    atPath: db.prepare(`${evidence} WHERE k.digest = ? AND k.path_id IN (?, ?)`).raw(true),
+    elsewhere: db.prepare(`${evidence} WHERE k.digest = ? AND k.path_id NOT IN (?, ?) LIMIT ?`).raw(true),
+    bad: db.prepare('SELECT s.kind, s.name, s.host, b.label FROM bad b JOIN sources s ON s.id = b.source_id WHERE b.digest = ?').raw(true),
+  };
+}
