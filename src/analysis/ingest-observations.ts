@@ -1,15 +1,19 @@
+import { decideNoise, type NoiseState } from '../core/auto-ignore.js';
 import { buildAlert, type AgentRef, type Alert } from '../core/build-alert.js';
-import { decideOutcome } from '../core/decide-outcome.js';
+import type { RuleRef } from '../core/builtin-rules.js';
+import { carryForwardDigests } from '../core/carry-forward-digests.js';
+import type { AutoIgnoreConfig } from '../core/config/custos-config.js';
+import { contentDigests } from '../core/content-digests.js';
+import { decideBeforeRules, decideFromRule, type MaintenanceRef, type Outcome } from '../core/decide-outcome.js';
 import type { EventRecord } from '../core/event-record.js';
-import { diffFileStates } from '../core/file-change.js';
+import { diffFileStates, type FileChange } from '../core/file-change.js';
 import type { FileState } from '../core/file-state.js';
-import { judgeChange, NO_EVIDENCE, type EvidenceSet, type KnownHashPolicy } from '../core/known-hash-policy.js';
+import { judgeChange, NO_EVIDENCE, type EvidenceSet, type Judgement, type KnownHashPolicy } from '../core/known-hash-policy.js';
 import type { Observation } from '../core/observation.js';
 import { isWithin } from '../core/path-bytes.js';
-import { carryForwardDigests } from '../core/carry-forward-digests.js';
-import { contentDigests } from '../core/content-digests.js';
+import { buildRuleInput } from '../core/rules/rule-input.js';
+import type { CorrelationState, RuleSet } from '../core/rules/rule-set.js';
 import { sameFileState } from '../core/same-file-state.js';
-import type { FileChange } from '../core/file-change.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Store } from '../storage/store.js';
 import type { AlertSink } from './alert-sink.js';
@@ -19,6 +23,9 @@ export interface IngestDeps {
   readonly store: Store;
   /** The known-hash database; without it every change's content is `unknown`. */
   readonly knownHashes?: KnownHashStore;
+  readonly rules: RuleSet;
+  /** Recent rule matches, for frequency rules; kept across calls by the caller. */
+  readonly correlation: CorrelationState;
   readonly sinks: readonly AlertSink[];
   readonly now: () => Date;
   readonly newAlertId: (now: Date) => string;
@@ -27,9 +34,12 @@ export interface IngestDeps {
 /** How one run of ingest treats what it sees. */
 export interface IngestOptions {
   readonly agent: AgentRef;
+  /** What `<hostname>` in rules is matched against. */
+  readonly hostname: string;
   readonly mode: 'check' | 'accept';
   readonly actor?: string;
   readonly alertNewFiles: boolean;
+  readonly autoIgnore: AutoIgnoreConfig;
   /** Directories whose baseline is already built; changes elsewhere are the first scan's. */
   readonly scannedRoots: readonly Buffer[];
   readonly knownHashPolicy: KnownHashPolicy;
@@ -57,8 +67,9 @@ const COMMIT_EVENTS = 1000;
 
 /**
  * The analysis pipeline shared by standalone mode and the manager: for each observation, compare with the
- * baseline, decide (record, alert, or only refresh the baseline), then commit baseline, history and alerts
- * together in batches, and hand the committed alerts to the sinks.
+ * baseline, judge the new content against the known hashes, decide (record, alert, or only refresh the baseline)
+ * with the policy and the rules, then commit baseline, history and alerts together in batches, and hand the
+ * committed alerts to the sinks.
  */
 export async function ingestObservations(
   observations: AsyncIterable<readonly Observation[]>,
@@ -70,19 +81,24 @@ export async function ingestObservations(
   let deletes: Buffer[] = [];
   let events: EventRecord[] = [];
   let alerts: Alert[] = [];
+  let deliver: Alert[] = [];
+  let noise: { path: Buffer; state: NoiseState }[] = [];
   const commit = async (): Promise<void> => {
     if (upserts.length + deletes.length + events.length === 0) return;
-    await deps.store.commit({ agentId: options.agent.id, upserts, deletes, events, alerts });
+    await deps.store.commit({ agentId: options.agent.id, upserts, deletes, events, alerts, noise });
     summary.baselineWrites += upserts.length + deletes.length;
-    const delivered = alerts;
+    const delivered = deliver;
     upserts = [];
     deletes = [];
     events = [];
     alerts = [];
+    deliver = [];
+    noise = [];
     for (const sink of deps.sinks) await sink.write(delivered);
   };
 
   for await (const chunk of observations) {
+    const maintenance = toMaintenanceRef(await deps.store.activeMaintenance(options.agent.id, deps.now().toISOString()));
     for (const observation of chunk) {
       const previous = observation.inBaseline ? await deps.store.getBaselineState(options.agent.id, observation.path) : undefined;
       const current = observation.current === undefined ? undefined : carryForwardDigests(previous, observation.current);
@@ -95,17 +111,33 @@ export async function ingestObservations(
       if (change === undefined) continue;
       const firstScan = !options.scannedRoots.some((root) => isWithin(change.path, root));
       const judgement = judgeChange(change, await evidenceFor(change, firstScan, deps.knownHashes), options.knownHashPolicy, options.host);
-      const outcome = decideOutcome(change, { ...options, firstScan, judgement });
+      const now = deps.now();
+      let outcome: Outcome | { record: 'rules' } = decideBeforeRules(change, {
+        ...options,
+        firstScan,
+        judgement,
+        ...(maintenance === undefined ? {} : { maintenance }),
+      });
+      if (outcome.record === 'rules') outcome = await applyRules(change, judgement, now, deps, options, noise);
       if (!outcome.record) {
         summary.baselined++;
         continue;
       }
       summary[change.kind]++;
-      const now = deps.now();
       let alertId: string | undefined;
       if (outcome.outcome === 'alerted' && outcome.rule !== undefined) {
         alertId = deps.newAlertId(now);
-        alerts.push(buildAlert({ id: alertId, timestamp: now, agent: options.agent, rule: outcome.rule, change, verdict: judgement.verdict }));
+        const alert = buildAlert({
+          id: alertId,
+          timestamp: now,
+          agent: options.agent,
+          rule: outcome.rule,
+          change,
+          verdict: judgement.verdict,
+          ...(outcome.rolledUp === undefined ? {} : { rolledUp: outcome.rolledUp }),
+        });
+        alerts.push(alert);
+        if (outcome.noLog !== true) deliver.push(alert);
         summary.alerts++;
       } else if (outcome.outcome === 'accepted') summary.accepted++;
       else summary.recorded++;
@@ -124,6 +156,37 @@ export async function ingestObservations(
   }
   await commit();
   return summary;
+}
+
+/** Runs the rules for a change, then auto-ignore for a modification that would alert. */
+async function applyRules(
+  change: FileChange,
+  judgement: Judgement,
+  now: Date,
+  deps: IngestDeps,
+  options: IngestOptions,
+  noise: { path: Buffer; state: NoiseState }[],
+): Promise<Outcome> {
+  const input = buildRuleInput({ change, verdict: judgement.verdict, agent: options.agent, hostname: options.hostname, now: now.getTime() });
+  const { rule } = deps.rules.evaluate(input, deps.correlation);
+  const result = rule === undefined ? undefined : { rule: toRuleRef(rule), noLog: rule.noLog };
+  let decision;
+  if (options.autoIgnore.enabled && change.kind === 'modified' && result !== undefined && result.rule.level > 0) {
+    // The pending batch may already hold this file's newer counters (it changed twice in one run is rare, but
+    // a realtime agent sends exactly that).
+    const pending = noise.findLast((n) => n.path.equals(change.path))?.state;
+    decision = decideNoise(pending ?? (await deps.store.getNoise(options.agent.id, change.path)), now.getTime(), options.autoIgnore);
+    noise.push({ path: change.path, state: decision.state });
+  }
+  return decideFromRule(result, decision);
+}
+
+function toRuleRef(rule: { id: number; level: number; description: string; groups: readonly string[] }): RuleRef {
+  return { id: rule.id, level: rule.level, description: rule.description, groups: rule.groups };
+}
+
+function toMaintenanceRef(window: { id: number; startedBy: string; endsAt: string } | undefined): MaintenanceRef | undefined {
+  return window === undefined ? undefined : { id: window.id, startedBy: window.startedBy, endsAt: window.endsAt };
 }
 
 /**

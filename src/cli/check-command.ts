@@ -2,6 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { Command } from 'commander';
 import { createScanStats } from '../agent/scan-stats.js';
 import type { AlertSink } from '../analysis/alert-sink.js';
+import { loadRuleSet } from '../analysis/load-rule-set.js';
 import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
 import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
 import { displayPath } from '../core/path-bytes.js';
@@ -45,6 +46,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     const loaded = loadConfig(flags);
     reportWarnings(loaded.warnings);
     const { config } = loaded;
+    const rules = loadRuleSet(config.rules.files);
     const store = openStore(config.storage);
     const knownHashes = openKnownHashes(config.knownHashes, flags.hashdb);
     const sinks: AlertSink[] = [];
@@ -63,6 +65,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
         config,
         store,
         ...(knownHashes === undefined ? {} : { knownHashes }),
+        rules,
         sinks,
         paths,
         ...(flags.root === undefined ? {} : { rootDir: flags.root }),

@@ -10,12 +10,14 @@ import type { AgentRef } from '../core/build-alert.js';
 import type { CustosConfig } from '../core/config/custos-config.js';
 import { isWithin, pathFromString, subtreeKeyRange } from '../core/path-bytes.js';
 import { compileScanScope } from '../core/scan-scope.js';
+import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Store } from '../storage/store.js';
 
 /** Standalone mode is agent `000`, as OSSEC's local installation. */
 export const LOCAL_AGENT_ID = '000';
 const LAST_REHASH_KEY = 'last_full_rehash';
+const CORRELATION_KEY = 'rule_correlation';
 
 /** One standalone scan: `custos check` or `custos accept`. */
 export interface RunCheckOptions {
@@ -23,6 +25,7 @@ export interface RunCheckOptions {
   readonly store: Store;
   /** The known-hash database, when there is one. */
   readonly knownHashes?: KnownHashStore;
+  readonly rules: RuleSet;
   readonly sinks: readonly AlertSink[];
   /** Limit the scan to these paths (as seen inside `rootDir`). */
   readonly paths?: readonly string[];
@@ -66,6 +69,8 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
   const rehashed = options.rehash === true || (await rehashDue(store, config.syscheck.rehashIntervalMs, now()));
   const stats = options.stats ?? createScanStats();
   const rootDir = options.rootDir === undefined || options.rootDir === '/' ? undefined : pathFromString(options.rootDir.replace(/\/+$/, ''));
+  // Frequency rules count across runs: their recent matches live in the store between checks.
+  const correlation = parseCorrelation(await store.getMeta(agent.id, CORRELATION_KEY));
   const pool = new HashPool(options.hashWorkers);
   try {
     const observations = scanTree({
@@ -82,17 +87,28 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
     });
     const ingest = await ingestObservations(
       observations,
-      { store, ...(options.knownHashes === undefined ? {} : { knownHashes: options.knownHashes }), sinks: options.sinks, now, newAlertId: alertId },
+      {
+        store,
+        ...(options.knownHashes === undefined ? {} : { knownHashes: options.knownHashes }),
+        rules: options.rules,
+        correlation,
+        sinks: options.sinks,
+        now,
+        newAlertId: alertId,
+      },
       {
         agent,
         mode: options.mode,
         ...(options.actor === undefined ? {} : { actor: options.actor }),
+        hostname: config.agentName,
         alertNewFiles: config.syscheck.alertNewFiles,
+        autoIgnore: config.syscheck.autoIgnore,
         scannedRoots,
         knownHashPolicy: config.knownHashes.policy,
         host: config.agentName,
       },
     );
+    await store.setMeta(agent.id, CORRELATION_KEY, serializeCorrelation(correlation, now().getTime()));
     const roots = scope.topLevelRoots.map((r) => r.path);
     await store.markRootsScanned(agent.id, roots, now().toISOString());
     if (rehashed && (options.paths ?? []).length === 0) await store.setMeta(agent.id, LAST_REHASH_KEY, now().toISOString());

@@ -33,6 +33,8 @@ export interface Alert {
   readonly syscheck: SyscheckFields;
   readonly known_hash: KnownHashVerdict;
   readonly full_log: string;
+  /** Custos's own annotations: `rolled_up`, changes recorded without alerts while the file was noisy. */
+  readonly custos?: { readonly rolled_up?: number };
 }
 
 /** What {@link buildAlert} needs beyond the change itself; time and ids come from the caller. */
@@ -43,6 +45,7 @@ export interface AlertInput {
   readonly rule: RuleRef;
   readonly change: FileChange;
   readonly verdict: KnownHashVerdict;
+  readonly rolledUp?: number;
 }
 
 /** Builds the alert for a change that a rule decided to raise. */
@@ -55,6 +58,7 @@ export function buildAlert(input: AlertInput): Alert {
     syscheck: syscheckFields(input.change),
     known_hash: input.verdict,
     full_log: buildFullLog(input.change),
+    ...(input.rolledUp === undefined ? {} : { custos: { rolled_up: input.rolledUp } }),
   };
 }
 

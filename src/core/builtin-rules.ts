@@ -47,4 +47,10 @@ export const CUSTOS_RULES = Object.freeze({
     description: 'Known content in an unexpected place.',
     groups: ['ossec', 'syscheck', 'syscheck_file', 'custos_known_elsewhere'],
   },
+  noisy: {
+    id: 565,
+    level: 7,
+    description: 'File changes too often: further changes are recorded, their alerts rolled up.',
+    groups: ['ossec', 'syscheck', 'syscheck_file', 'custos_auto_ignore'],
+  },
 } satisfies Record<string, RuleRef>);

@@ -30,6 +30,11 @@ export interface ConfigIssue {
   readonly message: string;
 }
 
+/** Builds a config issue, leaving out an unknown line. */
+export function configIssue(file: string, line: number | undefined, key: string, message: string): ConfigIssue {
+  return line === undefined ? { file, key, message } : { file, line, key, message };
+}
+
 /** A configuration that cannot be used; carries every issue found, not just the first. */
 export class ConfigError extends CustosError {
   readonly issues: readonly ConfigIssue[];

@@ -1,9 +1,17 @@
-import { BUILTIN_RULES, CUSTOS_RULES, type RuleRef } from './builtin-rules.js';
+import type { NoiseDecision } from './auto-ignore.js';
+import { CUSTOS_RULES, type RuleRef } from './builtin-rules.js';
 import type { EventOutcome } from './event-record.js';
 import type { FileChange } from './file-change.js';
 import type { Judgement } from './known-hash-policy.js';
 
-/** What analysis knows around one change when it decides whether to alert. */
+/** An active maintenance window: changes are accepted without alerts until it ends. */
+export interface MaintenanceRef {
+  readonly id: number;
+  readonly startedBy: string;
+  readonly endsAt: string;
+}
+
+/** What analysis knows around one change before the rules run. */
 export interface OutcomeContext {
   /** `accept`: an operator takes the current state as the baseline; nothing alerts. */
   readonly mode: 'check' | 'accept';
@@ -14,43 +22,64 @@ export interface OutcomeContext {
   readonly alertNewFiles: boolean;
   /** The known-hash verdict for the change's new content. */
   readonly judgement: Judgement;
+  readonly maintenance?: MaintenanceRef;
 }
 
 /** The decision for one change: record it, alert on it (with the rule), or neither. */
 export type Outcome =
   | { readonly record: false }
-  | { readonly record: true; readonly outcome: EventOutcome; readonly rule?: RuleRef; readonly reason?: string };
+  | { readonly record: true; readonly outcome: EventOutcome; readonly rule?: RuleRef; readonly reason?: string; readonly rolledUp?: number; readonly noLog?: boolean };
 
 /**
- * Decides what a change leads to. A known-bad digest alerts at the top level, even while a baseline is first
- * built. Otherwise the first scan of a directory builds its baseline silently (a new monitored directory must not
- * flood); after that every change is recorded, and alerted unless a trusted package source explains it, it is a
- * new file with `alert_new_files` off, a directory coming or going, or it is being accepted.
+ * The decisions taken before any rule runs, in order: an accepted change is recorded as accepted; a known-bad
+ * digest alerts at the top level whatever else says, even while a baseline is first built; the first scan of a
+ * directory builds its baseline silently (a newly monitored directory must not flood); a directory coming or
+ * going is recorded (its files report themselves); content a trusted package explains at its path is recorded
+ * with that evidence; a maintenance window accepts; new files do not alert with `alert_new_files: no`.
+ * `rules` means none of these applied: the rules decide.
  */
-export function decideOutcome(change: FileChange, ctx: OutcomeContext): Outcome {
+export function decideBeforeRules(change: FileChange, ctx: OutcomeContext): Outcome | { readonly record: 'rules' } {
   const { effect, verdict } = ctx.judgement;
-  if (ctx.mode === 'accept') {
-    return { record: true, outcome: 'accepted', reason: `accepted by ${ctx.actor ?? 'unknown'}` };
-  }
+  if (ctx.mode === 'accept') return { record: true, outcome: 'accepted', reason: `accepted by ${ctx.actor ?? 'unknown'}` };
   if (effect === 'known-bad') return { record: true, outcome: 'alerted', rule: CUSTOS_RULES.knownBad };
   if (ctx.firstScan) {
     // Entries found while the baseline is first built are its content, not events.
     if (change.kind === 'added') return { record: false };
     return { record: true, outcome: 'recorded', reason: 'changed while the baseline was first being built' };
   }
-  const rule = BUILTIN_RULES[change.kind];
   if (change.kind !== 'modified' && (change.kind === 'added' ? change.after : change.before).type === 'directory') {
-    // A directory that appears or goes away brings its files' own events; alerting on it too only adds noise.
-    // Its permission and ownership changes (modified) still alert.
-    return { record: true, outcome: 'recorded', rule, reason: 'directories are recorded, their files alert' };
+    return { record: true, outcome: 'recorded', reason: 'directories are recorded, their files alert' };
   }
   if (effect === 'silence') {
     const what = verdict.package === undefined ? verdict.source : `${verdict.package} ${verdict.version ?? ''} (${verdict.source})`;
-    return { record: true, outcome: 'recorded', rule, reason: `known-good content: ${what}` };
+    return { record: true, outcome: 'recorded', reason: `known-good content: ${what}` };
   }
-  if (effect === 'known-elsewhere') return { record: true, outcome: 'alerted', rule: CUSTOS_RULES.knownElsewhere };
-  if (change.kind === 'added' && !ctx.alertNewFiles) {
-    return { record: true, outcome: 'recorded', rule, reason: 'new files are not alerted (alert_new_files: no)' };
+  if (ctx.maintenance !== undefined) {
+    const m = ctx.maintenance;
+    return { record: true, outcome: 'recorded', reason: `maintenance window ${m.id} (started by ${m.startedBy}, until ${m.endsAt})` };
   }
-  return { record: true, outcome: 'alerted', rule };
+  if (change.kind === 'added' && !ctx.alertNewFiles) return { record: true, outcome: 'recorded', reason: 'new files are not alerted (alert_new_files: no)' };
+  return { record: 'rules' };
+}
+
+/** The rule an event ended at, as far as the outcome is concerned. */
+export interface RuleResult {
+  readonly rule: RuleRef;
+  readonly noLog: boolean;
+}
+
+/**
+ * The decision once the rules ran: no rule or a level-0 rule records without an alert (OSSEC's "ignore"); a
+ * noisy file (auto-ignore) raises one roll-up alert, then records without alerting until it calms down.
+ */
+export function decideFromRule(result: RuleResult | undefined, noise: NoiseDecision | undefined): Outcome {
+  if (result === undefined) return { record: true, outcome: 'recorded', reason: 'no rule matched' };
+  const { rule, noLog } = result;
+  if (rule.level === 0) return { record: true, outcome: 'recorded', rule, reason: `rule ${rule.id} (level 0): ${rule.description}` };
+  if (noise?.action === 'suppress') {
+    return { record: true, outcome: 'recorded', rule, reason: `rolled up: the file changes too often (change ${noise.state.changes} in this window)` };
+  }
+  if (noise?.action === 'roll-up') return { record: true, outcome: 'alerted', rule: CUSTOS_RULES.noisy };
+  const rolledUp = noise?.rolledUpBefore ?? 0;
+  return { record: true, outcome: 'alerted', rule, ...(rolledUp > 0 ? { rolledUp } : {}), ...(noLog ? { noLog } : {}) };
 }

@@ -44,8 +44,11 @@ export interface HashStoreStats {
  * kept apart from the baseline so other tools can fill it.
  */
 export interface KnownHashStore {
-  /** Starts an import from one source. */
-  beginImport(source: HashSourceRef): Promise<ImportSession>;
+  /**
+   * Starts an import from one source. `bulk` suits huge hash-only sets (NSRL): rows are staged unsorted and
+   * merged into the index in digest order when the import finishes, instead of landing at random B-tree pages.
+   */
+  beginImport(source: HashSourceRef, options?: { readonly bulk?: boolean }): Promise<ImportSession>;
   /** When an import from this source last started, if ever (for incremental imports). */
   lastImport(source: HashSourceRef): Promise<Date | undefined>;
   /** Everything known about a file's digests: at its path (or usrmerge alias), elsewhere, and on bad lists. */

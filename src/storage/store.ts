@@ -1,3 +1,4 @@
+import type { NoiseState } from '../core/auto-ignore.js';
 import type { Alert } from '../core/build-alert.js';
 import type { EventRecord } from '../core/event-record.js';
 import type { FileState } from '../core/file-state.js';
@@ -24,6 +25,21 @@ export interface ChangeBatch {
   readonly deletes: readonly Buffer[];
   readonly events: readonly EventRecord[];
   readonly alerts: readonly Alert[];
+  /** Auto-ignore counters to keep. */
+  readonly noise?: readonly { readonly path: Buffer; readonly state: NoiseState }[];
+}
+
+/** A maintenance window: changes are recorded without alerts between its start and end. */
+export interface MaintenanceWindow {
+  readonly id: number;
+  /** Absent: every agent. */
+  readonly agentId?: string;
+  readonly startsAt: string;
+  readonly endsAt: string;
+  readonly startedBy: string;
+  readonly reason?: string;
+  /** Set when it was stopped before its end. */
+  readonly endedAt?: string;
 }
 
 /** A history record as stored: its position, its chain hash, and the record. */
@@ -84,5 +100,13 @@ export interface Store {
   queryAlerts(query: HistoryQuery): AsyncIterable<Alert>;
   /** Recomputes every chain link and compares each chain's end with the recorded head. */
   verifyChain(agentId?: string): Promise<ChainReport>;
+  /** The auto-ignore counters of one file. */
+  getNoise(agentId: string, path: Buffer): Promise<NoiseState | undefined>;
+  startMaintenance(window: Omit<MaintenanceWindow, 'id' | 'endedAt'>): Promise<MaintenanceWindow>;
+  /** Ends the windows running at `at` (for one agent, or the global ones); returns how many. */
+  endMaintenance(agentId: string | undefined, at: string): Promise<number>;
+  /** The window in force for an agent at a time (its own, or a global one), if any. */
+  activeMaintenance(agentId: string, at: string): Promise<MaintenanceWindow | undefined>;
+  listMaintenance(): Promise<readonly MaintenanceWindow[]>;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
+import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { buildCheckSet, CHECK_OPTIONS, type CheckOption } from '../check-set.js';
-import type { ConfigIssue } from '../custos-error.js';
+import { configIssue, type ConfigIssue } from '../custos-error.js';
 import { DEFAULT_KNOWN_HASH_POLICY, HASH_SOURCE_KINDS } from '../known-hash-policy.js';
 import { err, ok, type Result } from '../result.js';
 import {
@@ -114,8 +115,11 @@ const knownHashes = z
   })
   .strict();
 
+const rules = z.object({ files: z.array(z.string().min(1)).prefault([]) }).strict();
+
 const root = z
   .object({
+    rules: rules.prefault({}),
     known_hashes: knownHashes.prefault({}),
     agent: z.object({ name: z.string().min(1).max(128).optional() }).strict().prefault({}),
     database: database.prefault({}),
@@ -152,16 +156,11 @@ export function validateConfigObject(
       }),
     );
   }
-  const config = toModel(parsed.data, defaults);
+  const config = toModel(parsed.data, defaults, file);
   return ok({ config: freezeConfig(config), warnings: optionWarnings(parsed.data, file, locate) });
 }
 
-/** Builds a config issue, leaving out an unknown line. */
-export function configIssue(file: string, line: number | undefined, key: string, message: string): ConfigIssue {
-  return line === undefined ? { file, key, message } : { file, line, key, message };
-}
-
-function toModel(data: RootOutput, defaults: ConfigDefaults): CustosConfig {
+function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): CustosConfig {
   const s = data.syscheck;
   const directories: DirectoryConfig[] =
     s.directories === undefined
@@ -184,8 +183,11 @@ function toModel(data: RootOutput, defaults: ConfigDefaults): CustosConfig {
       ? { engine: 'postgres' as const, url: data.database.url }
       : { engine: 'sqlite' as const, path: data.database.path ?? `${defaults.dataDir}/custos.db` };
   const kh = data.known_hashes;
+  // Rule files named relative to the configuration file, as OSSEC names them relative to its install.
+  const base = file.includes('/') ? dirname(file) : '.';
   return {
     agentName: data.agent.name ?? defaults.hostname,
+    rules: { files: data.rules.files.map((f) => (isAbsolute(f) ? f : join(base, f))) },
     knownHashes: {
       databasePath: kh.database ?? `${defaults.dataDir}/hashdb.sqlite`,
       explicit: kh.database !== undefined,

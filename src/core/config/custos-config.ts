@@ -79,9 +79,16 @@ export interface KnownHashConfig {
   readonly policy: KnownHashPolicy;
 }
 
+/** Where the rules come from, besides the built-in ones: OSSEC rule files, read in order. */
+export interface RulesConfig {
+  /** Absolute paths (relative ones in the file are taken from the configuration file's directory). */
+  readonly files: readonly string[];
+}
+
 /** The whole configuration of a standalone host or agent, frozen after parsing. */
 export interface CustosConfig {
   readonly syscheck: SyscheckConfig;
+  readonly rules: RulesConfig;
   readonly knownHashes: KnownHashConfig;
   readonly storage: StorageConfig;
   readonly alerts: AlertOutputConfig;

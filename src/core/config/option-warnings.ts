@@ -6,7 +6,6 @@ interface WarnableConfig {
   readonly syscheck: {
     readonly directories?: readonly { readonly report_changes: boolean }[] | undefined;
     readonly nodiff: readonly unknown[];
-    readonly auto_ignore: { readonly enabled: boolean };
   };
 }
 
@@ -28,6 +27,5 @@ export function optionWarnings(data: WarnableConfig, file: string, locate: Locat
     }
   });
   if (s.nodiff.length > 0) warn(['syscheck', 'nodiff'], 'syscheck.nodiff', 'content diffs are not supported yet, so nodiff has no effect');
-  if (s.auto_ignore.enabled) warn(['syscheck', 'auto_ignore'], 'syscheck.auto_ignore', 'auto_ignore is not supported yet; every change keeps alerting');
   return warnings;
 }

@@ -1,12 +1,10 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CHECK_OPTIONS } from '../check-set.js';
-import type { ConfigIssue } from '../custos-error.js';
+import { configIssue, type ConfigIssue } from '../custos-error.js';
 import { err, ok, type Result } from '../result.js';
-import { configIssue, dotted, validateConfigObject } from './config-schema.js';
+import { childrenOf, parseXmlTree, tagOf, textOf, type XmlNode } from '../xml-tree.js';
+import { dotted, validateConfigObject } from './config-schema.js';
 import type { ConfigDefaults, LoadedConfig } from './custos-config.js';
 
-const WRAP_OPEN = '<custos-root>';
-const META: symbol = XMLParser.getMetaDataSymbol() as unknown as symbol;
 
 /** `<syscheck>` children Custos reads, and how each maps onto the `custos.yml` shape. */
 const SCALAR_OPTIONS = [
@@ -32,8 +30,6 @@ const DIRECTORY_ATTRIBUTES = new Set<string>([
   'no_recurse',
 ]);
 
-type XmlNode = Record<string, unknown> & { ':@'?: Record<string, string> };
-
 interface Collected {
   readonly object: Record<string, unknown>;
   readonly lines: Map<string, number>;
@@ -51,25 +47,11 @@ export function parseOssecConfig(
   file: string,
   defaults: ConfigDefaults,
 ): Result<LoadedConfig, readonly ConfigIssue[]> {
-  // Blank out the XML declaration instead of removing it, so offsets (and lines) stay those of the file.
-  const body = text.replace(/^\s*<\?xml[^>]*\?>/, (decl) => ' '.repeat(decl.length));
-  const wrapped = `${WRAP_OPEN}${body}</custos-root>`;
-  const valid = XMLValidator.validate(wrapped);
-  if (valid !== true) return err([configIssue(file, valid.err.line, '', `malformed XML: ${valid.err.msg}`)]);
-  const parser = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '',
-    textNodeName: '#text',
-    parseTagValue: false,
-    parseAttributeValue: false,
-    trimValues: true,
-    preserveOrder: true,
-    captureMetaData: true,
-  });
-  const tree = parser.parse(wrapped) as XmlNode[];
-  const lineOf = lineIndex(wrapped);
+  const parsed = parseXmlTree(text);
+  if (!parsed.ok) return err([configIssue(file, parsed.error.line, '', parsed.error.message)]);
+  const { roots, lineOf } = parsed.value;
   const collected: Collected = { object: {}, lines: new Map(), warnings: [] };
-  for (const rootNode of childrenOf(tree[0], 'custos-root')) {
+  for (const rootNode of roots) {
     const rootName = tagOf(rootNode);
     if (rootName !== 'ossec_config') {
       if (rootName !== undefined) collected.warnings.push(configIssue(file, lineOf(rootNode), rootName, `unexpected root element <${rootName}>, ignored`));
@@ -79,6 +61,7 @@ export function parseOssecConfig(
       const name = tagOf(section);
       if (name === undefined) continue;
       if (name === 'syscheck') readSyscheck(section, collected, file, lineOf);
+      else if (name === 'rules' || name === 'ruleset') readRules(section, name, collected, file, lineOf);
       else collected.warnings.push(configIssue(file, lineOf(section), name, `section <${name}> is not used by Custos, ignored`));
     }
   }
@@ -141,47 +124,24 @@ function readSyscheck(section: XmlNode, c: Collected, file: string, lineOf: (n: 
   }
 }
 
+/** `<rules>` (OSSEC) or `<ruleset>` (Wazuh): the rule files to load; lists are read when a rule names them. */
+function readRules(section: XmlNode, tag: string, c: Collected, file: string, lineOf: (n: XmlNode) => number | undefined): void {
+  const rules = (c.object.rules ??= { files: [] }) as { files: string[] };
+  for (const child of childrenOf(section, tag)) {
+    const name = tagOf(child);
+    if (name === 'include' || name === 'rule_include') {
+      c.lines.set(`rules.files[${rules.files.length}]`, lineOf(child) ?? 0);
+      rules.files.push(textOf(child, name));
+    } else if (name !== 'list' && name !== undefined) {
+      c.warnings.push(configIssue(file, lineOf(child), `${tag}.${name}`, `<${name}> is not used by Custos (FIM events need no decoders), ignored`));
+    }
+  }
+}
+
 function locate(lines: ReadonlyMap<string, number>, path: readonly (string | number)[]): number | undefined {
   for (let depth = path.length; depth > 0; depth--) {
     const line = lines.get(dotted(path.slice(0, depth)));
     if (line !== undefined && line > 0) return line;
   }
   return undefined;
-}
-
-function tagOf(node: XmlNode | undefined): string | undefined {
-  if (node === undefined) return undefined;
-  return Object.keys(node).find((k) => k !== ':@' && k !== '#text');
-}
-
-function childrenOf(node: XmlNode | undefined, tag: string): XmlNode[] {
-  const children = node?.[tag];
-  return Array.isArray(children) ? (children as XmlNode[]).filter((c) => tagOf(c) !== undefined) : [];
-}
-
-function textOf(node: XmlNode, tag: string): string {
-  const children = node[tag];
-  if (!Array.isArray(children)) return '';
-  return (children as XmlNode[])
-    .map((c) => (typeof c['#text'] === 'string' || typeof c['#text'] === 'number' ? String(c['#text']) : ''))
-    .join('')
-    .trim();
-}
-
-function lineIndex(text: string): (node: XmlNode) => number | undefined {
-  const starts: number[] = [0];
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-  return (node) => {
-    const meta = (node as Record<symbol, { startIndex?: number } | undefined>)[META];
-    const index = meta?.startIndex;
-    if (index === undefined) return undefined;
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((starts[mid] ?? 0) <= index) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  };
 }

@@ -71,8 +71,8 @@ describe('parseYamlConfig', () => {
     assert.ok(r.error.length > 0 && r.error.every((i) => typeof i.line === 'number'));
   });
   it('warns about options that are not in effect instead of dropping them silently', () => {
-    const r = parseYamlConfig('syscheck:\n  auto_ignore: yes\n  directories:\n    - path: /etc\n      report_changes: yes\n', 'c.yml', defaults);
+    const r = parseYamlConfig('syscheck:\n  nodiff: [/etc/ssl]\n  directories:\n    - path: /etc\n      report_changes: yes\n', 'c.yml', defaults);
     assert.ok(r.ok);
-    assert.deepEqual(r.value.warnings.map((w) => w.key).sort(), ['syscheck.auto_ignore', 'syscheck.directories[0].report_changes']);
+    assert.deepEqual(r.value.warnings.map((w) => `${w.line}:${w.key}`).sort(), ['2:syscheck.nodiff', '5:syscheck.directories[0].report_changes']);
   });
 });

@@ -1,7 +1,7 @@
 import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import type { ConfigIssue } from '../custos-error.js';
+import { configIssue, type ConfigIssue } from '../custos-error.js';
 import { err, type Result } from '../result.js';
-import { configIssue, validateConfigObject } from './config-schema.js';
+import { validateConfigObject } from './config-schema.js';
 import type { ConfigDefaults, LoadedConfig } from './custos-config.js';
 
 /**

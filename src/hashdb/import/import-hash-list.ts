@@ -35,7 +35,7 @@ export async function importHashList(
       }
     }
   }
-  const counts = await importRows(store, { kind: 'manual', name: options.file }, inBatches(rows()), options.onProgress);
+  const counts = await importRows(store, { kind: 'manual', name: options.file }, inBatches(rows()), options.onProgress, { bulk: true });
   return { ...counts, format: columns === undefined ? 'plain' : 'malwarebazaar-csv', malformed };
 }
 

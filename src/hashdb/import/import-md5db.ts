@@ -35,7 +35,7 @@ export async function importMd5db(store: KnownHashStore, options: { readonly fil
     }
   }
   try {
-    const counts = await importRows(store, { kind: 'ossec-md5db', name: options.file }, inBatches(rows()), options.onProgress);
+    const counts = await importRows(store, { kind: 'ossec-md5db', name: options.file }, inBatches(rows()), options.onProgress, { bulk: true });
     return { ...counts, malformed };
   } finally {
     db.close();

@@ -38,7 +38,7 @@ export async function importNsrl(
     }
   }
   try {
-    return await importRows(store, { kind: 'nsrl', name: `NSRL ${version || basename(options.file)}` }, inBatches(rows(), 50_000), options.onProgress);
+    return await importRows(store, { kind: 'nsrl', name: `NSRL ${version || basename(options.file)}` }, inBatches(rows(), 50_000), options.onProgress, { bulk: true });
   } finally {
     db.close();
   }

@@ -15,8 +15,9 @@ export async function importRows(
   source: HashSourceRef,
   batches: AsyncIterable<readonly KnownHashRow[]> | Iterable<readonly KnownHashRow[]>,
   onProgress?: ImportProgress,
+  options: { readonly bulk?: boolean } = {},
 ): Promise<ImportCounts> {
-  const session = await store.beginImport(source);
+  const session = await store.beginImport(source, options);
   let rows = 0;
   for await (const batch of batches) {
     await session.add(batch);

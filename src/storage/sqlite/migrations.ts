@@ -90,4 +90,26 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (agent_id, key)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Windows in which changes are accepted without alerts (custos maintenance). agent_id NULL: every agent.
+  CREATE TABLE maintenance (
+    id INTEGER PRIMARY KEY,
+    agent_id TEXT,
+    starts_at TEXT NOT NULL,
+    ends_at TEXT NOT NULL,
+    started_by TEXT NOT NULL,
+    reason TEXT,
+    ended_at TEXT
+  );
+
+  -- Auto-ignore counters: how often each file changed in its current window, and what was rolled up.
+  CREATE TABLE noise (
+    agent_id TEXT NOT NULL,
+    path_key BLOB NOT NULL,
+    window_start_ms INTEGER NOT NULL,
+    changes INTEGER NOT NULL,
+    rolled_up INTEGER NOT NULL,
+    PRIMARY KEY (agent_id, path_key)
+  ) WITHOUT ROWID;
+  `,
 ];

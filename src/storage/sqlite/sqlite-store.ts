@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { closeSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { NoiseState } from '../../core/auto-ignore.js';
 import type { Alert } from '../../core/build-alert.js';
 import { CustosError } from '../../core/custos-error.js';
 import { chainHash, decodeEventRecord, encodeEventRecord, GENESIS_HASH } from '../../core/event-record.js';
@@ -8,7 +9,7 @@ import type { FileState } from '../../core/file-state.js';
 import { pathKey, subtreeKeyRange } from '../../core/path-bytes.js';
 import { ensureDirectory } from '../ensure-directory.js';
 import { checkChain, type ChainHead, type ChainRow } from '../check-chain.js';
-import type { AgentRecord, BaselineFingerprint, ChainReport, ChangeBatch, HistoryQuery, KeyRange, Store, StoredEvent } from '../store.js';
+import type { AgentRecord, BaselineFingerprint, ChainReport, ChangeBatch, HistoryQuery, KeyRange, MaintenanceWindow, Store, StoredEvent } from '../store.js';
 import { BASELINE_COLUMNS, rowToState, stateToRow } from './baseline-rows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
@@ -108,6 +109,9 @@ export class SqliteStore implements Store {
         }
         s.upsertHead.run(batch.agentId, lastId, prev, length);
       }
+      for (const { path, state } of batch.noise ?? []) {
+        s.upsertNoise.run(batch.agentId, pathKey(path), state.windowStartMs, state.changes, state.rolledUp);
+      }
       for (const alert of batch.alerts) {
         const path = alert.syscheck.path_bytes === undefined ? Buffer.from(alert.syscheck.path, 'utf8') : Buffer.from(alert.syscheck.path_bytes, 'base64');
         s.insertAlert.run(alert.id, batch.agentId, alert.timestamp, alert.rule.id, alert.rule.level, pathKey(path), JSON.stringify(alert));
@@ -163,11 +167,62 @@ export class SqliteStore implements Store {
     return checkChain(mapped, heads);
   }
 
+  async getNoise(agentId: string, path: Buffer): Promise<NoiseState | undefined> {
+    const row = this.#stmts.getNoise.get(agentId, pathKey(path)) as [number, number, number] | undefined;
+    return row === undefined ? undefined : { windowStartMs: row[0], changes: row[1], rolledUp: row[2] };
+  }
+
+  async startMaintenance(window: Omit<MaintenanceWindow, 'id' | 'endedAt'>): Promise<MaintenanceWindow> {
+    const info = this.#db
+      .prepare('INSERT INTO maintenance (agent_id, starts_at, ends_at, started_by, reason) VALUES (?, ?, ?, ?, ?)')
+      .run(window.agentId ?? null, window.startsAt, window.endsAt, window.startedBy, window.reason ?? null);
+    return { ...window, id: Number(info.lastInsertRowid) };
+  }
+
+  async endMaintenance(agentId: string | undefined, at: string): Promise<number> {
+    const sql = `UPDATE maintenance SET ended_at = ? WHERE ended_at IS NULL AND starts_at <= ? AND ends_at > ? AND agent_id ${agentId === undefined ? 'IS NULL' : '= ?'}`;
+    const params = agentId === undefined ? [at, at, at] : [at, at, at, agentId];
+    return this.#db.prepare(sql).run(...params).changes;
+  }
+
+  async activeMaintenance(agentId: string, at: string): Promise<MaintenanceWindow | undefined> {
+    const row = this.#db
+      .prepare('SELECT * FROM maintenance WHERE ended_at IS NULL AND starts_at <= ? AND ends_at > ? AND (agent_id IS NULL OR agent_id = ?) ORDER BY ends_at DESC LIMIT 1')
+      .get(at, at, agentId) as MaintenanceRow | undefined;
+    return row === undefined ? undefined : toWindow(row);
+  }
+
+  async listMaintenance(): Promise<readonly MaintenanceWindow[]> {
+    return (this.#db.prepare('SELECT * FROM maintenance ORDER BY id').all() as MaintenanceRow[]).map(toWindow);
+  }
+
   async close(): Promise<void> {
     this.#reader?.close();
     this.#reader = undefined;
     this.#db.close();
   }
+}
+
+interface MaintenanceRow {
+  id: number;
+  agent_id: string | null;
+  starts_at: string;
+  ends_at: string;
+  started_by: string;
+  reason: string | null;
+  ended_at: string | null;
+}
+
+function toWindow(r: MaintenanceRow): MaintenanceWindow {
+  return {
+    id: r.id,
+    ...(r.agent_id === null ? {} : { agentId: r.agent_id }),
+    startsAt: r.starts_at,
+    endsAt: r.ends_at,
+    startedBy: r.started_by,
+    ...(r.reason === null ? {} : { reason: r.reason }),
+    ...(r.ended_at === null ? {} : { endedAt: r.ended_at }),
+  };
 }
 
 function migrate(db: Database.Database): void {
@@ -204,6 +259,10 @@ function prepareStatements(db: Database.Database) {
     insertAlert: db.prepare('INSERT INTO alerts (id, agent_id, ts, rule_id, level, path_key, json) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     scannedRoots: db.prepare('SELECT path FROM scanned_roots WHERE agent_id = ?').raw(true),
     markRoot: db.prepare('INSERT OR IGNORE INTO scanned_roots (agent_id, path, first_scan_at) VALUES (?, ?, ?)'),
+    getNoise: db.prepare('SELECT window_start_ms, changes, rolled_up FROM noise WHERE agent_id = ? AND path_key = ?').raw(true),
+    upsertNoise: db.prepare(
+      'INSERT INTO noise (agent_id, path_key, window_start_ms, changes, rolled_up) VALUES (?, ?, ?, ?, ?) ON CONFLICT (agent_id, path_key) DO UPDATE SET window_start_ms = excluded.window_start_ms, changes = excluded.changes, rolled_up = excluded.rolled_up',
+    ),
     getMeta: db.prepare('SELECT value FROM agent_meta WHERE agent_id = ? AND key = ?').raw(true),
     setMeta: db.prepare('INSERT INTO agent_meta (agent_id, key, value) VALUES (?, ?, ?) ON CONFLICT (agent_id, key) DO UPDATE SET value = excluded.value'),
   };

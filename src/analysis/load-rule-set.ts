@@ -1,0 +1,58 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, configIssue, type ConfigIssue } from '../core/custos-error.js';
+import { parseCdbList } from '../core/rules/cdb-list.js';
+import { parseRulesXml } from '../core/rules/parse-rules-xml.js';
+import type { RuleDefinition } from '../core/rules/rule-definition.js';
+import { RuleSet } from '../core/rules/rule-set.js';
+
+/** Custos's built-in rules (550, 553, 554, 562), shipped beside the code. */
+export const BUILTIN_RULES_FILE = fileURLToPath(new URL('../../../rules/custos_rules.xml', import.meta.url));
+
+/**
+ * Loads the built-in rules, then each configured rules file in order (OSSEC's `<include>` names; a bare name
+ * missing beside the configuration is also looked for in `../rules/`, OSSEC's layout), reads the CDB lists they
+ * name, and compiles the tree. Every problem in every file is collected into one {@link ConfigError}.
+ */
+export function loadRuleSet(files: readonly string[]): RuleSet {
+  const issues: ConfigIssue[] = [];
+  const definitions: RuleDefinition[] = [];
+  for (const requested of [BUILTIN_RULES_FILE, ...files]) {
+    const file = locateRulesFile(requested);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      issues.push(configIssue(requested, undefined, '', `cannot read the rules file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`));
+      continue;
+    }
+    const parsed = parseRulesXml(text, file, (listPath) => readList(listPath, file));
+    if (parsed.ok) definitions.push(...parsed.value);
+    else issues.push(...parsed.error);
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  const compiled = RuleSet.compile(definitions);
+  if (!compiled.ok) throw new ConfigError(compiled.error);
+  return compiled.value;
+}
+
+function locateRulesFile(path: string): string {
+  if (existsSync(path)) return path;
+  const ossecLayout = join(dirname(dirname(path)), 'rules', basename(path));
+  return existsSync(ossecLayout) ? ossecLayout : path;
+}
+
+/** Lists are named relative to the rules file, or to OSSEC's install directory (`etc/lists/...`). */
+function readList(listPath: string, rulesFile: string): Map<string, string> | undefined {
+  const dir = dirname(rulesFile);
+  const candidates = isAbsolute(listPath) ? [listPath] : [join(dir, listPath), join(dirname(dir), listPath), join(dirname(dirname(dir)), listPath)];
+  for (const candidate of candidates) {
+    try {
+      return parseCdbList(readFileSync(candidate, 'utf8'));
+    } catch {
+      // try the next place
+    }
+  }
+  return undefined;
+}

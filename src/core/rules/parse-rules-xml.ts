@@ -1,0 +1,230 @@
+import { configIssue, type ConfigIssue } from '../custos-error.js';
+import { compileOsMatch } from '../os-match.js';
+import { compileOsRegex, type OsRegex } from '../os-regex.js';
+import { err, ok, type Result } from '../result.js';
+import { childrenOf, parseXmlTree, tagOf, textOf, type XmlNode } from '../xml-tree.js';
+import {
+  LIST_LOOKUPS,
+  SYSCHECK_DECODERS,
+  type ListCondition,
+  type ListLookup,
+  type RuleDefinition,
+  type SyscheckDecoder,
+} from './rule-definition.js';
+
+/** Resolves a `<list>` path (as written) to its loaded entries; `undefined` when it could not be read. */
+export type ListResolver = (path: string) => ReadonlyMap<string, string> | undefined;
+
+const RULE_ATTRIBUTES = new Set(['id', 'level', 'frequency', 'timeframe', 'overwrite']);
+
+/**
+ * Parses an OSSEC rules file (`<group name="..."><rule id level>...</rule></group>`) into rule definitions.
+ * Every problem is reported, each with the file, line and rule id: a tag or attribute Custos does not support is
+ * an error, never silently dropped, because a rule that quietly matches differently than it reads is worse than
+ * one that does not load.
+ */
+export function parseRulesXml(text: string, file: string, lists: ListResolver): Result<RuleDefinition[], ConfigIssue[]> {
+  const parsed = parseXmlTree(text);
+  if (!parsed.ok) return err([{ file, line: parsed.error.line, key: '', message: parsed.error.message }]);
+  const { roots, lineOf } = parsed.value;
+  const issues: ConfigIssue[] = [];
+  const rules: RuleDefinition[] = [];
+  for (const group of roots) {
+    const tag = tagOf(group);
+    if (tag !== 'group') {
+      issues.push(configIssue(file, lineOf(group), tag ?? '', `only <group name="..."> may be at the top of a rules file, not <${tag}>`));
+      continue;
+    }
+    const groupNames = splitList(group[':@']?.name ?? '');
+    if (groupNames.length === 0) issues.push(configIssue(file, lineOf(group), 'group', 'a <group> needs a name'));
+    for (const node of childrenOf(group, 'group')) {
+      if (tagOf(node) !== 'rule') {
+        issues.push(configIssue(file, lineOf(node), tagOf(node) ?? '', `only <rule> may be inside <group>, not <${tagOf(node)}>`));
+        continue;
+      }
+      const rule = parseRule(node, groupNames, file, lineOf, lists, issues);
+      if (rule !== undefined) rules.push(rule);
+    }
+  }
+  return issues.length > 0 ? err(issues) : ok(rules);
+}
+
+function parseRule(
+  node: XmlNode,
+  groupNames: readonly string[],
+  file: string,
+  lineOf: (node: XmlNode) => number | undefined,
+  lists: ListResolver,
+  issues: ConfigIssue[],
+): RuleDefinition | undefined {
+  const line = lineOf(node);
+  const attrs = node[':@'] ?? {};
+  const id = Number(attrs.id);
+  const key = `rule ${attrs.id ?? '?'}`;
+  const problem = (message: string, at: number | undefined = line, where = key): void => {
+    issues.push(configIssue(file, at, where, message));
+  };
+  const before = issues.length;
+  for (const name of Object.keys(attrs)) if (!RULE_ATTRIBUTES.has(name)) problem(`unsupported attribute "${name}"`);
+  if (!Number.isInteger(id) || id < 1 || id > 999_999) problem('id must be a whole number from 1 to 999999');
+  const level = Number(attrs.level);
+  if (!Number.isInteger(level) || level < 0 || level > 16) problem('level must be a whole number from 0 to 16');
+  const rule: { -readonly [K in keyof RuleDefinition]: RuleDefinition[K] } = {
+    id,
+    level,
+    description: '',
+    groups: [...groupNames],
+    ifSid: [],
+    ifGroup: [],
+    ifMatchedSid: [],
+    sameLocation: false,
+    fields: [],
+    lists: [],
+    noLog: false,
+    overwrite: attrs.overwrite === 'yes',
+    source: line === undefined ? { file } : { file, line },
+  };
+  if (attrs.frequency !== undefined) rule.frequency = positiveInt(attrs.frequency, 'frequency', problem);
+  if (attrs.timeframe !== undefined) rule.timeframeMs = positiveInt(attrs.timeframe, 'timeframe', problem) * 1000;
+  const matches: string[] = [];
+  const regexes: string[] = [];
+  for (const child of childrenOf(node, 'rule')) {
+    const tag = tagOf(child) ?? '';
+    const value = textOf(child, tag);
+    const at = lineOf(child);
+    const where = `${key}: <${tag}>`;
+    const childAttrs = child[':@'] ?? {};
+    const unexpected = Object.keys(childAttrs).filter((a) => !(ALLOWED_CHILD_ATTRIBUTES[tag] ?? []).includes(a));
+    if (unexpected.length > 0) problem(`unsupported attribute ${unexpected.map((a) => `"${a}"`).join(', ')}`, at, where);
+    const compile = <T>(make: () => T): T | undefined => {
+      try {
+        return make();
+      } catch (e) {
+        problem((e as Error).message, at, where);
+        return undefined;
+      }
+    };
+    switch (tag) {
+      case 'if_sid':
+      case 'if_matched_sid': {
+        const ids = splitList(value).map(Number);
+        if (ids.length === 0 || !ids.every((n) => Number.isInteger(n) && n > 0)) problem('expected rule ids separated by commas', at, where);
+        if (tag === 'if_sid') rule.ifSid = [...rule.ifSid, ...ids];
+        else rule.ifMatchedSid = [...rule.ifMatchedSid, ...ids];
+        break;
+      }
+      case 'if_group':
+        rule.ifGroup = [...rule.ifGroup, ...splitList(value)];
+        break;
+      case 'decoded_as':
+        if ((SYSCHECK_DECODERS as readonly string[]).includes(value)) rule.decodedAs = value as SyscheckDecoder;
+        else problem(`unknown decoder "${value}" for FIM events (${SYSCHECK_DECODERS.join(', ')})`, at, where);
+        break;
+      case 'category':
+        if (value !== 'ossec') problem('FIM events are of category "ossec"', at, where);
+        break;
+      case 'match':
+        matches.push(value);
+        break;
+      case 'regex':
+        regexes.push(value);
+        break;
+      case 'hostname': {
+        const m = compile(() => compileOsMatch(value));
+        if (m !== undefined) rule.hostname = m;
+        break;
+      }
+      case 'field': {
+        const name = childAttrs.name;
+        if (name === undefined || name === '') problem('a <field> needs a name', at, where);
+        const type = childAttrs.type ?? 'osregex';
+        if (type !== 'osregex' && type !== 'osmatch') problem(`field type "${type}" is not supported (osregex, osmatch)`, at, where);
+        const r = compile<OsRegex>(() => (type === 'osmatch' ? compileOsMatch(value) : compileOsRegex(value)));
+        if (r !== undefined && name !== undefined) rule.fields = [...rule.fields, { name, regex: r }];
+        break;
+      }
+      case 'list': {
+        const condition = parseList(childAttrs, value, lists, (m) => problem(m, at, where), compile);
+        if (condition !== undefined) rule.lists = [...rule.lists, condition];
+        break;
+      }
+      case 'description':
+        rule.description = value;
+        break;
+      case 'group':
+        rule.groups = [...rule.groups, ...splitList(value)];
+        break;
+      case 'same_location':
+        rule.sameLocation = true;
+        break;
+      case 'options':
+        for (const option of splitList(value)) {
+          if (option === 'no_log') rule.noLog = true;
+          else problem(`option "${option}" is not supported (no_log)`, at, where);
+        }
+        break;
+      default:
+        problem(`unknown or unsupported tag <${tag}> for FIM rules`, at, where);
+    }
+  }
+  // Several <match> (or <regex>) in one rule are alternatives, as OSSEC concatenates them with "|".
+  if (matches.length > 0) {
+    const m = safe(() => compileOsMatch(matches.join('|')), (e) => problem(e, line, `${key}: <match>`));
+    if (m !== undefined) rule.match = m;
+  }
+  if (regexes.length > 0) {
+    const r = safe(() => compileOsRegex(regexes.join('|')), (e) => problem(e, line, `${key}: <regex>`));
+    if (r !== undefined) rule.regex = r;
+  }
+  if ((rule.frequency === undefined) !== (rule.ifMatchedSid.length === 0)) {
+    problem('frequency goes with <if_matched_sid> (and the other way round)');
+  }
+  if (rule.ifMatchedSid.length > 0) rule.timeframeMs ??= 360_000;
+  return issues.length > before ? undefined : rule;
+}
+
+const ALLOWED_CHILD_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
+  field: ['name', 'type'],
+  list: ['field', 'lookup', 'check_value'],
+};
+
+function parseList(
+  attrs: Record<string, string>,
+  path: string,
+  lists: ListResolver,
+  problem: (message: string) => void,
+  compile: <T>(make: () => T) => T | undefined,
+): ListCondition | undefined {
+  const field = attrs.field;
+  const lookup = attrs.lookup ?? 'match_key';
+  if (field === undefined || field === '') problem('a <list> needs a field');
+  if (!(LIST_LOOKUPS as readonly string[]).includes(lookup)) problem(`lookup "${lookup}" is not supported (${LIST_LOOKUPS.join(', ')})`);
+  const entries = lists(path);
+  if (entries === undefined) problem(`cannot read the list ${path}`);
+  const checkValue = attrs.check_value === undefined ? undefined : compile(() => compileOsRegex(attrs.check_value as string));
+  if (field === undefined || entries === undefined || !(LIST_LOOKUPS as readonly string[]).includes(lookup)) return undefined;
+  return { field, lookup: lookup as ListLookup, path, entries, ...(checkValue === undefined ? {} : { checkValue }) };
+}
+
+function positiveInt(text: string, name: string, problem: (m: string) => void): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) problem(`${name} must be a positive whole number`);
+  return n;
+}
+
+function safe<T>(make: () => T, onError: (message: string) => void): T | undefined {
+  try {
+    return make();
+  } catch (e) {
+    onError((e as Error).message);
+    return undefined;
+  }
+}
+
+/** OSSEC separates lists with commas (and sometimes spaces); empty items from trailing commas are dropped. */
+function splitList(text: string): string[] {
+  return text
+    .split(/[,\s]+/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}

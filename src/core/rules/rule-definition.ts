@@ -1,0 +1,51 @@
+import type { OsMatch } from '../os-match.js';
+import type { OsRegex } from '../os-regex.js';
+
+/** OSSEC's pseudo-decoders for FIM events: what `<decoded_as>` can name. */
+export const SYSCHECK_DECODERS = ['syscheck_integrity_changed', 'syscheck_deleted', 'syscheck_new_entry'] as const;
+export type SyscheckDecoder = (typeof SYSCHECK_DECODERS)[number];
+
+/** How a `<list>` is consulted. */
+export const LIST_LOOKUPS = ['match_key', 'not_match_key', 'match_key_value'] as const;
+export type ListLookup = (typeof LIST_LOOKUPS)[number];
+
+/** A `<list field lookup [check_value]>` condition, with the list already loaded. */
+export interface ListCondition {
+  readonly field: string;
+  readonly lookup: ListLookup;
+  readonly path: string;
+  readonly entries: ReadonlyMap<string, string>;
+  readonly checkValue?: OsRegex;
+}
+
+/** Where a rule was written, for error messages and `custos rules test`. */
+export interface RuleSource {
+  readonly file: string;
+  readonly line?: number;
+}
+
+/** One compiled rule: OSSEC's `<rule>` with the conditions Custos supports for FIM events. */
+export interface RuleDefinition {
+  readonly id: number;
+  readonly level: number;
+  readonly description: string;
+  readonly groups: readonly string[];
+  readonly decodedAs?: SyscheckDecoder;
+  readonly ifSid: readonly number[];
+  readonly ifGroup: readonly string[];
+  readonly ifMatchedSid: readonly number[];
+  /** With `ifMatchedSid`: fires when this many matches (this one included) fall within `timeframeMs`. */
+  readonly frequency?: number;
+  readonly timeframeMs?: number;
+  /** With `ifMatchedSid`: count matches per agent only. */
+  readonly sameLocation: boolean;
+  readonly match?: OsMatch;
+  readonly regex?: OsRegex;
+  readonly hostname?: OsMatch;
+  readonly fields: readonly { readonly name: string; readonly regex: OsRegex }[];
+  readonly lists: readonly ListCondition[];
+  /** `<options>no_log</options>`: the alert is stored but not written to the alert logs. */
+  readonly noLog: boolean;
+  readonly overwrite: boolean;
+  readonly source: RuleSource;
+}

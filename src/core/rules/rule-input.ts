@@ -1,0 +1,66 @@
+import { syscheckFields, type AgentRef } from '../build-alert.js';
+import type { FileChange } from '../file-change.js';
+import { buildFullLog } from '../full-log.js';
+import type { KnownHashVerdict } from '../known-hash-verdict.js';
+import type { SyscheckDecoder } from './rule-definition.js';
+import type { RuleInput } from './rule-set.js';
+
+const DECODER: Readonly<Record<FileChange['kind'], SyscheckDecoder>> = {
+  modified: 'syscheck_integrity_changed',
+  deleted: 'syscheck_deleted',
+  added: 'syscheck_new_entry',
+};
+
+// Wazuh's syscheck decoder names its fields this way; rules written for it keep working.
+const WAZUH_FIELDS: Readonly<Record<string, string>> = {
+  file: 'syscheck.path',
+  path: 'syscheck.path',
+  changed_fields: 'syscheck.changed_attributes',
+  changed_attributes: 'syscheck.changed_attributes',
+  event_type: 'syscheck.event',
+  type: 'syscheck.event',
+  size: 'syscheck.size_after',
+  perm: 'syscheck.perm_after',
+  uid: 'syscheck.uid_after',
+  gid: 'syscheck.gid_after',
+  uname: 'syscheck.uname_after',
+  gname: 'syscheck.gname_after',
+  mtime: 'syscheck.mtime_after',
+  inode: 'syscheck.inode_after',
+  md5: 'syscheck.md5_after',
+  sha1: 'syscheck.sha1_after',
+  sha256: 'syscheck.sha256_after',
+};
+
+/** The input the rules see for a change: OSSEC's decoder name and alert text, and the alert's fields. */
+export function buildRuleInput(args: {
+  readonly change: FileChange;
+  readonly verdict: KnownHashVerdict;
+  readonly agent: AgentRef;
+  readonly hostname: string;
+  readonly now: number;
+}): RuleInput {
+  const document = { agent: args.agent, syscheck: syscheckFields(args.change), known_hash: args.verdict };
+  return {
+    decoder: DECODER[args.change.kind],
+    fullLog: buildFullLog(args.change),
+    hostname: args.hostname,
+    location: args.agent.id,
+    now: args.now,
+    field: (name) => fieldValue(document, WAZUH_FIELDS[name] ?? (name.endsWith('_before') && !name.includes('.') ? `syscheck.${name}` : name)),
+  };
+}
+
+/** Reads a dotted field from an alert-shaped document; arrays are joined with commas, as Wazuh prints them. */
+export function fieldValue(document: Readonly<Record<string, unknown>>, dotted: string): string | undefined {
+  let value: unknown = document;
+  for (const part of dotted.split('.')) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(',');
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { tempDir } from '../../test/support/temp-dir.js';
+import { BloomFilter } from './bloom-filter.js';
+import { SqliteKnownHashStore } from './sqlite-known-hash-store.js';
+
+const sha = (s: string): Buffer => createHash('sha256').update(s).digest();
+const pkg = { name: 'coreutils', version: '9.1-1', arch: 'amd64' };
+
+describe('SqliteKnownHashStore', () => {
+  const dir = tempDir();
+
+  it('answers by path (and usrmerge alias), elsewhere and bad, the same with and without Bloom filters', async () => {
+    const file = join(dir, 'a.sqlite');
+    const store = SqliteKnownHashStore.open(file);
+    const session = await store.beginImport({ kind: 'deb-verified', name: 'Debian bookworm' });
+    await session.add([
+      { digest: sha('ls'), path: Buffer.from('/bin/ls'), package: pkg },
+      { digest: sha('dir'), path: Buffer.from('/usr/bin/dir'), package: pkg },
+    ]);
+    assert.deepEqual(await session.finish(), { rows: 2, inserted: 2 });
+    const bad = await store.beginImport({ kind: 'manual', name: 'feed' });
+    await bad.add([{ digest: sha('evil'), bad: true, label: 'Mirai' }]);
+    await bad.finish();
+    await store.close();
+    for (const bloom of [false, true]) {
+      const s = SqliteKnownHashStore.open(file, { bloom });
+      const hex = (b: Buffer): { sha256: string } => ({ sha256: b.toString('hex') });
+      const atAlias = await s.lookup(Buffer.from('/usr/bin/ls'), hex(sha('ls')));
+      assert.equal(atAlias.atPath.length, 1, 'dpkg and .debs say /bin/ls; the scanner sees /usr/bin/ls');
+      assert.equal(atAlias.atPath[0]?.package?.name, 'coreutils');
+      const misplaced = await s.lookup(Buffer.from('/usr/bin/ls'), hex(sha('dir')));
+      assert.deepEqual([misplaced.atPath.length, misplaced.elsewhere.map((e) => e.path?.toString())], [0, ['/usr/bin/dir']]);
+      const evil = await s.lookup(Buffer.from('/tmp/x'), hex(sha('evil')));
+      assert.deepEqual(evil.bad.map((e) => e.label), ['Mirai']);
+      const unknown = await s.lookup(Buffer.from('/tmp/x'), hex(sha('nothing')));
+      assert.deepEqual([unknown.atPath, unknown.elsewhere, unknown.bad], [[], [], []]);
+      await s.close();
+    }
+  });
+
+  it('finds the path of a digest known at many places (the empty file)', async () => {
+    const store = SqliteKnownHashStore.open(join(dir, 'b.sqlite'));
+    const session = await store.beginImport({ kind: 'manual', name: 'm' });
+    await session.add(Array.from({ length: 200 }, (_, i) => ({ digest: sha(''), path: Buffer.from(`/usr/share/empty/${i}`) })));
+    await session.finish();
+    const r = await store.lookup(Buffer.from('/usr/share/empty/150'), { sha256: sha('').toString('hex') });
+    assert.equal(r.atPath.length, 1);
+    assert.equal(r.elsewhere.length, 8);
+    await store.close();
+  });
+
+  it('rebuilds a stale Bloom filter after an import by another process', async () => {
+    const file = join(dir, 'c.sqlite');
+    const first = SqliteKnownHashStore.open(file, { bloom: true });
+    await first.close();
+    const writer = SqliteKnownHashStore.open(file);
+    const session = await writer.beginImport({ kind: 'manual', name: 'm' });
+    await session.add([{ digest: sha('late'), path: Buffer.from('/late') }]);
+    await session.finish();
+    await writer.close();
+    const reader = SqliteKnownHashStore.open(file, { bloom: true });
+    assert.equal((await reader.lookup(Buffer.from('/late'), { sha256: sha('late').toString('hex') })).atPath.length, 1);
+    await reader.close();
+  });
+});
+
+describe('BloomFilter', () => {
+  it('never forgets a key and keeps false positives near 1% at 10 bits per key', () => {
+    const bloom = BloomFilter.forCapacity(20_000);
+    for (let i = 0; i < 20_000; i++) bloom.add(sha(`in ${i}`));
+    for (let i = 0; i < 20_000; i++) assert.ok(bloom.has(sha(`in ${i}`)));
+    let falsePositives = 0;
+    for (let i = 0; i < 20_000; i++) if (bloom.has(sha(`out ${i}`))) falsePositives++;
+    assert.ok(falsePositives < 20_000 * 0.02, `${falsePositives} false positives`);
+    const copy = BloomFilter.deserialize(bloom.serialize(7), 7);
+    assert.ok(copy?.has(sha('in 5')));
+    assert.equal(BloomFilter.deserialize(bloom.serialize(7), 8), undefined, 'a filter of another generation is stale');
+  });
+});
