@@ -34,8 +34,6 @@ export interface IngestDeps {
 /** How one run of ingest treats what it sees. */
 export interface IngestOptions {
   readonly agent: AgentRef;
-  /** What `<hostname>` in rules is matched against. */
-  readonly hostname: string;
   readonly mode: 'check' | 'accept';
   readonly actor?: string;
   readonly alertNewFiles: boolean;
@@ -167,7 +165,7 @@ async function applyRules(
   options: IngestOptions,
   noise: { path: Buffer; state: NoiseState }[],
 ): Promise<Outcome> {
-  const input = buildRuleInput({ change, verdict: judgement.verdict, agent: options.agent, hostname: options.hostname, now: now.getTime() });
+  const input = buildRuleInput({ change, verdict: judgement.verdict, agent: options.agent, now: now.getTime() });
   const { rule } = deps.rules.evaluate(input, deps.correlation);
   const result = rule === undefined ? undefined : { rule: toRuleRef(rule), noLog: rule.noLog };
   let decision;

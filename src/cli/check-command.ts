@@ -1,4 +1,4 @@
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { Command } from 'commander';
 import { createScanStats } from '../agent/scan-stats.js';
 import type { AlertSink } from '../analysis/alert-sink.js';
@@ -6,6 +6,7 @@ import { loadRuleSet } from '../analysis/load-rule-set.js';
 import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
 import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
 import { displayPath } from '../core/path-bytes.js';
+import { actorName } from './actor-name.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
 import { openKnownHashes } from './open-known-hashes.js';
@@ -88,17 +89,6 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     }
   });
   return command;
-}
-
-/** Who is accepting: the sudo caller when there is one, not just "root". */
-function actorName(): string {
-  const sudoUser = process.env.SUDO_USER;
-  if (sudoUser !== undefined && sudoUser !== '') return sudoUser;
-  try {
-    return userInfo().username;
-  } catch {
-    return `uid ${process.getuid?.() ?? '?'}`;
-  }
 }
 
 function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { syscheckFields } from '../core/build-alert.js';
+import { buildFullLog } from '../core/full-log.js';
 import { displayPath } from '../core/path-bytes.js';
 import type { StoredEvent } from '../storage/store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
@@ -14,8 +15,9 @@ export function eventsCommand(result: CommandResult): Command {
     const { config } = loadConfig(flags);
     const store = openStore(config.storage);
     try {
+      const names = new Map((await store.listAgents()).map((a) => [a.id, a.name]));
       for await (const event of store.queryEvents(historyQuery(flags, new Date()))) {
-        process.stdout.write(flags.json === true ? `${JSON.stringify(eventJson(event))}\n` : eventLine(event));
+        process.stdout.write(flags.json === true ? `${JSON.stringify(eventJson(event, names.get(event.record.agentId) ?? ''))}\n` : eventLine(event));
       }
       result.exitCode = EXIT.OK;
     } finally {
@@ -26,18 +28,19 @@ export function eventsCommand(result: CommandResult): Command {
 }
 
 /** The JSON form of a history entry: the alert's `syscheck` shape plus what was decided. */
-export function eventJson(event: StoredEvent): Record<string, unknown> {
+export function eventJson(event: StoredEvent, agentName: string): Record<string, unknown> {
   const r = event.record;
   return {
     id: event.id,
     timestamp: r.timestamp,
-    agent: { id: r.agentId },
+    agent: { id: r.agentId, name: agentName },
     outcome: r.outcome,
     ...(r.reason === undefined ? {} : { reason: r.reason }),
     ...(r.rule === undefined ? {} : { rule: r.rule }),
     ...(r.alertId === undefined ? {} : { alert_id: r.alertId }),
     known_hash: r.verdict,
     syscheck: syscheckFields(r.change),
+    full_log: buildFullLog(r.change),
     hash: event.hash,
   };
 }

@@ -6,6 +6,8 @@ import { eventsCommand } from './events-command.js';
 import { hashdbCommand } from './hashdb-command.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { initCommand } from './init-command.js';
+import { maintenanceCommand } from './maintenance-command.js';
+import { rulesCommand } from './rules-command.js';
 import { verifyCommand } from './verify-command.js';
 
 /**
@@ -27,6 +29,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     alertsCommand(result),
     verifyCommand(result),
     hashdbCommand(result),
+    rulesCommand(result),
+    maintenanceCommand(result),
   ]) {
     program.addCommand(command.exitOverride());
   }

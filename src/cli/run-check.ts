@@ -100,7 +100,6 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
         agent,
         mode: options.mode,
         ...(options.actor === undefined ? {} : { actor: options.actor }),
-        hostname: config.agentName,
         alertNewFiles: config.syscheck.alertNewFiles,
         autoIgnore: config.syscheck.autoIgnore,
         scannedRoots,

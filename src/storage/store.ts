@@ -81,6 +81,7 @@ export interface AgentRecord {
 export interface Store {
   /** Creates or renames an agent. */
   upsertAgent(agent: AgentRecord): Promise<void>;
+  listAgents(): Promise<readonly AgentRecord[]>;
   /**
    * The fingerprints of the baseline under the given key ranges, in key order, in chunks, from one consistent
    * snapshot (the scan's own commits do not show up in it).

@@ -62,11 +62,11 @@ const directory = z
   .strict();
 
 const autoIgnore = z.union([
-  yesNo.transform((enabled) => ({ enabled, frequency: 10, timeframeMs: 3_600_000 })),
+  yesNo.transform((enabled) => ({ enabled, frequency: 3, timeframeMs: 3_600_000 })),
   z
     .object({
       enabled: yesNo.prefault(true),
-      frequency: z.number().int().min(1).max(99).prefault(10),
+      frequency: z.number().int().min(1).max(99).prefault(3),
       timeframe: duration.prefault('1h'),
     })
     .strict()

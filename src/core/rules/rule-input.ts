@@ -33,22 +33,31 @@ const WAZUH_FIELDS: Readonly<Record<string, string>> = {
 };
 
 /** The input the rules see for a change: OSSEC's decoder name and alert text, and the alert's fields. */
-export function buildRuleInput(args: {
-  readonly change: FileChange;
-  readonly verdict: KnownHashVerdict;
-  readonly agent: AgentRef;
-  readonly hostname: string;
-  readonly now: number;
-}): RuleInput {
-  const document = { agent: args.agent, syscheck: syscheckFields(args.change), known_hash: args.verdict };
+export function buildRuleInput(args: { readonly change: FileChange; readonly verdict: KnownHashVerdict; readonly agent: AgentRef; readonly now: number }): RuleInput {
+  return ruleInputFromAlert({ agent: args.agent, syscheck: syscheckFields(args.change), known_hash: args.verdict, full_log: buildFullLog(args.change) }, args.now);
+}
+
+/**
+ * The input the rules see for an alert-shaped document (`alerts.json` lines, `custos events --json` lines): what
+ * `custos rules test` feeds them, and the same thing the pipeline feeds them.
+ */
+export function ruleInputFromAlert(document: { readonly agent: AgentRef; readonly syscheck: { readonly event: FileChange['kind'] }; readonly full_log: string } & Record<string, unknown>, now: number): RuleInput {
   return {
-    decoder: DECODER[args.change.kind],
-    fullLog: buildFullLog(args.change),
-    hostname: args.hostname,
-    location: args.agent.id,
-    now: args.now,
+    decoder: DECODER[document.syscheck.event],
+    fullLog: document.full_log,
+    hostname: ruleHostname(document.agent),
+    location: document.agent.id,
+    now,
     field: (name) => fieldValue(document, WAZUH_FIELDS[name] ?? (name.endsWith('_before') && !name.includes('.') ? `syscheck.${name}` : name)),
   };
+}
+
+/**
+ * What `<hostname>` matches, as OSSEC's analysisd sets it: an agent's events come from `(name) ip->syscheck`
+ * (Custos does not track agent addresses for this, so `any`), a local install's from its host name.
+ */
+export function ruleHostname(agent: AgentRef): string {
+  return agent.id === '000' ? agent.name : `(${agent.name}) any->syscheck`;
 }
 
 /** Reads a dotted field from an alert-shaped document; arrays are joined with commas, as Wazuh prints them. */

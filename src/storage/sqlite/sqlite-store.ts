@@ -59,6 +59,10 @@ export class SqliteStore implements Store {
     this.#stmts.upsertAgent.run(agent.id, agent.name);
   }
 
+  async listAgents(): Promise<readonly AgentRecord[]> {
+    return (this.#db.prepare('SELECT id, name FROM agents ORDER BY id').raw(true).all() as [string, string][]).map(([id, name]) => ({ id, name }));
+  }
+
   async *readFingerprints(agentId: string, ranges: readonly KeyRange[]): AsyncIterable<readonly BaselineFingerprint[]> {
     const reader = (this.#reader ??= openReader(this.path));
     const first = reader.prepare('SELECT path_key, fingerprint FROM baseline WHERE agent_id = ? AND path_key >= ? AND path_key < ? ORDER BY path_key LIMIT ?').raw(true);
