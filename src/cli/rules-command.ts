@@ -73,7 +73,7 @@ function testOne(set: RuleSet, text: string): TestResult | undefined {
     { ...doc, agent: { id: typeof agent?.id === 'string' ? agent.id : '000', name: typeof agent?.name === 'string' ? agent.name : '' }, syscheck: { ...syscheck, event: syscheck.event as 'added' | 'modified' | 'deleted' }, full_log: doc.full_log },
     Date.now(),
   );
-  const { rule, tried } = set.evaluate(input, newCorrelationState());
+  const { rule, tried } = set.evaluate(input, newCorrelationState(), true);
   return {
     path,
     rule: rule === undefined ? null : { id: rule.id, level: rule.level, description: rule.description },

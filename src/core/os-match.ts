@@ -8,27 +8,22 @@ export interface OsMatch {
   test(text: string): boolean;
 }
 
-/** Compiles an OSMatch pattern. */
+/**
+ * Compiles an OSMatch pattern, as one case-insensitive RegExp (V8 scans literal alternatives far faster than a
+ * lower-cased copy of the text per pattern would allow).
+ */
 export function compileOsMatch(source: string): OsMatch {
   const negate = source.startsWith('!');
   const body = negate ? source.slice(1) : source;
   const alternatives = body.split('|').map((alt) => {
     const anchoredStart = alt.startsWith('^');
     const anchoredEnd = alt.endsWith('$') && alt.length > (anchoredStart ? 1 : 0);
-    const literal = alt.slice(anchoredStart ? 1 : 0, anchoredEnd ? -1 : undefined).toLowerCase();
-    return { anchoredStart, anchoredEnd, literal };
+    const literal = alt.slice(anchoredStart ? 1 : 0, anchoredEnd ? -1 : undefined).replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+    return `${anchoredStart ? '^' : ''}${literal}${anchoredEnd ? '$' : ''}`;
   });
+  const regex = new RegExp(alternatives.join('|'), 'i');
   return {
     source,
-    test(text: string): boolean {
-      const t = text.toLowerCase();
-      const hit = alternatives.some(({ anchoredStart, anchoredEnd, literal }) => {
-        if (anchoredStart && anchoredEnd) return t === literal;
-        if (anchoredStart) return t.startsWith(literal);
-        if (anchoredEnd) return t.endsWith(literal);
-        return t.includes(literal);
-      });
-      return negate ? !hit : hit;
-    },
+    test: (text: string): boolean => regex.test(text) !== negate,
   };
 }

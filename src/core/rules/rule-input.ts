@@ -42,13 +42,20 @@ export function buildRuleInput(args: { readonly change: FileChange; readonly ver
  * `custos rules test` feeds them, and the same thing the pipeline feeds them.
  */
 export function ruleInputFromAlert(document: { readonly agent: AgentRef; readonly syscheck: { readonly event: FileChange['kind'] }; readonly full_log: string } & Record<string, unknown>, now: number): RuleInput {
+  // Hundreds of rules may ask for the same few fields: each is resolved once per event.
+  const cache = new Map<string, string | undefined>();
   return {
     decoder: DECODER[document.syscheck.event],
     fullLog: document.full_log,
     hostname: ruleHostname(document.agent),
     location: document.agent.id,
     now,
-    field: (name) => fieldValue(document, WAZUH_FIELDS[name] ?? (name.endsWith('_before') && !name.includes('.') ? `syscheck.${name}` : name)),
+    field: (name) => {
+      if (cache.has(name)) return cache.get(name);
+      const value = fieldValue(document, WAZUH_FIELDS[name] ?? (name.endsWith('_before') && !name.includes('.') ? `syscheck.${name}` : name));
+      cache.set(name, value);
+      return value;
+    },
   };
 }
 
