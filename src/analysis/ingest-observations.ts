@@ -1,5 +1,5 @@
 import { decideNoise, type NoiseState } from '../core/auto-ignore.js';
-import { buildAlert, type AgentRef, type Alert } from '../core/build-alert.js';
+import { alertParts, buildAlert, type AgentRef, type Alert, type AlertParts } from '../core/build-alert.js';
 import type { RuleRef } from '../core/builtin-rules.js';
 import { carryForwardDigests } from '../core/carry-forward-digests.js';
 import type { AutoIgnoreConfig } from '../core/config/custos-config.js';
@@ -78,18 +78,16 @@ export async function ingestObservations(
   let upserts: FileState[] = [];
   let deletes: Buffer[] = [];
   let events: EventRecord[] = [];
-  let alerts: Alert[] = [];
   let deliver: Alert[] = [];
   let noise: { path: Buffer; state: NoiseState }[] = [];
   const commit = async (): Promise<void> => {
     if (upserts.length + deletes.length + events.length === 0) return;
-    await deps.store.commit({ agentId: options.agent.id, upserts, deletes, events, alerts, noise });
+    await deps.store.commit({ agentId: options.agent.id, upserts, deletes, events, noise });
     summary.baselineWrites += upserts.length + deletes.length;
     const delivered = deliver;
     upserts = [];
     deletes = [];
     events = [];
-    alerts = [];
     deliver = [];
     noise = [];
     for (const sink of deps.sinks) await sink.write(delivered);
@@ -97,8 +95,10 @@ export async function ingestObservations(
 
   for await (const chunk of observations) {
     const maintenance = toMaintenanceRef(await deps.store.activeMaintenance(options.agent.id, deps.now().toISOString()));
+    // One query for the chunk's baseline states, not one per file.
+    const known = await deps.store.getBaselineStates(options.agent.id, chunk.filter((o) => o.inBaseline).map((o) => o.path));
     for (const observation of chunk) {
-      const previous = observation.inBaseline ? await deps.store.getBaselineState(options.agent.id, observation.path) : undefined;
+      const previous = observation.inBaseline ? known.get(observation.path.toString('latin1')) : undefined;
       const current = observation.current === undefined ? undefined : carryForwardDigests(previous, observation.current);
       if (current === undefined) {
         if (previous !== undefined) deletes.push(previous.path);
@@ -116,7 +116,11 @@ export async function ingestObservations(
         judgement,
         ...(maintenance === undefined ? {} : { maintenance }),
       });
-      if (outcome.record === 'rules') outcome = await applyRules(change, judgement, now, deps, options, noise);
+      let parts: AlertParts | undefined;
+      if (outcome.record === 'rules') {
+        parts = alertParts(change);
+        outcome = await applyRules(change, parts, judgement, now, deps, options, noise);
+      }
       if (!outcome.record) {
         summary.baselined++;
         continue;
@@ -133,8 +137,8 @@ export async function ingestObservations(
           change,
           verdict: judgement.verdict,
           ...(outcome.rolledUp === undefined ? {} : { rolledUp: outcome.rolledUp }),
+          ...(parts === undefined ? {} : { parts }),
         });
-        alerts.push(alert);
         if (outcome.noLog !== true) deliver.push(alert);
         summary.alerts++;
       } else if (outcome.outcome === 'accepted') summary.accepted++;
@@ -148,6 +152,7 @@ export async function ingestObservations(
         outcome: outcome.outcome,
         ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
         ...(alertId === undefined ? {} : { alertId }),
+        ...(outcome.outcome === 'alerted' && outcome.rolledUp !== undefined ? { rolledUp: outcome.rolledUp } : {}),
       });
     }
     if (upserts.length + deletes.length >= COMMIT_ROWS || events.length >= COMMIT_EVENTS) await commit();
@@ -159,13 +164,14 @@ export async function ingestObservations(
 /** Runs the rules for a change, then auto-ignore for a modification that would alert. */
 async function applyRules(
   change: FileChange,
+  parts: AlertParts,
   judgement: Judgement,
   now: Date,
   deps: IngestDeps,
   options: IngestOptions,
   noise: { path: Buffer; state: NoiseState }[],
 ): Promise<Outcome> {
-  const input = buildRuleInput({ change, verdict: judgement.verdict, agent: options.agent, now: now.getTime() });
+  const input = buildRuleInput({ parts, verdict: judgement.verdict, agent: options.agent, now: now.getTime() });
   const { rule } = deps.rules.evaluate(input, deps.correlation);
   const result = rule === undefined ? undefined : { rule: toRuleRef(rule), noLog: rule.noLog };
   let decision;

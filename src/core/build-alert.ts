@@ -46,18 +46,32 @@ export interface AlertInput {
   readonly change: FileChange;
   readonly verdict: KnownHashVerdict;
   readonly rolledUp?: number;
+  /** Already built for the rules: reused rather than built twice. */
+  readonly parts?: AlertParts;
+}
+
+/** The parts of an alert that depend on the change only: what the rules read, too. */
+export interface AlertParts {
+  readonly syscheck: SyscheckFields;
+  readonly fullLog: string;
+}
+
+/** Builds the change-dependent parts of an alert. */
+export function alertParts(change: FileChange): AlertParts {
+  return { syscheck: syscheckFields(change), fullLog: buildFullLog(change) };
 }
 
 /** Builds the alert for a change that a rule decided to raise. */
 export function buildAlert(input: AlertInput): Alert {
+  const parts = input.parts ?? alertParts(input.change);
   return {
     timestamp: input.timestamp.toISOString(),
     id: input.id,
     agent: input.agent,
     rule: input.rule,
-    syscheck: syscheckFields(input.change),
+    syscheck: parts.syscheck,
     known_hash: input.verdict,
-    full_log: buildFullLog(input.change),
+    full_log: parts.fullLog,
     ...(input.rolledUp === undefined ? {} : { custos: { rolled_up: input.rolledUp } }),
   };
 }

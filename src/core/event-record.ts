@@ -25,6 +25,8 @@ export interface EventRecord {
   /** Why a change was not alerted, e.g. `new files are not alerted` or `accepted by root`. */
   readonly reason?: string;
   readonly alertId?: string;
+  /** Changes rolled up (auto-ignore) before this alert, reported on it. */
+  readonly rolledUp?: number;
 }
 
 /** The hash that precedes the first record of a chain. */
@@ -51,6 +53,7 @@ export function encodeEventRecord(record: EventRecord): string {
   data.outcome = record.outcome;
   if (record.reason !== undefined) data.reason = record.reason;
   if (record.alertId !== undefined) data.alert = record.alertId;
+  if (record.rolledUp !== undefined) data.rolled_up = record.rolledUp;
   return JSON.stringify(data);
 }
 
@@ -95,6 +98,7 @@ export function decodeEventRecord(text: string): EventRecord {
   if (data.rule !== undefined) record.rule = data.rule as RuleRef;
   if (typeof data.reason === 'string') record.reason = data.reason;
   if (typeof data.alert === 'string') record.alertId = data.alert;
+  if (typeof data.rolled_up === 'number') record.rolledUp = data.rolled_up;
   return record;
 }
 

@@ -17,14 +17,14 @@ export interface KeyRange {
 
 /**
  * Everything one step of analysis changes, applied in one transaction: the baseline moves, the history grows
- * (each record chained to the one before), alerts are stored. Either all of it lands or none of it does.
+ * (each record chained to the one before; a record with an `alertId` is an alert). Either all of it lands or
+ * none of it does.
  */
 export interface ChangeBatch {
   readonly agentId: string;
   readonly upserts: readonly FileState[];
   readonly deletes: readonly Buffer[];
   readonly events: readonly EventRecord[];
-  readonly alerts: readonly Alert[];
   /** Auto-ignore counters to keep. */
   readonly noise?: readonly { readonly path: Buffer; readonly state: NoiseState }[];
 }
@@ -89,6 +89,8 @@ export interface Store {
   readFingerprints(agentId: string, ranges: readonly KeyRange[]): AsyncIterable<readonly BaselineFingerprint[]>;
   /** One path's baseline state. */
   getBaselineState(agentId: string, path: Buffer): Promise<FileState | undefined>;
+  /** Several paths' states at once (keyed by the path's latin1 string); absent paths are missing from the map. */
+  getBaselineStates(agentId: string, paths: readonly Buffer[]): Promise<ReadonlyMap<string, FileState>>;
   countBaseline(agentId: string): Promise<number>;
   /** Applies a batch in one transaction. */
   commit(batch: ChangeBatch): Promise<void>;
@@ -98,6 +100,7 @@ export interface Store {
   getMeta(agentId: string, key: string): Promise<string | undefined>;
   setMeta(agentId: string, key: string, value: string): Promise<void>;
   queryEvents(query: HistoryQuery): AsyncIterable<StoredEvent>;
+  /** Alerts, rebuilt from the history records they were raised for. */
   queryAlerts(query: HistoryQuery): AsyncIterable<Alert>;
   /** Recomputes every chain link and compares each chain's end with the recorded head. */
   verifyChain(agentId?: string): Promise<ChainReport>;

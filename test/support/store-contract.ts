@@ -31,8 +31,10 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
     it('keeps baselines per agent and reads fingerprints of ranges in key (walk) order', async () => {
       const store = await factory.open();
       const paths = ['/etc/b', '/etc', '/etc/a/x', '/etc/a', '/etc-old', '/usr/bin/ls', '/etc/\xff\n'];
-      await store.commit({ agentId: '001', upserts: paths.map((p) => fileState({ path: bytes(p) })), deletes: [], events: [], alerts: [] });
-      await store.commit({ agentId: '002', upserts: [fileState({ path: bytes('/etc/other') })], deletes: [], events: [], alerts: [] });
+      await store.commit({ agentId: '001', upserts: paths.map((p) => fileState({ path: bytes(p) })), deletes: [], events: [] });
+      const many = await store.getBaselineStates('001', [bytes('/etc/a'), bytes('/nope'), bytes('/usr/bin/ls')]);
+      assert.deepEqual([...many.keys()].sort(), ['/etc/a', '/usr/bin/ls']);
+      await store.commit({ agentId: '002', upserts: [fileState({ path: bytes('/etc/other') })], deletes: [], events: [] });
       const read: string[] = [];
       for await (const chunk of store.readFingerprints('001', [subtreeKeyRange(bytes('/etc')), subtreeKeyRange(bytes('/usr'))])) {
         for (const entry of chunk) {
@@ -44,16 +46,16 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       assert.equal(await store.countBaseline('001'), 7);
       const got = await store.getBaselineState('001', bytes('/etc/\xff\n'));
       assert.deepEqual(got, fileState({ path: bytes('/etc/\xff\n') }), 'a state round-trips exactly, ns times included');
-      await store.commit({ agentId: '001', upserts: [], deletes: [bytes('/etc/b')], events: [], alerts: [] });
+      await store.commit({ agentId: '001', upserts: [], deletes: [bytes('/etc/b')], events: [] });
       assert.equal(await store.getBaselineState('001', bytes('/etc/b')), undefined);
       await store.close();
     });
 
     it('chains the history and verifies it', async () => {
       const store = await factory.open();
-      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [record('/a', 1), record('/b', 2)], alerts: [] });
-      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [record('/c', 3)], alerts: [] });
-      await store.commit({ agentId: '002', upserts: [], deletes: [], events: [{ ...record('/z', 4), agentId: '002' }], alerts: [] });
+      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [record('/a', 1), record('/b', 2)] });
+      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [record('/c', 3)] });
+      await store.commit({ agentId: '002', upserts: [], deletes: [], events: [{ ...record('/z', 4), agentId: '002' }] });
       const report = await store.verifyChain();
       assert.deepEqual(report, { ok: true, checked: 4 });
       const events = [];
@@ -72,7 +74,7 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
     for (const [what, sql, brokenAt, reason] of tampering) {
       it(`finds ${what}`, async () => {
         const store = await factory.open();
-        await store.commit({ agentId: '001', upserts: [], deletes: [], events: [record('/a', 1), record('/b', 2), record('/c', 3)], alerts: [] });
+        await store.commit({ agentId: '001', upserts: [], deletes: [], events: [record('/a', 1), record('/b', 2), record('/c', 3)] });
         await factory.tamper(store, sql);
         const report = await store.verifyChain();
         assert.equal(report.ok, false);
@@ -84,9 +86,9 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
 
     it('filters history and alerts by time, path and limit', async () => {
       const store = await factory.open();
-      const events = [record('/etc/a', 1), record('/etc/b', 2), record('/usr/c', 3)];
-      const alerts = events.map((e, i) => buildAlert({ id: `a${i}`, timestamp: new Date(e.timestamp), agent: { id: '001', name: 'h' }, rule: BUILTIN_RULES.modified, change: e.change, verdict: e.verdict }));
-      await store.commit({ agentId: '001', upserts: [], deletes: [], events, alerts });
+      const events = [record('/etc/a', 1), record('/etc/b', 2), record('/usr/c', 3)].map((e, i) => ({ ...e, alertId: `a${i}` }));
+      await store.upsertAgent({ id: '001', name: 'h' });
+      await store.commit({ agentId: '001', upserts: [], deletes: [], events });
       const paths = async (q: Parameters<Store['queryEvents']>[0]): Promise<string[]> => {
         const out: string[] = [];
         for await (const e of store.queryEvents(q)) out.push(e.record.change.path.toString());
@@ -95,9 +97,11 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       assert.deepEqual(await paths({ path: bytes('/etc') }), ['/etc/a', '/etc/b']);
       assert.deepEqual(await paths({ since: '2026-11-27T10:00:02.000Z' }), ['/etc/b', '/usr/c']);
       assert.deepEqual(await paths({ limit: 2 }), ['/etc/b', '/usr/c']);
-      const alertIds: string[] = [];
-      for await (const a of store.queryAlerts({ path: bytes('/usr'), agentId: '001' })) alertIds.push(a.id);
-      assert.deepEqual(alertIds, ['a2']);
+      const found = [];
+      for await (const a of store.queryAlerts({ path: bytes('/usr'), agentId: '001' })) found.push(a);
+      assert.deepEqual(found.map((a) => a.id), ['a2']);
+      const expected = buildAlert({ id: 'a2', timestamp: new Date(events[2]?.timestamp ?? ''), agent: { id: '001', name: 'h' }, rule: BUILTIN_RULES.modified, change: events[2]!.change, verdict: events[2]!.verdict });
+      assert.deepEqual(found[0], expected, 'an alert is rebuilt exactly from its history record');
       const limited: string[] = [];
       for await (const a of store.queryAlerts({ limit: 2 })) limited.push(a.id);
       assert.deepEqual(limited, ['a1', 'a2']);

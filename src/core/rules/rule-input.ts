@@ -1,6 +1,5 @@
-import { syscheckFields, type AgentRef } from '../build-alert.js';
+import type { AgentRef, AlertParts } from '../build-alert.js';
 import type { FileChange } from '../file-change.js';
-import { buildFullLog } from '../full-log.js';
 import type { KnownHashVerdict } from '../known-hash-verdict.js';
 import type { SyscheckDecoder } from './rule-definition.js';
 import type { RuleInput } from './rule-set.js';
@@ -33,8 +32,8 @@ const WAZUH_FIELDS: Readonly<Record<string, string>> = {
 };
 
 /** The input the rules see for a change: OSSEC's decoder name and alert text, and the alert's fields. */
-export function buildRuleInput(args: { readonly change: FileChange; readonly verdict: KnownHashVerdict; readonly agent: AgentRef; readonly now: number }): RuleInput {
-  return ruleInputFromAlert({ agent: args.agent, syscheck: syscheckFields(args.change), known_hash: args.verdict, full_log: buildFullLog(args.change) }, args.now);
+export function buildRuleInput(args: { readonly parts: AlertParts; readonly verdict: KnownHashVerdict; readonly agent: AgentRef; readonly now: number }): RuleInput {
+  return ruleInputFromAlert({ agent: args.agent, syscheck: args.parts.syscheck, known_hash: args.verdict, full_log: args.parts.fullLog }, args.now);
 }
 
 /**

@@ -63,17 +63,17 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     length INTEGER NOT NULL
   );
 
+  -- An alert points at the history record it was raised for; its JSON is rebuilt from that record, so the
+  -- alert and the chained history can never disagree.
   CREATE TABLE alerts (
     id TEXT PRIMARY KEY,
+    event_id INTEGER NOT NULL,
     agent_id TEXT NOT NULL,
     ts TEXT NOT NULL,
     rule_id INTEGER NOT NULL,
-    level INTEGER NOT NULL,
-    path_key BLOB NOT NULL,
-    json TEXT NOT NULL
+    level INTEGER NOT NULL
   );
   CREATE INDEX alerts_by_agent ON alerts (agent_id, ts);
-  CREATE INDEX alerts_by_path ON alerts (agent_id, path_key);
   CREATE INDEX alerts_by_time ON alerts (ts);
 
   CREATE TABLE scanned_roots (

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { closeSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { NoiseState } from '../../core/auto-ignore.js';
-import type { Alert } from '../../core/build-alert.js';
+import { buildAlert, type Alert } from '../../core/build-alert.js';
 import { CustosError } from '../../core/custos-error.js';
 import { chainHash, decodeEventRecord, encodeEventRecord, GENESIS_HASH } from '../../core/event-record.js';
 import type { FileState } from '../../core/file-state.js';
@@ -14,6 +14,7 @@ import { BASELINE_COLUMNS, rowToState, stateToRow } from './baseline-rows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 const READ_CHUNK = 2000;
+const MANY_CHUNK = 200;
 const COLUMNS = BASELINE_COLUMNS.join(', ');
 
 /**
@@ -84,6 +85,30 @@ export class SqliteStore implements Store {
     }
   }
 
+  async getBaselineStates(agentId: string, paths: readonly Buffer[]): Promise<ReadonlyMap<string, FileState>> {
+    const out = new Map<string, FileState>();
+    for (let i = 0; i < paths.length; i += MANY_CHUNK) {
+      const keys = paths.slice(i, i + MANY_CHUNK).map((p) => pathKey(p));
+      const stmt = this.#manyStatement(keys.length);
+      for (const row of stmt.all(agentId, ...keys) as unknown[][]) {
+        const state = rowToState(row);
+        out.set(state.path.toString('latin1'), state);
+      }
+    }
+    return out;
+  }
+
+  #many = new Map<number, Database.Statement>();
+
+  #manyStatement(count: number): Database.Statement {
+    let stmt = this.#many.get(count);
+    if (stmt === undefined) {
+      stmt = this.#db.prepare(`SELECT ${COLUMNS} FROM baseline WHERE agent_id = ? AND path_key IN (${Array(count).fill('?').join(', ')})`).raw(true).safeIntegers(true);
+      this.#many.set(count, stmt);
+    }
+    return stmt;
+  }
+
   async getBaselineState(agentId: string, path: Buffer): Promise<FileState | undefined> {
     const row = this.#stmts.getState.get(agentId, pathKey(path)) as unknown[] | undefined;
     return row === undefined ? undefined : rowToState(row);
@@ -108,6 +133,7 @@ export class SqliteStore implements Store {
           const hash = chainHash(prev, data);
           const info = s.insertEvent.run(batch.agentId, record.timestamp, record.change.kind, record.outcome, pathKey(record.change.path), data, prev, hash);
           lastId = BigInt(info.lastInsertRowid);
+          if (record.alertId !== undefined) s.insertAlert.run(record.alertId, lastId, batch.agentId, record.timestamp, record.rule?.id ?? 0, record.rule?.level ?? 0);
           prev = hash;
           length++;
         }
@@ -115,10 +141,6 @@ export class SqliteStore implements Store {
       }
       for (const { path, state } of batch.noise ?? []) {
         s.upsertNoise.run(batch.agentId, pathKey(path), state.windowStartMs, state.changes, state.rolledUp);
-      }
-      for (const alert of batch.alerts) {
-        const path = alert.syscheck.path_bytes === undefined ? Buffer.from(alert.syscheck.path, 'utf8') : Buffer.from(alert.syscheck.path_bytes, 'base64');
-        s.insertAlert.run(alert.id, batch.agentId, alert.timestamp, alert.rule.id, alert.rule.level, pathKey(path), JSON.stringify(alert));
       }
     })();
   }
@@ -150,8 +172,22 @@ export class SqliteStore implements Store {
   }
 
   async *queryAlerts(query: HistoryQuery): AsyncIterable<Alert> {
-    const { sql, params } = historySql('SELECT rowid AS seq, json FROM alerts', 'seq', query);
-    for (const row of this.#db.prepare(sql).raw(true).all(...params) as [number, string][]) yield JSON.parse(row[1]) as Alert;
+    const names = new Map((await this.listAgents()).map((a) => [a.id, a.name]));
+    const base = 'SELECT a.rowid AS seq, a.id, e.data FROM alerts a JOIN events e ON e.id = a.event_id';
+    const { sql, params } = historySql(base, 'seq', query, { agent: 'a.agent_id', ts: 'a.ts', path: 'e.path_key' });
+    for (const [, id, data] of this.#db.prepare(sql).raw(true).all(...params) as [number, string, string][]) {
+      const r = decodeEventRecord(data);
+      if (r.rule === undefined) continue;
+      yield buildAlert({
+        id,
+        timestamp: new Date(r.timestamp),
+        agent: { id: r.agentId, name: names.get(r.agentId) ?? '' },
+        rule: r.rule,
+        change: r.change,
+        verdict: r.verdict,
+        ...(r.rolledUp === undefined ? {} : { rolledUp: r.rolledUp }),
+      });
+    }
   }
 
   async verifyChain(agentId?: string): Promise<ChainReport> {
@@ -260,7 +296,7 @@ function prepareStatements(db: Database.Database) {
     getHead: db.prepare('SELECT last_id, last_hash, length FROM chain_heads WHERE agent_id = ?').raw(true).safeIntegers(true),
     upsertHead: db.prepare('INSERT INTO chain_heads (agent_id, last_id, last_hash, length) VALUES (?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, length = excluded.length'),
     insertEvent: db.prepare('INSERT INTO events (agent_id, ts, kind, outcome, path_key, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-    insertAlert: db.prepare('INSERT INTO alerts (id, agent_id, ts, rule_id, level, path_key, json) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    insertAlert: db.prepare('INSERT INTO alerts (id, event_id, agent_id, ts, rule_id, level) VALUES (?, ?, ?, ?, ?, ?)'),
     scannedRoots: db.prepare('SELECT path FROM scanned_roots WHERE agent_id = ?').raw(true),
     markRoot: db.prepare('INSERT OR IGNORE INTO scanned_roots (agent_id, path, first_scan_at) VALUES (?, ?, ?)'),
     getNoise: db.prepare('SELECT window_start_ms, changes, rolled_up FROM noise WHERE agent_id = ? AND path_key = ?').raw(true),
@@ -276,20 +312,25 @@ function prepareStatements(db: Database.Database) {
  * Builds the parameterised SELECT for a history query; with a limit, the newest rows, returned oldest first. The
  * first selected column must be the ordering one.
  */
-function historySql(select: string, order: string, query: HistoryQuery): { sql: string; params: unknown[] } {
+function historySql(
+  select: string,
+  order: string,
+  query: HistoryQuery,
+  columns: { readonly agent: string; readonly ts: string; readonly path: string } = { agent: 'agent_id', ts: 'ts', path: 'path_key' },
+): { sql: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   if (query.agentId !== undefined) {
-    where.push('agent_id = ?');
+    where.push(`${columns.agent} = ?`);
     params.push(query.agentId);
   }
   if (query.since !== undefined) {
-    where.push('ts >= ?');
+    where.push(`${columns.ts} >= ?`);
     params.push(query.since);
   }
   if (query.path !== undefined) {
     const range = subtreeKeyRange(query.path);
-    where.push('path_key >= ? AND path_key < ?');
+    where.push(`${columns.path} >= ? AND ${columns.path} < ?`);
     params.push(range.from, range.to);
   }
   const filter = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;

@@ -1,0 +1,91 @@
+/**
+ * Analysis pipeline benchmark: file events per second through compare → known-hash verdict → rules → record
+ * (chained history, baseline advanced) → alert, into SQLite, in batches of 500 as an agent would send them, for
+ * 1 or many agents; with the p99 time of one batch. Run: node dist/bench/ingest-bench.js [--events N] [--agents N]
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { loadRuleSet } from '../src/analysis/load-rule-set.js';
+import { ingestObservations } from '../src/analysis/ingest-observations.js';
+import { CHECK_ALL } from '../src/core/check-set.js';
+import type { FileState } from '../src/core/file-state.js';
+import { DEFAULT_KNOWN_HASH_POLICY } from '../src/core/known-hash-policy.js';
+import type { Observation } from '../src/core/observation.js';
+import { newCorrelationState } from '../src/core/rules/rule-set.js';
+import { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
+
+const BATCH = 500;
+
+function state(i: number, version: number): FileState {
+  const hex = (n: number, len: number): string => n.toString(16).padStart(len, '0').slice(-len);
+  return {
+    // Changes arrive in scan (path) order, as an agent sends them: neighbours share pages.
+    path: Buffer.from(`/srv/data/d${String(Math.floor(i / 1000)).padStart(5, "0")}/file-${String(i).padStart(8, "0")}.conf`),
+    type: 'file',
+    size: 100 + version,
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    uname: 'root',
+    gname: 'root',
+    mtimeNs: 1_700_000_000_000_000_000n + BigInt(version),
+    ctimeNs: 1_700_000_000_000_000_000n + BigInt(version),
+    inode: 1000 + i,
+    dev: 2049,
+    nlink: 1,
+    hashes: { md5: hex(i * 31 + version, 32), sha1: hex(i * 37 + version, 40), sha256: hex(i * 41 + version, 64) },
+    issues: [],
+  };
+}
+
+/** Runs the benchmark; the store lives in `dir` and is removed afterwards. */
+export async function runIngestBench(options: { events: number; agents: number; dir?: string }): Promise<{ eventsPerSecond: number; p99BatchMs: number; rssMb: number }> {
+  const dir = options.dir ?? join(tmpdir(), `custos-ingest-bench-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  const store = SqliteStore.open(join(dir, 'ingest.db'));
+  const rules = loadRuleSet([]);
+  const perAgent = Math.ceil(options.events / options.agents);
+  const agents = Array.from({ length: options.agents }, (_, a) => ({ id: String(a + 1).padStart(3, '0'), name: `host${a + 1}` }));
+  for (const agent of agents) {
+    await store.upsertAgent(agent);
+    await store.commit({ agentId: agent.id, upserts: Array.from({ length: perAgent }, (_, i) => state(i, 0)), deletes: [], events: [] });
+    await store.markRootsScanned(agent.id, [Buffer.from('/srv')], new Date().toISOString());
+  }
+  const deps = { store, rules, correlation: newCorrelationState(), sinks: [], now: () => new Date(), newAlertId: (() => { let n = 0; return () => `bench.${n++}`; })() };
+  const batchMs: number[] = [];
+  let done = 0;
+  const started = process.hrtime.bigint();
+  for (let offset = 0; offset < perAgent; offset += BATCH) {
+    for (const agent of agents) {
+      const observations: Observation[] = [];
+      for (let i = offset; i < Math.min(perAgent, offset + BATCH); i++) observations.push({ path: state(i, 0).path, current: state(i, 1), checks: CHECK_ALL, inBaseline: true });
+      const t = process.hrtime.bigint();
+      const summary = await ingestObservations(
+        (async function* () {
+          yield observations;
+        })(),
+        deps,
+        { agent, mode: 'check', alertNewFiles: true, autoIgnore: { enabled: false, frequency: 3, timeframeMs: 3_600_000 }, scannedRoots: [Buffer.from('/srv')], knownHashPolicy: DEFAULT_KNOWN_HASH_POLICY, host: agent.name },
+      );
+      batchMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+      done += summary.modified;
+    }
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const verify = await store.verifyChain();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  if (!verify.ok || done === 0) throw new Error('ingest benchmark did not record what it sent');
+  batchMs.sort((a, b) => a - b);
+  return { eventsPerSecond: done / seconds, p99BatchMs: batchMs[Math.min(batchMs.length - 1, Math.floor(batchMs.length * 0.99))] ?? 0, rssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
+  const arg = (name: string, fallback: number): number => {
+    const i = process.argv.indexOf(name);
+    return i < 0 ? fallback : Number(process.argv[i + 1]);
+  };
+  const r = await runIngestBench({ events: arg('--events', 100_000), agents: arg('--agents', 1) });
+  console.log(`${Math.round(r.eventsPerSecond)} events/s, p99 batch ${r.p99BatchMs.toFixed(1)} ms, peak RSS ${r.rssMb.toFixed(0)} MB`);
+}

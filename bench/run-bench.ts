@@ -1,0 +1,264 @@
+/**
+ * `npm run bench`: Custos measured side by side with what users would run instead, in the same run, as medians,
+ * with ratios. Builds its own corpora. Never fails on a time: it reports.
+ *
+ *   npm run bench                      full run (copies /usr, 200,000-file synthetic tree, 1M and 10M known hashes)
+ *   npm run bench -- --quick           a small version of everything, under a minute (what CI runs)
+ *   npm run bench -- --hashdb-100m     also 100 million known hashes (needs ~6 GB of disk and ~25 minutes)
+ *   npm run bench -- --million         also the agent's peak memory scanning 1 million files
+ *   npm run bench -- --json out.json   write the results; --compare old.json prints the change against them
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runHashdbBench } from './hashdb-bench.js';
+import { runIngestBench } from './ingest-bench.js';
+import { runRulesBench } from './rules-bench.js';
+
+/** One measured figure, with the reference it is compared to when there is one. */
+interface Row {
+  readonly section: string;
+  readonly metric: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly reference?: { readonly name: string; readonly value: number };
+  readonly note?: string;
+}
+
+const args = process.argv.slice(2);
+const flag = (name: string): boolean => args.includes(name);
+const option = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i < 0 ? undefined : args[i + 1];
+};
+const quick = flag('--quick');
+const runs = Number(option('--runs') ?? (quick ? 1 : 3));
+const cores = availableParallelism();
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const custosBin = join(repo, 'bin/custos.js');
+const floorScript = join(repo, 'dist/bench/floor-scan.js');
+const work = join(option('--dir') ?? tmpdir(), 'custos-bench');
+const rows: Row[] = [];
+
+interface Timed {
+  readonly wall: number;
+  readonly cpu: number;
+  readonly rssMb: number;
+  readonly stdout: string;
+}
+
+/** Runs a command under /usr/bin/time: wall and CPU seconds and peak RSS. */
+function timed(command: string, argv: readonly string[], env: NodeJS.ProcessEnv = {}): Timed {
+  const r = spawnSync('/usr/bin/time', ['-f', '@@TIME %e %U %S %M', command, ...argv], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
+  const line = (r.stderr ?? '').split('\n').find((l) => l.startsWith('@@TIME')) ?? '@@TIME 0 0 0 0';
+  const [, wall = '0', user = '0', sys = '0', rss = '0'] = line.split(' ');
+  return { wall: Number(wall), cpu: Number(user) + Number(sys), rssMb: Number(rss) / 1024, stdout: r.stdout ?? '' };
+}
+
+function medianTimed(times: readonly Timed[]): Timed {
+  const byWall = [...times].sort((a, b) => a.wall - b.wall);
+  return byWall[Math.floor((byWall.length - 1) / 2)] as Timed;
+}
+
+function hasCommand(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+}
+
+/** Makes a tree of small files (100 per directory) plus a few large ones, with incompressible content. */
+function syntheticTree(dir: string, small: number, large: readonly number[]): void {
+  if (existsSync(join(dir, '.complete'))) return;
+  rmSync(dir, { recursive: true, force: true });
+  const block = randomBytes(1 << 20);
+  for (let i = 0; i < small; i++) {
+    const sub = join(dir, `d${Math.floor(i / 100)}`);
+    if (i % 100 === 0) mkdirSync(sub, { recursive: true });
+    const size = 200 + ((i * 7919) % 8000);
+    writeFileSync(join(sub, `f${i}.dat`), block.subarray(i % 1000, (i % 1000) + size));
+  }
+  large.forEach((mb, i) => {
+    const file = join(dir, `large-${i}.bin`);
+    for (let m = 0; m < mb; m++) appendFileSync(file, block);
+  });
+  writeFileSync(join(dir, '.complete'), '');
+}
+
+function copyTree(from: string, to: string): void {
+  if (existsSync(join(to, '.complete'))) return;
+  rmSync(to, { recursive: true, force: true });
+  execFileSync('cp', ['-a', from, to]);
+  writeFileSync(join(to, '.complete'), '');
+}
+
+/** Counts the files and bytes the scans read. */
+function treeSize(dir: string): { files: number; bytes: number } {
+  const out = execFileSync('sh', ['-c', `find "$1" -type f -printf '%s\\n'`, 'sh', dir], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const sizes = out.split('\n').filter((l) => l !== '');
+  return { files: sizes.length, bytes: sizes.reduce((a, b) => a + Number(b), 0) };
+}
+
+function aideConfig(dir: string, tree: string): string {
+  const conf = join(dir, 'aide.conf');
+  writeFileSync(
+    conf,
+    [
+      `database_in=file:${join(dir, 'aide.db')}`,
+      `database_out=file:${join(dir, 'aide.db.new')}`,
+      'gzip_dbout=no',
+      'report_url=stdout',
+      // The same attributes Custos keeps: permissions, inode, links, owner, group, size, mtime, ctime, three digests.
+      'Custos = p+i+n+u+g+s+m+c+md5+sha1+sha256',
+      `${tree} Custos`,
+      '',
+    ].join('\n'),
+  );
+  return conf;
+}
+
+/** The scan sections on one corpus: first scan, unchanged re-check, 1% changed, each against its references. */
+function scanSection(name: string, tree: string, withAide: boolean): void {
+  const dir = join(work, `scan-${name}`);
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, 'custos.yml');
+  writeFileSync(config, `syscheck:\n  ignore: []\n  directories:\n    - path: ${tree}\n`);
+  const db = join(dir, 'custos.db');
+  const { files, bytes } = treeSize(tree);
+  execFileSync('sh', ['-c', 'find "$1" -type f -print0 | xargs -0 cat > /dev/null', 'sh', tree]); // warm cache
+  const section = `scan ${name} (${files.toLocaleString('en')} files, ${(bytes / 1e9).toFixed(2)} GB)`;
+  const custos = (): Timed => timed(process.execPath, [custosBin, 'check', '--config', config, '--db', db]);
+  const firsts = Array.from({ length: runs }, () => {
+    for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+    return custos();
+  });
+  const first = medianTimed(firsts);
+  const floor = medianTimed(Array.from({ length: runs }, () => timed(process.execPath, [floorScript, tree])));
+  const sha = medianTimed(Array.from({ length: runs }, () => timed('sh', ['-c', `find "$1" -type f -print0 | xargs -0 -P${cores} sha256sum > /dev/null`, 'sh', tree])));
+  const add = (metric: string, value: number, unit: string, reference?: { name: string; value: number }, note?: string): void => {
+    rows.push({ section, metric, value, unit, ...(reference === undefined ? {} : { reference }), ...(note === undefined ? {} : { note }) });
+  };
+  add('first scan, md5+sha1+sha256, all attributes (wall)', first.wall, 's', { name: 'minimal walk+lstat+3 digests, 1 worker/core', value: floor.wall });
+  add('first scan (wall)', first.wall, 's', { name: `find | xargs -P${cores} sha256sum`, value: sha.wall });
+  let aideInit: Timed | undefined;
+  let aideConf = '';
+  if (withAide) {
+    aideConf = aideConfig(dir, tree);
+    aideInit = medianTimed(Array.from({ length: runs }, () => timed('aide', ['--init', `--config=${aideConf}`, `--workers=${cores}`])));
+    execFileSync('mv', [join(dir, 'aide.db.new'), join(dir, 'aide.db')]);
+    add('first scan (wall)', first.wall, 's', { name: `aide --init --workers=${cores}, same attributes`, value: aideInit.wall });
+  }
+  add('first scan throughput', files / first.wall, 'files/s');
+  add('first scan throughput', bytes / 1e6 / first.wall, 'MB/s');
+  add('first scan CPU', first.cpu, 's', { name: 'minimal script CPU', value: floor.cpu });
+  add('first scan peak memory (RSS)', first.rssMb, 'MB');
+  const unchanged = medianTimed(Array.from({ length: runs }, custos));
+  const walk = medianTimed(Array.from({ length: runs }, () => timed('sh', ['-c', `find "$1" -printf '%i %s %T@ %C@ %m %U %G %n %p\\n' > /dev/null`, 'sh', tree])));
+  add('unchanged re-check (wall)', unchanged.wall, 's', { name: 'stat-only walk (find -printf)', value: walk.wall });
+  if (withAide) {
+    const check = medianTimed(Array.from({ length: runs }, () => timed('aide', ['--check', `--config=${aideConf}`, `--workers=${cores}`])));
+    add('unchanged re-check (wall)', unchanged.wall, 's', { name: `aide --check --workers=${cores}`, value: check.wall });
+  }
+  add('unchanged re-check peak memory (RSS)', unchanged.rssMb, 'MB');
+  const list = execFileSync('sh', ['-c', 'find "$1" -type f -name "*.dat" -o -type f -name "*.so*" -o -type f -perm -u+x', 'sh', tree], { encoding: 'utf8', maxBuffer: 1 << 30 })
+    .split('\n')
+    .filter((l) => l !== '');
+  const changed: Timed[] = [];
+  const aideChanged: Timed[] = [];
+  for (let r = 0; r < runs; r++) {
+    const step = Math.max(1, Math.floor(list.length / Math.max(1, Math.floor(files / 100))));
+    for (let i = r; i < list.length; i += step) appendFileSync(list[i] as string, 'x');
+    changed.push(custos());
+    if (withAide) aideChanged.push(timed('aide', ['--check', `--config=${aideConf}`, `--workers=${cores}`]));
+  }
+  add('1% of files changed (wall)', medianTimed(changed).wall, 's', { name: 'stat-only walk (find -printf)', value: walk.wall });
+  if (withAide) add('1% of files changed (wall)', medianTimed(changed).wall, 's', { name: `aide --check --workers=${cores}`, value: medianTimed(aideChanged).wall });
+}
+
+/** Peak memory of a first scan of one million small files. */
+function millionSection(): void {
+  const tree = join(work, 'million');
+  if (!existsSync(join(tree, '.complete'))) {
+    rmSync(tree, { recursive: true, force: true });
+    for (let d = 0; d < 1000; d++) {
+      const sub = join(tree, `d${d}`);
+      mkdirSync(sub, { recursive: true });
+      for (let f = 0; f < 1000; f++) writeFileSync(join(sub, `f${f}`), `${d}/${f}\n`);
+    }
+    writeFileSync(join(tree, '.complete'), '');
+  }
+  const dir = join(work, 'scan-million');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'custos.yml'), `syscheck:\n  ignore: []\n  directories:\n    - path: ${tree}\n`);
+  const db = join(dir, 'custos.db');
+  for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+  const first = timed(process.execPath, [custosBin, 'check', '--config', join(dir, 'custos.yml'), '--db', db]);
+  const again = timed(process.execPath, [custosBin, 'check', '--config', join(dir, 'custos.yml'), '--db', db]);
+  rows.push({ section: 'scan 1,000,000 files', metric: 'first scan peak memory (RSS)', value: first.rssMb, unit: 'MB', note: `${first.wall.toFixed(1)} s` });
+  rows.push({ section: 'scan 1,000,000 files', metric: 'unchanged re-check peak memory (RSS)', value: again.rssMb, unit: 'MB', note: `${again.wall.toFixed(1)} s` });
+}
+
+async function main(): Promise<void> {
+  mkdirSync(work, { recursive: true });
+  const only = option('--only');
+  const want = (s: string): boolean => only === undefined || only.split(',').includes(s);
+  let aide = hasCommand('aide');
+  if (!aide && !quick && !flag('--skip-aide')) {
+    process.stderr.write('bench: installing AIDE from Debian for the comparison\n');
+    aide = spawnSync('sh', ['-c', 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq aide >/dev/null 2>&1'], { stdio: 'inherit' }).status === 0 && hasCommand('aide');
+  }
+  if (!aide) rows.push({ section: 'scan', metric: 'AIDE comparison', value: 0, unit: '', note: quick ? 'skipped: aide not installed (a full run installs it)' : 'skipped: aide could not be installed' });
+  if (want('scan')) {
+    const synthetic = join(work, quick ? 'synthetic-quick' : 'synthetic');
+    syntheticTree(synthetic, quick ? 3000 : 200_000, quick ? [16] : [200, 200, 100]);
+    scanSection(quick ? 'synthetic (quick)' : 'synthetic', synthetic, aide);
+    const usr = join(work, quick ? 'usr-bin' : 'usr');
+    copyTree(quick ? '/usr/bin' : '/usr', usr);
+    scanSection(quick ? 'copy of /usr/bin' : 'copy of /usr', usr, aide);
+  }
+  if (flag('--million')) millionSection();
+  if (want('ingest')) {
+    for (const agents of [1, 1000]) {
+      const r = await runIngestBench({ events: quick ? 20_000 : 200_000, agents, dir: join(work, `ingest-${agents}`) });
+      rows.push({ section: `analysis pipeline into SQLite, ${agents} agent${agents === 1 ? '' : 's'}`, metric: 'file events through compare, rules, record, alert', value: r.eventsPerSecond, unit: 'events/s' });
+      rows.push({ section: `analysis pipeline into SQLite, ${agents} agent${agents === 1 ? '' : 's'}`, metric: 'p99 latency of a 500-event batch', value: r.p99BatchMs, unit: 'ms' });
+      rows.push({ section: `analysis pipeline into SQLite, ${agents} agent${agents === 1 ? '' : 's'}`, metric: 'peak memory (RSS)', value: r.rssMb, unit: 'MB' });
+    }
+  }
+  if (want('hashdb')) {
+    const sizes = quick ? [100_000] : [1_000_000, 10_000_000, ...(flag('--hashdb-100m') ? [100_000_000] : [])];
+    for (const size of sizes) {
+      const figures = await runHashdbBench({ rows: size, lookups: quick ? 20_000 : 200_000, dpkg: size === sizes[0], db: join(work, `hashdb-${size}.sqlite`), keep: true });
+      for (const f of figures) rows.push({ section: `known-hash database, ${size.toLocaleString('en')} rows`, metric: f.name, value: f.value, unit: f.unit });
+    }
+  }
+  if (want('rules')) {
+    const r = runRulesBench(1000, quick ? 5000 : 20000, quick ? 3 : 5);
+    rows.push({ section: 'rules', metric: `events through ${r.rules} rules (built-in + 1,000 local)`, value: r.eventsPerSecond, unit: 'events/s' });
+  }
+  report();
+}
+
+function report(): void {
+  const machine = { cpus: cores, model: cpus()[0]?.model ?? '', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, quick, runs };
+  const old = option('--compare') === undefined ? undefined : (JSON.parse(readFileSync(option('--compare') as string, 'utf8')) as { rows: Row[] });
+  const fmt = (v: number): string => (v >= 1000 ? Math.round(v).toLocaleString('en') : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  process.stdout.write(`\nCustos benchmark: ${machine.cpus} cores (${machine.model}), ${machine.memoryGb} GiB, Node ${machine.node}; medians of ${runs} run${runs === 1 ? '' : 's'}${quick ? ', --quick' : ''}\n`);
+  let section = '';
+  for (const row of rows) {
+    if (row.section !== section) {
+      section = row.section;
+      process.stdout.write(`\n${section}\n`);
+    }
+    const ref = row.reference === undefined ? '' : `   vs ${row.reference.name}: ${fmt(row.reference.value)} ${row.unit}  ratio ${(row.value / Math.max(row.reference.value, 1e-9)).toFixed(2)}`;
+    const before = old?.rows.find((o) => o.section === row.section && o.metric === row.metric && o.reference?.name === row.reference?.name);
+    const change = before === undefined || before.value === 0 ? '' : `   (was ${fmt(before.value)}, ${(((row.value - before.value) / before.value) * 100).toFixed(0)}%)`;
+    process.stdout.write(`  ${row.metric.padEnd(58)} ${fmt(row.value).padStart(10)} ${row.unit.padEnd(9)}${ref}${change}${row.note === undefined ? '' : `   ${row.note}`}\n`);
+  }
+  const out = option('--json') ?? join(repo, 'bench/results/latest.json');
+  mkdirSync(join(out, '..'), { recursive: true });
+  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2)}\n`);
+  process.stdout.write(`\nresults: ${out}\n`);
+}
+
+await main();
