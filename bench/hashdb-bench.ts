@@ -100,5 +100,6 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
     keep: process.argv.includes('--keep'),
     dpkg: !process.argv.includes('--no-dpkg'),
   });
-  for (const f of figures) console.log(`${f.name.padEnd(48)} ${f.value.toFixed(f.value < 100 ? 2 : 0).padStart(12)} ${f.unit}`);
+  if (process.argv.includes('--json')) console.log(JSON.stringify(figures));
+  else for (const f of figures) console.log(`${f.name.padEnd(48)} ${f.value.toFixed(f.value < 100 ? 2 : 0).padStart(12)} ${f.unit}`);
 }

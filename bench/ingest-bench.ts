@@ -87,5 +87,6 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
     return i < 0 ? fallback : Number(process.argv[i + 1]);
   };
   const r = await runIngestBench({ events: arg('--events', 100_000), agents: arg('--agents', 1) });
-  console.log(`${Math.round(r.eventsPerSecond)} events/s, p99 batch ${r.p99BatchMs.toFixed(1)} ms, peak RSS ${r.rssMb.toFixed(0)} MB`);
+  if (process.argv.includes('--json')) console.log(JSON.stringify(r));
+  else console.log(`${Math.round(r.eventsPerSecond)} events/s, p99 batch ${r.p99BatchMs.toFixed(1)} ms, peak RSS ${r.rssMb.toFixed(0)} MB`);
 }

@@ -77,5 +77,6 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
   };
   loadRuleSet([]);
   const r = runRulesBench(arg('--rules', 1000), arg('--events', 20000));
-  console.log(`${r.rules} rules: ${Math.round(r.eventsPerSecond)} events/s`);
+  if (process.argv.includes('--json')) console.log(JSON.stringify(r));
+  else console.log(`${r.rules} rules: ${Math.round(r.eventsPerSecond)} events/s`);
 }

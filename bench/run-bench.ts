@@ -14,9 +14,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runHashdbBench } from './hashdb-bench.js';
-import { runIngestBench } from './ingest-bench.js';
-import { runRulesBench } from './rules-bench.js';
+import type { HashdbFigure } from './hashdb-bench.js';
 
 /** One measured figure, with the reference it is compared to when there is one. */
 interface Row {
@@ -50,12 +48,21 @@ interface Timed {
   readonly stdout: string;
 }
 
-/** Runs a command under /usr/bin/time: wall and CPU seconds and peak RSS. */
+/** Runs a command under /usr/bin/time for CPU seconds and peak RSS; wall time from our own clock (ms, not 10 ms). */
 function timed(command: string, argv: readonly string[], env: NodeJS.ProcessEnv = {}): Timed {
-  const r = spawnSync('/usr/bin/time', ['-f', '@@TIME %e %U %S %M', command, ...argv], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
-  const line = (r.stderr ?? '').split('\n').find((l) => l.startsWith('@@TIME')) ?? '@@TIME 0 0 0 0';
-  const [, wall = '0', user = '0', sys = '0', rss = '0'] = line.split(' ');
-  return { wall: Number(wall), cpu: Number(user) + Number(sys), rssMb: Number(rss) / 1024, stdout: r.stdout ?? '' };
+  const started = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '@@TIME %U %S %M', command, ...argv], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const line = (r.stderr ?? '').split('\n').find((l) => l.startsWith('@@TIME')) ?? '@@TIME 0 0 0';
+  const [, user = '0', sys = '0', rss = '0'] = line.split(' ');
+  return { wall, cpu: Number(user) + Number(sys), rssMb: Number(rss) / 1024, stdout: r.stdout ?? '' };
+}
+
+/** Runs one of the in-process benchmarks in its own process (so its peak memory is its own); returns its JSON. */
+function child<T>(script: string, argv: readonly string[]): T {
+  const r = spawnSync(process.execPath, [join(repo, 'dist/bench', script), ...argv, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as T;
 }
 
 function medianTimed(times: readonly Timed[]): Timed {
@@ -198,7 +205,7 @@ function millionSection(): void {
   rows.push({ section: 'scan 1,000,000 files', metric: 'unchanged re-check peak memory (RSS)', value: again.rssMb, unit: 'MB', note: `${again.wall.toFixed(1)} s` });
 }
 
-async function main(): Promise<void> {
+function main(): void {
   mkdirSync(work, { recursive: true });
   const only = option('--only');
   const want = (s: string): boolean => only === undefined || only.split(',').includes(s);
@@ -209,6 +216,8 @@ async function main(): Promise<void> {
   }
   if (!aide) rows.push({ section: 'scan', metric: 'AIDE comparison', value: 0, unit: '', note: quick ? 'skipped: aide not installed (a full run installs it)' : 'skipped: aide could not be installed' });
   if (want('scan')) {
+    const startup = medianTimed(Array.from({ length: 3 }, () => timed(process.execPath, [custosBin, '--version'])));
+    rows.push({ section: 'process', metric: 'custos start-up (custos --version)', value: startup.wall, unit: 's', note: 'included in every scan time below' });
     const synthetic = join(work, quick ? 'synthetic-quick' : 'synthetic');
     syntheticTree(synthetic, quick ? 3000 : 200_000, quick ? [16] : [200, 200, 100]);
     scanSection(quick ? 'synthetic (quick)' : 'synthetic', synthetic, aide);
@@ -219,7 +228,7 @@ async function main(): Promise<void> {
   if (flag('--million')) millionSection();
   if (want('ingest')) {
     for (const agents of [1, 1000]) {
-      const r = await runIngestBench({ events: quick ? 20_000 : 200_000, agents, dir: join(work, `ingest-${agents}`) });
+      const r = child<{ eventsPerSecond: number; p99BatchMs: number; rssMb: number }>('ingest-bench.js', ['--events', String(quick ? 20_000 : 200_000), '--agents', String(agents)]);
       rows.push({ section: `analysis pipeline into SQLite, ${agents} agent${agents === 1 ? '' : 's'}`, metric: 'file events through compare, rules, record, alert', value: r.eventsPerSecond, unit: 'events/s' });
       rows.push({ section: `analysis pipeline into SQLite, ${agents} agent${agents === 1 ? '' : 's'}`, metric: 'p99 latency of a 500-event batch', value: r.p99BatchMs, unit: 'ms' });
       rows.push({ section: `analysis pipeline into SQLite, ${agents} agent${agents === 1 ? '' : 's'}`, metric: 'peak memory (RSS)', value: r.rssMb, unit: 'MB' });
@@ -228,12 +237,12 @@ async function main(): Promise<void> {
   if (want('hashdb')) {
     const sizes = quick ? [100_000] : [1_000_000, 10_000_000, ...(flag('--hashdb-100m') ? [100_000_000] : [])];
     for (const size of sizes) {
-      const figures = await runHashdbBench({ rows: size, lookups: quick ? 20_000 : 200_000, dpkg: size === sizes[0], db: join(work, `hashdb-${size}.sqlite`), keep: true });
+      const figures = child<HashdbFigure[]>('hashdb-bench.js', ['--rows', String(size), '--lookups', String(quick ? 20_000 : 200_000), '--db', join(work, `hashdb-${size}.sqlite`), ...(size === sizes[0] ? [] : ['--no-dpkg'])]);
       for (const f of figures) rows.push({ section: `known-hash database, ${size.toLocaleString('en')} rows`, metric: f.name, value: f.value, unit: f.unit });
     }
   }
   if (want('rules')) {
-    const r = runRulesBench(1000, quick ? 5000 : 20000, quick ? 3 : 5);
+    const r = child<{ eventsPerSecond: number; rules: number }>('rules-bench.js', ['--rules', '1000', '--events', String(quick ? 5000 : 20000)]);
     rows.push({ section: 'rules', metric: `events through ${r.rules} rules (built-in + 1,000 local)`, value: r.eventsPerSecond, unit: 'events/s' });
   }
   report();
@@ -261,4 +270,4 @@ function report(): void {
   process.stdout.write(`\nresults: ${out}\n`);
 }
 
-await main();
+main();
