@@ -1,13 +1,15 @@
 // Layering (ARCHITECTURE §2): imports point down only, and nothing imports in a cycle.
 const layer = (name) => `^src/${name}/`;
+// platform: thin wrappers over the OS (run a program, make a directory), below everything that does I/O.
 const allowed = {
   core: ['core'],
   protocol: ['core', 'protocol'],
-  storage: ['core', 'protocol', 'storage'],
-  hashdb: ['core', 'storage', 'hashdb'],
-  analysis: ['core', 'storage', 'hashdb', 'analysis'],
-  agent: ['core', 'protocol', 'agent'],
-  manager: ['core', 'protocol', 'storage', 'hashdb', 'analysis', 'manager'],
+  platform: ['platform'],
+  storage: ['core', 'protocol', 'platform', 'storage'],
+  hashdb: ['core', 'storage', 'platform', 'hashdb'],
+  analysis: ['core', 'storage', 'hashdb', 'platform', 'analysis'],
+  agent: ['core', 'protocol', 'platform', 'agent'],
+  manager: ['core', 'protocol', 'storage', 'hashdb', 'analysis', 'platform', 'manager'],
 };
 const layerRules = Object.entries(allowed).map(([from, to]) => ({
   name: `${from}-imports-down-only`,

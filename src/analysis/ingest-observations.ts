@@ -43,6 +43,13 @@ export interface IngestOptions {
   readonly knownHashPolicy: KnownHashPolicy;
   /** The host the files are on, for known hashes scoped to one host (its own package database). */
   readonly host: string;
+  /**
+   * An agent batch's sequence number: everything (baseline, history, alerts, the sequence itself) is committed
+   * in one transaction, so the batch applies exactly once or not at all.
+   */
+  readonly sequence?: number;
+  /** The batch belongs to a full (resync) scan: remember every path it reports. */
+  readonly resync?: boolean;
 }
 
 /** What one run of ingest did. */
@@ -80,9 +87,20 @@ export async function ingestObservations(
   let events: EventRecord[] = [];
   let deliver: Alert[] = [];
   let noise: { path: Buffer; state: NoiseState }[] = [];
-  const commit = async (): Promise<void> => {
-    if (upserts.length + deletes.length + events.length === 0) return;
-    await deps.store.commit({ agentId: options.agent.id, upserts, deletes, events, noise });
+  const seen: Buffer[] = [];
+  const atomic = options.sequence !== undefined;
+  const commit = async (final: boolean): Promise<void> => {
+    if (atomic && !final) return;
+    if (!atomic && upserts.length + deletes.length + events.length === 0) return;
+    await deps.store.commit({
+      agentId: options.agent.id,
+      upserts,
+      deletes,
+      events,
+      noise,
+      ...(options.sequence === undefined ? {} : { sequence: options.sequence }),
+      ...(options.resync === true ? { resyncSeen: seen } : {}),
+    });
     summary.baselineWrites += upserts.length + deletes.length;
     const delivered = deliver;
     upserts = [];
@@ -98,6 +116,7 @@ export async function ingestObservations(
     // One query for the chunk's baseline states, not one per file.
     const known = await deps.store.getBaselineStates(options.agent.id, chunk.filter((o) => o.inBaseline).map((o) => o.path));
     for (const observation of chunk) {
+      if (options.resync === true && observation.current !== undefined) seen.push(observation.path);
       const previous = observation.inBaseline ? known.get(observation.path.toString('latin1')) : undefined;
       const current = observation.current === undefined ? undefined : carryForwardDigests(previous, observation.current);
       if (current === undefined) {
@@ -155,9 +174,9 @@ export async function ingestObservations(
         ...(outcome.outcome === 'alerted' && outcome.rolledUp !== undefined ? { rolledUp: outcome.rolledUp } : {}),
       });
     }
-    if (upserts.length + deletes.length >= COMMIT_ROWS || events.length >= COMMIT_EVENTS) await commit();
+    if (upserts.length + deletes.length >= COMMIT_ROWS || events.length >= COMMIT_EVENTS) await commit(false);
   }
-  await commit();
+  await commit(true);
   return summary;
 }
 

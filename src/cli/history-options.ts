@@ -8,6 +8,7 @@ import type { HistoryQuery } from '../storage/store.js';
 export interface HistoryFlags {
   readonly config?: string;
   readonly db?: string;
+  readonly data?: string;
   readonly json?: boolean;
   readonly since?: string;
   readonly path?: string;
@@ -20,6 +21,7 @@ export function withHistoryOptions(command: Command): Command {
   return command
     .option('--config <file>', 'custos.yml or ossec.conf')
     .option('--db <file>', 'SQLite baseline file')
+    .option('--data <dir>', "a manager's data directory (its custos.db)")
     .option('--json', 'print JSON lines')
     .option('--since <when>', 'only entries since an ISO time or for a duration back (e.g. 2026-11-27, 24h, 7d)')
     .option('--path <path>', 'only this path and what lies below it')

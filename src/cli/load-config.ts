@@ -14,13 +14,16 @@ export interface ConfigOptions {
   readonly config?: string;
   /** `--db FILE`: the SQLite file; alert logs default to its directory. */
   readonly db?: string;
+  /** `--data DIR`: a manager's data directory; means `--db DIR/custos.db`. */
+  readonly data?: string;
 }
 
 /**
  * Loads the configuration: `--config FILE`, else `$CUSTOS_CONFIG`, else /etc/custos/custos.yml if present, else
  * the built-in defaults. A file whose first element is XML is read as OSSEC's `ossec.conf`.
  */
-export function loadConfig(options: ConfigOptions): LoadedConfig {
+export function loadConfig(given: ConfigOptions): LoadedConfig {
+  const options = given.data === undefined || given.db !== undefined ? given : { ...given, db: join(given.data, 'custos.db') };
   const file = options.config ?? process.env.CUSTOS_CONFIG ?? (existsSync(SYSTEM_CONFIG) ? SYSTEM_CONFIG : undefined);
   const dataDir = options.db === undefined ? defaultDataDir() : dirname(resolve(options.db));
   const defaults: ConfigDefaults = { dataDir, hostname: hostname() };

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, CustosError, formatConfigIssue } from '../core/custos-error.js';
+import { agentCommand } from './agent-command.js';
 import { alertsCommand } from './alerts-command.js';
 import { scanCommand } from './check-command.js';
 import { eventsCommand } from './events-command.js';
@@ -7,6 +8,7 @@ import { hashdbCommand } from './hashdb-command.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { initCommand } from './init-command.js';
 import { maintenanceCommand } from './maintenance-command.js';
+import { managerCommand } from './manager-command.js';
 import { rulesCommand } from './rules-command.js';
 import { verifyCommand } from './verify-command.js';
 
@@ -31,6 +33,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     hashdbCommand(result),
     rulesCommand(result),
     maintenanceCommand(result),
+    managerCommand(result),
+    agentCommand(result),
   ]) {
     program.addCommand(command.exitOverride());
   }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { HashPool } from '../agent/hash-pool.js';
 import { readMountTable } from '../agent/mount-table.js';
 import { scanTree } from '../agent/scan-tree.js';
@@ -6,6 +5,7 @@ import { createScanStats, type ScanStats } from '../agent/scan-stats.js';
 import { readUserNames } from '../agent/user-names.js';
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { ingestObservations, type IngestSummary } from '../analysis/ingest-observations.js';
+import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
 import type { CustosConfig } from '../core/config/custos-config.js';
 import { isWithin, pathFromString, subtreeKeyRange } from '../core/path-bytes.js';
@@ -94,7 +94,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
         correlation,
         sinks: options.sinks,
         now,
-        newAlertId: alertId,
+        newAlertId,
       },
       {
         agent,
@@ -131,9 +131,4 @@ async function rehashDue(store: Store, intervalMs: number | undefined, now: Date
   const last = await store.getMeta(LOCAL_AGENT_ID, LAST_REHASH_KEY);
   if (last === undefined) return false; // the first scan hashes everything anyway
   return now.getTime() - Date.parse(last) >= intervalMs;
-}
-
-/** Alert ids in Wazuh's shape: epoch seconds, a dot, and a random suffix that keeps ids unique across runs. */
-function alertId(now: Date): string {
-  return `${Math.floor(now.getTime() / 1000)}.${randomBytes(5).toString('hex')}`;
 }

@@ -6,6 +6,7 @@ import { openStore } from './open-store.js';
 interface VerifyFlags {
   readonly config?: string;
   readonly db?: string;
+  readonly data?: string;
   readonly json?: boolean;
   readonly agent?: string;
 }
@@ -16,6 +17,7 @@ export function verifyCommand(result: CommandResult): Command {
     .description("check the history's hash chain and report the first broken record")
     .option('--config <file>', 'custos.yml or ossec.conf')
     .option('--db <file>', 'SQLite baseline file')
+    .option('--data <dir>', "a manager's data directory (its custos.db)")
     .option('--agent <id>', 'only this agent')
     .option('--json', 'print the report as JSON');
   command.action(async (flags: VerifyFlags) => {

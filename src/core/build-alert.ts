@@ -24,15 +24,27 @@ export interface SyscheckFields {
   readonly [field: string]: unknown;
 }
 
-/** One alert, exactly as written to `alerts.json` (one object per line) and printed by `--json`. */
-export interface Alert {
+/** What every alert has, file alerts and agent alerts alike: what the sinks need. */
+export interface AlertBase {
   readonly timestamp: string;
   readonly id: string;
   readonly agent: AgentRef;
   readonly rule: RuleRef;
+  readonly full_log: string;
+}
+
+/** An alert about an agent rather than a file: silent, back, out of sync, outbox overflow. */
+export interface AgentAlert extends AlertBase {
+  readonly custos: { readonly agent_event: 'silent' | 'back' | 'out-of-sync' | 'outbox-overflow'; readonly [key: string]: unknown };
+}
+
+/** Any alert a sink may receive. */
+export type AnyAlert = Alert | AgentAlert;
+
+/** One alert, exactly as written to `alerts.json` (one object per line) and printed by `--json`. */
+export interface Alert extends AlertBase {
   readonly syscheck: SyscheckFields;
   readonly known_hash: KnownHashVerdict;
-  readonly full_log: string;
   /** Custos's own annotations: `rolled_up`, changes recorded without alerts while the file was noisy. */
   readonly custos?: { readonly rolled_up?: number };
 }

@@ -47,6 +47,30 @@ export const CUSTOS_RULES = Object.freeze({
     description: 'Known content in an unexpected place.',
     groups: ['ossec', 'syscheck', 'syscheck_file', 'custos_known_elsewhere'],
   },
+  agentSilent: {
+    id: 563,
+    level: 10,
+    description: 'Agent stopped reporting: its files are not being watched.',
+    groups: ['ossec', 'custos_agent', 'agent_silent'],
+  },
+  outOfSync: {
+    id: 564,
+    level: 12,
+    description: "Manager baseline differs from the agent's state: full resync requested.",
+    groups: ['ossec', 'syscheck', 'custos_agent', 'baseline_out_of_sync'],
+  },
+  agentBack: {
+    id: 566,
+    level: 3,
+    description: 'Agent reporting again after being silent.',
+    groups: ['ossec', 'custos_agent', 'agent_back'],
+  },
+  outboxOverflow: {
+    id: 567,
+    level: 10,
+    description: 'Agent outbox overflowed while the manager was unreachable: changes were lost, full resync requested.',
+    groups: ['ossec', 'syscheck', 'custos_agent', 'outbox_overflow'],
+  },
   noisy: {
     id: 565,
     level: 7,

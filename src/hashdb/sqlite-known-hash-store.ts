@@ -5,7 +5,7 @@ import { CustosError } from '../core/custos-error.js';
 import type { FileHashes, HashAlgorithm } from '../core/file-state.js';
 import type { EvidenceSet, HashEvidence, HashSourceKind, PackageRef } from '../core/known-hash-policy.js';
 import { usrAlias } from '../core/usrmerge.js';
-import { ensureDirectory } from '../storage/ensure-directory.js';
+import { ensureDirectory } from '../platform/ensure-directory.js';
 import { BloomFilter } from './bloom-filter.js';
 import type { HashSourceRef, HashStoreStats, ImportSession, KnownHashRow, KnownHashStore } from './known-hash-store.js';
 

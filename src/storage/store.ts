@@ -1,5 +1,5 @@
 import type { NoiseState } from '../core/auto-ignore.js';
-import type { Alert } from '../core/build-alert.js';
+import type { AgentAlert, AnyAlert } from '../core/build-alert.js';
 import type { EventRecord } from '../core/event-record.js';
 import type { FileState } from '../core/file-state.js';
 
@@ -27,6 +27,37 @@ export interface ChangeBatch {
   readonly events: readonly EventRecord[];
   /** Auto-ignore counters to keep. */
   readonly noise?: readonly { readonly path: Buffer; readonly state: NoiseState }[];
+  /**
+   * The agent's batch sequence number this batch applies: it must be the next one, or the whole batch is
+   * refused (thrown) and nothing of it lands. This is what makes a batch apply exactly once.
+   */
+  readonly sequence?: number;
+  /** Paths reported by a full (resync) scan, remembered until the scan ends. */
+  readonly resyncSeen?: readonly Buffer[];
+}
+
+/** The fleet's view of one agent. */
+export interface AgentInfo extends AgentRecord {
+  readonly revokedAt?: string;
+  readonly certSha256?: string;
+  readonly lastSeen?: string;
+  /** Set while the agent is overdue (rule 563 raised), cleared when it returns. */
+  readonly silentSince?: string;
+  /** The configuration group it belongs to, if any. */
+  readonly group?: string;
+}
+
+/** Why an enrollment token was not accepted. */
+export type TokenVerdict = 'ok' | 'unknown' | 'used' | 'expired';
+
+/** Thrown by `commit` when a batch's sequence is not the next one for its agent. */
+export class SequenceError extends Error {
+  readonly expected: number;
+  constructor(expected: number, got: number) {
+    super(`batch ${got} is out of order: the next one is ${expected}`);
+    this.name = 'SequenceError';
+    this.expected = expected;
+  }
 }
 
 /** A maintenance window: changes are recorded without alerts between its start and end. */
@@ -100,8 +131,9 @@ export interface Store {
   getMeta(agentId: string, key: string): Promise<string | undefined>;
   setMeta(agentId: string, key: string, value: string): Promise<void>;
   queryEvents(query: HistoryQuery): AsyncIterable<StoredEvent>;
-  /** Alerts, rebuilt from the history records they were raised for. */
-  queryAlerts(query: HistoryQuery): AsyncIterable<Alert>;
+  /** Alerts, oldest first: file alerts rebuilt from the history records they were raised for, and agent alerts. */
+  queryAlerts(query: HistoryQuery): AsyncIterable<AnyAlert>;
+  recordAgentAlert(alert: AgentAlert): Promise<void>;
   /** Recomputes every chain link and compares each chain's end with the recorded head. */
   verifyChain(agentId?: string): Promise<ChainReport>;
   /** The auto-ignore counters of one file. */
@@ -112,5 +144,28 @@ export interface Store {
   /** The window in force for an agent at a time (its own, or a global one), if any. */
   activeMaintenance(agentId: string, at: string): Promise<MaintenanceWindow | undefined>;
   listMaintenance(): Promise<readonly MaintenanceWindow[]>;
+
+  // Fleet: enrollment, agents, batch sequences, resync.
+  createEnrollmentToken(token: { readonly id: string; readonly secretSha256: string; readonly createdAt: string; readonly expiresAt: string }): Promise<void>;
+  /** Uses a token once: its secret's hash must match (compared in constant time), and it must be unused and unexpired. */
+  consumeEnrollmentToken(id: string, secretSha256: string, at: string, usedBy: string): Promise<TokenVerdict>;
+  /** Registers a new agent under the next free id (`001`, `002`, ...), optionally in a configuration group. */
+  registerAgent(name: string, at: string, group?: string): Promise<AgentRecord>;
+  /** Moves an agent to a configuration group (undefined: none); false when there is no such agent. */
+  setAgentGroup(id: string, group: string | undefined): Promise<boolean>;
+  setAgentCertificate(id: string, certSha256: string): Promise<void>;
+  getAgent(id: string): Promise<AgentInfo | undefined>;
+  listAgentInfos(): Promise<readonly AgentInfo[]>;
+  /** Refuses the agent from now on; false when there is no such agent. */
+  revokeAgent(id: string, at: string): Promise<boolean>;
+  /** Records that the agent was heard from; returns when it had been marked silent, if it was. */
+  touchAgent(id: string, at: string): Promise<string | undefined>;
+  markAgentSilent(id: string, since: string): Promise<void>;
+  /** The highest batch sequence applied for the agent (0 before the first). */
+  lastSequence(agentId: string): Promise<number>;
+  /** Forgets what a previous full scan reported. */
+  clearResyncSeen(agentId: string): Promise<void>;
+  /** Baseline paths a full scan did not report (after all its batches). */
+  unseenByResync(agentId: string): Promise<readonly Buffer[]>;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { Alert } from '../../core/build-alert.js';
+import type { AnyAlert } from '../../core/build-alert.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
 
@@ -11,7 +11,7 @@ const MAX_LOG_CHARS = 1256;
  * `hostname` is the monitored host for standalone mode (OSSEC's `host->syscheck`); agents appear as
  * `(name) any->syscheck`.
  */
-export function formatOssecAlert(alert: Alert, hostname: string): string {
+export function formatOssecAlert(alert: AnyAlert, hostname: string): string {
   const t = new Date(alert.timestamp);
   const pad = (n: number): string => String(n).padStart(2, '0');
   const date = `${t.getFullYear()} ${MONTHS[t.getMonth()] ?? ''} ${pad(t.getDate())} ${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`;

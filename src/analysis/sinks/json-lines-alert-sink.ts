@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Alert } from '../../core/build-alert.js';
+import type { AnyAlert } from '../../core/build-alert.js';
 import type { AlertSink } from '../alert-sink.js';
 
 /** Appends alerts to `alerts.json`, one JSON object per line, the format Wazuh and OSSEC pipelines ingest. */
@@ -11,7 +11,7 @@ export class JsonLinesAlertSink implements AlertSink {
     this.#path = path;
   }
 
-  async write(alerts: readonly Alert[]): Promise<void> {
+  async write(alerts: readonly AnyAlert[]): Promise<void> {
     if (alerts.length === 0) return;
     this.#file ??= await open(this.#path, 'a', 0o640);
     await this.#file.appendFile(alerts.map((a) => `${JSON.stringify(a)}\n`).join(''));

@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Alert } from '../../core/build-alert.js';
+import type { AnyAlert } from '../../core/build-alert.js';
 import type { AlertSink } from '../alert-sink.js';
 import { formatOssecAlert } from './format-ossec-alert.js';
 
@@ -14,7 +14,7 @@ export class OssecLogAlertSink implements AlertSink {
     this.#hostname = hostname;
   }
 
-  async write(alerts: readonly Alert[]): Promise<void> {
+  async write(alerts: readonly AnyAlert[]): Promise<void> {
     if (alerts.length === 0) return;
     this.#file ??= await open(this.#path, 'a', 0o640);
     await this.#file.appendFile(alerts.map((a) => formatOssecAlert(a, this.#hostname)).join(''));

@@ -117,11 +117,39 @@ const knownHashes = z
 
 const rules = z.object({ files: z.array(z.string().min(1)).prefault([]) }).strict();
 
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT');
+
+const manager = z
+  .object({
+    listen: hostPort.prefault('0.0.0.0:1515'),
+    silent_after: duration.prefault('10m'),
+    token_ttl: duration.prefault('1h'),
+    syslog: z
+      .object({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535).prefault(514),
+        protocol: z.enum(['udp', 'tcp', 'tls']).prefault('udp'),
+        ca: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    webhook: z
+      .object({
+        url: z.string().regex(/^https?:\/\//, 'expected an http(s) URL'),
+        ca: z.string().min(1).optional(),
+        headers: z.record(z.string(), z.string()).prefault({}),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 const root = z
   .object({
+    manager: manager.prefault({}),
     rules: rules.prefault({}),
     known_hashes: knownHashes.prefault({}),
-    agent: z.object({ name: z.string().min(1).max(128).optional() }).strict().prefault({}),
+    agent: z.object({ name: z.string().min(1).max(128).optional(), keepalive: duration.prefault('1m') }).strict().prefault({}),
     database: database.prefault({}),
     alerts: z.object({ json: z.string().min(1).optional(), log: z.string().min(1).optional() }).strict().prefault({}),
     syscheck: syscheck.prefault({}),
@@ -185,9 +213,23 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
   const kh = data.known_hashes;
   // Rule files named relative to the configuration file, as OSSEC names them relative to its install.
   const base = file.includes('/') ? dirname(file) : '.';
+  const resolveFrom = (dir: string, f: string): string => (isAbsolute(f) ? f : join(dir, f));
+  const m = data.manager;
+  const [listenHost = '0.0.0.0', listenPort = '1515'] = splitHostPort(m.listen);
   return {
+    manager: {
+      listenHost,
+      listenPort: Number(listenPort),
+      silentAfterMs: m.silent_after,
+      tokenTtlMs: m.token_ttl,
+      ...(m.syslog === undefined
+        ? {}
+        : { syslog: { host: m.syslog.host, port: m.syslog.port, protocol: m.syslog.protocol, ...(m.syslog.ca === undefined ? {} : { caFile: resolveFrom(base, m.syslog.ca) }) } }),
+      ...(m.webhook === undefined ? {} : { webhook: { url: m.webhook.url, headers: m.webhook.headers, ...(m.webhook.ca === undefined ? {} : { caFile: resolveFrom(base, m.webhook.ca) }) } }),
+    },
+    keepaliveMs: data.agent.keepalive,
     agentName: data.agent.name ?? defaults.hostname,
-    rules: { files: data.rules.files.map((f) => (isAbsolute(f) ? f : join(base, f))) },
+    rules: { files: data.rules.files.map((f) => resolveFrom(base, f)) },
     knownHashes: {
       databasePath: kh.database ?? `${defaults.dataDir}/hashdb.sqlite`,
       explicit: kh.database !== undefined,
@@ -233,3 +275,9 @@ export function dotted(path: readonly (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
+
+/** `host:port` or `[v6]:port` into its parts. */
+export function splitHostPort(text: string): [string, string] {
+  const i = text.lastIndexOf(':');
+  return [text.slice(0, i).replace(/^\[|\]$/g, ''), text.slice(i + 1)];
+}

@@ -85,8 +85,23 @@ export interface RulesConfig {
   readonly files: readonly string[];
 }
 
+/** Where alerts go besides the manager's own files. */
+export interface ManagerConfig {
+  readonly listenHost: string;
+  readonly listenPort: number;
+  /** An agent not heard from for this long raises "agent silent" (rule 563). */
+  readonly silentAfterMs: number;
+  /** How long an enrollment token stays usable. */
+  readonly tokenTtlMs: number;
+  readonly syslog?: { readonly host: string; readonly port: number; readonly protocol: 'udp' | 'tcp' | 'tls'; readonly caFile?: string };
+  readonly webhook?: { readonly url: string; readonly caFile?: string; readonly headers: Readonly<Record<string, string>> };
+}
+
 /** The whole configuration of a standalone host or agent, frozen after parsing. */
 export interface CustosConfig {
+  readonly manager: ManagerConfig;
+  /** How often a running agent tells the manager it is alive. */
+  readonly keepaliveMs: number;
   readonly syscheck: SyscheckConfig;
   readonly rules: RulesConfig;
   readonly knownHashes: KnownHashConfig;

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CustosError } from '../../core/custos-error.js';
+import { runProgram } from '../../platform/run-program.js';
 import { parseDeb822 } from './deb822.js';
 
 /** What a signed index says one .deb must be. */
@@ -144,9 +144,9 @@ function sha256Entries(section: string): { sha256: string; size: number; path: s
 
 /** Runs gpgv; returns the signed text only when every signature in the file is good. */
 async function verifySignature(file: string, keyring: string): Promise<{ ok: true; text: string } | { ok: false; reason: string }> {
-  const { code, stdout, stderr } = await run('gpgv', ['--keyring', keyring, '--output', '-', file]);
+  const { code, stdout, stderr } = await runProgram('gpgv', ['--keyring', keyring, '--output', '-', file]);
   if (code === 0 && stdout.length > 0) return { ok: true, text: stdout.toString('utf8') };
-  const why = stderr.toString().split('\n').filter((l) => /BAD signature|No public key|Can't check|no valid OpenPGP|not a detached|verify signatures failed|cannot run/i.test(l));
+  const why = stderr.split('\n').filter((l) => /BAD signature|No public key|Can't check|no valid OpenPGP|not a detached|verify signatures failed|cannot run/i.test(l));
   return { ok: false, reason: `signature does not verify with ${keyring}${why.length > 0 ? ` (${why.join('; ').trim()})` : ''}` };
 }
 
@@ -155,21 +155,9 @@ async function decompress(file: string): Promise<Buffer> {
   const command = COMPRESSIONS[ext];
   if (command === null || command === undefined) return readFileSync(file);
   const [tool = '', ...args] = command;
-  const { code, stdout, stderr } = await run(tool, [...args, file]);
-  if (code !== 0) throw new CustosError('USAGE', `cannot decompress ${file}: ${stderr.toString().trim()}`);
+  const { code, stdout, stderr } = await runProgram(tool, [...args, file]);
+  if (code !== 0) throw new CustosError('USAGE', `cannot decompress ${file}: ${stderr.trim()}`);
   return stdout;
-}
-
-function run(command: string, args: readonly string[]): Promise<{ code: number | null; stdout: Buffer; stderr: Buffer }> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', (error) => resolvePromise({ code: -1, stdout: Buffer.alloc(0), stderr: Buffer.from(`cannot run ${command}: ${error.message}`) }));
-    child.on('close', (code) => resolvePromise({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
-  });
 }
 
 function safeReaddir(dir: string): string[] {

@@ -112,4 +112,33 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (agent_id, path_key)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Fleet mode. Agents get a certificate at enrollment; revoked ones are refused.
+  ALTER TABLE agents ADD COLUMN revoked_at TEXT;
+  ALTER TABLE agents ADD COLUMN cert_sha256 TEXT;
+  ALTER TABLE agents ADD COLUMN last_seen TEXT;
+  ALTER TABLE agents ADD COLUMN silent_since TEXT;
+  -- The group whose central configuration the agent gets (DATA/shared/groups/<group>.yml).
+  ALTER TABLE agents ADD COLUMN group_name TEXT;
+
+  -- The highest batch sequence applied per agent: a batch is applied exactly once, in order.
+  CREATE TABLE agent_sequences (agent_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+
+  -- Single-use enrollment tokens; only a hash of the secret is kept.
+  CREATE TABLE enrollment_tokens (
+    id TEXT PRIMARY KEY,
+    secret_sha256 TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT,
+    used_by TEXT
+  );
+
+  -- Alerts about agents rather than files (silent, back, out of sync, outbox overflow).
+  CREATE TABLE agent_alerts (id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, ts TEXT NOT NULL, rule_id INTEGER NOT NULL, level INTEGER NOT NULL, json TEXT NOT NULL);
+  CREATE INDEX agent_alerts_by_time ON agent_alerts (ts);
+
+  -- Paths seen during an agent's full (resync) scan, to find what its baseline holds that the agent no longer has.
+  CREATE TABLE resync_seen (agent_id TEXT NOT NULL, path_key BLOB NOT NULL, PRIMARY KEY (agent_id, path_key)) WITHOUT ROWID;
+  `,
 ];

@@ -1,15 +1,16 @@
 import Database from 'better-sqlite3';
+import { timingSafeEqual } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { NoiseState } from '../../core/auto-ignore.js';
-import { buildAlert, type Alert } from '../../core/build-alert.js';
+import { buildAlert, type AgentAlert, type AnyAlert } from '../../core/build-alert.js';
 import { CustosError } from '../../core/custos-error.js';
 import { chainHash, decodeEventRecord, encodeEventRecord, GENESIS_HASH } from '../../core/event-record.js';
 import type { FileState } from '../../core/file-state.js';
-import { pathKey, subtreeKeyRange } from '../../core/path-bytes.js';
-import { ensureDirectory } from '../ensure-directory.js';
+import { pathFromKey, pathKey, subtreeKeyRange } from '../../core/path-bytes.js';
+import { ensureDirectory } from '../../platform/ensure-directory.js';
 import { checkChain, type ChainHead, type ChainRow } from '../check-chain.js';
-import type { AgentRecord, BaselineFingerprint, ChainReport, ChangeBatch, HistoryQuery, KeyRange, MaintenanceWindow, Store, StoredEvent } from '../store.js';
+import { SequenceError, type AgentInfo, type AgentRecord, type BaselineFingerprint, type ChainReport, type ChangeBatch, type HistoryQuery, type KeyRange, type MaintenanceWindow, type Store, type StoredEvent, type TokenVerdict } from '../store.js';
 import { BASELINE_COLUMNS, rowToState, stateToRow } from './baseline-rows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
@@ -121,6 +122,12 @@ export class SqliteStore implements Store {
   async commit(batch: ChangeBatch): Promise<void> {
     const s = this.#stmts;
     this.#db.transaction(() => {
+      if (batch.sequence !== undefined) {
+        const last = Number((s.lastSeq.get(batch.agentId) as [number] | undefined)?.[0] ?? 0);
+        if (batch.sequence !== last + 1) throw new SequenceError(last + 1, batch.sequence);
+        s.setSeq.run(batch.agentId, batch.sequence);
+      }
+      for (const path of batch.resyncSeen ?? []) s.markSeen.run(batch.agentId, pathKey(path));
       for (const state of batch.upserts) s.upsertState.run(batch.agentId, ...stateToRow(state));
       for (const path of batch.deletes) s.deleteState.run(batch.agentId, pathKey(path));
       if (batch.events.length > 0) {
@@ -171,23 +178,36 @@ export class SqliteStore implements Store {
     }
   }
 
-  async *queryAlerts(query: HistoryQuery): AsyncIterable<Alert> {
+  async *queryAlerts(query: HistoryQuery): AsyncIterable<AnyAlert> {
     const names = new Map((await this.listAgents()).map((a) => [a.id, a.name]));
     const base = 'SELECT a.rowid AS seq, a.id, e.data FROM alerts a JOIN events e ON e.id = a.event_id';
     const { sql, params } = historySql(base, 'seq', query, { agent: 'a.agent_id', ts: 'a.ts', path: 'e.path_key' });
+    const all: AnyAlert[] = [];
     for (const [, id, data] of this.#db.prepare(sql).raw(true).all(...params) as [number, string, string][]) {
       const r = decodeEventRecord(data);
       if (r.rule === undefined) continue;
-      yield buildAlert({
-        id,
-        timestamp: new Date(r.timestamp),
-        agent: { id: r.agentId, name: names.get(r.agentId) ?? '' },
-        rule: r.rule,
-        change: r.change,
-        verdict: r.verdict,
-        ...(r.rolledUp === undefined ? {} : { rolledUp: r.rolledUp }),
-      });
+      all.push(
+        buildAlert({
+          id,
+          timestamp: new Date(r.timestamp),
+          agent: { id: r.agentId, name: names.get(r.agentId) ?? '' },
+          rule: r.rule,
+          change: r.change,
+          verdict: r.verdict,
+          ...(r.rolledUp === undefined ? {} : { rolledUp: r.rolledUp }),
+        }),
+      );
     }
+    if (query.path === undefined) {
+      const agentSql = historySql('SELECT rowid AS seq, json FROM agent_alerts', 'seq', query);
+      for (const [, json] of this.#db.prepare(agentSql.sql).raw(true).all(...agentSql.params) as [number, string][]) all.push(JSON.parse(json) as AgentAlert);
+      all.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
+    }
+    yield* query.limit === undefined ? all : all.slice(-query.limit);
+  }
+
+  async recordAgentAlert(alert: AgentAlert): Promise<void> {
+    this.#db.prepare('INSERT INTO agent_alerts (id, agent_id, ts, rule_id, level, json) VALUES (?, ?, ?, ?, ?, ?)').run(alert.id, alert.agent.id, alert.timestamp, alert.rule.id, alert.rule.level, JSON.stringify(alert));
   }
 
   async verifyChain(agentId?: string): Promise<ChainReport> {
@@ -236,11 +256,112 @@ export class SqliteStore implements Store {
     return (this.#db.prepare('SELECT * FROM maintenance ORDER BY id').all() as MaintenanceRow[]).map(toWindow);
   }
 
+  async createEnrollmentToken(token: { id: string; secretSha256: string; createdAt: string; expiresAt: string }): Promise<void> {
+    this.#db.prepare('INSERT INTO enrollment_tokens (id, secret_sha256, created_at, expires_at) VALUES (?, ?, ?, ?)').run(token.id, token.secretSha256, token.createdAt, token.expiresAt);
+  }
+
+  async consumeEnrollmentToken(id: string, secretSha256: string, at: string, usedBy: string): Promise<TokenVerdict> {
+    return this.#db.transaction((): TokenVerdict => {
+      const row = this.#db.prepare('SELECT secret_sha256, expires_at, used_at FROM enrollment_tokens WHERE id = ?').get(id) as
+        | { secret_sha256: string; expires_at: string; used_at: string | null }
+        | undefined;
+      // Compare even for an unknown id, against a dummy, so timing does not tell which ids exist.
+      const expected = Buffer.from(row?.secret_sha256 ?? '0'.repeat(64), 'hex');
+      const given = Buffer.from(/^[0-9a-f]{64}$/.test(secretSha256) ? secretSha256 : '1'.repeat(64), 'hex');
+      const same = timingSafeEqual(expected, given);
+      if (row === undefined || !same) return 'unknown';
+      if (row.used_at !== null) return 'used';
+      if (row.expires_at <= at) return 'expired';
+      this.#db.prepare('UPDATE enrollment_tokens SET used_at = ?, used_by = ? WHERE id = ?').run(at, usedBy, id);
+      return 'ok';
+    })();
+  }
+
+  async registerAgent(name: string, at: string, group?: string): Promise<AgentRecord> {
+    return this.#db.transaction(() => {
+      const max = Number(this.#db.prepare("SELECT coalesce(max(CAST(id AS INTEGER)), 0) FROM agents WHERE id <> '000'").pluck().get());
+      const id = String(max + 1).padStart(3, '0');
+      this.#db.prepare('INSERT INTO agents (id, name, created_at, last_seen, group_name) VALUES (?, ?, ?, ?, ?)').run(id, name, at, at, group ?? null);
+      return { id, name };
+    })();
+  }
+
+  async setAgentGroup(id: string, group: string | undefined): Promise<boolean> {
+    return this.#db.prepare("UPDATE agents SET group_name = ? WHERE id = ? AND id <> '000'").run(group ?? null, id).changes === 1;
+  }
+
+  async setAgentCertificate(id: string, certSha256: string): Promise<void> {
+    this.#db.prepare('UPDATE agents SET cert_sha256 = ? WHERE id = ?').run(certSha256, id);
+  }
+
+  async getAgent(id: string): Promise<AgentInfo | undefined> {
+    const row = this.#db.prepare('SELECT id, name, revoked_at, cert_sha256, last_seen, silent_since, group_name FROM agents WHERE id = ?').get(id) as AgentRow | undefined;
+    return row === undefined ? undefined : toAgentInfo(row);
+  }
+
+  async listAgentInfos(): Promise<readonly AgentInfo[]> {
+    return (this.#db.prepare('SELECT id, name, revoked_at, cert_sha256, last_seen, silent_since, group_name FROM agents ORDER BY id').all() as AgentRow[]).map(toAgentInfo);
+  }
+
+  async revokeAgent(id: string, at: string): Promise<boolean> {
+    return this.#db.prepare('UPDATE agents SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0;
+  }
+
+  async touchAgent(id: string, at: string): Promise<string | undefined> {
+    return this.#db.transaction(() => {
+      const silent = this.#db.prepare('SELECT silent_since FROM agents WHERE id = ?').pluck().get(id) as string | null | undefined;
+      this.#db.prepare('UPDATE agents SET last_seen = ?, silent_since = NULL WHERE id = ?').run(at, id);
+      return silent ?? undefined;
+    })();
+  }
+
+  async markAgentSilent(id: string, since: string): Promise<void> {
+    this.#db.prepare('UPDATE agents SET silent_since = ? WHERE id = ? AND silent_since IS NULL').run(since, id);
+  }
+
+  async lastSequence(agentId: string): Promise<number> {
+    return Number((this.#stmts.lastSeq.get(agentId) as [number] | undefined)?.[0] ?? 0);
+  }
+
+  async clearResyncSeen(agentId: string): Promise<void> {
+    this.#db.prepare('DELETE FROM resync_seen WHERE agent_id = ?').run(agentId);
+  }
+
+  async unseenByResync(agentId: string): Promise<readonly Buffer[]> {
+    const keys = this.#db
+      .prepare('SELECT b.path_key FROM baseline b WHERE b.agent_id = ? AND NOT EXISTS (SELECT 1 FROM resync_seen r WHERE r.agent_id = b.agent_id AND r.path_key = b.path_key) ORDER BY b.path_key')
+      .pluck()
+      .all(agentId) as Buffer[];
+    return keys.map((k) => pathFromKey(k));
+  }
+
   async close(): Promise<void> {
     this.#reader?.close();
     this.#reader = undefined;
     this.#db.close();
   }
+}
+
+interface AgentRow {
+  id: string;
+  name: string;
+  revoked_at: string | null;
+  cert_sha256: string | null;
+  last_seen: string | null;
+  silent_since: string | null;
+  group_name: string | null;
+}
+
+function toAgentInfo(r: AgentRow): AgentInfo {
+  return {
+    id: r.id,
+    name: r.name,
+    ...(r.revoked_at === null ? {} : { revokedAt: r.revoked_at }),
+    ...(r.cert_sha256 === null ? {} : { certSha256: r.cert_sha256 }),
+    ...(r.last_seen === null ? {} : { lastSeen: r.last_seen }),
+    ...(r.silent_since === null ? {} : { silentSince: r.silent_since }),
+    ...(r.group_name === null ? {} : { group: r.group_name }),
+  };
 }
 
 interface MaintenanceRow {
@@ -299,6 +420,9 @@ function prepareStatements(db: Database.Database) {
     insertAlert: db.prepare('INSERT INTO alerts (id, event_id, agent_id, ts, rule_id, level) VALUES (?, ?, ?, ?, ?, ?)'),
     scannedRoots: db.prepare('SELECT path FROM scanned_roots WHERE agent_id = ?').raw(true),
     markRoot: db.prepare('INSERT OR IGNORE INTO scanned_roots (agent_id, path, first_scan_at) VALUES (?, ?, ?)'),
+    lastSeq: db.prepare('SELECT seq FROM agent_sequences WHERE agent_id = ?').raw(true),
+    setSeq: db.prepare('INSERT INTO agent_sequences (agent_id, seq) VALUES (?, ?) ON CONFLICT (agent_id) DO UPDATE SET seq = excluded.seq'),
+    markSeen: db.prepare('INSERT OR IGNORE INTO resync_seen (agent_id, path_key) VALUES (?, ?)'),
     getNoise: db.prepare('SELECT window_start_ms, changes, rolled_up FROM noise WHERE agent_id = ? AND path_key = ?').raw(true),
     upsertNoise: db.prepare(
       'INSERT INTO noise (agent_id, path_key, window_start_ms, changes, rolled_up) VALUES (?, ?, ?, ?, ?) ON CONFLICT (agent_id, path_key) DO UPDATE SET window_start_ms = excluded.window_start_ms, changes = excluded.changes, rolled_up = excluded.rolled_up',

@@ -1,0 +1,250 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { SyscheckConfig } from '../core/config/custos-config.js';
+import type { Observation } from '../core/observation.js';
+import { subtreeKeyRange } from '../core/path-bytes.js';
+import { compileScanScope, type ScanScope } from '../core/scan-scope.js';
+import { nextScanAt } from '../core/scan-schedule.js';
+import { BatchResponse } from '../protocol/wire.js';
+import { AgentState } from './agent-state.js';
+import type { AgentIdentity } from './enroll-agent.js';
+import { HashPool } from './hash-pool.js';
+import { callManager, ManagerUnreachable, type ManagerEndpoint } from './manager-client.js';
+import { readMountTable } from './mount-table.js';
+import { watchRealtime, type RealtimeWatcher } from './realtime-watcher.js';
+import { scanTree } from './scan-tree.js';
+import { createScanStats } from './scan-stats.js';
+import { readUserNames } from './user-names.js';
+
+/** Everything a running agent is made of. */
+export interface AgentRunnerOptions {
+  readonly dataDir: string;
+  readonly identity: AgentIdentity;
+  readonly endpoint: ManagerEndpoint;
+  /** The local FIM settings; the manager's central configuration replaces them when it has one. */
+  readonly syscheck: SyscheckConfig;
+  /** Parses central configuration text (custos.yml) into FIM settings. */
+  readonly parseCentral: (yaml: string) => SyscheckConfig;
+  readonly keepaliveMs: number;
+  readonly logger: Logger;
+  readonly maxOutbox?: number;
+  readonly hashWorkers?: number;
+}
+
+/** A running agent. */
+export interface RunningAgent {
+  /** Runs a scheduled scan now (queued behind any scan in progress). */
+  scanNow(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const BATCH_SIZE = 500;
+
+/**
+ * The agent: scheduled scans (frequency, or `scan_time`/`scan_day`, and on start), realtime watching of the
+ * directories marked `realtime`, and a sender that delivers the durable outbox in order, batch by batch, until
+ * each is acknowledged, across restarts and outages. After each scan it sends the digest of its whole state; when
+ * the manager finds its baseline differs, or the outbox overflowed, the next scan is a full resync. Scans never
+ * run two at a time.
+ */
+export async function startAgent(options: AgentRunnerOptions): Promise<RunningAgent> {
+  const { logger, identity, endpoint } = options;
+  const log = logger.child({ component: 'agent', agentId: identity.agentId });
+  const state = AgentState.open(join(options.dataDir, 'agent.db'), options.maxOutbox);
+  const pool = new HashPool(options.hashWorkers);
+  let syscheck = options.syscheck;
+  let centralVersion: string | undefined;
+  let closed = false;
+  let scanChain: Promise<unknown> = Promise.resolve();
+  let watcher: RealtimeWatcher | undefined;
+  let wakeSender: (() => void) | undefined;
+  const timers: NodeJS.Timeout[] = [];
+
+  const serial = (work: () => Promise<void>): Promise<void> => {
+    const next = scanChain.then(work, work);
+    scanChain = next.catch((error: unknown) => log.error({ err: error }, 'scan failed'));
+    return next;
+  };
+  const wake = (): void => {
+    wakeSender?.();
+  };
+
+  /** Scans a scope and enqueues what changed; a scheduled scan (`end`) also sends the state digest. */
+  const scan = async (scope: ScanScope, scheduled: boolean): Promise<void> => {
+    const full = scheduled && state.cacheEmpty();
+    const scanId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const started = Date.now();
+    const stats = createScanStats();
+    let batch: Observation[] = [];
+    let first = true;
+    const enqueue = (observations: readonly Observation[], end?: { digest: string; entries: number }): boolean => {
+      const seq = state.enqueue(identity.agentId, observations, {
+        ...(scheduled ? { scan: { id: scanId, full, first } } : {}),
+        ...(end === undefined ? {} : { end: { id: scanId, full, digest: end.digest, entries: end.entries, durationMs: Date.now() - started } }),
+      });
+      first = false;
+      if (seq === undefined) {
+        log.error({ outbox: state.outboxSize() }, 'the outbox is full (the manager has been unreachable too long): dropping it; the next scan resends everything and the manager is told');
+        state.resetForResync({ dropOutbox: true, notice: 'outbox-overflow' });
+        return false;
+      }
+      wake();
+      return true;
+    };
+    const observations = scanTree({
+      scope,
+      mounts: readMountTable(syscheck.skip),
+      pool,
+      names: readUserNames('/'),
+      maxFileSizeBytes: syscheck.maxFileSizeBytes,
+      rehash: false,
+      cache: state.readFingerprints(scope.topLevelRoots.map((r) => subtreeKeyRange(r.path))),
+      stats,
+    });
+    for await (const chunk of observations) {
+      for (const o of chunk) {
+        batch.push(o);
+        if (batch.length >= BATCH_SIZE) {
+          if (!enqueue(batch)) return;
+          batch = [];
+        }
+      }
+    }
+    if (batch.length > 0 && !enqueue(batch)) return;
+    if (scheduled) {
+      enqueue([], state.digest());
+      state.setMeta('last_scan_end', String(Date.now()));
+    }
+    log.info({ full, scheduled, entries: stats.entries, hashed: stats.hashed, durationMs: Date.now() - started, outbox: state.outboxSize() }, scheduled ? 'scan finished' : 'realtime changes scanned');
+  };
+
+  const scheduledScan = (): Promise<void> => serial(() => scan(compileScanScope(syscheck), true));
+  const realtimeScan = (paths: readonly string[]): Promise<void> =>
+    serial(async () => {
+      const scope = compileScanScope(syscheck);
+      // Only what a realtime directory governs: an event elsewhere (an ignored path) is dropped here.
+      const wanted = paths.filter((p) => scope.governing(Buffer.from(p))?.directory.realtime === true);
+      if (wanted.length > 0) await scan(compileScanScope(syscheck, wanted), false);
+    });
+
+  const restartWatcher = async (): Promise<void> => {
+    await watcher?.close();
+    const dirs = syscheck.directories.filter((d) => d.realtime).map((d) => d.path);
+    watcher = await watchRealtime(dirs, { onPaths: (paths) => void realtimeScan(paths), onRescan: (dir) => void realtimeScan([dir]) }, (m) => log.warn(m));
+    if (dirs.length > 0) log.info({ dirs, mode: watcher.mode }, 'watching in realtime');
+  };
+
+  const fetchCentralConfig = async (): Promise<boolean> => {
+    try {
+      const reply = await callManager(endpoint, 'GET', '/v1/config');
+      if (reply.status !== 200) return false;
+      const body = reply.body as { yaml?: unknown; version?: unknown };
+      if (typeof body.yaml !== 'string' || typeof body.version !== 'string' || body.version === centralVersion) return false;
+      syscheck = options.parseCentral(body.yaml);
+      centralVersion = body.version;
+      log.info({ version: body.version.slice(0, 12) }, 'using the configuration the manager serves');
+      return true;
+    } catch (error) {
+      log.warn({ reason: (error as Error).message }, 'could not fetch the central configuration; keeping the current one');
+      return false;
+    }
+  };
+
+  /** Delivers the outbox, oldest first, one batch at a time; backs off while the manager is away. */
+  const sendLoop = async (): Promise<void> => {
+    let backoff = 500;
+    let delivered = 0;
+    while (!closed) {
+      const entry = state.oldest();
+      if (entry === undefined) {
+        if (delivered > 0) log.info({ batches: delivered }, 'outbox delivered');
+        delivered = 0;
+        await new Promise<void>((resolve) => {
+          wakeSender = resolve;
+          setTimeout(resolve, 1000).unref();
+        });
+        continue;
+      }
+      try {
+        const reply = await callManager(endpoint, 'POST', '/v1/batches', entry.body);
+        const body = BatchResponse.safeParse(reply.body);
+        if (reply.status === 200 && body.success) {
+          state.acknowledge(entry.seq);
+          delivered++;
+          backoff = 500;
+          if (body.data.resync === true) {
+            log.warn('the manager asks for a full resync (its baseline differs from this agent\'s state)');
+            state.resetForResync({ dropOutbox: false });
+            void scheduledScan();
+          }
+          continue;
+        }
+        if (reply.status === 409 && body.success) {
+          if (body.data.ack >= entry.seq) {
+            // Applied before; only the acknowledgement was lost (a restart between send and ack).
+            state.acknowledge(body.data.ack);
+            delivered++;
+            continue;
+          }
+          log.error({ seq: entry.seq, managerHas: body.data.ack }, 'the manager is missing earlier batches; starting over with a full resync');
+          state.resetForResync({ dropOutbox: true, nextSeq: body.data.ack + 1 });
+          void scheduledScan();
+          continue;
+        }
+        log.error({ status: reply.status, error: (reply.body as { error?: unknown } | undefined)?.error, seq: entry.seq }, 'the manager refused a batch');
+      } catch (error) {
+        if (!(error instanceof ManagerUnreachable)) throw error;
+        log.warn({ reason: error.message, outbox: state.outboxSize(), retryInMs: backoff }, 'manager unreachable; keeping the outbox');
+      }
+      await new Promise((resolve) => setTimeout(resolve, backoff).unref());
+      backoff = Math.min(backoff * 2, 60_000);
+    }
+  };
+
+  const keepalive = async (): Promise<void> => {
+    try {
+      await callManager(endpoint, 'POST', '/v1/keepalive', {}, 10_000);
+      if (await fetchCentralConfig()) {
+        await restartWatcher();
+        void scheduledScan();
+      }
+    } catch (error) {
+      log.debug({ reason: (error as Error).message }, 'keepalive failed');
+    }
+  };
+
+  const scheduleNext = (): void => {
+    if (closed) return;
+    const last = state.getMeta('last_scan_end');
+    const at = nextScanAt(last === undefined ? undefined : Number(last), new Date(), syscheck);
+    const delay = Math.max(1000, Math.min(at - Date.now(), 2 ** 31 - 1));
+    timers.push(
+      setTimeout(() => {
+        void scheduledScan().finally(scheduleNext);
+      }, delay),
+    );
+  };
+
+  await fetchCentralConfig();
+  await restartWatcher();
+  const sender = sendLoop().catch((error: unknown) => log.error({ err: error }, 'sender stopped'));
+  timers.push(setInterval(() => void keepalive(), options.keepaliveMs));
+  void keepalive();
+  if (syscheck.scanOnStart || state.cacheEmpty()) void scheduledScan().finally(scheduleNext);
+  else scheduleNext();
+  log.info({ manager: identity.managerUrl, name: identity.name }, 'agent started');
+
+  return {
+    scanNow: scheduledScan,
+    close: async () => {
+      closed = true;
+      for (const t of timers) clearTimeout(t);
+      wake();
+      await watcher?.close();
+      await scanChain.catch(() => undefined);
+      await sender;
+      await pool.close();
+      state.close();
+    },
+  };
+}

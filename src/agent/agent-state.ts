@@ -1,0 +1,153 @@
+import Database from 'better-sqlite3';
+import { closeSync, openSync } from 'node:fs';
+import type { Observation } from '../core/observation.js';
+import { pathKey } from '../core/path-bytes.js';
+import { StateDigest } from '../core/state-digest.js';
+import { storedFingerprint } from '../core/state-fingerprint.js';
+import { encodeObservation, type BatchRequest } from '../protocol/wire.js';
+import type { CachedFingerprint } from './scan-tree.js';
+
+const READ_CHUNK = 2000;
+
+/** One batch waiting in the outbox. */
+export interface OutboxEntry {
+  readonly seq: number;
+  readonly body: BatchRequest;
+}
+
+/**
+ * The agent's own small database (`DATA/agent.db`): the cache of what it last reported (path key and fingerprint
+ * per entry, untrusted and for speed only), the durable outbox of numbered batches not yet acknowledged, and a few
+ * settings. A scan's batch and the cache update it implies are written in one transaction, so after any crash
+ * the cache never claims what the outbox does not hold.
+ */
+export class AgentState {
+  readonly #db: Database.Database;
+  readonly #maxOutbox: number;
+
+  private constructor(db: Database.Database, maxOutbox: number) {
+    this.#db = db;
+    this.#maxOutbox = maxOutbox;
+  }
+
+  /** Opens (creating) the state file; `maxOutbox` bounds the outbox in batches. */
+  static open(path: string, maxOutbox = 20_000): AgentState {
+    closeSync(openSync(path, 'a', 0o600));
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS cache (key BLOB PRIMARY KEY, fingerprint TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, created_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+    return new AgentState(db, maxOutbox);
+  }
+
+  /** The cached fingerprints under the ranges, in key order, in chunks (a snapshot: pages by key). */
+  async *readFingerprints(ranges: readonly { from: Buffer; to: Buffer }[]): AsyncGenerator<readonly CachedFingerprint[]> {
+    const first = this.#db.prepare('SELECT key, fingerprint FROM cache WHERE key >= ? AND key < ? ORDER BY key LIMIT ?').raw(true);
+    const next = this.#db.prepare('SELECT key, fingerprint FROM cache WHERE key > ? AND key < ? ORDER BY key LIMIT ?').raw(true);
+    for (const range of ranges) {
+      let rows = first.all(range.from, range.to, READ_CHUNK) as [Buffer, string][];
+      while (rows.length > 0) {
+        yield rows.map(([key, fingerprint]) => ({ key, fingerprint }));
+        if (rows.length < READ_CHUNK) break;
+        rows = next.all((rows[rows.length - 1] as [Buffer, string])[0], range.to, READ_CHUNK) as [Buffer, string][];
+      }
+    }
+  }
+
+  /**
+   * Numbers a batch, puts it in the outbox and moves the cache to match, in one transaction. Returns the
+   * sequence, or `undefined` when the outbox is full (the caller then starts over with a full resync).
+   */
+  enqueue(agentId: string, observations: readonly Observation[], extra: Pick<BatchRequest, 'scan' | 'end'> = {}): number | undefined {
+    return this.#db.transaction((): number | undefined => {
+      if (this.outboxSize() >= this.#maxOutbox) return undefined;
+      const seq = this.#nextSeq();
+      const notice = this.getMeta('pending_notice');
+      const body: BatchRequest = {
+        agentId,
+        seq,
+        ...(extra.scan === undefined ? {} : { scan: extra.scan }),
+        ...(notice === 'outbox-overflow' ? { notice } : {}),
+        observations: observations.map(encodeObservation),
+        ...(extra.end === undefined ? {} : { end: extra.end }),
+      };
+      this.#db.prepare('INSERT INTO outbox (seq, body, created_at) VALUES (?, ?, ?)').run(seq, JSON.stringify(body), new Date().toISOString());
+      this.setMeta('next_seq', String(seq + 1));
+      if (notice !== undefined) this.#db.prepare("DELETE FROM meta WHERE key = 'pending_notice'").run();
+      const upsert = this.#db.prepare('INSERT INTO cache (key, fingerprint) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint');
+      const remove = this.#db.prepare('DELETE FROM cache WHERE key = ? OR (key > ? AND key < ?)');
+      for (const o of observations) {
+        const key = pathKey(o.path);
+        if (o.current === undefined) remove.run(key, Buffer.concat([key, Buffer.of(0)]), Buffer.concat([key, Buffer.of(1)]));
+        else upsert.run(key, storedFingerprint(o.current));
+      }
+      return seq;
+    })();
+  }
+
+  /** The oldest unacknowledged batch. */
+  oldest(): OutboxEntry | undefined {
+    const row = this.#db.prepare('SELECT seq, body FROM outbox ORDER BY seq LIMIT 1').raw(true).get() as [number, string] | undefined;
+    return row === undefined ? undefined : { seq: row[0], body: JSON.parse(row[1]) as BatchRequest };
+  }
+
+  /** Drops every batch up to and including `seq` (the manager holds them). */
+  acknowledge(seq: number): void {
+    this.#db.prepare('DELETE FROM outbox WHERE seq <= ?').run(seq);
+  }
+
+  outboxSize(): number {
+    return Number(this.#db.prepare('SELECT count(*) FROM outbox').pluck().get());
+  }
+
+  /**
+   * Forgets the cache (and, with `dropOutbox`, the unsent batches, numbering restarts at the manager's next
+   * expected sequence): the next scan sends everything, and the manager sweeps what it no longer hears of.
+   */
+  resetForResync(options: { readonly dropOutbox: boolean; readonly nextSeq?: number; readonly notice?: 'outbox-overflow' }): void {
+    this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM cache').run();
+      if (options.dropOutbox) {
+        const oldest = this.oldest()?.seq;
+        this.#db.prepare('DELETE FROM outbox').run();
+        const next = options.nextSeq ?? oldest;
+        if (next !== undefined) this.setMeta('next_seq', String(next));
+      }
+      if (options.notice !== undefined) this.setMeta('pending_notice', options.notice);
+    })();
+  }
+
+  /** True when nothing is cached: the next scan must be a full one. */
+  cacheEmpty(): boolean {
+    return this.#db.prepare('SELECT 1 FROM cache LIMIT 1').get() === undefined;
+  }
+
+  /** The digest of everything cached, in key order (what the manager's baseline must equal). */
+  digest(): { digest: string; entries: number } {
+    const d = new StateDigest();
+    for (const [key, fingerprint] of this.#db.prepare('SELECT key, fingerprint FROM cache ORDER BY key').raw(true).iterate() as IterableIterator<[Buffer, string]>) {
+      d.add(key, fingerprint);
+    }
+    return { digest: d.hex(), entries: d.entries };
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.#db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined) ?? undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.#db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  #nextSeq(): number {
+    return Number(this.getMeta('next_seq') ?? '1');
+  }
+}

@@ -1,0 +1,77 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { startAgent } from '../agent/agent-runner.js';
+import { enrollAgent, loadAgentIdentity } from '../agent/enroll-agent.js';
+import { parseDurationMs } from '../core/config/units.js';
+import { parseYamlConfig } from '../core/config/yaml-config.js';
+import { ConfigError, CustosError } from '../core/custos-error.js';
+import { EXIT, type CommandResult } from './exit-codes.js';
+import { loadConfig } from './load-config.js';
+import { reportWarnings } from './report-warnings.js';
+
+interface AgentFlags {
+  readonly data: string;
+  readonly manager?: string;
+  readonly token?: string;
+  readonly name?: string;
+  readonly group?: string;
+  readonly config?: string;
+  readonly keepalive?: string;
+}
+
+/** `custos agent enroll|start`. */
+export function agentCommand(result: CommandResult): Command {
+  const agent = new Command('agent').description('the agent: scans this host and reports to the manager');
+  agent.addCommand(
+    new Command('enroll')
+      .description('enroll this host with a manager, using a token from `custos manager token`')
+      .requiredOption('--manager <url>', 'the manager, e.g. https://manager.example:1515')
+      .requiredOption('--token <token>', 'a single-use enrollment token')
+      .requiredOption('--data <dir>', 'the agent data directory')
+      .option('--name <name>', 'how this host appears in alerts', hostname())
+      .option('--group <group>', 'the configuration group to join (the manager serves DATA/shared/groups/<group>.yml)')
+      .action(async (flags: AgentFlags) => {
+        const identity = await enrollAgent({ managerUrl: flags.manager ?? '', token: flags.token ?? '', name: flags.name ?? hostname(), ...(flags.group === undefined ? {} : { group: flags.group }), dataDir: resolve(flags.data) });
+        process.stdout.write(`enrolled as agent ${identity.agentId} (${identity.name}) with ${identity.managerUrl}\n`);
+        result.exitCode = EXIT.OK;
+      }),
+  );
+  agent.addCommand(
+    new Command('start')
+      .description('run the agent: scheduled and realtime scans, reported to the manager')
+      .requiredOption('--data <dir>', 'the agent data directory')
+      .option('--config <file>', 'custos.yml or ossec.conf (the manager\'s central configuration replaces its syscheck part)')
+      .option('--keepalive <duration>', 'how often to tell the manager it is alive (default: agent.keepalive, 1m)')
+      .action(async (flags: AgentFlags) => {
+        const dataDir = resolve(flags.data);
+        const loaded = loadConfig({ ...(flags.config === undefined ? {} : { config: flags.config }), db: `${dataDir}/unused.db` });
+        reportWarnings(loaded.warnings);
+        const keepaliveMs = flags.keepalive === undefined ? loaded.config.keepaliveMs : parseDurationMs(flags.keepalive);
+        if (keepaliveMs === undefined || keepaliveMs <= 0) throw new CustosError('USAGE', `--keepalive "${flags.keepalive ?? ''}" is not a duration`);
+        const { identity, endpoint } = loadAgentIdentity(dataDir);
+        const logger = pino({ base: { service: 'custos-agent' } }, pino.destination(2));
+        const running = await startAgent({
+          dataDir,
+          identity,
+          endpoint,
+          syscheck: loaded.config.syscheck,
+          parseCentral: (yaml) => {
+            const parsed = parseYamlConfig(yaml, 'central configuration', { dataDir, hostname: identity.name });
+            if (!parsed.ok) throw new ConfigError(parsed.error);
+            return parsed.value.config.syscheck;
+          },
+          keepaliveMs,
+          logger,
+        });
+        await new Promise<void>((stop) => {
+          process.once('SIGINT', () => stop());
+          process.once('SIGTERM', () => stop());
+        });
+        await running.close();
+        result.exitCode = EXIT.OK;
+      }),
+  );
+  return agent;
+}

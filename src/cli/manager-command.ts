@@ -1,0 +1,154 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { pino } from 'pino';
+import type { AlertSink } from '../analysis/alert-sink.js';
+import { loadRuleSet } from '../analysis/load-rule-set.js';
+import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
+import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
+import { SyslogAlertSink } from '../analysis/sinks/syslog-alert-sink.js';
+import { WebhookAlertSink } from '../analysis/sinks/webhook-alert-sink.js';
+import { splitHostPort } from '../core/config/config-schema.js';
+import { parseDurationMs } from '../core/config/units.js';
+import { CustosError } from '../core/custos-error.js';
+import { createEnrollmentToken } from '../manager/enrollment-token.js';
+import { ensureManagerPki } from '../manager/manager-pki.js';
+import { startManager } from '../manager/manager-server.js';
+import { hostName } from '../protocol/wire.js';
+import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+import { EXIT, type CommandResult } from './exit-codes.js';
+import { loadConfig } from './load-config.js';
+import { openKnownHashes } from './open-known-hashes.js';
+
+interface ManagerFlags {
+  readonly data: string;
+  readonly config?: string;
+  readonly listen?: string;
+  readonly ttl?: string;
+  readonly json?: boolean;
+}
+
+/** The manager's configuration: `--config`, else `DATA/custos.yml` when present, else the defaults. */
+function managerConfig(flags: ManagerFlags) {
+  const dataDir = resolve(flags.data);
+  const config = flags.config ?? (existsSync(join(dataDir, 'custos.yml')) ? join(dataDir, 'custos.yml') : undefined);
+  return { dataDir, loaded: loadConfig({ ...(config === undefined ? {} : { config }), db: join(dataDir, 'custos.db') }) };
+}
+
+/** `custos manager start|token|revoke|agents`. */
+export function managerCommand(result: CommandResult): Command {
+  const manager = new Command('manager').description('the manager: keeps the trusted baselines of a fleet of agents');
+  const withData = (c: Command): Command => c.requiredOption('--data <dir>', 'the manager data directory').option('--config <file>', 'custos.yml (default: DATA/custos.yml)');
+
+  manager.addCommand(
+    withData(new Command('start'))
+      .description('run the manager (HTTPS API for agents; alerts to DATA/alerts.json and DATA/alerts.log)')
+      .option('--listen <host:port>', 'address to listen on (default: manager.listen, 0.0.0.0:1515)')
+      .action(async (flags: ManagerFlags) => {
+        const { dataDir, loaded } = managerConfig(flags);
+        const { config } = loaded;
+        const logger = pino({ base: { service: 'custos-manager' } }, pino.destination(2));
+        for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line, key: w.key }, w.message);
+        const [host, port] = flags.listen === undefined ? [config.manager.listenHost, String(config.manager.listenPort)] : splitHostPort(flags.listen);
+        const rules = loadRuleSet(config.rules.files);
+        const store = SqliteStore.open(join(dataDir, 'custos.db'));
+        const knownHashes = openKnownHashes({ ...config.knownHashes, databasePath: config.knownHashes.explicit ? config.knownHashes.databasePath : join(dataDir, 'hashdb.sqlite') }, undefined);
+        const sinkLog = (message: string): void => logger.warn({ component: 'sink' }, message);
+        const sinks: AlertSink[] = [new JsonLinesAlertSink(join(dataDir, 'alerts.json')), new OssecLogAlertSink(join(dataDir, 'alerts.log'), hostname())];
+        const s = config.manager.syslog;
+        if (s !== undefined) sinks.push(new SyslogAlertSink({ host: s.host, port: s.port, protocol: s.protocol, ...(s.caFile === undefined ? {} : { ca: readFileSync(s.caFile, 'utf8') }) }, sinkLog));
+        const w = config.manager.webhook;
+        if (w !== undefined) sinks.push(new WebhookAlertSink({ url: w.url, headers: w.headers, ...(w.caFile === undefined ? {} : { ca: readFileSync(w.caFile, 'utf8') }) }, sinkLog));
+        const pki = await ensureManagerPki(dataDir);
+        const running = await startManager({ dataDir, config, store, pki, rules, ...(knownHashes === undefined ? {} : { knownHashes }), sinks, logger, now: () => new Date() }, { host: host ?? '0.0.0.0', port: Number(port) });
+        await new Promise<void>((resolveStop) => {
+          const stop = (): void => resolveStop();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        logger.info('stopping');
+        await running.close();
+        for (const sink of sinks) await sink.close();
+        await knownHashes?.close();
+        await store.close();
+        result.exitCode = EXIT.OK;
+      }),
+  );
+
+  manager.addCommand(
+    withData(new Command('token'))
+      .description('print a single-use enrollment token')
+      .option('--ttl <duration>', 'how long it stays valid (default: manager.token_ttl, 1h)')
+      .action(async (flags: ManagerFlags) => {
+        const { dataDir, loaded } = managerConfig(flags);
+        const ttl = flags.ttl === undefined ? loaded.config.manager.tokenTtlMs : parseDurationMs(flags.ttl);
+        if (ttl === undefined || ttl <= 0) throw new CustosError('USAGE', `--ttl "${flags.ttl ?? ''}" is not a duration`);
+        const pki = await ensureManagerPki(dataDir);
+        const store = SqliteStore.open(join(dataDir, 'custos.db'));
+        try {
+          const { token, expiresAt } = await createEnrollmentToken(store, pki.caSha256, ttl, new Date());
+          process.stdout.write(`${token}\n`);
+          process.stderr.write(`custos: single-use token, valid until ${expiresAt}\n`);
+          result.exitCode = EXIT.OK;
+        } finally {
+          await store.close();
+        }
+      }),
+  );
+
+  manager.addCommand(
+    withData(new Command('revoke'))
+      .description('refuse an agent from now on')
+      .argument('<agent-id>')
+      .action(async (agentId: string, flags: ManagerFlags) => {
+        const store = SqliteStore.open(join(resolve(flags.data), 'custos.db'));
+        try {
+          const done = await store.revokeAgent(agentId, new Date().toISOString());
+          if (!done) throw new CustosError('USAGE', `no agent ${agentId} to revoke (or it already is)`);
+          process.stdout.write(`revoked agent ${agentId}\n`);
+          result.exitCode = EXIT.OK;
+        } finally {
+          await store.close();
+        }
+      }),
+  );
+
+  manager.addCommand(
+    withData(new Command('group'))
+      .description('put an agent in a configuration group (it then gets DATA/shared/groups/<group>.yml)')
+      .argument('<agent-id>')
+      .argument('[group]', 'the group; omit it to take the agent out of its group')
+      .action(async (agentId: string, group: string | undefined, flags: ManagerFlags) => {
+        if (group !== undefined && !hostName.safeParse(group).success) throw new CustosError('USAGE', `group "${group}": use letters, digits, dot, dash and underscore (at most 64, not starting with a dot)`);
+        const store = SqliteStore.open(join(resolve(flags.data), 'custos.db'));
+        try {
+          if (!(await store.setAgentGroup(agentId, group))) throw new CustosError('USAGE', `no agent ${agentId}`);
+          process.stdout.write(group === undefined ? `agent ${agentId} is in no group\n` : `agent ${agentId} is in group ${group}\n`);
+          result.exitCode = EXIT.OK;
+        } finally {
+          await store.close();
+        }
+      }),
+  );
+
+  manager.addCommand(
+    withData(new Command('agents'))
+      .description('list enrolled agents')
+      .option('--json', 'print JSON lines')
+      .action(async (flags: ManagerFlags) => {
+        const store = SqliteStore.open(join(resolve(flags.data), 'custos.db'));
+        try {
+          for (const a of await store.listAgentInfos()) {
+            if (a.id === '000') continue;
+            const status = a.revokedAt !== undefined ? 'revoked' : a.silentSince !== undefined ? 'silent' : 'active';
+            process.stdout.write(flags.json === true ? `${JSON.stringify({ ...a, status })}\n` : `${a.id} ${a.name.padEnd(20)} ${status.padEnd(8)} ${(a.group ?? '-').padEnd(12)} last seen ${a.lastSeen ?? 'never'}\n`);
+          }
+          result.exitCode = EXIT.OK;
+        } finally {
+          await store.close();
+        }
+      }),
+  );
+  return manager;
+}

@@ -1,0 +1,39 @@
+import type { AgentAlert, AgentRef } from './build-alert.js';
+import { CUSTOS_RULES } from './builtin-rules.js';
+
+type AgentEvent = AgentAlert['custos']['agent_event'];
+
+const RULE = { silent: CUSTOS_RULES.agentSilent, back: CUSTOS_RULES.agentBack, 'out-of-sync': CUSTOS_RULES.outOfSync, 'outbox-overflow': CUSTOS_RULES.outboxOverflow } as const;
+
+/**
+ * Builds an alert about an agent (rules 563, 564, 566, 567): the text says what happened and what it means for
+ * the files it watches; `details` is kept under `custos`.
+ */
+export function buildAgentAlert(input: {
+  readonly id: string;
+  readonly timestamp: Date;
+  readonly agent: AgentRef;
+  readonly event: AgentEvent;
+  readonly details?: Readonly<Record<string, unknown>>;
+}): AgentAlert {
+  const { agent, event } = input;
+  const detail = (key: string, fallback: string): string => {
+    const v = input.details?.[key];
+    return typeof v === 'string' || typeof v === 'number' ? String(v) : fallback;
+  };
+  const who = `Agent ${agent.id} (${agent.name})`;
+  const text: Record<AgentEvent, string> = {
+    silent: `${who} has been silent since ${detail('last_seen', 'enrollment')}: changes on it are not being seen.`,
+    back: `${who} is reporting again after being silent since ${detail('silent_since', '?')}.`,
+    'out-of-sync': `${who}: the manager's baseline does not match the agent's state (manager ${detail('manager_digest', '?')}, agent ${detail('agent_digest', '?')}); a full resync was requested.`,
+    'outbox-overflow': `${who}: its outbox overflowed while the manager was unreachable; changes were lost and a full resync was requested.`,
+  };
+  return {
+    timestamp: input.timestamp.toISOString(),
+    id: input.id,
+    agent,
+    rule: RULE[event],
+    full_log: text[event],
+    custos: { agent_event: event, ...(input.details ?? {}) },
+  };
+}

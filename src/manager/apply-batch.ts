@@ -1,0 +1,102 @@
+import type { AlertSink } from '../analysis/alert-sink.js';
+import { ingestObservations, type IngestSummary } from '../analysis/ingest-observations.js';
+import { buildAgentAlert } from '../core/agent-alerts.js';
+import { newAlertId } from '../core/alert-id.js';
+import type { AgentRef } from '../core/build-alert.js';
+import { CHECK_ALL } from '../core/check-set.js';
+import type { AutoIgnoreConfig } from '../core/config/custos-config.js';
+import type { KnownHashPolicy } from '../core/known-hash-policy.js';
+import type { Observation } from '../core/observation.js';
+import type { CorrelationState, RuleSet } from '../core/rules/rule-set.js';
+import type { KnownHashStore } from '../hashdb/known-hash-store.js';
+import { decodeObservation, type BatchRequest } from '../protocol/wire.js';
+import type { Store } from '../storage/store.js';
+import { baselineDigest } from './baseline-digest.js';
+
+/** What applying one agent batch needs. */
+export interface ApplyBatchDeps {
+  readonly store: Store;
+  readonly rules: RuleSet;
+  readonly correlation: CorrelationState;
+  readonly knownHashes?: KnownHashStore;
+  readonly sinks: readonly AlertSink[];
+  readonly now: () => Date;
+  readonly policy: { readonly alertNewFiles: boolean; readonly autoIgnore: AutoIgnoreConfig; readonly knownHashPolicy: KnownHashPolicy };
+  /** Serializes the whole-baseline reads (digest, sweep): one at a time. */
+  readonly exclusive: <T>(work: () => Promise<T>) => Promise<T>;
+}
+
+/** What became of a batch. */
+export interface AppliedBatch {
+  readonly summary: IngestSummary;
+  /** The manager wants the agent to send its whole state again. */
+  readonly resync: boolean;
+  readonly alerts: number;
+}
+
+/**
+ * Applies one agent batch through the same pipeline as standalone mode, in one transaction with its sequence
+ * number (a replayed or out-of-order batch throws `SequenceError` and changes nothing). A batch that ends a full
+ * (resync) scan also sweeps what the baseline holds that the agent no longer reported; a batch that ends any scan
+ * compares the agent's state digest with the baseline's and, when they differ, raises rule 564 and asks for a
+ * full resync.
+ */
+export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: ApplyBatchDeps): Promise<AppliedBatch> {
+  const observations: Observation[] = batch.observations.map(decodeObservation);
+  const full = batch.scan?.full === true;
+  if (full && batch.scan?.first === true) await deps.store.clearResyncSeen(agent.id);
+  const options = {
+    agent,
+    mode: 'check' as const,
+    alertNewFiles: deps.policy.alertNewFiles,
+    autoIgnore: deps.policy.autoIgnore,
+    knownHashPolicy: deps.policy.knownHashPolicy,
+    host: agent.name,
+    // The agent's first scan builds its baseline silently, like a standalone first check.
+    scannedRoots: (await deps.store.getMeta(agent.id, 'baseline_built')) === undefined ? [] : [Buffer.from('/')],
+  };
+  const ingestDeps = {
+    store: deps.store,
+    rules: deps.rules,
+    correlation: deps.correlation,
+    ...(deps.knownHashes === undefined ? {} : { knownHashes: deps.knownHashes }),
+    sinks: deps.sinks,
+    now: deps.now,
+    newAlertId,
+  };
+  const summary = await ingestObservations(once(observations), ingestDeps, { ...options, sequence: batch.seq, resync: full });
+  let alerts = summary.alerts;
+  let resync = false;
+  if (batch.end !== undefined) {
+    const end = batch.end;
+    if (full) {
+      // What the agent no longer has is gone: the same deletions a scheduled scan finds, found by the manager.
+      const unseen = await deps.exclusive(() => deps.store.unseenByResync(agent.id));
+      if (unseen.length > 0) {
+        const gone = unseen.map((path) => ({ path, checks: CHECK_ALL, inBaseline: true }));
+        alerts += (await ingestObservations(once(gone), ingestDeps, options)).alerts;
+      }
+      await deps.store.clearResyncSeen(agent.id);
+    }
+    if ((await deps.store.getMeta(agent.id, 'baseline_built')) === undefined) await deps.store.setMeta(agent.id, 'baseline_built', deps.now().toISOString());
+    const ours = await deps.exclusive(() => baselineDigest(deps.store, agent.id));
+    if (ours.digest !== end.digest) {
+      resync = true;
+      alerts++;
+      const alert = buildAgentAlert({
+        id: newAlertId(deps.now()),
+        timestamp: deps.now(),
+        agent,
+        event: 'out-of-sync',
+        details: { manager_digest: ours.digest, agent_digest: end.digest, manager_entries: ours.entries, agent_entries: end.entries, scan: end.id },
+      });
+      await deps.store.recordAgentAlert(alert);
+      for (const sink of deps.sinks) await sink.write([alert]);
+    }
+  }
+  return { summary, resync, alerts };
+}
+
+async function* once(observations: readonly Observation[]): AsyncGenerator<readonly Observation[]> {
+  yield observations;
+}

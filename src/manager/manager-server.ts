@@ -1,0 +1,239 @@
+import type { TLSSocket } from 'node:tls';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { AlertSink } from '../analysis/alert-sink.js';
+import { buildAgentAlert } from '../core/agent-alerts.js';
+import { newAlertId } from '../core/alert-id.js';
+import type { AgentRef } from '../core/build-alert.js';
+import type { CustosConfig } from '../core/config/custos-config.js';
+import { newCorrelationState, type RuleSet } from '../core/rules/rule-set.js';
+import type { KnownHashStore } from '../hashdb/known-hash-store.js';
+import { parseEnrollmentToken } from '../protocol/enrollment-token.js';
+import { BatchRequest, EnrollRequest } from '../protocol/wire.js';
+import { SequenceError, type Store } from '../storage/store.js';
+import { applyBatch } from './apply-batch.js';
+import { centralConfigFor } from './central-config.js';
+import { sha256 } from './enrollment-token.js';
+import { ManagerMetrics } from './manager-metrics.js';
+import { certSha256, signAgentCsr, type ManagerPki } from './manager-pki.js';
+
+/** Everything the manager process is built from; one set, made by its composition root. */
+export interface ManagerDeps {
+  readonly dataDir: string;
+  readonly config: CustosConfig;
+  readonly store: Store;
+  readonly pki: ManagerPki;
+  readonly rules: RuleSet;
+  readonly knownHashes?: KnownHashStore;
+  readonly sinks: readonly AlertSink[];
+  readonly logger: Logger;
+  readonly now: () => Date;
+}
+
+/** A running manager. */
+export interface RunningManager {
+  readonly url: string;
+  readonly port: number;
+  readonly metrics: ManagerMetrics;
+  close(): Promise<void>;
+}
+
+/**
+ * The manager's HTTPS API (ARCHITECTURE §3.3, §4): TLS 1.2+ with the manager's own CA; agents authenticate with the
+ * client certificate they got at enrollment (its subject is their id, its fingerprint must be the one issued, and
+ * a revoked agent is refused); enrollment is the only call without one, and needs a single-use token. Every body
+ * is validated before anything reads it; anything refused is logged with why, and nothing a client sends can
+ * crash the process.
+ */
+export async function startManager(deps: ManagerDeps, listen: { host: string; port: number }): Promise<RunningManager> {
+  const { store, logger } = deps;
+  const metrics = new ManagerMetrics();
+  const correlation = newCorrelationState();
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'http' }),
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 32 << 20,
+    https: { key: deps.pki.serverKey, cert: deps.pki.serverCert, ca: [deps.pki.caCert], requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+  });
+  app.server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+    metrics.tlsHandshakeFailures++;
+    logger.warn({ remote: socket.remoteAddress, reason: error.message }, 'refused a connection that failed the TLS handshake');
+  });
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) logger.error({ err: error, url: request.url }, 'request failed');
+    else logger.warn({ url: request.url, remote: request.ip, reason: error.message }, 'refused a request');
+    void reply.code(status).send({ error: status === 500 ? 'internal error' : error.message });
+  });
+
+  /** The agent behind a request's client certificate, or a reply already sent saying why not. */
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<AgentRef | undefined> => {
+    const socket = request.raw.socket as TLSSocket;
+    const peer = socket.authorized ? socket.getPeerCertificate() : undefined;
+    const id = typeof peer?.subject?.CN === 'string' ? peer.subject.CN : undefined;
+    const agent = id === undefined ? undefined : await store.getAgent(id);
+    const presented = peer?.raw === undefined ? undefined : certSha256(`-----BEGIN CERTIFICATE-----\n${peer.raw.toString('base64')}\n-----END CERTIFICATE-----`);
+    let why: string | undefined;
+    if (peer === undefined) why = 'no valid client certificate';
+    else if (agent === undefined) why = `unknown agent ${id ?? '?'}`;
+    else if (agent.revokedAt !== undefined) why = `agent ${agent.id} was revoked at ${agent.revokedAt}`;
+    else if (agent.certSha256 !== presented) why = `agent ${agent.id} presented a certificate it was not issued`;
+    if (why !== undefined || agent === undefined) {
+      metrics.batchesRejected++;
+      logger.warn({ remote: request.ip, url: request.url, reason: why }, 'refused an agent request');
+      await reply.code(401).send({ error: why });
+      return undefined;
+    }
+    const silentSince = await store.touchAgent(agent.id, deps.now().toISOString());
+    if (silentSince !== undefined) await raiseAgentAlert({ id: agent.id, name: agent.name }, 'back', { silent_since: silentSince });
+    return { id: agent.id, name: agent.name };
+  };
+
+  const raiseAgentAlert = async (agent: AgentRef, event: 'silent' | 'back' | 'outbox-overflow', details: Record<string, unknown>): Promise<void> => {
+    const alert = buildAgentAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, event, details });
+    await store.recordAgentAlert(alert);
+    metrics.alerts++;
+    logger.warn({ agentId: agent.id, event }, alert.full_log);
+    for (const sink of deps.sinks) await sink.write([alert]);
+  };
+
+  app.get('/healthz', async () => ({ status: 'ok', agents: (await store.listAgentInfos()).filter((a) => a.id !== '000').length }));
+  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
+  app.get('/v1/ca', async (_request, reply) => reply.type('application/x-pem-file').send(deps.pki.caCert));
+
+  app.post('/v1/enroll', async (request, reply) => {
+    const body = EnrollRequest.safeParse(request.body);
+    if (!body.success) {
+      metrics.enrollmentsRefused++;
+      logger.warn({ remote: request.ip }, 'refused a malformed enrollment request');
+      return reply.code(400).send({ error: 'malformed enrollment request' });
+    }
+    const token = parseEnrollmentToken(body.data.token);
+    const now = deps.now().toISOString();
+    const verdict = token === undefined ? 'unknown' : await store.consumeEnrollmentToken(token.id, sha256(token.secret), now, body.data.name);
+    if (verdict !== 'ok' || token === undefined) {
+      metrics.enrollmentsRefused++;
+      // The token id is not secret; the secret is never logged.
+      logger.warn({ remote: request.ip, tokenId: token?.id, name: body.data.name, reason: verdict }, `refused an enrollment: ${verdict === 'unknown' ? 'bad token' : `${verdict} token`}`);
+      return reply.code(403).send({ error: verdict === 'unknown' ? 'invalid enrollment token' : `enrollment token ${verdict}` });
+    }
+    const agent = await store.registerAgent(body.data.name, now, body.data.group);
+    const cert = await signAgentCsr(deps.pki, body.data.csr, agent.id);
+    await store.setAgentCertificate(agent.id, certSha256(cert));
+    metrics.enrollments++;
+    logger.info({ agentId: agent.id, name: agent.name, group: body.data.group, remote: request.ip }, 'enrolled an agent');
+    return { agentId: agent.id, name: agent.name, cert, ca: deps.pki.caCert };
+  });
+
+  app.post('/v1/batches', async (request, reply) => {
+    const agent = await authenticate(request, reply);
+    if (agent === undefined) return reply;
+    const parsed = BatchRequest.safeParse(request.body);
+    if (!parsed.success || parsed.data.agentId !== agent.id) {
+      metrics.batchesRejected++;
+      const why = parsed.success ? `batch for agent ${parsed.data.agentId} sent with the credentials of agent ${agent.id}` : 'malformed batch';
+      logger.warn({ agentId: agent.id, remote: request.ip, reason: why }, 'refused a batch');
+      return reply.code(parsed.success ? 403 : 400).send({ error: why, ack: await store.lastSequence(agent.id) });
+    }
+    const batch = parsed.data;
+    metrics.inFlight++;
+    const started = process.hrtime.bigint();
+    try {
+      if (batch.notice === 'outbox-overflow') await raiseAgentAlert(agent, 'outbox-overflow', { seq: batch.seq });
+      const applied = await applyBatch(batch, agent, {
+        store,
+        rules: deps.rules,
+        correlation,
+        ...(deps.knownHashes === undefined ? {} : { knownHashes: deps.knownHashes }),
+        sinks: deps.sinks,
+        now: deps.now,
+        policy: { alertNewFiles: deps.config.syscheck.alertNewFiles, autoIgnore: deps.config.syscheck.autoIgnore, knownHashPolicy: deps.config.knownHashes.policy },
+        exclusive,
+      });
+      metrics.batches++;
+      metrics.events += applied.summary.added + applied.summary.modified + applied.summary.deleted;
+      metrics.alerts += applied.alerts;
+      if (batch.end !== undefined) metrics.observeScan(batch.end.durationMs / 1000);
+      return { ack: batch.seq, ...(applied.resync ? { resync: true } : {}) };
+    } catch (error) {
+      if (error instanceof SequenceError) {
+        metrics.batchesRejected++;
+        const kind = batch.seq < error.expected ? 'replayed' : 'out-of-order';
+        logger.warn({ agentId: agent.id, seq: batch.seq, expected: error.expected }, `refused a ${kind} batch`);
+        return reply.code(409).send({ ack: error.expected - 1, error: `${kind} batch ${batch.seq}: the next one is ${error.expected}` });
+      }
+      if (error instanceof TypeError) {
+        metrics.batchesRejected++;
+        logger.warn({ agentId: agent.id, seq: batch.seq, reason: error.message }, 'refused a batch with a malformed observation');
+        return reply.code(400).send({ ack: await store.lastSequence(agent.id), error: `malformed observation: ${error.message}` });
+      }
+      throw error;
+    } finally {
+      metrics.inFlight--;
+      metrics.observeIngest(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  });
+
+  app.post('/v1/keepalive', async (request, reply) => {
+    const agent = await authenticate(request, reply);
+    if (agent === undefined) return reply;
+    return { ok: true, ack: await store.lastSequence(agent.id) };
+  });
+
+  app.get('/v1/config', async (request, reply) => {
+    const agent = await authenticate(request, reply);
+    if (agent === undefined) return reply;
+    const central = centralConfigFor(deps.dataDir, agent.name, (await store.getAgent(agent.id))?.group);
+    return central === undefined ? reply.code(204).send() : { yaml: central.yaml, version: central.version };
+  });
+
+  await app.listen({ host: listen.host, port: listen.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : listen.port;
+  const timer = setInterval(() => {
+    void watchSilence(store, deps.config.manager.silentAfterMs, deps.now(), metrics, raiseAgentAlert).catch((error: unknown) => logger.error({ err: error }, 'silence check failed'));
+  }, Math.max(250, Math.min(30_000, deps.config.manager.silentAfterMs / 4)));
+  logger.info({ host: listen.host, port, caSha256: deps.pki.caSha256 }, 'manager listening');
+  return {
+    url: `https://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`,
+    port,
+    metrics,
+    close: async () => {
+      clearInterval(timer);
+      await app.close();
+    },
+  };
+}
+
+/** Raises "agent silent" once for each agent not heard from within the threshold; updates the gauges. */
+async function watchSilence(
+  store: Store,
+  silentAfterMs: number,
+  now: Date,
+  metrics: ManagerMetrics,
+  raise: (agent: AgentRef, event: 'silent', details: Record<string, unknown>) => Promise<void>,
+): Promise<void> {
+  let connected = 0;
+  let silent = 0;
+  for (const agent of await store.listAgentInfos()) {
+    if (agent.id === '000' || agent.revokedAt !== undefined) continue;
+    const last = agent.lastSeen === undefined ? 0 : Date.parse(agent.lastSeen);
+    if (now.getTime() - last <= silentAfterMs) {
+      connected++;
+      continue;
+    }
+    silent++;
+    if (agent.silentSince === undefined) {
+      await store.markAgentSilent(agent.id, now.toISOString());
+      await raise({ id: agent.id, name: agent.name }, 'silent', { last_seen: agent.lastSeen, silent_after_s: silentAfterMs / 1000 });
+    }
+  }
+  metrics.agentsConnected = connected;
+  metrics.agentsSilent = silent;
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { CHECK_ALL, type CheckSet } from '../core/check-set.js';
+import { fileStateFromJson, fileStateToJson } from '../core/file-state-json.js';
+import type { Observation } from '../core/observation.js';
+
+/**
+ * The agent ↔ manager wire (ARCHITECTURE §3.3): HTTPS with JSON bodies, validated here on both ends. Anything
+ * that does not validate is refused with a 400 and logged; it never reaches the pipeline.
+ */
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64').max(8192);
+/** Agent names and group names: they become file names on the manager, so no slashes or leading dots. */
+export const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'names are letters, digits, dot, dash, underscore (max 64)');
+const agentId = z.string().regex(/^\d{3,9}$/, 'expected an agent id');
+
+/** `POST /v1/enroll`: a single-use token and a CSR buy an agent id and a client certificate. */
+export const EnrollRequest = z
+  .object({
+    token: z.string().min(10).max(512),
+    name: hostName,
+    /** The configuration group it asks to join (`DATA/shared/groups/<group>.yml` on the manager). */
+    group: hostName.optional(),
+    csr: z.string().min(100).max(16_384).startsWith('-----BEGIN CERTIFICATE REQUEST-----'),
+  })
+  .strict();
+export type EnrollRequest = z.infer<typeof EnrollRequest>;
+
+/** The answer to an enrollment. */
+export const EnrollResponse = z.object({ agentId, name: z.string(), cert: z.string(), ca: z.string() }).strict();
+export type EnrollResponse = z.infer<typeof EnrollResponse>;
+
+/** One observation on the wire: the path (base64), the state (absent: gone), and the checks as a bit mask. */
+const WireObservation = z
+  .object({
+    p: base64,
+    s: z.unknown().optional(),
+    c: z.number().int().min(0).max(511),
+  })
+  .strict();
+
+/** What ends a scan: its digest of the agent's whole state, and whether it was a full (resync) scan. */
+const ScanEnd = z
+  .object({
+    id: z.string().min(1).max(64),
+    full: z.boolean(),
+    digest: z.string().regex(/^[0-9a-f]{64}$/),
+    entries: z.number().int().min(0),
+    durationMs: z.number().min(0),
+  })
+  .strict();
+
+/** `POST /v1/batches`: changes in scan order, numbered; applied exactly once, in order. */
+export const BatchRequest = z
+  .object({
+    agentId,
+    seq: z.number().int().min(1),
+    /** The scan this batch belongs to; a full scan's batches are counted for the manager's sweep. */
+    scan: z.object({ id: z.string().min(1).max(64), full: z.boolean(), first: z.boolean() }).strict().optional(),
+    /** Something the agent must report: its outbox overflowed while the manager was unreachable. */
+    notice: z.enum(['outbox-overflow']).optional(),
+    observations: z.array(WireObservation).max(5000),
+    end: ScanEnd.optional(),
+  })
+  .strict();
+export type BatchRequest = z.infer<typeof BatchRequest>;
+
+/** The manager's answer: the highest sequence it holds, and whether it wants a full resync. */
+export const BatchResponse = z.object({ ack: z.number().int().min(0), resync: z.boolean().optional(), error: z.string().optional() }).strict();
+export type BatchResponse = z.infer<typeof BatchResponse>;
+
+/** `GET /v1/config`: the agent's FIM configuration, as custos.yml text. */
+export const ConfigResponse = z.object({ yaml: z.string(), version: z.string() }).strict();
+export type ConfigResponse = z.infer<typeof ConfigResponse>;
+
+const CHECK_BITS = ['md5', 'sha1', 'sha256', 'size', 'owner', 'group', 'perm', 'mtime', 'inode'] as const;
+
+/** Packs a check set into 9 bits. */
+export function encodeChecks(checks: CheckSet): number {
+  return CHECK_BITS.reduce((mask, key, i) => (checks[key] ? mask | (1 << i) : mask), 0);
+}
+
+/** Unpacks {@link encodeChecks}. */
+export function decodeChecks(mask: number): CheckSet {
+  const out: Record<string, boolean> = {};
+  CHECK_BITS.forEach((key, i) => {
+    out[key] = (mask & (1 << i)) !== 0;
+  });
+  return { ...CHECK_ALL, ...out };
+}
+
+/** An observation as it travels. */
+export function encodeObservation(o: Observation): z.infer<typeof WireObservation> {
+  return { p: o.path.toString('base64'), ...(o.current === undefined ? {} : { s: fileStateToJson(o.current) }), c: encodeChecks(o.checks) };
+}
+
+/**
+ * An observation as the manager receives it. The agent's cache is untrusted, so the manager always consults its
+ * own baseline (`inBaseline: true`). A state whose path differs from the observation's is refused.
+ */
+export function decodeObservation(w: z.infer<typeof WireObservation>): Observation {
+  const path = Buffer.from(w.p, 'base64');
+  if (path.length === 0 || path[0] !== 0x2f) throw new TypeError('observation path must be absolute');
+  if (w.s === undefined) return { path, checks: decodeChecks(w.c), inBaseline: true };
+  const current = fileStateFromJson(w.s);
+  if (!current.path.equals(path)) throw new TypeError('observation path and state path differ');
+  return { path, current, checks: decodeChecks(w.c), inBaseline: true };
+}
