@@ -126,7 +126,7 @@ function aideConfig(dir: string, tree: string): string {
 
 /** The scan sections on one corpus: first scan, unchanged re-check, 1% changed, each against its references. */
 function scanSection(name: string, tree: string, withAide: boolean): void {
-  const dir = join(work, `scan-${name}`);
+  const dir = join(work, `scan-${name.replace(/[^A-Za-z0-9]+/g, '-')}`);
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'custos.yml');
   writeFileSync(config, `syscheck:\n  ignore: []\n  directories:\n    - path: ${tree}\n`);

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 
 /** How the agent reaches its manager: the URL, the CA it pins, and its own client certificate once enrolled. */
 export interface ManagerEndpoint {
@@ -25,6 +25,19 @@ export class ManagerUnreachable extends Error {
   }
 }
 
+/** One keep-alive connection pool per enrolled endpoint: an agent talking every second should not pay a TLS handshake each time. */
+const pools = new WeakMap<ManagerEndpoint, Agent>();
+
+function poolFor(endpoint: ManagerEndpoint): Agent | false {
+  if (endpoint.cert === undefined) return false;
+  let pool = pools.get(endpoint);
+  if (pool === undefined) {
+    pool = new Agent({ keepAlive: true, maxSockets: 2, timeout: 60_000 });
+    pools.set(endpoint, pool);
+  }
+  return pool;
+}
+
 /**
  * Calls the manager over HTTPS. The server certificate must chain to the pinned CA (any host name: the private CA
  * is what is trusted, so a manager behind a load balancer's name works). Without a CA (only to download the CA
@@ -43,7 +56,7 @@ export function callManager(endpoint: ManagerEndpoint, method: 'GET' | 'POST', p
         headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
         ...(endpoint.ca === undefined ? { rejectUnauthorized: false } : { ca: endpoint.ca, checkServerIdentity: () => undefined }),
         ...(endpoint.cert === undefined || endpoint.key === undefined ? {} : { cert: endpoint.cert, key: endpoint.key }),
-        agent: false,
+        agent: poolFor(endpoint),
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -83,7 +83,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       stopProgress();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      for (const sink of sinks) await sink.close();
+      await Promise.all(sinks.map((sink) => sink.close()));
       await knownHashes?.close();
       await store.close();
     }

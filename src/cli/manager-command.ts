@@ -15,6 +15,7 @@ import { CustosError } from '../core/custos-error.js';
 import { createEnrollmentToken } from '../manager/enrollment-token.js';
 import { ensureManagerPki } from '../manager/manager-pki.js';
 import { startManager } from '../manager/manager-server.js';
+import { actAsOwnerOf } from '../platform/act-as-owner.js';
 import { hostName } from '../protocol/wire.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
@@ -32,6 +33,7 @@ interface ManagerFlags {
 /** The manager's configuration: `--config`, else `DATA/custos.yml` when present, else the defaults. */
 function managerConfig(flags: ManagerFlags) {
   const dataDir = resolve(flags.data);
+  actAsOwnerOf(dataDir);
   const config = flags.config ?? (existsSync(join(dataDir, 'custos.yml')) ? join(dataDir, 'custos.yml') : undefined);
   return { dataDir, loaded: loadConfig({ ...(config === undefined ? {} : { config }), db: join(dataDir, 'custos.db') }) };
 }
@@ -69,7 +71,7 @@ export function managerCommand(result: CommandResult): Command {
         });
         logger.info('stopping');
         await running.close();
-        for (const sink of sinks) await sink.close();
+        await Promise.all(sinks.map((sink) => sink.close()));
         await knownHashes?.close();
         await store.close();
         result.exitCode = EXIT.OK;
@@ -102,6 +104,7 @@ export function managerCommand(result: CommandResult): Command {
       .description('refuse an agent from now on')
       .argument('<agent-id>')
       .action(async (agentId: string, flags: ManagerFlags) => {
+        actAsOwnerOf(resolve(flags.data));
         const store = SqliteStore.open(join(resolve(flags.data), 'custos.db'));
         try {
           const done = await store.revokeAgent(agentId, new Date().toISOString());
@@ -121,6 +124,7 @@ export function managerCommand(result: CommandResult): Command {
       .argument('[group]', 'the group; omit it to take the agent out of its group')
       .action(async (agentId: string, group: string | undefined, flags: ManagerFlags) => {
         if (group !== undefined && !hostName.safeParse(group).success) throw new CustosError('USAGE', `group "${group}": use letters, digits, dot, dash and underscore (at most 64, not starting with a dot)`);
+        actAsOwnerOf(resolve(flags.data));
         const store = SqliteStore.open(join(resolve(flags.data), 'custos.db'));
         try {
           if (!(await store.setAgentGroup(agentId, group))) throw new CustosError('USAGE', `no agent ${agentId}`);
@@ -137,6 +141,7 @@ export function managerCommand(result: CommandResult): Command {
       .description('list enrolled agents')
       .option('--json', 'print JSON lines')
       .action(async (flags: ManagerFlags) => {
+        actAsOwnerOf(resolve(flags.data));
         const store = SqliteStore.open(join(resolve(flags.data), 'custos.db'));
         try {
           for (const a of await store.listAgentInfos()) {

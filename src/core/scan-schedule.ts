@@ -1,6 +1,7 @@
-const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
+const DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
+const WEEK_MS = 7 * 86_400_000;
 
-/** When scheduled scans run: every `frequencyMs`, or daily at `scanTime` (on `scanDay` only, if given). */
+/** When scheduled scans run: every `frequencyMs`, or at `scanTime` and/or on `scanDay` (OSSEC's options). */
 export interface ScanSchedule {
   readonly frequencyMs: number;
   readonly scanTime?: string;
@@ -8,31 +9,71 @@ export interface ScanSchedule {
 }
 
 /**
- * The time of the next scheduled scan, in ms since the epoch. With `scan_time` (OSSEC's `10pm`, `22:00`) the scan
- * runs once a day at that local time, on `scan_day` only when one is given; otherwise `frequency` after the last
- * scan ended (now, when there was none).
+ * OSSEC's `scan_day` (its `OS_IsValidDay`): day names (`monday` or `mon`), `weekdays`, `weekends`, separated by
+ * commas or spaces, and a leading `!` that negates the whole list (`!sat,sun`: Monday to Friday). Returns the
+ * days (0 = Sunday), or why the text is not one.
  */
-export function nextScanAt(lastScanEndMs: number | undefined, now: Date, schedule: ScanSchedule): number {
-  if (schedule.scanTime === undefined) return lastScanEndMs === undefined ? now.getTime() : lastScanEndMs + schedule.frequencyMs;
-  const { hours, minutes } = parseClock(schedule.scanTime);
-  const day = schedule.scanDay === undefined ? undefined : DAYS.indexOf(schedule.scanDay.toLowerCase() as (typeof DAYS)[number]);
-  const candidate = new Date(now);
-  candidate.setHours(hours, minutes, 0, 0);
-  for (let i = 0; i < 8; i++) {
-    const okDay = day === undefined || day < 0 || candidate.getDay() === day;
-    if (okDay && candidate.getTime() > now.getTime()) return candidate.getTime();
-    candidate.setDate(candidate.getDate() + 1);
-    candidate.setHours(hours, minutes, 0, 0);
+export function parseScanDays(text: string): ReadonlySet<number> | string {
+  const trimmed = text.trim().toLowerCase();
+  const negated = trimmed.startsWith('!');
+  const items = (negated ? trimmed.slice(1) : trimmed).split(/[\s,]+/).filter((item) => item !== '');
+  if (items.length === 0) return `"${text}" names no day`;
+  const chosen = new Set<number>();
+  for (const item of items) {
+    if (item === 'weekdays') [1, 2, 3, 4, 5].forEach((d) => chosen.add(d));
+    else if (item === 'weekends') [0, 6].forEach((d) => chosen.add(d));
+    else {
+      const index = DAY_NAMES.findIndex((day) => day === item || (item.length === 3 && day.startsWith(item)));
+      if (index < 0) return `"${item}" is not a day (expected monday..sunday, mon..sun, weekdays or weekends; ! in front negates the list)`;
+      chosen.add(index);
+    }
   }
-  return now.getTime() + 86_400_000;
+  const days = negated ? new Set([0, 1, 2, 3, 4, 5, 6].filter((d) => !chosen.has(d))) : chosen;
+  return days.size === 0 ? `"${text}" selects no day` : days;
 }
 
-function parseClock(text: string): { hours: number; minutes: number } {
+/** OSSEC's `scan_time`: `22:00`, `10pm`, `10:30 pm`, `9am`. Returns hours and minutes, or undefined. */
+export function parseScanTime(text: string): { readonly hours: number; readonly minutes: number } | undefined {
   const m = /^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$/i.exec(text.trim());
-  let hours = Number(m?.[1] ?? 0);
-  const minutes = Number(m?.[2] ?? 0);
-  const suffix = m?.[3]?.toLowerCase();
+  if (m === null) return undefined;
+  let hours = Number(m[1]);
+  const minutes = Number(m[2] ?? 0);
+  const suffix = m[3]?.toLowerCase();
+  if (minutes > 59) return undefined;
+  if (suffix === undefined) return hours <= 23 ? { hours, minutes } : undefined;
+  if (hours < 1 || hours > 12) return undefined;
   if (suffix === 'pm' && hours < 12) hours += 12;
   if (suffix === 'am' && hours === 12) hours = 0;
-  return { hours: Math.min(hours, 23), minutes: Math.min(minutes, 59) };
+  return { hours, minutes };
+}
+
+/**
+ * The time of the next scheduled scan, in ms since the epoch, as OSSEC's syscheckd schedules it. Without
+ * `scan_time` and `scan_day`: `frequency` after the last scan ended (now, when there was none). With them: the
+ * next local `scan_time` (midnight when only `scan_day` is given) on a `scan_day` (any day when none is given),
+ * and, as OSSEC forces frequency to a week in this mode, no later than a week after the last scan — so an agent
+ * that was down at its slot does not wait a second week. Values are validated by the configuration; an invalid
+ * one here falls back to the frequency.
+ */
+export function nextScanAt(lastScanEndMs: number | undefined, now: Date, schedule: ScanSchedule): number {
+  const byFrequency = lastScanEndMs === undefined ? now.getTime() : lastScanEndMs + schedule.frequencyMs;
+  if (schedule.scanTime === undefined && schedule.scanDay === undefined) return byFrequency;
+  const clock = schedule.scanTime === undefined ? { hours: 0, minutes: 0 } : parseScanTime(schedule.scanTime);
+  const days = schedule.scanDay === undefined ? undefined : parseScanDays(schedule.scanDay);
+  if (clock === undefined || typeof days === 'string') return byFrequency;
+  const candidate = new Date(now);
+  let slot = now.getTime() + WEEK_MS;
+  for (let i = 0; i < 8; i++) {
+    candidate.setHours(clock.hours, clock.minutes, 0, 0);
+    if ((days === undefined || days.has(candidate.getDay())) && candidate.getTime() > now.getTime()) {
+      slot = candidate.getTime();
+      break;
+    }
+    candidate.setDate(candidate.getDate() + 1);
+  }
+  if (lastScanEndMs === undefined) return slot;
+  // A calendar week, in local time: the week the clocks go back has 169 hours.
+  const floor = new Date(lastScanEndMs);
+  floor.setDate(floor.getDate() + 7);
+  return Math.min(slot, Math.max(floor.getTime(), now.getTime()));
 }

@@ -100,6 +100,8 @@ export function encodeObservation(o: Observation): z.infer<typeof WireObservatio
 export function decodeObservation(w: z.infer<typeof WireObservation>): Observation {
   const path = Buffer.from(w.p, 'base64');
   if (path.length === 0 || path[0] !== 0x2f) throw new TypeError('observation path must be absolute');
+  // No file name holds a NUL, and the baseline's key maps '/' to NUL: "/etc\0passwd" would alias /etc/passwd.
+  if (path.includes(0)) throw new TypeError('observation path contains a NUL byte');
   if (w.s === undefined) return { path, checks: decodeChecks(w.c), inBaseline: true };
   const current = fileStateFromJson(w.s);
   if (!current.path.equals(path)) throw new TypeError('observation path and state path differ');

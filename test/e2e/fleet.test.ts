@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -299,5 +299,20 @@ describe('fleet mode: a manager and agents over mutual TLS', { timeout: 240_000 
     const reply = await callManager(loadAgentIdentity(agentB.data).endpoint, 'POST', '/v1/keepalive', {});
     assert.equal(reply.status, 401);
     assert.match(reply.text, /was revoked/);
+  });
+});
+
+describe('manager commands run by root on the service user\'s data directory', () => {
+  it('act as that user, so every file they create stays the manager\'s', async () => {
+    const parent = tempDir('custos-owned-');
+    chmodSync(parent, 0o755);
+    const data = join(parent, 'manager');
+    mkdirSync(data);
+    chownSync(data, 65534, 65534);
+    const run = await runCustos(['manager', 'token', '--data', data]);
+    assert.equal(run.code, 0, run.stderr);
+    const created = readdirSync(data, { recursive: true }).map(String);
+    assert.ok(created.includes('custos.db') && created.includes(join('pki', 'ca.key')), created.join(' '));
+    for (const name of created) assert.equal(statSync(join(data, name)).uid, 65534, `${name} is owned by ${statSync(join(data, name)).uid}`);
   });
 });

@@ -1,6 +1,6 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { hostname } from 'node:os';
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { AnyAlert } from '../../core/build-alert.js';
 import type { AlertSink } from '../alert-sink.js';
@@ -32,7 +32,11 @@ export class SyslogAlertSink implements AlertSink {
   readonly #log: SinkLog;
   readonly #queue: Buffer[] = [];
   #udp: UdpSocket | undefined;
+  #udpPending = 0;
+  #udpDrained: (() => void) | undefined;
   #stream: Socket | undefined;
+  /** The socket being opened, until it is ready. */
+  #opening: Socket | undefined;
   #connecting = false;
   #backoffMs = 500;
   #closed = false;
@@ -43,6 +47,8 @@ export class SyslogAlertSink implements AlertSink {
   }
 
   async write(alerts: readonly AnyAlert[]): Promise<void> {
+    // After close nothing is sent; the alerts are in the store regardless.
+    if (this.#closed) return;
     for (const alert of alerts) this.#queue.push(Buffer.from(formatRfc5424(alert, this.#target.facility ?? 16)));
     if (this.#queue.length > MAX_QUEUE) {
       const dropped = this.#queue.splice(0, this.#queue.length - MAX_QUEUE).length;
@@ -51,18 +57,31 @@ export class SyslogAlertSink implements AlertSink {
     this.#flush();
   }
 
+  /** Sends what is queued (waiting up to 5 s for a connection being opened), then closes. */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
-    this.#udp?.close();
-    this.#stream?.end();
+    if (this.#udp !== undefined) {
+      const udp = this.#udp;
+      if (this.#udpPending > 0) await withTimeout(new Promise<void>((resolve) => (this.#udpDrained = resolve)), 5000);
+      udp.close();
+    }
+    const socket = this.#stream ?? this.#opening;
+    if (socket !== undefined) {
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      if (this.#stream !== undefined) socket.end();
+      if (!(await withTimeout(closed, 5000))) socket.destroy();
+    }
   }
 
   #flush(): void {
     if (this.#target.protocol === 'udp') {
       this.#udp ??= createSocket(this.#target.host.includes(':') ? 'udp6' : 'udp4');
       for (const message of this.#queue.splice(0)) {
+        this.#udpPending++;
         this.#udp.send(message, this.#target.port, this.#target.host, (error) => {
           if (error !== null) this.#log(`syslog udp send failed: ${error.message}`);
+          if (--this.#udpPending === 0) this.#udpDrained?.();
         });
       }
       return;
@@ -80,18 +99,24 @@ export class SyslogAlertSink implements AlertSink {
     const { host, port } = this.#target;
     const socket =
       this.#target.protocol === 'tls'
-        ? tlsConnect({ host, port, servername: host, ...(this.#target.ca === undefined ? {} : { ca: this.#target.ca }) })
+        ? // SNI takes host names only; the certificate is still checked against an IP address.
+          tlsConnect({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...(this.#target.ca === undefined ? {} : { ca: this.#target.ca }) })
         : netConnect({ host, port });
+    this.#opening = socket;
     const ready = this.#target.protocol === 'tls' ? 'secureConnect' : 'connect';
     socket.once(ready, () => {
       this.#connecting = false;
+      this.#opening = undefined;
       this.#backoffMs = 500;
       this.#stream = socket;
       this.#flush();
+      // Closed while connecting: what was queued is now sent; finish the stream.
+      if (this.#closed) socket.end();
     });
     socket.on('error', (error: Error) => this.#log(`syslog ${this.#target.protocol} ${host}:${port}: ${error.message}`));
     socket.on('close', () => {
       this.#connecting = false;
+      this.#opening = undefined;
       this.#stream = undefined;
       if (this.#closed || this.#queue.length === 0) return;
       setTimeout(() => this.#connect(), this.#backoffMs).unref();
@@ -102,8 +127,19 @@ export class SyslogAlertSink implements AlertSink {
 
 const SEVERITY = (level: number): number => (level >= 12 ? 2 : level >= 7 ? 4 : 5);
 
-/** `<PRI>1 TIMESTAMP HOST custos - ALERT - JSON`: RFC 5424 with the alert as the message. */
+/** `<PRI>1 TIMESTAMP HOST custos PID rule<ID> - JSON`: RFC 5424 (APP-NAME, PROCID, MSGID), the alert JSON as the message. */
 export function formatRfc5424(alert: AnyAlert, facility: number): string {
   const pri = facility * 8 + SEVERITY(alert.rule.level);
   return `<${pri}>1 ${alert.timestamp} ${hostname() || '-'} custos ${process.pid} rule${alert.rule.id} - ${JSON.stringify(alert)}`;
+}
+
+/** Resolves true when `promise` settles within `ms`, false otherwise. */
+async function withTimeout(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const done = await Promise.race([promise.then(() => true), expired]);
+  clearTimeout(timer);
+  return done;
 }

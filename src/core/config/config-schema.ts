@@ -17,6 +17,7 @@ import {
 } from './custos-config.js';
 import { optionWarnings } from './option-warnings.js';
 import { parseDurationMs, parseSizeBytes } from './units.js';
+import { parseScanDays, parseScanTime } from '../scan-schedule.js';
 
 const yesNo = z
   .union([z.boolean(), z.enum(['yes', 'no'])], { error: 'expected yes/no (or true/false)' })
@@ -79,8 +80,19 @@ const syscheck = z
     ignore: z.array(pattern).optional(),
     nodiff: z.array(pattern).prefault([]),
     frequency: duration.prefault('6h'),
-    scan_time: z.string().regex(/^\d{1,2}(:\d{2})?\s*(am|pm)?$/i, 'expected a time such as 10pm or 22:00').optional(),
-    scan_day: z.string().optional(),
+    scan_time: z
+      .string()
+      .superRefine((text, ctx) => {
+        if (parseScanTime(text) === undefined) ctx.addIssue({ code: 'custom', message: `"${text}" is not a time (expected 10pm, 10:30 pm or 22:00)` });
+      })
+      .optional(),
+    scan_day: z
+      .string()
+      .superRefine((text, ctx) => {
+        const days = parseScanDays(text);
+        if (typeof days === 'string') ctx.addIssue({ code: 'custom', message: days });
+      })
+      .optional(),
     scan_on_start: yesNo.prefault(true),
     alert_new_files: yesNo.prefault(true),
     auto_ignore: autoIgnore.prefault(false),

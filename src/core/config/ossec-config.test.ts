@@ -80,6 +80,16 @@ describe('parseOssecConfig', () => {
     assert.ok(!result.ok);
     assert.deepEqual(result.error.map((i) => `${i.line}:${i.key}`).sort(), ['3:syscheck.frequency', '4:syscheck.directories[0].check_all', '5:syscheck.directories[1].path[0]'].sort());
   });
+  it('reads scan_time and scan_day, and refuses invalid ones with their line', () => {
+    const good = parseOssecConfig('<ossec_config>\n<syscheck>\n<scan_time>10pm</scan_time>\n<scan_day>!sunday</scan_day>\n</syscheck>\n</ossec_config>', 'ossec.conf', defaults);
+    assert.ok(good.ok, JSON.stringify(!good.ok && good.error));
+    assert.equal(good.value.config.syscheck.scanTime, '10pm');
+    assert.equal(good.value.config.syscheck.scanDay, '!sunday');
+    const bad = parseOssecConfig('<ossec_config>\n<syscheck>\n<scan_time>25:00</scan_time>\n<scan_day>funday</scan_day>\n</syscheck>\n</ossec_config>', '/var/ossec/etc/ossec.conf', defaults);
+    assert.ok(!bad.ok);
+    assert.deepEqual(bad.error.map((i) => `${i.file}:${i.line}:${i.key}`).sort(), ['/var/ossec/etc/ossec.conf:3:syscheck.scan_time', '/var/ossec/etc/ossec.conf:4:syscheck.scan_day']);
+    assert.match(bad.error.find((i) => i.key === 'syscheck.scan_day')?.message ?? '', /"funday" is not a day/);
+  });
   it('reports malformed XML with its line', () => {
     const result = parseOssecConfig('<ossec_config>\n<syscheck>\n<frequency>1</frequenc>\n</syscheck></ossec_config>', 'ossec.conf', defaults);
     assert.ok(!result.ok);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { formatConfigIssue } from '../custos-error.js';
 import { parseYamlConfig } from './yaml-config.js';
 
 const defaults = { dataDir: '/var/lib/custos', hostname: 'host1' };
@@ -64,6 +65,47 @@ describe('parseYamlConfig', () => {
     assert.deepEqual(found, ['2:syscheck.frequency', '4:syscheck.directories[0].path', '5:syscheck.directories[0].check_size', '6:syscheck.directories[0].colour', '7:syscheck.max_file_size', '8:datbase'].sort());
     assert.ok(r.error.every((i) => i.file === '/etc/custos/custos.yml'));
     assert.match(r.error.find((i) => i.key === 'datbase')?.message ?? '', /unknown key "datbase"/);
+  });
+  it('reads OSSEC scan_time and scan_day values', () => {
+    const cases: [string, string][] = [
+      ['22:00', 'weekdays'],
+      ['10pm', 'monday'],
+      ['"10:30 pm"', 'sat,sun'],
+      ['12am', '"!sunday"'],
+    ];
+    for (const [time, day] of cases) {
+      const r = parseYamlConfig(`syscheck:\n  scan_time: ${time}\n  scan_day: ${day}\n`, 'c.yml', defaults);
+      assert.ok(r.ok, `${time} ${day}: ${JSON.stringify(!r.ok && r.error)}`);
+      assert.equal(r.value.config.syscheck.scanTime, time.replace(/"/g, ''));
+      assert.equal(r.value.config.syscheck.scanDay, day.replace(/"/g, ''));
+      assert.deepEqual(r.value.warnings, []);
+    }
+  });
+  it('refuses a scan_day or scan_time the scheduler cannot follow, naming the file, line and key', () => {
+    const text = [
+      'syscheck:', //           1
+      '  frequency: 1h', //     2
+      '  scan_day: funday', //  3
+      '  scan_time: 25:00', //  4
+    ].join('\n');
+    const r = parseYamlConfig(text, '/etc/custos/custos.yml', defaults);
+    assert.ok(!r.ok);
+    assert.deepEqual(r.error.map((i) => `${i.file}:${i.line}:${i.key}`).sort(), ['/etc/custos/custos.yml:3:syscheck.scan_day', '/etc/custos/custos.yml:4:syscheck.scan_time']);
+    const shown = r.error.map(formatConfigIssue).sort();
+    assert.match(shown[0]!, /^\/etc\/custos\/custos\.yml:3: syscheck\.scan_day: "funday" is not a day \(expected monday\.\.sunday, mon\.\.sun, weekdays or weekends/);
+    assert.equal(shown[1], '/etc/custos/custos.yml:4: syscheck.scan_time: "25:00" is not a time (expected 10pm, 10:30 pm or 22:00)');
+  });
+  it('refuses each invalid scan_day and scan_time on its own', () => {
+    for (const day of ['funday', 'tues', 'mon,!mon', '"!"', '""']) {
+      const r = parseYamlConfig(`syscheck:\n  scan_day: ${day}\n`, 'c.yml', defaults);
+      assert.ok(!r.ok, day);
+      assert.deepEqual(r.error.map((i) => `${i.line}:${i.key}`), ['2:syscheck.scan_day'], day);
+    }
+    for (const time of ['25:00', '24:00', '13pm', '0am', '"12:60"', '"10:30:00"', 'noon']) {
+      const r = parseYamlConfig(`syscheck:\n  scan_time: ${time}\n`, 'c.yml', defaults);
+      assert.ok(!r.ok, time);
+      assert.deepEqual(r.error.map((i) => `${i.line}:${i.key}`), ['2:syscheck.scan_time'], time);
+    }
   });
   it('reports YAML syntax errors with their line', () => {
     const r = parseYamlConfig('syscheck:\n  frequency: 1h\n   bad: [\n', 'c.yml', defaults);

@@ -1,0 +1,254 @@
+/**
+ * Fleet load test: one real manager process, N simulated agents over loopback with real mutual TLS. Each agent
+ * enrolls (token, CSR, certificate), sends its first full scan, then reports file changes in batches at an offered
+ * rate, level after level. Reports, per level, the sustained events/s the manager applied, the p50/p99 latency of
+ * a batch (request to acknowledgement, as the agent sees it) and the manager's memory.
+ *
+ * Run: npm run build && node dist/bench/fleet-load.js [--agents 1000] [--files 100] [--seconds 30]
+ *        [--rates 1000,3000,6000,12000] [--interval 5] [--json FILE]
+ *
+ * The driver and the manager share the machine's cores: on a 2-core host the figures are a floor.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { enrollAgent, loadAgentIdentity } from '../src/agent/enroll-agent.js';
+import { callManager, type ManagerEndpoint } from '../src/agent/manager-client.js';
+import { CHECK_ALL } from '../src/core/check-set.js';
+import type { FileState } from '../src/core/file-state.js';
+import { pathKey } from '../src/core/path-bytes.js';
+import { StateDigest } from '../src/core/state-digest.js';
+import { storedFingerprint } from '../src/core/state-fingerprint.js';
+import { createEnrollmentToken } from '../src/manager/enrollment-token.js';
+import { ensureManagerPki } from '../src/manager/manager-pki.js';
+import { encodeObservation } from '../src/protocol/wire.js';
+import { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
+
+const CUSTOS = fileURLToPath(new URL('../../bin/custos.js', import.meta.url));
+
+interface SimAgent {
+  readonly id: string;
+  readonly endpoint: ManagerEndpoint;
+  seq: number;
+  version: number;
+  cursor: number;
+}
+
+interface LevelResult {
+  readonly offeredEventsPerSecond: number;
+  readonly eventsPerSecond: number;
+  readonly batches: number;
+  readonly failures: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly managerRssMb: number;
+}
+
+function fileState(index: number, version: number): FileState {
+  const hex = (n: number, len: number): string => n.toString(16).padStart(len, '0').slice(-len);
+  return {
+    path: Buffer.from(`/srv/app/conf/f${String(index).padStart(5, '0')}.conf`),
+    type: 'file',
+    size: 200 + version,
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    uname: 'root',
+    gname: 'root',
+    mtimeNs: 1_790_000_000_000_000_000n + BigInt(version) * 1_000_000_000n,
+    ctimeNs: 1_790_000_000_000_000_000n + BigInt(version) * 1_000_000_000n,
+    inode: 5000 + index,
+    dev: 2049,
+    nlink: 1,
+    hashes: { md5: hex(index * 7919 + version, 32), sha1: hex(index * 104_729 + version, 40), sha256: hex(index * 1_299_709 + version, 64) },
+    issues: [],
+  };
+}
+
+/** Peak and current resident memory of a process, from /proc. */
+function memoryMb(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? 0);
+}
+
+async function pool<T>(items: readonly T[], width: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await work(items[i] as T, i);
+      }
+    }),
+  );
+}
+
+async function startManager(data: string): Promise<{ child: ChildProcess; url: string; log: string[] }> {
+  const child = spawn(process.execPath, [CUSTOS, 'manager', 'start', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const log: string[] = [];
+  const port = await new Promise<number>((resolve, reject) => {
+    let buffer = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      buffer += chunk;
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        log.push(line);
+        if (log.length > 200) log.shift();
+        try {
+          const parsed = JSON.parse(line) as { msg?: string; port?: number };
+          if (parsed.msg === 'manager listening' && parsed.port !== undefined) resolve(parsed.port);
+        } catch {
+          // not JSON: kept in the log
+        }
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`the manager exited (${code}):\n${log.join('\n')}`)));
+  });
+  return { child, url: `https://127.0.0.1:${port}`, log };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      agents: { type: 'string', default: '1000' },
+      files: { type: 'string', default: '100' },
+      seconds: { type: 'string', default: '30' },
+      rates: { type: 'string', default: '1000,3000,6000,12000' },
+      interval: { type: 'string', default: '5' },
+      json: { type: 'string' },
+    },
+  });
+  const agentCount = Number(values.agents);
+  const files = Number(values.files);
+  const seconds = Number(values.seconds);
+  const intervalS = Number(values.interval);
+  const rates = values.rates.split(',').map(Number);
+
+  const root = join(tmpdir(), `custos-fleet-load-${process.pid}`);
+  rmSync(root, { recursive: true, force: true });
+  const data = join(root, 'manager');
+  mkdirSync(data, { recursive: true });
+  writeFileSync(join(data, 'custos.yml'), 'manager:\n  silent_after: 1h\n');
+  const pki = await ensureManagerPki(data);
+  const tokens: string[] = [];
+  const store = SqliteStore.open(join(data, 'custos.db'));
+  for (let i = 0; i < agentCount; i++) tokens.push((await createEnrollmentToken(store, pki.caSha256, 3_600_000, new Date())).token);
+  await store.close();
+
+  const manager = await startManager(data);
+  const pid = manager.child.pid ?? 0;
+  process.stdout.write(`fleet-load: manager pid ${pid} at ${manager.url}; ${agentCount} agents × ${files} files\n`);
+  try {
+    const enrollStarted = Date.now();
+    const agents: SimAgent[] = new Array<SimAgent>(agentCount);
+    await pool(tokens, 4, async (token, i) => {
+      const dir = join(root, `agent-${i}`);
+      await enrollAgent({ managerUrl: manager.url, token, name: `sim-${i}`, dataDir: dir });
+      const { identity, endpoint } = loadAgentIdentity(dir);
+      agents[i] = { id: identity.agentId, endpoint, seq: 0, version: 0, cursor: 0 };
+    });
+    process.stdout.write(`fleet-load: enrolled ${agentCount} agents in ${((Date.now() - enrollStarted) / 1000).toFixed(1)} s\n`);
+
+    // Each agent's first full scan: its baseline, built silently, checked by digest.
+    const baselineStarted = Date.now();
+    await pool(agents, 50, async (agent) => {
+      const states = Array.from({ length: files }, (_, i) => fileState(i, 0));
+      const digest = new StateDigest();
+      for (const s of [...states].sort((a, b) => Buffer.compare(pathKey(a.path), pathKey(b.path)))) digest.add(pathKey(s.path), storedFingerprint(s));
+      agent.seq = 1;
+      const reply = await callManager(agent.endpoint, 'POST', '/v1/batches', {
+        agentId: agent.id,
+        seq: 1,
+        scan: { id: 'baseline', full: true, first: true },
+        observations: states.map((s) => encodeObservation({ path: s.path, current: s, checks: CHECK_ALL, inBaseline: false })),
+        end: { id: 'baseline', full: true, digest: digest.hex(), entries: digest.entries, durationMs: 1 },
+      });
+      if (reply.status !== 200 || (reply.body as { resync?: boolean }).resync === true) throw new Error(`baseline batch refused: ${reply.status} ${reply.text}`);
+    });
+    const baselineS = (Date.now() - baselineStarted) / 1000;
+    process.stdout.write(`fleet-load: ${agentCount * files} baseline entries in ${baselineS.toFixed(1)} s (${Math.round((agentCount * files) / baselineS)} entries/s)\n`);
+
+    const results: LevelResult[] = [];
+    for (const rate of rates) {
+      const perBatch = Math.max(1, Math.round((rate * intervalS) / agentCount));
+      const latencies: number[] = [];
+      let events = 0;
+      let failures = 0;
+      let peakRss = 0;
+      const sampler = setInterval(() => {
+        peakRss = Math.max(peakRss, memoryMb(pid).rss);
+      }, 250);
+      const started = Date.now();
+      const deadline = started + seconds * 1000;
+      await Promise.all(
+        agents.map(async (agent, i) => {
+          // Spread the agents over the interval, then each sends one batch per interval.
+          let due = started + (i / agentCount) * intervalS * 1000;
+          while (due < deadline) {
+            const wait = due - Date.now();
+            if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+            agent.version++;
+            const observations = [];
+            for (let k = 0; k < perBatch; k++) {
+              const index = agent.cursor++ % files;
+              const s = fileState(index, agent.version);
+              observations.push(encodeObservation({ path: s.path, current: s, checks: CHECK_ALL, inBaseline: true }));
+            }
+            const t = process.hrtime.bigint();
+            try {
+              const reply = await callManager(agent.endpoint, 'POST', '/v1/batches', { agentId: agent.id, seq: agent.seq + 1, observations }, 120_000);
+              if (reply.status === 200) {
+                agent.seq++;
+                events += perBatch;
+                latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+              } else failures++;
+            } catch {
+              failures++;
+            }
+            due += intervalS * 1000;
+          }
+        }),
+      );
+      clearInterval(sampler);
+      const elapsed = (Date.now() - started) / 1000;
+      latencies.sort((a, b) => a - b);
+      const result: LevelResult = {
+        offeredEventsPerSecond: rate,
+        eventsPerSecond: Math.round(events / elapsed),
+        batches: latencies.length,
+        failures,
+        p50Ms: Math.round(percentile(latencies, 0.5)),
+        p99Ms: Math.round(percentile(latencies, 0.99)),
+        maxMs: Math.round(latencies.at(-1) ?? 0),
+        managerRssMb: Math.round(peakRss),
+      };
+      results.push(result);
+      process.stdout.write(
+        `fleet-load: offered ${rate} events/s (${perBatch} per batch, every ${intervalS} s per agent): sustained ${result.eventsPerSecond} events/s over ${elapsed.toFixed(0)} s, ` +
+          `batch p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms max ${result.maxMs} ms, ${failures} failed, manager RSS peak ${result.managerRssMb} MB\n`,
+      );
+    }
+    const memory = memoryMb(pid);
+    const metrics = (await callManager({ url: manager.url, ca: pki.caCert }, 'GET', '/metrics')).text;
+    const ingest = /custos_batch_ingest_seconds\{quantile="0.99"\} ([\d.e-]+)/.exec(metrics)?.[1];
+    process.stdout.write(`fleet-load: manager memory now ${Math.round(memory.rss)} MB, high-water ${Math.round(memory.hwm)} MB; manager-side p99 apply time ${ingest === undefined ? '?' : `${(Number(ingest) * 1000).toFixed(0)} ms`}\n`);
+    if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify({ agents: agentCount, files, seconds, intervalS, baselineEntriesPerSecond: Math.round((agentCount * files) / baselineS), levels: results, managerHighWaterMb: Math.round(memory.hwm) }, null, 2)}\n`);
+  } finally {
+    manager.child.kill('SIGTERM');
+    await new Promise((resolve) => manager.child.once('exit', resolve));
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+await main();

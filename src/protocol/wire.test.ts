@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fileState } from '../../test/support/file-states.js';
+import { buildCheckSet, CHECK_ALL, type CheckSet } from '../core/check-set.js';
+import type { Observation } from '../core/observation.js';
+import { BatchRequest, decodeChecks, decodeObservation, encodeChecks, encodeObservation } from './wire.js';
+
+const CHECK_KEYS = ['md5', 'sha1', 'sha256', 'size', 'owner', 'group', 'perm', 'mtime', 'inode'] as const;
+
+/** What the manager sees: the encoded observation after a trip through JSON text and the request schema. */
+function overTheWire(o: Observation): Observation {
+  const body: unknown = JSON.parse(JSON.stringify({ agentId: '001', seq: 1, observations: [encodeObservation(o)] }));
+  const parsed = BatchRequest.parse(body);
+  assert.equal(parsed.observations.length, 1);
+  return decodeObservation(parsed.observations[0]!);
+}
+
+describe('encodeChecks / decodeChecks', () => {
+  it('packs every check into its own bit and unpacks it again', () => {
+    assert.equal(encodeChecks(CHECK_ALL), 511);
+    const seen = new Set<number>();
+    for (const key of CHECK_KEYS) {
+      const only = Object.fromEntries(CHECK_KEYS.map((k) => [k, k === key])) as unknown as CheckSet;
+      const mask = encodeChecks(only);
+      assert.equal(mask & (mask - 1), 0, `${key} is one bit`);
+      assert.ok(!seen.has(mask), `${key} has its own bit`);
+      seen.add(mask);
+      assert.deepEqual(decodeChecks(mask), only);
+    }
+  });
+  it('round-trips every one of the 512 check sets', () => {
+    for (let mask = 0; mask < 512; mask++) {
+      const checks = decodeChecks(mask);
+      assert.deepEqual(Object.keys(checks).sort(), [...CHECK_KEYS].sort());
+      assert.equal(encodeChecks(checks), mask);
+    }
+  });
+  it('round-trips check sets built from OSSEC options', () => {
+    for (const options of [{}, { check_sum: true }, { check_all: true, check_md5sum: false }, { check_size: true, check_inode: true }]) {
+      const checks = buildCheckSet(options);
+      assert.deepEqual(decodeChecks(encodeChecks(checks)), checks);
+    }
+  });
+  it('decodes nothing checked as all false', () => {
+    assert.ok(Object.values(decodeChecks(0)).every((v) => v === false));
+  });
+});
+
+describe('encodeObservation / decodeObservation', () => {
+  it('round-trips a present file, marking it as one the manager must look up', () => {
+    const o: Observation = { path: Buffer.from('/etc/hosts'), current: fileState(), checks: buildCheckSet({ check_sum: true }), inBaseline: false };
+    const wire = encodeObservation(o);
+    assert.equal(wire.p, Buffer.from('/etc/hosts').toString('base64'));
+    assert.deepEqual(overTheWire(o), { ...o, inBaseline: true });
+  });
+  it('keeps a non-UTF-8 path exactly, in the observation and in its state', () => {
+    const path = Buffer.concat([Buffer.from('/srv/d\xe9j\xe0/', 'latin1'), Buffer.from([0xff, 0xfe, 0x0a, 0x80]), Buffer.from('.conf')]);
+    const o: Observation = {
+      path,
+      current: fileState({ path, type: 'symlink', linkTarget: Buffer.from([0x2f, 0xc3, 0x28]), hashes: {} }),
+      checks: CHECK_ALL,
+      inBaseline: true,
+    };
+    const back = overTheWire(o);
+    assert.ok(back.path.equals(path));
+    assert.ok(back.current?.path.equals(path));
+    assert.deepEqual(back, o);
+  });
+  it('round-trips a deletion (no state) with its checks', () => {
+    const o: Observation = { path: Buffer.from('/etc/gone'), checks: buildCheckSet({ check_perm: true }), inBaseline: true };
+    const wire = encodeObservation(o);
+    assert.equal('s' in wire, false);
+    assert.deepEqual(overTheWire(o), o);
+  });
+  it('round-trips a state with issues and without names', () => {
+    const { uname: _u, gname: _g, ...rest } = fileState();
+    const current = { ...rest, hashes: {}, issues: [{ code: 'permission-denied' as const, message: 'EACCES' }] };
+    const o: Observation = { path: current.path, current, checks: CHECK_ALL, inBaseline: true };
+    assert.deepEqual(overTheWire(o), o);
+  });
+  it('refuses a relative or empty path', () => {
+    for (const p of ['etc/passwd', './etc/passwd', '']) {
+      assert.throws(() => decodeObservation({ p: Buffer.from(p).toString('base64'), c: 511 }), /absolute/, JSON.stringify(p));
+    }
+  });
+  it('refuses a path holding a NUL byte, which would alias another path in the baseline', () => {
+    const paths = [
+      Buffer.from('/etc\0passwd'), // the baseline key maps '/' to NUL: this would be /etc/passwd
+      Buffer.from('/etc/passwd\0'),
+      Buffer.from('/\0'),
+      Buffer.concat([Buffer.from('/srv/'), Buffer.from([0xff, 0x00, 0xfe])]),
+    ];
+    for (const path of paths) {
+      const deletion = { p: path.toString('base64'), c: 511 };
+      assert.throws(() => decodeObservation(deletion), { name: 'TypeError', message: 'observation path contains a NUL byte' }, JSON.stringify(path.toString('latin1')));
+      // With a state too, and when the state names the same path: refused before the state is looked at.
+      const withState = encodeObservation({ path, current: fileState({ path }), checks: CHECK_ALL, inBaseline: true });
+      assert.throws(() => decodeObservation(withState), { name: 'TypeError', message: 'observation path contains a NUL byte' });
+    }
+  });
+  it('still accepts bytes other than NUL, down to 0x01', () => {
+    const path = Buffer.from([0x2f, 0x01, 0x02, 0x7f, 0x80, 0xff]);
+    assert.deepEqual(decodeObservation({ p: path.toString('base64'), c: 0 }).path, path);
+  });
+  it('refuses a state whose path is not the observation path', () => {
+    const wire = encodeObservation({ path: Buffer.from('/etc/shadow'), current: fileState(), checks: CHECK_ALL, inBaseline: true });
+    assert.throws(() => decodeObservation(wire), /differ/);
+  });
+  it('refuses a malformed state', () => {
+    const wire = encodeObservation({ path: Buffer.from('/etc/hosts'), current: fileState(), checks: CHECK_ALL, inBaseline: true });
+    assert.throws(() => decodeObservation({ ...wire, s: { ...(wire.s as object), t: 'pipe' } }), TypeError);
+    assert.throws(() => decodeObservation({ ...wire, s: 'not a state' }), TypeError);
+  });
+});
+
+describe('BatchRequest', () => {
+  const observation = encodeObservation({ path: Buffer.from('/etc/hosts'), current: fileState(), checks: CHECK_ALL, inBaseline: true });
+  const valid = {
+    agentId: '001',
+    seq: 1,
+    scan: { id: 'scan-1', full: true, first: true },
+    observations: [observation],
+    end: { id: 'scan-1', full: true, digest: 'a'.repeat(64), entries: 1, durationMs: 12.5 },
+  };
+  const refused = (body: unknown, why: string): void => assert.equal(BatchRequest.safeParse(body).success, false, why);
+
+  it('accepts a well-formed batch (and one with no observations)', () => {
+    const parsed = BatchRequest.safeParse(JSON.parse(JSON.stringify(valid)));
+    assert.ok(parsed.success, parsed.error?.message);
+    assert.deepEqual(parsed.data, JSON.parse(JSON.stringify(valid)));
+    assert.ok(BatchRequest.safeParse({ agentId: '123456789', seq: 42, observations: [], notice: 'outbox-overflow' }).success);
+  });
+  it('refuses unknown keys at every level', () => {
+    refused({ ...valid, admin: true }, 'top level');
+    refused({ ...valid, observations: [{ ...observation, x: 1 }] }, 'observation');
+    refused({ ...valid, scan: { ...valid.scan, extra: 1 } }, 'scan');
+    refused({ ...valid, end: { ...valid.end, extra: 1 } }, 'end');
+  });
+  it('refuses a path that is not base64', () => {
+    for (const p of ['/etc/host.conf', 'L2V0Yy9ob3N0cw==!', 'L2V0_y9-b3N0cw', 'L2V0Yy9ob3N0c===', 'L2=V0']) {
+      refused({ ...valid, observations: [{ ...observation, p }] }, p);
+    }
+  });
+  it('refuses sequence 0, negative and fractional sequences', () => {
+    for (const seq of [0, -1, 1.5, '1']) refused({ ...valid, seq }, String(seq));
+    assert.ok(BatchRequest.safeParse({ ...valid, seq: 1 }).success);
+  });
+  it('takes at most 5000 observations', () => {
+    assert.ok(BatchRequest.safeParse({ ...valid, observations: Array.from({ length: 5000 }, () => observation) }).success);
+    refused({ ...valid, observations: Array.from({ length: 5001 }, () => observation) }, '5001');
+  });
+  it('refuses check masks outside 9 bits, bad agent ids, bad digests and unknown notices', () => {
+    refused({ ...valid, observations: [{ ...observation, c: 512 }] }, 'c 512');
+    refused({ ...valid, observations: [{ ...observation, c: -1 }] }, 'c -1');
+    refused({ ...valid, agentId: '01' }, 'agent id too short');
+    refused({ ...valid, agentId: '../1' }, 'agent id not digits');
+    refused({ ...valid, end: { ...valid.end, digest: 'A'.repeat(64) } }, 'uppercase digest');
+    refused({ ...valid, notice: 'hello' }, 'notice');
+    refused({ agentId: '001', seq: 1 }, 'no observations');
+  });
+});
