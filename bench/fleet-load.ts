@@ -5,7 +5,7 @@
  * a batch (request to acknowledgement, as the agent sees it) and the manager's memory.
  *
  * Run: npm run build && node dist/bench/fleet-load.js [--agents 1000] [--files 100] [--seconds 30]
- *        [--rates 1000,3000,6000,12000] [--interval 5] [--json FILE]
+ *        [--rates 1000,3000,6000,12000] [--interval 5] [--json FILE] [--profile DIR]
  *
  * The driver and the manager share the machine's cores: on a 2-core host the figures are a floor.
  */
@@ -92,8 +92,9 @@ async function pool<T>(items: readonly T[], width: number, work: (item: T, index
   );
 }
 
-async function startManager(data: string): Promise<{ child: ChildProcess; url: string; log: string[] }> {
-  const child = spawn(process.execPath, [CUSTOS, 'manager', 'start', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+async function startManager(data: string, profileDir?: string): Promise<{ child: ChildProcess; url: string; log: string[] }> {
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const child = spawn(process.execPath, [...profile, CUSTOS, 'manager', 'start', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const log: string[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     let buffer = '';
@@ -127,6 +128,8 @@ async function main(): Promise<void> {
       rates: { type: 'string', default: '1000,3000,6000,12000' },
       interval: { type: 'string', default: '5' },
       json: { type: 'string' },
+      /** Writes a V8 CPU profile of the manager into this directory. */
+      profile: { type: 'string' },
     },
   });
   const agentCount = Number(values.agents);
@@ -146,7 +149,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < agentCount; i++) tokens.push((await createEnrollmentToken(store, pki.caSha256, 3_600_000, new Date())).token);
   await store.close();
 
-  const manager = await startManager(data);
+  const manager = await startManager(data, values.profile);
   const pid = manager.child.pid ?? 0;
   process.stdout.write(`fleet-load: manager pid ${pid} at ${manager.url}; ${agentCount} agents × ${files} files\n`);
   try {

@@ -52,7 +52,7 @@ export function callManager(endpoint: ManagerEndpoint, method: 'GET' | 'POST', p
       {
         method,
         timeout: timeoutMs,
-        minVersion: 'TLSv1.2',
+        minVersion: 'TLSv1.3',
         headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
         ...(endpoint.ca === undefined ? { rejectUnauthorized: false } : { ca: endpoint.ca, checkServerIdentity: () => undefined }),
         ...(endpoint.cert === undefined || endpoint.key === undefined ? {} : { cert: endpoint.cert, key: endpoint.key }),

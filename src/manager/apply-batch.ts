@@ -22,8 +22,6 @@ export interface ApplyBatchDeps {
   readonly sinks: readonly AlertSink[];
   readonly now: () => Date;
   readonly policy: { readonly alertNewFiles: boolean; readonly autoIgnore: AutoIgnoreConfig; readonly knownHashPolicy: KnownHashPolicy };
-  /** Serializes the whole-baseline reads (digest, sweep): one at a time. */
-  readonly exclusive: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** What became of a batch. */
@@ -35,7 +33,7 @@ export interface AppliedBatch {
 }
 
 /**
- * Applies one agent batch through the same pipeline as standalone mode, in one transaction with its sequence
+ * Applies one agent batch through the same pipeline as standalone mode (callers apply batches one at a time), in one transaction with its sequence
  * number (a replayed or out-of-order batch throws `SequenceError` and changes nothing). A batch that ends a full
  * (resync) scan also sweeps what the baseline holds that the agent no longer reported; a batch that ends any scan
  * compares the agent's state digest with the baseline's and, when they differ, raises rule 564 and asks for a
@@ -71,7 +69,7 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     const end = batch.end;
     if (full) {
       // What the agent no longer has is gone: the same deletions a scheduled scan finds, found by the manager.
-      const unseen = await deps.exclusive(() => deps.store.unseenByResync(agent.id));
+      const unseen = await deps.store.unseenByResync(agent.id);
       if (unseen.length > 0) {
         const gone = unseen.map((path) => ({ path, checks: CHECK_ALL, inBaseline: true }));
         alerts += (await ingestObservations(once(gone), ingestDeps, options)).alerts;
@@ -79,7 +77,7 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
       await deps.store.clearResyncSeen(agent.id);
     }
     if ((await deps.store.getMeta(agent.id, 'baseline_built')) === undefined) await deps.store.setMeta(agent.id, 'baseline_built', deps.now().toISOString());
-    const ours = await deps.exclusive(() => baselineDigest(deps.store, agent.id));
+    const ours = await baselineDigest(deps.store, agent.id);
     if (ours.digest !== end.digest) {
       resync = true;
       alerts++;

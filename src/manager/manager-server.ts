@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -39,8 +40,9 @@ export interface RunningManager {
 }
 
 /**
- * The manager's HTTPS API (ARCHITECTURE §3.3, §4): TLS 1.2+ with the manager's own CA; agents authenticate with the
- * client certificate they got at enrollment (its subject is their id, its fingerprint must be the one issued, and
+ * The manager's HTTPS API (ARCHITECTURE §3.3, §4): TLS 1.3 only (no renegotiation, so a connection's client
+ * certificate is read once), with the manager's own CA; agents authenticate with the client certificate they got
+ * at enrollment (its subject is their id, its fingerprint must be the one issued, and
  * a revoked agent is refused); enrollment is the only call without one, and needs a single-use token. Every body
  * is validated before anything reads it; anything refused is logged with why, and nothing a client sends can
  * crash the process.
@@ -49,17 +51,22 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
   const { store, logger } = deps;
   const metrics = new ManagerMetrics();
   const correlation = newCorrelationState();
+  // Batches are applied one at a time, first come first served: SQLite has one writer anyway, and interleaving
+  // a thousand agents' batches at every await would make each wait for all the others.
   let queue: Promise<unknown> = Promise.resolve();
-  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
     const next = queue.then(work, work);
     queue = next.catch(() => undefined);
     return next;
   };
+  // last_seen is written at most this often per agent (and at once when the agent was marked silent).
+  const touchEveryMs = Math.min(10_000, deps.config.manager.silentAfterMs / 10);
+  const touched = new Map<string, number>();
   const app = Fastify({
     loggerInstance: logger.child({ component: 'http' }),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 32 << 20,
-    https: { key: deps.pki.serverKey, cert: deps.pki.serverCert, ca: [deps.pki.caCert], requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+    https: { key: deps.pki.serverKey, cert: deps.pki.serverCert, ca: [deps.pki.caCert], requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' },
   });
   app.server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
     metrics.tlsHandshakeFailures++;
@@ -74,11 +81,10 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
 
   /** The agent behind a request's client certificate, or a reply already sent saying why not. */
   const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<AgentRef | undefined> => {
-    const socket = request.raw.socket as TLSSocket;
-    const peer = socket.authorized ? socket.getPeerCertificate() : undefined;
-    const id = typeof peer?.subject?.CN === 'string' ? peer.subject.CN : undefined;
+    const peer = peerOf(request.raw.socket as TLSSocket);
+    const id = peer?.id;
     const agent = id === undefined ? undefined : await store.getAgent(id);
-    const presented = peer?.raw === undefined ? undefined : certSha256(`-----BEGIN CERTIFICATE-----\n${peer.raw.toString('base64')}\n-----END CERTIFICATE-----`);
+    const presented = peer?.sha256;
     let why: string | undefined;
     if (peer === undefined) why = 'no valid client certificate';
     else if (agent === undefined) why = `unknown agent ${id ?? '?'}`;
@@ -90,8 +96,12 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
       await reply.code(401).send({ error: why });
       return undefined;
     }
-    const silentSince = await store.touchAgent(agent.id, deps.now().toISOString());
-    if (silentSince !== undefined) await raiseAgentAlert({ id: agent.id, name: agent.name }, 'back', { silent_since: silentSince });
+    const nowMs = deps.now().getTime();
+    if (nowMs - (touched.get(agent.id) ?? 0) >= touchEveryMs) {
+      touched.set(agent.id, nowMs);
+      const silentSince = await store.touchAgent(agent.id, deps.now().toISOString());
+      if (silentSince !== undefined) await raiseAgentAlert({ id: agent.id, name: agent.name }, 'back', { silent_since: silentSince });
+    }
     return { id: agent.id, name: agent.name };
   };
 
@@ -143,18 +153,23 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     }
     const batch = parsed.data;
     metrics.inFlight++;
-    const started = process.hrtime.bigint();
     try {
-      if (batch.notice === 'outbox-overflow') await raiseAgentAlert(agent, 'outbox-overflow', { seq: batch.seq });
-      const applied = await applyBatch(batch, agent, {
-        store,
-        rules: deps.rules,
-        correlation,
-        ...(deps.knownHashes === undefined ? {} : { knownHashes: deps.knownHashes }),
-        sinks: deps.sinks,
-        now: deps.now,
-        policy: { alertNewFiles: deps.config.syscheck.alertNewFiles, autoIgnore: deps.config.syscheck.autoIgnore, knownHashPolicy: deps.config.knownHashes.policy },
-        exclusive,
+      const applied = await inTurn(async () => {
+        const started = process.hrtime.bigint();
+        try {
+          if (batch.notice === 'outbox-overflow') await raiseAgentAlert(agent, 'outbox-overflow', { seq: batch.seq });
+          return await applyBatch(batch, agent, {
+            store,
+            rules: deps.rules,
+            correlation,
+            ...(deps.knownHashes === undefined ? {} : { knownHashes: deps.knownHashes }),
+            sinks: deps.sinks,
+            now: deps.now,
+            policy: { alertNewFiles: deps.config.syscheck.alertNewFiles, autoIgnore: deps.config.syscheck.autoIgnore, knownHashPolicy: deps.config.knownHashes.policy },
+          });
+        } finally {
+          metrics.observeIngest(Number(process.hrtime.bigint() - started) / 1e9);
+        }
       });
       metrics.batches++;
       metrics.events += applied.summary.added + applied.summary.modified + applied.summary.deleted;
@@ -176,7 +191,6 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
       throw error;
     } finally {
       metrics.inFlight--;
-      metrics.observeIngest(Number(process.hrtime.bigint() - started) / 1e9);
     }
   });
 
@@ -197,7 +211,10 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : listen.port;
   const timer = setInterval(() => {
-    void watchSilence(store, deps.config.manager.silentAfterMs, deps.now(), metrics, raiseAgentAlert).catch((error: unknown) => logger.error({ err: error }, 'silence check failed'));
+    void watchSilence(store, deps.config.manager.silentAfterMs, deps.now(), metrics, (agent, event, details) => {
+      touched.delete(agent.id);
+      return raiseAgentAlert(agent, event, details);
+    }).catch((error: unknown) => logger.error({ err: error }, 'silence check failed'));
   }, Math.max(250, Math.min(30_000, deps.config.manager.silentAfterMs / 4)));
   logger.info({ host: listen.host, port, caSha256: deps.pki.caSha256 }, 'manager listening');
   return {
@@ -209,6 +226,21 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
       await app.close();
     },
   };
+}
+
+/** A connection's client certificate: read once per TLS connection (agents keep theirs open), not per request. */
+const peers = new WeakMap<TLSSocket, { readonly id?: string; readonly sha256: string } | null>();
+
+function peerOf(socket: TLSSocket): { readonly id?: string; readonly sha256: string } | undefined {
+  let peer = peers.get(socket);
+  if (peer === undefined) {
+    const cert = socket.authorized ? socket.getPeerCertificate() : undefined;
+    const cn = cert?.subject?.CN;
+    // The certificate's SHA-256 is that of its DER bytes, as certSha256 computes it from PEM at issue.
+    peer = cert?.raw === undefined ? null : { ...(typeof cn === 'string' ? { id: cn } : {}), sha256: createHash('sha256').update(cert.raw).digest('hex') };
+    peers.set(socket, peer);
+  }
+  return peer ?? undefined;
 }
 
 /** Raises "agent silent" once for each agent not heard from within the threshold; updates the gauges. */

@@ -1,24 +1,20 @@
-import { open, type FileHandle } from 'node:fs/promises';
 import type { AnyAlert } from '../../core/build-alert.js';
 import type { AlertSink } from '../alert-sink.js';
+import { AppendOnlyFile } from './append-only-file.js';
 
 /** Appends alerts to `alerts.json`, one JSON object per line, the format Wazuh and OSSEC pipelines ingest. */
 export class JsonLinesAlertSink implements AlertSink {
-  readonly #path: string;
-  #file: FileHandle | undefined;
+  readonly #file: AppendOnlyFile;
 
   constructor(path: string) {
-    this.#path = path;
+    this.#file = new AppendOnlyFile(path);
   }
 
   async write(alerts: readonly AnyAlert[]): Promise<void> {
-    if (alerts.length === 0) return;
-    this.#file ??= await open(this.#path, 'a', 0o640);
-    await this.#file.appendFile(alerts.map((a) => `${JSON.stringify(a)}\n`).join(''));
+    this.#file.append(alerts.map((a) => `${JSON.stringify(a)}\n`).join(''));
   }
 
   async close(): Promise<void> {
-    await this.#file?.close();
-    this.#file = undefined;
+    this.#file.close();
   }
 }

@@ -28,11 +28,22 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   #reader: Database.Database | undefined;
   readonly #stmts: ReturnType<typeof prepareStatements>;
+  /** Statements prepared on first use; each SQL text is used in one place, so its pluck/raw mode never varies. */
+  readonly #prepared = new Map<string, Database.Statement>();
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.#db = db;
     this.#stmts = prepareStatements(db);
+  }
+
+  #statement(sql: string): Database.Statement {
+    let statement = this.#prepared.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#prepared.set(sql, statement);
+    }
+    return statement;
   }
 
   /** Opens (creating if needed) the store at `path` and brings its schema up to date. */
@@ -62,7 +73,7 @@ export class SqliteStore implements Store {
   }
 
   async listAgents(): Promise<readonly AgentRecord[]> {
-    return (this.#db.prepare('SELECT id, name FROM agents ORDER BY id').raw(true).all() as [string, string][]).map(([id, name]) => ({ id, name }));
+    return (this.#statement('SELECT id, name FROM agents ORDER BY id').raw(true).all() as [string, string][]).map(([id, name]) => ({ id, name }));
   }
 
   async *readFingerprints(agentId: string, ranges: readonly KeyRange[]): AsyncIterable<readonly BaselineFingerprint[]> {
@@ -104,7 +115,7 @@ export class SqliteStore implements Store {
   #manyStatement(count: number): Database.Statement {
     let stmt = this.#many.get(count);
     if (stmt === undefined) {
-      stmt = this.#db.prepare(`SELECT ${COLUMNS} FROM baseline WHERE agent_id = ? AND path_key IN (${Array(count).fill('?').join(', ')})`).raw(true).safeIntegers(true);
+      stmt = this.#statement(`SELECT ${COLUMNS} FROM baseline WHERE agent_id = ? AND path_key IN (${Array(count).fill('?').join(', ')})`).raw(true).safeIntegers(true);
       this.#many.set(count, stmt);
     }
     return stmt;
@@ -173,7 +184,7 @@ export class SqliteStore implements Store {
 
   async *queryEvents(query: HistoryQuery): AsyncIterable<StoredEvent> {
     const { sql, params } = historySql('SELECT id, hash, data FROM events', 'id', query);
-    for (const row of this.#db.prepare(sql).raw(true).all(...params) as [number, string, string][]) {
+    for (const row of this.#statement(sql).raw(true).all(...params) as [number, string, string][]) {
       yield { id: row[0], hash: row[1], record: decodeEventRecord(row[2]) };
     }
   }
@@ -183,7 +194,7 @@ export class SqliteStore implements Store {
     const base = 'SELECT a.rowid AS seq, a.id, e.data FROM alerts a JOIN events e ON e.id = a.event_id';
     const { sql, params } = historySql(base, 'seq', query, { agent: 'a.agent_id', ts: 'a.ts', path: 'e.path_key' });
     const all: AnyAlert[] = [];
-    for (const [, id, data] of this.#db.prepare(sql).raw(true).all(...params) as [number, string, string][]) {
+    for (const [, id, data] of this.#statement(sql).raw(true).all(...params) as [number, string, string][]) {
       const r = decodeEventRecord(data);
       if (r.rule === undefined) continue;
       all.push(
@@ -200,23 +211,24 @@ export class SqliteStore implements Store {
     }
     if (query.path === undefined) {
       const agentSql = historySql('SELECT rowid AS seq, json FROM agent_alerts', 'seq', query);
-      for (const [, json] of this.#db.prepare(agentSql.sql).raw(true).all(...agentSql.params) as [number, string][]) all.push(JSON.parse(json) as AgentAlert);
+      for (const [, json] of this.#statement(agentSql.sql).raw(true).all(...agentSql.params) as [number, string][]) all.push(JSON.parse(json) as AgentAlert);
       all.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
     }
     yield* query.limit === undefined ? all : all.slice(-query.limit);
   }
 
   async recordAgentAlert(alert: AgentAlert): Promise<void> {
-    this.#db.prepare('INSERT INTO agent_alerts (id, agent_id, ts, rule_id, level, json) VALUES (?, ?, ?, ?, ?, ?)').run(alert.id, alert.agent.id, alert.timestamp, alert.rule.id, alert.rule.level, JSON.stringify(alert));
+    this.#statement('INSERT INTO agent_alerts (id, agent_id, ts, rule_id, level, json) VALUES (?, ?, ?, ?, ?, ?)').run(alert.id, alert.agent.id, alert.timestamp, alert.rule.id, alert.rule.level, JSON.stringify(alert));
   }
 
   async verifyChain(agentId?: string): Promise<ChainReport> {
     const heads = new Map<string, ChainHead>();
-    const headRows = this.#db.prepare('SELECT agent_id, last_hash, length FROM chain_heads').raw(true).all() as [string, string, number][];
+    const headRows = this.#statement('SELECT agent_id, last_hash, length FROM chain_heads').raw(true).all() as [string, string, number][];
     for (const [agent, lastHash, length] of headRows) {
       if (agentId === undefined || agent === agentId) heads.set(agent, { lastHash, length });
     }
     const where = agentId === undefined ? '' : 'WHERE agent_id = ?';
+    // Its own statement: an iterating statement is busy until done, and two verifications may overlap.
     const stmt = this.#db.prepare(`SELECT id, agent_id, ts, kind, outcome, path_key, data, prev_hash, hash FROM events ${where} ORDER BY agent_id, id`).raw(true);
     const rows = (agentId === undefined ? stmt.iterate() : stmt.iterate(agentId)) as IterableIterator<unknown[]>;
     const mapped = (function* (): Generator<ChainRow> {
@@ -242,7 +254,7 @@ export class SqliteStore implements Store {
   async endMaintenance(agentId: string | undefined, at: string): Promise<number> {
     const sql = `UPDATE maintenance SET ended_at = ? WHERE ended_at IS NULL AND starts_at <= ? AND ends_at > ? AND agent_id ${agentId === undefined ? 'IS NULL' : '= ?'}`;
     const params = agentId === undefined ? [at, at, at] : [at, at, at, agentId];
-    return this.#db.prepare(sql).run(...params).changes;
+    return this.#statement(sql).run(...params).changes;
   }
 
   async activeMaintenance(agentId: string, at: string): Promise<MaintenanceWindow | undefined> {
@@ -253,16 +265,16 @@ export class SqliteStore implements Store {
   }
 
   async listMaintenance(): Promise<readonly MaintenanceWindow[]> {
-    return (this.#db.prepare('SELECT * FROM maintenance ORDER BY id').all() as MaintenanceRow[]).map(toWindow);
+    return (this.#statement('SELECT * FROM maintenance ORDER BY id').all() as MaintenanceRow[]).map(toWindow);
   }
 
   async createEnrollmentToken(token: { id: string; secretSha256: string; createdAt: string; expiresAt: string }): Promise<void> {
-    this.#db.prepare('INSERT INTO enrollment_tokens (id, secret_sha256, created_at, expires_at) VALUES (?, ?, ?, ?)').run(token.id, token.secretSha256, token.createdAt, token.expiresAt);
+    this.#statement('INSERT INTO enrollment_tokens (id, secret_sha256, created_at, expires_at) VALUES (?, ?, ?, ?)').run(token.id, token.secretSha256, token.createdAt, token.expiresAt);
   }
 
   async consumeEnrollmentToken(id: string, secretSha256: string, at: string, usedBy: string): Promise<TokenVerdict> {
     return this.#db.transaction((): TokenVerdict => {
-      const row = this.#db.prepare('SELECT secret_sha256, expires_at, used_at FROM enrollment_tokens WHERE id = ?').get(id) as
+      const row = this.#statement('SELECT secret_sha256, expires_at, used_at FROM enrollment_tokens WHERE id = ?').get(id) as
         | { secret_sha256: string; expires_at: string; used_at: string | null }
         | undefined;
       // Compare even for an unknown id, against a dummy, so timing does not tell which ids exist.
@@ -272,51 +284,51 @@ export class SqliteStore implements Store {
       if (row === undefined || !same) return 'unknown';
       if (row.used_at !== null) return 'used';
       if (row.expires_at <= at) return 'expired';
-      this.#db.prepare('UPDATE enrollment_tokens SET used_at = ?, used_by = ? WHERE id = ?').run(at, usedBy, id);
+      this.#statement('UPDATE enrollment_tokens SET used_at = ?, used_by = ? WHERE id = ?').run(at, usedBy, id);
       return 'ok';
     })();
   }
 
   async registerAgent(name: string, at: string, group?: string): Promise<AgentRecord> {
     return this.#db.transaction(() => {
-      const max = Number(this.#db.prepare("SELECT coalesce(max(CAST(id AS INTEGER)), 0) FROM agents WHERE id <> '000'").pluck().get());
+      const max = Number(this.#statement("SELECT coalesce(max(CAST(id AS INTEGER)), 0) FROM agents WHERE id <> '000'").pluck().get());
       const id = String(max + 1).padStart(3, '0');
-      this.#db.prepare('INSERT INTO agents (id, name, created_at, last_seen, group_name) VALUES (?, ?, ?, ?, ?)').run(id, name, at, at, group ?? null);
+      this.#statement('INSERT INTO agents (id, name, created_at, last_seen, group_name) VALUES (?, ?, ?, ?, ?)').run(id, name, at, at, group ?? null);
       return { id, name };
     })();
   }
 
   async setAgentGroup(id: string, group: string | undefined): Promise<boolean> {
-    return this.#db.prepare("UPDATE agents SET group_name = ? WHERE id = ? AND id <> '000'").run(group ?? null, id).changes === 1;
+    return this.#statement("UPDATE agents SET group_name = ? WHERE id = ? AND id <> '000'").run(group ?? null, id).changes === 1;
   }
 
   async setAgentCertificate(id: string, certSha256: string): Promise<void> {
-    this.#db.prepare('UPDATE agents SET cert_sha256 = ? WHERE id = ?').run(certSha256, id);
+    this.#statement('UPDATE agents SET cert_sha256 = ? WHERE id = ?').run(certSha256, id);
   }
 
   async getAgent(id: string): Promise<AgentInfo | undefined> {
-    const row = this.#db.prepare('SELECT id, name, revoked_at, cert_sha256, last_seen, silent_since, group_name FROM agents WHERE id = ?').get(id) as AgentRow | undefined;
+    const row = this.#statement('SELECT id, name, revoked_at, cert_sha256, last_seen, silent_since, group_name FROM agents WHERE id = ?').get(id) as AgentRow | undefined;
     return row === undefined ? undefined : toAgentInfo(row);
   }
 
   async listAgentInfos(): Promise<readonly AgentInfo[]> {
-    return (this.#db.prepare('SELECT id, name, revoked_at, cert_sha256, last_seen, silent_since, group_name FROM agents ORDER BY id').all() as AgentRow[]).map(toAgentInfo);
+    return (this.#statement('SELECT id, name, revoked_at, cert_sha256, last_seen, silent_since, group_name FROM agents ORDER BY id').all() as AgentRow[]).map(toAgentInfo);
   }
 
   async revokeAgent(id: string, at: string): Promise<boolean> {
-    return this.#db.prepare('UPDATE agents SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0;
+    return this.#statement('UPDATE agents SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0;
   }
 
   async touchAgent(id: string, at: string): Promise<string | undefined> {
     return this.#db.transaction(() => {
-      const silent = this.#db.prepare('SELECT silent_since FROM agents WHERE id = ?').pluck().get(id) as string | null | undefined;
-      this.#db.prepare('UPDATE agents SET last_seen = ?, silent_since = NULL WHERE id = ?').run(at, id);
+      const silent = this.#statement('SELECT silent_since FROM agents WHERE id = ?').pluck().get(id) as string | null | undefined;
+      this.#statement('UPDATE agents SET last_seen = ?, silent_since = NULL WHERE id = ?').run(at, id);
       return silent ?? undefined;
     })();
   }
 
   async markAgentSilent(id: string, since: string): Promise<void> {
-    this.#db.prepare('UPDATE agents SET silent_since = ? WHERE id = ? AND silent_since IS NULL').run(since, id);
+    this.#statement('UPDATE agents SET silent_since = ? WHERE id = ? AND silent_since IS NULL').run(since, id);
   }
 
   async lastSequence(agentId: string): Promise<number> {
@@ -324,7 +336,7 @@ export class SqliteStore implements Store {
   }
 
   async clearResyncSeen(agentId: string): Promise<void> {
-    this.#db.prepare('DELETE FROM resync_seen WHERE agent_id = ?').run(agentId);
+    this.#statement('DELETE FROM resync_seen WHERE agent_id = ?').run(agentId);
   }
 
   async unseenByResync(agentId: string): Promise<readonly Buffer[]> {
