@@ -38,7 +38,19 @@ function managerConfig(flags: ManagerFlags) {
   return { dataDir, loaded: loadConfig({ ...(config === undefined ? {} : { config }), db: join(dataDir, 'custos.db') }) };
 }
 
-/** `custos manager start|token|revoke|agents`. */
+/** Runs `work` on the manager's store (as the data directory's owner when run as root), closing it after. */
+async function withManagerStore<T>(flags: ManagerFlags, work: (store: SqliteStore) => Promise<T>): Promise<T> {
+  const dataDir = resolve(flags.data);
+  actAsOwnerOf(dataDir);
+  const store = SqliteStore.open(join(dataDir, 'custos.db'));
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** `custos manager start|token|revoke|group|agents`. */
 export function managerCommand(result: CommandResult): Command {
   const manager = new Command('manager').description('the manager: keeps the trusted baselines of a fleet of agents');
   const withData = (c: Command): Command => c.requiredOption('--data <dir>', 'the manager data directory').option('--config <file>', 'custos.yml (default: DATA/custos.yml)');
@@ -87,15 +99,10 @@ export function managerCommand(result: CommandResult): Command {
         const ttl = flags.ttl === undefined ? loaded.config.manager.tokenTtlMs : parseDurationMs(flags.ttl);
         if (ttl === undefined || ttl <= 0) throw new CustosError('USAGE', `--ttl "${flags.ttl ?? ''}" is not a duration`);
         const pki = await ensureManagerPki(dataDir);
-        const store = SqliteStore.open(join(dataDir, 'custos.db'));
-        try {
-          const { token, expiresAt } = await createEnrollmentToken(store, pki.caSha256, ttl, new Date());
-          process.stdout.write(`${token}\n`);
-          process.stderr.write(`custos: single-use token, valid until ${expiresAt}\n`);
-          result.exitCode = EXIT.OK;
-        } finally {
-          await store.close();
-        }
+        const { token, expiresAt } = await withManagerStore(flags, (store) => createEnrollmentToken(store, pki.caSha256, ttl, new Date()));
+        process.stdout.write(`${token}\n`);
+        process.stderr.write(`custos: single-use token, valid until ${expiresAt}\n`);
+        result.exitCode = EXIT.OK;
       }),
   );
 
@@ -104,16 +111,10 @@ export function managerCommand(result: CommandResult): Command {
       .description('refuse an agent from now on')
       .argument('<agent-id>')
       .action(async (agentId: string, flags: ManagerFlags) => {
-        actAsOwnerOf(resolve(flags.data));
-        const store = SqliteStore.open(join(resolve(flags.data), 'custos.db'));
-        try {
-          const done = await store.revokeAgent(agentId, new Date().toISOString());
-          if (!done) throw new CustosError('USAGE', `no agent ${agentId} to revoke (or it already is)`);
-          process.stdout.write(`revoked agent ${agentId}\n`);
-          result.exitCode = EXIT.OK;
-        } finally {
-          await store.close();
-        }
+        const done = await withManagerStore(flags, (store) => store.revokeAgent(agentId, new Date().toISOString()));
+        if (!done) throw new CustosError('USAGE', `no agent ${agentId} to revoke (or it already is)`);
+        process.stdout.write(`revoked agent ${agentId}\n`);
+        result.exitCode = EXIT.OK;
       }),
   );
 
@@ -124,15 +125,9 @@ export function managerCommand(result: CommandResult): Command {
       .argument('[group]', 'the group; omit it to take the agent out of its group')
       .action(async (agentId: string, group: string | undefined, flags: ManagerFlags) => {
         if (group !== undefined && !hostName.safeParse(group).success) throw new CustosError('USAGE', `group "${group}": use letters, digits, dot, dash and underscore (at most 64, not starting with a dot)`);
-        actAsOwnerOf(resolve(flags.data));
-        const store = SqliteStore.open(join(resolve(flags.data), 'custos.db'));
-        try {
-          if (!(await store.setAgentGroup(agentId, group))) throw new CustosError('USAGE', `no agent ${agentId}`);
-          process.stdout.write(group === undefined ? `agent ${agentId} is in no group\n` : `agent ${agentId} is in group ${group}\n`);
-          result.exitCode = EXIT.OK;
-        } finally {
-          await store.close();
-        }
+        if (!(await withManagerStore(flags, (store) => store.setAgentGroup(agentId, group)))) throw new CustosError('USAGE', `no agent ${agentId}`);
+        process.stdout.write(group === undefined ? `agent ${agentId} is in no group\n` : `agent ${agentId} is in group ${group}\n`);
+        result.exitCode = EXIT.OK;
       }),
   );
 
@@ -141,18 +136,12 @@ export function managerCommand(result: CommandResult): Command {
       .description('list enrolled agents')
       .option('--json', 'print JSON lines')
       .action(async (flags: ManagerFlags) => {
-        actAsOwnerOf(resolve(flags.data));
-        const store = SqliteStore.open(join(resolve(flags.data), 'custos.db'));
-        try {
-          for (const a of await store.listAgentInfos()) {
-            if (a.id === '000') continue;
-            const status = a.revokedAt !== undefined ? 'revoked' : a.silentSince !== undefined ? 'silent' : 'active';
-            process.stdout.write(flags.json === true ? `${JSON.stringify({ ...a, status })}\n` : `${a.id} ${a.name.padEnd(20)} ${status.padEnd(8)} ${(a.group ?? '-').padEnd(12)} last seen ${a.lastSeen ?? 'never'}\n`);
-          }
-          result.exitCode = EXIT.OK;
-        } finally {
-          await store.close();
+        for (const a of await withManagerStore(flags, (store) => store.listAgentInfos())) {
+          if (a.id === '000') continue;
+          const status = a.revokedAt !== undefined ? 'revoked' : a.silentSince !== undefined ? 'silent' : 'active';
+          process.stdout.write(flags.json === true ? `${JSON.stringify({ ...a, status })}\n` : `${a.id} ${a.name.padEnd(20)} ${status.padEnd(8)} ${(a.group ?? '-').padEnd(12)} last seen ${a.lastSeen ?? 'never'}\n`);
         }
+        result.exitCode = EXIT.OK;
       }),
   );
   return manager;
