@@ -131,7 +131,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     await watcher?.close();
     const dirs = syscheck.directories.filter((d) => d.realtime).map((d) => d.path);
     watcher = await watchRealtime(dirs, { onPaths: (paths) => void realtimeScan(paths), onRescan: (dir) => void realtimeScan([dir]) }, (m) => log.warn(m));
-    if (dirs.length > 0) log.info({ dirs, mode: watcher.mode }, 'watching in realtime');
+    if (dirs.length > 0) log.info({ dirs, native: watcher.native, polled: watcher.polled }, 'watching in realtime');
   };
 
   const fetchCentralConfig = async (): Promise<boolean> => {

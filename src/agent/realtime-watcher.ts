@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
+import type * as ParcelWatcher from '@parcel/watcher';
 
-/** Where realtime events go: paths to look at again, and whole directories to rescan after a watcher failure. */
+/** Where realtime events go: paths to look at again, and whole directories to rescan. */
 export interface RealtimeSink {
   onPaths(paths: readonly string[]): void;
   onRescan(dir: string, reason: string): void;
@@ -8,23 +9,39 @@ export interface RealtimeSink {
 
 /** A running watcher. */
 export interface RealtimeWatcher {
-  /** How the directories are watched: `native` (inotify through @parcel/watcher) or `polling` (rescans). */
-  readonly mode: 'native' | 'polling';
+  /** Directories watched natively (inotify through @parcel/watcher). */
+  readonly native: readonly string[];
+  /** Directories that could not be watched and are rescanned every `pollMs` instead. */
+  readonly polled: readonly string[];
   close(): Promise<void>;
 }
 
+/** Timings; the defaults suit production, tests shorten them. */
+export interface RealtimeTimings {
+  /** How often a directory that cannot be watched is rescanned. */
+  readonly pollMs: number;
+  /** How often a natively watched directory is rescanned anyway, to find what the watcher missed. */
+  readonly reconcileMs: number;
+}
+
 const DEBOUNCE_MS = 100;
+const DEFAULT_TIMINGS: RealtimeTimings = { pollMs: 60_000, reconcileMs: 600_000 };
 
 /**
  * Watches the realtime directories with @parcel/watcher (inotify, one watch per directory) and hands changed
- * paths over in debounced groups. Its limits are handled, never ignored: it does not report files created inside
- * a brand-new directory, so a created directory is handed over whole (the caller scans its subtree); a path it
- * reports with bytes it could not decode is replaced by its directory; when the watcher reports an error (queue
- * overflow, watch limit), the directory is rescanned and the error logged. If the native watcher cannot start at
- * all, the directories are rescanned every `pollMs` instead, and that is logged too.
+ * paths over in debounced groups. Its limits are handled, never ignored:
+ * - it does not report files created inside a brand-new directory, so a created directory is handed over whole
+ *   (the caller scans its subtree);
+ * - a path it reports with bytes it could not decode is replaced by its directory;
+ * - when it reports an error, the directory is rescanned and the error logged;
+ * - a directory it cannot watch (the inotify watch limit, a permission) is logged and polled instead;
+ * - it drops the kernel's queue-overflow event without telling anyone (InotifyBackend.cc skips IN_Q_OVERFLOW),
+ *   so nothing can report an overflow: every watched directory is rescanned every `reconcileMs` as well, which
+ *   bounds how long a change lost that way can go unseen. The rescan only stats unchanged files.
  */
-export async function watchRealtime(dirs: readonly string[], sink: RealtimeSink, log: (message: string) => void, pollMs = 60_000): Promise<RealtimeWatcher> {
-  if (dirs.length === 0) return { mode: 'native', close: async () => {} };
+export async function watchRealtime(dirs: readonly string[], sink: RealtimeSink, log: (message: string) => void, timings: Partial<RealtimeTimings> = {}): Promise<RealtimeWatcher> {
+  const { pollMs, reconcileMs } = { ...DEFAULT_TIMINGS, ...timings };
+  if (dirs.length === 0) return { native: [], polled: [], close: async () => {} };
   const pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   const flush = (): void => {
@@ -38,11 +55,24 @@ export async function watchRealtime(dirs: readonly string[], sink: RealtimeSink,
     pending.add(path.includes('\uFFFD') ? dirname(path) : path);
     timer ??= setTimeout(flush, DEBOUNCE_MS);
   };
+
+  const native: string[] = [];
+  const polled: string[] = [];
+  const subscriptions: { unsubscribe(): Promise<void> }[] = [];
+  let watcher: typeof ParcelWatcher | undefined;
   try {
-    const watcher = await import('@parcel/watcher');
-    const subscriptions = await Promise.all(
-      dirs.map((dir) =>
-        watcher.subscribe(dir, (error, events) => {
+    watcher = await import('@parcel/watcher');
+  } catch (error) {
+    log(`realtime watching is not available (${(error as Error).message}); rescanning ${dirs.join(', ')} every ${pollMs / 1000} s instead`);
+  }
+  for (const dir of dirs) {
+    if (watcher === undefined) {
+      polled.push(dir);
+      continue;
+    }
+    try {
+      subscriptions.push(
+        await watcher.subscribe(dir, (error, events) => {
           if (error !== null) {
             log(`realtime watch of ${dir} failed (${error.message}); rescanning it`);
             sink.onRescan(dir, error.message);
@@ -50,20 +80,24 @@ export async function watchRealtime(dirs: readonly string[], sink: RealtimeSink,
           }
           for (const event of events) add(event.path);
         }),
-      ),
-    );
-    return {
-      mode: 'native',
-      close: async () => {
-        if (timer !== undefined) clearTimeout(timer);
-        await Promise.all(subscriptions.map((s) => s.unsubscribe()));
-      },
-    };
-  } catch (error) {
-    log(`realtime watching is not available (${(error as Error).message}); rescanning ${dirs.join(', ')} every ${pollMs / 1000} s instead`);
-    const poll = setInterval(() => {
-      for (const dir of dirs) sink.onRescan(dir, 'polling');
-    }, pollMs);
-    return { mode: 'polling', close: async () => clearInterval(poll) };
+      );
+      native.push(dir);
+    } catch (error) {
+      log(`cannot watch ${dir} in realtime (${(error as Error).message}); rescanning it every ${pollMs / 1000} s instead`);
+      polled.push(dir);
+    }
   }
+  const intervals = [
+    ...(polled.length > 0 ? [setInterval(() => polled.forEach((dir) => sink.onRescan(dir, 'polling')), pollMs)] : []),
+    ...(native.length > 0 ? [setInterval(() => native.forEach((dir) => sink.onRescan(dir, 'reconcile')), reconcileMs)] : []),
+  ];
+  return {
+    native,
+    polled,
+    close: async () => {
+      if (timer !== undefined) clearTimeout(timer);
+      for (const interval of intervals) clearInterval(interval);
+      await Promise.all(subscriptions.map((s) => s.unsubscribe()));
+    },
+  };
 }

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { eventually } from '../../test/support/custos-service.js';
+import { tempDir } from '../../test/support/temp-dir.js';
+import { watchRealtime, type RealtimeSink } from './realtime-watcher.js';
+
+/** A sink that keeps what it was told. */
+function recorder(): RealtimeSink & { paths: string[]; rescans: [string, string][] } {
+  const paths: string[] = [];
+  const rescans: [string, string][] = [];
+  return { paths, rescans, onPaths: (p) => void paths.push(...p), onRescan: (dir, reason) => void rescans.push([dir, reason]) };
+}
+
+describe('watchRealtime (real inotify through @parcel/watcher)', () => {
+  it('reports created and modified files, and a new directory whole', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'existing'), 'a');
+    const sink = recorder();
+    const watcher = await watchRealtime([dir], sink, () => {});
+    try {
+      assert.deepEqual(watcher.native, [dir]);
+      writeFileSync(join(dir, 'existing'), 'b');
+      writeFileSync(join(dir, 'created'), 'c');
+      mkdirSync(join(dir, 'fresh'));
+      writeFileSync(join(dir, 'fresh', 'inside'), 'd');
+      await eventually(() => (['existing', 'created', 'fresh'].every((n) => sink.paths.includes(join(dir, n))) ? true : undefined), 5000, 'the events');
+    } finally {
+      await watcher.close();
+    }
+  });
+
+  it('polls a directory it cannot watch, and says so', async () => {
+    const dir = tempDir();
+    const missing = join(dir, 'not-there');
+    const sink = recorder();
+    const said: string[] = [];
+    const watcher = await watchRealtime([dir, missing], sink, (m) => said.push(m), { pollMs: 100 });
+    try {
+      assert.deepEqual(watcher.native, [dir]);
+      assert.deepEqual(watcher.polled, [missing]);
+      assert.match(said.join('\n'), new RegExp(`cannot watch ${missing} in realtime .*rescanning it every 0.1 s instead`));
+      await eventually(() => (sink.rescans.some(([d, why]) => d === missing && why === 'polling') ? true : undefined), 5000, 'a polling rescan');
+    } finally {
+      await watcher.close();
+    }
+  });
+
+  it('rescans natively watched directories periodically, for what the watcher cannot report (queue overflow)', async () => {
+    const dir = tempDir();
+    const sink = recorder();
+    const watcher = await watchRealtime([dir], sink, () => {}, { reconcileMs: 100 });
+    try {
+      await eventually(() => (sink.rescans.filter(([d, why]) => d === dir && why === 'reconcile').length >= 2 ? true : undefined), 5000, 'reconcile rescans');
+    } finally {
+      await watcher.close();
+    }
+    const after = sink.rescans.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(sink.rescans.length, after, 'no rescans after close');
+  });
+});
