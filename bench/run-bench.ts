@@ -224,8 +224,12 @@ function main(): void {
     const usr = join(work, quick ? 'usr-bin' : 'usr');
     copyTree(quick ? '/usr/bin' : '/usr', usr);
     scanSection(quick ? 'copy of /usr/bin' : 'copy of /usr', usr, aide);
+    saveResults();
   }
-  if (flag('--million')) millionSection();
+  if (flag('--million')) {
+    millionSection();
+    saveResults();
+  }
   if (want('ingest')) {
     for (const agents of [1, 1000]) {
       const r = child<{ eventsPerSecond: number; p99BatchMs: number; rssMb: number }>('ingest-bench.js', ['--events', String(quick ? 20_000 : 200_000), '--agents', String(agents)]);
@@ -233,12 +237,14 @@ function main(): void {
       rows.push({ section: `analysis pipeline into SQLite, ${agents} agent${agents === 1 ? '' : 's'}`, metric: 'p99 latency of a 500-event batch', value: r.p99BatchMs, unit: 'ms' });
       rows.push({ section: `analysis pipeline into SQLite, ${agents} agent${agents === 1 ? '' : 's'}`, metric: 'peak memory (RSS)', value: r.rssMb, unit: 'MB' });
     }
+    saveResults();
   }
   if (want('hashdb')) {
     const sizes = quick ? [100_000] : [1_000_000, 10_000_000, ...(flag('--hashdb-100m') ? [100_000_000] : [])];
     for (const size of sizes) {
       const figures = child<HashdbFigure[]>('hashdb-bench.js', ['--rows', String(size), '--lookups', String(quick ? 20_000 : 200_000), '--db', join(work, `hashdb-${size}.sqlite`), ...(size === sizes[0] ? [] : ['--no-dpkg'])]);
       for (const f of figures) rows.push({ section: `known-hash database, ${size.toLocaleString('en')} rows`, metric: f.name, value: f.value, unit: f.unit });
+      saveResults();
     }
   }
   if (want('rules')) {
@@ -248,8 +254,16 @@ function main(): void {
   report();
 }
 
+const machine = { cpus: cores, model: cpus()[0]?.model ?? '', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, quick, runs };
+const resultsFile = option('--json') ?? join(repo, 'bench/results/latest.json');
+
+/** Writes the rows measured so far: a long full run (the 100M-row section takes most of an hour) keeps its results if it is interrupted. */
+function saveResults(): void {
+  mkdirSync(join(resultsFile, '..'), { recursive: true });
+  writeFileSync(resultsFile, `${JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2)}\n`);
+}
+
 function report(): void {
-  const machine = { cpus: cores, model: cpus()[0]?.model ?? '', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, quick, runs };
   const old = option('--compare') === undefined ? undefined : (JSON.parse(readFileSync(option('--compare') as string, 'utf8')) as { rows: Row[] });
   const fmt = (v: number): string => (v >= 1000 ? Math.round(v).toLocaleString('en') : v >= 10 ? v.toFixed(1) : v.toFixed(2));
   process.stdout.write(`\nCustos benchmark: ${machine.cpus} cores (${machine.model}), ${machine.memoryGb} GiB, Node ${machine.node}; medians of ${runs} run${runs === 1 ? '' : 's'}${quick ? ', --quick' : ''}\n`);
@@ -264,10 +278,8 @@ function report(): void {
     const change = before === undefined || before.value === 0 ? '' : `   (was ${fmt(before.value)}, ${(((row.value - before.value) / before.value) * 100).toFixed(0)}%)`;
     process.stdout.write(`  ${row.metric.padEnd(58)} ${fmt(row.value).padStart(10)} ${row.unit.padEnd(9)}${ref}${change}${row.note === undefined ? '' : `   ${row.note}`}\n`);
   }
-  const out = option('--json') ?? join(repo, 'bench/results/latest.json');
-  mkdirSync(join(out, '..'), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2)}\n`);
-  process.stdout.write(`\nresults: ${out}\n`);
+  saveResults();
+  process.stdout.write(`\nresults: ${resultsFile}\n`);
 }
 
 main();
