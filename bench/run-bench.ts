@@ -36,6 +36,7 @@ const quick = flag('--quick');
 const runs = Number(option('--runs') ?? (quick ? 1 : 3));
 const cores = availableParallelism();
 const repo = fileURLToPath(new URL('../../', import.meta.url));
+// Executed as users run it (the npm bin link, the systemd units): through its shebang, with its V8 flags.
 const custosBin = join(repo, 'bin/custos.js');
 const floorScript = join(repo, 'dist/bench/floor-scan.js');
 const work = join(option('--dir') ?? tmpdir(), 'custos-bench');
@@ -134,7 +135,7 @@ function scanSection(name: string, tree: string, withAide: boolean): void {
   const { files, bytes } = treeSize(tree);
   execFileSync('sh', ['-c', 'find "$1" -type f -print0 | xargs -0 cat > /dev/null', 'sh', tree]); // warm cache
   const section = `scan ${name} (${files.toLocaleString('en')} files, ${(bytes / 1e9).toFixed(2)} GB)`;
-  const custos = (): Timed => timed(process.execPath, [custosBin, 'check', '--config', config, '--db', db]);
+  const custos = (): Timed => timed(custosBin, ['check', '--config', config, '--db', db]);
   const firsts = Array.from({ length: runs }, () => {
     for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
     return custos();
@@ -199,8 +200,8 @@ function millionSection(): void {
   writeFileSync(join(dir, 'custos.yml'), `syscheck:\n  ignore: []\n  directories:\n    - path: ${tree}\n`);
   const db = join(dir, 'custos.db');
   for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
-  const first = timed(process.execPath, [custosBin, 'check', '--config', join(dir, 'custos.yml'), '--db', db]);
-  const again = timed(process.execPath, [custosBin, 'check', '--config', join(dir, 'custos.yml'), '--db', db]);
+  const first = timed(custosBin, ['check', '--config', join(dir, 'custos.yml'), '--db', db]);
+  const again = timed(custosBin, ['check', '--config', join(dir, 'custos.yml'), '--db', db]);
   rows.push({ section: 'scan 1,000,000 files', metric: 'first scan peak memory (RSS)', value: first.rssMb, unit: 'MB', note: `${first.wall.toFixed(1)} s` });
   rows.push({ section: 'scan 1,000,000 files', metric: 'unchanged re-check peak memory (RSS)', value: again.rssMb, unit: 'MB', note: `${again.wall.toFixed(1)} s` });
 }
@@ -216,7 +217,7 @@ function main(): void {
   }
   if (!aide) rows.push({ section: 'scan', metric: 'AIDE comparison', value: 0, unit: '', note: quick ? 'skipped: aide not installed (a full run installs it)' : 'skipped: aide could not be installed' });
   if (want('scan')) {
-    const startup = medianTimed(Array.from({ length: 3 }, () => timed(process.execPath, [custosBin, '--version'])));
+    const startup = medianTimed(Array.from({ length: 3 }, () => timed(custosBin, ['--version'])));
     rows.push({ section: 'process', metric: 'custos start-up (custos --version)', value: startup.wall, unit: 's', note: 'included in every scan time below' });
     const synthetic = join(work, quick ? 'synthetic-quick' : 'synthetic');
     syntheticTree(synthetic, quick ? 3000 : 200_000, quick ? [16] : [200, 200, 100]);

@@ -1,16 +1,24 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, CustosError, formatConfigIssue } from '../core/custos-error.js';
-import { agentCommand } from './agent-command.js';
-import { alertsCommand } from './alerts-command.js';
-import { scanCommand } from './check-command.js';
-import { eventsCommand } from './events-command.js';
-import { hashdbCommand } from './hashdb-command.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
-import { initCommand } from './init-command.js';
-import { maintenanceCommand } from './maintenance-command.js';
-import { managerCommand } from './manager-command.js';
-import { rulesCommand } from './rules-command.js';
-import { verifyCommand } from './verify-command.js';
+
+/**
+ * Each command, loaded only when it runs: a `custos check` from cron or an unchanged re-check should not pay for
+ * compiling the manager's HTTPS server (fastify alone is ~150 ms of start-up on these machines).
+ */
+const COMMANDS: Readonly<Record<string, (result: CommandResult) => Promise<Command>>> = {
+  init: async (r) => (await import('./init-command.js')).initCommand(r),
+  check: async (r) => (await import('./check-command.js')).scanCommand('check', r),
+  accept: async (r) => (await import('./check-command.js')).scanCommand('accept', r),
+  events: async (r) => (await import('./events-command.js')).eventsCommand(r),
+  alerts: async (r) => (await import('./alerts-command.js')).alertsCommand(r),
+  verify: async (r) => (await import('./verify-command.js')).verifyCommand(r),
+  hashdb: async (r) => (await import('./hashdb-command.js')).hashdbCommand(r),
+  rules: async (r) => (await import('./rules-command.js')).rulesCommand(r),
+  maintenance: async (r) => (await import('./maintenance-command.js')).maintenanceCommand(r),
+  manager: async (r) => (await import('./manager-command.js')).managerCommand(r),
+  agent: async (r) => (await import('./agent-command.js')).agentCommand(r),
+};
 
 /**
  * The `custos` command line. A thin layer: each command parses its flags and calls the programmatic API.
@@ -23,19 +31,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const command of [
-    initCommand(result),
-    scanCommand('check', result),
-    scanCommand('accept', result),
-    eventsCommand(result),
-    alertsCommand(result),
-    verifyCommand(result),
-    hashdbCommand(result),
-    rulesCommand(result),
-    maintenanceCommand(result),
-    managerCommand(result),
-    agentCommand(result),
-  ]) {
+  // A known command name first loads just that command, a version request none; anything else (help, a typo)
+  // loads them all, so help lists every command and a typo gets commander's suggestion.
+  const first = argv[0];
+  const names = first === '--version' || first === '-V' ? [] : first !== undefined && Object.hasOwn(COMMANDS, first) ? [first] : Object.keys(COMMANDS);
+  const commands = await Promise.all(names.map((name) => (COMMANDS[name] as (r: CommandResult) => Promise<Command>)(result)));
+  for (const command of commands) {
     program.addCommand(command.exitOverride());
   }
   try {
