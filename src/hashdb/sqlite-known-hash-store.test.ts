@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../../test/support/temp-dir.js';
@@ -63,6 +64,34 @@ describe('SqliteKnownHashStore', () => {
     await writer.close();
     const reader = SqliteKnownHashStore.open(file, { bloom: true });
     assert.equal((await reader.lookup(Buffer.from('/late'), { sha256: sha('late').toString('hex') })).atPath.length, 1);
+    await reader.close();
+  });
+  it('a long-running reader with Bloom filters sees what another process imports while it runs, known-bad first', async () => {
+    const file = join(dir, 'd.sqlite');
+    const reader = SqliteKnownHashStore.open(file, { bloom: true });
+    const unknown = { sha256: sha('dropper').toString('hex') };
+    assert.deepEqual(await reader.lookupBad(unknown), []);
+    const stampBefore = statSync(`${file}.bloom`).mtimeMs;
+
+    // `custos hashdb import --bad` and an apt hook import, each its own process (connection) without filters.
+    const writer = SqliteKnownHashStore.open(file);
+    const bad = await writer.beginImport({ kind: 'manual', name: 'feed' });
+    await bad.add([{ digest: sha('dropper'), bad: true, label: 'dropper' }]);
+    await bad.finish();
+    const good = await writer.beginImport({ kind: 'dpkg-local', name: 'dpkg', host: 'srv1' });
+    await good.add([{ digest: sha('new ls'), path: Buffer.from('/usr/bin/ls'), package: pkg }]);
+    await good.finish();
+    await writer.close();
+
+    // At once, not after some refresh interval: the filter in memory has not seen these digests.
+    assert.equal((await reader.lookupBad(unknown))[0]?.label, 'dropper');
+    assert.equal((await reader.lookup(Buffer.from('/usr/bin/ls'), { sha256: sha('new ls').toString('hex') })).atPath.length, 1);
+    // The importer kept the saved filters current, so the reader can take them up again without a rebuild.
+    assert.ok(statSync(`${file}.bloom`).mtimeMs >= stampBefore);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    assert.equal((await reader.lookupBad(unknown)).length, 1);
+    assert.deepEqual(await reader.lookupBad({ sha256: sha('still unknown').toString('hex') }), []);
+    assert.equal((await reader.lookup(Buffer.from('/usr/bin/ls'), { sha256: sha('new ls').toString('hex') })).atPath.length, 1);
     await reader.close();
   });
 });

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { closeSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CustosError } from '../core/custos-error.js';
 import type { FileHashes, HashAlgorithm } from '../core/file-state.js';
@@ -58,6 +58,14 @@ const ELSEWHERE_LIMIT = 8;
 // One query per digest returns every place it is known; a digest known at more places than this (the empty
 // file's) falls back to a targeted query for the path itself.
 const ALL_PLACES_LIMIT = 64;
+/** How often a store that lost its Bloom filters looks for fresh ones saved by an importer. */
+const BLOOM_RETRY_MS = 1000;
+
+/** The Bloom filters of the known and known-bad digests. */
+interface Blooms {
+  readonly known: BloomFilter;
+  readonly bad: BloomFilter;
+}
 
 /** Options for opening the known-hash database. */
 export interface KnownHashStoreOptions {
@@ -74,7 +82,15 @@ export class SqliteKnownHashStore implements KnownHashStore {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #stmts: ReturnType<typeof prepare>;
-  #blooms: { known: BloomFilter; bad: BloomFilter } | undefined;
+  #wantBlooms = false;
+  #blooms: Blooms | undefined;
+  /** The database generation the filters in memory were built from. */
+  #bloomGeneration = -1;
+  /** SQLite's data_version when the generation was last read: it changes when another connection commits. */
+  #dataVersion = -1;
+  #bloomRetryAt = 0;
+  /** Modification stamp of the filter files that were last found stale, so they are not read again for nothing. */
+  #staleBloomStamp = '';
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
@@ -85,7 +101,10 @@ export class SqliteKnownHashStore implements KnownHashStore {
   /** Opens (creating if needed) the database at `path`. */
   static open(path: string, options: KnownHashStoreOptions = {}): SqliteKnownHashStore {
     const store = SqliteKnownHashStore.#open(path);
-    if (options.bloom === true) store.#blooms = store.#loadBlooms();
+    if (options.bloom === true) {
+      store.#wantBlooms = true;
+      store.#blooms = store.#loadBlooms();
+    }
     return store;
   }
 
@@ -135,7 +154,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
     };
     let rows = 0;
     let inserted = 0;
-    const blooms = this.#blooms;
+    const blooms = this.#bloomsToMaintain();
     const write = this.#db.transaction((batch: readonly KnownHashRow[]) => {
       for (const row of batch) {
         const info = row.bad === true ? s.insertBad.run(row.digest, sourceId, row.label ?? null) : s.insertKnown.run(row.digest, pathId(row.path), packageId(row.package), sourceId);
@@ -166,7 +185,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
     this.#db.exec('DROP TABLE IF EXISTS temp.stage_known; DROP TABLE IF EXISTS temp.stage_bad; CREATE TEMP TABLE stage_known (digest BLOB NOT NULL); CREATE TEMP TABLE stage_bad (digest BLOB NOT NULL, label TEXT)');
     const stageKnown = this.#db.prepare('INSERT INTO temp.stage_known (digest) VALUES (?)');
     const stageBad = this.#db.prepare('INSERT INTO temp.stage_bad (digest, label) VALUES (?, ?)');
-    const blooms = this.#blooms;
+    const blooms = this.#bloomsToMaintain();
     let rows = 0;
     const write = this.#db.transaction((batch: readonly KnownHashRow[]) => {
       for (const row of batch) {
@@ -213,8 +232,9 @@ export class SqliteKnownHashStore implements KnownHashStore {
     const digests = digestsOf(hashes);
     const atPath: HashEvidence[] = [];
     const elsewhere: HashEvidence[] = [];
+    const blooms = this.#currentBlooms();
     for (const digest of digests) {
-      if (this.#blooms !== undefined && !this.#blooms.known.has(digest)) continue;
+      if (blooms !== undefined && !blooms.known.has(digest)) continue;
       const rows = this.#stmts.allPlaces.all(digest) as EvidenceRow[];
       if (rows.length === 0) continue;
       const alias = usrAlias(path);
@@ -230,17 +250,17 @@ export class SqliteKnownHashStore implements KnownHashStore {
         else if (!here && elsewhere.length < ELSEWHERE_LIMIT) elsewhere.push(toEvidence(digest, row));
       }
     }
-    return { atPath, elsewhere, bad: this.#bad(digests) };
+    return { atPath, elsewhere, bad: this.#bad(digests, blooms) };
   }
 
   async lookupBad(hashes: FileHashes): Promise<readonly HashEvidence[]> {
-    return this.#bad(digestsOf(hashes));
+    return this.#bad(digestsOf(hashes), this.#currentBlooms());
   }
 
-  #bad(digests: readonly Buffer[]): HashEvidence[] {
+  #bad(digests: readonly Buffer[], blooms: Blooms | undefined): HashEvidence[] {
     const out: HashEvidence[] = [];
     for (const digest of digests) {
-      if (this.#blooms !== undefined && !this.#blooms.bad.has(digest)) continue;
+      if (blooms !== undefined && !blooms.bad.has(digest)) continue;
       for (const [kind, name, host, label] of this.#stmts.bad.all(digest) as [HashSourceKind, string, string, string | null][]) {
         out.push({
           algorithm: ALGORITHM_OF_LENGTH[digest.length] as HashAlgorithm,
@@ -257,7 +277,22 @@ export class SqliteKnownHashStore implements KnownHashStore {
     return Number((this.#stmts.generation.get() as [string])[0]);
   }
 
-  #loadBlooms(): { known: BloomFilter; bad: BloomFilter } {
+  /** The saved filters if they match the database, else filters built from it (and saved). */
+  #loadBlooms(): Blooms {
+    const saved = this.#readBlooms();
+    if (saved !== undefined) return saved;
+    const generation = this.#generation();
+    const blooms = {
+      known: this.#buildBloom('SELECT count(*) FROM known', 'SELECT digest FROM known'),
+      bad: this.#buildBloom('SELECT count(*) FROM bad', 'SELECT digest FROM bad'),
+    };
+    this.#saveBlooms(blooms);
+    this.#bloomGeneration = generation;
+    return blooms;
+  }
+
+  /** The filters saved beside the database, if they were built from its current generation. */
+  #readBlooms(): Blooms | undefined {
     const generation = this.#generation();
     const read = (file: string): BloomFilter | undefined => {
       try {
@@ -268,13 +303,50 @@ export class SqliteKnownHashStore implements KnownHashStore {
     };
     const known = read(`${this.path}.bloom`);
     const bad = read(`${this.path}.bad.bloom`);
-    if (known !== undefined && bad !== undefined) return { known, bad };
-    const blooms = {
-      known: this.#buildBloom('SELECT count(*) FROM known', 'SELECT digest FROM known'),
-      bad: this.#buildBloom('SELECT count(*) FROM bad', 'SELECT digest FROM bad'),
-    };
-    this.#saveBlooms(blooms);
-    return blooms;
+    if (known === undefined || bad === undefined) return undefined;
+    this.#bloomGeneration = generation;
+    return { known, bad };
+  }
+
+  /**
+   * The filters to keep current during an import: the ones in memory, else the saved ones when they match the
+   * database (so a long-running reader can pick them up), else none (whoever opens with `bloom` builds them).
+   */
+  #bloomsToMaintain(): Blooms | undefined {
+    return this.#blooms ?? this.#readBlooms();
+  }
+
+  /**
+   * The filters, if they still describe the database. Another process (`custos hashdb import`, the apt hook) may
+   * add rows while this one runs, and a filter that has not seen them would turn a newly imported known-bad hash
+   * into "unknown". So before a filter is trusted, SQLite's data_version says whether anyone else committed; on a
+   * new generation the filters are dropped (lookups then ask the database: correct, slower) and the ones the
+   * importer saved are loaded as soon as they match. Never rebuilt here: at 100 million rows that takes minutes.
+   */
+  #currentBlooms(): Blooms | undefined {
+    if (!this.#wantBlooms) return undefined;
+    const version = Number(this.#stmts.dataVersion.get());
+    if (version !== this.#dataVersion) {
+      this.#dataVersion = version;
+      if (this.#generation() !== this.#bloomGeneration) this.#blooms = undefined;
+    }
+    if (this.#blooms === undefined && performance.now() >= this.#bloomRetryAt) {
+      this.#bloomRetryAt = performance.now() + BLOOM_RETRY_MS;
+      const stamp = this.#bloomFileStamp();
+      if (stamp !== this.#staleBloomStamp) {
+        this.#blooms = this.#readBlooms();
+        if (this.#blooms === undefined) this.#staleBloomStamp = stamp;
+      }
+    }
+    return this.#blooms;
+  }
+
+  #bloomFileStamp(): string {
+    try {
+      return [`${this.path}.bloom`, `${this.path}.bad.bloom`].map((f) => `${statSync(f).mtimeMs}:${statSync(f).size}`).join('/');
+    } catch {
+      return 'missing';
+    }
   }
 
   #buildBloom(countSql: string, digestsSql: string): BloomFilter {
@@ -284,8 +356,9 @@ export class SqliteKnownHashStore implements KnownHashStore {
     return bloom;
   }
 
-  #saveBlooms(blooms: { known: BloomFilter; bad: BloomFilter }): void {
+  #saveBlooms(blooms: Blooms): void {
     const generation = this.#generation();
+    if (blooms === this.#blooms) this.#bloomGeneration = generation;
     // Written aside and renamed: a reader never sees half a filter.
     for (const [file, bloom] of [[`${this.path}.bloom`, blooms.known], [`${this.path}.bad.bloom`, blooms.bad]] as const) {
       writeFileSync(`${file}.tmp`, bloom.serialize(generation), { mode: 0o644 });
@@ -355,6 +428,7 @@ function prepare(db: Database.Database) {
     allPlaces: db.prepare(`${evidence} WHERE k.digest = ? LIMIT ${ALL_PLACES_LIMIT + 1}`).raw(true),
     atPath: db.prepare(`${evidence} WHERE k.digest = ? AND k.path_id IN (?, ?)`).raw(true),
     generation: db.prepare("SELECT value FROM meta WHERE key = 'generation'").raw(true),
+    dataVersion: db.prepare('PRAGMA data_version').pluck(),
     bumpGeneration: db.prepare("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"),
     bad: db.prepare('SELECT s.kind, s.name, s.host, b.label FROM bad b JOIN sources s ON s.id = b.source_id WHERE b.digest = ?').raw(true),
   };
