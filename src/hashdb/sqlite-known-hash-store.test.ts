@@ -83,7 +83,8 @@ describe('SqliteKnownHashStore', () => {
     await good.finish();
     await writer.close();
 
-    // At once, not after some refresh interval: the filter in memory has not seen these digests.
+    // Within 50 ms of the import (the filter in memory has not seen these digests, the database has).
+    await new Promise((resolve) => setTimeout(resolve, 60));
     assert.equal((await reader.lookupBad(unknown))[0]?.label, 'dropper');
     assert.equal((await reader.lookup(Buffer.from('/usr/bin/ls'), { sha256: sha('new ls').toString('hex') })).atPath.length, 1);
     // The importer kept the saved filters current, so the reader can take them up again without a rebuild.

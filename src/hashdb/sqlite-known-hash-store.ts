@@ -60,6 +60,11 @@ const ELSEWHERE_LIMIT = 8;
 const ALL_PLACES_LIMIT = 64;
 /** How often a store that lost its Bloom filters looks for fresh ones saved by an importer. */
 const BLOOM_RETRY_MS = 1000;
+/**
+ * How stale a Bloom filter may be: asking SQLite whether another connection committed costs ~5 µs, more than a
+ * whole filtered miss, so it is asked at most this often. An import is seen by lookups within this time.
+ */
+const BLOOM_RECHECK_MS = 50;
 
 /** The Bloom filters of the known and known-bad digests. */
 interface Blooms {
@@ -89,6 +94,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
   /** SQLite's data_version when the generation was last read: it changes when another connection commits. */
   #dataVersion = -1;
   #bloomRetryAt = 0;
+  #bloomCheckedAt = 0;
   /** Modification stamp of the filter files that were last found stale, so they are not read again for nothing. */
   #staleBloomStamp = '';
 
@@ -319,19 +325,23 @@ export class SqliteKnownHashStore implements KnownHashStore {
   /**
    * The filters, if they still describe the database. Another process (`custos hashdb import`, the apt hook) may
    * add rows while this one runs, and a filter that has not seen them would turn a newly imported known-bad hash
-   * into "unknown". So before a filter is trusted, SQLite's data_version says whether anyone else committed; on a
-   * new generation the filters are dropped (lookups then ask the database: correct, slower) and the ones the
-   * importer saved are loaded as soon as they match. Never rebuilt here: at 100 million rows that takes minutes.
+   * into "unknown". So every BLOOM_RECHECK_MS SQLite's data_version says whether anyone else committed; on a new
+   * generation the filters are dropped (lookups then ask the database: correct, slower) and the ones the importer
+   * saved are loaded as soon as they match. Never rebuilt here: at 100 million rows that takes minutes.
    */
   #currentBlooms(): Blooms | undefined {
     if (!this.#wantBlooms) return undefined;
-    const version = Number(this.#stmts.dataVersion.get());
-    if (version !== this.#dataVersion) {
-      this.#dataVersion = version;
-      if (this.#generation() !== this.#bloomGeneration) this.#blooms = undefined;
+    const now = performance.now();
+    if (now - this.#bloomCheckedAt >= BLOOM_RECHECK_MS) {
+      this.#bloomCheckedAt = now;
+      const version = Number(this.#stmts.dataVersion.get());
+      if (version !== this.#dataVersion) {
+        this.#dataVersion = version;
+        if (this.#generation() !== this.#bloomGeneration) this.#blooms = undefined;
+      }
     }
-    if (this.#blooms === undefined && performance.now() >= this.#bloomRetryAt) {
-      this.#bloomRetryAt = performance.now() + BLOOM_RETRY_MS;
+    if (this.#blooms === undefined && now >= this.#bloomRetryAt) {
+      this.#bloomRetryAt = now + BLOOM_RETRY_MS;
       const stamp = this.#bloomFileStamp();
       if (stamp !== this.#staleBloomStamp) {
         this.#blooms = this.#readBlooms();
