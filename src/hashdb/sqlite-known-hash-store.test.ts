@@ -95,6 +95,25 @@ describe('SqliteKnownHashStore', () => {
     assert.equal((await reader.lookup(Buffer.from('/usr/bin/ls'), { sha256: sha('new ls').toString('hex') })).atPath.length, 1);
     await reader.close();
   });
+  it('never saves filters that missed the rows of an import finished by another process in between', async () => {
+    const file = join(dir, 'e.sqlite');
+    await SqliteKnownHashStore.open(file, { bloom: true }).close();
+    const slow = SqliteKnownHashStore.open(file);
+    const slowImport = await slow.beginImport({ kind: 'manual', name: 'slow' });
+    await slowImport.add([{ digest: sha('slow'), path: Buffer.from('/slow') }]);
+    const quick = SqliteKnownHashStore.open(file);
+    const quickImport = await quick.beginImport({ kind: 'manual', name: 'quick' });
+    await quickImport.add([{ digest: sha('quick'), path: Buffer.from('/quick') }]);
+    await quickImport.finish();
+    await quick.close();
+    await slowImport.finish();
+    await slow.close();
+    const reader = SqliteKnownHashStore.open(file, { bloom: true });
+    for (const name of ['slow', 'quick']) {
+      assert.equal((await reader.lookup(Buffer.from(`/${name}`), { sha256: sha(name).toString('hex') })).atPath.length, 1, name);
+    }
+    await reader.close();
+  });
 });
 
 describe('BloomFilter', () => {

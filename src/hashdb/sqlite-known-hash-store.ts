@@ -66,10 +66,11 @@ const BLOOM_RETRY_MS = 1000;
  */
 const BLOOM_RECHECK_MS = 50;
 
-/** The Bloom filters of the known and known-bad digests. */
+/** The Bloom filters of the known and known-bad digests, and the database generation they describe. */
 interface Blooms {
   readonly known: BloomFilter;
   readonly bad: BloomFilter;
+  generation: number;
 }
 
 /** Options for opening the known-hash database. */
@@ -89,8 +90,6 @@ export class SqliteKnownHashStore implements KnownHashStore {
   readonly #stmts: ReturnType<typeof prepare>;
   #wantBlooms = false;
   #blooms: Blooms | undefined;
-  /** The database generation the filters in memory were built from. */
-  #bloomGeneration = -1;
   /** SQLite's data_version when the generation was last read: it changes when another connection commits. */
   #dataVersion = -1;
   #bloomRetryAt = 0;
@@ -178,8 +177,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
       finish: async () => {
         s.countSource.run(inserted, sourceId);
         if (inserted > 0) {
-          s.bumpGeneration.run();
-          if (blooms !== undefined) this.#saveBlooms(blooms);
+          this.#bumpGeneration(blooms);
         }
         return { rows, inserted };
       },
@@ -216,8 +214,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
         this.#db.exec('DROP TABLE temp.stage_known; DROP TABLE temp.stage_bad');
         this.#stmts.countSource.run(inserted, sourceId);
         if (inserted > 0) {
-          this.#stmts.bumpGeneration.run();
-          if (blooms !== undefined) this.#saveBlooms(blooms);
+          this.#bumpGeneration(blooms);
         }
         return { rows, inserted };
       },
@@ -287,13 +284,14 @@ export class SqliteKnownHashStore implements KnownHashStore {
   #loadBlooms(): Blooms {
     const saved = this.#readBlooms();
     if (saved !== undefined) return saved;
-    const generation = this.#generation();
-    const blooms = {
+    // One read transaction: the digests and the generation they are tagged with come from the same snapshot,
+    // however long the build takes and whatever another process imports meanwhile.
+    const blooms = this.#db.transaction(() => ({
+      generation: this.#generation(),
       known: this.#buildBloom('SELECT count(*) FROM known', 'SELECT digest FROM known'),
       bad: this.#buildBloom('SELECT count(*) FROM bad', 'SELECT digest FROM bad'),
-    };
+    }))();
     this.#saveBlooms(blooms);
-    this.#bloomGeneration = generation;
     return blooms;
   }
 
@@ -309,9 +307,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
     };
     const known = read(`${this.path}.bloom`);
     const bad = read(`${this.path}.bad.bloom`);
-    if (known === undefined || bad === undefined) return undefined;
-    this.#bloomGeneration = generation;
-    return { known, bad };
+    return known === undefined || bad === undefined ? undefined : { known, bad, generation };
   }
 
   /**
@@ -337,7 +333,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
       const version = Number(this.#stmts.dataVersion.get());
       if (version !== this.#dataVersion) {
         this.#dataVersion = version;
-        if (this.#generation() !== this.#bloomGeneration) this.#blooms = undefined;
+        if (this.#generation() !== this.#blooms?.generation) this.#blooms = undefined;
       }
     }
     if (this.#blooms === undefined && now >= this.#bloomRetryAt) {
@@ -366,15 +362,32 @@ export class SqliteKnownHashStore implements KnownHashStore {
     return bloom;
   }
 
+  /**
+   * Marks an import's rows as a new generation. The filters that took in those rows are saved as that generation
+   * only if they described the one before it: when another process imported in between, they lack its rows and
+   * are left stale (readers then ask the database until filters are rebuilt).
+   */
+  #bumpGeneration(blooms: Blooms | undefined): void {
+    const before = this.#db
+      .transaction(() => {
+        const generation = this.#generation();
+        this.#stmts.bumpGeneration.run();
+        return generation;
+      })
+      .immediate();
+    if (blooms === undefined || blooms.generation !== before) return;
+    blooms.generation = before + 1;
+    this.#saveBlooms(blooms);
+  }
+
   #saveBlooms(blooms: Blooms): void {
-    const generation = this.#generation();
-    if (blooms === this.#blooms) this.#bloomGeneration = generation;
     // Written aside and renamed: a reader never sees half a filter.
     for (const [file, bloom] of [[`${this.path}.bloom`, blooms.known], [`${this.path}.bad.bloom`, blooms.bad]] as const) {
-      writeFileSync(`${file}.tmp`, bloom.serialize(generation), { mode: 0o644 });
+      writeFileSync(`${file}.tmp`, bloom.serialize(blooms.generation), { mode: 0o644 });
       renameSync(`${file}.tmp`, file);
     }
   }
+
 
   async stats(): Promise<HashStoreStats> {
     const count = (sql: string): number => Number(this.#db.prepare(sql).pluck().get());
