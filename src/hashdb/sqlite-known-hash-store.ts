@@ -349,7 +349,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
 
   #bloomFileStamp(): string {
     try {
-      return [`${this.path}.bloom`, `${this.path}.bad.bloom`].map((f) => `${statSync(f).mtimeMs}:${statSync(f).size}`).join('/');
+      return [`${this.path}.bloom`, `${this.path}.bad.bloom`].map((f) => statSync(f)).map((st) => `${st.mtimeMs}:${st.size}`).join('/');
     } catch {
       return 'missing';
     }
