@@ -7,7 +7,7 @@ import type { Store } from '../storage/store.js';
 export function openStore(storage: StorageConfig): Store {
   switch (storage.engine) {
     case 'sqlite':
-      return SqliteStore.open(storage.path);
+      return SqliteStore.open(storage.path, { cacheMb: 16 });
     case 'postgres':
       throw new CustosError('CONFIG_INVALID', 'the PostgreSQL store is not available in this version; use database.engine: sqlite');
   }

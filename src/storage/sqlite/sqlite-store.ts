@@ -46,8 +46,12 @@ export class SqliteStore implements Store {
     return statement;
   }
 
-  /** Opens (creating if needed) the store at `path` and brings its schema up to date. */
-  static open(path: string): SqliteStore {
+  /**
+   * Opens (creating if needed) the store at `path` and brings its schema up to date. `cacheMb` is SQLite's page
+   * cache: the manager keeps the default for its many agents' baselines; a scan writes its baseline in key order
+   * and does as well with 16 MB (200,000-file first scan: same wall time, 233 -> 186 MB RSS).
+   */
+  static open(path: string, options: { readonly cacheMb?: number } = {}): SqliteStore {
     let db: Database.Database;
     try {
       ensureDirectory(dirname(path));
@@ -58,7 +62,7 @@ export class SqliteStore implements Store {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
-      db.pragma('cache_size = -65536');
+      db.pragma(`cache_size = -${Math.round((options.cacheMb ?? 64) * 1024)}`);
       db.pragma('temp_store = MEMORY');
       migrate(db);
     } catch (error) {
