@@ -7,7 +7,9 @@ import { storedFingerprint } from '../core/state-fingerprint.js';
 import { encodeObservation, type BatchRequest } from '../protocol/wire.js';
 import type { CachedFingerprint } from './scan-tree.js';
 
-const READ_CHUNK = 2000;
+// Pages of 512 rows: a larger page outlives a few young-generation collections while the scan merges it, is
+// promoted, and on a million-file re-check the heap swells (2,000 rows: 189 MB RSS, 512: 148 MB, same time).
+const READ_CHUNK = 512;
 
 /** One batch waiting in the outbox. */
 export interface OutboxEntry {

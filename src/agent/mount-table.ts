@@ -15,6 +15,8 @@ export interface MountTable {
   typeAt(path: Buffer): string | undefined;
   /** True when the file system mounted at this path is one the scan must not enter. */
   isSkipped(path: Buffer): boolean;
+  /** What it was parsed from: enough to rebuild the same table in another thread. */
+  readonly source: { readonly text: string; readonly skip: SkipConfig };
 }
 
 /** Parses `/proc/self/mountinfo` text (mount point in field 5, type after the ` - ` separator). */
@@ -34,6 +36,7 @@ export function parseMountInfo(text: string, skip: SkipConfig): MountTable {
     if (skip[option]) for (const t of SKIPPED_TYPES[option]) skipped.add(t);
   }
   return {
+    source: { text, skip },
     typeAt: (path) => types.get(path.toString('latin1')),
     isSkipped(path) {
       const type = types.get(path.toString('latin1'));

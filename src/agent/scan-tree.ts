@@ -12,6 +12,7 @@ import type { HashPool } from './hash-pool.js';
 import type { MountTable } from './mount-table.js';
 import type { ScanStats } from './scan-stats.js';
 import type { UserNames } from './user-names.js';
+import { threadedWalk } from './threaded-walk.js';
 import { walkTree, type WalkEntry } from './walk-tree.js';
 
 /** A cached entry as the scan merges it: its path key and fingerprint (see `storedFingerprint`). */
@@ -36,6 +37,8 @@ export interface ScanTreeOptions {
   readonly cache: AsyncIterable<readonly CachedFingerprint[]>;
   readonly stats: ScanStats;
   readonly signal?: AbortSignal;
+  /** Walk in a thread of its own (the default), or in this one. */
+  readonly walkInThread?: boolean;
 }
 
 interface HashJob {
@@ -94,8 +97,14 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     for (const observations of settled.splice(0)) for (const o of observations) ready.push(o);
   };
 
-  for (const item of walkTree(scope, { mounts: options.mounts, ...(options.rootDir === undefined ? {} : { rootDir: options.rootDir }) })) {
+  const walkOptions = { mounts: options.mounts, ...(options.rootDir === undefined ? {} : { rootDir: options.rootDir }) };
+  for (const item of options.walkInThread === false ? walkTree(scope, walkOptions) : threadedWalk(scope, walkOptions)) {
     options.signal?.throwIfAborted();
+    if (item.kind === 'wait') {
+      await item.until;
+      drainSettled();
+      continue;
+    }
     let head = cache.head() ?? (await cache.fill());
     while (head !== undefined && Buffer.compare(head.key, item.key) < 0) {
       gone(head);

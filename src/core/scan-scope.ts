@@ -24,6 +24,10 @@ interface CompiledPattern {
  * the comparison asks it whether a baseline entry that was not seen is gone or merely no longer monitored.
  */
 export interface ScanScope {
+  /** What it was compiled from: enough to compile the same scope in another thread. */
+  readonly source: { readonly syscheck: SyscheckConfig; readonly limitTo: readonly string[] };
+  /** Every root this scope hands out, in a fixed order (the same for the same source). */
+  readonly roots: readonly ScopeRoot[];
   /** Configured directories not inside another one, in walk (key) order: the scan walks each of these. */
   readonly topLevelRoots: readonly ScopeRoot[];
   /** The configured directory whose options govern `path` (the nearest one at or above it). */
@@ -76,7 +80,10 @@ export function compileScanScope(syscheck: SyscheckConfig, limitTo: readonly str
   const hasRootBelow = (path: Buffer): boolean =>
     configured.some((r) => r.path.length > path.length && isWithin(r.path, path) && inLimits(r.path));
 
+  const roots = [...new Set([...byKey.values(), ...configured, ...walkRoots])];
   const scope: ScanScope = {
+    source: { syscheck, limitTo },
+    roots,
     topLevelRoots,
     governing: findGoverning,
     rootAt: (path) => byKey.get(pathKey(trimTrailingSlash(path)).toString('latin1')),

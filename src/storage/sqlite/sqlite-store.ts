@@ -14,7 +14,9 @@ import { SequenceError, type AgentInfo, type AgentRecord, type BaselineFingerpri
 import { BASELINE_COLUMNS, rowToState, stateToRow } from './baseline-rows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
-const READ_CHUNK = 2000;
+// Pages of 512 rows: a larger page outlives a few young-generation collections while the scan merges it, is
+// promoted, and on a million-file re-check the heap swells (2,000 rows: 189 MB RSS, 512: 148 MB, same time).
+const READ_CHUNK = 512;
 const MANY_CHUNK = 200;
 const COLUMNS = BASELINE_COLUMNS.join(', ');
 
