@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, ftruncateSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, lstatSync, openSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -69,6 +69,50 @@ describe('hashFile', () => {
     const r = hashFile(Buffer.from('/proc/self/status'), { ...options, retries: 1 });
     assert.ok(!r.ok);
     assert.equal(r.issue.code, 'changed-while-hashed');
+  });
+  describe('with the stat the walk saw', () => {
+    const expectedOf = (path: string) => {
+      const st = lstatSync(path, { bigint: true });
+      return { size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: Number(st.ino), dev: Number(st.dev) };
+    };
+    it('gives the same digests and stat as without it when the file is unchanged', () => {
+      const path = join(dir, 'large');
+      const quick = hashFile(Buffer.from(path), { ...options, expected: expectedOf(path) });
+      assert.deepEqual(quick, hashFile(Buffer.from(path), options));
+      assert.ok(quick.ok && quick.hashes.sha256 === coreutilsDigest('sha256sum', path));
+    });
+    it('hashes what is there now when the file changed after the walk (same size, new content)', () => {
+      const path = join(dir, 'changes-after-walk');
+      writeFileSync(path, 'before');
+      const expected = expectedOf(path);
+      writeFileSync(path, 'after!');
+      utimesSync(path, 1, 1);
+      const r = hashFile(Buffer.from(path), { ...options, expected });
+      assert.ok(r.ok && r.issue === undefined);
+      assert.equal(r.hashes.sha256, coreutilsDigest('sha256sum', path));
+      assert.equal(r.stat.mtimeNs, 1_000_000_000n, 'the stat is the one of the bytes read, not the walk’s');
+    });
+    it('hashes the new file when the path was replaced after the walk by a file of the same size and times', () => {
+      const path = join(dir, 'replaced-after-walk');
+      writeFileSync(path, 'one');
+      const expected = expectedOf(path);
+      writeFileSync(`${path}.new`, 'two');
+      renameSync(`${path}.new`, path);
+      const r = hashFile(Buffer.from(path), { ...options, expected });
+      assert.ok(r.ok);
+      assert.equal(r.hashes.md5, coreutilsDigest('md5sum', path));
+      assert.notEqual(r.stat.inode, expected.inode);
+    });
+    it('reports a FIFO put where the walk saw a file, without blocking', { timeout: 5000 }, () => {
+      const path = join(dir, 'fifo-after-walk');
+      writeFileSync(path, 'file');
+      const expected = expectedOf(path);
+      rmSync(path);
+      mkfifoSync(path);
+      const r = hashFile(Buffer.from(path), { ...options, expected });
+      assert.ok(!r.ok);
+      assert.equal(r.issue.code, 'changed-while-hashed');
+    });
   });
 });
 

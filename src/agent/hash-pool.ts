@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { HashAlgorithm } from '../core/file-state.js';
-import type { HashFileResult } from './hash-file.js';
+import type { ExpectedStat, HashFileResult } from './hash-file.js';
 
 /** A batch of files for one worker. Paths travel as latin1 strings: lossless for bytes, and cheap to clone. */
 export interface HashBatch {
@@ -10,6 +10,8 @@ export interface HashBatch {
   readonly algorithms: readonly HashAlgorithm[];
   readonly maxBytes: number;
   readonly retries: number;
+  /** Per path, what the walk saw (see `HashFileOptions.expected`): size, inode, dev, mtime, ctime. */
+  readonly expected?: BigInt64Array;
 }
 
 /** A worker's answer to one batch, in the batch's order. */
@@ -48,9 +50,16 @@ export class HashPool {
    * Hashes files in one worker; resolves with one result per path, in order. `retries` is how often a file that
    * changes while read is read again.
    */
-  hash(paths: readonly Buffer[], algorithms: readonly HashAlgorithm[], maxBytes: number, retries = 2): Promise<readonly HashFileResult[]> {
+  hash(paths: readonly Buffer[], algorithms: readonly HashAlgorithm[], maxBytes: number, retries = 2, expected?: readonly ExpectedStat[]): Promise<readonly HashFileResult[]> {
     if (this.#closed) return Promise.reject(new Error('hash pool is closed'));
-    const batch: HashBatch = { id: this.#nextId++, paths: paths.map((p) => p.toString('latin1')), algorithms, maxBytes, retries };
+    const batch: HashBatch = {
+      id: this.#nextId++,
+      paths: paths.map((p) => p.toString('latin1')),
+      algorithms,
+      maxBytes,
+      retries,
+      ...(expected === undefined ? {} : { expected: packExpected(expected) }),
+    };
     return new Promise((resolve, reject) => {
       this.#queue.push({ batch, resolve, reject });
       this.#dispatch();
@@ -100,4 +109,33 @@ export class HashPool {
     this.#slots.push(slot);
     return slot;
   }
+}
+
+const EXPECTED_FIELDS = 5;
+
+function packExpected(stats: readonly ExpectedStat[]): BigInt64Array {
+  const packed = new BigInt64Array(stats.length * EXPECTED_FIELDS);
+  stats.forEach((st, i) => {
+    const at = i * EXPECTED_FIELDS;
+    packed[at] = BigInt(st.size);
+    packed[at + 1] = BigInt(st.inode);
+    packed[at + 2] = BigInt(st.dev);
+    packed[at + 3] = st.mtimeNs;
+    packed[at + 4] = st.ctimeNs;
+  });
+  return packed;
+}
+
+/** The expected stat of path `i` of a batch, if the batch carries them. */
+export function expectedAt(batch: HashBatch, i: number): ExpectedStat | undefined {
+  const packed = batch.expected;
+  const at = i * EXPECTED_FIELDS;
+  if (packed === undefined || at + EXPECTED_FIELDS > packed.length) return undefined;
+  return {
+    size: Number(packed[at]),
+    inode: Number(packed[at + 1]),
+    dev: Number(packed[at + 2]),
+    mtimeNs: packed[at + 3] as bigint,
+    ctimeNs: packed[at + 4] as bigint,
+  };
 }

@@ -4,15 +4,16 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { hashFile } from './hash-file.js';
-import type { HashBatch, HashBatchResult } from './hash-pool.js';
+import { expectedAt, type HashBatch, type HashBatchResult } from './hash-pool.js';
 
 const READ_BUFFER_BYTES = 1 << 20;
 const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
 
 parentPort?.on('message', (batch: HashBatch) => {
-  const results = batch.paths.map((latin1) =>
-    hashFile(Buffer.from(latin1, 'latin1'), { algorithms: batch.algorithms, maxBytes: batch.maxBytes, buffer, retries: batch.retries }),
-  );
+  const results = batch.paths.map((latin1, i) => {
+    const expected = expectedAt(batch, i);
+    return hashFile(Buffer.from(latin1, 'latin1'), { algorithms: batch.algorithms, maxBytes: batch.maxBytes, buffer, retries: batch.retries, ...(expected === undefined ? {} : { expected }) });
+  });
   const reply: HashBatchResult = { id: batch.id, results };
   parentPort?.postMessage(reply);
 });

@@ -79,7 +79,8 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     if (batch === undefined) return;
     batches.delete(key);
     const paths = batch.jobs.map((j) => j.entry.readPath ?? hostPath(j.entry.path, options.rootDir));
-    const task = pool.hash(paths, batch.algorithms, options.maxFileSizeBytes).then((results) => collect(batch.jobs, results, options));
+    const expected = batch.jobs.map((j) => j.entry.stat);
+    const task = pool.hash(paths, batch.algorithms, options.maxFileSizeBytes, undefined, expected).then((results) => collect(batch.jobs, results, options));
     inflight.add(task);
     task.then(
       (observations) => {
