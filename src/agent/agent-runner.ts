@@ -100,6 +100,8 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       rehash: false,
       cache: state.readFingerprints(scope.topLevelRoots.map((r) => subtreeKeyRange(r.path))),
       stats,
+      // A realtime batch is a few paths: starting a walk thread would cost more than the walk.
+      walkInThread: scheduled,
     });
     for await (const chunk of observations) {
       for (const o of chunk) {

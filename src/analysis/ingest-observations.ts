@@ -14,7 +14,7 @@ import { isWithin } from '../core/path-bytes.js';
 import { buildRuleInput } from '../core/rules/rule-input.js';
 import type { CorrelationState, RuleSet } from '../core/rules/rule-set.js';
 import { sameFileState } from '../core/same-file-state.js';
-import type { KnownHashStore } from '../hashdb/known-hash-store.js';
+import type { KnownHashQuery, KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Store } from '../storage/store.js';
 import type { AlertSink } from './alert-sink.js';
 
@@ -115,6 +115,7 @@ export async function ingestObservations(
     const maintenance = toMaintenanceRef(await deps.store.activeMaintenance(options.agent.id, deps.now().toISOString()));
     // One query for the chunk's baseline states, not one per file.
     const known = await deps.store.getBaselineStates(options.agent.id, chunk.filter((o) => o.inBaseline).map((o) => o.path));
+    const changes: { change: FileChange; firstScan: boolean }[] = [];
     for (const observation of chunk) {
       if (options.resync === true && observation.current !== undefined) seen.push(observation.path);
       const previous = observation.inBaseline ? known.get(observation.path.toString('latin1')) : undefined;
@@ -125,9 +126,12 @@ export async function ingestObservations(
         upserts.push(current);
       }
       const change = diffFileStates(previous, current, observation.checks);
-      if (change === undefined) continue;
-      const firstScan = !options.scannedRoots.some((root) => isWithin(change.path, root));
-      const judgement = judgeChange(change, await evidenceFor(change, firstScan, deps.knownHashes), options.knownHashPolicy, options.host);
+      if (change !== undefined) changes.push({ change, firstScan: !options.scannedRoots.some((root) => isWithin(change.path, root)) });
+    }
+    // One question to the known-hash database for the chunk's changes, not one per file.
+    const evidence = await evidenceFor(changes, deps.knownHashes);
+    for (const [i, { change, firstScan }] of changes.entries()) {
+      const judgement = judgeChange(change, evidence[i] ?? NO_EVIDENCE, options.knownHashPolicy, options.host);
       const now = deps.now();
       let outcome: Outcome | { record: 'rules' } = decideBeforeRules(change, {
         ...options,
@@ -213,13 +217,26 @@ function toMaintenanceRef(window: { id: number; startedBy: string; endsAt: strin
 }
 
 /**
- * Looks up a change's new digests. While a baseline is first built only the bad lists are asked: a known-bad file
- * must alert even then, and they are small; a full lookup of every file would only slow the first scan down.
+ * Looks up the new digests of a chunk's changes, in one call. While a baseline is first built only the bad lists
+ * are asked: a known-bad file must alert even then, and they are small; a full lookup of every file would only
+ * slow the first scan down.
  */
-async function evidenceFor(change: FileChange, firstScan: boolean, knownHashes: KnownHashStore | undefined): Promise<EvidenceSet> {
-  if (knownHashes === undefined || change.kind === 'deleted') return NO_EVIDENCE;
-  const digests = contentDigests(change.after);
-  if (Object.keys(digests).length === 0) return NO_EVIDENCE;
-  if (firstScan) return { ...NO_EVIDENCE, bad: await knownHashes.lookupBad(digests) };
-  return knownHashes.lookup(change.path, digests);
+async function evidenceFor(changes: readonly { change: FileChange; firstScan: boolean }[], knownHashes: KnownHashStore | undefined): Promise<readonly EvidenceSet[]> {
+  if (knownHashes === undefined) return [];
+  const queries: KnownHashQuery[] = [];
+  const asked: number[] = [];
+  changes.forEach(({ change, firstScan }, i) => {
+    if (change.kind === 'deleted') return;
+    const hashes = contentDigests(change.after);
+    if (Object.keys(hashes).length === 0) return;
+    queries.push({ path: change.path, hashes, badOnly: firstScan });
+    asked.push(i);
+  });
+  if (queries.length === 0) return [];
+  const answers = await knownHashes.lookupMany(queries);
+  const out: EvidenceSet[] = [];
+  asked.forEach((changeIndex, q) => {
+    out[changeIndex] = answers[q] ?? NO_EVIDENCE;
+  });
+  return out;
 }

@@ -1,4 +1,4 @@
-import { defaultDirectory } from './config/config-schema.js';
+import { defaultDirectory } from './config/default-directory.js';
 import type { DirectoryConfig, PathPattern, SyscheckConfig } from './config/custos-config.js';
 import type { FileType } from './file-state.js';
 import { compileOsMatch, type OsMatch } from './os-match.js';

@@ -23,6 +23,13 @@ export interface KnownHashRow {
   readonly label?: string;
 }
 
+/** One file's question to the known-hash database. */
+export interface KnownHashQuery {
+  readonly path: Buffer;
+  readonly hashes: FileHashes;
+  readonly badOnly?: boolean;
+}
+
 /** An import in progress: rows go in batches, each batch in one transaction; duplicates are ignored. */
 export interface ImportSession {
   add(rows: readonly KnownHashRow[]): Promise<void>;
@@ -55,6 +62,11 @@ export interface KnownHashStore {
   lookup(path: Buffer, hashes: FileHashes): Promise<EvidenceSet>;
   /** Only the bad lists (cheap enough for every file of a first scan). */
   lookupBad(hashes: FileHashes): Promise<readonly HashEvidence[]>;
+  /**
+   * Many lookups in one call, one answer per query in order: what ingest asks for a chunk of changes. A query with
+   * `badOnly` is answered from the bad lists alone (its `atPath` and `elsewhere` are empty).
+   */
+  lookupMany(queries: readonly KnownHashQuery[]): Promise<readonly EvidenceSet[]>;
   stats(): Promise<HashStoreStats>;
   close(): Promise<void>;
 }

@@ -42,6 +42,41 @@ describe('SqliteKnownHashStore', () => {
     }
   });
 
+  it('answers a batch of lookups exactly as one lookup each, bad-only queries from the bad lists alone', async () => {
+    const file = join(dir, 'many.sqlite');
+    const store = SqliteKnownHashStore.open(file);
+    const good = await store.beginImport({ kind: 'deb-verified', name: 'Debian bookworm' });
+    await good.add([
+      { digest: sha('ls'), path: Buffer.from('/bin/ls'), package: pkg },
+      { digest: createHash('md5').update('cat').digest(), path: Buffer.from('/usr/bin/cat'), package: pkg },
+    ]);
+    await good.finish();
+    const bad = await store.beginImport({ kind: 'manual', name: 'feed' });
+    await bad.add([{ digest: sha('evil'), bad: true, label: 'Mirai' }]);
+    await bad.finish();
+    await store.close();
+    const md5 = (t: string): string => createHash('md5').update(t).digest('hex');
+    const queries = [
+      { path: Buffer.from('/usr/bin/ls'), hashes: { sha256: sha('ls').toString('hex'), md5: md5('ls') } },
+      { path: Buffer.from('/usr/bin/cat'), hashes: { sha256: sha('cat').toString('hex'), md5: md5('cat') } },
+      { path: Buffer.from('/usr/bin/cat'), hashes: { md5: md5('cat') }, badOnly: true },
+      { path: Buffer.from('/tmp/x'), hashes: { sha256: sha('evil').toString('hex') } },
+      { path: Buffer.from('/tmp/x'), hashes: { sha256: sha('evil').toString('hex') }, badOnly: true },
+      { path: Buffer.from('/tmp/y'), hashes: { sha256: sha('nothing').toString('hex') } },
+      { path: Buffer.from('/tmp/z'), hashes: {} },
+    ];
+    for (const bloom of [false, true]) {
+      const s = SqliteKnownHashStore.open(file, { bloom });
+      const one = await Promise.all(queries.map(async (q) => (q.badOnly === true ? { atPath: [], elsewhere: [], bad: await s.lookupBad(q.hashes) } : s.lookup(q.path, q.hashes))));
+      const many = await s.lookupMany(queries);
+      assert.deepEqual(many, one);
+      assert.equal(many[0]?.atPath[0]?.package?.name, 'coreutils', 'found at its usrmerge alias');
+      assert.equal(many[1]?.atPath[0]?.algorithm, 'md5', 'only the MD5 is known for cat');
+      assert.deepEqual([many[2]?.atPath, many[4]?.bad.map((e) => e.label)], [[], ['Mirai']]);
+      await s.close();
+    }
+  });
+
   it('finds the path of a digest known at many places (the empty file)', async () => {
     const store = SqliteKnownHashStore.open(join(dir, 'b.sqlite'));
     const session = await store.beginImport({ kind: 'manual', name: 'm' });

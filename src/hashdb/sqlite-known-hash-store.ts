@@ -3,11 +3,11 @@ import { closeSync, openSync, readFileSync, renameSync, statSync, writeFileSync 
 import { dirname } from 'node:path';
 import { CustosError } from '../core/custos-error.js';
 import type { FileHashes, HashAlgorithm } from '../core/file-state.js';
-import type { EvidenceSet, HashEvidence, HashSourceKind, PackageRef } from '../core/known-hash-policy.js';
+import { NO_EVIDENCE, type EvidenceSet, type HashEvidence, type HashSourceKind, type PackageRef } from '../core/known-hash-policy.js';
 import { usrAlias } from '../core/usrmerge.js';
 import { ensureDirectory } from '../platform/ensure-directory.js';
 import { BloomFilter } from './bloom-filter.js';
-import type { HashSourceRef, HashStoreStats, ImportSession, KnownHashRow, KnownHashStore } from './known-hash-store.js';
+import type { HashSourceRef, HashStoreStats, ImportSession, KnownHashQuery, KnownHashRow, KnownHashStore } from './known-hash-store.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS sources (
@@ -88,6 +88,8 @@ export class SqliteKnownHashStore implements KnownHashStore {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #stmts: ReturnType<typeof prepare>;
+  /** Where a digest is decoded before the filters say whether it deserves a Buffer of its own. */
+  readonly #scratch = Buffer.alloc(64);
   #wantBlooms = false;
   #blooms: Blooms | undefined;
   /** SQLite's data_version when the generation was last read: it changes when another connection commits. */
@@ -232,48 +234,63 @@ export class SqliteKnownHashStore implements KnownHashStore {
   }
 
   async lookup(path: Buffer, hashes: FileHashes): Promise<EvidenceSet> {
-    const digests = digestsOf(hashes);
-    const atPath: HashEvidence[] = [];
-    const elsewhere: HashEvidence[] = [];
-    const blooms = this.#currentBlooms();
-    for (const digest of digests) {
-      if (blooms !== undefined && !blooms.known.has(digest)) continue;
-      const rows = this.#stmts.allPlaces.all(digest) as EvidenceRow[];
-      if (rows.length === 0) continue;
-      const alias = usrAlias(path);
-      if (rows.length > ALL_PLACES_LIMIT) {
-        // Too common to list every place: ask for this path (and its alias) directly.
-        const ids = (alias === undefined ? [path] : [path, alias]).flatMap((p) => (this.#stmts.pathId.get(p) as [number] | undefined)?.[0] ?? []);
-        for (const row of this.#stmts.atPath.all(digest, ids[0] ?? -1, ids[1] ?? -1) as EvidenceRow[]) atPath.push(toEvidence(digest, row));
-      }
-      for (const row of rows.slice(0, ALL_PLACES_LIMIT)) {
-        const at = row[0];
-        const here = at !== null && (at.equals(path) || (alias !== undefined && at.equals(alias)));
-        if (here && rows.length <= ALL_PLACES_LIMIT) atPath.push(toEvidence(digest, row));
-        else if (!here && elsewhere.length < ELSEWHERE_LIMIT) elsewhere.push(toEvidence(digest, row));
-      }
-    }
-    return { atPath, elsewhere, bad: this.#bad(digests, blooms) };
+    return this.#lookupOne(path, hashes, false, this.#currentBlooms());
   }
 
   async lookupBad(hashes: FileHashes): Promise<readonly HashEvidence[]> {
-    return this.#bad(digestsOf(hashes), this.#currentBlooms());
+    return this.#lookupOne(EMPTY_PATH, hashes, true, this.#currentBlooms()).bad;
   }
 
-  #bad(digests: readonly Buffer[], blooms: Blooms | undefined): HashEvidence[] {
-    const out: HashEvidence[] = [];
-    for (const digest of digests) {
-      if (blooms !== undefined && !blooms.bad.has(digest)) continue;
-      for (const [kind, name, host, label] of this.#stmts.bad.all(digest) as [HashSourceKind, string, string, string | null][]) {
-        out.push({
-          algorithm: ALGORITHM_OF_LENGTH[digest.length] as HashAlgorithm,
-          source: { kind, name, ...(host === '' ? {} : { host }) },
-          bad: true,
-          ...(label === null ? {} : { label }),
-        });
+  async lookupMany(queries: readonly KnownHashQuery[]): Promise<readonly EvidenceSet[]> {
+    // One look at the filters' freshness for the whole batch, and no promise per file.
+    const blooms = this.#currentBlooms();
+    return queries.map((q) => this.#lookupOne(q.path, q.hashes, q.badOnly === true, blooms));
+  }
+
+  #lookupOne(path: Buffer, hashes: FileHashes, badOnly: boolean, blooms: Blooms | undefined): EvidenceSet {
+    let atPath: HashEvidence[] | undefined;
+    let elsewhere: HashEvidence[] | undefined;
+    let bad: HashEvidence[] | undefined;
+    for (const algorithm of DIGEST_ORDER) {
+      const hex = hashes[algorithm];
+      if (hex === undefined) continue;
+      // Decoded into scratch space first: with the filters, most digests are answered "absent" without a
+      // Buffer of their own.
+      const scratch = this.#scratch.subarray(0, this.#scratch.write(hex, 'hex'));
+      const maybeKnown = !badOnly && (blooms === undefined || blooms.known.has(scratch));
+      const maybeBad = blooms === undefined || blooms.bad.has(scratch);
+      if (!maybeKnown && !maybeBad) continue;
+      const digest = Buffer.from(scratch);
+      if (maybeKnown) {
+        const found = this.#known(path, digest);
+        if (found.atPath.length > 0) (atPath ??= []).push(...found.atPath);
+        if (found.elsewhere.length > 0) (elsewhere ??= []).push(...found.elsewhere);
       }
+      if (maybeBad) for (const row of this.#stmts.bad.all(digest) as [HashSourceKind, string, string, string | null][]) (bad ??= []).push(badEvidence(digest, row));
     }
-    return out;
+    if (atPath === undefined && elsewhere === undefined && bad === undefined) return NO_EVIDENCE;
+    return { atPath: atPath ?? [], elsewhere: (elsewhere ?? []).slice(0, ELSEWHERE_LIMIT), bad: bad ?? [] };
+  }
+
+  /** Where the database places one digest: at this path (or its usrmerge alias), and elsewhere. */
+  #known(path: Buffer, digest: Buffer): { atPath: HashEvidence[]; elsewhere: HashEvidence[] } {
+    const atPath: HashEvidence[] = [];
+    const elsewhere: HashEvidence[] = [];
+    const rows = this.#stmts.allPlaces.all(digest) as EvidenceRow[];
+    if (rows.length === 0) return { atPath, elsewhere };
+    const alias = usrAlias(path);
+    if (rows.length > ALL_PLACES_LIMIT) {
+      // Too common to list every place: ask for this path (and its alias) directly.
+      const ids = (alias === undefined ? [path] : [path, alias]).flatMap((p) => (this.#stmts.pathId.get(p) as [number] | undefined)?.[0] ?? []);
+      for (const row of this.#stmts.atPath.all(digest, ids[0] ?? -1, ids[1] ?? -1) as EvidenceRow[]) atPath.push(toEvidence(digest, row));
+    }
+    for (const row of rows.slice(0, ALL_PLACES_LIMIT)) {
+      const at = row[0];
+      const here = at !== null && (at.equals(path) || (alias !== undefined && at.equals(alias)));
+      if (here && rows.length <= ALL_PLACES_LIMIT) atPath.push(toEvidence(digest, row));
+      else if (!here && elsewhere.length < ELSEWHERE_LIMIT) elsewhere.push(toEvidence(digest, row));
+    }
+    return { atPath, elsewhere };
   }
 
   #generation(): number {
@@ -420,13 +437,17 @@ function toEvidence(digest: Buffer, [path, pkg, version, arch, kind, name, host]
   };
 }
 
-function digestsOf(hashes: FileHashes): Buffer[] {
-  const out: Buffer[] = [];
-  for (const a of ['sha256', 'sha1', 'md5'] as const) {
-    const hex = hashes[a];
-    if (hex !== undefined) out.push(Buffer.from(hex, 'hex'));
-  }
-  return out;
+/** Strongest first: evidence lists put the SHA-256 answer before the weaker ones. */
+const DIGEST_ORDER = ['sha256', 'sha1', 'md5'] as const;
+const EMPTY_PATH = Buffer.alloc(0);
+
+function badEvidence(digest: Buffer, [kind, name, host, label]: [HashSourceKind, string, string, string | null]): HashEvidence {
+  return {
+    algorithm: ALGORITHM_OF_LENGTH[digest.length] as HashAlgorithm,
+    source: { kind, name, ...(host === '' ? {} : { host }) },
+    bad: true,
+    ...(label === null ? {} : { label }),
+  };
 }
 
 function prepare(db: Database.Database) {

@@ -4,7 +4,7 @@ import { scanTree, type CachedFingerprint } from '../../src/agent/scan-tree.js';
 import { createScanStats, type ScanStats } from '../../src/agent/scan-stats.js';
 import { readUserNames } from '../../src/agent/user-names.js';
 import { walkTree, type WalkItem } from '../../src/agent/walk-tree.js';
-import { defaultDirectory } from '../../src/core/config/config-schema.js';
+import { defaultDirectory } from '../../src/core/config/default-directory.js';
 import type { DirectoryConfig, SyscheckConfig } from '../../src/core/config/custos-config.js';
 import type { FileState } from '../../src/core/file-state.js';
 import type { Observation } from '../../src/core/observation.js';

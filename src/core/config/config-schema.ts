@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { buildCheckSet, CHECK_OPTIONS, type CheckOption } from '../check-set.js';
+import { defaultDirectory } from './default-directory.js';
 import { configIssue, type ConfigIssue } from '../custos-error.js';
 import { DEFAULT_KNOWN_HASH_POLICY, HASH_SOURCE_KINDS } from '../known-hash-policy.js';
 import { err, ok, type Result } from '../result.js';
@@ -269,19 +270,6 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
   };
 }
 
-/** A directory entry as the defaults and bare `<directories>` entries get it: everything checked. */
-export function defaultDirectory(path: string): DirectoryConfig {
-  return {
-    path,
-    checks: buildCheckSet({}),
-    realtime: false,
-    reportChanges: false,
-    recursionLevel: 256,
-    followSymlinks: false,
-    tags: [],
-    ignore: [],
-  };
-}
 
 export function dotted(path: readonly (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
