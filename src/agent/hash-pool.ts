@@ -10,8 +10,8 @@ export interface HashBatch {
   readonly algorithms: readonly HashAlgorithm[];
   readonly maxBytes: number;
   readonly retries: number;
-  /** Per path, what the walk saw (see `HashFileOptions.expected`): size, inode, dev, mtime, ctime. */
-  readonly expected?: BigInt64Array;
+  /** Per path, what the walk saw (see `HashFileOptions.expected`). */
+  readonly expected?: PackedExpected;
 }
 
 /** A worker's answer to one batch, in the batch's order. */
@@ -111,31 +111,34 @@ export class HashPool {
   }
 }
 
-const EXPECTED_FIELDS = 5;
+/** The walk's stat of each path of a batch: size, inode and device as numbers, mtime and ctime as nanoseconds. */
+export interface PackedExpected {
+  readonly numbers: Float64Array;
+  readonly times: BigInt64Array;
+}
 
-function packExpected(stats: readonly ExpectedStat[]): BigInt64Array {
-  const packed = new BigInt64Array(stats.length * EXPECTED_FIELDS);
+function packExpected(stats: readonly ExpectedStat[]): PackedExpected {
+  const numbers = new Float64Array(stats.length * 3);
+  const times = new BigInt64Array(stats.length * 2);
   stats.forEach((st, i) => {
-    const at = i * EXPECTED_FIELDS;
-    packed[at] = BigInt(st.size);
-    packed[at + 1] = BigInt(st.inode);
-    packed[at + 2] = BigInt(st.dev);
-    packed[at + 3] = st.mtimeNs;
-    packed[at + 4] = st.ctimeNs;
+    numbers[i * 3] = st.size;
+    numbers[i * 3 + 1] = st.inode;
+    numbers[i * 3 + 2] = st.dev;
+    times[i * 2] = st.mtimeNs;
+    times[i * 2 + 1] = st.ctimeNs;
   });
-  return packed;
+  return { numbers, times };
 }
 
 /** The expected stat of path `i` of a batch, if the batch carries them. */
 export function expectedAt(batch: HashBatch, i: number): ExpectedStat | undefined {
   const packed = batch.expected;
-  const at = i * EXPECTED_FIELDS;
-  if (packed === undefined || at + EXPECTED_FIELDS > packed.length) return undefined;
+  if (packed === undefined || (i + 1) * 3 > packed.numbers.length) return undefined;
   return {
-    size: Number(packed[at]),
-    inode: Number(packed[at + 1]),
-    dev: Number(packed[at + 2]),
-    mtimeNs: packed[at + 3] as bigint,
-    ctimeNs: packed[at + 4] as bigint,
+    size: packed.numbers[i * 3] as number,
+    inode: packed.numbers[i * 3 + 1] as number,
+    dev: packed.numbers[i * 3 + 2] as number,
+    mtimeNs: packed.times[i * 2] as bigint,
+    ctimeNs: packed.times[i * 2 + 1] as bigint,
   };
 }
