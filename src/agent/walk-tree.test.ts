@@ -7,6 +7,7 @@ import { mkfifoSync, mknodCharSync } from '../../test/support/mkfifo.js';
 import { syscheckFor, walkAll } from '../../test/support/scan-helpers.js';
 import { bytesPath, tempDir } from '../../test/support/temp-dir.js';
 import { constants } from 'node:fs';
+import { pathKey } from '../core/path-bytes.js';
 
 describe('walkTree', () => {
   const root = tempDir();
@@ -18,7 +19,8 @@ describe('walkTree', () => {
   writeFileSync(join(root, 'a.txt'), 't');
 
   it('yields entries in path-key order (depth-first, siblings by name bytes)', () => {
-    const items = walkAll(syscheckFor([root]));
+    const items = walkAll(syscheckFor([`${root}/`]));
+    for (const item of items) assert.deepEqual(item.key, pathKey(item.path), 'each key is the pathKey of its path');
     const keys = items.map((i) => i.key);
     const sorted = [...keys].sort((a, b) => Buffer.compare(a, b));
     assert.deepEqual(keys, sorted);

@@ -1,6 +1,6 @@
 import { constants, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import type { FileIssue } from '../core/file-state.js';
-import { joinPath, pathKey } from '../core/path-bytes.js';
+import { isWithin, joinPath, pathKey } from '../core/path-bytes.js';
 import type { ScanScope, ScopeRoot } from '../core/scan-scope.js';
 import { snapshot, type StatSnapshot } from './hash-file.js';
 import { issueFromError } from './issue-from-error.js';
@@ -46,6 +46,9 @@ export interface WalkOptions {
 
 interface Frame {
   readonly path: Buffer;
+  readonly key: Buffer;
+  /** Whether a configured directory lies below this one: only then can a child start a root of its own. */
+  readonly rootsBelow: boolean;
   readonly root: ScopeRoot;
   readonly names: Buffer[];
   readonly identity: string;
@@ -63,7 +66,7 @@ export function* walkTree(scope: ScanScope, options: WalkOptions): Generator<Wal
   for (const top of scope.topLevelRoots) {
     const stack: Frame[] = [];
     const onStack = new Set<string>();
-    yield* visit(top.path, scope.governing(top.path) ?? top, undefined, stack, onStack, scope, options);
+    yield* visit(top.path, pathKey(top.path), scope.governing(top.path) ?? top, undefined, stack, onStack, scope, options);
     while (stack.length > 0) {
       const frame = stack[stack.length - 1] as Frame;
       const name = frame.names[frame.next++];
@@ -73,14 +76,15 @@ export function* walkTree(scope: ScanScope, options: WalkOptions): Generator<Wal
         continue;
       }
       const child = joinPath(frame.path, name);
-      const root = scope.rootAt(child) ?? frame.root;
-      yield* visit(child, root, frame, stack, onStack, scope, options);
+      const root = (frame.rootsBelow ? scope.rootAt(child) : undefined) ?? frame.root;
+      yield* visit(child, childKey(frame.key, name), root, frame, stack, onStack, scope, options);
     }
   }
 }
 
 function* visit(
   path: Buffer,
+  key: Buffer,
   root: ScopeRoot,
   parent: Frame | undefined,
   stack: Frame[],
@@ -88,7 +92,6 @@ function* visit(
   scope: ScanScope,
   options: WalkOptions,
 ): Generator<WalkItem> {
-  const key = pathKey(path);
   const fsPath = options.rootDir === undefined ? path : Buffer.concat([options.rootDir, path]);
   if (fsPath.length > MAX_PATH_BYTES) {
     yield { kind: 'unscanned', path, key, includesSelf: true, issue: { code: 'path-too-long', message: `path is ${fsPath.length} bytes, over the ${MAX_PATH_BYTES}-byte limit` } };
@@ -156,7 +159,8 @@ function* visit(
   }
   if (names !== undefined) {
     onStack.add(identity);
-    stack.push({ path, root, names, identity, dev: stat.dev, next: 0 });
+    const rootsBelow = scope.roots.some((r) => r.path.length > path.length && isWithin(r.path, path));
+    stack.push({ path, key, rootsBelow, root, names, identity, dev: stat.dev, next: 0 });
   }
 }
 
@@ -166,4 +170,15 @@ function readLink(path: Buffer): Buffer | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The key of a directory's entry, from the directory's key: `pathKey(joinPath(dir, name))` without re-scanning. */
+function childKey(parentKey: Buffer, name: Buffer): Buffer {
+  // Like joinPath: no second separator after a directory path that already ends with one.
+  const separator = parentKey.length > 0 && parentKey[parentKey.length - 1] === 0 ? 0 : 1;
+  const key = Buffer.allocUnsafe(parentKey.length + separator + name.length);
+  parentKey.copy(key, 0);
+  if (separator === 1) key[parentKey.length] = 0;
+  name.copy(key, parentKey.length + separator);
+  return key;
 }

@@ -92,11 +92,19 @@ export function subtreeKeyRange(path: Uint8Array): { readonly from: Buffer; read
 
 /** True when `path` is `root` or lies below it (byte-wise, on whole components). */
 export function isWithin(path: Uint8Array, root: Uint8Array): boolean {
-  const r = trimTrailingSlash(root);
-  if (r.length === 0) return path[0] === SLASH;
-  if (path.length < r.length) return false;
-  if (Buffer.compare(Buffer.from(path.buffer, path.byteOffset, r.length), Buffer.from(r)) !== 0) return false;
-  return path.length === r.length || path[r.length] === SLASH;
+  // Called for every entry a scan walks: plain byte comparisons, no Buffer views or copies.
+  const r = trimmedLength(root);
+  if (r === 0) return path[0] === SLASH;
+  if (path.length < r || (path.length > r && path[r] !== SLASH)) return false;
+  // From the end: paths under one tree share long prefixes, so a difference shows up sooner there.
+  for (let i = r - 1; i >= 0; i--) if (path[i] !== root[i]) return false;
+  return true;
+}
+
+function trimmedLength(path: Uint8Array): number {
+  let end = path.length;
+  while (end > 0 && path[end - 1] === SLASH) end--;
+  return end;
 }
 
 /** Drops trailing slashes, keeping the root `/` as the empty path. */
@@ -108,9 +116,8 @@ export function trimTrailingSlash(path: Uint8Array): Buffer {
 
 /** Counts the path components of `path` below `root` (0 for the root itself). */
 export function depthBelow(path: Uint8Array, root: Uint8Array): number {
-  const r = trimTrailingSlash(root);
   let depth = 0;
-  for (let i = r.length; i < path.length; i++) if (path[i] === SLASH) depth++;
+  for (let i = trimmedLength(root); i < path.length; i++) if (path[i] === SLASH) depth++;
   return depth;
 }
 
