@@ -1,7 +1,7 @@
 import type { FileIssue } from '../core/file-state.js';
 import type { ScopeRoot } from '../core/scan-scope.js';
 import type { StatSnapshot } from './hash-file.js';
-import type { WalkItem } from './walk-tree.js';
+import { walkEntry, type WalkItem } from './walk-tree.js';
 
 /**
  * Walk items packed into a few typed arrays, so the walk thread hands them over without copying (the buffers
@@ -173,15 +173,6 @@ export function* unpackWalkChunk(chunk: PackedWalkChunk, roots: readonly ScopeRo
       mtimeNs: times[i * 2] as bigint,
       ctimeNs: times[i * 2 + 1] as bigint,
     };
-    yield {
-      kind: 'entry',
-      path,
-      key,
-      root,
-      stat,
-      ...(linkTarget === undefined ? {} : { linkTarget }),
-      ...(readPath === undefined ? {} : { readPath }),
-      ...(issue === undefined ? {} : { issue }),
-    };
+    yield walkEntry(path, key, root, stat, { linkTarget, readPath, issue });
   }
 }

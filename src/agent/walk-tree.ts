@@ -140,19 +140,7 @@ function* visit(
       issue = { code: 'unreadable-directory', message: `cannot list entries: ${cause.message}` };
     }
   }
-  if (monitored) {
-    const entry: WalkEntry = {
-      kind: 'entry',
-      path,
-      key,
-      root,
-      stat,
-      ...(linkTarget === undefined ? {} : { linkTarget }),
-      ...(readPath === undefined ? {} : { readPath }),
-      ...(issue === undefined ? {} : { issue }),
-    };
-    yield entry;
-  }
+  if (monitored) yield walkEntry(path, key, root, stat, { linkTarget, readPath, issue });
   if (descend && names === undefined) {
     yield { kind: 'unscanned', path, key, includesSelf: !monitored, issue: issue ?? { code: 'io-error', message: 'not listed' } };
     return;
@@ -181,4 +169,25 @@ function childKey(parentKey: Buffer, name: Buffer): Buffer {
   if (separator === 1) key[parentKey.length] = 0;
   name.copy(key, parentKey.length + separator);
   return key;
+}
+
+/** A walk entry; optional parts that are `undefined` are left out (the entry is compared and cloned as is). */
+export function walkEntry(
+  path: Buffer,
+  key: Buffer,
+  root: ScopeRoot,
+  stat: StatSnapshot,
+  optional: { readonly linkTarget?: Buffer | undefined; readonly readPath?: Buffer | undefined; readonly issue?: FileIssue | undefined },
+): WalkEntry {
+  const { linkTarget, readPath, issue } = optional;
+  return {
+    kind: 'entry',
+    path,
+    key,
+    root,
+    stat,
+    ...(linkTarget === undefined ? {} : { linkTarget }),
+    ...(readPath === undefined ? {} : { readPath }),
+    ...(issue === undefined ? {} : { issue }),
+  };
 }
