@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkfifoSync } from '../../test/support/mkfifo.js';
 import { tempDir } from '../../test/support/temp-dir.js';
-import { hashFile } from './hash-file.js';
+import { hashFile, type ExpectedStat } from './hash-file.js';
 import { HashPool } from './hash-pool.js';
 
 const ALL = ['md5', 'sha1', 'sha256'] as const;
@@ -153,6 +153,21 @@ describe('hashFile on a file truncated while it is read', () => {
     assert.equal(r.stat.size, 1000);
     assert.equal(r.hashes.sha256, coreutilsDigest('sha256sum', path));
   });
+  it('with the walk’s stat, a file cut during the read is read again: digests of the final content, never of a mix', { timeout: 120_000 }, async () => {
+    const path = makeFile('shrinking-expected');
+    const st = lstatSync(path, { bigint: true });
+    const pool = new HashPoolWithRetries(2);
+    const pending = pool.hash(path, { size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: Number(st.ino), dev: Number(st.dev) });
+    await sleep(300);
+    const fd = openSync(path, 'r+');
+    ftruncateSync(fd, 1000);
+    closeSync(fd);
+    const r = await pending;
+    await pool.close();
+    assert.ok(r.ok);
+    assert.equal(r.stat.size, 1000);
+    assert.equal(r.hashes.sha256, coreutilsDigest('sha256sum', path));
+  });
 });
 
 /** Runs hashFile in the real worker pool (so the truncation happens truly concurrently). */
@@ -162,8 +177,8 @@ class HashPoolWithRetries {
   constructor(retries: number) {
     this.#retries = retries;
   }
-  async hash(path: string) {
-    const [r] = await this.#pool.hash([Buffer.from(path)], ALL, 2 ** 32, this.#retries);
+  async hash(path: string, expected?: ExpectedStat) {
+    const [r] = await this.#pool.hash([Buffer.from(path)], ALL, 2 ** 32, this.#retries, expected === undefined ? undefined : [expected]);
     assert.ok(r !== undefined);
     return r;
   }

@@ -66,12 +66,8 @@ export function hashFile(path: Buffer, options: HashFileOptions): HashFileResult
   const retries = options.retries ?? 2;
   let lastStat: StatSnapshot | undefined;
   for (let attempt = 0; attempt <= retries; attempt++) {
-    let fd: number;
-    try {
-      fd = openSync(path, OPEN_FLAGS);
-    } catch (error) {
-      return { ok: false, issue: issueFromError(error) };
-    }
+    const fd = openForHashing(path);
+    if (typeof fd !== 'number') return fd;
     try {
       const before = snapshot(fstatSync(fd, { bigint: true }));
       if (before.format !== constants.S_IFREG) {
@@ -101,12 +97,8 @@ export function hashFile(path: Buffer, options: HashFileOptions): HashFileResult
  * `undefined`, and the caller takes the careful path with its own `fstat` before the read.
  */
 function hashAsExpected(path: Buffer, expected: ExpectedStat, options: HashFileOptions): HashFileResult | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, OPEN_FLAGS);
-  } catch (error) {
-    return { ok: false, issue: issueFromError(error) };
-  }
+  const fd = openForHashing(path);
+  if (typeof fd !== 'number') return fd;
   try {
     const read = readAndHash(fd, expected.size, options);
     const after = snapshot(fstatSync(fd, { bigint: true }));
@@ -117,6 +109,15 @@ function hashAsExpected(path: Buffer, expected: ExpectedStat, options: HashFileO
     return undefined;
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Opens a file to hash it (see OPEN_FLAGS); a failure comes back as the result that reports it. */
+function openForHashing(path: Buffer): number | HashFileResult {
+  try {
+    return openSync(path, OPEN_FLAGS);
+  } catch (error) {
+    return { ok: false, issue: issueFromError(error) };
   }
 }
 
