@@ -17,6 +17,7 @@ import { sameFileState } from '../core/same-file-state.js';
 import type { KnownHashQuery, KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Store } from '../storage/store.js';
 import type { AlertSink } from './alert-sink.js';
+import { deliverAlerts } from './deliver-alerts.js';
 
 /** The components ingest works with; one set per process, built by its composition root. */
 export interface IngestDeps {
@@ -108,7 +109,7 @@ export async function ingestObservations(
     events = [];
     deliver = [];
     noise = [];
-    for (const sink of deps.sinks) await sink.write(delivered);
+    await deliverAlerts(deps.store, deps.sinks, delivered);
   };
 
   for await (const chunk of observations) {

@@ -78,7 +78,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       });
       stopProgress();
       process.stderr.write(summaryLine(mode, outcome));
-      result.exitCode = outcome.ingest.alerts > 0 ? EXIT.ALERTS : EXIT.OK;
+      result.exitCode = outcome.ingest.alerts + outcome.redelivered > 0 ? EXIT.ALERTS : EXIT.OK;
     } finally {
       stopProgress();
       process.off('SIGINT', onSignal);
@@ -95,9 +95,11 @@ function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {
   const seconds = r.durationMs / 1000;
   const mbps = r.scan.bytesHashed / 1e6 / Math.max(seconds, 0.001);
   const { added, modified, deleted, alerts, recorded, accepted } = r.ingest;
-  const lines = [
+  const lines: string[] = [];
+  if (r.redelivered > 0) lines.push(`custos: delivered ${r.redelivered} alerts that an interrupted earlier check had stored but not yet written out`);
+  lines.push(
     `custos: scanned ${r.scan.entries} entries in ${seconds.toFixed(1)} s: ${r.scan.hashed} hashed (${mbps.toFixed(1)} MB/s), ${r.scan.reused} unchanged by stat${r.rehashed ? ' (full rehash)' : ''}`,
-  ];
+  );
   if (r.builtBaseline) {
     lines.push(`custos: first scan of newly monitored directories: ${r.ingest.baselined} entries taken into the baseline without alerts (${r.baselineEntries ?? '?'} entries in the baseline)`);
   }

@@ -4,6 +4,7 @@ import { scanTree } from '../agent/scan-tree.js';
 import { createScanStats, type ScanStats } from '../agent/scan-stats.js';
 import { readUserNames } from '../agent/user-names.js';
 import type { AlertSink } from '../analysis/alert-sink.js';
+import { redeliverAlerts } from '../analysis/deliver-alerts.js';
 import { ingestObservations, type IngestSummary } from '../analysis/ingest-observations.js';
 import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
@@ -51,6 +52,8 @@ export interface RunCheckResult {
   readonly baselineEntries: number | undefined;
   /** True when at least one scanned directory had no baseline yet (its content was recorded silently). */
   readonly builtBaseline: boolean;
+  /** Alerts an interrupted earlier check had stored but not yet delivered, delivered before this scan. */
+  readonly redelivered: number;
 }
 
 /**
@@ -64,6 +67,8 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
   const { config, store } = options;
   const agent: AgentRef = { id: LOCAL_AGENT_ID, name: config.agentName };
   await store.upsertAgent(agent);
+  // `accept` has no sinks: what an interrupted check left undelivered waits for the next check.
+  const redelivered = options.mode === 'check' ? await redeliverAlerts(store, options.sinks) : 0;
   const scope = compileScanScope(config.syscheck, options.paths ?? []);
   const scannedRoots = await store.scannedRoots(agent.id);
   const rehashed = options.rehash === true || (await rehashDue(store, config.syscheck.rehashIntervalMs, now()));
@@ -120,6 +125,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       // Counting is a full pass over the baseline: only worth it when the summary shows it.
       baselineEntries: builtBaseline ? await store.countBaseline(agent.id) : undefined,
       builtBaseline,
+      redelivered,
     };
   } finally {
     await pool.close();

@@ -1,4 +1,5 @@
 import type { AlertSink } from '../analysis/alert-sink.js';
+import { deliverAlerts } from '../analysis/deliver-alerts.js';
 import { ingestObservations, type IngestSummary } from '../analysis/ingest-observations.js';
 import { buildAgentAlert } from '../core/agent-alerts.js';
 import { newAlertId } from '../core/alert-id.js';
@@ -89,7 +90,7 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
         details: { manager_digest: ours.digest, agent_digest: end.digest, manager_entries: ours.entries, agent_entries: end.entries, scan: end.id },
       });
       await deps.store.recordAgentAlert(alert);
-      for (const sink of deps.sinks) await sink.write([alert]);
+      await deliverAlerts(deps.store, deps.sinks, [alert]);
     }
   }
   return { summary, resync, alerts };

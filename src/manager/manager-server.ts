@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AlertSink } from '../analysis/alert-sink.js';
+import { deliverAlerts, redeliverAlerts } from '../analysis/deliver-alerts.js';
 import { buildAgentAlert } from '../core/agent-alerts.js';
 import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
@@ -50,6 +51,9 @@ export interface RunningManager {
 export async function startManager(deps: ManagerDeps, listen: { host: string; port: number }): Promise<RunningManager> {
   const { store, logger } = deps;
   const metrics = new ManagerMetrics();
+  // Alerts a killed manager had committed but not yet written out go first, before any new ones.
+  const redelivered = await redeliverAlerts(store, deps.sinks);
+  if (redelivered > 0) logger.warn({ alerts: redelivered }, 'delivered alerts that an interrupted run had stored but not yet written out');
   const correlation = newCorrelationState();
   // Batches are applied one at a time, first come first served: SQLite has one writer anyway, and interleaving
   // a thousand agents' batches at every await would make each wait for all the others.
@@ -110,7 +114,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     await store.recordAgentAlert(alert);
     metrics.alerts++;
     logger.warn({ agentId: agent.id, event }, alert.full_log);
-    for (const sink of deps.sinks) await sink.write([alert]);
+    await deliverAlerts(store, deps.sinks, [alert]);
   };
 
   app.get('/healthz', async () => ({ status: 'ok', agents: (await store.listAgentInfos()).filter((a) => a.id !== '000').length }));

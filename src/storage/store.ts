@@ -134,6 +134,14 @@ export interface Store {
   /** Alerts, oldest first: file alerts rebuilt from the history records they were raised for, and agent alerts. */
   queryAlerts(query: HistoryQuery): AsyncIterable<AnyAlert>;
   recordAgentAlert(alert: AgentAlert): Promise<void>;
+  /**
+   * Alerts committed but not yet marked delivered, in the order they were raised: every alert is queued for the
+   * sinks in its own transaction (by `commit` and `recordAgentAlert`), so a crash before the sinks had it loses
+   * nothing.
+   */
+  undeliveredAlerts(): Promise<readonly AnyAlert[]>;
+  /** Takes alerts off the delivery queue once every sink has them. */
+  markAlertsDelivered(ids: readonly string[]): Promise<void>;
   /** Recomputes every chain link and compares each chain's end with the recorded head. */
   verifyChain(agentId?: string): Promise<ChainReport>;
   /** The auto-ignore counters of one file. */

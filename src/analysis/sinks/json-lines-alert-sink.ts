@@ -1,6 +1,13 @@
 import type { AnyAlert } from '../../core/build-alert.js';
 import type { AlertSink } from '../alert-sink.js';
-import { AppendOnlyFile } from './append-only-file.js';
+import { AppendOnlyFile, type CompleteUpTo } from './append-only-file.js';
+
+/** A JSON-lines file is complete up to its last newline. */
+const completeLines: CompleteUpTo = (tail, atFileStart) => {
+  const end = tail.lastIndexOf(0x0a) + 1;
+  // No newline in a stretch that is not the whole file: a record longer than the stretch; leave it be.
+  return end === 0 && !atFileStart ? tail.length : end;
+};
 
 /** Appends alerts to `alerts.json`, one JSON object per line, the format Wazuh and OSSEC pipelines ingest. */
 export class JsonLinesAlertSink implements AlertSink {
@@ -12,6 +19,14 @@ export class JsonLinesAlertSink implements AlertSink {
 
   async write(alerts: readonly AnyAlert[]): Promise<void> {
     this.#file.append(alerts.map((a) => `${JSON.stringify(a)}\n`).join(''));
+  }
+
+  /** Cuts a line torn by a crash and appends the alerts whose id is not already in the file's last lines. */
+  async redeliver(alerts: readonly AnyAlert[]): Promise<void> {
+    this.#file.appendMissing(
+      alerts.map((a) => ({ text: `${JSON.stringify(a)}\n`, marker: `"id":${JSON.stringify(a.id)}` })),
+      completeLines,
+    );
   }
 
   async close(): Promise<void> {

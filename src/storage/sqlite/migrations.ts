@@ -141,4 +141,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   -- Paths seen during an agent's full (resync) scan, to find what its baseline holds that the agent no longer has.
   CREATE TABLE resync_seen (agent_id TEXT NOT NULL, path_key BLOB NOT NULL, PRIMARY KEY (agent_id, path_key)) WITHOUT ROWID;
   `,
+  `
+  -- Alerts committed but not yet handed to every sink (alerts.json, alerts.log, syslog, webhook), in the order
+  -- they were raised. A row is written in the alert's own transaction and deleted once the sinks have it, so a
+  -- crash in between is repaired at the next start instead of losing the alert. Older alerts were delivered.
+  CREATE TABLE alert_outbox (alert_id TEXT PRIMARY KEY, agent_alert INTEGER NOT NULL);
+  `,
 ];

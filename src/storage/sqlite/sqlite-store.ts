@@ -157,7 +157,10 @@ export class SqliteStore implements Store {
           const hash = chainHash(prev, data);
           const info = s.insertEvent.run(batch.agentId, record.timestamp, record.change.kind, record.outcome, pathKey(record.change.path), data, prev, hash);
           lastId = BigInt(info.lastInsertRowid);
-          if (record.alertId !== undefined) s.insertAlert.run(record.alertId, lastId, batch.agentId, record.timestamp, record.rule?.id ?? 0, record.rule?.level ?? 0);
+          if (record.alertId !== undefined) {
+            s.insertAlert.run(record.alertId, lastId, batch.agentId, record.timestamp, record.rule?.id ?? 0, record.rule?.level ?? 0);
+            s.queueAlert.run(record.alertId, 0);
+          }
           prev = hash;
           length++;
         }
@@ -201,19 +204,8 @@ export class SqliteStore implements Store {
     const { sql, params } = historySql(base, 'seq', query, { agent: 'a.agent_id', ts: 'a.ts', path: 'e.path_key' });
     const all: AnyAlert[] = [];
     for (const [, id, data] of this.#statement(sql).raw(true).all(...params) as [number, string, string][]) {
-      const r = decodeEventRecord(data);
-      if (r.rule === undefined) continue;
-      all.push(
-        buildAlert({
-          id,
-          timestamp: new Date(r.timestamp),
-          agent: { id: r.agentId, name: names.get(r.agentId) ?? '' },
-          rule: r.rule,
-          change: r.change,
-          verdict: r.verdict,
-          ...(r.rolledUp === undefined ? {} : { rolledUp: r.rolledUp }),
-        }),
-      );
+      const alert = fileAlertFromRecord(id, data, names);
+      if (alert !== undefined) all.push(alert);
     }
     if (query.path === undefined) {
       const agentSql = historySql('SELECT rowid AS seq, json FROM agent_alerts', 'seq', query);
@@ -224,7 +216,39 @@ export class SqliteStore implements Store {
   }
 
   async recordAgentAlert(alert: AgentAlert): Promise<void> {
-    this.#statement('INSERT INTO agent_alerts (id, agent_id, ts, rule_id, level, json) VALUES (?, ?, ?, ?, ?, ?)').run(alert.id, alert.agent.id, alert.timestamp, alert.rule.id, alert.rule.level, JSON.stringify(alert));
+    const insert = this.#statement('INSERT INTO agent_alerts (id, agent_id, ts, rule_id, level, json) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#db.transaction(() => {
+      insert.run(alert.id, alert.agent.id, alert.timestamp, alert.rule.id, alert.rule.level, JSON.stringify(alert));
+      this.#stmts.queueAlert.run(alert.id, 1);
+    })();
+  }
+
+  async undeliveredAlerts(): Promise<readonly AnyAlert[]> {
+    const queued = this.#statement('SELECT alert_id, agent_alert FROM alert_outbox ORDER BY rowid').raw(true).all() as [string, number][];
+    if (queued.length === 0) return [];
+    const names = new Map((await this.listAgents()).map((a) => [a.id, a.name]));
+    const fileAlert = this.#statement('SELECT e.data FROM alerts a JOIN events e ON e.id = a.event_id WHERE a.id = ?').pluck(true);
+    const agentAlert = this.#statement('SELECT json FROM agent_alerts WHERE id = ?').pluck(true);
+    const out: AnyAlert[] = [];
+    for (const [id, isAgentAlert] of queued) {
+      if (isAgentAlert === 1) {
+        const json = agentAlert.get(id) as string | undefined;
+        if (json !== undefined) out.push(JSON.parse(json) as AgentAlert);
+      } else {
+        const data = fileAlert.get(id) as string | undefined;
+        const alert = data === undefined ? undefined : fileAlertFromRecord(id, data, names);
+        if (alert !== undefined) out.push(alert);
+      }
+    }
+    return out;
+  }
+
+  async markAlertsDelivered(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const remove = this.#statement('DELETE FROM alert_outbox WHERE alert_id = ?');
+    this.#db.transaction(() => {
+      for (const id of ids) remove.run(id);
+    })();
   }
 
   async verifyChain(agentId?: string): Promise<ChainReport> {
@@ -436,6 +460,7 @@ function prepareStatements(db: Database.Database) {
     upsertHead: db.prepare('INSERT INTO chain_heads (agent_id, last_id, last_hash, length) VALUES (?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, length = excluded.length'),
     insertEvent: db.prepare('INSERT INTO events (agent_id, ts, kind, outcome, path_key, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     insertAlert: db.prepare('INSERT INTO alerts (id, event_id, agent_id, ts, rule_id, level) VALUES (?, ?, ?, ?, ?, ?)'),
+    queueAlert: db.prepare('INSERT INTO alert_outbox (alert_id, agent_alert) VALUES (?, ?)'),
     scannedRoots: db.prepare('SELECT path FROM scanned_roots WHERE agent_id = ?').raw(true),
     markRoot: db.prepare('INSERT OR IGNORE INTO scanned_roots (agent_id, path, first_scan_at) VALUES (?, ?, ?)'),
     lastSeq: db.prepare('SELECT seq FROM agent_sequences WHERE agent_id = ?').raw(true),
@@ -479,4 +504,19 @@ function historySql(
   if (query.limit === undefined) return { sql: `${select}${filter} ORDER BY ${order}`, params };
   params.push(query.limit);
   return { sql: `SELECT * FROM (${select}${filter} ORDER BY ${order} DESC LIMIT ?) ORDER BY 1`, params };
+}
+
+/** Rebuilds a file alert from the history record it was raised for (undefined for a record without a rule). */
+function fileAlertFromRecord(id: string, data: string, names: ReadonlyMap<string, string>): AnyAlert | undefined {
+  const r = decodeEventRecord(data);
+  if (r.rule === undefined) return undefined;
+  return buildAlert({
+    id,
+    timestamp: new Date(r.timestamp),
+    agent: { id: r.agentId, name: names.get(r.agentId) ?? '' },
+    rule: r.rule,
+    change: r.change,
+    verdict: r.verdict,
+    ...(r.rolledUp === undefined ? {} : { rolledUp: r.rolledUp }),
+  });
 }
