@@ -2,18 +2,26 @@
  * Analysis pipeline benchmark: file events per second through compare → known-hash verdict → rules → record
  * (chained history, baseline advanced) → alert, into SQLite, in batches of 500 as an agent would send them, for
  * 1 or many agents; with the p99 time of one batch. Run: node dist/bench/ingest-bench.js [--events N] [--agents N]
+ * (`--floor`: the same rows written with nothing computed, see runIngestFloor).
  */
+import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { loadRuleSet } from '../src/analysis/load-rule-set.js';
 import { ingestObservations } from '../src/analysis/ingest-observations.js';
+import { BUILTIN_RULES } from '../src/core/builtin-rules.js';
 import { CHECK_ALL } from '../src/core/check-set.js';
+import { encodeEventRecord } from '../src/core/event-record.js';
+import { diffFileStates } from '../src/core/file-change.js';
 import type { FileState } from '../src/core/file-state.js';
 import { DEFAULT_KNOWN_HASH_POLICY } from '../src/core/known-hash-policy.js';
 import type { Observation } from '../src/core/observation.js';
 import { newCorrelationState } from '../src/core/rules/rule-set.js';
+import { pathKey } from '../src/core/path-bytes.js';
+import { BASELINE_COLUMNS, stateToRow } from '../src/storage/sqlite/baseline-rows.js';
 import { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
+import { WalCheckpointer } from '../src/storage/sqlite/wal-checkpointer.js';
 
 const BATCH = 500;
 
@@ -43,7 +51,7 @@ function state(i: number, version: number): FileState {
 export async function runIngestBench(options: { events: number; agents: number; dir?: string }): Promise<{ eventsPerSecond: number; p99BatchMs: number; rssMb: number }> {
   const dir = options.dir ?? join(tmpdir(), `custos-ingest-bench-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
-  const store = SqliteStore.open(join(dir, 'ingest.db'));
+  const store = SqliteStore.open(join(dir, 'ingest.db'), { backgroundCheckpoints: true });
   const rules = loadRuleSet([]);
   const perAgent = Math.ceil(options.events / options.agents);
   const agents = Array.from({ length: options.agents }, (_, a) => ({ id: String(a + 1).padStart(3, '0'), name: `host${a + 1}` }));
@@ -81,11 +89,74 @@ export async function runIngestBench(options: { events: number; agents: number; 
   return { eventsPerSecond: done / seconds, p99BatchMs: batchMs[Math.min(batchMs.length - 1, Math.floor(batchMs.length * 0.99))] ?? 0, rssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
+/**
+ * The floor the pipeline is measured against: the same rows written to the same schema by the same SQLite
+ * (per event a history record of the pipeline's size with its chain hashes, an alert, a delivery-queue entry
+ * taken off again, the baseline row updated), in the same 500-event transactions, with nothing computed: what
+ * the disk and SQLite allow on this machine.
+ */
+export async function runIngestFloor(options: { events: number; dir?: string }): Promise<{ rowsPerSecond: number }> {
+  const dir = options.dir ?? join(tmpdir(), `custos-ingest-floor-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  const path = join(dir, 'floor.db');
+  const store = SqliteStore.open(path, { backgroundCheckpoints: true });
+  await store.upsertAgent({ id: '001', name: 'host1' });
+  await store.commit({ agentId: '001', upserts: Array.from({ length: options.events }, (_, i) => state(i, 0)), deletes: [], events: [] });
+  // What one pipeline event stores, computed once: the floor only writes.
+  const sample = state(0, 1);
+  const change = diffFileStates(state(0, 0), sample, CHECK_ALL);
+  if (change === undefined) throw new Error('floor sample must differ');
+  const data = encodeEventRecord({ agentId: '001', timestamp: new Date().toISOString(), change, verdict: { verdict: 'unknown' }, rule: BUILTIN_RULES.modified, outcome: 'alerted', alertId: '1795860000.0000000000' });
+  const row = stateToRow(sample);
+  await store.close();
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('cache_size = -65536');
+  db.pragma('wal_autocheckpoint = 16384');
+  const checkpointer = new WalCheckpointer(path);
+  const insertEvent = db.prepare('INSERT INTO events (agent_id, ts, kind, outcome, path_key, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const insertAlert = db.prepare('INSERT INTO alerts (id, event_id, agent_id, ts, rule_id, level) VALUES (?, ?, ?, ?, ?, ?)');
+  const queue = db.prepare('INSERT INTO alert_outbox (alert_id, agent_alert) VALUES (?, 0)');
+  const dequeue = db.prepare('DELETE FROM alert_outbox WHERE alert_id = ?');
+  const update = db.prepare(`UPDATE baseline SET ${BASELINE_COLUMNS.slice(1).map((c) => `${c} = ?`).join(', ')} WHERE agent_id = ? AND path_key = ?`);
+  const keys = Array.from({ length: options.events }, (_, i) => pathKey(state(i, 0).path));
+  const hash = 'e'.repeat(64);
+  const started = process.hrtime.bigint();
+  for (let offset = 0; offset < options.events; offset += BATCH) {
+    const end = Math.min(options.events, offset + BATCH);
+    db.transaction(() => {
+      for (let i = offset; i < end; i++) {
+        const ts = new Date(1_795_860_000_000 + i).toISOString();
+        const id = insertEvent.run('001', ts, 'modified', 'alerted', keys[i], data, hash, hash).lastInsertRowid;
+        const alertId = `1795860000.${i.toString(16).padStart(10, '0')}`;
+        insertAlert.run(alertId, id, '001', ts, 550, 7);
+        queue.run(alertId);
+        update.run(...row.slice(1), '001', keys[i]);
+      }
+    })();
+    db.transaction(() => {
+      for (let i = offset; i < end; i++) dequeue.run(`1795860000.${i.toString(16).padStart(10, '0')}`);
+    })();
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await checkpointer.stop();
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { rowsPerSecond: options.events / seconds };
+}
+
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
   const arg = (name: string, fallback: number): number => {
     const i = process.argv.indexOf(name);
     return i < 0 ? fallback : Number(process.argv[i + 1]);
   };
+  if (process.argv.includes('--floor')) {
+    const f = await runIngestFloor({ events: arg('--events', 100_000) });
+    if (process.argv.includes('--json')) console.log(JSON.stringify(f));
+    else console.log(`SQLite floor: ${Math.round(f.rowsPerSecond)} events/s`);
+    process.exit(0);
+  }
   const r = await runIngestBench({ events: arg('--events', 100_000), agents: arg('--agents', 1) });
   if (process.argv.includes('--json')) console.log(JSON.stringify(r));
   else console.log(`${Math.round(r.eventsPerSecond)} events/s, p99 batch ${r.p99BatchMs.toFixed(1)} ms, peak RSS ${r.rssMb.toFixed(0)} MB`);

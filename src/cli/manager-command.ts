@@ -66,7 +66,7 @@ export function managerCommand(result: CommandResult): Command {
         for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line, key: w.key }, w.message);
         const [host, port] = flags.listen === undefined ? [config.manager.listenHost, String(config.manager.listenPort)] : splitHostPort(flags.listen);
         const rules = loadRuleSet(config.rules.files);
-        const store = SqliteStore.open(join(dataDir, 'custos.db'));
+        const store = SqliteStore.open(join(dataDir, 'custos.db'), { backgroundCheckpoints: true });
         const knownHashes = openKnownHashes({ ...config.knownHashes, databasePath: config.knownHashes.explicit ? config.knownHashes.databasePath : join(dataDir, 'hashdb.sqlite') }, undefined);
         const sinkLog = (message: string): void => logger.warn({ component: 'sink' }, message);
         const sinks: AlertSink[] = [new JsonLinesAlertSink(join(dataDir, 'alerts.json')), new OssecLogAlertSink(join(dataDir, 'alerts.log'), hostname())];

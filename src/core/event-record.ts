@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { RuleRef } from './builtin-rules.js';
 import { ATTRIBUTES, type Attribute } from './compare-file-state.js';
 import { CHANGE_KINDS, type FileChange } from './file-change.js';
-import { fileStateFromJson, fileStateToJson } from './file-state-json.js';
+import { fileStateFromJson, fileStateJsonText } from './file-state-json.js';
 import { VERDICTS, type KnownHashVerdict } from './known-hash-verdict.js';
 
 /**
@@ -34,27 +34,23 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /**
  * Encodes a record as the exact text the history stores and the chain hashes. Key order is fixed, so the same
- * record always encodes to the same text.
+ * record always encodes to the same text: `JSON.stringify` of `{v: 1, agent, time, event, path, changed?,
+ * before?, after?, verdict, rule?, outcome, reason?, alert?, rolled_up?}`, written out directly because the
+ * manager encodes every record it ingests.
  */
 export function encodeEventRecord(record: EventRecord): string {
   const c = record.change;
-  const data: Record<string, unknown> = {
-    v: 1,
-    agent: record.agentId,
-    time: record.timestamp,
-    event: c.kind,
-    path: c.path.toString('base64'),
-  };
-  if (c.kind === 'modified') data.changed = c.changedAttributes;
-  if (c.kind !== 'added') data.before = fileStateToJson(c.before);
-  if (c.kind !== 'deleted') data.after = fileStateToJson(c.after);
-  data.verdict = record.verdict;
-  if (record.rule !== undefined) data.rule = record.rule;
-  data.outcome = record.outcome;
-  if (record.reason !== undefined) data.reason = record.reason;
-  if (record.alertId !== undefined) data.alert = record.alertId;
-  if (record.rolledUp !== undefined) data.rolled_up = record.rolledUp;
-  return JSON.stringify(data);
+  let text = `{"v":1,"agent":${JSON.stringify(record.agentId)},"time":${JSON.stringify(record.timestamp)},"event":"${c.kind}","path":"${c.path.toString('base64')}"`;
+  if (c.kind === 'modified') text += `,"changed":${JSON.stringify(c.changedAttributes)}`;
+  if (c.kind !== 'added') text += `,"before":${fileStateJsonText(c.before)}`;
+  if (c.kind !== 'deleted') text += `,"after":${fileStateJsonText(c.after)}`;
+  text += `,"verdict":${JSON.stringify(record.verdict)}`;
+  if (record.rule !== undefined) text += `,"rule":${JSON.stringify(record.rule)}`;
+  text += `,"outcome":"${record.outcome}"`;
+  if (record.reason !== undefined) text += `,"reason":${JSON.stringify(record.reason)}`;
+  if (record.alertId !== undefined) text += `,"alert":${JSON.stringify(record.alertId)}`;
+  if (record.rolledUp !== undefined) text += `,"rolled_up":${JSON.stringify(record.rolledUp)}`;
+  return `${text}}`;
 }
 
 /** Decodes the stored text of a record; throws a `TypeError` naming what is malformed. */
@@ -104,5 +100,6 @@ export function decodeEventRecord(text: string): EventRecord {
 
 /** The chain link: SHA-256 over the previous record's hash and this record's stored text. */
 export function chainHash(previousHash: string, recordText: string): string {
-  return createHash('sha256').update(previousHash).update('\n').update(recordText).digest('hex');
+  // One-shot: a Hash object per record cost as much as the digest itself.
+  return hash('sha256', `${previousHash}\n${recordText}`, 'hex');
 }

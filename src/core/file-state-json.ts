@@ -59,6 +59,27 @@ export function fileStateToJson(state: FileState): FileStateJson {
   return json as unknown as FileStateJson;
 }
 
+/**
+ * `JSON.stringify(fileStateToJson(state))`, written out directly: the history stores two states per record and
+ * the manager encodes every record it ingests. Only names can hold characters JSON escapes; base64, digits and
+ * hex digests go in as they are.
+ */
+export function fileStateJsonText(state: FileState): string {
+  let text = `{"p":"${state.path.toString('base64')}","t":"${state.type}","s":${state.size},"m":${state.mode},"u":${state.uid},"g":${state.gid}`;
+  if (state.uname !== undefined) text += `,"un":${JSON.stringify(state.uname)}`;
+  if (state.gname !== undefined) text += `,"gn":${JSON.stringify(state.gname)}`;
+  text += `,"mt":"${state.mtimeNs}","ct":"${state.ctimeNs}","i":${state.inode},"d":${state.dev},"n":${state.nlink}`;
+  if (state.linkTarget !== undefined) text += `,"l":"${state.linkTarget.toString('base64')}"`;
+  const { md5, sha1, sha256 } = state.hashes;
+  let hashes = '';
+  if (md5 !== undefined) hashes += `"md5":${JSON.stringify(md5)}`;
+  if (sha1 !== undefined) hashes += `${hashes === '' ? '' : ','}"sha1":${JSON.stringify(sha1)}`;
+  if (sha256 !== undefined) hashes += `${hashes === '' ? '' : ','}"sha256":${JSON.stringify(sha256)}`;
+  text += `,"h":{${hashes}}`;
+  if (state.issues.length > 0) text += `,"x":${JSON.stringify(state.issues)}`;
+  return `${text}}`;
+}
+
 /** Decodes a state, rejecting anything malformed (it may come from a network peer or a tampered store). */
 export function fileStateFromJson(value: unknown): FileState {
   if (typeof value !== 'object' || value === null) throw new TypeError('file state must be an object');

@@ -10,10 +10,10 @@ import { isoFromNs } from './time-ns.js';
  * "Integrity checksum changed for: '…'" then one line per changed attribute (size, permissions, ownership, group,
  * then the old/new digests), "File '…' was deleted. Unable to retrieve checksum." and "New file '…' added to the
  * file system." with the new digests. Attributes OSSEC never had (type, mtime, inode, link target) use Wazuh's
- * wording, after OSSEC's lines so existing patterns keep matching.
+ * wording, after OSSEC's lines so existing patterns keep matching. `path` is the displayed path, when the caller
+ * has it already.
  */
-export function buildFullLog(change: FileChange): string {
-  const path = displayPath(change.path);
+export function buildFullLog(change: FileChange, path = displayPath(change.path)): string {
   switch (change.kind) {
     case 'deleted':
       return `File '${path}' was deleted. Unable to retrieve checksum.`;

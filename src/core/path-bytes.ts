@@ -55,10 +55,14 @@ export function displayPath(path: Uint8Array): string {
 
 /** True when {@link displayPath} returns the path's exact UTF-8 text (nothing escaped). */
 export function isExactDisplay(path: Uint8Array): boolean {
-  for (const byte of path) {
+  let ascii = true;
+  for (let i = 0; i < path.length; i++) {
+    const byte = path[i] as number;
     if (byte < 0x20 || byte === 0x7f || byte === 0x5c) return false;
+    if (byte >= 0x80) ascii = false;
   }
-  return isValidUtf8(path);
+  // Plain ASCII is valid UTF-8: only other bytes need the decoder (which builds a string to say so).
+  return ascii || isValidUtf8(path);
 }
 
 /**
