@@ -48,7 +48,7 @@ function state(i: number, version: number): FileState {
 }
 
 /** Runs the benchmark; the store lives in `dir` and is removed afterwards. */
-export async function runIngestBench(options: { events: number; agents: number; dir?: string }): Promise<{ eventsPerSecond: number; p99BatchMs: number; rssMb: number }> {
+export async function runIngestBench(options: { events: number; agents: number; dir?: string }): Promise<{ eventsPerSecond: number; p99BatchMs: number; startRssMb: number; rssMb: number }> {
   const dir = options.dir ?? join(tmpdir(), `custos-ingest-bench-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   const store = SqliteStore.open(join(dir, 'ingest.db'), { backgroundCheckpoints: true });
@@ -57,11 +57,17 @@ export async function runIngestBench(options: { events: number; agents: number; 
   const agents = Array.from({ length: options.agents }, (_, a) => ({ id: String(a + 1).padStart(3, '0'), name: `host${a + 1}` }));
   for (const agent of agents) {
     await store.upsertAgent(agent);
-    await store.commit({ agentId: agent.id, upserts: Array.from({ length: perAgent }, (_, i) => state(i, 0)), deletes: [], events: [] });
+    // The baseline in slices, so building it does not inflate the memory the ingest is measured with.
+    for (let from = 0; from < perAgent; from += 5000) {
+      await store.commit({ agentId: agent.id, upserts: Array.from({ length: Math.min(5000, perAgent - from) }, (_, i) => state(from + i, 0)), deletes: [], events: [] });
+    }
     await store.markRootsScanned(agent.id, [Buffer.from('/srv')], new Date().toISOString());
   }
   const deps = { store, rules, correlation: newCorrelationState(), sinks: [], now: () => new Date(), newAlertId: (() => { let n = 0; return () => `bench.${n++}`; })() };
   const batchMs: number[] = [];
+  // Resident memory while ingesting: at the start, and the highest seen after any batch.
+  const startRss = process.memoryUsage.rss();
+  let peakRss = startRss;
   let done = 0;
   const started = process.hrtime.bigint();
   for (let offset = 0; offset < perAgent; offset += BATCH) {
@@ -77,6 +83,7 @@ export async function runIngestBench(options: { events: number; agents: number; 
         { agent, mode: 'check', alertNewFiles: true, autoIgnore: { enabled: false, frequency: 3, timeframeMs: 3_600_000 }, scannedRoots: [Buffer.from('/srv')], knownHashPolicy: DEFAULT_KNOWN_HASH_POLICY, host: agent.name },
       );
       batchMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
       done += summary.modified;
     }
   }
@@ -86,7 +93,7 @@ export async function runIngestBench(options: { events: number; agents: number; 
   rmSync(dir, { recursive: true, force: true });
   if (!verify.ok || done === 0) throw new Error('ingest benchmark did not record what it sent');
   batchMs.sort((a, b) => a - b);
-  return { eventsPerSecond: done / seconds, p99BatchMs: batchMs[Math.min(batchMs.length - 1, Math.floor(batchMs.length * 0.99))] ?? 0, rssMb: process.resourceUsage().maxRSS / 1024 };
+  return { eventsPerSecond: done / seconds, p99BatchMs: batchMs[Math.min(batchMs.length - 1, Math.floor(batchMs.length * 0.99))] ?? 0, startRssMb: startRss / 2 ** 20, rssMb: peakRss / 2 ** 20 };
 }
 
 /**
@@ -159,5 +166,5 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
   }
   const r = await runIngestBench({ events: arg('--events', 100_000), agents: arg('--agents', 1) });
   if (process.argv.includes('--json')) console.log(JSON.stringify(r));
-  else console.log(`${Math.round(r.eventsPerSecond)} events/s, p99 batch ${r.p99BatchMs.toFixed(1)} ms, peak RSS ${r.rssMb.toFixed(0)} MB`);
+  else console.log(`${Math.round(r.eventsPerSecond)} events/s, p99 batch ${r.p99BatchMs.toFixed(1)} ms, RSS ${r.startRssMb.toFixed(0)} MB at the start, ${r.rssMb.toFixed(0)} MB at most while ingesting`);
 }
