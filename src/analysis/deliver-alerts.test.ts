@@ -27,11 +27,11 @@ async function storeWithAlerts(count: number): Promise<{ store: SqliteStore; ale
     const path = Buffer.from(`/etc/file-${i}`);
     const change = diffFileStates(fileState({ path }), fileState({ path, size: 9000 + i }), CHECK_ALL);
     assert.ok(change !== undefined);
-    return { agentId: '001', timestamp: `2026-11-28T10:00:0${i}.000Z`, change, verdict: { verdict: 'unknown' as const }, rule: BUILTIN_RULES.modified, outcome: 'alerted' as const, alertId: `1795860000.a${i}` };
+    return { agentId: '001', timestamp: new Date(Date.UTC(2026, 10, 28, 10) + i).toISOString(), change, verdict: { verdict: 'unknown' as const }, rule: BUILTIN_RULES.modified, outcome: 'alerted' as const, alertId: `1795860000.a${i}` };
   });
   await store.commit({ agentId: '001', upserts: [], deletes: [], events });
   await store.recordAgentAlert(buildAgentAlert({ id: '1795860000.b0', timestamp: new Date('2026-11-28T10:00:09.000Z'), agent: { id: '001', name: 'web1' }, event: 'silent', details: {} }));
-  const alerts = await store.undeliveredAlerts();
+  const alerts = await store.undeliveredAlerts(count + 1);
   assert.equal(alerts.length, count);
   return { store, alerts };
 }
@@ -45,19 +45,45 @@ const jsonIds = (path: string): string[] =>
 const logIds = (path: string): string[] => [...readFileSync(path, 'utf8').matchAll(/^\*\* Alert (\S+):/gm)].map((m) => m[1] ?? '');
 
 describe('alert delivery across crashes', () => {
-  it('takes delivered alerts off the queue, and leaves them on it when a sink fails', async () => {
+  it('takes delivered alerts off the queue; after a failed delivery, sends the backlog first, in order', async () => {
     const { store, alerts } = await storeWithAlerts(3);
     const got: AnyAlert[] = [];
-    const failing: AlertSink = {
+    const collector: AlertSink = { write: async (a) => void got.push(...a), close: async () => {} };
+    let full = true;
+    const disk: AlertSink = {
       write: async () => {
-        throw new Error('disk full');
+        if (full) throw new Error('disk full');
       },
       close: async () => {},
     };
-    await assert.rejects(deliverAlerts(store, [{ write: async (a) => void got.push(...a), close: async () => {} }, failing], alerts), /disk full/);
-    assert.deepEqual(ids(await store.undeliveredAlerts()), ids(alerts), 'nothing is lost when a sink fails');
-    await deliverAlerts(store, [{ write: async (a) => void got.push(...a), close: async () => {} }], alerts);
-    assert.deepEqual(await store.undeliveredAlerts(), []);
+    await assert.rejects(deliverAlerts(store, [collector, disk], alerts), /disk full/);
+    assert.deepEqual(ids(await store.undeliveredAlerts(100)), ids(alerts), 'nothing is lost when a sink fails');
+    // The disk has room again; the next batch of alerts is committed and delivered.
+    full = false;
+    got.length = 0;
+    const path = Buffer.from('/etc/later');
+    const change = diffFileStates(fileState({ path }), fileState({ path, size: 1 }), CHECK_ALL);
+    assert.ok(change !== undefined);
+    await store.commit({ agentId: '001', upserts: [], deletes: [], events: [{ agentId: '001', timestamp: '2026-11-28T11:00:00.000Z', change, verdict: { verdict: 'unknown' }, rule: BUILTIN_RULES.modified, outcome: 'alerted', alertId: '1795870000.d0' }] });
+    const later = (await store.undeliveredAlerts(100)).filter((a) => a.id === '1795870000.d0');
+    await deliverAlerts(store, [collector, disk], later);
+    assert.deepEqual(ids(got), [...ids(alerts), '1795870000.d0'], 'the backlog went out before the new alert');
+    assert.deepEqual(await store.undeliveredAlerts(100), []);
+    // Back to normal: the next delivery writes only its own alerts.
+    got.length = 0;
+    await deliverAlerts(store, [collector], later);
+    assert.deepEqual(ids(got), ['1795870000.d0']);
+    await store.close();
+  });
+
+  it('reads a long queue a page at a time', async () => {
+    const { store, alerts } = await storeWithAlerts(2500);
+    const json = join(dir, `alerts-${n}.json`);
+    const writes: number[] = [];
+    const counter: AlertSink = { write: async (a) => void writes.push(a.length), close: async () => {} };
+    assert.equal(await redeliverAlerts(store, [new JsonLinesAlertSink(json), counter]), 2500);
+    assert.deepEqual(writes, [1000, 1000, 500]);
+    assert.deepEqual(jsonIds(json), ids(alerts));
     await store.close();
   });
 
@@ -72,7 +98,7 @@ describe('alert delivery across crashes', () => {
     assert.deepEqual(jsonIds(json), ids(alerts));
     assert.deepEqual(logIds(log), ids(alerts));
     assert.deepEqual(seen, alerts, 'a sink without redeliver gets them all');
-    assert.deepEqual(await store.undeliveredAlerts(), []);
+    assert.deepEqual(await store.undeliveredAlerts(100), []);
     assert.equal(await redeliverAlerts(store, sinks), 0, 'and only once');
     for (const sink of sinks) await sink.close();
     await store.close();

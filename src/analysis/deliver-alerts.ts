@@ -2,24 +2,49 @@ import type { AnyAlert } from '../core/build-alert.js';
 import type { Store } from '../storage/store.js';
 import type { AlertSink } from './alert-sink.js';
 
+/** Alerts read from the delivery queue at a time: a queue left long by a failing sink must not fill memory. */
+const PAGE = 1000;
+
+/** Stores whose last delivery failed: their queue holds older alerts, which go out before any new one. */
+const backlogged = new WeakSet<Store>();
+
 /**
- * Hands committed alerts to every sink, then takes them off the store's delivery queue. If the process dies or a
- * sink fails in between, they stay queued and `redeliverAlerts` delivers them at the next start.
+ * Hands committed alerts to every sink, then takes them off the store's delivery queue. If a sink fails, they
+ * stay queued and the next delivery (or the next start, `redeliverAlerts`) sends the queue first, in order.
  */
 export async function deliverAlerts(store: Store, sinks: readonly AlertSink[], alerts: readonly AnyAlert[]): Promise<void> {
   if (alerts.length === 0) return;
-  for (const sink of sinks) await sink.write(alerts);
+  if (backlogged.has(store)) {
+    // The queue holds these alerts too (they were committed before this call).
+    await redeliverAlerts(store, sinks);
+    return;
+  }
+  try {
+    for (const sink of sinks) await sink.write(alerts);
+  } catch (error) {
+    backlogged.add(store);
+    throw error;
+  }
   await store.markAlertsDelivered(alerts.map((a) => a.id));
 }
 
 /**
- * Delivers what an interrupted run left on the delivery queue (call before anything else is delivered, so the
- * sinks keep the order alerts were raised in). Returns how many alerts were on the queue.
+ * Delivers what is left on the delivery queue, oldest first: at start-up, what an interrupted run had committed but
+ * not handed over; after a failed delivery, the backlog. Sinks that can see what they already hold (the files)
+ * skip those. Returns how many alerts were on the queue.
  */
 export async function redeliverAlerts(store: Store, sinks: readonly AlertSink[]): Promise<number> {
-  const pending = await store.undeliveredAlerts();
-  if (pending.length === 0) return 0;
-  for (const sink of sinks) await (sink.redeliver === undefined ? sink.write(pending) : sink.redeliver(pending));
-  await store.markAlertsDelivered(pending.map((a) => a.id));
-  return pending.length;
+  let total = 0;
+  try {
+    for (let page = await store.undeliveredAlerts(PAGE); page.length > 0; page = await store.undeliveredAlerts(PAGE)) {
+      for (const sink of sinks) await (sink.redeliver === undefined ? sink.write(page) : sink.redeliver(page));
+      await store.markAlertsDelivered(page.map((a) => a.id));
+      total += page.length;
+    }
+  } catch (error) {
+    backlogged.add(store);
+    throw error;
+  }
+  backlogged.delete(store);
+  return total;
 }

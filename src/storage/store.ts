@@ -135,11 +135,11 @@ export interface Store {
   queryAlerts(query: HistoryQuery): AsyncIterable<AnyAlert>;
   recordAgentAlert(alert: AgentAlert): Promise<void>;
   /**
-   * Alerts committed but not yet marked delivered, in the order they were raised: every alert is queued for the
-   * sinks in its own transaction (by `commit` and `recordAgentAlert`), so a crash before the sinks had it loses
-   * nothing.
+   * The oldest `limit` alerts committed but not yet marked delivered, in the order they were raised: every alert is
+   * queued for the sinks in its own transaction (by `commit` and `recordAgentAlert`), so a crash before the sinks
+   * had it loses nothing.
    */
-  undeliveredAlerts(): Promise<readonly AnyAlert[]>;
+  undeliveredAlerts(limit: number): Promise<readonly AnyAlert[]>;
   /** Takes alerts off the delivery queue once every sink has them. */
   markAlertsDelivered(ids: readonly string[]): Promise<void>;
   /** Recomputes every chain link and compares each chain's end with the recorded head. */

@@ -112,21 +112,22 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
     it('keeps every committed alert on the delivery queue, in order, until it is marked delivered', async () => {
       const store = await factory.open();
       await store.upsertAgent({ id: '001', name: 'h' });
-      assert.deepEqual(await store.undeliveredAlerts(), []);
+      assert.deepEqual(await store.undeliveredAlerts(100), []);
       const events = [record('/etc/a', 1), record('/etc/b', 2, 'recorded'), record('/etc/c', 3)];
       await store.commit({ agentId: '001', upserts: [], deletes: [], events: [{ ...events[0]!, alertId: 'f1' }, events[1]!, { ...events[2]!, alertId: 'f2' }] });
       const agentAlert = buildAgentAlert({ id: 'g1', timestamp: new Date('2026-11-27T10:00:04.000Z'), agent: { id: '001', name: 'h' }, event: 'silent', details: { last_seen: '2026-11-27T09:00:00.000Z' } });
       await store.recordAgentAlert(agentAlert);
       await store.commit({ agentId: '001', upserts: [], deletes: [], events: [{ ...record('/etc/d', 5), alertId: 'f3' }] });
-      const queued = await store.undeliveredAlerts();
+      const queued = await store.undeliveredAlerts(100);
       assert.deepEqual(queued.map((a) => a.id), ['f1', 'f2', 'g1', 'f3'], 'alerts only, in the order they were committed');
+      assert.deepEqual((await store.undeliveredAlerts(2)).map((a) => a.id), ['f1', 'f2'], 'the oldest first');
       const all: AnyAlert[] = [];
       for await (const a of store.queryAlerts({})) all.push(a);
       assert.deepEqual(queued, ['f1', 'f2', 'g1', 'f3'].map((id) => all.find((a) => a.id === id)), 'the same alerts the history rebuilds');
       await store.markAlertsDelivered(['f1', 'g1']);
-      assert.deepEqual((await store.undeliveredAlerts()).map((a) => a.id), ['f2', 'f3']);
+      assert.deepEqual((await store.undeliveredAlerts(100)).map((a) => a.id), ['f2', 'f3']);
       await store.markAlertsDelivered(['f2', 'f3', 'unknown']);
-      assert.deepEqual(await store.undeliveredAlerts(), []);
+      assert.deepEqual(await store.undeliveredAlerts(100), []);
       await store.close();
     });
 

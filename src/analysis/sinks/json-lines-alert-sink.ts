@@ -9,6 +9,8 @@ const completeLines: CompleteUpTo = (tail, atFileStart) => {
   return end === 0 && !atFileStart ? tail.length : end;
 };
 
+const jsonLine = (alert: AnyAlert): string => `${JSON.stringify(alert)}\n`;
+
 /** Appends alerts to `alerts.json`, one JSON object per line, the format Wazuh and OSSEC pipelines ingest. */
 export class JsonLinesAlertSink implements AlertSink {
   readonly #file: AppendOnlyFile;
@@ -18,13 +20,13 @@ export class JsonLinesAlertSink implements AlertSink {
   }
 
   async write(alerts: readonly AnyAlert[]): Promise<void> {
-    this.#file.append(alerts.map((a) => `${JSON.stringify(a)}\n`).join(''));
+    this.#file.append(alerts.map(jsonLine).join(''));
   }
 
   /** Cuts a line torn by a crash and appends the alerts whose id is not already in the file's last lines. */
   async redeliver(alerts: readonly AnyAlert[]): Promise<void> {
     this.#file.appendMissing(
-      alerts.map((a) => ({ text: `${JSON.stringify(a)}\n`, marker: `"id":${JSON.stringify(a.id)}` })),
+      alerts.map((a) => ({ text: jsonLine(a), marker: `"id":${JSON.stringify(a.id)}` })),
       completeLines,
     );
   }

@@ -231,8 +231,8 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async undeliveredAlerts(): Promise<readonly AnyAlert[]> {
-    const queued = this.#statement('SELECT alert_id, agent_alert FROM alert_outbox ORDER BY rowid').raw(true).all() as [string, number][];
+  async undeliveredAlerts(limit: number): Promise<readonly AnyAlert[]> {
+    const queued = this.#statement('SELECT alert_id, agent_alert FROM alert_outbox ORDER BY rowid LIMIT ?').raw(true).all(limit) as [string, number][];
     if (queued.length === 0) return [];
     const names = new Map((await this.listAgents()).map((a) => [a.id, a.name]));
     const fileAlert = this.#statement('SELECT e.data FROM alerts a JOIN events e ON e.id = a.event_id WHERE a.id = ?').pluck(true);
