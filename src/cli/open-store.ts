@@ -7,7 +7,9 @@ import type { Store } from '../storage/store.js';
 export function openStore(storage: StorageConfig): Store {
   switch (storage.engine) {
     case 'sqlite':
-      return SqliteStore.open(storage.path, { cacheMb: 16 });
+      // 8 MB of page cache: a scan writes its baseline in key order and reads it through a connection of its own,
+      // so more cache buys nothing (a million-file first scan: 163-165 MB RSS at 16 MB, 153-157 MB at 8, same time).
+      return SqliteStore.open(storage.path, { cacheMb: 8 });
     case 'postgres':
       throw new CustosError('CONFIG_INVALID', 'the PostgreSQL store is not available in this version; use database.engine: sqlite');
   }

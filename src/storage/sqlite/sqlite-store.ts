@@ -55,7 +55,7 @@ export class SqliteStore implements Store {
   /**
    * Opens (creating if needed) the store at `path` and brings its schema up to date. `cacheMb` is SQLite's page
    * cache: the manager keeps the default for its many agents' baselines; a scan writes its baseline in key order
-   * and does as well with 16 MB (200,000-file first scan: same wall time, 233 -> 186 MB RSS).
+   * and does as well with less (200,000-file first scan: same wall time, 233 -> 186 MB RSS at 16 MB).
    * `backgroundCheckpoints` moves WAL checkpoints to a thread of their own (the manager, whose commits are its
    * bottleneck; a scan's hash workers need the cores more).
    */
