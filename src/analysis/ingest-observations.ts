@@ -218,7 +218,7 @@ function toMaintenanceRef(window: { id: number; startedBy: string; endsAt: strin
 }
 
 /**
- * Looks up the new digests of a chunk's changes, in one call. While a baseline is first built only the bad lists
+ * Looks up the new digests of a chunk's changes, and the removals behind its deletions, in one call. While a baseline is first built only the bad lists
  * are asked: a known-bad file must alert even then, and they are small; a full lookup of every file would only
  * slow the first scan down.
  */
@@ -227,7 +227,14 @@ async function evidenceFor(changes: readonly { change: FileChange; firstScan: bo
   const queries: KnownHashQuery[] = [];
   const asked: number[] = [];
   changes.forEach(({ change, firstScan }, i) => {
-    if (change.kind === 'deleted') return;
+    if (change.kind === 'deleted') {
+      // Only a recorded package removal explains a deletion (rare: one probe each).
+      if (!firstScan) {
+        queries.push({ path: change.path, hashes: {}, deleted: true });
+        asked.push(i);
+      }
+      return;
+    }
     const hashes = contentDigests(change.after);
     if (Object.keys(hashes).length === 0) return;
     queries.push({ path: change.path, hashes, badOnly: firstScan });

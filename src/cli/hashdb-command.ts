@@ -120,28 +120,30 @@ export function hashdbCommand(result: CommandResult): Command {
   const hook = new Command('apt-hook').description('import package hashes as soon as dpkg finishes (Debian)');
   hook.addCommand(
     withDb(new Command('install'))
-      .description('write a DPkg::Post-Invoke hook into /etc/apt/apt.conf.d')
+      .description('write a dpkg post-invoke hook (every dpkg run, from apt or by hand), and with --keyring an apt hook for the downloaded .debs')
       .option('--apt-conf-dir <dir>', 'apt configuration directory', '/etc/apt/apt.conf.d')
+      .option('--dpkg-conf-dir <dir>', 'dpkg configuration directory', '/etc/dpkg/dpkg.cfg.d')
       .option('--keyring <file>', 'also import the downloaded .debs, verified against the signed indexes with this keyring')
       .option('--apt-lists <dir>', 'with --keyring: the signed indexes', '/var/lib/apt/lists')
       .option('--archives <dir>', 'with --keyring: where apt keeps downloaded .debs', '/var/cache/apt/archives')
-      .action(async (flags: DbFlags & { aptConfDir: string; keyring?: string; aptLists: string; archives: string }) => {
+      .action(async (flags: DbFlags & { aptConfDir: string; dpkgConfDir: string; keyring?: string; aptLists: string; archives: string }) => {
         const custos = [process.execPath, realpathSync(process.argv[1] ?? '')];
-        const file = installAptHook(flags.aptConfDir, {
+        const files = installAptHook(flags, {
           custos,
           hashdb: realPathOrSelf(hashdbPath(flags)),
           ...(flags.keyring === undefined ? {} : { verifyDebs: { keyring: flags.keyring, aptLists: flags.aptLists, archives: flags.archives } }),
         });
-        process.stdout.write(`wrote ${file}\n`);
+        for (const file of files) process.stdout.write(`wrote ${file}\n`);
         result.exitCode = EXIT.OK;
       }),
   );
   hook.addCommand(
     new Command('remove')
-      .description('remove the hook')
+      .description('remove the hooks')
       .option('--apt-conf-dir <dir>', 'apt configuration directory', '/etc/apt/apt.conf.d')
-      .action(async (flags: { aptConfDir: string }) => {
-        process.stdout.write(`removed ${removeAptHook(flags.aptConfDir)}\n`);
+      .option('--dpkg-conf-dir <dir>', 'dpkg configuration directory', '/etc/dpkg/dpkg.cfg.d')
+      .action(async (flags: { aptConfDir: string; dpkgConfDir: string }) => {
+        for (const file of removeAptHook(flags)) process.stdout.write(`removed ${file}\n`);
         result.exitCode = EXIT.OK;
       }),
   );

@@ -45,13 +45,14 @@ export async function runHashdbImport(store: KnownHashStore, source: string, inp
   if (flags.json === true) process.stdout.write(`${JSON.stringify({ source, ...summary, seconds })}\n`);
   else if (flags.quiet !== true || refused.length > 0 || problems.length > 0) {
     const details = Object.entries(summary)
-      .filter(([k, v]) => !['rows', 'inserted', 'refused', 'indexProblems'].includes(k) && typeof v !== 'object')
+      .filter(([k, v]) => !['rows', 'inserted', 'refused', 'indexProblems', 'unexplained'].includes(k) && typeof v !== 'object')
       .map(([k, v]) => `${k} ${String(v)}`)
       .join(', ');
     process.stderr.write(
       `custos: imported ${summary.rows} rows from ${source} (${summary.inserted} new) in ${seconds.toFixed(1)} s, ${Math.round(summary.rows / Math.max(seconds, 0.001))} rows/s${details === '' ? '' : `; ${details}`}\n`,
     );
     for (const p of problems) process.stderr.write(`custos: index not used: ${p}\n`);
+    if (flags.quiet !== true) for (const u of (summary.unexplained as readonly string[] | undefined) ?? []) process.stderr.write(`custos: not explained (it will alert): ${u}\n`);
     for (const r of refused) process.stderr.write(`custos: refused ${r.file}: ${r.reason}\n`);
   }
   return refused.length > 0 || problems.length > 0 ? EXIT.ALERTS : EXIT.OK;

@@ -52,6 +52,7 @@ export function decideBeforeRules(change: FileChange, ctx: OutcomeContext): Outc
   }
   if (effect === 'silence') {
     const what = verdict.package === undefined ? verdict.source : `${verdict.package} ${verdict.version ?? ''} (${verdict.source})`;
+    if (change.kind === 'deleted') return { record: true, outcome: 'recorded', reason: `package removal: ${verdict.reason ?? 'removed'}, ${what}` };
     return { record: true, outcome: 'recorded', reason: `known-good content: ${what}` };
   }
   if (ctx.maintenance !== undefined) {

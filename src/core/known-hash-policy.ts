@@ -42,11 +42,23 @@ export interface HashEvidence {
   readonly label?: string;
 }
 
-/** What a lookup found for one changed file: at its own path (or usrmerge alias), elsewhere, and on bad lists. */
+/** Why a deleted path was expected to go: the package it left with, or the maintainer script that removed it. */
+export interface RemovalEvidence {
+  readonly package?: PackageRef;
+  readonly source: { readonly kind: HashSourceKind; readonly name: string; readonly host?: string };
+  /** `removed with its package`, `no longer shipped (package upgraded to 2.0)`, `alternatives: ...` */
+  readonly reason: string;
+}
+
+/**
+ * What a lookup found for one changed file: at its own path (or usrmerge alias), elsewhere, and on bad lists;
+ * for a deletion, the removals that explain it.
+ */
 export interface EvidenceSet {
   readonly atPath: readonly HashEvidence[];
   readonly elsewhere: readonly HashEvidence[];
   readonly bad: readonly HashEvidence[];
+  readonly removed?: readonly RemovalEvidence[];
 }
 
 /** An empty lookup result. */
@@ -93,12 +105,13 @@ const METADATA: readonly Attribute[] = ['permission', 'uid', 'gid', 'user_name',
 const DIGEST_PREFERENCE: readonly HashAlgorithm[] = ['sha256', 'sha1', 'md5'];
 
 /**
- * Judges a change against the evidence, before any rule runs. Deletions are never silenced by hashes; a known-bad
- * digest beats everything; evidence from another host's package database is ignored.
+ * Judges a change against the evidence, before any rule runs. Deletions are never silenced by hashes, only by a
+ * recorded package removal; a known-bad digest beats everything; evidence from another host's package database
+ * is ignored.
  */
 export function judgeChange(change: FileChange, evidence: EvidenceSet, policy: KnownHashPolicy, host: string): Judgement {
-  if (change.kind === 'deleted') return { verdict: { verdict: 'unknown' }, effect: 'default' };
-  const relevant = (e: HashEvidence): boolean => e.source.host === undefined || e.source.host === host;
+  const relevant = (e: { readonly source: { readonly host?: string } }): boolean => e.source.host === undefined || e.source.host === host;
+  if (change.kind === 'deleted') return judgeDeletion(change.path, (evidence.removed ?? []).filter(relevant), policy);
   const bad = evidence.bad.filter(relevant);
   if (bad.length > 0) return { verdict: describe('known-bad', strongest(bad)), effect: 'known-bad' };
   const atPath = evidence.atPath.filter(relevant);
@@ -115,7 +128,25 @@ export function judgeChange(change: FileChange, evidence: EvidenceSet, policy: K
   return { verdict: { verdict: 'unknown' }, effect: 'default' };
 }
 
-function maySilence(e: HashEvidence, path: Buffer, policy: KnownHashPolicy): boolean {
+/**
+ * A deletion is explained only by the host's package database saying the path left with a package (removed, or
+ * upgraded to a version without it) or a maintainer script's verified link went with its cause; never by hashes.
+ */
+function judgeDeletion(path: Buffer, removals: readonly RemovalEvidence[], policy: KnownHashPolicy): Judgement {
+  const explained = removals.find((r) => maySilence(r, path, policy));
+  if (explained === undefined) return { verdict: { verdict: 'unknown' }, effect: 'default' };
+  const out: Record<string, string> = { verdict: 'known-good', source: explained.source.kind };
+  if (explained.package !== undefined) {
+    out.package = explained.package.name;
+    out.version = explained.package.version;
+    out.arch = explained.package.arch;
+  }
+  out.match = 'removal';
+  out.reason = explained.reason;
+  return { verdict: out as unknown as KnownHashVerdict, effect: 'silence' };
+}
+
+function maySilence(e: { readonly source: { readonly kind: HashSourceKind } }, path: Buffer, policy: KnownHashPolicy): boolean {
   return policy.silence.some((rule) => rule.sources.includes(e.source.kind) && rule.paths.some((p) => isWithin(path, pathFromString(p))));
 }
 

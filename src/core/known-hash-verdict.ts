@@ -23,6 +23,8 @@ export interface KnownHashVerdict {
   readonly known_path?: string;
   /** For `known-bad`: the label of the list entry (malware family, signature). */
   readonly label?: string;
+  /** For an explained deletion (`match: removal`): why the path went (`removed with its package`, ...). */
+  readonly reason?: string;
 }
 
 /** The verdict for a change nobody has explained. */

@@ -2,10 +2,12 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CustosError } from '../core/custos-error.js';
 
-/** The apt configuration file the hook lives in. */
+/** The apt configuration file the hook that imports verified .debs lives in. */
 export const APT_HOOK_FILE = '99custos-known-hashes';
+/** The dpkg configuration file the hook that imports the dpkg database lives in. */
+export const DPKG_HOOK_FILE = 'custos-known-hashes';
 
-/** What the hook runs after every dpkg run. */
+/** What the hooks run. */
 export interface AptHookOptions {
   /** The command that starts custos, as argv (e.g. `['/usr/bin/node', '/opt/custos/bin/custos.js']`). */
   readonly custos: readonly string[];
@@ -14,47 +16,75 @@ export interface AptHookOptions {
   readonly verifyDebs?: { readonly keyring: string; readonly aptLists: string; readonly archives: string };
 }
 
+/** Where the hooks go. */
+export interface HookDirs {
+  /** apt's configuration parts (`/etc/apt/apt.conf.d`). */
+  readonly aptConfDir: string;
+  /** dpkg's configuration parts (`/etc/dpkg/dpkg.cfg.d`). */
+  readonly dpkgConfDir: string;
+}
+
+// Said on stderr, which apt and dpkg show, when an import fails; the next `check` also alerts (rule 568).
+const FAILED = 'custos: the known-hash import after dpkg failed; package changes will alert until custos hashdb import dpkg runs';
+
 /**
- * The `DPkg::Post-Invoke` snippet: after every dpkg run apt starts, import the dpkg database's changed packages
- * (and optionally the verified .debs), so a patch run's new hashes are known before the next scan, not hours
- * later. Failures never break apt (`|| true`), and the hook does nothing once custos is uninstalled.
+ * The dpkg `post-invoke` hook: after every dpkg run (from apt, or `dpkg -i` by hand), import what that run
+ * installed, upgraded or removed. A failure is said on stderr and never fails dpkg; the hook does nothing once
+ * custos is uninstalled.
  */
-export function aptHookText(options: AptHookOptions): string {
+export function dpkgHookText(options: AptHookOptions): string {
   const custos = options.custos.map(shellQuote).join(' ');
-  const commands = [`${custos} hashdb import dpkg --changed-only --quiet --hashdb ${shellQuote(options.hashdb)}`];
-  if (options.verifyDebs !== undefined) {
-    const v = options.verifyDebs;
-    commands.push(
-      `${custos} hashdb import deb ${shellQuote(v.archives)} --apt-lists ${shellQuote(v.aptLists)} --keyring ${shellQuote(v.keyring)} --quiet --hashdb ${shellQuote(options.hashdb)}`,
-    );
-  }
-  const guard = shellQuote(options.custos[options.custos.length - 1] ?? '');
-  const script = `if [ -e ${guard} ]; then ${commands.map((c) => `${c} || true`).join('; ')}; fi`;
+  const command = `${custos} hashdb import dpkg --changed-only --quiet --hashdb ${shellQuote(options.hashdb)} || echo ${shellQuote(FAILED)} >&2`;
+  return [
+    '# Written by `custos hashdb apt-hook install`; remove with `custos hashdb apt-hook remove`.',
+    '# After every dpkg run, import what it installed, upgraded or removed into the known-hash database.',
+    `post-invoke="if [ -e ${shellQuote(options.custos[options.custos.length - 1] ?? '')} ]; then ${command}; fi"`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * The apt `DPkg::Post-Invoke` snippet, written only when .debs are to be verified: after every apt run, import the
+ * .debs apt downloaded, verified against its signed indexes.
+ */
+export function aptHookText(options: AptHookOptions): string | undefined {
+  const v = options.verifyDebs;
+  if (v === undefined) return undefined;
+  const custos = options.custos.map(shellQuote).join(' ');
+  const command = `${custos} hashdb import deb ${shellQuote(v.archives)} --apt-lists ${shellQuote(v.aptLists)} --keyring ${shellQuote(v.keyring)} --quiet --hashdb ${shellQuote(options.hashdb)} || true`;
+  const script = `if [ -e ${shellQuote(options.custos[options.custos.length - 1] ?? '')} ]; then ${command}; fi`;
   return [
     '// Written by `custos hashdb apt-hook install`; remove with `custos hashdb apt-hook remove`.',
-    '// After every dpkg run, import the hashes of what was just installed into the known-hash database.',
+    '// After every apt run, import the .debs it downloaded, verified against the signed indexes.',
     `DPkg::Post-Invoke { "${script}"; };`,
     '',
   ].join('\n');
 }
 
-/** Writes the hook into an apt configuration directory; returns the file written. */
-export function installAptHook(confDir: string, options: AptHookOptions): string {
-  const file = join(confDir, APT_HOOK_FILE);
-  writeFileSync(file, aptHookText(options), { mode: 0o644 });
-  return file;
+/** Writes the hooks; returns the files written (an apt hook from an earlier install without .debs is removed). */
+export function installAptHook(dirs: HookDirs, options: AptHookOptions): string[] {
+  const dpkgFile = join(dirs.dpkgConfDir, DPKG_HOOK_FILE);
+  writeFileSync(dpkgFile, dpkgHookText(options), { mode: 0o644 });
+  const aptFile = join(dirs.aptConfDir, APT_HOOK_FILE);
+  const apt = aptHookText(options);
+  if (apt === undefined) {
+    rmSync(aptFile, { force: true });
+    return [dpkgFile];
+  }
+  writeFileSync(aptFile, apt, { mode: 0o644 });
+  return [dpkgFile, aptFile];
 }
 
-/** Removes the hook; returns the file removed. */
-export function removeAptHook(confDir: string): string {
-  const file = join(confDir, APT_HOOK_FILE);
-  rmSync(file, { force: true });
-  return file;
+/** Removes the hooks; returns the files removed. */
+export function removeAptHook(dirs: HookDirs): string[] {
+  const files = [join(dirs.dpkgConfDir, DPKG_HOOK_FILE), join(dirs.aptConfDir, APT_HOOK_FILE)];
+  for (const file of files) rmSync(file, { force: true });
+  return files;
 }
 
-// Single quotes for the shell, inside apt's double-quoted string: paths holding either quote, a backslash or a
-// newline are refused rather than escaped twice over.
+// Single quotes for the shell, inside a double-quoted string of apt's or dpkg's configuration: values holding
+// either quote, a backslash, a dollar sign, a backquote or a newline are refused rather than escaped twice over.
 function shellQuote(value: string): string {
-  if (/["'\n\\]/.test(value)) throw new CustosError('USAGE', `cannot put ${JSON.stringify(value)} in an apt hook: it contains a quote, backslash or newline`);
+  if (/["'\n\\$`]/.test(value)) throw new CustosError('USAGE', `cannot put ${JSON.stringify(value)} in a package manager hook: it contains a quote, backslash, $, \` or newline`);
   return `'${value}'`;
 }

@@ -1,5 +1,6 @@
 import type { FileHashes } from '../core/file-state.js';
 import type { EvidenceSet, HashEvidence, HashSourceKind, PackageRef } from '../core/known-hash-policy.js';
+import type { HostPackageStore } from './host-packages.js';
 
 /** A source of known hashes, as an import names it. Re-importing the same kind, name and host reuses it. */
 export interface HashSourceRef {
@@ -28,6 +29,8 @@ export interface KnownHashQuery {
   readonly path: Buffer;
   readonly hashes: FileHashes;
   readonly badOnly?: boolean;
+  /** The path was deleted: only the recorded package removals that explain it are asked. */
+  readonly deleted?: boolean;
 }
 
 /** An import in progress: rows go in batches, each batch in one transaction; duplicates are ignored. */
@@ -50,7 +53,7 @@ export interface HashStoreStats {
  * The known-hash database: what package managers, operators and reference sets say file contents should be,
  * kept apart from the baseline so other tools can fill it.
  */
-export interface KnownHashStore {
+export interface KnownHashStore extends HostPackageStore {
   /**
    * Starts an import from one source. `bulk` suits huge hash-only sets (NSRL): rows are staged unsorted and
    * merged into the index in digest order when the import finishes, instead of landing at random B-tree pages.

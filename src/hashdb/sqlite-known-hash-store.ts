@@ -3,10 +3,12 @@ import { closeSync, openSync, readFileSync, renameSync, statSync, writeFileSync 
 import { dirname } from 'node:path';
 import { CustosError } from '../core/custos-error.js';
 import type { FileHashes, HashAlgorithm } from '../core/file-state.js';
-import { NO_EVIDENCE, type EvidenceSet, type HashEvidence, type HashSourceKind, type PackageRef } from '../core/known-hash-policy.js';
+import { NO_EVIDENCE, type EvidenceSet, type HashEvidence, type HashSourceKind, type PackageRef, type RemovalEvidence } from '../core/known-hash-policy.js';
 import { usrAlias } from '../core/usrmerge.js';
 import { ensureDirectory } from '../platform/ensure-directory.js';
 import { BloomFilter } from './bloom-filter.js';
+import { derivedSource, type DerivedEntry, type ExpectedAbsence, type InstalledPackage, type PackageStateChange, type PackageStateSummary } from './host-packages.js';
+import { HOST_PACKAGES_SCHEMA, SqliteHostPackageTables, type IdLookup } from './sqlite-host-packages.js';
 import type { HashSourceRef, HashStoreStats, ImportSession, KnownHashQuery, KnownHashRow, KnownHashStore } from './known-hash-store.js';
 
 const SCHEMA = `
@@ -88,6 +90,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #stmts: ReturnType<typeof prepare>;
+  readonly #hosts: SqliteHostPackageTables;
   /** Where a digest is decoded before the filters say whether it deserves a Buffer of its own. */
   readonly #scratch = Buffer.alloc(64);
   #wantBlooms = false;
@@ -103,6 +106,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
     this.path = path;
     this.#db = db;
     this.#stmts = prepare(db);
+    this.#hosts = new SqliteHostPackageTables(db);
   }
 
   /** Opens (creating if needed) the database at `path`. */
@@ -125,6 +129,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
       db.pragma('busy_timeout = 5000');
       db.pragma('cache_size = -262144');
       db.exec(SCHEMA);
+      db.exec(HOST_PACKAGES_SCHEMA);
       return new SqliteKnownHashStore(path, db);
     } catch (error) {
       throw new CustosError('STORE_FAILED', `failed to open the known-hash database ${path}: ${(error as Error).message}`, { cause: error });
@@ -244,7 +249,114 @@ export class SqliteKnownHashStore implements KnownHashStore {
   async lookupMany(queries: readonly KnownHashQuery[]): Promise<readonly EvidenceSet[]> {
     // One look at the filters' freshness for the whole batch, and no promise per file.
     const blooms = this.#currentBlooms();
-    return queries.map((q) => this.#lookupOne(q.path, q.hashes, q.badOnly === true, blooms));
+    return queries.map((q) => (q.deleted === true ? this.#removals(q.path) : this.#lookupOne(q.path, q.hashes, q.badOnly === true, blooms)));
+  }
+
+  #removals(path: Buffer): EvidenceSet {
+    const rows = this.#hosts.removals(path, (p) => (this.#stmts.pathId.get(p) as [number] | undefined)?.[0]);
+    if (rows.length === 0) return NO_EVIDENCE;
+    const removed: RemovalEvidence[] = rows.map((r) => {
+      const [kind, name, host] = this.#stmts.sourceById.get(r.sourceId) as [HashSourceKind, string, string];
+      return { ...(r.package === undefined ? {} : { package: r.package }), source: { kind, name, ...(host === '' ? {} : { host }) }, reason: r.reason };
+    });
+    return { ...NO_EVIDENCE, removed };
+  }
+
+  async installedPackages(source: HashSourceRef): Promise<ReadonlyMap<string, InstalledPackage>> {
+    const id = this.#sourceId(source);
+    return id === undefined ? new Map() : this.#hosts.installed(id);
+  }
+
+  async applyPackageState(source: HashSourceRef, change: PackageStateChange): Promise<PackageStateSummary> {
+    // Rows first, then the state that says they are in: a crash in between leaves the old stamps, so the next
+    // import reads those packages again (rows are idempotent).
+    const session = await this.beginImport(source);
+    let rows = 0;
+    for (const u of change.updated) {
+      await session.add(u.rows);
+      rows += u.rows.length;
+    }
+    const { inserted } = await session.finish();
+    const sourceId = this.#upsertSource(source);
+    const retiredPaths = this.#hosts.applyPackages(sourceId, this.#ids(), change.updated, change.removed, change.at.toISOString());
+    this.#stmts.putMeta.run(`package_database:${sourceId}`, change.databaseStamp);
+    return { rows, inserted, installed: change.updated.length, removed: change.removed.length, retiredPaths };
+  }
+
+  async ownersOf(source: HashSourceRef, paths: readonly Buffer[]): Promise<ReadonlyMap<string, PackageRef>> {
+    const id = this.#sourceId(source);
+    const out = new Map<string, PackageRef>();
+    if (id === undefined) return out;
+    const ids = new Map<number, Buffer>();
+    for (const p of paths) {
+      const pathId = (this.#stmts.pathId.get(p) as [number] | undefined)?.[0];
+      if (pathId !== undefined) ids.set(pathId, p);
+    }
+    for (const [pathId, pkg] of this.#hosts.owners(id, [...ids.keys()])) out.set((ids.get(pathId) as Buffer).toString('latin1'), pkg);
+    return out;
+  }
+
+  async replaceDerived(
+    source: HashSourceRef,
+    entries: readonly DerivedEntry[],
+    absent: readonly ExpectedAbsence[],
+    goneCauses: ReadonlyMap<string, string>,
+  ): Promise<{ readonly rows: number; readonly retired: number }> {
+    const derived = derivedSource(source);
+    const session = await this.beginImport(derived);
+    await session.add(entries.map((e) => e.row));
+    await session.finish();
+    const derivedId = this.#upsertSource(derived);
+    const { stale, retired } = this.#hosts.replaceDerived(derivedId, this.#ids(), entries, absent, goneCauses, new Date().toISOString());
+    // Side effects that no longer hold stop being known-good (an old ld.so.cache put back is not explained).
+    this.#db.transaction(() => {
+      for (const k of stale) this.#stmts.dropKnown.run(k.digest, k.pathId, k.packageId, derivedId);
+    })();
+    return { rows: entries.length, retired };
+  }
+
+  async derivedCauses(source: HashSourceRef): Promise<readonly string[]> {
+    const id = this.#sourceId(derivedSource(source));
+    return id === undefined ? [] : this.#hosts.causes(id);
+  }
+
+  async databaseStamp(source: HashSourceRef): Promise<string | undefined> {
+    const id = this.#sourceId(source);
+    if (id === undefined) return undefined;
+    return (this.#stmts.getMeta.get(`package_database:${id}`) as [string] | undefined)?.[0];
+  }
+
+  async sourceValue(source: HashSourceRef, key: string): Promise<string | undefined> {
+    const id = this.#sourceId(source);
+    return id === undefined ? undefined : (this.#stmts.getMeta.get(`${key}:${id}`) as [string] | undefined)?.[0];
+  }
+
+  async setSourceValue(source: HashSourceRef, key: string, value: string): Promise<void> {
+    this.#stmts.putMeta.run(`${key}:${this.#upsertSourceKeepingTime(source)}`, value);
+  }
+
+  #upsertSourceKeepingTime(source: HashSourceRef): number {
+    return this.#sourceId(source) ?? this.#upsertSource(source);
+  }
+
+  #sourceId(source: HashSourceRef): number | undefined {
+    return (this.#stmts.sourceId.get(source.kind, source.name, source.host ?? '') as [number] | undefined)?.[0];
+  }
+
+  /** Path and package ids, created on first use. */
+  #ids(): IdLookup {
+    const s = this.#stmts;
+    return {
+      pathId: (path) => {
+        s.insertPath.run(path);
+        return Number((s.pathId.get(path) as [number])[0]);
+      },
+      packageId: (p) => {
+        if (p === undefined) return 0;
+        s.insertPackage.run(p.name, p.version, p.arch);
+        return Number((s.packageId.get(p.name, p.version, p.arch) as [number])[0]);
+      },
+    };
   }
 
   #lookupOne(path: Buffer, hashes: FileHashes, badOnly: boolean, blooms: Blooms | undefined): EvidenceSet {
@@ -461,6 +573,11 @@ function prepare(db: Database.Database) {
       )
       .raw(true),
     sourceImportedAt: db.prepare('SELECT imported_at FROM sources WHERE kind = ? AND name = ? AND host = ?').raw(true),
+    sourceId: db.prepare('SELECT id FROM sources WHERE kind = ? AND name = ? AND host = ?').raw(true),
+    sourceById: db.prepare('SELECT kind, name, host FROM sources WHERE id = ?').raw(true),
+    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').raw(true),
+    putMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    dropKnown: db.prepare('DELETE FROM known WHERE digest = ? AND path_id = ? AND package_id = ? AND source_id = ?'),
     insertPath: db.prepare('INSERT OR IGNORE INTO paths (path) VALUES (?)'),
     pathId: db.prepare('SELECT id FROM paths WHERE path = ?').raw(true),
     insertPackage: db.prepare('INSERT OR IGNORE INTO packages (name, version, arch) VALUES (?, ?, ?)'),

@@ -1,7 +1,10 @@
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { linkDigest } from '../../core/content-digests.js';
 import type { PackageRef } from '../../core/known-hash-policy.js';
 import { usrCanonical } from '../../core/usrmerge.js';
+import type { InstalledPackage, PackageUpdate } from '../host-packages.js';
 import type { KnownHashRow } from '../known-hash-store.js';
 import { parseDeb822 } from './deb822.js';
 
@@ -16,45 +19,11 @@ export interface DpkgPackageHashes {
 }
 
 interface StatusEntry {
+  readonly name: string;
   readonly version: string;
   readonly arch: string;
+  readonly status: string;
   readonly conffiles: readonly { readonly path: string; readonly md5: string }[];
-}
-
-/**
- * Reads a dpkg database (`ROOT/var/lib/dpkg`): every `info/*.md5sums` (MD5, two spaces, a path relative to `/`:
- * cut at fixed offsets, since paths may hold spaces) and the `Conffiles:` MD5s in `status`. Package names may
- * carry `:arch` (Multi-Arch: same). On a merged-/usr root (`bin` a symlink to `usr/bin`), `bin/x` is stored as
- * `/usr/bin/x`, the name the scanner sees. `since` skips md5sums files not modified after it (the apt hook's
- * incremental import).
- */
-export function* readDpkgDatabase(root: string, since?: Date): Generator<DpkgPackageHashes> {
-  const admin = join(root, 'var/lib/dpkg');
-  const status = readStatus(join(admin, 'status'));
-  const merged = isMergedUsr(root);
-  const info = join(admin, 'info');
-  const files = readdirSync(info).filter((f) => f.endsWith('.md5sums')).sort();
-  const seen = new Set<string>();
-  for (const file of files) {
-    const full = join(info, file);
-    if (since !== undefined && statSync(full).mtimeMs < since.getTime()) continue;
-    const [name = '', archSuffix] = file.slice(0, -'.md5sums'.length).split(':');
-    const entry = status.get(archSuffix === undefined ? name : `${name}:${archSuffix}`) ?? status.get(name);
-    const pkg: PackageRef = { name, version: entry?.version ?? '', arch: archSuffix ?? entry?.arch ?? '' };
-    seen.add(`${name}:${pkg.arch}`);
-    const { rows, entries, malformed } = parseMd5sums(readFileSync(full), pkg, merged);
-    const conffiles = conffileRows(entry, pkg, merged);
-    yield { package: pkg, rows: [...rows, ...conffiles], md5sumsEntries: entries, conffileEntries: conffiles.length, malformed };
-  }
-  if (since !== undefined) return;
-  // Packages with conffiles but no md5sums file (all their payload is configuration).
-  for (const [key, entry] of status) {
-    const [name = ''] = key.split(':');
-    if (seen.has(`${name}:${entry.arch}`) || entry.conffiles.length === 0) continue;
-    const pkg: PackageRef = { name, version: entry.version, arch: entry.arch };
-    const conffiles = conffileRows(entry, pkg, merged);
-    yield { package: pkg, rows: conffiles, md5sumsEntries: 0, conffileEntries: conffiles.length, malformed: 0 };
-  }
 }
 
 /** Parses one md5sums file, keeping each path's exact bytes. */
@@ -106,7 +75,7 @@ function readStatus(path: string): Map<string, StatusEntry> {
       // ' /etc/x <md5> [obsolete|remove-on-upgrade]'; 'newconffile' stands where dpkg has no hash yet.
       .filter((f): f is [string, string, ...string[]] => f.length >= 2 && /^[0-9a-f]{32}$/.test(f[1] ?? ''))
       .map(([p, md5]) => ({ path: p, md5 }));
-    const entry: StatusEntry = { version: stanza.get('Version') ?? '', arch, conffiles };
+    const entry: StatusEntry = { name, version: stanza.get('Version') ?? '', arch, status: state, conffiles };
     entries.set(stanza.get('Multi-Arch') === 'same' ? `${name}:${arch}` : name, entry);
   }
   return entries;
@@ -118,5 +87,120 @@ export function isMergedUsr(root: string): boolean {
     return lstatSync(join(root, 'bin')).isSymbolicLink() && readlinkSync(join(root, 'bin')).replace(/^\//, '') === 'usr/bin';
   } catch {
     return false;
+  }
+}
+
+/** A host's dpkg database, read once: its installed packages, and what each says about its files. */
+export interface DpkgDatabase {
+  /** Packages with files on disk (every state but not-installed and config-files), by dpkg's key. */
+  readonly installed: ReadonlyMap<string, InstalledPackage>;
+  /** The rows and owned paths of one installed package. */
+  update(key: string): PackageUpdate;
+  /** The database's own stamp: it changes with every dpkg run that changes anything. */
+  readonly stamp: string;
+}
+
+/**
+ * Opens the dpkg database under ROOT. Each package gets a stamp that changes whenever dpkg touches it. dpkg sets
+ * the mtimes of the files it unpacks, md5sums included, from the package, so the stamp uses what an unpack cannot
+ * keep: the inode and change time of the package's info files, beside its version, status and conffile hashes.
+ */
+export function openDpkgDatabase(root: string): DpkgDatabase {
+  const admin = join(root, 'var/lib/dpkg');
+  const info = join(admin, 'info');
+  // Read the stamp before the status: a dpkg run in between makes the next import look again, never less.
+  const stamp = dpkgDatabaseStamp(root);
+  const status = readStatus(join(admin, 'status'));
+  const merged = isMergedUsr(root);
+  const installed = new Map<string, InstalledPackage>();
+  for (const [key, entry] of status) {
+    const files = infoFiles(info, entry);
+    const packageStamp = createHash('sha1')
+      .update([entry.version, entry.status, ...entry.conffiles.map((c) => `${c.path} ${c.md5}`), fileStamp(files.list), fileStamp(files.md5sums)].join('\n'))
+      .digest('hex');
+    installed.set(key, { key, package: { name: entry.name, version: entry.version, arch: entry.arch }, stamp: packageStamp });
+  }
+  return {
+    installed,
+    stamp,
+    update: (key) => {
+      const pkg = installed.get(key);
+      const entry = status.get(key);
+      if (pkg === undefined || entry === undefined) throw new Error(`package ${key} is not installed`);
+      return readPackageUpdate(root, merged, infoFiles(info, entry), entry, pkg);
+    },
+  };
+}
+
+/**
+ * Everything one installed package says about its files: MD5s of its md5sums and conffiles, and every path of its
+ * file list. dpkg records no symlink targets, so a listed symlink is read as dpkg just left it (the import runs
+ * right after dpkg) and its target kept as the claim; listed directories are left out of ownership.
+ */
+function readPackageUpdate(root: string, merged: boolean, files: { list: string; md5sums: string }, entry: StatusEntry, installed: InstalledPackage): PackageUpdate {
+  const pkg = installed.package;
+  const md5sums = readOptional(files.md5sums);
+  const { rows } = md5sums === undefined ? { rows: [] } : parseMd5sums(md5sums, pkg, merged);
+  const conffiles = conffileRows(entry, pkg, merged);
+  const hashed = new Set([...rows, ...conffiles].map((r) => (r.path as Buffer).toString('latin1')));
+  const owns: Buffer[] = [];
+  const links: KnownHashRow[] = [];
+  const rootBytes = Buffer.from(root === '/' ? '' : root.replace(/\/+$/, ''));
+  for (const listed of splitLines(readOptional(files.list) ?? Buffer.alloc(0))) {
+    if (listed.length === 0 || listed[0] !== 0x2f || listed.equals(SLASH_DOT)) continue;
+    const path = merged ? usrCanonical(listed) : listed;
+    if (hashed.has(path.toString('latin1'))) {
+      owns.push(path);
+      continue;
+    }
+    const onDisk = Buffer.concat([rootBytes, listed]);
+    let st;
+    try {
+      st = lstatSync(onDisk);
+    } catch {
+      owns.push(path); // not there (yet): still the package's
+      continue;
+    }
+    if (st.isDirectory()) continue;
+    owns.push(path);
+    if (st.isSymbolicLink()) links.push({ digest: Buffer.from(linkDigest(readlinkSync(onDisk, { encoding: 'buffer' })), 'hex'), path, package: pkg });
+  }
+  return { installed, rows: [...rows, ...conffiles, ...links], owns };
+}
+
+/** A stamp of the package database as a whole: it changes with every dpkg run that changes anything. */
+export function dpkgDatabaseStamp(root: string): string {
+  return fileStamp(join(root, 'var/lib/dpkg/status'));
+}
+
+const SLASH_DOT = Buffer.from('/.');
+
+function infoFiles(info: string, entry: { readonly name: string; readonly arch: string }): { list: string; md5sums: string } {
+  // Multi-Arch: same packages have `name:arch.*` info files; others `name.*`.
+  const qualified = join(info, `${entry.name}:${entry.arch}.list`);
+  const base = statSync(qualified, { throwIfNoEntry: false }) === undefined ? entry.name : `${entry.name}:${entry.arch}`;
+  return { list: join(info, `${base}.list`), md5sums: join(info, `${base}.md5sums`) };
+}
+
+function fileStamp(file: string): string {
+  const st = statSync(file, { bigint: true, throwIfNoEntry: false });
+  return st === undefined ? 'absent' : `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+function readOptional(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function* splitLines(content: Buffer): Generator<Buffer> {
+  let start = 0;
+  while (start < content.length) {
+    let end = content.indexOf(0x0a, start);
+    if (end < 0) end = content.length;
+    yield content.subarray(start, end);
+    start = end + 1;
   }
 }

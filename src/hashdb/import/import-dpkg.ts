@@ -1,39 +1,78 @@
-import type { KnownHashStore } from '../known-hash-store.js';
-import { readDpkgDatabase } from './dpkg-database.js';
-import { importRows, type ImportCounts, type ImportProgress } from './import-rows.js';
+import type { HashSourceRef, KnownHashStore } from '../known-hash-store.js';
+import { openDpkgDatabase } from './dpkg-database.js';
+import { goneCauses, verifySideEffects, type OwnersOf } from './dpkg-side-effects.js';
+import type { ImportCounts, ImportProgress } from './import-rows.js';
 
-/** What `custos hashdb import dpkg` read. */
+/** What `custos hashdb import dpkg` read and changed. */
 export interface DpkgImportSummary extends ImportCounts {
+  /** Packages read: all of them, or with `changedOnly` those installed, upgraded or reinstalled since. */
   readonly packages: number;
-  readonly md5sumsEntries: number;
-  readonly conffileEntries: number;
-  readonly malformed: number;
+  /** Packages gone since the last import (removed, or only their conffiles left). */
+  readonly removedPackages: number;
+  /** Paths that left with a removed or upgraded package: their deletion is explained from now on. */
+  readonly retiredPaths: number;
+  /** Maintainer-script side effects verified (alternatives, init and systemd links, ld.so.cache). */
+  readonly sideEffects: number;
+  /** Side effects that did not check out: they stay unexplained and alert. */
+  readonly unexplained: readonly string[];
 }
 
+/** The source a host's own dpkg database is imported as. */
+export function dpkgSource(root: string, host: string): HashSourceRef {
+  return { kind: 'dpkg-local', name: `dpkg ${root}`, host };
+}
+
+const LOCAL_LIBRARIES = 'local_libraries';
+
+// Packages per transaction of a full import: bounds memory (a package's rows and paths are held until written).
+const CHUNK = 100;
+
 /**
- * Imports a host's own dpkg database as `dpkg-local`: MD5s claimed by that host, applying to that host only (an
- * attacker on it can rewrite them, so they rank below verified packages).
+ * Imports a host's own dpkg database as `dpkg-local`: MD5s and symlink targets claimed by that host, applying to
+ * that host only (an attacker on it can rewrite them, so they rank below verified packages), with the installed
+ * state behind them: which packages own which paths, which paths left with a removed or upgraded package, and the
+ * side effects of maintainer scripts that check out. `changedOnly` (the dpkg hook) reads only the packages whose
+ * stamp changed since the last import, and the removed ones; it is a full import the first time.
  */
 export async function importDpkg(
   store: KnownHashStore,
-  options: { readonly root: string; readonly host: string; readonly changedOnly?: boolean; readonly onProgress?: ImportProgress },
+  options: { readonly root: string; readonly host: string; readonly changedOnly?: boolean; readonly onProgress?: ImportProgress; readonly now?: Date },
 ): Promise<DpkgImportSummary> {
-  const source = { kind: 'dpkg-local' as const, name: `dpkg ${options.root}`, host: options.host };
-  // Incremental: only md5sums files dpkg wrote since the last import from this database began.
-  const since = options.changedOnly === true ? await store.lastImport(source) : undefined;
-  let packages = 0;
-  let md5sumsEntries = 0;
-  let conffileEntries = 0;
-  let malformed = 0;
-  const batches = (function* () {
-    for (const pkg of readDpkgDatabase(options.root, since)) {
-      packages++;
-      md5sumsEntries += pkg.md5sumsEntries;
-      conffileEntries += pkg.conffileEntries;
-      malformed += pkg.malformed;
-      yield pkg.rows;
-    }
-  })();
-  const counts = await importRows(store, source, batches, options.onProgress);
-  return { ...counts, packages, md5sumsEntries, conffileEntries, malformed };
+  const source = dpkgSource(options.root, options.host);
+  const db = openDpkgDatabase(options.root);
+  const previous = await store.installedPackages(source);
+  const full = options.changedOnly !== true || previous.size === 0;
+  const changed = [...db.installed.values()].filter((p) => full || previous.get(p.key)?.stamp !== p.stamp).map((p) => p.key);
+  const removed = [...previous.keys()].filter((k) => !db.installed.has(k));
+  const at = options.now ?? new Date();
+  let rows = 0;
+  let inserted = 0;
+  let retiredPaths = 0;
+  // One chunk at least, so the database stamp is recorded even when no package changed.
+  for (let i = 0; i === 0 || i < changed.length; i += CHUNK) {
+    const updated = changed.slice(i, i + CHUNK).map((key) => db.update(key));
+    const applied = await store.applyPackageState(source, { updated, removed: i === 0 ? removed : [], databaseStamp: db.stamp, at });
+    rows += applied.rows;
+    inserted += applied.inserted;
+    retiredPaths += applied.retiredPaths;
+    options.onProgress?.(rows);
+  }
+  const owners: OwnersOf = (paths) => store.ownersOf(source, paths);
+  // The host's own libraries in ld.so.cache are taken as they are by an import run in full (by the operator, or
+  // the first one), never by the hook's: a library planted between two package runs stays unexplained.
+  const saved = await store.sourceValue(source, LOCAL_LIBRARIES);
+  const trusted = new Set<string>(saved === undefined ? [] : (JSON.parse(saved) as string[]));
+  const effects = await verifySideEffects(options.root, owners, full ? 'all' : trusted);
+  if (full) await store.setSourceValue(source, LOCAL_LIBRARIES, JSON.stringify(effects.localLibraries));
+  const gone = await goneCauses(options.root, owners, await store.derivedCauses(source));
+  const derived = await store.replaceDerived(source, effects.entries, effects.absent, gone);
+  return {
+    rows,
+    inserted,
+    packages: changed.length,
+    removedPackages: removed.length,
+    retiredPaths: retiredPaths + derived.retired,
+    sideEffects: derived.rows,
+    unexplained: effects.unexplained,
+  };
 }

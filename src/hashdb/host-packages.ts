@@ -1,0 +1,93 @@
+import type { PackageRef } from '../core/known-hash-policy.js';
+import type { HashSourceRef, KnownHashRow } from './known-hash-store.js';
+
+/** One installed package as a host's package database describes it, with a stamp that changes when it does. */
+export interface InstalledPackage {
+  /** `name`, or `name:arch` for a Multi-Arch: same package (dpkg's own key). */
+  readonly key: string;
+  readonly package: PackageRef;
+  /**
+   * Changes whenever dpkg touches the package: its version, status and conffile hashes, and the identity and
+   * change time of its file list and md5sums (dpkg rewrites them on every unpack, whatever mtime it sets).
+   */
+  readonly stamp: string;
+}
+
+/** A package installed, upgraded or reinstalled since the last import: its rows and every path it owns. */
+export interface PackageUpdate {
+  readonly installed: InstalledPackage;
+  readonly rows: readonly KnownHashRow[];
+  /** Canonical paths of its file list, directories left out (their coming and going is recorded, never alerted). */
+  readonly owns: readonly Buffer[];
+}
+
+/** A side effect of maintainer scripts or triggers, verified at import (see dpkg-side-effects). */
+export interface DerivedEntry {
+  readonly row: KnownHashRow;
+  /** What it depends on, to tell later whether its removal is explained: `init:/etc/init.d/x`, `alt:editor`, ... */
+  readonly because: string;
+}
+
+/** A path that must be absent, and the package and reason that explain its deletion. */
+export interface ExpectedAbsence {
+  readonly path: Buffer;
+  readonly package?: PackageRef;
+  readonly reason: string;
+}
+
+/** What an import changes in one host's installed-package state, applied in one transaction. */
+export interface PackageStateChange {
+  readonly updated: readonly PackageUpdate[];
+  /** Keys of packages no longer installed (removed, or only their conffiles left). */
+  readonly removed: readonly string[];
+  /** The package database's own stamp after this import (to tell later whether an import was missed). */
+  readonly databaseStamp: string;
+  readonly at: Date;
+}
+
+/** What applying a package state change did. */
+export interface PackageStateSummary {
+  readonly rows: number;
+  readonly inserted: number;
+  readonly installed: number;
+  readonly removed: number;
+  /** Paths that left with a removed or upgraded package: their deletion is explained. */
+  readonly retiredPaths: number;
+}
+
+/**
+ * The installed-package state of hosts, kept beside the known hashes: which packages are installed, which paths
+ * they own, which paths left with a package (so their deletion is explained) and what maintainer scripts did.
+ * Only an import from the host's own package database writes it.
+ */
+export interface HostPackageStore {
+  /** The packages installed as of the last import from this source, by key (empty before the first). */
+  installedPackages(source: HashSourceRef): Promise<ReadonlyMap<string, InstalledPackage>>;
+  /** Applies an import's package changes: rows, ownership, and retired paths, in one transaction. */
+  applyPackageState(source: HashSourceRef, change: PackageStateChange): Promise<PackageStateSummary>;
+  /** Which of these canonical paths an installed package owns (per this source), with the package. */
+  ownersOf(source: HashSourceRef, paths: readonly Buffer[]): Promise<ReadonlyMap<string, PackageRef>>;
+  /**
+   * Replaces the verified side effects of maintainer scripts (under the source's derived twin): their rows become
+   * known-good at their paths, `absent` explains deletions until the next derivation, and rows of the last
+   * derivation that are gone now are retired with a removal reason when `goneCauses` has their cause.
+   */
+  replaceDerived(
+    source: HashSourceRef,
+    entries: readonly DerivedEntry[],
+    absent: readonly ExpectedAbsence[],
+    goneCauses: ReadonlyMap<string, string>,
+  ): Promise<{ readonly rows: number; readonly retired: number }>;
+  /** The causes (`DerivedEntry.because`) of the rows the last derivation wrote. */
+  derivedCauses(source: HashSourceRef): Promise<readonly string[]>;
+  /** The package database stamp the last import recorded, if any. */
+  databaseStamp(source: HashSourceRef): Promise<string | undefined>;
+  /** A value an importer keeps for a source between imports (e.g. the host's own libraries), if set. */
+  sourceValue(source: HashSourceRef, key: string): Promise<string | undefined>;
+  setSourceValue(source: HashSourceRef, key: string, value: string): Promise<void>;
+}
+
+/** The source derived (maintainer-script) rows of a host's package database are kept under. */
+export function derivedSource(source: HashSourceRef): HashSourceRef {
+  return { ...source, name: `${source.name} (maintainer scripts)` };
+}
