@@ -4,7 +4,8 @@ import { scanTree } from '../agent/scan-tree.js';
 import { createScanStats, type ScanStats } from '../agent/scan-stats.js';
 import { readUserNames } from '../agent/user-names.js';
 import type { AlertSink } from '../analysis/alert-sink.js';
-import { redeliverAlerts } from '../analysis/deliver-alerts.js';
+import { deliverAlerts, redeliverAlerts } from '../analysis/deliver-alerts.js';
+import { buildAgentAlert } from '../core/agent-alerts.js';
 import { ingestObservations, type IngestSummary } from '../analysis/ingest-observations.js';
 import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
@@ -12,6 +13,8 @@ import type { CustosConfig } from '../core/config/custos-config.js';
 import { isWithin, pathFromString, subtreeKeyRange } from '../core/path-bytes.js';
 import { compileScanScope } from '../core/scan-scope.js';
 import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
+import { dpkgDatabaseStamp } from '../hashdb/import/dpkg-database.js';
+import { dpkgSource } from '../hashdb/import/import-dpkg.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Store } from '../storage/store.js';
 
@@ -54,6 +57,8 @@ export interface RunCheckResult {
   readonly builtBaseline: boolean;
   /** Alerts an interrupted earlier check had stored but not yet delivered, delivered before this scan. */
   readonly redelivered: number;
+  /** Alerts about the host itself (the package database changed without an import: rule 568). */
+  readonly hostAlerts: number;
 }
 
 /**
@@ -69,6 +74,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
   await store.upsertAgent(agent);
   // `accept` has no sinks: what an interrupted check left undelivered waits for the next check.
   const redelivered = options.mode === 'check' ? await redeliverAlerts(store, options.sinks) : 0;
+  const hostAlerts = options.mode === 'check' && options.knownHashes !== undefined ? await alertMissedImport(options.knownHashes, options.rootDir ?? '/', agent, options, now) : 0;
   const scope = compileScanScope(config.syscheck, options.paths ?? []);
   const scannedRoots = await store.scannedRoots(agent.id);
   const rehashed = options.rehash === true || (await rehashDue(store, config.syscheck.rehashIntervalMs, now()));
@@ -126,10 +132,25 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       baselineEntries: builtBaseline ? await store.countBaseline(agent.id) : undefined,
       builtBaseline,
       redelivered,
+      hostAlerts,
     };
   } finally {
     await pool.close();
   }
+}
+
+/**
+ * Rule 568 when the host's dpkg database changed after the last import of it (the hook did not run: removed,
+ * failing, or dpkg driven in a way that skips it), so the package changes this scan finds are not explained. Said
+ * on every check until an import catches up; nothing when the database was never imported.
+ */
+async function alertMissedImport(knownHashes: KnownHashStore, root: string, agent: AgentRef, options: RunCheckOptions, now: () => Date): Promise<number> {
+  const recorded = await knownHashes.databaseStamp(dpkgSource(root, options.config.agentName));
+  if (recorded === undefined || recorded === dpkgDatabaseStamp(root)) return 0;
+  const alert = buildAgentAlert({ id: newAlertId(now()), timestamp: now(), agent, event: 'packages-not-imported', details: { root } });
+  await options.store.recordAgentAlert(alert);
+  await deliverAlerts(options.store, options.sinks, [alert]);
+  return 1;
 }
 
 async function rehashDue(store: Store, intervalMs: number | undefined, now: Date): Promise<boolean> {

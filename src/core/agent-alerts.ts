@@ -3,10 +3,16 @@ import { CUSTOS_RULES } from './builtin-rules.js';
 
 type AgentEvent = AgentAlert['custos']['agent_event'];
 
-const RULE = { silent: CUSTOS_RULES.agentSilent, back: CUSTOS_RULES.agentBack, 'out-of-sync': CUSTOS_RULES.outOfSync, 'outbox-overflow': CUSTOS_RULES.outboxOverflow } as const;
+const RULE = {
+  silent: CUSTOS_RULES.agentSilent,
+  back: CUSTOS_RULES.agentBack,
+  'out-of-sync': CUSTOS_RULES.outOfSync,
+  'outbox-overflow': CUSTOS_RULES.outboxOverflow,
+  'packages-not-imported': CUSTOS_RULES.packagesNotImported,
+} as const;
 
 /**
- * Builds an alert about an agent (rules 563, 564, 566, 567): the text says what happened and what it means for
+ * Builds an alert about an agent or host (rules 563, 564, 566, 567, 568): the text says what happened and what it means for
  * the files it watches; `details` is kept under `custos`.
  */
 export function buildAgentAlert(input: {
@@ -27,6 +33,7 @@ export function buildAgentAlert(input: {
     back: `${who} is reporting again after being silent since ${detail('silent_since', '?')}.`,
     'out-of-sync': `${who}: the manager's baseline does not match the agent's state (manager ${detail('manager_digest', '?')}, agent ${detail('agent_digest', '?')}); a full resync was requested.`,
     'outbox-overflow': `${who}: its outbox overflowed while the manager was unreachable; changes were lost and a full resync was requested.`,
+    'packages-not-imported': `${who}: the package database changed after the last known-hash import (the dpkg hook did not run, or failed): package changes are not explained and alert. Run 'custos hashdb import dpkg' to import them.`,
   };
   return {
     timestamp: input.timestamp.toISOString(),

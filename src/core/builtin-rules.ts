@@ -71,6 +71,12 @@ export const CUSTOS_RULES = Object.freeze({
     description: 'Agent outbox overflowed while the manager was unreachable: changes were lost, full resync requested.',
     groups: ['ossec', 'syscheck', 'custos_agent', 'outbox_overflow'],
   },
+  packagesNotImported: {
+    id: 568,
+    level: 7,
+    description: 'Packages changed since the last known-hash import: package changes are not explained.',
+    groups: ['ossec', 'syscheck', 'custos_known_hashes', 'packages_not_imported'],
+  },
   noisy: {
     id: 565,
     level: 7,

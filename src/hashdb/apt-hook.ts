@@ -38,7 +38,8 @@ export function dpkgHookText(options: AptHookOptions): string {
   return [
     '# Written by `custos hashdb apt-hook install`; remove with `custos hashdb apt-hook remove`.',
     '# After every dpkg run, import what it installed, upgraded or removed into the known-hash database.',
-    `post-invoke="if [ -e ${shellQuote(options.custos[options.custos.length - 1] ?? '')} ]; then ${command}; fi"`,
+    // Only dpkg runs on this system: one for another root (DPKG_ROOT: a chroot, an image) is not this host's.
+    `post-invoke="if [ -e ${shellQuote(options.custos[options.custos.length - 1] ?? '')} ] && [ x\${DPKG_ROOT:-/} = x/ ]; then ${command}; fi"`,
     '',
   ].join('\n');
 }

@@ -19,6 +19,8 @@ export interface PackageUpdate {
   readonly rows: readonly KnownHashRow[];
   /** Canonical paths of its file list, directories left out (their coming and going is recorded, never alerted). */
   readonly owns: readonly Buffer[];
+  /** What the rows came from: md5sums lines, conffiles, listed symlinks, and md5sums lines that were not valid. */
+  readonly counts: { readonly md5sums: number; readonly conffiles: number; readonly symlinks: number; readonly malformed: number };
 }
 
 /** A side effect of maintainer scripts or triggers, verified at import (see dpkg-side-effects). */

@@ -16,6 +16,7 @@ export const HOST_PACKAGES_SCHEMA = `
     stamp TEXT NOT NULL,
     PRIMARY KEY (source_id, key)
   );
+  CREATE INDEX IF NOT EXISTS host_packages_by_package ON host_packages (source_id, package_id);
   -- Which installed package owns which path (directories left out).
   CREATE TABLE IF NOT EXISTS owned (
     path_id INTEGER NOT NULL,

@@ -563,6 +563,11 @@ function badEvidence(digest: Buffer, [kind, name, host, label]: [HashSourceKind,
 }
 
 function prepare(db: Database.Database) {
+  // A source with installed-package state (a host's own dpkg database) knows content only of the versions
+  // installed now: the rows of a removed or upgraded package stop explaining anything (a downgrade by copying an
+  // old binary back alerts). Sources without such state (package archives, hash sets) are not filtered.
+  const installedNow = `(NOT EXISTS (SELECT 1 FROM host_packages h WHERE h.source_id = k.source_id)
+      OR EXISTS (SELECT 1 FROM host_packages h WHERE h.source_id = k.source_id AND h.package_id = k.package_id))`;
   const evidence = `SELECT p.path, pk.name, pk.version, pk.arch, s.kind, s.name, s.host
       FROM known k JOIN sources s ON s.id = k.source_id LEFT JOIN paths p ON p.id = k.path_id LEFT JOIN packages pk ON pk.id = k.package_id`;
   return {
@@ -586,8 +591,8 @@ function prepare(db: Database.Database) {
     insertBad: db.prepare('INSERT OR IGNORE INTO bad (digest, source_id, label) VALUES (?, ?, ?)'),
     countSource: db.prepare('UPDATE sources SET rows = rows + ? WHERE id = ?'),
     // A literal LIMIT: bound as a parameter, SQLite plans this join about six times slower (measured).
-    allPlaces: db.prepare(`${evidence} WHERE k.digest = ? LIMIT ${ALL_PLACES_LIMIT + 1}`).raw(true),
-    atPath: db.prepare(`${evidence} WHERE k.digest = ? AND k.path_id IN (?, ?)`).raw(true),
+    allPlaces: db.prepare(`${evidence} WHERE k.digest = ? AND ${installedNow} LIMIT ${ALL_PLACES_LIMIT + 1}`).raw(true),
+    atPath: db.prepare(`${evidence} WHERE k.digest = ? AND k.path_id IN (?, ?) AND ${installedNow}`).raw(true),
     generation: db.prepare("SELECT value FROM meta WHERE key = 'generation'").raw(true),
     dataVersion: db.prepare('PRAGMA data_version').pluck(),
     bumpGeneration: db.prepare("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"),

@@ -175,24 +175,41 @@ describe('hashdb import of reference lists', () => {
 });
 
 describe('hashdb apt-hook', () => {
-  it('installs a DPkg::Post-Invoke hook apt reads, whose command imports the dpkg database incrementally', { timeout: 120_000 }, async () => {
+  it('installs a dpkg post-invoke hook whose command imports the dpkg database incrementally, and an apt hook for .debs only with --keyring', { timeout: 120_000 }, async () => {
     const dir = tempDir();
     const parts = join(dir, 'apt.conf.d');
+    const dpkgParts = join(dir, 'dpkg.cfg.d');
     mkdirSync(parts);
+    mkdirSync(dpkgParts);
     writeFileSync(join(dir, 'apt.conf'), `Dir::Etc::Parts "${parts}";\n`);
     const hashdb = join(dir, 'hashdb.sqlite');
-    const installed = await runCustos(['hashdb', 'apt-hook', 'install', '--apt-conf-dir', parts, '--hashdb', hashdb]);
+    const dirs = ['--apt-conf-dir', parts, '--dpkg-conf-dir', dpkgParts];
+    const installed = await runCustos(['hashdb', 'apt-hook', 'install', ...dirs, '--hashdb', hashdb]);
     assert.equal(installed.code, 0, installed.stderr);
-    const dump = execFileSync('apt-config', ['dump', '--format', '%f=%v%n'], { env: { ...process.env, APT_CONFIG: join(dir, 'apt.conf') }, encoding: 'utf8' });
-    const hook = dump.split('\n').find((l) => l.startsWith('DPkg::Post-Invoke::='))?.slice('DPkg::Post-Invoke::='.length);
-    assert.ok(hook !== undefined && hook.includes('hashdb import dpkg --changed-only'), dump);
+    assert.deepEqual(readdirSync(parts), [], 'no apt hook without --keyring: dpkg\'s hook covers apt runs and dpkg -i alike');
+    // dpkg's configuration syntax: an option per line without its dashes, the value's surrounding quotes stripped,
+    // run with sh -c after every dpkg run.
+    const line = readFileSync(join(dpkgParts, 'custos-known-hashes'), 'utf8').split('\n').find((l) => l.startsWith('post-invoke='));
+    assert.ok(line !== undefined);
+    const hook = line.slice('post-invoke='.length).replace(/^"(.*)"$/, '$1');
+    assert.ok(hook.includes('hashdb import dpkg --changed-only'), hook);
     execFileSync('sh', ['-c', hook]);
-    const stats = JSON.parse((await runCustos(['hashdb', 'stats', '--hashdb', hashdb, '--json'])).stdout) as { knownRows: number; sources: { kind: string }[] };
+    const stats = JSON.parse((await runCustos(['hashdb', 'stats', '--hashdb', hashdb, '--json'])).stdout) as { knownRows: number; sources: { kind: string; name: string }[] };
     assert.ok(stats.knownRows > 1000);
-    assert.deepEqual(stats.sources.map((s) => s.kind), ['dpkg-local']);
+    assert.deepEqual(stats.sources.map((s) => s.kind), ['dpkg-local', 'dpkg-local'], 'the packages, and the verified side effects of their maintainer scripts');
     const second = await runCustos(['hashdb', 'import', 'dpkg', '--changed-only', '--hashdb', hashdb, '--json']);
     assert.equal((JSON.parse(second.stdout) as { packages: number }).packages, 0, 'nothing changed since the last import');
-    assert.equal((await runCustos(['hashdb', 'apt-hook', 'remove', '--apt-conf-dir', parts])).code, 0);
-    assert.deepEqual(readdirSync(parts), []);
+    // dpkg run for another root (a chroot, an image) must not be imported as this host's packages.
+    execFileSync('sh', ['-c', hook], { env: { ...process.env, DPKG_ROOT: join(dir, 'chroot') } });
+    const after = JSON.parse((await runCustos(['hashdb', 'stats', '--hashdb', hashdb, '--json'])).stdout) as { sources: unknown[] };
+    assert.equal(after.sources.length, 2);
+
+    const withDebs = await runCustos(['hashdb', 'apt-hook', 'install', ...dirs, '--hashdb', hashdb, '--keyring', '/usr/share/keyrings/debian-archive-keyring.gpg']);
+    assert.equal(withDebs.code, 0, withDebs.stderr);
+    const dump = execFileSync('apt-config', ['dump', '--format', '%f=%v%n'], { env: { ...process.env, APT_CONFIG: join(dir, 'apt.conf') }, encoding: 'utf8' });
+    const aptHook = dump.split('\n').find((l) => l.startsWith('DPkg::Post-Invoke::='))?.slice('DPkg::Post-Invoke::='.length);
+    assert.ok(aptHook !== undefined && aptHook.includes('hashdb import deb') && aptHook.includes('--keyring'), dump);
+    assert.equal((await runCustos(['hashdb', 'apt-hook', 'remove', ...dirs])).code, 0);
+    assert.deepEqual([...readdirSync(parts), ...readdirSync(dpkgParts)], []);
   });
 });

@@ -140,7 +140,7 @@ export function openDpkgDatabase(root: string): DpkgDatabase {
 function readPackageUpdate(root: string, merged: boolean, files: { list: string; md5sums: string }, entry: StatusEntry, installed: InstalledPackage): PackageUpdate {
   const pkg = installed.package;
   const md5sums = readOptional(files.md5sums);
-  const { rows } = md5sums === undefined ? { rows: [] } : parseMd5sums(md5sums, pkg, merged);
+  const { rows, malformed } = md5sums === undefined ? { rows: [], malformed: 0 } : parseMd5sums(md5sums, pkg, merged);
   const conffiles = conffileRows(entry, pkg, merged);
   const hashed = new Set([...rows, ...conffiles].map((r) => (r.path as Buffer).toString('latin1')));
   const owns: Buffer[] = [];
@@ -165,7 +165,7 @@ function readPackageUpdate(root: string, merged: boolean, files: { list: string;
     owns.push(path);
     if (st.isSymbolicLink()) links.push({ digest: Buffer.from(linkDigest(readlinkSync(onDisk, { encoding: 'buffer' })), 'hex'), path, package: pkg });
   }
-  return { installed, rows: [...rows, ...conffiles, ...links], owns };
+  return { installed, rows: [...rows, ...conffiles, ...links], owns, counts: { md5sums: rows.length, conffiles: conffiles.length, symlinks: links.length, malformed } };
 }
 
 /** A stamp of the package database as a whole: it changes with every dpkg run that changes anything. */

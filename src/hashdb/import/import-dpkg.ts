@@ -7,6 +7,12 @@ import type { ImportCounts, ImportProgress } from './import-rows.js';
 export interface DpkgImportSummary extends ImportCounts {
   /** Packages read: all of them, or with `changedOnly` those installed, upgraded or reinstalled since. */
   readonly packages: number;
+  readonly md5sumsEntries: number;
+  readonly conffileEntries: number;
+  /** Symlinks of the packages' file lists, with the target dpkg left (dpkg records none). */
+  readonly symlinks: number;
+  /** md5sums lines that are not `<32 hex>  <path>`, counted rather than guessed at. */
+  readonly malformed: number;
   /** Packages gone since the last import (removed, or only their conffiles left). */
   readonly removedPackages: number;
   /** Paths that left with a removed or upgraded package: their deletion is explained from now on. */
@@ -48,9 +54,16 @@ export async function importDpkg(
   let rows = 0;
   let inserted = 0;
   let retiredPaths = 0;
+  const counts = { md5sumsEntries: 0, conffileEntries: 0, symlinks: 0, malformed: 0 };
   // One chunk at least, so the database stamp is recorded even when no package changed.
   for (let i = 0; i === 0 || i < changed.length; i += CHUNK) {
     const updated = changed.slice(i, i + CHUNK).map((key) => db.update(key));
+    for (const u of updated) {
+      counts.md5sumsEntries += u.counts.md5sums;
+      counts.conffileEntries += u.counts.conffiles;
+      counts.symlinks += u.counts.symlinks;
+      counts.malformed += u.counts.malformed;
+    }
     const applied = await store.applyPackageState(source, { updated, removed: i === 0 ? removed : [], databaseStamp: db.stamp, at });
     rows += applied.rows;
     inserted += applied.inserted;
@@ -70,6 +83,7 @@ export async function importDpkg(
     rows,
     inserted,
     packages: changed.length,
+    ...counts,
     removedPackages: removed.length,
     retiredPaths: retiredPaths + derived.retired,
     sideEffects: derived.rows,
