@@ -68,12 +68,13 @@ export function parseAlternativesGroup(name: string, text: string): Alternatives
 }
 
 /**
- * The alternative a group must point at: in auto mode the one of highest priority (update-alternatives takes the
- * first listed among equals), in manual mode any registered one (`selected`), else none.
+ * The alternative a group must point at: in auto mode the one of highest priority among those that exist
+ * (update-alternatives skips a missing one, and takes the first listed among equals), in manual mode any registered
+ * one (`selected`), else none.
  */
-export function expectedChoice(group: AlternativesGroup, selected: string | undefined): AlternativeChoice | undefined {
+export function expectedChoice(group: AlternativesGroup, selected: string | undefined, exists: (path: string) => boolean = () => true): AlternativeChoice | undefined {
   if (group.mode === 'manual') return group.choices.find((c) => c.path === selected);
   let best: AlternativeChoice | undefined;
-  for (const c of group.choices) if (best === undefined || c.priority > best.priority) best = c;
+  for (const c of group.choices) if (exists(c.path) && (best === undefined || c.priority > best.priority)) best = c;
   return best !== undefined && best.path === selected ? best : undefined;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { linkDigest } from '../../core/content-digests.js';
 import type { PackageRef } from '../../core/known-hash-policy.js';
@@ -73,7 +73,7 @@ async function alternatives(root: string, owners: OwnersOf, canonical: (p: strin
   const chosen = groups.map((g) => ({ group: g, selected: lstatLink(root, `/etc/alternatives/${g.name}`)?.toString('latin1') }));
   const own = await owners(chosen.flatMap((c) => (c.selected === undefined ? [] : [canonical(c.selected)])));
   for (const { group, selected } of chosen) {
-    const choice = expectedChoice(group, selected);
+    const choice = expectedChoice(group, selected, (path) => exists(root, path));
     if (choice === undefined) {
       if (selected !== undefined) out.unexplained.push(`alternatives: /etc/alternatives/${group.name} -> ${selected} is not what the ${group.mode} group ${group.name} selects`);
       continue;
@@ -203,6 +203,15 @@ function lstatLink(root: string, path: string): Buffer | undefined {
     return readlinkSync(onDisk(root, path), { encoding: 'buffer' });
   } catch {
     return undefined;
+  }
+}
+
+function exists(root: string, path: string): boolean {
+  try {
+    statSync(onDisk(root, path));
+    return true;
+  } catch {
+    return false;
   }
 }
 
