@@ -18,6 +18,8 @@ const ev = (kind: HashSourceKind, at: string | undefined, extra: Partial<HashEvi
   ...extra,
 });
 
+const removal = (host: string) => ({ package: { name: 'coreutils', version: '9.1-1', arch: 'amd64' }, source: { kind: 'dpkg-local' as const, name: 'dpkg /', host }, reason: 'removed with its package' });
+
 describe('judgeChange', () => {
   const cases: [string, FileChange, Parameters<typeof judgeChange>[1], string, string][] = [
     ['nothing known', modified, NO_EVIDENCE, 'unknown', 'default'],
@@ -27,7 +29,9 @@ describe('judgeChange', () => {
     ['a hash-only set (NSRL) is known-elsewhere', modified, { ...NO_EVIDENCE, elsewhere: [{ algorithm: 'sha256', source: { kind: 'nsrl', name: 'NSRL' }, bad: false }] }, 'known-elsewhere', 'known-elsewhere'],
     ['known-bad beats a verified package', modified, { atPath: [ev('deb-verified', '/usr/bin/ls')], elsewhere: [], bad: [ev('manual', undefined, { bad: true, label: 'Mirai' })] }, 'known-bad', 'known-bad'],
     ['a permission change on a known-good file still alerts', chmodded, { ...NO_EVIDENCE, atPath: [ev('deb-verified', '/usr/bin/ls')] }, 'known-good', 'default'],
-    ['a deletion is never silenced', deleted, { ...NO_EVIDENCE, atPath: [ev('deb-verified', '/usr/bin/ls')] }, 'unknown', 'default'],
+    ['a deletion is never silenced by hashes', deleted, { ...NO_EVIDENCE, atPath: [ev('deb-verified', '/usr/bin/ls')] }, 'unknown', 'default'],
+    ['a deletion the host\'s package removal explains is silenced', deleted, { ...NO_EVIDENCE, removed: [removal('web1')] }, 'known-good', 'silence'],
+    ['another host\'s package removal explains nothing here', deleted, { ...NO_EVIDENCE, removed: [removal('web2')] }, 'unknown', 'default'],
     ['another host’s package database is ignored', modified, { ...NO_EVIDENCE, atPath: [ev('dpkg-local', '/usr/bin/ls', { source: { kind: 'dpkg-local', name: 'dpkg /', host: 'web2' } })] }, 'unknown', 'default'],
   ];
   for (const [name, change, evidence, verdict, effect] of cases) {
@@ -48,6 +52,12 @@ describe('judgeChange', () => {
     const j = judgeChange(modified, evidence, compat, 'h');
     assert.equal(j.effect, 'silence');
     assert.equal(j.verdict.match, 'md5');
+  });
+  it('names the package and the reason of an explained deletion, and honours the policy for it', () => {
+    const j = judgeChange(deleted, { ...NO_EVIDENCE, removed: [removal('web1')] }, DEFAULT_KNOWN_HASH_POLICY, 'web1');
+    assert.deepEqual(j.verdict, { verdict: 'known-good', source: 'dpkg-local', package: 'coreutils', version: '9.1-1', arch: 'amd64', match: 'removal', reason: 'removed with its package' });
+    const strict = { match: 'path' as const, silence: [{ sources: ['deb-verified' as const], paths: ['/'] }] };
+    assert.equal(judgeChange(deleted, { ...NO_EVIDENCE, removed: [removal('web1')] }, strict, 'web1').effect, 'default', 'dpkg-local may not silence under this policy');
   });
   it('lets the policy decide which sources silence which paths', () => {
     const policy = { match: 'path' as const, silence: [{ sources: ['dpkg-local' as const], paths: ['/etc'] }] };
