@@ -6,9 +6,10 @@ import type { AutoIgnoreConfig } from '../core/config/custos-config.js';
 import { contentDigests } from '../core/content-digests.js';
 import { decideBeforeRules, decideFromRule, type MaintenanceRef, type Outcome } from '../core/decide-outcome.js';
 import type { EventRecord } from '../core/event-record.js';
+import { applyDiversions, divertedSource, type Diversions } from '../core/diversions.js';
 import { diffFileStates, type FileChange } from '../core/file-change.js';
 import type { FileState } from '../core/file-state.js';
-import { judgeChange, NO_EVIDENCE, type EvidenceSet, type Judgement, type KnownHashPolicy } from '../core/known-hash-policy.js';
+import { judgeChange, NO_EVIDENCE, type EvidenceSet, type InstalledVersions, type Judgement, type KnownHashPolicy } from '../core/known-hash-policy.js';
 import type { Observation } from '../core/observation.js';
 import { isWithin } from '../core/path-bytes.js';
 import { buildRuleInput } from '../core/rules/rule-input.js';
@@ -44,6 +45,10 @@ export interface IngestOptions {
   readonly knownHashPolicy: KnownHashPolicy;
   /** The host the files are on, for known hashes scoped to one host (its own package database). */
   readonly host: string;
+  /** The package versions installed on that host: a package's content counts only for the version installed. */
+  readonly installedVersions?: InstalledVersions;
+  /** The host's dpkg diversions: a diverted file is judged where dpkg put it. */
+  readonly diversions?: Diversions;
   /**
    * An agent batch's sequence number: everything (baseline, history, alerts, the sequence itself) is committed
    * in one transaction, so the batch applies exactly once or not at all.
@@ -130,9 +135,9 @@ export async function ingestObservations(
       if (change !== undefined) changes.push({ change, firstScan: !options.scannedRoots.some((root) => isWithin(change.path, root)) });
     }
     // One question to the known-hash database for the chunk's changes, not one per file.
-    const evidence = await evidenceFor(changes, deps.knownHashes);
+    const evidence = await evidenceFor(changes, deps.knownHashes, options.diversions);
     for (const [i, { change, firstScan }] of changes.entries()) {
-      const judgement = judgeChange(change, evidence[i] ?? NO_EVIDENCE, options.knownHashPolicy, options.host);
+      const judgement = judgeChange(change, evidence[i] ?? NO_EVIDENCE, options.knownHashPolicy, options.host, options.installedVersions);
       const now = deps.now();
       let outcome: Outcome | { record: 'rules' } = decideBeforeRules(change, {
         ...options,
@@ -222,29 +227,40 @@ function toMaintenanceRef(window: { id: number; startedBy: string; endsAt: strin
  * are asked: a known-bad file must alert even then, and they are small; a full lookup of every file would only
  * slow the first scan down.
  */
-async function evidenceFor(changes: readonly { change: FileChange; firstScan: boolean }[], knownHashes: KnownHashStore | undefined): Promise<readonly EvidenceSet[]> {
+async function evidenceFor(
+  changes: readonly { change: FileChange; firstScan: boolean }[],
+  knownHashes: KnownHashStore | undefined,
+  diversions: Diversions | undefined,
+): Promise<readonly EvidenceSet[]> {
   if (knownHashes === undefined) return [];
   const queries: KnownHashQuery[] = [];
-  const asked: number[] = [];
+  const asked: { change: number; divertedFrom?: number }[] = [];
   changes.forEach(({ change, firstScan }, i) => {
     if (change.kind === 'deleted') {
       // Only a recorded package removal explains a deletion (rare: one probe each).
       if (!firstScan) {
         queries.push({ path: change.path, hashes: {}, deleted: true });
-        asked.push(i);
+        asked.push({ change: i });
       }
       return;
     }
     const hashes = contentDigests(change.after);
     if (Object.keys(hashes).length === 0) return;
     queries.push({ path: change.path, hashes, badOnly: firstScan });
-    asked.push(i);
+    // A diverted file: other packages' content counts here as shipped at the diversion's source path.
+    const from = firstScan || diversions === undefined ? undefined : divertedSource(change.path, diversions);
+    if (from !== undefined) queries.push({ path: from, hashes });
+    asked.push({ change: i, ...(from === undefined ? {} : { divertedFrom: queries.length - 1 }) });
   });
   if (queries.length === 0) return [];
   const answers = await knownHashes.lookupMany(queries);
   const out: EvidenceSet[] = [];
-  asked.forEach((changeIndex, q) => {
-    out[changeIndex] = answers[q] ?? NO_EVIDENCE;
-  });
+  let q = 0;
+  for (const { change, divertedFrom } of asked) {
+    const own = answers[q] ?? NO_EVIDENCE;
+    q += divertedFrom === undefined ? 1 : 2;
+    const path = (changes[change] as { change: FileChange }).change.path;
+    out[change] = diversions === undefined ? own : applyDiversions(path, own, diversions, divertedFrom === undefined ? undefined : answers[divertedFrom]);
+  }
   return out;
 }

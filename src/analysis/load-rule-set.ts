@@ -7,7 +7,7 @@ import { parseRulesXml } from '../core/rules/parse-rules-xml.js';
 import type { RuleDefinition } from '../core/rules/rule-definition.js';
 import { RuleSet } from '../core/rules/rule-set.js';
 
-/** Custos's built-in rules (550, 553, 554, 562), shipped beside the code. */
+/** Custos's built-in rules (550, 553, 554, 562, 573), shipped beside the code. */
 export const BUILTIN_RULES_FILE = fileURLToPath(new URL('../../../rules/custos_rules.xml', import.meta.url));
 
 /**

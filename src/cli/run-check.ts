@@ -13,7 +13,8 @@ import type { CustosConfig } from '../core/config/custos-config.js';
 import { isWithin, pathFromString, subtreeKeyRange } from '../core/path-bytes.js';
 import { compileScanScope } from '../core/scan-scope.js';
 import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
-import { dpkgDatabaseStamp } from '../hashdb/import/dpkg-database.js';
+import { indexDiversions } from '../core/diversions.js';
+import { dpkgDatabaseStamp, readDiversions, readInstalledVersions } from '../hashdb/import/dpkg-database.js';
 import { dpkgSource } from '../hashdb/import/import-dpkg.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Store } from '../storage/store.js';
@@ -82,6 +83,9 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
   const rootDir = options.rootDir === undefined || options.rootDir === '/' ? undefined : pathFromString(options.rootDir.replace(/\/+$/, ''));
   // Frequency rules count across runs: their recent matches live in the store between checks.
   const correlation = parseCorrelation(await store.getMeta(agent.id, CORRELATION_KEY));
+  // What is installed now, read at check time: only those versions' content is known-good.
+  const installedVersions = options.knownHashes === undefined ? undefined : readInstalledVersions(options.rootDir ?? '/');
+  const diversions = installedVersions === undefined ? undefined : indexDiversions(readDiversions(options.rootDir ?? '/'));
   const pool = new HashPool(options.hashWorkers);
   try {
     const observations = scanTree({
@@ -116,6 +120,8 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
         scannedRoots,
         knownHashPolicy: config.knownHashes.policy,
         host: config.agentName,
+        ...(installedVersions === undefined ? {} : { installedVersions }),
+        ...(diversions === undefined ? {} : { diversions }),
       },
     );
     await store.setMeta(agent.id, CORRELATION_KEY, serializeCorrelation(correlation, now().getTime()));

@@ -1,6 +1,7 @@
 import type { Attribute } from './compare-file-state.js';
 import type { FileChange } from './file-change.js';
 import type { HashAlgorithm } from './file-state.js';
+import { compareDebianVersions } from './debian-version.js';
 import type { KnownHashVerdict } from './known-hash-verdict.js';
 import { displayPath, isWithin, pathFromString } from './path-bytes.js';
 
@@ -100,6 +101,12 @@ export interface Judgement {
   readonly effect: VerdictEffect;
 }
 
+/**
+ * The package versions installed on the host, by package name (several for a Multi-Arch: same package), from its
+ * package database at check time. Without it, content of any imported version counts.
+ */
+export type InstalledVersions = ReadonlyMap<string, readonly { readonly version: string; readonly arch: string }[]>;
+
 // A package explains content, not who may run it: these still alert on a known-good file.
 const METADATA: readonly Attribute[] = ['permission', 'uid', 'gid', 'user_name', 'group_name', 'type'];
 const DIGEST_PREFERENCE: readonly HashAlgorithm[] = ['sha256', 'sha1', 'md5'];
@@ -107,14 +114,17 @@ const DIGEST_PREFERENCE: readonly HashAlgorithm[] = ['sha256', 'sha1', 'md5'];
 /**
  * Judges a change against the evidence, before any rule runs. Deletions are never silenced by hashes, only by a
  * recorded package removal; a known-bad digest beats everything; evidence from another host's package database
- * is ignored.
+ * is ignored. With the host's `installed` versions, a package's content counts only for the version installed:
+ * content of another version of the same package at that path is `other-version` (a downgrade, a newer file, or
+ * a package that is not installed), which alerts (rule 573).
  */
-export function judgeChange(change: FileChange, evidence: EvidenceSet, policy: KnownHashPolicy, host: string): Judgement {
+export function judgeChange(change: FileChange, evidence: EvidenceSet, policy: KnownHashPolicy, host: string, installed?: InstalledVersions): Judgement {
   const relevant = (e: { readonly source: { readonly host?: string } }): boolean => e.source.host === undefined || e.source.host === host;
   if (change.kind === 'deleted') return judgeDeletion(change.path, (evidence.removed ?? []).filter(relevant), policy);
   const bad = evidence.bad.filter(relevant);
   if (bad.length > 0) return { verdict: describe('known-bad', strongest(bad)), effect: 'known-bad' };
-  const atPath = evidence.atPath.filter(relevant);
+  const known = evidence.atPath.filter(relevant);
+  const atPath = installed === undefined ? known : known.filter((e) => isInstalled(e, installed));
   const elsewhere = evidence.elsewhere.filter(relevant);
   const candidates = policy.match === 'hash' ? [...atPath, ...elsewhere] : atPath;
   const silencing = candidates.filter((e) => maySilence(e, change.path, policy));
@@ -124,8 +134,27 @@ export function judgeChange(change: FileChange, evidence: EvidenceSet, policy: K
     return { verdict: describe('known-good', best, atPath.includes(best)), effect: metadataChanged ? 'default' : 'silence' };
   }
   if (atPath.length > 0) return { verdict: describe('known-good', strongest(atPath), true), effect: 'default' };
+  if (known.length > 0 && installed !== undefined) return { verdict: otherVersion(strongest(known), installed), effect: 'default' };
   if (elsewhere.length > 0) return { verdict: describe('known-elsewhere', strongest(elsewhere)), effect: 'known-elsewhere' };
   return { verdict: { verdict: 'unknown' }, effect: 'default' };
+}
+
+/** True when the evidence names no package, or a package version (and architecture) the host has installed. */
+function isInstalled(e: HashEvidence, installed: InstalledVersions): boolean {
+  if (e.package === undefined) return true;
+  const { version, arch } = e.package;
+  return (installed.get(e.package.name) ?? []).some((v) => v.version === version && (arch === '' || arch === 'all' || v.arch === 'all' || v.arch === arch));
+}
+
+/** The verdict for content of a version of its package that is not the one installed. */
+function otherVersion(e: HashEvidence, installed: InstalledVersions): KnownHashVerdict {
+  const base = describe('other-version', e, true) as unknown as Record<string, string>;
+  const pkg = e.package as PackageRef;
+  const versions = installed.get(pkg.name) ?? [];
+  const now = versions.find((v) => v.arch === pkg.arch) ?? versions[0];
+  if (now === undefined) return { ...base, installed_version: '', relation: 'not-installed' } as unknown as KnownHashVerdict;
+  const order = compareDebianVersions(pkg.version, now.version);
+  return { ...base, installed_version: now.version, relation: order < 0 ? 'older' : order > 0 ? 'newer' : 'other-architecture' } as unknown as KnownHashVerdict;
 }
 
 /**

@@ -4,9 +4,11 @@
  * - `known-bad`: a known-bad list has this content
  * - `known-elsewhere`: the content is known, but not for this path (another package's file, a hash-only set
  *   such as NSRL, or a source not trusted for this path)
+ * - `other-version`: a package ships this content at this path, but in a version that is not the one installed
+ *   (a downgrade to a vulnerable file, a file left from another version, a package that is not installed)
  * - `unknown`: nothing explains it
  */
-export const VERDICTS = ['known-good', 'known-bad', 'known-elsewhere', 'unknown'] as const;
+export const VERDICTS = ['known-good', 'known-bad', 'known-elsewhere', 'other-version', 'unknown'] as const;
 export type VerdictKind = (typeof VERDICTS)[number];
 
 /** A verdict with the evidence behind it, as carried in `known_hash` of an alert and on every recorded event. */
@@ -23,6 +25,10 @@ export interface KnownHashVerdict {
   readonly known_path?: string;
   /** For `known-bad`: the label of the list entry (malware family, signature). */
   readonly label?: string;
+  /** For `other-version`: the version installed ('' when the package is not installed at all). */
+  readonly installed_version?: string;
+  /** For `other-version`: how the content's version relates to the installed one. */
+  readonly relation?: 'older' | 'newer' | 'not-installed' | 'other-architecture';
   /** For an explained deletion (`match: removal`): why the path went (`removed with its package`, ...). */
   readonly reason?: string;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { linkDigest } from '../../core/content-digests.js';
+import type { Diversion } from '../../core/diversions.js';
 import type { PackageRef } from '../../core/known-hash-policy.js';
 import { usrCanonical } from '../../core/usrmerge.js';
 import type { InstalledPackage, PackageUpdate } from '../host-packages.js';
@@ -168,9 +169,43 @@ function readPackageUpdate(root: string, merged: boolean, files: { list: string;
   return { installed, rows: [...rows, ...conffiles, ...links], owns, counts: { md5sums: rows.length, conffiles: conffiles.length, symlinks: links.length, malformed } };
 }
 
+/**
+ * The package versions installed under ROOT, by package name (every state with files on disk, so a version being
+ * unpacked right now counts), or undefined when there is no dpkg database there.
+ */
+export function readInstalledVersions(root: string): Map<string, { version: string; arch: string }[]> | undefined {
+  const statusFile = join(root, 'var/lib/dpkg/status');
+  if (statSync(statusFile, { throwIfNoEntry: false }) === undefined) return undefined;
+  const out = new Map<string, { version: string; arch: string }[]>();
+  for (const entry of readStatus(statusFile).values()) {
+    const list = out.get(entry.name) ?? [];
+    list.push({ version: entry.version, arch: entry.arch });
+    out.set(entry.name, list);
+  }
+  return out;
+}
+
+/**
+ * The diversions under ROOT (`var/lib/dpkg/diversions`: from, to and the diverting package, or `:` for a local
+ * one, three lines each), with paths canonical on a merged-/usr root. An incomplete last group is ignored.
+ */
+export function readDiversions(root: string): Diversion[] {
+  const content = readOptional(join(root, 'var/lib/dpkg/diversions'));
+  if (content === undefined) return [];
+  const merged = isMergedUsr(root);
+  const lines = [...splitLines(content)];
+  const out: Diversion[] = [];
+  for (let i = 0; i + 2 < lines.length; i += 3) {
+    const [from, to, by] = [lines[i] as Buffer, lines[i + 1] as Buffer, (lines[i + 2] as Buffer).toString('latin1')];
+    out.push({ from: merged ? usrCanonical(from) : Buffer.from(from), to: merged ? usrCanonical(to) : Buffer.from(to), ...(by === ':' ? {} : { by }) });
+  }
+  return out;
+}
+
 /** A stamp of the package database as a whole: it changes with every dpkg run that changes anything. */
 export function dpkgDatabaseStamp(root: string): string {
-  return fileStamp(join(root, 'var/lib/dpkg/status'));
+  // dpkg-divert changes what is where without touching the status database.
+  return `${fileStamp(join(root, 'var/lib/dpkg/status'))}/${fileStamp(join(root, 'var/lib/dpkg/diversions'))}`;
 }
 
 const SLASH_DOT = Buffer.from('/.');
