@@ -189,10 +189,11 @@ export class EmailAlertSink implements AlertSink {
     const { subject, text } = formatOssecMail(alerts, this.#deps.hostname);
     const id = createHash('sha256').update(`${JSON.stringify(mail.route.to)}\n${mail.items.map((i) => `${i.alertId}\n`).join('')}`).digest('hex').slice(0, 40);
     const domain = this.#deps.config.from.slice(this.#deps.config.from.lastIndexOf('@') + 1);
-    const failure = await this.#deps.sender.send({ to: mail.route.to, subject, text, messageId: `<custos.${id}@${domain}>` });
-    if (failure?.kind === 'transient') return failure.reason;
-    if (failure !== undefined) this.#deps.log(`email: the server refused a message of ${alerts.length} alerts to ${mail.route.to.join(', ')} for good (${failure.reason}); the alerts remain in the store`);
-    await this.#deps.store.recordEmailSent({ id, seqs: mail.items.map((i) => i.seq), sentAtMs: this.#now(), outcome: failure === undefined ? 'sent' : 'rejected' });
+    const result = await this.#deps.sender.send({ to: mail.route.to, subject, text, messageId: `<custos.${id}@${domain}>` });
+    if (result.kind === 'transient') return result.reason;
+    if (result.kind === 'permanent') this.#deps.log(`email: the server refused a message of ${alerts.length} alerts to ${mail.route.to.join(', ')} for good (${result.reason}); the alerts remain in the store`);
+    else if ('refused' in result && result.refused.length > 0) this.#deps.log(`email: the server refused recipients ${result.refused.join(', ')} of a message of ${alerts.length} alerts (the others got it)`);
+    await this.#deps.store.recordEmailSent({ id, seqs: mail.items.map((i) => i.seq), sentAtMs: this.#now(), outcome: result.kind === 'sent' ? 'sent' : 'rejected' });
     return undefined;
   }
 

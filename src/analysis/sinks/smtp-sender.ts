@@ -17,9 +17,15 @@ export interface SendFailure {
   readonly reason: string;
 }
 
-/** Sends mail; resolves undefined once the server has accepted the message. */
+/** The server took the message, for all recipients or (`refused`) for some. */
+export interface SendSuccess {
+  readonly kind: 'sent';
+  readonly refused: readonly string[];
+}
+
+/** Sends mail; resolves once the server has accepted the message or refused it. */
 export interface MailSender {
-  send(mail: OutgoingMail): Promise<SendFailure | undefined>;
+  send(mail: OutgoingMail): Promise<SendSuccess | SendFailure>;
   close(): void;
 }
 
@@ -47,7 +53,7 @@ export function createSmtpSender(config: EmailConfig): MailSender {
   return {
     async send(mail) {
       try {
-        await transport.sendMail({
+        const info = await transport.sendMail({
           from: { name: 'Custos', address: config.from },
           to: [...mail.to],
           ...(config.replyTo === undefined ? {} : { replyTo: config.replyTo }),
@@ -55,7 +61,7 @@ export function createSmtpSender(config: EmailConfig): MailSender {
           text: mail.text,
           messageId: mail.messageId,
         });
-        return undefined;
+        return { kind: 'sent', refused: (info.rejected as (string | { address: string })[]).map((r) => (typeof r === 'string' ? r : r.address)) };
       } catch (error) {
         return classify(error as Error & { code?: string; responseCode?: number });
       }

@@ -27,9 +27,9 @@ const ROUTE_FLAGS = new Set(['do_not_delay', 'do_not_group']);
 /**
  * Reads OSSEC's email settings into the `email` section: `<global>` (`email_notification`, `email_to`,
  * `email_from`, `smtp_server`, `email_maxperhour`, `email_reply_to`), `<alerts><email_alert_level>` and each
- * granular `<email_alerts>` block. Every other tag of these sections is a warning naming it, with its line.
+ * granular `<email_alerts>` block (`tag` is the section: `global`, `alerts` or `email_alerts`). Every other tag of these sections is a warning naming it, with its line.
  */
-export function readEmailSection(section: XmlNode, tag: 'global' | 'alerts' | 'email_alerts' | string, c: Collected, file: string, lineOf: (n: XmlNode) => number | undefined): void {
+export function readEmailSection(section: XmlNode, tag: string, c: Collected, file: string, lineOf: (n: XmlNode) => number | undefined): void {
   const email = (c.object.email ??= {}) as Record<string, unknown>;
   if (tag === 'email_alerts') {
     readRoute(section, email, c, file, lineOf);
