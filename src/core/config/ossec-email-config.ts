@@ -27,7 +27,8 @@ const ROUTE_FLAGS = new Set(['do_not_delay', 'do_not_group']);
 /**
  * Reads OSSEC's email settings into the `email` section: `<global>` (`email_notification`, `email_to`,
  * `email_from`, `smtp_server`, `email_maxperhour`, `email_reply_to`), `<alerts><email_alert_level>` and each
- * granular `<email_alerts>` block (`tag` is the section: `global`, `alerts` or `email_alerts`). Every other tag of these sections is a warning naming it, with its line.
+ * granular `<email_alerts>` block (`tag` is the section: `global`, `alerts` or `email_alerts`). Every other tag
+ * of these sections is a warning naming it, with its line.
  */
 export function readEmailSection(section: XmlNode, tag: string, c: Collected, file: string, lineOf: (n: XmlNode) => number | undefined): void {
   const email = (c.object.email ??= {}) as Record<string, unknown>;
