@@ -35,7 +35,8 @@ const DIRECTORY_ATTRIBUTES = new Set<string>([
 
 /**
  * Reads the FIM settings of an OSSEC `ossec.conf` (its `<syscheck>` blocks, across any number of
- * `<ossec_config>` roots) into the same model as `custos.yml`, so OSSEC users bring their configuration unchanged.
+ * `<ossec_config>` roots), its rule files and its email settings (`<global>`, `<alerts>`, `<email_alerts>`) into
+ * the same model as `custos.yml`, so OSSEC users bring their configuration unchanged.
  * Malformed XML and invalid values are errors with their line; tags and attributes Custos does not support are
  * warnings naming them, never silently dropped.
  */
