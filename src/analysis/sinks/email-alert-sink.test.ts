@@ -129,6 +129,29 @@ describe('EmailAlertSink', { timeout: 60_000 }, () => {
     await store.close();
   });
 
+  it('smtp_tls auto uses STARTTLS when offered and plain SMTP otherwise; required refuses plain SMTP', async () => {
+    const plain = await startSmtpServer();
+    servers.push(plain);
+    const store = openStore();
+    const { user: _user, passwordFile: _password, ...loginFree } = emailConfig(plain.port);
+    const withoutLogin: EmailConfig = { ...loginFree, tls: 'auto' };
+    const auto = sink(store, withoutLogin);
+    await auto.write(sampleAlerts());
+    await auto.close();
+    assert.deepEqual(plain.mails.map((m) => m.secure), [false]);
+    const log: string[] = [];
+    const required = sink(store, { ...withoutLogin, tls: 'required' }, { log });
+    await required.write(sampleAlerts(new Date('2026-11-28T00:00:00Z')));
+    await required.close();
+    assert.equal(plain.mails.length, 1, 'nothing sent in the clear');
+    assert.match(log.join('\n'), /cannot mail 3 alerts .*STARTTLS/);
+    const tlsServer = await server();
+    const offered = sink(store, { ...emailConfig(tlsServer.port), tls: 'auto' });
+    await offered.close();
+    assert.deepEqual(tlsServer.mails.map((m) => m.secure), [true], 'the queued alerts went over STARTTLS');
+    await store.close();
+  });
+
   it('groups a burst of 40 alerts into one message once the burst is over', async () => {
     const smtp = await server();
     const store = openStore();
