@@ -9,6 +9,7 @@ import { displayPath } from '../core/path-bytes.js';
 import { actorName } from './actor-name.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
+import { openEmailSink } from './open-email-sink.js';
 import { openKnownHashes } from './open-known-hashes.js';
 import { openStore } from './open-store.js';
 import { reportWarnings } from './report-warnings.js';
@@ -54,6 +55,8 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     if (mode === 'check') {
       sinks.push(new StdoutAlertSink(flags.json === true, hostname()));
       sinks.push(new JsonLinesAlertSink(config.alerts.jsonPath), new OssecLogAlertSink(config.alerts.logPath, hostname()));
+      const email = openEmailSink(config, store, hostname(), (message) => process.stderr.write(`custos: ${message}\n`), false);
+      if (email !== undefined) sinks.push(email);
     }
     const stats = createScanStats();
     const stopProgress = startScanProgress(stats);

@@ -20,6 +20,7 @@ import { hostName } from '../protocol/wire.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
+import { openEmailSink } from './open-email-sink.js';
 import { openKnownHashes } from './open-known-hashes.js';
 
 interface ManagerFlags {
@@ -74,8 +75,12 @@ export function managerCommand(result: CommandResult): Command {
         if (s !== undefined) sinks.push(new SyslogAlertSink({ host: s.host, port: s.port, protocol: s.protocol, ...(s.caFile === undefined ? {} : { ca: readFileSync(s.caFile, 'utf8') }) }, sinkLog));
         const w = config.manager.webhook;
         if (w !== undefined) sinks.push(new WebhookAlertSink({ url: w.url, headers: w.headers, ...(w.caFile === undefined ? {} : { ca: readFileSync(w.caFile, 'utf8') }) }, sinkLog));
+        const email = openEmailSink(config, store, hostname(), sinkLog, true);
+        if (email !== undefined) sinks.push(email);
         const pki = await ensureManagerPki(dataDir);
         const running = await startManager({ dataDir, config, store, pki, rules, ...(knownHashes === undefined ? {} : { knownHashes }), sinks, logger, now: () => new Date() }, { host: host ?? '0.0.0.0', port: Number(port) });
+        // What an earlier run queued but did not mail (an outage, a crash) goes out now.
+        email?.resume();
         await new Promise<void>((resolveStop) => {
           const stop = (): void => resolveStop();
           process.once('SIGINT', stop);

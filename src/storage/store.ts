@@ -1,5 +1,6 @@
 import type { NoiseState } from '../core/auto-ignore.js';
 import type { AgentAlert, AnyAlert } from '../core/build-alert.js';
+import type { QueuedEmail } from '../core/email-plan.js';
 import type { EventRecord } from '../core/event-record.js';
 import type { FileState } from '../core/file-state.js';
 
@@ -99,6 +100,22 @@ export interface ChainReport {
   readonly firstBroken?: { readonly agentId: string; readonly eventId: number; readonly reason: string };
 }
 
+/** An alert to queue for mailing along one route (see `routeKey`). */
+export interface EmailQueueEntry {
+  readonly alertId: string;
+  readonly route: string;
+  readonly alert: AnyAlert;
+}
+
+/** A message handed to the SMTP server (`sent`), or refused by it for good (`rejected`). */
+export interface SentEmail {
+  readonly id: string;
+  /** The queue rows it carried. */
+  readonly seqs: readonly number[];
+  readonly sentAtMs: number;
+  readonly outcome: 'sent' | 'rejected';
+}
+
 /** A monitored host known to the store. Standalone mode is agent `000`. */
 export interface AgentRecord {
   readonly id: string;
@@ -142,6 +159,17 @@ export interface Store {
   undeliveredAlerts(limit: number): Promise<readonly AnyAlert[]>;
   /** Takes alerts off the delivery queue once every sink has them. */
   markAlertsDelivered(ids: readonly string[]): Promise<void>;
+  /**
+   * Queues alerts for the email sink, in one transaction. An alert already queued for a route (sent or not) is not
+   * queued again, so redelivering alerts after a crash never mails them twice. Returns how many were added.
+   */
+  queueEmails(entries: readonly EmailQueueEntry[], atMs: number): Promise<number>;
+  /** The oldest `limit` queued emails not yet sent. */
+  pendingEmails(limit: number): Promise<readonly QueuedEmail[]>;
+  /** Records a message as sent (or refused for good) and takes its alerts off the email queue, in one transaction. */
+  recordEmailSent(mail: SentEmail): Promise<void>;
+  /** How many messages were sent since `sinceMs` (refused ones do not count). */
+  emailsSentSince(sinceMs: number): Promise<number>;
   /** Recomputes every chain link and compares each chain's end with the recorded head. */
   verifyChain(agentId?: string): Promise<ChainReport>;
   /** The auto-ignore counters of one file. */

@@ -12,16 +12,29 @@ const MAX_LOG_CHARS = 1256;
  * `(name) any->syscheck`.
  */
 export function formatOssecAlert(alert: AnyAlert, hostname: string): string {
-  const t = new Date(alert.timestamp);
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  const date = `${t.getFullYear()} ${MONTHS[t.getMonth()] ?? ''} ${pad(t.getDate())} ${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`;
-  const location = alert.agent.id === '000' ? `${hostname}->syscheck` : `(${alert.agent.name}) any->syscheck`;
   return [
     `** Alert ${alert.id}: - ${alert.rule.groups.join(',')},`,
-    `${date} ${location}`,
+    `${ossecDate(alert)} ${ossecLocation(alert, hostname)}`,
     `Rule: ${alert.rule.id} (level ${alert.rule.level}) -> '${alert.rule.description}'`,
-    alert.full_log.slice(0, MAX_LOG_CHARS),
+    ossecLogText(alert),
     '',
     '',
   ].join('\n');
+}
+
+/** The alert's time as OSSEC writes it (`2026 Nov 29 21:57:03`), in local time. */
+export function ossecDate(alert: AnyAlert): string {
+  const t = new Date(alert.timestamp);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${t.getFullYear()} ${MONTHS[t.getMonth()] ?? ''} ${pad(t.getDate())} ${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`;
+}
+
+/** Where OSSEC says an alert came from: `host->syscheck` standalone, `(agent) any->syscheck` for an agent. */
+export function ossecLocation(alert: AnyAlert, hostname: string): string {
+  return alert.agent.id === '000' ? `${hostname}->syscheck` : `(${alert.agent.name}) any->syscheck`;
+}
+
+/** The alert's log text, capped as OSSEC caps it (paths in it are already escaped, never raw bytes). */
+export function ossecLogText(alert: AnyAlert): string {
+  return alert.full_log.slice(0, MAX_LOG_CHARS);
 }

@@ -16,6 +16,7 @@ import {
   type LocateKey,
   type PathPattern,
 } from './custos-config.js';
+import { emailSchema, toEmailConfig } from './email-config.js';
 import { optionWarnings } from './option-warnings.js';
 import { parseDurationMs, parseSizeBytes } from './units.js';
 import { parseScanDays, parseScanTime } from '../scan-schedule.js';
@@ -166,6 +167,7 @@ const root = z
     database: database.prefault({}),
     alerts: z.object({ json: z.string().min(1).optional(), log: z.string().min(1).optional() }).strict().prefault({}),
     syscheck: syscheck.prefault({}),
+    email: emailSchema.prefault({}),
   })
   .strict();
 
@@ -229,7 +231,9 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
   const resolveFrom = (dir: string, f: string): string => (isAbsolute(f) ? f : join(dir, f));
   const m = data.manager;
   const [listenHost = '0.0.0.0', listenPort = '1515'] = splitHostPort(m.listen);
+  const email = toEmailConfig(data.email, (f) => resolveFrom(base, f));
   return {
+    ...(email === undefined ? {} : { email }),
     manager: {
       listenHost,
       listenPort: Number(listenPort),

@@ -1,6 +1,7 @@
 import type { CheckSet } from '../check-set.js';
 import type { KnownHashPolicy } from '../known-hash-policy.js';
 import type { ConfigIssue } from '../custos-error.js';
+import type { EmailConfig } from './email-config.js';
 
 /**
  * A path pattern from `ignore`, `nodiff` or `restrict`:
@@ -107,6 +108,8 @@ export interface CustosConfig {
   readonly knownHashes: KnownHashConfig;
   readonly storage: StorageConfig;
   readonly alerts: AlertOutputConfig;
+  /** Email notification (the manager and `check`); absent when off. */
+  readonly email?: EmailConfig;
   readonly agentName: string;
 }
 

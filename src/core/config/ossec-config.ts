@@ -3,6 +3,8 @@ import { configIssue, type ConfigIssue } from '../custos-error.js';
 import { err, ok, type Result } from '../result.js';
 import { childrenOf, parseXmlTree, tagOf, textOf, type XmlNode } from '../xml-tree.js';
 import { dotted, validateConfigObject } from './config-schema.js';
+import type { Collected } from './ossec-collected.js';
+import { readEmailSection } from './ossec-email-config.js';
 import type { ConfigDefaults, LoadedConfig } from './custos-config.js';
 
 
@@ -30,15 +32,11 @@ const DIRECTORY_ATTRIBUTES = new Set<string>([
   'no_recurse',
 ]);
 
-interface Collected {
-  readonly object: Record<string, unknown>;
-  readonly lines: Map<string, number>;
-  readonly warnings: ConfigIssue[];
-}
 
 /**
  * Reads the FIM settings of an OSSEC `ossec.conf` (its `<syscheck>` blocks, across any number of
- * `<ossec_config>` roots) into the same model as `custos.yml`, so OSSEC users bring their configuration unchanged.
+ * `<ossec_config>` roots), its rule files and its email settings (`<global>`, `<alerts>`, `<email_alerts>`) into
+ * the same model as `custos.yml`, so OSSEC users bring their configuration unchanged.
  * Malformed XML and invalid values are errors with their line; tags and attributes Custos does not support are
  * warnings naming them, never silently dropped.
  */
@@ -62,6 +60,7 @@ export function parseOssecConfig(
       if (name === undefined) continue;
       if (name === 'syscheck') readSyscheck(section, collected, file, lineOf);
       else if (name === 'rules' || name === 'ruleset') readRules(section, name, collected, file, lineOf);
+      else if (name === 'global' || name === 'alerts' || name === 'email_alerts') readEmailSection(section, name, collected, file, lineOf);
       else collected.warnings.push(configIssue(file, lineOf(section), name, `section <${name}> is not used by Custos, ignored`));
     }
   }

@@ -147,4 +147,22 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   -- crash in between is repaired at the next start instead of losing the alert. Older alerts were delivered.
   CREATE TABLE alert_outbox (alert_id TEXT PRIMARY KEY, agent_alert INTEGER NOT NULL);
   `,
+  `
+  -- The email queue: each alert to mail, once per route (a set of recipients and OSSEC's grouping flags), written
+  -- when the alert is handed to the email sink and kept after it is sent (sent_mail set), so a redelivered alert
+  -- is never queued twice. Sent rows are pruned after 30 days.
+  CREATE TABLE email_queue (
+    seq INTEGER PRIMARY KEY,
+    alert_id TEXT NOT NULL,
+    route TEXT NOT NULL,
+    alert TEXT NOT NULL,
+    queued_ms INTEGER NOT NULL,
+    sent_mail TEXT,
+    UNIQUE (alert_id, route)
+  );
+  CREATE INDEX email_queue_pending ON email_queue (seq) WHERE sent_mail IS NULL;
+  -- Messages handed to the SMTP server (or refused by it for good): email_maxperhour counts these.
+  CREATE TABLE email_sent (mail_id TEXT PRIMARY KEY, sent_ms INTEGER NOT NULL, alerts INTEGER NOT NULL, outcome TEXT NOT NULL);
+  CREATE INDEX email_sent_by_time ON email_sent (sent_ms);
+  `,
 ];

@@ -5,14 +5,16 @@ import { dirname } from 'node:path';
 import type { NoiseState } from '../../core/auto-ignore.js';
 import { buildAlert, type AgentAlert, type AnyAlert } from '../../core/build-alert.js';
 import { CustosError } from '../../core/custos-error.js';
+import type { QueuedEmail } from '../../core/email-plan.js';
 import { chainHash, decodeEventRecord, encodeEventRecord, GENESIS_HASH } from '../../core/event-record.js';
 import type { FileState } from '../../core/file-state.js';
 import { pathFromKey, pathKey, subtreeKeyRange } from '../../core/path-bytes.js';
 import { ensureDirectory } from '../../platform/ensure-directory.js';
 import { checkChain, type ChainHead, type ChainRow } from '../check-chain.js';
-import { SequenceError, type AgentInfo, type AgentRecord, type BaselineFingerprint, type ChainReport, type ChangeBatch, type HistoryQuery, type KeyRange, type MaintenanceWindow, type Store, type StoredEvent, type TokenVerdict } from '../store.js';
+import { SequenceError, type AgentInfo, type AgentRecord, type BaselineFingerprint, type ChainReport, type ChangeBatch, type EmailQueueEntry, type HistoryQuery, type KeyRange, type MaintenanceWindow, type SentEmail, type Store, type StoredEvent, type TokenVerdict } from '../store.js';
 import { BASELINE_COLUMNS, rowToState, stateToRow } from './baseline-rows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { SqliteEmailQueue } from './sqlite-email-queue.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
 // Pages of 512 rows: a larger page outlives a few young-generation collections while the scan merges it, is
@@ -35,12 +37,14 @@ export class SqliteStore implements Store {
   readonly #prepared = new Map<string, Database.Statement>();
 
   readonly #checkpointer: WalCheckpointer | undefined;
+  readonly #email: SqliteEmailQueue;
 
   private constructor(path: string, db: Database.Database, checkpointer: WalCheckpointer | undefined) {
     this.path = path;
     this.#db = db;
     this.#checkpointer = checkpointer;
     this.#stmts = prepareStatements(db);
+    this.#email = new SqliteEmailQueue(db);
   }
 
   #statement(sql: string): Database.Statement {
@@ -257,6 +261,22 @@ export class SqliteStore implements Store {
     this.#db.transaction(() => {
       for (const id of ids) remove.run(id);
     })();
+  }
+
+  async queueEmails(entries: readonly EmailQueueEntry[], atMs: number): Promise<number> {
+    return this.#email.queue(entries, atMs);
+  }
+
+  async pendingEmails(limit: number): Promise<readonly QueuedEmail[]> {
+    return this.#email.pending(limit);
+  }
+
+  async recordEmailSent(mail: SentEmail): Promise<void> {
+    this.#email.recordSent(mail);
+  }
+
+  async emailsSentSince(sinceMs: number): Promise<number> {
+    return this.#email.sentSince(sinceMs);
   }
 
   async verifyChain(agentId?: string): Promise<ChainReport> {
