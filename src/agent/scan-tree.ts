@@ -3,7 +3,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { CHECK_ALL, hashAlgorithmsOf } from '../core/check-set.js';
 import type { HashAlgorithm } from '../core/file-state.js';
 import type { Observation } from '../core/observation.js';
-import { isWithin, pathFromKey } from '../core/path-bytes.js';
+import { hostPathOf, isWithin, pathFromKey } from '../core/path-bytes.js';
 import type { ScanScope } from '../core/scan-scope.js';
 import { fingerprint, fingerprintType, requestedDigests } from '../core/state-fingerprint.js';
 import { buildFileState, typeOfFormat } from './build-file-state.js';
@@ -78,7 +78,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     const batch = batches.get(key);
     if (batch === undefined) return;
     batches.delete(key);
-    const paths = batch.jobs.map((j) => j.entry.readPath ?? hostPath(j.entry.path, options.rootDir));
+    const paths = batch.jobs.map((j) => j.entry.readPath ?? hostPathOf(j.entry.path, options.rootDir));
     const expected = batch.jobs.map((j) => j.entry.stat);
     const task = pool.hash(paths, batch.algorithms, options.maxFileSizeBytes, undefined, expected).then((results) => collect(batch.jobs, results, options));
     inflight.add(task);
@@ -192,10 +192,6 @@ function collect(jobs: readonly HashJob[], results: readonly HashFileResult[], o
     out.push({ path: entry.path, current: buildFileState(entry, options.names, extras), checks, inBaseline });
   });
   return out;
-}
-
-function hostPath(path: Buffer, rootDir: Buffer | undefined): Buffer {
-  return rootDir === undefined ? path : Buffer.concat([rootDir, path]);
 }
 
 /** Reads a chunked async stream one item at a time; `head()` is synchronous until a chunk runs out. */

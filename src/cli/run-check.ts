@@ -9,7 +9,7 @@ import { ingestObservations, type IngestSummary } from '../analysis/ingest-obser
 import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
 import type { CustosConfig } from '../core/config/custos-config.js';
-import { isWithin, pathFromString, subtreeKeyRange } from '../core/path-bytes.js';
+import { isWithin, pathFromString, subtreeKeyRange, trimTrailingSlash } from '../core/path-bytes.js';
 import { compileScanScope } from '../core/scan-scope.js';
 import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
@@ -73,7 +73,9 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
   const scannedRoots = await store.scannedRoots(agent.id);
   const rehashed = options.rehash === true || (await rehashDue(store, config.syscheck.rehashIntervalMs, now()));
   const stats = options.stats ?? createScanStats();
-  const rootDir = options.rootDir === undefined || options.rootDir === '/' ? undefined : pathFromString(options.rootDir.replace(/\/+$/, ''));
+  // `--root /` (or `//`) is this host: no prefix at all, rather than an empty one.
+  const trimmedRootDir = options.rootDir === undefined ? undefined : trimTrailingSlash(pathFromString(options.rootDir));
+  const rootDir = trimmedRootDir === undefined || trimmedRootDir.equals(Buffer.from('/')) ? undefined : trimmedRootDir;
   // Frequency rules count across runs: their recent matches live in the store between checks.
   const correlation = parseCorrelation(await store.getMeta(agent.id, CORRELATION_KEY));
   const pool = new HashPool(options.hashWorkers);
