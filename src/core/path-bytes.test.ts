@@ -71,7 +71,7 @@ describe('path helpers with the root `/`', () => {
   it('keys `/` as a lone NUL that sorts before every other path', () => {
     assert.deepEqual(pathKey(root), Buffer.of(0));
     assert.deepEqual(pathFromKey(pathKey(root)), root);
-    const keys = ['/a', '/', '/a/b', '/\x01'].map((p) => pathKey(Buffer.from(p, 'latin1'))).sort(Buffer.compare);
+    const keys = ['/a', '/', '/a/b', '/\x01'].map((p) => pathKey(Buffer.from(p, 'latin1'))).sort((a, b) => Buffer.compare(a, b));
     assert.deepEqual(keys[0], Buffer.of(0));
   });
   it('gives `/` a subtree range holding every path, and the root itself', () => {
