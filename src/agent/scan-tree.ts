@@ -10,6 +10,7 @@ import { buildFileState, typeOfFormat } from './build-file-state.js';
 import type { HashFileResult } from './hash-file.js';
 import type { HashPool } from './hash-pool.js';
 import type { MountTable } from './mount-table.js';
+import { RootCoverage } from './root-coverage.js';
 import type { ScanStats } from './scan-stats.js';
 import type { UserNames } from './user-names.js';
 import { threadedWalk } from './threaded-walk.js';
@@ -39,6 +40,11 @@ export interface ScanTreeOptions {
   readonly signal?: AbortSignal;
   /** Walk in a thread of its own (the default), or in this one. */
   readonly walkInThread?: boolean;
+  /**
+   * Note in `stats.unscannableRoots` each monitored directory the scan finds nothing to scan in. For scans of
+   * the configured directories, not for a realtime look at a few paths (a path deleted there is no news).
+   */
+  readonly checkRoots?: boolean;
 }
 
 interface HashJob {
@@ -66,6 +72,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
   let ready: Observation[] = [];
   let lastUnscanned: { path: Buffer; includesSelf: boolean } | undefined;
   let sinceYield = 0;
+  const coverage = options.checkRoots === true ? new RootCoverage(scope) : undefined;
 
   const gone = (cached: CachedFingerprint): void => {
     const path = pathFromKey(cached.key);
@@ -106,6 +113,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
       drainSettled();
       continue;
     }
+    coverage?.saw(item);
     let head = cache.head() ?? (await cache.fill());
     while (head !== undefined && Buffer.compare(head.key, item.key) < 0) {
       gone(head);
@@ -147,6 +155,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
       ready = [];
     }
   }
+  if (coverage !== undefined) stats.unscannableRoots = coverage.finish(options.rootDir);
   for (let head = cache.head() ?? (await cache.fill()); head !== undefined; head = cache.head() ?? (await cache.fill())) {
     gone(head);
     cache.advance();

@@ -1,15 +1,17 @@
 import { HashPool } from '../agent/hash-pool.js';
+import type { UnscannableRoot } from '../agent/root-coverage.js';
 import { readMountTable } from '../agent/mount-table.js';
 import { scanTree } from '../agent/scan-tree.js';
 import { createScanStats, type ScanStats } from '../agent/scan-stats.js';
 import { readUserNames } from '../agent/user-names.js';
 import type { AlertSink } from '../analysis/alert-sink.js';
-import { redeliverAlerts } from '../analysis/deliver-alerts.js';
+import { deliverAlerts, redeliverAlerts } from '../analysis/deliver-alerts.js';
 import { ingestObservations, type IngestSummary } from '../analysis/ingest-observations.js';
+import { buildAgentAlert } from '../core/agent-alerts.js';
 import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
 import type { CustosConfig } from '../core/config/custos-config.js';
-import { isWithin, pathFromString, subtreeKeyRange, trimTrailingSlash } from '../core/path-bytes.js';
+import { displayPath, isWithin, pathFromString, subtreeKeyRange, trimTrailingSlash } from '../core/path-bytes.js';
 import { compileScanScope } from '../core/scan-scope.js';
 import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
@@ -54,6 +56,8 @@ export interface RunCheckResult {
   readonly builtBaseline: boolean;
   /** Alerts an interrupted earlier check had stored but not yet delivered, delivered before this scan. */
   readonly redelivered: number;
+  /** Rule 572 alerts raised: monitored directories the scan found nothing to scan in (`scan.unscannableRoots`). */
+  readonly notScanned: number;
 }
 
 /**
@@ -90,6 +94,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       rehash: rehashed,
       cache: store.readFingerprints(agent.id, scope.topLevelRoots.map((r) => subtreeKeyRange(r.path))),
       stats,
+      checkRoots: true,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     const ingest = await ingestObservations(
@@ -115,6 +120,8 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       },
     );
     await store.setMeta(agent.id, CORRELATION_KEY, serializeCorrelation(correlation, now().getTime()));
+    // Every run, not once: a directory that cannot be scanned hides every change below it for as long as it lasts.
+    const notScanned = options.mode === 'check' ? await alertUnscannableRoots(stats.unscannableRoots, { store, sinks: options.sinks, agent, now }) : 0;
     const roots = scope.topLevelRoots.map((r) => r.path);
     await store.markRootsScanned(agent.id, roots, now().toISOString());
     if (rehashed && (options.paths ?? []).length === 0) await store.setMeta(agent.id, LAST_REHASH_KEY, now().toISOString());
@@ -122,6 +129,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
     return {
       scan: stats,
       ingest,
+      notScanned,
       durationMs: Date.now() - started,
       rehashed,
       // Counting is a full pass over the baseline: only worth it when the summary shows it.
@@ -139,4 +147,25 @@ async function rehashDue(store: Store, intervalMs: number | undefined, now: Date
   const last = await store.getMeta(LOCAL_AGENT_ID, LAST_REHASH_KEY);
   if (last === undefined) return false; // the first scan hashes everything anyway
   return now.getTime() - Date.parse(last) >= intervalMs;
+}
+
+/** Raises rule 572 for each monitored directory the scan found nothing to scan in; returns how many. */
+async function alertUnscannableRoots(
+  roots: readonly UnscannableRoot[],
+  deps: { readonly store: Store; readonly sinks: readonly AlertSink[]; readonly agent: AgentRef; readonly now: () => Date },
+): Promise<number> {
+  const alerts = [];
+  for (const root of roots) {
+    const alert = buildAgentAlert({
+      id: newAlertId(deps.now()),
+      timestamp: deps.now(),
+      agent: deps.agent,
+      event: 'directory-not-scanned',
+      details: { path: displayPath(root.path), reason: root.reason },
+    });
+    await deps.store.recordAgentAlert(alert);
+    alerts.push(alert);
+  }
+  await deliverAlerts(deps.store, deps.sinks, alerts);
+  return alerts.length;
 }

@@ -3,11 +3,18 @@ import { CUSTOS_RULES } from './builtin-rules.js';
 
 type AgentEvent = AgentAlert['custos']['agent_event'];
 
-const RULE = { silent: CUSTOS_RULES.agentSilent, back: CUSTOS_RULES.agentBack, 'out-of-sync': CUSTOS_RULES.outOfSync, 'outbox-overflow': CUSTOS_RULES.outboxOverflow } as const;
+const RULE = {
+  silent: CUSTOS_RULES.agentSilent,
+  back: CUSTOS_RULES.agentBack,
+  'out-of-sync': CUSTOS_RULES.outOfSync,
+  'outbox-overflow': CUSTOS_RULES.outboxOverflow,
+  'directory-not-scanned': CUSTOS_RULES.directoryNotScanned,
+} as const;
 
 /**
- * Builds an alert about an agent (rules 563, 564, 566, 567): the text says what happened and what it means for
- * the files it watches; `details` is kept under `custos`.
+ * Builds an alert about an agent (rules 563, 564, 566, 567, 572): the text says what happened and what it means
+ * for the files it watches; `details` is kept under `custos` (for 572: `path`, the directory as displayed, and
+ * `reason`).
  */
 export function buildAgentAlert(input: {
   readonly id: string;
@@ -27,6 +34,7 @@ export function buildAgentAlert(input: {
     back: `${who} is reporting again after being silent since ${detail('silent_since', '?')}.`,
     'out-of-sync': `${who}: the manager's baseline does not match the agent's state (manager ${detail('manager_digest', '?')}, agent ${detail('agent_digest', '?')}); a full resync was requested.`,
     'outbox-overflow': `${who}: its outbox overflowed while the manager was unreachable; changes were lost and a full resync was requested.`,
+    'directory-not-scanned': `Monitored directory '${detail('path', '?')}' could not be scanned: ${detail('reason', 'no reason given')}. Changes below it are not being seen.`,
   };
   return {
     timestamp: input.timestamp.toISOString(),

@@ -71,6 +71,12 @@ export const CUSTOS_RULES = Object.freeze({
     description: 'Agent outbox overflowed while the manager was unreachable: changes were lost, full resync requested.',
     groups: ['ossec', 'syscheck', 'custos_agent', 'outbox_overflow'],
   },
+  directoryNotScanned: {
+    id: 572,
+    level: 7,
+    description: 'Monitored directory could not be scanned: changes below it are not being seen.',
+    groups: ['ossec', 'syscheck', 'custos_agent', 'directory_not_scanned'],
+  },
   noisy: {
     id: 565,
     level: 7,
