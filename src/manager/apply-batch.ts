@@ -5,6 +5,7 @@ import { buildAgentAlert } from '../core/agent-alerts.js';
 import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
 import { CHECK_ALL } from '../core/check-set.js';
+import { displayPath } from '../core/path-bytes.js';
 import type { AutoIgnoreConfig } from '../core/config/custos-config.js';
 import type { KnownHashPolicy } from '../core/known-hash-policy.js';
 import type { Observation } from '../core/observation.js';
@@ -78,6 +79,7 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
       await deps.store.clearResyncSeen(agent.id);
     }
     if ((await deps.store.getMeta(agent.id, 'baseline_built')) === undefined) await deps.store.setMeta(agent.id, 'baseline_built', deps.now().toISOString());
+    alerts += await alertUnscannable(end.unscannable ?? [], agent, deps);
     const ours = await baselineDigest(deps.store, agent.id);
     if (ours.digest !== end.digest) {
       resync = true;
@@ -98,4 +100,22 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
 
 async function* once(observations: readonly Observation[]): AsyncGenerator<readonly Observation[]> {
   yield observations;
+}
+
+/** Rule 572 for each monitored directory the agent's scan found nothing to scan in; returns how many. */
+async function alertUnscannable(roots: readonly { p: string; reason: string }[], agent: AgentRef, deps: ApplyBatchDeps): Promise<number> {
+  const alerts = [];
+  for (const root of roots) {
+    const alert = buildAgentAlert({
+      id: newAlertId(deps.now()),
+      timestamp: deps.now(),
+      agent,
+      event: 'directory-not-scanned',
+      details: { path: displayPath(Buffer.from(root.p, 'base64')), reason: root.reason },
+    });
+    await deps.store.recordAgentAlert(alert);
+    alerts.push(alert);
+  }
+  await deliverAlerts(deps.store, deps.sinks, alerts);
+  return alerts.length;
 }

@@ -46,6 +46,11 @@ const ScanEnd = z
     digest: z.string().regex(/^[0-9a-f]{64}$/),
     entries: z.number().int().min(0),
     durationMs: z.number().min(0),
+    /** Monitored directories the scan found nothing to scan in (path base64, and why): rule 572 on the manager. */
+    unscannable: z
+      .array(z.object({ p: base64, reason: z.string().max(1024) }).strict())
+      .max(256)
+      .optional(),
   })
   .strict();
 
