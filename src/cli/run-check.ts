@@ -7,11 +7,11 @@ import { readUserNames } from '../agent/user-names.js';
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { deliverAlerts, redeliverAlerts } from '../analysis/deliver-alerts.js';
 import { ingestObservations, type IngestSummary } from '../analysis/ingest-observations.js';
-import { buildAgentAlert } from '../core/agent-alerts.js';
+import { buildDirectoryNotScannedAlert } from '../core/agent-alerts.js';
 import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
 import type { CustosConfig } from '../core/config/custos-config.js';
-import { displayPath, isWithin, pathFromString, subtreeKeyRange, trimTrailingSlash } from '../core/path-bytes.js';
+import { isWithin, pathFromString, subtreeKeyRange, trimTrailingSlash } from '../core/path-bytes.js';
 import { compileScanScope } from '../core/scan-scope.js';
 import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
@@ -156,13 +156,7 @@ async function alertUnscannableRoots(
 ): Promise<number> {
   const alerts = [];
   for (const root of roots) {
-    const alert = buildAgentAlert({
-      id: newAlertId(deps.now()),
-      timestamp: deps.now(),
-      agent: deps.agent,
-      event: 'directory-not-scanned',
-      details: { path: displayPath(root.path), reason: root.reason },
-    });
+    const alert = buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent: deps.agent, path: root.path, reason: root.reason });
     await deps.store.recordAgentAlert(alert);
     alerts.push(alert);
   }

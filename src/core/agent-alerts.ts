@@ -1,5 +1,6 @@
 import type { AgentAlert, AgentRef } from './build-alert.js';
 import { CUSTOS_RULES } from './builtin-rules.js';
+import { displayPath, isExactDisplay } from './path-bytes.js';
 
 type AgentEvent = AgentAlert['custos']['agent_event'];
 
@@ -45,3 +46,25 @@ export function buildAgentAlert(input: {
     custos: { agent_event: event, ...(input.details ?? {}) },
   };
 }
+
+/**
+ * Rule 572 for a monitored directory a scan found nothing to scan in: `custos.path` as displayed (and
+ * `custos.path_bytes`, base64, when the display had to escape bytes), `custos.reason` as the scan gave it.
+ */
+export function buildDirectoryNotScannedAlert(input: {
+  readonly id: string;
+  readonly timestamp: Date;
+  readonly agent: AgentRef;
+  readonly path: Buffer;
+  readonly reason: string;
+}): AgentAlert {
+  const exact = isExactDisplay(input.path);
+  return buildAgentAlert({
+    id: input.id,
+    timestamp: input.timestamp,
+    agent: input.agent,
+    event: 'directory-not-scanned',
+    details: { path: displayPath(input.path), ...(exact ? {} : { path_bytes: input.path.toString('base64') }), reason: input.reason },
+  });
+}
+

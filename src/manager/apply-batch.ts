@@ -1,11 +1,10 @@
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { deliverAlerts } from '../analysis/deliver-alerts.js';
 import { ingestObservations, type IngestSummary } from '../analysis/ingest-observations.js';
-import { buildAgentAlert } from '../core/agent-alerts.js';
+import { buildAgentAlert, buildDirectoryNotScannedAlert } from '../core/agent-alerts.js';
 import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
 import { CHECK_ALL } from '../core/check-set.js';
-import { displayPath } from '../core/path-bytes.js';
 import type { AutoIgnoreConfig } from '../core/config/custos-config.js';
 import type { KnownHashPolicy } from '../core/known-hash-policy.js';
 import type { Observation } from '../core/observation.js';
@@ -106,13 +105,7 @@ async function* once(observations: readonly Observation[]): AsyncGenerator<reado
 async function alertUnscannable(roots: readonly { p: string; reason: string }[], agent: AgentRef, deps: ApplyBatchDeps): Promise<number> {
   const alerts = [];
   for (const root of roots) {
-    const alert = buildAgentAlert({
-      id: newAlertId(deps.now()),
-      timestamp: deps.now(),
-      agent,
-      event: 'directory-not-scanned',
-      details: { path: displayPath(Buffer.from(root.p, 'base64')), reason: root.reason },
-    });
+    const alert = buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, path: Buffer.from(root.p, 'base64'), reason: root.reason });
     await deps.store.recordAgentAlert(alert);
     alerts.push(alert);
   }
