@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SyscheckConfig } from '../core/config/custos-config.js';
 import type { Observation } from '../core/observation.js';
-import { subtreeKeyRange } from '../core/path-bytes.js';
+import { displayPath, subtreeKeyRange } from '../core/path-bytes.js';
 import { compileScanScope, type ScanScope } from '../core/scan-scope.js';
 import { nextScanAt } from '../core/scan-schedule.js';
 import { BatchResponse } from '../protocol/wire.js';
@@ -11,6 +11,7 @@ import type { AgentIdentity } from './enroll-agent.js';
 import { HashPool } from './hash-pool.js';
 import { callManager, ManagerUnreachable, type ManagerEndpoint } from './manager-client.js';
 import { readMountTable } from './mount-table.js';
+import { realtimeIgnores } from './realtime-ignores.js';
 import { watchRealtime, type RealtimeWatcher } from './realtime-watcher.js';
 import { scanTree } from './scan-tree.js';
 import { createScanStats } from './scan-stats.js';
@@ -78,9 +79,12 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     let batch: Observation[] = [];
     let first = true;
     const enqueue = (observations: readonly Observation[], end?: { digest: string; entries: number }): boolean => {
+      const unscannable = stats.unscannableRoots.slice(0, 256).map((r) => ({ p: r.path.toString('base64'), reason: r.reason.slice(0, 1024) }));
       const seq = state.enqueue(identity.agentId, observations, {
         ...(scheduled ? { scan: { id: scanId, full, first } } : {}),
-        ...(end === undefined ? {} : { end: { id: scanId, full, digest: end.digest, entries: end.entries, durationMs: Date.now() - started } }),
+        ...(end === undefined
+          ? {}
+          : { end: { id: scanId, full, digest: end.digest, entries: end.entries, durationMs: Date.now() - started, ...(unscannable.length === 0 ? {} : { unscannable }) } }),
       });
       first = false;
       if (seq === undefined) {
@@ -102,6 +106,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       stats,
       // A realtime batch is a few paths: starting a walk thread would cost more than the walk.
       walkInThread: scheduled,
+      checkRoots: scheduled,
     });
     for await (const chunk of observations) {
       for (const o of chunk) {
@@ -117,6 +122,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       enqueue([], state.digest());
       state.setMeta('last_scan_end', String(Date.now()));
     }
+    for (const root of stats.unscannableRoots) log.warn({ path: displayPath(root.path), reason: root.reason }, 'nothing scanned in a monitored directory');
     log.info({ full, scheduled, entries: stats.entries, hashed: stats.hashed, durationMs: Date.now() - started, outbox: state.outboxSize() }, scheduled ? 'scan finished' : 'realtime changes scanned');
   };
 
@@ -132,7 +138,11 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   const restartWatcher = async (): Promise<void> => {
     await watcher?.close();
     const dirs = syscheck.directories.filter((d) => d.realtime).map((d) => d.path);
-    watcher = await watchRealtime(dirs, { onPaths: (paths) => void realtimeScan(paths), onRescan: (dir) => void realtimeScan([dir]) }, (m) => log.warn(m));
+    const mounts = readMountTable(syscheck.skip);
+    const current = syscheck;
+    watcher = await watchRealtime(dirs, { onPaths: (paths) => void realtimeScan(paths), onRescan: (dir) => void realtimeScan([dir]) }, (m) => log.warn(m), {
+      ignore: (dir) => realtimeIgnores(dir, current, mounts),
+    });
     if (dirs.length > 0) log.info({ dirs, native: watcher.native, polled: watcher.polled }, 'watching in realtime');
   };
 

@@ -15,6 +15,8 @@ export interface MountTable {
   typeAt(path: Buffer): string | undefined;
   /** True when the file system mounted at this path is one the scan must not enter. */
   isSkipped(path: Buffer): boolean;
+  /** Mount points of the file systems the scan must not enter. */
+  readonly skippedMountPoints: readonly Buffer[];
   /** What it was parsed from: enough to rebuild the same table in another thread. */
   readonly source: { readonly text: string; readonly skip: SkipConfig };
 }
@@ -37,6 +39,7 @@ export function parseMountInfo(text: string, skip: SkipConfig): MountTable {
   }
   return {
     source: { text, skip },
+    skippedMountPoints: [...types].filter(([, type]) => skipped.has(type)).map(([point]) => Buffer.from(point, 'latin1')),
     typeAt: (path) => types.get(path.toString('latin1')),
     isSkipped(path) {
       const type = types.get(path.toString('latin1'));

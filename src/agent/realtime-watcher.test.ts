@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually } from '../../test/support/custos-service.js';
 import { tempDir } from '../../test/support/temp-dir.js';
-import { watchRealtime, type RealtimeSink } from './realtime-watcher.js';
+import { ignoresAround, optTempDir } from '../../test/support/root-scope.js';
+import { watcherIgnores, watchRealtime, type RealtimeSink } from './realtime-watcher.js';
 
 /** A sink that keeps what it was told. */
 function recorder(): RealtimeSink & { paths: string[]; rescans: [string, string][] } {
@@ -68,4 +69,31 @@ describe('watchRealtime (real inotify through @parcel/watcher)', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(sink.rescans.length, after, 'no rescans after close');
   });
+
+  it('watches `/` itself, skipping the ignored trees, and reports paths below it with one leading slash', async () => {
+    const kept = optTempDir();
+    const sink = recorder();
+    const said: string[] = [];
+    // Everything but `kept` is ignored: without the ignores reaching the watcher, it would walk `/proc` and fail.
+    const ignore = ignoresAround(kept);
+    const watcher = await watchRealtime(['/'], sink, (m) => said.push(m), { ignore: (dir) => (dir === '/' ? ignore : []) });
+    try {
+      assert.deepEqual(watcher.native, ['/'], said.join('\n'));
+      writeFileSync(join(kept, 'created'), 'c');
+      mkdirSync(join(kept, 'fresh'));
+      await eventually(() => (sink.paths.includes(join(kept, 'created')) && sink.paths.includes(join(kept, 'fresh')) ? true : undefined), 20_000, () => `events below /; got ${JSON.stringify(sink.paths)}`);
+      assert.ok(sink.paths.every((p) => !p.startsWith('//')), JSON.stringify(sink.paths));
+    } finally {
+      await watcher.close();
+    }
+  });
+
+  it('turns ignored paths into patterns anchored at the root when watching `/`, and leaves other watches alone', () => {
+    const below = watcherIgnores('/', ['/proc', '/opt/a.b', '/x[1]']);
+    const matches = (p: string): boolean => below.some((r) => r instanceof RegExp && r.test(p));
+    for (const rel of ['proc', 'proc/1/fdinfo', 'opt/a.b', 'opt/a.b/c', 'x[1]']) assert.ok(matches(rel), rel);
+    for (const rel of ['procs', 'opt/aXb', 'opt/a.bc', 'usr/proc', 'x1']) assert.ok(!matches(rel), rel);
+    assert.deepEqual(watcherIgnores('/etc', ['/etc/mtab']), ['/etc/mtab']);
+  });
 });
+

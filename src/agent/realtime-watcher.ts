@@ -35,12 +35,19 @@ const DEFAULT_TIMINGS: RealtimeTimings = { pollMs: 60_000, reconcileMs: 600_000 
  * - a path it reports with bytes it could not decode is replaced by its directory;
  * - when it reports an error, the directory is rescanned and the error logged;
  * - a directory it cannot watch (the inotify watch limit, a permission) is logged and polled instead;
+ * - `ignore` (per directory: paths below it) keeps whole subtrees out of the watch, so `/` can be watched
+ *   without `/proc` or `/usr`;
  * - it drops the kernel's queue-overflow event without telling anyone (InotifyBackend.cc skips IN_Q_OVERFLOW),
  *   so nothing can report an overflow: every watched directory is rescanned every `reconcileMs` as well, which
  *   bounds how long a change lost that way can go unseen. The rescan only stats unchanged files.
  */
-export async function watchRealtime(dirs: readonly string[], sink: RealtimeSink, log: (message: string) => void, timings: Partial<RealtimeTimings> = {}): Promise<RealtimeWatcher> {
-  const { pollMs, reconcileMs } = { ...DEFAULT_TIMINGS, ...timings };
+export async function watchRealtime(
+  dirs: readonly string[],
+  sink: RealtimeSink,
+  log: (message: string) => void,
+  options: Partial<RealtimeTimings> & { readonly ignore?: (dir: string) => readonly string[] } = {},
+): Promise<RealtimeWatcher> {
+  const { pollMs, reconcileMs } = { ...DEFAULT_TIMINGS, ...options };
   if (dirs.length === 0) return { native: [], polled: [], close: async () => {} };
   const pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
@@ -50,7 +57,10 @@ export async function watchRealtime(dirs: readonly string[], sink: RealtimeSink,
     pending.clear();
     if (paths.length > 0) sink.onPaths(paths);
   };
-  const add = (path: string): void => {
+  const add = (reported: string): void => {
+    // Watching `/`, the watcher names what happens directly in it `//name` (it joins the root and a name with
+    // another slash): one path has one spelling here, or the scope would not know it.
+    const path = reported.replace(/^\/{2,}/, '/');
     // A name with bytes that are not UTF-8 reaches us with U+FFFD in it: look at its directory instead.
     pending.add(path.includes('\uFFFD') ? dirname(path) : path);
     timer ??= setTimeout(flush, DEBOUNCE_MS);
@@ -72,14 +82,19 @@ export async function watchRealtime(dirs: readonly string[], sink: RealtimeSink,
     }
     try {
       subscriptions.push(
-        await watcher.subscribe(dir, (error, events) => {
-          if (error !== null) {
-            log(`realtime watch of ${dir} failed (${error.message}); rescanning it`);
-            sink.onRescan(dir, error.message);
-            return;
-          }
-          for (const event of events) add(event.path);
-        }),
+        await watcher.subscribe(
+          dir,
+          (error, events) => {
+            if (error !== null) {
+              log(`realtime watch of ${dir} failed (${error.message}); rescanning it`);
+              sink.onRescan(dir, error.message);
+              return;
+            }
+            for (const event of events) add(event.path);
+          },
+          // Ignored subtrees get no inotify watches at all (they are skipped when the watch tree is built).
+          { ignore: watcherIgnores(dir, options.ignore?.(dir) ?? []) },
+        ),
       );
       native.push(dir);
     } catch (error) {
@@ -101,3 +116,19 @@ export async function watchRealtime(dirs: readonly string[], sink: RealtimeSink,
     },
   };
 }
+
+/**
+ * The ignore list in the form @parcel/watcher matches. It joins a directory and a name with `/`, so below a watch
+ * of `/` every path it builds starts with `//` (`//proc`, `//proc/1`), and an ignored path (`/proc`) never
+ * matches it: the watch would descend into `/proc` and fail. Its patterns, though, are matched against the path
+ * relative to the watched directory (`proc/1`), so below `/` each ignored path becomes an anchored pattern.
+ */
+export function watcherIgnores(dir: string, ignore: readonly string[]): (string | RegExp)[] {
+  if (!/^\/+$/.test(dir)) return [...ignore];
+  return ignore.map((path) => new RegExp(`^${escapeRegExp(path.replace(/^\/+/, ''))}(?:/|$)`));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+

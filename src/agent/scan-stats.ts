@@ -1,4 +1,5 @@
 import type { FileIssue } from '../core/file-state.js';
+import type { UnscannableRoot } from './root-coverage.js';
 
 /** Counters of one scan, updated as it runs (the progress bar reads them) and summarised at the end. */
 export interface ScanStats {
@@ -19,9 +20,11 @@ export interface ScanStats {
   unscanned: number;
   /** Baseline entries left as they were: out of scope now, or in a subtree that could not be scanned. */
   kept: number;
+  /** Monitored directories the scan found nothing to scan in (missing, unreadable, excluded), when asked to check. */
+  unscannableRoots: readonly UnscannableRoot[];
 }
 
 /** Fresh counters. */
 export function createScanStats(): ScanStats {
-  return { entries: 0, hashed: 0, reused: 0, bytesHashed: 0, issues: 0, issueSamples: [], vanished: 0, unscanned: 0, kept: 0 };
+  return { entries: 0, hashed: 0, reused: 0, bytesHashed: 0, issues: 0, issueSamples: [], vanished: 0, unscanned: 0, kept: 0, unscannableRoots: [] };
 }

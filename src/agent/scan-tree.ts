@@ -3,13 +3,14 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { CHECK_ALL, hashAlgorithmsOf } from '../core/check-set.js';
 import type { HashAlgorithm } from '../core/file-state.js';
 import type { Observation } from '../core/observation.js';
-import { isWithin, pathFromKey } from '../core/path-bytes.js';
+import { hostPathOf, isWithin, pathFromKey } from '../core/path-bytes.js';
 import type { ScanScope } from '../core/scan-scope.js';
 import { fingerprint, fingerprintType, requestedDigests } from '../core/state-fingerprint.js';
 import { buildFileState, typeOfFormat } from './build-file-state.js';
 import type { HashFileResult } from './hash-file.js';
 import type { HashPool } from './hash-pool.js';
 import type { MountTable } from './mount-table.js';
+import { RootCoverage } from './root-coverage.js';
 import type { ScanStats } from './scan-stats.js';
 import type { UserNames } from './user-names.js';
 import { threadedWalk } from './threaded-walk.js';
@@ -39,6 +40,11 @@ export interface ScanTreeOptions {
   readonly signal?: AbortSignal;
   /** Walk in a thread of its own (the default), or in this one. */
   readonly walkInThread?: boolean;
+  /**
+   * Note in `stats.unscannableRoots` each monitored directory the scan finds nothing to scan in. For scans of
+   * the configured directories, not for a realtime look at a few paths (a path deleted there is no news).
+   */
+  readonly checkRoots?: boolean;
 }
 
 interface HashJob {
@@ -66,6 +72,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
   let ready: Observation[] = [];
   let lastUnscanned: { path: Buffer; includesSelf: boolean } | undefined;
   let sinceYield = 0;
+  const coverage = options.checkRoots === true ? new RootCoverage(scope) : undefined;
 
   const gone = (cached: CachedFingerprint): void => {
     const path = pathFromKey(cached.key);
@@ -78,7 +85,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     const batch = batches.get(key);
     if (batch === undefined) return;
     batches.delete(key);
-    const paths = batch.jobs.map((j) => j.entry.readPath ?? hostPath(j.entry.path, options.rootDir));
+    const paths = batch.jobs.map((j) => j.entry.readPath ?? hostPathOf(j.entry.path, options.rootDir));
     const expected = batch.jobs.map((j) => j.entry.stat);
     const task = pool.hash(paths, batch.algorithms, options.maxFileSizeBytes, undefined, expected).then((results) => collect(batch.jobs, results, options));
     inflight.add(task);
@@ -106,6 +113,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
       drainSettled();
       continue;
     }
+    coverage?.saw(item);
     let head = cache.head() ?? (await cache.fill());
     while (head !== undefined && Buffer.compare(head.key, item.key) < 0) {
       gone(head);
@@ -147,6 +155,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
       ready = [];
     }
   }
+  if (coverage !== undefined) stats.unscannableRoots = coverage.finish(options.rootDir);
   for (let head = cache.head() ?? (await cache.fill()); head !== undefined; head = cache.head() ?? (await cache.fill())) {
     gone(head);
     cache.advance();
@@ -192,10 +201,6 @@ function collect(jobs: readonly HashJob[], results: readonly HashFileResult[], o
     out.push({ path: entry.path, current: buildFileState(entry, options.names, extras), checks, inBaseline });
   });
   return out;
-}
-
-function hostPath(path: Buffer, rootDir: Buffer | undefined): Buffer {
-  return rootDir === undefined ? path : Buffer.concat([rootDir, path]);
 }
 
 /** Reads a chunked async stream one item at a time; `head()` is synchronous until a chunk runs out. */

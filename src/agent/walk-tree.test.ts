@@ -8,6 +8,10 @@ import { syscheckFor, walkAll } from '../../test/support/scan-helpers.js';
 import { bytesPath, tempDir } from '../../test/support/temp-dir.js';
 import { constants } from 'node:fs';
 import { pathKey } from '../core/path-bytes.js';
+import { compileScanScope } from '../core/scan-scope.js';
+import { ignoresAround, optTempDir } from '../../test/support/root-scope.js';
+import { readMountTable } from './mount-table.js';
+import { walkTree } from './walk-tree.js';
 
 describe('walkTree', () => {
   const root = tempDir();
@@ -117,4 +121,28 @@ describe('walkTree', () => {
     assert.equal(unscanned[0]?.kind === 'unscanned' ? unscanned[0].issue.code : '', 'path-too-long');
     assert.ok(items.every((i) => i.path.length <= 4095 || i.kind === 'unscanned'));
   });
+
+  it('walks `/` itself: the root entry, then below it, with ignores applied and ignored mount points not reported', () => {
+    const kept = optTempDir();
+    mkdirSync(join(kept, 'sub'));
+    writeFileSync(join(kept, 'sub/f'), 'f');
+    const ignore = [...ignoresAround(kept), '/proc', '/sys', '/dev'].map((source) => ({ kind: 'path' as const, source }));
+    const items = walkAll(syscheckFor(['/'], { ignore }));
+    assert.deepEqual(
+      items.map((i) => `${i.kind} ${String(i.path)}`),
+      ['/', '/opt', kept, join(kept, 'sub'), join(kept, 'sub/f')].map((path) => `entry ${path}`),
+    );
+    assert.deepEqual(items[0]?.key, Buffer.of(0), 'the root is keyed as a lone NUL, before its children');
+    for (const item of items) assert.deepEqual(item.key, pathKey(item.path));
+  });
+
+  it('walks `/` of a file system mounted elsewhere (--root) as the directory it is mounted at', () => {
+    const mounted = tempDir();
+    mkdirSync(join(mounted, 'etc'));
+    writeFileSync(join(mounted, 'etc/hosts'), 'h');
+    const scope = compileScanScope(syscheckFor(['/']));
+    const items = [...walkTree(scope, { mounts: readMountTable(scope.source.syscheck.skip), rootDir: Buffer.from(mounted) })];
+    assert.deepEqual(items.map((i) => String(i.path)), ['/', '/etc', '/etc/hosts']);
+  });
 });
+

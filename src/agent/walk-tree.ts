@@ -1,6 +1,6 @@
 import { constants, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import type { FileIssue } from '../core/file-state.js';
-import { isWithin, joinPath, pathKey } from '../core/path-bytes.js';
+import { hostPathOf, isWithin, joinPath, pathKey } from '../core/path-bytes.js';
 import type { ScanScope, ScopeRoot } from '../core/scan-scope.js';
 import { snapshot, type StatSnapshot } from './hash-file.js';
 import { issueFromError } from './issue-from-error.js';
@@ -92,7 +92,7 @@ function* visit(
   scope: ScanScope,
   options: WalkOptions,
 ): Generator<WalkItem> {
-  const fsPath = options.rootDir === undefined ? path : Buffer.concat([options.rootDir, path]);
+  const fsPath = hostPathOf(path, options.rootDir);
   if (fsPath.length > MAX_PATH_BYTES) {
     yield { kind: 'unscanned', path, key, includesSelf: true, issue: { code: 'path-too-long', message: `path is ${fsPath.length} bytes, over the ${MAX_PATH_BYTES}-byte limit` } };
     return;
@@ -121,13 +121,14 @@ function* visit(
     }
   }
   const isDir = stat.format === constants.S_IFDIR;
+  const monitored = scope.isMonitored(path, isDir ? 'directory' : 'file', root);
+  const descend = isDir && scope.shouldDescend(path, root);
+  // An ignored mount point (`/proc` under a monitored `/`) is neither visited nor reported as skipped.
   const onOtherDevice = parent === undefined || stat.dev !== parent.dev;
-  if (isDir && onOtherDevice && options.mounts.isSkipped(fsPath)) {
+  if ((monitored || descend) && isDir && onOtherDevice && options.mounts.isSkipped(fsPath)) {
     yield { kind: 'unscanned', path, key, includesSelf: true, issue: { code: 'io-error', message: `skipped ${options.mounts.typeAt(fsPath) ?? ''} file system` } };
     return;
   }
-  const monitored = scope.isMonitored(path, isDir ? 'directory' : 'file', root);
-  const descend = isDir && scope.shouldDescend(path, root);
   let names: Buffer[] | undefined;
   const identity = `${stat.dev}:${stat.inode}`;
   if (descend && onStack.has(identity)) {

@@ -81,7 +81,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       });
       stopProgress();
       process.stderr.write(summaryLine(mode, outcome));
-      result.exitCode = outcome.ingest.alerts + outcome.redelivered + outcome.hostAlerts > 0 ? EXIT.ALERTS : EXIT.OK;
+      result.exitCode = outcome.ingest.alerts + outcome.redelivered + outcome.hostAlerts + outcome.notScanned > 0 ? EXIT.ALERTS : EXIT.OK;
     } finally {
       stopProgress();
       process.off('SIGINT', onSignal);
@@ -115,5 +115,8 @@ function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {
     if (r.scan.issues > r.scan.issueSamples.length) lines.push(`custos:   ... and ${r.scan.issues - r.scan.issueSamples.length} more`);
   }
   if (r.scan.unscanned > 0) lines.push(`custos: ${r.scan.unscanned} subtrees could not be scanned; their baseline entries were kept`);
+  for (const root of r.scan.unscannableRoots) {
+    lines.push(`custos: nothing scanned in monitored directory ${displayPath(root.path)}: ${root.reason}${r.notScanned > 0 ? ' (alerted, rule 572)' : ''}`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -1,16 +1,17 @@
 import { HashPool } from '../agent/hash-pool.js';
+import type { UnscannableRoot } from '../agent/root-coverage.js';
 import { readMountTable } from '../agent/mount-table.js';
 import { scanTree } from '../agent/scan-tree.js';
 import { createScanStats, type ScanStats } from '../agent/scan-stats.js';
 import { readUserNames } from '../agent/user-names.js';
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { deliverAlerts, redeliverAlerts } from '../analysis/deliver-alerts.js';
-import { buildAgentAlert } from '../core/agent-alerts.js';
 import { ingestObservations, type IngestSummary } from '../analysis/ingest-observations.js';
+import { buildAgentAlert, buildDirectoryNotScannedAlert } from '../core/agent-alerts.js';
 import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
 import type { CustosConfig } from '../core/config/custos-config.js';
-import { isWithin, pathFromString, subtreeKeyRange } from '../core/path-bytes.js';
+import { isWithin, pathFromString, subtreeKeyRange, trimTrailingSlash } from '../core/path-bytes.js';
 import { compileScanScope } from '../core/scan-scope.js';
 import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
 import { indexDiversions } from '../core/diversions.js';
@@ -60,6 +61,8 @@ export interface RunCheckResult {
   readonly redelivered: number;
   /** Alerts about the host itself (the package database changed without an import: rule 568). */
   readonly hostAlerts: number;
+  /** Rule 572 alerts raised: monitored directories the scan found nothing to scan in (`scan.unscannableRoots`). */
+  readonly notScanned: number;
 }
 
 /**
@@ -80,7 +83,9 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
   const scannedRoots = await store.scannedRoots(agent.id);
   const rehashed = options.rehash === true || (await rehashDue(store, config.syscheck.rehashIntervalMs, now()));
   const stats = options.stats ?? createScanStats();
-  const rootDir = options.rootDir === undefined || options.rootDir === '/' ? undefined : pathFromString(options.rootDir.replace(/\/+$/, ''));
+  // `--root /` (or `//`) is this host: no prefix at all, rather than an empty one.
+  const trimmedRootDir = options.rootDir === undefined ? undefined : trimTrailingSlash(pathFromString(options.rootDir));
+  const rootDir = trimmedRootDir === undefined || trimmedRootDir.equals(Buffer.from('/')) ? undefined : trimmedRootDir;
   // Frequency rules count across runs: their recent matches live in the store between checks.
   const correlation = parseCorrelation(await store.getMeta(agent.id, CORRELATION_KEY));
   // What is installed now, read at check time: only those versions' content is known-good.
@@ -98,6 +103,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       rehash: rehashed,
       cache: store.readFingerprints(agent.id, scope.topLevelRoots.map((r) => subtreeKeyRange(r.path))),
       stats,
+      checkRoots: true,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     const ingest = await ingestObservations(
@@ -125,6 +131,8 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       },
     );
     await store.setMeta(agent.id, CORRELATION_KEY, serializeCorrelation(correlation, now().getTime()));
+    // Every run, not once: a directory that cannot be scanned hides every change below it for as long as it lasts.
+    const notScanned = options.mode === 'check' ? await alertUnscannableRoots(stats.unscannableRoots, { store, sinks: options.sinks, agent, now }) : 0;
     const roots = scope.topLevelRoots.map((r) => r.path);
     await store.markRootsScanned(agent.id, roots, now().toISOString());
     if (rehashed && (options.paths ?? []).length === 0) await store.setMeta(agent.id, LAST_REHASH_KEY, now().toISOString());
@@ -132,6 +140,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
     return {
       scan: stats,
       ingest,
+      notScanned,
       durationMs: Date.now() - started,
       rehashed,
       // Counting is a full pass over the baseline: only worth it when the summary shows it.
@@ -164,4 +173,19 @@ async function rehashDue(store: Store, intervalMs: number | undefined, now: Date
   const last = await store.getMeta(LOCAL_AGENT_ID, LAST_REHASH_KEY);
   if (last === undefined) return false; // the first scan hashes everything anyway
   return now.getTime() - Date.parse(last) >= intervalMs;
+}
+
+/** Raises rule 572 for each monitored directory the scan found nothing to scan in; returns how many. */
+async function alertUnscannableRoots(
+  roots: readonly UnscannableRoot[],
+  deps: { readonly store: Store; readonly sinks: readonly AlertSink[]; readonly agent: AgentRef; readonly now: () => Date },
+): Promise<number> {
+  const alerts = [];
+  for (const root of roots) {
+    const alert = buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent: deps.agent, path: root.path, reason: root.reason });
+    await deps.store.recordAgentAlert(alert);
+    alerts.push(alert);
+  }
+  await deliverAlerts(deps.store, deps.sinks, alerts);
+  return alerts.length;
 }

@@ -1,5 +1,6 @@
 import type { AgentAlert, AgentRef } from './build-alert.js';
 import { CUSTOS_RULES } from './builtin-rules.js';
+import { displayPath, isExactDisplay } from './path-bytes.js';
 
 type AgentEvent = AgentAlert['custos']['agent_event'];
 
@@ -9,11 +10,13 @@ const RULE = {
   'out-of-sync': CUSTOS_RULES.outOfSync,
   'outbox-overflow': CUSTOS_RULES.outboxOverflow,
   'packages-not-imported': CUSTOS_RULES.packagesNotImported,
+  'directory-not-scanned': CUSTOS_RULES.directoryNotScanned,
 } as const;
 
 /**
- * Builds an alert about an agent or host (rules 563, 564, 566, 567, 568): the text says what happened and what it means for
- * the files it watches; `details` is kept under `custos`.
+ * Builds an alert about an agent or its host (rules 563, 564, 566, 567, 568, 572): the text says what happened and
+ * what it means for the files it watches; `details` is kept under `custos` (for 572: `path`, the directory as
+ * displayed, and `reason`).
  */
 export function buildAgentAlert(input: {
   readonly id: string;
@@ -34,6 +37,7 @@ export function buildAgentAlert(input: {
     'out-of-sync': `${who}: the manager's baseline does not match the agent's state (manager ${detail('manager_digest', '?')}, agent ${detail('agent_digest', '?')}); a full resync was requested.`,
     'outbox-overflow': `${who}: its outbox overflowed while the manager was unreachable; changes were lost and a full resync was requested.`,
     'packages-not-imported': `${who}: the package database changed after the last known-hash import (the dpkg hook did not run, or failed): package changes are not explained and alert. Run 'custos hashdb import dpkg' to import them.`,
+    'directory-not-scanned': `Monitored directory '${detail('path', '?')}' could not be scanned: ${detail('reason', 'no reason given')}. Changes below it are not being seen.`,
   };
   return {
     timestamp: input.timestamp.toISOString(),
@@ -44,3 +48,25 @@ export function buildAgentAlert(input: {
     custos: { agent_event: event, ...(input.details ?? {}) },
   };
 }
+
+/**
+ * Rule 572 for a monitored directory a scan found nothing to scan in: `custos.path` as displayed (and
+ * `custos.path_bytes`, base64, when the display had to escape bytes), `custos.reason` as the scan gave it.
+ */
+export function buildDirectoryNotScannedAlert(input: {
+  readonly id: string;
+  readonly timestamp: Date;
+  readonly agent: AgentRef;
+  readonly path: Buffer;
+  readonly reason: string;
+}): AgentAlert {
+  const exact = isExactDisplay(input.path);
+  return buildAgentAlert({
+    id: input.id,
+    timestamp: input.timestamp,
+    agent: input.agent,
+    event: 'directory-not-scanned',
+    details: { path: displayPath(input.path), ...(exact ? {} : { path_bytes: input.path.toString('base64') }), reason: input.reason },
+  });
+}
+

@@ -33,9 +33,15 @@ export interface AlertBase {
   readonly full_log: string;
 }
 
-/** An alert about an agent rather than a file: silent, back, out of sync, outbox overflow. */
+/**
+ * An alert about an agent rather than a file: silent, back, out of sync, outbox overflow, or a monitored
+ * directory it could not scan.
+ */
 export interface AgentAlert extends AlertBase {
-  readonly custos: { readonly agent_event: 'silent' | 'back' | 'out-of-sync' | 'outbox-overflow' | 'packages-not-imported'; readonly [key: string]: unknown };
+  readonly custos: {
+    readonly agent_event: 'silent' | 'back' | 'out-of-sync' | 'outbox-overflow' | 'packages-not-imported' | 'directory-not-scanned';
+    readonly [key: string]: unknown;
+  };
 }
 
 /** Any alert a sink may receive. */

@@ -77,6 +77,12 @@ export const CUSTOS_RULES = Object.freeze({
     description: 'Packages changed since the last known-hash import: package changes are not explained.',
     groups: ['ossec', 'syscheck', 'custos_known_hashes', 'packages_not_imported'],
   },
+  directoryNotScanned: {
+    id: 572,
+    level: 7,
+    description: 'Monitored directory could not be scanned: changes below it are not being seen.',
+    groups: ['ossec', 'syscheck', 'custos_agent', 'directory_not_scanned'],
+  },
   noisy: {
     id: 565,
     level: 7,

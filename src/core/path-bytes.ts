@@ -86,16 +86,23 @@ export function pathFromKey(key: Uint8Array): Buffer {
 
 /**
  * The half-open key range `[from, to)` that holds a path and everything below it: all descendants' keys start
- * with the path's key followed by NUL, the smallest byte.
+ * with the path's key followed by NUL, the smallest byte. The root `/` is the exception: its key is a lone NUL and
+ * its children's keys are that NUL followed by their names (`/etc` is `\0etc`), so its range is every key that
+ * starts with NUL.
  */
 export function subtreeKeyRange(path: Uint8Array): { readonly from: Buffer; readonly to: Buffer } {
-  const from = pathKey(trimTrailingSlash(path));
-  if (from.length === 0) return { from, to: Buffer.from([0x01]) };
+  const trimmed = trimTrailingSlash(path);
+  if (trimmed.length <= 1) return { from: Buffer.of(0), to: Buffer.of(0x01) };
+  const from = pathKey(trimmed);
   return { from, to: Buffer.concat([from, Buffer.of(0x01)]) };
 }
 
-/** True when `path` is `root` or lies below it (byte-wise, on whole components). */
+/**
+ * True when `path` is `root` or lies below it (byte-wise, on whole components). Every absolute path is within
+ * `/`; nothing is within the empty path (it names no directory).
+ */
 export function isWithin(path: Uint8Array, root: Uint8Array): boolean {
+  if (root.length === 0) return false;
   // Called for every entry a scan walks: plain byte comparisons, no Buffer views or copies.
   const r = trimmedLength(root);
   if (r === 0) return path[0] === SLASH;
@@ -111,18 +118,31 @@ function trimmedLength(path: Uint8Array): number {
   return end;
 }
 
-/** Drops trailing slashes, keeping the root `/` as the empty path. */
+/**
+ * Drops trailing slashes: `/etc/` is `/etc`. The root stays one byte, `/` (and `//` becomes `/`): it is a path
+ * like any other, that `lstat` can read and whose key is a lone NUL. The empty path stays empty.
+ */
 export function trimTrailingSlash(path: Uint8Array): Buffer {
-  let end = path.length;
-  while (end > 0 && path[end - 1] === SLASH) end--;
+  const end = Math.max(trimmedLength(path), path.length > 0 ? 1 : 0);
   return Buffer.from(path.buffer, path.byteOffset, end);
 }
 
-/** Counts the path components of `path` below `root` (0 for the root itself). */
+/** Counts the path components of `path` below `root` (0 for the root itself; `/etc` is 1 below `/`). */
 export function depthBelow(path: Uint8Array, root: Uint8Array): number {
   let depth = 0;
-  for (let i = trimmedLength(root); i < path.length; i++) if (path[i] === SLASH) depth++;
+  const end = trimmedLength(path);
+  for (let i = trimmedLength(root); i < end; i++) if (path[i] === SLASH) depth++;
   return depth;
+}
+
+/**
+ * Where a monitored path is on this host when the scanned file system is mounted at `rootDir` (`--root`): the
+ * path appended to it, and the root `/` is `rootDir` itself (no trailing slash, which would follow a symlink).
+ */
+export function hostPathOf(path: Buffer, rootDir: Buffer | undefined): Buffer {
+  if (rootDir === undefined) return path;
+  const trimmed = trimTrailingSlash(path);
+  return trimmed.length === 1 && trimmed[0] === SLASH ? rootDir : Buffer.concat([rootDir, path]);
 }
 
 function escapeAscii(byte: number): string {

@@ -53,8 +53,9 @@ export function compileScanScope(syscheck: SyscheckConfig, limitTo: readonly str
   for (const root of configured) byKey.set(root.key.toString('latin1'), root);
   const findGoverning = (path: Buffer): ScopeRoot | undefined => {
     const trimmed = trimTrailingSlash(path);
-    for (let end = trimmed.length; end >= 0; end--) {
-      if (end !== trimmed.length && end !== 0 && trimmed[end] !== 0x2f) continue;
+    // The path itself, then each ancestor, ending with `/` (the prefix of length 1, not the empty one).
+    for (let end = trimmed.length; end >= 1; end--) {
+      if (end !== trimmed.length && end !== 1 && trimmed[end] !== 0x2f) continue;
       const root = byKey.get(pathKey(trimmed.subarray(0, end)).toString('latin1'));
       if (root !== undefined) return root;
     }

@@ -1,7 +1,7 @@
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { deliverAlerts } from '../analysis/deliver-alerts.js';
 import { ingestObservations, type IngestSummary } from '../analysis/ingest-observations.js';
-import { buildAgentAlert } from '../core/agent-alerts.js';
+import { buildAgentAlert, buildDirectoryNotScannedAlert } from '../core/agent-alerts.js';
 import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
 import { CHECK_ALL } from '../core/check-set.js';
@@ -78,6 +78,7 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
       await deps.store.clearResyncSeen(agent.id);
     }
     if ((await deps.store.getMeta(agent.id, 'baseline_built')) === undefined) await deps.store.setMeta(agent.id, 'baseline_built', deps.now().toISOString());
+    alerts += await alertUnscannable(end.unscannable ?? [], agent, deps);
     const ours = await baselineDigest(deps.store, agent.id);
     if (ours.digest !== end.digest) {
       resync = true;
@@ -98,4 +99,16 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
 
 async function* once(observations: readonly Observation[]): AsyncGenerator<readonly Observation[]> {
   yield observations;
+}
+
+/** Rule 572 for each monitored directory the agent's scan found nothing to scan in; returns how many. */
+async function alertUnscannable(roots: readonly { p: string; reason: string }[], agent: AgentRef, deps: ApplyBatchDeps): Promise<number> {
+  const alerts = [];
+  for (const root of roots) {
+    const alert = buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, path: Buffer.from(root.p, 'base64'), reason: root.reason });
+    await deps.store.recordAgentAlert(alert);
+    alerts.push(alert);
+  }
+  await deliverAlerts(deps.store, deps.sinks, alerts);
+  return alerts.length;
 }

@@ -141,6 +141,17 @@ describe('BatchRequest', () => {
       refused({ ...valid, observations: [{ ...observation, p }] }, p);
     }
   });
+  it('carries the directories a scan found nothing to scan in, as absolute paths with a one-line reason', () => {
+    const unscannable = [{ p: Buffer.from('/srv/www').toString('base64'), reason: 'it does not exist' }];
+    const parsed = BatchRequest.safeParse({ ...valid, end: { ...valid.end, unscannable } });
+    assert.ok(parsed.success, parsed.error?.message);
+    assert.deepEqual(parsed.data.end?.unscannable, unscannable);
+    refused({ ...valid, end: { ...valid.end, unscannable: [{ ...unscannable[0], reason: 'gone\n** Alert 1.2: forged' }] } }, 'a newline in the reason');
+    refused({ ...valid, end: { ...valid.end, unscannable: [{ ...unscannable[0], reason: '' }] } }, 'no reason');
+    refused({ ...valid, end: { ...valid.end, unscannable: [{ ...unscannable[0], p: Buffer.from('srv').toString('base64') }] } }, 'a relative path');
+    refused({ ...valid, end: { ...valid.end, unscannable: [{ ...unscannable[0], extra: 1 }] } }, 'an unknown key');
+    refused({ ...valid, end: { ...valid.end, unscannable: Array.from({ length: 257 }, () => unscannable[0]) } }, '257 directories');
+  });
   it('refuses sequence 0, negative and fractional sequences', () => {
     for (const seq of [0, -1, 1.5, '1']) refused({ ...valid, seq }, String(seq));
     assert.ok(BatchRequest.safeParse({ ...valid, seq: 1 }).success);

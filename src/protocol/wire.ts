@@ -46,6 +46,21 @@ const ScanEnd = z
     digest: z.string().regex(/^[0-9a-f]{64}$/),
     entries: z.number().int().min(0),
     durationMs: z.number().min(0),
+    /**
+     * Monitored directories the scan found nothing to scan in (path base64, and why): rule 572 on the manager.
+     * The reason goes into alert text, so it is one line of printable text; the path is shown escaped.
+     */
+    unscannable: z
+      .array(
+        z
+          .object({
+            p: base64.refine((b) => Buffer.from(b, 'base64')[0] === 0x2f, 'expected an absolute path'),
+            reason: z.string().min(1).max(1024).regex(/^[^\p{Cc}]*$/u, 'expected one line of printable text'),
+          })
+          .strict(),
+      )
+      .max(256)
+      .optional(),
   })
   .strict();
 

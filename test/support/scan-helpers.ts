@@ -38,7 +38,7 @@ export function walkAll(syscheck: SyscheckConfig, mountInfo?: string): WalkItem[
 export async function scanAll(
   syscheck: SyscheckConfig,
   previous: readonly FileState[],
-  options: { rehash?: boolean; limitTo?: string[] } = {},
+  options: { rehash?: boolean; limitTo?: string[]; checkRoots?: boolean } = {},
 ): Promise<{ observations: Observation[]; stats: ScanStats }> {
   const pool = new HashPool(2);
   const stats = createScanStats();
@@ -60,6 +60,7 @@ export async function scanAll(
       rehash: options.rehash ?? false,
       cache: chunks(),
       stats,
+      checkRoots: options.checkRoots ?? false,
     })) {
       observations.push(...chunk);
     }
