@@ -8,6 +8,7 @@ import type { FileHashes } from '../core/file-state.js';
 import { judgeChange } from '../core/known-hash-policy.js';
 import { displayPath, pathFromString } from '../core/path-bytes.js';
 import { installAptHook, removeAptHook } from '../hashdb/apt-hook.js';
+import { readInstalledVersions } from '../hashdb/import/dpkg-database.js';
 import { SqliteKnownHashStore } from '../hashdb/sqlite-known-hash-store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { runHashdbImport, type ImportFlags } from './hashdb-import.js';
@@ -60,8 +61,9 @@ export function hashdbCommand(result: CommandResult): Command {
       .argument('<hash>', 'an MD5, SHA-1 or SHA-256 in hex')
       .option('--path <path>', 'the path the content is at (without it, only hash-only knowledge applies)')
       .option('--host <name>', 'the host asking (for host-scoped package databases)', hostname())
+      .option('--root <dir>', 'judge against the packages installed in the system mounted at DIR', '/')
       .option('--json', 'print JSON')
-      .action(async (hash: string, flags: DbFlags & { path?: string; host: string }) => {
+      .action(async (hash: string, flags: DbFlags & { path?: string; host: string; root: string }) => {
         const algorithm = ({ 32: 'md5', 40: 'sha1', 64: 'sha256' } as const)[hash.length as 32 | 40 | 64];
         if (algorithm === undefined || !/^[0-9a-f]+$/i.test(hash)) throw new CustosError('USAGE', `"${hash}" is not an MD5, SHA-1 or SHA-256 in hex`);
         const hashes: FileHashes = { [algorithm]: hash.toLowerCase() };
@@ -73,7 +75,11 @@ export function hashdbCommand(result: CommandResult): Command {
           const state = { path, type: 'file' as const, size: 0, mode: 0, uid: 0, gid: 0, mtimeNs: 0n, ctimeNs: 0n, inode: 0, dev: 0, nlink: 1, hashes, issues: [] };
           const change = diffFileStates(undefined, state, CHECK_ALL);
           if (change === undefined) return;
-          const { verdict, effect } = judgeChange(change, evidence, config.knownHashes.policy, flags.host);
+          // Content counts only for the version installed: say which one that is for every package named.
+          const installedVersions = readInstalledVersions(flags.root);
+          const { verdict, effect } = judgeChange(change, evidence, config.knownHashes.policy, flags.host, installedVersions);
+          const named = [...new Set([...evidence.atPath, ...evidence.elsewhere].flatMap((e) => (e.package === undefined ? [] : [e.package.name])))];
+          const installed = Object.fromEntries(named.map((name) => [name, (installedVersions?.get(name) ?? []).map((v) => `${v.version} ${v.arch}`)]));
           const all = [...evidence.bad, ...evidence.atPath, ...evidence.elsewhere].map((e) => ({
             digest: e.algorithm,
             ...(e.path === undefined ? {} : { path: displayPath(e.path) }),
@@ -84,11 +90,12 @@ export function hashdbCommand(result: CommandResult): Command {
             ...(e.bad ? { bad: true } : {}),
             ...(e.label === undefined ? {} : { label: e.label }),
           }));
-          if (flags.json === true) process.stdout.write(`${JSON.stringify({ verdict, effect, evidence: all })}\n`);
+          if (flags.json === true) process.stdout.write(`${JSON.stringify({ verdict, effect, evidence: all, ...(installedVersions === undefined ? {} : { installed }) })}\n`);
           else {
             const where = flags.path === undefined ? '' : ` at ${flags.path}`;
             process.stdout.write(`${hash}${where}: ${verdict.verdict} (${effect})\n`);
             for (const e of all) process.stdout.write(`  ${e.bad === true ? 'BAD ' : ''}${e.digest} ${e.path ?? '(any path)'} ${e.package ?? ''} [${e.source}: ${e.source_name}${e.host === undefined ? '' : ` @${e.host}`}]${e.label === undefined ? '' : ` ${e.label}`}\n`);
+            if (installedVersions !== undefined) for (const [name, versions] of Object.entries(installed)) process.stdout.write(`  installed: ${name} ${versions.length === 0 ? '(not installed)' : versions.join(', ')}\n`);
           }
           result.exitCode = EXIT.OK;
         } finally {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -68,6 +69,11 @@ describe('known-good is the installed version: upgrades, downgrades, versions ne
       { package: 'custos-demo', version: '1.0', installed: '2.0', relation: 'older' },
     );
     assert.equal(r.alerts[0]?.rule.level, 10);
+    // The lookup says the same, with the version installed.
+    const sha256 = createHash('sha256').update(tool('1.0')).digest('hex');
+    const lookup = await runCustos(['hashdb', 'lookup', sha256, '--path', '/usr/bin/demo-tool', '--root', root, '--hashdb', hashdb, '--json']);
+    const answer = JSON.parse(lookup.stdout) as { verdict: { verdict: string; relation?: string }; installed: Record<string, string[]> };
+    assert.deepEqual([answer.verdict.verdict, answer.verdict.relation, answer.installed], ['other-version', 'older', { 'custos-demo': ['2.0 all'] }]);
   });
 
   it('the installed version\'s content back is known-good again; a never-imported version is unexplained', async () => {
