@@ -3,10 +3,18 @@ import { CUSTOS_RULES } from './builtin-rules.js';
 
 type AgentEvent = AgentAlert['custos']['agent_event'];
 
-const RULE = { silent: CUSTOS_RULES.agentSilent, back: CUSTOS_RULES.agentBack, 'out-of-sync': CUSTOS_RULES.outOfSync, 'outbox-overflow': CUSTOS_RULES.outboxOverflow } as const;
+const RULE = {
+  silent: CUSTOS_RULES.agentSilent,
+  back: CUSTOS_RULES.agentBack,
+  'out-of-sync': CUSTOS_RULES.outOfSync,
+  'outbox-overflow': CUSTOS_RULES.outboxOverflow,
+  'state-lost': CUSTOS_RULES.stateLost,
+  revoked: CUSTOS_RULES.agentRevoked,
+  'revoked-attempt': CUSTOS_RULES.revokedAgentTrying,
+} as const;
 
 /**
- * Builds an alert about an agent (rules 563, 564, 566, 567): the text says what happened and what it means for
+ * Builds an alert about an agent (rules 563, 564, 566, 567, 569, 570, 571): the text says what happened and what it means for
  * the files it watches; `details` is kept under `custos`.
  */
 export function buildAgentAlert(input: {
@@ -27,6 +35,9 @@ export function buildAgentAlert(input: {
     back: `${who} is reporting again after being silent since ${detail('silent_since', '?')}.`,
     'out-of-sync': `${who}: the manager's baseline does not match the agent's state (manager ${detail('manager_digest', '?')}, agent ${detail('agent_digest', '?')}); a full resync was requested.`,
     'outbox-overflow': `${who}: its outbox overflowed while the manager was unreachable; changes were lost and a full resync was requested.`,
+    'state-lost': `${who}: its state was lost or rolled back (it numbers batches from ${detail('agent_seq', '?')}, the manager applied up to ${detail('manager_seq', '?')}); it resynchronises against the manager's baseline, so every change since is alerted.`,
+    revoked: `${who} was revoked at ${detail('revoked_at', '?')}: it is refused from now on and its files are no longer watched. Changes it had not delivered (the manager applied its batches up to ${detail('last_applied_seq', '0')}) will never be applied; re-enrol the host (agent enroll --replace ${agent.id}) to watch it again.`,
+    'revoked-attempt': `${who} was revoked at ${detail('revoked_at', '?')} but is still trying to report (${detail('attempts', '1')} attempts since ${detail('first_attempt', '?')}): refused.${input.details?.pending_seq === undefined ? '' : ` It still holds undelivered changes (batch ${detail('pending_seq', '?')}, ${detail('pending_changes', '?')} changes); they are not applied.`}`,
   };
   return {
     timestamp: input.timestamp.toISOString(),

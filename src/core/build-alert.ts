@@ -35,7 +35,7 @@ export interface AlertBase {
 
 /** An alert about an agent rather than a file: silent, back, out of sync, outbox overflow. */
 export interface AgentAlert extends AlertBase {
-  readonly custos: { readonly agent_event: 'silent' | 'back' | 'out-of-sync' | 'outbox-overflow'; readonly [key: string]: unknown };
+  readonly custos: { readonly agent_event: 'silent' | 'back' | 'out-of-sync' | 'outbox-overflow' | 'state-lost' | 'revoked' | 'revoked-attempt'; readonly [key: string]: unknown };
 }
 
 /** Any alert a sink may receive. */

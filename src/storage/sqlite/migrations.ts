@@ -147,4 +147,11 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   -- crash in between is repaired at the next start instead of losing the alert. Older alerts were delivered.
   CREATE TABLE alert_outbox (alert_id TEXT PRIMARY KEY, agent_alert INTEGER NOT NULL);
   `,
+  `
+  -- Fleet continuity. The SHA-256 of each agent's last applied batch: a batch is refused as a replay only when it
+  -- is provably that same batch; anything else numbered at or below it means the agent lost or rolled back its state.
+  ALTER TABLE agent_sequences ADD COLUMN batch_sha256 TEXT;
+  -- SHA-256 of the host's machine id, sent at enrolment: the same host enrolling again keeps its identity.
+  ALTER TABLE agents ADD COLUMN machine_id TEXT;
+  `,
 ];
