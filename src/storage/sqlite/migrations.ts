@@ -153,5 +153,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE agent_sequences ADD COLUMN batch_sha256 TEXT;
   -- SHA-256 of the host's machine id, sent at enrolment: the same host enrolling again keeps its identity.
   ALTER TABLE agents ADD COLUMN machine_id TEXT;
+  -- Revocations are alerted once (rule 570) by the manager; those made before this version are not news.
+  INSERT OR IGNORE INTO agent_meta (agent_id, key, value) SELECT id, 'revocation_announced', revoked_at FROM agents WHERE revoked_at IS NOT NULL;
   `,
 ];
