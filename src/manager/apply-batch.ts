@@ -83,9 +83,13 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
       await deps.store.clearResyncSeen(agent.id);
     }
     if (roots !== undefined && batch.scan !== undefined) {
-      await retireUnmonitored(deps.store, agent, roots, deps.now);
-      await deps.store.markRootsScanned(agent.id, roots, deps.now().toISOString());
-      await deps.store.setMeta(agent.id, 'roots_reported', deps.now().toISOString());
+      // Retiring reads the whole baseline: only when the directories differ from the last scan's.
+      const rootList = (batch.end.roots ?? []).toSorted().join(',');
+      if ((await deps.store.getMeta(agent.id, 'scan_roots')) !== rootList) {
+        await retireUnmonitored(deps.store, agent, roots, deps.now);
+        await deps.store.markRootsScanned(agent.id, roots, deps.now().toISOString());
+        await deps.store.setMeta(agent.id, 'scan_roots', rootList);
+      }
     }
     if ((await deps.store.getMeta(agent.id, 'baseline_built')) === undefined) await deps.store.setMeta(agent.id, 'baseline_built', deps.now().toISOString());
     const ours = await baselineDigest(deps.store, agent.id);
@@ -117,7 +121,7 @@ export function batchSha256(batch: BatchRequest): string {
  */
 async function scannedRootsOf(store: Store, agentId: string): Promise<readonly Buffer[]> {
   const roots = await store.scannedRoots(agentId);
-  if (roots.length > 0 || (await store.getMeta(agentId, 'roots_reported')) !== undefined) return roots;
+  if (roots.length > 0 || (await store.getMeta(agentId, 'scan_roots')) !== undefined) return roots;
   return (await store.getMeta(agentId, 'baseline_built')) === undefined ? [] : [Buffer.from('/')];
 }
 
