@@ -257,7 +257,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   const keepalive = async (): Promise<void> => {
     try {
       const generation = state.generation;
-      const reply = await callManager(endpoint, 'POST', '/v1/keepalive', { seq: state.highestSeq() }, 10_000);
+      const reply = await callManager(endpoint, 'POST', '/v1/keepalive', { seq: state.highestSeq(), pending: state.outboxSize() }, 10_000);
       const body = KeepaliveResponse.safeParse(reply.body);
       if (reply.status === 200 && body.success && body.data.stateLost === true) stateLost(body.data.ack, generation, 'a keep-alive');
       if (await fetchCentralConfig()) {

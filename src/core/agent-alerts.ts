@@ -37,7 +37,7 @@ export function buildAgentAlert(input: {
     'outbox-overflow': `${who}: its outbox overflowed while the manager was unreachable; changes were lost and a full resync was requested.`,
     'state-lost': `${who}: its state was lost or rolled back (it numbers batches from ${detail('agent_seq', '?')}, the manager applied up to ${detail('manager_seq', '?')}); it resynchronises against the manager's baseline, so every change since is alerted.`,
     revoked: `${who} was revoked at ${detail('revoked_at', '?')}: it is refused from now on and its files are no longer watched. Changes it had not delivered (the manager applied its batches up to ${detail('last_applied_seq', '0')}) will never be applied; re-enrol the host (agent enroll --replace ${agent.id}) to watch it again.`,
-    'revoked-attempt': `${who} was revoked at ${detail('revoked_at', '?')} but is still trying to report (${detail('attempts', '1')} attempts since ${detail('first_attempt', '?')}): refused.${input.details?.pending_seq === undefined ? '' : ` It still holds undelivered changes (batch ${detail('pending_seq', '?')}, ${detail('pending_changes', '?')} changes); they are not applied.`}`,
+    'revoked-attempt': `${who} was revoked at ${detail('revoked_at', '?')} but is still trying to report (${detail('attempts', '1')} attempt(s) since ${detail('first_attempt', '?')}): refused.${stillHolds(input.details)}`,
   };
   return {
     timestamp: input.timestamp.toISOString(),
@@ -47,4 +47,11 @@ export function buildAgentAlert(input: {
     full_log: text[event],
     custos: { agent_event: event, ...(input.details ?? {}) },
   };
+}
+
+/** What a revoked agent still holds, as its last attempt showed it. */
+function stillHolds(details: Readonly<Record<string, unknown>> | undefined): string {
+  if (typeof details?.pending_seq === 'number') return ` It still holds undelivered changes (batch ${details.pending_seq}, ${String(details.pending_changes)} changes); they are not applied.`;
+  if (typeof details?.pending_batches === 'number') return ` It still holds ${details.pending_batches} undelivered batch(es) of changes; they are not applied.`;
+  return '';
 }

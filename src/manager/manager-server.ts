@@ -278,8 +278,12 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
       touched.delete(agent.id);
       return raiseAgentAlert(agent, event, details);
     }).catch((error: unknown) => logger.error({ err: error }, 'silence check failed'));
-    void announceRevocations(store, (agent, details) => raiseAgentAlert(agent, 'revoked', details)).catch((error: unknown) => logger.error({ err: error }, 'revocation check failed'));
   }, Math.max(250, Math.min(30_000, deps.config.manager.silentAfterMs / 4)));
+  // `manager revoke` writes the store from another process: announce revocations at start and within seconds.
+  const announce = (): void =>
+    void announceRevocations(store, (agent, details) => raiseAgentAlert(agent, 'revoked', details)).catch((error: unknown) => logger.error({ err: error }, 'revocation check failed'));
+  announce();
+  const revocations = setInterval(announce, 2000);
   logger.info({ host: listen.host, port, caSha256: deps.pki.caSha256 }, 'manager listening');
   return {
     url: `https://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`,
@@ -287,6 +291,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     metrics,
     close: async () => {
       clearInterval(timer);
+      clearInterval(revocations);
       await app.close();
     },
   };

@@ -20,7 +20,7 @@ export async function announceRevocations(store: Store, raise: (agent: AgentRef,
 
 /**
  * Counts a revoked agent's attempts to report and says when one should be alerted (the first, then at most every
- * 10 minutes), with what the agent still holds when the attempt was a batch: its number and size, refused.
+ * 10 minutes), with what the agent still holds: the batch it tried (number and size), or how many its keep-alive says wait.
  */
 export class RevokedAttempts {
   readonly #seen = new Map<string, { first: string; attempts: number; lastAlertMs: number }>();
@@ -35,9 +35,14 @@ export class RevokedAttempts {
     seen.attempts++;
     if (now.getTime() - seen.lastAlertMs < ATTEMPT_ALERT_EVERY_MS) return undefined;
     seen.lastAlertMs = now.getTime();
-    const batch = body as { seq?: unknown; observations?: unknown } | undefined;
+    // Read defensively: the body of a refused request was never validated.
+    const sent = body as { seq?: unknown; observations?: unknown; pending?: unknown } | undefined;
     const pending =
-      typeof batch?.seq === 'number' && Array.isArray(batch.observations) ? { pending_seq: batch.seq, pending_changes: batch.observations.length } : {};
+      typeof sent?.seq === 'number' && Array.isArray(sent.observations)
+        ? { pending_seq: sent.seq, pending_changes: sent.observations.length }
+        : typeof sent?.pending === 'number' && sent.pending > 0
+          ? { pending_batches: sent.pending }
+          : {};
     return { revoked_at: agent.revokedAt, attempts: seen.attempts, first_attempt: seen.first, ...pending };
   }
 }

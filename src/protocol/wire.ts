@@ -105,8 +105,14 @@ export const BatchResponse = z
   .strict();
 export type BatchResponse = z.infer<typeof BatchResponse>;
 
-/** `POST /v1/keepalive`: the highest batch number the agent has given out, so the manager can tell it fell behind. */
-export const KeepaliveRequest = z.object({ seq: z.number().int().min(0).optional() }).strict();
+/** `POST /v1/keepalive`: the highest batch number the agent has given out (so the manager can tell it fell behind), and its outbox. */
+export const KeepaliveRequest = z
+  .object({
+    seq: z.number().int().min(0).optional(),
+    /** Batches waiting in its outbox (a revoked agent's alert says what it still holds). */
+    pending: z.number().int().min(0).optional(),
+  })
+  .strict();
 export type KeepaliveRequest = z.infer<typeof KeepaliveRequest>;
 
 /** The answer to a keep-alive: what the manager holds, and `stateLost` when the agent is behind it. */
