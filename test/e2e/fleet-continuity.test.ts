@@ -328,6 +328,14 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
     assert.equal(other.status, 409);
     assert.equal((other.body as { stateLost?: boolean }).stateLost, true);
     await eventually(() => fleet.agentAlerts(id).find((a) => a.rule.id === 569), 10_000, 'the state-lost alert');
+    // Hostile directory lists and keep-alive bodies are refused or ignored, never a crash.
+    for (const root of ['etc', '/etc\0passwd']) {
+      const end = { id: 'h', full: false, digest: 'a'.repeat(64), entries: 0, durationMs: 1, roots: [Buffer.from(root).toString('base64')] };
+      const hostile = await callManager(endpoint, 'POST', '/v1/batches', { agentId: id, seq: last + 2, scan: { id: 'h', full: false, first: true }, observations: [], end });
+      assert.equal(hostile.status, 400, hostile.text);
+    }
+    assert.equal((await callManager(endpoint, 'POST', '/v1/keepalive', { seq: 'many', pending: -1 })).status, 200);
+    assert.equal(manager.service.running, true);
     const behind = await callManager(endpoint, 'POST', '/v1/keepalive', { seq: 1 });
     assert.equal((behind.body as { stateLost?: boolean }).stateLost, true);
   });
