@@ -111,6 +111,7 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
     assert.deepEqual(mine.filter((a) => a.event === 'deleted'), []);
     for (const [path, event] of expected) assert.equal(mine.filter((a) => a.path === path && a.event === event).length, 1, `${event} ${path} alerted once`);
     assert.equal(fleet.agentAlerts(id).filter((a) => a.rule.id === 569).length, 1, 'one state-lost alert');
+    assert.deepEqual(fleet.agentAlerts(id).filter((a) => a.rule.id === 564), [], 'the resync leaves agent and manager in agreement');
 
     // And it keeps working: a change after the resync alerts once more.
     writeFileSync(join(root, 'f11.conf'), 'after the resync\n');
@@ -154,6 +155,7 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
     );
     await scanDelivered(agent, 0);
     assert.equal(fleet.agentAlerts(id).filter((a) => a.rule.id === 569).length, 0, 'a re-enrolment is not a lost state');
+    assert.deepEqual(fleet.agentAlerts(id).filter((a) => a.rule.id === 564), [], 'and agent and manager agree after it');
     assert.equal(fleet.fileAlerts(id).filter((a) => a.path === join(root, 'keep.conf')).length, 0, 'nothing unchanged alerted');
     await stop(agent);
 
@@ -301,6 +303,7 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
       [],
       'neither the retired directory nor the local one was reported file by file',
     );
+    assert.deepEqual(fleet.agentAlerts(id).filter((x) => x.rule.id === 564), [], 'agent and manager agree on what is watched throughout');
     await stop(agent);
   });
 
