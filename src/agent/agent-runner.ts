@@ -94,7 +94,17 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
           ...(scheduled ? { scan: { id: scanId, full, first } } : {}),
           ...(end === undefined
             ? {}
-            : { end: { id: scanId, full, digest: end.digest, entries: end.entries, durationMs: Date.now() - started, roots: roots.map((r) => r.toString('base64')) } }),
+            : {
+                end: {
+                  id: scanId,
+                  full,
+                  digest: end.digest,
+                  entries: end.entries,
+                  durationMs: Date.now() - started,
+                  // Only to a manager that said it takes them: an older one refuses a batch with fields it does not know.
+                  ...(state.getMeta('manager_continuity') === undefined ? {} : { roots: roots.map((r) => r.toString('base64')) }),
+                },
+              }),
         },
         generation,
       );
@@ -259,6 +269,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       const generation = state.generation;
       const reply = await callManager(endpoint, 'POST', '/v1/keepalive', { seq: state.highestSeq(), pending: state.outboxSize() }, 10_000);
       const body = KeepaliveResponse.safeParse(reply.body);
+      if (reply.status === 200 && body.success && body.data.continuity === true && state.getMeta('manager_continuity') === undefined) state.setMeta('manager_continuity', '1');
       if (reply.status === 200 && body.success && body.data.stateLost === true) stateLost(body.data.ack, generation, 'a keep-alive');
       if (await fetchCentralConfig()) {
         await restartWatcher();
@@ -285,8 +296,13 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   await restartWatcher();
   const sender = sendLoop().catch((error: unknown) => log.error({ err: error }, 'sender stopped'));
   timers.push(setInterval(() => void keepalive(), options.keepaliveMs));
-  void keepalive();
-  if (syscheck.scanOnStart || state.cacheEmpty()) void scheduledScan().finally(scheduleNext);
+  // The first keep-alive before the first scan: it tells whether this agent's state is behind the manager's, and
+  // what the manager understands, before anything is queued.
+  const startGeneration = state.generation;
+  await keepalive();
+  // A state found behind has its full scan queued already.
+  const resyncing = state.generation !== startGeneration;
+  if (!resyncing && (syscheck.scanOnStart || state.cacheEmpty())) void scheduledScan().finally(scheduleNext);
   else scheduleNext();
   log.info({ manager: identity.managerUrl, name: identity.name }, 'agent started');
 

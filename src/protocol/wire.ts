@@ -116,7 +116,15 @@ export const KeepaliveRequest = z
 export type KeepaliveRequest = z.infer<typeof KeepaliveRequest>;
 
 /** The answer to a keep-alive: what the manager holds, and `stateLost` when the agent is behind it. */
-export const KeepaliveResponse = z.object({ ok: z.boolean(), ack: z.number().int().min(0), stateLost: z.boolean().optional() }).strict();
+export const KeepaliveResponse = z
+  .object({
+    ok: z.boolean(),
+    ack: z.number().int().min(0),
+    stateLost: z.boolean().optional(),
+    /** The manager checks continuity and takes `end.roots` (older managers refuse a batch with fields they do not know). */
+    continuity: z.boolean().optional(),
+  })
+  .strict();
 export type KeepaliveResponse = z.infer<typeof KeepaliveResponse>;
 
 /** `GET /v1/config`: the agent's FIM configuration, as custos.yml text. */
