@@ -5,7 +5,7 @@ import type { Observation } from '../core/observation.js';
 import { displayPath, subtreeKeyRange } from '../core/path-bytes.js';
 import { compileScanScope, type ScanScope } from '../core/scan-scope.js';
 import { nextScanAt } from '../core/scan-schedule.js';
-import { BatchResponse } from '../protocol/wire.js';
+import { BatchResponse, KeepaliveResponse } from '../protocol/wire.js';
 import { AgentState } from './agent-state.js';
 import type { AgentIdentity } from './enroll-agent.js';
 import { HashPool } from './hash-pool.js';
@@ -41,6 +41,11 @@ export interface RunningAgent {
 
 const BATCH_SIZE = 500;
 
+/** No cached fingerprints: every entry is reported. */
+async function* noCache(): AsyncGenerator<readonly { key: Buffer; fingerprint: string }[]> {
+  // nothing cached
+}
+
 /**
  * The agent: scheduled scans (frequency, or `scan_time`/`scan_day`, and on start), realtime watching of the
  * directories marked `realtime`, and a sender that delivers the durable outbox in order, batch by batch, until
@@ -72,21 +77,46 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
 
   /** Scans a scope and enqueues what changed; a scheduled scan (`end`) also sends the state digest. */
   const scan = async (scope: ScanScope, scheduled: boolean): Promise<void> => {
-    const full = scheduled && state.cacheEmpty();
+    const full = scheduled && state.needsFullScan();
+    // A reset (the manager found this agent's state lost) while this scan runs ends it: what it would still send
+    // belongs to the state that was dropped, and the full scan queued behind it sends everything again.
+    const generation = state.generation;
     const scanId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     const started = Date.now();
     const stats = createScanStats();
     let batch: Observation[] = [];
     let first = true;
+    const roots = scope.topLevelRoots.map((r) => r.path);
     const enqueue = (observations: readonly Observation[], end?: { digest: string; entries: number }): boolean => {
       const unscannable = stats.unscannableRoots.slice(0, 256).map((r) => ({ p: r.path.toString('base64'), reason: r.reason.slice(0, 1024) }));
-      const seq = state.enqueue(identity.agentId, observations, {
-        ...(scheduled ? { scan: { id: scanId, full, first } } : {}),
-        ...(end === undefined
-          ? {}
-          : { end: { id: scanId, full, digest: end.digest, entries: end.entries, durationMs: Date.now() - started, ...(unscannable.length === 0 ? {} : { unscannable }) } }),
-      });
+      // Only to a manager that said it takes them: an older one refuses a batch with fields it does not know.
+      const continuity = state.getMeta('manager_continuity') !== undefined;
+      const seq = state.enqueue(
+        identity.agentId,
+        observations,
+        {
+          ...(scheduled ? { scan: { id: scanId, full, first } } : {}),
+          ...(end === undefined
+            ? {}
+            : {
+                end: {
+                  id: scanId,
+                  full,
+                  digest: end.digest,
+                  entries: end.entries,
+                  durationMs: Date.now() - started,
+                  ...(continuity ? { roots: roots.map((r) => r.toString('base64')) } : {}),
+                  ...(continuity && unscannable.length > 0 ? { unscannable } : {}),
+                },
+              }),
+        },
+        generation,
+      );
       first = false;
+      if (seq === 'stale') {
+        log.warn({ scanId }, 'scan abandoned: the agent state was reset while it ran');
+        return false;
+      }
       if (seq === undefined) {
         log.error({ outbox: state.outboxSize() }, 'the outbox is full (the manager has been unreachable too long): dropping it; the next scan resends everything and the manager is told');
         state.resetForResync({ dropOutbox: true, notice: 'outbox-overflow' });
@@ -102,7 +132,9 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       names: readUserNames('/'),
       maxFileSizeBytes: syscheck.maxFileSizeBytes,
       rehash: false,
-      cache: state.readFingerprints(scope.topLevelRoots.map((r) => subtreeKeyRange(r.path))),
+      // A full scan reports every entry: the manager sweeps what it does not hear of, so nothing may be skipped
+      // because a realtime change put it in the cache meanwhile.
+      cache: full ? noCache() : state.readFingerprints(scope.topLevelRoots.map((r) => subtreeKeyRange(r.path))),
       stats,
       // A realtime batch is a few paths: starting a walk thread would cost more than the walk.
       walkInThread: scheduled,
@@ -119,7 +151,10 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     }
     if (batch.length > 0 && !enqueue(batch)) return;
     if (scheduled) {
-      enqueue([], state.digest());
+      // What the cache holds outside the directories now watched is no longer monitored (the manager retires it).
+      if (generation === state.generation) state.retainOnly(roots.map((r) => subtreeKeyRange(r)));
+      if (!enqueue([], state.digest())) return;
+      if (full) state.fullScanDone();
       state.setMeta('last_scan_end', String(Date.now()));
     }
     for (const root of stats.unscannableRoots) log.warn({ path: displayPath(root.path), reason: root.reason }, 'nothing scanned in a monitored directory');
@@ -149,6 +184,13 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   const fetchCentralConfig = async (): Promise<boolean> => {
     try {
       const reply = await callManager(endpoint, 'GET', '/v1/config');
+      if (reply.status === 204 && centralVersion !== undefined) {
+        // The manager no longer serves one (a group's configuration withdrawn): back to this host's own.
+        syscheck = options.syscheck;
+        centralVersion = undefined;
+        log.info('the manager serves no configuration any more: using the local one again');
+        return true;
+      }
       if (reply.status !== 200) return false;
       const body = reply.body as { yaml?: unknown; version?: unknown };
       if (typeof body.yaml !== 'string' || typeof body.version !== 'string' || body.version === centralVersion) return false;
@@ -160,6 +202,19 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       log.warn({ reason: (error as Error).message }, 'could not fetch the central configuration; keeping the current one');
       return false;
     }
+  };
+
+  /**
+   * The manager applied more of this agent's batches than this state numbered: the state was lost (a deleted or
+   * damaged agent.db) or rolled back (a restore). Drop what it queued, number on from the manager's count, and
+   * resynchronise at once with a full scan, which the manager compares with its baseline: every change since alerts.
+   * Acted on once: an answer to a question asked before a reset is stale.
+   */
+  const stateLost = (ack: number, askedAt: number, via: string): void => {
+    if (askedAt !== state.generation) return;
+    log.error({ managerHas: ack, numberedUpTo: state.highestSeq(), via }, 'the manager has applied more batches than this agent\'s state knows (state lost or rolled back): resynchronising');
+    state.resetForResync({ dropOutbox: true, nextSeq: ack + 1 });
+    void scheduledScan();
   };
 
   /** Delivers the outbox, oldest first, one batch at a time; backs off while the manager is away. */
@@ -177,6 +232,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
         });
         continue;
       }
+      const generation = state.generation;
       try {
         const reply = await callManager(endpoint, 'POST', '/v1/batches', entry.body);
         const body = BatchResponse.safeParse(reply.body);
@@ -192,9 +248,14 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
           continue;
         }
         if (reply.status === 409 && body.success) {
-          if (body.data.ack >= entry.seq) {
-            // Applied before; only the acknowledgement was lost (a restart between send and ack).
-            state.acknowledge(body.data.ack);
+          if (body.data.stateLost === true) {
+            stateLost(body.data.ack, generation, 'a batch');
+            continue;
+          }
+          // Provably applied before (the manager holds this very batch); only the acknowledgement was lost. A
+          // manager too old to say so is trusted on its number, as before.
+          if (body.data.duplicate === true || (body.data.duplicate === undefined && body.data.ack >= entry.seq)) {
+            state.acknowledge(entry.seq);
             delivered++;
             continue;
           }
@@ -215,7 +276,11 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
 
   const keepalive = async (): Promise<void> => {
     try {
-      await callManager(endpoint, 'POST', '/v1/keepalive', {}, 10_000);
+      const generation = state.generation;
+      const reply = await callManager(endpoint, 'POST', '/v1/keepalive', { seq: state.highestSeq(), pending: state.outboxSize() }, 10_000);
+      const body = KeepaliveResponse.safeParse(reply.body);
+      if (reply.status === 200 && body.success && body.data.continuity === true && state.getMeta('manager_continuity') === undefined) state.setMeta('manager_continuity', '1');
+      if (reply.status === 200 && body.success && body.data.stateLost === true) stateLost(body.data.ack, generation, 'a keep-alive');
       if (await fetchCentralConfig()) {
         await restartWatcher();
         void scheduledScan();
@@ -241,8 +306,13 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   await restartWatcher();
   const sender = sendLoop().catch((error: unknown) => log.error({ err: error }, 'sender stopped'));
   timers.push(setInterval(() => void keepalive(), options.keepaliveMs));
-  void keepalive();
-  if (syscheck.scanOnStart || state.cacheEmpty()) void scheduledScan().finally(scheduleNext);
+  // The first keep-alive before the first scan: it tells whether this agent's state is behind the manager's, and
+  // what the manager understands, before anything is queued.
+  const startGeneration = state.generation;
+  await keepalive();
+  // A state found behind has its full scan queued already.
+  const resyncing = state.generation !== startGeneration;
+  if (!resyncing && (syscheck.scanOnStart || state.cacheEmpty())) void scheduledScan().finally(scheduleNext);
   else scheduleNext();
   log.info({ manager: identity.managerUrl, name: identity.name }, 'agent started');
 

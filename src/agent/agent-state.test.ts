@@ -276,3 +276,48 @@ describe('AgentState: resetForResync', () => {
     state.close();
   });
 });
+
+describe('AgentState: continuity after a reset', () => {
+  it('refuses batches of a scan started before a reset, and numbers on from the manager\'s count', () => {
+    const state = AgentState.open(freshPath());
+    for (let i = 0; i < 3; i++) state.enqueue('001', [present(`/f${i}`)]);
+    assert.equal(state.highestSeq(), 3);
+    const before = state.generation;
+    state.resetForResync({ dropOutbox: true, nextSeq: 41 });
+    assert.equal(state.enqueue('001', [present('/late')], {}, before), 'stale');
+    assert.equal(state.outboxSize(), 0);
+    assert.equal(state.cacheEmpty(), true, 'a stale batch does not write into the cache');
+    assert.equal(state.highestSeq(), 40);
+    assert.equal(state.enqueue('001', [present('/now')], {}, state.generation), 41);
+    state.close();
+  });
+
+  it('keeps a full scan pending after a reset until one is done, even when realtime fills the cache meanwhile', () => {
+    const path = freshPath();
+    let state = AgentState.open(path);
+    state.enqueue('001', [present('/a')]);
+    assert.equal(state.needsFullScan(), false);
+    state.resetForResync({ dropOutbox: false });
+    state.enqueue('001', [present('/realtime')]);
+    assert.equal(state.cacheEmpty(), false);
+    state.close();
+    state = AgentState.open(path);
+    assert.equal(state.needsFullScan(), true, 'across a restart too');
+    state.fullScanDone();
+    assert.equal(state.needsFullScan(), false);
+    state.close();
+  });
+
+  it('keeps only the cache entries inside the directories still watched', async () => {
+    const state = AgentState.open(freshPath());
+    state.enqueue('001', [present('/etc/a'), present('/etc/sub/b'), present('/srv/c'), present('/srvx/d')]);
+    assert.equal(state.retainOnly([subtreeKeyRange(Buffer.from('/etc')), subtreeKeyRange(Buffer.from('/srvx'))]), 1);
+    assert.deepEqual(
+      (await allFingerprints(state, ALL)).map((e) => e.key.toString('latin1').replaceAll('\0', '/')),
+      ['/etc/a', '/etc/sub/b', '/srvx/d'],
+    );
+    assert.equal(state.retainOnly([]), 3);
+    assert.equal(state.cacheEmpty(), true);
+    state.close();
+  });
+});

@@ -26,6 +26,8 @@ export interface OutboxEntry {
 export class AgentState {
   readonly #db: Database.Database;
   readonly #maxOutbox: number;
+  /** Bumped by every reset: a scan started before one must not write into the state that followed it. */
+  #generation = 0;
 
   private constructor(db: Database.Database, maxOutbox: number) {
     this.#db = db;
@@ -64,8 +66,9 @@ export class AgentState {
    * Numbers a batch, puts it in the outbox and moves the cache to match, in one transaction. Returns the
    * sequence, or `undefined` when the outbox is full (the caller then starts over with a full resync).
    */
-  enqueue(agentId: string, observations: readonly Observation[], extra: Pick<BatchRequest, 'scan' | 'end'> = {}): number | undefined {
-    return this.#db.transaction((): number | undefined => {
+  enqueue(agentId: string, observations: readonly Observation[], extra: Pick<BatchRequest, 'scan' | 'end'> = {}, generation = this.#generation): number | 'stale' | undefined {
+    return this.#db.transaction((): number | 'stale' | undefined => {
+      if (generation !== this.#generation) return 'stale';
       if (this.outboxSize() >= this.#maxOutbox) return undefined;
       const seq = this.#nextSeq();
       const notice = this.getMeta('pending_notice');
@@ -111,8 +114,11 @@ export class AgentState {
    * expected sequence): the next scan sends everything, and the manager sweeps what it no longer hears of.
    */
   resetForResync(options: { readonly dropOutbox: boolean; readonly nextSeq?: number; readonly notice?: 'outbox-overflow' }): void {
+    this.#generation++;
     this.#db.transaction(() => {
       this.#db.prepare('DELETE FROM cache').run();
+      // Until a full scan ends, the next scheduled scan is a full one, whatever realtime writes into the cache.
+      this.setMeta('full_scan_pending', '1');
       if (options.dropOutbox) {
         const oldest = this.oldest()?.seq;
         this.#db.prepare('DELETE FROM outbox').run();
@@ -126,6 +132,37 @@ export class AgentState {
   /** True when nothing is cached: the next scan must be a full one. */
   cacheEmpty(): boolean {
     return this.#db.prepare('SELECT 1 FROM cache LIMIT 1').get() === undefined;
+  }
+
+  /** True when the next scheduled scan must send everything (a reset happened, or nothing is cached yet). */
+  needsFullScan(): boolean {
+    return this.getMeta('full_scan_pending') !== undefined || this.cacheEmpty();
+  }
+
+  /** A full scan was enqueued to its end. */
+  fullScanDone(): void {
+    this.#db.prepare("DELETE FROM meta WHERE key = 'full_scan_pending'").run();
+  }
+
+  /** The current generation (see `enqueue`). */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** The highest batch number given out so far (0 before the first). */
+  highestSeq(): number {
+    return this.#nextSeq() - 1;
+  }
+
+  /**
+   * Drops cached entries outside the given subtrees (directories no longer monitored), so the state digest
+   * covers what is watched, as the manager's baseline does once it retired them.
+   */
+  retainOnly(ranges: readonly { from: Buffer; to: Buffer }[]): number {
+    if (ranges.length === 0) return this.#db.prepare('DELETE FROM cache').run().changes;
+    // One statement per distinct number of ranges; the configuration has a handful of directories.
+    const inside = ranges.map(() => '(key >= ? AND key < ?)').join(' OR ');
+    return this.#db.prepare(`DELETE FROM cache WHERE NOT (${inside})`).run(...ranges.flatMap((r) => [r.from, r.to])).changes;
   }
 
   /** The digest of everything cached, in key order (what the manager's baseline must equal). */

@@ -54,6 +54,8 @@ export interface IngestOptions {
    * in one transaction, so the batch applies exactly once or not at all.
    */
   readonly sequence?: number;
+  /** The SHA-256 of that batch, kept with its sequence number (see `ChangeBatch.sequenceSha256`). */
+  readonly sequenceSha256?: string;
   /** The batch belongs to a full (resync) scan: remember every path it reports. */
   readonly resync?: boolean;
 }
@@ -105,6 +107,7 @@ export async function ingestObservations(
       events,
       noise,
       ...(options.sequence === undefined ? {} : { sequence: options.sequence }),
+      ...(options.sequenceSha256 === undefined ? {} : { sequenceSha256: options.sequenceSha256 }),
       ...(options.resync === true ? { resyncSeen: seen } : {}),
     });
     summary.baselineWrites += upserts.length + deletes.length;

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { startAgent } from '../agent/agent-runner.js';
-import { enrollAgent, loadAgentIdentity } from '../agent/enroll-agent.js';
+import { enrollAgent, loadAgentIdentity, readMachineId } from '../agent/enroll-agent.js';
 import { parseDurationMs } from '../core/config/units.js';
 import { parseYamlConfig } from '../core/config/yaml-config.js';
 import { ConfigError, CustosError } from '../core/custos-error.js';
@@ -19,6 +19,8 @@ interface AgentFlags {
   readonly group?: string;
   readonly config?: string;
   readonly keepalive?: string;
+  readonly replace?: string;
+  readonly allowDuplicateName?: boolean;
 }
 
 /** `custos agent enroll|start`. */
@@ -32,9 +34,22 @@ export function agentCommand(result: CommandResult): Command {
       .requiredOption('--data <dir>', 'the agent data directory')
       .option('--name <name>', 'how this host appears in alerts', hostname())
       .option('--group <group>', 'the configuration group to join (the manager serves DATA/shared/groups/<group>.yml)')
+      .option('--replace <agent-id>', 'this host replaces that agent (a reinstall): take over its identity and baseline')
+      .option('--allow-duplicate-name', 'enrol even though another agent has this name')
       .action(async (flags: AgentFlags) => {
-        const identity = await enrollAgent({ managerUrl: flags.manager ?? '', token: flags.token ?? '', name: flags.name ?? hostname(), ...(flags.group === undefined ? {} : { group: flags.group }), dataDir: resolve(flags.data) });
-        process.stdout.write(`enrolled as agent ${identity.agentId} (${identity.name}) with ${identity.managerUrl}\n`);
+        if (flags.replace !== undefined && !/^\d{3,9}$/.test(flags.replace)) throw new CustosError('USAGE', `--replace "${flags.replace}" is not an agent id (e.g. 001)`);
+        const machineId = readMachineId();
+        const identity = await enrollAgent({
+          managerUrl: flags.manager ?? '',
+          token: flags.token ?? '',
+          name: flags.name ?? hostname(),
+          ...(flags.group === undefined ? {} : { group: flags.group }),
+          dataDir: resolve(flags.data),
+          ...(machineId === undefined ? {} : { machineId }),
+          ...(flags.replace === undefined ? {} : { replace: flags.replace }),
+          ...(flags.allowDuplicateName === true ? { allowDuplicateName: true } : {}),
+        });
+        process.stdout.write(`enrolled as agent ${identity.agentId} (${identity.name}) with ${identity.managerUrl}${identity.inherited === true ? ' (it keeps its baseline: its first scan is compared with it)' : ''}\n`);
         result.exitCode = EXIT.OK;
       }),
   );

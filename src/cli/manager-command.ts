@@ -29,6 +29,7 @@ interface ManagerFlags {
   readonly listen?: string;
   readonly ttl?: string;
   readonly json?: boolean;
+  readonly allowDuplicateName?: boolean;
 }
 
 /** The manager's configuration: `--config`, else `DATA/custos.yml` when present, else the defaults. */
@@ -51,7 +52,7 @@ async function withManagerStore<T>(flags: ManagerFlags, work: (store: SqliteStor
   }
 }
 
-/** `custos manager start|token|revoke|group|agents`. */
+/** `custos manager start|token|revoke|group|rename|agents`. */
 export function managerCommand(result: CommandResult): Command {
   const manager = new Command('manager').description('the manager: keeps the trusted baselines of a fleet of agents');
   const withData = (c: Command): Command => c.requiredOption('--data <dir>', 'the manager data directory').option('--config <file>', 'custos.yml (default: DATA/custos.yml)');
@@ -132,6 +133,27 @@ export function managerCommand(result: CommandResult): Command {
         if (group !== undefined && !hostName.safeParse(group).success) throw new CustosError('USAGE', `group "${group}": use letters, digits, dot, dash and underscore (at most 64, not starting with a dot)`);
         if (!(await withManagerStore(flags, (store) => store.setAgentGroup(agentId, group)))) throw new CustosError('USAGE', `no agent ${agentId}`);
         process.stdout.write(group === undefined ? `agent ${agentId} is in no group\n` : `agent ${agentId} is in group ${group}\n`);
+        result.exitCode = EXIT.OK;
+      }),
+  );
+
+  manager.addCommand(
+    withData(new Command('rename'))
+      .description('rename an agent: it keeps its id, baseline and history, and keeps reporting (no re-enrolment)')
+      .argument('<agent-id>')
+      .argument('<name>')
+      .option('--allow-duplicate-name', 'rename even though another agent has this name')
+      .action(async (agentId: string, name: string, flags: ManagerFlags) => {
+        if (!hostName.safeParse(name).success) throw new CustosError('USAGE', `name "${name}": use letters, digits, dot, dash and underscore (at most 64, not starting with a dot)`);
+        const outcome = await withManagerStore(flags, async (store) => {
+          const agents = await store.listAgentInfos();
+          const clash = agents.find((a) => a.name === name && a.id !== agentId && a.id !== '000' && a.revokedAt === undefined);
+          if (clash !== undefined && flags.allowDuplicateName !== true) return `agent ${clash.id} is already named ${name} (--allow-duplicate-name to rename anyway)`;
+          if (agentId === '000' || !(await store.renameAgent(agentId, name))) return `no agent ${agentId}`;
+          return undefined;
+        });
+        if (outcome !== undefined) throw new CustosError('USAGE', outcome);
+        process.stdout.write(`agent ${agentId} is now named ${name}\n`);
         result.exitCode = EXIT.OK;
       }),
   );

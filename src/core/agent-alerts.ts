@@ -11,12 +11,15 @@ const RULE = {
   'outbox-overflow': CUSTOS_RULES.outboxOverflow,
   'packages-not-imported': CUSTOS_RULES.packagesNotImported,
   'directory-not-scanned': CUSTOS_RULES.directoryNotScanned,
+  'state-lost': CUSTOS_RULES.stateLost,
+  revoked: CUSTOS_RULES.agentRevoked,
+  'revoked-attempt': CUSTOS_RULES.revokedAgentTrying,
 } as const;
 
 /**
- * Builds an alert about an agent or its host (rules 563, 564, 566, 567, 568, 572): the text says what happened and
- * what it means for the files it watches; `details` is kept under `custos` (for 572: `path`, the directory as
- * displayed, and `reason`).
+ * Builds an alert about an agent or its host (rules 563, 564, 566–572): the text says what happened and what it
+ * means for the files it watches; `details` is kept under `custos` (for 572: `path`, the directory as displayed,
+ * and `reason`).
  */
 export function buildAgentAlert(input: {
   readonly id: string;
@@ -38,6 +41,9 @@ export function buildAgentAlert(input: {
     'outbox-overflow': `${who}: its outbox overflowed while the manager was unreachable; changes were lost and a full resync was requested.`,
     'packages-not-imported': `${who}: the package database changed after the last known-hash import (the dpkg hook did not run, or failed): package changes are not explained and alert. Run 'custos hashdb import dpkg' to import them.`,
     'directory-not-scanned': `Monitored directory '${detail('path', '?')}' could not be scanned: ${detail('reason', 'no reason given')}. Changes below it are not being seen.`,
+    'state-lost': `${who}: its state was lost or rolled back (it numbers batches from ${detail('agent_seq', '?')}, the manager applied up to ${detail('manager_seq', '?')}); it resynchronises against the manager's baseline, so every change since is alerted.`,
+    revoked: `${who} was revoked at ${detail('revoked_at', '?')}: it is refused from now on and its files are no longer watched. Changes it had not delivered (the manager applied its batches up to ${detail('last_applied_seq', '0')}) will never be applied; re-enrol the host (agent enroll --replace ${agent.id}) to watch it again.`,
+    'revoked-attempt': `${who} was revoked at ${detail('revoked_at', '?')} but is still trying to report (${detail('attempts', '1')} attempt(s) since ${detail('first_attempt', '?')}): refused.${stillHolds(input.details)}`,
   };
   return {
     timestamp: input.timestamp.toISOString(),
@@ -70,3 +76,9 @@ export function buildDirectoryNotScannedAlert(input: {
   });
 }
 
+/** What a revoked agent still holds, as its last attempt showed it. */
+function stillHolds(details: Readonly<Record<string, unknown>> | undefined): string {
+  if (typeof details?.pending_seq === 'number') return ` It still holds undelivered changes (batch ${details.pending_seq}, ${String(details.pending_changes)} changes); they are not applied.`;
+  if (typeof details?.pending_batches === 'number') return ` It still holds ${details.pending_batches} undelivered batch(es) of changes; they are not applied.`;
+  return '';
+}

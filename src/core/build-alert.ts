@@ -39,7 +39,16 @@ export interface AlertBase {
  */
 export interface AgentAlert extends AlertBase {
   readonly custos: {
-    readonly agent_event: 'silent' | 'back' | 'out-of-sync' | 'outbox-overflow' | 'packages-not-imported' | 'directory-not-scanned';
+    readonly agent_event:
+      | 'silent'
+      | 'back'
+      | 'out-of-sync'
+      | 'outbox-overflow'
+      | 'packages-not-imported'
+      | 'directory-not-scanned'
+      | 'state-lost'
+      | 'revoked'
+      | 'revoked-attempt';
     readonly [key: string]: unknown;
   };
 }

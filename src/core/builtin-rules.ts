@@ -83,6 +83,24 @@ export const CUSTOS_RULES = Object.freeze({
     description: 'Monitored directory could not be scanned: changes below it are not being seen.',
     groups: ['ossec', 'syscheck', 'custos_agent', 'directory_not_scanned'],
   },
+  stateLost: {
+    id: 569,
+    level: 12,
+    description: "Agent state lost or rolled back: its numbering is behind what the manager applied; full resync against the manager's baseline.",
+    groups: ['ossec', 'syscheck', 'custos_agent', 'agent_state_lost'],
+  },
+  agentRevoked: {
+    id: 570,
+    level: 8,
+    description: 'Agent revoked: it is refused from now on and its files are no longer watched.',
+    groups: ['ossec', 'custos_agent', 'agent_revoked'],
+  },
+  revokedAgentTrying: {
+    id: 571,
+    level: 10,
+    description: 'Revoked agent still trying to report: what it sends is refused.',
+    groups: ['ossec', 'custos_agent', 'agent_revoked_attempt'],
+  },
   noisy: {
     id: 565,
     level: 7,

@@ -109,4 +109,52 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
     const chain = await store.verifyChain();
     assert.equal(chain.ok, true);
   });
+
+  it('builds a newly reported directory\'s baseline silently, and retires one no longer reported instead of deleting it', async () => {
+    alerts.length = 0;
+    const roots = (...paths: string[]): string[] => paths.map((p) => Buffer.from(p).toString('base64'));
+    const etc = [file('/etc/hosts', { size: 200, mtimeNs: 1_800_000_000_000_000_000n, hashes: { md5: 'a'.repeat(32), sha1: 'b'.repeat(40), sha256: 'c'.repeat(64) } }), passwd];
+    // The agent starts reporting its directories: /etc as before.
+    await applyBatch(batch(6, [], { scan: { id: 's4', full: false, first: true }, end: { ...end('s4', false, etc)!, roots: roots('/etc') } }), agent, deps);
+    // /srv is added: its existing files are its baseline, not "added" alerts.
+    const srv = [file('/srv/a', { inode: 10 }), file('/srv/b', { inode: 11 })];
+    const first = await applyBatch(batch(7, srv, { scan: { id: 's5', full: false, first: true }, end: { ...end('s5', false, [...etc, ...srv])!, roots: roots('/etc', '/srv') } }), agent, deps);
+    assert.equal(first.alerts, 0);
+    assert.equal(alerts.length, 0, JSON.stringify(alerts));
+    assert.equal(await store.countBaseline(agent.id), 4);
+    // From then on, /srv alerts like any other directory.
+    await applyBatch(batch(8, [file('/srv/c', { inode: 12 })]), agent, deps);
+    assert.deepEqual(alerts.map((a) => [a.rule.id, 'syscheck' in a ? a.syscheck.path : '']), [[554, '/srv/c']]);
+    alerts.length = 0;
+    // /srv is removed: retired with a record, no alert, and the digests agree on what is left.
+    const retired = await applyBatch(batch(9, [], { scan: { id: 's6', full: false, first: true }, end: { ...end('s6', false, etc)!, roots: roots('/etc') } }), agent, deps);
+    assert.equal(retired.resync, false);
+    assert.equal(alerts.length, 0, JSON.stringify(alerts));
+    assert.equal(await store.countBaseline(agent.id), 2);
+    const records: { path: string; outcome: string; reason?: string }[] = [];
+    for await (const e of store.queryEvents({ agentId: agent.id, path: Buffer.from('/srv') })) records.push({ path: e.record.change.path.toString(), outcome: e.record.outcome, ...(e.record.reason === undefined ? {} : { reason: e.record.reason }) });
+    assert.deepEqual(
+      records.filter((r) => r.reason?.startsWith('no longer monitored') === true).map((r) => [r.path, r.outcome]),
+      [
+        ['/srv/a', 'recorded'],
+        ['/srv/b', 'recorded'],
+        ['/srv/c', 'recorded'],
+      ],
+    );
+    // Added back later, it is a new directory again: its first scan is silent.
+    await applyBatch(batch(10, srv, { scan: { id: 's7', full: false, first: true }, end: { ...end('s7', false, [...etc, ...srv])!, roots: roots('/etc', '/srv') } }), agent, deps);
+    assert.equal(alerts.length, 0, JSON.stringify(alerts));
+    assert.equal((await store.verifyChain()).ok, true);
+  });
+
+  it('a full resync sweeps only inside the directories it covered', async () => {
+    alerts.length = 0;
+    const roots = (...paths: string[]): string[] => paths.map((p) => Buffer.from(p).toString('base64'));
+    const etc = [file('/etc/hosts', { size: 200, mtimeNs: 1_800_000_000_000_000_000n, hashes: { md5: 'a'.repeat(32), sha1: 'b'.repeat(40), sha256: 'c'.repeat(64) } }), passwd];
+    // A full scan of /etc only, while the baseline still holds /srv (the agent's configuration just dropped it).
+    const applied = await applyBatch(batch(11, etc, { scan: { id: 's8', full: true, first: true }, end: { ...end('s8', true, etc)!, roots: roots('/etc') } }), agent, deps);
+    assert.equal(alerts.length, 0, 'no /srv file is reported deleted');
+    assert.equal(applied.resync, false);
+    assert.equal(await store.countBaseline(agent.id), 2);
+  });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { deliverAlerts } from '../analysis/deliver-alerts.js';
 import { ingestObservations, type IngestSummary } from '../analysis/ingest-observations.js';
@@ -8,11 +9,13 @@ import { CHECK_ALL } from '../core/check-set.js';
 import type { AutoIgnoreConfig } from '../core/config/custos-config.js';
 import type { KnownHashPolicy } from '../core/known-hash-policy.js';
 import type { Observation } from '../core/observation.js';
+import { isWithin } from '../core/path-bytes.js';
 import type { CorrelationState, RuleSet } from '../core/rules/rule-set.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import { decodeObservation, type BatchRequest } from '../protocol/wire.js';
 import type { Store } from '../storage/store.js';
 import { baselineDigest } from './baseline-digest.js';
+import { retireUnmonitored } from './retire-unmonitored.js';
 
 /** What applying one agent batch needs. */
 export interface ApplyBatchDeps {
@@ -42,6 +45,7 @@ export interface AppliedBatch {
  */
 export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: ApplyBatchDeps): Promise<AppliedBatch> {
   const observations: Observation[] = batch.observations.map(decodeObservation);
+  const roots = batch.end?.roots?.map(decodeRoot);
   const full = batch.scan?.full === true;
   if (full && batch.scan?.first === true) await deps.store.clearResyncSeen(agent.id);
   const options = {
@@ -51,8 +55,8 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     autoIgnore: deps.policy.autoIgnore,
     knownHashPolicy: deps.policy.knownHashPolicy,
     host: agent.name,
-    // The agent's first scan builds its baseline silently, like a standalone first check.
-    scannedRoots: (await deps.store.getMeta(agent.id, 'baseline_built')) === undefined ? [] : [Buffer.from('/')],
+    // The first scan of each directory builds its baseline silently, like a standalone first check.
+    scannedRoots: await scannedRootsOf(deps.store, agent.id),
   };
   const ingestDeps = {
     store: deps.store,
@@ -63,19 +67,29 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     now: deps.now,
     newAlertId,
   };
-  const summary = await ingestObservations(once(observations), ingestDeps, { ...options, sequence: batch.seq, resync: full });
+  const summary = await ingestObservations(once(observations), ingestDeps, { ...options, sequence: batch.seq, sequenceSha256: batchSha256(batch), resync: full });
   let alerts = summary.alerts;
   let resync = false;
   if (batch.end !== undefined) {
     const end = batch.end;
     if (full) {
       // What the agent no longer has is gone: the same deletions a scheduled scan finds, found by the manager.
-      const unseen = await deps.store.unseenByResync(agent.id);
+      // Only inside the directories the scan covered: what lies outside them is retired below, not deleted.
+      const unseen = (await deps.store.unseenByResync(agent.id)).filter((path) => roots === undefined || roots.some((root) => isWithin(path, root)));
       if (unseen.length > 0) {
         const gone = unseen.map((path) => ({ path, checks: CHECK_ALL, inBaseline: true }));
         alerts += (await ingestObservations(once(gone), ingestDeps, options)).alerts;
       }
       await deps.store.clearResyncSeen(agent.id);
+    }
+    if (roots !== undefined && batch.scan !== undefined) {
+      // Retiring reads the whole baseline: only when the directories differ from the last scan's.
+      const rootList = (batch.end.roots ?? []).toSorted().join(',');
+      if ((await deps.store.getMeta(agent.id, 'scan_roots')) !== rootList) {
+        await retireUnmonitored(deps.store, agent, roots, deps.now);
+        await deps.store.markRootsScanned(agent.id, roots, deps.now().toISOString());
+        await deps.store.setMeta(agent.id, 'scan_roots', rootList);
+      }
     }
     if ((await deps.store.getMeta(agent.id, 'baseline_built')) === undefined) await deps.store.setMeta(agent.id, 'baseline_built', deps.now().toISOString());
     alerts += await alertUnscannable(end.unscannable ?? [], agent, deps);
@@ -95,6 +109,27 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     }
   }
   return { summary, resync, alerts };
+}
+
+/** The SHA-256 of a batch as validated: the same batch sent twice hashes the same. */
+export function batchSha256(batch: BatchRequest): string {
+  return createHash('sha256').update(JSON.stringify(batch)).digest('hex');
+}
+
+/**
+ * Directories whose baseline is built. An agent that reports the directories it scans has them recorded one by one;
+ * one that never did (an older agent) counts as scanned everywhere once its first scan ended.
+ */
+async function scannedRootsOf(store: Store, agentId: string): Promise<readonly Buffer[]> {
+  const roots = await store.scannedRoots(agentId);
+  if (roots.length > 0 || (await store.getMeta(agentId, 'scan_roots')) !== undefined) return roots;
+  return (await store.getMeta(agentId, 'baseline_built')) === undefined ? [] : [Buffer.from('/')];
+}
+
+function decodeRoot(base64: string): Buffer {
+  const path = Buffer.from(base64, 'base64');
+  if (path.length === 0 || path[0] !== 0x2f || path.includes(0)) throw new TypeError('scan root must be an absolute path');
+  return path;
 }
 
 async function* once(observations: readonly Observation[]): AsyncGenerator<readonly Observation[]> {

@@ -11,9 +11,11 @@ import type { CustosConfig } from '../core/config/custos-config.js';
 import { newCorrelationState, type RuleSet } from '../core/rules/rule-set.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import { parseEnrollmentToken } from '../protocol/enrollment-token.js';
-import { BatchRequest, EnrollRequest } from '../protocol/wire.js';
+import { BatchRequest, EnrollRequest, KeepaliveRequest } from '../protocol/wire.js';
 import { SequenceError, type Store } from '../storage/store.js';
-import { applyBatch } from './apply-batch.js';
+import { applyBatch, batchSha256 } from './apply-batch.js';
+import { announceRevocations, RevokedAttempts } from './revocation-alerts.js';
+import { decideEnrollmentIdentity } from './enrollment-identity.js';
 import { centralConfigFor } from './central-config.js';
 import { sha256 } from './enrollment-token.js';
 import { ManagerMetrics } from './manager-metrics.js';
@@ -97,6 +99,11 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     if (why !== undefined || agent === undefined) {
       metrics.batchesRejected++;
       logger.warn({ remote: request.ip, url: request.url, reason: why }, 'refused an agent request');
+      // A revoked agent that keeps trying is news (rate-limited): a host that should be gone, or one taken over.
+      if (agent?.revokedAt !== undefined && agent.certSha256 === presented) {
+        const attempt = revokedAttempts.record(agent, request.body, deps.now());
+        if (attempt !== undefined) await raiseAgentAlert({ id: agent.id, name: agent.name }, 'revoked-attempt', attempt);
+      }
       await reply.code(401).send({ error: why });
       return undefined;
     }
@@ -109,12 +116,24 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     return { id: agent.id, name: agent.name };
   };
 
-  const raiseAgentAlert = async (agent: AgentRef, event: 'silent' | 'back' | 'outbox-overflow', details: Record<string, unknown>): Promise<void> => {
+  const revokedAttempts = new RevokedAttempts();
+  const raiseAgentAlert = async (agent: AgentRef, event: 'silent' | 'back' | 'outbox-overflow' | 'state-lost' | 'revoked' | 'revoked-attempt', details: Record<string, unknown>): Promise<void> => {
     const alert = buildAgentAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, event, details });
     await store.recordAgentAlert(alert);
     metrics.alerts++;
     logger.warn({ agentId: agent.id, event }, alert.full_log);
     await deliverAlerts(store, deps.sinks, [alert]);
+  };
+
+  /**
+   * An agent whose numbering is behind what was applied lost or rolled back its state: raise rule 569, once per
+   * episode (until the manager applies a batch of it again), and tell it to resynchronise.
+   */
+  const stateLost = async (agent: AgentRef, agentSeq: number, managerSeq: number, via: string): Promise<void> => {
+    logger.error({ agentId: agent.id, agentSeq, managerSeq, via }, 'agent state lost or rolled back: it resynchronises against the baseline');
+    if ((await store.getMeta(agent.id, 'state_lost_at_seq')) === String(managerSeq)) return;
+    await store.setMeta(agent.id, 'state_lost_at_seq', String(managerSeq));
+    await raiseAgentAlert(agent, 'state-lost', { agent_seq: agentSeq, manager_seq: managerSeq, detected_by: via });
   };
 
   app.get('/healthz', async () => ({ status: 'ok', agents: (await store.listAgentInfos()).filter((a) => a.id !== '000').length }));
@@ -130,6 +149,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     }
     const token = parseEnrollmentToken(body.data.token);
     const now = deps.now().toISOString();
+    const wanted = body.data;
     const verdict = token === undefined ? 'unknown' : await store.consumeEnrollmentToken(token.id, sha256(token.secret), now, body.data.name);
     if (verdict !== 'ok' || token === undefined) {
       metrics.enrollmentsRefused++;
@@ -137,12 +157,36 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
       logger.warn({ remote: request.ip, tokenId: token?.id, name: body.data.name, reason: verdict }, `refused an enrollment: ${verdict === 'unknown' ? 'bad token' : `${verdict} token`}`);
       return reply.code(403).send({ error: verdict === 'unknown' ? 'invalid enrollment token' : `enrollment token ${verdict}` });
     }
-    const agent = await store.registerAgent(body.data.name, now, body.data.group);
-    const cert = await signAgentCsr(deps.pki, body.data.csr, agent.id);
+    const identity = decideEnrollmentIdentity(await store.listAgentInfos(), {
+      name: wanted.name,
+      ...(wanted.machineId === undefined ? {} : { machineId: wanted.machineId }),
+      ...(wanted.replace === undefined ? {} : { replace: wanted.replace }),
+      ...(wanted.allowDuplicateName === undefined ? {} : { allowDuplicateName: wanted.allowDuplicateName }),
+    });
+    if (identity.kind === 'refuse') {
+      metrics.enrollmentsRefused++;
+      logger.warn({ remote: request.ip, tokenId: token.id, name: wanted.name, reason: identity.why }, 'refused an enrollment: identity');
+      return reply.code(409).send({ error: identity.why });
+    }
+    let agent: AgentRef;
+    let nextSeq: number | undefined;
+    if (identity.kind === 'inherit') {
+      agent = { id: identity.agent.id, name: wanted.name };
+      await store.reenrollAgent(agent.id, { name: wanted.name, at: now, ...(wanted.group === undefined ? {} : { group: wanted.group }), ...(wanted.machineId === undefined ? {} : { machineId: wanted.machineId }) });
+      nextSeq = (await store.lastSequence(agent.id)) + 1;
+    } else {
+      agent = await store.registerAgent(wanted.name, now, wanted.group, wanted.machineId);
+    }
+    const cert = await signAgentCsr(deps.pki, wanted.csr, agent.id);
+    // The new certificate replaces any earlier one: an old installation of an inherited agent is refused from now on.
     await store.setAgentCertificate(agent.id, certSha256(cert));
     metrics.enrollments++;
-    logger.info({ agentId: agent.id, name: agent.name, group: body.data.group, remote: request.ip }, 'enrolled an agent');
-    return { agentId: agent.id, name: agent.name, cert, ca: deps.pki.caCert };
+    if (identity.kind === 'inherit') {
+      logger.warn({ agentId: agent.id, name: agent.name, was: identity.agent.name, why: identity.why, nextSeq, remote: request.ip }, 'enrolled a host again: it keeps its identity and baseline, and its first scan is compared with it');
+    } else {
+      logger.info({ agentId: agent.id, name: agent.name, group: wanted.group, remote: request.ip }, 'enrolled an agent');
+    }
+    return { agentId: agent.id, name: agent.name, cert, ca: deps.pki.caCert, ...(nextSeq === undefined ? {} : { nextSeq, inherited: true }) };
   });
 
   app.post('/v1/batches', async (request, reply) => {
@@ -183,9 +227,17 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     } catch (error) {
       if (error instanceof SequenceError) {
         metrics.batchesRejected++;
-        const kind = batch.seq < error.expected ? 'replayed' : 'out-of-order';
+        const applied = error.expected - 1;
+        const kind = batch.seq <= applied ? 'replayed' : 'out-of-order';
         logger.warn({ agentId: agent.id, seq: batch.seq, expected: error.expected }, `refused a ${kind} batch`);
-        return reply.code(409).send({ ack: error.expected - 1, error: `${kind} batch ${batch.seq}: the next one is ${error.expected}` });
+        if (kind === 'out-of-order') return reply.code(409).send({ ack: applied, error: `${kind} batch ${batch.seq}: the next one is ${error.expected}` });
+        // Only the very batch last applied can come again (its acknowledgement was lost): anything else numbered
+        // at or below it means the agent's numbering went back, so what it sends was never applied.
+        if (batch.seq === applied && (await store.lastBatchSha256(agent.id)) === batchSha256(batch)) {
+          return reply.code(409).send({ ack: applied, duplicate: true, error: `batch ${batch.seq} was already applied` });
+        }
+        await stateLost(agent, batch.seq, applied, 'batch');
+        return reply.code(409).send({ ack: applied, stateLost: true, error: `batch ${batch.seq} is behind the ${applied} batches applied: this agent's state was lost or rolled back; resynchronise` });
       }
       if (error instanceof TypeError) {
         metrics.batchesRejected++;
@@ -201,7 +253,14 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
   app.post('/v1/keepalive', async (request, reply) => {
     const agent = await authenticate(request, reply);
     if (agent === undefined) return reply;
-    return { ok: true, ack: await store.lastSequence(agent.id) };
+    const ack = await store.lastSequence(agent.id);
+    const body = KeepaliveRequest.safeParse(request.body ?? {});
+    // An agent that has numbered fewer batches than the manager applied has lost (or rolled back) its state.
+    if (body.success && body.data.seq !== undefined && body.data.seq < ack) {
+      await stateLost(agent, body.data.seq, ack, 'keepalive');
+      return { ok: true, ack, stateLost: true, continuity: true };
+    }
+    return { ok: true, ack, continuity: true };
   });
 
   app.get('/v1/config', async (request, reply) => {
@@ -220,6 +279,11 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
       return raiseAgentAlert(agent, event, details);
     }).catch((error: unknown) => logger.error({ err: error }, 'silence check failed'));
   }, Math.max(250, Math.min(30_000, deps.config.manager.silentAfterMs / 4)));
+  // `manager revoke` writes the store from another process: announce revocations at start and within seconds.
+  const announce = (): void =>
+    void announceRevocations(store, (agent, details) => raiseAgentAlert(agent, 'revoked', details)).catch((error: unknown) => logger.error({ err: error }, 'revocation check failed'));
+  announce();
+  const revocations = setInterval(announce, 2000);
   logger.info({ host: listen.host, port, caSha256: deps.pki.caSha256 }, 'manager listening');
   return {
     url: `https://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`,
@@ -227,6 +291,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     metrics,
     close: async () => {
       clearInterval(timer);
+      clearInterval(revocations);
       await app.close();
     },
   };

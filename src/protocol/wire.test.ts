@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { fileState } from '../../test/support/file-states.js';
 import { buildCheckSet, CHECK_ALL, type CheckSet } from '../core/check-set.js';
 import type { Observation } from '../core/observation.js';
-import { BatchRequest, decodeChecks, decodeObservation, encodeChecks, encodeObservation } from './wire.js';
+import { BatchRequest, BatchResponse, decodeChecks, decodeObservation, encodeChecks, encodeObservation, EnrollRequest, KeepaliveRequest } from './wire.js';
 
 const CHECK_KEYS = ['md5', 'sha1', 'sha256', 'size', 'owner', 'group', 'perm', 'mtime', 'inode'] as const;
 
@@ -168,5 +168,41 @@ describe('BatchRequest', () => {
     refused({ ...valid, end: { ...valid.end, digest: 'A'.repeat(64) } }, 'uppercase digest');
     refused({ ...valid, notice: 'hello' }, 'notice');
     refused({ agentId: '001', seq: 1 }, 'no observations');
+  });
+});
+
+describe('continuity on the wire', () => {
+  const csr = `-----BEGIN CERTIFICATE REQUEST-----\n${'A'.repeat(120)}\n-----END CERTIFICATE REQUEST-----\n`;
+  const enroll = { token: 'cst1.0123456789ab.secret', name: 'web-1', csr };
+
+  it('an enrolment may carry a machine id hash, an agent to replace and leave to share a name; nothing malformed', () => {
+    assert.ok(EnrollRequest.safeParse({ ...enroll, machineId: 'f'.repeat(64), replace: '001', allowDuplicateName: true }).success);
+    assert.ok(EnrollRequest.safeParse(enroll).success, 'all optional: older agents keep enrolling');
+    for (const [key, value] of [
+      ['machineId', 'F'.repeat(64)],
+      ['machineId', 'f'.repeat(32)],
+      ['replace', '../001'],
+      ['replace', '1'],
+      ['allowDuplicateName', 'yes'],
+    ] as const) {
+      assert.equal(EnrollRequest.safeParse({ ...enroll, [key]: value }).success, false, `${key} ${value}`);
+    }
+  });
+
+  it('a scan end may list its directories as base64 paths', () => {
+    const end = { id: 's', full: false, digest: 'a'.repeat(64), entries: 0, durationMs: 1 };
+    const batch = (roots: unknown): unknown => ({ agentId: '001', seq: 1, observations: [], end: { ...end, roots } });
+    assert.ok(BatchRequest.safeParse(batch([Buffer.from('/etc').toString('base64')])).success);
+    assert.ok(BatchRequest.safeParse(batch([])).success);
+    assert.equal(BatchRequest.safeParse(batch(['/etc is not base64'])).success, false);
+    assert.equal(BatchRequest.safeParse(batch(Array.from({ length: 4097 }, () => 'L2V0Yw=='))).success, false);
+  });
+
+  it('a keep-alive says how far the agent numbered and what it holds; an answer says duplicate or state lost', () => {
+    assert.ok(KeepaliveRequest.safeParse({}).success, 'older agents send an empty body');
+    assert.ok(KeepaliveRequest.safeParse({ seq: 0, pending: 3 }).success);
+    for (const body of [{ seq: -1 }, { seq: 1.5 }, { pending: '3' }, { seq: 1, extra: true }]) assert.equal(KeepaliveRequest.safeParse(body).success, false, JSON.stringify(body));
+    assert.ok(BatchResponse.safeParse({ ack: 7, duplicate: true }).success);
+    assert.ok(BatchResponse.safeParse({ ack: 7, stateLost: true, error: 'behind' }).success);
   });
 });

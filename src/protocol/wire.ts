@@ -20,13 +20,32 @@ export const EnrollRequest = z
     name: hostName,
     /** The configuration group it asks to join (`DATA/shared/groups/<group>.yml` on the manager). */
     group: hostName.optional(),
+    /**
+     * SHA-256 of this host's machine id (never the id itself): enrolling again from the same host under the same
+     * name takes over the agent it was, with its baseline, instead of starting a new, silent one.
+     */
+    machineId: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    /** Take over this agent's identity and baseline (a reinstalled host): `agent enroll --replace ID`. */
+    replace: z.string().regex(/^\d{3,9}$/).optional(),
+    /** Enrol even though another agent already has this name. */
+    allowDuplicateName: z.boolean().optional(),
     csr: z.string().min(100).max(16_384).startsWith('-----BEGIN CERTIFICATE REQUEST-----'),
   })
   .strict();
 export type EnrollRequest = z.infer<typeof EnrollRequest>;
 
 /** The answer to an enrollment. */
-export const EnrollResponse = z.object({ agentId, name: z.string(), cert: z.string(), ca: z.string() }).strict();
+export const EnrollResponse = z
+  .object({
+    agentId,
+    name: z.string(),
+    cert: z.string(),
+    ca: z.string(),
+    /** Set when this enrolment took over an existing agent: the batch number to continue from. */
+    nextSeq: z.number().int().min(1).optional(),
+    inherited: z.boolean().optional(),
+  })
+  .strict();
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
 
 /** One observation on the wire: the path (base64), the state (absent: gone), and the checks as a bit mask. */
@@ -61,6 +80,11 @@ const ScanEnd = z
       )
       .max(256)
       .optional(),
+    /**
+     * The directories the scan covered (base64 paths). The manager retires what its baseline holds outside them
+     * ("no longer monitored", never "deleted") and builds the baseline of a new one silently.
+     */
+    roots: z.array(base64).max(4096).optional(),
   })
   .strict();
 
@@ -79,9 +103,44 @@ export const BatchRequest = z
   .strict();
 export type BatchRequest = z.infer<typeof BatchRequest>;
 
-/** The manager's answer: the highest sequence it holds, and whether it wants a full resync. */
-export const BatchResponse = z.object({ ack: z.number().int().min(0), resync: z.boolean().optional(), error: z.string().optional() }).strict();
+/**
+ * The manager's answer: the highest sequence it holds, and whether it wants a full resync. A refused batch (409)
+ * says why: `duplicate` when it is provably the batch last applied (only its acknowledgement was lost), `stateLost`
+ * when the agent's numbering is behind what the manager applied (its state was lost or rolled back: it must
+ * resynchronise, numbering on from `ack`).
+ */
+export const BatchResponse = z
+  .object({
+    ack: z.number().int().min(0),
+    resync: z.boolean().optional(),
+    duplicate: z.boolean().optional(),
+    stateLost: z.boolean().optional(),
+    error: z.string().optional(),
+  })
+  .strict();
 export type BatchResponse = z.infer<typeof BatchResponse>;
+
+/** `POST /v1/keepalive`: the highest batch number the agent has given out (so the manager can tell it fell behind), and its outbox. */
+export const KeepaliveRequest = z
+  .object({
+    seq: z.number().int().min(0).optional(),
+    /** Batches waiting in its outbox (a revoked agent's alert says what it still holds). */
+    pending: z.number().int().min(0).optional(),
+  })
+  .strict();
+export type KeepaliveRequest = z.infer<typeof KeepaliveRequest>;
+
+/** The answer to a keep-alive: what the manager holds, and `stateLost` when the agent is behind it. */
+export const KeepaliveResponse = z
+  .object({
+    ok: z.boolean(),
+    ack: z.number().int().min(0),
+    stateLost: z.boolean().optional(),
+    /** The manager checks continuity and takes `end.roots` (older managers refuse a batch with fields they do not know). */
+    continuity: z.boolean().optional(),
+  })
+  .strict();
+export type KeepaliveResponse = z.infer<typeof KeepaliveResponse>;
 
 /** `GET /v1/config`: the agent's FIM configuration, as custos.yml text. */
 export const ConfigResponse = z.object({ yaml: z.string(), version: z.string() }).strict();

@@ -33,6 +33,8 @@ export interface ChangeBatch {
    * refused (thrown) and nothing of it lands. This is what makes a batch apply exactly once.
    */
   readonly sequence?: number;
+  /** The SHA-256 of the batch that `sequence` numbers, kept to tell a true replay from a lost agent state. */
+  readonly sequenceSha256?: string;
   /** Paths reported by a full (resync) scan, remembered until the scan ends. */
   readonly resyncSeen?: readonly Buffer[];
 }
@@ -46,6 +48,8 @@ export interface AgentInfo extends AgentRecord {
   readonly silentSince?: string;
   /** The configuration group it belongs to, if any. */
   readonly group?: string;
+  /** SHA-256 of the host's machine id, when the agent sent one at enrolment. */
+  readonly machineId?: string;
 }
 
 /** Why an enrollment token was not accepted. */
@@ -145,6 +149,8 @@ export interface Store {
   /** Directories whose first (baseline-building) scan has completed. */
   scannedRoots(agentId: string): Promise<readonly Buffer[]>;
   markRootsScanned(agentId: string, roots: readonly Buffer[], at: string): Promise<void>;
+  /** Forgets that these directories were scanned (they are no longer monitored; a return is a first scan again). */
+  unmarkRootsScanned(agentId: string, roots: readonly Buffer[]): Promise<void>;
   getMeta(agentId: string, key: string): Promise<string | undefined>;
   setMeta(agentId: string, key: string, value: string): Promise<void>;
   queryEvents(query: HistoryQuery): AsyncIterable<StoredEvent>;
@@ -186,7 +192,14 @@ export interface Store {
   /** Uses a token once: its secret's hash must match (compared in constant time), and it must be unused and unexpired. */
   consumeEnrollmentToken(id: string, secretSha256: string, at: string, usedBy: string): Promise<TokenVerdict>;
   /** Registers a new agent under the next free id (`001`, `002`, ...), optionally in a configuration group. */
-  registerAgent(name: string, at: string, group?: string): Promise<AgentRecord>;
+  registerAgent(name: string, at: string, group?: string, machineId?: string): Promise<AgentRecord>;
+  /**
+   * An existing agent enrolled again (same host, or `--replace`): it keeps its id, baseline and history; its
+   * name, machine id and (when given) group are updated, and it counts as heard from now.
+   */
+  reenrollAgent(id: string, update: { readonly name: string; readonly group?: string; readonly machineId?: string; readonly at: string }): Promise<void>;
+  /** Renames an agent; false when there is no such agent. */
+  renameAgent(id: string, name: string): Promise<boolean>;
   /** Moves an agent to a configuration group (undefined: none); false when there is no such agent. */
   setAgentGroup(id: string, group: string | undefined): Promise<boolean>;
   setAgentCertificate(id: string, certSha256: string): Promise<void>;
@@ -199,6 +212,8 @@ export interface Store {
   markAgentSilent(id: string, since: string): Promise<void>;
   /** The highest batch sequence applied for the agent (0 before the first). */
   lastSequence(agentId: string): Promise<number>;
+  /** The SHA-256 of the last batch applied for the agent, when known. */
+  lastBatchSha256(agentId: string): Promise<string | undefined>;
   /** Forgets what a previous full scan reported. */
   clearResyncSeen(agentId: string): Promise<void>;
   /** Baseline paths a full scan did not report (after all its batches). */

@@ -43,7 +43,10 @@ async function newToken(ttl?: string): Promise<string> {
 
 async function enroll(manager: ManagerHandle, name: string, token: string, extra: readonly string[] = []): Promise<{ code: number | null; stdout: string; stderr: string; data: string }> {
   const data = join(dir, `agent-${name}`);
-  const run = await runCustos(['agent', 'enroll', '--manager', manager.url, '--token', token, '--data', data, '--name', name, ...extra]);
+  // Every test agent runs on this one host: each gets a machine id of its own, as separate hosts would have.
+  const machineIdFile = join(dir, `machine-id-${name}`);
+  writeFileSync(machineIdFile, `${randomBytes(16).toString('hex')}\n`);
+  const run = await runCustos(['agent', 'enroll', '--manager', manager.url, '--token', token, '--data', data, '--name', name, ...extra], { env: { CUSTOS_MACHINE_ID_FILE: machineIdFile } });
   return { ...run, data };
 }
 
@@ -285,6 +288,9 @@ describe('fleet mode: a manager and agents over mutual TLS', { timeout: 240_000 
       writeFileSync(join(managerData, 'shared', 'groups', 'web.yml'), `syscheck:\n  directories:\n    - path: ${second}\n      realtime: yes\n`);
       const rewatch = await agent.waitForLog((l) => l.msg === 'watching in realtime', 15_000, from);
       assert.deepEqual(rewatch.dirs, [second]);
+      // The new directory's first scan builds its baseline silently; changes after it alert.
+      const finished = await agent.waitForLog((l) => l.msg === 'scan finished', 15_000, from);
+      await delivered(agent, agent.lines.indexOf(finished));
       writeFileSync(join(second, 'new.conf'), 'monitored now\n');
       await eventually(() => fileAlerts(id).find((a) => a.path === join(second, 'new.conf')), 10_000, 'the alert from the newly configured directory');
       assert.equal(fileAlerts(id).some((a) => a.path.startsWith(local)), false);

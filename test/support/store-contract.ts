@@ -143,5 +143,27 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       assert.equal(await store.getMeta('002', 'k'), undefined);
       await store.close();
     });
+
+    it('forgets scanned roots, keeps the last batch\'s hash with its number, and renames or re-enrols an agent in place', async () => {
+      const store = await factory.open();
+      await store.markRootsScanned('001', [bytes('/etc'), bytes('/srv')], '2026-11-27T10:00:00Z');
+      await store.unmarkRootsScanned('001', [bytes('/srv')]);
+      assert.deepEqual((await store.scannedRoots('001')).map(String), ['/etc']);
+
+      const agent = await store.registerAgent('web-1', '2026-11-27T10:00:00Z', 'web', 'a'.repeat(64));
+      assert.equal(await store.lastBatchSha256(agent.id), undefined);
+      await store.commit({ agentId: agent.id, upserts: [], deletes: [], events: [], sequence: 1, sequenceSha256: 'b'.repeat(64) });
+      assert.equal(await store.lastSequence(agent.id), 1);
+      assert.equal(await store.lastBatchSha256(agent.id), 'b'.repeat(64));
+
+      assert.equal(await store.renameAgent(agent.id, 'web-2'), true);
+      assert.equal(await store.renameAgent('999', 'x'), false);
+      await store.markAgentSilent(agent.id, '2026-11-27T11:00:00Z');
+      await store.reenrollAgent(agent.id, { name: 'web-3', machineId: 'c'.repeat(64), at: '2026-11-27T12:00:00Z' });
+      const info = await store.getAgent(agent.id);
+      assert.deepEqual([info?.name, info?.group, info?.machineId, info?.silentSince, info?.lastSeen], ['web-3', 'web', 'c'.repeat(64), undefined, '2026-11-27T12:00:00Z']);
+      assert.equal(await store.lastSequence(agent.id), 1, 'it numbers on from what was applied');
+      await store.close();
+    });
   });
 }

@@ -165,4 +165,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE TABLE email_sent (mail_id TEXT PRIMARY KEY, sent_ms INTEGER NOT NULL, alerts INTEGER NOT NULL, outcome TEXT NOT NULL);
   CREATE INDEX email_sent_by_time ON email_sent (sent_ms);
   `,
+  `
+  -- Fleet continuity. The SHA-256 of each agent's last applied batch: a batch is refused as a replay only when it
+  -- is provably that same batch; anything else numbered at or below it means the agent lost or rolled back its state.
+  ALTER TABLE agent_sequences ADD COLUMN batch_sha256 TEXT;
+  -- SHA-256 of the host's machine id, sent at enrolment: the same host enrolling again keeps its identity.
+  ALTER TABLE agents ADD COLUMN machine_id TEXT;
+  -- Revocations are alerted once (rule 570) by the manager; those made before this version are not news.
+  INSERT OR IGNORE INTO agent_meta (agent_id, key, value) SELECT id, 'revocation_announced', revoked_at FROM agents WHERE revoked_at IS NOT NULL;
+  `,
 ];

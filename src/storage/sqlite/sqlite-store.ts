@@ -154,7 +154,7 @@ export class SqliteStore implements Store {
       if (batch.sequence !== undefined) {
         const last = Number((s.lastSeq.get(batch.agentId) as [number] | undefined)?.[0] ?? 0);
         if (batch.sequence !== last + 1) throw new SequenceError(last + 1, batch.sequence);
-        s.setSeq.run(batch.agentId, batch.sequence);
+        s.setSeq.run(batch.agentId, batch.sequence, batch.sequenceSha256 ?? null);
       }
       for (const path of batch.resyncSeen ?? []) s.markSeen.run(batch.agentId, pathKey(path));
       for (const state of batch.upserts) s.upsertState.run(batch.agentId, ...stateToRow(state));
@@ -191,6 +191,13 @@ export class SqliteStore implements Store {
   async markRootsScanned(agentId: string, roots: readonly Buffer[], at: string): Promise<void> {
     this.#db.transaction(() => {
       for (const root of roots) this.#stmts.markRoot.run(agentId, root, at);
+    })();
+  }
+
+  async unmarkRootsScanned(agentId: string, roots: readonly Buffer[]): Promise<void> {
+    const remove = this.#statement('DELETE FROM scanned_roots WHERE agent_id = ? AND path = ?');
+    this.#db.transaction(() => {
+      for (const root of roots) remove.run(agentId, root);
     })();
   }
 
@@ -347,13 +354,27 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async registerAgent(name: string, at: string, group?: string): Promise<AgentRecord> {
+  async registerAgent(name: string, at: string, group?: string, machineId?: string): Promise<AgentRecord> {
     return this.#db.transaction(() => {
       const max = Number(this.#statement("SELECT coalesce(max(CAST(id AS INTEGER)), 0) FROM agents WHERE id <> '000'").pluck().get());
       const id = String(max + 1).padStart(3, '0');
-      this.#statement('INSERT INTO agents (id, name, created_at, last_seen, group_name) VALUES (?, ?, ?, ?, ?)').run(id, name, at, at, group ?? null);
+      this.#statement('INSERT INTO agents (id, name, created_at, last_seen, group_name, machine_id) VALUES (?, ?, ?, ?, ?, ?)').run(id, name, at, at, group ?? null, machineId ?? null);
       return { id, name };
     })();
+  }
+
+  async reenrollAgent(id: string, update: { name: string; group?: string; machineId?: string; at: string }): Promise<void> {
+    this.#statement("UPDATE agents SET name = ?, group_name = coalesce(?, group_name), machine_id = coalesce(?, machine_id), last_seen = ?, silent_since = NULL WHERE id = ? AND id <> '000'").run(
+      update.name,
+      update.group ?? null,
+      update.machineId ?? null,
+      update.at,
+      id,
+    );
+  }
+
+  async renameAgent(id: string, name: string): Promise<boolean> {
+    return this.#statement("UPDATE agents SET name = ? WHERE id = ? AND id <> '000'").run(name, id).changes === 1;
   }
 
   async setAgentGroup(id: string, group: string | undefined): Promise<boolean> {
@@ -365,12 +386,12 @@ export class SqliteStore implements Store {
   }
 
   async getAgent(id: string): Promise<AgentInfo | undefined> {
-    const row = this.#statement('SELECT id, name, revoked_at, cert_sha256, last_seen, silent_since, group_name FROM agents WHERE id = ?').get(id) as AgentRow | undefined;
+    const row = this.#statement('SELECT id, name, revoked_at, cert_sha256, last_seen, silent_since, group_name, machine_id FROM agents WHERE id = ?').get(id) as AgentRow | undefined;
     return row === undefined ? undefined : toAgentInfo(row);
   }
 
   async listAgentInfos(): Promise<readonly AgentInfo[]> {
-    return (this.#statement('SELECT id, name, revoked_at, cert_sha256, last_seen, silent_since, group_name FROM agents ORDER BY id').all() as AgentRow[]).map(toAgentInfo);
+    return (this.#statement('SELECT id, name, revoked_at, cert_sha256, last_seen, silent_since, group_name, machine_id FROM agents ORDER BY id').all() as AgentRow[]).map(toAgentInfo);
   }
 
   async revokeAgent(id: string, at: string): Promise<boolean> {
@@ -391,6 +412,10 @@ export class SqliteStore implements Store {
 
   async lastSequence(agentId: string): Promise<number> {
     return Number((this.#stmts.lastSeq.get(agentId) as [number] | undefined)?.[0] ?? 0);
+  }
+
+  async lastBatchSha256(agentId: string): Promise<string | undefined> {
+    return (this.#statement('SELECT batch_sha256 FROM agent_sequences WHERE agent_id = ?').pluck().get(agentId) as string | null | undefined) ?? undefined;
   }
 
   async clearResyncSeen(agentId: string): Promise<void> {
@@ -421,6 +446,7 @@ interface AgentRow {
   last_seen: string | null;
   silent_since: string | null;
   group_name: string | null;
+  machine_id: string | null;
 }
 
 function toAgentInfo(r: AgentRow): AgentInfo {
@@ -432,6 +458,7 @@ function toAgentInfo(r: AgentRow): AgentInfo {
     ...(r.last_seen === null ? {} : { lastSeen: r.last_seen }),
     ...(r.silent_since === null ? {} : { silentSince: r.silent_since }),
     ...(r.group_name === null ? {} : { group: r.group_name }),
+    ...(r.machine_id === null ? {} : { machineId: r.machine_id }),
   };
 }
 
@@ -493,7 +520,7 @@ function prepareStatements(db: Database.Database) {
     scannedRoots: db.prepare('SELECT path FROM scanned_roots WHERE agent_id = ?').raw(true),
     markRoot: db.prepare('INSERT OR IGNORE INTO scanned_roots (agent_id, path, first_scan_at) VALUES (?, ?, ?)'),
     lastSeq: db.prepare('SELECT seq FROM agent_sequences WHERE agent_id = ?').raw(true),
-    setSeq: db.prepare('INSERT INTO agent_sequences (agent_id, seq) VALUES (?, ?) ON CONFLICT (agent_id) DO UPDATE SET seq = excluded.seq'),
+    setSeq: db.prepare('INSERT INTO agent_sequences (agent_id, seq, batch_sha256) VALUES (?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET seq = excluded.seq, batch_sha256 = excluded.batch_sha256'),
     markSeen: db.prepare('INSERT OR IGNORE INTO resync_seen (agent_id, path_key) VALUES (?, ?)'),
     getNoise: db.prepare('SELECT window_start_ms, changes, rolled_up FROM noise WHERE agent_id = ? AND path_key = ?').raw(true),
     upsertNoise: db.prepare(
