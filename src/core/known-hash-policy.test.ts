@@ -59,6 +59,15 @@ describe('judgeChange', () => {
     const strict = { match: 'path' as const, silence: [{ sources: ['deb-verified' as const], paths: ['/'] }] };
     assert.equal(judgeChange(deleted, { ...NO_EVIDENCE, removed: [removal('web1')] }, strict, 'web1').effect, 'default', 'dpkg-local may not silence under this policy');
   });
+  it('judges Debian packages\' content against the installed version, and leaves other package systems\' alone', () => {
+    const installed = new Map([['coreutils', [{ version: '9.1-2', arch: 'amd64' }]]]);
+    const old = judgeChange(modified, { ...NO_EVIDENCE, atPath: [ev('deb-verified', '/usr/bin/ls')] }, DEFAULT_KNOWN_HASH_POLICY, 'web1', installed);
+    assert.deepEqual([old.verdict.verdict, old.verdict.version, old.verdict.installed_version, old.verdict.relation], ['other-version', '9.1-1', '9.1-2', 'older']);
+    const rpm = judgeChange(modified, { ...NO_EVIDENCE, atPath: [ev('rpm', '/usr/bin/ls')] }, DEFAULT_KNOWN_HASH_POLICY, 'web1', installed);
+    assert.equal(rpm.verdict.verdict, 'known-good', 'dpkg\'s database says nothing about rpm packages');
+    const none = judgeChange(modified, { ...NO_EVIDENCE, atPath: [ev('manual', '/usr/bin/ls')] }, DEFAULT_KNOWN_HASH_POLICY, 'web1', new Map());
+    assert.deepEqual([none.verdict.verdict, none.verdict.relation, none.effect], ['other-version', 'not-installed', 'default']);
+  });
   it('lets the policy decide which sources silence which paths', () => {
     const policy = { match: 'path' as const, silence: [{ sources: ['dpkg-local' as const], paths: ['/etc'] }] };
     const j = judgeChange(modified, { ...NO_EVIDENCE, atPath: [ev('dpkg-local', '/usr/bin/ls')] }, policy, 'h');

@@ -139,9 +139,15 @@ export function judgeChange(change: FileChange, evidence: EvidenceSet, policy: K
   return { verdict: { verdict: 'unknown' }, effect: 'default' };
 }
 
-/** True when the evidence names no package, or a package version (and architecture) the host has installed. */
+// The sources whose packages are Debian packages, so dpkg's status database says which version is installed.
+const DEBIAN_SOURCES: readonly HashSourceKind[] = ['deb-verified', 'manual', 'dpkg-local'];
+
+/**
+ * True when the evidence names no Debian package, or a version (and architecture) of it the host has installed.
+ * Other package systems' rows (rpm, apk) are not judged by dpkg's database.
+ */
 function isInstalled(e: HashEvidence, installed: InstalledVersions): boolean {
-  if (e.package === undefined) return true;
+  if (e.package === undefined || !DEBIAN_SOURCES.includes(e.source.kind)) return true;
   const { version, arch } = e.package;
   return (installed.get(e.package.name) ?? []).some((v) => v.version === version && (arch === '' || arch === 'all' || v.arch === 'all' || v.arch === arch));
 }

@@ -129,7 +129,7 @@ describe('known hashes: a package upgrade is explained, tampering is not', () =>
 
   it('explains the lookup of a hash with its evidence', async () => {
     const content = readFileSync(join(root, 'usr/lib/demo/libdemo.so'));
-    const r = await runCustos(['hashdb', 'lookup', sha256(content), '--path', '/usr/lib/demo/libdemo.so', '--hashdb', hashdb, '--json']);
+    const r = await runCustos(['hashdb', 'lookup', sha256(content), '--path', '/usr/lib/demo/libdemo.so', '--root', root, '--hashdb', hashdb, '--json']);
     const out = JSON.parse(r.stdout) as { verdict: { verdict: string; package: string }; effect: string; evidence: unknown[] };
     assert.equal(out.verdict.verdict, 'known-good');
     assert.equal(out.verdict.package, 'custos-demo');
