@@ -1,22 +1,21 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { compareDebianVersions } from './debian-version.js';
 
-// Pairs that exercise every rule: epochs, revisions, tildes, letters against other characters, leading zeros.
-const VERSIONS = [
-  '1.0', '1.0-1', '1.0-2', '1.0-10', '1:0.9', '2:0', '1.0~rc1', '1.0~rc1~1', '1.0~~', '1.0a', '1.0+b1', '1.0.1', '1.00', '01.0',
-  '9.1-1', '9.1-1+deb12u1', '9.1-1+deb12u10', '1.9.13p3-1+deb12u4', '1.9.13p3-1', '1.9.13', '2.36-9+deb12u14', '2.36-9', '7.2-1+deb12u1',
-  '1.0-1ubuntu1', '1.0-1.1', '1.0-1~bpo12+1', '0', '0:1.0', '1.2.3-4-5', '1.0-a', '1.0-A', '1.0-+', '1.0-.',
-];
-
+// Orderings Debian policy §5.6.12 spells out (test/e2e/debian-version.test.ts checks many more against dpkg).
 describe('compareDebianVersions', () => {
-  it('orders versions exactly as dpkg --compare-versions does', () => {
-    const pairs = VERSIONS.flatMap((a) => VERSIONS.map((b) => [a, b] as const));
-    // One shell asks dpkg about every pair (a process per pair from node would take seconds more).
-    const script = pairs.map(([a, b]) => `if dpkg --compare-versions '${a}' lt '${b}'; then echo -1; elif dpkg --compare-versions '${a}' eq '${b}'; then echo 0; else echo 1; fi`).join('\n');
-    const dpkg = execFileSync('sh', [], { input: script, encoding: 'utf8' }).trim().split('\n').map(Number);
-    assert.equal(dpkg.length, pairs.length);
-    pairs.forEach(([a, b], i) => assert.equal(compareDebianVersions(a, b), dpkg[i], `${a} vs ${b}`));
+  const ascending = ['1.0~~', '1.0~~a', '1.0~', '1.0', '1.0-1', '1.0-1+deb12u1', '1.0a', '1.0+b1', '1.1', '1.10', '2:0.1'];
+  it('orders versions as policy says: ~ before anything, letters before other characters, numbers as numbers, epochs first', () => {
+    for (let i = 0; i < ascending.length; i++) {
+      for (let j = 0; j < ascending.length; j++) {
+        const a = ascending[i] as string;
+        const b = ascending[j] as string;
+        assert.equal(compareDebianVersions(a, b), Math.sign(i - j), `${a} vs ${b}`);
+      }
+    }
+  });
+  it('treats leading zeros and an absent epoch as equal', () => {
+    assert.equal(compareDebianVersions('01.0', '1.00'), 0);
+    assert.equal(compareDebianVersions('0:1.0', '1.0'), 0);
   });
 });

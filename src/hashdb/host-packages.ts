@@ -1,5 +1,5 @@
 import type { PackageRef } from '../core/known-hash-policy.js';
-import type { HashSourceRef, KnownHashRow } from './known-hash-store.js';
+import type { HashSourceRef, KnownHashRow } from './hash-source.js';
 
 /** One installed package as a host's package database describes it, with a stamp that changes when it does. */
 export interface InstalledPackage {
