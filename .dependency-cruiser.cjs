@@ -6,10 +6,13 @@ const allowed = {
   protocol: ['core', 'protocol'],
   platform: ['platform'],
   storage: ['core', 'protocol', 'platform', 'storage'],
-  hashdb: ['core', 'storage', 'platform', 'hashdb'],
+  // host: readers of the host's own package databases (dpkg's status, file lists, alternatives, ld.so.cache), for
+  // the importers, standalone check and the agent alike.
+  host: ['core', 'platform', 'host'],
+  hashdb: ['core', 'storage', 'platform', 'host', 'hashdb'],
   analysis: ['core', 'storage', 'hashdb', 'platform', 'analysis'],
-  agent: ['core', 'protocol', 'platform', 'agent'],
-  manager: ['core', 'protocol', 'storage', 'hashdb', 'analysis', 'platform', 'manager'],
+  agent: ['core', 'protocol', 'platform', 'host', 'agent'],
+  manager: ['core', 'protocol', 'storage', 'hashdb', 'host', 'analysis', 'platform', 'manager'],
 };
 const layerRules = Object.entries(allowed).map(([from, to]) => ({
   name: `${from}-imports-down-only`,

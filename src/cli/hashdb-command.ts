@@ -8,7 +8,7 @@ import type { FileHashes } from '../core/file-state.js';
 import { judgeChange } from '../core/known-hash-policy.js';
 import { displayPath, pathFromString } from '../core/path-bytes.js';
 import { installAptHook, removeAptHook } from '../hashdb/apt-hook.js';
-import { readInstalledVersions } from '../hashdb/import/dpkg-database.js';
+import { readInstalledVersions } from '../host/dpkg-database.js';
 import { SqliteKnownHashStore } from '../hashdb/sqlite-known-hash-store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { runHashdbImport, type ImportFlags } from './hashdb-import.js';

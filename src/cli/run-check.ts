@@ -15,7 +15,7 @@ import { isWithin, pathFromString, subtreeKeyRange, trimTrailingSlash } from '..
 import { compileScanScope } from '../core/scan-scope.js';
 import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
 import { indexDiversions } from '../core/diversions.js';
-import { dpkgDatabaseStamp, readDiversions, readInstalledVersions } from '../hashdb/import/dpkg-database.js';
+import { dpkgDatabaseStamp, readDiversions, readInstalledVersions } from '../host/dpkg-database.js';
 import { dpkgSource } from '../hashdb/import/import-dpkg.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Store } from '../storage/store.js';

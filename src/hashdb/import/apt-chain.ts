@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CustosError } from '../../core/custos-error.js';
 import { runProgram } from '../../platform/run-program.js';
-import { parseDeb822 } from './deb822.js';
+import { parseDeb822 } from '../../core/deb822.js';
 
 /** What a signed index says one .deb must be. */
 export interface IndexedDeb {

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { CustosError } from '../../core/custos-error.js';
-import { parseDeb822 } from './deb822.js';
+import { parseDeb822 } from '../../core/deb822.js';
 
 /** One ar member of a .deb: its name and where its bytes are in the file. */
 interface ArMember {

@@ -1,6 +1,6 @@
 import type { HashSourceRef, KnownHashStore } from '../known-hash-store.js';
-import { openDpkgDatabase } from './dpkg-database.js';
-import { goneCauses, verifySideEffects, type OwnersOf } from './dpkg-side-effects.js';
+import { openDpkgDatabase } from '../../host/dpkg-database.js';
+import { goneCauses, verifySideEffects, type OwnersOf } from '../../host/dpkg-side-effects.js';
 import type { ImportCounts, ImportProgress } from './import-rows.js';
 
 /** What `custos hashdb import dpkg` read and changed. */

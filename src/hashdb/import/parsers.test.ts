@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDeb822 } from './deb822.js';
-import { parseMd5sums } from './dpkg-database.js';
+import { parseDeb822 } from '../../core/deb822.js';
+import { parseMd5sums } from '../../host/dpkg-database.js';
 import { parseApkInstalled } from './import-apk.js';
 import { parseCsvLine } from './import-hash-list.js';
 import { parseManifestLine } from './import-manifest.js';

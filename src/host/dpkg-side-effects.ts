@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
-import { linkDigest } from '../../core/content-digests.js';
-import type { PackageRef } from '../../core/known-hash-policy.js';
-import { usrCanonical } from '../../core/usrmerge.js';
-import type { DerivedEntry, ExpectedAbsence } from '../host-packages.js';
+import { linkDigest } from '../core/content-digests.js';
+import type { PackageRef } from '../core/known-hash-policy.js';
+import { usrCanonical } from '../core/usrmerge.js';
+import type { DerivedEntry, ExpectedAbsence } from '../core/package-state.js';
 import { expectedChoice, readAlternatives } from './dpkg-alternatives.js';
 import { parseLdSoCache } from './ld-so-cache.js';
 

@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../../../test/support/temp-dir.js';
-import { linkDigest } from '../../core/content-digests.js';
-import type { PackageRef } from '../../core/known-hash-policy.js';
+import { tempDir } from '../../test/support/temp-dir.js';
+import { linkDigest } from '../core/content-digests.js';
+import type { PackageRef } from '../core/known-hash-policy.js';
 import { goneCauses, verifySideEffects, type OwnersOf } from './dpkg-side-effects.js';
 
 const pkg = (name: string): PackageRef => ({ name, version: '1', arch: 'amd64' });

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { linkDigest } from '../../core/content-digests.js';
-import type { Diversion } from '../../core/diversions.js';
-import type { PackageRef } from '../../core/known-hash-policy.js';
-import { usrCanonical } from '../../core/usrmerge.js';
-import type { InstalledPackage, PackageUpdate } from '../host-packages.js';
-import type { KnownHashRow } from '../known-hash-store.js';
-import { parseDeb822 } from './deb822.js';
+import { linkDigest } from '../core/content-digests.js';
+import type { Diversion } from '../core/diversions.js';
+import type { PackageRef } from '../core/known-hash-policy.js';
+import { usrCanonical } from '../core/usrmerge.js';
+import { parseDeb822 } from '../core/deb822.js';
+import type { InstalledPackage, KnownHashRow, PackageUpdate } from '../core/package-state.js';
 
 /** The hashes one installed package claims, from its md5sums file and its conffiles. */
 export interface DpkgPackageHashes {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../../../test/support/temp-dir.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { parseLdSoCache } from './ld-so-cache.js';
 
 describe('parseLdSoCache', () => {
