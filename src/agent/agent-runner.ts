@@ -8,7 +8,10 @@ import { nextScanAt } from '../core/scan-schedule.js';
 import { BatchResponse, KeepaliveResponse } from '../protocol/wire.js';
 import { AgentState } from './agent-state.js';
 import type { AgentIdentity } from './enroll-agent.js';
+import { dpkgBusy } from '../host/dpkg-lock.js';
+import { dpkgDatabaseStamp } from '../host/dpkg-database.js';
 import { HashPool } from './hash-pool.js';
+import { PackageReporter } from './package-reporter.js';
 import { callManager, ManagerUnreachable, type ManagerEndpoint } from './manager-client.js';
 import { readMountTable } from './mount-table.js';
 import { realtimeIgnores } from './realtime-ignores.js';
@@ -40,6 +43,8 @@ export interface RunningAgent {
 }
 
 const BATCH_SIZE = 500;
+const DPKG_WAIT_MS = 10 * 60_000;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /** No cached fingerprints: every entry is reported. */
 async function* noCache(): AsyncGenerator<readonly { key: Buffer; fingerprint: string }[]> {
@@ -57,6 +62,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   const { logger, identity, endpoint } = options;
   const log = logger.child({ component: 'agent', agentId: identity.agentId });
   const state = AgentState.open(join(options.dataDir, 'agent.db'), options.maxOutbox);
+  const reporter = new PackageReporter({ endpoint, memory: state, log });
   const pool = new HashPool(options.hashWorkers);
   let syscheck = options.syscheck;
   let centralVersion: string | undefined;
@@ -164,6 +170,9 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   const scheduledScan = (): Promise<void> => serial(() => scan(compileScanScope(syscheck), true));
   const realtimeScan = (paths: readonly string[]): Promise<void> =>
     serial(async () => {
+      // While dpkg unpacks, its database does not yet say what the new files are: wait for the run to end (up to
+      // DPKG_WAIT_MS), so they reach the manager after the package report that explains them.
+      for (const until = Date.now() + DPKG_WAIT_MS; dpkgBusy() && Date.now() < until && !closed; ) await sleep(500);
       const scope = compileScanScope(syscheck);
       // Only what a realtime directory governs: an event elsewhere (an ignored path) is dropped here.
       const wanted = paths.filter((p) => scope.governing(Buffer.from(p))?.directory.realtime === true);
@@ -217,6 +226,33 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     void scheduledScan();
   };
 
+  /**
+   * Reports the host's package changes before the batches that carry their files (the manager judges those with
+   * it). A report the manager refuses is logged and not retried until dpkg changes something again: the files then
+   * alert as unexplained, never held back.
+   */
+  let reportFailedAt: string | undefined;
+  let reporting: Promise<void> | undefined;
+  // One report at a time: the sender and the keep-alive both ask.
+  const reportPackages = (): Promise<void> => {
+    reporting ??= reportOnce().finally(() => {
+      reporting = undefined;
+    });
+    return reporting;
+  };
+  const reportOnce = async (): Promise<void> => {
+    if (!reporter.pending()) return;
+    const stamp = `${state.generation}:${dpkgStampOrNone()}`;
+    if (stamp === reportFailedAt) return;
+    try {
+      await reporter.report();
+    } catch (error) {
+      if (error instanceof ManagerUnreachable) throw error;
+      reportFailedAt = stamp;
+      log.error({ reason: (error as Error).message }, 'could not report the package changes: they will alert at the manager as unexplained');
+    }
+  };
+
   /** Delivers the outbox, oldest first, one batch at a time; backs off while the manager is away. */
   const sendLoop = async (): Promise<void> => {
     let backoff = 500;
@@ -234,6 +270,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       }
       const generation = state.generation;
       try {
+        await reportPackages();
         const reply = await callManager(endpoint, 'POST', '/v1/batches', entry.body);
         const body = BatchResponse.safeParse(reply.body);
         if (reply.status === 200 && body.success) {
@@ -281,6 +318,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       const body = KeepaliveResponse.safeParse(reply.body);
       if (reply.status === 200 && body.success && body.data.continuity === true && state.getMeta('manager_continuity') === undefined) state.setMeta('manager_continuity', '1');
       if (reply.status === 200 && body.success && body.data.stateLost === true) stateLost(body.data.ack, generation, 'a keep-alive');
+      await reportPackages();
       if (await fetchCentralConfig()) {
         await restartWatcher();
         void scheduledScan();
@@ -329,4 +367,12 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       state.close();
     },
   };
+}
+
+function dpkgStampOrNone(): string {
+  try {
+    return dpkgDatabaseStamp('/');
+  } catch {
+    return 'none';
+  }
 }

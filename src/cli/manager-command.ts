@@ -12,6 +12,8 @@ import { WebhookAlertSink } from '../analysis/sinks/webhook-alert-sink.js';
 import { splitHostPort } from '../core/config/config-schema.js';
 import { parseDurationMs } from '../core/config/units.js';
 import { CustosError } from '../core/custos-error.js';
+import { SqliteKnownHashStore } from '../hashdb/sqlite-known-hash-store.js';
+import { DebVerifier } from '../manager/deb-uploads.js';
 import { createEnrollmentToken } from '../manager/enrollment-token.js';
 import { ensureManagerPki } from '../manager/manager-pki.js';
 import { startManager } from '../manager/manager-server.js';
@@ -21,7 +23,6 @@ import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
 import { openEmailSink } from './open-email-sink.js';
-import { openKnownHashes } from './open-known-hashes.js';
 
 interface ManagerFlags {
   readonly data: string;
@@ -69,7 +70,10 @@ export function managerCommand(result: CommandResult): Command {
         const [host, port] = flags.listen === undefined ? [config.manager.listenHost, String(config.manager.listenPort)] : splitHostPort(flags.listen);
         const rules = loadRuleSet(config.rules.files);
         const store = SqliteStore.open(join(dataDir, 'custos.db'), { backgroundCheckpoints: true });
-        const knownHashes = openKnownHashes({ ...config.knownHashes, databasePath: config.knownHashes.explicit ? config.knownHashes.databasePath : join(dataDir, 'hashdb.sqlite') }, undefined);
+        // Always there (created when missing): it keeps what the agents' hosts report of their packages.
+        const knownHashes = SqliteKnownHashStore.open(config.knownHashes.explicit ? config.knownHashes.databasePath : join(dataDir, 'hashdb.sqlite'));
+        const verify = config.manager.packages;
+        const debVerifier = verify === undefined ? undefined : new DebVerifier({ keyring: verify.keyring, aptLists: verify.aptLists, maxBytes: verify.maxDebBytes, incomingDir: join(dataDir, 'incoming') }, knownHashes);
         const sinkLog = (message: string): void => logger.warn({ component: 'sink' }, message);
         const sinks: AlertSink[] = [new JsonLinesAlertSink(join(dataDir, 'alerts.json')), new OssecLogAlertSink(join(dataDir, 'alerts.log'), hostname())];
         const s = config.manager.syslog;
@@ -79,7 +83,7 @@ export function managerCommand(result: CommandResult): Command {
         const email = openEmailSink(config, store, hostname(), sinkLog, true);
         if (email !== undefined) sinks.push(email);
         const pki = await ensureManagerPki(dataDir);
-        const running = await startManager({ dataDir, config, store, pki, rules, ...(knownHashes === undefined ? {} : { knownHashes }), sinks, logger, now: () => new Date() }, { host: host ?? '0.0.0.0', port: Number(port) });
+        const running = await startManager({ dataDir, config, store, pki, rules, knownHashes, ...(debVerifier === undefined ? {} : { debVerifier }), sinks, logger, now: () => new Date() }, { host: host ?? '0.0.0.0', port: Number(port) });
         // What an earlier run queued but did not mail (an outage, a crash) goes out now.
         email?.resume();
         await new Promise<void>((resolveStop) => {
@@ -90,7 +94,7 @@ export function managerCommand(result: CommandResult): Command {
         logger.info('stopping');
         await running.close();
         await Promise.all(sinks.map((sink) => sink.close()));
-        await knownHashes?.close();
+        await knownHashes.close();
         await store.close();
         result.exitCode = EXIT.OK;
       }),

@@ -14,10 +14,11 @@ const RULE = {
   'state-lost': CUSTOS_RULES.stateLost,
   revoked: CUSTOS_RULES.agentRevoked,
   'revoked-attempt': CUSTOS_RULES.revokedAgentTrying,
+  'package-refused': CUSTOS_RULES.packageRefused,
 } as const;
 
 /**
- * Builds an alert about an agent or its host (rules 563, 564, 566–572): the text says what happened and what it
+ * Builds an alert about an agent or its host (rules 563, 564, 566–572, 582): the text says what happened and what it
  * means for the files it watches; `details` is kept under `custos` (for 572: `path`, the directory as displayed,
  * and `reason`).
  */
@@ -43,6 +44,7 @@ export function buildAgentAlert(input: {
     'directory-not-scanned': `Monitored directory '${detail('path', '?')}' could not be scanned: ${detail('reason', 'no reason given')}. Changes below it are not being seen.`,
     'state-lost': `${who}: its state was lost or rolled back (it numbers batches from ${detail('agent_seq', '?')}, the manager applied up to ${detail('manager_seq', '?')}); it resynchronises against the manager's baseline, so every change since is alerted.`,
     revoked: `${who} was revoked at ${detail('revoked_at', '?')}: it is refused from now on and its files are no longer watched. Changes it had not delivered (the manager applied its batches up to ${detail('last_applied_seq', '0')}) will never be applied; re-enrol the host (agent enroll --replace ${agent.id}) to watch it again.`,
+    'package-refused': `${who} installed ${detail('package', 'a package')} from a .deb the manager refused (SHA-256 ${detail('sha256', '?')}): ${detail('reason', 'no reason given')}. Its files are not explained by it.`,
     'revoked-attempt': `${who} was revoked at ${detail('revoked_at', '?')} but is still trying to report (${detail('attempts', '1')} attempt(s) since ${detail('first_attempt', '?')}): refused.${stillHolds(input.details)}`,
   };
   return {

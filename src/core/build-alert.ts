@@ -48,7 +48,8 @@ export interface AgentAlert extends AlertBase {
       | 'directory-not-scanned'
       | 'state-lost'
       | 'revoked'
-      | 'revoked-attempt';
+      | 'revoked-attempt'
+      | 'package-refused';
     readonly [key: string]: unknown;
   };
 }

@@ -101,6 +101,12 @@ export const CUSTOS_RULES = Object.freeze({
     description: 'Revoked agent still trying to report: what it sends is refused.',
     groups: ['ossec', 'custos_agent', 'agent_revoked_attempt'],
   },
+  packageRefused: {
+    id: 582,
+    level: 10,
+    description: "Package from an agent refused: it is not what the signed indexes the manager trusts list.",
+    groups: ['ossec', 'syscheck', 'custos_agent', 'custos_known_hashes', 'package_refused'],
+  },
   noisy: {
     id: 565,
     level: 7,

@@ -1,4 +1,4 @@
-import type { PackageRef } from '../core/known-hash-policy.js';
+import type { InstalledVersions, PackageRef } from '../core/known-hash-policy.js';
 import type { DerivedEntry, ExpectedAbsence, InstalledPackage, PackageUpdate } from '../core/package-state.js';
 import type { HashSourceRef } from './hash-source.js';
 
@@ -51,9 +51,23 @@ export interface HostPackageStore {
   derivedCauses(source: HashSourceRef): Promise<readonly string[]>;
   /** The package database stamp the last import recorded, if any. */
   databaseStamp(source: HashSourceRef): Promise<string | undefined>;
+  /** The package versions the source's host has installed, by name; undefined before its first import. */
+  installedVersions(source: HashSourceRef): Promise<InstalledVersions | undefined>;
+  /** What became of a .deb the manager was given (by SHA-256), if it has seen it. */
+  debVerdict(sha256: string): Promise<DebVerdict | undefined>;
+  /** Records what became of a .deb: verified against the signed indexes (and imported), or refused and why. */
+  recordDeb(sha256: string, verdict: DebVerdict): Promise<void>;
   /** A value an importer keeps for a source between imports (e.g. the host's own libraries), if set. */
   sourceValue(source: HashSourceRef, key: string): Promise<string | undefined>;
   setSourceValue(source: HashSourceRef, key: string, value: string): Promise<void>;
+}
+
+/** What became of one .deb a host offered. */
+export interface DebVerdict {
+  readonly verdict: 'verified' | 'refused';
+  /** `name version arch`. */
+  readonly package: string;
+  readonly reason?: string;
 }
 
 /** The source derived (maintainer-script) rows of a host's package database are kept under. */

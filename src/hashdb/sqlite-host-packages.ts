@@ -37,6 +37,14 @@ export const HOST_PACKAGES_SCHEMA = `
     removed_at TEXT NOT NULL,
     PRIMARY KEY (path_id, source_id, package_id)
   ) WITHOUT ROWID;
+  -- .debs hosts offered and the manager verified against the signed indexes (or refused): one upload serves all.
+  CREATE TABLE IF NOT EXISTS debs (
+    sha256 TEXT PRIMARY KEY,
+    verdict TEXT NOT NULL,
+    package TEXT NOT NULL,
+    reason TEXT,
+    at TEXT NOT NULL
+  );
   -- The known rows the last derivation of maintainer-script side effects wrote, to retire them exactly.
   CREATE TABLE IF NOT EXISTS derived (
     source_id INTEGER NOT NULL,
@@ -179,6 +187,24 @@ export class SqliteHostPackageTables {
     return { stale, retired };
   }
 
+  installedVersions(sourceId: number): Map<string, { version: string; arch: string }[]> | undefined {
+    const rows = this.#s.installed.all(sourceId) as [string, string, string, string, string][];
+    if (rows.length === 0) return undefined;
+    const out = new Map<string, { version: string; arch: string }[]>();
+    for (const [, , name, version, arch] of rows) out.set(name, [...(out.get(name) ?? []), { version, arch }]);
+    return out;
+  }
+
+  debVerdict(sha256: string): { verdict: 'verified' | 'refused'; package: string; reason?: string } | undefined {
+    const row = this.#s.deb.get(sha256) as [string, string, string | null] | undefined;
+    if (row === undefined) return undefined;
+    return { verdict: row[0] === 'verified' ? 'verified' : 'refused', package: row[1], ...(row[2] === null ? {} : { reason: row[2] }) };
+  }
+
+  recordDeb(sha256: string, verdict: { verdict: string; package: string; reason?: string }, at: string): void {
+    this.#s.putDeb.run(sha256, verdict.verdict, verdict.package, verdict.reason ?? null, at);
+  }
+
   causes(derivedId: number): string[] {
     return this.#s.causes.all(derivedId) as string[];
   }
@@ -215,6 +241,8 @@ function prepare(db: Database.Database) {
     putDerived: db.prepare('INSERT OR REPLACE INTO derived (source_id, digest, path_id, package_id, because) VALUES (?, ?, ?, ?, ?)'),
     derivedOf: db.prepare('SELECT digest, path_id, package_id, because FROM derived WHERE source_id = ?').raw(true),
     causes: db.prepare('SELECT DISTINCT because FROM derived WHERE source_id = ?').pluck(),
+    deb: db.prepare('SELECT verdict, package, reason FROM debs WHERE sha256 = ?').raw(true),
+    putDeb: db.prepare('INSERT OR REPLACE INTO debs (sha256, verdict, package, reason, at) VALUES (?, ?, ?, ?, ?)'),
     dropDerived: db.prepare('DELETE FROM derived WHERE source_id = ? AND digest = ? AND path_id = ? AND package_id = ?'),
     // A removal explains a deletion only while no installed package of the same host owns the path again.
     removals: db

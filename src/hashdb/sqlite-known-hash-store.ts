@@ -3,11 +3,11 @@ import { closeSync, openSync, readFileSync, renameSync, statSync, writeFileSync 
 import { dirname } from 'node:path';
 import { CustosError } from '../core/custos-error.js';
 import type { FileHashes, HashAlgorithm } from '../core/file-state.js';
-import { NO_EVIDENCE, type EvidenceSet, type HashEvidence, type HashSourceKind, type PackageRef, type RemovalEvidence } from '../core/known-hash-policy.js';
+import { NO_EVIDENCE, type EvidenceSet, type HashEvidence, type HashSourceKind, type InstalledVersions, type PackageRef, type RemovalEvidence } from '../core/known-hash-policy.js';
 import { usrAlias } from '../core/usrmerge.js';
 import { ensureDirectory } from '../platform/ensure-directory.js';
 import { BloomFilter } from './bloom-filter.js';
-import { derivedSource, type DerivedEntry, type ExpectedAbsence, type InstalledPackage, type PackageStateChange, type PackageStateSummary } from './host-packages.js';
+import { derivedSource, type DebVerdict, type DerivedEntry, type ExpectedAbsence, type InstalledPackage, type PackageStateChange, type PackageStateSummary } from './host-packages.js';
 import { HOST_PACKAGES_SCHEMA, SqliteHostPackageTables, type IdLookup } from './sqlite-host-packages.js';
 import type { HashSourceRef, HashStoreStats, ImportSession, KnownHashQuery, KnownHashRow, KnownHashStore } from './known-hash-store.js';
 
@@ -313,6 +313,19 @@ export class SqliteKnownHashStore implements KnownHashStore {
       for (const k of stale) this.#stmts.dropKnown.run(k.digest, k.pathId, k.packageId, derivedId);
     })();
     return { rows: entries.length, retired };
+  }
+
+  async installedVersions(source: HashSourceRef): Promise<InstalledVersions | undefined> {
+    const id = this.#sourceId(source);
+    return id === undefined ? undefined : this.#hosts.installedVersions(id);
+  }
+
+  async debVerdict(sha256: string): Promise<DebVerdict | undefined> {
+    return this.#hosts.debVerdict(sha256);
+  }
+
+  async recordDeb(sha256: string, verdict: DebVerdict): Promise<void> {
+    this.#hosts.recordDeb(sha256, verdict, new Date().toISOString());
   }
 
   async derivedCauses(source: HashSourceRef): Promise<readonly string[]> {

@@ -98,6 +98,10 @@ export interface DpkgDatabase {
   update(key: string): PackageUpdate;
   /** The database's own stamp: it changes with every dpkg run that changes anything. */
   readonly stamp: string;
+  /** True on a merged-/usr root: package paths are kept under their /usr names. */
+  readonly merged: boolean;
+  /** Which installed package lists each path (canonical, latin1 keys), from every file list: one read of them all. */
+  owners(): Map<string, PackageRef>;
 }
 
 /**
@@ -123,6 +127,17 @@ export function openDpkgDatabase(root: string): DpkgDatabase {
   return {
     installed,
     stamp,
+    merged,
+    owners: () => {
+      const out = new Map<string, PackageRef>();
+      for (const [key, entry] of status) {
+        const pkg = installed.get(key)?.package;
+        const list = readOptional(infoFiles(info, entry).list);
+        if (pkg === undefined || list === undefined) continue;
+        for (const listed of splitLines(list)) if (listed[0] === 0x2f) out.set((merged ? usrCanonical(listed) : listed).toString('latin1'), pkg);
+      }
+      return out;
+    },
     update: (key) => {
       const pkg = installed.get(key);
       const entry = status.get(key);

@@ -54,8 +54,14 @@ export async function verifySideEffects(root: string, owners: OwnersOf, trustedL
  * installed package, or its alternatives group is no longer registered. Causes still in force are left out.
  */
 export async function goneCauses(root: string, owners: OwnersOf, causes: readonly string[]): Promise<Map<string, string>> {
-  const groups = new Set(readAlternatives(root).groups.map((g) => g.name));
-  const merged = lstatLink(root, '/bin') !== undefined;
+  return goneCausesGiven(causes, owners, new Set(readAlternatives(root).groups.map((g) => g.name)), lstatLink(root, '/bin') !== undefined);
+}
+
+/**
+ * {@link goneCauses} from what a host reported: its alternatives groups, and whether it is merged-/usr (the manager
+ * judges an agent's host this way, with the ownership the agent reported).
+ */
+export async function goneCausesGiven(causes: readonly string[], owners: OwnersOf, groups: ReadonlySet<string>, merged: boolean): Promise<Map<string, string>> {
   const canonical = (p: string): Buffer => (merged ? usrCanonical(Buffer.from(p, 'latin1')) : Buffer.from(p, 'latin1'));
   const split = causes.map((because) => ({ because, kind: because.slice(0, because.indexOf(':')), what: because.slice(because.indexOf(':') + 1) }));
   const owned = await owners(split.filter((c) => c.kind === 'init' || c.kind === 'unit').map((c) => canonical(c.what)));

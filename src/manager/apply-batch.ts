@@ -7,7 +7,8 @@ import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
 import { CHECK_ALL } from '../core/check-set.js';
 import type { AutoIgnoreConfig } from '../core/config/custos-config.js';
-import type { KnownHashPolicy } from '../core/known-hash-policy.js';
+import type { Diversions } from '../core/diversions.js';
+import type { InstalledVersions, KnownHashPolicy } from '../core/known-hash-policy.js';
 import type { Observation } from '../core/observation.js';
 import { isWithin } from '../core/path-bytes.js';
 import type { CorrelationState, RuleSet } from '../core/rules/rule-set.js';
@@ -26,6 +27,8 @@ export interface ApplyBatchDeps {
   readonly sinks: readonly AlertSink[];
   readonly now: () => Date;
   readonly policy: { readonly alertNewFiles: boolean; readonly autoIgnore: AutoIgnoreConfig; readonly knownHashPolicy: KnownHashPolicy };
+  /** What the agent's host has installed and diverted, as it reported: package content counts for those versions. */
+  readonly packages?: { readonly installedVersions?: InstalledVersions; readonly diversions?: Diversions };
 }
 
 /** What became of a batch. */
@@ -55,6 +58,8 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     autoIgnore: deps.policy.autoIgnore,
     knownHashPolicy: deps.policy.knownHashPolicy,
     host: agent.name,
+    ...(deps.packages?.installedVersions === undefined ? {} : { installedVersions: deps.packages.installedVersions }),
+    ...(deps.packages?.diversions === undefined ? {} : { diversions: deps.packages.diversions }),
     // The first scan of each directory builds its baseline silently, like a standalone first check.
     scannedRoots: await scannedRootsOf(deps.store, agent.id),
   };

@@ -11,7 +11,11 @@ import type { CustosConfig } from '../core/config/custos-config.js';
 import { newCorrelationState, type RuleSet } from '../core/rules/rule-set.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import { parseEnrollmentToken } from '../protocol/enrollment-token.js';
+import type { Readable } from 'node:stream';
+import { PackageReport } from '../protocol/package-wire.js';
 import { BatchRequest, EnrollRequest, KeepaliveRequest } from '../protocol/wire.js';
+import type { DebVerifier } from './deb-uploads.js';
+import { agentPackageContext, applyPackageReport, packageStateOf } from './package-reports.js';
 import { SequenceError, type Store } from '../storage/store.js';
 import { applyBatch, batchSha256 } from './apply-batch.js';
 import { announceRevocations, RevokedAttempts } from './revocation-alerts.js';
@@ -21,6 +25,8 @@ import { sha256 } from './enrollment-token.js';
 import { ManagerMetrics } from './manager-metrics.js';
 import { certSha256, signAgentCsr, type ManagerPki } from './manager-pki.js';
 
+const ASK_AGAIN_MS = 10 * 60_000;
+
 /** Everything the manager process is built from; one set, made by its composition root. */
 export interface ManagerDeps {
   readonly dataDir: string;
@@ -29,6 +35,8 @@ export interface ManagerDeps {
   readonly pki: ManagerPki;
   readonly rules: RuleSet;
   readonly knownHashes?: KnownHashStore;
+  /** Verifies the .debs agents upload against the signed indexes the manager trusts; without it none are asked for. */
+  readonly debVerifier?: DebVerifier;
   readonly sinks: readonly AlertSink[];
   readonly logger: Logger;
   readonly now: () => Date;
@@ -117,7 +125,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
   };
 
   const revokedAttempts = new RevokedAttempts();
-  const raiseAgentAlert = async (agent: AgentRef, event: 'silent' | 'back' | 'outbox-overflow' | 'state-lost' | 'revoked' | 'revoked-attempt', details: Record<string, unknown>): Promise<void> => {
+  const raiseAgentAlert = async (agent: AgentRef, event: 'silent' | 'back' | 'outbox-overflow' | 'state-lost' | 'revoked' | 'revoked-attempt' | 'package-refused', details: Record<string, unknown>): Promise<void> => {
     const alert = buildAgentAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, event, details });
     await store.recordAgentAlert(alert);
     metrics.alerts++;
@@ -206,8 +214,10 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
         const started = process.hrtime.bigint();
         try {
           if (batch.notice === 'outbox-overflow') await raiseAgentAlert(agent, 'outbox-overflow', { seq: batch.seq });
+          const packages = deps.knownHashes === undefined ? undefined : await agentPackageContext(agent, deps.knownHashes);
           return await applyBatch(batch, agent, {
             store,
+            ...(packages === undefined ? {} : { packages }),
             rules: deps.rules,
             correlation,
             ...(deps.knownHashes === undefined ? {} : { knownHashes: deps.knownHashes }),
@@ -248,6 +258,64 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     } finally {
       metrics.inFlight--;
     }
+  });
+
+  // An agent's package state: what its host installed and removed (host-scoped claims), and the .debs behind it,
+  // verified here against the signed indexes the manager trusts (one upload serves the whole fleet).
+  // A .deb asked of one agent is not asked of another for ASK_AGAIN_MS: a fleet taking the same update uploads it once.
+  const asked = new Map<string, number>();
+  const askOnce = (sha256: string): boolean => {
+    const now = Date.now();
+    for (const [sha, at] of asked) if (now - at > ASK_AGAIN_MS) asked.delete(sha);
+    if (asked.has(sha256)) return false;
+    asked.set(sha256, now);
+    return true;
+  };
+
+  app.get('/v1/packages', async (request, reply) => {
+    const agent = await authenticate(request, reply);
+    if (agent === undefined) return reply;
+    if (deps.knownHashes === undefined) return reply.code(404).send({ error: 'this manager keeps no known-hash database' });
+    return packageStateOf(agent, deps.knownHashes);
+  });
+
+  app.post('/v1/packages', async (request, reply) => {
+    const agent = await authenticate(request, reply);
+    if (agent === undefined) return reply;
+    const knownHashes = deps.knownHashes;
+    if (knownHashes === undefined) return reply.code(404).send({ error: 'this manager keeps no known-hash database' });
+    const parsed = PackageReport.safeParse(request.body);
+    if (!parsed.success) {
+      logger.warn({ agentId: agent.id, remote: request.ip, reason: parsed.error.issues[0]?.message }, 'refused a malformed package report');
+      return reply.code(400).send({ error: 'malformed package report' });
+    }
+    const report = parsed.data;
+    // In turn with batches: a batch applied after this report is judged with it.
+    return inTurn(() => applyPackageReport(report, agent, knownHashes, deps.debVerifier === undefined ? undefined : askOnce, deps.now()));
+  });
+
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+  app.post<{ Params: { sha256: string } }>('/v1/debs/:sha256', async (request, reply) => {
+    const agent = await authenticate(request, reply);
+    if (agent === undefined) return reply;
+    const { sha256: claimed } = request.params;
+    const body = request.body as Readable | undefined;
+    if (deps.debVerifier === undefined) return reply.code(404).send({ error: 'this manager verifies no packages' });
+    if (!/^[0-9a-f]{64}$/.test(claimed) || body === undefined || typeof (body).pipe !== 'function') {
+      return reply.code(400).send({ error: 'expected POST /v1/debs/<sha256> with an application/octet-stream body' });
+    }
+    const outcome = await deps.debVerifier.receive(claimed, body);
+    if (outcome.status === 'bad-upload') {
+      logger.warn({ agentId: agent.id, sha256: claimed, reason: outcome.reason }, 'refused a .deb upload');
+      return reply.code(400).send({ verified: false, reason: outcome.reason });
+    }
+    if (outcome.status === 'refused') {
+      logger.warn({ agentId: agent.id, sha256: claimed, package: outcome.package, reason: outcome.reason }, 'a package from an agent did not verify');
+      await raiseAgentAlert(agent, 'package-refused', { sha256: claimed, package: outcome.package, reason: outcome.reason });
+      return { verified: false, package: outcome.package, reason: outcome.reason };
+    }
+    logger.info({ agentId: agent.id, package: outcome.package }, 'verified a package from an agent');
+    return { verified: true, package: outcome.package };
   });
 
   app.post('/v1/keepalive', async (request, reply) => {

@@ -155,6 +155,15 @@ const manager = z
       })
       .strict()
       .optional(),
+    /** Verify the .debs agents installed against these signed indexes and this keyring (none: agents' claims only). */
+    packages: z
+      .object({
+        keyring: z.string().min(1),
+        apt_lists: z.string().min(1).prefault('/var/lib/apt/lists'),
+        max_deb_size: size.prefault('512MiB'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -243,6 +252,9 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
         ? {}
         : { syslog: { host: m.syslog.host, port: m.syslog.port, protocol: m.syslog.protocol, ...(m.syslog.ca === undefined ? {} : { caFile: resolveFrom(base, m.syslog.ca) }) } }),
       ...(m.webhook === undefined ? {} : { webhook: { url: m.webhook.url, headers: m.webhook.headers, ...(m.webhook.ca === undefined ? {} : { caFile: resolveFrom(base, m.webhook.ca) }) } }),
+      ...(m.packages === undefined
+        ? {}
+        : { packages: { keyring: resolveFrom(base, m.packages.keyring), aptLists: resolveFrom(base, m.packages.apt_lists), maxDebBytes: m.packages.max_deb_size } }),
     },
     keepaliveMs: data.agent.keepalive,
     agentName: data.agent.name ?? defaults.hostname,

@@ -96,6 +96,8 @@ export interface ManagerConfig {
   readonly tokenTtlMs: number;
   readonly syslog?: { readonly host: string; readonly port: number; readonly protocol: 'udp' | 'tcp' | 'tls'; readonly caFile?: string };
   readonly webhook?: { readonly url: string; readonly caFile?: string; readonly headers: Readonly<Record<string, string>> };
+  /** Verifying the .debs agents installed: the keyring pinned and the signed indexes (apt's lists, or a mirror). */
+  readonly packages?: { readonly keyring: string; readonly aptLists: string; readonly maxDebBytes: number };
 }
 
 /** The whole configuration of a standalone host or agent, frozen after parsing. */

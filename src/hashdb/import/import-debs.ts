@@ -13,6 +13,8 @@ export interface DebImportSummary extends ImportCounts {
   readonly debs: number;
   readonly verified: number;
   readonly refused: readonly { readonly file: string; readonly reason: string }[];
+  /** Each .deb imported, with its `name version arch`. */
+  readonly imported: readonly { readonly file: string; readonly package: string }[];
   /** Index files that could not be verified (bad signature, hash mismatch, expired). */
   readonly indexProblems: readonly string[];
 }
@@ -22,6 +24,8 @@ export interface DebImportOptions {
   readonly inputs: readonly string[];
   readonly aptLists?: string;
   readonly keyring?: string;
+  /** The signed indexes already loaded and verified (a long-running manager loads them once). */
+  readonly index?: AptIndex;
   readonly onProgress?: ImportProgress;
 }
 
@@ -32,9 +36,10 @@ export interface DebImportOptions {
  * nothing of it is imported. Without them, packages are imported as `manual` (the operator vouches for them).
  */
 export async function importDebs(store: KnownHashStore, options: DebImportOptions): Promise<DebImportSummary> {
-  const index = options.aptLists !== undefined && options.keyring !== undefined ? await loadAptIndex(options.aptLists, options.keyring) : undefined;
+  const index = options.index ?? (options.aptLists !== undefined && options.keyring !== undefined ? await loadAptIndex(options.aptLists, options.keyring) : undefined);
   const files = options.inputs.flatMap(expandDebInputs);
   const refused: { file: string; reason: string }[] = [];
+  const imported: { file: string; package: string }[] = [];
   // One import session per source (each verified suite, or the unverified lot), opened on first use: rows are
   // written package by package, never all held at once.
   const sessions = new Map<VerifiedRelease | undefined, ImportSession>();
@@ -65,12 +70,13 @@ export async function importDebs(store: KnownHashStore, options: DebImportOption
     }
     const batch = rowsOf(contents);
     await session.add(batch);
+    imported.push({ file, package: `${contents.package} ${contents.version} ${contents.arch}` });
     rows += batch.length;
     options.onProgress?.(rows);
   }
   let inserted = 0;
   for (const session of sessions.values()) inserted += (await session.finish()).inserted;
-  return { rows, inserted, debs: files.length, verified, refused, indexProblems: index?.problems ?? [] };
+  return { rows, inserted, debs: files.length, verified, refused, imported, indexProblems: index?.problems ?? [] };
 }
 
 function sourceFor(release: VerifiedRelease | undefined, index: AptIndex | undefined): HashSourceRef {
