@@ -33,6 +33,8 @@ export interface AgentRunnerOptions {
   readonly logger: Logger;
   readonly maxOutbox?: number;
   readonly hashWorkers?: number;
+  /** Where the host's package database is (`/`; a host mounted into the agent's container elsewhere). */
+  readonly packageRoot?: string;
 }
 
 /** A running agent. */
@@ -62,7 +64,8 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   const { logger, identity, endpoint } = options;
   const log = logger.child({ component: 'agent', agentId: identity.agentId });
   const state = AgentState.open(join(options.dataDir, 'agent.db'), options.maxOutbox);
-  const reporter = new PackageReporter({ endpoint, memory: state, log });
+  const packageRoot = options.packageRoot ?? '/';
+  const reporter = new PackageReporter({ endpoint, memory: state, log, root: packageRoot });
   const pool = new HashPool(options.hashWorkers);
   let syscheck = options.syscheck;
   let centralVersion: string | undefined;
@@ -172,7 +175,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     serial(async () => {
       // While dpkg unpacks, its database does not yet say what the new files are: wait for the run to end (up to
       // DPKG_WAIT_MS), so they reach the manager after the package report that explains them.
-      for (const until = Date.now() + DPKG_WAIT_MS; dpkgBusy() && Date.now() < until && !closed; ) await sleep(500);
+      for (const until = Date.now() + DPKG_WAIT_MS; dpkgBusy(packageRoot) && Date.now() < until && !closed; ) await sleep(500);
       const scope = compileScanScope(syscheck);
       // Only what a realtime directory governs: an event elsewhere (an ignored path) is dropped here.
       const wanted = paths.filter((p) => scope.governing(Buffer.from(p))?.directory.realtime === true);
@@ -242,7 +245,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   };
   const reportOnce = async (): Promise<void> => {
     if (!reporter.pending()) return;
-    const stamp = `${state.generation}:${dpkgStampOrNone()}`;
+    const stamp = `${state.generation}:${dpkgStampOrNone(packageRoot)}`;
     if (stamp === reportFailedAt) return;
     try {
       await reporter.report();
@@ -369,9 +372,9 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   };
 }
 
-function dpkgStampOrNone(): string {
+function dpkgStampOrNone(root: string): string {
   try {
-    return dpkgDatabaseStamp('/');
+    return dpkgDatabaseStamp(root);
   } catch {
     return 'none';
   }

@@ -49,7 +49,7 @@ export class PackageReporter {
     this.#memory = options.memory;
     this.#log = options.log;
     this.#root = options.root ?? '/';
-    this.#archives = options.archives ?? '/var/cache/apt/archives';
+    this.#archives = options.archives ?? join(this.#root, 'var/cache/apt/archives');
   }
 
   /** True when dpkg changed something since the last report that the manager took. */

@@ -59,7 +59,8 @@ export function agentCommand(result: CommandResult): Command {
       .requiredOption('--data <dir>', 'the agent data directory')
       .option('--config <file>', 'custos.yml or ossec.conf (the manager\'s central configuration replaces its syscheck part)')
       .option('--keepalive <duration>', 'how often to tell the manager it is alive (default: agent.keepalive, 1m)')
-      .action(async (flags: AgentFlags) => {
+      .option('--package-root <dir>', 'the host\'s package database is under DIR (an agent in a container with the host mounted there)', '/')
+      .action(async (flags: AgentFlags & { packageRoot: string }) => {
         const dataDir = resolve(flags.data);
         const loaded = loadConfig({ ...(flags.config === undefined ? {} : { config: flags.config }), db: `${dataDir}/unused.db` });
         reportWarnings(loaded.warnings);
@@ -79,6 +80,7 @@ export function agentCommand(result: CommandResult): Command {
           },
           keepaliveMs,
           logger,
+          packageRoot: resolve(flags.packageRoot),
         });
         await new Promise<void>((stop) => {
           process.once('SIGINT', () => stop());

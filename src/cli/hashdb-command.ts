@@ -115,6 +115,7 @@ export function hashdbCommand(result: CommandResult): Command {
           if (flags.json === true) process.stdout.write(`${JSON.stringify(stats)}\n`);
           else {
             process.stdout.write(`${stats.knownRows} known rows, ${stats.badRows} known-bad rows, ${stats.paths} paths, ${stats.packages} packages\n`);
+            if (stats.debs.verified + stats.debs.refused > 0) process.stdout.write(`agents' .debs: ${stats.debs.verified} verified against the signed indexes, ${stats.debs.refused} refused\n`);
             for (const s of stats.sources) process.stdout.write(`  ${s.kind.padEnd(13)} ${String(s.rows).padStart(10)}  ${s.name}${s.host === undefined ? '' : ` @${s.host}`}  (imported ${s.importedAt})\n`);
           }
           result.exitCode = EXIT.OK;

@@ -28,6 +28,8 @@ export interface HashStoreStats {
   readonly badRows: number;
   readonly paths: number;
   readonly packages: number;
+  /** .debs agents offered that the manager verified against the signed indexes, or refused. */
+  readonly debs: { readonly verified: number; readonly refused: number };
 }
 
 /**

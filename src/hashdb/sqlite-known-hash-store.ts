@@ -542,6 +542,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
       badRows: count('SELECT count(*) FROM bad'),
       paths: count('SELECT count(*) FROM paths'),
       packages: count('SELECT count(*) FROM packages'),
+      debs: { verified: count("SELECT count(*) FROM debs WHERE verdict = 'verified'"), refused: count("SELECT count(*) FROM debs WHERE verdict = 'refused'") },
     };
   }
 

@@ -97,6 +97,8 @@ describe('fleet mode: package updates on agents are explained by packages the ma
     const uploads = manager.service.lines.filter((l) => l.msg === 'verified a package from an agent' && String(l.package).startsWith('tree '));
     assert.equal(uploads.length, 1, 'the second agent uploaded nothing the first had');
     for (const a of agents) assert.deepEqual(fleet.fileAlerts(a.id), [], `agent ${a.id}: no file alert`);
+    const stats = JSON.parse((await runCustos(['hashdb', 'stats', '--hashdb', join(fleet.managerData, 'hashdb.sqlite'), '--json'])).stdout) as { debs: { verified: number } };
+    assert.ok(stats.debs.verified >= 2, 'the manager shows tree and nano as verified');
   });
 
   it('a file of a verified package tampered with afterwards alerts', async () => {

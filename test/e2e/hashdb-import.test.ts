@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { execFileSync, execSync } from 'node:child_process';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -199,6 +199,14 @@ describe('hashdb apt-hook', () => {
     assert.deepEqual(stats.sources.map((s) => s.kind), ['dpkg-local', 'dpkg-local'], 'the packages, and the verified side effects of their maintainer scripts');
     const second = await runCustos(['hashdb', 'import', 'dpkg', '--changed-only', '--hashdb', hashdb, '--json']);
     assert.equal((JSON.parse(second.stdout) as { packages: number }).packages, 0, 'nothing changed since the last import');
+    // A failing import never fails dpkg, and says so where dpkg shows it.
+    const blocked = join(dir, 'not-a-directory');
+    writeFileSync(blocked, '');
+    const failing = readFileSync(join(dpkgParts, 'custos-known-hashes'), 'utf8').replaceAll(hashdb, join(blocked, 'hashdb.sqlite'));
+    const failingHook = (failing.split('\n').find((l) => l.startsWith('post-invoke=')) ?? '').slice('post-invoke='.length).replace(/^"(.*)"$/, '$1');
+    const failed = spawnSync('sh', ['-c', failingHook], { encoding: 'utf8' });
+    assert.equal(failed.status, 0, 'dpkg goes on');
+    assert.match(failed.stderr, /custos: the known-hash import after dpkg failed/);
     // dpkg run for another root (a chroot, an image) must not be imported as this host's packages.
     execFileSync('sh', ['-c', hook], { env: { ...process.env, DPKG_ROOT: join(dir, 'chroot') } });
     const after = JSON.parse((await runCustos(['hashdb', 'stats', '--hashdb', hashdb, '--json'])).stdout) as { sources: unknown[] };
