@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -150,8 +150,21 @@ export class PackageReporter {
     const file = join(this.#archives, `${pkg.name}_${pkg.version.replace(':', '%3a')}_${pkg.arch}.deb`);
     const st = statSync(file, { throwIfNoEntry: false });
     if (st === undefined || !st.isFile()) return undefined;
-    return { file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
+    return { file, sha256: sha256Of(file) };
   }
+}
+
+/** SHA-256 of a file, read a megabyte at a time (a .deb can be hundreds of megabytes). */
+function sha256Of(file: string): string {
+  const hash = createHash('sha256');
+  const buffer = Buffer.alloc(1 << 20);
+  const fd = openSync(file, 'r');
+  try {
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 function safeStamp(root: string): string | undefined {

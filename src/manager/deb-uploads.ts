@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -22,7 +22,11 @@ export interface DebVerification {
 export type DebUploadOutcome =
   | { readonly status: 'verified'; readonly package: string }
   | { readonly status: 'refused'; readonly package: string; readonly reason: string }
-  | { readonly status: 'bad-upload'; readonly reason: string };
+  | { readonly status: 'bad-upload'; readonly reason: string }
+  | { readonly status: 'busy'; readonly reason: string };
+
+/** Uploads received at once; more are turned away (429) and asked for again later. */
+const MAX_UPLOADS = 4;
 
 /** Thrown by the size guard when an upload exceeds the limit. */
 class TooLarge extends Error {}
@@ -31,13 +35,15 @@ class TooLarge extends Error {}
  * Verifies .debs as agents upload them, one at a time: the bytes must hash to the SHA-256 the agent offered, then
  * the package must be what a signed index lists (InRelease signature with the pinned keyring → Packages entry →
  * the .deb's SHA-256 and size); only then are its file digests and symlink targets imported as `deb-verified`.
- * Nothing from a package is ever run. The indexes are loaded once and again when asked (`reload`).
+ * Nothing from a package is ever run. The indexes are loaded once and again when asked (`reload`). A .deb seen
+ * before (verified or refused) is never verified again.
  */
 export class DebVerifier {
   readonly #config: DebVerification;
   readonly #store: KnownHashStore;
   #index: Promise<AptIndex> | undefined;
   #turn: Promise<unknown> = Promise.resolve();
+  #receiving = 0;
 
   constructor(config: DebVerification, store: KnownHashStore) {
     this.#config = config;
@@ -49,24 +55,43 @@ export class DebVerifier {
     this.#index = undefined;
   }
 
-  /** Receives one upload claimed to have this SHA-256, verifies and records it. Uploads are handled in turn. */
-  receive(sha256: string, body: Readable): Promise<DebUploadOutcome> {
-    const next = this.#turn.then(() => this.#receive(sha256, body));
-    this.#turn = next.catch(() => undefined);
-    return next;
-  }
-
-  async #receive(sha256: string, body: Readable): Promise<DebUploadOutcome> {
+  /**
+   * Receives one upload claimed to have this SHA-256, verifies and records it. The bytes are received side by side
+   * (at most MAX_UPLOADS at once: a slow sender holds up no one else), the verification is done in turn.
+   */
+  async receive(sha256: string, body: Readable): Promise<DebUploadOutcome> {
     const known = await this.#store.debVerdict(sha256);
     if (known !== undefined) {
       body.resume();
       return known.verdict === 'verified' ? { status: 'verified', package: known.package } : { status: 'refused', package: known.package, reason: known.reason ?? '' };
     }
+    if (this.#receiving >= MAX_UPLOADS) {
+      body.resume();
+      return { status: 'busy', reason: `${MAX_UPLOADS} uploads are being received: try again later` };
+    }
+    this.#receiving++;
     ensureDirectory(this.#config.incomingDir);
-    const file = join(this.#config.incomingDir, `${sha256}.deb`);
+    const file = join(this.#config.incomingDir, `${sha256}.${randomUUID()}.deb`);
+    try {
+      const bad = await this.#receiveInto(body, file, sha256);
+      if (bad !== undefined) return bad;
+    } catch (error) {
+      rmSync(file, { force: true });
+      throw error;
+    } finally {
+      this.#receiving--;
+    }
+    const next = this.#turn.then(() => this.#verify(sha256, file));
+    this.#turn = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Writes the upload to `file`, hashing it on the way; an outcome when it is not what was offered. */
+  async #receiveInto(body: Readable, file: string, sha256: string): Promise<DebUploadOutcome | undefined> {
     const hash = createHash('sha256');
     let bytes = 0;
     const max = this.#config.maxBytes;
+    const out = createWriteStream(file, { mode: 0o600, flags: 'wx' });
     try {
       await pipeline(
         body,
@@ -78,26 +103,39 @@ export class DebVerifier {
             yield chunk;
           }
         },
-        createWriteStream(file, { mode: 0o600, flags: 'w' }),
+        out,
       );
-      const actual = hash.digest('hex');
-      if (actual !== sha256) return { status: 'bad-upload', reason: `the upload hashes to ${actual}, not the ${sha256} offered` };
+    } catch (error) {
+      // The file may still be being opened when the pipeline gives up: remove it once it is closed.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
+      rmSync(file, { force: true });
+      if (error instanceof TooLarge) return { status: 'bad-upload', reason: error.message };
+      throw error;
+    }
+    const actual = hash.digest('hex');
+    if (actual === sha256) return undefined;
+    rmSync(file, { force: true });
+    return { status: 'bad-upload', reason: `the upload hashes to ${actual}, not the ${sha256} offered` };
+  }
+
+  async #verify(sha256: string, file: string): Promise<DebUploadOutcome> {
+    try {
+      // Another agent's upload of the same .deb may have been verified while this one was received.
+      const known = await this.#store.debVerdict(sha256);
+      if (known !== undefined) return known.verdict === 'verified' ? { status: 'verified', package: known.package } : { status: 'refused', package: known.package, reason: known.reason ?? '' };
       this.#index ??= loadAptIndex(this.#config.aptLists, this.#config.keyring);
       const index = await this.#index;
       const summary = await importDebs(this.#store, { inputs: [file], index });
       const refused = summary.refused[0];
-      const identity = refused?.reason.split(':')[0] ?? 'the package';
       const pkg = summary.imported[0]?.package;
       if (summary.verified === 1 && refused === undefined && pkg !== undefined) {
         await this.#store.recordDeb(sha256, { verdict: 'verified', package: pkg });
         return { status: 'verified', package: pkg };
       }
+      const identity = refused?.reason.split(':')[0] ?? 'the package';
       const reason = refused?.reason ?? 'not verified';
       await this.#store.recordDeb(sha256, { verdict: 'refused', package: identity, reason });
       return { status: 'refused', package: identity, reason };
-    } catch (error) {
-      if (error instanceof TooLarge) return { status: 'bad-upload', reason: error.message };
-      throw error;
     } finally {
       rmSync(file, { force: true });
     }

@@ -305,6 +305,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
       return reply.code(400).send({ error: 'expected POST /v1/debs/<sha256> with an application/octet-stream body' });
     }
     const outcome = await deps.debVerifier.receive(claimed, body);
+    if (outcome.status === 'busy') return reply.code(429).send({ verified: false, reason: outcome.reason });
     if (outcome.status === 'bad-upload') {
       logger.warn({ agentId: agent.id, sha256: claimed, reason: outcome.reason }, 'refused a .deb upload');
       return reply.code(400).send({ verified: false, reason: outcome.reason });
