@@ -100,7 +100,7 @@ function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {
   const { added, modified, deleted, alerts, recorded, accepted } = r.ingest;
   const lines: string[] = [];
   if (r.redelivered > 0) lines.push(`custos: delivered ${r.redelivered} alerts that an interrupted earlier check had stored but not yet written out`);
-  if (r.hostAlerts > 0) lines.push("custos: the dpkg database changed after the last known-hash import (rule 568): run 'custos hashdb import dpkg'");
+  if (r.hostAlerts > 0) lines.push('custos: the package database changed after the last known-hash import (rule 568): run custos hashdb import dpkg (or rpm)');
   lines.push(
     `custos: scanned ${r.scan.entries} entries in ${seconds.toFixed(1)} s: ${r.scan.hashed} hashed (${mbps.toFixed(1)} MB/s), ${r.scan.reused} unchanged by stat${r.rehashed ? ' (full rehash)' : ''}`,
   );

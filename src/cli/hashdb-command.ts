@@ -42,7 +42,7 @@ export function hashdbCommand(result: CommandResult): Command {
       .option('--base <dir>', 'manifest: directory relative paths are below', '/')
       .option('--bad', 'manifest, hashes: the hashes are known-bad')
       .option('--digests <list>', 'nsrl: which digests to import (sha256,sha1,md5)', parseDigests, ['sha256'] as const)
-      .option('--changed-only', 'dpkg: only packages changed since the last import (what the apt hook runs)')
+      .option('--changed-only', 'dpkg, rpm: only packages changed since the last import (what the dpkg hook runs)')
       .option('--quiet', 'no summary unless something was refused')
       .option('--json', 'print the summary as JSON')
       .action(async (source: string, inputs: string[], flags: ImportFlags & DbFlags) => {

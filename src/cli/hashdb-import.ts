@@ -85,7 +85,7 @@ async function importFrom(
       };
     }
     case 'rpm':
-      return { ...(await importRpm(store, { root: flags.root, host: flags.host, onProgress })) };
+      return { ...(await importRpm(store, { root: flags.root, host: flags.host, changedOnly: flags.changedOnly === true, onProgress })) };
     case 'apk':
       return { ...(await importApk(store, { root: flags.root, host: flags.host, onProgress })) };
     case 'manifest':

@@ -17,6 +17,8 @@ import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/ru
 import { indexDiversions } from '../core/diversions.js';
 import { dpkgDatabaseStamp, readDiversions, readInstalledVersions } from '../host/dpkg-database.js';
 import { dpkgSource } from '../hashdb/import/import-dpkg.js';
+import { rpmSource } from '../hashdb/import/import-rpm.js';
+import { rpmDatabaseStamp } from '../host/rpm-database.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Store } from '../storage/store.js';
 
@@ -160,12 +162,26 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
  * on every check until an import catches up; nothing when the database was never imported.
  */
 async function alertMissedImport(knownHashes: KnownHashStore, root: string, agent: AgentRef, options: RunCheckOptions, now: () => Date): Promise<number> {
-  const recorded = await knownHashes.databaseStamp(dpkgSource(root, options.config.agentName));
-  if (recorded === undefined || recorded === dpkgDatabaseStamp(root)) return 0;
-  const alert = buildAgentAlert({ id: newAlertId(now()), timestamp: now(), agent, event: 'packages-not-imported', details: { root } });
+  const host = options.config.agentName;
+  const dpkg = await knownHashes.databaseStamp(dpkgSource(root, host));
+  const rpm = await knownHashes.databaseStamp(rpmSource(root, host));
+  const behind = [
+    ...(dpkg !== undefined && dpkg !== dpkgDatabaseStamp(root) ? ['dpkg'] : []),
+    ...(rpm !== undefined && rpm !== currentRpmStamp(root) ? ['rpm'] : []),
+  ];
+  if (behind.length === 0) return 0;
+  const alert = buildAgentAlert({ id: newAlertId(now()), timestamp: now(), agent, event: 'packages-not-imported', details: { root, database: behind.join(', ') } });
   await options.store.recordAgentAlert(alert);
   await deliverAlerts(options.store, options.sinks, [alert]);
   return 1;
+}
+
+function currentRpmStamp(root: string): string | undefined {
+  try {
+    return rpmDatabaseStamp(root);
+  } catch {
+    return undefined; // rpm gone, or its database: the recorded stamp differs, so the import is reported missing
+  }
 }
 
 async function rehashDue(store: Store, intervalMs: number | undefined, now: Date): Promise<boolean> {

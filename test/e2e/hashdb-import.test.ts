@@ -3,9 +3,10 @@ import Database from 'better-sqlite3';
 import { execFileSync, execSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runCustos } from '../support/run-custos.js';
+import { jsonLines, runCustos } from '../support/run-custos.js';
 import { tempDir } from '../support/temp-dir.js';
 
 interface LookupJson {
@@ -48,28 +49,33 @@ describe('hashdb import dpkg on this machine', () => {
 });
 
 describe('hashdb import rpm', () => {
-  it('imports the file digests of a real rpm database, skipping ghosts and symlinks', { timeout: 60_000 }, async () => {
-    const dir = tempDir();
-    mkdirSync(join(dir, 'SPECS'));
+  const spec = (dir: string, version: string, extra: readonly string[]): void => {
     writeFileSync(
-      join(dir, 'SPECS/fimdemo.spec'),
+      join(dir, `SPECS/fimdemo-${version}.spec`),
       [
-        'Name: fimdemo', 'Version: 1.0', 'Release: 1', 'Summary: test', 'License: MIT', 'BuildArch: noarch', '%description', 'test', '%install',
+        'Name: fimdemo', `Version: ${version}`, 'Release: 1', 'Summary: test', 'License: MIT', 'BuildArch: noarch', '%description', 'test', '%install',
         'mkdir -p %{buildroot}/usr/bin %{buildroot}/etc/fimdemo',
-        'echo hello > %{buildroot}/usr/bin/fimdemo',
+        `echo hello ${version} > %{buildroot}/usr/bin/fimdemo`,
         'echo conf > %{buildroot}/etc/fimdemo/fimdemo.conf',
         'ln -s fimdemo %{buildroot}/usr/bin/fimdemo-link',
-        '%files', '/usr/bin/fimdemo', '/usr/bin/fimdemo-link', '%config(noreplace) /etc/fimdemo/fimdemo.conf', '%ghost /etc/fimdemo/ghost.log', '',
+        ...extra.map((f) => `echo ${f} > %{buildroot}${f}`),
+        '%files', '/usr/bin/fimdemo', '/usr/bin/fimdemo-link', '%config(noreplace) /etc/fimdemo/fimdemo.conf', '%ghost /etc/fimdemo/ghost.log', ...extra, '',
       ].join('\n'),
     );
-    execFileSync('rpmbuild', ['--define', `_topdir ${dir}`, '-bb', join(dir, 'SPECS/fimdemo.spec')], { stdio: 'ignore' });
+    execFileSync('rpmbuild', ['--define', `_topdir ${dir}`, '-bb', join(dir, `SPECS/fimdemo-${version}.spec`)], { stdio: 'ignore' });
+  };
+
+  it('imports the file digests and symlink targets of a real rpm database, skipping ghosts', { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'SPECS'));
+    spec(dir, '1.0', []);
     const root = join(dir, 'root');
     execFileSync('rpm', ['--root', root, '--initdb']);
     execFileSync('rpm', ['--root', root, '-i', '--nodeps', '--noscripts', join(dir, 'RPMS/noarch/fimdemo-1.0-1.noarch.rpm')], { stdio: 'ignore' });
     const hashdb = join(dir, 'hashdb.sqlite');
     const summary = await importJson(['rpm', '--root', root, '--host', 'rpmhost', '--hashdb', hashdb]);
-    assert.equal(summary.rows, 2);
-    assert.equal(summary.skipped, 2);
+    assert.equal(summary.rows, 3, 'the binary, the config file and the symlink\'s target');
+    assert.equal(summary.skipped, 1, 'the %ghost file');
     const sha = createHash('sha256').update(readFileSync(join(root, 'usr/bin/fimdemo'))).digest('hex');
     const r = await runCustos(['hashdb', 'lookup', sha, '--path', '/usr/bin/fimdemo', '--host', 'rpmhost', '--hashdb', hashdb, '--json']);
     const out = JSON.parse(r.stdout) as LookupJson;
@@ -77,6 +83,50 @@ describe('hashdb import rpm', () => {
     assert.equal(out.verdict.package, 'fimdemo');
     const otherHost = await lookup(hashdb, sha, '/usr/bin/fimdemo');
     assert.equal(otherHost.verdict.verdict, 'unknown', 'a host’s own package database applies to that host only');
+  });
+
+  it('follows upgrades and removals: the new version explained, the dropped file\'s deletion explained, the old content not', { timeout: 120_000 }, async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'SPECS'));
+    spec(dir, '1.0', ['/usr/bin/fimdemo-old']);
+    spec(dir, '2.0', []);
+    const root = join(dir, 'root');
+    execFileSync('rpm', ['--root', root, '--initdb']);
+    const rpm = (...args: string[]) => execFileSync('rpm', ['--root', root, '--nodeps', '--noscripts', ...args], { stdio: 'ignore' });
+    rpm('-i', join(dir, 'RPMS/noarch/fimdemo-1.0-1.noarch.rpm'));
+    const v1 = readFileSync(join(root, 'usr/bin/fimdemo'));
+    const hashdb = join(dir, 'hashdb.sqlite');
+    const host = ['--host', hostname()];
+    writeFileSync(join(dir, 'custos.yml'), 'syscheck:\n  directories:\n    - path: [/usr/bin, /etc]\n');
+    const check = ['check', '--config', join(dir, 'custos.yml'), '--db', join(dir, 'custos.db'), '--hashdb', hashdb, '--root', root, '--json'];
+    assert.equal((await importJson(['rpm', '--root', root, ...host, '--hashdb', hashdb])).packages, 1);
+    const baseline = await runCustos(check);
+    assert.equal(baseline.code, 0, baseline.stdout + baseline.stderr);
+    rpm('-U', join(dir, 'RPMS/noarch/fimdemo-2.0-1.noarch.rpm'));
+    // Without an import, the next check says the rpm database changed unexplained (rule 568).
+    const stale = await runCustos(check);
+    assert.ok(jsonLines<{ rule: { id: number } }>(stale.stdout).some((a) => String(a.rule.id) === '568'), stale.stdout);
+    const incremental = await importJson(['rpm', '--root', root, ...host, '--changed-only', '--hashdb', hashdb]);
+    // rpm names an installed package by name-version-release.arch, so an upgrade is the old one gone and the new one in.
+    assert.deepEqual([incremental.packages, incremental.removedPackages, incremental.retiredPaths], [1, 1, 1], 'the upgrade, and the file 2.0 no longer ships');
+    // The upgrade itself, judged after the import: not one alert (the check before advanced the baseline, so restore it).
+    rpm('-U', '--oldpackage', join(dir, 'RPMS/noarch/fimdemo-1.0-1.noarch.rpm'));
+    await importJson(['rpm', '--root', root, ...host, '--changed-only', '--hashdb', hashdb]);
+    assert.equal((await runCustos(check)).code, 0, 'the downgrade by rpm, imported, is what is installed');
+    rpm('-U', join(dir, 'RPMS/noarch/fimdemo-2.0-1.noarch.rpm'));
+    await importJson(['rpm', '--root', root, ...host, '--changed-only', '--hashdb', hashdb]);
+    const upgraded = await runCustos(check);
+    assert.deepEqual(jsonLines(upgraded.stdout), [], upgraded.stderr);
+    assert.equal(upgraded.code, 0);
+    // The old binary put back by hand: content of a version that is not installed is not known-good.
+    writeFileSync(join(root, 'usr/bin/fimdemo'), v1);
+    const back = await runCustos(check);
+    assert.deepEqual(jsonLines<{ rule: { id: number }; syscheck: { path: string } }>(back.stdout).map((a) => `${String(a.rule.id)} ${a.syscheck.path}`), ['550 /usr/bin/fimdemo']);
+    // Removed: every deletion explained by the removal.
+    rpm('-e', 'fimdemo');
+    await importJson(['rpm', '--root', root, ...host, '--changed-only', '--hashdb', hashdb]);
+    const removed = await runCustos(check);
+    assert.deepEqual(jsonLines(removed.stdout), [], removed.stderr);
   });
 });
 

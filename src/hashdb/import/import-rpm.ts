@@ -1,50 +1,57 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { CustosError } from '../../core/custos-error.js';
-import type { KnownHashRow, KnownHashStore } from '../known-hash-store.js';
-import { importRows, type ImportCounts, type ImportProgress } from './import-rows.js';
-import { digestFromHex, inBatches } from './read-lines.js';
+import type { HashSourceRef } from '../hash-source.js';
+import type { KnownHashStore } from '../known-hash-store.js';
+import { openRpmDatabase } from '../../host/rpm-database.js';
+import type { ImportCounts, ImportProgress } from './import-rows.js';
 
-const GHOST = 64;
-// rpm's PGP hash ids for FILEDIGESTALGO; a package without the tag uses MD5.
-const DIGEST_LENGTH: Readonly<Record<string, number>> = { '1': 32, '2': 40, '8': 64, '(none)': 32 };
-const QUERY = '[%{FILEDIGESTS}\\t%{FILEFLAGS}\\t%{=NAME}\\t%{=VERSION}-%{=RELEASE}\\t%{=ARCH}\\t%{=FILEDIGESTALGO}\\t%{FILENAMES}\\n]';
-
-/** What an rpm import read. */
+/** What an rpm import read and changed. */
 export interface RpmImportSummary extends ImportCounts {
+  /** Packages read: all of them, or with `changedOnly` those installed, upgraded or reinstalled since. */
+  readonly packages: number;
+  /** Packages gone since the last import. */
+  readonly removedPackages: number;
+  /** Paths that left with a removed or upgraded package: their deletion is explained from now on. */
+  readonly retiredPaths: number;
+  /** %ghost files and digests of algorithms Custos does not compute (SHA-384/512), not imported. */
   readonly skipped: number;
 }
 
+/** The source a host's own rpm database is imported as. */
+export function rpmSource(root: string, host: string): HashSourceRef {
+  return { kind: 'rpm', name: `rpm ${root}`, host };
+}
+
+const CHUNK = 200;
+
 /**
- * Imports the file digests of every installed rpm package (`rpm -qa` with FILEDIGESTS: SHA-256 on current
- * distributions, MD5 on old ones), as host-scoped `rpm` rows. Directories, symlinks and `%ghost` files carry no
- * digest and are skipped; digests of algorithms Custos does not compute (SHA-384/512) are skipped too.
+ * Imports a host's own rpm database as host-scoped `rpm` rows, with the installed state behind them, as the dpkg
+ * import does: file digests (SHA-256 on current distributions, MD5 on old ones) and symlink targets as rpm ships
+ * them, which installed package owns which path, and the paths that left with a removed or upgraded package (their
+ * deletion is explained). Only the versions installed now count. `changedOnly` reads only the packages whose
+ * transaction changed since the last import; it is a full import the first time.
  */
 export async function importRpm(
   store: KnownHashStore,
-  options: { readonly root: string; readonly host: string; readonly onProgress?: ImportProgress },
+  options: { readonly root: string; readonly host: string; readonly changedOnly?: boolean; readonly onProgress?: ImportProgress; readonly now?: Date },
 ): Promise<RpmImportSummary> {
-  const child = spawn('rpm', ['--root', options.root, '-qa', '--qf', QUERY], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const stderr: Buffer[] = [];
-  child.stderr.on('data', (d: Buffer) => stderr.push(d));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', (error) => reject(new CustosError('USAGE', `cannot run rpm (install it to import rpm databases): ${error.message}`)));
-    child.on('close', resolve);
-  });
-  let skipped = 0;
-  async function* rows(): AsyncGenerator<KnownHashRow> {
-    for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
-      const [hex = '', flags = '0', name = '', version = '', arch = '', algo = '(none)', ...path] = line.split('\t');
-      const digest = digestFromHex(hex);
-      if (digest === undefined || (Number(flags) & GHOST) !== 0 || hex.length !== DIGEST_LENGTH[algo]) {
-        skipped++;
-        continue;
-      }
-      yield { digest, path: Buffer.from(path.join('\t'), 'utf8'), package: { name, version, arch } };
-    }
+  const source = rpmSource(options.root, options.host);
+  const db = openRpmDatabase(options.root);
+  const previous = await store.installedPackages(source);
+  const full = options.changedOnly !== true || previous.size === 0;
+  const changed = [...db.installed.values()].filter((p) => full || previous.get(p.key)?.stamp !== p.stamp).map((p) => p.key);
+  const removed = [...previous.keys()].filter((k) => !db.installed.has(k));
+  const at = options.now ?? new Date();
+  let rows = 0;
+  let inserted = 0;
+  let retiredPaths = 0;
+  for (let i = 0; i === 0 || i < changed.length; i += CHUNK) {
+    const keys = changed.length === db.installed.size && full ? changed : changed.slice(i, i + CHUNK);
+    const updated = db.updates(keys);
+    const applied = await store.applyPackageState(source, { updated, removed: i === 0 ? removed : [], databaseStamp: db.stamp, at });
+    rows += applied.rows;
+    inserted += applied.inserted;
+    retiredPaths += applied.retiredPaths;
+    options.onProgress?.(rows);
+    if (keys === changed) break;
   }
-  const counts = await importRows(store, { kind: 'rpm', name: `rpm ${options.root}`, host: options.host }, inBatches(rows()), options.onProgress);
-  const code = await exited;
-  if (code !== 0) throw new CustosError('USAGE', `rpm -qa failed (exit ${code}): ${Buffer.concat(stderr).toString().trim()}`);
-  return { ...counts, skipped };
+  return { rows, inserted, packages: changed.length, removedPackages: removed.length, retiredPaths, skipped: db.skipped() };
 }
