@@ -26,6 +26,8 @@ import { ManagerMetrics } from './manager-metrics.js';
 import { certSha256, signAgentCsr, type ManagerPki } from './manager-pki.js';
 
 const ASK_AGAIN_MS = 10 * 60_000;
+/** .debs one agent may upload in an hour (a patch day of a few hundred packages fits). */
+const UPLOADS_PER_HOUR = 500;
 
 /** Everything the manager process is built from; one set, made by its composition root. */
 export interface ManagerDeps {
@@ -294,6 +296,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     return inTurn(() => applyPackageReport(report, agent, knownHashes, deps.debVerifier === undefined ? undefined : askOnce, deps.now()));
   });
 
+  const uploads = new Map<string, number[]>();
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
   app.post<{ Params: { sha256: string } }>('/v1/debs/:sha256', async (request, reply) => {
     const agent = await authenticate(request, reply);
@@ -304,6 +307,15 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     if (!/^[0-9a-f]{64}$/.test(claimed) || body === undefined || typeof (body).pipe !== 'function') {
       return reply.code(400).send({ error: 'expected POST /v1/debs/<sha256> with an application/octet-stream body' });
     }
+    // At most UPLOADS_PER_HOUR per agent: one host cannot keep the manager verifying (or its disk filling).
+    const now = Date.now();
+    const recent = (uploads.get(agent.id) ?? []).filter((at) => now - at < 3_600_000);
+    if (recent.length >= UPLOADS_PER_HOUR) {
+      body.resume();
+      logger.warn({ agentId: agent.id }, 'refused a .deb upload: too many this hour');
+      return reply.code(429).send({ verified: false, reason: `at most ${UPLOADS_PER_HOUR} uploads an hour per agent` });
+    }
+    uploads.set(agent.id, [...recent, now]);
     const outcome = await deps.debVerifier.receive(claimed, body);
     if (outcome.status === 'busy') return reply.code(429).send({ verified: false, reason: outcome.reason });
     if (outcome.status === 'bad-upload') {
