@@ -103,14 +103,14 @@ describe('fleet mode: package updates on agents are explained by packages the ma
 
   it('a file of a verified package tampered with afterwards alerts', async () => {
     execFileSync('sh', ['-c', 'printf "not from the package\\n" >> /usr/bin/tree']);
-    await eventually(() => (agents.every((a) => fleet.fileAlerts(a.id).some((f) => f.rule === 550 && f.path === '/usr/bin/tree')) ? true : undefined), 60_000, 'the tampering alerted for both agents');
+    await eventually(() => (agents.every((a) => fleet.fileAlerts(a.id).some((f) => String(f.rule) === '550' && f.path === '/usr/bin/tree')) ? true : undefined), 60_000, 'the tampering alerted for both agents');
   });
 
   it('a .deb that is not what the signed indexes list is refused and alerted; its files stay the host\'s claim', async () => {
     const deb = buildDeb(dir, { name: 'custos-fake', version: '1.0', files: [{ path: 'usr/bin/custos-fake-tool', content: '#!/bin/sh\necho fake\n', mode: 0o755 }] });
     copyFileSync(deb, FAKE_ARCHIVE);
     execFileSync('dpkg', ['-i', FAKE_ARCHIVE], { stdio: 'ignore' });
-    const refused = await eventually(() => fleet.alerts().find((a) => !('syscheck' in a) && a.rule.id === 582 && JSON.stringify(a).includes('custos-fake')), 120_000, 'rule 582 for custos-fake');
+    const refused = await eventually(() => fleet.alerts().find((a) => !('syscheck' in a) && String(a.rule.id) === '582' && JSON.stringify(a).includes('custos-fake')), 120_000, 'rule 582 for custos-fake');
     assert.match(refused.full_log, /not listed in any verified index/);
     const fake = await eventually(async () => (await events()).find((e) => e.syscheck.path === '/usr/bin/custos-fake-tool'), 60_000, 'the fake tool delivered');
     assert.deepEqual([fake.known_hash.verdict, fake.known_hash.source], ['known-good', 'dpkg-local'], 'explained only by the host\'s own claim, and the verdict says so');

@@ -64,7 +64,7 @@ describe('fleet mode: known-good is the version installed on that agent\'s host'
         `the ${version} file alerted on the host with ${other.version}`,
       );
       assert.ok('syscheck' in alert);
-      assert.deepEqual([alert.rule.id, alert.known_hash.verdict, alert.known_hash.installed_version, alert.known_hash.relation], [573, 'other-version', other.version, version < other.version ? 'older' : 'newer']);
+      assert.deepEqual([String(alert.rule.id), alert.known_hash.verdict, alert.known_hash.installed_version, alert.known_hash.relation], ['573', 'other-version', other.version, version < other.version ? 'older' : 'newer']);
       // The host that has it installed recorded the same bytes without an alert.
       const events = await eventually(async () => {
         const run = await runCustos(['events', '--data', fleet.managerData, '--agent', same.id, '--json']);
