@@ -216,7 +216,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
         const started = process.hrtime.bigint();
         try {
           if (batch.notice === 'outbox-overflow') await raiseAgentAlert(agent, 'outbox-overflow', { seq: batch.seq });
-          const packages = deps.knownHashes === undefined ? undefined : await agentPackageContext(agent, deps.knownHashes);
+          const packages = await packageContext(agent);
           return await applyBatch(batch, agent, {
             store,
             ...(packages === undefined ? {} : { packages }),
@@ -264,6 +264,18 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
 
   // An agent's package state: what its host installed and removed (host-scoped claims), and the .debs behind it,
   // verified here against the signed indexes the manager trusts (one upload serves the whole fleet).
+  // What each agent's host has installed, read once per package report rather than for every batch.
+  const packageContexts = new Map<string, Awaited<ReturnType<typeof agentPackageContext>>>();
+  const packageContext = async (agent: AgentRef): Promise<Awaited<ReturnType<typeof agentPackageContext>> | undefined> => {
+    if (deps.knownHashes === undefined) return undefined;
+    let context = packageContexts.get(agent.id);
+    if (context === undefined) {
+      context = await agentPackageContext(agent, deps.knownHashes);
+      packageContexts.set(agent.id, context);
+    }
+    return context;
+  };
+
   // A .deb asked of one agent is not asked of another for ASK_AGAIN_MS: a fleet taking the same update uploads it once.
   const asked = new Map<string, number>();
   const askOnce = (sha256: string): boolean => {
@@ -293,7 +305,10 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     }
     const report = parsed.data;
     // In turn with batches: a batch applied after this report is judged with it.
-    return inTurn(() => applyPackageReport(report, agent, knownHashes, deps.debVerifier === undefined ? undefined : askOnce, deps.now()));
+    return inTurn(async () => {
+      packageContexts.delete(agent.id);
+      return applyPackageReport(report, agent, knownHashes, deps.debVerifier === undefined ? undefined : askOnce, deps.now());
+    });
   });
 
   const uploads = new Map<string, number[]>();
