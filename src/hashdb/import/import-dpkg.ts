@@ -1,5 +1,5 @@
 import type { HashSourceRef, KnownHashStore } from '../known-hash-store.js';
-import { openDpkgDatabase } from '../../host/dpkg-database.js';
+import { dpkgDatabaseStamp, openDpkgDatabase } from '../../host/dpkg-database.js';
 import { goneCauses, verifySideEffects, type OwnersOf } from '../../host/dpkg-side-effects.js';
 import type { ImportCounts, ImportProgress } from './import-rows.js';
 
@@ -45,6 +45,10 @@ export async function importDpkg(
   options: { readonly root: string; readonly host: string; readonly changedOnly?: boolean; readonly onProgress?: ImportProgress; readonly now?: Date },
 ): Promise<DpkgImportSummary> {
   const source = dpkgSource(options.root, options.host);
+  // The hook runs after every dpkg invocation, most of which change nothing it keeps: then it is done at once.
+  if (options.changedOnly === true && (await store.databaseStamp(source)) === dpkgDatabaseStamp(options.root)) {
+    return { rows: 0, inserted: 0, packages: 0, md5sumsEntries: 0, conffileEntries: 0, symlinks: 0, malformed: 0, removedPackages: 0, retiredPaths: 0, sideEffects: 0, unexplained: [] };
+  }
   const db = openDpkgDatabase(options.root);
   const previous = await store.installedPackages(source);
   const full = options.changedOnly !== true || previous.size === 0;
