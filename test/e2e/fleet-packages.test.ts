@@ -47,6 +47,9 @@ describe('fleet mode: package updates on agents are explained by packages the ma
   let before0: string[] = [];
 
   before(async () => {
+    // A new machine has no package lists (nor signed indexes for the manager) until `apt-get update`.
+    const policy = execFileSync('apt-cache', ['policy', ...PACKAGES], { encoding: 'utf8' });
+    if (/Candidate: \(none\)/.test(policy) || !/Candidate:/.test(policy)) apt('update');
     before0 = installed(PACKAGES);
     if (before0.length > 0) apt('purge', ...before0);
     manager = await fleet.startManager();
