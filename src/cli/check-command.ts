@@ -49,6 +49,13 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     reportWarnings(loaded.warnings);
     const { config } = loaded;
     const rules = loadRuleSet(config.rules.files);
+    // OSSEC's <disabled>yes</disabled>: the configuration and rules are still checked, nothing is scanned and the
+    // baseline is left as it is (a scan of nothing would read as every file deleted).
+    if (config.syscheck.disabled) {
+      process.stderr.write('custos: syscheck is disabled in the configuration (<disabled>yes</disabled>): nothing scanned\n');
+      result.exitCode = EXIT.OK;
+      return;
+    }
     const store = openStore(config.storage);
     const knownHashes = openKnownHashes(config.knownHashes, flags.hashdb);
     const sinks: AlertSink[] = [];

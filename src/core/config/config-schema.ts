@@ -78,6 +78,7 @@ const autoIgnore = z.union([
 
 const syscheck = z
   .object({
+    disabled: yesNo.prefault(false),
     directories: z.array(directory).min(1).optional(),
     ignore: z.array(pattern).optional(),
     nodiff: z.array(pattern).prefault([]),
@@ -85,7 +86,7 @@ const syscheck = z
     scan_time: z
       .string()
       .superRefine((text, ctx) => {
-        if (parseScanTime(text) === undefined) ctx.addIssue({ code: 'custom', message: `"${text}" is not a time (expected 10pm, 10:30 pm or 22:00)` });
+        if (parseScanTime(text) === undefined) ctx.addIssue({ code: 'custom', message: `"${text}" is not a time (expected 10pm, 9:30am, 21pm or 22:00)` });
       })
       .optional(),
     scan_day: z
@@ -258,6 +259,7 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
       logPath: data.alerts.log ?? `${defaults.dataDir}/alerts.log`,
     },
     syscheck: {
+      disabled: s.disabled,
       directories,
       ignore: s.ignore ?? DEFAULT_IGNORES.map((source) => ({ kind: 'path', source })),
       nodiff: s.nodiff,

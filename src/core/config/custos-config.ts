@@ -46,6 +46,8 @@ export interface SkipConfig {
 
 /** The FIM settings: OSSEC's `<syscheck>` block. */
 export interface SyscheckConfig {
+  /** OSSEC's `<disabled>yes</disabled>`: syscheck is off, nothing is scanned (the baseline is kept as it is). */
+  readonly disabled: boolean;
   readonly directories: readonly DirectoryConfig[];
   readonly ignore: readonly PathPattern[];
   readonly nodiff: readonly PathPattern[];

@@ -90,6 +90,54 @@ describe('parseOssecConfig', () => {
     assert.deepEqual(bad.error.map((i) => `${i.file}:${i.line}:${i.key}`).sort(), ['/var/ossec/etc/ossec.conf:3:syscheck.scan_time', '/var/ossec/etc/ossec.conf:4:syscheck.scan_day']);
     assert.match(bad.error.find((i) => i.key === 'syscheck.scan_day')?.message ?? '', /"funday" is not a day/);
   });
+  it('reads every scan_time and scan_day form OSSEC documents', () => {
+    for (const [time, day] of [['21pm', 'monday'], ['9:30am', 'mon,wed'], ['10:00', 'weekdays'], ['8:30', 'saturday sunday']]) {
+      const r = parseOssecConfig(`<ossec_config><syscheck><scan_time>${time}</scan_time><scan_day>${day}</scan_day></syscheck></ossec_config>`, 'ossec.conf', defaults);
+      assert.ok(r.ok, `${time} ${day}: ${JSON.stringify(!r.ok && r.error)}`);
+      assert.equal(r.value.config.syscheck.scanTime, time);
+    }
+  });
+  it('reads <disabled>: off when yes, on by default', () => {
+    const off = parseOssecConfig('<ossec_config>\n<syscheck>\n<disabled>yes</disabled>\n<directories>/etc</directories>\n</syscheck>\n</ossec_config>', 'ossec.conf', defaults);
+    assert.ok(off.ok, JSON.stringify(!off.ok && off.error));
+    assert.equal(off.value.config.syscheck.disabled, true);
+    assert.deepEqual(off.value.warnings, [], 'disabled is read, not warned about');
+    assert.ok(r.ok);
+    assert.equal(r.value.config.syscheck.disabled, false);
+    const bad = parseOssecConfig('<ossec_config>\n<syscheck>\n<disabled>maybe</disabled>\n</syscheck>\n</ossec_config>', 'ossec.conf', defaults);
+    assert.ok(!bad.ok);
+    assert.deepEqual(bad.error.map((i) => `${i.line}:${i.key}`), ['3:syscheck.disabled']);
+  });
+  it('skips Windows paths and registry keys in a Linux config, one warning each, and loads the rest', () => {
+    const mixed = [
+      '<ossec_config>',
+      '<syscheck>',
+      '<directories check_all="yes">/etc,/usr/bin</directories>',
+      '<directories check_all="yes">%WINDIR%/win.ini,C:\\autoexec.bat</directories>',
+      '<directories check_all="yes">C:\\Windows/System32,/sbin</directories>',
+      '<ignore>/etc/mtab</ignore>',
+      '<ignore>C:\\WINDOWS/System32/LogFiles</ignore>',
+      '<ignore>%WINDIR%/SoftwareDistribution</ignore>',
+      '<windows_registry>HKEY_LOCAL_MACHINE\\Software\\Classes\\batfile</windows_registry>',
+      '<registry_ignore>HKEY_LOCAL_MACHINE\\Security\\SAM\\Domains</registry_ignore>',
+      '</syscheck>',
+      '</ossec_config>',
+    ].join('\n');
+    const result = parseOssecConfig(mixed, '/var/ossec/etc/ossec.conf', defaults);
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.error));
+    assert.deepEqual(result.value.config.syscheck.directories.map((d) => d.path), ['/etc', '/usr/bin', '/sbin']);
+    assert.deepEqual(result.value.config.syscheck.ignore, [{ kind: 'path', source: '/etc/mtab' }]);
+    const warnings = result.value.warnings.map((w) => `${w.line}:${w.message}`);
+    assert.deepEqual(warnings, [
+      '4:Windows path "%WINDIR%/win.ini" skipped: it cannot exist on Linux',
+      '4:Windows path "C:\\autoexec.bat" skipped: it cannot exist on Linux',
+      '5:Windows path "C:\\Windows/System32" skipped: it cannot exist on Linux',
+      '7:Windows path "C:\\WINDOWS/System32/LogFiles" skipped: it cannot exist on Linux',
+      '8:Windows path "%WINDIR%/SoftwareDistribution" skipped: it cannot exist on Linux',
+      '9:Windows registry key "HKEY_LOCAL_MACHINE\\Software\\Classes\\batfile" skipped: there is no registry on Linux',
+      '10:Windows registry key "HKEY_LOCAL_MACHINE\\Security\\SAM\\Domains" skipped: there is no registry on Linux',
+    ]);
+  });
   it('reports malformed XML with its line', () => {
     const result = parseOssecConfig('<ossec_config>\n<syscheck>\n<frequency>1</frequenc>\n</syscheck></ossec_config>', 'ossec.conf', defaults);
     assert.ok(!result.ok);

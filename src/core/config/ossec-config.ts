@@ -10,6 +10,7 @@ import type { ConfigDefaults, LoadedConfig } from './custos-config.js';
 
 /** `<syscheck>` children Custos reads, and how each maps onto the `custos.yml` shape. */
 const SCALAR_OPTIONS = [
+  'disabled',
   'frequency',
   'scan_time',
   'scan_day',
@@ -78,11 +79,16 @@ function readSyscheck(section: XmlNode, c: Collected, file: string, lineOf: (n: 
     const attrs = child[':@'] ?? {};
     const value = textOf(child, name);
     const line = lineOf(child);
-    if (name === 'directories') {
+    if (name === 'windows_registry' || name === 'registry_ignore') {
+      c.warnings.push(configIssue(file, line, `syscheck.${name}`, `Windows registry key "${value}" skipped: there is no registry on Linux`));
+    } else if (name === 'directories') {
       const list = (syscheck.directories ??= []) as unknown[];
       if (list.length === 0) c.lines.set('syscheck.directories', line ?? 0);
       const key = `syscheck.directories[${list.length}]`;
-      const entry: Record<string, unknown> = { path: value.split(',').map((p) => p.trim()).filter((p) => p !== '') };
+      const paths = value.split(',').map((p) => p.trim()).filter((p) => p !== '');
+      const linuxPaths = paths.filter((p) => !skippedWindowsPath(p, file, line, `${key}.path`, c));
+      if (paths.length > 0 && linuxPaths.length === 0) continue;
+      const entry: Record<string, unknown> = { path: linuxPaths };
       for (const [attr, attrValue] of Object.entries(attrs)) {
         if (!DIRECTORY_ATTRIBUTES.has(attr)) {
           c.warnings.push(configIssue(file, line, `${key}.${attr}`, `unsupported <directories> attribute "${attr}", ignored`));
@@ -107,6 +113,7 @@ function readSyscheck(section: XmlNode, c: Collected, file: string, lineOf: (n: 
       for (const attr of Object.keys(attrs)) {
         if (attr !== 'type') c.warnings.push(configIssue(file, line, `syscheck.${name}`, `unsupported attribute "${attr}", ignored`));
       }
+      if (attrs.type !== 'sregex' && skippedWindowsPath(value, file, line, `syscheck.${name}`, c)) continue;
       list.push(attrs.type === 'sregex' ? { sregex: value } : value);
     } else if (name === 'auto_ignore') {
       const entry: Record<string, unknown> = { enabled: value };
@@ -135,6 +142,16 @@ function readRules(section: XmlNode, tag: string, c: Collected, file: string, li
       c.warnings.push(configIssue(file, lineOf(child), `${tag}.${name}`, `<${name}> is not used by Custos (FIM events need no decoders), ignored`));
     }
   }
+}
+
+/**
+ * A Windows path (`C:\\Windows`, `%WINDIR%\\win.ini`) in a Linux configuration: real configurations shared
+ * between platforms carry them, so each is a warning and skipped, never a reason to refuse the whole file.
+ */
+function skippedWindowsPath(path: string, file: string, line: number | undefined, key: string, c: Collected): boolean {
+  if (!/^(?:[A-Za-z]:[\\/]|%[A-Za-z_]+%|\\\\)/.test(path)) return false;
+  c.warnings.push(configIssue(file, line, key, `Windows path "${path}" skipped: it cannot exist on Linux`));
+  return true;
 }
 
 function locate(lines: ReadonlyMap<string, number>, path: readonly (string | number)[]): number | undefined {
