@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import type { Alert } from '../../src/core/build-alert.js';
+import { jsonLines, runCustos } from '../support/run-custos.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/** One alert as OSSEC's contrib parsers (ossec2mysql.pl, ossectop.pl) read it from alerts.log. */
+interface ParsedOssecAlert {
+  readonly timestamp: string;
+  readonly offset: string;
+  readonly date: string;
+  readonly host: string;
+  readonly location: string;
+  readonly rule: string;
+  readonly level: string;
+  readonly description: string;
+}
+
+/**
+ * The parsing loop of OSSEC's contrib/ossec2mysql.pl, with its own line patterns (written here in TypeScript): an
+ * alert starts at `** Alert <seconds>.<offset>:`, then the date and `host->location` line, then `Rule: <id>
+ * (level <n>) -> '<description>'`. A line these patterns do not take leaves the field unset, as in the script.
+ */
+function parseLikeOssec2mysql(log: string): ParsedOssecAlert[] {
+  const alerts: ParsedOssecAlert[] = [];
+  let current: Partial<Record<keyof ParsedOssecAlert, string>> | undefined;
+  const flush = (): void => {
+    if (current !== undefined) alerts.push(current as ParsedOssecAlert);
+    current = undefined;
+  };
+  for (const line of log.split('\n')) {
+    const header = /^\*\* Alert ([0-9]+).([0-9]+):(.*)$/.exec(line);
+    if (header !== null) {
+      flush();
+      current = { timestamp: header[1] as string, offset: header[2] as string };
+      continue;
+    }
+    if (current === undefined) continue;
+    const dated = /^([0-9]+\s\w+\s[0-9]+\s[0-9]+:[0-9]+:[0-9]+)\s(.*?)->(.*)$/.exec(line);
+    const rule = /^Rule: ([0-9]+) \(level ([0-9]+)\) -> '(.*)'$/.exec(line);
+    if (dated !== null && current.date === undefined) Object.assign(current, { date: dated[1], host: dated[2], location: dated[3] });
+    else if (rule !== null) Object.assign(current, { rule: rule[1], level: rule[2], description: rule[3] });
+  }
+  flush();
+  return alerts;
+}
+
+/** A `/var/ossec`-like install: `etc/ossec.conf` as an OSSEC user has it, monitoring `tree`. */
+function ossecInstall(syscheckExtra: string): { dir: string; tree: string; conf: string; args: string[] } {
+  const dir = tempDir();
+  const tree = join(dir, 'tree');
+  mkdirSync(tree);
+  mkdirSync(join(dir, 'ossec', 'etc'), { recursive: true });
+  const conf = join(dir, 'ossec', 'etc', 'ossec.conf');
+  writeConf(conf, tree, syscheckExtra);
+  return { dir, tree, conf, args: ['--config', conf, '--db', join(dir, 'data', 'custos.db')] };
+}
+
+function writeConf(conf: string, tree: string, syscheckExtra: string): void {
+  writeFileSync(
+    conf,
+    `<ossec_config>
+  <syscheck>
+    ${syscheckExtra}
+    <frequency>79200</frequency>
+    <scan_time>21pm</scan_time>
+    <scan_day>monday</scan_day>
+    <directories check_all="yes">${tree}</directories>
+    <ignore>C:\\WINDOWS/System32/LogFiles</ignore>
+    <ignore>%WINDIR%/SoftwareDistribution</ignore>
+    <windows_registry>HKEY_LOCAL_MACHINE\\Software\\Classes\\batfile</windows_registry>
+  </syscheck>
+</ossec_config>
+`,
+  );
+}
+
+describe('an OSSEC user moves over: alerts.log read by OSSEC\'s own parsers', () => {
+  const install = ossecInstall('');
+  before(() => writeFileSync(join(install.tree, 'passwd'), 'root:x:0:0::/root:/bin/sh\n'));
+
+  it('loads a Linux ossec.conf that carries Windows lines, one warning each, exit 0', async () => {
+    const r = await runCustos(['check', ...install.args]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr.match(/Windows path ".*" skipped/g)?.length, 2, r.stderr);
+    assert.equal(r.stderr.match(/Windows registry key ".*" skipped/g)?.length, 1, r.stderr);
+  });
+
+  it('writes alerts.log headers that ossec2mysql.pl\'s patterns take, with the ids alerts.json has', async () => {
+    writeFileSync(join(install.tree, 'passwd'), 'root:x:0:0::/root:/bin/sh\nevil:x:0:0::/:/bin/sh\n');
+    writeFileSync(join(install.tree, 'shadow'), 'evil:!:1::::::\n');
+    const r = await runCustos(['check', ...install.args]);
+    assert.equal(r.code, 1, r.stderr);
+    const json = jsonLines<Alert>(readFileSync(join(install.dir, 'data', 'alerts.json'), 'utf8'));
+    const parsed = parseLikeOssec2mysql(readFileSync(join(install.dir, 'data', 'alerts.log'), 'utf8'));
+    assert.equal(parsed.length, 2);
+    assert.deepEqual(parsed.map((p) => `${p.timestamp}.${p.offset}`).sort(), json.map((a) => a.id).sort());
+    for (const p of parsed) {
+      const alert = json.find((a) => a.id === `${p.timestamp}.${p.offset}`);
+      assert.ok(alert !== undefined);
+      assert.equal(p.rule, String(alert.rule.id));
+      assert.equal(p.level, String(alert.rule.level));
+      assert.equal(p.description, alert.rule.description);
+      assert.equal(p.location, 'syscheck');
+      assert.match(p.date, /^\d{4} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d$/);
+      assert.equal(Number(p.timestamp), Math.floor(Date.parse(alert.timestamp) / 1000));
+    }
+    assert.deepEqual(parsed.map((p) => p.rule).sort(), ['550', '554']);
+  });
+});
+
+describe('<disabled>yes</disabled> turns syscheck off', () => {
+  const install = ossecInstall('');
+  before(() => writeFileSync(join(install.tree, 'hosts'), '127.0.0.1 localhost\n'));
+
+  it('scans nothing, says so once, exits 0, and keeps the baseline for when it is enabled again', async () => {
+    assert.equal((await runCustos(['check', ...install.args])).code, 0);
+    writeConf(install.conf, install.tree, '<disabled>yes</disabled>');
+    writeFileSync(join(install.tree, 'hosts'), '127.0.0.1 localhost\n10.6.6.6 evil\n');
+    const off = await runCustos(['check', '--json', ...install.args]);
+    assert.equal(off.code, 0, off.stderr);
+    assert.equal(off.stdout, '');
+    assert.equal(off.stderr.match(/syscheck is disabled/g)?.length, 1, off.stderr);
+    assert.doesNotMatch(off.stderr, /scanned \d+ entries/);
+    assert.doesNotMatch(off.stderr, /disabled.*not used|unsupported <syscheck> option <disabled>/);
+    writeConf(install.conf, install.tree, '<disabled>no</disabled>');
+    const on = await runCustos(['check', '--json', ...install.args]);
+    assert.equal(on.code, 1, on.stderr);
+    const alerts = jsonLines<Alert>(on.stdout);
+    assert.deepEqual(alerts.map((a) => `${String(a.rule.id)} ${a.syscheck.path}`), [`550 ${join(install.tree, 'hosts')}`]);
+  });
+});
