@@ -111,6 +111,44 @@ describe('an OSSEC user moves over: alerts.log read by OSSEC\'s own parsers', ()
   });
 });
 
+describe('a hostile <regex> against a long path an intruder created', () => {
+  const install = ossecInstall('');
+  // 4,000 bytes and more: fifteen directories and a file name of 249 word characters each.
+  const names = Array.from({ length: 16 }, (_v, i) => `${String.fromCharCode(97 + i)}${'w'.repeat(248)}`);
+  before(() => {
+    mkdirSync(join(install.dir, 'ossec', 'rules'));
+    writeFileSync(
+      join(install.dir, 'ossec', 'rules', 'local_rules.xml'),
+      `<group name="local,syscheck,">
+  <rule id="100100" level="10">
+    <if_sid>554</if_sid>
+    <regex>\\w*\\w*\\w*\\w*\\w*\\w*\\w*!'</regex>
+    <description>Shouting file name</description>
+  </rule>
+</group>
+`,
+    );
+    writeFileSync(install.conf, readFileSync(install.conf, 'utf8').replace('</ossec_config>', '  <rules>\n    <include>local_rules.xml</include>\n  </rules>\n</ossec_config>'));
+  });
+
+  it('finishes the check with the rule loaded, and matches only what the pattern says', async () => {
+    assert.equal((await runCustos(['check', ...install.args])).code, 0);
+    const deep = join(install.tree, ...names.slice(0, -1));
+    mkdirSync(deep, { recursive: true });
+    const long = join(deep, names.at(-1) as string);
+    assert.ok(Buffer.byteLength(long) >= 4000, String(Buffer.byteLength(long)));
+    writeFileSync(long, 'x\n');
+    writeFileSync(join(install.tree, 'loud!'), 'x\n');
+    const r = await runCustos(['check', '--json', ...install.args], { timeoutMs: 120_000 });
+    assert.equal(r.code, 1, `the check did not finish: ${r.stderr}`);
+    const alerts = jsonLines<Alert>(r.stdout);
+    const byPath = new Map(alerts.map((a) => [a.syscheck.path, String(a.rule.id)]));
+    assert.equal(byPath.get(long), '554');
+    // "New file '…/loud!' added": the only path that ends in `!` right before its closing quote.
+    assert.equal(byPath.get(join(install.tree, 'loud!')), '100100');
+  });
+});
+
 describe('<disabled>yes</disabled> turns syscheck off', () => {
   const install = ossecInstall('');
   before(() => writeFileSync(join(install.tree, 'hosts'), '127.0.0.1 localhost\n'));
