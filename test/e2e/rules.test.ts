@@ -126,11 +126,24 @@ describe('rules: an OSSEC ossec.conf and local_rules.xml from OSSEC documentatio
   it('reports a broken local rule with its file, line and rule id, and refuses to run', async () => {
     const local = join(ossec, 'rules/local_rules.xml');
     const good = readFileSync(local, 'utf8');
-    writeFileSync(local, good.replace('<description>ignore apt state</description>', '<description>ignore apt state</description>\n    <srcport>22</srcport>'));
+    writeFileSync(local, good.replace('<description>ignore apt state</description>', '<description>ignore apt state</description>\n    <regex>\\q</regex>'));
     try {
       const r = await runCustos(['check', ...args]);
       assert.equal(r.code, 2);
-      assert.ok(r.stderr.includes(`${local}:7: rule 100100: <srcport>: unknown or unsupported tag <srcport> for FIM rules`), r.stderr);
+      assert.ok(r.stderr.includes(`${local}:3: rule 100100: <regex>: invalid OSSEC regex "\\\\q": unknown escape \\q`), r.stderr);
+    } finally {
+      writeFileSync(local, good);
+    }
+  });
+
+  it('skips a rule that tests a log field (it can never match a FIM event), with one summary warning, and runs', async () => {
+    const local = join(ossec, 'rules/local_rules.xml');
+    const good = readFileSync(local, 'utf8');
+    writeFileSync(local, good.replace('<description>ignore apt state</description>', '<description>ignore apt state</description>\n    <srcport>22</srcport>'));
+    try {
+      const r = await runCustos(['check', ...args]);
+      assert.ok(r.code === 0 || r.code === 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`warning: ${local}: rules: 1 of \\d+ rules skipped: they can never match a FIM event .*rule 100100: <srcport>`));
     } finally {
       writeFileSync(local, good);
     }

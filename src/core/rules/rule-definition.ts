@@ -44,6 +44,8 @@ export interface RuleDefinition {
   readonly hostname?: OsMatch;
   readonly fields: readonly { readonly name: string; readonly regex: OsRegex }[];
   readonly lists: readonly ListCondition[];
+  /** `<mitre><id>`: the ATT&CK technique ids, carried into the alert's `rule.mitre.id`. */
+  readonly mitre?: readonly string[];
   /** `<options>no_log</options>`: the alert is stored but not written to the alert logs. */
   readonly noLog: boolean;
   readonly overwrite: boolean;
