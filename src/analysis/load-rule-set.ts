@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RulesConfig } from '../core/config/custos-config.js';
 import { ConfigError, configIssue, type ConfigIssue } from '../core/custos-error.js';
 import { parseCdbList } from '../core/rules/cdb-list.js';
 import { parseRulesXml, type ParsedRule } from '../core/rules/parse-rules-xml.js';
@@ -19,10 +20,15 @@ const REPLACEABLE_BUILTINS: ReadonlySet<number> = new Set([550, 553, 554]);
  * name, keeps the rules that apply to FIM events ({@link selectFimRules}) and compiles the tree. Every problem in
  * every file is collected into one {@link ConfigError}; what was skipped goes to `warn`.
  */
-export function loadRuleSet(files: readonly string[], warn: (warnings: readonly ConfigIssue[]) => void = () => undefined): RuleSet {
+export function loadRuleSet(
+  config: readonly string[] | Pick<RulesConfig, 'files' | 'directories' | 'exclude'>,
+  warn: (warnings: readonly ConfigIssue[]) => void = () => undefined,
+): RuleSet {
   const issues: ConfigIssue[] = [];
   const parsedRules: ParsedRule[] = [];
-  for (const requested of [BUILTIN_RULES_FILE, ...files]) {
+  const { files, directories, exclude } = Array.isArray(config) ? { files: config as readonly string[], directories: [], exclude: [] } : (config as RulesConfig);
+  const fromDirectories = directories.flatMap((dir) => rulesIn(dir, new Set(exclude), issues));
+  for (const requested of [BUILTIN_RULES_FILE, ...files, ...fromDirectories]) {
     const file = locateRulesFile(requested);
     let text: string;
     try {
@@ -42,6 +48,19 @@ export function loadRuleSet(files: readonly string[], warn: (warnings: readonly 
   const compiled = RuleSet.compile(selected.definitions);
   if (!compiled.ok) throw new ConfigError(compiled.error);
   return compiled.value;
+}
+
+/** Wazuh's `<rule_dir>`: its `*.xml` files in name order, without the excluded names. */
+function rulesIn(dir: string, exclude: ReadonlySet<string>, issues: ConfigIssue[]): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((name) => name.endsWith('.xml') && !exclude.has(name))
+      .sort()
+      .map((name) => join(dir, name));
+  } catch (error) {
+    issues.push(configIssue(dir, undefined, '', `cannot read the rules directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`));
+    return [];
+  }
 }
 
 function locateRulesFile(path: string): string {

@@ -48,7 +48,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     const loaded = loadConfig(flags);
     reportWarnings(loaded.warnings);
     const { config } = loaded;
-    const rules = loadRuleSet(config.rules.files, reportWarnings);
+    const rules = loadRuleSet(config.rules, reportWarnings);
     // OSSEC's <disabled>yes</disabled>: the configuration and rules are still checked, nothing is scanned and the
     // baseline is left as it is (a scan of nothing would read as every file deleted).
     if (config.syscheck.disabled) {

@@ -67,7 +67,7 @@ export function managerCommand(result: CommandResult): Command {
         const logger = pino({ base: { service: 'custos-manager' } }, pino.destination(2));
         for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line, key: w.key }, w.message);
         const [host, port] = flags.listen === undefined ? [config.manager.listenHost, String(config.manager.listenPort)] : splitHostPort(flags.listen);
-        const rules = loadRuleSet(config.rules.files, (warnings) => {
+        const rules = loadRuleSet(config.rules, (warnings) => {
           for (const w of warnings) logger.warn({ file: w.file, line: w.line, key: w.key }, w.message);
         });
         const store = SqliteStore.open(join(dataDir, 'custos.db'), { backgroundCheckpoints: true });

@@ -25,7 +25,7 @@ export function rulesCommand(result: CommandResult): Command {
       .option('--json', 'print JSON lines')
       .action(async (flags: RulesTestFlags) => {
         const { config } = loadConfig(flags);
-        const set = loadRuleSet([...config.rules.files, ...(flags.rules ?? [])], reportWarnings);
+        const set = loadRuleSet({ ...config.rules, files: [...config.rules.files, ...(flags.rules ?? [])] }, reportWarnings);
         let line = 0;
         let bad = 0;
         for await (const text of createInterface({ input: process.stdin, crlfDelay: Infinity })) {

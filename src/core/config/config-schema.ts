@@ -130,7 +130,13 @@ const knownHashes = z
   })
   .strict();
 
-const rules = z.object({ files: z.array(z.string().min(1)).prefault([]) }).strict();
+const rules = z
+  .object({
+    files: z.array(z.string().min(1)).prefault([]),
+    directories: z.array(z.string().min(1)).prefault([]),
+    exclude: z.array(z.string().min(1)).prefault([]),
+  })
+  .strict();
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT');
 
@@ -247,7 +253,11 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
     },
     keepaliveMs: data.agent.keepalive,
     agentName: data.agent.name ?? defaults.hostname,
-    rules: { files: data.rules.files.map((f) => resolveFrom(base, f)) },
+    rules: {
+      files: data.rules.files.map((f) => resolveFrom(base, f)),
+      directories: data.rules.directories.map((d) => resolveFrom(base, d)),
+      exclude: data.rules.exclude,
+    },
     knownHashes: {
       databasePath: kh.database ?? `${defaults.dataDir}/hashdb.sqlite`,
       explicit: kh.database !== undefined,

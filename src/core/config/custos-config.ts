@@ -86,6 +86,10 @@ export interface KnownHashConfig {
 export interface RulesConfig {
   /** Absolute paths (relative ones in the file are taken from the configuration file's directory). */
   readonly files: readonly string[];
+  /** Directories whose `*.xml` files are loaded in name order, after `files` (Wazuh's `<rule_dir>`). */
+  readonly directories: readonly string[];
+  /** File names skipped in `directories` (Wazuh's `<rule_exclude>`). */
+  readonly exclude: readonly string[];
 }
 
 /** Where alerts go besides the manager's own files. */

@@ -30,8 +30,11 @@ const LOG_ONLY_TAGS = new Set([
   'not_same_source_ip', 'not_same_user', 'not_same_id', 'not_same_agent', 'not_same_field',
 ]);
 
-/** OSSEC's decoders for FIM events Custos does not raise: changes counted per file, Windows registry events. */
+/** OSSEC's decoders for FIM events Custos does not raise yet: changes counted per file (551, 552). */
 const UNSUPPORTED_SYSCHECK_DECODER = /^syscheck_/;
+
+/** Wazuh's registry events (594-598): there is no registry on Linux, so these rules are log rules here. */
+const WINDOWS_ONLY_DECODER = /^syscheck_registry/;
 
 /** Tags that describe a rule without changing what it matches. */
 const DESCRIPTIVE_TAGS = new Set(['info', 'mitre', 'description', 'group']);
@@ -169,7 +172,7 @@ function parseRule(
         break;
       case 'decoded_as':
         if ((SYSCHECK_DECODERS as readonly string[]).includes(value)) rule.decodedAs = value as SyscheckDecoder;
-        else if (UNSUPPORTED_SYSCHECK_DECODER.test(value)) unsupportedAt(`<decoded_as>${value}`, at);
+        else if (UNSUPPORTED_SYSCHECK_DECODER.test(value) && !WINDOWS_ONLY_DECODER.test(value)) unsupportedAt(`<decoded_as>${value}`, at);
         else logOnly ??= at === undefined ? { tag: `<decoded_as>${value}` } : { tag: `<decoded_as>${value}`, line: at };
         break;
       case 'category':
