@@ -6,6 +6,7 @@ import { loadRuleSet } from '../analysis/load-rule-set.js';
 import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
 import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
 import { displayPath } from '../core/path-bytes.js';
+import { Md5Allowlist } from '../hashdb/md5-allowlist.js';
 import { actorName } from './actor-name.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
@@ -58,6 +59,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     }
     const store = openStore(config.storage);
     const knownHashes = openKnownHashes(config.knownHashes, flags.hashdb);
+    const md5Allowlist = config.knownHashes.md5AllowlistPath === undefined ? undefined : Md5Allowlist.open(config.knownHashes.md5AllowlistPath);
     const sinks: AlertSink[] = [];
     if (mode === 'check') {
       sinks.push(new StdoutAlertSink(flags.json === true, hostname()));
@@ -76,6 +78,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
         config,
         store,
         ...(knownHashes === undefined ? {} : { knownHashes }),
+        ...(md5Allowlist === undefined ? {} : { md5Allowlist }),
         rules,
         sinks,
         paths,
@@ -95,6 +98,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       process.off('SIGTERM', onSignal);
       await Promise.all(sinks.map((sink) => sink.close()));
       await knownHashes?.close();
+      md5Allowlist?.close();
       await store.close();
     }
   });

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { loadRuleSet } from '../analysis/load-rule-set.js';
+import { Md5Allowlist } from '../hashdb/md5-allowlist.js';
 import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
 import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
 import { SyslogAlertSink } from '../analysis/sinks/syslog-alert-sink.js';
@@ -72,6 +73,7 @@ export function managerCommand(result: CommandResult): Command {
         });
         const store = SqliteStore.open(join(dataDir, 'custos.db'), { backgroundCheckpoints: true });
         const knownHashes = openKnownHashes({ ...config.knownHashes, databasePath: config.knownHashes.explicit ? config.knownHashes.databasePath : join(dataDir, 'hashdb.sqlite') }, undefined);
+        const md5Allowlist = config.knownHashes.md5AllowlistPath === undefined ? undefined : Md5Allowlist.open(config.knownHashes.md5AllowlistPath);
         const sinkLog = (message: string): void => logger.warn({ component: 'sink' }, message);
         const sinks: AlertSink[] = [new JsonLinesAlertSink(join(dataDir, 'alerts.json')), new OssecLogAlertSink(join(dataDir, 'alerts.log'), hostname())];
         const s = config.manager.syslog;
@@ -81,7 +83,7 @@ export function managerCommand(result: CommandResult): Command {
         const email = openEmailSink(config, store, hostname(), sinkLog, true);
         if (email !== undefined) sinks.push(email);
         const pki = await ensureManagerPki(dataDir);
-        const running = await startManager({ dataDir, config, store, pki, rules, ...(knownHashes === undefined ? {} : { knownHashes }), sinks, logger, now: () => new Date() }, { host: host ?? '0.0.0.0', port: Number(port) });
+        const running = await startManager({ dataDir, config, store, pki, rules, ...(knownHashes === undefined ? {} : { knownHashes }), ...(md5Allowlist === undefined ? {} : { md5Allowlist }), sinks, logger, now: () => new Date() }, { host: host ?? '0.0.0.0', port: Number(port) });
         // What an earlier run queued but did not mail (an outage, a crash) goes out now.
         email?.resume();
         await new Promise<void>((resolveStop) => {
@@ -93,6 +95,7 @@ export function managerCommand(result: CommandResult): Command {
         await running.close();
         await Promise.all(sinks.map((sink) => sink.close()));
         await knownHashes?.close();
+        md5Allowlist?.close();
         await store.close();
         result.exitCode = EXIT.OK;
       }),

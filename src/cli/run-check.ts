@@ -18,6 +18,7 @@ import { indexDiversions } from '../core/diversions.js';
 import { dpkgDatabaseStamp, readDiversions, readInstalledVersions } from '../hashdb/import/dpkg-database.js';
 import { dpkgSource } from '../hashdb/import/import-dpkg.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
+import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import type { Store } from '../storage/store.js';
 
 /** Standalone mode is agent `000`, as OSSEC's local installation. */
@@ -31,6 +32,8 @@ export interface RunCheckOptions {
   readonly store: Store;
   /** The known-hash database, when there is one. */
   readonly knownHashes?: KnownHashStore;
+  /** OSSEC's md5 allowlist (`<global><md5_whitelist>`), when configured. */
+  readonly md5Allowlist?: Md5AllowlistLookup;
   readonly rules: RuleSet;
   readonly sinks: readonly AlertSink[];
   /** Limit the scan to these paths (as seen inside `rootDir`). */
@@ -111,6 +114,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       {
         store,
         ...(options.knownHashes === undefined ? {} : { knownHashes: options.knownHashes }),
+        ...(options.md5Allowlist === undefined ? {} : { md5Allowlist: options.md5Allowlist }),
         rules: options.rules,
         correlation,
         sinks: options.sinks,

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import type { Alert } from '../../src/core/build-alert.js';
 import { jsonLines, runCustos } from '../support/run-custos.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -58,10 +60,14 @@ function ossecInstall(syscheckExtra: string): { dir: string; tree: string; conf:
   return { dir, tree, conf, args: ['--config', conf, '--db', join(dir, 'data', 'custos.db')] };
 }
 
-function writeConf(conf: string, tree: string, syscheckExtra: string): void {
+function writeConf(conf: string, tree: string, syscheckExtra: string, globalExtra = ''): void {
   writeFileSync(
     conf,
     `<ossec_config>
+  <global>
+    <email_notification>no</email_notification>
+    ${globalExtra}
+  </global>
   <syscheck>
     ${syscheckExtra}
     <frequency>79200</frequency>
@@ -168,5 +174,49 @@ describe('<disabled>yes</disabled> turns syscheck off', () => {
     assert.equal(on.code, 1, on.stderr);
     const alerts = jsonLines<Alert>(on.stdout);
     assert.deepEqual(alerts.map((a) => `${String(a.rule.id)} ${a.syscheck.path}`), [`550 ${join(install.tree, 'hosts')}`]);
+  });
+});
+
+describe("OSSEC's md5 allowlist, configured in <global>", () => {
+  const install = ossecInstall('');
+  const allowed = 'vendor blob v2\n';
+  const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
+  before(() => {
+    // OSSEC's md5 allowlist: an SQLite file with its files(md5sum, file, time) table.
+    const db = new Database(join(install.dir, 'ossec', 'etc', 'md5_allowlist.db'));
+    db.exec('CREATE TABLE files (md5sum TEXT NOT NULL, file TEXT NOT NULL, time INTEGER)');
+    db.prepare('INSERT INTO files VALUES (?, ?, ?)').run(md5(allowed), '/opt/vendor/blob', 1_700_000_000);
+    db.close();
+    writeConf(install.conf, install.tree, '', '<md5_whitelist>' + join(install.dir, 'ossec', 'etc', 'md5_allowlist.db') + '</md5_whitelist>');
+    writeFileSync(join(install.tree, 'blob'), 'vendor blob v1\n');
+    writeFileSync(join(install.tree, 'config'), 'a=1\n');
+  });
+
+  it('records an allowlisted change, and an allowlisted new file, without alerting; the rest alerts', async () => {
+    const first = await runCustos(['check', ...install.args]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.doesNotMatch(first.stderr, /md5_whitelist/, 'read, not warned about');
+    writeFileSync(join(install.tree, 'blob'), allowed);
+    writeFileSync(join(install.tree, 'copy-elsewhere'), allowed);
+    writeFileSync(join(install.tree, 'config'), 'a=2\n');
+    const r = await runCustos(['check', '--json', ...install.args]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(jsonLines<Alert>(r.stdout).map((a) => `${String(a.rule.id)} ${a.syscheck.path}`), [`550 ${join(install.tree, 'config')}`]);
+    const events = jsonLines<{ outcome: string; reason?: string; syscheck: { path: string; event: string } }>((await runCustos(['events', '--json', ...install.args])).stdout);
+    const why = (name: string): string => {
+      const e = events.find((x) => x.syscheck.path === join(install.tree, name));
+      return `${e?.syscheck.event} ${e?.outcome} ${e?.reason ?? ''}`;
+    };
+    const reason = `md5 allowlist ${join(install.dir, 'ossec', 'etc', 'md5_allowlist.db')}: ${md5(allowed)}`;
+    assert.equal(why('blob'), `modified recorded ${reason}`);
+    assert.equal(why('copy-elsewhere'), `added recorded ${reason}`);
+  });
+
+  it('refuses to run on an allowlist it cannot read, naming it', async () => {
+    const other = ossecInstall('');
+    writeConf(other.conf, other.tree, '', '<md5_allowlist>/nonexistent/md5.db</md5_allowlist>');
+    const r = await runCustos(['check', ...other.args]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /cannot use the md5 allowlist \/nonexistent\/md5\.db/);
   });
 });

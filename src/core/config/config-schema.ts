@@ -116,6 +116,7 @@ const database = z.union([
 const knownHashes = z
   .object({
     database: z.string().min(1).optional(),
+    md5_allowlist: z.string().min(1).optional(),
     match: z.enum(['path', 'hash']).prefault('path'),
     silence: z
       .array(
@@ -261,6 +262,7 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
     knownHashes: {
       databasePath: kh.database ?? `${defaults.dataDir}/hashdb.sqlite`,
       explicit: kh.database !== undefined,
+      ...(kh.md5_allowlist === undefined ? {} : { md5AllowlistPath: resolveFrom(base, kh.md5_allowlist) }),
       policy: { match: kh.match, silence: kh.silence ?? DEFAULT_KNOWN_HASH_POLICY.silence },
     },
     storage,

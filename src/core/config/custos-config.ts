@@ -80,6 +80,11 @@ export interface KnownHashConfig {
   /** True when the file named the database (a missing one is then worth a warning). */
   readonly explicit: boolean;
   readonly policy: KnownHashPolicy;
+  /**
+   * OSSEC's md5 allowlist (`<global><md5_whitelist>`): an SQLite file whose MD5s silence a change wherever the
+   * file is, unlike the path-aware verdicts of the known-hash database.
+   */
+  readonly md5AllowlistPath?: string;
 }
 
 /** Where the rules come from, besides the built-in ones: OSSEC rule files, read in order. */

@@ -97,6 +97,14 @@ describe('parseOssecConfig', () => {
       assert.equal(r.value.config.syscheck.scanTime, time);
     }
   });
+  it("reads OSSEC's md5 allowlist from <global> under each of its names", () => {
+    for (const tag of ['md5_whitelist', 'md5_allowlist', 'md5db']) {
+      const r2 = parseOssecConfig(`<ossec_config>\n<global>\n<${tag}>/var/ossec/etc/md5.db</${tag}>\n</global>\n</ossec_config>`, '/var/ossec/etc/ossec.conf', defaults);
+      assert.ok(r2.ok, JSON.stringify(!r2.ok && r2.error));
+      assert.equal(r2.value.config.knownHashes.md5AllowlistPath, '/var/ossec/etc/md5.db', tag);
+      assert.deepEqual(r2.value.warnings, [], tag);
+    }
+  });
   it('reads <disabled>: off when yes, on by default', () => {
     const off = parseOssecConfig('<ossec_config>\n<syscheck>\n<disabled>yes</disabled>\n<directories>/etc</directories>\n</syscheck>\n</ossec_config>', 'ossec.conf', defaults);
     assert.ok(off.ok, JSON.stringify(!off.ok && off.error));
