@@ -229,8 +229,9 @@ function md5Allowlisted(change: FileChange, allowlist: Md5AllowlistLookup | unde
   return md5 !== undefined && allowlist.has(md5) ? { source: allowlist.source, md5 } : undefined;
 }
 
-function toRuleRef(rule: { id: number; level: number; description: string; groups: readonly string[] }): RuleRef {
-  return { id: rule.id, level: rule.level, description: rule.description, groups: rule.groups };
+function toRuleRef(rule: { id: number; level: number; description: string; groups: readonly string[]; mitre?: readonly string[] }): RuleRef {
+  const ref = { id: rule.id, level: rule.level, description: rule.description, groups: rule.groups };
+  return rule.mitre === undefined || rule.mitre.length === 0 ? ref : { ...ref, mitre: { id: rule.mitre } };
 }
 
 function toMaintenanceRef(window: { id: number; startedBy: string; endsAt: string } | undefined): MaintenanceRef | undefined {

@@ -53,7 +53,7 @@ describe('custos check: add, modify, delete', () => {
     const json = jsonLines<Alert>(readFileSync(join(ws.dir, 'alerts.json'), 'utf8'));
     assert.deepEqual(json.map((a) => a.rule.id).sort(), [550, 553, 554]);
     const log = readFileSync(join(ws.dir, 'alerts.log'), 'utf8');
-    assert.match(log, /\*\* Alert \d+\.[0-9a-f]+: - ossec,syscheck,syscheck_entry_modified,syscheck_file,\n\d{4} \w{3} \d\d \d\d:\d\d:\d\d .+->syscheck\nRule: 550 \(level 7\) -> 'Integrity checksum changed\.'\nIntegrity checksum changed for:/);
+    assert.match(log, /\*\* Alert \d+\.\d+: - ossec,syscheck,syscheck_entry_modified,syscheck_file,pci_dss_11\.5,[^\n]*,\n\d{4} \w{3} \d\d \d\d:\d\d:\d\d .+->syscheck\nRule: 550 \(level 7\) -> 'Integrity checksum changed\.'\nIntegrity checksum changed for:/);
     const again = await checkJson(ws.args);
     assert.equal(again.code, 0);
     assert.deepEqual(again.alerts, []);
