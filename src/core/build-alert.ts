@@ -28,8 +28,11 @@ export interface SyscheckFields {
 export const COMPLIANCE_FIELDS = ['pci_dss', 'gpg13', 'gdpr', 'hipaa', 'nist_800_53', 'tsc'] as const;
 export type ComplianceField = (typeof COMPLIANCE_FIELDS)[number];
 
-/** `rule` of an alert: the rule, its compliance groups moved to Wazuh's compliance arrays. */
-export type AlertRule = RuleRef & { readonly [F in ComplianceField]?: readonly string[] };
+/**
+ * `rule` of an alert, as Wazuh writes it: the id a string (`"550"`), the compliance groups moved to Wazuh's
+ * compliance arrays. Code that computes with the id reads `Number(rule.id)`.
+ */
+export type AlertRule = Omit<RuleRef, 'id'> & { readonly id: string } & { readonly [F in ComplianceField]?: readonly string[] };
 
 /** What every alert has, file alerts and agent alerts alike: what the sinks need. */
 export interface AlertBase {
@@ -69,7 +72,7 @@ export function alertRule(rule: RuleRef): AlertRule {
     if (field === undefined) groups.push(group);
     else (compliance[field] ??= []).push(group.slice(field.length + 1));
   }
-  return { ...rule, groups, ...compliance };
+  return { ...rule, id: String(rule.id), groups, ...compliance };
 }
 
 /**

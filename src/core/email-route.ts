@@ -35,7 +35,7 @@ export function compileEmailRouter(config: EmailConfig): EmailRouter {
     for (const { rule, location: where } of rules) {
       if (rule.level !== undefined && alert.rule.level < rule.level) continue;
       if (rule.groups !== undefined && !rule.groups.some((g) => ruleGroups(alert.rule).includes(g))) continue;
-      if (rule.ruleIds !== undefined && !rule.ruleIds.includes(alert.rule.id)) continue;
+      if (rule.ruleIds !== undefined && !rule.ruleIds.includes(Number(alert.rule.id))) continue;
       if (where !== undefined && !where.test(location)) continue;
       add(rule.to, !rule.doNotDelay, !rule.doNotGroup);
     }

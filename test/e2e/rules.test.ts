@@ -117,7 +117,7 @@ describe('rules: an OSSEC ossec.conf and local_rules.xml from OSSEC documentatio
     writeFileSync(join(tree, 'etc/new.conf'), 'new\n');
     writeFileSync(join(tree, 'etc/mtab'), 'ignored: never read\n');
     const alerts = await check(args);
-    assert.deepEqual(alerts.map((a) => [a.syscheck.path.slice(tree.length), a.rule.id, a.rule.level]).sort(), [
+    assert.deepEqual(alerts.map((a) => [a.syscheck.path.slice(tree.length), Number(a.rule.id), a.rule.level]).sort(), [
       ['/etc/motd', 550, 7],
       ['/etc/new.conf', 554, 7],
     ]);
@@ -159,7 +159,7 @@ describe('auto_ignore, safely', () => {
     const rules: number[] = [];
     for (let i = 1; i <= 5; i++) {
       writeFileSync(file, `v${i}${'!'.repeat(i)}\n`);
-      rules.push(...(await check(ws.args)).map((a) => a.rule.id));
+      rules.push(...(await check(ws.args)).map((a) => Number(a.rule.id)));
     }
     assert.deepEqual(rules, [550, 550, 550, 565], 'three alerts, one roll-up, then silence');
     const events = jsonLines<EventJson>((await runCustos(['events', '--json', ...ws.args])).stdout);
@@ -184,7 +184,7 @@ describe('maintenance windows', () => {
     assert.match((await runCustos(['maintenance', 'list', ...ws.args])).stdout, /^1 ACTIVE \* .* by alice: patch run/);
     await runCustos(['maintenance', 'stop', ...ws.args]);
     writeFileSync(file, 'newer\n');
-    assert.deepEqual((await check(ws.args)).map((a) => a.rule.id), [550]);
+    assert.deepEqual((await check(ws.args)).map((a) => Number(a.rule.id)), [550]);
   });
 });
 
@@ -198,7 +198,7 @@ describe('custos rules test', () => {
     const { CUSTOS_BIN } = await import('../support/run-custos.js');
     const r = spawnSync(process.execPath, [CUSTOS_BIN, 'rules', 'test', '--rules', join(dir, 'local_rules.xml'), '--json'], { input: `${event('srv1')}\n${event('srv2')}\nnot json\n`, encoding: 'utf8' });
     const out = jsonLines<{ rule: { id: number; level: number }; alert: boolean; tried: { id: number; matched: boolean }[] }>(r.stdout);
-    assert.deepEqual(out.map((o) => [o.rule.id, o.rule.level, o.alert]), [
+    assert.deepEqual(out.map((o) => [Number(o.rule.id), o.rule.level, o.alert]), [
       [100000, 0, false],
       [550, 7, true],
     ]);
