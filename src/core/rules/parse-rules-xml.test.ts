@@ -47,7 +47,7 @@ describe('parseRulesXml', () => {
       '<group name="syscheck,">', //                              1
       '  <rule id="100010" level="7">', //                        2
       '    <if_sid>550</if_sid>', //                              3
-      '    <pcre2>^/etc/(?!hosts)</pcre2>', //                    4
+      '    <if_matched_group>authentication_success</if_matched_group>', // 4
       '  </rule>', //                                             5
       '  <rule id="100011" level="9">', //                        6
       '    <if_sid>100010</if_sid>', //                           7
@@ -71,8 +71,37 @@ describe('parseRulesXml', () => {
     assert.deepEqual(selected.errors, []);
     assert.deepEqual(selected.definitions.map((d) => d.id), [100013]);
     assert.deepEqual(selected.definitions[0]?.mitre, ['T1565.001']);
-    assert.deepEqual(selected.warnings.map((w) => `${w.line}:${w.key}`), ['4:rule 100010: <pcre2>', '10:rule 100012: attribute "noalert"', '12:rule 100012: <options>alert_by_email', '6:rule 100011']);
+    assert.deepEqual(selected.warnings.map((w) => `${w.line}:${w.key}`), ['4:rule 100010: <if_matched_group>', '10:rule 100012: attribute "noalert"', '12:rule 100012: <options>alert_by_email', '6:rule 100011']);
     assert.match(selected.warnings[0]?.message ?? '', /not supported by Custos for FIM rules: the rule is skipped/);
+  });
+  it("compiles Wazuh's PCRE2 patterns to linear-time matchers, and refuses what RE2 cannot do at load time", () => {
+    const text = [
+      '<group name="syscheck,">', //                                                 1
+      '  <rule id="100030" level="9">', //                                           2
+      '    <if_sid>550</if_sid>', //                                                 3
+      "    <pcre2>'/etc/(shadow|gshadow)'</pcre2>", //                               4
+      '    <field name="file" type="pcre2">^/etc/</field>', //                      5
+      '  </rule>', //                                                                6
+      '  <rule id="100031" level="9">', //                                           7
+      '    <if_sid>550</if_sid>', //                                                 8
+      "    <regex type=\"pcre2\">^Integrity .*'/etc/(?!hosts)</regex>", //          9
+      '  </rule>', //                                                               10
+      '</group>',
+    ].join('\n');
+    const r = parseRulesXml(text, 'local_rules.xml', noLists);
+    assert.ok(r.ok);
+    const selected = selectFimRules(r.value);
+    assert.deepEqual(selected.errors.map((e) => `${e.line}:${e.key}`), ['7:rule 100031: <pcre2>']);
+    assert.match(selected.errors[0]?.message ?? '', /PCRE2 pattern .* cannot be used: .*no lookaround/);
+    const rule = selected.definitions[0];
+    assert.equal(rule?.id, 100030);
+    assert.equal(rule?.pcre2?.test("Integrity checksum changed for: '/etc/gshadow'"), true);
+    assert.equal(rule?.pcre2?.test("Integrity checksum changed for: '/ETC/SHADOW'"), false, 'case-sensitive, as PCRE2');
+    assert.equal(rule?.fields[0]?.regex.test('/etc/shadow'), true);
+    // A pattern that backtracks exponentially in PCRE2 answers at once here.
+    const hostile = parseRulesXml('<group name="g"><rule id="100032" level="1"><if_sid>550</if_sid><pcre2>^(a+)+$</pcre2></rule></group>', 'r.xml', noLists);
+    assert.ok(hostile.ok);
+    assert.equal(hostile.value[0]?.definition.pcre2?.test(`${'a'.repeat(4000)}!`), false);
   });
   it('skips whole log rule trees (if_sid chains, if_group on log groups) with one summary per file, and reads <var>', () => {
     const text = [

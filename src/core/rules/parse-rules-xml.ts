@@ -1,6 +1,7 @@
 import { configIssue, type ConfigIssue } from '../custos-error.js';
 import { compileOsMatch } from '../os-match.js';
 import { compileOsRegex, type OsRegex } from '../os-regex.js';
+import { compilePcre2 } from '../pcre2.js';
 import { err, ok, type Result } from '../result.js';
 import { childrenOf, parseXmlTree, tagOf, textOf, type XmlNode } from '../xml-tree.js';
 import {
@@ -135,6 +136,7 @@ function parseRule(
   if (attrs.timeframe !== undefined) rule.timeframeMs = positiveInt(attrs.timeframe, 'timeframe', problem) * 1000;
   const matches: string[] = [];
   const regexes: string[] = [];
+  const pcre2s: string[] = [];
   for (const child of childrenOf(node, 'rule')) {
     const tag = tagOf(child) ?? '';
     const at = lineOf(child);
@@ -184,11 +186,16 @@ function parseRule(
         rule.mitre = [...(rule.mitre ?? []), ...childrenOf(child, 'mitre').filter((m) => tagOf(m) === 'id').map((m) => textOf(m, 'id')).filter((id) => id !== '')];
         break;
       case 'match':
-        matches.push(value);
-        break;
       case 'regex':
-        regexes.push(value);
+      case 'pcre2': {
+        // Wazuh's type="..." picks the flavour; <pcre2> is PCRE2 always.
+        const flavour = tag === 'pcre2' ? 'pcre2' : (childAttrs.type ?? (tag === 'match' ? 'osmatch' : 'osregex'));
+        if (flavour === 'osmatch') matches.push(value);
+        else if (flavour === 'osregex') regexes.push(value);
+        else if (flavour === 'pcre2') pcre2s.push(value);
+        else unsupportedAt(`<${tag} type="${flavour}">`, at);
         break;
+      }
       case 'hostname': {
         const m = compile(() => compileOsMatch(value));
         if (m !== undefined) rule.hostname = m;
@@ -198,11 +205,11 @@ function parseRule(
         const name = childAttrs.name;
         if (name === undefined || name === '') problem('a <field> needs a name', at, where);
         const type = childAttrs.type ?? 'osregex';
-        if (type !== 'osregex' && type !== 'osmatch') {
+        if (type !== 'osregex' && type !== 'osmatch' && type !== 'pcre2') {
           unsupportedAt(`<field type="${type}">`, at);
           break;
         }
-        const r = compile<OsRegex>(() => (type === 'osmatch' ? compileOsMatch(value) : compileOsRegex(value)));
+        const r = compile<OsRegex>(() => (type === 'osmatch' ? compileOsMatch(value) : type === 'pcre2' ? compilePcre2(value) : compileOsRegex(value)));
         if (r !== undefined && name !== undefined) rule.fields = [...rule.fields, { name, regex: r }];
         break;
       }
@@ -239,6 +246,12 @@ function parseRule(
     const r = safe(() => compileOsRegex(regexes.join('|')), (e) => problem(e, line, `${key}: <regex>`));
     if (r !== undefined) rule.regex = r;
   }
+  // Several PCRE2 patterns are alternatives too, like several <regex>; each is checked on its own first, so an
+  // error names the pattern at fault.
+  if (pcre2s.length > 0 && pcre2s.every((p) => safe(() => compilePcre2(p), (e) => problem(e, line, `${key}: <pcre2>`)) !== undefined)) {
+    const r = safe(() => compilePcre2(pcre2s.map((p) => `(?:${p})`).join('|')), (e) => problem(e, line, `${key}: <pcre2>`));
+    if (r !== undefined) rule.pcre2 = r;
+  }
   if ((rule.frequency === undefined) !== (rule.ifMatchedSid.length === 0)) {
     problem('frequency goes with <if_matched_sid> (and the other way round)');
   }
@@ -254,6 +267,8 @@ function substitute(value: string, variables: ReadonlyMap<string, string>): stri
 
 const ALLOWED_CHILD_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
   field: ['name', 'type'],
+  match: ['type'],
+  regex: ['type'],
   list: ['field', 'lookup', 'check_value'],
 };
 

@@ -41,6 +41,8 @@ export interface RuleDefinition {
   readonly sameLocation: boolean;
   readonly match?: OsMatch;
   readonly regex?: OsRegex;
+  /** Wazuh's `<pcre2>` (or `type="pcre2"`), run on RE2's automaton: also over `full_log`, with the others. */
+  readonly pcre2?: OsRegex;
   readonly hostname?: OsMatch;
   readonly fields: readonly { readonly name: string; readonly regex: OsRegex }[];
   readonly lists: readonly ListCondition[];
