@@ -105,6 +105,35 @@ describe('parseOssecConfig', () => {
       assert.deepEqual(r2.value.warnings, [], tag);
     }
   });
+  it('finds rules as OSSEC and Wazuh do, from the install root above etc/', () => {
+    const conf = [
+      '<ossec_config>',
+      '<rules><include>local_rules.xml</include></rules>',
+      '<ruleset>',
+      '<decoder_dir>ruleset/decoders</decoder_dir>',
+      '<rule_dir>ruleset/rules</rule_dir>',
+      '<rule_exclude>ruleset/rules/0215-policy_rules.xml</rule_exclude>',
+      '<list>etc/lists/audit-keys</list>',
+      '<rule_dir>etc/rules</rule_dir>',
+      '<rule_include>/opt/extra/rules.xml</rule_include>',
+      '<rule_include>etc/more/extra.xml</rule_include>',
+      '<decoder_typo>x</decoder_typo>',
+      '</ruleset>',
+      '</ossec_config>',
+    ].join('\n');
+    const wazuh = parseOssecConfig(conf, '/var/ossec/etc/ossec.conf', defaults);
+    assert.ok(wazuh.ok, JSON.stringify(!wazuh.ok && wazuh.error));
+    assert.deepEqual(wazuh.value.config.rules, {
+      files: ['/var/ossec/etc/local_rules.xml', '/opt/extra/rules.xml', '/var/ossec/etc/more/extra.xml'],
+      directories: ['/var/ossec/ruleset/rules', '/var/ossec/etc/rules'],
+      exclude: ['0215-policy_rules.xml'],
+    });
+    assert.deepEqual(wazuh.value.warnings.map((w) => `${w.line}:${w.key}`), ['11:ruleset.decoder_typo']);
+    // Not in an etc/ directory: no install root, relative names stay relative to the configuration.
+    const elsewhere = parseOssecConfig(conf, '/srv/conf/ossec.conf', defaults);
+    assert.ok(elsewhere.ok);
+    assert.deepEqual(elsewhere.value.config.rules.directories, ['/srv/conf/ruleset/rules', '/srv/conf/etc/rules']);
+  });
   it('reads <disabled>: off when yes, on by default', () => {
     const off = parseOssecConfig('<ossec_config>\n<syscheck>\n<disabled>yes</disabled>\n<directories>/etc</directories>\n</syscheck>\n</ossec_config>', 'ossec.conf', defaults);
     assert.ok(off.ok, JSON.stringify(!off.ok && off.error));
