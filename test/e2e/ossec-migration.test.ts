@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Alert } from '../../src/core/build-alert.js';
+import { CustosService } from '../support/custos-service.js';
+import { FleetHarness, type ManagerHandle } from '../support/fleet-harness.js';
 import { jsonLines, runCustos } from '../support/run-custos.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -218,5 +220,50 @@ describe("OSSEC's md5 allowlist, configured in <global>", () => {
     const r = await runCustos(['check', ...other.args]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /cannot use the md5 allowlist \/nonexistent\/md5\.db/);
+  });
+});
+
+describe('<disabled>yes</disabled> on an agent', () => {
+  const fleet = new FleetHarness(tempDir('custos-disabled-'));
+  let manager: ManagerHandle | undefined;
+  let agent: CustosService | undefined;
+  after(async () => {
+    await agent?.kill();
+    await manager?.service.kill();
+  });
+
+  it('scans and sends nothing, and says so once', async () => {
+    manager = await fleet.startManager();
+    const watched = join(fleet.dir, 'watched');
+    mkdirSync(watched);
+    writeFileSync(join(watched, 'hosts'), '127.0.0.1 localhost\n');
+    const data = join(fleet.dir, 'agent');
+    const enrolled = await fleet.enroll(manager, 'off-host', data, ['--name', 'off-1']);
+    assert.equal(enrolled.code, 0, enrolled.stderr);
+    const config = join(data, 'custos.yml');
+    writeFileSync(config, `syscheck:\n  disabled: yes\n  scan_on_start: yes\n  directories:\n    - path: ${watched}\n      realtime: yes\n`);
+    agent = new CustosService(['agent', 'start', '--data', data, '--config', config, '--keepalive', '1s']);
+    // The scan on start is the one that finds syscheck off.
+    await agent.waitForMessage('syscheck is disabled in the configuration: nothing is scanned', 30_000);
+    writeFileSync(join(watched, 'hosts'), '127.0.0.1 localhost\n10.6.6.6 evil\n');
+    // Keep-alives answered after that (the manager records each one): the agent is up and talking.
+    const lastSeen = async (): Promise<string | undefined> =>
+      jsonLines<{ id: string; lastSeen?: string }>((await runCustos(['manager', 'agents', '--json', '--data', fleet.managerData])).stdout).find((a) => a.id === enrolled.id)?.lastSeen;
+    const seen = new Set<string>();
+    for (let i = 0; i < 200 && seen.size < 3; i++) {
+      const at = await lastSeen();
+      if (at !== undefined) seen.add(at);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(seen.size >= 3, `keep-alives seen: ${[...seen].join(', ')}`);
+    assert.equal(agent.lines.filter((l) => /syscheck is disabled/.test(l.msg)).length, 1, 'said once');
+    assert.ok(!agent.lines.some((l) => l.msg === 'scan finished' || l.msg === 'watching in realtime'), agent.lines.map((l) => l.msg).join(' | '));
+    const db = new Database(join(fleet.managerData, 'custos.db'), { readonly: true });
+    try {
+      assert.equal(db.prepare('SELECT count(*) FROM baseline WHERE agent_id = ?').pluck().get(enrolled.id), 0, 'nothing was sent');
+    } finally {
+      db.close();
+    }
+    assert.deepEqual(fleet.fileAlerts(enrolled.id ?? '?'), []);
   });
 });
