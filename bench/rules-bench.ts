@@ -55,7 +55,7 @@ export function runRulesBench(ruleCount: number, eventCount: number, runs = 5): 
   const builtin = parseRulesXml(readFileSync(BUILTIN_RULES_FILE, 'utf8'), BUILTIN_RULES_FILE, () => undefined);
   const local = parseRulesXml(syntheticRules(ruleCount), 'synthetic.xml', () => undefined);
   if (!builtin.ok || !local.ok) throw new Error('synthetic rules do not parse');
-  const compiled = RuleSet.compile([...builtin.value, ...local.value]);
+  const compiled = RuleSet.compile([...builtin.value, ...local.value].map((r) => r.definition));
   if (!compiled.ok) throw new Error('synthetic rules do not compile');
   const set = compiled.value;
   const inputs = syntheticEvents(eventCount).map((e) => ruleInputFromAlert(e as Parameters<typeof ruleInputFromAlert>[0], Date.now()));

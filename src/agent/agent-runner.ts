@@ -85,7 +85,14 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   };
 
   /** Scans a scope and enqueues what changed; a scheduled scan (`end`) also sends the state digest. */
+  let saidDisabled = false;
   const scan = async (scope: ScanScope, scheduled: boolean): Promise<void> => {
+    // OSSEC's <disabled>yes</disabled>: nothing scanned and nothing sent, so the manager's baseline stays as it was.
+    if (syscheck.disabled) {
+      if (!saidDisabled) log.warn('syscheck is disabled in the configuration: nothing is scanned');
+      saidDisabled = true;
+      return;
+    }
     const full = scheduled && state.needsFullScan();
     // A reset (the manager found this agent's state lost) while this scan runs ends it: what it would still send
     // belongs to the state that was dropped, and the full scan queued behind it sends everything again.
@@ -184,7 +191,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
 
   const restartWatcher = async (): Promise<void> => {
     await watcher?.close();
-    const dirs = syscheck.directories.filter((d) => d.realtime).map((d) => d.path);
+    const dirs = syscheck.disabled ? [] : syscheck.directories.filter((d) => d.realtime).map((d) => d.path);
     const mounts = readMountTable(syscheck.skip);
     const current = syscheck;
     watcher = await watchRealtime(dirs, { onPaths: (paths) => void realtimeScan(paths), onRescan: (dir) => void realtimeScan([dir]) }, (m) => log.warn(m), {

@@ -16,6 +16,7 @@ import { buildRuleInput } from '../core/rules/rule-input.js';
 import type { CorrelationState, RuleSet } from '../core/rules/rule-set.js';
 import { sameFileState } from '../core/same-file-state.js';
 import type { KnownHashQuery, KnownHashStore } from '../hashdb/known-hash-store.js';
+import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import type { Store } from '../storage/store.js';
 import type { AlertSink } from './alert-sink.js';
 import { deliverAlerts } from './deliver-alerts.js';
@@ -31,6 +32,8 @@ export interface IngestDeps {
   readonly sinks: readonly AlertSink[];
   readonly now: () => Date;
   readonly newAlertId: (now: Date) => string;
+  /** OSSEC's md5 allowlist, when configured: an allowlisted new MD5 is recorded, not alerted. */
+  readonly md5Allowlist?: Md5AllowlistLookup;
 }
 
 /** How one run of ingest treats what it sees. */
@@ -142,10 +145,12 @@ export async function ingestObservations(
     for (const [i, { change, firstScan }] of changes.entries()) {
       const judgement = judgeChange(change, evidence[i] ?? NO_EVIDENCE, options.knownHashPolicy, options.host, options.installedVersions);
       const now = deps.now();
+      const allowlisted = md5Allowlisted(change, deps.md5Allowlist);
       let outcome: Outcome | { record: 'rules' } = decideBeforeRules(change, {
         ...options,
         firstScan,
         judgement,
+        ...(allowlisted === undefined ? {} : { md5Allowlisted: allowlisted }),
         ...(maintenance === undefined ? {} : { maintenance }),
       });
       let parts: AlertParts | undefined;
@@ -217,8 +222,16 @@ async function applyRules(
   return decideFromRule(result, decision);
 }
 
-function toRuleRef(rule: { id: number; level: number; description: string; groups: readonly string[] }): RuleRef {
-  return { id: rule.id, level: rule.level, description: rule.description, groups: rule.groups };
+/** The allowlist entry for a change's new MD5, if OSSEC's md5 allowlist has it. */
+function md5Allowlisted(change: FileChange, allowlist: Md5AllowlistLookup | undefined): { source: string; md5: string } | undefined {
+  if (allowlist === undefined || change.kind === 'deleted') return undefined;
+  const md5 = change.after.hashes.md5;
+  return md5 !== undefined && allowlist.has(md5) ? { source: allowlist.source, md5 } : undefined;
+}
+
+function toRuleRef(rule: { id: number; level: number; description: string; groups: readonly string[]; mitre?: readonly string[] }): RuleRef {
+  const ref = { id: rule.id, level: rule.level, description: rule.description, groups: rule.groups };
+  return rule.mitre === undefined || rule.mitre.length === 0 ? ref : { ...ref, mitre: { id: rule.mitre } };
 }
 
 function toMaintenanceRef(window: { id: number; startedBy: string; endsAt: string } | undefined): MaintenanceRef | undefined {

@@ -6,6 +6,7 @@ import { loadRuleSet } from '../analysis/load-rule-set.js';
 import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
 import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
 import { displayPath } from '../core/path-bytes.js';
+import { Md5Allowlist } from '../hashdb/md5-allowlist.js';
 import { actorName } from './actor-name.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
@@ -48,9 +49,17 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     const loaded = loadConfig(flags);
     reportWarnings(loaded.warnings);
     const { config } = loaded;
-    const rules = loadRuleSet(config.rules.files);
+    const rules = loadRuleSet(config.rules, reportWarnings);
+    // OSSEC's <disabled>yes</disabled>: the configuration and rules are still checked, nothing is scanned and the
+    // baseline is left as it is (a scan of nothing would read as every file deleted).
+    if (config.syscheck.disabled) {
+      process.stderr.write('custos: syscheck is disabled in the configuration (<disabled>yes</disabled>): nothing scanned\n');
+      result.exitCode = EXIT.OK;
+      return;
+    }
     const store = openStore(config.storage);
     const knownHashes = openKnownHashes(config.knownHashes, flags.hashdb);
+    const md5Allowlist = config.knownHashes.md5AllowlistPath === undefined ? undefined : Md5Allowlist.open(config.knownHashes.md5AllowlistPath);
     const sinks: AlertSink[] = [];
     if (mode === 'check') {
       sinks.push(new StdoutAlertSink(flags.json === true, hostname()));
@@ -69,6 +78,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
         config,
         store,
         ...(knownHashes === undefined ? {} : { knownHashes }),
+        ...(md5Allowlist === undefined ? {} : { md5Allowlist }),
         rules,
         sinks,
         paths,
@@ -88,6 +98,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       process.off('SIGTERM', onSignal);
       await Promise.all(sinks.map((sink) => sink.close()));
       await knownHashes?.close();
+      md5Allowlist?.close();
       await store.close();
     }
   });

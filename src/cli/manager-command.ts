@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { loadRuleSet } from '../analysis/load-rule-set.js';
+import { Md5Allowlist } from '../hashdb/md5-allowlist.js';
 import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
 import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
 import { SyslogAlertSink } from '../analysis/sinks/syslog-alert-sink.js';
@@ -68,12 +69,15 @@ export function managerCommand(result: CommandResult): Command {
         const logger = pino({ base: { service: 'custos-manager' } }, pino.destination(2));
         for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line, key: w.key }, w.message);
         const [host, port] = flags.listen === undefined ? [config.manager.listenHost, String(config.manager.listenPort)] : splitHostPort(flags.listen);
-        const rules = loadRuleSet(config.rules.files);
+        const rules = loadRuleSet(config.rules, (warnings) => {
+          for (const w of warnings) logger.warn({ file: w.file, line: w.line, key: w.key }, w.message);
+        });
         const store = SqliteStore.open(join(dataDir, 'custos.db'), { backgroundCheckpoints: true });
         // Always there (created when missing): it keeps what the agents' hosts report of their packages.
         const knownHashes = SqliteKnownHashStore.open(config.knownHashes.explicit ? config.knownHashes.databasePath : join(dataDir, 'hashdb.sqlite'));
         const verify = config.manager.packages;
         const debVerifier = verify === undefined ? undefined : new DebVerifier({ keyring: verify.keyring, aptLists: verify.aptLists, maxBytes: verify.maxDebBytes, incomingDir: join(dataDir, 'incoming') }, knownHashes);
+        const md5Allowlist = config.knownHashes.md5AllowlistPath === undefined ? undefined : Md5Allowlist.open(config.knownHashes.md5AllowlistPath);
         const sinkLog = (message: string): void => logger.warn({ component: 'sink' }, message);
         const sinks: AlertSink[] = [new JsonLinesAlertSink(join(dataDir, 'alerts.json')), new OssecLogAlertSink(join(dataDir, 'alerts.log'), hostname())];
         const s = config.manager.syslog;
@@ -83,7 +87,10 @@ export function managerCommand(result: CommandResult): Command {
         const email = openEmailSink(config, store, hostname(), sinkLog, true);
         if (email !== undefined) sinks.push(email);
         const pki = await ensureManagerPki(dataDir);
-        const running = await startManager({ dataDir, config, store, pki, rules, knownHashes, ...(debVerifier === undefined ? {} : { debVerifier }), sinks, logger, now: () => new Date() }, { host: host ?? '0.0.0.0', port: Number(port) });
+        const running = await startManager(
+          { dataDir, config, store, pki, rules, knownHashes, ...(debVerifier === undefined ? {} : { debVerifier }), ...(md5Allowlist === undefined ? {} : { md5Allowlist }), sinks, logger, now: () => new Date() },
+          { host: host ?? '0.0.0.0', port: Number(port) },
+        );
         // What an earlier run queued but did not mail (an outage, a crash) goes out now.
         email?.resume();
         await new Promise<void>((resolveStop) => {
@@ -95,6 +102,7 @@ export function managerCommand(result: CommandResult): Command {
         await running.close();
         await Promise.all(sinks.map((sink) => sink.close()));
         await knownHashes.close();
+        md5Allowlist?.close();
         await store.close();
         result.exitCode = EXIT.OK;
       }),

@@ -6,6 +6,7 @@ import { ruleInputFromAlert } from '../core/rules/rule-input.js';
 import { newCorrelationState, type RuleSet } from '../core/rules/rule-set.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
+import { reportWarnings } from './report-warnings.js';
 
 interface RulesTestFlags {
   readonly config?: string;
@@ -24,7 +25,7 @@ export function rulesCommand(result: CommandResult): Command {
       .option('--json', 'print JSON lines')
       .action(async (flags: RulesTestFlags) => {
         const { config } = loadConfig(flags);
-        const set = loadRuleSet([...config.rules.files, ...(flags.rules ?? [])]);
+        const set = loadRuleSet({ ...config.rules, files: [...config.rules.files, ...(flags.rules ?? [])] }, reportWarnings);
         let line = 0;
         let bad = 0;
         for await (const text of createInterface({ input: process.stdin, crlfDelay: Infinity })) {

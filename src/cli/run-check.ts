@@ -20,6 +20,7 @@ import { dpkgSource } from '../hashdb/import/import-dpkg.js';
 import { rpmSource } from '../hashdb/import/import-rpm.js';
 import { rpmDatabaseStamp } from '../host/rpm-database.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
+import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import type { Store } from '../storage/store.js';
 
 /** Standalone mode is agent `000`, as OSSEC's local installation. */
@@ -33,6 +34,8 @@ export interface RunCheckOptions {
   readonly store: Store;
   /** The known-hash database, when there is one. */
   readonly knownHashes?: KnownHashStore;
+  /** OSSEC's md5 allowlist (`<global><md5_whitelist>`), when configured. */
+  readonly md5Allowlist?: Md5AllowlistLookup;
   readonly rules: RuleSet;
   readonly sinks: readonly AlertSink[];
   /** Limit the scan to these paths (as seen inside `rootDir`). */
@@ -113,6 +116,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       {
         store,
         ...(options.knownHashes === undefined ? {} : { knownHashes: options.knownHashes }),
+        ...(options.md5Allowlist === undefined ? {} : { md5Allowlist: options.md5Allowlist }),
         rules: options.rules,
         correlation,
         sinks: options.sinks,

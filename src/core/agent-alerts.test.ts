@@ -7,7 +7,7 @@ describe('buildDirectoryNotScannedAlert (rule 572)', () => {
 
   it('names the directory and the reason in one line of text', () => {
     const alert = buildDirectoryNotScannedAlert({ ...base, path: Buffer.from('/var/www') });
-    assert.deepEqual([alert.rule.id, alert.rule.level], [572, 7]);
+    assert.deepEqual([Number(alert.rule.id), alert.rule.level], [572, 7]);
     assert.equal(alert.full_log, "Monitored directory '/var/www' could not be scanned: it does not exist. Changes below it are not being seen.");
     assert.deepEqual(alert.custos, { agent_event: 'directory-not-scanned', path: '/var/www', reason: 'it does not exist' });
   });

@@ -1,4 +1,4 @@
-import type { AgentAlert, AgentRef } from './build-alert.js';
+import { alertRule, type AgentAlert, type AgentRef } from './build-alert.js';
 import { CUSTOS_RULES } from './builtin-rules.js';
 import { displayPath, isExactDisplay } from './path-bytes.js';
 
@@ -51,7 +51,7 @@ export function buildAgentAlert(input: {
     timestamp: input.timestamp.toISOString(),
     id: input.id,
     agent,
-    rule: RULE[event],
+    rule: alertRule(RULE[event]),
     full_log: text[event],
     custos: { agent_event: event, ...(input.details ?? {}) },
   };

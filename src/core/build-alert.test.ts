@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileState } from '../../test/support/file-states.js';
-import { buildAlert } from './build-alert.js';
+import { alertRule, buildAlert, ruleGroups } from './build-alert.js';
 import { BUILTIN_RULES } from './builtin-rules.js';
 import { CHECK_ALL } from './check-set.js';
 import { diffFileStates } from './file-change.js';
@@ -18,7 +18,9 @@ describe('buildAlert', () => {
     assert.ok(change !== undefined);
     const alert = buildAlert({ id: '1.a', timestamp: at, agent, rule: BUILTIN_RULES.modified, change, verdict: UNKNOWN_VERDICT });
     assert.equal(alert.timestamp, '2026-11-27T19:00:00.000Z');
-    assert.deepEqual(alert.rule, { id: 550, level: 7, description: 'Integrity checksum changed.', groups: ['ossec', 'syscheck', 'syscheck_entry_modified', 'syscheck_file'] });
+    assert.deepEqual(alert.rule, { id: '550', level: 7, description: 'Integrity checksum changed.', groups: ['ossec', 'syscheck', 'syscheck_entry_modified', 'syscheck_file'] });
+    assert.deepEqual(alert.decoder, { name: 'syscheck_integrity_changed' });
+    assert.equal(alert.location, 'syscheck');
     assert.equal(alert.syscheck.path, '/etc/hosts');
     assert.equal(alert.syscheck.path_bytes, undefined);
     assert.equal(alert.syscheck.event, 'modified');
@@ -47,7 +49,33 @@ describe('buildAlert', () => {
     const change = diffFileStates(fileState(), undefined, CHECK_ALL);
     assert.ok(change !== undefined);
     const alert = buildAlert({ id: '1.c', timestamp: at, agent, rule: BUILTIN_RULES.deleted, change, verdict: UNKNOWN_VERDICT });
-    assert.equal(alert.rule.id, 553);
+    assert.equal(alert.rule.id, '553');
     assert.equal(alert.syscheck.sha256_after, fileState().hashes.sha256);
+  });
+});
+
+describe('alertRule', () => {
+  it("moves compliance groups into Wazuh's arrays, keeps the others in order, and the id as a string", () => {
+    const rule = alertRule({
+      id: 550,
+      level: 7,
+      description: 'x',
+      groups: ['ossec', 'syscheck', 'pci_dss_11.5', 'gpg13_4.11', 'gdpr_II_5.1.f', 'hipaa_164.312.c.1', 'hipaa_164.312.c.2', 'nist_800_53_SI.7', 'tsc_PI1.4', 'syscheck_file', 'pci_dss_'],
+      mitre: { id: ['T1565.001'] },
+    });
+    assert.deepEqual(rule, {
+      id: '550',
+      level: 7,
+      description: 'x',
+      groups: ['ossec', 'syscheck', 'syscheck_file', 'pci_dss_'],
+      pci_dss: ['11.5'],
+      gpg13: ['4.11'],
+      gdpr: ['II_5.1.f'],
+      hipaa: ['164.312.c.1', '164.312.c.2'],
+      nist_800_53: ['SI.7'],
+      tsc: ['PI1.4'],
+      mitre: { id: ['T1565.001'] },
+    });
+    assert.deepEqual(ruleGroups(rule).sort(), ['ossec', 'syscheck', 'pci_dss_11.5', 'gpg13_4.11', 'gdpr_II_5.1.f', 'hipaa_164.312.c.1', 'hipaa_164.312.c.2', 'nist_800_53_SI.7', 'tsc_PI1.4', 'syscheck_file', 'pci_dss_'].sort());
   });
 });

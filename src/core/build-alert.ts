@@ -24,13 +24,55 @@ export interface SyscheckFields {
   readonly [field: string]: unknown;
 }
 
+/** Wazuh's compliance fields of `rule`, each derived from the rule's groups with that prefix (`pci_dss_11.5`). */
+export const COMPLIANCE_FIELDS = ['pci_dss', 'gpg13', 'gdpr', 'hipaa', 'nist_800_53', 'tsc'] as const;
+export type ComplianceField = (typeof COMPLIANCE_FIELDS)[number];
+
+/**
+ * `rule` of an alert, as Wazuh writes it: the id a string (`"550"`), the compliance groups moved to Wazuh's
+ * compliance arrays. Code that computes with the id reads `Number(rule.id)`.
+ */
+export type AlertRule = Omit<RuleRef, 'id'> & { readonly id: string } & { readonly [F in ComplianceField]?: readonly string[] };
+
 /** What every alert has, file alerts and agent alerts alike: what the sinks need. */
 export interface AlertBase {
   readonly timestamp: string;
   readonly id: string;
   readonly agent: AgentRef;
-  readonly rule: RuleRef;
+  readonly rule: AlertRule;
   readonly full_log: string;
+}
+
+/**
+ * Every group of an alert's rule, as the rule file lists them: the compliance groups that `alerts.json` carries in
+ * Wazuh's arrays (`rule.pci_dss: ["11.5"]`) are groups again (`pci_dss_11.5`), for alerts.log's header and for
+ * email routes that name a group.
+ */
+export function ruleGroups(rule: AlertRule): string[] {
+  return [...rule.groups, ...COMPLIANCE_FIELDS.flatMap((field) => (rule[field] ?? []).map((value) => `${field}_${value}`))];
+}
+
+/** Wazuh's decoder names for FIM events, per kind of change. */
+const DECODER_OF: Readonly<Record<ChangeKind, string>> = {
+  modified: 'syscheck_integrity_changed',
+  added: 'syscheck_new_entry',
+  deleted: 'syscheck_deleted',
+};
+
+/**
+ * A rule as Wazuh writes it in an alert: a group named `<field>_<value>` for a compliance field (`pci_dss_11.5`,
+ * `nist_800_53_SI.7`) becomes `<value>` in that field's array and leaves `groups`, as Wazuh's analysisd does.
+ */
+export function alertRule(rule: RuleRef): AlertRule {
+  const compliance: Partial<Record<ComplianceField, string[]>> = {};
+  const groups: string[] = [];
+  for (const group of rule.groups) {
+    // nist_800_53 before any shorter prefix it could be mistaken for; none of the others prefixes another.
+    const field = COMPLIANCE_FIELDS.find((f) => group.startsWith(`${f}_`) && group.length > f.length + 1);
+    if (field === undefined) groups.push(group);
+    else (compliance[field] ??= []).push(group.slice(field.length + 1));
+  }
+  return { ...rule, id: String(rule.id), groups, ...compliance };
 }
 
 /**
@@ -59,6 +101,10 @@ export type AnyAlert = Alert | AgentAlert;
 
 /** One alert, exactly as written to `alerts.json` (one object per line) and printed by `--json`. */
 export interface Alert extends AlertBase {
+  /** Wazuh's decoder for the kind of change: `syscheck_integrity_changed`, `syscheck_new_entry`, `syscheck_deleted`. */
+  readonly decoder: { readonly name: string };
+  /** Wazuh's and OSSEC's location of FIM events. */
+  readonly location: 'syscheck';
   readonly syscheck: SyscheckFields;
   readonly known_hash: KnownHashVerdict;
   /** Custos's own annotations: `rolled_up`, changes recorded without alerts while the file was noisy. */
@@ -97,7 +143,9 @@ export function buildAlert(input: AlertInput): Alert {
     timestamp: input.timestamp.toISOString(),
     id: input.id,
     agent: input.agent,
-    rule: input.rule,
+    rule: alertRule(input.rule),
+    decoder: { name: DECODER_OF[input.change.kind] },
+    location: 'syscheck',
     syscheck: parts.syscheck,
     known_hash: input.verdict,
     full_log: parts.fullLog,

@@ -6,6 +6,8 @@ export interface RuleRef {
   readonly level: number;
   readonly description: string;
   readonly groups: readonly string[];
+  /** `<mitre>`: the ATT&CK technique ids, in Wazuh's alert shape. */
+  readonly mitre?: { readonly id: readonly string[] };
 }
 
 /**

@@ -23,6 +23,8 @@ export interface OutcomeContext {
   /** The known-hash verdict for the change's new content. */
   readonly judgement: Judgement;
   readonly maintenance?: MaintenanceRef;
+  /** The change's new MD5 is in OSSEC's md5 allowlist: the allowlist file, and the MD5. */
+  readonly md5Allowlisted?: { readonly source: string; readonly md5: string };
 }
 
 /** The decision for one change: record it, alert on it (with the rule), or neither. */
@@ -49,6 +51,10 @@ export function decideBeforeRules(change: FileChange, ctx: OutcomeContext): Outc
   }
   if (change.kind !== 'modified' && (change.kind === 'added' ? change.after : change.before).type === 'directory') {
     return { record: true, outcome: 'recorded', reason: 'directories are recorded, their files alert' };
+  }
+  if (ctx.md5Allowlisted !== undefined && change.kind !== 'deleted') {
+    // As OSSEC's analysisd: an allowlisted MD5 is not alerted, wherever the file is, new files included.
+    return { record: true, outcome: 'recorded', reason: `md5 allowlist ${ctx.md5Allowlisted.source}: ${ctx.md5Allowlisted.md5}` };
   }
   if (effect === 'silence') {
     const what = verdict.package === undefined ? verdict.source : `${verdict.package} ${verdict.version ?? ''} (${verdict.source})`;

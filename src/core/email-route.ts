@@ -1,4 +1,4 @@
-import type { AnyAlert } from './build-alert.js';
+import { ruleGroups, type AnyAlert } from './build-alert.js';
 import type { EmailConfig } from './config/email-config.js';
 import { compileOsMatch } from './os-match.js';
 
@@ -34,8 +34,8 @@ export function compileEmailRouter(config: EmailConfig): EmailRouter {
     if (alert.rule.level >= config.alertLevel) add(config.to, true, true);
     for (const { rule, location: where } of rules) {
       if (rule.level !== undefined && alert.rule.level < rule.level) continue;
-      if (rule.groups !== undefined && !rule.groups.some((g) => alert.rule.groups.includes(g))) continue;
-      if (rule.ruleIds !== undefined && !rule.ruleIds.includes(alert.rule.id)) continue;
+      if (rule.groups !== undefined && !rule.groups.some((g) => ruleGroups(alert.rule).includes(g))) continue;
+      if (rule.ruleIds !== undefined && !rule.ruleIds.includes(Number(alert.rule.id))) continue;
       if (where !== undefined && !where.test(location)) continue;
       add(rule.to, !rule.doNotDelay, !rule.doNotGroup);
     }

@@ -48,3 +48,20 @@ describe('compileOsRegex: OSSEC regex and its quirks', () => {
     });
   }
 });
+
+describe('compileOsRegex: linear-time matching', () => {
+  // A backtracking engine tries every way to split the run of word characters among the seven stars before it
+  // gives up: on a 4,000-byte path that is minutes. RE2's automaton answers in one pass. No clock here: the
+  // test finishing at all (the runner's timeout would stop a stalled one) is the point.
+  const path = `/${Array.from({ length: 16 }, () => 'a'.repeat(249)).join('/')}`;
+  it('answers \\w*\\w*\\w*\\w*\\w*\\w*\\w*!$ against a 4,000-byte path, both ways', () => {
+    assert.ok(path.length >= 4000);
+    const hostile = compileOsRegex('\\w*\\w*\\w*\\w*\\w*\\w*\\w*!$');
+    assert.equal(hostile.test(path), false);
+    assert.equal(hostile.test(`${path}!`), true);
+    assert.equal(hostile.test(`Integrity checksum changed for: '${path}'\nSize changed from '1' to '2'`), false);
+  });
+  it('answers (\\w+)+ style nesting OSSEC allows, against the same path', () => {
+    assert.equal(compileOsRegex('^(\\w+\\w+\\w+)\\d$').test(path), false);
+  });
+});

@@ -1,3 +1,5 @@
+import { RE2JS } from 're2js';
+
 /**
  * OSSEC's regex flavour (OS_Regex, `<regex>` and `<field>` in rules), translated to a JavaScript RegExp. What it
  * supports, and its quirks, from OSSEC's own compiler and character maps:
@@ -10,8 +12,11 @@
  * - `|` separates alternatives; `(` `)` group (one level only, no `|` inside); escape `$ ( ) \ |` and `<` with
  *   a backslash to mean the character itself
  * - matching is case-insensitive; any other escape is an error
- * OSSEC's matcher backtracks at most four steps; this translation backtracks fully, so it can match a few
- * contrived patterns OSSEC misses, never the other way round for patterns OSSEC documents.
+ * The translation runs on RE2's automaton (re2js), never on a backtracking engine: matching takes time linear in
+ * the text, so a pattern like `\w*\w*\w*\w*\w*\w*\w*!$` against a long path an intruder created cannot stall the
+ * analysis. OSSEC's own matcher does not backtrack either (it gives up after a few steps); RE2 finds every match a
+ * backtracking engine would, so it can match a few contrived patterns OSSEC misses, never the other way round for
+ * patterns OSSEC documents.
  */
 export interface OsRegex {
   readonly source: string;
@@ -47,7 +52,13 @@ const CLASSES: Readonly<Record<string, string>> = {
 /** Compiles an OSSEC regex; throws {@link OsRegexError} where OSSEC would refuse it. */
 export function compileOsRegex(source: string): OsRegex {
   const alternatives = splitAlternatives(source);
-  const regex = new RegExp(alternatives.map((alt) => translateAlternative(alt, source)).join('|'), 'i');
+  const translated = alternatives.map((alt) => translateAlternative(alt, source)).join('|');
+  let regex: RE2JS;
+  try {
+    regex = RE2JS.compile(translated, RE2JS.CASE_INSENSITIVE);
+  } catch (error) {
+    throw new OsRegexError(source, (error as Error).message);
+  }
   return { source, test: (text) => regex.test(text) };
 }
 

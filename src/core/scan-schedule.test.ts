@@ -279,7 +279,7 @@ describe('nextScanAt: values the configuration would reject fall back to the fre
     { frequencyMs: 6 * HOUR, scanDay: 'funday' },
     { frequencyMs: 6 * HOUR, scanDay: 'funday', scanTime: '22:00' },
     { frequencyMs: 6 * HOUR, scanTime: '25:00' },
-    { frequencyMs: 6 * HOUR, scanTime: '13pm', scanDay: 'monday' },
+    { frequencyMs: 6 * HOUR, scanTime: '24pm', scanDay: 'monday' },
     { frequencyMs: 6 * HOUR, scanDay: 'mon,!mon' },
   ];
   for (const schedule of cases) {
@@ -377,11 +377,15 @@ describe('parseScanTime', () => {
       ['12:30am', 0, 30],
       ['12pm', 12, 0],
       ['12:30pm', 12, 30],
+      // OSSEC's documentation writes `21pm`: an hour past noon with pm is that hour.
+      ['21pm', 21, 0],
+      ['13:00pm', 13, 0],
+      ['9:30am', 9, 30],
     ];
     for (const [text, hours, minutes] of cases) assert.deepEqual(parseScanTime(text), { hours, minutes }, text);
   });
   it('refuses hours and minutes out of range', () => {
-    for (const text of ['24:00', '25:00', '99', '13pm', '13:00pm', '0am', '0pm', '00:30am', '12:60', '10:60', ':60', ':30']) {
+    for (const text of ['24:00', '25:00', '99', '24pm', '13am', '0am', '0pm', '00:30am', '12:60', '10:60', ':60', ':30']) {
       assert.equal(parseScanTime(text), undefined, text);
     }
   });

@@ -32,7 +32,10 @@ export function parseScanDays(text: string): ReadonlySet<number> | string {
   return days.size === 0 ? `"${text}" selects no day` : days;
 }
 
-/** OSSEC's `scan_time`: `22:00`, `10pm`, `10:30 pm`, `9am`. Returns hours and minutes, or undefined. */
+/**
+ * OSSEC's `scan_time`: `22:00`, `10pm`, `10:30 pm`, `9:30am`, and `21pm` as OSSEC's documentation writes it (an
+ * hour past noon with `pm` is read as that hour, not refused). Returns hours and minutes, or undefined.
+ */
 export function parseScanTime(text: string): { readonly hours: number; readonly minutes: number } | undefined {
   const m = /^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$/i.exec(text.trim());
   if (m === null) return undefined;
@@ -41,6 +44,7 @@ export function parseScanTime(text: string): { readonly hours: number; readonly 
   const suffix = m[3]?.toLowerCase();
   if (minutes > 59) return undefined;
   if (suffix === undefined) return hours <= 23 ? { hours, minutes } : undefined;
+  if (suffix === 'pm' && hours > 12 && hours <= 23) return { hours, minutes };
   if (hours < 1 || hours > 12) return undefined;
   if (suffix === 'pm' && hours < 12) hours += 12;
   if (suffix === 'am' && hours === 12) hours = 0;

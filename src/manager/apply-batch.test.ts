@@ -80,7 +80,7 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
     const applied = await applyBatch(batch(2, [changed]), agent, deps);
     assert.equal(applied.summary.modified, 1);
     assert.deepEqual(
-      alerts.map((a) => [a.rule.id, 'syscheck' in a ? a.syscheck.path : '']),
+      alerts.map((a) => [Number(a.rule.id), 'syscheck' in a ? a.syscheck.path : '']),
       [[550, '/etc/hosts']],
     );
   });
@@ -91,7 +91,7 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
     const applied = await applyBatch(batch(3, [], { scan: { id: 's2', full: false, first: true }, end: end('s2', false, [hosts, passwd, shadow]) }), agent, deps);
     assert.equal(applied.resync, true);
     assert.equal(alerts.length, 1);
-    assert.equal(alerts[0]?.rule.id, 564);
+    assert.equal(alerts[0]?.rule.id, '564');
     assert.match(alerts[0]?.full_log ?? '', /the manager's baseline does not match the agent's state .*a full resync was requested/);
   });
 
@@ -102,7 +102,7 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
     const applied = await applyBatch(batch(5, [now[1]!], { scan: { id: 's3', full: true, first: false }, end: end('s3', true, now) }), agent, deps);
     assert.equal(applied.resync, false);
     assert.deepEqual(
-      alerts.map((a) => [a.rule.id, 'syscheck' in a ? a.syscheck.event : '', 'syscheck' in a ? a.syscheck.path : '']),
+      alerts.map((a) => [Number(a.rule.id), 'syscheck' in a ? a.syscheck.event : '', 'syscheck' in a ? a.syscheck.path : '']),
       [[553, 'deleted', '/etc/shadow']],
     );
     assert.equal(await store.countBaseline(agent.id), 2);
@@ -124,7 +124,7 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
     assert.equal(await store.countBaseline(agent.id), 4);
     // From then on, /srv alerts like any other directory.
     await applyBatch(batch(8, [file('/srv/c', { inode: 12 })]), agent, deps);
-    assert.deepEqual(alerts.map((a) => [a.rule.id, 'syscheck' in a ? a.syscheck.path : '']), [[554, '/srv/c']]);
+    assert.deepEqual(alerts.map((a) => [Number(a.rule.id), 'syscheck' in a ? a.syscheck.path : '']), [[554, '/srv/c']]);
     alerts.length = 0;
     // /srv is removed: retired with a record, no alert, and the digests agree on what is left.
     const retired = await applyBatch(batch(9, [], { scan: { id: 's6', full: false, first: true }, end: { ...end('s6', false, etc)!, roots: roots('/etc') } }), agent, deps);

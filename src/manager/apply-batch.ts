@@ -13,6 +13,7 @@ import type { Observation } from '../core/observation.js';
 import { isWithin } from '../core/path-bytes.js';
 import type { CorrelationState, RuleSet } from '../core/rules/rule-set.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
+import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import { decodeObservation, type BatchRequest } from '../protocol/wire.js';
 import type { Store } from '../storage/store.js';
 import { baselineDigest } from './baseline-digest.js';
@@ -24,6 +25,8 @@ export interface ApplyBatchDeps {
   readonly rules: RuleSet;
   readonly correlation: CorrelationState;
   readonly knownHashes?: KnownHashStore;
+  /** OSSEC's md5 allowlist (`<global><md5_whitelist>`), when configured. */
+  readonly md5Allowlist?: Md5AllowlistLookup;
   readonly sinks: readonly AlertSink[];
   readonly now: () => Date;
   readonly policy: { readonly alertNewFiles: boolean; readonly autoIgnore: AutoIgnoreConfig; readonly knownHashPolicy: KnownHashPolicy };
@@ -68,6 +71,7 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     rules: deps.rules,
     correlation: deps.correlation,
     ...(deps.knownHashes === undefined ? {} : { knownHashes: deps.knownHashes }),
+    ...(deps.md5Allowlist === undefined ? {} : { md5Allowlist: deps.md5Allowlist }),
     sinks: deps.sinks,
     now: deps.now,
     newAlertId,

@@ -10,6 +10,7 @@ import type { AgentRef } from '../core/build-alert.js';
 import type { CustosConfig } from '../core/config/custos-config.js';
 import { newCorrelationState, type RuleSet } from '../core/rules/rule-set.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
+import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import { parseEnrollmentToken } from '../protocol/enrollment-token.js';
 import type { Readable } from 'node:stream';
 import { PackageReport } from '../protocol/package-wire.js';
@@ -39,6 +40,8 @@ export interface ManagerDeps {
   readonly knownHashes?: KnownHashStore;
   /** Verifies the .debs agents upload against the signed indexes the manager trusts; without it none are asked for. */
   readonly debVerifier?: DebVerifier;
+  /** OSSEC's md5 allowlist (`<global><md5_whitelist>`), when configured. */
+  readonly md5Allowlist?: Md5AllowlistLookup;
   readonly sinks: readonly AlertSink[];
   readonly logger: Logger;
   readonly now: () => Date;
@@ -223,6 +226,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
             rules: deps.rules,
             correlation,
             ...(deps.knownHashes === undefined ? {} : { knownHashes: deps.knownHashes }),
+            ...(deps.md5Allowlist === undefined ? {} : { md5Allowlist: deps.md5Allowlist }),
             sinks: deps.sinks,
             now: deps.now,
             policy: { alertNewFiles: deps.config.syscheck.alertNewFiles, autoIgnore: deps.config.syscheck.autoIgnore, knownHashPolicy: deps.config.knownHashes.policy },

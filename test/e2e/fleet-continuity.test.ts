@@ -97,7 +97,7 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
       ...Array.from({ length: 10 }, (_, i): [string, string] => (i < 5 ? [join(root, `f${i + 6}.conf`), 'modified'] : [join(root, `realtime-new-${i}.conf`), 'added'])),
     ];
     await alerted(id, expected, 60_000);
-    const lost = await eventually(() => fleet.agentAlerts(id).find((a) => a.rule.id === 569), 60_000, 'the agent-state-lost alert');
+    const lost = await eventually(() => fleet.agentAlerts(id).find((a) => a.rule.id === '569'), 60_000, 'the agent-state-lost alert');
     assert.ok(lost.rule.level >= 10);
     assert.match(lost.full_log, /state was lost or rolled back/);
     const latency = Date.now() - restarted;
@@ -110,8 +110,8 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
     const mine = fleet.fileAlerts(id);
     assert.deepEqual(mine.filter((a) => a.event === 'deleted'), []);
     for (const [path, event] of expected) assert.equal(mine.filter((a) => a.path === path && a.event === event).length, 1, `${event} ${path} alerted once`);
-    assert.equal(fleet.agentAlerts(id).filter((a) => a.rule.id === 569).length, 1, 'one state-lost alert');
-    assert.deepEqual(fleet.agentAlerts(id).filter((a) => a.rule.id === 564), [], 'the resync leaves agent and manager in agreement');
+    assert.equal(fleet.agentAlerts(id).filter((a) => a.rule.id === '569').length, 1, 'one state-lost alert');
+    assert.deepEqual(fleet.agentAlerts(id).filter((a) => a.rule.id === '564'), [], 'the resync leaves agent and manager in agreement');
 
     // And it keeps working: a change after the resync alerts once more.
     writeFileSync(join(root, 'f11.conf'), 'after the resync\n');
@@ -154,8 +154,8 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
       60_000,
     );
     await scanDelivered(agent, 0);
-    assert.equal(fleet.agentAlerts(id).filter((a) => a.rule.id === 569).length, 0, 'a re-enrolment is not a lost state');
-    assert.deepEqual(fleet.agentAlerts(id).filter((a) => a.rule.id === 564), [], 'and agent and manager agree after it');
+    assert.equal(fleet.agentAlerts(id).filter((a) => a.rule.id === '569').length, 0, 'a re-enrolment is not a lost state');
+    assert.deepEqual(fleet.agentAlerts(id).filter((a) => a.rule.id === '564'), [], 'and agent and manager agree after it');
     assert.equal(fleet.fileAlerts(id).filter((a) => a.path === join(root, 'keep.conf')).length, 0, 'nothing unchanged alerted');
     await stop(agent);
 
@@ -226,15 +226,15 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
     assert.equal(revoke.code, 0, revoke.stderr);
 
     manager = await fleet.startManager(manager.port);
-    const revoked = await eventually(() => fleet.agentAlerts(id).find((a) => a.rule.id === 570), 30_000, 'the agent-revoked alert');
+    const revoked = await eventually(() => fleet.agentAlerts(id).find((a) => a.rule.id === '570'), 30_000, 'the agent-revoked alert');
     assert.match(revoked.full_log, /will never be applied/);
-    const trying = await eventually(() => fleet.agentAlerts(id).find((a) => a.rule.id === 571), 90_000, 'the revoked-agent-trying alert');
+    const trying = await eventually(() => fleet.agentAlerts(id).find((a) => a.rule.id === '571'), 90_000, 'the revoked-agent-trying alert');
     assert.match(trying.full_log, /It still holds (undelivered changes \(batch \d+, \d+ changes\)|\d+ undelivered batch\(es\) of changes); they are not applied/);
     // It keeps trying; the manager logs each refusal but alerts once.
     const refusals = (): number => manager.service.lines.filter((l) => l.msg === 'refused an agent request' && typeof l.reason === 'string' && l.reason.includes(`agent ${id} was revoked`)).length;
     await eventually(() => (refusals() >= 3 ? true : undefined), 90_000, 'three refused attempts');
-    assert.equal(fleet.agentAlerts(id).filter((a) => a.rule.id === 571).length, 1);
-    assert.equal(fleet.agentAlerts(id).filter((a) => a.rule.id === 570).length, 1);
+    assert.equal(fleet.agentAlerts(id).filter((a) => a.rule.id === '571').length, 1);
+    assert.equal(fleet.agentAlerts(id).filter((a) => a.rule.id === '570').length, 1);
     assert.deepEqual(fleet.fileAlerts(id), [], 'nothing it queued was applied');
     await stop(agent);
   });
@@ -279,7 +279,7 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
     await stop(agent);
     removeStateDatabase(data);
     agent = track(fleet.startAgent(data, [local]));
-    await eventually(() => fleet.agentAlerts(id).find((x) => x.rule.id === 569), 60_000, 'the resync after the state was lost');
+    await eventually(() => fleet.agentAlerts(id).find((x) => x.rule.id === '569'), 60_000, 'the resync after the state was lost');
     await agent.waitForMessage(/state lost or rolled back/, 30_000);
     const resynced = agent.lines.findIndex((l) => typeof l.msg === 'string' && l.msg.includes('state lost or rolled back'));
     await scanDelivered(agent, resynced);
@@ -303,7 +303,7 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
       [],
       'neither the retired directory nor the local one was reported file by file',
     );
-    assert.deepEqual(fleet.agentAlerts(id).filter((x) => x.rule.id === 564), [], 'agent and manager agree on what is watched throughout');
+    assert.deepEqual(fleet.agentAlerts(id).filter((x) => x.rule.id === '564'), [], 'agent and manager agree on what is watched throughout');
     await stop(agent);
   });
 
@@ -330,7 +330,7 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
     const other = await callManager(endpoint, 'POST', '/v1/batches', { ...batch, scan: { id: 'x', full: false, first: true } });
     assert.equal(other.status, 409);
     assert.equal((other.body as { stateLost?: boolean }).stateLost, true);
-    await eventually(() => fleet.agentAlerts(id).find((a) => a.rule.id === 569), 10_000, 'the state-lost alert');
+    await eventually(() => fleet.agentAlerts(id).find((a) => a.rule.id === '569'), 10_000, 'the state-lost alert');
     // Hostile directory lists and keep-alive bodies are refused or ignored, never a crash.
     for (const root of ['etc', '/etc\0passwd']) {
       const end = { id: 'h', full: false, digest: 'a'.repeat(64), entries: 0, durationMs: 1, roots: [Buffer.from(root).toString('base64')] };

@@ -57,7 +57,7 @@ function managerAlerts(): AnyAlert[] {
 }
 
 function fileAlerts(agentId: string): { rule: number; event: string; path: string }[] {
-  return managerAlerts().flatMap((a) => ('syscheck' in a && a.agent.id === agentId ? [{ rule: a.rule.id, event: a.syscheck.event, path: a.syscheck.path }] : []));
+  return managerAlerts().flatMap((a) => ('syscheck' in a && a.agent.id === agentId ? [{ rule: Number(a.rule.id), event: a.syscheck.event, path: a.syscheck.path }] : []));
 }
 
 /** An agent watching `tree` in realtime (and scanning it hourly), keep-alive every second. */
@@ -164,7 +164,7 @@ describe('fleet mode: a manager and agents over mutual TLS', { timeout: 240_000 
     assert.equal(listed.code, 0, listed.stderr);
     assert.deepEqual(
       jsonLines<AnyAlert>(listed.stdout)
-        .flatMap((a) => ('syscheck' in a ? [a.rule.id] : []))
+        .flatMap((a) => ('syscheck' in a ? [Number(a.rule.id)] : []))
         .sort(),
       [550, 553, 554],
     );
@@ -250,12 +250,12 @@ describe('fleet mode: a manager and agents over mutual TLS', { timeout: 240_000 
     const agent = agentA.service;
     assert.ok(agent !== undefined);
     await agent.kill('SIGKILL');
-    const silent = await eventually(() => managerAlerts().find((a) => a.rule.id === 563 && a.agent.id === agentA.id), 15_000, 'the agent-silent alert');
+    const silent = await eventually(() => managerAlerts().find((a) => a.rule.id === '563' && a.agent.id === agentA.id), 15_000, 'the agent-silent alert');
     assert.equal(silent.rule.level >= 7, true);
     writeFileSync(join(agentA.tree, 'index.php'), 'changed while the agent was stopped\n');
     rmSync(join(agentA.tree, 'late.txt'));
     agentA.service = startAgent(agentA.data, agentA.tree);
-    await eventually(() => managerAlerts().find((a) => a.rule.id === 566 && a.agent.id === agentA.id), 15_000, 'the agent-back alert');
+    await eventually(() => managerAlerts().find((a) => a.rule.id === '566' && a.agent.id === agentA.id), 15_000, 'the agent-back alert');
     await eventually(() => (fileAlerts(agentA.id).filter((a) => a.path === join(agentA.tree, 'index.php') && a.event === 'modified').length === 2 ? true : undefined), 30_000, 'the offline modification');
     await eventually(() => fileAlerts(agentA.id).find((a) => a.path === join(agentA.tree, 'late.txt') && a.event === 'deleted'), 30_000, 'the offline deletion');
     const agents = await runCustos(['manager', 'agents', '--data', managerData, '--json']);

@@ -76,15 +76,15 @@ describe('known hashes: a package upgrade is explained, tampering is not', () =>
     assert.equal(r.code, 1, r.stderr);
     const alerts = jsonLines<Alert>(r.stdout);
     const byPath = new Map(alerts.map((a) => [a.syscheck.path, a]));
-    assert.equal(byPath.get('/usr/bin/demo-helper')?.rule.id, 550);
+    assert.equal(byPath.get('/usr/bin/demo-helper')?.rule.id, '550');
     assert.equal(byPath.get('/usr/bin/demo-helper')?.known_hash.verdict, 'unknown');
     const misplaced = byPath.get('/usr/share/doc/custos-demo/README');
-    assert.equal(misplaced?.rule.id, 562);
+    assert.equal(misplaced?.rule.id, '562');
     assert.equal(misplaced?.known_hash.verdict, 'known-elsewhere');
     assert.equal(misplaced?.known_hash.known_path, '/usr/bin/other-tool');
     assert.equal(misplaced?.known_hash.package, 'custos-other');
     const bad = byPath.get('/usr/local/bin/evil');
-    assert.equal(bad?.rule.id, 561);
+    assert.equal(bad?.rule.id, '561');
     assert.equal(bad?.rule.level, 15);
     assert.equal(bad?.known_hash.verdict, 'known-bad');
     assert.equal(bad?.known_hash.label, 'EvilTrojan');
@@ -114,7 +114,7 @@ describe('known hashes: a package upgrade is explained, tampering is not', () =>
     const r = await runCustos(['check', '--json', ...args]);
     const alerts = jsonLines<Alert>(r.stdout);
     const tool = alerts.find((a) => a.syscheck.path === '/usr/bin/demo-tool');
-    assert.equal(tool?.rule.id, 550);
+    assert.equal(tool?.rule.id, '550');
     assert.deepEqual(tool?.syscheck.changed_attributes, ['permission']);
     assert.equal(tool?.known_hash.verdict, 'known-good');
     assert.equal(statSync(join(root, 'usr/bin/demo-tool')).mode & 0o4000, 0o4000);
@@ -124,7 +124,7 @@ describe('known hashes: a package upgrade is explained, tampering is not', () =>
     const remove = (await import('node:fs')).rmSync;
     remove(join(root, 'usr/share/custos-demo/new-in-2.0'));
     const alerts = jsonLines<Alert>((await runCustos(['check', '--json', ...args])).stdout);
-    assert.equal(alerts.find((a) => a.syscheck.path === '/usr/share/custos-demo/new-in-2.0')?.rule.id, 553);
+    assert.equal(alerts.find((a) => a.syscheck.path === '/usr/share/custos-demo/new-in-2.0')?.rule.id, '553');
   });
 
   it('explains the lookup of a hash with its evidence', async () => {

@@ -22,7 +22,7 @@ function fileAlertsBelow(alerts: readonly AnyAlert[], dir: string): string[] {
 }
 
 function ruleIds(alerts: readonly AnyAlert[]): number[] {
-  return alerts.map((a) => a.rule.id);
+  return alerts.map((a) => Number(a.rule.id));
 }
 
 /** A tree under `/opt` with a file to modify and one to delete. */
@@ -120,7 +120,7 @@ describe('a monitored directory with nothing to scan is reported on every run (r
     for (let run = 1; run <= 2; run++) {
       const r = await runCustos(['check', '--json', ...args]);
       assert.equal(r.code, 1, r.stderr);
-      const alerts = jsonLines<AnyAlert>(r.stdout).filter((a): a is AgentAlert => a.rule.id === 572);
+      const alerts = jsonLines<AnyAlert>(r.stdout).filter((a): a is AgentAlert => a.rule.id === '572');
       assert.deepEqual(alerts.map((a) => [a.custos.path, a.custos.reason]), [[join(dir, 'never-there'), 'it does not exist']], `run ${run}`);
       assert.equal(alerts[0]?.full_log, `Monitored directory '${join(dir, 'never-there')}' could not be scanned: it does not exist. Changes below it are not being seen.`);
       assert.ok(r.stderr.includes(`nothing scanned in monitored directory ${join(dir, 'never-there')}: it does not exist (alerted, rule 572)`), r.stderr);
@@ -129,7 +129,7 @@ describe('a monitored directory with nothing to scan is reported on every run (r
     const gone = await runCustos(['check', '--json', ...args]);
     const alerts = jsonLines<AnyAlert>(gone.stdout);
     assert.deepEqual(alerts.filter((a): a is Alert => 'syscheck' in a).map((a) => `${a.rule.id} ${a.syscheck.path}`), [`553 ${join(www, 'index.php')}`]);
-    assert.deepEqual(alerts.filter((a): a is AgentAlert => a.rule.id === 572).map((a) => a.custos.path).sort(), [join(dir, 'never-there'), www].sort());
+    assert.deepEqual(alerts.filter((a): a is AgentAlert => a.rule.id === '572').map((a) => a.custos.path).sort(), [join(dir, 'never-there'), www].sort());
     const log = readFileSync(join(dir, 'alerts.log'), 'utf8');
     assert.match(log, /Rule: 572 \(level 7\) -> 'Monitored directory could not be scanned: changes below it are not being seen\.'/);
   });
@@ -146,7 +146,7 @@ describe('a monitored directory with nothing to scan is reported on every run (r
     const r = await runCustos(['check', '--json', '--config', join(dir, 'custos.yml'), '--db', join(dir, 'custos.db')], asNobody);
     assert.equal(r.code, 1, r.stderr);
     const alerts = jsonLines<AgentAlert>(r.stdout);
-    assert.deepEqual(alerts.map((a) => [a.rule.id, a.custos.path, a.custos.reason]), [[572, locked, 'cannot list entries: scandir: permission denied']]);
+    assert.deepEqual(alerts.map((a) => [Number(a.rule.id), a.custos.path, a.custos.reason]), [[572, locked, 'cannot list entries: scandir: permission denied']]);
   });
 });
 
@@ -197,7 +197,7 @@ describe('an agent with realtime on `/`', { timeout: 180_000 }, () => {
     await agent.waitForMessage('outbox delivered', 60_000);
     assert.deepEqual(fileAlertsBelow(managerAlerts(), kept), [], 'the first scan builds the baseline without alerts');
     // The configured directory that does not exist is reported by the manager, as rule 572 for this agent.
-    const notScanned = await eventually(() => managerAlerts().find((a): a is AgentAlert => a.rule.id === 572 && a.agent.id === id), 10_000, 'the 572 alert');
+    const notScanned = await eventually(() => managerAlerts().find((a): a is AgentAlert => a.rule.id === '572' && a.agent.id === id), 10_000, 'the 572 alert');
     assert.deepEqual([notScanned.custos.path, notScanned.custos.reason], [missing, 'it does not exist']);
 
     const changes: [string, () => void, string][] = [

@@ -117,7 +117,7 @@ describe('rules: an OSSEC ossec.conf and local_rules.xml from OSSEC documentatio
     writeFileSync(join(tree, 'etc/new.conf'), 'new\n');
     writeFileSync(join(tree, 'etc/mtab'), 'ignored: never read\n');
     const alerts = await check(args);
-    assert.deepEqual(alerts.map((a) => [a.syscheck.path.slice(tree.length), a.rule.id, a.rule.level]).sort(), [
+    assert.deepEqual(alerts.map((a) => [a.syscheck.path.slice(tree.length), Number(a.rule.id), a.rule.level]).sort(), [
       ['/etc/motd', 550, 7],
       ['/etc/new.conf', 554, 7],
     ]);
@@ -126,11 +126,24 @@ describe('rules: an OSSEC ossec.conf and local_rules.xml from OSSEC documentatio
   it('reports a broken local rule with its file, line and rule id, and refuses to run', async () => {
     const local = join(ossec, 'rules/local_rules.xml');
     const good = readFileSync(local, 'utf8');
-    writeFileSync(local, good.replace('<description>ignore apt state</description>', '<description>ignore apt state</description>\n    <srcport>22</srcport>'));
+    writeFileSync(local, good.replace('<description>ignore apt state</description>', '<description>ignore apt state</description>\n    <regex>\\q</regex>'));
     try {
       const r = await runCustos(['check', ...args]);
       assert.equal(r.code, 2);
-      assert.ok(r.stderr.includes(`${local}:7: rule 100100: <srcport>: unknown or unsupported tag <srcport> for FIM rules`), r.stderr);
+      assert.ok(r.stderr.includes(`${local}:3: rule 100100: <regex>: invalid OSSEC regex "\\\\q": unknown escape \\q`), r.stderr);
+    } finally {
+      writeFileSync(local, good);
+    }
+  });
+
+  it('skips a rule that tests a log field (it can never match a FIM event), with one summary warning, and runs', async () => {
+    const local = join(ossec, 'rules/local_rules.xml');
+    const good = readFileSync(local, 'utf8');
+    writeFileSync(local, good.replace('<description>ignore apt state</description>', '<description>ignore apt state</description>\n    <srcport>22</srcport>'));
+    try {
+      const r = await runCustos(['check', ...args]);
+      assert.ok(r.code === 0 || r.code === 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`warning: ${local}: rules: 1 of \\d+ rules skipped: they can never match a FIM event .*rule 100100: <srcport>`));
     } finally {
       writeFileSync(local, good);
     }
@@ -146,7 +159,7 @@ describe('auto_ignore, safely', () => {
     const rules: number[] = [];
     for (let i = 1; i <= 5; i++) {
       writeFileSync(file, `v${i}${'!'.repeat(i)}\n`);
-      rules.push(...(await check(ws.args)).map((a) => a.rule.id));
+      rules.push(...(await check(ws.args)).map((a) => Number(a.rule.id)));
     }
     assert.deepEqual(rules, [550, 550, 550, 565], 'three alerts, one roll-up, then silence');
     const events = jsonLines<EventJson>((await runCustos(['events', '--json', ...ws.args])).stdout);
@@ -171,7 +184,7 @@ describe('maintenance windows', () => {
     assert.match((await runCustos(['maintenance', 'list', ...ws.args])).stdout, /^1 ACTIVE \* .* by alice: patch run/);
     await runCustos(['maintenance', 'stop', ...ws.args]);
     writeFileSync(file, 'newer\n');
-    assert.deepEqual((await check(ws.args)).map((a) => a.rule.id), [550]);
+    assert.deepEqual((await check(ws.args)).map((a) => Number(a.rule.id)), [550]);
   });
 });
 
@@ -185,7 +198,7 @@ describe('custos rules test', () => {
     const { CUSTOS_BIN } = await import('../support/run-custos.js');
     const r = spawnSync(process.execPath, [CUSTOS_BIN, 'rules', 'test', '--rules', join(dir, 'local_rules.xml'), '--json'], { input: `${event('srv1')}\n${event('srv2')}\nnot json\n`, encoding: 'utf8' });
     const out = jsonLines<{ rule: { id: number; level: number }; alert: boolean; tried: { id: number; matched: boolean }[] }>(r.stdout);
-    assert.deepEqual(out.map((o) => [o.rule.id, o.rule.level, o.alert]), [
+    assert.deepEqual(out.map((o) => [Number(o.rule.id), o.rule.level, o.alert]), [
       [100000, 0, false],
       [550, 7, true],
     ]);

@@ -80,7 +80,7 @@ export class FleetHarness {
 
   /** The file alerts of one agent. */
   fileAlerts(agentId: string): FileAlertView[] {
-    return this.alerts().flatMap((a) => ('syscheck' in a && a.agent.id === agentId ? [{ rule: a.rule.id, event: a.syscheck.event, path: a.syscheck.path, agentName: a.agent.name }] : []));
+    return this.alerts().flatMap((a) => ('syscheck' in a && a.agent.id === agentId ? [{ rule: Number(a.rule.id), event: a.syscheck.event, path: a.syscheck.path, agentName: a.agent.name }] : []));
   }
 
   /** The agent alerts (rule ids) of one agent. */

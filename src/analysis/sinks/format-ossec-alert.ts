@@ -1,4 +1,4 @@
-import type { AnyAlert } from '../../core/build-alert.js';
+import { ruleGroups, type AnyAlert } from '../../core/build-alert.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
 
@@ -13,7 +13,7 @@ const MAX_LOG_CHARS = 1256;
  */
 export function formatOssecAlert(alert: AnyAlert, hostname: string): string {
   return [
-    `** Alert ${alert.id}: - ${alert.rule.groups.join(',')},`,
+    `** Alert ${alert.id}: - ${ruleGroups(alert.rule).join(',')},`,
     `${ossecDate(alert)} ${ossecLocation(alert, hostname)}`,
     `Rule: ${alert.rule.id} (level ${alert.rule.level}) -> '${alert.rule.description}'`,
     ossecLogText(alert),

@@ -78,6 +78,7 @@ const autoIgnore = z.union([
 
 const syscheck = z
   .object({
+    disabled: yesNo.prefault(false),
     directories: z.array(directory).min(1).optional(),
     ignore: z.array(pattern).optional(),
     nodiff: z.array(pattern).prefault([]),
@@ -85,7 +86,7 @@ const syscheck = z
     scan_time: z
       .string()
       .superRefine((text, ctx) => {
-        if (parseScanTime(text) === undefined) ctx.addIssue({ code: 'custom', message: `"${text}" is not a time (expected 10pm, 10:30 pm or 22:00)` });
+        if (parseScanTime(text) === undefined) ctx.addIssue({ code: 'custom', message: `"${text}" is not a time (expected 10pm, 9:30am, 21pm or 22:00)` });
       })
       .optional(),
     scan_day: z
@@ -115,6 +116,7 @@ const database = z.union([
 const knownHashes = z
   .object({
     database: z.string().min(1).optional(),
+    md5_allowlist: z.string().min(1).optional(),
     match: z.enum(['path', 'hash']).prefault('path'),
     silence: z
       .array(
@@ -129,7 +131,13 @@ const knownHashes = z
   })
   .strict();
 
-const rules = z.object({ files: z.array(z.string().min(1)).prefault([]) }).strict();
+const rules = z
+  .object({
+    files: z.array(z.string().min(1)).prefault([]),
+    directories: z.array(z.string().min(1)).prefault([]),
+    exclude: z.array(z.string().min(1)).prefault([]),
+  })
+  .strict();
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT');
 
@@ -258,10 +266,15 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
     },
     keepaliveMs: data.agent.keepalive,
     agentName: data.agent.name ?? defaults.hostname,
-    rules: { files: data.rules.files.map((f) => resolveFrom(base, f)) },
+    rules: {
+      files: data.rules.files.map((f) => resolveFrom(base, f)),
+      directories: data.rules.directories.map((d) => resolveFrom(base, d)),
+      exclude: data.rules.exclude,
+    },
     knownHashes: {
       databasePath: kh.database ?? `${defaults.dataDir}/hashdb.sqlite`,
       explicit: kh.database !== undefined,
+      ...(kh.md5_allowlist === undefined ? {} : { md5AllowlistPath: resolveFrom(base, kh.md5_allowlist) }),
       policy: { match: kh.match, silence: kh.silence ?? DEFAULT_KNOWN_HASH_POLICY.silence },
     },
     storage,
@@ -270,6 +283,7 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
       logPath: data.alerts.log ?? `${defaults.dataDir}/alerts.log`,
     },
     syscheck: {
+      disabled: s.disabled,
       directories,
       ignore: s.ignore ?? DEFAULT_IGNORES.map((source) => ({ kind: 'path', source })),
       nodiff: s.nodiff,

@@ -46,6 +46,8 @@ export interface SkipConfig {
 
 /** The FIM settings: OSSEC's `<syscheck>` block. */
 export interface SyscheckConfig {
+  /** OSSEC's `<disabled>yes</disabled>`: syscheck is off, nothing is scanned (the baseline is kept as it is). */
+  readonly disabled: boolean;
   readonly directories: readonly DirectoryConfig[];
   readonly ignore: readonly PathPattern[];
   readonly nodiff: readonly PathPattern[];
@@ -78,12 +80,21 @@ export interface KnownHashConfig {
   /** True when the file named the database (a missing one is then worth a warning). */
   readonly explicit: boolean;
   readonly policy: KnownHashPolicy;
+  /**
+   * OSSEC's md5 allowlist (`<global><md5_whitelist>`): an SQLite file whose MD5s silence a change wherever the
+   * file is, unlike the path-aware verdicts of the known-hash database.
+   */
+  readonly md5AllowlistPath?: string;
 }
 
 /** Where the rules come from, besides the built-in ones: OSSEC rule files, read in order. */
 export interface RulesConfig {
   /** Absolute paths (relative ones in the file are taken from the configuration file's directory). */
   readonly files: readonly string[];
+  /** Directories whose `*.xml` files are loaded in name order, after `files` (Wazuh's `<rule_dir>`). */
+  readonly directories: readonly string[];
+  /** File names skipped in `directories` (Wazuh's `<rule_exclude>`). */
+  readonly exclude: readonly string[];
 }
 
 /** Where alerts go besides the manager's own files. */

@@ -90,6 +90,91 @@ describe('parseOssecConfig', () => {
     assert.deepEqual(bad.error.map((i) => `${i.file}:${i.line}:${i.key}`).sort(), ['/var/ossec/etc/ossec.conf:3:syscheck.scan_time', '/var/ossec/etc/ossec.conf:4:syscheck.scan_day']);
     assert.match(bad.error.find((i) => i.key === 'syscheck.scan_day')?.message ?? '', /"funday" is not a day/);
   });
+  it('reads every scan_time and scan_day form OSSEC documents', () => {
+    for (const [time, day] of [['21pm', 'monday'], ['9:30am', 'mon,wed'], ['10:00', 'weekdays'], ['8:30', 'saturday sunday']]) {
+      const r = parseOssecConfig(`<ossec_config><syscheck><scan_time>${time}</scan_time><scan_day>${day}</scan_day></syscheck></ossec_config>`, 'ossec.conf', defaults);
+      assert.ok(r.ok, `${time} ${day}: ${JSON.stringify(!r.ok && r.error)}`);
+      assert.equal(r.value.config.syscheck.scanTime, time);
+    }
+  });
+  it("reads OSSEC's md5 allowlist from <global> under each of its names", () => {
+    for (const tag of ['md5_whitelist', 'md5_allowlist', 'md5db']) {
+      const r2 = parseOssecConfig(`<ossec_config>\n<global>\n<${tag}>/var/ossec/etc/md5.db</${tag}>\n</global>\n</ossec_config>`, '/var/ossec/etc/ossec.conf', defaults);
+      assert.ok(r2.ok, JSON.stringify(!r2.ok && r2.error));
+      assert.equal(r2.value.config.knownHashes.md5AllowlistPath, '/var/ossec/etc/md5.db', tag);
+      assert.deepEqual(r2.value.warnings, [], tag);
+    }
+  });
+  it('finds rules as OSSEC and Wazuh do, from the install root above etc/', () => {
+    const conf = [
+      '<ossec_config>',
+      '<rules><include>local_rules.xml</include></rules>',
+      '<ruleset>',
+      '<decoder_dir>ruleset/decoders</decoder_dir>',
+      '<rule_dir>ruleset/rules</rule_dir>',
+      '<rule_exclude>ruleset/rules/0215-policy_rules.xml</rule_exclude>',
+      '<list>etc/lists/audit-keys</list>',
+      '<rule_dir>etc/rules</rule_dir>',
+      '<rule_include>/opt/extra/rules.xml</rule_include>',
+      '<rule_include>etc/more/extra.xml</rule_include>',
+      '<decoder_typo>x</decoder_typo>',
+      '</ruleset>',
+      '</ossec_config>',
+    ].join('\n');
+    const wazuh = parseOssecConfig(conf, '/var/ossec/etc/ossec.conf', defaults);
+    assert.ok(wazuh.ok, JSON.stringify(!wazuh.ok && wazuh.error));
+    assert.deepEqual(wazuh.value.config.rules, {
+      files: ['/var/ossec/etc/local_rules.xml', '/opt/extra/rules.xml', '/var/ossec/etc/more/extra.xml'],
+      directories: ['/var/ossec/ruleset/rules', '/var/ossec/etc/rules'],
+      exclude: ['0215-policy_rules.xml'],
+    });
+    assert.deepEqual(wazuh.value.warnings.map((w) => `${w.line}:${w.key}`), ['11:ruleset.decoder_typo']);
+    // Not in an etc/ directory: no install root, relative names stay relative to the configuration.
+    const elsewhere = parseOssecConfig(conf, '/srv/conf/ossec.conf', defaults);
+    assert.ok(elsewhere.ok);
+    assert.deepEqual(elsewhere.value.config.rules.directories, ['/srv/conf/ruleset/rules', '/srv/conf/etc/rules']);
+  });
+  it('reads <disabled>: off when yes, on by default', () => {
+    const off = parseOssecConfig('<ossec_config>\n<syscheck>\n<disabled>yes</disabled>\n<directories>/etc</directories>\n</syscheck>\n</ossec_config>', 'ossec.conf', defaults);
+    assert.ok(off.ok, JSON.stringify(!off.ok && off.error));
+    assert.equal(off.value.config.syscheck.disabled, true);
+    assert.deepEqual(off.value.warnings, [], 'disabled is read, not warned about');
+    assert.ok(r.ok);
+    assert.equal(r.value.config.syscheck.disabled, false);
+    const bad = parseOssecConfig('<ossec_config>\n<syscheck>\n<disabled>maybe</disabled>\n</syscheck>\n</ossec_config>', 'ossec.conf', defaults);
+    assert.ok(!bad.ok);
+    assert.deepEqual(bad.error.map((i) => `${i.line}:${i.key}`), ['3:syscheck.disabled']);
+  });
+  it('skips Windows paths and registry keys in a Linux config, one warning each, and loads the rest', () => {
+    const mixed = [
+      '<ossec_config>',
+      '<syscheck>',
+      '<directories check_all="yes">/etc,/usr/bin</directories>',
+      '<directories check_all="yes">%WINDIR%/win.ini,C:\\autoexec.bat</directories>',
+      '<directories check_all="yes">C:\\Windows/System32,/sbin</directories>',
+      '<ignore>/etc/mtab</ignore>',
+      '<ignore>C:\\WINDOWS/System32/LogFiles</ignore>',
+      '<ignore>%WINDIR%/SoftwareDistribution</ignore>',
+      '<windows_registry>HKEY_LOCAL_MACHINE\\Software\\Classes\\batfile</windows_registry>',
+      '<registry_ignore>HKEY_LOCAL_MACHINE\\Security\\SAM\\Domains</registry_ignore>',
+      '</syscheck>',
+      '</ossec_config>',
+    ].join('\n');
+    const result = parseOssecConfig(mixed, '/var/ossec/etc/ossec.conf', defaults);
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.error));
+    assert.deepEqual(result.value.config.syscheck.directories.map((d) => d.path), ['/etc', '/usr/bin', '/sbin']);
+    assert.deepEqual(result.value.config.syscheck.ignore, [{ kind: 'path', source: '/etc/mtab' }]);
+    const warnings = result.value.warnings.map((w) => `${w.line}:${w.message}`);
+    assert.deepEqual(warnings, [
+      '4:Windows path "%WINDIR%/win.ini" skipped: it cannot exist on Linux',
+      '4:Windows path "C:\\autoexec.bat" skipped: it cannot exist on Linux',
+      '5:Windows path "C:\\Windows/System32" skipped: it cannot exist on Linux',
+      '7:Windows path "C:\\WINDOWS/System32/LogFiles" skipped: it cannot exist on Linux',
+      '8:Windows path "%WINDIR%/SoftwareDistribution" skipped: it cannot exist on Linux',
+      '9:Windows registry key "HKEY_LOCAL_MACHINE\\Software\\Classes\\batfile" skipped: there is no registry on Linux',
+      '10:Windows registry key "HKEY_LOCAL_MACHINE\\Security\\SAM\\Domains" skipped: there is no registry on Linux',
+    ]);
+  });
   it('reports malformed XML with its line', () => {
     const result = parseOssecConfig('<ossec_config>\n<syscheck>\n<frequency>1</frequenc>\n</syscheck></ossec_config>', 'ossec.conf', defaults);
     assert.ok(!result.ok);

@@ -10,6 +10,7 @@ import type { ConfigDefaults, LoadedConfig } from './custos-config.js';
 
 /** `<syscheck>` children Custos reads, and how each maps onto the `custos.yml` shape. */
 const SCALAR_OPTIONS = [
+  'disabled',
   'frequency',
   'scan_time',
   'scan_day',
@@ -78,11 +79,16 @@ function readSyscheck(section: XmlNode, c: Collected, file: string, lineOf: (n: 
     const attrs = child[':@'] ?? {};
     const value = textOf(child, name);
     const line = lineOf(child);
-    if (name === 'directories') {
+    if (name === 'windows_registry' || name === 'registry_ignore') {
+      c.warnings.push(configIssue(file, line, `syscheck.${name}`, `Windows registry key "${value}" skipped: there is no registry on Linux`));
+    } else if (name === 'directories') {
       const list = (syscheck.directories ??= []) as unknown[];
       if (list.length === 0) c.lines.set('syscheck.directories', line ?? 0);
       const key = `syscheck.directories[${list.length}]`;
-      const entry: Record<string, unknown> = { path: value.split(',').map((p) => p.trim()).filter((p) => p !== '') };
+      const paths = value.split(',').map((p) => p.trim()).filter((p) => p !== '');
+      const linuxPaths = paths.filter((p) => !skippedWindowsPath(p, file, line, `${key}.path`, c));
+      if (paths.length > 0 && linuxPaths.length === 0) continue;
+      const entry: Record<string, unknown> = { path: linuxPaths };
       for (const [attr, attrValue] of Object.entries(attrs)) {
         if (!DIRECTORY_ATTRIBUTES.has(attr)) {
           c.warnings.push(configIssue(file, line, `${key}.${attr}`, `unsupported <directories> attribute "${attr}", ignored`));
@@ -107,6 +113,7 @@ function readSyscheck(section: XmlNode, c: Collected, file: string, lineOf: (n: 
       for (const attr of Object.keys(attrs)) {
         if (attr !== 'type') c.warnings.push(configIssue(file, line, `syscheck.${name}`, `unsupported attribute "${attr}", ignored`));
       }
+      if (attrs.type !== 'sregex' && skippedWindowsPath(value, file, line, `syscheck.${name}`, c)) continue;
       list.push(attrs.type === 'sregex' ? { sregex: value } : value);
     } else if (name === 'auto_ignore') {
       const entry: Record<string, unknown> = { enabled: value };
@@ -123,18 +130,56 @@ function readSyscheck(section: XmlNode, c: Collected, file: string, lineOf: (n: 
   }
 }
 
-/** `<rules>` (OSSEC) or `<ruleset>` (Wazuh): the rule files to load; lists are read when a rule names them. */
+/**
+ * `<rules>` (OSSEC) or `<ruleset>` (Wazuh): the rule files to load, found where each product finds them. The
+ * install's root is the directory above the configuration's `etc/` (`/var/ossec/etc/ossec.conf`: `/var/ossec`):
+ * OSSEC's `<include>` names a file in `<root>/rules/` (or beside the configuration), Wazuh's `<rule_dir>`,
+ * `<rule_include>` and `<rule_exclude>` are relative to the root. Lists are read when a rule names them; decoders
+ * are not needed for FIM events.
+ */
 function readRules(section: XmlNode, tag: string, c: Collected, file: string, lineOf: (n: XmlNode) => number | undefined): void {
-  const rules = (c.object.rules ??= { files: [] }) as { files: string[] };
+  const rules = (c.object.rules ??= { files: [], directories: [], exclude: [] }) as { files: string[]; directories: string[]; exclude: string[] };
+  const root = installRoot(file);
+  const fromRoot = (path: string): string => (path.startsWith('/') || root === undefined ? path : `${root}/${path}`);
   for (const child of childrenOf(section, tag)) {
     const name = tagOf(child);
-    if (name === 'include' || name === 'rule_include') {
+    const value = textOf(child, name ?? '');
+    if (name === 'include') {
       c.lines.set(`rules.files[${rules.files.length}]`, lineOf(child) ?? 0);
-      rules.files.push(textOf(child, name));
-    } else if (name !== 'list' && name !== undefined) {
-      c.warnings.push(configIssue(file, lineOf(child), `${tag}.${name}`, `<${name}> is not used by Custos (FIM events need no decoders), ignored`));
+      rules.files.push(value);
+    } else if (name === 'rule_include') {
+      c.lines.set(`rules.files[${rules.files.length}]`, lineOf(child) ?? 0);
+      rules.files.push(fromRoot(value));
+    } else if (name === 'rule_dir') {
+      c.lines.set(`rules.directories[${rules.directories.length}]`, lineOf(child) ?? 0);
+      rules.directories.push(fromRoot(value));
+    } else if (name === 'rule_exclude') {
+      c.lines.set(`rules.exclude[${rules.exclude.length}]`, lineOf(child) ?? 0);
+      rules.exclude.push(value.slice(value.lastIndexOf('/') + 1));
+    } else if (name === 'decoder_dir' || name === 'decoder_include' || name === 'decoder_exclude' || name === 'decoder' || name === 'list') {
+      // FIM events need no decoders; lists are read when a rule names them.
+    } else if (name !== undefined) {
+      c.warnings.push(configIssue(file, lineOf(child), `${tag}.${name}`, `<${name}> is not used by Custos, ignored`));
     }
   }
+}
+
+/** The install directory of an `<root>/etc/ossec.conf`, or undefined when the configuration is elsewhere. */
+function installRoot(file: string): string | undefined {
+  const parts = file.split('/');
+  if (parts.length < 3 || parts[parts.length - 2] !== 'etc') return undefined;
+  const root = parts.slice(0, -2).join('/');
+  return root === '' ? '/' : root;
+}
+
+/**
+ * A Windows path (`C:\\Windows`, `%WINDIR%\\win.ini`) in a Linux configuration: real configurations shared
+ * between platforms carry them, so each is a warning and skipped, never a reason to refuse the whole file.
+ */
+function skippedWindowsPath(path: string, file: string, line: number | undefined, key: string, c: Collected): boolean {
+  if (!/^(?:[A-Za-z]:[\\/]|%[A-Za-z_]+%|\\\\)/.test(path)) return false;
+  c.warnings.push(configIssue(file, line, key, `Windows path "${path}" skipped: it cannot exist on Linux`));
+  return true;
 }
 
 function locate(lines: ReadonlyMap<string, number>, path: readonly (string | number)[]): number | undefined {

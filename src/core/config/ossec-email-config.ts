@@ -19,6 +19,9 @@ const GLOBAL_EMAIL_TAGS: Readonly<Record<string, string>> = {
   email_retry_delay: 'retry_delay',
 };
 
+/** `<global>` names of OSSEC's md5 allowlist: OSSEC's, its later spelling, and the name the article uses. */
+const MD5_ALLOWLIST_TAGS = new Set(['md5_whitelist', 'md5_allowlist', 'md5db']);
+
 /** `<email_alerts>` tags with a single value. */
 const ROUTE_SCALARS = new Set(['level', 'event_location']);
 /** `<email_alerts>` flags, written as empty elements (`<do_not_delay />`). */
@@ -42,7 +45,12 @@ export function readEmailSection(section: XmlNode, tag: string, c: Collected, fi
     const line = lineOf(child) ?? 0;
     const value = textOf(child, name);
     const key = tag === 'global' ? GLOBAL_EMAIL_TAGS[name] : name === 'email_alert_level' ? 'alert_level' : undefined;
-    if (tag === 'global' && name === 'email_to') {
+    if (tag === 'global' && MD5_ALLOWLIST_TAGS.has(name)) {
+      // OSSEC's md5 allowlist: not email, but it lives in <global>.
+      const knownHashes = (c.object.known_hashes ??= {}) as Record<string, unknown>;
+      knownHashes.md5_allowlist = value;
+      c.lines.set('known_hashes.md5_allowlist', line);
+    } else if (tag === 'global' && name === 'email_to') {
       const to = (email.to ??= []) as string[];
       c.lines.set(`email.to[${to.length}]`, line);
       if (to.length === 0) c.lines.set('email.to', line);

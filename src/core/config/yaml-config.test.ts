@@ -93,7 +93,7 @@ describe('parseYamlConfig', () => {
     assert.deepEqual(r.error.map((i) => `${i.file}:${i.line}:${i.key}`).sort(), ['/etc/custos/custos.yml:3:syscheck.scan_day', '/etc/custos/custos.yml:4:syscheck.scan_time']);
     const shown = r.error.map(formatConfigIssue).sort();
     assert.match(shown[0]!, /^\/etc\/custos\/custos\.yml:3: syscheck\.scan_day: "funday" is not a day \(expected monday\.\.sunday, mon\.\.sun, weekdays or weekends/);
-    assert.equal(shown[1], '/etc/custos/custos.yml:4: syscheck.scan_time: "25:00" is not a time (expected 10pm, 10:30 pm or 22:00)');
+    assert.equal(shown[1], '/etc/custos/custos.yml:4: syscheck.scan_time: "25:00" is not a time (expected 10pm, 9:30am, 21pm or 22:00)');
   });
   it('refuses each invalid scan_day and scan_time on its own', () => {
     for (const day of ['funday', 'tues', 'mon,!mon', '"!"', '""']) {
@@ -101,7 +101,7 @@ describe('parseYamlConfig', () => {
       assert.ok(!r.ok, day);
       assert.deepEqual(r.error.map((i) => `${i.line}:${i.key}`), ['2:syscheck.scan_day'], day);
     }
-    for (const time of ['25:00', '24:00', '13pm', '0am', '"12:60"', '"10:30:00"', 'noon']) {
+    for (const time of ['25:00', '24:00', '24pm', '0am', '"12:60"', '"10:30:00"', 'noon']) {
       const r = parseYamlConfig(`syscheck:\n  scan_time: ${time}\n`, 'c.yml', defaults);
       assert.ok(!r.ok, time);
       assert.deepEqual(r.error.map((i) => `${i.line}:${i.key}`), ['2:syscheck.scan_time'], time);

@@ -41,9 +41,13 @@ export interface RuleDefinition {
   readonly sameLocation: boolean;
   readonly match?: OsMatch;
   readonly regex?: OsRegex;
+  /** Wazuh's `<pcre2>` (or `type="pcre2"`), run on RE2's automaton: also over `full_log`, with the others. */
+  readonly pcre2?: OsRegex;
   readonly hostname?: OsMatch;
   readonly fields: readonly { readonly name: string; readonly regex: OsRegex }[];
   readonly lists: readonly ListCondition[];
+  /** `<mitre><id>`: the ATT&CK technique ids, carried into the alert's `rule.mitre.id`. */
+  readonly mitre?: readonly string[];
   /** `<options>no_log</options>`: the alert is stored but not written to the alert logs. */
   readonly noLog: boolean;
   readonly overwrite: boolean;

@@ -137,7 +137,7 @@ function rank(rule: RuleDefinition): number {
 }
 
 /** Which condition of a rule fails for an event (an index into the rule's checks), or `undefined` when it matches. */
-type Failure = 'decoded_as' | 'match' | 'regex' | 'hostname' | { field: number } | { list: number } | 'frequency';
+type Failure = 'decoded_as' | 'match' | 'regex' | 'pcre2' | 'hostname' | { field: number } | { list: number } | 'frequency';
 
 // Cheapest and most selective first: the decoder, the short hostname, the (memoized) fields, and only then the
 // patterns over the whole alert text. All conditions must hold, so the order changes speed, not results.
@@ -161,6 +161,7 @@ function mismatch(rule: RuleDefinition, input: RuleInput, state: CorrelationStat
   }
   if (rule.match !== undefined && !rule.match.test(input.fullLog)) return 'match';
   if (rule.regex !== undefined && !rule.regex.test(input.fullLog)) return 'regex';
+  if (rule.pcre2 !== undefined && !rule.pcre2.test(input.fullLog)) return 'pcre2';
   if (rule.ifMatchedSid.length > 0 && countMatches(rule, input, state) < (rule.frequency ?? 1)) return 'frequency';
   return undefined;
 }
@@ -177,6 +178,7 @@ function explain(rule: RuleDefinition, failure: Failure, input: RuleInput, state
   if (failure === 'decoded_as') return `decoded_as ${rule.decodedAs ?? ''}`;
   if (failure === 'match') return `<match>${rule.match?.source ?? ''}</match>`;
   if (failure === 'regex') return `<regex>${rule.regex?.source ?? ''}</regex>`;
+  if (failure === 'pcre2') return `<pcre2>${rule.pcre2?.source ?? ''}</pcre2>`;
   if (failure === 'hostname') return `<hostname>${rule.hostname?.source ?? ''}</hostname>`;
   if (failure === 'frequency') return `${countMatches(rule, input, state)} of ${rule.frequency ?? 1} matches of ${rule.ifMatchedSid.join(',')} within ${(rule.timeframeMs ?? 0) / 1000}s`;
   if ('field' in failure) {
