@@ -144,6 +144,13 @@ const FIELD_OF: Readonly<Record<Attribute, string>> = {
   sha1: 'sha1',
   sha256: 'sha256',
   link_target: 'link_target',
+  link_count: 'link_count',
+  capabilities: 'capabilities',
+  acl: 'acl',
+  default_acl: 'default_acl',
+  selinux: 'selinux',
+  xattrs: 'xattrs',
+  attributes: 'attributes',
 };
 
 // One attribute at a time: a modification reports only its changed attributes' old values, and formatting all
@@ -174,5 +181,19 @@ function attributeValue(state: FileState, attribute: Attribute): string | number
       return state.hashes[attribute];
     case 'link_target':
       return state.linkTarget === undefined ? undefined : displayPath(state.linkTarget);
+    case 'link_count':
+      return state.nlink;
+    case 'capabilities':
+      return state.inodeAttributes?.capabilities;
+    case 'acl':
+      return state.inodeAttributes?.acl;
+    case 'default_acl':
+      return state.inodeAttributes?.defaultAcl;
+    case 'selinux':
+      return state.inodeAttributes?.selinux;
+    case 'xattrs':
+      return state.inodeAttributes?.xattrs;
+    case 'attributes':
+      return state.inodeAttributes?.flags;
   }
 }
