@@ -15,6 +15,7 @@ import { isWithin, pathFromString, subtreeKeyRange, trimTrailingSlash } from '..
 import { compileScanScope } from '../core/scan-scope.js';
 import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
 import { indexDiversions } from '../core/diversions.js';
+import { hostIdentity } from '../hashdb/host-identity.js';
 import { dpkgDatabaseStamp, readDiversions, readInstalledVersions } from '../hashdb/import/dpkg-database.js';
 import { dpkgSource } from '../hashdb/import/import-dpkg.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
@@ -125,7 +126,8 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
         autoIgnore: config.syscheck.autoIgnore,
         scannedRoots,
         knownHashPolicy: config.knownHashes.policy,
-        host: config.agentName,
+        // Host-scoped known hashes follow the machine id, not the hostname (see hostIdentity).
+        host: hostIdentity(options.rootDir ?? '/'),
         ...(installedVersions === undefined ? {} : { installedVersions }),
         ...(diversions === undefined ? {} : { diversions }),
       },
@@ -160,7 +162,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
  * on every check until an import catches up; nothing when the database was never imported.
  */
 async function alertMissedImport(knownHashes: KnownHashStore, root: string, agent: AgentRef, options: RunCheckOptions, now: () => Date): Promise<number> {
-  const recorded = await knownHashes.databaseStamp(dpkgSource(root, options.config.agentName));
+  const recorded = await knownHashes.databaseStamp(dpkgSource(root, hostIdentity(root)));
   if (recorded === undefined || recorded === dpkgDatabaseStamp(root)) return 0;
   const alert = buildAgentAlert({ id: newAlertId(now()), timestamp: now(), agent, event: 'packages-not-imported', details: { root } });
   await options.store.recordAgentAlert(alert);
