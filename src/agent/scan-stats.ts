@@ -18,6 +18,13 @@ export interface ScanStats {
   vanished: number;
   /** Subtrees the walk could not enter. */
   unscanned: number;
+  /**
+   * The first few of those that hide changes (unreadable, unlistable, too long a path: not a file system skipped
+   * on purpose), to alert and show.
+   */
+  unscannedSamples: { readonly path: Buffer; readonly issue: FileIssue }[];
+  /** How many there were in all (beyond the samples too). */
+  unscannedHiding: number;
   /** Baseline entries left as they were: out of scope now, or in a subtree that could not be scanned. */
   kept: number;
   /** Monitored directories the scan found nothing to scan in (missing, unreadable, excluded), when asked to check. */
@@ -26,5 +33,5 @@ export interface ScanStats {
 
 /** Fresh counters. */
 export function createScanStats(): ScanStats {
-  return { entries: 0, hashed: 0, reused: 0, bytesHashed: 0, issues: 0, issueSamples: [], vanished: 0, unscanned: 0, kept: 0, unscannableRoots: [] };
+  return { entries: 0, hashed: 0, reused: 0, bytesHashed: 0, issues: 0, issueSamples: [], vanished: 0, unscanned: 0, unscannedSamples: [], unscannedHiding: 0, kept: 0, unscannableRoots: [] };
 }

@@ -16,7 +16,7 @@ import { RootCoverage } from './root-coverage.js';
 import type { ScanStats } from './scan-stats.js';
 import type { UserNames } from './user-names.js';
 import { threadedWalk } from './threaded-walk.js';
-import { walkTree, type WalkEntry } from './walk-tree.js';
+import { skippedOnPurpose, walkTree, type WalkEntry } from './walk-tree.js';
 
 /** A cached entry as the scan merges it: its path key and fingerprint (see `storedFingerprint`). */
 export interface CachedFingerprint {
@@ -54,6 +54,8 @@ interface HashJob {
   readonly inBaseline: boolean;
 }
 
+/** Unscanned subtrees named (and alerted) one by one; beyond these, a count. */
+const MAX_UNSCANNED_SAMPLES = 50;
 const BATCH_FILES = 256;
 const BATCH_BYTES = 32 << 20;
 const CHUNK = 512;
@@ -126,6 +128,10 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     if (cached !== undefined) cache.advance();
     if (item.kind === 'unscanned') {
       stats.unscanned++;
+      if (!skippedOnPurpose(item.issue) && item.issue.code !== 'symlink-loop') {
+        stats.unscannedHiding++;
+        if (stats.unscannedSamples.length < MAX_UNSCANNED_SAMPLES) stats.unscannedSamples.push({ path: item.path, issue: item.issue });
+      }
       if (cached !== undefined) stats.kept++;
       lastUnscanned = { path: item.path, includesSelf: item.includesSelf };
       continue;

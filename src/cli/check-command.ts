@@ -81,7 +81,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       });
       stopProgress();
       process.stderr.write(summaryLine(mode, outcome));
-      result.exitCode = outcome.ingest.alerts + outcome.redelivered + outcome.hostAlerts + outcome.notScanned > 0 ? EXIT.ALERTS : EXIT.OK;
+      result.exitCode = outcome.ingest.alerts + outcome.redelivered + outcome.hostAlerts + outcome.notScanned + outcome.subtreesNotScanned > 0 ? EXIT.ALERTS : EXIT.OK;
     } finally {
       stopProgress();
       process.off('SIGINT', onSignal);
@@ -114,7 +114,14 @@ function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {
     for (const { path, issue } of r.scan.issueSamples) lines.push(`custos:   ${displayPath(path)}: ${issue.code} (${issue.message})`);
     if (r.scan.issues > r.scan.issueSamples.length) lines.push(`custos:   ... and ${r.scan.issues - r.scan.issueSamples.length} more`);
   }
-  if (r.scan.unscanned > 0) lines.push(`custos: ${r.scan.unscanned} subtrees could not be scanned; their baseline entries were kept`);
+  if (r.scan.unscannedHiding > 0) {
+    const alerted = r.subtreesNotScanned > 0 ? ' (alerted, rule 574)' : '';
+    lines.push(`custos: ${r.scan.unscannedHiding} subtrees could not be scanned${alerted}; changes below them are not seen, their baseline entries were kept:`);
+    for (const { path, issue } of r.scan.unscannedSamples) lines.push(`custos:   ${displayPath(path)}: ${issue.code} (${issue.message})`);
+    if (r.scan.unscannedHiding > r.scan.unscannedSamples.length) lines.push(`custos:   ... and ${r.scan.unscannedHiding - r.scan.unscannedSamples.length} more`);
+  }
+  const skipped = r.scan.unscanned - r.scan.unscannedHiding;
+  if (skipped > 0) lines.push(`custos: ${skipped} subtrees skipped (file systems of skipped types, directory loops); their baseline entries were kept`);
   for (const root of r.scan.unscannableRoots) {
     lines.push(`custos: nothing scanned in monitored directory ${displayPath(root.path)}: ${root.reason}${r.notScanned > 0 ? ' (alerted, rule 572)' : ''}`);
   }

@@ -64,6 +64,8 @@ export interface RunCheckResult {
   readonly hostAlerts: number;
   /** Rule 572 alerts raised: monitored directories the scan found nothing to scan in (`scan.unscannableRoots`). */
   readonly notScanned: number;
+  /** Rule 574 alerts raised: subtrees of monitored directories the scan could not look into. */
+  readonly subtreesNotScanned: number;
 }
 
 /**
@@ -135,6 +137,8 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
     await store.setMeta(agent.id, CORRELATION_KEY, serializeCorrelation(correlation, now().getTime()));
     // Every run, not once: a directory that cannot be scanned hides every change below it for as long as it lasts.
     const notScanned = options.mode === 'check' ? await alertUnscannableRoots(stats.unscannableRoots, { store, sinks: options.sinks, agent, now }) : 0;
+    // Likewise for a part of one (an unreadable directory): every run until it can be read again.
+    const subtreesNotScanned = options.mode === 'check' ? await alertUnscannedSubtrees(stats, { store, sinks: options.sinks, agent, now }) : 0;
     const roots = scope.topLevelRoots.map((r) => r.path);
     await store.markRootsScanned(agent.id, roots, now().toISOString());
     if (rehashed && (options.paths ?? []).length === 0) await store.setMeta(agent.id, LAST_REHASH_KEY, now().toISOString());
@@ -143,6 +147,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       scan: stats,
       ingest,
       notScanned,
+      subtreesNotScanned,
       durationMs: Date.now() - started,
       rehashed,
       // Counting is a full pass over the baseline: only worth it when the summary shows it.
@@ -175,6 +180,26 @@ async function rehashDue(store: Store, intervalMs: number | undefined, now: Date
   const last = await store.getMeta(LOCAL_AGENT_ID, LAST_REHASH_KEY);
   if (last === undefined) return false; // the first scan hashes everything anyway
   return now.getTime() - Date.parse(last) >= intervalMs;
+}
+
+/**
+ * Raises rule 574 for each subtree (up to the scan's samples) the walk could not look into, other than a
+ * monitored directory itself (that is rule 572); returns how many.
+ */
+async function alertUnscannedSubtrees(
+  stats: ScanStats,
+  deps: { readonly store: Store; readonly sinks: readonly AlertSink[]; readonly agent: AgentRef; readonly now: () => Date },
+): Promise<number> {
+  const alerts = [];
+  for (const { path, issue } of stats.unscannedSamples) {
+    if (stats.unscannableRoots.some((r) => r.path.equals(path))) continue;
+    const reason = `${issue.code}: ${issue.message}`.replace(/\p{Cc}/gu, ' ');
+    const alert = buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent: deps.agent, path, reason, subtree: true });
+    await deps.store.recordAgentAlert(alert);
+    alerts.push(alert);
+  }
+  await deliverAlerts(deps.store, deps.sinks, alerts);
+  return alerts.length;
 }
 
 /** Raises rule 572 for each monitored directory the scan found nothing to scan in; returns how many. */

@@ -35,7 +35,7 @@ export interface AlertBase {
 
 /**
  * An alert about an agent rather than a file: silent, back, out of sync, outbox overflow, or a monitored
- * directory it could not scan.
+ * directory (or a subtree of one) it could not scan.
  */
 export interface AgentAlert extends AlertBase {
   readonly custos: {
@@ -46,6 +46,7 @@ export interface AgentAlert extends AlertBase {
       | 'outbox-overflow'
       | 'packages-not-imported'
       | 'directory-not-scanned'
+      | 'subtree-not-scanned'
       | 'state-lost'
       | 'revoked'
       | 'revoked-attempt';
