@@ -218,6 +218,7 @@ function collect(jobs: readonly HashJob[], results: readonly HashFileResult[], o
     if (result.ok) {
       options.stats.hashed++;
       if (result.issue === undefined) options.stats.bytesHashed += result.stat.size;
+      else if (result.issue.code === 'too-large') options.stats.attributesOnly++;
       const attributes = attributesOf(entry, result.stat, options);
       const extras = {
         stat: result.stat,

@@ -104,6 +104,9 @@ function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {
   lines.push(
     `custos: scanned ${r.scan.entries} entries in ${seconds.toFixed(1)} s: ${r.scan.hashed} hashed (${mbps.toFixed(1)} MB/s), ${r.scan.reused} unchanged by stat${r.rehashed ? ' (full rehash)' : ''}`,
   );
+  if (r.scan.attributesOnly > 0) {
+    lines.push(`custos: ${r.scan.attributesOnly} files over max_file_size checked by attributes only (their content is not read; a change of ctime alone is reported)`);
+  }
   if (r.builtBaseline) {
     lines.push(`custos: first scan of newly monitored directories: ${r.ingest.baselined} entries taken into the baseline without alerts (${r.baselineEntries ?? '?'} entries in the baseline)`);
   }

@@ -123,6 +123,8 @@ export function syscheckFields(change: FileChange, display = displayPath(change.
   }
   const state = change.kind === 'deleted' ? change.before : change.after;
   for (const attribute of ATTRIBUTES) {
+    // ctime moves with every change: shown only when it is the change.
+    if (attribute === 'ctime' && !(change.kind === 'modified' && change.changedAttributes.includes('ctime'))) continue;
     const value = attributeValue(state, attribute);
     if (value !== undefined) fields[`${FIELD_OF[attribute]}_after`] = value;
   }
@@ -152,6 +154,7 @@ const FIELD_OF: Readonly<Record<Attribute, string>> = {
   selinux: 'selinux',
   xattrs: 'xattrs',
   attributes: 'attributes',
+  ctime: 'ctime',
 };
 
 // One attribute at a time: a modification reports only its changed attributes' old values, and formatting all
@@ -196,5 +199,7 @@ function attributeValue(state: FileState, attribute: Attribute): string | number
       return state.inodeAttributes?.xattrs;
     case 'attributes':
       return state.inodeAttributes?.flags;
+    case 'ctime':
+      return isoFromNs(state.ctimeNs);
   }
 }

@@ -40,6 +40,13 @@ describe('compareFileState: each attribute alone', () => {
     const dir = fileState({ type: 'directory', nlink: 2, hashes: {} });
     assert.deepEqual(compareFileState(dir, { ...dir, nlink: 3 }, CHECK_ALL), []);
   });
+  it('reports ctime alone for a file over max_file_size, whose content is never read', () => {
+    const tooLarge = [{ code: 'too-large' as const, message: '' }];
+    const big = fileState({ hashes: {}, issues: tooLarge });
+    assert.deepEqual(compareFileState(big, { ...big, ctimeNs: big.ctimeNs + 1n }, CHECK_ALL), ['ctime']);
+    assert.deepEqual(compareFileState(big, { ...big, ctimeNs: big.ctimeNs + 1n, size: 1 }, CHECK_ALL), ['size'], 'only when nothing else shows');
+    assert.deepEqual(compareFileState(base, { ...base, ctimeNs: base.ctimeNs + 1n }, CHECK_ALL), [], 'a hashed file: its content answers');
+  });
   it('compares each inode attribute only where both states have it', () => {
     const was = fileState({ inodeAttributes: { capabilities: '', acl: '', flags: '-' } });
     const now = fileState({ inodeAttributes: { capabilities: 'cap_setuid=ep', acl: 'user::rw-,user:65534:rw-,group::r--,mask::rw-,other::r--', flags: 'i' } });

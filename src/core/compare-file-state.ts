@@ -27,6 +27,7 @@ export const ATTRIBUTES = [
   'selinux',
   'xattrs',
   'attributes',
+  'ctime',
 ] as const;
 export type Attribute = (typeof ATTRIBUTES)[number];
 
@@ -36,7 +37,8 @@ export type Attribute = (typeof ATTRIBUTES)[number];
  * this time is not reported as changed content. A directory's size and mtime move whenever its entries do, and
  * those entries report themselves, so they are not compared for directories (nor is a directory's link count,
  * which moves with its subdirectories). Inode attributes are compared field by field where both states have the
- * field: a state read before the field existed, or with its check off, says nothing about it.
+ * field: a state read before the field existed, or with its check off, says nothing about it. A file over
+ * `max_file_size` (its content never read) whose ctime alone moved is reported as `ctime`.
  */
 export function compareFileState(before: FileState, after: FileState, checks: CheckSet): readonly Attribute[] {
   const changed: Attribute[] = [];
@@ -71,6 +73,11 @@ export function compareFileState(before: FileState, after: FileState, checks: Ch
       if (was[field] !== undefined && now[field] !== undefined && was[field] !== now[field]) changed.push(ATTRIBUTE_OF_FIELD[field]);
     }
   }
+  if (changed.length === 0 && after.type === 'file' && before.ctimeNs !== after.ctimeNs && !contentCompared(before, after, checks) && checkedByAttributesOnly(after)) {
+    // Content rewritten in place with size and mtime put back moves only ctime: for a file over max_file_size,
+    // whose content is never read, that is all there is to see.
+    changed.push('ctime');
+  }
   return changed;
 }
 
@@ -83,6 +90,16 @@ export const ATTRIBUTE_OF_FIELD: Readonly<Record<InodeAttributeField, Attribute>
   xattrs: 'xattrs',
   flags: 'attributes',
 };
+
+/** True for a file over `max_file_size`: its content is not read, only its attributes are compared. */
+export function checkedByAttributesOnly(state: FileState): boolean {
+  return state.issues.some((i) => i.code === 'too-large');
+}
+
+/** True when both states hold a digest the checks ask for, so a content change would have shown. */
+function contentCompared(before: FileState, after: FileState, checks: CheckSet): boolean {
+  return (['md5', 'sha1', 'sha256'] as const).some((a) => checks[a] && before.hashes[a] !== undefined && after.hashes[a] !== undefined);
+}
 
 function namesDiffer(a: string | undefined, b: string | undefined): boolean {
   return a !== undefined && b !== undefined && a !== b;

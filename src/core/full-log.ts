@@ -62,6 +62,11 @@ function modifiedLines(before: FileState, after: FileState, changed: readonly At
     const to = after.linkTarget === undefined ? '' : displayPath(after.linkTarget);
     lines.push(`Symbolic link target changed from '${from}' to '${to}'`);
   }
+  if (has('ctime')) {
+    lines.push(
+      `Inode change time changed from '${isoFromNs(before.ctimeNs)}' to '${isoFromNs(after.ctimeNs)}' with nothing else seen to change: the file is over max_file_size, its content is not checked`,
+    );
+  }
   if (has('link_count')) lines.push(`Hard link count changed from '${before.nlink}' to '${after.nlink}'`);
   for (const [field, label] of INODE_ATTRIBUTE_LABELS) {
     if (!has(ATTRIBUTE_OF_FIELD[field])) continue;

@@ -161,3 +161,37 @@ describe('custos check: the new checks follow check_* options', () => {
     assert.deepEqual(r.alerts.map((a) => a.syscheck.event), ['added'], 'only the new link itself');
   });
 });
+
+describe('custos check: a file over max_file_size is checked by its attributes, ctime included', () => {
+  it('reports content edited in place with size and mtime put back, and counts such files', async () => {
+    const ws = workspace('  max_file_size: 1KiB\n');
+    const big = join(ws.tree, 'disk.img');
+    writeFileSync(big, 'a'.repeat(4096));
+    writeFileSync(join(ws.tree, 'small'), 'x');
+    const first = await check(ws.args);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /1 files over max_file_size checked by attributes only/);
+    const before = statSync(big, { bigint: true });
+    // As an intruder does it: the timestamps kept aside with touch -r (to the nanosecond) and put back.
+    const reference = join(ws.dir, 'timestamps');
+    writeFileSync(reference, '');
+    sh('touch', '-r', big, reference);
+    writeFileSync(big, 'b'.repeat(4096));
+    sh('touch', '-r', reference, big);
+    const ctimeBefore = before.ctimeNs;
+    assert.equal(statSync(big, { bigint: true }).mtimeNs, before.mtimeNs);
+    assert.notEqual(statSync(big, { bigint: true }).ctimeNs, ctimeBefore);
+    const r = await check(ws.args);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.alerts.length, 1, JSON.stringify(r.alerts));
+    const alert = r.alerts[0] as Alert;
+    assert.equal(String(alert.rule.id), '550');
+    assert.equal(alert.syscheck.path, big);
+    assert.deepEqual(alert.syscheck.changed_attributes, ['ctime']);
+    assert.ok(typeof (alert.syscheck as Syscheck).ctime_before === 'string' && (alert.syscheck as Syscheck).ctime_before !== (alert.syscheck as Syscheck).ctime_after);
+    assert.match(alert.full_log, /Inode change time changed from '.+' to '.+' with nothing else seen to change: the file is over max_file_size/);
+    const again = await check(ws.args);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /1 files over max_file_size checked by attributes only/);
+  });
+});
