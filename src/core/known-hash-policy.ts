@@ -114,7 +114,7 @@ const DIGEST_PREFERENCE: readonly HashAlgorithm[] = ['sha256', 'sha1', 'md5'];
 /**
  * Judges a change against the evidence, before any rule runs. Deletions are never silenced by hashes, only by a
  * recorded package removal; a known-bad digest beats everything; evidence from another host's package database
- * is ignored; a new setuid or setgid file is never silenced by its content alone. With the host's `installed` versions, a package's content counts only for the version installed:
+ * is ignored. With the host's `installed` versions, a package's content counts only for the version installed:
  * content of another version of the same package at that path is `other-version` (a downgrade, a newer file, or
  * a package that is not installed), which alerts (rule 573).
  */
@@ -131,21 +131,12 @@ export function judgeChange(change: FileChange, evidence: EvidenceSet, policy: K
   if (silencing.length > 0) {
     const metadataChanged = change.changedAttributes.some((a) => METADATA.includes(a));
     const best = strongest(silencing);
-    return { verdict: describe('known-good', best, atPath.includes(best)), effect: metadataChanged || unverifiedPrivilege(change) ? 'default' : 'silence' };
+    return { verdict: describe('known-good', best, atPath.includes(best)), effect: metadataChanged ? 'default' : 'silence' };
   }
   if (atPath.length > 0) return { verdict: describe('known-good', strongest(atPath), true), effect: 'default' };
   if (known.length > 0 && installed !== undefined) return { verdict: otherVersion(strongest(known), installed), effect: 'default' };
   if (elsewhere.length > 0) return { verdict: describe('known-elsewhere', strongest(elsewhere)), effect: 'known-elsewhere' };
   return { verdict: { verdict: 'unknown' }, effect: 'default' };
-}
-
-/**
- * A new file with a setuid or setgid bit: the known-hash rows say what content a package ships, not with which
- * mode, so a setuid-root copy of a packaged binary put where the package has it is not known-good on its
- * content alone. (A modified file gaining the bit already alerts: its permission changed.)
- */
-function unverifiedPrivilege(change: FileChange): boolean {
-  return change.kind === 'added' && change.after.type === 'file' && (change.after.mode & 0o6000) !== 0;
 }
 
 // The sources whose packages are Debian packages, so dpkg's status database says which version is installed.
