@@ -72,6 +72,17 @@ describe('encodeObservation / decodeObservation', () => {
     assert.equal(wire.p, Buffer.from('/etc/hosts').toString('base64'));
     assert.deepEqual(overTheWire(o), { ...o, inBaseline: true });
   });
+  it('carries inode attributes (capabilities, ACLs, flags, ...) exactly, and refuses malformed ones', () => {
+    const inodeAttributes = { capabilities: 'cap_setuid=ep', acl: 'user::rwx,user:65534:rwx,group::r-x,mask::rwx,other::r-x', defaultAcl: '', selinux: '', xattrs: 'user.x=6b86b273ff34fce1', flags: 'i' };
+    const o: Observation = { path: Buffer.from('/usr/bin/helper'), current: fileState({ path: Buffer.from('/usr/bin/helper'), inodeAttributes }), checks: CHECK_ALL, inBaseline: true };
+    assert.deepEqual(overTheWire(o).current?.inodeAttributes, inodeAttributes);
+    const only = { ...o, current: fileState({ path: o.path, inodeAttributes: { flags: '-' } }) };
+    assert.deepEqual(overTheWire(only).current?.inodeAttributes, { flags: '-' }, 'fields not read stay absent');
+    const wire = encodeObservation(o);
+    for (const bad of [{ c: 'cap\nline' }, { z: 'unknown key' }, { c: 5 }, ['c'], 'text']) {
+      assert.throws(() => decodeObservation({ ...wire, s: { ...(wire.s as object), a: bad } }), /file state (field a|attribute)/, JSON.stringify(bad));
+    }
+  });
   it('keeps a non-UTF-8 path exactly, in the observation and in its state', () => {
     const path = Buffer.concat([Buffer.from('/srv/d\xe9j\xe0/', 'latin1'), Buffer.from([0xff, 0xfe, 0x0a, 0x80]), Buffer.from('.conf')]);
     const o: Observation = {
