@@ -327,6 +327,9 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       const reply = await callManager(endpoint, 'POST', '/v1/keepalive', { seq: state.highestSeq(), pending: state.outboxSize() }, 10_000);
       const body = KeepaliveResponse.safeParse(reply.body);
       if (reply.status === 200 && body.success && body.data.continuity === true && state.getMeta('manager_continuity') === undefined) state.setMeta('manager_continuity', '1');
+      if (reply.status === 200 && body.success && body.data.inodeAttributes === true && state.getMeta('manager_inode_attributes') === undefined) {
+        state.setMeta('manager_inode_attributes', '1');
+      }
       if (reply.status === 200 && body.success && body.data.stateLost === true) stateLost(body.data.ack, generation, 'a keep-alive');
       await reportPackages();
       if (await fetchCentralConfig()) {

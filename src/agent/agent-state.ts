@@ -72,12 +72,14 @@ export class AgentState {
       if (this.outboxSize() >= this.#maxOutbox) return undefined;
       const seq = this.#nextSeq();
       const notice = this.getMeta('pending_notice');
+      // An older manager refuses a check mask with bits it does not know (see encodeChecks).
+      const newerChecks = this.getMeta('manager_inode_attributes') !== undefined;
       const body: BatchRequest = {
         agentId,
         seq,
         ...(extra.scan === undefined ? {} : { scan: extra.scan }),
         ...(notice === 'outbox-overflow' ? { notice } : {}),
-        observations: observations.map(encodeObservation),
+        observations: observations.map((o) => encodeObservation(o, newerChecks)),
         ...(extra.end === undefined ? {} : { end: extra.end }),
       };
       this.#db.prepare('INSERT INTO outbox (seq, body, created_at) VALUES (?, ?, ?)').run(seq, JSON.stringify(body), new Date().toISOString());

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import type { FileHashes, FileIssue, FileState, FileType } from '../core/file-state.js';
 import type { StatSnapshot } from './hash-file.js';
+import type { InodeAttributesResult } from './read-inode-attributes.js';
 import type { UserNames } from './user-names.js';
 import type { WalkEntry } from './walk-tree.js';
 
@@ -24,6 +25,8 @@ export interface StateExtras {
   readonly stat?: StatSnapshot;
   readonly hashes?: FileHashes;
   readonly issue?: FileIssue;
+  /** Capabilities, ACLs, extended attributes and flags as read, or why they could not be. */
+  readonly attributes?: InodeAttributesResult;
 }
 
 /** Builds the state of a walked entry; `extras.stat` (from the read) wins over the walk's `lstat`. */
@@ -34,6 +37,8 @@ export function buildFileState(entry: WalkEntry, names: UserNames, extras: State
   const issues: FileIssue[] = [];
   if (entry.issue !== undefined) issues.push(entry.issue);
   if (extras.issue !== undefined) issues.push(extras.issue);
+  if (extras.attributes?.issue !== undefined) issues.push(extras.attributes.issue);
+  const inodeAttributes = extras.attributes?.attributes;
   return {
     path: entry.path,
     type: typeOfFormat(st.format),
@@ -50,6 +55,7 @@ export function buildFileState(entry: WalkEntry, names: UserNames, extras: State
     nlink: st.nlink,
     ...(entry.linkTarget === undefined ? {} : { linkTarget: entry.linkTarget }),
     hashes: extras.hashes ?? {},
+    ...(inodeAttributes === undefined ? {} : { inodeAttributes }),
     issues,
   };
 }

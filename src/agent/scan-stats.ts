@@ -10,6 +10,8 @@ export interface ScanStats {
   /** Files not read again because their fingerprint was unchanged (fast path). */
   reused: number;
   bytesHashed: number;
+  /** Files over `max_file_size`: not read, checked by their attributes (and ctime) only. */
+  attributesOnly: number;
   /** Files that could not be hashed (permission, changed while read, ...). */
   issues: number;
   /** The first few of those, to show the operator. */
@@ -18,6 +20,13 @@ export interface ScanStats {
   vanished: number;
   /** Subtrees the walk could not enter. */
   unscanned: number;
+  /**
+   * The first few of those that hide changes (unreadable, unlistable, too long a path: not a file system skipped
+   * on purpose), to alert and show.
+   */
+  unscannedSamples: { readonly path: Buffer; readonly issue: FileIssue }[];
+  /** How many there were in all (beyond the samples too). */
+  unscannedHiding: number;
   /** Baseline entries left as they were: out of scope now, or in a subtree that could not be scanned. */
   kept: number;
   /** Monitored directories the scan found nothing to scan in (missing, unreadable, excluded), when asked to check. */
@@ -26,5 +35,5 @@ export interface ScanStats {
 
 /** Fresh counters. */
 export function createScanStats(): ScanStats {
-  return { entries: 0, hashed: 0, reused: 0, bytesHashed: 0, issues: 0, issueSamples: [], vanished: 0, unscanned: 0, kept: 0, unscannableRoots: [] };
+  return { entries: 0, hashed: 0, reused: 0, bytesHashed: 0, attributesOnly: 0, issues: 0, issueSamples: [], vanished: 0, unscanned: 0, unscannedSamples: [], unscannedHiding: 0, kept: 0, unscannableRoots: [] };
 }

@@ -1,20 +1,22 @@
 import { constants } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { CHECK_ALL, hashAlgorithmsOf } from '../core/check-set.js';
+import { CHECK_ALL, hashAlgorithmsOf, inodeAttributeRequest } from '../core/check-set.js';
 import type { HashAlgorithm } from '../core/file-state.js';
+import { wantsInodeAttributes } from '../core/inode-attributes.js';
 import type { Observation } from '../core/observation.js';
 import { hostPathOf, isWithin, pathFromKey } from '../core/path-bytes.js';
 import type { ScanScope } from '../core/scan-scope.js';
 import { fingerprint, fingerprintType, requestedDigests } from '../core/state-fingerprint.js';
 import { buildFileState, typeOfFormat } from './build-file-state.js';
-import type { HashFileResult } from './hash-file.js';
+import type { HashFileResult, StatSnapshot } from './hash-file.js';
 import type { HashPool } from './hash-pool.js';
 import type { MountTable } from './mount-table.js';
+import { readInodeAttributes, type InodeAttributesResult } from './read-inode-attributes.js';
 import { RootCoverage } from './root-coverage.js';
 import type { ScanStats } from './scan-stats.js';
 import type { UserNames } from './user-names.js';
 import { threadedWalk } from './threaded-walk.js';
-import { walkTree, type WalkEntry } from './walk-tree.js';
+import { skippedOnPurpose, walkTree, type WalkEntry } from './walk-tree.js';
 
 /** A cached entry as the scan merges it: its path key and fingerprint (see `storedFingerprint`). */
 export interface CachedFingerprint {
@@ -52,6 +54,8 @@ interface HashJob {
   readonly inBaseline: boolean;
 }
 
+/** Unscanned subtrees named (and alerted) one by one; beyond these, a count. */
+const MAX_UNSCANNED_SAMPLES = 50;
 const BATCH_FILES = 256;
 const BATCH_BYTES = 32 << 20;
 const CHUNK = 512;
@@ -124,6 +128,10 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     if (cached !== undefined) cache.advance();
     if (item.kind === 'unscanned') {
       stats.unscanned++;
+      if (!skippedOnPurpose(item.issue) && item.issue.code !== 'symlink-loop') {
+        stats.unscannedHiding++;
+        if (stats.unscannedSamples.length < MAX_UNSCANNED_SAMPLES) stats.unscannedSamples.push({ path: item.path, issue: item.issue });
+      }
       if (cached !== undefined) stats.kept++;
       lastUnscanned = { path: item.path, includesSelf: item.includesSelf };
       continue;
@@ -131,10 +139,13 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     stats.entries++;
     const isFile = item.stat.format === constants.S_IFREG;
     const algorithms = hashAlgorithmsOf(item.root.directory.checks);
-    if (cached !== undefined && !options.rehash && cached.fingerprint === expectedFingerprint(item, algorithms, options.names)) {
+    const wantsAttributes = wantsInodeAttributes(inodeAttributeRequest(item.root.directory.checks));
+    if (cached !== undefined && !options.rehash && cached.fingerprint === expectedFingerprint(item, algorithms, wantsAttributes, options.names)) {
       if (isFile && algorithms.length > 0) stats.reused++;
     } else if (!isFile || algorithms.length === 0) {
-      ready.push({ path: item.path, current: buildFileState(item, options.names), checks: item.root.directory.checks, inBaseline: cached !== undefined });
+      const attributes = attributesOf(item, item.stat, options);
+      const current = buildFileState(item, options.names, attributes === undefined ? {} : { attributes });
+      ready.push({ path: item.path, current, checks: item.root.directory.checks, inBaseline: cached !== undefined });
     } else {
       const key = algorithms.join(',');
       const batch = batches.get(key) ?? { jobs: [], bytes: 0, algorithms };
@@ -166,13 +177,29 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
   if (ready.length > 0) yield ready;
 }
 
-function expectedFingerprint(entry: WalkEntry, algorithms: readonly HashAlgorithm[], names: UserNames): string {
+function expectedFingerprint(entry: WalkEntry, algorithms: readonly HashAlgorithm[], attributes: boolean, names: UserNames): string {
   const type = typeOfFormat(entry.stat.format);
   const st = entry.stat;
   return fingerprint(
     { type, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: st.inode, dev: st.dev, uname: names.user(st.uid), gname: names.group(st.gid) },
-    entry.issue === undefined ? requestedDigests(type, algorithms) : '!',
+    entry.issue === undefined ? requestedDigests(type, algorithms, attributes && attributesReadable(entry)) : '!',
   );
+}
+
+/**
+ * A followed symlink to anything but a regular file has no path of its own to read the target's attributes by
+ * without following (a file has its real path): its attributes are not read.
+ */
+function attributesReadable(entry: WalkEntry): boolean {
+  return entry.linkTarget === undefined || entry.readPath !== undefined || entry.stat.format === constants.S_IFLNK;
+}
+
+/** Reads the inode attributes the entry's checks ask for, against the stat data its state will be stored with. */
+function attributesOf(entry: WalkEntry, stat: StatSnapshot, options: ScanTreeOptions): InodeAttributesResult | undefined {
+  const request = inodeAttributeRequest(entry.root.directory.checks);
+  if (!wantsInodeAttributes(request) || !attributesReadable(entry)) return undefined;
+  const path = entry.readPath ?? hostPathOf(entry.path, options.rootDir);
+  return readInodeAttributes(path, typeOfFormat(stat.format), stat.ctimeNs, request);
 }
 
 function collect(jobs: readonly HashJob[], results: readonly HashFileResult[], options: ScanTreeOptions): Observation[] {
@@ -191,7 +218,14 @@ function collect(jobs: readonly HashJob[], results: readonly HashFileResult[], o
     if (result.ok) {
       options.stats.hashed++;
       if (result.issue === undefined) options.stats.bytesHashed += result.stat.size;
-      const extras = result.issue === undefined ? { stat: result.stat, hashes: result.hashes } : { stat: result.stat, hashes: result.hashes, issue: result.issue };
+      else if (result.issue.code === 'too-large') options.stats.attributesOnly++;
+      const attributes = attributesOf(entry, result.stat, options);
+      const extras = {
+        stat: result.stat,
+        hashes: result.hashes,
+        ...(result.issue === undefined ? {} : { issue: result.issue }),
+        ...(attributes === undefined ? {} : { attributes }),
+      };
       out.push({ path: entry.path, current: buildFileState(entry, options.names, extras), checks, inBaseline });
       return;
     }

@@ -6,6 +6,16 @@ import { snapshot, type StatSnapshot } from './hash-file.js';
 import { issueFromError } from './issue-from-error.js';
 import type { MountTable } from './mount-table.js';
 
+const SKIPPED_FILE_SYSTEM = 'skipped ';
+
+/**
+ * True when the walk left a subtree out on purpose (a file system skipped by type, `skip_proc` and the like), not
+ * because it could not look into it: only the latter hides changes that should be seen.
+ */
+export function skippedOnPurpose(issue: FileIssue): boolean {
+  return issue.code === 'io-error' && issue.message.startsWith(SKIPPED_FILE_SYSTEM);
+}
+
 /** Linux's PATH_MAX counts the terminating NUL: a longer path cannot be named in a system call. */
 export const MAX_PATH_BYTES = 4095;
 
@@ -126,7 +136,7 @@ function* visit(
   // An ignored mount point (`/proc` under a monitored `/`) is neither visited nor reported as skipped.
   const onOtherDevice = parent === undefined || stat.dev !== parent.dev;
   if ((monitored || descend) && isDir && onOtherDevice && options.mounts.isSkipped(fsPath)) {
-    yield { kind: 'unscanned', path, key, includesSelf: true, issue: { code: 'io-error', message: `skipped ${options.mounts.typeAt(fsPath) ?? ''} file system` } };
+    yield { kind: 'unscanned', path, key, includesSelf: true, issue: { code: 'io-error', message: `${SKIPPED_FILE_SYSTEM}${options.mounts.typeAt(fsPath) ?? ''} file system` } };
     return;
   }
   let names: Buffer[] | undefined;

@@ -91,7 +91,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       });
       stopProgress();
       process.stderr.write(summaryLine(mode, outcome));
-      result.exitCode = outcome.ingest.alerts + outcome.redelivered + outcome.hostAlerts + outcome.notScanned > 0 ? EXIT.ALERTS : EXIT.OK;
+      result.exitCode = outcome.ingest.alerts + outcome.redelivered + outcome.hostAlerts + outcome.notScanned + outcome.subtreesNotScanned > 0 ? EXIT.ALERTS : EXIT.OK;
     } finally {
       stopProgress();
       process.off('SIGINT', onSignal);
@@ -115,6 +115,9 @@ function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {
   lines.push(
     `custos: scanned ${r.scan.entries} entries in ${seconds.toFixed(1)} s: ${r.scan.hashed} hashed (${mbps.toFixed(1)} MB/s), ${r.scan.reused} unchanged by stat${r.rehashed ? ' (full rehash)' : ''}`,
   );
+  if (r.scan.attributesOnly > 0) {
+    lines.push(`custos: ${r.scan.attributesOnly} files over max_file_size checked by attributes only (their content is not read; a change of ctime alone is reported)`);
+  }
   if (r.builtBaseline) {
     lines.push(`custos: first scan of newly monitored directories: ${r.ingest.baselined} entries taken into the baseline without alerts (${r.baselineEntries ?? '?'} entries in the baseline)`);
   }
@@ -125,7 +128,14 @@ function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {
     for (const { path, issue } of r.scan.issueSamples) lines.push(`custos:   ${displayPath(path)}: ${issue.code} (${issue.message})`);
     if (r.scan.issues > r.scan.issueSamples.length) lines.push(`custos:   ... and ${r.scan.issues - r.scan.issueSamples.length} more`);
   }
-  if (r.scan.unscanned > 0) lines.push(`custos: ${r.scan.unscanned} subtrees could not be scanned; their baseline entries were kept`);
+  if (r.scan.unscannedHiding > 0) {
+    const alerted = r.subtreesNotScanned > 0 ? ' (alerted, rule 574)' : '';
+    lines.push(`custos: ${r.scan.unscannedHiding} subtrees could not be scanned${alerted}; changes below them are not seen, their baseline entries were kept:`);
+    for (const { path, issue } of r.scan.unscannedSamples) lines.push(`custos:   ${displayPath(path)}: ${issue.code} (${issue.message})`);
+    if (r.scan.unscannedHiding > r.scan.unscannedSamples.length) lines.push(`custos:   ... and ${r.scan.unscannedHiding - r.scan.unscannedSamples.length} more`);
+  }
+  const skipped = r.scan.unscanned - r.scan.unscannedHiding;
+  if (skipped > 0) lines.push(`custos: ${skipped} subtrees skipped (file systems of skipped types, directory loops); their baseline entries were kept`);
   for (const root of r.scan.unscannableRoots) {
     lines.push(`custos: nothing scanned in monitored directory ${displayPath(root.path)}: ${root.reason}${r.notScanned > 0 ? ' (alerted, rule 572)' : ''}`);
   }

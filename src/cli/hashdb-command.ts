@@ -1,5 +1,4 @@
 import { realpathSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { CustosError } from '../core/custos-error.js';
 import { CHECK_ALL } from '../core/check-set.js';
@@ -8,6 +7,7 @@ import type { FileHashes } from '../core/file-state.js';
 import { judgeChange } from '../core/known-hash-policy.js';
 import { displayPath, pathFromString } from '../core/path-bytes.js';
 import { installAptHook, removeAptHook } from '../hashdb/apt-hook.js';
+import { hostIdentity } from '../hashdb/host-identity.js';
 import { readInstalledVersions } from '../host/dpkg-database.js';
 import { SqliteKnownHashStore } from '../hashdb/sqlite-known-hash-store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
@@ -36,7 +36,7 @@ export function hashdbCommand(result: CommandResult): Command {
       .argument('<source>', 'dpkg, deb, rpm, apk, manifest, md5db, nsrl or hashes')
       .argument('[inputs...]', 'files or directories, for deb, manifest, md5db, nsrl and hashes')
       .option('--root <dir>', 'read the package database of a system mounted at DIR (dpkg, rpm, apk)', '/')
-      .option('--host <name>', 'the host whose own package database this is (dpkg, rpm, apk)', hostname())
+      .option('--host <name>', "the host whose own package database this is (dpkg, rpm, apk); default: the root's machine id")
       .option('--apt-lists <dir>', 'deb: verify each package against the signed indexes in DIR (apt lists or a mirror)')
       .option('--keyring <file>', 'deb: the OpenPGP keyring the indexes must be signed with')
       .option('--base <dir>', 'manifest: directory relative paths are below', '/')
@@ -45,10 +45,10 @@ export function hashdbCommand(result: CommandResult): Command {
       .option('--changed-only', 'dpkg, rpm: only packages changed since the last import (what the dpkg hook runs)')
       .option('--quiet', 'no summary unless something was refused')
       .option('--json', 'print the summary as JSON')
-      .action(async (source: string, inputs: string[], flags: ImportFlags & DbFlags) => {
+      .action(async (source: string, inputs: string[], flags: Omit<ImportFlags, 'host'> & { host?: string } & DbFlags) => {
         const store = SqliteKnownHashStore.open(hashdbPath(flags));
         try {
-          result.exitCode = await runHashdbImport(store, source, inputs, flags);
+          result.exitCode = await runHashdbImport(store, source, inputs, { ...flags, host: flags.host ?? hostIdentity(flags.root) });
         } finally {
           await store.close();
         }
@@ -60,10 +60,11 @@ export function hashdbCommand(result: CommandResult): Command {
       .description('show the verdict for a hash (at a path) and all the evidence behind it')
       .argument('<hash>', 'an MD5, SHA-1 or SHA-256 in hex')
       .option('--path <path>', 'the path the content is at (without it, only hash-only knowledge applies)')
-      .option('--host <name>', 'the host asking (for host-scoped package databases)', hostname())
+      .option('--host <name>', "the host asking (for host-scoped package databases); default: the root's machine id")
       .option('--root <dir>', 'judge against the packages installed in the system mounted at DIR', '/')
       .option('--json', 'print JSON')
-      .action(async (hash: string, flags: DbFlags & { path?: string; host: string; root: string }) => {
+      .action(async (hash: string, flags: DbFlags & { path?: string; host?: string; root: string }) => {
+        const host = flags.host ?? hostIdentity(flags.root);
         const algorithm = ({ 32: 'md5', 40: 'sha1', 64: 'sha256' } as const)[hash.length as 32 | 40 | 64];
         if (algorithm === undefined || !/^[0-9a-f]+$/i.test(hash)) throw new CustosError('USAGE', `"${hash}" is not an MD5, SHA-1 or SHA-256 in hex`);
         const hashes: FileHashes = { [algorithm]: hash.toLowerCase() };
@@ -77,7 +78,7 @@ export function hashdbCommand(result: CommandResult): Command {
           if (change === undefined) return;
           // Content counts only for the version installed: say which one that is for every package named.
           const installedVersions = readInstalledVersions(flags.root);
-          const { verdict, effect } = judgeChange(change, evidence, config.knownHashes.policy, flags.host, installedVersions);
+          const { verdict, effect } = judgeChange(change, evidence, config.knownHashes.policy, host, installedVersions);
           const named = [...new Set([...evidence.atPath, ...evidence.elsewhere].flatMap((e) => (e.package === undefined ? [] : [e.package.name])))];
           const installed = Object.fromEntries(named.map((name) => [name, (installedVersions?.get(name) ?? []).map((v) => `${v.version} ${v.arch}`)]));
           const all = [...evidence.bad, ...evidence.atPath, ...evidence.elsewhere].map((e) => ({

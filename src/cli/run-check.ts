@@ -15,6 +15,7 @@ import { isWithin, pathFromString, subtreeKeyRange, trimTrailingSlash } from '..
 import { compileScanScope } from '../core/scan-scope.js';
 import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
 import { indexDiversions } from '../core/diversions.js';
+import { hostIdentity } from '../hashdb/host-identity.js';
 import { dpkgDatabaseStamp, readDiversions, readInstalledVersions } from '../host/dpkg-database.js';
 import { dpkgSource } from '../hashdb/import/import-dpkg.js';
 import { rpmSource } from '../hashdb/import/import-rpm.js';
@@ -68,6 +69,8 @@ export interface RunCheckResult {
   readonly hostAlerts: number;
   /** Rule 572 alerts raised: monitored directories the scan found nothing to scan in (`scan.unscannableRoots`). */
   readonly notScanned: number;
+  /** Rule 574 alerts raised: subtrees of monitored directories the scan could not look into. */
+  readonly subtreesNotScanned: number;
 }
 
 /**
@@ -131,7 +134,8 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
         autoIgnore: config.syscheck.autoIgnore,
         scannedRoots,
         knownHashPolicy: config.knownHashes.policy,
-        host: config.agentName,
+        // Host-scoped known hashes follow the machine id, not the hostname (see hostIdentity).
+        host: hostIdentity(options.rootDir ?? '/'),
         ...(installedVersions === undefined ? {} : { installedVersions }),
         ...(diversions === undefined ? {} : { diversions }),
       },
@@ -139,6 +143,8 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
     await store.setMeta(agent.id, CORRELATION_KEY, serializeCorrelation(correlation, now().getTime()));
     // Every run, not once: a directory that cannot be scanned hides every change below it for as long as it lasts.
     const notScanned = options.mode === 'check' ? await alertUnscannableRoots(stats.unscannableRoots, { store, sinks: options.sinks, agent, now }) : 0;
+    // Likewise for a part of one (an unreadable directory): every run until it can be read again.
+    const subtreesNotScanned = options.mode === 'check' ? await alertUnscannedSubtrees(stats, { store, sinks: options.sinks, agent, now }) : 0;
     const roots = scope.topLevelRoots.map((r) => r.path);
     await store.markRootsScanned(agent.id, roots, now().toISOString());
     if (rehashed && (options.paths ?? []).length === 0) await store.setMeta(agent.id, LAST_REHASH_KEY, now().toISOString());
@@ -147,6 +153,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       scan: stats,
       ingest,
       notScanned,
+      subtreesNotScanned,
       durationMs: Date.now() - started,
       rehashed,
       // Counting is a full pass over the baseline: only worth it when the summary shows it.
@@ -166,7 +173,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
  * on every check until an import catches up; nothing when the database was never imported.
  */
 async function alertMissedImport(knownHashes: KnownHashStore, root: string, agent: AgentRef, options: RunCheckOptions, now: () => Date): Promise<number> {
-  const host = options.config.agentName;
+  const host = hostIdentity(root);
   const dpkg = await knownHashes.databaseStamp(dpkgSource(root, host));
   const rpm = await knownHashes.databaseStamp(rpmSource(root, host));
   const behind = [
@@ -193,6 +200,26 @@ async function rehashDue(store: Store, intervalMs: number | undefined, now: Date
   const last = await store.getMeta(LOCAL_AGENT_ID, LAST_REHASH_KEY);
   if (last === undefined) return false; // the first scan hashes everything anyway
   return now.getTime() - Date.parse(last) >= intervalMs;
+}
+
+/**
+ * Raises rule 574 for each subtree (up to the scan's samples) the walk could not look into, other than a
+ * monitored directory itself (that is rule 572); returns how many.
+ */
+async function alertUnscannedSubtrees(
+  stats: ScanStats,
+  deps: { readonly store: Store; readonly sinks: readonly AlertSink[]; readonly agent: AgentRef; readonly now: () => Date },
+): Promise<number> {
+  const alerts = [];
+  for (const { path, issue } of stats.unscannedSamples) {
+    if (stats.unscannableRoots.some((r) => r.path.equals(path))) continue;
+    const reason = `${issue.code}: ${issue.message}`.replace(/\p{Cc}/gu, ' ');
+    const alert = buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent: deps.agent, path, reason, subtree: true });
+    await deps.store.recordAgentAlert(alert);
+    alerts.push(alert);
+  }
+  await deliverAlerts(deps.store, deps.sinks, alerts);
+  return alerts.length;
 }
 
 /** Raises rule 572 for each monitored directory the scan found nothing to scan in; returns how many. */

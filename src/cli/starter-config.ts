@@ -21,6 +21,7 @@ syscheck:
     # - path: /var/www
     #   check_sum: yes          # md5 + sha1 + sha256 only
     #   check_mtime: no
+    #   check_xattrs: no        # also check_capabilities, check_acl, check_selinux, check_attrs, check_link_count
     #   recursion_level: 10     # 0 = only the entries directly inside
     #   restrict: .php$         # OSSEC sregex on the full path: only matching files
     #   follow_symbolic_link: no

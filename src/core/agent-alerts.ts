@@ -11,6 +11,7 @@ const RULE = {
   'outbox-overflow': CUSTOS_RULES.outboxOverflow,
   'packages-not-imported': CUSTOS_RULES.packagesNotImported,
   'directory-not-scanned': CUSTOS_RULES.directoryNotScanned,
+  'subtree-not-scanned': CUSTOS_RULES.subtreeNotScanned,
   'state-lost': CUSTOS_RULES.stateLost,
   revoked: CUSTOS_RULES.agentRevoked,
   'revoked-attempt': CUSTOS_RULES.revokedAgentTrying,
@@ -18,9 +19,9 @@ const RULE = {
 } as const;
 
 /**
- * Builds an alert about an agent or its host (rules 563, 564, 566–572, 582): the text says what happened and what it
- * means for the files it watches; `details` is kept under `custos` (for 572: `path`, the directory as displayed,
- * and `reason`).
+ * Builds an alert about an agent or its host (rules 563, 564, 566–572, 574, 582): the text says what happened and
+ * what it means for the files it watches; `details` is kept under `custos` (for 572 and 574: `path`, the directory
+ * as displayed, and `reason`).
  */
 export function buildAgentAlert(input: {
   readonly id: string;
@@ -42,6 +43,7 @@ export function buildAgentAlert(input: {
     'outbox-overflow': `${who}: its outbox overflowed while the manager was unreachable; changes were lost and a full resync was requested.`,
     'packages-not-imported': `${who}: the package database (${detail('database', 'dpkg')}) changed after the last known-hash import (the hook did not run, or failed): package changes are not explained and alert. Run 'custos hashdb import ${detail('database', 'dpkg').split(',')[0] ?? 'dpkg'}' to import them.`,
     'directory-not-scanned': `Monitored directory '${detail('path', '?')}' could not be scanned: ${detail('reason', 'no reason given')}. Changes below it are not being seen.`,
+    'subtree-not-scanned': `'${detail('path', '?')}' (in a monitored directory) could not be scanned: ${detail('reason', 'no reason given')}. Changes below it are not being seen; the baseline's entries there are kept.`,
     'state-lost': `${who}: its state was lost or rolled back (it numbers batches from ${detail('agent_seq', '?')}, the manager applied up to ${detail('manager_seq', '?')}); it resynchronises against the manager's baseline, so every change since is alerted.`,
     revoked: `${who} was revoked at ${detail('revoked_at', '?')}: it is refused from now on and its files are no longer watched. Changes it had not delivered (the manager applied its batches up to ${detail('last_applied_seq', '0')}) will never be applied; re-enrol the host (agent enroll --replace ${agent.id}) to watch it again.`,
     'package-refused': `${who} installed ${detail('package', 'a package')} from a .deb the manager refused (SHA-256 ${detail('sha256', '?')}): ${detail('reason', 'no reason given')}. Its files are not explained by it.`,
@@ -58,8 +60,9 @@ export function buildAgentAlert(input: {
 }
 
 /**
- * Rule 572 for a monitored directory a scan found nothing to scan in: `custos.path` as displayed (and
- * `custos.path_bytes`, base64, when the display had to escape bytes), `custos.reason` as the scan gave it.
+ * Rule 572 for a monitored directory a scan found nothing to scan in, or (`subtree: true`) rule 574 for a part of
+ * one it could not look into (an unreadable directory): `custos.path` as displayed (and `custos.path_bytes`,
+ * base64, when the display had to escape bytes), `custos.reason` as the scan gave it.
  */
 export function buildDirectoryNotScannedAlert(input: {
   readonly id: string;
@@ -67,13 +70,14 @@ export function buildDirectoryNotScannedAlert(input: {
   readonly agent: AgentRef;
   readonly path: Buffer;
   readonly reason: string;
+  readonly subtree?: boolean;
 }): AgentAlert {
   const exact = isExactDisplay(input.path);
   return buildAgentAlert({
     id: input.id,
     timestamp: input.timestamp,
     agent: input.agent,
-    event: 'directory-not-scanned',
+    event: input.subtree === true ? 'subtree-not-scanned' : 'directory-not-scanned',
     details: { path: displayPath(input.path), ...(exact ? {} : { path_bytes: input.path.toString('base64') }), reason: input.reason },
   });
 }

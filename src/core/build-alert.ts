@@ -77,7 +77,7 @@ export function alertRule(rule: RuleRef): AlertRule {
 
 /**
  * An alert about an agent rather than a file: silent, back, out of sync, outbox overflow, or a monitored
- * directory it could not scan.
+ * directory (or a subtree of one) it could not scan.
  */
 export interface AgentAlert extends AlertBase {
   readonly custos: {
@@ -88,6 +88,7 @@ export interface AgentAlert extends AlertBase {
       | 'outbox-overflow'
       | 'packages-not-imported'
       | 'directory-not-scanned'
+      | 'subtree-not-scanned'
       | 'state-lost'
       | 'revoked'
       | 'revoked-attempt'
@@ -171,6 +172,8 @@ export function syscheckFields(change: FileChange, display = displayPath(change.
   }
   const state = change.kind === 'deleted' ? change.before : change.after;
   for (const attribute of ATTRIBUTES) {
+    // ctime moves with every change: shown only when it is the change.
+    if (attribute === 'ctime' && !(change.kind === 'modified' && change.changedAttributes.includes('ctime'))) continue;
     const value = attributeValue(state, attribute);
     if (value !== undefined) fields[`${FIELD_OF[attribute]}_after`] = value;
   }
@@ -193,6 +196,14 @@ const FIELD_OF: Readonly<Record<Attribute, string>> = {
   sha1: 'sha1',
   sha256: 'sha256',
   link_target: 'link_target',
+  link_count: 'link_count',
+  capabilities: 'capabilities',
+  acl: 'acl',
+  default_acl: 'default_acl',
+  selinux: 'selinux',
+  xattrs: 'xattrs',
+  attributes: 'attributes',
+  ctime: 'ctime',
 };
 
 // One attribute at a time: a modification reports only its changed attributes' old values, and formatting all
@@ -223,5 +234,21 @@ function attributeValue(state: FileState, attribute: Attribute): string | number
       return state.hashes[attribute];
     case 'link_target':
       return state.linkTarget === undefined ? undefined : displayPath(state.linkTarget);
+    case 'link_count':
+      return state.nlink;
+    case 'capabilities':
+      return state.inodeAttributes?.capabilities;
+    case 'acl':
+      return state.inodeAttributes?.acl;
+    case 'default_acl':
+      return state.inodeAttributes?.defaultAcl;
+    case 'selinux':
+      return state.inodeAttributes?.selinux;
+    case 'xattrs':
+      return state.inodeAttributes?.xattrs;
+    case 'attributes':
+      return state.inodeAttributes?.flags;
+    case 'ctime':
+      return isoFromNs(state.ctimeNs);
   }
 }

@@ -85,6 +85,12 @@ export const CUSTOS_RULES = Object.freeze({
     description: 'Monitored directory could not be scanned: changes below it are not being seen.',
     groups: ['ossec', 'syscheck', 'custos_agent', 'directory_not_scanned'],
   },
+  subtreeNotScanned: {
+    id: 574,
+    level: 7,
+    description: 'Part of a monitored directory could not be scanned: changes below it are not being seen.',
+    groups: ['ossec', 'syscheck', 'custos_agent', 'subtree_not_scanned'],
+  },
   stateLost: {
     id: 569,
     level: 12,

@@ -1,4 +1,5 @@
 import type { HashAlgorithm } from './file-state.js';
+import type { InodeAttributeRequest } from './inode-attributes.js';
 
 /**
  * Which attributes of the entries below one configured directory are compared, following OSSEC's `check_*`
@@ -14,6 +15,17 @@ export interface CheckSet {
   readonly perm: boolean;
   readonly mtime: boolean;
   readonly inode: boolean;
+  /** File capabilities (`security.capability`). */
+  readonly capabilities: boolean;
+  /** POSIX ACLs, access and default. */
+  readonly acl: boolean;
+  readonly selinux: boolean;
+  /** Every other extended attribute (names and a digest of the values). */
+  readonly xattrs: boolean;
+  /** Inode flags (`chattr`: immutable, append-only, ...). */
+  readonly flags: boolean;
+  /** The hard-link count (not for directories, whose count moves with their subdirectories). */
+  readonly linkCount: boolean;
 }
 
 /** OSSEC's option names, in the order they are applied. */
@@ -29,10 +41,23 @@ export const CHECK_OPTIONS = [
   'check_perm',
   'check_mtime',
   'check_inode',
+  'check_capabilities',
+  'check_caps',
+  'check_acl',
+  'check_selinux',
+  'check_xattrs',
+  'check_attrs',
+  'check_e2fsattrs',
+  'check_link_count',
+  'check_linkcount',
 ] as const;
 export type CheckOption = (typeof CHECK_OPTIONS)[number];
 
-/** `check_all`: every attribute (as Wazuh defines it: hashes, size, owner, group, perm, mtime, inode). */
+/**
+ * `check_all`: every attribute (as Wazuh defines it: hashes, size, owner, group, perm, mtime, inode), plus what AIDE
+ * checks by default and Wazuh does not: capabilities, ACLs, SELinux label, extended attributes, inode flags and the
+ * link count.
+ */
 export const CHECK_ALL: CheckSet = Object.freeze({
   md5: true,
   sha1: true,
@@ -43,6 +68,12 @@ export const CHECK_ALL: CheckSet = Object.freeze({
   perm: true,
   mtime: true,
   inode: true,
+  capabilities: true,
+  acl: true,
+  selinux: true,
+  xattrs: true,
+  flags: true,
+  linkCount: true,
 });
 
 const NOTHING: CheckSet = Object.freeze({
@@ -55,6 +86,12 @@ const NOTHING: CheckSet = Object.freeze({
   perm: false,
   mtime: false,
   inode: false,
+  capabilities: false,
+  acl: false,
+  selinux: false,
+  xattrs: false,
+  flags: false,
+  linkCount: false,
 });
 
 const OPTION_FIELDS: Readonly<Record<CheckOption, readonly (keyof CheckSet)[]>> = {
@@ -69,6 +106,16 @@ const OPTION_FIELDS: Readonly<Record<CheckOption, readonly (keyof CheckSet)[]>> 
   check_perm: ['perm'],
   check_mtime: ['mtime'],
   check_inode: ['inode'],
+  // Wazuh has no names for these; `check_attrs` is Wazuh's for file attributes. AIDE's names are aliases.
+  check_capabilities: ['capabilities'],
+  check_caps: ['capabilities'],
+  check_acl: ['acl'],
+  check_selinux: ['selinux'],
+  check_xattrs: ['xattrs'],
+  check_attrs: ['flags'],
+  check_e2fsattrs: ['flags'],
+  check_link_count: ['linkCount'],
+  check_linkcount: ['linkCount'],
 };
 
 /**
@@ -92,4 +139,16 @@ export function hashAlgorithmsOf(checks: CheckSet): readonly HashAlgorithm[] {
   if (checks.sha1) out.push('sha1');
   if (checks.sha256) out.push('sha256');
   return out;
+}
+
+/** The inode attributes a check set asks the scan to read. */
+export function inodeAttributeRequest(checks: CheckSet): InodeAttributeRequest {
+  return {
+    capabilities: checks.capabilities,
+    acl: checks.acl,
+    defaultAcl: checks.acl,
+    selinux: checks.selinux,
+    xattrs: checks.xattrs,
+    flags: checks.flags,
+  };
 }

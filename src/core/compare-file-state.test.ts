@@ -30,9 +30,29 @@ describe('compareFileState: each attribute alone', () => {
     const link = fileState({ type: 'symlink', linkTarget: Buffer.from('/a'), hashes: {} });
     assert.deepEqual(compareFileState(link, { ...link, linkTarget: Buffer.from('/b') }, CHECK_ALL), ['link_target']);
   });
-  it('ignores ctime, dev, nlink and issues (they refresh the cache, they are not changes)', () => {
-    const after = fileState({ ctimeNs: 1n, dev: 7, nlink: 3, issues: [{ code: 'too-large', message: '' }] });
+  it('ignores ctime, dev and issues (they refresh the cache, they are not changes)', () => {
+    const after = fileState({ ctimeNs: 1n, dev: 7, issues: [{ code: 'too-large', message: '' }] });
     assert.deepEqual(compareFileState(base, after, CHECK_ALL), []);
+  });
+  it("reports a file's new hard link, not a directory's new subdirectory", () => {
+    assert.deepEqual(compareFileState(base, { ...base, nlink: 2 }, CHECK_ALL), ['link_count']);
+    assert.deepEqual(compareFileState(base, { ...base, nlink: 2 }, buildCheckSet({ check_all: true, check_link_count: false })), []);
+    const dir = fileState({ type: 'directory', nlink: 2, hashes: {} });
+    assert.deepEqual(compareFileState(dir, { ...dir, nlink: 3 }, CHECK_ALL), []);
+  });
+  it('reports ctime alone for a file over max_file_size, whose content is never read', () => {
+    const tooLarge = [{ code: 'too-large' as const, message: '' }];
+    const big = fileState({ hashes: {}, issues: tooLarge });
+    assert.deepEqual(compareFileState(big, { ...big, ctimeNs: big.ctimeNs + 1n }, CHECK_ALL), ['ctime']);
+    assert.deepEqual(compareFileState(big, { ...big, ctimeNs: big.ctimeNs + 1n, size: 1 }, CHECK_ALL), ['size'], 'only when nothing else shows');
+    assert.deepEqual(compareFileState(base, { ...base, ctimeNs: base.ctimeNs + 1n }, CHECK_ALL), [], 'a hashed file: its content answers');
+  });
+  it('compares each inode attribute only where both states have it', () => {
+    const was = fileState({ inodeAttributes: { capabilities: '', acl: '', flags: '-' } });
+    const now = fileState({ inodeAttributes: { capabilities: 'cap_setuid=ep', acl: 'user::rw-,user:65534:rw-,group::r--,mask::rw-,other::r--', flags: 'i' } });
+    assert.deepEqual(compareFileState(was, now, CHECK_ALL), ['capabilities', 'acl', 'attributes']);
+    assert.deepEqual(compareFileState(fileState(), now, CHECK_ALL), [], 'a baseline from before the attributes were read');
+    assert.deepEqual(compareFileState(fileState({ inodeAttributes: { flags: '-' } }), now, CHECK_ALL), ['attributes']);
   });
 });
 

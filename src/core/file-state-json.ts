@@ -6,6 +6,7 @@ import {
   type FileState,
   type FileType,
 } from './file-state.js';
+import { INODE_ATTRIBUTE_FIELDS, type InodeAttributeField, type InodeAttributes } from './inode-attributes.js';
 
 /**
  * The JSON form of a {@link FileState}: what the store keeps and what travels on the wire. Path and link target
@@ -29,7 +30,21 @@ export interface FileStateJson {
   readonly l?: string;
   readonly h: FileHashes;
   readonly x?: readonly FileIssue[];
+  /** Inode attributes, by their short keys (see {@link ATTRIBUTE_KEYS}). */
+  readonly a?: { readonly [key: string]: string };
 }
+
+/** The short key of each inode attribute field. */
+const ATTRIBUTE_KEYS: Readonly<Record<InodeAttributeField, string>> = {
+  capabilities: 'c',
+  acl: 'A',
+  defaultAcl: 'D',
+  selinux: 's',
+  xattrs: 'x',
+  flags: 'f',
+};
+/** ACLs and attribute lists are bounded by the kernel's 64 KiB per value; their text is a few times that. */
+const MAX_ATTRIBUTE_TEXT = 1 << 20;
 
 /** Encodes a state; key order is fixed, so equal states encode to equal text. */
 export function fileStateToJson(state: FileState): FileStateJson {
@@ -56,6 +71,7 @@ export function fileStateToJson(state: FileState): FileStateJson {
   }
   json.h = hashes;
   if (state.issues.length > 0) json.x = state.issues;
+  if (state.inodeAttributes !== undefined) json.a = attributesToJson(state.inodeAttributes);
   return json as unknown as FileStateJson;
 }
 
@@ -77,6 +93,7 @@ export function fileStateJsonText(state: FileState): string {
   if (sha256 !== undefined) hashes += `${hashes === '' ? '' : ','}"sha256":${JSON.stringify(sha256)}`;
   text += `,"h":{${hashes}}`;
   if (state.issues.length > 0) text += `,"x":${JSON.stringify(state.issues)}`;
+  if (state.inodeAttributes !== undefined) text += `,"a":${JSON.stringify(attributesToJson(state.inodeAttributes))}`;
   return `${text}}`;
 }
 
@@ -108,7 +125,37 @@ export function fileStateFromJson(value: unknown): FileState {
   if (typeof v.un === 'string') state.uname = v.un;
   if (typeof v.gn === 'string') state.gname = v.gn;
   if (v.l !== undefined) state.linkTarget = base64Field(v.l, 'l');
+  if (v.a !== undefined) state.inodeAttributes = attributesField(v.a);
   return state;
+}
+
+/** The short-keyed JSON object of inode attributes (as the wire and the baseline keep them). */
+export function attributesToJson(attributes: InodeAttributes): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const field of INODE_ATTRIBUTE_FIELDS) {
+    const value = attributes[field];
+    if (value !== undefined) out[ATTRIBUTE_KEYS[field]] = value;
+  }
+  return out;
+}
+
+/** Decodes {@link attributesToJson}'s object, rejecting unknown keys and anything but one line of text. */
+export function attributesField(value: unknown): InodeAttributes {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('file state field a must be an object');
+  const v = value as Record<string, unknown>;
+  const known = new Set(Object.values(ATTRIBUTE_KEYS));
+  for (const key of Object.keys(v)) if (!known.has(key)) throw new TypeError(`file state attribute ${key} is unknown`);
+  const out: { -readonly [F in InodeAttributeField]?: string } = {};
+  for (const field of INODE_ATTRIBUTE_FIELDS) {
+    const text = v[ATTRIBUTE_KEYS[field]];
+    if (text === undefined) continue;
+    // One line of text: it goes into alert text and alerts.log lines.
+    if (typeof text !== 'string' || text.length > MAX_ATTRIBUTE_TEXT || /[\u0000-\u001f\u007f]/.test(text)) {
+      throw new TypeError(`file state attribute ${ATTRIBUTE_KEYS[field]} must be one line of text`);
+    }
+    out[field] = text;
+  }
+  return out;
 }
 
 function base64Field(value: unknown, key: string): Buffer {

@@ -1,3 +1,5 @@
+import type { InodeAttributes } from './inode-attributes.js';
+
 /**
  * The state of one file system entry as seen by a scan: what the baseline stores and what scans compare.
  */
@@ -63,6 +65,8 @@ export interface FileState {
   /** The target of a symlink, as bytes. */
   readonly linkTarget?: Buffer;
   readonly hashes: FileHashes;
+  /** Capabilities, ACLs, extended attributes and inode flags, as far as they were read. */
+  readonly inodeAttributes?: InodeAttributes;
   readonly issues: readonly FileIssue[];
 }
 

@@ -1,4 +1,5 @@
-import type { Attribute } from './compare-file-state.js';
+import { ATTRIBUTE_OF_FIELD, type Attribute } from './compare-file-state.js';
+import type { InodeAttributeField } from './inode-attributes.js';
 import type { FileChange } from './file-change.js';
 import type { FileState } from './file-state.js';
 import { displayPath } from './path-bytes.js';
@@ -61,5 +62,24 @@ function modifiedLines(before: FileState, after: FileState, changed: readonly At
     const to = after.linkTarget === undefined ? '' : displayPath(after.linkTarget);
     lines.push(`Symbolic link target changed from '${from}' to '${to}'`);
   }
+  if (has('ctime')) {
+    lines.push(
+      `Inode change time changed from '${isoFromNs(before.ctimeNs)}' to '${isoFromNs(after.ctimeNs)}' with nothing else seen to change: the file is over max_file_size, its content is not checked`,
+    );
+  }
+  if (has('link_count')) lines.push(`Hard link count changed from '${before.nlink}' to '${after.nlink}'`);
+  for (const [field, label] of INODE_ATTRIBUTE_LABELS) {
+    if (!has(ATTRIBUTE_OF_FIELD[field])) continue;
+    lines.push(`${label} changed from '${before.inodeAttributes?.[field] ?? ''}' to '${after.inodeAttributes?.[field] ?? ''}'`);
+  }
   return lines;
 }
+
+const INODE_ATTRIBUTE_LABELS: readonly (readonly [InodeAttributeField, string])[] = [
+  ['capabilities', 'Capabilities'],
+  ['acl', 'ACL'],
+  ['defaultAcl', 'Default ACL'],
+  ['selinux', 'SELinux label'],
+  ['xattrs', 'Extended attributes'],
+  ['flags', 'File attributes'],
+];

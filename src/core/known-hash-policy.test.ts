@@ -9,6 +9,7 @@ const path = Buffer.from('/usr/bin/ls');
 const modified = diffFileStates(fileState({ path }), fileState({ path, size: 2, hashes: { sha256: 'a'.repeat(64), md5: 'b'.repeat(32) } }), CHECK_ALL) as FileChange;
 const chmodded = diffFileStates(fileState({ path }), fileState({ path, mode: 0o4755 }), CHECK_ALL) as FileChange;
 const deleted = diffFileStates(fileState({ path }), undefined, CHECK_ALL) as FileChange;
+const addedPlain = diffFileStates(undefined, fileState({ path, mode: 0o755 }), CHECK_ALL) as FileChange;
 const ev = (kind: HashSourceKind, at: string | undefined, extra: Partial<HashEvidence> = {}): HashEvidence => ({
   algorithm: 'sha256',
   ...(at === undefined ? {} : { path: Buffer.from(at) }),
@@ -29,6 +30,7 @@ describe('judgeChange', () => {
     ['a hash-only set (NSRL) is known-elsewhere', modified, { ...NO_EVIDENCE, elsewhere: [{ algorithm: 'sha256', source: { kind: 'nsrl', name: 'NSRL' }, bad: false }] }, 'known-elsewhere', 'known-elsewhere'],
     ['known-bad beats a verified package', modified, { atPath: [ev('deb-verified', '/usr/bin/ls')], elsewhere: [], bad: [ev('manual', undefined, { bad: true, label: 'Mirai' })] }, 'known-bad', 'known-bad'],
     ['a permission change on a known-good file still alerts', chmodded, { ...NO_EVIDENCE, atPath: [ev('deb-verified', '/usr/bin/ls')] }, 'known-good', 'default'],
+    ['a new file with packaged content at its path is silenced', addedPlain, { ...NO_EVIDENCE, atPath: [ev('deb-verified', '/usr/bin/ls')] }, 'known-good', 'silence'],
     ['a deletion is never silenced by hashes', deleted, { ...NO_EVIDENCE, atPath: [ev('deb-verified', '/usr/bin/ls')] }, 'unknown', 'default'],
     ['a deletion the host\'s package removal explains is silenced', deleted, { ...NO_EVIDENCE, removed: [removal('web1')] }, 'known-good', 'silence'],
     ['another host\'s package removal explains nothing here', deleted, { ...NO_EVIDENCE, removed: [removal('web2')] }, 'unknown', 'default'],

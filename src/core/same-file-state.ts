@@ -1,4 +1,5 @@
 import type { FileState } from './file-state.js';
+import { sameInodeAttributes } from './inode-attributes.js';
 
 /**
  * True when two states would be stored identically. Unlike `compareFileState`, this looks at everything kept,
@@ -23,6 +24,7 @@ export function sameFileState(a: FileState, b: FileState): boolean {
     a.hashes.md5 === b.hashes.md5 &&
     a.hashes.sha1 === b.hashes.sha1 &&
     a.hashes.sha256 === b.hashes.sha256 &&
+    sameInodeAttributes(a.inodeAttributes, b.inodeAttributes) &&
     a.issues.length === b.issues.length &&
     a.issues.every((issue, i) => issue.code === b.issues[i]?.code && issue.message === b.issues[i]?.message)
   );

@@ -19,7 +19,10 @@ const LETTER: Readonly<Record<HashAlgorithm, string>> = { md5: 'm', sha1: 's', s
  * have changed: the kernel moves ctime on every write, chmod, chown, link or rename of an inode, and a replaced
  * file has another inode. The names are included because a renamed user changes `user_name` without touching
  * the file, and `digests` says which clean digests the stored state holds (a state with an issue never matches,
- * so an unreadable file is retried every scan). This is what lets an unchanged scan skip everything but `lstat`.
+ * so an unreadable file is retried every scan). A trailing `a` says the state holds its inode attributes
+ * (capabilities, ACLs, ...): every change to those moves ctime too, so they need no part of their own, but a
+ * state read without them (before they were checked) must be read again once they are.
+ * This is what lets an unchanged scan skip everything but `lstat`.
  */
 export function fingerprint(parts: FingerprintParts, digests: string): string {
   return `${parts.type}|${parts.size}|${parts.mtimeNs}|${parts.ctimeNs}|${parts.inode}|${parts.dev}|${parts.uname ?? ''}|${parts.gname ?? ''}|${digests}`;
@@ -30,16 +33,21 @@ export function storedFingerprint(state: FileState): string {
   if (state.issues.length > 0) return fingerprint(state, '!');
   let digests = '';
   for (const a of ['md5', 'sha1', 'sha256'] as const) if (state.hashes[a] !== undefined) digests += LETTER[a];
+  if (state.inodeAttributes !== undefined) digests += ATTRIBUTES_LETTER;
   return fingerprint(state, digests);
 }
 
-/** The digest letters a scan asks for: what a stored fingerprint must list to be reused. */
-export function requestedDigests(type: FileType, algorithms: readonly HashAlgorithm[]): string {
-  if (type !== 'file') return '';
+/**
+ * The digest letters a scan asks for, and `a` when it reads inode attributes: what a stored fingerprint must list
+ * to be reused.
+ */
+export function requestedDigests(type: FileType, algorithms: readonly HashAlgorithm[], attributes = false): string {
   let digests = '';
-  for (const a of ['md5', 'sha1', 'sha256'] as const) if (algorithms.includes(a)) digests += LETTER[a];
-  return digests;
+  if (type === 'file') for (const a of ['md5', 'sha1', 'sha256'] as const) if (algorithms.includes(a)) digests += LETTER[a];
+  return attributes ? digests + ATTRIBUTES_LETTER : digests;
 }
+
+const ATTRIBUTES_LETTER = 'a';
 
 /** The type recorded in a fingerprint (its first field). */
 export function fingerprintType(fp: string): FileType {

@@ -358,9 +358,9 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     // An agent that has numbered fewer batches than the manager applied has lost (or rolled back) its state.
     if (body.success && body.data.seq !== undefined && body.data.seq < ack) {
       await stateLost(agent, body.data.seq, ack, 'keepalive');
-      return { ok: true, ack, stateLost: true, continuity: true };
+      return { ok: true, ack, stateLost: true, continuity: true, inodeAttributes: true };
     }
-    return { ok: true, ack, continuity: true };
+    return { ok: true, ack, continuity: true, inodeAttributes: true };
   });
 
   app.get('/v1/config', async (request, reply) => {

@@ -5,7 +5,8 @@ import { buildCheckSet, CHECK_ALL, type CheckSet } from '../core/check-set.js';
 import type { Observation } from '../core/observation.js';
 import { BatchRequest, BatchResponse, decodeChecks, decodeObservation, encodeChecks, encodeObservation, EnrollRequest, KeepaliveRequest } from './wire.js';
 
-const CHECK_KEYS = ['md5', 'sha1', 'sha256', 'size', 'owner', 'group', 'perm', 'mtime', 'inode'] as const;
+const CHECK_KEYS = ['md5', 'sha1', 'sha256', 'size', 'owner', 'group', 'perm', 'mtime', 'inode', 'capabilities', 'acl', 'selinux', 'xattrs', 'flags', 'linkCount'] as const;
+const NOTHING = Object.fromEntries(CHECK_KEYS.map((k) => [k, false])) as unknown as CheckSet;
 
 /** What the manager sees: the encoded observation after a trip through JSON text and the request schema. */
 function overTheWire(o: Observation): Observation {
@@ -17,19 +18,30 @@ function overTheWire(o: Observation): Observation {
 
 describe('encodeChecks / decodeChecks', () => {
   it('packs every check into its own bit and unpacks it again', () => {
+    // Everything on is the number older managers know: the newer checks' bits say "off".
     assert.equal(encodeChecks(CHECK_ALL), 511);
     const seen = new Set<number>();
     for (const key of CHECK_KEYS) {
       const only = Object.fromEntries(CHECK_KEYS.map((k) => [k, k === key])) as unknown as CheckSet;
-      const mask = encodeChecks(only);
-      assert.equal(mask & (mask - 1), 0, `${key} is one bit`);
-      assert.ok(!seen.has(mask), `${key} has its own bit`);
-      seen.add(mask);
-      assert.deepEqual(decodeChecks(mask), only);
+      const bit = encodeChecks(only) ^ encodeChecks(NOTHING);
+      assert.equal(bit & (bit - 1), 0, `${key} is one bit`);
+      assert.notEqual(bit, 0, `${key} has a bit`);
+      assert.ok(!seen.has(bit), `${key} has its own bit`);
+      seen.add(bit);
+      assert.deepEqual(decodeChecks(encodeChecks(only)), only);
     }
   });
-  it('round-trips every one of the 512 check sets', () => {
-    for (let mask = 0; mask < 512; mask++) {
+  it('sends only the 9 bits an older manager knows until the manager says it takes more', () => {
+    const noCapabilities = buildCheckSet({ check_all: true, check_capabilities: false, check_link_count: false });
+    assert.ok(encodeChecks(noCapabilities) > 511);
+    assert.equal(encodeChecks(noCapabilities, false), 511);
+    const o: Observation = { path: Buffer.from('/etc/hosts'), checks: noCapabilities, inBaseline: true };
+    const old = encodeObservation(o, false);
+    assert.equal(old.c, 511);
+    assert.deepEqual(decodeObservation(old).checks, CHECK_ALL);
+  });
+  it('round-trips every one of the 32768 check sets', () => {
+    for (let mask = 0; mask < 32768; mask++) {
       const checks = decodeChecks(mask);
       assert.deepEqual(Object.keys(checks).sort(), [...CHECK_KEYS].sort());
       assert.equal(encodeChecks(checks), mask);
@@ -42,7 +54,14 @@ describe('encodeChecks / decodeChecks', () => {
     }
   });
   it('decodes nothing checked as all false', () => {
-    assert.ok(Object.values(decodeChecks(0)).every((v) => v === false));
+    assert.ok(Object.values(decodeChecks(encodeChecks(NOTHING))).every((v) => v === false));
+  });
+  it("decodes an older agent's mask with the newer checks on, as check_all has them", () => {
+    const checks = decodeChecks(0);
+    assert.deepEqual(
+      CHECK_KEYS.filter((k) => checks[k]),
+      ['capabilities', 'acl', 'selinux', 'xattrs', 'flags', 'linkCount'],
+    );
   });
 });
 
@@ -52,6 +71,17 @@ describe('encodeObservation / decodeObservation', () => {
     const wire = encodeObservation(o);
     assert.equal(wire.p, Buffer.from('/etc/hosts').toString('base64'));
     assert.deepEqual(overTheWire(o), { ...o, inBaseline: true });
+  });
+  it('carries inode attributes (capabilities, ACLs, flags, ...) exactly, and refuses malformed ones', () => {
+    const inodeAttributes = { capabilities: 'cap_setuid=ep', acl: 'user::rwx,user:65534:rwx,group::r-x,mask::rwx,other::r-x', defaultAcl: '', selinux: '', xattrs: 'user.x=6b86b273ff34fce1', flags: 'i' };
+    const o: Observation = { path: Buffer.from('/usr/bin/helper'), current: fileState({ path: Buffer.from('/usr/bin/helper'), inodeAttributes }), checks: CHECK_ALL, inBaseline: true };
+    assert.deepEqual(overTheWire(o).current?.inodeAttributes, inodeAttributes);
+    const only = { ...o, current: fileState({ path: o.path, inodeAttributes: { flags: '-' } }) };
+    assert.deepEqual(overTheWire(only).current?.inodeAttributes, { flags: '-' }, 'fields not read stay absent');
+    const wire = encodeObservation(o);
+    for (const bad of [{ c: 'cap\nline' }, { z: 'unknown key' }, { c: 5 }, ['c'], 'text']) {
+      assert.throws(() => decodeObservation({ ...wire, s: { ...(wire.s as object), a: bad } }), /file state (field a|attribute)/, JSON.stringify(bad));
+    }
   });
   it('keeps a non-UTF-8 path exactly, in the observation and in its state', () => {
     const path = Buffer.concat([Buffer.from('/srv/d\xe9j\xe0/', 'latin1'), Buffer.from([0xff, 0xfe, 0x0a, 0x80]), Buffer.from('.conf')]);
@@ -161,7 +191,7 @@ describe('BatchRequest', () => {
     refused({ ...valid, observations: Array.from({ length: 5001 }, () => observation) }, '5001');
   });
   it('refuses check masks outside 9 bits, bad agent ids, bad digests and unknown notices', () => {
-    refused({ ...valid, observations: [{ ...observation, c: 512 }] }, 'c 512');
+    refused({ ...valid, observations: [{ ...observation, c: 32768 }] }, 'c 32768');
     refused({ ...valid, observations: [{ ...observation, c: -1 }] }, 'c -1');
     refused({ ...valid, agentId: '01' }, 'agent id too short');
     refused({ ...valid, agentId: '../1' }, 'agent id not digits');

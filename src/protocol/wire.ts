@@ -53,7 +53,8 @@ const WireObservation = z
   .object({
     p: base64,
     s: z.unknown().optional(),
-    c: z.number().int().min(0).max(511),
+    // 9 bits of OSSEC's checks, then (only to a manager that takes them) 6 bits of checks newer than those.
+    c: z.number().int().min(0).max(32767),
   })
   .strict();
 
@@ -138,6 +139,8 @@ export const KeepaliveResponse = z
     stateLost: z.boolean().optional(),
     /** The manager checks continuity and takes `end.roots` (older managers refuse a batch with fields they do not know). */
     continuity: z.boolean().optional(),
+    /** The manager takes the newer check bits (capabilities, ACLs, ... link count) in observations. */
+    inodeAttributes: z.boolean().optional(),
   })
   .strict();
 export type KeepaliveResponse = z.infer<typeof KeepaliveResponse>;
@@ -148,9 +151,19 @@ export type ConfigResponse = z.infer<typeof ConfigResponse>;
 
 const CHECK_BITS = ['md5', 'sha1', 'sha256', 'size', 'owner', 'group', 'perm', 'mtime', 'inode'] as const;
 
-/** Packs a check set into 9 bits. */
-export function encodeChecks(checks: CheckSet): number {
-  return CHECK_BITS.reduce((mask, key, i) => (checks[key] ? mask | (1 << i) : mask), 0);
+/**
+ * Checks newer than the 9-bit mask older managers know, as bits 9-14. A bit is set when the check is OFF, so the
+ * default (everything on) sends a number older managers accept; one that is off is sent only to a manager that
+ * said it takes them (`inodeAttributes` in the keep-alive answer), and an older manager compares what the states
+ * carry.
+ */
+const NEWER_CHECK_BITS = ['capabilities', 'acl', 'selinux', 'xattrs', 'flags', 'linkCount'] as const;
+
+/** Packs a check set into 9 bits, plus the newer checks' 6 when `newer` (the manager takes them). */
+export function encodeChecks(checks: CheckSet, newer = true): number {
+  let mask = CHECK_BITS.reduce((m, key, i) => (checks[key] ? m | (1 << i) : m), 0);
+  if (newer) NEWER_CHECK_BITS.forEach((key, i) => (mask = checks[key] ? mask : mask | (1 << (CHECK_BITS.length + i))));
+  return mask;
 }
 
 /** Unpacks {@link encodeChecks}. */
@@ -159,12 +172,15 @@ export function decodeChecks(mask: number): CheckSet {
   CHECK_BITS.forEach((key, i) => {
     out[key] = (mask & (1 << i)) !== 0;
   });
+  NEWER_CHECK_BITS.forEach((key, i) => {
+    out[key] = (mask & (1 << (CHECK_BITS.length + i))) === 0;
+  });
   return { ...CHECK_ALL, ...out };
 }
 
-/** An observation as it travels. */
-export function encodeObservation(o: Observation): z.infer<typeof WireObservation> {
-  return { p: o.path.toString('base64'), ...(o.current === undefined ? {} : { s: fileStateToJson(o.current) }), c: encodeChecks(o.checks) };
+/** An observation as it travels; `newerChecks` when the manager takes the newer check bits. */
+export function encodeObservation(o: Observation, newerChecks = true): z.infer<typeof WireObservation> {
+  return { p: o.path.toString('base64'), ...(o.current === undefined ? {} : { s: fileStateToJson(o.current) }), c: encodeChecks(o.checks, newerChecks) };
 }
 
 /**

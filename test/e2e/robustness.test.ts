@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -62,19 +62,63 @@ describe('custos check as an unprivileged user', () => {
     writeFileSync(join(ws.tree, 'private', 'inside'), 'x');
     const asNobody = { uid: NOBODY, gid: NOBODY, timeoutMs: 30_000, env: { HOME: ws.dir } };
     const first = await runCustos(['check', ...ws.args], asNobody);
-    assert.equal(first.code, 0, first.stderr);
+    // The directory it cannot look into is a blind spot: rule 574, exit 1, from the first run on.
+    assert.equal(first.code, 1, first.stderr);
     assert.match(first.stderr, /1 files could not be read completely/);
     assert.ok(first.stderr.includes(`${join(ws.tree, 'secret')}: permission-denied (open: permission denied)`), first.stderr);
-    assert.match(first.stderr, /1 subtrees could not be scanned/);
+    assert.match(first.stderr, /1 subtrees could not be scanned \(alerted, rule 574\)/);
+    assert.ok(first.stderr.includes(`${join(ws.tree, 'private')}: unreadable-directory`), first.stderr);
     writeFileSync(join(ws.tree, 'readable'), 'changed');
     const second = await runCustos(['check', '--json', ...ws.args], asNobody);
     assert.equal(second.code, 1, second.stderr);
-    assert.deepEqual(jsonLines<Alert>(second.stdout).map((a) => a.syscheck.path), [join(ws.tree, 'readable')]);
+    const alerts = jsonLines<{ rule: { id: number | string }; syscheck?: { path: string }; custos?: { path?: string } }>(second.stdout);
+    assert.deepEqual(alerts.map((a) => [String(a.rule.id), a.syscheck?.path ?? a.custos?.path]).sort(), [
+      ['550', join(ws.tree, 'readable')],
+      ['574', join(ws.tree, 'private')],
+    ]);
     const db = new Database(join(ws.dir, 'custos.db'), { readonly: true });
     const issues = db.prepare("SELECT issues FROM baseline WHERE issues IS NOT NULL").pluck().all() as string[];
     db.close();
     assert.ok(issues.some((i) => i.includes('permission-denied')), issues.join());
     assert.ok(issues.some((i) => i.includes('unreadable-directory')), issues.join());
+  });
+});
+
+describe('a subtree that becomes unreadable (unprivileged check)', () => {
+  it('alerts it on every run until it is readable again, then reports what changed below it', { timeout: 60_000 }, async () => {
+    const ws = workspace();
+    chmodSync(ws.dir, 0o755);
+    chownSync(ws.dir, NOBODY, NOBODY);
+    chownSync(ws.tree, NOBODY, NOBODY);
+    const hidden = join(ws.tree, 'app');
+    mkdirSync(hidden);
+    writeFileSync(join(hidden, 'config'), 'safe=1\n');
+    chownSync(hidden, NOBODY, NOBODY);
+    const asNobody = { uid: NOBODY, gid: NOBODY, timeoutMs: 30_000, env: { HOME: ws.dir } };
+    const check = async (): Promise<{ code: number | null; alerts: string[]; stderr: string }> => {
+      const r = await runCustos(['check', '--json', ...ws.args], asNobody);
+      const alerts = jsonLines<{ rule: { id: number | string }; syscheck?: { path: string }; custos?: { path?: string } }>(r.stdout);
+      return { code: r.code, alerts: alerts.map((a) => `${String(a.rule.id)} ${a.syscheck?.path ?? a.custos?.path ?? ''}`).sort(), stderr: r.stderr };
+    };
+    const first = await check();
+    assert.equal(first.code, 0, first.stderr);
+    chmodSync(hidden, 0o000);
+    for (let run = 0; run < 2; run++) {
+      // The intruder's change below it is invisible, but the blind spot is not, on every run.
+      writeFileSync(join(hidden, 'config'), `safe=0 run ${run}\n`);
+      const blind = await check();
+      assert.equal(blind.code, 1, blind.stderr);
+      // The first run also sees the directory's own mode change (755 → 000).
+      assert.deepEqual(blind.alerts, run === 0 ? [`550 ${hidden}`, `574 ${hidden}`] : [`574 ${hidden}`]);
+      assert.match(blind.stderr, /1 subtrees could not be scanned \(alerted, rule 574\)/);
+    }
+    const log = readFileSync(join(ws.dir, 'alerts.log'), 'utf8');
+    assert.match(log, /Rule: 574 \(level 7\) -> 'Part of a monitored directory could not be scanned: changes below it are not being seen\.'/);
+    chmodSync(hidden, 0o755);
+    const readable = await check();
+    assert.equal(readable.code, 1, readable.stderr);
+    assert.deepEqual(readable.alerts, [`550 ${hidden}`, `550 ${join(hidden, 'config')}`]);
+    assert.doesNotMatch(readable.stderr, /could not be scanned/);
   });
 });
 

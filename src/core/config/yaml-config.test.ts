@@ -42,7 +42,23 @@ describe('parseYamlConfig', () => {
     assert.equal(s.maxFileSizeBytes, 512 * 1024);
     assert.equal(s.rehashIntervalMs, 7 * 86_400_000);
     assert.deepEqual(s.directories.map((d) => d.path), ['/var/www', '/srv']);
-    assert.deepEqual(s.directories[0]?.checks, { md5: true, sha1: true, sha256: true, size: false, owner: false, group: false, perm: false, mtime: false, inode: false });
+    assert.deepEqual(s.directories[0]?.checks, {
+      md5: true,
+      sha1: true,
+      sha256: true,
+      size: false,
+      owner: false,
+      group: false,
+      perm: false,
+      mtime: false,
+      inode: false,
+      capabilities: false,
+      acl: false,
+      selinux: false,
+      xattrs: false,
+      flags: false,
+      linkCount: false,
+    });
     assert.equal(s.directories[0]?.recursionLevel, 3);
     assert.equal(s.directories[0]?.restrict, '.php$');
     assert.deepEqual(s.directories[0]?.ignore, [{ kind: 'path', source: '/var/www/cache' }, { kind: 'sregex', source: '\\.tmp$' }]);

@@ -1,4 +1,5 @@
 import type { FileIssue, FileState, FileType } from '../../core/file-state.js';
+import { attributesField, attributesToJson } from '../../core/file-state-json.js';
 import { pathFromKey, pathKey } from '../../core/path-bytes.js';
 import { storedFingerprint } from '../../core/state-fingerprint.js';
 
@@ -23,6 +24,7 @@ export const BASELINE_COLUMNS = [
   'sha256',
   'issues',
   'fingerprint',
+  'attributes',
 ] as const;
 
 type SqlValue = string | number | bigint | Buffer | null;
@@ -49,6 +51,7 @@ export function stateToRow(state: FileState): SqlValue[] {
     state.hashes.sha256 ?? null,
     state.issues.length === 0 ? null : JSON.stringify(state.issues),
     storedFingerprint(state),
+    state.inodeAttributes === undefined ? null : JSON.stringify(attributesToJson(state.inodeAttributes)),
   ];
 }
 
@@ -57,7 +60,7 @@ export function stateToRow(state: FileState): SqlValue[] {
  * times keep all their digits).
  */
 export function rowToState(row: readonly unknown[]): FileState {
-  const [key, type, size, mode, uid, gid, uname, gname, mtime, ctime, inode, dev, nlink, link, md5, sha1, sha256, issues] = row;
+  const [key, type, size, mode, uid, gid, uname, gname, mtime, ctime, inode, dev, nlink, link, md5, sha1, sha256, issues, , attributes] = row;
   const hashes: Record<string, string> = {};
   if (typeof md5 === 'string') hashes.md5 = md5;
   if (typeof sha1 === 'string') hashes.sha1 = sha1;
@@ -78,6 +81,7 @@ export function rowToState(row: readonly unknown[]): FileState {
     nlink: Number(nlink),
     ...(Buffer.isBuffer(link) ? { linkTarget: link } : {}),
     hashes: hashes,
+    ...(typeof attributes === 'string' ? { inodeAttributes: attributesField(JSON.parse(attributes)) } : {}),
     issues: typeof issues === 'string' ? (JSON.parse(issues) as FileIssue[]) : [],
   };
 }

@@ -174,4 +174,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   -- Revocations are alerted once (rule 570) by the manager; those made before this version are not news.
   INSERT OR IGNORE INTO agent_meta (agent_id, key, value) SELECT id, 'revocation_announced', revoked_at FROM agents WHERE revoked_at IS NOT NULL;
   `,
+  `
+  -- Capabilities, ACLs, SELinux label, other extended attributes and inode flags of each entry, as the JSON object
+  -- of short keys that file states use on the wire (NULL: not read, e.g. a row from before this column).
+  ALTER TABLE baseline ADD COLUMN attributes TEXT;
+  `,
 ];

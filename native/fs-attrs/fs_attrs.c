@@ -1,0 +1,133 @@
+/*
+ * The attributes of a file system entry that stat() does not show: its extended attributes (where file
+ * capabilities, POSIX ACLs and SELinux labels live) and its inode flags (immutable, append-only, ...).
+ * Every call works on the entry itself, never on what a symlink points to (l*xattr, O_NOFOLLOW), and takes
+ * the path as bytes, so names that are not UTF-8 work.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+/* Attribute values are at most 64 KiB on Linux (XATTR_SIZE_MAX); lists are at most 64 KiB too. */
+#define LIMIT 65536
+
+static napi_value make_int(napi_env env, int v) {
+  napi_value out;
+  napi_create_int32(env, v, &out);
+  return out;
+}
+
+/* Copies the path argument into a NUL-terminated string; returns NULL (and throws) when it is not a Buffer. */
+static char *path_argument(napi_env env, napi_value arg) {
+  bool is_buffer = false;
+  napi_is_buffer(env, arg, &is_buffer);
+  if (!is_buffer) {
+    napi_throw_type_error(env, NULL, "path must be a Buffer");
+    return NULL;
+  }
+  void *data;
+  size_t length;
+  napi_get_buffer_info(env, arg, &data, &length);
+  if (memchr(data, 0, length) != NULL) {
+    napi_throw_type_error(env, NULL, "path must not contain NUL bytes");
+    return NULL;
+  }
+  char *path = malloc(length + 1);
+  if (path == NULL) return NULL;
+  memcpy(path, data, length);
+  path[length] = 0;
+  return path;
+}
+
+/*
+ * listAttributes(path: Buffer): [errno, names: Buffer[], values: (Buffer | number)[]]
+ * A value that could not be read is its errno instead (the attribute vanished, or is not readable to us).
+ */
+static napi_value list_attributes(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1) {
+    napi_throw_type_error(env, NULL, "path required");
+    return NULL;
+  }
+  char *path = path_argument(env, argv[0]);
+  if (path == NULL) return NULL;
+  napi_value result, names, values;
+  napi_create_array_with_length(env, 3, &result);
+  napi_create_array(env, &names);
+  napi_create_array(env, &values);
+  char *list = malloc(LIMIT);
+  char *value = malloc(LIMIT);
+  int err = 0;
+  ssize_t list_length = list == NULL || value == NULL ? -1 : llistxattr(path, list, LIMIT);
+  if (list == NULL || value == NULL) err = ENOMEM;
+  else if (list_length < 0) err = errno;
+  if (err == ENOTSUP) err = 0; /* a file system without extended attributes: there are none */
+  uint32_t index = 0;
+  for (ssize_t at = 0; err == 0 && at < list_length;) {
+    const char *name = list + at;
+    size_t name_length = strnlen(name, (size_t)(list_length - at));
+    napi_value name_buffer, value_item;
+    napi_create_buffer_copy(env, name_length, name, NULL, &name_buffer);
+    ssize_t value_length = lgetxattr(path, name, value, LIMIT);
+    if (value_length < 0) value_item = make_int(env, errno);
+    else napi_create_buffer_copy(env, (size_t)value_length, value, NULL, &value_item);
+    napi_set_element(env, names, index, name_buffer);
+    napi_set_element(env, values, index, value_item);
+    index++;
+    at += (ssize_t)name_length + 1;
+  }
+  free(list);
+  free(value);
+  free(path);
+  napi_set_element(env, result, 0, make_int(env, err));
+  napi_set_element(env, result, 1, names);
+  napi_set_element(env, result, 2, values);
+  return result;
+}
+
+/*
+ * inodeFlags(path: Buffer): number — the FS_IOC_GETFLAGS bits (>= 0), or -errno. Opens without following a
+ * symlink and without blocking; callers ask only for regular files and directories (opening a device can have
+ * side effects).
+ */
+static napi_value inode_flags(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1) {
+    napi_throw_type_error(env, NULL, "path required");
+    return NULL;
+  }
+  char *path = path_argument(env, argv[0]);
+  if (path == NULL) return NULL;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NOATIME);
+  if (fd < 0 && errno == EPERM) fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+  free(path);
+  if (fd < 0) return make_int(env, -errno);
+  int flags = 0;
+  int rc = ioctl(fd, FS_IOC_GETFLAGS, &flags);
+  int err = errno;
+  close(fd);
+  if (rc < 0) return make_int(env, err == ENOTTY || err == EINVAL ? -ENOTSUP : -err);
+  return make_int(env, flags & 0x7fffffff);
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"listAttributes", NULL, list_attributes, NULL, NULL, NULL, napi_default, NULL},
+      {"inodeFlags", NULL, inode_flags, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, 2, props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,25 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** The native addon in `native/fs-attrs` (built by `npm ci` / `npm run build:native`). */
+export interface NativeFsAttrs {
+  /** `[errno, names, values]`: every extended attribute of the entry itself (a value is an errno when unreadable). */
+  listAttributes(path: Buffer): [number, Buffer[], (Buffer | number)[]];
+  /** The entry's `FS_IOC_GETFLAGS` bits, or `-errno`. */
+  inodeFlags(path: Buffer): number;
+}
+
+// dist/src/agent/ → the package root, where native/ sits beside dist/.
+const ADDON = fileURLToPath(new URL('../../../native/fs-attrs/build/Release/fs_attrs.node', import.meta.url));
+let loaded: NativeFsAttrs | undefined;
+
+/** Loads the addon once; a clear error when it was not built. */
+export function nativeFsAttrs(): NativeFsAttrs {
+  if (loaded !== undefined) return loaded;
+  if (!existsSync(ADDON)) {
+    throw new Error(`the native module for capabilities, ACLs and extended attributes is not built (${ADDON}): run npm run build:native`);
+  }
+  loaded = createRequire(import.meta.url)(ADDON) as NativeFsAttrs;
+  return loaded;
+}
