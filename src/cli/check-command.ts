@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { createScanStats } from '../agent/scan-stats.js';
 import type { AlertSink } from '../analysis/alert-sink.js';
@@ -6,6 +7,8 @@ import { loadRuleSet } from '../analysis/load-rule-set.js';
 import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
 import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
 import { displayPath } from '../core/path-bytes.js';
+import { assertPrivatePath } from '../storage/private-path.js';
+import { acquireScanLock, type ScanLock } from '../storage/sqlite/scan-lock.js';
 import { actorName } from './actor-name.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
@@ -16,6 +19,9 @@ import { reportWarnings } from './report-warnings.js';
 import { runCheck, type RunCheckResult } from './run-check.js';
 import { startScanProgress } from './scan-progress.js';
 import { StdoutAlertSink } from './stdout-alert-sink.js';
+
+/** How long a check waits for another one on the same database to finish before it refuses. */
+const SCAN_LOCK_WAIT_MS = 2000;
 
 interface CheckFlags {
   readonly config?: string;
@@ -50,9 +56,18 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     const { config } = loaded;
     const rules = loadRuleSet(config.rules.files);
     const store = openStore(config.storage);
+    // One scan at a time per database: a second waits a little for the first, then refuses.
+    let lock: ScanLock | undefined;
+    try {
+      if (config.storage.engine === 'sqlite') lock = acquireScanLock(config.storage.path, SCAN_LOCK_WAIT_MS);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
     const knownHashes = openKnownHashes(config.knownHashes, flags.hashdb);
     const sinks: AlertSink[] = [];
     if (mode === 'check') {
+      for (const file of new Set([dirname(config.alerts.jsonPath), dirname(config.alerts.logPath)])) assertPrivatePath(file, 'alert directory');
       sinks.push(new StdoutAlertSink(flags.json === true, hostname()));
       sinks.push(new JsonLinesAlertSink(config.alerts.jsonPath), new OssecLogAlertSink(config.alerts.logPath, hostname()));
       const email = openEmailSink(config, store, hostname(), (message) => process.stderr.write(`custos: ${message}\n`), false);
@@ -89,6 +104,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       await Promise.all(sinks.map((sink) => sink.close()));
       await knownHashes?.close();
       await store.close();
+      lock?.release();
     }
   });
   return command;
@@ -110,7 +126,7 @@ function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {
   const changes = `${added} added, ${modified} modified, ${deleted} deleted`;
   lines.push(mode === 'accept' ? `custos: ${changes}; ${accepted} accepted into the baseline` : `custos: ${changes}; ${alerts} alerts, ${recorded} recorded without alert`);
   if (r.scan.issues > 0) {
-    lines.push(`custos: ${r.scan.issues} files could not be read completely; their attributes are recorded, their last digests kept:`);
+    lines.push(`custos: ${r.scan.issues} files could not be read completely; their attributes are recorded (an unreadable file keeps its last digests while its stat is unchanged; a file that kept changing while read alerts, rule 578):`);
     for (const { path, issue } of r.scan.issueSamples) lines.push(`custos:   ${displayPath(path)}: ${issue.code} (${issue.message})`);
     if (r.scan.issues > r.scan.issueSamples.length) lines.push(`custos:   ... and ${r.scan.issues - r.scan.issueSamples.length} more`);
   }

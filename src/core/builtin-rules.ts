@@ -101,6 +101,12 @@ export const CUSTOS_RULES = Object.freeze({
     description: 'Revoked agent still trying to report: what it sends is refused.',
     groups: ['ossec', 'custos_agent', 'agent_revoked_attempt'],
   },
+  fileUnstable: {
+    id: 578,
+    level: 10,
+    description: 'File kept changing while it was read: its content could not be verified (digests are from the last read).',
+    groups: ['ossec', 'syscheck', 'syscheck_file', 'custos_file_unstable'],
+  },
   noisy: {
     id: 565,
     level: 7,

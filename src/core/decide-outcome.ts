@@ -2,6 +2,7 @@ import type { NoiseDecision } from './auto-ignore.js';
 import { CUSTOS_RULES, type RuleRef } from './builtin-rules.js';
 import type { EventOutcome } from './event-record.js';
 import type { FileChange } from './file-change.js';
+import { isUnstable } from './file-state.js';
 import type { Judgement } from './known-hash-policy.js';
 
 /** An active maintenance window: changes are accepted without alerts until it ends. */
@@ -33,7 +34,7 @@ export type Outcome =
 /**
  * The decisions taken before any rule runs, in order: an accepted change is recorded as accepted; a known-bad
  * digest alerts at the top level whatever else says, even while a baseline is first built; the first scan of a
- * directory builds its baseline silently (a newly monitored directory must not flood); a directory coming or
+ * directory builds its baseline silently; a file that kept changing while it was read alerts (rule 578) (a newly monitored directory must not flood); a directory coming or
  * going is recorded (its files report themselves); content a trusted package explains at its path is recorded
  * with that evidence; a maintenance window accepts; new files do not alert with `alert_new_files: no`.
  * `rules` means none of these applied: the rules decide.
@@ -46,6 +47,10 @@ export function decideBeforeRules(change: FileChange, ctx: OutcomeContext): Outc
     // Entries found while the baseline is first built are its content, not events.
     if (change.kind === 'added') return { record: false };
     return { record: true, outcome: 'recorded', reason: 'changed while the baseline was first being built' };
+  }
+  // Nothing may explain away a file that never read the same twice: not a package, a window or a rule.
+  if (change.kind !== 'deleted' && isUnstable(change.after)) {
+    return { record: true, outcome: 'alerted', rule: CUSTOS_RULES.fileUnstable, reason: 'the file kept changing while it was read' };
   }
   if (change.kind !== 'modified' && (change.kind === 'added' ? change.after : change.before).type === 'directory') {
     return { record: true, outcome: 'recorded', reason: 'directories are recorded, their files alert' };

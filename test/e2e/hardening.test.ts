@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, symlinkSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { Alert } from '../../src/core/build-alert.js';
+import { jsonLines, runCustos } from '../support/run-custos.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const NOBODY = 65534;
+/** A round time to put back after an in-place overwrite, as an intruder restores mtime to the nanosecond. */
+const STAMP = 1_700_000_000;
+
+/** A monitored tree, its config and its database, in a fresh temp dir. */
+function workspace(extraYaml = ''): { dir: string; tree: string; args: string[] } {
+  const dir = tempDir();
+  const tree = join(dir, 'tree');
+  mkdirSync(tree);
+  writeFileSync(join(dir, 'custos.yml'), `syscheck:\n  directories:\n    - path: ${tree}\n${extraYaml}`);
+  return { dir, tree, args: ['--config', join(dir, 'custos.yml'), '--db', join(dir, 'custos.db')] };
+}
+
+/** Writes `size` bytes of `fill` over the file in place (same inode, same size). */
+function overwriteInPlace(path: string, fill: string, size: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    const chunk = Buffer.alloc(1 << 20, fill);
+    for (let at = 0; at < size; at += chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, size - at), at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('a file touched without end while the check reads it (issue 11, case 1)', () => {
+  it('is alerted (rule 578) with the digests of what it holds now, never passed with the old digests', { timeout: 120_000 }, async () => {
+    const ws = workspace();
+    const target = join(ws.tree, 'sshd');
+    const size = 48 << 20; // long enough to read that every read sees a utime land in the middle
+    writeFileSync(target, Buffer.alloc(size, 'a'));
+    utimesSync(target, STAMP, STAMP);
+    const first = await runCustos(['check', ...ws.args]);
+    assert.equal(first.code, 0, first.stderr);
+
+    overwriteInPlace(target, 't', size);
+    utimesSync(target, STAMP, STAMP);
+    const trojan = createHash('sha256').update(readFileSync(target)).digest('hex');
+    // The intruder keeps calling utime with the same time: only ctime moves, never mtime or size.
+    const toucher = spawn(process.execPath, ['-e', `const fs = require('fs'); for (;;) fs.utimesSync(${JSON.stringify(target)}, ${STAMP}, ${STAMP});`], { stdio: 'ignore' });
+    try {
+      const second = await runCustos(['check', '--json', ...ws.args], { timeoutMs: 90_000 });
+      assert.equal(second.code, 1, second.stderr);
+      const alerts = jsonLines<Alert>(second.stdout);
+      const unstable = alerts.find((a) => a.syscheck.path === target);
+      assert.ok(unstable !== undefined, `no alert for ${target}: ${second.stdout}\n${second.stderr}`);
+      assert.equal(String(unstable.rule.id), '578');
+      assert.ok(unstable.rule.level >= 10);
+      assert.equal(unstable.syscheck.sha256_after, trojan, 'the alert carries the digests of the last read');
+      assert.ok(unstable.syscheck.changed_attributes?.includes('sha256'), JSON.stringify(unstable.syscheck));
+      assert.ok(JSON.stringify(unstable.syscheck).includes('changed-while-hashed'));
+      const stored = jsonLines<Alert>(readFileSync(join(ws.dir, 'alerts.json'), 'utf8'));
+      assert.deepEqual(stored.map((a) => String(a.rule.id)), ['578']);
+    } finally {
+      toucher.kill('SIGKILL');
+    }
+  });
+});
+
+describe('alert files an intruder plants as symlinks (issue 11, case 2)', () => {
+  const plantedTarget = (dir: string): string => {
+    const victim = join(dir, 'root-rc');
+    writeFileSync(victim, '# root-owned file\n');
+    return victim;
+  };
+
+  it('refuses a data directory an unprivileged user can write to, before writing anything', { timeout: 60_000 }, async () => {
+    const ws = workspace();
+    chmodSync(ws.dir, 0o755);
+    const victim = plantedTarget(ws.dir);
+    const data = join(ws.dir, 'data');
+    mkdirSync(data);
+    chownSync(data, NOBODY, NOBODY);
+    const args = ['--config', join(ws.dir, 'custos.yml'), '--db', join(data, 'custos.db')];
+    // Once, as root: the baseline exists and the next check would alert.
+    chownSync(data, 0, 0);
+    assert.equal((await runCustos(['check', ...args])).code, 0);
+    chownSync(data, NOBODY, NOBODY);
+    // The local user plants the link and a file whose name is a shell command.
+    execFileSync('ln', ['-s', victim, join(data, 'alerts.json')], { uid: NOBODY, gid: NOBODY });
+    writeFileSync(join(ws.tree, '$(id>PWNED)'), 'x');
+    const run = await runCustos(['check', ...args]);
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /refusing to use data directory .*data: it is owned by uid 65534/);
+    assert.equal(readFileSync(victim, 'utf8'), '# root-owned file\n');
+  });
+
+  it('never appends through a symlink in a private data directory, and delivers once it is gone', { timeout: 60_000 }, async () => {
+    const ws = workspace();
+    const victim = plantedTarget(ws.dir);
+    assert.equal((await runCustos(['check', ...ws.args])).code, 0);
+    symlinkSync(victim, join(ws.dir, 'alerts.json'));
+    writeFileSync(join(ws.tree, '$(id>PWNED)'), 'x');
+    const refused = await runCustos(['check', ...ws.args]);
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stderr, /refusing to write alerts to .*alerts\.json: it is a symbolic link/);
+    assert.equal(readFileSync(victim, 'utf8'), '# root-owned file\n');
+    // A file someone else owns (planted in a directory they could once write to) is refused the same way.
+    unlinkSync(join(ws.dir, 'alerts.json'));
+    writeFileSync(join(ws.dir, 'alerts.json'), '');
+    chownSync(join(ws.dir, 'alerts.json'), NOBODY, NOBODY);
+    const foreign = await runCustos(['check', ...ws.args]);
+    assert.equal(foreign.code, 3, foreign.stderr);
+    assert.match(foreign.stderr, /alerts\.json: it is owned by uid 65534/);
+    // The alert was kept: once the planted file is gone, the next check delivers it.
+    unlinkSync(join(ws.dir, 'alerts.json'));
+    const next = await runCustos(['check', ...ws.args]);
+    assert.equal(next.code, 1, next.stderr);
+    const alerts = jsonLines<Alert>(readFileSync(join(ws.dir, 'alerts.json'), 'utf8'));
+    assert.deepEqual(alerts.map((a) => a.syscheck.path), [join(ws.tree, '$(id>PWNED)')]);
+  });
+
+  it('refuses a database directory writable by others', { timeout: 60_000 }, async () => {
+    const ws = workspace();
+    chmodSync(ws.dir, 0o777);
+    const run = await runCustos(['check', ...ws.args]);
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /refusing to use data directory .*: it is writable by others \(mode 0777\)/);
+    assert.equal(existsSync(join(ws.dir, 'custos.db')), false);
+  });
+});
+
+describe('two checks at once on one database (issue 11, case 7)', () => {
+  it('alerts each new file once: the second waits for the first or refuses with a clear message', { timeout: 120_000 }, async () => {
+    const ws = workspace();
+    assert.equal((await runCustos(['check', ...ws.args])).code, 0);
+    for (let i = 0; i < 100; i++) writeFileSync(join(ws.tree, `new-${i}`), `file ${i}\n`);
+    // A large new file keeps each scan busy long enough for the two to overlap.
+    const big = openSync(join(ws.tree, 'big'), 'w');
+    ftruncateSync(big, 512 << 20);
+    closeSync(big);
+    const runs = await Promise.all([runCustos(['check', ...ws.args], { timeoutMs: 90_000 }), runCustos(['check', ...ws.args], { timeoutMs: 90_000 })]);
+    // One alerts; the other either waited and found nothing new (0) or refused (3).
+    const codes = runs.map((r) => r.code).sort();
+    assert.ok(['0,1', '1,3'].includes(codes.join()), runs.map((r) => `${r.code}: ${r.stderr}`).join('\n'));
+    for (const run of runs) if (run.code === 3) assert.match(run.stderr, /another custos check or accept is running on .*custos\.db/);
+    const alerts = jsonLines<Alert>(readFileSync(join(ws.dir, 'alerts.json'), 'utf8'));
+    assert.equal(alerts.length, 101, `${alerts.length} alerts for 101 new files`);
+    assert.equal(new Set(alerts.map((a) => a.syscheck.path)).size, 101);
+  });
+});
