@@ -10,7 +10,7 @@ import { buildFileState, typeOfFormat } from './build-file-state.js';
 import type { HashFileResult } from './hash-file.js';
 import type { HashPool } from './hash-pool.js';
 import type { MountTable } from './mount-table.js';
-import { RootCoverage } from './root-coverage.js';
+import { RootCoverage, type UnscannableRoot } from './root-coverage.js';
 import type { ScanStats } from './scan-stats.js';
 import type { UserNames } from './user-names.js';
 import { threadedWalk } from './threaded-walk.js';
@@ -73,6 +73,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
   let lastUnscanned: { path: Buffer; includesSelf: boolean } | undefined;
   let sinceYield = 0;
   const coverage = options.checkRoots === true ? new RootCoverage(scope) : undefined;
+  const lostSubtrees: UnscannableRoot[] = [];
 
   const gone = (cached: CachedFingerprint): void => {
     const path = pathFromKey(cached.key);
@@ -125,6 +126,9 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     if (item.kind === 'unscanned') {
       stats.unscanned++;
       if (cached !== undefined) stats.kept++;
+      // A directory the baseline holds that can no longer be entered (a skipped file system mounted over it, or
+      // it became unreadable): its subtree is hidden, so it is alerted like a monitored directory not scanned.
+      if (cached !== undefined && item.includesSelf && coverage !== undefined) lostSubtrees.push({ path: item.path, reason: `no longer scanned: ${item.issue.message}; its baseline is kept` });
       lastUnscanned = { path: item.path, includesSelf: item.includesSelf };
       continue;
     }
@@ -155,7 +159,10 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
       ready = [];
     }
   }
-  if (coverage !== undefined) stats.unscannableRoots = coverage.finish(options.rootDir);
+  if (coverage !== undefined) {
+    const roots = coverage.finish(options.rootDir);
+    stats.unscannableRoots = [...roots, ...lostSubtrees.filter((lost) => !roots.some((r) => r.path.equals(lost.path)))];
+  }
   for (let head = cache.head() ?? (await cache.fill()); head !== undefined; head = cache.head() ?? (await cache.fill())) {
     gone(head);
     cache.advance();

@@ -107,6 +107,12 @@ export const CUSTOS_RULES = Object.freeze({
     description: 'File kept changing while it was read: its content could not be verified (digests are from the last read).',
     groups: ['ossec', 'syscheck', 'syscheck_file', 'custos_file_unstable'],
   },
+  directoryReplaced: {
+    id: 579,
+    level: 10,
+    description: 'Monitored directory mounted over or replaced: what is below it now is another file system or directory.',
+    groups: ['ossec', 'syscheck', 'syscheck_file', 'custos_directory_replaced'],
+  },
   noisy: {
     id: 565,
     level: 7,

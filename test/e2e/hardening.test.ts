@@ -148,3 +148,59 @@ describe('two checks at once on one database (issue 11, case 7)', () => {
     assert.equal(new Set(alerts.map((a) => a.syscheck.path)).size, 101);
   });
 });
+
+describe('a file system mounted over a monitored directory (issue 11, case 3)', () => {
+  it('alerts a skipped type (sysfs) hiding a subtree (572) and a tmpfs or bind mount over a directory (579)', { timeout: 60_000 }, async () => {
+    const ws = workspace();
+    for (const sub of ['etc-ssh', 'bin', 'lib']) {
+      mkdirSync(join(ws.tree, sub));
+      writeFileSync(join(ws.tree, sub, 'file'), `${sub}\n`);
+    }
+    const decoy = join(ws.dir, 'decoy');
+    mkdirSync(decoy);
+    writeFileSync(join(decoy, 'file'), 'lib\n');
+    assert.equal((await runCustos(['check', ...ws.args])).code, 0);
+    const mounted: string[] = [];
+    try {
+      execFileSync('mount', ['-t', 'sysfs', 'sysfs', join(ws.tree, 'etc-ssh')]);
+      mounted.push(join(ws.tree, 'etc-ssh'));
+      execFileSync('mount', ['-t', 'tmpfs', 'none', join(ws.tree, 'bin')]);
+      mounted.push(join(ws.tree, 'bin'));
+      execFileSync('mount', ['--bind', decoy, join(ws.tree, 'lib')]);
+      mounted.push(join(ws.tree, 'lib'));
+      const run = await runCustos(['check', '--json', ...ws.args]);
+      assert.equal(run.code, 1, run.stderr);
+      const alerts = jsonLines<{ rule: { id: number | string }; syscheck?: { path: string }; custos?: { path: string; reason: string } }>(run.stdout);
+      const hidden = alerts.find((a) => String(a.rule.id) === '572');
+      assert.equal(hidden?.custos?.path, join(ws.tree, 'etc-ssh'));
+      assert.match(hidden?.custos?.reason ?? '', /skipped sysfs file system/);
+      const replaced = alerts.filter((a) => String(a.rule.id) === '579').map((a) => a.syscheck?.path).sort();
+      assert.deepEqual(replaced, [join(ws.tree, 'bin'), join(ws.tree, 'lib')]);
+      // Every check says so again while the mount is there: skipping is never silent.
+      const again = await runCustos(['check', '--json', ...ws.args]);
+      assert.equal(again.code, 1, again.stderr);
+      assert.ok(jsonLines<{ rule: { id: number | string } }>(again.stdout).some((a) => String(a.rule.id) === '572'));
+    } finally {
+      for (const point of mounted.reverse()) execFileSync('umount', [point]);
+    }
+  });
+});
+
+describe('a new file deeper than recursion_level (issue 11, case 4)', () => {
+  it('alerts the first directory past the limit, with the reason', { timeout: 60_000 }, async () => {
+    const ws = workspace();
+    assert.equal((await runCustos(['check', ...ws.args])).code, 0);
+    const parts = Array.from({ length: 260 }, () => 'd');
+    const deepest = join(ws.tree, ...parts);
+    mkdirSync(deepest, { recursive: true });
+    writeFileSync(join(deepest, 'implant'), 'x');
+    const run = await runCustos(['check', '--json', ...ws.args]);
+    assert.equal(run.code, 1, run.stderr);
+    const alerts = jsonLines<Alert>(run.stdout);
+    const firstPast = join(ws.tree, ...parts.slice(0, 257));
+    const alert = alerts.find((a) => a.syscheck.path === firstPast);
+    assert.ok(alert !== undefined, `no alert for the directory at depth 257: ${alerts.map((a) => a.syscheck.path.length).join()}`);
+    assert.equal(String(alert.rule.id), '554');
+    assert.match(JSON.stringify(alert.syscheck), /not entered: deeper than recursion_level 256/);
+  });
+});
