@@ -8,20 +8,16 @@ import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
 import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
 import { displayPath } from '../core/path-bytes.js';
 import { assertPrivatePath } from '../storage/private-path.js';
-import { acquireScanLock, type ScanLock } from '../storage/sqlite/scan-lock.js';
 import { actorName } from './actor-name.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
 import { openEmailSink } from './open-email-sink.js';
 import { openKnownHashes } from './open-known-hashes.js';
-import { openStore } from './open-store.js';
+import { openGuardedStore } from './guarded-store.js';
 import { reportWarnings } from './report-warnings.js';
-import { runCheck, type RunCheckResult } from './run-check.js';
+import { LOCAL_AGENT_ID, runCheck, type RunCheckResult } from './run-check.js';
 import { startScanProgress } from './scan-progress.js';
 import { StdoutAlertSink } from './stdout-alert-sink.js';
-
-/** How long a check waits for another one on the same database to finish before it refuses. */
-const SCAN_LOCK_WAIT_MS = 2000;
 
 interface CheckFlags {
   readonly config?: string;
@@ -55,19 +51,12 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     reportWarnings(loaded.warnings);
     const { config } = loaded;
     const rules = loadRuleSet(config.rules.files);
-    const store = openStore(config.storage);
-    // One scan at a time per database: a second waits a little for the first, then refuses.
-    let lock: ScanLock | undefined;
-    try {
-      if (config.storage.engine === 'sqlite') lock = acquireScanLock(config.storage.path, SCAN_LOCK_WAIT_MS);
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
+    for (const file of new Set([dirname(config.alerts.jsonPath), dirname(config.alerts.logPath)])) assertPrivatePath(file, 'alert directory');
+    const guarded = await openGuardedStore(config, LOCAL_AGENT_ID);
+    const { store } = guarded;
     const knownHashes = openKnownHashes(config.knownHashes, flags.hashdb);
     const sinks: AlertSink[] = [];
     if (mode === 'check') {
-      for (const file of new Set([dirname(config.alerts.jsonPath), dirname(config.alerts.logPath)])) assertPrivatePath(file, 'alert directory');
       sinks.push(new StdoutAlertSink(flags.json === true, hostname()));
       sinks.push(new JsonLinesAlertSink(config.alerts.jsonPath), new OssecLogAlertSink(config.alerts.logPath, hostname()));
       const email = openEmailSink(config, store, hostname(), (message) => process.stderr.write(`custos: ${message}\n`), false);
@@ -96,6 +85,9 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       });
       stopProgress();
       process.stderr.write(summaryLine(mode, outcome));
+      // Copied off the host (cron mail, a log shipper), it lets `custos verify --head` find a history rewritten since.
+      const head = await store.chainHead(LOCAL_AGENT_ID);
+      if (head !== undefined) process.stderr.write(`custos: history head: record ${head.lastId}, ${head.length} records, chain hash ${head.lastHash}\n`);
       result.exitCode = outcome.ingest.alerts + outcome.redelivered + outcome.hostAlerts + outcome.notScanned > 0 ? EXIT.ALERTS : EXIT.OK;
     } finally {
       stopProgress();
@@ -103,8 +95,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       process.off('SIGTERM', onSignal);
       await Promise.all(sinks.map((sink) => sink.close()));
       await knownHashes?.close();
-      await store.close();
-      lock?.release();
+      await guarded.close();
     }
   });
   return command;

@@ -3,9 +3,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, symlinkSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import type { Alert } from '../../src/core/build-alert.js';
-import { jsonLines, runCustos } from '../support/run-custos.js';
+import { CUSTOS_BIN, jsonLines, runCustos } from '../support/run-custos.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const NOBODY = 65534;
@@ -202,5 +203,83 @@ describe('a new file deeper than recursion_level (issue 11, case 4)', () => {
     assert.ok(alert !== undefined, `no alert for the directory at depth 257: ${alerts.map((a) => a.syscheck.path.length).join()}`);
     assert.equal(String(alert.rule.id), '554');
     assert.match(JSON.stringify(alert.syscheck), /not entered: deeper than recursion_level 256/);
+  });
+});
+
+describe('a database that lost its past (issue 11, case 5)', () => {
+  it('an emptied database is refused, not taken for a first run, and verify says it is broken', { timeout: 60_000 }, async () => {
+    const ws = workspace();
+    writeFileSync(join(ws.tree, 'hosts'), 'a\n');
+    assert.equal((await runCustos(['check', ...ws.args])).code, 0);
+    writeFileSync(join(ws.tree, 'implant'), 'x');
+    assert.equal((await runCustos(['check', ...ws.args])).code, 1);
+    for (const suffix of ['', '-wal', '-shm']) if (existsSync(join(ws.dir, `custos.db${suffix}`))) unlinkSync(join(ws.dir, `custos.db${suffix}`));
+    writeFileSync(join(ws.tree, 'second-implant'), 'y');
+    const run = await runCustos(['check', ...ws.args]);
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /has lost its past: the last check left a baseline and 1 history records .*; the database now has no baseline and 0 records/);
+    const verify = await runCustos(['verify', ...ws.args]);
+    assert.equal(verify.code, 1, verify.stdout);
+    assert.match(verify.stdout, /history BROKEN/);
+  });
+
+  it('records lost with the -wal of a killed check are reported, never re-alerted as new', { timeout: 120_000 }, async () => {
+    const ws = workspace('  max_file_size: 8GiB\n');
+    assert.equal((await runCustos(['check', ...ws.args])).code, 0);
+    // Walked first and slow to hash: the check is still busy with it after its first commit of 1,000 alerts.
+    const big = openSync(join(ws.tree, '0-big'), 'w');
+    ftruncateSync(big, 6 * 1024 ** 3);
+    closeSync(big);
+    for (let i = 0; i < 2500; i++) writeFileSync(join(ws.tree, `a-${String(i).padStart(4, '0')}`), `${i}\n`);
+    const check = spawn(process.execPath, [CUSTOS_BIN, 'check', ...ws.args], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => check.on('exit', resolve));
+    const alertsFile = join(ws.dir, 'alerts.json');
+    const delivered = (): number => (existsSync(alertsFile) ? readFileSync(alertsFile, 'utf8').split('\n').length - 1 : 0);
+    for (let waited = 0; delivered() < 1000 && waited < 60_000; waited += 20) await sleep(20);
+    check.kill('SIGKILL');
+    await exited;
+    const committed = delivered();
+    assert.ok(committed >= 1000 && committed < 2501, `${committed} alerts written before the kill`);
+    unlinkSync(join(ws.dir, 'custos.db-wal'));
+    if (existsSync(join(ws.dir, 'custos.db-shm'))) unlinkSync(join(ws.dir, 'custos.db-shm'));
+    const run = await runCustos(['check', ...ws.args], { timeoutMs: 90_000 });
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /has lost its past: .*committed records were lost/);
+    assert.equal(delivered(), committed, 'nothing alerted twice');
+    const verify = await runCustos(['verify', ...ws.args]);
+    assert.equal(verify.code, 1, verify.stdout);
+    assert.match(verify.stdout, /history BROKEN .*committed records were lost/);
+  });
+});
+
+describe('standalone history rewritten by whoever can write the database (issue 11, case 6)', () => {
+  it('verify --head finds a history re-chained after the head was copied off the host', { timeout: 60_000 }, async () => {
+    const ws = workspace();
+    writeFileSync(join(ws.tree, 'hosts'), 'a\n');
+    assert.equal((await runCustos(['check', ...ws.args])).code, 0);
+    writeFileSync(join(ws.tree, 'implant'), 'x');
+    const alerted = await runCustos(['check', ...ws.args]);
+    assert.equal(alerted.code, 1);
+    const head = /history head: record \d+, 1 records, chain hash ([0-9a-f]{64})/.exec(alerted.stderr)?.[1];
+    assert.ok(head !== undefined, alerted.stderr);
+    assert.equal((await runCustos(['verify', '--head', head, ...ws.args])).code, 0);
+    // The intruder rewrites the record and re-chains it with the public chain function, head and marker included.
+    const { default: Database } = await import('better-sqlite3');
+    const { chainHash, GENESIS_HASH } = await import('../../src/core/event-record.js');
+    const db = new Database(join(ws.dir, 'custos.db'));
+    const row = db.prepare("SELECT id, data FROM events WHERE agent_id = '000'").get() as { id: number; data: string };
+    const data = row.data.replace('alerted', 'recorded');
+    const hash = chainHash(GENESIS_HASH, data);
+    db.exec('DROP TRIGGER events_no_update');
+    db.prepare('UPDATE events SET data = ?, outcome = ?, hash = ? WHERE id = ?').run(data, 'recorded', hash, row.id);
+    db.prepare("UPDATE chain_heads SET last_hash = ? WHERE agent_id = '000'").run(hash);
+    db.close();
+    const marker = JSON.parse(readFileSync(join(ws.dir, 'custos.db.head'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(ws.dir, 'custos.db.head'), JSON.stringify({ ...marker, lastHash: hash }));
+    const local = await runCustos(['verify', ...ws.args]);
+    assert.equal(local.code, 0, `without a copy off the host the rewrite passes (documented): ${local.stdout}`);
+    const offHost = await runCustos(['verify', '--head', head, ...ws.args]);
+    assert.equal(offHost.code, 1, offHost.stdout);
+    assert.match(offHost.stdout, /copied earlier is not in the history: it was rewritten/);
   });
 });
