@@ -85,6 +85,17 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     void reply.code(status).send({ error: status === 500 ? 'internal error' : error.message });
   });
 
+  // A request to an agent route without a valid client certificate is refused before its body is read: an
+  // unauthenticated peer must not make the manager buffer and parse 32 MB bodies (60 of them took it to 1.9 GB).
+  app.addHook('onRequest', async (request, reply) => {
+    if (!AGENT_ROUTES.has(request.routeOptions.url ?? '') || peerOf(request.raw.socket as TLSSocket) !== undefined) return;
+    metrics.batchesRejected++;
+    logger.warn({ remote: request.ip, url: request.url, reason: 'no valid client certificate' }, 'refused an agent request before reading its body');
+    // The connection goes too: what is left of the body is never read.
+    await reply.code(401).header('connection', 'close').send({ error: 'no valid client certificate' });
+    return reply;
+  });
+
   /** The agent behind a request's client certificate, or a reply already sent saying why not. */
   const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<AgentRef | undefined> => {
     const peer = peerOf(request.raw.socket as TLSSocket);
@@ -140,7 +151,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
   app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
   app.get('/v1/ca', async (_request, reply) => reply.type('application/x-pem-file').send(deps.pki.caCert));
 
-  app.post('/v1/enroll', async (request, reply) => {
+  app.post('/v1/enroll', { bodyLimit: SMALL_BODY_LIMIT }, async (request, reply) => {
     const body = EnrollRequest.safeParse(request.body);
     if (!body.success) {
       metrics.enrollmentsRefused++;
@@ -250,7 +261,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     }
   });
 
-  app.post('/v1/keepalive', async (request, reply) => {
+  app.post('/v1/keepalive', { bodyLimit: SMALL_BODY_LIMIT }, async (request, reply) => {
     const agent = await authenticate(request, reply);
     if (agent === undefined) return reply;
     const ack = await store.lastSequence(agent.id);
@@ -296,6 +307,11 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     },
   };
 }
+
+/** Routes only an enrolled agent may call: refused before the body is read without a client certificate. */
+const AGENT_ROUTES: ReadonlySet<string> = new Set(['/v1/batches', '/v1/keepalive', '/v1/config']);
+/** Bodies of the routes that carry no observations (an enrollment: a token, names and a CSR of at most 16 KB). */
+const SMALL_BODY_LIMIT = 64 << 10;
 
 /** A connection's client certificate: read once per TLS connection (agents keep theirs open), not per request. */
 const peers = new WeakMap<TLSSocket, { readonly id?: string; readonly sha256: string } | null>();
