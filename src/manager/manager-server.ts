@@ -19,7 +19,7 @@ import { decideEnrollmentIdentity } from './enrollment-identity.js';
 import { centralConfigFor } from './central-config.js';
 import { sha256 } from './enrollment-token.js';
 import { ManagerMetrics } from './manager-metrics.js';
-import { certSha256, signAgentCsr, type ManagerPki } from './manager-pki.js';
+import { certSha256, signAgentCsr, verifyAgentCsr, type ManagerPki } from './manager-pki.js';
 
 /** Everything the manager process is built from; one set, made by its composition root. */
 export interface ManagerDeps {
@@ -157,6 +157,11 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
       metrics.enrollmentsRefused++;
       logger.warn({ remote: request.ip }, 'refused a malformed enrollment request');
       return reply.code(400).send({ error: 'malformed enrollment request' });
+    }
+    if (!(await verifyAgentCsr(deps.pki, body.data.csr))) {
+      metrics.enrollmentsRefused++;
+      logger.warn({ remote: request.ip, name: body.data.name }, 'refused an enrollment: the certificate request does not verify (its token is not used)');
+      return reply.code(400).send({ error: 'the certificate request does not verify' });
     }
     const token = parseEnrollmentToken(body.data.token);
     const now = deps.now().toISOString();

@@ -4,8 +4,10 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { callManager } from '../../src/agent/manager-client.js';
 import { eventually, type CustosService } from '../support/custos-service.js';
 import { delivered, FleetHarness, type ManagerHandle } from '../support/fleet-harness.js';
+import { runCustos } from '../support/run-custos.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /** Resident memory of a process, in MB, from /proc. */
@@ -101,5 +103,29 @@ describe('unauthenticated 30 MB bodies while a real agent keeps working (issue 1
     assert.equal(manager.service.running, true);
     // Each was refused on its headers (the client mostly sees the connection closed under its write: EPIPE).
     assert.equal(manager.service.lines.filter((l) => l.msg === 'refused an agent request before reading its body').length, 60);
+  });
+});
+
+describe('an enrollment with a valid token and a malformed request (issue 11, case 10)', { timeout: 120_000 }, () => {
+  const fleet = new FleetHarness(tempDir('custos-badcsr-'));
+  let manager: ManagerHandle | undefined;
+  after(async () => {
+    await manager?.service.kill();
+  });
+
+  it('is refused with 400, keeps the token unused and leaves no agent behind', async () => {
+    manager = await fleet.startManager();
+    const token = await fleet.token();
+    const ca = readFileSync(join(fleet.managerData, 'pki', 'ca.crt'), 'utf8');
+    const csr = `-----BEGIN CERTIFICATE REQUEST-----\n${'A'.repeat(200)}\n-----END CERTIFICATE REQUEST-----\n`;
+    const reply = await callManager({ url: manager.url, ca }, 'POST', '/v1/enroll', { token, name: 'phantom', csr });
+    assert.equal(reply.status, 400, reply.text);
+    assert.match(reply.text, /the certificate request does not verify/);
+    const agents = await runCustos(['manager', 'agents', '--data', fleet.managerData, '--json']);
+    assert.equal(agents.stdout.trim(), '', 'no agent was registered');
+    // The same token still enrols a real agent.
+    const run = await runCustos(['agent', 'enroll', '--manager', manager.url, '--token', token, '--data', join(fleet.dir, 'agent'), '--name', 'real'], { env: { CUSTOS_MACHINE_ID_FILE: fleet.machineIdFile('real') } });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /enrolled as agent 001/);
   });
 });

@@ -283,3 +283,26 @@ describe('standalone history rewritten by whoever can write the database (issue 
     assert.match(offHost.stdout, /copied earlier is not in the history: it was rewritten/);
   });
 });
+
+describe('an interrupt while a large file is hashed (issue 11, case 10)', () => {
+  it('SIGINT stops the check at once, not after the file is read', { timeout: 60_000 }, async () => {
+    const ws = workspace('  max_file_size: 128GiB\n');
+    assert.equal((await runCustos(['check', ...ws.args])).code, 0);
+    // Sparse: reading it costs hashing time only, minutes of it.
+    const big = openSync(join(ws.tree, 'huge'), 'w');
+    ftruncateSync(big, 100 * 1024 ** 3);
+    closeSync(big);
+    const child = spawn(process.execPath, [CUSTOS_BIN, 'check', ...ws.args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await sleep(2000);
+    child.kill('SIGINT');
+    // A bound for a hang, not a measure of speed: on main the read runs on for minutes.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await exited;
+    clearTimeout(killer);
+    assert.equal(code, 3, stderr);
+    assert.match(stderr, /custos: interrupted/);
+  });
+});
