@@ -90,7 +90,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
   app.addHook('onRequest', async (request, reply) => {
     if (!AGENT_ROUTES.has(request.routeOptions.url ?? '') || peerOf(request.raw.socket as TLSSocket) !== undefined) return;
     metrics.batchesRejected++;
-    logger.warn({ remote: request.ip, url: request.url, reason: 'no valid client certificate' }, 'refused an agent request before reading its body');
+    logger.warn({ remote: request.ip, url: request.url, reason: 'no valid client certificate', body: 'not read' }, 'refused an agent request');
     // The connection goes too: what is left of the body is never read.
     await reply.code(401).header('connection', 'close').send({ error: 'no valid client certificate' });
     return reply;

@@ -91,7 +91,7 @@ describe('alert files an intruder plants as symlinks (issue 11, case 2)', () => 
     writeFileSync(join(ws.tree, '$(id>PWNED)'), 'x');
     const run = await runCustos(['check', ...args]);
     assert.equal(run.code, 3, run.stderr);
-    assert.match(run.stderr, /refusing to use data directory .*data: it is owned by uid 65534/);
+    assert.match(run.stderr, /refusing to use (data|alert) directory .*data: it is owned by uid 65534/);
     assert.equal(readFileSync(victim, 'utf8'), '# root-owned file\n');
   });
 
@@ -125,7 +125,7 @@ describe('alert files an intruder plants as symlinks (issue 11, case 2)', () => 
     chmodSync(ws.dir, 0o777);
     const run = await runCustos(['check', ...ws.args]);
     assert.equal(run.code, 3, run.stderr);
-    assert.match(run.stderr, /refusing to use data directory .*: it is writable by others \(mode 0777\)/);
+    assert.match(run.stderr, /refusing to use (data|alert) directory .*: it is writable by others \(mode 0777\)/);
     assert.equal(existsSync(join(ws.dir, 'custos.db')), false);
   });
 });
@@ -304,5 +304,23 @@ describe('an interrupt while a large file is hashed (issue 11, case 10)', () => 
     clearTimeout(killer);
     assert.equal(code, 3, stderr);
     assert.match(stderr, /custos: interrupted/);
+  });
+});
+
+describe('configuration bombs (issue 11, case 10)', () => {
+  it('a YAML alias bomb and an XXE ossec.conf exit 2 naming the file and line', { timeout: 60_000 }, async () => {
+    const ws = workspace();
+    const bomb = join(ws.dir, 'bomb.yml');
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    writeFileSync(bomb, `syscheck:\n  directories:\n    - path: ${ws.tree}\n${levels.join('\n')}\n`);
+    const yaml = await runCustos(['check', '--config', bomb, '--db', join(ws.dir, 'custos.db')]);
+    assert.equal(yaml.code, 2, yaml.stderr);
+    assert.match(yaml.stderr, new RegExp(`${bomb.replace(/[.]/g, '\\.')}:5`));
+    const xxe = join(ws.dir, 'ossec.conf');
+    writeFileSync(xxe, `<?xml version="1.0"?>\n<!DOCTYPE ossec_config [\n  <!ENTITY xxe SYSTEM "file:///etc/shadow">\n]>\n<ossec_config><syscheck><directories>&xxe;</directories></syscheck></ossec_config>\n`);
+    const xml = await runCustos(['check', '--config', xxe, '--db', join(ws.dir, 'custos.db')]);
+    assert.equal(xml.code, 2, xml.stderr);
+    assert.match(xml.stderr, /ossec\.conf:2.*DOCTYPE and ENTITY declarations are not allowed/);
   });
 });
