@@ -131,3 +131,29 @@ describe('an enrollment with a valid token and a malformed request (issue 11, ca
     assert.match(run.stdout, /enrolled as agent 001/);
   });
 });
+
+describe('agent enroll run again on an enrolled data directory (issue 11, case 10)', { timeout: 120_000 }, () => {
+  const fleet = new FleetHarness(tempDir('custos-reenroll-'));
+  let manager: ManagerHandle | undefined;
+  after(async () => {
+    await manager?.service.kill();
+  });
+
+  it('keeps the working key when the manager refuses the token, so the agent still talks to its manager', async () => {
+    manager = await fleet.startManager();
+    const data = join(fleet.dir, 'agent');
+    const first = await fleet.enroll(manager, 'web1', data, ['--name', 'web1']);
+    assert.equal(first.code, 0, first.stderr);
+    const key = readFileSync(join(data, 'agent.key'), 'utf8');
+    // A token already used (by another host): the manager refuses it.
+    const used = await fleet.token();
+    const other = await runCustos(['agent', 'enroll', '--manager', manager.url, '--token', used, '--data', join(fleet.dir, 'other'), '--name', 'db1'], { env: { CUSTOS_MACHINE_ID_FILE: fleet.machineIdFile('db1') } });
+    assert.equal(other.code, 0, other.stderr);
+    const refused = await runCustos(['agent', 'enroll', '--manager', manager.url, '--token', used, '--data', data, '--name', 'web1'], { env: { CUSTOS_MACHINE_ID_FILE: fleet.machineIdFile('web1') } });
+    assert.notEqual(refused.code, 0, refused.stdout);
+    assert.match(refused.stderr, /the manager refused the enrollment/);
+    assert.equal(readFileSync(join(data, 'agent.key'), 'utf8'), key, 'the working key is untouched');
+    const endpoint = { url: manager.url, ca: readFileSync(join(data, 'ca.crt'), 'utf8'), cert: readFileSync(join(data, 'agent.crt'), 'utf8'), key };
+    assert.equal((await callManager(endpoint, 'POST', '/v1/keepalive', {})).status, 200);
+  });
+});
