@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CustosError } from '../core/custos-error.js';
 import { parseEnrollmentToken } from '../protocol/enrollment-token.js';
@@ -51,23 +51,34 @@ export async function enrollAgent(options: {
   if (caReply.status !== 200 || caSha !== token.caSha256) {
     throw new CustosError('USAGE', `the server at ${options.managerUrl} is not the manager this token was issued by (its CA does not match the token)`);
   }
+  // The new key waits beside the working one until the manager has said yes: a refused enrolment (a used token,
+  // a wrong name) on an enrolled data directory must leave the agent able to talk to its manager.
   const keyFile = join(options.dataDir, 'agent.key');
+  const newKeyFile = join(options.dataDir, 'agent.key.new');
   const csrFile = join(options.dataDir, 'agent.csr');
-  const made = await runProgram('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', csrFile, '-subj', `/CN=${options.name}`]);
+  const made = await runProgram('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', newKeyFile, '-out', csrFile, '-subj', `/CN=${options.name}`]);
   if (made.code !== 0) throw new CustosError('USAGE', `cannot make a key with openssl: ${made.stderr.trim()}`);
-  chmodSync(keyFile, 0o600);
+  chmodSync(newKeyFile, 0o600);
   const endpoint: ManagerEndpoint = { url: options.managerUrl, ca };
-  const reply = await callManager(endpoint, 'POST', '/v1/enroll', {
-    token: options.token.trim(),
-    name: options.name,
-    ...(options.group === undefined ? {} : { group: options.group }),
-    // Hashed with a fixed prefix, as machine-id(5) asks: the raw id is not handed to anyone.
-    ...(options.machineId === undefined ? {} : { machineId: createHash('sha256').update(`custos-agent:${options.machineId}`).digest('hex') }),
-    ...(options.replace === undefined ? {} : { replace: options.replace }),
-    ...(options.allowDuplicateName === true ? { allowDuplicateName: true } : {}),
-    csr: readFileSync(csrFile, 'utf8'),
-  });
+  let reply;
+  try {
+    reply = await callManager(endpoint, 'POST', '/v1/enroll', {
+      token: options.token.trim(),
+      name: options.name,
+      ...(options.group === undefined ? {} : { group: options.group }),
+      // Hashed with a fixed prefix, as machine-id(5) asks: the raw id is not handed to anyone.
+      ...(options.machineId === undefined ? {} : { machineId: createHash('sha256').update(`custos-agent:${options.machineId}`).digest('hex') }),
+      ...(options.replace === undefined ? {} : { replace: options.replace }),
+      ...(options.allowDuplicateName === true ? { allowDuplicateName: true } : {}),
+      csr: readFileSync(csrFile, 'utf8'),
+    });
+  } catch (error) {
+    rmSync(newKeyFile, { force: true });
+    rmSync(csrFile, { force: true });
+    throw error;
+  }
   rmSync(csrFile, { force: true });
+  if (reply.status !== 200) rmSync(newKeyFile, { force: true });
   if (reply.status !== 200) {
     const error = (reply.body as { error?: unknown } | undefined)?.error;
     throw new CustosError('USAGE', `the manager refused the enrollment: ${typeof error === 'string' ? error : `HTTP ${reply.status}`}`);
@@ -80,6 +91,7 @@ export async function enrollAgent(options: {
   const state = AgentState.open(join(options.dataDir, 'agent.db'));
   if (response.nextSeq !== undefined) state.setMeta('next_seq', String(response.nextSeq));
   state.close();
+  renameSync(newKeyFile, keyFile);
   writeFileSync(join(options.dataDir, 'agent.crt'), response.cert, { mode: 0o644 });
   writeFileSync(join(options.dataDir, 'ca.crt'), ca, { mode: 0o644 });
   const identity: AgentIdentity = { agentId: response.agentId, name: response.name, managerUrl: options.managerUrl, caSha256: token.caSha256 };

@@ -21,7 +21,7 @@ export interface StatSnapshot {
 /** The outcome of hashing one file: digests (possibly none) with the stat they belong to, or a per-file issue. */
 export type HashFileResult =
   | { readonly ok: true; readonly hashes: FileHashes; readonly stat: StatSnapshot; readonly issue?: FileIssue }
-  | { readonly ok: false; readonly issue: FileIssue; readonly stat?: StatSnapshot };
+  | { readonly ok: false; readonly issue: FileIssue; readonly stat?: StatSnapshot; readonly hashes?: FileHashes };
 
 /** Limits and scratch space for {@link hashFile}. */
 export interface HashFileOptions {
@@ -56,7 +56,8 @@ const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOL
  * Reads a regular file once and computes every requested digest from that one read. Synchronous by design: it
  * runs inside a hashing worker, where a blocking loop over a reused buffer is several times faster than streams.
  * The file is re-checked with `fstat` after the read; if its size, mtime or ctime moved, it is read again, and
- * after the retries the result carries `changed-while-hashed` instead of digests nobody can trust.
+ * after the retries the result carries `changed-while-hashed` with the digests of the last read: a file someone
+ * keeps touching must be compared on what it holds now, never on digests carried forward from an older scan.
  */
 export function hashFile(path: Buffer, options: HashFileOptions): HashFileResult {
   if (options.expected !== undefined && options.expected.size <= options.maxBytes) {
@@ -65,6 +66,7 @@ export function hashFile(path: Buffer, options: HashFileOptions): HashFileResult
   }
   const retries = options.retries ?? 2;
   let lastStat: StatSnapshot | undefined;
+  let lastHashes: FileHashes | undefined;
   for (let attempt = 0; attempt <= retries; attempt++) {
     const fd = openForHashing(path);
     if (typeof fd !== 'number') return fd;
@@ -79,6 +81,7 @@ export function hashFile(path: Buffer, options: HashFileOptions): HashFileResult
       const read = readAndHash(fd, before.size, options);
       const after = snapshot(fstatSync(fd, { bigint: true }));
       lastStat = after;
+      lastHashes = read.hashes;
       if (read.bytes === before.size && sameContentStat(before, after)) return { ok: true, hashes: read.hashes, stat: after };
     } catch (error) {
       return { ok: false, issue: issueFromError(error) };
@@ -86,8 +89,9 @@ export function hashFile(path: Buffer, options: HashFileOptions): HashFileResult
       closeSync(fd);
     }
   }
-  const issue: FileIssue = { code: 'changed-while-hashed', message: 'the file kept changing while it was read' };
-  return lastStat === undefined ? { ok: false, issue } : { ok: false, issue, stat: lastStat };
+  const issue: FileIssue = { code: 'changed-while-hashed', message: `the file kept changing while it was read (${retries + 1} reads); digests are from the last read` };
+  if (lastStat === undefined) return { ok: false, issue };
+  return lastHashes === undefined ? { ok: false, issue, stat: lastStat } : { ok: false, issue, stat: lastStat, hashes: lastHashes };
 }
 
 /**

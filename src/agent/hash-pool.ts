@@ -66,10 +66,15 @@ export class HashPool {
     });
   }
 
-  /** Stops every worker; pending batches are rejected. */
+  /** Stops every worker, even mid-file; pending and running batches are rejected. */
   async close(): Promise<void> {
     this.#closed = true;
     for (const pending of this.#queue.splice(0)) pending.reject(new Error('hash pool closed'));
+    // Batches being hashed fail too: closing mid-file (an interrupt) must not leave their callers waiting.
+    for (const slot of this.#slots) {
+      slot.busy?.reject(new Error('hash pool closed'));
+      slot.busy = undefined;
+    }
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
     this.#slots = [];
   }

@@ -12,7 +12,7 @@ import type { HashFileResult, StatSnapshot } from './hash-file.js';
 import type { HashPool } from './hash-pool.js';
 import type { MountTable } from './mount-table.js';
 import { readInodeAttributes, type InodeAttributesResult } from './read-inode-attributes.js';
-import { RootCoverage } from './root-coverage.js';
+import { RootCoverage, type UnscannableRoot } from './root-coverage.js';
 import type { ScanStats } from './scan-stats.js';
 import type { UserNames } from './user-names.js';
 import { threadedWalk } from './threaded-walk.js';
@@ -77,6 +77,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
   let lastUnscanned: { path: Buffer; includesSelf: boolean } | undefined;
   let sinceYield = 0;
   const coverage = options.checkRoots === true ? new RootCoverage(scope) : undefined;
+  const lostSubtrees: UnscannableRoot[] = [];
 
   const gone = (cached: CachedFingerprint): void => {
     const path = pathFromKey(cached.key);
@@ -133,6 +134,9 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
         if (stats.unscannedSamples.length < MAX_UNSCANNED_SAMPLES) stats.unscannedSamples.push({ path: item.path, issue: item.issue });
       }
       if (cached !== undefined) stats.kept++;
+      // A directory the baseline holds that can no longer be entered (a skipped file system mounted over it, or
+      // it became unreadable): its subtree is hidden, so it is alerted like a monitored directory not scanned.
+      if (cached !== undefined && item.includesSelf && coverage !== undefined) lostSubtrees.push({ path: item.path, reason: `no longer scanned: ${item.issue.message}; its baseline is kept` });
       lastUnscanned = { path: item.path, includesSelf: item.includesSelf };
       continue;
     }
@@ -166,7 +170,10 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
       ready = [];
     }
   }
-  if (coverage !== undefined) stats.unscannableRoots = coverage.finish(options.rootDir);
+  if (coverage !== undefined) {
+    const roots = coverage.finish(options.rootDir);
+    stats.unscannableRoots = [...roots, ...lostSubtrees.filter((lost) => !roots.some((r) => r.path.equals(lost.path)))];
+  }
   for (let head = cache.head() ?? (await cache.fill()); head !== undefined; head = cache.head() ?? (await cache.fill())) {
     gone(head);
     cache.advance();
@@ -231,7 +238,7 @@ function collect(jobs: readonly HashJob[], results: readonly HashFileResult[], o
     }
     options.stats.issues++;
     if (options.stats.issueSamples.length < 20) options.stats.issueSamples.push({ path: entry.path, issue: result.issue });
-    const extras = result.stat === undefined ? { issue: result.issue } : { stat: result.stat, issue: result.issue };
+    const extras = result.stat === undefined ? { issue: result.issue } : { stat: result.stat, issue: result.issue, ...(result.hashes === undefined ? {} : { hashes: result.hashes }) };
     out.push({ path: entry.path, current: buildFileState(entry, options.names, extras), checks, inBaseline });
   });
   return out;

@@ -1,6 +1,6 @@
 import { constants, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import type { FileIssue } from '../core/file-state.js';
-import { hostPathOf, isWithin, joinPath, pathKey } from '../core/path-bytes.js';
+import { depthBelow, hostPathOf, isWithin, joinPath, pathKey } from '../core/path-bytes.js';
 import type { ScanScope, ScopeRoot } from '../core/scan-scope.js';
 import { snapshot, type StatSnapshot } from './hash-file.js';
 import { issueFromError } from './issue-from-error.js';
@@ -150,6 +150,11 @@ function* visit(
       const cause = issueFromError(error);
       issue = { code: 'unreadable-directory', message: `cannot list entries: ${cause.message}` };
     }
+  }
+  if (monitored && isDir && !descend && issue === undefined && depthBelow(path, root.path) > root.directory.recursionLevel) {
+    // The first directory past recursion_level: what appears below it is never seen, so say so on its state (a new
+    // one alerts rather than being recorded silently, as a directory whose content reports itself would be).
+    issue = { code: 'unreadable-directory', message: `not entered: deeper than recursion_level ${root.directory.recursionLevel}` };
   }
   if (monitored) yield walkEntry(path, key, root, stat, { linkTarget, readPath, issue });
   if (descend && names === undefined) {

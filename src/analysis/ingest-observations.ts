@@ -8,7 +8,7 @@ import { decideBeforeRules, decideFromRule, type MaintenanceRef, type Outcome } 
 import type { EventRecord } from '../core/event-record.js';
 import { applyDiversions, divertedSource, type Diversions } from '../core/diversions.js';
 import { diffFileStates, type FileChange } from '../core/file-change.js';
-import type { FileState } from '../core/file-state.js';
+import { isUnstable, type FileState } from '../core/file-state.js';
 import { judgeChange, NO_EVIDENCE, type EvidenceSet, type InstalledVersions, type Judgement, type KnownHashPolicy } from '../core/known-hash-policy.js';
 import type { Observation } from '../core/observation.js';
 import { isWithin } from '../core/path-bytes.js';
@@ -137,7 +137,7 @@ export async function ingestObservations(
       } else if (previous === undefined || !sameFileState(previous, current)) {
         upserts.push(current);
       }
-      const change = diffFileStates(previous, current, observation.checks);
+      const change = diffFileStates(previous, current, observation.checks) ?? unstableChange(previous, current);
       if (change !== undefined) changes.push({ change, firstScan: !options.scannedRoots.some((root) => isWithin(change.path, root)) });
     }
     // One question to the known-hash database for the chunk's changes, not one per file.
@@ -227,6 +227,15 @@ function md5Allowlisted(change: FileChange, allowlist: Md5AllowlistLookup | unde
   if (allowlist === undefined || change.kind === 'deleted') return undefined;
   const md5 = change.after.hashes.md5;
   return md5 !== undefined && allowlist.has(md5) ? { source: allowlist.source, md5 } : undefined;
+}
+
+/**
+ * A file that kept changing while it was read is an event even when its last read matches the baseline: someone
+ * keeps touching it, and a scan that cannot read it cleanly must say so rather than pass it.
+ */
+function unstableChange(previous: FileState | undefined, current: FileState | undefined): FileChange | undefined {
+  if (previous === undefined || current === undefined || !isUnstable(current)) return undefined;
+  return { kind: 'modified', path: current.path, before: previous, after: current, changedAttributes: [] };
 }
 
 function toRuleRef(rule: { id: number; level: number; description: string; groups: readonly string[]; mitre?: readonly string[] }): RuleRef {

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { createScanStats } from '../agent/scan-stats.js';
 import type { AlertSink } from '../analysis/alert-sink.js';
@@ -7,14 +8,15 @@ import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
 import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
 import { displayPath } from '../core/path-bytes.js';
 import { Md5Allowlist } from '../hashdb/md5-allowlist.js';
+import { assertPrivatePath } from '../storage/private-path.js';
 import { actorName } from './actor-name.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
 import { openEmailSink } from './open-email-sink.js';
 import { openKnownHashes } from './open-known-hashes.js';
-import { openStore } from './open-store.js';
+import { openGuardedStore } from './guarded-store.js';
 import { reportWarnings } from './report-warnings.js';
-import { runCheck, type RunCheckResult } from './run-check.js';
+import { LOCAL_AGENT_ID, runCheck, type RunCheckResult } from './run-check.js';
 import { startScanProgress } from './scan-progress.js';
 import { StdoutAlertSink } from './stdout-alert-sink.js';
 
@@ -57,7 +59,9 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       result.exitCode = EXIT.OK;
       return;
     }
-    const store = openStore(config.storage);
+    for (const file of new Set([dirname(config.alerts.jsonPath), dirname(config.alerts.logPath)])) assertPrivatePath(file, 'alert directory');
+    const guarded = await openGuardedStore(config, LOCAL_AGENT_ID);
+    const { store } = guarded;
     const knownHashes = openKnownHashes(config.knownHashes, flags.hashdb);
     const md5Allowlist = config.knownHashes.md5AllowlistPath === undefined ? undefined : Md5Allowlist.open(config.knownHashes.md5AllowlistPath);
     const sinks: AlertSink[] = [];
@@ -91,6 +95,9 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       });
       stopProgress();
       process.stderr.write(summaryLine(mode, outcome));
+      // Copied off the host (cron mail, a log shipper), it lets `custos verify --head` find a history rewritten since.
+      const head = await store.chainHead(LOCAL_AGENT_ID);
+      if (head !== undefined) process.stderr.write(`custos: history head: record ${head.lastId}, ${head.length} records, chain hash ${head.lastHash}\n`);
       result.exitCode = outcome.ingest.alerts + outcome.redelivered + outcome.hostAlerts + outcome.notScanned + outcome.subtreesNotScanned > 0 ? EXIT.ALERTS : EXIT.OK;
     } finally {
       stopProgress();
@@ -99,7 +106,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       await Promise.all(sinks.map((sink) => sink.close()));
       await knownHashes?.close();
       md5Allowlist?.close();
-      await store.close();
+      await guarded.close();
     }
   });
   return command;
@@ -124,7 +131,7 @@ function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {
   const changes = `${added} added, ${modified} modified, ${deleted} deleted`;
   lines.push(mode === 'accept' ? `custos: ${changes}; ${accepted} accepted into the baseline` : `custos: ${changes}; ${alerts} alerts, ${recorded} recorded without alert`);
   if (r.scan.issues > 0) {
-    lines.push(`custos: ${r.scan.issues} files could not be read completely; their attributes are recorded, their last digests kept:`);
+    lines.push(`custos: ${r.scan.issues} files could not be read completely; their attributes are recorded (an unreadable file keeps its last digests while its stat is unchanged; a file that kept changing while read alerts, rule 578):`);
     for (const { path, issue } of r.scan.issueSamples) lines.push(`custos:   ${displayPath(path)}: ${issue.code} (${issue.message})`);
     if (r.scan.issues > r.scan.issueSamples.length) lines.push(`custos:   ... and ${r.scan.issues - r.scan.issueSamples.length} more`);
   }

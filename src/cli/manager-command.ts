@@ -20,6 +20,7 @@ import { ensureManagerPki } from '../manager/manager-pki.js';
 import { startManager } from '../manager/manager-server.js';
 import { actAsOwnerOf } from '../platform/act-as-owner.js';
 import { hostName } from '../protocol/wire.js';
+import { assertPrivatePath } from '../storage/private-path.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
@@ -65,6 +66,8 @@ export function managerCommand(result: CommandResult): Command {
       .option('--listen <host:port>', 'address to listen on (default: manager.listen, 0.0.0.0:1515)')
       .action(async (flags: ManagerFlags) => {
         const { dataDir, loaded } = managerConfig(flags);
+        // Its alert files and baselines live there: nobody but the manager's user may write to it.
+        assertPrivatePath(dataDir, 'data directory');
         const { config } = loaded;
         const logger = pino({ base: { service: 'custos-manager' } }, pino.destination(2));
         for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line, key: w.key }, w.message);

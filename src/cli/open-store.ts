@@ -1,12 +1,16 @@
 import type { StorageConfig } from '../core/config/custos-config.js';
 import { CustosError } from '../core/custos-error.js';
+import { dirname } from 'node:path';
+import { assertPrivatePath } from '../storage/private-path.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import type { Store } from '../storage/store.js';
 
-/** Opens the store the configuration names. */
+/** Opens the store the configuration names; a data directory or database others can write to is refused. */
 export function openStore(storage: StorageConfig): Store {
   switch (storage.engine) {
     case 'sqlite':
+      assertPrivatePath(dirname(storage.path), 'data directory');
+      assertPrivatePath(storage.path, 'database');
       // 8 MB of page cache: a scan writes its baseline in key order and reads it through a connection of its own,
       // so more cache buys nothing (a million-file first scan: 163-165 MB RSS at 16 MB, 153-157 MB at 8, same time).
       return SqliteStore.open(storage.path, { cacheMb: 8 });

@@ -100,6 +100,9 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
   const installedVersions = options.knownHashes === undefined ? undefined : readInstalledVersions(options.rootDir ?? '/');
   const diversions = installedVersions === undefined ? undefined : indexDiversions(readDiversions(options.rootDir ?? '/'));
   const pool = new HashPool(options.hashWorkers);
+  // An interrupt stops the hashing workers at once, even in the middle of a file of many gigabytes.
+  const stopHashing = (): void => void pool.close();
+  options.signal?.addEventListener('abort', stopHashing, { once: true });
   try {
     const observations = scanTree({
       scope,
@@ -162,7 +165,12 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       redelivered,
       hostAlerts,
     };
+  } catch (error) {
+    // What the closed pool says ("hash pool closed") is not the news: the interrupt is.
+    if (options.signal?.aborted === true) throw options.signal.reason;
+    throw error;
   } finally {
+    options.signal?.removeEventListener('abort', stopHashing);
     await pool.close();
   }
 }

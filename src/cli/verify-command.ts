@@ -2,6 +2,9 @@ import { Command } from 'commander';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
 import { openStore } from './open-store.js';
+import { LOCAL_AGENT_ID } from './run-check.js';
+import { lostAgainstMarker, readHistoryMarker } from '../storage/history-marker.js';
+import type { ChainReport, Store } from '../storage/store.js';
 
 interface VerifyFlags {
   readonly config?: string;
@@ -9,6 +12,7 @@ interface VerifyFlags {
   readonly data?: string;
   readonly json?: boolean;
   readonly agent?: string;
+  readonly head?: string;
 }
 
 /** `custos verify`: checks the history's hash chain; exit 1 and the first broken record when it does not hold. */
@@ -19,12 +23,13 @@ export function verifyCommand(result: CommandResult): Command {
     .option('--db <file>', 'SQLite baseline file')
     .option('--data <dir>', "a manager's data directory (its custos.db)")
     .option('--agent <id>', 'only this agent')
+    .option('--head <hash>', 'a chain head copied off the host earlier (check summary, syslog): it must still be in the history')
     .option('--json', 'print the report as JSON');
   command.action(async (flags: VerifyFlags) => {
     const { config } = loadConfig(flags);
     const store = openStore(config.storage);
     try {
-      const report = await store.verifyChain(flags.agent);
+      const report = await againstKnownHeads(await store.verifyChain(flags.agent), store, flags, config.storage.engine === 'sqlite' ? config.storage.path : undefined);
       if (flags.json === true) process.stdout.write(`${JSON.stringify(report)}\n`);
       else if (report.ok) process.stdout.write(`history intact: ${report.checked} records verified\n`);
       else {
@@ -37,4 +42,23 @@ export function verifyCommand(result: CommandResult): Command {
     }
   });
   return command;
+}
+
+/**
+ * A chain that verifies can still be one rebuilt by whoever could write the database, or one cut short: it is
+ * also held against the marker the last check left beside the database and, with `--head`, a head copied off
+ * the host (which an intruder without it cannot forge).
+ */
+async function againstKnownHeads(report: ChainReport, store: Store, flags: VerifyFlags, databasePath: string | undefined): Promise<ChainReport> {
+  if (!report.ok) return report;
+  const agentId = flags.agent ?? LOCAL_AGENT_ID;
+  if (flags.head !== undefined && !(await store.hasChainHash(agentId, flags.head.trim().toLowerCase()))) {
+    return { ok: false, checked: report.checked, firstBroken: { agentId, eventId: 0, reason: `the head ${flags.head} copied earlier is not in the history: it was rewritten` } };
+  }
+  const marker = databasePath === undefined || flags.data !== undefined ? undefined : readHistoryMarker(databasePath);
+  if (marker !== undefined && (flags.agent === undefined || flags.agent === marker.agentId)) {
+    const lost = await lostAgainstMarker(store, marker);
+    if (lost !== undefined) return { ok: false, checked: report.checked, firstBroken: { agentId: marker.agentId, eventId: marker.lastId ?? 0, reason: lost } };
+  }
+  return report;
 }

@@ -115,6 +115,18 @@ export const CUSTOS_RULES = Object.freeze({
     description: "Package from an agent refused: it is not what the signed indexes the manager trusts list.",
     groups: ['ossec', 'syscheck', 'custos_agent', 'custos_known_hashes', 'package_refused'],
   },
+  fileUnstable: {
+    id: 578,
+    level: 10,
+    description: 'File kept changing while it was read: its content could not be verified (digests are from the last read).',
+    groups: ['ossec', 'syscheck', 'syscheck_file', 'custos_file_unstable'],
+  },
+  directoryReplaced: {
+    id: 579,
+    level: 10,
+    description: 'Monitored directory mounted over or replaced: what is below it now is another file system or directory.',
+    groups: ['ossec', 'syscheck', 'syscheck_file', 'custos_directory_replaced'],
+  },
   noisy: {
     id: 565,
     level: 7,

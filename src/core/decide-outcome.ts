@@ -2,6 +2,7 @@ import type { NoiseDecision } from './auto-ignore.js';
 import { CUSTOS_RULES, type RuleRef } from './builtin-rules.js';
 import type { EventOutcome } from './event-record.js';
 import type { FileChange } from './file-change.js';
+import { isUnstable } from './file-state.js';
 import type { Judgement } from './known-hash-policy.js';
 
 /** An active maintenance window: changes are accepted without alerts until it ends. */
@@ -35,7 +36,7 @@ export type Outcome =
 /**
  * The decisions taken before any rule runs, in order: an accepted change is recorded as accepted; a known-bad
  * digest alerts at the top level whatever else says, even while a baseline is first built; the first scan of a
- * directory builds its baseline silently (a newly monitored directory must not flood); a directory coming or
+ * directory builds its baseline silently; a file that kept changing while it was read alerts (rule 578), and so does a directory mounted over or replaced (579) (a newly monitored directory must not flood); a directory coming or
  * going is recorded (its files report themselves); content a trusted package explains at its path is recorded
  * with that evidence; a maintenance window accepts; new files do not alert with `alert_new_files: no`.
  * `rules` means none of these applied: the rules decide.
@@ -49,7 +50,20 @@ export function decideBeforeRules(change: FileChange, ctx: OutcomeContext): Outc
     if (change.kind === 'added') return { record: false };
     return { record: true, outcome: 'recorded', reason: 'changed while the baseline was first being built' };
   }
-  if (change.kind !== 'modified' && (change.kind === 'added' ? change.after : change.before).type === 'directory') {
+  // Nothing may explain away a file that never read the same twice: not a package, a window or a rule.
+  if (change.kind !== 'deleted' && isUnstable(change.after)) {
+    return { record: true, outcome: 'alerted', rule: CUSTOS_RULES.fileUnstable, reason: 'the file kept changing while it was read' };
+  }
+  if (change.kind === 'modified' && change.before.type === 'directory' && change.after.type === 'directory' && identityChanged(change)) {
+    // A mount over a monitored directory (tmpfs, a bind mount) or a directory swapped for another: the files
+    // below report themselves, but the swap itself is the event an intruder would hide behind.
+    const how = change.before.dev === change.after.dev ? 'its inode changed' : `its device changed from ${change.before.dev} to ${change.after.dev}`;
+    return { record: true, outcome: 'alerted', rule: CUSTOS_RULES.directoryReplaced, reason: `directory mounted over or replaced: ${how}` };
+  }
+  // A new directory the scan could not enter (past recursion_level, or unreadable): its files cannot report
+  // themselves, so the directory is the alert.
+  const hidesContent = change.kind === 'added' && change.after.type === 'directory' && change.after.issues.some((i) => i.code === 'unreadable-directory');
+  if (change.kind !== 'modified' && !hidesContent && (change.kind === 'added' ? change.after : change.before).type === 'directory') {
     return { record: true, outcome: 'recorded', reason: 'directories are recorded, their files alert' };
   }
   if (ctx.md5Allowlisted !== undefined && change.kind !== 'deleted') {
@@ -67,6 +81,10 @@ export function decideBeforeRules(change: FileChange, ctx: OutcomeContext): Outc
   }
   if (change.kind === 'added' && !ctx.alertNewFiles) return { record: true, outcome: 'recorded', reason: 'new files are not alerted (alert_new_files: no)' };
   return { record: 'rules' };
+}
+
+function identityChanged(change: Extract<FileChange, { kind: 'modified' }>): boolean {
+  return change.before.dev !== change.after.dev || change.changedAttributes.includes('inode');
 }
 
 /** The rule an event ended at, as far as the outcome is concerned. */

@@ -70,6 +70,11 @@ export interface FileState {
   readonly issues: readonly FileIssue[];
 }
 
+/** True when the file kept changing while it was read (its digests are those of the last read). */
+export function isUnstable(state: FileState): boolean {
+  return state.type === 'file' && state.issues.some((i) => i.code === 'changed-while-hashed');
+}
+
 /** True when the state has an issue that makes its digests untrustworthy or missing by accident. */
 export function hasHashIssue(state: FileState): boolean {
   return state.issues.some((i) => i.code !== 'too-large');

@@ -19,6 +19,9 @@ const META: symbol = XMLParser.getMetaDataSymbol() as unknown as symbol;
  */
 export function parseXmlTree(text: string): Result<XmlTree, { readonly line: number; readonly message: string }> {
   // The declaration is blanked rather than removed, so offsets (and lines) stay those of the file.
+  // No DTDs: OSSEC's files never need one, and entities are how XXE and billion-laughs files attack a parser.
+  const doctype = /<!DOCTYPE|<!ENTITY/i.exec(text);
+  if (doctype !== null) return err({ line: text.slice(0, doctype.index).split('\n').length, message: 'DOCTYPE and ENTITY declarations are not allowed' });
   const body = text.replace(/^\s*<\?xml[^>]*\?>/, (decl) => ' '.repeat(decl.length));
   const wrapped = `<${ROOT}>${body}</${ROOT}>`;
   const valid = XMLValidator.validate(wrapped);

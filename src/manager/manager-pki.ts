@@ -47,6 +47,20 @@ export async function ensureManagerPki(dataDir: string, extraNames: readonly str
  * Signs an agent's certificate request with the CA. The CSR's own subject is ignored: the certificate's subject
  * is the agent id the manager assigned, which is what every later request is checked against.
  */
+/**
+ * Checks that a certificate request parses and is signed by its own key, before anything is spent on it: an
+ * enrollment with a malformed request must not use up its token or leave an agent without a certificate.
+ */
+export async function verifyAgentCsr(pki: ManagerPki, csr: string): Promise<boolean> {
+  const work = join(pki.dir, `csr-${randomBytes(6).toString('hex')}.csr`);
+  try {
+    writeFileSync(work, csr, { mode: 0o600 });
+    return (await runProgram('openssl', ['req', '-verify', '-noout', '-in', work])).code === 0;
+  } finally {
+    rmSync(work, { force: true });
+  }
+}
+
 export async function signAgentCsr(pki: ManagerPki, csr: string, agentId: string): Promise<string> {
   const work = join(pki.dir, `csr-${randomBytes(6).toString('hex')}`);
   try {

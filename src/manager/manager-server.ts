@@ -24,7 +24,7 @@ import { decideEnrollmentIdentity } from './enrollment-identity.js';
 import { centralConfigFor } from './central-config.js';
 import { sha256 } from './enrollment-token.js';
 import { ManagerMetrics } from './manager-metrics.js';
-import { certSha256, signAgentCsr, type ManagerPki } from './manager-pki.js';
+import { certSha256, signAgentCsr, verifyAgentCsr, type ManagerPki } from './manager-pki.js';
 
 const ASK_AGAIN_MS = 10 * 60_000;
 /** .debs one agent may upload in an hour (a patch day of a few hundred packages fits). */
@@ -98,6 +98,17 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     void reply.code(status).send({ error: status === 500 ? 'internal error' : error.message });
   });
 
+  // A request to an agent route without a valid client certificate is refused before its body is read: an
+  // unauthenticated peer must not make the manager buffer and parse 32 MB bodies (60 of them took it to 1.9 GB).
+  app.addHook('onRequest', async (request, reply) => {
+    if (!AGENT_ROUTES.has(request.routeOptions.url ?? '') || peerOf(request.raw.socket as TLSSocket) !== undefined) return;
+    metrics.batchesRejected++;
+    logger.warn({ remote: request.ip, url: request.url, reason: 'no valid client certificate', body: 'not read' }, 'refused an agent request');
+    // The connection goes too: what is left of the body is never read.
+    await reply.code(401).header('connection', 'close').send({ error: 'no valid client certificate' });
+    return reply;
+  });
+
   /** The agent behind a request's client certificate, or a reply already sent saying why not. */
   const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<AgentRef | undefined> => {
     const peer = peerOf(request.raw.socket as TLSSocket);
@@ -153,12 +164,17 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
   app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
   app.get('/v1/ca', async (_request, reply) => reply.type('application/x-pem-file').send(deps.pki.caCert));
 
-  app.post('/v1/enroll', async (request, reply) => {
+  app.post('/v1/enroll', { bodyLimit: SMALL_BODY_LIMIT }, async (request, reply) => {
     const body = EnrollRequest.safeParse(request.body);
     if (!body.success) {
       metrics.enrollmentsRefused++;
       logger.warn({ remote: request.ip }, 'refused a malformed enrollment request');
       return reply.code(400).send({ error: 'malformed enrollment request' });
+    }
+    if (!(await verifyAgentCsr(deps.pki, body.data.csr))) {
+      metrics.enrollmentsRefused++;
+      logger.warn({ remote: request.ip, name: body.data.name }, 'refused an enrollment: the certificate request does not verify (its token is not used)');
+      return reply.code(400).send({ error: 'the certificate request does not verify' });
     }
     const token = parseEnrollmentToken(body.data.token);
     const now = deps.now().toISOString();
@@ -350,7 +366,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     return { verified: true, package: outcome.package };
   });
 
-  app.post('/v1/keepalive', async (request, reply) => {
+  app.post('/v1/keepalive', { bodyLimit: SMALL_BODY_LIMIT }, async (request, reply) => {
     const agent = await authenticate(request, reply);
     if (agent === undefined) return reply;
     const ack = await store.lastSequence(agent.id);
@@ -396,6 +412,11 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     },
   };
 }
+
+/** Routes only an enrolled agent may call: refused before the body is read without a client certificate. */
+const AGENT_ROUTES: ReadonlySet<string> = new Set(['/v1/batches', '/v1/keepalive', '/v1/config', '/v1/packages', '/v1/debs/:sha256']);
+/** Bodies of the routes that carry no observations (an enrollment: a token, names and a CSR of at most 16 KB). */
+const SMALL_BODY_LIMIT = 64 << 10;
 
 /** A connection's client certificate: read once per TLS connection (agents keep theirs open), not per request. */
 const peers = new WeakMap<TLSSocket, { readonly id?: string; readonly sha256: string } | null>();

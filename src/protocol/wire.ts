@@ -48,11 +48,22 @@ export const EnrollResponse = z
   .strict();
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
 
+/** The base64 length of the longest path an agent can walk (4096 bytes, PATH_MAX): longer ones are refused. */
+const MAX_PATH_BASE64 = 5464;
+/**
+ * One file state's JSON at most: a path and a link target of 4 KB each, names, digests and issues fit many times
+ * over; what does not (a 20 MB user name) is refused rather than stored in the baseline and history.
+ */
+const MAX_STATE_JSON = 64 << 10;
+
 /** One observation on the wire: the path (base64), the state (absent: gone), and the checks as a bit mask. */
 const WireObservation = z
   .object({
-    p: base64,
-    s: z.unknown().optional(),
+    p: base64.max(MAX_PATH_BASE64, 'paths are at most 4096 bytes'),
+    s: z
+      .unknown()
+      .refine((state) => state === undefined || JSON.stringify(state).length <= MAX_STATE_JSON, `a file state is at most ${MAX_STATE_JSON} bytes of JSON`)
+      .optional(),
     // 9 bits of OSSEC's checks, then (only to a manager that takes them) 6 bits of checks newer than those.
     c: z.number().int().min(0).max(32767),
   })

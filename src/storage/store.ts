@@ -178,6 +178,12 @@ export interface Store {
   emailsSentSince(sinceMs: number): Promise<number>;
   /** Recomputes every chain link and compares each chain's end with the recorded head. */
   verifyChain(agentId?: string): Promise<ChainReport>;
+  /** The end of an agent's history chain (its last record's id and hash, and the chain's length), if it has one. */
+  chainHead(agentId: string): Promise<{ readonly lastId: number; readonly lastHash: string; readonly length: number } | undefined>;
+  /** The chain hash of one history record of an agent, if the record exists. */
+  eventHash(agentId: string, eventId: number): Promise<string | undefined>;
+  /** True when some history record of the agent has this chain hash (a head copied off the host earlier). */
+  hasChainHash(agentId: string, hash: string): Promise<boolean>;
   /** The auto-ignore counters of one file. */
   getNoise(agentId: string, path: Buffer): Promise<NoiseState | undefined>;
   startMaintenance(window: Omit<MaintenanceWindow, 'id' | 'endedAt'>): Promise<MaintenanceWindow>;

@@ -194,8 +194,19 @@ describe('known hashes: the signed apt chain', () => {
     const summary = JSON.parse(r.stdout) as { verified: number; refused: { file: string; reason: string }[]; inserted: number };
     assert.equal(summary.verified, 0);
     assert.equal(summary.inserted, 0);
-    assert.match(summary.refused.find((x) => x.file === tampered)?.reason ?? '', /is not what the signed index lists/);
-    assert.match(summary.refused.find((x) => x.file === unlisted)?.reason ?? '', /custos-unlisted 1 all is not listed in any verified index/);
+    // Both are refused on their hash, before they are parsed.
+    assert.match(summary.refused.find((x) => x.file === tampered)?.reason ?? '', new RegExp(`SHA-256 ${sha256(readFileSync(tampered))}, \\d+ bytes\\) is not listed in any verified index; not parsed`));
+    assert.match(summary.refused.find((x) => x.file === unlisted)?.reason ?? '', /is not listed in any verified index; not parsed/);
+  });
+
+  it('with --keyring, compares the hash before parsing: a file that is not even a .deb is refused on its hash (issue 11, case 9)', async () => {
+    const garbage = join(dir, 'garbage.deb');
+    writeFileSync(garbage, 'not an ar archive at all');
+    const r = await runCustos(importArgs(garbage));
+    assert.equal(r.code, 1, r.stderr);
+    const summary = JSON.parse(r.stdout) as { refused: { file: string; reason: string }[] };
+    assert.match(summary.refused[0]?.reason ?? '', /is not listed in any verified index; not parsed/);
+    assert.doesNotMatch(summary.refused[0]?.reason ?? '', /ar archive/);
   });
 
   it('refuses everything when one byte of the signed text changes', async () => {

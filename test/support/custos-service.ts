@@ -55,6 +55,11 @@ export class CustosService {
     this.#child.on('exit', () => live.delete(this.#child));
   }
 
+  /** The process id (to read its memory use from /proc). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   /** Whether the process is still running. */
   get running(): boolean {
     return this.#exitCode === undefined;

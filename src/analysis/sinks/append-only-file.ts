@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, readSync, writeSync } from 'node:fs';
+import { openOwnedFile } from './open-owned-file.js';
 
 /** One record for `AppendOnlyFile.appendMissing`: its text, and a string found in the file only if it was written. */
 export interface FileRecord {
@@ -17,7 +18,7 @@ const TORN_SLACK = 1 << 20;
 const MAX_TAIL = 256 << 20;
 
 /**
- * A file alerts are appended to (`O_APPEND`, created `0640`), written synchronously: a few kilobytes into the page
+ * A file alerts are appended to (`O_APPEND`, created `0640`, never through a symlink: see {@link openOwnedFile}), written synchronously: a few kilobytes into the page
  * cache cost less than a trip through libuv's thread pool, and the manager applies batches one at a time, so an
  * asynchronous write would leave it idle while the next batch waits.
  */
@@ -32,7 +33,7 @@ export class AppendOnlyFile {
   /** Appends the text whole (a short write is continued). */
   append(text: string): void {
     if (text === '') return;
-    this.#fd ??= openSync(this.#path, 'a', 0o640);
+    this.#fd ??= openOwnedFile(this.#path, 'append');
     const bytes = Buffer.from(text);
     for (let offset = 0; offset < bytes.length; ) offset += writeSync(this.#fd, bytes, offset);
   }
@@ -44,12 +45,7 @@ export class AppendOnlyFile {
    */
   appendMissing(records: readonly FileRecord[], completeUpTo: CompleteUpTo): void {
     let tail: Buffer = Buffer.alloc(0);
-    let fd: number | undefined;
-    try {
-      fd = openSync(this.#path, 'r+');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
+    const fd = openOwnedFile(this.#path, 'repair');
     if (fd !== undefined) {
       try {
         const size = fstatSync(fd).size;

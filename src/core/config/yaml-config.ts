@@ -18,7 +18,20 @@ export function parseYamlConfig(
   if (doc.errors.length > 0) {
     return err(doc.errors.map((e) => configIssue(file, lineCounter.linePos(e.pos[0]).line, '', e.message.split('\n')[0] ?? '')));
   }
-  return validateConfigObject(doc.toJS(), file, (path) => lineOf(doc, lineCounter, path), defaults);
+  let value: unknown;
+  try {
+    // The yaml library refuses an alias bomb (aliases expanding to millions of nodes) here.
+    value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    return err([configIssue(file, firstAliasLine(text), '', `cannot be read: ${(error as Error).message}`)]);
+  }
+  return validateConfigObject(value, file, (path) => lineOf(doc, lineCounter, path), defaults);
+}
+
+/** The line of the first alias (`*name`) in the text, where an alias bomb starts to be expanded. */
+function firstAliasLine(text: string): number | undefined {
+  const match = /(^|[\s[{,:-])\*[^\s,\]}]+/m.exec(text);
+  return match === null ? undefined : text.slice(0, match.index + (match[1] ?? '').length).split('\n').length;
 }
 
 function lineOf(doc: Document, lineCounter: LineCounter, path: readonly (string | number)[]): number | undefined {

@@ -7,6 +7,9 @@ import { parseDeb822 } from '../../core/deb822.js';
 
 /** What a signed index says one .deb must be. */
 export interface IndexedDeb {
+  readonly package: string;
+  readonly version: string;
+  readonly arch: string;
   readonly sha256: string;
   readonly size: number;
   readonly filename: string;
@@ -29,6 +32,8 @@ export interface AptIndex {
   readonly releases: readonly VerifiedRelease[];
   readonly problems: readonly string[];
   find(pkg: string, version: string, arch: string): readonly IndexedDeb[];
+  /** The entries listing a .deb with this SHA-256 (lowercase hex): checked before the file is parsed at all. */
+  findByDigest(sha256: string): readonly IndexedDeb[];
   readonly keyringSha256: string;
 }
 
@@ -59,6 +64,7 @@ export async function loadAptIndex(listsDir: string, keyring: string, now: Date 
   const releases: VerifiedRelease[] = [];
   const problems: string[] = [];
   const index = new Map<string, IndexedDeb[]>();
+  let byDigest: Map<string, IndexedDeb[]> | undefined;
   for (const { inRelease, packagesFile } of findReleases(resolve(listsDir))) {
     const signed = await verifySignature(inRelease, keyringPath);
     if (!signed.ok) {
@@ -99,7 +105,18 @@ export async function loadAptIndex(listsDir: string, keyring: string, now: Date 
     problems,
     keyringSha256: createHash('sha256').update(keyringBytes).digest('hex'),
     find: (pkg, version, arch) => index.get(`${pkg}\0${version}\0${arch}`) ?? [],
+    findByDigest: (sha256) => {
+      // Built on first use: most imports without --keyring never ask.
+      byDigest ??= groupByDigest(index);
+      return byDigest.get(sha256) ?? [];
+    },
   };
+}
+
+function groupByDigest(index: ReadonlyMap<string, readonly IndexedDeb[]>): Map<string, IndexedDeb[]> {
+  const out = new Map<string, IndexedDeb[]>();
+  for (const entries of index.values()) for (const entry of entries) out.set(entry.sha256, [...(out.get(entry.sha256) ?? []), entry]);
+  return out;
 }
 
 function addStanza(index: Map<string, IndexedDeb[]>, stanza: Map<string, string>, release: VerifiedRelease): void {
@@ -107,7 +124,7 @@ function addStanza(index: Map<string, IndexedDeb[]>, stanza: Map<string, string>
   if (pkg === undefined || version === undefined || arch === undefined || sha256 === undefined || size === undefined) return;
   const key = `${pkg}\0${version}\0${arch}`;
   const list = index.get(key) ?? [];
-  list.push({ sha256: sha256.toLowerCase(), size: Number(size), filename: filename ?? '', release });
+  list.push({ package: pkg, version, arch, sha256: sha256.toLowerCase(), size: Number(size), filename: filename ?? '', release });
   index.set(key, list);
 }
 

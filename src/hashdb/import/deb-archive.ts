@@ -7,6 +7,11 @@ import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { CustosError } from '../../core/custos-error.js';
 import { parseDeb822 } from '../../core/deb822.js';
+import { assertRegularInput } from './regular-input.js';
+
+/** The control files Custos uses (identity and conffiles); the others are skipped unread. */
+const CONTROL_FILES_READ: ReadonlySet<string> = new Set(['control', 'conffiles']);
+const MAX_CONTROL_FILE_BYTES = 1 << 20;
 
 /** One ar member of a .deb: its name and where its bytes are in the file. */
 interface ArMember {
@@ -47,6 +52,7 @@ export interface DebContents {
  * `bzip2` tools, streamed).
  */
 export async function readDebArchive(file: string): Promise<DebContents> {
+  assertRegularInput(file);
   const members = readArMembers(file);
   const names = members.map((m) => m.name);
   if (names[0] !== 'debian-binary') throw debError(file, `not a Debian package (first ar member is ${names[0] ?? 'missing'})`);
@@ -55,9 +61,21 @@ export async function readDebArchive(file: string): Promise<DebContents> {
   if (control === undefined || data === undefined) throw debError(file, 'missing control.tar or data.tar member');
   const controlFiles = new Map<string, Buffer>();
   await readTar(file, control, async (name, stream) => {
+    const member = name.replace(/^\.?\//, '');
+    // Only two control files are read, each bounded: a 100 KB package whose control member inflates to 3 GB
+    // must not take 6 GB of memory.
+    if (!CONTROL_FILES_READ.has(member)) {
+      stream.resume();
+      return;
+    }
     const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    controlFiles.set(name.replace(/^\.?\//, ''), Buffer.concat(chunks));
+    let size = 0;
+    for await (const chunk of stream) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_CONTROL_FILE_BYTES) throw debError(file, `control file ${member} is larger than ${MAX_CONTROL_FILE_BYTES >> 20} MB`);
+      chunks.push(chunk as Buffer);
+    }
+    controlFiles.set(member, Buffer.concat(chunks));
   });
   const fields = parseDeb822((controlFiles.get('control') ?? Buffer.alloc(0)).toString('utf8')).next().value;
   const pkg = fields?.get('Package');
@@ -133,21 +151,41 @@ async function readTar(file: string, member: ArMember, onEntry: (name: string, s
   const source = createReadStream(file, { start: member.offset, end: member.offset + member.size - 1 });
   // Names are read as latin1 so every byte of a non-UTF-8 name survives into a Buffer.
   const tar = extract({ filenameEncoding: 'latin1' } as Parameters<typeof extract>[0]);
+  const decompress = decompressor(member.name, file);
   const consume = (async (): Promise<void> => {
     for await (const entry of tar) {
       await onEntry(entry.header.name, entry as unknown as Readable, entry.header as TarHeader);
     }
   })();
-  await Promise.all([pipeline(source, decompressor(member.name, file), tar), consume]);
+  try {
+    await Promise.all([pipeline(source, decompress.stream, tar), consume]);
+  } catch (error) {
+    // A refusal mid-stream (an unsafe path, an oversized control file, a corrupt stream) ends everything: the
+    // streams are torn down and a decompressor child is killed and reaped, so the import ends instead of
+    // leaving it blocked on a full pipe.
+    source.destroy();
+    tar.destroy();
+    decompress.stream.destroy();
+    await decompress.stop();
+    await Promise.allSettled([consume]);
+    throw error;
+  }
 }
 
-function decompressor(name: string, file: string): Duplex {
+/** A decompressing stream, and how to stop the process behind it (if any) and wait until it is gone. */
+interface Decompressor {
+  readonly stream: Duplex;
+  stop(): Promise<void>;
+}
+
+function decompressor(name: string, file: string): Decompressor {
   const ext = name.slice(name.indexOf('.tar') + 4);
+  const inProcess = (stream: Duplex): Decompressor => ({ stream, stop: async () => undefined });
   switch (ext) {
     case '':
-      return new PassThrough();
+      return inProcess(new PassThrough());
     case '.gz':
-      return createGunzip();
+      return inProcess(createGunzip());
     case '.xz':
       return tool('xz', ['-dc'], file);
     case '.lzma':
@@ -162,16 +200,33 @@ function decompressor(name: string, file: string): Duplex {
 }
 
 /** Streams through an external decompressor; a missing tool or a corrupt stream becomes a clear error. */
-function tool(command: string, args: readonly string[], file: string): Duplex {
+function tool(command: string, args: readonly string[], file: string): Decompressor {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout });
   const stderr: Buffer[] = [];
-  child.stderr.on('data', (d: Buffer) => stderr.push(d));
+  let stderrBytes = 0;
+  child.stderr.on('data', (d: Buffer) => {
+    // Only the start of what it says is kept for the error message.
+    if (stderrBytes < 4096) stderr.push(d);
+    stderrBytes += d.length;
+  });
+  // 'exit' (not 'close'): once it is killed, its pipes are destroyed unread and would never report closed.
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.on('error', (error) => duplex.destroy(debError(file, `cannot run ${command} (install it to read this package): ${error.message}`)));
   child.on('close', (code) => {
     if (code !== 0) duplex.destroy(debError(file, `${command} failed: ${Buffer.concat(stderr).toString().trim() || `exit ${code}`}`));
   });
-  return duplex;
+  return {
+    stream: duplex,
+    stop: async () => {
+      const running = child.exitCode === null && child.signalCode === null;
+      if (running) child.kill('SIGKILL');
+      child.stdin.destroy();
+      child.stdout.destroy();
+      child.stderr.destroy();
+      if (running && child.pid !== undefined) await exited;
+    },
+  };
 }
 
 /** Reads the ar member table of a .deb (60-byte headers, data padded to even offsets). */

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { linkDigest } from '../../core/content-digests.js';
 import type { HashSourceRef, ImportSession, KnownHashRow, KnownHashStore } from '../known-hash-store.js';
-import { loadAptIndex, type AptIndex, type VerifiedRelease } from './apt-chain.js';
+import { loadAptIndex, type AptIndex, type IndexedDeb, type VerifiedRelease } from './apt-chain.js';
+import { assertRegularInput } from './regular-input.js';
 import { readDebArchive, type DebContents } from './deb-archive.js';
 import type { ImportCounts, ImportProgress } from './import-rows.js';
 
@@ -46,22 +47,25 @@ export async function importDebs(store: KnownHashStore, options: DebImportOption
   let verified = 0;
   let rows = 0;
   for (const file of files) {
+    let release: VerifiedRelease | undefined;
     let contents: DebContents;
     try {
+      // With a signed index, the file's hash is compared before a byte of it is parsed: a package the index does
+      // not list is never opened by the archive readers (nor its decompressors run on it).
+      const listed = index === undefined ? undefined : await listedIn(file, index);
       contents = await readDebArchive(file);
+      if (index !== undefined && listed !== undefined) {
+        const check = matchIdentity(contents, listed);
+        if (!check.ok) {
+          refused.push({ file, reason: check.reason });
+          continue;
+        }
+        release = check.release;
+        verified++;
+      }
     } catch (error) {
       refused.push({ file, reason: (error as Error).message });
       continue;
-    }
-    let release: VerifiedRelease | undefined;
-    if (index !== undefined) {
-      const check = await verifyDeb(file, contents, index);
-      if (!check.ok) {
-        refused.push({ file, reason: check.reason });
-        continue;
-      }
-      release = check.release;
-      verified++;
     }
     let session = sessions.get(release);
     if (session === undefined) {
@@ -88,17 +92,24 @@ function sourceFor(release: VerifiedRelease | undefined, index: AptIndex | undef
   };
 }
 
-async function verifyDeb(file: string, contents: DebContents, index: AptIndex): Promise<{ ok: true; release: VerifiedRelease } | { ok: false; reason: string }> {
-  const candidates = index.find(contents.package, contents.version, contents.arch);
-  const id = `${contents.package} ${contents.version} ${contents.arch}`;
-  if (candidates.length === 0) return { ok: false, reason: `${id} is not listed in any verified index` };
+/** The index entries listing exactly this file (its SHA-256 and size); a refusal when none does. */
+async function listedIn(file: string, index: AptIndex): Promise<{ readonly sha256: string; readonly size: number; readonly entries: readonly IndexedDeb[] }> {
+  assertRegularInput(file);
   const hash = createHash('sha256');
   await pipeline(createReadStream(file), hash);
   const sha256 = hash.digest('hex');
   const size = statSync(file).size;
-  const match = candidates.find((c) => c.sha256 === sha256 && c.size === size);
+  const entries = index.findByDigest(sha256).filter((e) => e.size === size);
+  if (entries.length === 0) throw new Error(`${file}: the file (SHA-256 ${sha256}, ${size} bytes) is not listed in any verified index; not parsed`);
+  return { sha256, size, entries };
+}
+
+/** The package a listed file says it is must be the one the index lists under that hash. */
+function matchIdentity(contents: DebContents, listed: { readonly sha256: string; readonly entries: readonly IndexedDeb[] }): { ok: true; release: VerifiedRelease } | { ok: false; reason: string } {
+  const id = `${contents.package} ${contents.version} ${contents.arch}`;
+  const match = listed.entries.find((e) => e.package === contents.package && e.version === contents.version && e.arch === contents.arch);
   if (match !== undefined) return { ok: true, release: match.release };
-  return { ok: false, reason: `${id}: the file (SHA-256 ${sha256}, ${size} bytes) is not what the signed index lists (SHA-256 ${candidates[0]?.sha256}, ${candidates[0]?.size} bytes)` };
+  return { ok: false, reason: `${id}: the signed index lists this file (SHA-256 ${listed.sha256}) as another package` };
 }
 
 function rowsOf(contents: DebContents): KnownHashRow[] {

@@ -3,6 +3,7 @@ import { CustosError } from '../../core/custos-error.js';
 import type { KnownHashRow, KnownHashStore } from '../known-hash-store.js';
 import { importRows, type ImportCounts, type ImportProgress } from './import-rows.js';
 import { inBatches } from './read-lines.js';
+import { assertRegularInput } from './regular-input.js';
 
 /** What an OSSEC md5 allowlist import read. */
 export interface Md5dbImportSummary extends ImportCounts {
@@ -16,6 +17,8 @@ export interface Md5dbImportSummary extends ImportCounts {
  * `match: hash` they silence as OSSEC did.
  */
 export async function importMd5db(store: KnownHashStore, options: { readonly file: string; readonly onProgress?: ImportProgress }): Promise<Md5dbImportSummary> {
+  // SQLite would block forever opening a FIFO: only a regular file is read.
+  assertRegularInput(options.file);
   let db: Database.Database;
   try {
     db = new Database(options.file, { readonly: true, fileMustExist: true });

@@ -4,6 +4,7 @@ import { CustosError } from '../../core/custos-error.js';
 import type { KnownHashRow, KnownHashStore } from '../known-hash-store.js';
 import { importRows, type ImportCounts, type ImportProgress } from './import-rows.js';
 import { digestFromHex, inBatches } from './read-lines.js';
+import { assertRegularInput } from './regular-input.js';
 
 /**
  * Imports NIST's NSRL RDS v3 (a SQLite database; its `FILE` table or view holds upper-case hex digests) as
@@ -15,6 +16,8 @@ export async function importNsrl(
   store: KnownHashStore,
   options: { readonly file: string; readonly digests: readonly ('sha256' | 'sha1' | 'md5')[]; readonly onProgress?: ImportProgress },
 ): Promise<ImportCounts> {
+  // SQLite would block forever opening a FIFO: only a regular file is read.
+  assertRegularInput(options.file);
   let db: Database.Database;
   try {
     db = new Database(options.file, { readonly: true, fileMustExist: true });

@@ -286,6 +286,21 @@ export class SqliteStore implements Store {
     return this.#email.sentSince(sinceMs);
   }
 
+  async chainHead(agentId: string): Promise<{ lastId: number; lastHash: string; length: number } | undefined> {
+    const row = this.#statement('SELECT last_id, last_hash, length FROM chain_heads WHERE agent_id = ?').raw(true).get(agentId) as [number, string, number] | undefined;
+    return row === undefined ? undefined : { lastId: Number(row[0]), lastHash: String(row[1]), length: Number(row[2]) };
+  }
+
+  async eventHash(agentId: string, eventId: number): Promise<string | undefined> {
+    const row = this.#statement('SELECT hash FROM events WHERE id = ? AND agent_id = ?').pluck().get(eventId, agentId) as string | undefined;
+    return row;
+  }
+
+  async hasChainHash(agentId: string, hash: string): Promise<boolean> {
+    // No index on hash: a full pass over the agent's history, which `verify` makes anyway.
+    return this.#statement('SELECT 1 FROM events WHERE agent_id = ? AND hash = ? LIMIT 1').pluck().get(agentId, hash) !== undefined;
+  }
+
   async verifyChain(agentId?: string): Promise<ChainReport> {
     const heads = new Map<string, ChainHead>();
     const headRows = this.#statement('SELECT agent_id, last_hash, length FROM chain_heads').raw(true).all() as [string, string, number][];
