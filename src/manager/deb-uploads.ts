@@ -59,7 +59,7 @@ export class DebVerifier {
    * Receives one upload claimed to have this SHA-256, verifies and records it. The bytes are received side by side
    * (at most MAX_UPLOADS at once: a slow sender holds up no one else), the verification is done in turn.
    */
-  async receive(sha256: string, body: Readable): Promise<DebUploadOutcome> {
+  async receive(sha256: string, body: Readable, claimed = 'a package'): Promise<DebUploadOutcome> {
     const known = await this.#store.debVerdict(sha256);
     if (known !== undefined) {
       body.resume();
@@ -81,7 +81,7 @@ export class DebVerifier {
     } finally {
       this.#receiving--;
     }
-    const next = this.#turn.then(() => this.#verify(sha256, file));
+    const next = this.#turn.then(() => this.#verify(sha256, file, claimed));
     this.#turn = next.catch(() => undefined);
     return next;
   }
@@ -118,7 +118,7 @@ export class DebVerifier {
     return { status: 'bad-upload', reason: `the upload hashes to ${actual}, not the ${sha256} offered` };
   }
 
-  async #verify(sha256: string, file: string): Promise<DebUploadOutcome> {
+  async #verify(sha256: string, file: string, claimed: string): Promise<DebUploadOutcome> {
     try {
       // Another agent's upload of the same .deb may have been verified while this one was received.
       const known = await this.#store.debVerdict(sha256);
@@ -132,8 +132,9 @@ export class DebVerifier {
         await this.#store.recordDeb(sha256, { verdict: 'verified', package: pkg });
         return { status: 'verified', package: pkg };
       }
-      const identity = refused?.reason.split(':')[0] ?? 'the package';
-      const reason = refused?.reason ?? 'not verified';
+      // A .deb the index does not list is never parsed: it is named by what the agent said it was.
+      const identity = `${claimed} (as the agent named it)`;
+      const reason = (refused?.reason ?? 'not verified').replace(`${file}: `, '');
       await this.#store.recordDeb(sha256, { verdict: 'refused', package: identity, reason });
       return { status: 'refused', package: identity, reason };
     } finally {

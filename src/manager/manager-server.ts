@@ -297,12 +297,13 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
   };
 
   // A .deb asked of one agent is not asked of another for ASK_AGAIN_MS: a fleet taking the same update uploads it once.
-  const asked = new Map<string, number>();
-  const askOnce = (sha256: string): boolean => {
+  // What the agent asked said each .deb was: the name a refusal alert gives a package it never parsed.
+  const asked = new Map<string, { at: number; claimed: string }>();
+  const askOnce = (sha256: string, claimed: string): boolean => {
     const now = Date.now();
-    for (const [sha, at] of asked) if (now - at > ASK_AGAIN_MS) asked.delete(sha);
+    for (const [sha, { at }] of asked) if (now - at > ASK_AGAIN_MS) asked.delete(sha);
     if (asked.has(sha256)) return false;
-    asked.set(sha256, now);
+    asked.set(sha256, { at: now, claimed });
     return true;
   };
 
@@ -351,7 +352,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
       return reply.code(429).send({ verified: false, reason: `at most ${UPLOADS_PER_HOUR} uploads an hour per agent` });
     }
     uploads.set(agent.id, [...recent, now]);
-    const outcome = await deps.debVerifier.receive(claimed, body);
+    const outcome = await deps.debVerifier.receive(claimed, body, asked.get(claimed)?.claimed);
     if (outcome.status === 'busy') return reply.code(429).send({ verified: false, reason: outcome.reason });
     if (outcome.status === 'bad-upload') {
       logger.warn({ agentId: agent.id, sha256: claimed, reason: outcome.reason }, 'refused a .deb upload');

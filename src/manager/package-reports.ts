@@ -29,7 +29,7 @@ export async function applyPackageReport(
   report: PackageReport,
   agent: AgentRef,
   knownHashes: KnownHashStore,
-  ask: ((sha256: string) => boolean) | undefined,
+  ask: ((sha256: string, claimed: string) => boolean) | undefined,
   now: Date,
 ): Promise<PackageReportResponse> {
   const source = agentPackageSource(agent);
@@ -49,7 +49,9 @@ export async function applyPackageReport(
   const wantDebs: string[] = [];
   if (ask !== undefined) {
     for (const u of report.updated) {
-      if (u.deb !== undefined && !wantDebs.includes(u.deb) && (await knownHashes.debVerdict(u.deb)) === undefined && ask(u.deb)) wantDebs.push(u.deb);
+      if (u.deb !== undefined && !wantDebs.includes(u.deb) && (await knownHashes.debVerdict(u.deb)) === undefined && ask(u.deb, `${u.pkg.name} ${u.pkg.version} ${u.pkg.arch}`)) {
+        wantDebs.push(u.deb);
+      }
     }
   }
   return { applied: report.updated.length + report.removed.length, wantDebs };
