@@ -2,6 +2,7 @@ import type { HashSourceRef, KnownHashStore } from '../known-hash-store.js';
 import { dpkgDatabaseStamp, openDpkgDatabase } from '../../host/dpkg-database.js';
 import { goneCauses, verifySideEffects, type OwnersOf } from '../../host/dpkg-side-effects.js';
 import type { ImportCounts, ImportProgress } from './import-rows.js';
+import { applyInstalledState } from './installed-state.js';
 
 /** What `custos hashdb import dpkg` read and changed. */
 export interface DpkgImportSummary extends ImportCounts {
@@ -50,30 +51,25 @@ export async function importDpkg(
     return { rows: 0, inserted: 0, packages: 0, md5sumsEntries: 0, conffileEntries: 0, symlinks: 0, malformed: 0, removedPackages: 0, retiredPaths: 0, sideEffects: 0, unexplained: [] };
   }
   const db = openDpkgDatabase(options.root);
-  const previous = await store.installedPackages(source);
-  const full = options.changedOnly !== true || previous.size === 0;
-  const changed = [...db.installed.values()].filter((p) => full || previous.get(p.key)?.stamp !== p.stamp).map((p) => p.key);
-  const removed = [...previous.keys()].filter((k) => !db.installed.has(k));
-  const at = options.now ?? new Date();
-  let rows = 0;
-  let inserted = 0;
-  let retiredPaths = 0;
   const counts = { md5sumsEntries: 0, conffileEntries: 0, symlinks: 0, malformed: 0 };
-  // One chunk at least, so the database stamp is recorded even when no package changed.
-  for (let i = 0; i === 0 || i < changed.length; i += CHUNK) {
-    const updated = changed.slice(i, i + CHUNK).map((key) => db.update(key));
-    for (const u of updated) {
-      counts.md5sumsEntries += u.counts.md5sums;
-      counts.conffileEntries += u.counts.conffiles;
-      counts.symlinks += u.counts.symlinks;
-      counts.malformed += u.counts.malformed;
-    }
-    const applied = await store.applyPackageState(source, { updated, removed: i === 0 ? removed : [], databaseStamp: db.stamp, at });
-    rows += applied.rows;
-    inserted += applied.inserted;
-    retiredPaths += applied.retiredPaths;
-    options.onProgress?.(rows);
-  }
+  const state = await applyInstalledState(
+    store,
+    source,
+    { installed: db.installed, stamp: db.stamp, updates: (keys) => keys.map((key) => db.update(key)) },
+    {
+      ...options,
+      chunk: CHUNK,
+      onUpdates: (updated) => {
+        for (const u of updated) {
+          counts.md5sumsEntries += u.counts.md5sums;
+          counts.conffileEntries += u.counts.conffiles;
+          counts.symlinks += u.counts.symlinks;
+          counts.malformed += u.counts.malformed;
+        }
+      },
+    },
+  );
+  const { full } = state;
   const owners: OwnersOf = (paths) => store.ownersOf(source, paths);
   // The host's own libraries in ld.so.cache are taken as they are by an import run in full (by the operator, or
   // the first one), never by the hook's: a library planted between two package runs stays unexplained.
@@ -84,12 +80,12 @@ export async function importDpkg(
   const gone = await goneCauses(options.root, owners, await store.derivedCauses(source));
   const derived = await store.replaceDerived(source, effects.entries, effects.absent, gone);
   return {
-    rows,
-    inserted,
-    packages: changed.length,
+    rows: state.rows,
+    inserted: state.inserted,
+    packages: state.packages,
     ...counts,
-    removedPackages: removed.length,
-    retiredPaths: retiredPaths + derived.retired,
+    removedPackages: state.removedPackages,
+    retiredPaths: state.retiredPaths + derived.retired,
     sideEffects: derived.rows,
     unexplained: effects.unexplained,
   };

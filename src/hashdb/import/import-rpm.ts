@@ -2,6 +2,7 @@ import type { HashSourceRef } from '../hash-source.js';
 import type { KnownHashStore } from '../known-hash-store.js';
 import { openRpmDatabase } from '../../host/rpm-database.js';
 import type { ImportCounts, ImportProgress } from './import-rows.js';
+import { applyInstalledState } from './installed-state.js';
 
 /** What an rpm import read and changed. */
 export interface RpmImportSummary extends ImportCounts {
@@ -35,23 +36,6 @@ export async function importRpm(
 ): Promise<RpmImportSummary> {
   const source = rpmSource(options.root, options.host);
   const db = openRpmDatabase(options.root);
-  const previous = await store.installedPackages(source);
-  const full = options.changedOnly !== true || previous.size === 0;
-  const changed = [...db.installed.values()].filter((p) => full || previous.get(p.key)?.stamp !== p.stamp).map((p) => p.key);
-  const removed = [...previous.keys()].filter((k) => !db.installed.has(k));
-  const at = options.now ?? new Date();
-  let rows = 0;
-  let inserted = 0;
-  let retiredPaths = 0;
-  for (let i = 0; i === 0 || i < changed.length; i += CHUNK) {
-    const keys = changed.length === db.installed.size && full ? changed : changed.slice(i, i + CHUNK);
-    const updated = db.updates(keys);
-    const applied = await store.applyPackageState(source, { updated, removed: i === 0 ? removed : [], databaseStamp: db.stamp, at });
-    rows += applied.rows;
-    inserted += applied.inserted;
-    retiredPaths += applied.retiredPaths;
-    options.onProgress?.(rows);
-    if (keys === changed) break;
-  }
-  return { rows, inserted, packages: changed.length, removedPackages: removed.length, retiredPaths, skipped: db.skipped() };
+  const state = await applyInstalledState(store, source, db, { ...options, chunk: CHUNK });
+  return { rows: state.rows, inserted: state.inserted, packages: state.packages, removedPackages: state.removedPackages, retiredPaths: state.retiredPaths, skipped: db.skipped() };
 }
