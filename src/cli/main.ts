@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, CustosError, formatConfigIssue } from '../core/custos-error.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
@@ -28,7 +29,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const result: CommandResult = { exitCode: EXIT.OK };
   const program = new Command('custos')
     .description('file integrity monitoring for Linux fleets')
-    .version('0.1.0')
+    .version(packageVersion())
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   // A known command name first loads just that command, a version request none; anything else (help, a typo)
@@ -64,4 +65,10 @@ function exitStatusOf(error: unknown): number {
   process.stderr.write(`custos: ${message}\n`);
   if (process.env.CUSTOS_DEBUG !== undefined && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
   return EXIT.FAILURE;
+}
+
+/** The version in the package.json beside dist/ (the checkout's, or the installed package's under /opt/custos). */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }

@@ -86,12 +86,19 @@ export function managerCommand(result: CommandResult): Command {
         const running = await startManager({ dataDir, config, store, pki, rules, knownHashes, ...(debVerifier === undefined ? {} : { debVerifier }), sinks, logger, now: () => new Date() }, { host: host ?? '0.0.0.0', port: Number(port) });
         // What an earlier run queued but did not mail (an outage, a crash) goes out now.
         email?.resume();
+        // logrotate renames alerts.json/alerts.log and sends SIGHUP: the next alert goes to a new file by that name.
+        const reopen = (): void => {
+          for (const sink of sinks) sink.reopen?.();
+          logger.info('alert files reopened');
+        };
+        process.on('SIGHUP', reopen);
         await new Promise<void>((resolveStop) => {
           const stop = (): void => resolveStop();
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
         logger.info('stopping');
+        process.off('SIGHUP', reopen);
         await running.close();
         await Promise.all(sinks.map((sink) => sink.close()));
         await knownHashes.close();
