@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import type { AnyAlert } from '../../src/core/build-alert.js';
 import { eventually, type CustosService } from '../support/custos-service.js';
 import { FleetHarness, scanDelivered } from '../support/fleet-harness.js';
-import { jsonLines } from '../support/run-custos.js';
+import { jsonLines, runCustos } from '../support/run-custos.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /**
@@ -13,7 +13,7 @@ import { tempDir } from '../support/temp-dir.js';
  * manager and agent: alerts written before the signal stay in the renamed files, alerts after it go to new files
  * by the old names, and no alert is lost or written twice.
  */
-describe('log rotation of a running manager (rename + SIGHUP)', () => {
+describe('a running fleet operated as a service: log rotation (rename + SIGHUP) and status', () => {
   const fleet = new FleetHarness(tempDir('custos-logrotate-'));
   const watched = join(fleet.dir, 'watched');
   mkdirSync(watched);
@@ -61,5 +61,18 @@ describe('log rotation of a running manager (rename + SIGHUP)', () => {
     assert.match(readFileSync(log, 'utf8'), /after-rotation/);
     assert.doesNotMatch(readFileSync(log, 'utf8'), /before-rotation/);
     assert.ok(manager.service.running, 'SIGHUP stopped the manager');
+
+    // `custos status --data` on the agent's directory: its manager link and an empty outbox once delivered.
+    const status = await runCustos(['status', '--data', data, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const agentStatus = JSON.parse(status.stdout) as { mode: string; agentId: string; managerUrl: string; outboxDepth: number; lastScanEnd?: string };
+    assert.equal(agentStatus.mode, 'agent');
+    assert.equal(agentStatus.agentId, enrolled.id);
+    assert.equal(agentStatus.managerUrl, manager.url);
+    assert.equal(agentStatus.outboxDepth, 0);
+    assert.ok(agentStatus.lastScanEnd !== undefined, 'no last scan in the agent status');
+    const managerStatus = await runCustos(['status', '--data', fleet.managerData, '--json']);
+    assert.equal(managerStatus.code, 0, managerStatus.stderr);
+    assert.equal((JSON.parse(managerStatus.stdout) as { agents: number }).agents >= 1, true);
   });
 });
