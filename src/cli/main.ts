@@ -15,6 +15,7 @@ const COMMANDS: Readonly<Record<string, (result: CommandResult) => Promise<Comma
   alerts: async (r) => (await import('./alerts-command.js')).alertsCommand(r),
   verify: async (r) => (await import('./verify-command.js')).verifyCommand(r),
   status: async (r) => (await import('./status-command.js')).statusCommand(r),
+  config: async (r) => (await import('./config-command.js')).configCommand(r),
   hashdb: async (r) => (await import('./hashdb-command.js')).hashdbCommand(r),
   rules: async (r) => (await import('./rules-command.js')).rulesCommand(r),
   maintenance: async (r) => (await import('./maintenance-command.js')).maintenanceCommand(r),
