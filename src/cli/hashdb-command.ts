@@ -13,6 +13,7 @@ import { SqliteKnownHashStore } from '../hashdb/sqlite-known-hash-store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { runHashdbImport, type ImportFlags } from './hashdb-import.js';
 import { loadConfig } from './load-config.js';
+import { openExistingKnownHashes } from './open-known-hashes.js';
 
 interface DbFlags {
   readonly config?: string;
@@ -69,7 +70,7 @@ export function hashdbCommand(result: CommandResult): Command {
         const hashes: FileHashes = { [algorithm]: hash.toLowerCase() };
         const path = pathFromString(flags.path ?? '');
         const { config } = loadConfig(flags);
-        const store = SqliteKnownHashStore.open(hashdbPath(flags));
+        const store = openExistingKnownHashes(hashdbPath(flags));
         try {
           const evidence = await store.lookup(path, hashes);
           const state = { path, type: 'file' as const, size: 0, mode: 0, uid: 0, gid: 0, mtimeNs: 0n, ctimeNs: 0n, inode: 0, dev: 0, nlink: 1, hashes, issues: [] };
@@ -109,7 +110,7 @@ export function hashdbCommand(result: CommandResult): Command {
       .description('count what the known-hash database holds, by source')
       .option('--json', 'print JSON')
       .action(async (flags: DbFlags) => {
-        const store = SqliteKnownHashStore.open(hashdbPath(flags));
+        const store = openExistingKnownHashes(hashdbPath(flags));
         try {
           const stats = await store.stats();
           if (flags.json === true) process.stdout.write(`${JSON.stringify(stats)}\n`);

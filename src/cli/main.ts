@@ -39,15 +39,23 @@ export async function main(argv: readonly string[]): Promise<number> {
   const first = argv[0];
   const names = first === '--version' || first === '-V' ? [] : first !== undefined && Object.hasOwn(COMMANDS, first) ? [first] : Object.keys(COMMANDS);
   const commands = await Promise.all(names.map((name) => (COMMANDS[name] as (r: CommandResult) => Promise<Command>)(result)));
-  for (const command of commands) {
-    program.addCommand(command.exitOverride());
-  }
+  for (const command of commands) program.addCommand(command);
+  throwInsteadOfExiting(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return result.exitCode;
   } catch (error) {
     return exitStatusOf(error);
   }
+}
+
+/**
+ * Commander exits the process itself (status 1, which means "alerts raised") on a usage error unless told to throw;
+ * the setting is per command, so every nested subcommand (`hashdb apt-hook install`) gets it too.
+ */
+function throwInsteadOfExiting(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) throwInsteadOfExiting(sub);
 }
 
 function exitStatusOf(error: unknown): number {

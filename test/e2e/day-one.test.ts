@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { jsonLines, runCustos } from '../support/run-custos.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/** The edges a sysadmin meets on day one, each through the real CLI. */
+describe('day-one edges', () => {
+  it('a path on the command line that does not exist is an error naming it (exit 2), and nothing is created', async () => {
+    const dir = tempDir('custos-day-one-');
+    const db = join(dir, 'data', 'custos.db');
+    const missing = join(dir, 'not-there');
+    const run = await runCustos(['check', '--db', db, missing]);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, new RegExp(`${missing}: no such file or directory`));
+    assert.doesNotMatch(run.stderr, /scanned 0 entries/);
+    assert.deepEqual(readdirSync(dir), []);
+    const accept = await runCustos(['accept', '--db', db, missing]);
+    assert.equal(accept.code, 2);
+  });
+
+  it('a --root that does not exist, or a path missing under it, is an error naming it (exit 2)', async () => {
+    const dir = tempDir('custos-day-one-');
+    const noRoot = await runCustos(['check', '--db', join(dir, 'c.db'), '--root', join(dir, 'no-root'), '/etc']);
+    assert.equal(noRoot.code, 2);
+    assert.match(noRoot.stderr, /--root .*no-root/);
+    mkdirSync(join(dir, 'root'));
+    const underRoot = await runCustos(['check', '--db', join(dir, 'c.db'), '--root', join(dir, 'root'), '/etc']);
+    assert.equal(underRoot.code, 2);
+    assert.match(underRoot.stderr, /\/etc \(under --root .*root\): no such file or directory/);
+    assert.deepEqual(readdirSync(dir), ['root']);
+  });
+
+  it('relative paths are made absolute: `check dir` and `check /abs/dir` share one baseline', async () => {
+    const dir = tempDir('custos-day-one-');
+    const watched = join(dir, 'watched');
+    mkdirSync(watched);
+    writeFileSync(join(watched, 'file'), 'one\n');
+    const db = join(dir, 'custos.db');
+    const first = await runCustos(['check', '--db', db, 'watched'], { cwd: dir });
+    assert.equal(first.code, 0, first.stderr);
+    writeFileSync(join(watched, 'file'), 'two\n');
+    const second = await runCustos(['check', '--db', db, '--json', watched]);
+    assert.equal(second.code, 1, second.stderr);
+    const alerts = jsonLines<{ rule: { id: unknown }; syscheck: { path: string; event: string } }>(second.stdout);
+    assert.deepEqual(alerts.map((a) => [String(a.rule.id), a.syscheck.path, a.syscheck.event]), [['550', join(watched, 'file'), 'modified']]);
+    const third = await runCustos(['check', '--db', db, '.'], { cwd: watched });
+    assert.equal(third.code, 0, third.stderr);
+    assert.doesNotMatch(third.stderr, /first scan of newly monitored/);
+  });
+
+  it('read-only commands never create a database: a missing one is an error naming it', async () => {
+    const dir = tempDir('custos-day-one-');
+    const db = join(dir, 'sub', 'custos.db');
+    const hashdb = join(dir, 'sub', 'hashdb.sqlite');
+    for (const args of [
+      ['events', '--db', db],
+      ['alerts', '--db', db],
+      ['verify', '--db', db],
+      ['status', '--db', db],
+      ['events', '--data', join(dir, 'manager')],
+    ]) {
+      const run = await runCustos(args);
+      assert.notEqual(run.code, 0, args.join(' '));
+      assert.match(run.stderr, /no baseline database at \S+custos\.db/, args.join(' '));
+    }
+    for (const args of [
+      ['hashdb', 'stats', '--hashdb', hashdb],
+      ['hashdb', 'lookup', 'd41d8cd98f00b204e9800998ecf8427e', '--hashdb', hashdb],
+    ]) {
+      const run = await runCustos(args);
+      assert.notEqual(run.code, 0, args.join(' '));
+      assert.match(run.stderr, new RegExp(`no known-hash database at ${hashdb}`), args.join(' '));
+    }
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('usage errors exit 2 with a message on every subcommand, nested ones included', async () => {
+    for (const args of [
+      ['check', '--no-such-option'],
+      ['hashdb', 'lookup'],
+      ['hashdb', 'import'],
+      ['hashdb', 'apt-hook', 'no-such-command'],
+      ['manager', 'revoke'],
+      ['maintenance', 'start'],
+      ['agent', 'enroll'],
+      ['events', '--since', 'yesterday'],
+      ['events', '--limit', 'none'],
+      ['no-such-command'],
+    ]) {
+      const run = await runCustos(args);
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.notEqual(run.stderr.trim(), '', `${args.join(' ')} printed nothing`);
+    }
+  });
+});
