@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { CustosError } from '../core/custos-error.js';
 import { CHECK_ALL } from '../core/check-set.js';
@@ -136,11 +137,12 @@ export function hashdbCommand(result: CommandResult): Command {
       .option('--apt-lists <dir>', 'with --keyring: the signed indexes', '/var/lib/apt/lists')
       .option('--archives <dir>', 'with --keyring: where apt keeps downloaded .debs', '/var/cache/apt/archives')
       .action(async (flags: DbFlags & { aptConfDir: string; dpkgConfDir: string; keyring?: string; aptLists: string; archives: string }) => {
+        // Absolute paths throughout: dpkg and apt run the hooks from /, not from where this command ran.
         const custos = [process.execPath, realpathSync(process.argv[1] ?? '')];
         const files = installAptHook(flags, {
           custos,
           hashdb: realPathOrSelf(hashdbPath(flags)),
-          ...(flags.keyring === undefined ? {} : { verifyDebs: { keyring: flags.keyring, aptLists: flags.aptLists, archives: flags.archives } }),
+          ...(flags.keyring === undefined ? {} : { verifyDebs: { keyring: realPathOrSelf(flags.keyring), aptLists: realPathOrSelf(flags.aptLists), archives: realPathOrSelf(flags.archives) } }),
         });
         for (const file of files) process.stdout.write(`wrote ${file}\n`);
         result.exitCode = EXIT.OK;
@@ -152,7 +154,9 @@ export function hashdbCommand(result: CommandResult): Command {
       .option('--apt-conf-dir <dir>', 'apt configuration directory', '/etc/apt/apt.conf.d')
       .option('--dpkg-conf-dir <dir>', 'dpkg configuration directory', '/etc/dpkg/dpkg.cfg.d')
       .action(async (flags: { aptConfDir: string; dpkgConfDir: string }) => {
-        for (const file of removeAptHook(flags)) process.stdout.write(`removed ${file}\n`);
+        const { removed, absent } = removeAptHook(flags);
+        for (const file of removed) process.stdout.write(`removed ${file}\n`);
+        if (removed.length === 0) process.stdout.write(`nothing to remove: no hook at ${absent.join(' or ')}\n`);
         result.exitCode = EXIT.OK;
       }),
   );
@@ -164,11 +168,12 @@ function hashdbPath(flags: DbFlags): string {
   return flags.hashdb ?? loadConfig(flags).config.knownHashes.databasePath;
 }
 
+/** The path with symlinks resolved, or made absolute when it does not exist yet (a database the hook creates). */
 function realPathOrSelf(path: string): string {
   try {
     return realpathSync(path);
   } catch {
-    return path;
+    return resolve(path);
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { jsonLines, runCustos } from '../support/run-custos.js';
@@ -47,5 +47,34 @@ describe('custos config check', () => {
     const run = await runCustos(['config', 'check', '--config', file]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /: valid/);
+  });
+
+  it('custos init writes every option: uncommented, the whole file is a valid configuration that sets each section', async () => {
+    const file = join(dir, 'every-option.yml');
+    assert.equal((await runCustos(['init', file])).code, 0);
+    // A commented option is `# key: ...` or `# - ...` (descriptions start with a capital letter or are not YAML).
+    const uncommented = readFileSync(file, 'utf8')
+      .split('\n')
+      .map((line) => line.replace(/^(\s*)# ?(?=\s*(?:[a-z_]+:|- ))/, '$1'))
+      .join('\n');
+    writeFileSync(file, uncommented);
+    const run = await runCustos(['config', 'check', '--config', file, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const fromFile = new Set(jsonLines<Effective>(run.stdout).filter((v) => v.from === file).map((v) => v.key));
+    for (const key of [
+      // (Options whose example value is the default show as `default`: only those that differ are listed.)
+      'agentName',
+      'rules.files',
+      'manager.syslog.host',
+      'manager.webhook.url',
+      'manager.packages.keyring',
+      'syscheck.directories[1].realtime',
+      'syscheck.directories[1].tags',
+      'syscheck.nodiff',
+      'syscheck.scanTime',
+      'syscheck.scanDay',
+    ]) {
+      assert.ok([...fromFile].some((k) => k === key || k.startsWith(`${key}.`) || k.startsWith(`${key}[`)), `${key} is not set by the uncommented starter file`);
+    }
   });
 });

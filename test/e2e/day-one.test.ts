@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { jsonLines, runCustos } from '../support/run-custos.js';
@@ -93,5 +94,45 @@ describe('day-one edges', () => {
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
       assert.notEqual(run.stderr.trim(), '', `${args.join(' ')} printed nothing`);
     }
+  });
+
+  it('apt-hook install writes absolute paths (dpkg runs hooks from /), and remove says when there was nothing to remove', { timeout: 120_000 }, async () => {
+    const dir = tempDir('custos-day-one-');
+    mkdirSync(join(dir, 'apt.conf.d'));
+    mkdirSync(join(dir, 'dpkg.cfg.d'));
+    const dirs = ['--apt-conf-dir', 'apt.conf.d', '--dpkg-conf-dir', 'dpkg.cfg.d'];
+    const installed = await runCustos(['hashdb', 'apt-hook', 'install', ...dirs, '--hashdb', 'hashdb.sqlite'], { cwd: dir });
+    assert.equal(installed.code, 0, installed.stderr);
+    const line = readFileSync(join(dir, 'dpkg.cfg.d', 'custos-known-hashes'), 'utf8').split('\n').find((l) => l.startsWith('post-invoke='));
+    assert.ok(line !== undefined);
+    const hook = line.slice('post-invoke='.length).replace(/^"(.*)"$/, '$1');
+    assert.ok(hook.includes(`--hashdb '${join(dir, 'hashdb.sqlite')}'`), hook);
+    // As dpkg runs it: from /.
+    execFileSync('sh', ['-c', hook], { cwd: '/' });
+    assert.ok(existsSync(join(dir, 'hashdb.sqlite')), 'the hook run from / did not write the database named relative to where it was installed');
+
+    const removed = await runCustos(['hashdb', 'apt-hook', 'remove', ...dirs], { cwd: dir });
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match(removed.stdout, /^removed .*custos-known-hashes$/m);
+    const again = await runCustos(['hashdb', 'apt-hook', 'remove', ...dirs], { cwd: dir });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^nothing to remove: no hook at /);
+  });
+
+  it('maintenance takes --data like the other fleet commands; stop without --agent says what it ended and what is still open', async () => {
+    const dir = tempDir('custos-day-one-');
+    const data = join(dir, 'manager');
+    mkdirSync(data);
+    assert.equal((await runCustos(['maintenance', 'start', '--data', data, '--for', '1h', '--reason', 'patch night'])).code, 0);
+    const own = await runCustos(['maintenance', 'start', '--data', data, '--for', '2h', '--agent', '001']);
+    assert.equal(own.code, 0, own.stderr);
+    assert.ok(existsSync(join(data, 'custos.db')), '--data did not name the manager database');
+    const stop = await runCustos(['maintenance', 'stop', '--data', data]);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.match(stop.stdout, /^ended 1 maintenance window for every agent$/m);
+    assert.match(stop.stdout, /^still open: window \d+ for agent 001 until \S+ \(custos maintenance stop --agent 001\)$/m);
+    const stopAgent = await runCustos(['maintenance', 'stop', '--data', data, '--agent', '001']);
+    assert.match(stopAgent.stdout, /^ended 1 maintenance window for agent 001$/m);
+    assert.doesNotMatch(stopAgent.stdout, /still open/);
   });
 });
