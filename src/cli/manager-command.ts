@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { pino } from 'pino';
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { loadRuleSet } from '../analysis/load-rule-set.js';
 import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
@@ -23,6 +22,7 @@ import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
 import { openEmailSink } from './open-email-sink.js';
+import { serviceLogger } from './service-logger.js';
 
 interface ManagerFlags {
   readonly data: string;
@@ -65,7 +65,7 @@ export function managerCommand(result: CommandResult): Command {
       .action(async (flags: ManagerFlags) => {
         const { dataDir, loaded } = managerConfig(flags);
         const { config } = loaded;
-        const logger = pino({ base: { service: 'custos-manager' } }, pino.destination(2));
+        const logger = serviceLogger('custos-manager');
         for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line, key: w.key }, w.message);
         const [host, port] = flags.listen === undefined ? [config.manager.listenHost, String(config.manager.listenPort)] : splitHostPort(flags.listen);
         const rules = loadRuleSet(config.rules.files);
