@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { jsonLines, runCustos } from '../support/run-custos.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -134,5 +135,44 @@ describe('day-one edges', () => {
     const stopAgent = await runCustos(['maintenance', 'stop', '--data', data, '--agent', '001']);
     assert.match(stopAgent.stdout, /^ended 1 maintenance window for agent 001$/m);
     assert.doesNotMatch(stopAgent.stdout, /still open/);
+  });
+
+  it('a baseline database and a known-hash database are told apart: opening one as the other is an error (exit 2)', async () => {
+    const dir = tempDir('custos-day-one-');
+    const watched = join(dir, 'watched');
+    mkdirSync(watched);
+    writeFileSync(join(watched, 'file'), 'one\n');
+    const db = join(dir, 'custos.db');
+    assert.equal((await runCustos(['check', '--db', db, watched])).code, 0);
+    const list = join(dir, 'bad.txt');
+    writeFileSync(list, `${'a'.repeat(64)}\n`);
+    const hashdb = join(dir, 'hashdb.sqlite');
+    const imported = await runCustos(['hashdb', 'import', 'hashes', list, '--bad', '--hashdb', hashdb]);
+    assert.equal(imported.code, 0, imported.stderr);
+
+    const swapped = [
+      { args: ['hashdb', 'stats', '--hashdb', db], says: `${db} is a Custos baseline database, not a Custos known-hash database` },
+      { args: ['hashdb', 'import', 'hashes', list, '--hashdb', db], says: `${db} is a Custos baseline database, not a Custos known-hash database` },
+      { args: ['check', '--db', hashdb, watched], says: `${hashdb} is a Custos known-hash database, not a Custos baseline database` },
+      { args: ['events', '--db', hashdb], says: `${hashdb} is a Custos known-hash database, not a Custos baseline database` },
+      { args: ['status', '--db', hashdb], says: `${hashdb} is a Custos known-hash database, not a Custos baseline database` },
+    ];
+    for (const { args, says } of swapped) {
+      const run = await runCustos(args);
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.ok(run.stderr.includes(says), `${args.join(' ')}: ${run.stderr}`);
+    }
+    // A database written before application ids: told apart by its tables.
+    const old = new Database(db);
+    old.pragma('application_id = 0');
+    old.close();
+    const legacy = await runCustos(['hashdb', 'stats', '--hashdb', db]);
+    assert.equal(legacy.code, 2, legacy.stderr);
+    assert.match(legacy.stderr, /is a Custos baseline database, not a Custos known-hash database/);
+    // ... and still opens as what it is, marked from then on.
+    assert.equal((await runCustos(['check', '--db', db, watched])).code, 0);
+    const marked = new Database(db, { readonly: true });
+    assert.equal(Number(marked.pragma('application_id', { simple: true })), 0x43535442);
+    marked.close();
   });
 });

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { CustosError } from '../../core/custos-error.js';
+import { BASELINE_APPLICATION_ID, claimApplicationId } from './application-id.js';
 
 /** What `custos status` reports of a baseline database, for one agent (standalone: the local one). */
 export interface StoreStatus {
@@ -24,6 +25,7 @@ export function readStoreStatus(path: string, agentId: string, metaKeys: readonl
   if (!existsSync(path)) throw new CustosError('NOT_FOUND', `no baseline database at ${path} (run \`custos check\` first, or name it with --db)`);
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
+    claimApplicationId(db, path, BASELINE_APPLICATION_ID, true);
     const count = (sql: string, ...args: unknown[]): number => Number(db.prepare(sql).pluck().get(...args) ?? 0);
     const head = db.prepare('SELECT last_id, last_hash, length FROM chain_heads WHERE agent_id = ?').raw(true).get(agentId) as [number, string, number] | undefined;
     const meta: Record<string, string> = {};
