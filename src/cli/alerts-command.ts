@@ -10,10 +10,12 @@ import { openExistingStore } from './open-store.js';
 export function alertsCommand(result: CommandResult): Command {
   const command = withHistoryOptions(new Command('alerts').description('list stored alerts'));
   command.action(async (flags: HistoryFlags) => {
+    // The filters first: a bad --since is a usage error before any database is looked for.
+    const query = historyQuery(flags, new Date());
     const { config } = loadConfig(flags);
     const store = openExistingStore(config.storage);
     try {
-      for await (const alert of store.queryAlerts(historyQuery(flags, new Date()))) {
+      for await (const alert of store.queryAlerts(query)) {
         process.stdout.write(flags.json === true ? `${JSON.stringify(alert)}\n` : formatOssecAlert(alert, hostname()));
       }
       result.exitCode = EXIT.OK;

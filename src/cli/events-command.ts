@@ -12,11 +12,13 @@ import { openExistingStore } from './open-store.js';
 export function eventsCommand(result: CommandResult): Command {
   const command = withHistoryOptions(new Command('events').description('list the recorded history of changes, with verdicts and outcomes'));
   command.action(async (flags: HistoryFlags) => {
+    // The filters first: a bad --since is a usage error before any database is looked for.
+    const query = historyQuery(flags, new Date());
     const { config } = loadConfig(flags);
     const store = openExistingStore(config.storage);
     try {
       const names = new Map((await store.listAgents()).map((a) => [a.id, a.name]));
-      for await (const event of store.queryEvents(historyQuery(flags, new Date()))) {
+      for await (const event of store.queryEvents(query)) {
         process.stdout.write(flags.json === true ? `${JSON.stringify(eventJson(event, names.get(event.record.agentId) ?? ''))}\n` : eventLine(event));
       }
       result.exitCode = EXIT.OK;

@@ -79,6 +79,8 @@ describe('day-one edges', () => {
   });
 
   it('usage errors exit 2 with a message on every subcommand, nested ones included', async () => {
+    // A database that does not exist: the usage error must be found before any database is looked for.
+    const db = join(tempDir('custos-day-one-'), 'custos.db');
     for (const args of [
       ['check', '--no-such-option'],
       ['hashdb', 'lookup'],
@@ -87,8 +89,9 @@ describe('day-one edges', () => {
       ['manager', 'revoke'],
       ['maintenance', 'start'],
       ['agent', 'enroll'],
-      ['events', '--since', 'yesterday'],
-      ['events', '--limit', 'none'],
+      ['events', '--db', db, '--since', 'yesterday'],
+      ['alerts', '--db', db, '--since', 'yesterday'],
+      ['events', '--db', db, '--limit', 'none'],
       ['no-such-command'],
     ]) {
       const run = await runCustos(args);
