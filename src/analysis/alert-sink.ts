@@ -10,5 +10,10 @@ export interface AlertSink {
    * again, at least once, and the alert `id` lets a receiver drop repeats.
    */
   redeliver?(alerts: readonly AnyAlert[]): Promise<void>;
+  /**
+   * Reopens what the sink writes to by name, so a file renamed by log rotation is let go (SIGHUP). Alerts are
+   * written synchronously, so a reopen falls between two writes: each line lands in one file, once.
+   */
+  reopen?(): void;
   close(): Promise<void>;
 }

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { pino } from 'pino';
 import { startAgent } from '../agent/agent-runner.js';
 import { enrollAgent, loadAgentIdentity, readMachineId } from '../agent/enroll-agent.js';
 import { parseDurationMs } from '../core/config/units.js';
@@ -10,6 +9,7 @@ import { ConfigError, CustosError } from '../core/custos-error.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
 import { reportWarnings } from './report-warnings.js';
+import { serviceLogger } from './service-logger.js';
 
 interface AgentFlags {
   readonly data: string;
@@ -67,7 +67,7 @@ export function agentCommand(result: CommandResult): Command {
         const keepaliveMs = flags.keepalive === undefined ? loaded.config.keepaliveMs : parseDurationMs(flags.keepalive);
         if (keepaliveMs === undefined || keepaliveMs <= 0) throw new CustosError('USAGE', `--keepalive "${flags.keepalive ?? ''}" is not a duration`);
         const { identity, endpoint } = loadAgentIdentity(dataDir);
-        const logger = pino({ base: { service: 'custos-agent' } }, pino.destination(2));
+        const logger = serviceLogger('custos-agent');
         const running = await startAgent({
           dataDir,
           identity,

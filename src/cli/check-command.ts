@@ -1,11 +1,13 @@
+import { lstatSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { createScanStats } from '../agent/scan-stats.js';
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { loadRuleSet } from '../analysis/load-rule-set.js';
 import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
 import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
+import { CustosError } from '../core/custos-error.js';
 import { displayPath } from '../core/path-bytes.js';
 import { Md5Allowlist } from '../hashdb/md5-allowlist.js';
 import { assertPrivatePath } from '../storage/private-path.js';
@@ -47,7 +49,9 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     .option('--rehash', 'rehash every file, ignoring cached digests')
     .option('--root <dir>', 'monitor the file system mounted at DIR as if it were /')
     .option('--hashdb <file>', 'known-hash database (default: known_hashes.database, used when it exists)');
-  command.action(async (paths: string[], flags: CheckFlags) => {
+  command.action(async (given: string[], flags: CheckFlags) => {
+    // Before anything is opened or created: a typo must not scan nothing and exit 0.
+    const paths = commandLinePaths(given, flags.root);
     const loaded = loadConfig(flags);
     reportWarnings(loaded.warnings);
     const { config } = loaded;
@@ -147,4 +151,32 @@ function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {
     lines.push(`custos: nothing scanned in monitored directory ${displayPath(root.path)}: ${root.reason}${r.notScanned > 0 ? ' (alerted, rule 572)' : ''}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The paths given on the command line, made absolute (`check .` and `check /abs/dir` are one baseline), each
+ * checked to exist (under `--root` when given, which must be a directory): a missing one is a usage error naming it.
+ */
+function commandLinePaths(given: readonly string[], root: string | undefined): string[] {
+  if (root !== undefined) {
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(root).isDirectory();
+    } catch (error) {
+      throw new CustosError('USAGE', `--root ${root}: ${(error as NodeJS.ErrnoException).code ?? 'cannot be read'}`);
+    }
+    if (!isDirectory) throw new CustosError('USAGE', `--root ${root} is not a directory`);
+  }
+  return given.map((path) => {
+    const absolute = resolve(path);
+    const onHost = root === undefined ? absolute : join(root, absolute);
+    try {
+      lstatSync(onHost);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new CustosError('USAGE', `${absolute}${root === undefined ? '' : ` (under --root ${root})`}: no such file or directory`);
+      throw error;
+    }
+    return absolute;
+  });
 }

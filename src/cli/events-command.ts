@@ -6,17 +6,19 @@ import type { StoredEvent } from '../storage/store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { historyQuery, withHistoryOptions, type HistoryFlags } from './history-options.js';
 import { loadConfig } from './load-config.js';
-import { openStore } from './open-store.js';
+import { openExistingStore } from './open-store.js';
 
 /** `custos events`: every recorded change with its verdict and outcome, oldest first. */
 export function eventsCommand(result: CommandResult): Command {
   const command = withHistoryOptions(new Command('events').description('list the recorded history of changes, with verdicts and outcomes'));
   command.action(async (flags: HistoryFlags) => {
+    // The filters first: a bad --since is a usage error before any database is looked for.
+    const query = historyQuery(flags, new Date());
     const { config } = loadConfig(flags);
-    const store = openStore(config.storage);
+    const store = openExistingStore(config.storage);
     try {
       const names = new Map((await store.listAgents()).map((a) => [a.id, a.name]));
-      for await (const event of store.queryEvents(historyQuery(flags, new Date()))) {
+      for await (const event of store.queryEvents(query)) {
         process.stdout.write(flags.json === true ? `${JSON.stringify(eventJson(event, names.get(event.record.agentId) ?? ''))}\n` : eventLine(event));
       }
       result.exitCode = EXIT.OK;

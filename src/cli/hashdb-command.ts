@@ -1,4 +1,5 @@
 import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { CustosError } from '../core/custos-error.js';
 import { CHECK_ALL } from '../core/check-set.js';
@@ -13,6 +14,7 @@ import { SqliteKnownHashStore } from '../hashdb/sqlite-known-hash-store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { runHashdbImport, type ImportFlags } from './hashdb-import.js';
 import { loadConfig } from './load-config.js';
+import { openExistingKnownHashes } from './open-known-hashes.js';
 
 interface DbFlags {
   readonly config?: string;
@@ -70,7 +72,7 @@ export function hashdbCommand(result: CommandResult): Command {
         const hashes: FileHashes = { [algorithm]: hash.toLowerCase() };
         const path = pathFromString(flags.path ?? '');
         const { config } = loadConfig(flags);
-        const store = SqliteKnownHashStore.open(hashdbPath(flags));
+        const store = openExistingKnownHashes(hashdbPath(flags));
         try {
           const evidence = await store.lookup(path, hashes);
           const state = { path, type: 'file' as const, size: 0, mode: 0, uid: 0, gid: 0, mtimeNs: 0n, ctimeNs: 0n, inode: 0, dev: 0, nlink: 1, hashes, issues: [] };
@@ -110,7 +112,7 @@ export function hashdbCommand(result: CommandResult): Command {
       .description('count what the known-hash database holds, by source')
       .option('--json', 'print JSON')
       .action(async (flags: DbFlags) => {
-        const store = SqliteKnownHashStore.open(hashdbPath(flags));
+        const store = openExistingKnownHashes(hashdbPath(flags));
         try {
           const stats = await store.stats();
           if (flags.json === true) process.stdout.write(`${JSON.stringify(stats)}\n`);
@@ -136,11 +138,12 @@ export function hashdbCommand(result: CommandResult): Command {
       .option('--apt-lists <dir>', 'with --keyring: the signed indexes', '/var/lib/apt/lists')
       .option('--archives <dir>', 'with --keyring: where apt keeps downloaded .debs', '/var/cache/apt/archives')
       .action(async (flags: DbFlags & { aptConfDir: string; dpkgConfDir: string; keyring?: string; aptLists: string; archives: string }) => {
+        // Absolute paths throughout: dpkg and apt run the hooks from /, not from where this command ran.
         const custos = [process.execPath, realpathSync(process.argv[1] ?? '')];
         const files = installAptHook(flags, {
           custos,
           hashdb: realPathOrSelf(hashdbPath(flags)),
-          ...(flags.keyring === undefined ? {} : { verifyDebs: { keyring: flags.keyring, aptLists: flags.aptLists, archives: flags.archives } }),
+          ...(flags.keyring === undefined ? {} : { verifyDebs: { keyring: realPathOrSelf(flags.keyring), aptLists: realPathOrSelf(flags.aptLists), archives: realPathOrSelf(flags.archives) } }),
         });
         for (const file of files) process.stdout.write(`wrote ${file}\n`);
         result.exitCode = EXIT.OK;
@@ -152,7 +155,9 @@ export function hashdbCommand(result: CommandResult): Command {
       .option('--apt-conf-dir <dir>', 'apt configuration directory', '/etc/apt/apt.conf.d')
       .option('--dpkg-conf-dir <dir>', 'dpkg configuration directory', '/etc/dpkg/dpkg.cfg.d')
       .action(async (flags: { aptConfDir: string; dpkgConfDir: string }) => {
-        for (const file of removeAptHook(flags)) process.stdout.write(`removed ${file}\n`);
+        const { removed, absent } = removeAptHook(flags);
+        for (const file of removed) process.stdout.write(`removed ${file}\n`);
+        if (removed.length === 0) process.stdout.write(`nothing to remove: no hook at ${absent.join(' or ')}\n`);
         result.exitCode = EXIT.OK;
       }),
   );
@@ -164,11 +169,12 @@ function hashdbPath(flags: DbFlags): string {
   return flags.hashdb ?? loadConfig(flags).config.knownHashes.databasePath;
 }
 
+/** The path with symlinks resolved, or made absolute when it does not exist yet (a database the hook creates). */
 function realPathOrSelf(path: string): string {
   try {
     return realpathSync(path);
   } catch {
-    return path;
+    return resolve(path);
   }
 }
 

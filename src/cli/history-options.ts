@@ -1,5 +1,6 @@
 import type { Command} from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { CustosError } from '../core/custos-error.js';
 import { pathFromString } from '../core/path-bytes.js';
 import { parseDurationMs } from '../core/config/units.js';
 import type { HistoryQuery } from '../storage/store.js';
@@ -43,7 +44,8 @@ function parseSince(text: string, now: Date): string {
   const back = parseDurationMs(text);
   if (back !== undefined && !/^\d{4}-/.test(text)) return new Date(now.getTime() - back).toISOString();
   const at = Date.parse(text);
-  if (Number.isNaN(at)) throw new InvalidArgumentError(`--since "${text}" is neither a time (2026-11-27T10:00Z) nor a duration (24h)`);
+  // A CustosError, not commander's InvalidArgumentError: this runs in the action, where commander prints nothing.
+  if (Number.isNaN(at)) throw new CustosError('USAGE', `--since "${text}" is neither a time (2026-11-27T10:00Z) nor a duration (24h)`);
   return new Date(at).toISOString();
 }
 

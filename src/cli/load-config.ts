@@ -24,7 +24,7 @@ export interface ConfigOptions {
  */
 export function loadConfig(given: ConfigOptions): LoadedConfig {
   const options = given.data === undefined || given.db !== undefined ? given : { ...given, db: join(given.data, 'custos.db') };
-  const file = options.config ?? process.env.CUSTOS_CONFIG ?? (existsSync(SYSTEM_CONFIG) ? SYSTEM_CONFIG : undefined);
+  const file = configFileFor(options);
   const dataDir = options.db === undefined ? defaultDataDir() : dirname(resolve(options.db));
   const defaults: ConfigDefaults = { dataDir, hostname: hostname() };
   let text = '';
@@ -42,6 +42,11 @@ export function loadConfig(given: ConfigOptions): LoadedConfig {
   const { config } = result.value;
   if (config.storage.engine !== 'sqlite') throw new CustosError('USAGE', '--db names a SQLite file, but the configuration uses PostgreSQL');
   return { ...result.value, config: { ...config, storage: { engine: 'sqlite', path: options.db } } };
+}
+
+/** The configuration file `loadConfig` reads for these options; undefined: the built-in defaults. */
+export function configFileFor(options: ConfigOptions): string | undefined {
+  return options.config ?? process.env.CUSTOS_CONFIG ?? (existsSync(SYSTEM_CONFIG) ? SYSTEM_CONFIG : undefined);
 }
 
 /** /var/lib/custos for root; the XDG state directory for anyone else. */

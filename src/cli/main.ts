@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, CustosError, formatConfigIssue } from '../core/custos-error.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
@@ -13,6 +14,8 @@ const COMMANDS: Readonly<Record<string, (result: CommandResult) => Promise<Comma
   events: async (r) => (await import('./events-command.js')).eventsCommand(r),
   alerts: async (r) => (await import('./alerts-command.js')).alertsCommand(r),
   verify: async (r) => (await import('./verify-command.js')).verifyCommand(r),
+  status: async (r) => (await import('./status-command.js')).statusCommand(r),
+  config: async (r) => (await import('./config-command.js')).configCommand(r),
   hashdb: async (r) => (await import('./hashdb-command.js')).hashdbCommand(r),
   rules: async (r) => (await import('./rules-command.js')).rulesCommand(r),
   maintenance: async (r) => (await import('./maintenance-command.js')).maintenanceCommand(r),
@@ -28,7 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const result: CommandResult = { exitCode: EXIT.OK };
   const program = new Command('custos')
     .description('file integrity monitoring for Linux fleets')
-    .version('0.1.0')
+    .version(packageVersion())
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   // A known command name first loads just that command, a version request none; anything else (help, a typo)
@@ -36,15 +39,23 @@ export async function main(argv: readonly string[]): Promise<number> {
   const first = argv[0];
   const names = first === '--version' || first === '-V' ? [] : first !== undefined && Object.hasOwn(COMMANDS, first) ? [first] : Object.keys(COMMANDS);
   const commands = await Promise.all(names.map((name) => (COMMANDS[name] as (r: CommandResult) => Promise<Command>)(result)));
-  for (const command of commands) {
-    program.addCommand(command.exitOverride());
-  }
+  for (const command of commands) program.addCommand(command);
+  throwInsteadOfExiting(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return result.exitCode;
   } catch (error) {
     return exitStatusOf(error);
   }
+}
+
+/**
+ * Commander exits the process itself (status 1, which means "alerts raised") on a usage error unless told to throw;
+ * the setting is per command, so every nested subcommand (`hashdb apt-hook install`) gets it too.
+ */
+function throwInsteadOfExiting(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) throwInsteadOfExiting(sub);
 }
 
 function exitStatusOf(error: unknown): number {
@@ -64,4 +75,10 @@ function exitStatusOf(error: unknown): number {
   process.stderr.write(`custos: ${message}\n`);
   if (process.env.CUSTOS_DEBUG !== undefined && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
   return EXIT.FAILURE;
+}
+
+/** The version in the package.json beside dist/ (the checkout's, or the installed package's under /opt/custos). */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }

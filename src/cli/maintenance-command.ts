@@ -8,6 +8,7 @@ import { openStore } from './open-store.js';
 interface MaintenanceFlags {
   readonly config?: string;
   readonly db?: string;
+  readonly data?: string;
   readonly agent?: string;
   readonly for?: number;
   readonly reason?: string;
@@ -21,7 +22,11 @@ interface MaintenanceFlags {
 export function maintenanceCommand(result: CommandResult): Command {
   const command = new Command('maintenance').description('accept changes without alerts for a bounded time (patch windows)');
   const common = (c: Command): Command =>
-    c.option('--config <file>', 'custos.yml or ossec.conf').option('--db <file>', 'SQLite baseline file').option('--agent <id>', 'only this agent (default: every agent; standalone is 000)');
+    c
+      .option('--config <file>', 'custos.yml or ossec.conf')
+      .option('--db <file>', 'SQLite baseline file')
+      .option('--data <dir>', "a manager's data directory (its custos.db)")
+      .option('--agent <id>', 'only this agent (default: every agent; standalone is 000)');
   command.addCommand(
     common(new Command('start'))
       .requiredOption('--for <duration>', 'how long, e.g. 30m, 2h (at most 7d)', parseWindow)
@@ -48,8 +53,16 @@ export function maintenanceCommand(result: CommandResult): Command {
     common(new Command('stop')).action(async (flags: MaintenanceFlags) => {
       const store = openStore(loadConfig(flags).config.storage);
       try {
-        const ended = await store.endMaintenance(flags.agent, new Date().toISOString());
-        process.stdout.write(`ended ${ended} maintenance window${ended === 1 ? '' : 's'}\n`);
+        const now = new Date().toISOString();
+        const ended = await store.endMaintenance(flags.agent, now);
+        const scope = flags.agent === undefined ? 'for every agent' : `for agent ${flags.agent}`;
+        process.stdout.write(`ended ${ended} maintenance window${ended === 1 ? '' : 's'} ${scope}\n`);
+        // Without --agent only the windows for every agent end: say which per-agent windows are still open.
+        for (const w of await store.listMaintenance()) {
+          if (w.endedAt === undefined && w.startsAt <= now && w.endsAt > now) {
+            process.stdout.write(`still open: window ${w.id} for ${w.agentId === undefined ? 'every agent' : `agent ${w.agentId}`} until ${w.endsAt} (custos maintenance stop --agent ${w.agentId ?? ''})\n`);
+          }
+        }
         result.exitCode = EXIT.OK;
       } finally {
         await store.close();

@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { pino } from 'pino';
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { loadRuleSet } from '../analysis/load-rule-set.js';
 import { Md5Allowlist } from '../hashdb/md5-allowlist.js';
@@ -25,6 +24,7 @@ import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
 import { openEmailSink } from './open-email-sink.js';
+import { serviceLogger } from './service-logger.js';
 
 interface ManagerFlags {
   readonly data: string;
@@ -69,7 +69,7 @@ export function managerCommand(result: CommandResult): Command {
         // Its alert files and baselines live there: nobody but the manager's user may write to it.
         assertPrivatePath(dataDir, 'data directory');
         const { config } = loaded;
-        const logger = pino({ base: { service: 'custos-manager' } }, pino.destination(2));
+        const logger = serviceLogger('custos-manager');
         for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line, key: w.key }, w.message);
         const [host, port] = flags.listen === undefined ? [config.manager.listenHost, String(config.manager.listenPort)] : splitHostPort(flags.listen);
         const rules = loadRuleSet(config.rules, (warnings) => {
@@ -96,12 +96,19 @@ export function managerCommand(result: CommandResult): Command {
         );
         // What an earlier run queued but did not mail (an outage, a crash) goes out now.
         email?.resume();
+        // logrotate renames alerts.json/alerts.log and sends SIGHUP: the next alert goes to a new file by that name.
+        const reopen = (): void => {
+          for (const sink of sinks) sink.reopen?.();
+          logger.info('alert files reopened');
+        };
+        process.on('SIGHUP', reopen);
         await new Promise<void>((resolveStop) => {
           const stop = (): void => resolveStop();
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
         logger.info('stopping');
+        process.off('SIGHUP', reopen);
         await running.close();
         await Promise.all(sinks.map((sink) => sink.close()));
         await knownHashes.close();

@@ -1,4 +1,5 @@
 import type { StorageConfig } from '../core/config/custos-config.js';
+import { existsSync } from 'node:fs';
 import { CustosError } from '../core/custos-error.js';
 import { dirname } from 'node:path';
 import { assertPrivatePath } from '../storage/private-path.js';
@@ -17,4 +18,13 @@ export function openStore(storage: StorageConfig): Store {
     case 'postgres':
       throw new CustosError('CONFIG_INVALID', 'the PostgreSQL store is not available in this version; use database.engine: sqlite');
   }
+}
+
+/**
+ * Opens the store for a command that only reads it (`events`, `alerts`, `verify`): a database that is not there is
+ * an error naming it, never a new empty one (which would hide a wrong --db or --config behind "no events").
+ */
+export function openExistingStore(storage: StorageConfig): Store {
+  if (storage.engine === 'sqlite' && !existsSync(storage.path)) throw new CustosError('NOT_FOUND', `no baseline database at ${storage.path} (run \`custos check\` first, or name it with --db or --data)`);
+  return openStore(storage);
 }

@@ -11,6 +11,7 @@ import { buildAgentAlert, buildDirectoryNotScannedAlert } from '../core/agent-al
 import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
 import type { CustosConfig } from '../core/config/custos-config.js';
+import { LAST_CHECK_META_KEY, type LastCheck } from '../core/last-check.js';
 import { isWithin, pathFromString, subtreeKeyRange, trimTrailingSlash } from '../core/path-bytes.js';
 import { compileScanScope } from '../core/scan-scope.js';
 import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
@@ -151,6 +152,20 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
     const roots = scope.topLevelRoots.map((r) => r.path);
     await store.markRootsScanned(agent.id, roots, now().toISOString());
     if (rehashed && (options.paths ?? []).length === 0) await store.setMeta(agent.id, LAST_REHASH_KEY, now().toISOString());
+    const lastCheck: LastCheck = {
+      at: now().toISOString(),
+      mode: options.mode,
+      paths: options.paths ?? [],
+      entries: stats.entries,
+      added: ingest.added,
+      modified: ingest.modified,
+      deleted: ingest.deleted,
+      alerts: ingest.alerts,
+      notScanned,
+      issues: stats.issues,
+      durationMs: Date.now() - started,
+    };
+    await store.setMeta(agent.id, LAST_CHECK_META_KEY, JSON.stringify(lastCheck));
     const builtBaseline = roots.some((r) => !scannedRoots.some((s) => isWithin(r, s)));
     return {
       scan: stats,

@@ -4,6 +4,7 @@ export const STARTER_CONFIG = `# Custos configuration. Every option below shows 
 
 # agent:
 #   name: web1                 # how this host appears in alerts (default: the hostname)
+#   keepalive: 1m              # how often a running agent tells the manager it is alive
 
 # database:
 #   engine: sqlite
@@ -19,9 +20,12 @@ syscheck:
     - path: [/etc, /usr/bin, /usr/sbin, /bin, /sbin, /boot]
       check_all: yes
     # - path: /var/www
-    #   check_sum: yes          # md5 + sha1 + sha256 only
-    #   check_mtime: no
+    #   check_sum: yes          # md5 + sha1 + sha256 only (also: check_md5sum, check_sha1sum, check_sha256sum,
+    #   check_mtime: no         #   check_size, check_owner, check_group, check_perm, check_mtime, check_inode)
     #   check_xattrs: no        # also check_capabilities, check_acl, check_selinux, check_attrs, check_link_count
+    #   realtime: yes           # the agent watches it (inotify) and reports changes within seconds
+    #   report_changes: no
+    #   tags: [web]
     #   recursion_level: 10     # 0 = only the entries directly inside
     #   restrict: .php$         # OSSEC sregex on the full path: only matching files
     #   follow_symbolic_link: no
@@ -43,6 +47,7 @@ syscheck:
     - /etc/svc/volatile
     # - sregex: .swp$|~$
 
+  # nodiff: [/etc/shadow]       # never show the content of these files
   # alert_new_files: yes        # alert on files added after the first scan (the first scan never alerts)
   # max_file_size: 1GiB         # larger files are checked by attributes only
   # rehash_interval: 7d         # rehash everything this often even when stat data is unchanged
@@ -51,5 +56,63 @@ syscheck:
   # skip_sys: yes
   # skip_dev: yes
   # frequency: 6h               # scan schedule of the agent (custos check runs when you run it)
+  # scan_time: 10pm             # ... or at this time of day
+  # scan_day: weekdays          # ... on these days (monday, sat,sun, !sunday)
   # scan_on_start: yes
+  # auto_ignore:                # a file changing more often than this is rolled up (rule 565), still recorded
+  #   enabled: no
+  #   frequency: 3
+  #   timeframe: 1h
+
+# rules:
+#   files: [/etc/custos/local_rules.xml]   # OSSEC-compatible rule files, after the built-in ones
+
+# known_hashes:                 # the known-hash database that explains package updates (custos hashdb import)
+#   database: /var/lib/custos/hashdb.sqlite
+#   match: path                 # path: content known at this very path; hash: known anywhere
+#   silence:                    # which sources silence a change, and where
+#     - sources: [deb-verified, rpm, apk, manual, manifest, dpkg-local]
+#       paths: [/]
+
+# manager:                      # custos manager start (fleet mode)
+#   listen: 0.0.0.0:1515
+#   silent_after: 10m           # an agent not heard from this long raises rule 563
+#   token_ttl: 1h               # how long an enrollment token stays valid
+#   syslog:                     # also send alerts to syslog
+#     host: siem.example
+#     port: 514
+#     protocol: udp             # udp, tcp or tls
+#     ca: /etc/custos/siem-ca.pem
+#   webhook:                    # also POST alerts as JSON
+#     url: https://hooks.example/custos
+#     ca: /etc/custos/hooks-ca.pem
+#     headers: { Authorization: Bearer-token-here }
+#   packages:                   # verify the agents' .debs against signed indexes
+#     keyring: /usr/share/keyrings/debian-archive-keyring.gpg
+#     apt_lists: /var/lib/apt/lists
+#     max_deb_size: 512MiB
+
+# email:                        # OSSEC's email notification
+#   notification: no
+#   to: [security@example.com]
+#   from: custos@example.com
+#   reply_to: noreply@example.com
+#   smtp_server: smtp.example.com:587
+#   smtp_tls: auto              # auto, required, implicit or none
+#   smtp_ca: /etc/custos/smtp-ca.pem
+#   smtp_user: custos
+#   smtp_password_file: /etc/custos/smtp-password
+#   alert_level: 7              # alerts of this level and above are mailed
+#   max_per_hour: 12
+#   group_wait: 5s
+#   max_delay: 1m
+#   retry_delay: 10s
+#   alerts:                     # extra recipients by level, group, rule or path
+#     - to: [web-team@example.com]
+#       level: 10
+#       group: [syscheck]
+#       rule_id: [550]
+#       event_location: /var/www
+#       do_not_delay: no
+#       do_not_group: no
 `;

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
-import { openStore } from './open-store.js';
+import { openExistingStore } from './open-store.js';
 import { LOCAL_AGENT_ID } from './run-check.js';
 import { lostAgainstMarker, readHistoryMarker } from '../storage/history-marker.js';
 import type { ChainReport, Store } from '../storage/store.js';
@@ -27,7 +27,7 @@ export function verifyCommand(result: CommandResult): Command {
     .option('--json', 'print the report as JSON');
   command.action(async (flags: VerifyFlags) => {
     const { config } = loadConfig(flags);
-    const store = openStore(config.storage);
+    const store = openExistingStore(config.storage);
     try {
       const report = await againstKnownHeads(await store.verifyChain(flags.agent), store, flags, config.storage.engine === 'sqlite' ? config.storage.path : undefined);
       if (flags.json === true) process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CustosError } from '../core/custos-error.js';
 
@@ -77,10 +77,11 @@ export function installAptHook(dirs: HookDirs, options: AptHookOptions): string[
 }
 
 /** Removes the hooks; returns the files removed. */
-export function removeAptHook(dirs: HookDirs): string[] {
+export function removeAptHook(dirs: HookDirs): { readonly removed: string[]; readonly absent: string[] } {
   const files = [join(dirs.dpkgConfDir, DPKG_HOOK_FILE), join(dirs.aptConfDir, APT_HOOK_FILE)];
-  for (const file of files) rmSync(file, { force: true });
-  return files;
+  const removed = files.filter((file) => existsSync(file));
+  for (const file of removed) rmSync(file, { force: true });
+  return { removed, absent: files.filter((file) => !removed.includes(file)) };
 }
 
 // Single quotes for the shell, inside a double-quoted string of apt's or dpkg's configuration: values holding

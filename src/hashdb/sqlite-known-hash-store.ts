@@ -6,6 +6,7 @@ import type { FileHashes, HashAlgorithm } from '../core/file-state.js';
 import { NO_EVIDENCE, type EvidenceSet, type HashEvidence, type HashSourceKind, type InstalledVersions, type PackageRef, type RemovalEvidence } from '../core/known-hash-policy.js';
 import { usrAlias } from '../core/usrmerge.js';
 import { ensureDirectory } from '../platform/ensure-directory.js';
+import { claimApplicationId, KNOWN_HASHES_APPLICATION_ID } from '../storage/sqlite/application-id.js';
 import { BloomFilter } from './bloom-filter.js';
 import { derivedSource, type DebVerdict, type DerivedEntry, type ExpectedAbsence, type InstalledPackage, type PackageStateChange, type PackageStateSummary } from './host-packages.js';
 import { HOST_PACKAGES_SCHEMA, SqliteHostPackageTables, type IdLookup } from './sqlite-host-packages.js';
@@ -128,10 +129,12 @@ export class SqliteKnownHashStore implements KnownHashStore {
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
       db.pragma('cache_size = -262144');
+      claimApplicationId(db, path, KNOWN_HASHES_APPLICATION_ID);
       db.exec(SCHEMA);
       db.exec(HOST_PACKAGES_SCHEMA);
       return new SqliteKnownHashStore(path, db);
     } catch (error) {
+      if (error instanceof CustosError) throw error;
       throw new CustosError('STORE_FAILED', `failed to open the known-hash database ${path}: ${(error as Error).message}`, { cause: error });
     }
   }

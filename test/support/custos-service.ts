@@ -93,6 +93,11 @@ export class CustosService {
     return this.waitForLog((l) => (typeof message === 'string' ? l.msg === message : message.test(l.msg)), timeoutMs, from);
   }
 
+  /** Sends a signal and returns at once (SIGHUP: reopen the alert files). */
+  signal(signal: NodeJS.Signals): void {
+    this.#child.kill(signal);
+  }
+
   /** Sends a signal and waits for the exit. */
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.#exitCode === undefined) this.#child.kill(signal);

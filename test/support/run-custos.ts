@@ -16,13 +16,14 @@ export interface CustosRun {
  * Runs the real CLI in a child process. `uid`/`gid` run it unprivileged; `timeoutMs` kills a hung run (the test
  * then fails on a null exit code instead of hanging CI).
  */
-export function runCustos(args: readonly string[], options: { uid?: number; gid?: number; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CustosRun> {
+export function runCustos(args: readonly string[], options: { uid?: number; gid?: number; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CustosRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CUSTOS_BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TZ: 'UTC', ...options.env },
       ...(options.uid === undefined ? {} : { uid: options.uid }),
       ...(options.gid === undefined ? {} : { gid: options.gid }),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

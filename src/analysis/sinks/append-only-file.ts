@@ -73,6 +73,11 @@ export class AppendOnlyFile {
     );
   }
 
+  /** Lets go of the open file: the next append opens the path again (a rotated file is left to its new name). */
+  reopen(): void {
+    this.close();
+  }
+
   close(): void {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;

@@ -31,6 +31,11 @@ export class JsonLinesAlertSink implements AlertSink {
     );
   }
 
+  /** The next alert goes to a file opened by name again (after log rotation). */
+  reopen(): void {
+    this.#file.reopen();
+  }
+
   async close(): Promise<void> {
     this.#file.close();
   }

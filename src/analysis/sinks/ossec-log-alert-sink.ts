@@ -35,6 +35,11 @@ export class OssecLogAlertSink implements AlertSink {
     );
   }
 
+  /** The next alert goes to a file opened by name again (after log rotation). */
+  reopen(): void {
+    this.#file.reopen();
+  }
+
   async close(): Promise<void> {
     this.#file.close();
   }

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import type { NoiseState } from '../../core/auto-ignore.js';
 import { buildAlert, type AgentAlert, type AnyAlert } from '../../core/build-alert.js';
 import { CustosError } from '../../core/custos-error.js';
+import { BASELINE_APPLICATION_ID, claimApplicationId } from './application-id.js';
 import type { QueuedEmail } from '../../core/email-plan.js';
 import { chainHash, decodeEventRecord, encodeEventRecord, GENESIS_HASH } from '../../core/event-record.js';
 import type { FileState } from '../../core/file-state.js';
@@ -76,6 +77,7 @@ export class SqliteStore implements Store {
       db.pragma('busy_timeout = 5000');
       db.pragma(`cache_size = -${Math.round((options.cacheMb ?? 64) * 1024)}`);
       db.pragma('temp_store = MEMORY');
+      claimApplicationId(db, path, BASELINE_APPLICATION_ID);
       migrate(db);
       // With a checkpoint thread, SQLite's own checkpoint is only the backstop (64 MB of WAL instead of 4 MB).
       if (options.backgroundCheckpoints === true) db.pragma('wal_autocheckpoint = 16384');
