@@ -238,9 +238,18 @@ function unstableChange(previous: FileState | undefined, current: FileState | un
   return { kind: 'modified', path: current.path, before: previous, after: current, changedAttributes: [] };
 }
 
-function toRuleRef(rule: { id: number; level: number; description: string; groups: readonly string[]; mitre?: readonly string[] }): RuleRef {
-  const ref = { id: rule.id, level: rule.level, description: rule.description, groups: rule.groups };
-  return rule.mitre === undefined || rule.mitre.length === 0 ? ref : { ...ref, mitre: { id: rule.mitre } };
+type RuleLike = { id: number; level: number; description: string; groups: readonly string[]; mitre?: readonly string[] };
+// A rule's reference is the same for every event it matches: built once per rule, not once per event (ingest).
+const ruleRefs = new WeakMap<RuleLike, RuleRef>();
+
+function toRuleRef(rule: RuleLike): RuleRef {
+  let ref = ruleRefs.get(rule);
+  if (ref === undefined) {
+    const base = { id: rule.id, level: rule.level, description: rule.description, groups: rule.groups };
+    ref = rule.mitre === undefined || rule.mitre.length === 0 ? base : { ...base, mitre: { id: rule.mitre } };
+    ruleRefs.set(rule, ref);
+  }
+  return ref;
 }
 
 function toMaintenanceRef(window: { id: number; startedBy: string; endsAt: string } | undefined): MaintenanceRef | undefined {

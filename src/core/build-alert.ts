@@ -64,6 +64,17 @@ const DECODER_OF: Readonly<Record<ChangeKind, string>> = {
  * `nist_800_53_SI.7`) becomes `<value>` in that field's array and leaves `groups`, as Wazuh's analysisd does.
  */
 export function alertRule(rule: RuleRef): AlertRule {
+  // Rule references are shared (one per rule), so is what alerts carry of them: alerts are never mutated.
+  const cached = alertRules.get(rule);
+  if (cached !== undefined) return cached;
+  const built = splitCompliance(rule);
+  alertRules.set(rule, built);
+  return built;
+}
+
+const alertRules = new WeakMap<RuleRef, AlertRule>();
+
+function splitCompliance(rule: RuleRef): AlertRule {
   const compliance: Partial<Record<ComplianceField, string[]>> = {};
   const groups: string[] = [];
   for (const group of rule.groups) {
