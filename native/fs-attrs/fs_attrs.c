@@ -46,11 +46,8 @@ static char *path_argument(napi_env env, napi_value arg) {
   return path;
 }
 
-/*
- * listAttributes(path: Buffer): [errno, names: Buffer[], values: (Buffer | number)[]]
- * A value that could not be read is its errno instead (the attribute vanished, or is not readable to us).
- */
-static napi_value list_attributes(napi_env env, napi_callback_info info) {
+/* The single Buffer path argument of a call, NUL-terminated (NULL with an exception pending when there is none). */
+static char *only_path_argument(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
@@ -58,7 +55,15 @@ static napi_value list_attributes(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "path required");
     return NULL;
   }
-  char *path = path_argument(env, argv[0]);
+  return path_argument(env, argv[0]);
+}
+
+/*
+ * listAttributes(path: Buffer): [errno, names: Buffer[], values: (Buffer | number)[]]
+ * A value that could not be read is its errno instead (the attribute vanished, or is not readable to us).
+ */
+static napi_value list_attributes(napi_env env, napi_callback_info info) {
+  char *path = only_path_argument(env, info);
   if (path == NULL) return NULL;
   napi_value result, names, values;
   napi_create_array_with_length(env, 3, &result);
@@ -100,14 +105,7 @@ static napi_value list_attributes(napi_env env, napi_callback_info info) {
  * side effects).
  */
 static napi_value inode_flags(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) {
-    napi_throw_type_error(env, NULL, "path required");
-    return NULL;
-  }
-  char *path = path_argument(env, argv[0]);
+  char *path = only_path_argument(env, info);
   if (path == NULL) return NULL;
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NOATIME);
   if (fd < 0 && errno == EPERM) fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);

@@ -4,16 +4,10 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Alert } from '../../src/core/build-alert.js';
 import { jsonLines, runCustos } from '../support/run-custos.js';
-import { bytesPath, tempDir } from '../support/temp-dir.js';
+import { bytesPath } from '../support/temp-dir.js';
+import { checkWorkspace } from '../support/check-workspace.js';
 
-/** A monitored tree, its config and its database, in a fresh temp dir. */
-function workspace(extraYaml = ''): { dir: string; tree: string; args: string[] } {
-  const dir = tempDir();
-  const tree = join(dir, 'tree');
-  mkdirSync(tree);
-  writeFileSync(join(dir, 'custos.yml'), `syscheck:\n  directories:\n    - path: ${tree}\n${extraYaml}`);
-  return { dir, tree, args: ['--config', join(dir, 'custos.yml'), '--db', join(dir, 'custos.db')] };
-}
+const workspace = checkWorkspace;
 
 async function checkJson(args: string[]): Promise<{ code: number | null; alerts: Alert[]; stderr: string }> {
   const run = await runCustos(['check', '--json', ...args]);

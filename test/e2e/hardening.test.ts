@@ -7,20 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import type { Alert } from '../../src/core/build-alert.js';
 import { CUSTOS_BIN, jsonLines, runCustos } from '../support/run-custos.js';
-import { tempDir } from '../support/temp-dir.js';
+import { checkWorkspace } from '../support/check-workspace.js';
 
 const NOBODY = 65534;
 /** A round time to put back after an in-place overwrite, as an intruder restores mtime to the nanosecond. */
 const STAMP = 1_700_000_000;
 
-/** A monitored tree, its config and its database, in a fresh temp dir. */
-function workspace(extraYaml = ''): { dir: string; tree: string; args: string[] } {
-  const dir = tempDir();
-  const tree = join(dir, 'tree');
-  mkdirSync(tree);
-  writeFileSync(join(dir, 'custos.yml'), `syscheck:\n  directories:\n    - path: ${tree}\n${extraYaml}`);
-  return { dir, tree, args: ['--config', join(dir, 'custos.yml'), '--db', join(dir, 'custos.db')] };
-}
+const workspace = checkWorkspace;
 
 /** Writes `size` bytes of `fill` over the file in place (same inode, same size). */
 function overwriteInPlace(path: string, fill: string, size: number): void {

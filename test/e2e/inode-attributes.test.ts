@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Alert } from '../../src/core/build-alert.js';
 import { jsonLines, runCustos } from '../support/run-custos.js';
-import { tempDir } from '../support/temp-dir.js';
+import { checkWorkspace } from '../support/check-workspace.js';
 
 /**
  * The attributes intruders use without touching content, mode or owner: each change is made with the real tool
@@ -14,13 +14,7 @@ import { tempDir } from '../support/temp-dir.js';
 
 type Syscheck = Alert['syscheck'] & Record<string, unknown>;
 
-function workspace(options = ''): { dir: string; tree: string; args: string[] } {
-  const dir = tempDir();
-  const tree = join(dir, 'tree');
-  mkdirSync(tree);
-  writeFileSync(join(dir, 'custos.yml'), `syscheck:\n  directories:\n    - path: ${tree}\n${options}`);
-  return { dir, tree, args: ['--config', join(dir, 'custos.yml'), '--db', join(dir, 'custos.db')] };
-}
+const workspace = checkWorkspace;
 
 async function check(args: readonly string[]): Promise<{ code: number | null; alerts: Alert[]; stderr: string }> {
   const run = await runCustos(['check', '--json', ...args]);
