@@ -61,8 +61,9 @@ async function* noCache(): AsyncGenerator<readonly { key: Buffer; fingerprint: s
  * run two at a time.
  */
 export async function startAgent(options: AgentRunnerOptions): Promise<RunningAgent> {
-  const { logger, identity, endpoint } = options;
+  const { logger, identity } = options;
   const log = logger.child({ component: 'agent', agentId: identity.agentId });
+  const endpoint: ManagerEndpoint = { ...options.endpoint, onFailover: (from, to, reason) => log.warn({ from, to, reason }, 'manager failover') };
   const state = AgentState.open(join(options.dataDir, 'agent.db'), options.maxOutbox);
   const packageRoot = options.packageRoot ?? '/';
   const reporter = new PackageReporter({ endpoint, memory: state, log, root: packageRoot });
@@ -365,7 +366,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   const resyncing = state.generation !== startGeneration;
   if (!resyncing && (syscheck.scanOnStart || state.cacheEmpty())) void scheduledScan().finally(scheduleNext);
   else scheduleNext();
-  log.info({ manager: identity.managerUrl, name: identity.name }, 'agent started');
+  log.info({ manager: endpoint.url, alternates: endpoint.alternates ?? [], name: identity.name }, 'agent started');
 
   return {
     scanNow: scheduledScan,

@@ -9,6 +9,8 @@ export interface AgentStatus {
   readonly agentId: string;
   readonly name: string;
   readonly managerUrl: string;
+  /** The fleet's other managers, tried in order when the first cannot be reached. */
+  readonly alternates?: readonly string[];
   /** Batches written but not yet acknowledged by the manager. */
   readonly outboxDepth: number;
   /** When the oldest of them was queued (how long the link has been behind). */
@@ -25,7 +27,7 @@ export function readAgentStatus(dataDir: string): AgentStatus {
   const stateFile = join(dataDir, 'agent.db');
   if (!existsSync(identityFile)) throw new CustosError('NOT_FOUND', `no enrolled agent in ${dataDir} (no agent.json)`);
   const identity = JSON.parse(readFileSync(identityFile, 'utf8')) as AgentIdentity;
-  const base = { agentId: identity.agentId, name: identity.name, managerUrl: identity.managerUrl };
+  const base = { agentId: identity.agentId, name: identity.name, managerUrl: identity.managerUrl, ...(identity.alternates === undefined ? {} : { alternates: identity.alternates }) };
   // Enrolled but never started: nothing queued, nothing scanned yet.
   if (!existsSync(stateFile)) return { ...base, outboxDepth: 0, cachedEntries: 0 };
   const db = new Database(stateFile, { readonly: true, fileMustExist: true });

@@ -7,13 +7,15 @@ import { EnrollResponse, hostName } from '../protocol/wire.js';
 import { ensureDirectory } from '../platform/ensure-directory.js';
 import { runProgram } from '../platform/run-program.js';
 import { AgentState } from './agent-state.js';
-import { callManager, pemSha256, type ManagerEndpoint } from './manager-client.js';
+import { callManager, ManagerUnreachable, pemSha256, type ManagerEndpoint } from './manager-client.js';
 
 /** What an enrolled agent keeps in its data directory (`agent.json`, plus `agent.key`, `agent.crt`, `ca.crt`). */
 export interface AgentIdentity {
   readonly agentId: string;
   readonly name: string;
   readonly managerUrl: string;
+  /** The fleet's other managers, tried in order when `managerUrl` cannot be reached (see `ManagerEndpoint`). */
+  readonly alternates?: readonly string[];
   readonly caSha256: string;
 }
 
@@ -24,6 +26,8 @@ export interface AgentIdentity {
  */
 export async function enrollAgent(options: {
   readonly managerUrl: string;
+  /** More managers of the same fleet: the first that presents the token's CA takes the enrollment; all are kept. */
+  readonly alternates?: readonly string[];
   readonly token: string;
   readonly name: string;
   readonly group?: string;
@@ -40,17 +44,7 @@ export async function enrollAgent(options: {
     if (value !== undefined && !hostName.safeParse(value).success) throw new CustosError('USAGE', `${flag} "${value}": use letters, digits, dot, dash and underscore (at most 64, not starting with a dot)`);
   }
   ensureDirectory(options.dataDir);
-  const caReply = await callManager({ url: options.managerUrl }, 'GET', '/v1/ca');
-  const ca = caReply.text;
-  let caSha: string | undefined;
-  try {
-    caSha = pemSha256(ca);
-  } catch {
-    caSha = undefined;
-  }
-  if (caReply.status !== 200 || caSha !== token.caSha256) {
-    throw new CustosError('USAGE', `the server at ${options.managerUrl} is not the manager this token was issued by (its CA does not match the token)`);
-  }
+  const { url: enrollUrl, ca } = await findTokenManager([options.managerUrl, ...(options.alternates ?? [])], token.caSha256);
   // The new key waits beside the working one until the manager has said yes: a refused enrolment (a used token,
   // a wrong name) on an enrolled data directory must leave the agent able to talk to its manager.
   const keyFile = join(options.dataDir, 'agent.key');
@@ -59,7 +53,8 @@ export async function enrollAgent(options: {
   const made = await runProgram('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', newKeyFile, '-out', csrFile, '-subj', `/CN=${options.name}`]);
   if (made.code !== 0) throw new CustosError('USAGE', `cannot make a key with openssl: ${made.stderr.trim()}`);
   chmodSync(newKeyFile, 0o600);
-  const endpoint: ManagerEndpoint = { url: options.managerUrl, ca };
+  // The enrollment itself goes to that one manager only: a token is spent once, so it is never retried elsewhere.
+  const endpoint: ManagerEndpoint = { url: enrollUrl, ca };
   let reply;
   try {
     reply = await callManager(endpoint, 'POST', '/v1/enroll', {
@@ -94,9 +89,39 @@ export async function enrollAgent(options: {
   renameSync(newKeyFile, keyFile);
   writeFileSync(join(options.dataDir, 'agent.crt'), response.cert, { mode: 0o644 });
   writeFileSync(join(options.dataDir, 'ca.crt'), ca, { mode: 0o644 });
-  const identity: AgentIdentity = { agentId: response.agentId, name: response.name, managerUrl: options.managerUrl, caSha256: token.caSha256 };
+  const alternates = (options.alternates ?? []).filter((u) => u !== options.managerUrl);
+  const identity: AgentIdentity = { agentId: response.agentId, name: response.name, managerUrl: options.managerUrl, ...(alternates.length === 0 ? {} : { alternates }), caSha256: token.caSha256 };
   writeFileSync(join(options.dataDir, 'agent.json'), `${JSON.stringify(identity, null, 2)}\n`, { mode: 0o600 });
   return { ...identity, inherited: response.inherited === true };
+}
+
+/**
+ * The first of `urls` that answers with the CA the token pins (fetching the CA is safe to repeat; a manager that
+ * cannot be reached is passed over, one that presents another CA is an error: someone else is answering there).
+ */
+async function findTokenManager(urls: readonly string[], caSha256: string): Promise<{ url: string; ca: string }> {
+  const unreachable: string[] = [];
+  for (const url of urls) {
+    let reply;
+    try {
+      reply = await callManager({ url }, 'GET', '/v1/ca');
+    } catch (error) {
+      if (!(error instanceof ManagerUnreachable)) throw error;
+      unreachable.push(error.message);
+      continue;
+    }
+    let caSha: string | undefined;
+    try {
+      caSha = pemSha256(reply.text);
+    } catch {
+      caSha = undefined;
+    }
+    if (reply.status !== 200 || caSha !== caSha256) {
+      throw new CustosError('USAGE', `the server at ${url} is not the manager this token was issued by (its CA does not match the token)`);
+    }
+    return { url, ca: reply.text };
+  }
+  throw new ManagerUnreachable(unreachable.join('; '));
 }
 
 /**
@@ -116,12 +141,18 @@ export function readMachineId(): string | undefined {
   return undefined;
 }
 
-/** Loads an enrolled identity and its credentials; a clear error when this host is not enrolled. */
-export function loadAgentIdentity(dataDir: string): { identity: AgentIdentity; endpoint: ManagerEndpoint } {
+/**
+ * Loads an enrolled identity and its credentials; a clear error when this host is not enrolled. `managers`, when
+ * given (from `agent start --manager` or `agent.managers`), replaces the managers recorded at enrollment: the first
+ * is tried first, the others in order when it cannot be reached.
+ */
+export function loadAgentIdentity(dataDir: string, managers?: readonly string[]): { identity: AgentIdentity; endpoint: ManagerEndpoint } {
   try {
     const identity = JSON.parse(readFileSync(join(dataDir, 'agent.json'), 'utf8')) as AgentIdentity;
+    const [first, ...rest] = managers !== undefined && managers.length > 0 ? managers : [identity.managerUrl, ...(identity.alternates ?? [])];
     const endpoint: ManagerEndpoint = {
-      url: identity.managerUrl,
+      url: first ?? identity.managerUrl,
+      ...(rest.length === 0 ? {} : { alternates: rest }),
       ca: readFileSync(join(dataDir, 'ca.crt'), 'utf8'),
       cert: readFileSync(join(dataDir, 'agent.crt'), 'utf8'),
       key: readFileSync(join(dataDir, 'agent.key'), 'utf8'),

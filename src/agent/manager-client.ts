@@ -4,6 +4,13 @@ import { Agent, request } from 'node:https';
 /** How the agent reaches its manager: the URL, the CA it pins, and its own client certificate once enrolled. */
 export interface ManagerEndpoint {
   readonly url: string;
+  /**
+   * Other managers of the same fleet (one CA, one shared store), tried in order when the current one cannot be
+   * reached. Every agent request is safe to repeat on another manager: batches apply once per sequence number.
+   */
+  readonly alternates?: readonly string[];
+  /** Told when requests move to another manager (for the agent's log). */
+  readonly onFailover?: (from: string, to: string, reason: string) => void;
   /** The manager's CA (PEM). Absent only to fetch that CA at enrollment, whose fingerprint the token pins. */
   readonly ca?: string;
   readonly cert?: string;
@@ -25,26 +32,77 @@ export class ManagerUnreachable extends Error {
   }
 }
 
-/** One keep-alive connection pool per enrolled endpoint: an agent talking every second should not pay a TLS handshake each time. */
-const pools = new WeakMap<ManagerEndpoint, Agent>();
+/** One keep-alive connection pool per enrolled endpoint and manager: an agent talking every second should not pay a TLS handshake each time. */
+const pools = new WeakMap<ManagerEndpoint, Map<string, Agent>>();
+/** Which of an endpoint's managers answered last: requests stay with it until it fails. */
+const current = new WeakMap<ManagerEndpoint, number>();
 
-function poolFor(endpoint: ManagerEndpoint): Agent | false {
+function poolFor(endpoint: ManagerEndpoint, url: string): Agent | false {
   if (endpoint.cert === undefined) return false;
-  let pool = pools.get(endpoint);
+  let byUrl = pools.get(endpoint);
+  if (byUrl === undefined) {
+    byUrl = new Map();
+    pools.set(endpoint, byUrl);
+  }
+  let pool = byUrl.get(url);
   if (pool === undefined) {
     pool = new Agent({ keepAlive: true, maxSockets: 2, timeout: 60_000 });
-    pools.set(endpoint, pool);
+    byUrl.set(url, pool);
   }
   return pool;
 }
+
+/** Every manager of an endpoint, in the order they are tried: the configured one first, then the alternates. */
+export function managerUrls(endpoint: ManagerEndpoint): readonly string[] {
+  return [endpoint.url, ...(endpoint.alternates ?? []).filter((u) => u !== endpoint.url)];
+}
+
+/** The manager the agent is talking to now (the last one that answered). */
+export function activeManagerUrl(endpoint: ManagerEndpoint): string {
+  const urls = managerUrls(endpoint);
+  return urls[current.get(endpoint) ?? 0] ?? endpoint.url;
+}
+
+/**
+ * Answers that mean "this manager cannot serve now, another may": a manager whose store is down answers 503, a
+ * proxy in front of a dead one 502 or 504. Anything else is the fleet's answer and is not retried elsewhere.
+ */
+const UNAVAILABLE = new Set([502, 503, 504]);
 
 /**
  * Calls the manager over HTTPS. The server certificate must chain to the pinned CA (any host name: the private CA
  * is what is trusted, so a manager behind a load balancer's name works). Without a CA (only to download the CA
  * itself at enrollment) nothing is trusted: the caller checks what it got against the token's fingerprint.
+ *
+ * With alternates, a manager that cannot be reached (or answers 502/503/504) is left for the next one, each tried
+ * once per call, starting from the one that answered last; the call fails only when none answers.
  */
-export function callManager(endpoint: ManagerEndpoint, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 30_000): Promise<ManagerReply> {
-  const url = new URL(path, endpoint.url);
+export async function callManager(endpoint: ManagerEndpoint, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 30_000): Promise<ManagerReply> {
+  const urls = managerUrls(endpoint);
+  const start = current.get(endpoint) ?? 0;
+  let failure: ManagerUnreachable | undefined;
+  for (let i = 0; i < urls.length; i++) {
+    const index = (start + i) % urls.length;
+    const url = urls[index] ?? endpoint.url;
+    try {
+      const reply = await callOne(endpoint, url, method, path, body, timeoutMs);
+      if (UNAVAILABLE.has(reply.status) && i < urls.length - 1) {
+        failure = new ManagerUnreachable(`the manager at ${url} is unavailable (${reply.status})`);
+        continue;
+      }
+      if (index !== start && failure !== undefined) endpoint.onFailover?.(urls[start] ?? endpoint.url, url, failure.message);
+      current.set(endpoint, index);
+      return reply;
+    } catch (error) {
+      if (!(error instanceof ManagerUnreachable)) throw error;
+      failure = error;
+    }
+  }
+  throw urls.length > 1 && failure !== undefined ? new ManagerUnreachable(`no manager answered (${urls.join(', ')}): ${failure.message}`, { cause: failure }) : (failure ?? new ManagerUnreachable('no manager configured'));
+}
+
+function callOne(endpoint: ManagerEndpoint, base: string, method: 'GET' | 'POST', path: string, body: unknown, timeoutMs: number): Promise<ManagerReply> {
+  const url = new URL(path, base);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -56,7 +114,7 @@ export function callManager(endpoint: ManagerEndpoint, method: 'GET' | 'POST', p
         headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
         ...(endpoint.ca === undefined ? { rejectUnauthorized: false } : { ca: endpoint.ca, checkServerIdentity: () => undefined }),
         ...(endpoint.cert === undefined || endpoint.key === undefined ? {} : { cert: endpoint.cert, key: endpoint.key }),
-        agent: poolFor(endpoint),
+        agent: poolFor(endpoint, base),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -73,8 +131,8 @@ export function callManager(endpoint: ManagerEndpoint, method: 'GET' | 'POST', p
         });
       },
     );
-    req.on('timeout', () => req.destroy(new ManagerUnreachable(`no answer from ${endpoint.url} within ${timeoutMs / 1000} s`)));
-    req.on('error', (error) => reject(error instanceof ManagerUnreachable ? error : new ManagerUnreachable(`cannot reach the manager at ${endpoint.url}: ${error.message}`, { cause: error })));
+    req.on('timeout', () => req.destroy(new ManagerUnreachable(`no answer from ${base} within ${timeoutMs / 1000} s`)));
+    req.on('error', (error) => reject(error instanceof ManagerUnreachable ? error : new ManagerUnreachable(`cannot reach the manager at ${base}: ${error.message}`, { cause: error })));
     req.end(payload);
   });
 }

@@ -8,7 +8,7 @@ import { openDpkgDatabase, readDiversions, dpkgDatabaseStamp, type DpkgDatabase 
 import { readAlternatives } from '../host/dpkg-alternatives.js';
 import { verifySideEffects } from '../host/dpkg-side-effects.js';
 import { DebUploadResponse, PackageReportResponse, PackageStateResponse, type PackageReport } from '../protocol/package-wire.js';
-import { callManager, ManagerUnreachable, type ManagerEndpoint } from './manager-client.js';
+import { activeManagerUrl, callManager, ManagerUnreachable, type ManagerEndpoint } from './manager-client.js';
 
 /** Where the reporter keeps what it last reported, between runs (the agent's state database). */
 export interface ReporterMemory {
@@ -178,7 +178,7 @@ function safeStamp(root: string): string | undefined {
 
 /** Streams one .deb to the manager (`POST /v1/debs/<sha256>`). */
 function uploadDeb(endpoint: ManagerEndpoint, sha256: string, file: string): Promise<DebUploadResponse> {
-  const url = new URL(`/v1/debs/${sha256}`, endpoint.url);
+  const url = new URL(`/v1/debs/${sha256}`, activeManagerUrl(endpoint));
   const size = statSync(file).size;
   return new Promise((resolve, reject) => {
     const req = request(

@@ -13,7 +13,7 @@ import { serviceLogger } from './service-logger.js';
 
 interface AgentFlags {
   readonly data: string;
-  readonly manager?: string;
+  readonly manager?: readonly string[];
   readonly token?: string;
   readonly name?: string;
   readonly group?: string;
@@ -23,13 +23,28 @@ interface AgentFlags {
   readonly allowDuplicateName?: boolean;
 }
 
+/** Collects a repeatable `--manager URL` (each may also be a comma-separated list), checking each is an https URL. */
+function collectManager(value: string, previous: readonly string[] | undefined): readonly string[] {
+  const urls = value.split(',').map((u) => u.trim()).filter((u) => u !== '');
+  for (const url of urls) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed?.protocol !== 'https:') throw new CustosError('USAGE', `--manager "${url}" is not an https:// URL (e.g. https://manager.example:1515)`);
+  }
+  return [...(previous ?? []), ...urls];
+}
+
 /** `custos agent enroll|start`. */
 export function agentCommand(result: CommandResult): Command {
   const agent = new Command('agent').description('the agent: scans this host and reports to the manager');
   agent.addCommand(
     new Command('enroll')
       .description('enroll this host with a manager, using a token from `custos manager token`')
-      .requiredOption('--manager <url>', 'the manager, e.g. https://manager.example:1515')
+      .requiredOption('--manager <url>', 'the manager, e.g. https://manager.example:1515; repeat it (or separate with commas) for the fleet\'s other managers, tried in order when one cannot be reached', collectManager)
       .requiredOption('--token <token>', 'a single-use enrollment token')
       .requiredOption('--data <dir>', 'the agent data directory')
       .option('--name <name>', 'how this host appears in alerts', hostname())
@@ -40,7 +55,8 @@ export function agentCommand(result: CommandResult): Command {
         if (flags.replace !== undefined && !/^\d{3,9}$/.test(flags.replace)) throw new CustosError('USAGE', `--replace "${flags.replace}" is not an agent id (e.g. 001)`);
         const machineId = readMachineId();
         const identity = await enrollAgent({
-          managerUrl: flags.manager ?? '',
+          managerUrl: flags.manager?.[0] ?? '',
+          ...((flags.manager?.length ?? 0) > 1 ? { alternates: flags.manager?.slice(1) ?? [] } : {}),
           token: flags.token ?? '',
           name: flags.name ?? hostname(),
           ...(flags.group === undefined ? {} : { group: flags.group }),
@@ -59,6 +75,7 @@ export function agentCommand(result: CommandResult): Command {
       .requiredOption('--data <dir>', 'the agent data directory')
       .option('--config <file>', 'custos.yml or ossec.conf (the manager\'s central configuration replaces its syscheck part)')
       .option('--keepalive <duration>', 'how often to tell the manager it is alive (default: agent.keepalive, 1m)')
+      .option('--manager <url>', 'managers to report to, tried in order (repeat or separate with commas); default: agent.managers, else those given at enrollment', collectManager)
       .option('--package-root <dir>', 'the host\'s package database is under DIR (an agent in a container with the host mounted there)', '/')
       .action(async (flags: AgentFlags & { packageRoot: string }) => {
         const dataDir = resolve(flags.data);
@@ -66,7 +83,7 @@ export function agentCommand(result: CommandResult): Command {
         reportWarnings(loaded.warnings);
         const keepaliveMs = flags.keepalive === undefined ? loaded.config.keepaliveMs : parseDurationMs(flags.keepalive);
         if (keepaliveMs === undefined || keepaliveMs <= 0) throw new CustosError('USAGE', `--keepalive "${flags.keepalive ?? ''}" is not a duration`);
-        const { identity, endpoint } = loadAgentIdentity(dataDir);
+        const { identity, endpoint } = loadAgentIdentity(dataDir, flags.manager ?? loaded.config.agentManagers);
         const logger = serviceLogger('custos-agent');
         const running = await startAgent({
           dataDir,

@@ -104,7 +104,7 @@ function describe(status: StandaloneStatus | FleetAgentStatus | ManagerStatus): 
     case 'agent':
       rows.push(
         ['agent', `${status.agentId} (${status.name}), data in ${status.dataDir}`],
-        ['manager', status.managerUrl],
+        ['manager', `${status.managerUrl}${status.alternates === undefined || status.alternates.length === 0 ? '' : ` (then ${status.alternates.join(', ')})`}`],
         ['outbox', `${status.outboxDepth} batches waiting${status.oldestQueued === undefined ? '' : `, oldest queued ${status.oldestQueued}`}`],
         ['last scan', status.lastScanEnd ?? 'never'],
         ['cached entries', String(status.cachedEntries)],

@@ -141,6 +141,18 @@ const rules = z
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT');
 
+/** A manager's address as agents use it: an https URL. */
+const managerUrl = z.string().refine(
+  (v) => {
+    try {
+      return new URL(v).protocol === 'https:';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'an https:// URL, e.g. https://manager.example:1515' },
+);
+
 const manager = z
   .object({
     listen: hostPort.prefault('0.0.0.0:1515'),
@@ -180,7 +192,15 @@ const root = z
     manager: manager.prefault({}),
     rules: rules.prefault({}),
     known_hashes: knownHashes.prefault({}),
-    agent: z.object({ name: z.string().min(1).max(128).optional(), keepalive: duration.prefault('1m') }).strict().prefault({}),
+    agent: z
+      .object({
+        name: z.string().min(1).max(128).optional(),
+        keepalive: duration.prefault('1m'),
+        /** The fleet's managers, tried in order (failover); replaces those recorded at enrollment. */
+        managers: z.array(managerUrl).min(1).max(16).optional(),
+      })
+      .strict()
+      .prefault({}),
     database: database.prefault({}),
     alerts: z.object({ json: z.string().min(1).optional(), log: z.string().min(1).optional() }).strict().prefault({}),
     syscheck: syscheck.prefault({}),
@@ -265,6 +285,7 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
         : { packages: { keyring: resolveFrom(base, m.packages.keyring), aptLists: resolveFrom(base, m.packages.apt_lists), maxDebBytes: m.packages.max_deb_size } }),
     },
     keepaliveMs: data.agent.keepalive,
+    ...(data.agent.managers === undefined ? {} : { agentManagers: data.agent.managers }),
     agentName: data.agent.name ?? defaults.hostname,
     rules: {
       files: data.rules.files.map((f) => resolveFrom(base, f)),

@@ -116,6 +116,8 @@ export interface CustosConfig {
   readonly manager: ManagerConfig;
   /** How often a running agent tells the manager it is alive. */
   readonly keepaliveMs: number;
+  /** The managers an agent reports to, in failover order (`agent.managers`); absent: those it enrolled with. */
+  readonly agentManagers?: readonly string[];
   readonly syscheck: SyscheckConfig;
   readonly rules: RulesConfig;
   readonly knownHashes: KnownHashConfig;
