@@ -104,6 +104,8 @@ export async function ingestObservations(
   const seen: Buffer[] = [];
   const view = options.view ?? DEFAULT_VIEW;
   const repeats = deps.rules.repeatDecoders;
+  // Rule firings of what is not committed yet: a batch that is refused (out of order) never counts.
+  const fired = new Map<number, number>();
   const atomic = options.sequence !== undefined;
   const commit = async (final: boolean): Promise<void> => {
     if (atomic && !final) return;
@@ -119,6 +121,7 @@ export async function ingestObservations(
       ...(options.resync === true ? { resyncSeen: seen } : {}),
     });
     summary.baselineWrites += upserts.length + deletes.length;
+    countFired(deps.rules, fired);
     const delivered = deliver;
     upserts = [];
     deletes = [];
@@ -182,7 +185,7 @@ export async function ingestObservations(
       let firedTimes: number | undefined;
       if (outcome.outcome === 'alerted' && outcome.rule !== undefined) {
         alertId = deps.newAlertId(now);
-        firedTimes = fire(deps.rules, outcome.rule.id, counted);
+        firedTimes = firedTimesOf(deps.rules, fired, outcome.rule.id, counted);
         const alert = buildAlert({
           id: alertId,
           timestamp: now,
@@ -228,12 +231,20 @@ export async function ingestObservations(
  */
 const firedCounts = new WeakMap<RuleSet, Map<number, number>>();
 
-function fire(rules: RuleSet, ruleId: number, counted: boolean): number {
+/** The rule's count with this alert (`pending`: this run's uncommitted firings, updated). */
+function firedTimesOf(rules: RuleSet, pending: Map<number, number>, ruleId: number, counted: boolean): number {
+  const mine = (pending.get(ruleId) ?? 0) + (counted ? 1 : 0);
+  pending.set(ruleId, mine);
+  return (firedCounts.get(rules)?.get(ruleId) ?? 0) + mine;
+}
+
+/** Once committed, a run's firings count for everything after it. */
+function countFired(rules: RuleSet, pending: Map<number, number>): void {
+  if (pending.size === 0) return;
   let counts = firedCounts.get(rules);
   if (counts === undefined) firedCounts.set(rules, (counts = new Map<number, number>()));
-  const times = (counts.get(ruleId) ?? 0) + (counted ? 1 : 0);
-  counts.set(ruleId, times);
-  return times;
+  for (const [id, times] of pending) counts.set(id, (counts.get(id) ?? 0) + times);
+  pending.clear();
 }
 
 /** Runs the rules for a change, then auto-ignore for a modification that would alert. */
