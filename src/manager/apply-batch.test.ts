@@ -24,6 +24,9 @@ function digestOf(states: readonly FileState[]): { digest: string; entries: numb
   return { digest: d.hex(), entries: d.entries };
 }
 
+/** How a file alert says its change was seen. */
+const modeOf = (alert: AnyAlert | undefined): unknown => (alert !== undefined && 'syscheck' in alert ? alert.syscheck.mode : undefined);
+
 const file = (path: string, overrides: Partial<FileState> = {}): FileState => fileState({ path: Buffer.from(path), ...overrides });
 
 describe('applyBatch: the manager applies agent batches to its own baseline', () => {
@@ -84,10 +87,10 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
       [[550, '/etc/hosts']],
     );
     // Sent without `scan`: what the agent's realtime watcher saw, and the alert says so, stored too.
-    assert.equal('syscheck' in alerts[0]! ? alerts[0].syscheck.mode : '', 'realtime');
+    assert.equal(modeOf(alerts[0]), 'realtime');
     const stored: AnyAlert[] = [];
     for await (const a of store.queryAlerts({ agentId: agent.id })) stored.push(a);
-    assert.equal('syscheck' in stored[0]! ? stored[0].syscheck.mode : '', 'realtime');
+    assert.equal(modeOf(stored[0]), 'realtime');
     assert.equal(stored[0]?.rule.firedtimes, 1);
   });
 
@@ -172,6 +175,6 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
     await applyBatch(batch(seq, [changed], { scan: { id: 's9', full: false, first: true } }), agent, { ...deps, policy: { ...deps.policy, fullLogStyle: 'wazuh' } });
     assert.equal(alerts.length, 1, JSON.stringify(alerts));
     assert.equal(alerts[0]?.full_log, "File '/etc/passwd' modified\nMode: scheduled\nChanged attributes: permission\nPermissions changed from 'rw-r--r--' to 'rw-------'\n");
-    assert.equal('syscheck' in alerts[0]! ? alerts[0].syscheck.mode : '', 'scheduled');
+    assert.equal(modeOf(alerts[0]), 'scheduled');
   });
 });
