@@ -1,5 +1,5 @@
 import { decideNoise, type NoiseState } from '../core/auto-ignore.js';
-import { alertParts, buildAlert, type AgentRef, type Alert, type AlertParts } from '../core/build-alert.js';
+import { alertParts, buildAlert, DEFAULT_VIEW, type AgentRef, type Alert, type AlertParts, type AlertView } from '../core/build-alert.js';
 import type { RuleRef } from '../core/builtin-rules.js';
 import { carryForwardDigests } from '../core/carry-forward-digests.js';
 import type { AutoIgnoreConfig } from '../core/config/custos-config.js';
@@ -12,7 +12,8 @@ import { isUnstable, type FileState } from '../core/file-state.js';
 import { judgeChange, NO_EVIDENCE, type EvidenceSet, type InstalledVersions, type Judgement, type KnownHashPolicy } from '../core/known-hash-policy.js';
 import type { Observation } from '../core/observation.js';
 import { isWithin } from '../core/path-bytes.js';
-import { buildRuleInput } from '../core/rules/rule-input.js';
+import { buildRuleInput, syscheckDecoder } from '../core/rules/rule-input.js';
+import type { SyscheckDecoder } from '../core/rules/rule-definition.js';
 import type { CorrelationState, RuleSet } from '../core/rules/rule-set.js';
 import { sameFileState } from '../core/same-file-state.js';
 import type { KnownHashQuery, KnownHashStore } from '../hashdb/known-hash-store.js';
@@ -61,6 +62,8 @@ export interface IngestOptions {
   readonly sequenceSha256?: string;
   /** The batch belongs to a full (resync) scan: remember every path it reports. */
   readonly resync?: boolean;
+  /** How the changes were seen (a realtime batch, or a scan) and whose `full_log` wording to use; default: scheduled, OSSEC's. */
+  readonly view?: AlertView;
 }
 
 /** What one run of ingest did. */
@@ -99,6 +102,10 @@ export async function ingestObservations(
   let deliver: Alert[] = [];
   let noise: { path: Buffer; state: NoiseState }[] = [];
   const seen: Buffer[] = [];
+  const view = options.view ?? DEFAULT_VIEW;
+  const repeats = deps.rules.repeatDecoders;
+  // Rule firings of what is not committed yet: a batch that is refused (out of order) never counts.
+  const fired = new Map<number, number>();
   const atomic = options.sequence !== undefined;
   const commit = async (final: boolean): Promise<void> => {
     if (atomic && !final) return;
@@ -114,6 +121,7 @@ export async function ingestObservations(
       ...(options.resync === true ? { resyncSeen: seen } : {}),
     });
     summary.baselineWrites += upserts.length + deletes.length;
+    countFired(deps.rules, fired);
     const delivered = deliver;
     upserts = [];
     deletes = [];
@@ -154,9 +162,19 @@ export async function ingestObservations(
         ...(maintenance === undefined ? {} : { maintenance }),
       });
       let parts: AlertParts | undefined;
+      let decoder: SyscheckDecoder | undefined;
+      let counted = true;
       if (outcome.record === 'rules') {
-        parts = alertParts(change);
-        outcome = await applyRules(change, parts, judgement, now, deps, options, noise);
+        parts = alertParts(change, view);
+        // OSSEC's 551/552: a file's earlier changes are counted only when a rule asks for its 2nd or 3rd change.
+        if (repeats.size > 0 && change.kind === 'modified') {
+          const prior = (await deps.store.countChanges(options.agent.id, change.path, 3)) + events.filter((e) => e.change.path.equals(change.path)).length;
+          const chosen = syscheckDecoder(change.kind, prior, repeats);
+          if (chosen !== 'syscheck_integrity_changed') decoder = chosen;
+        }
+        const applied = await applyRules(change, parts, judgement, now, deps, options, noise, decoder);
+        outcome = applied.outcome;
+        counted = !applied.noCounter;
       }
       if (!outcome.record) {
         summary.baselined++;
@@ -164,8 +182,10 @@ export async function ingestObservations(
       }
       summary[change.kind]++;
       let alertId: string | undefined;
+      let firedTimes: number | undefined;
       if (outcome.outcome === 'alerted' && outcome.rule !== undefined) {
         alertId = deps.newAlertId(now);
+        firedTimes = firedTimesOf(deps.rules, fired, outcome.rule.id, counted);
         const alert = buildAlert({
           id: alertId,
           timestamp: now,
@@ -173,6 +193,9 @@ export async function ingestObservations(
           rule: outcome.rule,
           change,
           verdict: judgement.verdict,
+          view,
+          firedTimes,
+          ...(decoder === undefined ? {} : { decoder }),
           ...(outcome.rolledUp === undefined ? {} : { rolledUp: outcome.rolledUp }),
           ...(parts === undefined ? {} : { parts }),
         });
@@ -190,12 +213,38 @@ export async function ingestObservations(
         ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
         ...(alertId === undefined ? {} : { alertId }),
         ...(outcome.outcome === 'alerted' && outcome.rolledUp !== undefined ? { rolledUp: outcome.rolledUp } : {}),
+        ...(view.mode === 'scheduled' ? {} : { mode: view.mode }),
+        ...(decoder === undefined ? {} : { decoder }),
+        ...(view.fullLogStyle === 'ossec' ? {} : { fullLogStyle: view.fullLogStyle }),
+        ...(firedTimes === undefined ? {} : { firedTimes }),
       });
     }
     if (upserts.length + deletes.length >= COMMIT_ROWS || events.length >= COMMIT_EVENTS) await commit(false);
   }
   await commit(true);
   return summary;
+}
+
+/**
+ * How many times each rule has fired in this process, per rule set, as Wazuh's analysisd counts `firedtimes`
+ * (from its start, in memory). A rule with `<options>no_counter` reports the count without adding to it.
+ */
+const firedCounts = new WeakMap<RuleSet, Map<number, number>>();
+
+/** The rule's count with this alert (`pending`: this run's uncommitted firings, updated). */
+function firedTimesOf(rules: RuleSet, pending: Map<number, number>, ruleId: number, counted: boolean): number {
+  const mine = (pending.get(ruleId) ?? 0) + (counted ? 1 : 0);
+  pending.set(ruleId, mine);
+  return (firedCounts.get(rules)?.get(ruleId) ?? 0) + mine;
+}
+
+/** Once committed, a run's firings count for everything after it. */
+function countFired(rules: RuleSet, pending: Map<number, number>): void {
+  if (pending.size === 0) return;
+  let counts = firedCounts.get(rules);
+  if (counts === undefined) firedCounts.set(rules, (counts = new Map<number, number>()));
+  for (const [id, times] of pending) counts.set(id, (counts.get(id) ?? 0) + times);
+  pending.clear();
 }
 
 /** Runs the rules for a change, then auto-ignore for a modification that would alert. */
@@ -207,8 +256,9 @@ async function applyRules(
   deps: IngestDeps,
   options: IngestOptions,
   noise: { path: Buffer; state: NoiseState }[],
-): Promise<Outcome> {
-  const input = buildRuleInput({ parts, verdict: judgement.verdict, agent: options.agent, now: now.getTime() });
+  decoder: SyscheckDecoder | undefined,
+): Promise<{ outcome: Outcome; noCounter: boolean }> {
+  const input = buildRuleInput({ parts, verdict: judgement.verdict, agent: options.agent, now: now.getTime(), ...(decoder === undefined ? {} : { decoder }) });
   const { rule } = deps.rules.evaluate(input, deps.correlation);
   const result = rule === undefined ? undefined : { rule: toRuleRef(rule), noLog: rule.noLog };
   let decision;
@@ -219,7 +269,7 @@ async function applyRules(
     decision = decideNoise(pending ?? (await deps.store.getNoise(options.agent.id, change.path)), now.getTime(), options.autoIgnore);
     noise.push({ path: change.path, state: decision.state });
   }
-  return decideFromRule(result, decision);
+  return { outcome: decideFromRule(result, decision), noCounter: rule?.noCounter === true };
 }
 
 /** The allowlist entry for a change's new MD5, if OSSEC's md5 allowlist has it. */
@@ -238,14 +288,14 @@ function unstableChange(previous: FileState | undefined, current: FileState | un
   return { kind: 'modified', path: current.path, before: previous, after: current, changedAttributes: [] };
 }
 
-type RuleLike = { id: number; level: number; description: string; groups: readonly string[]; mitre?: readonly string[] };
+type RuleLike = { id: number; level: number; description: string; groups: readonly string[]; mitre?: readonly string[]; email?: 'always' | 'never' };
 // A rule's reference is the same for every event it matches: built once per rule, not once per event (ingest).
 const ruleRefs = new WeakMap<RuleLike, RuleRef>();
 
 function toRuleRef(rule: RuleLike): RuleRef {
   let ref = ruleRefs.get(rule);
   if (ref === undefined) {
-    const base = { id: rule.id, level: rule.level, description: rule.description, groups: rule.groups };
+    const base = { id: rule.id, level: rule.level, description: rule.description, groups: rule.groups, ...(rule.email === undefined ? {} : { email: rule.email }) };
     ref = rule.mitre === undefined || rule.mitre.length === 0 ? base : { ...base, mitre: { id: rule.mitre } };
     ruleRefs.set(rule, ref);
   }

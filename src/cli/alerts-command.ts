@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { Command } from 'commander';
 import { formatOssecAlert } from '../analysis/sinks/format-ossec-alert.js';
+import { wazuhJsonContext } from '../analysis/sinks/wazuh-json-context.js';
+import { wazuhAlertJson } from '../core/wazuh-alert-json.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { historyQuery, withHistoryOptions, type HistoryFlags } from './history-options.js';
 import { loadConfig } from './load-config.js';
@@ -14,9 +16,10 @@ export function alertsCommand(result: CommandResult): Command {
     const query = historyQuery(flags, new Date());
     const { config } = loadConfig(flags);
     const store = openExistingStore(config.storage);
+    const wazuh = wazuhJsonContext(config.alerts.managerName ?? hostname(), config.email, hostname());
     try {
       for await (const alert of store.queryAlerts(query)) {
-        process.stdout.write(flags.json === true ? `${JSON.stringify(alert)}\n` : formatOssecAlert(alert, hostname()));
+        process.stdout.write(flags.json === true ? `${JSON.stringify(wazuhAlertJson(alert, wazuh))}\n` : formatOssecAlert(alert, hostname()));
       }
       result.exitCode = EXIT.OK;
     } finally {

@@ -7,6 +7,7 @@ import type { AlertSink } from '../analysis/alert-sink.js';
 import { loadRuleSet } from '../analysis/load-rule-set.js';
 import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
 import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
+import { wazuhJsonContext } from '../analysis/sinks/wazuh-json-context.js';
 import { CustosError } from '../core/custos-error.js';
 import { displayPath } from '../core/path-bytes.js';
 import { Md5Allowlist } from '../hashdb/md5-allowlist.js';
@@ -44,6 +45,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     )
     .argument('[paths...]', 'limit the scan to these paths (default: the configured directories)')
     .option('--config <file>', 'custos.yml or ossec.conf')
+    .option('--ossec-root <dir>', 'the OSSEC/Wazuh install an ossec.conf belongs to (its rules/ and ruleset dirs), when it is not DIR/etc/ossec.conf')
     .option('--db <file>', 'SQLite baseline file (alerts.json and alerts.log go beside it)')
     .option('--json', 'print alerts as JSON lines')
     .option('--rehash', 'rehash every file, ignoring cached digests')
@@ -70,8 +72,9 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     const md5Allowlist = config.knownHashes.md5AllowlistPath === undefined ? undefined : Md5Allowlist.open(config.knownHashes.md5AllowlistPath);
     const sinks: AlertSink[] = [];
     if (mode === 'check') {
-      sinks.push(new StdoutAlertSink(flags.json === true, hostname()));
-      sinks.push(new JsonLinesAlertSink(config.alerts.jsonPath), new OssecLogAlertSink(config.alerts.logPath, hostname()));
+      const wazuh = wazuhJsonContext(config.alerts.managerName ?? hostname(), config.email, hostname());
+      sinks.push(new StdoutAlertSink(flags.json === true, hostname(), wazuh));
+      sinks.push(new JsonLinesAlertSink(config.alerts.jsonPath, wazuh), new OssecLogAlertSink(config.alerts.logPath, hostname()));
       const email = openEmailSink(config, store, hostname(), (message) => process.stderr.write(`custos: ${message}\n`), false);
       if (email !== undefined) sinks.push(email);
     }

@@ -31,6 +31,7 @@ export function configCommand(result: CommandResult): Command {
     new Command('check')
       .description('validate the configuration and print every effective value with where it came from (exit 2 on errors)')
       .option('--config <file>', 'custos.yml or ossec.conf (default: $CUSTOS_CONFIG, else /etc/custos/custos.yml if present)')
+      .option('--ossec-root <dir>', 'the OSSEC/Wazuh install an ossec.conf belongs to (its rules/ and ruleset dirs), when it is not DIR/etc/ossec.conf')
       .option('--db <file>', 'SQLite baseline file (as check would be given it)')
       .option('--json', 'print the effective values as JSON lines')
       .action(async (flags: ConfigCheckFlags) => {

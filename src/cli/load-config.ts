@@ -16,6 +16,11 @@ export interface ConfigOptions {
   readonly db?: string;
   /** `--data DIR`: a manager's data directory; means `--db DIR/custos.db`. */
   readonly data?: string;
+  /**
+   * `--ossec-root DIR` (or `$CUSTOS_OSSEC_ROOT`): the OSSEC or Wazuh install an `ossec.conf` belongs to, for its
+   * `<include>` rules (`DIR/rules/`) and Wazuh's ruleset directories, when the configuration is not `DIR/etc/ossec.conf`.
+   */
+  readonly ossecRoot?: string;
 }
 
 /**
@@ -26,7 +31,8 @@ export function loadConfig(given: ConfigOptions): LoadedConfig {
   const options = given.data === undefined || given.db !== undefined ? given : { ...given, db: join(given.data, 'custos.db') };
   const file = configFileFor(options);
   const dataDir = options.db === undefined ? defaultDataDir() : dirname(resolve(options.db));
-  const defaults: ConfigDefaults = { dataDir, hostname: hostname() };
+  const ossecRoot = options.ossecRoot ?? (process.env.CUSTOS_OSSEC_ROOT || undefined);
+  const defaults: ConfigDefaults = { dataDir, hostname: hostname(), ...(ossecRoot === undefined ? {} : { ossecRoot: resolve(ossecRoot) }) };
   let text = '';
   if (file !== undefined) {
     try {

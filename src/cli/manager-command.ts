@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { loadRuleSet } from '../analysis/load-rule-set.js';
 import { Md5Allowlist } from '../hashdb/md5-allowlist.js';
+import { wazuhJsonContext } from '../analysis/sinks/wazuh-json-context.js';
 import { JsonLinesAlertSink } from '../analysis/sinks/json-lines-alert-sink.js';
 import { OssecLogAlertSink } from '../analysis/sinks/ossec-log-alert-sink.js';
 import { SyslogAlertSink } from '../analysis/sinks/syslog-alert-sink.js';
@@ -82,7 +83,8 @@ export function managerCommand(result: CommandResult): Command {
         const debVerifier = verify === undefined ? undefined : new DebVerifier({ keyring: verify.keyring, aptLists: verify.aptLists, maxBytes: verify.maxDebBytes, incomingDir: join(dataDir, 'incoming') }, knownHashes);
         const md5Allowlist = config.knownHashes.md5AllowlistPath === undefined ? undefined : Md5Allowlist.open(config.knownHashes.md5AllowlistPath);
         const sinkLog = (message: string): void => logger.warn({ component: 'sink' }, message);
-        const sinks: AlertSink[] = [new JsonLinesAlertSink(join(dataDir, 'alerts.json')), new OssecLogAlertSink(join(dataDir, 'alerts.log'), hostname())];
+        const wazuh = wazuhJsonContext(config.alerts.managerName ?? hostname(), config.email, hostname());
+        const sinks: AlertSink[] = [new JsonLinesAlertSink(join(dataDir, 'alerts.json'), wazuh), new OssecLogAlertSink(join(dataDir, 'alerts.log'), hostname())];
         const s = config.manager.syslog;
         if (s !== undefined) sinks.push(new SyslogAlertSink({ host: s.host, port: s.port, protocol: s.protocol, ...(s.caFile === undefined ? {} : { ca: readFileSync(s.caFile, 'utf8') }) }, sinkLog));
         const w = config.manager.webhook;

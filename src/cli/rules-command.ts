@@ -21,6 +21,7 @@ export function rulesCommand(result: CommandResult): Command {
     new Command('test')
       .description('read alert or event JSON lines on stdin; print the rule each one ends at, its level, and every rule tried')
       .option('--config <file>', 'custos.yml or ossec.conf (its rules are loaded)')
+      .option('--ossec-root <dir>', 'the OSSEC/Wazuh install an ossec.conf belongs to (its rules/ and ruleset dirs), when it is not DIR/etc/ossec.conf')
       .option('--rules <file...>', 'rules files to load after the built-in and configured ones')
       .option('--json', 'print JSON lines')
       .action(async (flags: RulesTestFlags) => {

@@ -142,6 +142,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
         host: hostIdentity(options.rootDir ?? '/'),
         ...(installedVersions === undefined ? {} : { installedVersions }),
         ...(diversions === undefined ? {} : { diversions }),
+        view: { mode: 'scheduled', fullLogStyle: config.alerts.fullLogStyle },
       },
     );
     await store.setMeta(agent.id, CORRELATION_KEY, serializeCorrelation(correlation, now().getTime()));

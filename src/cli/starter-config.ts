@@ -13,6 +13,8 @@ export const STARTER_CONFIG = `# Custos configuration. Every option below shows 
 # alerts:
 #   json: /var/lib/custos/alerts.json # one JSON alert per line (Wazuh's alerts.json fields)
 #   log: /var/lib/custos/alerts.log   # OSSEC's alerts.log layout
+#   full_log: ossec                   # full_log (what <match> reads) in OSSEC's words, or wazuh: File '/x' modified ...
+#   manager_name: manager1            # manager.name in alerts.json (default: the hostname)
 
 syscheck:
   # What to monitor. Each entry takes OSSEC's options; with none, everything is checked (check_all).

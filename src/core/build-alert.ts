@@ -1,5 +1,6 @@
 import type { RuleRef } from './builtin-rules.js';
 import { ATTRIBUTES, type Attribute } from './compare-file-state.js';
+import type { FullLogStyle, SyscheckMode } from './event-record.js';
 import type { ChangeKind, FileChange } from './file-change.js';
 import type { FileState } from './file-state.js';
 import { buildFullLog } from './full-log.js';
@@ -7,6 +8,7 @@ import type { KnownHashVerdict } from './known-hash-verdict.js';
 import { displayPath, isExactDisplay } from './path-bytes.js';
 import { permissionString } from './permission-string.js';
 import { isoFromNs } from './time-ns.js';
+import { buildWazuhFullLog } from './wazuh-full-log.js';
 
 /** The agent an alert is about. Standalone mode is agent `000`, as OSSEC's local install. */
 export interface AgentRef {
@@ -20,6 +22,8 @@ export interface SyscheckFields {
   /** The exact path bytes, base64, present whenever `path` had to be escaped. */
   readonly path_bytes?: string;
   readonly event: ChangeKind;
+  /** Wazuh's `mode`: how the change was seen (`scheduled` or `realtime`). */
+  readonly mode?: SyscheckMode;
   readonly changed_attributes?: readonly Attribute[];
   readonly [field: string]: unknown;
 }
@@ -32,7 +36,9 @@ export type ComplianceField = (typeof COMPLIANCE_FIELDS)[number];
  * `rule` of an alert, as Wazuh writes it: the id a string (`"550"`), the compliance groups moved to Wazuh's
  * compliance arrays. Code that computes with the id reads `Number(rule.id)`.
  */
-export type AlertRule = Omit<RuleRef, 'id'> & { readonly id: string } & { readonly [F in ComplianceField]?: readonly string[] };
+export type AlertRule = Omit<RuleRef, 'id'> & { readonly id: string; readonly firedtimes?: number; readonly mail?: boolean } & {
+  readonly [F in ComplianceField]?: readonly string[];
+};
 
 /** What every alert has, file alerts and agent alerts alike: what the sinks need. */
 export interface AlertBase {
@@ -134,7 +140,22 @@ export interface AlertInput {
   readonly rolledUp?: number;
   /** Already built for the rules: reused rather than built twice. */
   readonly parts?: AlertParts;
+  /** The change's decoder, when not the plain one of its kind (a file's 2nd or 3rd change). */
+  readonly decoder?: string;
+  /** Wazuh's `rule.firedtimes`. */
+  readonly firedTimes?: number;
+  /** How the change was seen and the `full_log` wording (when `parts` is not given). */
+  readonly view?: AlertView;
 }
+
+/** How an alert's change-dependent parts are worded: how the change was seen, and whose `full_log` text. */
+export interface AlertView {
+  readonly mode: SyscheckMode;
+  readonly fullLogStyle: FullLogStyle;
+}
+
+/** A change seen by a scheduled scan (or `custos check`), told in OSSEC's words. */
+export const DEFAULT_VIEW: AlertView = Object.freeze({ mode: 'scheduled', fullLogStyle: 'ossec' });
 
 /** The parts of an alert that depend on the change only: what the rules read, too. */
 export interface AlertParts {
@@ -143,20 +164,22 @@ export interface AlertParts {
 }
 
 /** Builds the change-dependent parts of an alert. */
-export function alertParts(change: FileChange): AlertParts {
+export function alertParts(change: FileChange, view: AlertView = DEFAULT_VIEW): AlertParts {
   const display = displayPath(change.path);
-  return { syscheck: syscheckFields(change, display), fullLog: buildFullLog(change, display) };
+  const fullLog = view.fullLogStyle === 'wazuh' ? buildWazuhFullLog(change, view.mode, display) : buildFullLog(change, display);
+  return { syscheck: syscheckFields(change, display, view.mode), fullLog };
 }
 
 /** Builds the alert for a change that a rule decided to raise. */
 export function buildAlert(input: AlertInput): Alert {
-  const parts = input.parts ?? alertParts(input.change);
+  const parts = input.parts ?? alertParts(input.change, input.view);
+  const rule = alertRule(input.rule);
   return {
     timestamp: input.timestamp.toISOString(),
     id: input.id,
     agent: input.agent,
-    rule: alertRule(input.rule),
-    decoder: { name: DECODER_OF[input.change.kind] },
+    rule: input.firedTimes === undefined ? rule : { ...rule, firedtimes: input.firedTimes },
+    decoder: { name: input.decoder ?? DECODER_OF[input.change.kind] },
     location: 'syscheck',
     syscheck: parts.syscheck,
     known_hash: input.verdict,
@@ -170,9 +193,10 @@ export function buildAlert(input: AlertInput): Alert {
  * last known state for a deletion), and `*_before` only the attributes that changed. `display` is the path as
  * {@link displayPath} renders it, when the caller has it already.
  */
-export function syscheckFields(change: FileChange, display = displayPath(change.path)): SyscheckFields {
+export function syscheckFields(change: FileChange, display = displayPath(change.path), mode: SyscheckMode = 'scheduled'): SyscheckFields {
   const fields: Record<string, unknown> = { path: display };
   if (!isExactDisplay(change.path)) fields.path_bytes = change.path.toString('base64');
+  fields.mode = mode;
   fields.event = change.kind;
   if (change.kind === 'modified') {
     fields.changed_attributes = change.changedAttributes;

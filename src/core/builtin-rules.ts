@@ -8,6 +8,8 @@ export interface RuleRef {
   readonly groups: readonly string[];
   /** `<mitre>`: the ATT&CK technique ids, in Wazuh's alert shape. */
   readonly mitre?: { readonly id: readonly string[] };
+  /** `<options>alert_by_email` (`always`) or `no_email_alert` (`never`): overrides the email level. */
+  readonly email?: 'always' | 'never';
 }
 
 /**

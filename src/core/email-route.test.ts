@@ -42,4 +42,9 @@ describe('compileEmailRouter', () => {
     assert.deepEqual(summary(alert(7, ['syscheck'], 553), '(web1) any->syscheck'), ['ops@example.com']);
     assert.deepEqual(summary(alert(7, ['syscheck'], 550), '(db1) any->syscheck'), ['ops@example.com']);
   });
+  it("honours a rule's <options>: alert_by_email mails it below the level, no_email_alert mails it to no one", () => {
+    const withOption = (level: number, email: 'always' | 'never', groups = ['syscheck']): AnyAlert => ({ rule: { id: 100300, level, description: 'x', groups, email } }) as unknown as AnyAlert;
+    assert.deepEqual(summary(withOption(3, 'always')), ['ops@example.com']);
+    assert.deepEqual(summary(withOption(12, 'never', ['syscheck', 'web'])), []);
+  });
 });

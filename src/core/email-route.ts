@@ -31,7 +31,9 @@ export function compileEmailRouter(config: EmailConfig): EmailRouter {
         flags.set(key, { address: had?.address ?? address, delay: (had?.delay ?? true) && delay, group: (had?.group ?? true) && group });
       }
     };
-    if (alert.rule.level >= config.alertLevel) add(config.to, true, true);
+    // A rule's <options>no_email_alert mails it to no one; alert_by_email mails it whatever its level (OSSEC).
+    if (alert.rule.email === 'never') return [];
+    if (alert.rule.level >= config.alertLevel || alert.rule.email === 'always') add(config.to, true, true);
     for (const { rule, location: where } of rules) {
       if (rule.level !== undefined && alert.rule.level < rule.level) continue;
       if (rule.groups !== undefined && !rule.groups.some((g) => ruleGroups(alert.rule).includes(g))) continue;

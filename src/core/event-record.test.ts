@@ -24,6 +24,13 @@ describe('event records', () => {
     const decoded = decodeEventRecord(encodeEventRecord(record));
     assert.deepEqual(decoded, record);
   });
+  it('carries how the change was seen, its decoder, the full_log wording and firedtimes; an older record reads as before', () => {
+    const newer: EventRecord = { ...record, mode: 'realtime', decoder: 'syscheck_integrity_changed_2nd', fullLogStyle: 'wazuh', firedTimes: 4 };
+    assert.deepEqual(decodeEventRecord(encodeEventRecord(newer)), newer);
+    // The defaults add nothing to the stored text: records written before these keys hash as they did.
+    assert.equal(encodeEventRecord({ ...record, mode: 'scheduled', fullLogStyle: 'ossec' }), encodeEventRecord(record));
+    assert.doesNotMatch(encodeEventRecord(record), /"mode"|"decoder"|"full_log"|"fired"/);
+  });
   it('encodes deterministically', () => {
     assert.equal(encodeEventRecord(record), encodeEventRecord(decodeEventRecord(encodeEventRecord(record))));
   });

@@ -27,7 +27,23 @@ export interface EventRecord {
   readonly alertId?: string;
   /** Changes rolled up (auto-ignore) before this alert, reported on it. */
   readonly rolledUp?: number;
+  /** How the change was seen (Wazuh's `syscheck.mode`); absent: by a scheduled scan (or `custos check`). */
+  readonly mode?: SyscheckMode;
+  /** The decoder of a file's 2nd or 3rd change (OSSEC's `syscheck_integrity_changed_2nd`/`_3rd`), when a rule used it. */
+  readonly decoder?: string;
+  /** The `full_log` wording the rules saw, when it was Wazuh's (absent: OSSEC's). */
+  readonly fullLogStyle?: FullLogStyle;
+  /** How many times its rule had fired in this manager process, this alert included (Wazuh's `rule.firedtimes`). */
+  readonly firedTimes?: number;
 }
+
+/** How a change was seen: by a scheduled scan, or by the realtime watcher. Custos has no who-data mode. */
+export const SYSCHECK_MODES = ['scheduled', 'realtime'] as const;
+export type SyscheckMode = (typeof SYSCHECK_MODES)[number];
+
+/** The wording of `full_log`: OSSEC's (`Integrity checksum changed for: '…'`) or Wazuh's (`File '…' modified`). */
+export const FULL_LOG_STYLES = ['ossec', 'wazuh'] as const;
+export type FullLogStyle = (typeof FULL_LOG_STYLES)[number];
 
 /** The hash that precedes the first record of a chain. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -35,7 +51,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 /**
  * Encodes a record as the exact text the history stores and the chain hashes. Key order is fixed, so the same
  * record always encodes to the same text: `JSON.stringify` of `{v: 1, agent, time, event, path, changed?,
- * before?, after?, verdict, rule?, outcome, reason?, alert?, rolled_up?}`, written out directly because the
+ * before?, after?, verdict, rule?, outcome, reason?, alert?, rolled_up?, mode?, decoder?, full_log?, fired?}`, written out directly because the
  * manager encodes every record it ingests.
  */
 export function encodeEventRecord(record: EventRecord): string {
@@ -50,6 +66,11 @@ export function encodeEventRecord(record: EventRecord): string {
   if (record.reason !== undefined) text += `,"reason":${JSON.stringify(record.reason)}`;
   if (record.alertId !== undefined) text += `,"alert":${JSON.stringify(record.alertId)}`;
   if (record.rolledUp !== undefined) text += `,"rolled_up":${JSON.stringify(record.rolledUp)}`;
+  // Newer keys, each only when it says something: older records keep their exact text (and chain hashes).
+  if (record.mode !== undefined && record.mode !== 'scheduled') text += `,"mode":"${record.mode}"`;
+  if (record.decoder !== undefined) text += `,"decoder":${JSON.stringify(record.decoder)}`;
+  if (record.fullLogStyle !== undefined && record.fullLogStyle !== 'ossec') text += `,"full_log":"${record.fullLogStyle}"`;
+  if (record.firedTimes !== undefined) text += `,"fired":${JSON.stringify(record.firedTimes)}`;
   return `${text}}`;
 }
 
@@ -95,6 +116,10 @@ export function decodeEventRecord(text: string): EventRecord {
   if (typeof data.reason === 'string') record.reason = data.reason;
   if (typeof data.alert === 'string') record.alertId = data.alert;
   if (typeof data.rolled_up === 'number') record.rolledUp = data.rolled_up;
+  if (data.mode === 'realtime') record.mode = 'realtime';
+  if (typeof data.decoder === 'string') record.decoder = data.decoder;
+  if (data.full_log === 'wazuh') record.fullLogStyle = 'wazuh';
+  if (typeof data.fired === 'number') record.firedTimes = data.fired;
   return record;
 }
 

@@ -24,6 +24,9 @@ function digestOf(states: readonly FileState[]): { digest: string; entries: numb
   return { digest: d.hex(), entries: d.entries };
 }
 
+/** How a file alert says its change was seen. */
+const modeOf = (alert: AnyAlert | undefined): unknown => (alert !== undefined && 'syscheck' in alert ? alert.syscheck.mode : undefined);
+
 const file = (path: string, overrides: Partial<FileState> = {}): FileState => fileState({ path: Buffer.from(path), ...overrides });
 
 describe('applyBatch: the manager applies agent batches to its own baseline', () => {
@@ -83,6 +86,12 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
       alerts.map((a) => [Number(a.rule.id), 'syscheck' in a ? a.syscheck.path : '']),
       [[550, '/etc/hosts']],
     );
+    // Sent without `scan`: what the agent's realtime watcher saw, and the alert says so, stored too.
+    assert.equal(modeOf(alerts[0]), 'realtime');
+    const stored: AnyAlert[] = [];
+    for await (const a of store.queryAlerts({ agentId: agent.id })) stored.push(a);
+    assert.equal(modeOf(stored[0]), 'realtime');
+    assert.equal(stored[0]?.rule.firedtimes, 1);
   });
 
   it('raises rule 564 and asks for a resync when the agent\'s digest differs from the baseline', async () => {
@@ -156,5 +165,16 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
     assert.equal(alerts.length, 0, 'no /srv file is reported deleted');
     assert.equal(applied.resync, false);
     assert.equal(await store.countBaseline(agent.id), 2);
+  });
+
+  it("words a scheduled scan's change in Wazuh's full_log when asked, with its mode", async () => {
+    alerts.length = 0;
+    const seq = (await store.lastSequence(agent.id)) + 1;
+    const base = (await store.getBaselineState(agent.id, Buffer.from('/etc/passwd'))) ?? passwd;
+    const changed = { ...base, mode: 0o600 };
+    await applyBatch(batch(seq, [changed], { scan: { id: 's9', full: false, first: true } }), agent, { ...deps, policy: { ...deps.policy, fullLogStyle: 'wazuh' } });
+    assert.equal(alerts.length, 1, JSON.stringify(alerts));
+    assert.equal(alerts[0]?.full_log, "File '/etc/passwd' modified\nMode: scheduled\nChanged attributes: permission\nPermissions changed from 'rw-r--r--' to 'rw-------'\n");
+    assert.equal(modeOf(alerts[0]), 'scheduled');
   });
 });

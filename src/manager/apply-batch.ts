@@ -8,6 +8,7 @@ import type { AgentRef } from '../core/build-alert.js';
 import { CHECK_ALL } from '../core/check-set.js';
 import type { AutoIgnoreConfig } from '../core/config/custos-config.js';
 import type { Diversions } from '../core/diversions.js';
+import type { FullLogStyle } from '../core/event-record.js';
 import type { InstalledVersions, KnownHashPolicy } from '../core/known-hash-policy.js';
 import type { Observation } from '../core/observation.js';
 import { isWithin } from '../core/path-bytes.js';
@@ -29,7 +30,13 @@ export interface ApplyBatchDeps {
   readonly md5Allowlist?: Md5AllowlistLookup;
   readonly sinks: readonly AlertSink[];
   readonly now: () => Date;
-  readonly policy: { readonly alertNewFiles: boolean; readonly autoIgnore: AutoIgnoreConfig; readonly knownHashPolicy: KnownHashPolicy };
+  readonly policy: {
+    readonly alertNewFiles: boolean;
+    readonly autoIgnore: AutoIgnoreConfig;
+    readonly knownHashPolicy: KnownHashPolicy;
+    /** The wording of `full_log` (default: OSSEC's). */
+    readonly fullLogStyle?: FullLogStyle;
+  };
   /** What the agent's host has installed and diverted, as it reported: package content counts for those versions. */
   readonly packages?: { readonly installedVersions?: InstalledVersions; readonly diversions?: Diversions };
 }
@@ -65,6 +72,8 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     ...(deps.packages?.diversions === undefined ? {} : { diversions: deps.packages.diversions }),
     // The first scan of each directory builds its baseline silently, like a standalone first check.
     scannedRoots: await scannedRootsOf(deps.store, agent.id),
+    // An agent numbers its scheduled scans' batches (`scan`); what it sends without is what its watcher saw.
+    view: { mode: batch.scan === undefined && observations.length > 0 ? ('realtime' as const) : ('scheduled' as const), fullLogStyle: deps.policy.fullLogStyle ?? 'ossec' },
   };
   const ingestDeps = {
     store: deps.store,

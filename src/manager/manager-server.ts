@@ -245,7 +245,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
             ...(deps.md5Allowlist === undefined ? {} : { md5Allowlist: deps.md5Allowlist }),
             sinks: deps.sinks,
             now: deps.now,
-            policy: { alertNewFiles: deps.config.syscheck.alertNewFiles, autoIgnore: deps.config.syscheck.autoIgnore, knownHashPolicy: deps.config.knownHashes.policy },
+            policy: { alertNewFiles: deps.config.syscheck.alertNewFiles, autoIgnore: deps.config.syscheck.autoIgnore, knownHashPolicy: deps.config.knownHashes.policy, fullLogStyle: deps.config.alerts.fullLogStyle },
           });
         } finally {
           metrics.observeIngest(Number(process.hrtime.bigint() - started) / 1e9);

@@ -186,6 +186,11 @@ export interface Store {
   hasChainHash(agentId: string, hash: string): Promise<boolean>;
   /** The auto-ignore counters of one file. */
   getNoise(agentId: string, path: Buffer): Promise<NoiseState | undefined>;
+  /**
+   * How many changes of exactly this path the history holds, counted as OSSEC counts a file's changes (every
+   * record but the one of its first appearance), up to `atMost`: what OSSEC's rules 551 and 552 need.
+   */
+  countChanges(agentId: string, path: Buffer, atMost: number): Promise<number>;
   startMaintenance(window: Omit<MaintenanceWindow, 'id' | 'endedAt'>): Promise<MaintenanceWindow>;
   /** Ends the windows running at `at` (for one agent, or the global ones); returns how many. */
   endMaintenance(agentId: string | undefined, at: string): Promise<number>;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -265,5 +265,71 @@ describe('<disabled>yes</disabled> on an agent', () => {
       db.close();
     }
     assert.deepEqual(fleet.fileAlerts(enrolled.id ?? '?'), []);
+  });
+});
+
+describe("Wazuh's full_log wording, and an install root given with --ossec-root", () => {
+  const dir = tempDir();
+  const tree = join(dir, 'tree');
+  const root = join(dir, 'wazuh-install');
+  // Kept away from <root>/etc/ossec.conf: the install cannot be inferred from where the configuration is.
+  const conf = join(dir, 'conf', 'ossec-copy.conf');
+  const args = ['--config', conf, '--db', join(dir, 'data', 'custos.db')];
+  before(() => {
+    mkdirSync(tree);
+    mkdirSync(join(root, 'rules'), { recursive: true });
+    mkdirSync(join(dir, 'conf'));
+    // A rule written against Wazuh's text: it can only match when full_log is worded as Wazuh words it.
+    writeFileSync(
+      join(root, 'rules', 'local_rules.xml'),
+      `<group name="local,syscheck,">
+  <rule id="100400" level="12">
+    <if_sid>550</if_sid>
+    <match>Changed attributes: permission</match>
+    <description>Permissions of a monitored file changed</description>
+  </rule>
+</group>
+`,
+    );
+    writeFileSync(join(tree, 'tool'), '#!/bin/sh\n');
+  });
+  const writeConfig = (alerts: string): void =>
+    writeFileSync(
+      conf,
+      `<ossec_config>
+  <global><email_notification>no</email_notification></global>
+  ${alerts}
+  <rules><include>local_rules.xml</include></rules>
+  <syscheck><directories check_all="yes">${tree}</directories></syscheck>
+</ossec_config>
+`,
+    );
+
+  it('cannot find <include>d rules without the install root, and finds them in <root>/rules/ with --ossec-root', async () => {
+    writeConfig('');
+    const lost = await runCustos(['check', ...args]);
+    assert.equal(lost.code, 2, lost.stderr);
+    assert.match(lost.stderr, /local_rules\.xml.*cannot read the rules file/);
+    const found = await runCustos(['check', '--ossec-root', root, ...args]);
+    assert.equal(found.code, 0, found.stderr);
+  });
+
+  it("matches a rule written for Wazuh's text only when full_log is Wazuh's", async () => {
+    chmodSync(join(tree, 'tool'), 0o755);
+    const ossecWords = await runCustos(['check', '--json', '--ossec-root', root, ...args]);
+    assert.equal(ossecWords.code, 1, ossecWords.stderr);
+    const [plain] = jsonLines<Alert>(ossecWords.stdout);
+    assert.equal(String(plain?.rule.id), '550');
+    assert.match(plain?.full_log ?? '', /^Integrity checksum changed for: /);
+    writeConfig('<alerts><full_log>wazuh</full_log></alerts>');
+    chmodSync(join(tree, 'tool'), 0o700);
+    const wazuhWords = await runCustos(['check', '--json', ...args], { env: { CUSTOS_OSSEC_ROOT: root } });
+    assert.equal(wazuhWords.code, 1, wazuhWords.stderr);
+    const [alert] = jsonLines<Alert>(wazuhWords.stdout);
+    assert.equal(String(alert?.rule.id), '100400');
+    assert.equal(alert?.full_log, `File '${join(tree, 'tool')}' modified\nMode: scheduled\nChanged attributes: permission\nPermissions changed from 'rwxr-xr-x' to 'rwx------'\n`);
+    // alerts.json carries the same text the rule read.
+    const lines = jsonLines<Alert>(readFileSync(join(dir, 'data', 'alerts.json'), 'utf8'));
+    assert.equal(lines.at(-1)?.full_log, alert?.full_log);
   });
 });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Alert } from '../../src/core/build-alert.js';
-import { jsonLines, runCustos } from '../support/run-custos.js';
+import { CUSTOS_BIN, jsonLines, runCustos } from '../support/run-custos.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // Fixtures written for these tests, following the structure of the files OSSEC 3.x and Wazuh 4.x install (an
@@ -226,7 +227,7 @@ describe('an OSSEC 3.x install: <rules><include> from <root>/rules/', () => {
   });
   const args = ['--config', join(root, 'etc/ossec.conf'), '--db', join(dir, 'custos.db')];
 
-  it('loads as shipped: exit 0, one summary per file for the log rules, 551/552 named as not supported', async () => {
+  it('loads as shipped: exit 0, one summary per file for the log rules, 551/552 taken as FIM rules', async () => {
     writeFileSync(join(monitored, 'motd'), 'welcome\n');
     writeFileSync(join(monitored, 'passwd'), 'root:x:0:0\n');
     const r = await check(args);
@@ -236,8 +237,7 @@ describe('an OSSEC 3.x install: <rules><include> from <root>/rules/', () => {
     assert.match(r.stderr, new RegExp(`${rules}/sshd_rules.xml: rules: 4 of 4 rules skipped`));
     assert.match(r.stderr, new RegExp(`${rules}/ossec_rules.xml: rules: 3 of 8 rules skipped`));
     assert.match(r.stderr, new RegExp(`${rules}/local_rules.xml: rules: 1 of 2 rules skipped: .*rule 100001: <srcip>`));
-    assert.match(r.stderr, new RegExp(`${rules}/ossec_rules.xml:\\d+: rule 551: <decoded_as>syscheck_integrity_changed_2nd: not supported by Custos for FIM rules: the rule is skipped`));
-    assert.match(r.stderr, new RegExp(`${rules}/ossec_rules.xml:\\d+: rule 552: <decoded_as>syscheck_integrity_changed_3rd: not supported`));
+    assert.doesNotMatch(r.stderr, /rule 55[12]/, 'no warning about 551 or 552');
     assert.equal(r.stderr.match(/Windows path/g)?.length, 1);
   });
 
@@ -255,6 +255,33 @@ describe('an OSSEC 3.x install: <rules><include> from <root>/rules/', () => {
     const motd = events.find((e) => e.syscheck.path.endsWith('/motd'));
     assert.equal(motd?.outcome, 'recorded');
     assert.match(motd?.reason ?? '', /rule 100002 \(level 0\)/);
+  });
+
+  it("raises OSSEC's 551 and 552 on a file's 2nd and 3rd change (counted from the history, across runs), then 550 again", async () => {
+    const seen: string[] = [];
+    for (const [i, text] of ['mallory:x:0:0\n', 'eve:x:0:0\n', 'trudy:x:0:0\n'].entries()) {
+      writeFileSync(join(monitored, 'passwd'), `root:x:0:0\n${text}`.repeat(i + 1));
+      // Each check is a new process: the count can only come from what the history holds.
+      const r = await check(args);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.alerts.length, 1, JSON.stringify(r.alerts));
+      const [alert] = r.alerts;
+      seen.push(`${String(alert?.rule.id)} ${alert?.rule.description} ${alert?.decoder.name}`);
+    }
+    assert.deepEqual(seen, [
+      '551 Integrity checksum changed again (2nd time). syscheck_integrity_changed_2nd',
+      '552 Integrity checksum changed again (3rd time). syscheck_integrity_changed_3rd',
+      // OSSEC stops reporting the file here (its auto-ignore); Custos never goes silent.
+      '550 Integrity checksum changed. syscheck_integrity_changed',
+    ]);
+    // `custos rules test` replays an alert through the same decoder: its 551 stays a 551.
+    const replay = spawnSync(process.execPath, [CUSTOS_BIN, 'rules', 'test', '--json', '--config', join(root, 'etc/ossec.conf')], {
+      input: (await runCustos(['alerts', '--json', ...args])).stdout,
+      encoding: 'utf8',
+    });
+    assert.equal(replay.status, 0, replay.stderr);
+    const ends = jsonLines<{ rule?: { id: number | string } }>(replay.stdout).map((o) => String(o.rule?.id));
+    assert.deepEqual(ends, ['550', '554', '551', '552', '550']);
   });
 });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { jsonLines, runCustos } from '../support/run-custos.js';
@@ -51,15 +51,14 @@ const WAZUH_SYSCHECK_ALERT: readonly { field: string; type: JsonType; events?: r
   { field: 'syscheck.sha1_after', type: 'string' },
   { field: 'syscheck.sha256_before', type: 'string', events: ['modified'] },
   { field: 'syscheck.sha256_after', type: 'string' },
+  { field: 'syscheck.mtime_before', type: 'string', events: ['modified'] },
   { field: 'syscheck.mtime_after', type: 'string' },
   { field: 'syscheck.inode_after', type: 'number' },
 ];
 
-/**
- * Wazuh fields Custos does not write as Wazuh does yet (see the README's OSSEC section): the test fails when one
- * of them starts to match, so this list is kept true.
- */
-const NOT_YET = ['manager.name', 'rule.firedtimes', 'rule.mail', 'syscheck.mode'];
+/** Wazuh's formats: the alert time (local, milliseconds, `+hhmm`), a file's modification time (local, seconds). */
+const WAZUH_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$/;
+const WAZUH_MTIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/;
 
 /** Wazuh's values for the fields whose value is fixed by the kind of change. */
 const DECODER = { added: 'syscheck_new_entry', modified: 'syscheck_integrity_changed', deleted: 'syscheck_deleted' } as const;
@@ -82,11 +81,13 @@ describe("golden: alerts.json against Wazuh's documented syscheck alert", () => 
   let alerts: Record<string, unknown>[] = [];
   before(async () => {
     mkdirSync(tree);
-    writeFileSync(join(dir, 'custos.yml'), `syscheck:\n  directories:\n    - path: ${tree}\n`);
+    writeFileSync(join(dir, 'custos.yml'), `alerts:\n  manager_name: wazuh-manager-1\nsyscheck:\n  directories:\n    - path: ${tree}\n`);
     writeFileSync(join(tree, 'changed'), 'one\n');
     writeFileSync(join(tree, 'deleted'), 'bye\n');
     assert.equal((await runCustos(['check', ...args])).code, 0);
+    // A modification time a second older than any the first scan saw: `mtime` is among the changed attributes.
     writeFileSync(join(tree, 'changed'), 'one and two\n');
+    utimesSync(join(tree, 'changed'), new Date(Date.UTC(2026, 10, 30, 9, 58, 12, 345)), new Date(Date.UTC(2026, 10, 30, 9, 58, 12, 345)));
     unlinkSync(join(tree, 'deleted'));
     writeFileSync(join(tree, 'added'), 'new\n');
     assert.equal((await runCustos(['check', ...args])).code, 1);
@@ -107,7 +108,16 @@ describe("golden: alerts.json against Wazuh's documented syscheck alert", () => 
         const actual = typeOf(valueAt(alert, spec.field));
         if (actual !== spec.type) mismatched.push(spec.field);
       }
-      assert.deepEqual(mismatched.sort(), [...NOT_YET].sort(), `fields not as Wazuh writes them: ${mismatched.join(', ')}`);
+      assert.deepEqual(mismatched, [], `fields not as Wazuh writes them: ${mismatched.join(', ')}`);
+      // The tests run with TZ=UTC: Wazuh's local time is UTC, written +0000.
+      assert.match(String(valueAt(alert, 'timestamp')), WAZUH_TIMESTAMP);
+      assert.ok(String(valueAt(alert, 'timestamp')).endsWith('+0000'), String(valueAt(alert, 'timestamp')));
+      assert.match(String(valueAt(alert, 'syscheck.mtime_after')), WAZUH_MTIME);
+      assert.equal(valueAt(alert, 'manager.name'), 'wazuh-manager-1');
+      assert.equal(valueAt(alert, 'rule.firedtimes'), 1, 'each rule fired once in this run');
+      assert.equal(valueAt(alert, 'rule.mail'), false, 'email notification is off');
+      assert.equal(valueAt(alert, 'syscheck.mode'), 'scheduled');
+      assert.equal(valueAt(alert, 'rule.email'), undefined, 'the email option is not a field of its own');
       assert.equal(valueAt(alert, 'decoder.name'), DECODER[event]);
       assert.equal(valueAt(alert, 'location'), 'syscheck');
       assert.match(String(valueAt(alert, 'id')), /^\d+\.\d+$/, "Wazuh's seconds.offset");
@@ -117,6 +127,13 @@ describe("golden: alerts.json against Wazuh's documented syscheck alert", () => 
       assert.ok(groups.includes(`syscheck_entry_${event}`), groups.join(','));
     });
   }
+
+  it("writes the modification times as Wazuh does, and full_log in OSSEC's words by default", () => {
+    const modified = alerts.find((a) => valueAt(a, 'syscheck.event') === 'modified');
+    assert.equal(valueAt(modified, 'syscheck.mtime_after'), '2026-11-30T09:58:12');
+    assert.match(String(valueAt(modified, 'syscheck.mtime_before')), WAZUH_MTIME);
+    assert.match(String(valueAt(modified, 'full_log')), /^Integrity checksum changed for: '.*\/changed'\n/);
+  });
 
   it('keeps Custos\'s own fields under their own keys', () => {
     for (const alert of alerts) assert.equal(typeOf(valueAt(alert, 'known_hash.verdict')), 'string');

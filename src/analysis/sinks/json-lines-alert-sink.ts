@@ -1,4 +1,5 @@
 import type { AnyAlert } from '../../core/build-alert.js';
+import { wazuhAlertJson, type WazuhJsonContext } from '../../core/wazuh-alert-json.js';
 import type { AlertSink } from '../alert-sink.js';
 import { AppendOnlyFile, type CompleteUpTo } from './append-only-file.js';
 
@@ -9,24 +10,31 @@ const completeLines: CompleteUpTo = (tail, atFileStart) => {
   return end === 0 && !atFileStart ? tail.length : end;
 };
 
-const jsonLine = (alert: AnyAlert): string => `${JSON.stringify(alert)}\n`;
-
-/** Appends alerts to `alerts.json`, one JSON object per line, the format Wazuh and OSSEC pipelines ingest. */
+/**
+ * Appends alerts to `alerts.json`, one JSON object per line, the format Wazuh and OSSEC pipelines ingest: with a
+ * context, in Wazuh's exact shape ({@link wazuhAlertJson}), else as built.
+ */
 export class JsonLinesAlertSink implements AlertSink {
   readonly #file: AppendOnlyFile;
+  readonly #context: WazuhJsonContext | undefined;
 
-  constructor(path: string) {
+  constructor(path: string, context?: WazuhJsonContext) {
     this.#file = new AppendOnlyFile(path);
+    this.#context = context;
   }
 
   async write(alerts: readonly AnyAlert[]): Promise<void> {
-    this.#file.append(alerts.map(jsonLine).join(''));
+    this.#file.append(alerts.map((a) => this.#line(a)).join(''));
+  }
+
+  #line(alert: AnyAlert): string {
+    return `${JSON.stringify(this.#context === undefined ? alert : wazuhAlertJson(alert, this.#context))}\n`;
   }
 
   /** Cuts a line torn by a crash and appends the alerts whose id is not already in the file's last lines. */
   async redeliver(alerts: readonly AnyAlert[]): Promise<void> {
     this.#file.appendMissing(
-      alerts.map((a) => ({ text: jsonLine(a), marker: `"id":${JSON.stringify(a.id)}` })),
+      alerts.map((a) => ({ text: this.#line(a), marker: `"id":${JSON.stringify(a.id)}` })),
       completeLines,
     );
   }

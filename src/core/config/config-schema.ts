@@ -1,5 +1,6 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
+import { FULL_LOG_STYLES } from '../event-record.js';
 import { buildCheckSet, CHECK_OPTIONS, type CheckOption } from '../check-set.js';
 import { defaultDirectory } from './default-directory.js';
 import { configIssue, type ConfigIssue } from '../custos-error.js';
@@ -202,7 +203,15 @@ const root = z
       .strict()
       .prefault({}),
     database: database.prefault({}),
-    alerts: z.object({ json: z.string().min(1).optional(), log: z.string().min(1).optional() }).strict().prefault({}),
+    alerts: z
+      .object({
+        json: z.string().min(1).optional(),
+        log: z.string().min(1).optional(),
+        full_log: z.enum(FULL_LOG_STYLES, { error: `expected ${FULL_LOG_STYLES.join(' or ')}` }).prefault('ossec'),
+        manager_name: z.string().min(1).max(255).optional(),
+      })
+      .strict()
+      .prefault({}),
     syscheck: syscheck.prefault({}),
     email: emailSchema.prefault({}),
   })
@@ -302,6 +311,8 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
     alerts: {
       jsonPath: data.alerts.json ?? `${defaults.dataDir}/alerts.json`,
       logPath: data.alerts.log ?? `${defaults.dataDir}/alerts.log`,
+      fullLogStyle: data.alerts.full_log,
+      ...(data.alerts.manager_name === undefined ? {} : { managerName: data.alerts.manager_name }),
     },
     syscheck: {
       disabled: s.disabled,

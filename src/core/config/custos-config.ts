@@ -1,4 +1,5 @@
 import type { CheckSet } from '../check-set.js';
+import type { FullLogStyle } from '../event-record.js';
 import type { KnownHashPolicy } from '../known-hash-policy.js';
 import type { ConfigIssue } from '../custos-error.js';
 import type { EmailConfig } from './email-config.js';
@@ -72,6 +73,10 @@ export type StorageConfig =
 export interface AlertOutputConfig {
   readonly jsonPath: string;
   readonly logPath: string;
+  /** The wording of `full_log`, which `<match>` and `<regex>` read: OSSEC's (default) or Wazuh's. */
+  readonly fullLogStyle: FullLogStyle;
+  /** `manager.name` in `alerts.json` (default: the host's name). */
+  readonly managerName?: string;
 }
 
 /** The known-hash database and the policy that decides what its verdicts silence. */
@@ -142,6 +147,8 @@ export interface ConfigDefaults {
   /** Directory for the SQLite file and the alert logs when the file does not name them. */
   readonly dataDir: string;
   readonly hostname: string;
+  /** The OSSEC or Wazuh install directory (`--ossec-root`): where `ossec.conf`'s rules are found, when given. */
+  readonly ossecRoot?: string;
 }
 
 /** The directories OSSEC's stock configuration monitors. */

@@ -60,7 +60,7 @@ export function parseOssecConfig(
       const name = tagOf(section);
       if (name === undefined) continue;
       if (name === 'syscheck') readSyscheck(section, collected, file, lineOf);
-      else if (name === 'rules' || name === 'ruleset') readRules(section, name, collected, file, lineOf);
+      else if (name === 'rules' || name === 'ruleset') readRules(section, name, collected, file, lineOf, defaults.ossecRoot);
       else if (name === 'global' || name === 'alerts' || name === 'email_alerts') readEmailSection(section, name, collected, file, lineOf);
       else collected.warnings.push(configIssue(file, lineOf(section), name, `section <${name}> is not used by Custos, ignored`));
     }
@@ -134,19 +134,21 @@ function readSyscheck(section: XmlNode, c: Collected, file: string, lineOf: (n: 
  * `<rules>` (OSSEC) or `<ruleset>` (Wazuh): the rule files to load, found where each product finds them. The
  * install's root is the directory above the configuration's `etc/` (`/var/ossec/etc/ossec.conf`: `/var/ossec`):
  * OSSEC's `<include>` names a file in `<root>/rules/` (or beside the configuration), Wazuh's `<rule_dir>`,
- * `<rule_include>` and `<rule_exclude>` are relative to the root. Lists are read when a rule names them; decoders
- * are not needed for FIM events.
+ * `<rule_include>` and `<rule_exclude>` are relative to the root. The root can be given instead (`givenRoot`,
+ * `--ossec-root`), for a configuration kept elsewhere. Lists are read when a rule names them; decoders are not
+ * needed for FIM events.
  */
-function readRules(section: XmlNode, tag: string, c: Collected, file: string, lineOf: (n: XmlNode) => number | undefined): void {
+function readRules(section: XmlNode, tag: string, c: Collected, file: string, lineOf: (n: XmlNode) => number | undefined, givenRoot?: string): void {
   const rules = (c.object.rules ??= { files: [], directories: [], exclude: [] }) as { files: string[]; directories: string[]; exclude: string[] };
-  const root = installRoot(file);
+  const root = givenRoot ?? installRoot(file);
   const fromRoot = (path: string): string => (path.startsWith('/') || root === undefined ? path : `${root}/${path}`);
   for (const child of childrenOf(section, tag)) {
     const name = tagOf(child);
     const value = textOf(child, name ?? '');
     if (name === 'include') {
       c.lines.set(`rules.files[${rules.files.length}]`, lineOf(child) ?? 0);
-      rules.files.push(value);
+      // With the install named (--ossec-root), OSSEC's own place for it: <root>/rules/NAME.
+      rules.files.push(givenRoot === undefined || value.startsWith('/') ? value : `${givenRoot}/rules/${value}`);
     } else if (name === 'rule_include') {
       c.lines.set(`rules.files[${rules.files.length}]`, lineOf(child) ?? 0);
       rules.files.push(fromRoot(value));

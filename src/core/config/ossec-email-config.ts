@@ -45,7 +45,12 @@ export function readEmailSection(section: XmlNode, tag: string, c: Collected, fi
     const line = lineOf(child) ?? 0;
     const value = textOf(child, name);
     const key = tag === 'global' ? GLOBAL_EMAIL_TAGS[name] : name === 'email_alert_level' ? 'alert_level' : undefined;
-    if (tag === 'global' && MD5_ALLOWLIST_TAGS.has(name)) {
+    if (tag === 'alerts' && name === 'full_log') {
+      // Custos's own: Wazuh users whose rules match Wazuh's full_log wording say so here.
+      const alerts = (c.object.alerts ??= {}) as Record<string, unknown>;
+      alerts.full_log = value;
+      c.lines.set('alerts.full_log', line);
+    } else if (tag === 'global' && MD5_ALLOWLIST_TAGS.has(name)) {
       // OSSEC's md5 allowlist: not email, but it lives in <global>.
       const knownHashes = (c.object.known_hashes ??= {}) as Record<string, unknown>;
       knownHashes.md5_allowlist = value;

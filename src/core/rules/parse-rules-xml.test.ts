@@ -47,7 +47,7 @@ describe('parseRulesXml', () => {
       '<group name="syscheck,">', //                              1
       '  <rule id="100010" level="7">', //                        2
       '    <if_sid>550</if_sid>', //                              3
-      '    <if_matched_group>authentication_success</if_matched_group>', // 4
+      '    <options>no_full_log</options>', //                    4
       '  </rule>', //                                             5
       '  <rule id="100011" level="9">', //                        6
       '    <if_sid>100010</if_sid>', //                           7
@@ -71,7 +71,7 @@ describe('parseRulesXml', () => {
     assert.deepEqual(selected.errors, []);
     assert.deepEqual(selected.definitions.map((d) => d.id), [100013]);
     assert.deepEqual(selected.definitions[0]?.mitre, ['T1565.001']);
-    assert.deepEqual(selected.warnings.map((w) => `${w.line}:${w.key}`), ['4:rule 100010: <if_matched_group>', '10:rule 100012: attribute "noalert"', '12:rule 100012: <options>alert_by_email', '6:rule 100011']);
+    assert.deepEqual(selected.warnings.map((w) => `${w.line}:${w.key}`), ['4:rule 100010: <options>no_full_log', '10:rule 100012: attribute "noalert"', '6:rule 100011']);
     assert.match(selected.warnings[0]?.message ?? '', /not supported by Custos for FIM rules: the rule is skipped/);
   });
   it("compiles Wazuh's PCRE2 patterns to linear-time matchers, and refuses what RE2 cannot do at load time", () => {

@@ -31,7 +31,7 @@ const LOG_ONLY_TAGS = new Set([
   'not_same_source_ip', 'not_same_user', 'not_same_id', 'not_same_agent', 'not_same_field',
 ]);
 
-/** OSSEC's decoders for FIM events Custos does not raise yet: changes counted per file (551, 552). */
+/** OSSEC's and Wazuh's other syscheck decoders (none is raised for Linux files): a FIM rule naming one is skipped. */
 const UNSUPPORTED_SYSCHECK_DECODER = /^syscheck_/;
 
 /** Wazuh's registry events (594-598): there is no registry on Linux, so these rules are log rules here. */
@@ -125,10 +125,12 @@ function parseRule(
     ifSid: [],
     ifGroup: [],
     ifMatchedSid: [],
+    ifMatchedGroup: [],
     sameLocation: false,
     fields: [],
     lists: [],
     noLog: false,
+    noCounter: false,
     overwrite: attrs.overwrite === 'yes',
     source: line === undefined ? { file } : { file, line },
   };
@@ -171,6 +173,9 @@ function parseRule(
       }
       case 'if_group':
         rule.ifGroup = [...rule.ifGroup, ...splitList(value)];
+        break;
+      case 'if_matched_group':
+        rule.ifMatchedGroup = [...rule.ifMatchedGroup, ...splitList(value)];
         break;
       case 'decoded_as':
         if ((SYSCHECK_DECODERS as readonly string[]).includes(value)) rule.decodedAs = value as SyscheckDecoder;
@@ -230,7 +235,11 @@ function parseRule(
       case 'options':
         for (const option of splitList(value)) {
           if (option === 'no_log') rule.noLog = true;
-          else unsupportedAt(`<options>${option}`, at);
+          else if (option === 'alert_by_email') rule.email = 'always';
+          else if (option === 'no_email_alert') rule.email = 'never';
+          else if (option === 'no_counter') rule.noCounter = true;
+          // Custos runs no active responses: a rule that turns them off asks for nothing it would do.
+          else if (option !== 'no_ar') unsupportedAt(`<options>${option}`, at);
         }
         break;
       default:
@@ -252,10 +261,10 @@ function parseRule(
     const r = safe(() => compilePcre2(pcre2s.map((p) => `(?:${p})`).join('|')), (e) => problem(e, line, `${key}: <pcre2>`));
     if (r !== undefined) rule.pcre2 = r;
   }
-  if ((rule.frequency === undefined) !== (rule.ifMatchedSid.length === 0)) {
-    problem('frequency goes with <if_matched_sid> (and the other way round)');
-  }
-  if (rule.ifMatchedSid.length > 0) rule.timeframeMs ??= 360_000;
+  const correlates = rule.ifMatchedSid.length > 0 || rule.ifMatchedGroup.length > 0;
+  // OSSEC's correlation rules may leave frequency out (its 40112: one earlier match within the timeframe).
+  if (rule.frequency !== undefined && !correlates) problem('frequency goes with <if_matched_sid> or <if_matched_group>');
+  if (correlates) rule.timeframeMs ??= 360_000;
   return { definition: rule, issues, unsupported, ...(logOnly === undefined ? {} : { logOnly }) };
 }
 

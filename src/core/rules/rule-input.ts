@@ -1,7 +1,7 @@
 import type { AgentRef, AlertParts } from '../build-alert.js';
 import type { FileChange } from '../file-change.js';
 import type { KnownHashVerdict } from '../known-hash-verdict.js';
-import type { SyscheckDecoder } from './rule-definition.js';
+import { REPEAT_DECODERS, SYSCHECK_DECODERS, type SyscheckDecoder } from './rule-definition.js';
 import type { RuleInput } from './rule-set.js';
 
 const DECODER: Readonly<Record<FileChange['kind'], SyscheckDecoder>> = {
@@ -31,9 +31,31 @@ const WAZUH_FIELDS: Readonly<Record<string, string>> = {
   sha256: 'syscheck.sha256_after',
 };
 
+/**
+ * The decoder OSSEC's analysisd gives a change. A modification is `syscheck_integrity_changed`, except that the
+ * file's 2nd and 3rd change are `syscheck_integrity_changed_2nd` and `_3rd` (OSSEC counts every recorded change of
+ * the file: modifications, deletions, re-additions) when a rule asks for that decoder (`wanted`); without such
+ * a rule, a repeated change stays a plain one, so it is never left without a rule. From the 4th change on, OSSEC
+ * stops reporting the file (its auto-ignore); Custos does not go silent: the change is a plain one again, and its
+ * own `auto_ignore` rolls up a noisy file.
+ */
+export function syscheckDecoder(kind: FileChange['kind'], priorChanges: number, wanted: ReadonlySet<SyscheckDecoder>): SyscheckDecoder {
+  if (kind !== 'modified') return DECODER[kind];
+  const repeat = priorChanges === 1 || priorChanges === 2 ? REPEAT_DECODERS[priorChanges] : undefined;
+  return repeat !== undefined && wanted.has(repeat) ? repeat : DECODER.modified;
+}
+
 /** The input the rules see for a change: OSSEC's decoder name and alert text, and the alert's fields. */
-export function buildRuleInput(args: { readonly parts: AlertParts; readonly verdict: KnownHashVerdict; readonly agent: AgentRef; readonly now: number }): RuleInput {
-  return ruleInputFromAlert({ agent: args.agent, syscheck: args.parts.syscheck, known_hash: args.verdict, full_log: args.parts.fullLog }, args.now);
+export function buildRuleInput(args: {
+  readonly parts: AlertParts;
+  readonly verdict: KnownHashVerdict;
+  readonly agent: AgentRef;
+  readonly now: number;
+  /** The change's decoder when it is not the plain one for its kind (see {@link syscheckDecoder}). */
+  readonly decoder?: SyscheckDecoder;
+}): RuleInput {
+  const document = { agent: args.agent, syscheck: args.parts.syscheck, known_hash: args.verdict, full_log: args.parts.fullLog };
+  return ruleInputFromAlert(args.decoder === undefined ? document : { ...document, decoder: { name: args.decoder } }, args.now);
 }
 
 /**
@@ -43,8 +65,11 @@ export function buildRuleInput(args: { readonly parts: AlertParts; readonly verd
 export function ruleInputFromAlert(document: { readonly agent: AgentRef; readonly syscheck: { readonly event: FileChange['kind'] }; readonly full_log: string } & Record<string, unknown>, now: number): RuleInput {
   // Hundreds of rules may ask for the same few fields: each is resolved once per event.
   const cache = new Map<string, string | undefined>();
+  // An alert names its decoder (a 2nd change's is `syscheck_integrity_changed_2nd`): the rules see the same one.
+  const named = (document.decoder as { name?: unknown } | undefined)?.name;
+  const decoder = typeof named === 'string' && (SYSCHECK_DECODERS as readonly string[]).includes(named) && document.syscheck.event === 'modified' && named.startsWith(DECODER.modified) ? (named as SyscheckDecoder) : DECODER[document.syscheck.event];
   return {
-    decoder: DECODER[document.syscheck.event],
+    decoder,
     fullLog: document.full_log,
     hostname: ruleHostname(document.agent),
     location: document.agent.id,

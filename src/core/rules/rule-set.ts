@@ -56,9 +56,10 @@ interface Node {
 export class RuleSet {
   readonly rules: readonly RuleDefinition[];
   readonly #roots: readonly Node[];
-  readonly #tracked: ReadonlySet<number>;
+  /** Rules whose matches some correlation rule counts, with the keys they are counted under (sid, or group). */
+  readonly #tracked: ReadonlyMap<number, readonly string[]>;
 
-  private constructor(rules: readonly RuleDefinition[], roots: readonly Node[], tracked: ReadonlySet<number>) {
+  private constructor(rules: readonly RuleDefinition[], roots: readonly Node[], tracked: ReadonlyMap<number, readonly string[]>) {
     this.rules = rules;
     this.#roots = roots;
     this.#tracked = tracked;
@@ -90,15 +91,30 @@ export class RuleSet {
     for (const node of nodes.values()) {
       const { rule } = node;
       const parents = new Set<number>([...rule.ifSid, ...rule.ifMatchedSid]);
-      for (const group of rule.ifGroup) for (const other of rules) if (other.id !== rule.id && other.groups.includes(group)) parents.add(other.id);
+      // <if_matched_group> hangs a rule under every rule of the group, as <if_group> does (OSSEC's tree).
+      for (const group of [...rule.ifGroup, ...rule.ifMatchedGroup]) for (const other of rules) if (other.id !== rule.id && other.groups.includes(group)) parents.add(other.id);
       parents.delete(rule.id);
-      if (parents.size === 0 && rule.ifGroup.length === 0) roots.push(node);
+      if (parents.size === 0 && rule.ifGroup.length === 0 && rule.ifMatchedGroup.length === 0) roots.push(node);
       for (const parent of parents) nodes.get(parent)?.children.push(node);
     }
     const order = (a: Node, b: Node): number => rank(b.rule) - rank(a.rule);
     roots.sort(order);
     for (const node of nodes.values()) node.children.sort(order);
-    return ok(new RuleSet(rules, roots, new Set(rules.flatMap((r) => r.ifMatchedSid))));
+    const groups = new Set(rules.flatMap((r) => r.ifMatchedGroup));
+    const tracked = new Map<number, string[]>();
+    for (const rule of rules) {
+      const keys = [...rules.some((r) => r.ifMatchedSid.includes(rule.id)) ? [String(rule.id)] : [], ...rule.groups.filter((g) => groups.has(g)).map(groupKey)];
+      if (keys.length > 0) tracked.set(rule.id, keys);
+    }
+    return ok(new RuleSet(rules, roots, tracked));
+  }
+
+  /**
+   * The decoders of a file's 2nd and 3rd change that some rule asks for (OSSEC's 551 and 552 do): only then does
+   * analysis count a file's earlier changes, and only then is such a change decoded as one.
+   */
+  get repeatDecoders(): ReadonlySet<SyscheckDecoder> {
+    return new Set(this.rules.flatMap((r) => (r.decodedAs === 'syscheck_integrity_changed_2nd' || r.decodedAs === 'syscheck_integrity_changed_3rd' ? [r.decodedAs] : [])));
   }
 
   /**
@@ -121,8 +137,8 @@ export class RuleSet {
       tried.push(failed === undefined ? { id, level, matched: true } : { id, level, matched: false, reason: explain(node.rule, failed, input, state) });
     }
     if (failed !== undefined) return undefined;
-    if (this.#tracked.has(node.rule.id)) remember(state, key(node.rule.id, input), input.now);
-    if (node.rule.ifMatchedSid.length > 0) forget(state, node.rule, input);
+    for (const counted of this.#tracked.get(node.rule.id) ?? []) remember(state, key(counted, input), input.now);
+    if (correlates(node.rule)) forget(state, node.rule, input);
     for (const child of node.children) {
       const found = this.#descend(child, input, state, tried);
       if (found !== undefined) return found;
@@ -162,14 +178,27 @@ function mismatch(rule: RuleDefinition, input: RuleInput, state: CorrelationStat
   if (rule.match !== undefined && !rule.match.test(input.fullLog)) return 'match';
   if (rule.regex !== undefined && !rule.regex.test(input.fullLog)) return 'regex';
   if (rule.pcre2 !== undefined && !rule.pcre2.test(input.fullLog)) return 'pcre2';
-  if (rule.ifMatchedSid.length > 0 && countMatches(rule, input, state) < (rule.frequency ?? 1)) return 'frequency';
+  if (correlates(rule) && countMatches(rule, input, state) < (rule.frequency ?? 1)) return 'frequency';
   return undefined;
+}
+
+function correlates(rule: RuleDefinition): boolean {
+  return rule.ifMatchedSid.length > 0 || rule.ifMatchedGroup.length > 0;
+}
+
+/** What a correlation rule counts: the sids it names and the groups it names, each a key of the state. */
+function countedKeys(rule: RuleDefinition): string[] {
+  return [...rule.ifMatchedSid.map(String), ...rule.ifMatchedGroup.map(groupKey)];
+}
+
+function groupKey(group: string): string {
+  return `group:${group}`;
 }
 
 function countMatches(rule: RuleDefinition, input: RuleInput, state: CorrelationState): number {
   const window = input.now - (rule.timeframeMs ?? 0);
   let count = 0;
-  for (const sid of rule.ifMatchedSid) count += (state.matches.get(key(sid, input, rule.sameLocation)) ?? []).filter((t) => t > window).length;
+  for (const counted of countedKeys(rule)) count += (state.matches.get(key(counted, input, rule.sameLocation)) ?? []).filter((t) => t > window).length;
   return count;
 }
 
@@ -180,7 +209,7 @@ function explain(rule: RuleDefinition, failure: Failure, input: RuleInput, state
   if (failure === 'regex') return `<regex>${rule.regex?.source ?? ''}</regex>`;
   if (failure === 'pcre2') return `<pcre2>${rule.pcre2?.source ?? ''}</pcre2>`;
   if (failure === 'hostname') return `<hostname>${rule.hostname?.source ?? ''}</hostname>`;
-  if (failure === 'frequency') return `${countMatches(rule, input, state)} of ${rule.frequency ?? 1} matches of ${rule.ifMatchedSid.join(',')} within ${(rule.timeframeMs ?? 0) / 1000}s`;
+  if (failure === 'frequency') return `${countMatches(rule, input, state)} of ${rule.frequency ?? 1} matches of ${countedKeys(rule).join(',')} within ${(rule.timeframeMs ?? 0) / 1000}s`;
   if ('field' in failure) {
     const f = rule.fields[failure.field];
     return `<field name="${f?.name ?? ''}">${f?.regex.source ?? ''}</field>`;
@@ -189,13 +218,13 @@ function explain(rule: RuleDefinition, failure: Failure, input: RuleInput, state
   return `<list field="${l?.field ?? ''}" lookup="${l?.lookup ?? ''}">${l?.path ?? ''}</list>`;
 }
 
-function key(sid: number, input: RuleInput, sameLocation = true): string {
-  return sameLocation ? `${sid}@${input.location}` : `${sid}`;
+function key(counted: string, input: RuleInput, sameLocation = true): string {
+  return sameLocation ? `${counted}@${input.location}` : counted;
 }
 
 function remember(state: CorrelationState, k: string, now: number): void {
   // Matches are kept both per location and across locations, so either kind of rule can count them.
-  for (const name of [k, k.split('@')[0] ?? k]) {
+  for (const name of [k, k.slice(0, k.lastIndexOf('@'))]) {
     const list = state.matches.get(name) ?? [];
     list.push(now);
     if (list.length > 10_000) list.splice(0, list.length - 10_000);
@@ -205,9 +234,9 @@ function remember(state: CorrelationState, k: string, now: number): void {
 
 /** After a frequency rule fires, the matches it counted are spent, so it does not fire on every next event. */
 function forget(state: CorrelationState, rule: RuleDefinition, input: RuleInput): void {
-  for (const sid of rule.ifMatchedSid) {
-    state.matches.delete(key(sid, input, true));
-    state.matches.delete(key(sid, input, false));
+  for (const counted of countedKeys(rule)) {
+    state.matches.delete(key(counted, input, true));
+    state.matches.delete(key(counted, input, false));
   }
 }
 

@@ -33,9 +33,10 @@ export function selectFimRules(parsed: readonly ParsedRule[], replaceable: Reado
     changed = false;
     for (const rule of parsed) {
       if (notFim.has(rule)) continue;
-      const { ifSid, ifMatchedSid, ifGroup } = rule.definition;
+      const { ifSid, ifMatchedSid, ifGroup, ifMatchedGroup } = rule.definition;
       const parents = [...ifSid, ...ifMatchedSid];
-      const orphaned = parents.length > 0 ? allIn(parents, notFim) : ifGroup.length > 0 && !ifGroup.some((g) => parsed.some((o) => o !== rule && !notFim.has(o) && o.definition.groups.includes(g)));
+      const groups = [...ifGroup, ...ifMatchedGroup];
+      const orphaned = parents.length > 0 ? allIn(parents, notFim) : groups.length > 0 && !groups.some((g) => parsed.some((o) => o !== rule && !notFim.has(o) && o.definition.groups.includes(g)));
       if (orphaned) {
         notFim.add(rule);
         changed = true;

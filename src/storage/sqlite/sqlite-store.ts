@@ -326,6 +326,12 @@ export class SqliteStore implements Store {
     return row === undefined ? undefined : { windowStartMs: row[0], changes: row[1], rolledUp: row[2] };
   }
 
+  async countChanges(agentId: string, path: Buffer, atMost: number): Promise<number> {
+    // The first records only, in order: bounded however often a noisy file changed.
+    const kinds = this.#statement('SELECT kind FROM events WHERE agent_id = ? AND path_key = ? ORDER BY id LIMIT ?').pluck(true).all(agentId, pathKey(path), atMost + 1) as string[];
+    return Math.min(atMost, kinds.length - (kinds[0] === 'added' ? 1 : 0));
+  }
+
   async startMaintenance(window: Omit<MaintenanceWindow, 'id' | 'endedAt'>): Promise<MaintenanceWindow> {
     const info = this.#db
       .prepare('INSERT INTO maintenance (agent_id, starts_at, ends_at, started_by, reason) VALUES (?, ?, ?, ?, ?)')
@@ -591,5 +597,8 @@ function fileAlertFromRecord(id: string, data: string, names: ReadonlyMap<string
     change: r.change,
     verdict: r.verdict,
     ...(r.rolledUp === undefined ? {} : { rolledUp: r.rolledUp }),
+    view: { mode: r.mode ?? 'scheduled', fullLogStyle: r.fullLogStyle ?? 'ossec' },
+    ...(r.decoder === undefined ? {} : { decoder: r.decoder }),
+    ...(r.firedTimes === undefined ? {} : { firedTimes: r.firedTimes }),
   });
 }
