@@ -1,8 +1,6 @@
-import Database from 'better-sqlite3';
-import { closeSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
 import { CustosError } from '../../core/custos-error.js';
-import { ensureDirectory } from '../../platform/ensure-directory.js';
+import { openSqlite, SchemaTooNewError } from '../../platform/open-sqlite.js';
 import { BASELINE_APPLICATION_ID, claimApplicationId } from './application-id.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
@@ -19,41 +17,21 @@ export interface BaselineDatabaseOptions {
  */
 export function openBaselineDatabase(path: string, options: BaselineDatabaseOptions): Database.Database {
   try {
-    ensureDirectory(dirname(path));
-    // The baseline describes every monitored file (hashes of /etc/shadow included): owner-only, like the WAL
-    // and shared-memory files SQLite creates beside it with the same permissions.
-    closeSync(openSync(path, 'a', 0o600));
-    const db = new Database(path);
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
-      db.pragma(`cache_size = -${Math.round((options.cacheMb ?? 64) * 1024)}`);
-      db.pragma('temp_store = MEMORY');
-      claimApplicationId(db, path, BASELINE_APPLICATION_ID);
-      migrate(db);
-      // With a checkpoint thread, SQLite's own checkpoint is only the backstop (64 MB of WAL instead of 4 MB).
-      if (options.backgroundCheckpoints === true) db.pragma('wal_autocheckpoint = 16384');
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+    const db = openSqlite(path, {
+      name: 'the store',
+      // The baseline describes every monitored file (hashes of /etc/shadow included): owner-only, like the WAL
+      // and shared-memory files SQLite creates beside it with the same permissions.
+      fileMode: 0o600,
+      pragmas: ['journal_mode = WAL', 'synchronous = NORMAL', 'busy_timeout = 5000', `cache_size = -${Math.round((options.cacheMb ?? 64) * 1024)}`, 'temp_store = MEMORY'],
+      claim: (opened) => claimApplicationId(opened, path, BASELINE_APPLICATION_ID),
+      migrations: SQLITE_MIGRATIONS,
+    });
+    // With a checkpoint thread, SQLite's own checkpoint is only the backstop (64 MB of WAL instead of 4 MB).
+    if (options.backgroundCheckpoints === true) db.pragma('wal_autocheckpoint = 16384');
     return db;
   } catch (error) {
     if (error instanceof CustosError) throw error;
+    if (error instanceof SchemaTooNewError) throw new CustosError('STORE_FAILED', error.message, { cause: error });
     throw new CustosError('STORE_FAILED', `failed to open the SQLite store ${path}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-function migrate(db: Database.Database): void {
-  const version = Number(db.pragma('user_version', { simple: true }));
-  if (version > SQLITE_MIGRATIONS.length) {
-    throw new CustosError('STORE_FAILED', `the store was written by a newer Custos (schema ${version}); upgrade Custos to open it`);
-  }
-  for (let v = version; v < SQLITE_MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(SQLITE_MIGRATIONS[v] as string);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
   }
 }
