@@ -305,6 +305,12 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
           if (body.data.duplicate === true || (body.data.duplicate === undefined && body.data.ack >= entry.seq)) {
             state.acknowledge(entry.seq);
             delivered++;
+            // The manager asked for a resync when it applied the batch, and that reply was lost (a crash): it asks again.
+            if (body.data.resync === true) {
+              log.warn('the manager asks for a full resync (its baseline differs from this agent\'s state)');
+              state.resetForResync({ dropOutbox: false });
+              void scheduledScan();
+            }
             continue;
           }
           log.error({ seq: entry.seq, managerHas: body.data.ack }, 'the manager is missing earlier batches; starting over with a full resync');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -11,6 +12,7 @@ import { StateDigest } from '../core/state-digest.js';
 import { storedFingerprint } from '../core/state-fingerprint.js';
 import { BatchRequest, decodeObservation } from '../protocol/wire.js';
 import { AgentState } from './agent-state.js';
+import { AGENT_STATE_APPLICATION_ID, AGENT_STATE_DATABASE } from './agent-state-database.js';
 
 const dir = tempDir();
 let files = 0;
@@ -319,5 +321,41 @@ describe('AgentState: continuity after a reset', () => {
     assert.equal(state.retainOnly([]), 3);
     assert.equal(state.cacheEmpty(), true);
     state.close();
+  });
+});
+
+describe('AgentState: a database from before versioned migrations', () => {
+  it('is adopted as it is: its outbox, cache and settings kept, then versioned and marked as agent state', () => {
+    const path = freshPath();
+    // The schema exactly as agents created it before versioned migrations (user_version and application_id 0).
+    const old = new Database(path);
+    old.exec(`
+      CREATE TABLE IF NOT EXISTS cache (key BLOB PRIMARY KEY, fingerprint TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, created_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+    old.prepare('INSERT INTO outbox VALUES (?, ?, ?)').run(4, JSON.stringify({ agentId: '001', seq: 4, observations: [] }), '2026-11-27T10:00:00Z');
+    old.prepare('INSERT INTO meta VALUES (?, ?)').run('next_seq', '5');
+    old.prepare('INSERT INTO cache VALUES (?, ?)').run(pathKey(Buffer.from('/etc/hosts')), 'f');
+    old.close();
+
+    const state = AgentState.open(path);
+    assert.equal(state.oldest()?.seq, 4);
+    assert.equal(state.highestSeq(), 4);
+    assert.equal(state.cacheEmpty(), false);
+    assert.equal(state.enqueue('001', [present('/etc/passwd')]), 5, 'numbering goes on');
+    state.close();
+    const raw = new Database(path);
+    assert.equal(raw.pragma('user_version', { simple: true }), AGENT_STATE_DATABASE.migrations.length);
+    assert.equal(raw.pragma('application_id', { simple: true }), AGENT_STATE_APPLICATION_ID);
+    raw.close();
+  });
+
+  it('refuses another application\'s database rather than adding its tables to it', () => {
+    const path = freshPath();
+    const other = new Database(path);
+    other.pragma('application_id = 1234');
+    other.close();
+    assert.throws(() => AgentState.open(path), /not a Custos agent state database \(SQLite application_id 1234\)/);
   });
 });

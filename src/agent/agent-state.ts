@@ -1,10 +1,11 @@
-import Database from 'better-sqlite3';
-import { closeSync, openSync } from 'node:fs';
+import type Database from 'better-sqlite3';
 import type { Observation } from '../core/observation.js';
 import { pathKey } from '../core/path-bytes.js';
 import { StateDigest } from '../core/state-digest.js';
 import { storedFingerprint } from '../core/state-fingerprint.js';
 import { encodeObservation, type BatchRequest } from '../protocol/wire.js';
+import { openSqlite } from '../platform/open-sqlite.js';
+import { AGENT_STATE_DATABASE } from './agent-state-database.js';
 import type { CachedFingerprint } from './scan-tree.js';
 
 // Pages of 512 rows: a larger page outlives a few young-generation collections while the scan merges it, is
@@ -36,16 +37,7 @@ export class AgentState {
 
   /** Opens (creating) the state file; `maxOutbox` bounds the outbox in batches. */
   static open(path: string, maxOutbox = 20_000): AgentState {
-    closeSync(openSync(path, 'a', 0o600));
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS cache (key BLOB PRIMARY KEY, fingerprint TEXT NOT NULL) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, created_at TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    `);
-    return new AgentState(db, maxOutbox);
+    return new AgentState(openSqlite(path, AGENT_STATE_DATABASE), maxOutbox);
   }
 
   /** The cached fingerprints under the ranges, in key order, in chunks (a snapshot: pages by key). */

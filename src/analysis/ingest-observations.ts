@@ -1,5 +1,5 @@
 import { decideNoise, type NoiseState } from '../core/auto-ignore.js';
-import { alertParts, buildAlert, DEFAULT_VIEW, type AgentRef, type Alert, type AlertParts, type AlertView } from '../core/build-alert.js';
+import { alertParts, buildAlert, DEFAULT_VIEW, type AgentAlert, type AgentRef, type AlertParts, type AlertView, type AnyAlert } from '../core/build-alert.js';
 import type { RuleRef } from '../core/builtin-rules.js';
 import { carryForwardDigests } from '../core/carry-forward-digests.js';
 import type { AutoIgnoreConfig } from '../core/config/custos-config.js';
@@ -18,6 +18,7 @@ import type { CorrelationState, RuleSet } from '../core/rules/rule-set.js';
 import { sameFileState } from '../core/same-file-state.js';
 import type { KnownHashQuery, KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
+import { dieAtTestFault } from '../platform/test-fault.js';
 import type { Store } from '../storage/store.js';
 import type { AlertSink } from './alert-sink.js';
 import { deliverAlerts } from './deliver-alerts.js';
@@ -64,6 +65,17 @@ export interface IngestOptions {
   readonly resync?: boolean;
   /** How the changes were seen (a realtime batch, or a scan) and whose `full_log` wording to use; default: scheduled, OSSEC's. */
   readonly view?: AlertView;
+  /**
+   * With `sequence`: the agent alerts the batch raises, decided from what it is about to write (its baseline
+   * upserts and deletes, not yet committed); they commit in the batch's transaction and are delivered with it.
+   */
+  readonly batchAgentAlerts?: (pending: PendingBaseline) => Promise<readonly AgentAlert[]>;
+}
+
+/** The baseline rows a batch is about to write: upserted states, and deleted paths (a delete wins over an upsert). */
+export interface PendingBaseline {
+  readonly upserts: readonly FileState[];
+  readonly deletes: readonly Buffer[];
 }
 
 /** What one run of ingest did. */
@@ -99,7 +111,7 @@ export async function ingestObservations(
   let upserts: FileState[] = [];
   let deletes: Buffer[] = [];
   let events: EventRecord[] = [];
-  let deliver: Alert[] = [];
+  let deliver: AnyAlert[] = [];
   let noise: { path: Buffer; state: NoiseState }[] = [];
   const seen: Buffer[] = [];
   const view = options.view ?? DEFAULT_VIEW;
@@ -110,6 +122,7 @@ export async function ingestObservations(
   const commit = async (final: boolean): Promise<void> => {
     if (atomic && !final) return;
     if (!atomic && upserts.length + deletes.length + events.length === 0) return;
+    const agentAlerts = atomic && options.batchAgentAlerts !== undefined ? await options.batchAgentAlerts({ upserts, deletes }) : [];
     await deps.store.commit({
       agentId: options.agent.id,
       upserts,
@@ -119,10 +132,13 @@ export async function ingestObservations(
       ...(options.sequence === undefined ? {} : { sequence: options.sequence }),
       ...(options.sequenceSha256 === undefined ? {} : { sequenceSha256: options.sequenceSha256 }),
       ...(options.resync === true ? { resyncSeen: seen } : {}),
+      ...(agentAlerts.length === 0 ? {} : { agentAlerts }),
     });
+    if (atomic) dieAtTestFault('exit-after-batch-commit');
     summary.baselineWrites += upserts.length + deletes.length;
     countFired(deps.rules, fired);
-    const delivered = deliver;
+    summary.alerts += agentAlerts.length;
+    const delivered = [...deliver, ...agentAlerts];
     upserts = [];
     deletes = [];
     events = [];

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { BloomFilter } from './bloom-filter.js';
+import { KNOWN_HASHES_APPLICATION_ID } from '../storage/sqlite/application-id.js';
+import { KNOWN_HASH_DATABASE } from './known-hash-database.js';
 import { SqliteKnownHashStore } from './sqlite-known-hash-store.js';
 
 const sha = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -162,5 +165,27 @@ describe('BloomFilter', () => {
     const copy = BloomFilter.deserialize(bloom.serialize(7), 7);
     assert.ok(copy?.has(sha('in 5')));
     assert.equal(BloomFilter.deserialize(bloom.serialize(7), 8), undefined, 'a filter of another generation is stale');
+  });
+});
+
+describe('SqliteKnownHashStore: a database from before versioned migrations', () => {
+  it('is adopted as it is (user_version 0): its hashes answer, and it is versioned from then on', async () => {
+    const file = join(tempDir(), 'old.sqlite');
+    // What the known-hash store created before versioned migrations: its one schema, application id set, version 0.
+    const old = new Database(file);
+    old.pragma(`application_id = ${KNOWN_HASHES_APPLICATION_ID}`);
+    old.exec(KNOWN_HASH_DATABASE.migrations[0] as string);
+    old.prepare("INSERT INTO sources (id, kind, name, imported_at, rows) VALUES (1, 'manual', 'feed', '2026-11-27T10:00:00Z', 1)").run();
+    old.prepare('INSERT INTO bad (digest, source_id, label) VALUES (?, 1, ?)').run(createHash('sha256').update('evil').digest(), 'Mirai');
+    assert.equal(old.pragma('user_version', { simple: true }), 0);
+    old.close();
+
+    const store = SqliteKnownHashStore.open(file);
+    const evil = await store.lookup(Buffer.from('/tmp/x'), { sha256: createHash('sha256').update('evil').digest('hex') });
+    assert.deepEqual(evil.bad.map((e) => e.label), ['Mirai']);
+    await store.close();
+    const raw = new Database(file);
+    assert.equal(raw.pragma('user_version', { simple: true }), KNOWN_HASH_DATABASE.migrations.length);
+    raw.close();
   });
 });

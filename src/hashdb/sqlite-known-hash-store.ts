@@ -1,59 +1,15 @@
-import Database from 'better-sqlite3';
-import { closeSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { CustosError } from '../core/custos-error.js';
 import type { FileHashes, HashAlgorithm } from '../core/file-state.js';
 import { NO_EVIDENCE, type EvidenceSet, type HashEvidence, type HashSourceKind, type InstalledVersions, type PackageRef, type RemovalEvidence } from '../core/known-hash-policy.js';
 import { usrAlias } from '../core/usrmerge.js';
-import { ensureDirectory } from '../platform/ensure-directory.js';
-import { claimApplicationId, KNOWN_HASHES_APPLICATION_ID } from '../storage/sqlite/application-id.js';
+import { openSqlite, SchemaTooNewError } from '../platform/open-sqlite.js';
 import { BloomFilter } from './bloom-filter.js';
 import { derivedSource, type DebVerdict, type DerivedEntry, type ExpectedAbsence, type InstalledPackage, type PackageStateChange, type PackageStateSummary } from './host-packages.js';
-import { HOST_PACKAGES_SCHEMA, SqliteHostPackageTables, type IdLookup } from './sqlite-host-packages.js';
+import { KNOWN_HASH_DATABASE } from './known-hash-database.js';
+import { SqliteHostPackageTables, type IdLookup } from './sqlite-host-packages.js';
 import type { HashSourceRef, HashStoreStats, ImportSession, KnownHashQuery, KnownHashRow, KnownHashStore } from './known-hash-store.js';
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS sources (
-    id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL,
-    name TEXT NOT NULL,
-    host TEXT NOT NULL DEFAULT '',          -- '' = global; else the only host these rows apply to
-    evidence TEXT,                           -- JSON: how the source was verified
-    imported_at TEXT NOT NULL,
-    rows INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (kind, name, host)
-  );
-  CREATE TABLE IF NOT EXISTS packages (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL, version TEXT NOT NULL, arch TEXT NOT NULL,
-    UNIQUE (name, version, arch)
-  );
-  -- Canonical absolute paths as exact bytes; id 0 is "no path" (hash-only sources).
-  CREATE TABLE IF NOT EXISTS paths (id INTEGER PRIMARY KEY, path BLOB NOT NULL UNIQUE);
-  -- One row per digest (16 bytes MD5, 20 SHA-1, 32 SHA-256), keyed digest-first: lookups by hash, and by hash
-  -- and path, are both one index probe.
-  CREATE TABLE IF NOT EXISTS known (
-    digest BLOB NOT NULL,
-    path_id INTEGER NOT NULL,
-    package_id INTEGER NOT NULL,
-    source_id INTEGER NOT NULL,
-    PRIMARY KEY (digest, path_id, package_id, source_id)
-  ) WITHOUT ROWID;
-  CREATE TABLE IF NOT EXISTS bad (
-    digest BLOB NOT NULL,
-    source_id INTEGER NOT NULL,
-    label TEXT,
-    PRIMARY KEY (digest, source_id)
-  ) WITHOUT ROWID;
-  -- generation: bumped by every import, so a saved Bloom filter knows whether it is stale.
-  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-  INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', '0');
-  -- OSSEC's md5 allowlist table, as a view: tools that query files(md5sum, file, time) keep working.
-  CREATE VIEW IF NOT EXISTS files (md5sum, file, time) AS
-    SELECT lower(hex(k.digest)), CAST(p.path AS TEXT), s.imported_at
-      FROM known k JOIN sources s ON s.id = k.source_id LEFT JOIN paths p ON p.id = k.path_id
-     WHERE length(k.digest) = 16;
-`;
 
 const ALGORITHM_OF_LENGTH: Readonly<Record<number, HashAlgorithm>> = { 16: 'md5', 20: 'sha1', 32: 'sha256' };
 const BATCH = 20_000;
@@ -122,19 +78,10 @@ export class SqliteKnownHashStore implements KnownHashStore {
 
   static #open(path: string): SqliteKnownHashStore {
     try {
-      ensureDirectory(dirname(path));
-      closeSync(openSync(path, 'a', 0o644));
-      const db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
-      db.pragma('cache_size = -262144');
-      claimApplicationId(db, path, KNOWN_HASHES_APPLICATION_ID);
-      db.exec(SCHEMA);
-      db.exec(HOST_PACKAGES_SCHEMA);
-      return new SqliteKnownHashStore(path, db);
+      return new SqliteKnownHashStore(path, openSqlite(path, KNOWN_HASH_DATABASE));
     } catch (error) {
       if (error instanceof CustosError) throw error;
+      if (error instanceof SchemaTooNewError) throw new CustosError('STORE_FAILED', error.message, { cause: error });
       throw new CustosError('STORE_FAILED', `failed to open the known-hash database ${path}: ${(error as Error).message}`, { cause: error });
     }
   }

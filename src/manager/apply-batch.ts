@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { AlertSink } from '../analysis/alert-sink.js';
-import { deliverAlerts } from '../analysis/deliver-alerts.js';
-import { ingestObservations, type IngestSummary } from '../analysis/ingest-observations.js';
+import { ingestObservations, type IngestSummary, type PendingBaseline } from '../analysis/ingest-observations.js';
 import { buildAgentAlert, buildDirectoryNotScannedAlert } from '../core/agent-alerts.js';
 import { newAlertId } from '../core/alert-id.js';
-import type { AgentRef } from '../core/build-alert.js';
+import type { AgentAlert, AgentRef } from '../core/build-alert.js';
 import { CHECK_ALL } from '../core/check-set.js';
 import type { AutoIgnoreConfig } from '../core/config/custos-config.js';
 import type { Diversions } from '../core/diversions.js';
@@ -17,7 +16,7 @@ import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import { decodeObservation, type BatchRequest } from '../protocol/wire.js';
 import type { Store } from '../storage/store.js';
-import { baselineDigest } from './baseline-digest.js';
+import { projectedBaselineDigest } from './projected-digest.js';
 import { retireUnmonitored } from './retire-unmonitored.js';
 
 /** What applying one agent batch needs. */
@@ -47,20 +46,27 @@ export interface AppliedBatch {
   /** The manager wants the agent to send its whole state again. */
   readonly resync: boolean;
   readonly alerts: number;
+  /** The agent alerts the batch raised (committed with it), for the caller's log. */
+  readonly agentAlerts: readonly AgentAlert[];
 }
 
 /**
- * Applies one agent batch through the same pipeline as standalone mode (callers apply batches one at a time), in one transaction with its sequence
- * number (a replayed or out-of-order batch throws `SequenceError` and changes nothing). A batch that ends a full
- * (resync) scan also sweeps what the baseline holds that the agent no longer reported; a batch that ends any scan
- * compares the agent's state digest with the baseline's and, when they differ, raises rule 564 and asks for a
- * full resync.
+ * Applies one agent batch through the same pipeline as standalone mode (callers apply batches one at a time), in
+ * one transaction with its sequence number (a replayed or out-of-order batch throws `SequenceError` and changes
+ * nothing). Every alert the batch causes commits in that transaction: its file alerts, the outbox-overflow notice
+ * (rule 566), unscannable directories (572) and, for a batch that ends a scan, the out-of-sync alert (564) when the
+ * agent's state digest differs from what the baseline will be. A batch that ends a full (resync) scan also sweeps,
+ * in the same transaction, what the baseline holds that the agent no longer reported. So a crash right after the
+ * commit loses nothing, and a replay of the batch (refused) raises nothing twice; see `replayNeedsResync`.
  */
 export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: ApplyBatchDeps): Promise<AppliedBatch> {
   const observations: Observation[] = batch.observations.map(decodeObservation);
   const roots = batch.end?.roots?.map(decodeRoot);
   const full = batch.scan?.full === true;
-  if (full && batch.scan?.first === true) await deps.store.clearResyncSeen(agent.id);
+  // Work before the batch's own transaction is done only for the batch that is next: a replayed or out-of-order
+  // one is refused by the commit, and must not have changed anything first.
+  const isNext = batch.seq === (await deps.store.lastSequence(agent.id)) + 1;
+  if (isNext && full && batch.scan?.first === true) await deps.store.clearResyncSeen(agent.id);
   const options = {
     agent,
     mode: 'check' as const,
@@ -85,48 +91,53 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     now: deps.now,
     newAlertId,
   };
-  const summary = await ingestObservations(once(observations), ingestDeps, { ...options, sequence: batch.seq, sequenceSha256: batchSha256(batch), resync: full });
-  let alerts = summary.alerts;
+  const rootList = (batch.end?.roots ?? []).toSorted().join(',');
+  const rootsChanged = isNext && roots !== undefined && batch.scan !== undefined && (await deps.store.getMeta(agent.id, 'scan_roots')) !== rootList;
+  // Retiring reads the whole baseline: only when the directories differ from the last scan's. It is idempotent (a
+  // crash before the batch commits leaves nothing to retire twice), so it need not share the batch's transaction.
+  if (rootsChanged && roots !== undefined) await retireUnmonitored(deps.store, agent, roots, deps.now);
+  // What a full scan no longer reported is gone: the same deletions a scheduled scan finds, swept in this batch.
+  const gone = isNext && full && batch.end !== undefined ? await sweptByResync(deps.store, agent.id, roots, observations) : [];
+  let raised: AgentAlert[] = [];
   let resync = false;
-  if (batch.end !== undefined) {
+  const batchAgentAlerts = async (pending: PendingBaseline): Promise<readonly AgentAlert[]> => {
+    raised = [];
+    if (!isNext) return raised; // refused by the commit: nothing to decide
+    if (batch.notice === 'outbox-overflow') raised.push(buildAgentAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, event: 'outbox-overflow', details: { seq: batch.seq } }));
+    if (batch.end === undefined) return raised;
     const end = batch.end;
-    if (full) {
-      // What the agent no longer has is gone: the same deletions a scheduled scan finds, found by the manager.
-      // Only inside the directories the scan covered: what lies outside them is retired below, not deleted.
-      const unseen = (await deps.store.unseenByResync(agent.id)).filter((path) => roots === undefined || roots.some((root) => isWithin(path, root)));
-      if (unseen.length > 0) {
-        const gone = unseen.map((path) => ({ path, checks: CHECK_ALL, inBaseline: true }));
-        alerts += (await ingestObservations(once(gone), ingestDeps, options)).alerts;
-      }
-      await deps.store.clearResyncSeen(agent.id);
+    for (const root of end.unscannable ?? []) {
+      raised.push(buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, path: Buffer.from(root.p, 'base64'), reason: root.reason }));
     }
-    if (roots !== undefined && batch.scan !== undefined) {
-      // Retiring reads the whole baseline: only when the directories differ from the last scan's.
-      const rootList = (batch.end.roots ?? []).toSorted().join(',');
-      if ((await deps.store.getMeta(agent.id, 'scan_roots')) !== rootList) {
-        await retireUnmonitored(deps.store, agent, roots, deps.now);
-        await deps.store.markRootsScanned(agent.id, roots, deps.now().toISOString());
-        await deps.store.setMeta(agent.id, 'scan_roots', rootList);
-      }
+    const ours = await projectedBaselineDigest(deps.store, agent.id, pending);
+    resync = ours.digest !== end.digest;
+    if (resync) {
+      const details = { manager_digest: ours.digest, agent_digest: end.digest, manager_entries: ours.entries, agent_entries: end.entries, scan: end.id };
+      raised.push(buildAgentAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, event: 'out-of-sync', details }));
+    }
+    return raised;
+  };
+  const summary = await ingestObservations(twice(observations, gone), ingestDeps, { ...options, sequence: batch.seq, sequenceSha256: batchSha256(batch), resync: full, batchAgentAlerts });
+  if (batch.end !== undefined) {
+    // Bookkeeping after the commit; lost in a crash, each is redone or harmless (see each).
+    if (full) await deps.store.clearResyncSeen(agent.id);
+    if (rootsChanged && roots !== undefined) {
+      await deps.store.markRootsScanned(agent.id, roots, deps.now().toISOString());
+      await deps.store.setMeta(agent.id, 'scan_roots', rootList);
     }
     if ((await deps.store.getMeta(agent.id, 'baseline_built')) === undefined) await deps.store.setMeta(agent.id, 'baseline_built', deps.now().toISOString());
-    alerts += await alertUnscannable(end.unscannable ?? [], agent, deps);
-    const ours = await baselineDigest(deps.store, agent.id);
-    if (ours.digest !== end.digest) {
-      resync = true;
-      alerts++;
-      const alert = buildAgentAlert({
-        id: newAlertId(deps.now()),
-        timestamp: deps.now(),
-        agent,
-        event: 'out-of-sync',
-        details: { manager_digest: ours.digest, agent_digest: end.digest, manager_entries: ours.entries, agent_entries: end.entries, scan: end.id },
-      });
-      await deps.store.recordAgentAlert(alert);
-      await deliverAlerts(deps.store, deps.sinks, [alert]);
-    }
   }
-  return { summary, resync, alerts };
+  return { summary, resync, alerts: summary.alerts, agentAlerts: raised };
+}
+
+/**
+ * Whether a replayed batch (refused: it was applied before, and only its reply was lost, perhaps to a crash) must
+ * still be answered with a resync request: the request itself is not stored, but it follows from the stored state,
+ * as it did when the batch was applied; its alert was committed then and is not raised again.
+ */
+export async function replayNeedsResync(batch: BatchRequest, agentId: string, store: Store): Promise<boolean> {
+  if (batch.end === undefined) return false;
+  return (await projectedBaselineDigest(store, agentId)).digest !== batch.end.digest;
 }
 
 /** The SHA-256 of a batch as validated: the same batch sent twice hashes the same. */
@@ -150,18 +161,17 @@ function decodeRoot(base64: string): Buffer {
   return path;
 }
 
-async function* once(observations: readonly Observation[]): AsyncGenerator<readonly Observation[]> {
-  yield observations;
+/**
+ * Baseline paths a full scan did not report, inside the directories it covered (what lies outside them is retired,
+ * not deleted), as deletions; paths this batch reports itself are left to it.
+ */
+async function sweptByResync(store: Store, agentId: string, roots: readonly Buffer[] | undefined, observations: readonly Observation[]): Promise<Observation[]> {
+  const reported = new Set(observations.map((o) => o.path.toString('latin1')));
+  const unseen = (await store.unseenByResync(agentId)).filter((path) => (roots === undefined || roots.some((root) => isWithin(path, root))) && !reported.has(path.toString('latin1')));
+  return unseen.map((path) => ({ path, checks: CHECK_ALL, inBaseline: true }));
 }
 
-/** Rule 572 for each monitored directory the agent's scan found nothing to scan in; returns how many. */
-async function alertUnscannable(roots: readonly { p: string; reason: string }[], agent: AgentRef, deps: ApplyBatchDeps): Promise<number> {
-  const alerts = [];
-  for (const root of roots) {
-    const alert = buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, path: Buffer.from(root.p, 'base64'), reason: root.reason });
-    await deps.store.recordAgentAlert(alert);
-    alerts.push(alert);
-  }
-  await deliverAlerts(deps.store, deps.sinks, alerts);
-  return alerts.length;
+async function* twice(observations: readonly Observation[], gone: readonly Observation[]): AsyncGenerator<readonly Observation[]> {
+  yield observations;
+  if (gone.length > 0) yield gone;
 }

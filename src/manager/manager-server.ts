@@ -18,7 +18,7 @@ import { BatchRequest, EnrollRequest, KeepaliveRequest } from '../protocol/wire.
 import type { DebVerifier } from './deb-uploads.js';
 import { agentPackageContext, applyPackageReport, packageStateOf } from './package-reports.js';
 import { SequenceError, type Store } from '../storage/store.js';
-import { applyBatch, batchSha256 } from './apply-batch.js';
+import { applyBatch, batchSha256, replayNeedsResync } from './apply-batch.js';
 import { announceRevocations, RevokedAttempts } from './revocation-alerts.js';
 import { decideEnrollmentIdentity } from './enrollment-identity.js';
 import { centralConfigFor } from './central-config.js';
@@ -234,7 +234,6 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
       const applied = await inTurn(async () => {
         const started = process.hrtime.bigint();
         try {
-          if (batch.notice === 'outbox-overflow') await raiseAgentAlert(agent, 'outbox-overflow', { seq: batch.seq });
           const packages = await packageContext(agent);
           return await applyBatch(batch, agent, {
             store,
@@ -254,6 +253,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
       metrics.batches++;
       metrics.events += applied.summary.added + applied.summary.modified + applied.summary.deleted;
       metrics.alerts += applied.alerts;
+      for (const alert of applied.agentAlerts) logger.warn({ agentId: agent.id, event: alert.custos.agent_event }, alert.full_log);
       if (batch.end !== undefined) metrics.observeScan(batch.end.durationMs / 1000);
       return { ack: batch.seq, ...(applied.resync ? { resync: true } : {}) };
     } catch (error) {
@@ -266,7 +266,9 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
         // Only the very batch last applied can come again (its acknowledgement was lost): anything else numbered
         // at or below it means the agent's numbering went back, so what it sends was never applied.
         if (batch.seq === applied && (await store.lastBatchSha256(agent.id)) === batchSha256(batch)) {
-          return reply.code(409).send({ ack: applied, duplicate: true, error: `batch ${batch.seq} was already applied` });
+          // Its reply may have been lost to a crash right after its commit: a resync it asked for is asked again.
+          const resync = await inTurn(() => replayNeedsResync(batch, agent.id, store));
+          return reply.code(409).send({ ack: applied, duplicate: true, ...(resync ? { resync: true } : {}), error: `batch ${batch.seq} was already applied` });
         }
         await stateLost(agent, batch.seq, applied, 'batch');
         return reply.code(409).send({ ack: applied, stateLost: true, error: `batch ${batch.seq} is behind the ${applied} batches applied: this agent's state was lost or rolled back; resynchronise` });

@@ -8,7 +8,7 @@ import type { EventRecord } from '../../src/core/event-record.js';
 import { diffFileStates } from '../../src/core/file-change.js';
 import { pathFromKey, subtreeKeyRange } from '../../src/core/path-bytes.js';
 import { storedFingerprint } from '../../src/core/state-fingerprint.js';
-import type { Store } from '../../src/storage/store.js';
+import { SequenceError, type Store } from '../../src/storage/store.js';
 import { fileState } from './file-states.js';
 
 /** One engine under test: a fresh store, and raw SQL to play the attacker who edits the database directly. */
@@ -24,6 +24,25 @@ function record(path: string, i: number, outcome: EventRecord['outcome'] = 'aler
   const change = diffFileStates(fileState({ path: p }), fileState({ path: p, size: 1000 + i }), CHECK_ALL);
   assert.ok(change !== undefined);
   return { agentId: '001', timestamp: `2026-11-27T10:00:0${i}.000Z`, change, verdict: { verdict: 'unknown' }, rule: BUILTIN_RULES.modified, outcome };
+}
+
+/** A modification of `path` at second `i` after 2026-11-27T10:00:00Z, by agent `agentId`, alerted as `alertId`. */
+function timedRecord(path: string, i: number, agentId: string, alertId?: string): EventRecord {
+  const p = bytes(path);
+  const change = diffFileStates(fileState({ path: p }), fileState({ path: p, size: 1000 + i }), CHECK_ALL);
+  assert.ok(change !== undefined);
+  const timestamp = new Date(Date.parse('2026-11-27T10:00:00.000Z') + i * 1000).toISOString();
+  return { agentId, timestamp, change, verdict: { verdict: 'unknown' }, rule: BUILTIN_RULES.modified, outcome: 'alerted', ...(alertId === undefined ? {} : { alertId }) };
+}
+
+function agentAlertAt(id: string, i: number, agentId: string): ReturnType<typeof buildAgentAlert> {
+  return buildAgentAlert({ id, timestamp: new Date(Date.parse('2026-11-27T10:00:00.000Z') + i * 1000), agent: { id: agentId, name: `h${agentId}` }, event: 'out-of-sync', details: { scan: i } });
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
 }
 
 /** The store contract, written once and run against every engine. */
@@ -163,6 +182,97 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       const info = await store.getAgent(agent.id);
       assert.deepEqual([info?.name, info?.group, info?.machineId, info?.silentSince, info?.lastSeen], ['web-3', 'web', 'c'.repeat(64), undefined, '2026-11-27T12:00:00Z']);
       assert.equal(await store.lastSequence(agent.id), 1, 'it numbers on from what was applied');
+      await store.close();
+    });
+
+    it('commits a batch\'s agent alerts with the batch, queued for delivery, and none of a refused batch\'s', async () => {
+      const store = await factory.open();
+      await store.upsertAgent({ id: '001', name: 'h001' });
+      const overflow = agentAlertAt('g1', 1, '001');
+      await store.commit({ agentId: '001', upserts: [fileState({ path: bytes('/etc/a') })], deletes: [], events: [timedRecord('/etc/a', 2, '001', 'f1')], sequence: 1, agentAlerts: [overflow] });
+      assert.deepEqual((await store.undeliveredAlerts(10)).map((a) => a.id), ['f1', 'g1'], 'file alerts first, then the batch\'s agent alerts, all queued');
+      assert.deepEqual(await collect(store.queryAlerts({ agentId: '001' })), [overflow, (await store.undeliveredAlerts(10))[0]], 'stored whole, listed by time');
+
+      // A replay of sequence 1 and a jump to 3 are refused: none of their baseline, history or alerts lands.
+      for (const sequence of [1, 3]) {
+        const refused = store.commit({
+          agentId: '001',
+          upserts: [fileState({ path: bytes('/etc/b') })],
+          deletes: [],
+          events: [timedRecord('/etc/b', 3, '001', `f-${sequence}`)],
+          sequence,
+          agentAlerts: [agentAlertAt(`g-${sequence}`, 4, '001')],
+        });
+        await assert.rejects(refused, (error: unknown) => error instanceof SequenceError && error.expected === 2);
+      }
+      assert.deepEqual((await store.undeliveredAlerts(10)).map((a) => a.id), ['f1', 'g1']);
+      assert.deepEqual((await collect(store.queryAlerts({}))).map((a) => a.id), ['g1', 'f1']);
+      assert.equal(await store.getBaselineState('001', bytes('/etc/b')), undefined);
+      assert.deepEqual((await collect(store.queryEvents({}))).length, 1);
+      assert.equal(await store.lastSequence('001'), 1);
+
+      // Without events or a sequence, the agent alerts alone still commit.
+      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [], agentAlerts: [agentAlertAt('g2', 5, '001')] });
+      assert.deepEqual((await store.undeliveredAlerts(10)).map((a) => a.id), ['f1', 'g1', 'g2']);
+      await store.close();
+    });
+
+    it('reads a history and alerts many pages long in order, with every filter', async () => {
+      const store = await factory.open();
+      await store.upsertAgent({ id: '001', name: 'h001' });
+      await store.upsertAgent({ id: '002', name: 'h002' });
+      // 2,400 records over two agents and two trees, every third one alerted; an agent alert every 7 seconds.
+      const records: EventRecord[] = [];
+      for (let i = 0; i < 2400; i++) {
+        const agentId = i % 2 === 0 ? '001' : '002';
+        records.push(timedRecord(`${i % 5 === 0 ? '/usr' : '/etc'}/f${i}`, i, agentId, i % 3 === 0 ? `f${i}` : undefined));
+      }
+      // Committed agent by agent: the history's (id) order is the commit order, not the time order.
+      const committed: EventRecord[] = [];
+      for (const agentId of ['001', '002']) {
+        const mine = records.filter((r) => r.agentId === agentId);
+        for (let i = 0; i < mine.length; i += 400) await store.commit({ agentId, upserts: [], deletes: [], events: mine.slice(i, i + 400) });
+        committed.push(...mine);
+      }
+      const agentAlerts = [];
+      for (let i = 3; i < 2400; i += 7) agentAlerts.push(agentAlertAt(`g${i}`, i, i % 2 === 0 ? '001' : '002'));
+      for (const alert of agentAlerts) await store.recordAgentAlert(alert);
+
+      const since = new Date(Date.parse('2026-11-27T10:00:00.000Z') + 700_000).toISOString();
+      const queries = [{}, { agentId: '002' }, { since }, { path: bytes('/usr') }, { agentId: '001', path: bytes('/etc'), since }, { limit: 1234 }, { agentId: '001', limit: 777 }, { limit: 5 }, { limit: 0 }];
+      for (const query of queries) {
+        const matches = (r: { agentId: string; timestamp: string; path?: Buffer }): boolean =>
+          (query.agentId === undefined || r.agentId === query.agentId) &&
+          (query.since === undefined || r.timestamp >= query.since) &&
+          (query.path === undefined || (r.path !== undefined && (r.path.equals(query.path) || r.path.subarray(0, query.path.length + 1).equals(Buffer.concat([query.path, bytes('/')])))));
+        const newest = <T>(all: T[]): T[] => (query.limit === undefined ? all : query.limit === 0 ? [] : all.slice(-query.limit));
+        const expectedEvents = newest(committed.filter((r) => matches({ ...r, path: r.change.path })).map((r) => r.change.path.toString()));
+        const events = await collect(store.queryEvents(query));
+        assert.deepEqual(events.map((e) => e.record.change.path.toString()), expectedEvents, `events ${JSON.stringify(query)}`);
+        assert.ok(events.every((e, i) => i === 0 || e.id > (events[i - 1] as { id: number }).id), 'in id order');
+
+        // Alerts: file and agent alerts merged by time (a file alert first on a tie), agent alerts never under a path.
+        const expectedAlerts: string[] = newest([
+          ...records.filter((r) => r.alertId !== undefined && matches({ ...r, path: r.change.path })).map((r) => ({ id: r.alertId as string, ts: r.timestamp, file: 0 })),
+          ...agentAlerts.filter((a) => matches({ agentId: a.agent.id, timestamp: a.timestamp })).map((a) => ({ id: a.id, ts: a.timestamp, file: 1 })),
+        ].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.file - b.file)).map((a) => a.id));
+        assert.deepEqual((await collect(store.queryAlerts(query))).map((a) => a.id), expectedAlerts, `alerts ${JSON.stringify(query)}`);
+      }
+      await store.close();
+    });
+
+    it('reads only what was committed when a read began, even while the history grows under it', async () => {
+      const store = await factory.open();
+      const first = Array.from({ length: 1200 }, (_, i) => timedRecord(`/etc/f${i}`, i, '001', `f${i}`));
+      await store.commit({ agentId: '001', upserts: [], deletes: [], events: first });
+      let seen = 0;
+      for await (const event of store.queryEvents({ agentId: '001' })) {
+        // Commits land between the pages of the read.
+        if (seen++ % 400 === 0) await store.commit({ agentId: '001', upserts: [], deletes: [], events: [timedRecord(`/etc/late${seen}`, 5000 + seen, '001')] });
+        assert.ok(event.record.change.path.toString().startsWith('/etc/f'));
+      }
+      assert.equal(seen, 1200);
+      assert.equal((await collect(store.queryEvents({ agentId: '001' }))).length, 1203);
       await store.close();
     });
   });

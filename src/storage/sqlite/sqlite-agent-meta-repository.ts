@@ -1,0 +1,19 @@
+import type { AgentMetaRepository } from '../agent-meta-repository.js';
+import type { SqliteConnection } from './sqlite-connection.js';
+
+/** Per-agent settings and markers in SQLite (the `agent_meta` table). */
+export class SqliteAgentMetaRepository implements AgentMetaRepository {
+  readonly #conn: SqliteConnection;
+
+  constructor(conn: SqliteConnection) {
+    this.#conn = conn;
+  }
+
+  async getMeta(agentId: string, key: string): Promise<string | undefined> {
+    return this.#conn.statement('SELECT value FROM agent_meta WHERE agent_id = ? AND key = ?', 'pluck').get(agentId, key) as string | undefined;
+  }
+
+  async setMeta(agentId: string, key: string, value: string): Promise<void> {
+    this.#conn.statement('INSERT INTO agent_meta (agent_id, key, value) VALUES (?, ?, ?) ON CONFLICT (agent_id, key) DO UPDATE SET value = excluded.value').run(agentId, key, value);
+  }
+}
