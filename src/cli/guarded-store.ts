@@ -1,6 +1,7 @@
 import type { CustosConfig } from '../core/config/custos-config.js';
 import { CustosError } from '../core/custos-error.js';
 import { lostAgainstMarker, markerPath, readHistoryMarker, writeHistoryMarker } from '../storage/history-marker.js';
+import { assertDatabaseIntact } from '../storage/sqlite/database-integrity.js';
 import { acquireScanLock } from '../storage/sqlite/scan-lock.js';
 import type { Store } from '../storage/store.js';
 import { openStore } from './open-store.js';
@@ -27,6 +28,8 @@ export async function openGuardedStore(config: CustosConfig, agentId: string): P
   let lock;
   try {
     lock = acquireScanLock(databasePath, SCAN_LOCK_WAIT_MS);
+    // Under the lock (no other check is writing): a file damaged in place is refused before it is read as a baseline.
+    assertDatabaseIntact(databasePath);
     const marker = readHistoryMarker(databasePath);
     const lost = marker === undefined || marker.agentId !== agentId ? undefined : await lostAgainstMarker(store, marker);
     if (lost !== undefined) {

@@ -6,6 +6,7 @@ import type { NoiseState } from '../../core/auto-ignore.js';
 import { buildAlert, type AgentAlert, type AnyAlert } from '../../core/build-alert.js';
 import { CustosError } from '../../core/custos-error.js';
 import { BASELINE_APPLICATION_ID, claimApplicationId } from './application-id.js';
+import { corruptDatabaseError, isCorruptionError } from './database-integrity.js';
 import type { QueuedEmail } from '../../core/email-plan.js';
 import { chainHash, decodeEventRecord, encodeEventRecord, GENESIS_HASH } from '../../core/event-record.js';
 import type { FileState } from '../../core/file-state.js';
@@ -83,6 +84,7 @@ export class SqliteStore implements Store {
       if (options.backgroundCheckpoints === true) db.pragma('wal_autocheckpoint = 16384');
     } catch (error) {
       if (error instanceof CustosError) throw error;
+      if (isCorruptionError(error)) throw corruptDatabaseError(path, (error as Error).message, error);
       throw new CustosError('STORE_FAILED', `failed to open the SQLite store ${path}: ${(error as Error).message}`, { cause: error });
     }
     return new SqliteStore(path, db, options.backgroundCheckpoints === true ? new WalCheckpointer(path) : undefined);
