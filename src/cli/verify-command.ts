@@ -5,6 +5,8 @@ import { loadConfig } from './load-config.js';
 import { openExistingStore } from './open-store.js';
 import { LOCAL_AGENT_ID } from './run-check.js';
 import { databaseProblems } from '../storage/sqlite/database-integrity.js';
+import { readHistoryKey } from '../storage/history-key.js';
+import { sealProblem } from './verify-seal.js';
 import { lostAgainstMarker, readHistoryMarker } from '../storage/history-marker.js';
 import type { ChainReport, Store } from '../storage/store.js';
 
@@ -32,7 +34,8 @@ export function verifyCommand(result: CommandResult): Command {
     const damaged = config.storage.engine === 'sqlite' && existsSync(config.storage.path) ? damagedFile(config.storage.path, flags.agent) : undefined;
     const store = damaged === undefined ? openExistingStore(config.storage) : undefined;
     try {
-      const report = damaged ?? (await againstKnownHeads(await (store as Store).verifyChain(flags.agent), store as Store, flags, config.storage.engine === 'sqlite' ? config.storage.path : undefined));
+      const key = config.alerts.historyKeyFile === undefined ? undefined : readHistoryKey(config.alerts.historyKeyFile);
+      const report = damaged ?? (await againstKnownHeads(await (store as Store).verifyChain(flags.agent), store as Store, flags, config.storage.engine === 'sqlite' ? config.storage.path : undefined, key));
       if (flags.json === true) process.stdout.write(`${JSON.stringify(report)}\n`);
       else if (report.ok) process.stdout.write(`history intact: ${report.checked} records verified\n`);
       else {
@@ -52,7 +55,7 @@ export function verifyCommand(result: CommandResult): Command {
  * also held against the marker the last check left beside the database and, with `--head`, a head copied off
  * the host (which an intruder without it cannot forge).
  */
-async function againstKnownHeads(report: ChainReport, store: Store, flags: VerifyFlags, databasePath: string | undefined): Promise<ChainReport> {
+async function againstKnownHeads(report: ChainReport, store: Store, flags: VerifyFlags, databasePath: string | undefined, key: Buffer | undefined): Promise<ChainReport> {
   if (!report.ok) return report;
   const agentId = flags.agent ?? LOCAL_AGENT_ID;
   if (flags.head !== undefined && !(await store.hasChainHash(agentId, flags.head.trim().toLowerCase()))) {
@@ -62,6 +65,10 @@ async function againstKnownHeads(report: ChainReport, store: Store, flags: Verif
   if (marker !== undefined && (flags.agent === undefined || flags.agent === marker.agentId)) {
     const lost = await lostAgainstMarker(store, marker);
     if (lost !== undefined) return { ok: false, checked: report.checked, firstBroken: { agentId: marker.agentId, eventId: marker.lastId ?? 0, reason: lost } };
+  }
+  if (key !== undefined && databasePath !== undefined && flags.data === undefined) {
+    const problem = await sealProblem(store, databasePath, marker, key, agentId);
+    if (problem !== undefined) return { ok: false, checked: report.checked, firstBroken: { agentId, eventId: marker?.lastId ?? 0, reason: problem } };
   }
   return report;
 }

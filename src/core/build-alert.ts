@@ -103,7 +103,8 @@ export interface AgentAlert extends AlertBase {
       | 'state-lost'
       | 'revoked'
       | 'revoked-attempt'
-      | 'package-refused';
+      | 'package-refused'
+      | 'scan-summary';
     readonly [key: string]: unknown;
   };
 }

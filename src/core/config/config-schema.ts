@@ -13,6 +13,7 @@ import {
   type CustosConfig,
   type DirectoryConfig,
   type LoadedConfig,
+  type ManagerConfig,
   type LocateKey,
   type PathPattern,
 } from './custos-config.js';
@@ -141,28 +142,30 @@ const rules = z
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT');
 
+const syslogTarget = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).prefault(514),
+    protocol: z.enum(['udp', 'tcp', 'tls']).prefault('udp'),
+    ca: z.string().min(1).optional(),
+  })
+  .strict();
+
+const webhookTarget = z
+  .object({
+    url: z.string().regex(/^https?:\/\//, 'expected an http(s) URL'),
+    ca: z.string().min(1).optional(),
+    headers: z.record(z.string(), z.string()).prefault({}),
+  })
+  .strict();
+
 const manager = z
   .object({
     listen: hostPort.prefault('0.0.0.0:1515'),
     silent_after: duration.prefault('10m'),
     token_ttl: duration.prefault('1h'),
-    syslog: z
-      .object({
-        host: z.string().min(1),
-        port: z.number().int().min(1).max(65535).prefault(514),
-        protocol: z.enum(['udp', 'tcp', 'tls']).prefault('udp'),
-        ca: z.string().min(1).optional(),
-      })
-      .strict()
-      .optional(),
-    webhook: z
-      .object({
-        url: z.string().regex(/^https?:\/\//, 'expected an http(s) URL'),
-        ca: z.string().min(1).optional(),
-        headers: z.record(z.string(), z.string()).prefault({}),
-      })
-      .strict()
-      .optional(),
+    syslog: syslogTarget.optional(),
+    webhook: webhookTarget.optional(),
     /** Verify the .debs agents installed against these signed indexes and this keyring (none: agents' claims only). */
     packages: z
       .object({
@@ -182,7 +185,16 @@ const root = z
     known_hashes: knownHashes.prefault({}),
     agent: z.object({ name: z.string().min(1).max(128).optional(), keepalive: duration.prefault('1m') }).strict().prefault({}),
     database: database.prefault({}),
-    alerts: z.object({ json: z.string().min(1).optional(), log: z.string().min(1).optional() }).strict().prefault({}),
+    alerts: z
+      .object({
+        json: z.string().min(1).optional(),
+        log: z.string().min(1).optional(),
+        syslog: syslogTarget.optional(),
+        webhook: webhookTarget.optional(),
+        history_key: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
     syscheck: syscheck.prefault({}),
     email: emailSchema.prefault({}),
   })
@@ -256,10 +268,8 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
       listenPort: Number(listenPort),
       silentAfterMs: m.silent_after,
       tokenTtlMs: m.token_ttl,
-      ...(m.syslog === undefined
-        ? {}
-        : { syslog: { host: m.syslog.host, port: m.syslog.port, protocol: m.syslog.protocol, ...(m.syslog.ca === undefined ? {} : { caFile: resolveFrom(base, m.syslog.ca) }) } }),
-      ...(m.webhook === undefined ? {} : { webhook: { url: m.webhook.url, headers: m.webhook.headers, ...(m.webhook.ca === undefined ? {} : { caFile: resolveFrom(base, m.webhook.ca) }) } }),
+      ...(m.syslog === undefined ? {} : { syslog: syslogConfig(m.syslog, (f) => resolveFrom(base, f)) }),
+      ...(m.webhook === undefined ? {} : { webhook: webhookConfig(m.webhook, (f) => resolveFrom(base, f)) }),
       ...(m.packages === undefined
         ? {}
         : { packages: { keyring: resolveFrom(base, m.packages.keyring), aptLists: resolveFrom(base, m.packages.apt_lists), maxDebBytes: m.packages.max_deb_size } }),
@@ -281,6 +291,9 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
     alerts: {
       jsonPath: data.alerts.json ?? `${defaults.dataDir}/alerts.json`,
       logPath: data.alerts.log ?? `${defaults.dataDir}/alerts.log`,
+      ...(data.alerts.syslog === undefined ? {} : { syslog: syslogConfig(data.alerts.syslog, (f) => resolveFrom(base, f)) }),
+      ...(data.alerts.webhook === undefined ? {} : { webhook: webhookConfig(data.alerts.webhook, (f) => resolveFrom(base, f)) }),
+      ...(data.alerts.history_key === undefined ? {} : { historyKeyFile: resolveFrom(base, data.alerts.history_key) }),
     },
     syscheck: {
       disabled: s.disabled,
@@ -310,4 +323,14 @@ export function dotted(path: readonly (string | number)[]): string {
 export function splitHostPort(text: string): [string, string] {
   const i = text.lastIndexOf(':');
   return [text.slice(0, i).replace(/^\[|\]$/g, ''), text.slice(i + 1)];
+}
+
+/** A syslog target as the model holds it (a CA file named relative to the configuration file). */
+function syslogConfig(t: z.output<typeof syslogTarget>, resolve: (file: string) => string): NonNullable<ManagerConfig['syslog']> {
+  return { host: t.host, port: t.port, protocol: t.protocol, ...(t.ca === undefined ? {} : { caFile: resolve(t.ca) }) };
+}
+
+/** A webhook target as the model holds it. */
+function webhookConfig(t: z.output<typeof webhookTarget>, resolve: (file: string) => string): NonNullable<ManagerConfig['webhook']> {
+  return { url: t.url, headers: t.headers, ...(t.ca === undefined ? {} : { caFile: resolve(t.ca) }) };
 }

@@ -72,6 +72,11 @@ export type StorageConfig =
 export interface AlertOutputConfig {
   readonly jsonPath: string;
   readonly logPath: string;
+  /** Standalone `check`: alerts, and each scan's summary with the history head, also go off the host. */
+  readonly syslog?: ManagerConfig['syslog'];
+  readonly webhook?: ManagerConfig['webhook'];
+  /** A key file kept outside the database (mode 0600 or stricter): it signs the history head (HMAC-SHA256). */
+  readonly historyKeyFile?: string;
 }
 
 /** The known-hash database and the policy that decides what its verdicts silence. */
