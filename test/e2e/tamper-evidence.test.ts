@@ -46,7 +46,8 @@ async function webhookReceiver(): Promise<{ server: Server; url: string; alerts:
 
 /** The HMAC-SHA256 of a head as the README documents it, computed here independently of Custos's code. */
 function expectedSignature(key: string, summary: Record<string, unknown>): string {
-  const text = `custos-history-head:v1\nagent=000\nlength=${String(summary.history_records)}\nlast_id=${String(summary.last_id ?? '')}\nlast_hash=${String(summary.chain_hash ?? '')}\nbaseline=${String(summary.baseline_digest)}\n`;
+  const field = (name: string): string => (typeof summary[name] === 'string' || typeof summary[name] === 'number' ? String(summary[name]) : '');
+  const text = `custos-history-head:v1\nagent=000\nlength=${field('history_records')}\nlast_id=${field('last_id')}\nlast_hash=${field('chain_hash')}\nbaseline=${field('baseline_digest')}\n`;
   return createHmac('sha256', Buffer.from(key)).update(text).digest('hex');
 }
 
