@@ -13,6 +13,9 @@ export const STARTER_CONFIG = `# Custos configuration. Every option below shows 
 # alerts:
 #   json: /var/lib/custos/alerts.json # one JSON alert per line (Wazuh's alerts.json fields)
 #   log: /var/lib/custos/alerts.log   # OSSEC's alerts.log layout
+#   syslog: {host: siem.example, port: 514, protocol: udp}   # check: alerts and each scan's history head (rule 576)
+#   webhook: {url: https://hooks.example/custos}              # check: the same, POSTed as JSON
+#   history_key: /etc/custos/history.key   # a key file (mode 0600) outside the database: signs the history head
 
 syscheck:
   # What to monitor. Each entry takes OSSEC's options; with none, everything is checked (check_all).
