@@ -104,7 +104,8 @@ export interface AgentAlert extends AlertBase {
       | 'revoked'
       | 'revoked-attempt'
       | 'package-refused'
-      | 'scan-summary';
+      | 'scan-summary'
+      | 'quota-reached';
     readonly [key: string]: unknown;
   };
 }

@@ -133,6 +133,12 @@ export const CUSTOS_RULES = Object.freeze({
     description: 'Scan completed: the history head and baseline digest, for safekeeping off the host.',
     groups: ['ossec', 'syscheck', 'custos_scan_summary'],
   },
+  quotaReached: {
+    id: 577,
+    level: 10,
+    description: "Agent storage quota reached on the manager: its changes are refused and wait on the agent.",
+    groups: ['ossec', 'syscheck', 'custos_agent', 'agent_quota_reached'],
+  },
   noisy: {
     id: 565,
     level: 7,

@@ -96,6 +96,14 @@ export interface HistoryQuery {
   readonly limit?: number;
 }
 
+/** What one agent stores, as the manager's quota counts it (bytes: the variable-length columns and records). */
+export interface AgentUsage {
+  readonly baselineEntries: number;
+  readonly baselineBytes: number;
+  readonly historyRecords: number;
+  readonly historyBytes: number;
+}
+
 /** The result of checking every agent's history chain. */
 export interface ChainReport {
   readonly ok: boolean;
@@ -152,6 +160,8 @@ export interface Store {
   /** Forgets that these directories were scanned (they are no longer monitored; a return is a first scan again). */
   unmarkRootsScanned(agentId: string, roots: readonly Buffer[]): Promise<void>;
   getMeta(agentId: string, key: string): Promise<string | undefined>;
+  /** What one agent stores: baseline rows and bytes, history records and bytes (kept as rows are written). */
+  agentUsage(agentId: string): Promise<AgentUsage>;
   setMeta(agentId: string, key: string, value: string): Promise<void>;
   queryEvents(query: HistoryQuery): AsyncIterable<StoredEvent>;
   /** Alerts, oldest first: file alerts rebuilt from the history records they were raised for, and agent alerts. */

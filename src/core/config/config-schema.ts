@@ -166,6 +166,16 @@ const manager = z
     token_ttl: duration.prefault('1h'),
     syslog: syslogTarget.optional(),
     webhook: webhookTarget.optional(),
+    /** What one agent may store; past it, its batches are refused (kept on the agent) and rule 577 raised. */
+    quota: z
+      .object({
+        baseline_entries: z.number().int().positive().prefault(5_000_000),
+        baseline_bytes: size.prefault('4GiB'),
+        history_records: z.number().int().positive().prefault(20_000_000),
+        history_bytes: size.prefault('16GiB'),
+      })
+      .strict()
+      .prefault({}),
     /** Verify the .debs agents installed against these signed indexes and this keyring (none: agents' claims only). */
     packages: z
       .object({
@@ -268,6 +278,7 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
       listenPort: Number(listenPort),
       silentAfterMs: m.silent_after,
       tokenTtlMs: m.token_ttl,
+      quota: { baselineEntries: m.quota.baseline_entries, baselineBytes: m.quota.baseline_bytes, historyRecords: m.quota.history_records, historyBytes: m.quota.history_bytes },
       ...(m.syslog === undefined ? {} : { syslog: syslogConfig(m.syslog, (f) => resolveFrom(base, f)) }),
       ...(m.webhook === undefined ? {} : { webhook: webhookConfig(m.webhook, (f) => resolveFrom(base, f)) }),
       ...(m.packages === undefined

@@ -102,6 +102,14 @@ export interface RulesConfig {
   readonly exclude: readonly string[];
 }
 
+/** Per-agent storage limits on the manager: baseline rows and bytes, history records and bytes. */
+export interface AgentQuota {
+  readonly baselineEntries: number;
+  readonly baselineBytes: number;
+  readonly historyRecords: number;
+  readonly historyBytes: number;
+}
+
 /** Where alerts go besides the manager's own files. */
 export interface ManagerConfig {
   readonly listenHost: string;
@@ -110,6 +118,8 @@ export interface ManagerConfig {
   readonly silentAfterMs: number;
   /** How long an enrollment token stays usable. */
   readonly tokenTtlMs: number;
+  /** What one agent may store on the manager (its baseline and its history). */
+  readonly quota: AgentQuota;
   readonly syslog?: { readonly host: string; readonly port: number; readonly protocol: 'udp' | 'tcp' | 'tls'; readonly caFile?: string };
   readonly webhook?: { readonly url: string; readonly caFile?: string; readonly headers: Readonly<Record<string, string>> };
   /** Verifying the .debs agents installed: the keyring pinned and the signed indexes (apt's lists, or a mirror). */

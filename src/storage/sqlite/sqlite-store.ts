@@ -13,7 +13,7 @@ import type { FileState } from '../../core/file-state.js';
 import { pathFromKey, pathKey, subtreeKeyRange } from '../../core/path-bytes.js';
 import { ensureDirectory } from '../../platform/ensure-directory.js';
 import { checkChain, type ChainHead, type ChainRow } from '../check-chain.js';
-import { SequenceError, type AgentInfo, type AgentRecord, type BaselineFingerprint, type ChainReport, type ChangeBatch, type EmailQueueEntry, type HistoryQuery, type KeyRange, type MaintenanceWindow, type SentEmail, type Store, type StoredEvent, type TokenVerdict } from '../store.js';
+import { SequenceError, type AgentInfo, type AgentUsage, type AgentRecord, type BaselineFingerprint, type ChainReport, type ChangeBatch, type EmailQueueEntry, type HistoryQuery, type KeyRange, type MaintenanceWindow, type SentEmail, type Store, type StoredEvent, type TokenVerdict } from '../store.js';
 import { BASELINE_COLUMNS, rowToState, stateToRow } from './baseline-rows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteEmailQueue } from './sqlite-email-queue.js';
@@ -203,6 +203,12 @@ export class SqliteStore implements Store {
     this.#db.transaction(() => {
       for (const root of roots) remove.run(agentId, root);
     })();
+  }
+
+  async agentUsage(agentId: string): Promise<AgentUsage> {
+    const row = this.#statement('SELECT baseline_entries, baseline_bytes, history_records, history_bytes FROM agent_usage WHERE agent_id = ?').raw(true).get(agentId) as [number, number, number, number] | undefined;
+    const [baselineEntries, baselineBytes, historyRecords, historyBytes] = row ?? [0, 0, 0, 0];
+    return { baselineEntries, baselineBytes, historyRecords, historyBytes };
   }
 
   async getMeta(agentId: string, key: string): Promise<string | undefined> {
