@@ -102,6 +102,7 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     }
     if ((await deps.store.getMeta(agent.id, 'baseline_built')) === undefined) await deps.store.setMeta(agent.id, 'baseline_built', deps.now().toISOString());
     alerts += await alertUnscannable(end.unscannable ?? [], agent, deps);
+    alerts += await alertUnscannable(end.unscannedSubtrees ?? [], agent, deps, true);
     const ours = await baselineDigest(deps.store, agent.id);
     if (ours.digest !== end.digest) {
       resync = true;
@@ -145,11 +146,15 @@ async function* once(observations: readonly Observation[]): AsyncGenerator<reado
   yield observations;
 }
 
-/** Rule 572 for each monitored directory the agent's scan found nothing to scan in; returns how many. */
-async function alertUnscannable(roots: readonly { p: string; reason: string }[], agent: AgentRef, deps: ApplyBatchDeps): Promise<number> {
+/**
+ * Rule 572 for each monitored directory the agent's scan found nothing to scan in, or (`subtree`) rule 574 for
+ * each part of one it could not look into; returns how many. Raised at every scan that meets them, as standalone
+ * does: a subtree stays visible until it can be read again.
+ */
+async function alertUnscannable(roots: readonly { p: string; reason: string }[], agent: AgentRef, deps: ApplyBatchDeps, subtree = false): Promise<number> {
   const alerts = [];
   for (const root of roots) {
-    const alert = buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, path: Buffer.from(root.p, 'base64'), reason: root.reason });
+    const alert = buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, path: Buffer.from(root.p, 'base64'), reason: root.reason, subtree });
     await deps.store.recordAgentAlert(alert);
     alerts.push(alert);
   }
