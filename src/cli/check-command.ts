@@ -21,6 +21,7 @@ import { openGuardedStore } from './guarded-store.js';
 import { reportWarnings } from './report-warnings.js';
 import { LOCAL_AGENT_ID, runCheck, type RunCheckResult } from './run-check.js';
 import { startScanProgress } from './scan-progress.js';
+import { summaryJson } from './summary-json.js';
 import { StdoutAlertSink } from './stdout-alert-sink.js';
 
 interface CheckFlags {
@@ -109,6 +110,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
         const summary = scanSummaryAlert(marker, { id: LOCAL_AGENT_ID, name: config.agentName }, new Date());
         await Promise.all(offHost.map((sink) => sink.write([summary])));
       }
+      if (flags.json === true) process.stderr.write(summaryJson(mode, outcome, marker));
       result.exitCode = outcome.ingest.alerts + outcome.redelivered + outcome.hostAlerts + outcome.notScanned + outcome.subtreesNotScanned > 0 ? EXIT.ALERTS : EXIT.OK;
     } finally {
       stopProgress();
