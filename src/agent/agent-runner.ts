@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { SyscheckConfig } from '../core/config/custos-config.js';
 import type { Observation } from '../core/observation.js';
 import { displayPath, subtreeKeyRange } from '../core/path-bytes.js';
+import { unscannedSubtrees } from './unscanned-subtrees.js';
 import { compileScanScope, type ScanScope } from '../core/scan-scope.js';
 import { nextScanAt } from '../core/scan-schedule.js';
 import { BatchResponse, KeepaliveResponse } from '../protocol/wire.js';
@@ -106,8 +107,11 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     const roots = scope.topLevelRoots.map((r) => r.path);
     const enqueue = (observations: readonly Observation[], end?: { digest: string; entries: number }): boolean => {
       const unscannable = stats.unscannableRoots.slice(0, 256).map((r) => ({ p: r.path.toString('base64'), reason: r.reason.slice(0, 1024) }));
+      const subtrees = unscannedSubtrees(stats);
       // Only to a manager that said it takes them: an older one refuses a batch with fields it does not know.
       const continuity = state.getMeta('manager_continuity') !== undefined;
+      // Subtrees came with the inode attributes (one release): a manager that takes those takes these.
+      const takesSubtrees = state.getMeta('manager_inode_attributes') !== undefined;
       const seq = state.enqueue(
         identity.agentId,
         observations,
@@ -124,6 +128,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
                   durationMs: Date.now() - started,
                   ...(continuity ? { roots: roots.map((r) => r.toString('base64')) } : {}),
                   ...(continuity && unscannable.length > 0 ? { unscannable } : {}),
+                  ...(takesSubtrees && subtrees.length > 0 ? { unscannedSubtrees: subtrees } : {}),
                 },
               }),
         },

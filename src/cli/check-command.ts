@@ -17,10 +17,12 @@ import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
 import { openEmailSink } from './open-email-sink.js';
 import { openKnownHashes } from './open-known-hashes.js';
+import { historyHeadLine, openOffHostSinks, scanSummaryAlert } from './off-host-sinks.js';
 import { openGuardedStore } from './guarded-store.js';
 import { reportWarnings } from './report-warnings.js';
 import { LOCAL_AGENT_ID, runCheck, type RunCheckResult } from './run-check.js';
 import { startScanProgress } from './scan-progress.js';
+import { summaryJson } from './summary-json.js';
 import { StdoutAlertSink } from './stdout-alert-sink.js';
 
 interface CheckFlags {
@@ -78,6 +80,8 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       const email = openEmailSink(config, store, hostname(), (message) => process.stderr.write(`custos: ${message}\n`), false);
       if (email !== undefined) sinks.push(email);
     }
+    const offHost = mode === 'check' ? openOffHostSinks(config.alerts, (message) => process.stderr.write(`custos: ${message}\n`)) : [];
+    sinks.push(...offHost);
     const stats = createScanStats();
     const stopProgress = startScanProgress(stats);
     const abort = new AbortController();
@@ -102,9 +106,14 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       });
       stopProgress();
       process.stderr.write(summaryLine(mode, outcome));
-      // Copied off the host (cron mail, a log shipper), it lets `custos verify --head` find a history rewritten since.
-      const head = await store.chainHead(LOCAL_AGENT_ID);
-      if (head !== undefined) process.stderr.write(`custos: history head: record ${head.lastId}, ${head.length} records, chain hash ${head.lastHash}\n`);
+      // Copied off the host (cron mail, syslog, the webhook), it lets `custos verify --head` find a history rewritten since.
+      const marker = await guarded.seal();
+      if (marker !== undefined) {
+        process.stderr.write(historyHeadLine(marker));
+        const summary = scanSummaryAlert(marker, { id: LOCAL_AGENT_ID, name: config.agentName }, new Date());
+        await Promise.all(offHost.map((sink) => sink.write([summary])));
+      }
+      if (flags.json === true) process.stderr.write(summaryJson(mode, outcome, marker));
       result.exitCode = outcome.ingest.alerts + outcome.redelivered + outcome.hostAlerts + outcome.notScanned + outcome.subtreesNotScanned > 0 ? EXIT.ALERTS : EXIT.OK;
     } finally {
       stopProgress();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, CustosError, formatConfigIssue } from '../core/custos-error.js';
+import { isCorruptionError } from '../storage/sqlite/database-integrity.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 
 /**
@@ -72,7 +73,9 @@ function exitStatusOf(error: unknown): number {
     return EXIT.USAGE;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`custos: ${message}\n`);
+  // Damage found mid-run (a page no open-time check reached): said as such, not as SQLite's bare words.
+  if (isCorruptionError(error)) process.stderr.write(`custos: a database is damaged (${message}): restore it from a backup; custos verify names it\n`);
+  else process.stderr.write(`custos: ${message}\n`);
   if (process.env.CUSTOS_DEBUG !== undefined && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
   return EXIT.FAILURE;
 }

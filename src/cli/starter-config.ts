@@ -15,6 +15,9 @@ export const STARTER_CONFIG = `# Custos configuration. Every option below shows 
 #   log: /var/lib/custos/alerts.log   # OSSEC's alerts.log layout
 #   full_log: ossec                   # full_log (what <match> reads) in OSSEC's words, or wazuh: File '/x' modified ...
 #   manager_name: manager1            # manager.name in alerts.json (default: the hostname)
+#   syslog: {host: siem.example, port: 514, protocol: udp}   # check: alerts and each scan's history head (rule 576)
+#   webhook: {url: https://hooks.example/custos}              # check: the same, POSTed as JSON
+#   history_key: /etc/custos/history.key   # a key file (mode 0600) outside the database: signs the history head
 
 syscheck:
   # What to monitor. Each entry takes OSSEC's options; with none, everything is checked (check_all).

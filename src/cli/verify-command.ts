@@ -1,8 +1,12 @@
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
 import { openExistingStore } from './open-store.js';
 import { LOCAL_AGENT_ID } from './run-check.js';
+import { databaseProblems } from '../storage/sqlite/database-integrity.js';
+import { readHistoryKey } from '../storage/history-key.js';
+import { sealProblem } from './verify-seal.js';
 import { lostAgainstMarker, readHistoryMarker } from '../storage/history-marker.js';
 import type { ChainReport, Store } from '../storage/store.js';
 
@@ -27,9 +31,11 @@ export function verifyCommand(result: CommandResult): Command {
     .option('--json', 'print the report as JSON');
   command.action(async (flags: VerifyFlags) => {
     const { config } = loadConfig(flags);
-    const store = openExistingStore(config.storage);
+    const damaged = config.storage.engine === 'sqlite' && existsSync(config.storage.path) ? damagedFile(config.storage.path, flags.agent) : undefined;
+    const store = damaged === undefined ? openExistingStore(config.storage) : undefined;
     try {
-      const report = await againstKnownHeads(await store.verifyChain(flags.agent), store, flags, config.storage.engine === 'sqlite' ? config.storage.path : undefined);
+      const key = config.alerts.historyKeyFile === undefined ? undefined : readHistoryKey(config.alerts.historyKeyFile);
+      const report = damaged ?? (await againstKnownHeads(await (store as Store).verifyChain(flags.agent), store as Store, flags, config.storage.engine === 'sqlite' ? config.storage.path : undefined, key));
       if (flags.json === true) process.stdout.write(`${JSON.stringify(report)}\n`);
       else if (report.ok) process.stdout.write(`history intact: ${report.checked} records verified\n`);
       else {
@@ -38,7 +44,7 @@ export function verifyCommand(result: CommandResult): Command {
       }
       result.exitCode = report.ok ? EXIT.OK : EXIT.ALERTS;
     } finally {
-      await store.close();
+      await store?.close();
     }
   });
   return command;
@@ -49,7 +55,7 @@ export function verifyCommand(result: CommandResult): Command {
  * also held against the marker the last check left beside the database and, with `--head`, a head copied off
  * the host (which an intruder without it cannot forge).
  */
-async function againstKnownHeads(report: ChainReport, store: Store, flags: VerifyFlags, databasePath: string | undefined): Promise<ChainReport> {
+async function againstKnownHeads(report: ChainReport, store: Store, flags: VerifyFlags, databasePath: string | undefined, key: Buffer | undefined): Promise<ChainReport> {
   if (!report.ok) return report;
   const agentId = flags.agent ?? LOCAL_AGENT_ID;
   if (flags.head !== undefined && !(await store.hasChainHash(agentId, flags.head.trim().toLowerCase()))) {
@@ -60,5 +66,19 @@ async function againstKnownHeads(report: ChainReport, store: Store, flags: Verif
     const lost = await lostAgainstMarker(store, marker);
     if (lost !== undefined) return { ok: false, checked: report.checked, firstBroken: { agentId: marker.agentId, eventId: marker.lastId ?? 0, reason: lost } };
   }
+  if (key !== undefined && databasePath !== undefined && flags.data === undefined) {
+    const problem = await sealProblem(store, databasePath, marker, key, agentId);
+    if (problem !== undefined) return { ok: false, checked: report.checked, firstBroken: { agentId, eventId: marker?.lastId ?? 0, reason: problem } };
+  }
   return report;
+}
+
+/**
+ * A database file damaged in place is reported before its chain is read (SQLite's full integrity check): rows on
+ * a damaged page can vanish from a read without an error, which would pass for a shorter history.
+ */
+function damagedFile(path: string, agent: string | undefined): ChainReport | undefined {
+  const problems = databaseProblems(path, 'full');
+  if (problems.length === 0) return undefined;
+  return { ok: false, checked: 0, firstBroken: { agentId: agent ?? LOCAL_AGENT_ID, eventId: 0, reason: `the database file is damaged: ${problems.join('; ')}` } };
 }

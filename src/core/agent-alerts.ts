@@ -16,6 +16,8 @@ const RULE = {
   revoked: CUSTOS_RULES.agentRevoked,
   'revoked-attempt': CUSTOS_RULES.revokedAgentTrying,
   'package-refused': CUSTOS_RULES.packageRefused,
+  'scan-summary': CUSTOS_RULES.scanSummary,
+  'quota-reached': CUSTOS_RULES.quotaReached,
 } as const;
 
 /**
@@ -47,6 +49,8 @@ export function buildAgentAlert(input: {
     'state-lost': `${who}: its state was lost or rolled back (it numbers batches from ${detail('agent_seq', '?')}, the manager applied up to ${detail('manager_seq', '?')}); it resynchronises against the manager's baseline, so every change since is alerted.`,
     revoked: `${who} was revoked at ${detail('revoked_at', '?')}: it is refused from now on and its files are no longer watched. Changes it had not delivered (the manager applied its batches up to ${detail('last_applied_seq', '0')}) will never be applied; re-enrol the host (agent enroll --replace ${agent.id}) to watch it again.`,
     'package-refused': `${who} installed ${detail('package', 'a package')} from a .deb the manager refused (SHA-256 ${detail('sha256', '?')}): ${detail('reason', 'no reason given')}. Its files are not explained by it.`,
+    'scan-summary': `${who}: scan completed; history ${detail('history_records', '0')} records, last record ${detail('last_id', '-')}, chain hash ${detail('chain_hash', '-')}; baseline digest ${detail('baseline_digest', '?')}${input.details?.signature === undefined ? '' : `; signed ${detail('signature', '?')}`}. Keep this copy: custos verify --head finds a history rewritten since.`,
+    'quota-reached': `${who} has reached its storage quota on the manager (${detail('reason', '?')}): its batches are refused and wait in its outbox, so its changes are not being recorded. Raise manager.quota, or find what floods it.`,
     'revoked-attempt': `${who} was revoked at ${detail('revoked_at', '?')} but is still trying to report (${detail('attempts', '1')} attempt(s) since ${detail('first_attempt', '?')}): refused.${stillHolds(input.details)}`,
   };
   return {

@@ -109,7 +109,9 @@ export interface AgentAlert extends AlertBase {
       | 'state-lost'
       | 'revoked'
       | 'revoked-attempt'
-      | 'package-refused';
+      | 'package-refused'
+      | 'scan-summary'
+      | 'quota-reached';
     readonly [key: string]: unknown;
   };
 }

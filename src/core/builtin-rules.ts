@@ -129,6 +129,18 @@ export const CUSTOS_RULES = Object.freeze({
     description: 'Monitored directory mounted over or replaced: what is below it now is another file system or directory.',
     groups: ['ossec', 'syscheck', 'syscheck_file', 'custos_directory_replaced'],
   },
+  scanSummary: {
+    id: 576,
+    level: 3,
+    description: 'Scan completed: the history head and baseline digest, for safekeeping off the host.',
+    groups: ['ossec', 'syscheck', 'custos_scan_summary'],
+  },
+  quotaReached: {
+    id: 577,
+    level: 10,
+    description: "Agent storage quota reached on the manager: its changes are refused and wait on the agent.",
+    groups: ['ossec', 'syscheck', 'custos_agent', 'agent_quota_reached'],
+  },
   noisy: {
     id: 565,
     level: 7,

@@ -109,6 +109,11 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     for (const root of end.unscannable ?? []) {
       raised.push(buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, path: Buffer.from(root.p, 'base64'), reason: root.reason }));
     }
+    // Rule 574 for each part of a monitored tree the scan could not look into, at every scan that meets it, as
+    // standalone does: a subtree stays visible until it can be read again.
+    for (const subtree of end.unscannedSubtrees ?? []) {
+      raised.push(buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, path: Buffer.from(subtree.p, 'base64'), reason: subtree.reason, subtree: true }));
+    }
     const ours = await projectedBaselineDigest(deps.store, agent.id, pending);
     resync = ours.digest !== end.digest;
     if (resync) {

@@ -19,6 +19,7 @@ import type { DebVerifier } from './deb-uploads.js';
 import { agentPackageContext, applyPackageReport, packageStateOf } from './package-reports.js';
 import { SequenceError, type Store } from '../storage/store.js';
 import { applyBatch, batchSha256, replayNeedsResync } from './apply-batch.js';
+import { enforceQuota } from './agent-quota.js';
 import { announceRevocations, RevokedAttempts } from './revocation-alerts.js';
 import { decideEnrollmentIdentity } from './enrollment-identity.js';
 import { centralConfigFor } from './central-config.js';
@@ -141,7 +142,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
   };
 
   const revokedAttempts = new RevokedAttempts();
-  const raiseAgentAlert = async (agent: AgentRef, event: 'silent' | 'back' | 'outbox-overflow' | 'state-lost' | 'revoked' | 'revoked-attempt' | 'package-refused', details: Record<string, unknown>): Promise<void> => {
+  const raiseAgentAlert = async (agent: AgentRef, event: 'silent' | 'back' | 'outbox-overflow' | 'state-lost' | 'revoked' | 'revoked-attempt' | 'package-refused' | 'quota-reached', details: Record<string, unknown>): Promise<void> => {
     const alert = buildAgentAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, event, details });
     await store.recordAgentAlert(alert);
     metrics.alerts++;
@@ -234,6 +235,8 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
       const applied = await inTurn(async () => {
         const started = process.hrtime.bigint();
         try {
+          const overQuota = await enforceQuota(store, agent.id, deps.config.manager.quota, (reason) => raiseAgentAlert(agent, 'quota-reached', { reason }));
+          if (overQuota !== undefined) return { overQuota };
           const packages = await packageContext(agent);
           return await applyBatch(batch, agent, {
             store,
@@ -250,6 +253,12 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
           metrics.observeIngest(Number(process.hrtime.bigint() - started) / 1e9);
         }
       });
+      if ('overQuota' in applied) {
+        // Refused, not dropped: the batch stays in the agent's outbox and is sent again until the quota allows it.
+        metrics.batchesRejected++;
+        logger.warn({ agentId: agent.id, seq: batch.seq, reason: applied.overQuota }, 'refused a batch: the agent reached its storage quota');
+        return reply.code(507).send({ ack: await store.lastSequence(agent.id), error: `storage quota reached (${applied.overQuota}): the batch is refused; raise manager.quota on the manager` });
+      }
       metrics.batches++;
       metrics.events += applied.summary.added + applied.summary.modified + applied.summary.deleted;
       metrics.alerts += applied.alerts;

@@ -13,6 +13,14 @@ const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64').max
 export const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'names are letters, digits, dot, dash, underscore (max 64)');
 const agentId = z.string().regex(/^\d{3,9}$/, 'expected an agent id');
 
+/** A directory a scan could not look into: its path (base64, absolute) and why, one line of printable text. */
+const unscannedPath = z
+  .object({
+    p: base64.refine((b) => Buffer.from(b, 'base64')[0] === 0x2f, 'expected an absolute path'),
+    reason: z.string().min(1).max(1024).regex(/^[^\p{Cc}]*$/u, 'expected one line of printable text'),
+  })
+  .strict();
+
 /** `POST /v1/enroll`: a single-use token and a CSR buy an agent id and a client certificate. */
 export const EnrollRequest = z
   .object({
@@ -81,17 +89,12 @@ const ScanEnd = z
      * Monitored directories the scan found nothing to scan in (path base64, and why): rule 572 on the manager.
      * The reason goes into alert text, so it is one line of printable text; the path is shown escaped.
      */
-    unscannable: z
-      .array(
-        z
-          .object({
-            p: base64.refine((b) => Buffer.from(b, 'base64')[0] === 0x2f, 'expected an absolute path'),
-            reason: z.string().min(1).max(1024).regex(/^[^\p{Cc}]*$/u, 'expected one line of printable text'),
-          })
-          .strict(),
-      )
-      .max(256)
-      .optional(),
+    unscannable: z.array(unscannedPath).max(256).optional(),
+    /**
+     * Parts of monitored directories the walk could not look into (an unreadable directory): rule 574 on the
+     * manager, as standalone raises it. Same shape as `unscannable`; sent only to a manager that takes it.
+     */
+    unscannedSubtrees: z.array(unscannedPath).max(256).optional(),
     /**
      * The directories the scan covered (base64 paths). The manager retires what its baseline holds outside them
      * ("no longer monitored", never "deleted") and builds the baseline of a new one silently.

@@ -1,5 +1,6 @@
 import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { CustosError } from '../core/custos-error.js';
+import { sealHead, type SealedHead } from '../core/history-seal.js';
 import type { Store } from './store.js';
 
 /** What the last check left: a baseline, and the end of the history chain then. */
@@ -12,6 +13,16 @@ export interface HistoryMarker {
   readonly lastId?: number;
   readonly lastHash?: string;
   readonly at: string;
+  /** `StateDigest` of the baseline when the check ended (absent in markers written between its commits). */
+  readonly baselineDigest?: string;
+  /** With a history key: HMAC-SHA256 of the head and baseline digest above (`sealHead`). */
+  readonly signature?: string;
+}
+
+/** What else a marker carries: the baseline's digest, and the key that signs the head. */
+export interface MarkerSeal {
+  readonly key?: Buffer;
+  readonly baselineDigest?: string;
 }
 
 /** The marker of a database: a small file beside it (`DB.head`). */
@@ -43,10 +54,16 @@ export function readHistoryMarker(databasePath: string): HistoryMarker | undefin
 }
 
 /** Writes the marker for the store's state now, atomically (a new file renamed over the old, synced first). */
-export async function writeHistoryMarker(databasePath: string, store: Store, agentId: string, at: string): Promise<void> {
+export async function writeHistoryMarker(databasePath: string, store: Store, agentId: string, at: string, seal: MarkerSeal = {}): Promise<HistoryMarker> {
   const head = await store.chainHead(agentId);
   const baseline = (await store.scannedRoots(agentId)).length > 0;
-  const marker: HistoryMarker = { agentId, baseline, length: head?.length ?? 0, ...(head === undefined ? {} : { lastId: head.lastId, lastHash: head.lastHash }), at };
+  const sealed: SealedHead = {
+    agentId,
+    length: head?.length ?? 0,
+    ...(head === undefined ? {} : { lastId: head.lastId, lastHash: head.lastHash }),
+    ...(seal.baselineDigest === undefined ? {} : { baselineDigest: seal.baselineDigest }),
+  };
+  const marker: HistoryMarker = { ...sealed, baseline, at, ...(seal.key === undefined ? {} : { signature: sealHead(seal.key, sealed) }) };
   const path = markerPath(databasePath);
   const temporary = `${path}.${process.pid}.tmp`;
   const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o640);
@@ -57,6 +74,7 @@ export async function writeHistoryMarker(databasePath: string, store: Store, age
     closeSync(fd);
   }
   renameSync(temporary, path);
+  return marker;
 }
 
 /**

@@ -10,7 +10,7 @@ import type { FleetRepository } from './fleet-repository.js';
 import type { HistoryRepository } from './history-repository.js';
 import type { MaintenanceRepository } from './maintenance-repository.js';
 
-export type { AgentMetaRepository } from './agent-meta-repository.js';
+export type { AgentMetaRepository, AgentUsage } from './agent-meta-repository.js';
 export type { AlertRepository } from './alert-repository.js';
 export type { BaselineFingerprint, BaselineRepository, KeyRange } from './baseline-repository.js';
 export type { EmailQueueEntry, EmailQueueRepository, SentEmail } from './email-queue-repository.js';

@@ -26,8 +26,10 @@ export class CustosService {
   #exitCode: number | null | undefined;
   #waiters = new Set<() => void>();
 
-  constructor(args: readonly string[]) {
-    this.#child = spawn(process.execPath, [CUSTOS_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+  /** `wrapper`: a command that execs the rest (e.g. `setpriv` dropping capabilities), run in front of node. */
+  constructor(args: readonly string[], wrapper: readonly string[] = []) {
+    const command = [...wrapper, process.execPath, CUSTOS_BIN, ...args];
+    this.#child = spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
     let partial = '';
     this.#child.stderr?.setEncoding('utf8');
     this.#child.stderr?.on('data', (chunk: string) => {

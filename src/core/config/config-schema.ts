@@ -14,6 +14,7 @@ import {
   type CustosConfig,
   type DirectoryConfig,
   type LoadedConfig,
+  type ManagerConfig,
   type LocateKey,
   type PathPattern,
 } from './custos-config.js';
@@ -153,29 +154,40 @@ const managerUrl = z.string().refine(
   },
   { message: 'an https:// URL, e.g. https://manager.example:1515' },
 );
+const syslogTarget = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).prefault(514),
+    protocol: z.enum(['udp', 'tcp', 'tls']).prefault('udp'),
+    ca: z.string().min(1).optional(),
+  })
+  .strict();
+
+const webhookTarget = z
+  .object({
+    url: z.string().regex(/^https?:\/\//, 'expected an http(s) URL'),
+    ca: z.string().min(1).optional(),
+    headers: z.record(z.string(), z.string()).prefault({}),
+  })
+  .strict();
 
 const manager = z
   .object({
     listen: hostPort.prefault('0.0.0.0:1515'),
     silent_after: duration.prefault('10m'),
     token_ttl: duration.prefault('1h'),
-    syslog: z
+    syslog: syslogTarget.optional(),
+    webhook: webhookTarget.optional(),
+    /** What one agent may store; past it, its batches are refused (kept on the agent) and rule 577 raised. */
+    quota: z
       .object({
-        host: z.string().min(1),
-        port: z.number().int().min(1).max(65535).prefault(514),
-        protocol: z.enum(['udp', 'tcp', 'tls']).prefault('udp'),
-        ca: z.string().min(1).optional(),
+        baseline_entries: z.number().int().positive().prefault(5_000_000),
+        baseline_bytes: size.prefault('4GiB'),
+        history_records: z.number().int().positive().prefault(20_000_000),
+        history_bytes: size.prefault('16GiB'),
       })
       .strict()
-      .optional(),
-    webhook: z
-      .object({
-        url: z.string().regex(/^https?:\/\//, 'expected an http(s) URL'),
-        ca: z.string().min(1).optional(),
-        headers: z.record(z.string(), z.string()).prefault({}),
-      })
-      .strict()
-      .optional(),
+      .prefault({}),
     /** Verify the .debs agents installed against these signed indexes and this keyring (none: agents' claims only). */
     packages: z
       .object({
@@ -209,6 +221,9 @@ const root = z
         log: z.string().min(1).optional(),
         full_log: z.enum(FULL_LOG_STYLES, { error: `expected ${FULL_LOG_STYLES.join(' or ')}` }).prefault('ossec'),
         manager_name: z.string().min(1).max(255).optional(),
+        syslog: syslogTarget.optional(),
+        webhook: webhookTarget.optional(),
+        history_key: z.string().min(1).optional(),
       })
       .strict()
       .prefault({}),
@@ -285,10 +300,9 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
       listenPort: Number(listenPort),
       silentAfterMs: m.silent_after,
       tokenTtlMs: m.token_ttl,
-      ...(m.syslog === undefined
-        ? {}
-        : { syslog: { host: m.syslog.host, port: m.syslog.port, protocol: m.syslog.protocol, ...(m.syslog.ca === undefined ? {} : { caFile: resolveFrom(base, m.syslog.ca) }) } }),
-      ...(m.webhook === undefined ? {} : { webhook: { url: m.webhook.url, headers: m.webhook.headers, ...(m.webhook.ca === undefined ? {} : { caFile: resolveFrom(base, m.webhook.ca) }) } }),
+      quota: { baselineEntries: m.quota.baseline_entries, baselineBytes: m.quota.baseline_bytes, historyRecords: m.quota.history_records, historyBytes: m.quota.history_bytes },
+      ...(m.syslog === undefined ? {} : { syslog: syslogConfig(m.syslog, (f) => resolveFrom(base, f)) }),
+      ...(m.webhook === undefined ? {} : { webhook: webhookConfig(m.webhook, (f) => resolveFrom(base, f)) }),
       ...(m.packages === undefined
         ? {}
         : { packages: { keyring: resolveFrom(base, m.packages.keyring), aptLists: resolveFrom(base, m.packages.apt_lists), maxDebBytes: m.packages.max_deb_size } }),
@@ -313,6 +327,9 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
       logPath: data.alerts.log ?? `${defaults.dataDir}/alerts.log`,
       fullLogStyle: data.alerts.full_log,
       ...(data.alerts.manager_name === undefined ? {} : { managerName: data.alerts.manager_name }),
+      ...(data.alerts.syslog === undefined ? {} : { syslog: syslogConfig(data.alerts.syslog, (f) => resolveFrom(base, f)) }),
+      ...(data.alerts.webhook === undefined ? {} : { webhook: webhookConfig(data.alerts.webhook, (f) => resolveFrom(base, f)) }),
+      ...(data.alerts.history_key === undefined ? {} : { historyKeyFile: resolveFrom(base, data.alerts.history_key) }),
     },
     syscheck: {
       disabled: s.disabled,
@@ -342,4 +359,14 @@ export function dotted(path: readonly (string | number)[]): string {
 export function splitHostPort(text: string): [string, string] {
   const i = text.lastIndexOf(':');
   return [text.slice(0, i).replace(/^\[|\]$/g, ''), text.slice(i + 1)];
+}
+
+/** A syslog target as the model holds it (a CA file named relative to the configuration file). */
+function syslogConfig(t: z.output<typeof syslogTarget>, resolve: (file: string) => string): NonNullable<ManagerConfig['syslog']> {
+  return { host: t.host, port: t.port, protocol: t.protocol, ...(t.ca === undefined ? {} : { caFile: resolve(t.ca) }) };
+}
+
+/** A webhook target as the model holds it. */
+function webhookConfig(t: z.output<typeof webhookTarget>, resolve: (file: string) => string): NonNullable<ManagerConfig['webhook']> {
+  return { url: t.url, headers: t.headers, ...(t.ca === undefined ? {} : { caFile: resolve(t.ca) }) };
 }

@@ -77,6 +77,11 @@ export interface AlertOutputConfig {
   readonly fullLogStyle: FullLogStyle;
   /** `manager.name` in `alerts.json` (default: the host's name). */
   readonly managerName?: string;
+  /** Standalone `check`: alerts, and each scan's summary with the history head, also go off the host. */
+  readonly syslog?: ManagerConfig['syslog'];
+  readonly webhook?: ManagerConfig['webhook'];
+  /** A key file kept outside the database (mode 0600 or stricter): it signs the history head (HMAC-SHA256). */
+  readonly historyKeyFile?: string;
 }
 
 /** The known-hash database and the policy that decides what its verdicts silence. */
@@ -102,6 +107,14 @@ export interface RulesConfig {
   readonly exclude: readonly string[];
 }
 
+/** Per-agent storage limits on the manager: baseline rows and bytes, history records and bytes. */
+export interface AgentQuota {
+  readonly baselineEntries: number;
+  readonly baselineBytes: number;
+  readonly historyRecords: number;
+  readonly historyBytes: number;
+}
+
 /** Where alerts go besides the manager's own files. */
 export interface ManagerConfig {
   readonly listenHost: string;
@@ -110,6 +123,8 @@ export interface ManagerConfig {
   readonly silentAfterMs: number;
   /** How long an enrollment token stays usable. */
   readonly tokenTtlMs: number;
+  /** What one agent may store on the manager (its baseline and its history). */
+  readonly quota: AgentQuota;
   readonly syslog?: { readonly host: string; readonly port: number; readonly protocol: 'udp' | 'tcp' | 'tls'; readonly caFile?: string };
   readonly webhook?: { readonly url: string; readonly caFile?: string; readonly headers: Readonly<Record<string, string>> };
   /** Verifying the .debs agents installed: the keyring pinned and the signed indexes (apt's lists, or a mirror). */

@@ -179,4 +179,34 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   -- of short keys that file states use on the wire (NULL: not read, e.g. a row from before this column).
   ALTER TABLE baseline ADD COLUMN attributes TEXT;
   `,
+  `
+  -- What each agent stores, for the manager's per-agent quota: baseline rows and their variable-length bytes,
+  -- history records and their bytes. Kept by triggers, in the same transaction as the rows, so it never drifts.
+  CREATE TABLE agent_usage (
+    agent_id TEXT PRIMARY KEY,
+    baseline_entries INTEGER NOT NULL DEFAULT 0,
+    baseline_bytes INTEGER NOT NULL DEFAULT 0,
+    history_records INTEGER NOT NULL DEFAULT 0,
+    history_bytes INTEGER NOT NULL DEFAULT 0
+  );
+  INSERT INTO agent_usage (agent_id, baseline_entries, baseline_bytes)
+    SELECT agent_id, count(*), sum(length(baseline.path_key) + length(baseline.fingerprint) + ifnull(length(baseline.attributes), 0) + ifnull(length(baseline.issues), 0) + ifnull(length(baseline.link_target), 0) + ifnull(length(baseline.uname), 0) + ifnull(length(baseline.gname), 0) + ifnull(length(baseline.md5), 0) + ifnull(length(baseline.sha1), 0) + ifnull(length(baseline.sha256), 0)) FROM baseline GROUP BY agent_id;
+  INSERT INTO agent_usage (agent_id, history_records, history_bytes)
+    SELECT agent_id, count(*), sum(length(data)) FROM events GROUP BY agent_id
+    ON CONFLICT (agent_id) DO UPDATE SET history_records = excluded.history_records, history_bytes = excluded.history_bytes;
+  CREATE TRIGGER agent_usage_baseline_insert AFTER INSERT ON baseline BEGIN
+    INSERT INTO agent_usage (agent_id, baseline_entries, baseline_bytes) VALUES (NEW.agent_id, 1, length(NEW.path_key) + length(NEW.fingerprint) + ifnull(length(NEW.attributes), 0) + ifnull(length(NEW.issues), 0) + ifnull(length(NEW.link_target), 0) + ifnull(length(NEW.uname), 0) + ifnull(length(NEW.gname), 0) + ifnull(length(NEW.md5), 0) + ifnull(length(NEW.sha1), 0) + ifnull(length(NEW.sha256), 0))
+    ON CONFLICT (agent_id) DO UPDATE SET baseline_entries = baseline_entries + 1, baseline_bytes = baseline_bytes + excluded.baseline_bytes;
+  END;
+  CREATE TRIGGER agent_usage_baseline_update AFTER UPDATE ON baseline BEGIN
+    UPDATE agent_usage SET baseline_bytes = baseline_bytes + (length(NEW.path_key) + length(NEW.fingerprint) + ifnull(length(NEW.attributes), 0) + ifnull(length(NEW.issues), 0) + ifnull(length(NEW.link_target), 0) + ifnull(length(NEW.uname), 0) + ifnull(length(NEW.gname), 0) + ifnull(length(NEW.md5), 0) + ifnull(length(NEW.sha1), 0) + ifnull(length(NEW.sha256), 0)) - (length(OLD.path_key) + length(OLD.fingerprint) + ifnull(length(OLD.attributes), 0) + ifnull(length(OLD.issues), 0) + ifnull(length(OLD.link_target), 0) + ifnull(length(OLD.uname), 0) + ifnull(length(OLD.gname), 0) + ifnull(length(OLD.md5), 0) + ifnull(length(OLD.sha1), 0) + ifnull(length(OLD.sha256), 0)) WHERE agent_id = NEW.agent_id;
+  END;
+  CREATE TRIGGER agent_usage_baseline_delete AFTER DELETE ON baseline BEGIN
+    UPDATE agent_usage SET baseline_entries = baseline_entries - 1, baseline_bytes = baseline_bytes - (length(OLD.path_key) + length(OLD.fingerprint) + ifnull(length(OLD.attributes), 0) + ifnull(length(OLD.issues), 0) + ifnull(length(OLD.link_target), 0) + ifnull(length(OLD.uname), 0) + ifnull(length(OLD.gname), 0) + ifnull(length(OLD.md5), 0) + ifnull(length(OLD.sha1), 0) + ifnull(length(OLD.sha256), 0)) WHERE agent_id = OLD.agent_id;
+  END;
+  CREATE TRIGGER agent_usage_history_insert AFTER INSERT ON events BEGIN
+    INSERT INTO agent_usage (agent_id, history_records, history_bytes) VALUES (NEW.agent_id, 1, length(NEW.data))
+    ON CONFLICT (agent_id) DO UPDATE SET history_records = history_records + 1, history_bytes = history_bytes + excluded.history_bytes;
+  END;
+  `,
 ];

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { CustosError } from '../../core/custos-error.js';
 import { openSqlite, SchemaTooNewError } from '../../platform/open-sqlite.js';
 import { BASELINE_APPLICATION_ID, claimApplicationId } from './application-id.js';
+import { corruptDatabaseError, isCorruptionError } from './database-integrity.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 /** How the baseline database's write connection is tuned (see `SqliteStore.open`). */
@@ -31,6 +32,7 @@ export function openBaselineDatabase(path: string, options: BaselineDatabaseOpti
     return db;
   } catch (error) {
     if (error instanceof CustosError) throw error;
+    if (isCorruptionError(error)) throw corruptDatabaseError(path, (error as Error).message, error);
     if (error instanceof SchemaTooNewError) throw new CustosError('STORE_FAILED', error.message, { cause: error });
     throw new CustosError('STORE_FAILED', `failed to open the SQLite store ${path}: ${(error as Error).message}`, { cause: error });
   }

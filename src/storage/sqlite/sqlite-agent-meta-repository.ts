@@ -1,4 +1,4 @@
-import type { AgentMetaRepository } from '../agent-meta-repository.js';
+import type { AgentMetaRepository, AgentUsage } from '../agent-meta-repository.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 
 /** Per-agent settings and markers in SQLite (the `agent_meta` table). */
@@ -15,5 +15,12 @@ export class SqliteAgentMetaRepository implements AgentMetaRepository {
 
   async setMeta(agentId: string, key: string, value: string): Promise<void> {
     this.#conn.statement('INSERT INTO agent_meta (agent_id, key, value) VALUES (?, ?, ?) ON CONFLICT (agent_id, key) DO UPDATE SET value = excluded.value').run(agentId, key, value);
+  }
+
+  async agentUsage(agentId: string): Promise<AgentUsage> {
+    // Kept by triggers in the same transactions as the rows (see the agent_usage migration).
+    const row = this.#conn.statement('SELECT baseline_entries, baseline_bytes, history_records, history_bytes FROM agent_usage WHERE agent_id = ?', 'raw').get(agentId) as [number, number, number, number] | undefined;
+    const [baselineEntries, baselineBytes, historyRecords, historyBytes] = row ?? [0, 0, 0, 0];
+    return { baselineEntries, baselineBytes, historyRecords, historyBytes };
   }
 }

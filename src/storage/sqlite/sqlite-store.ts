@@ -103,6 +103,7 @@ export class SqliteStore implements Store {
   readonly listMaintenance: Store['listMaintenance'] = (...a) => this.#maintenance.listMaintenance(...a);
   readonly getMeta: Store['getMeta'] = (...a) => this.#meta.getMeta(...a);
   readonly setMeta: Store['setMeta'] = (...a) => this.#meta.setMeta(...a);
+  readonly agentUsage: Store['agentUsage'] = (...a) => this.#meta.agentUsage(...a);
   // Fleet registry.
   readonly upsertAgent: Store['upsertAgent'] = (...a) => this.#fleet.upsertAgent(...a);
   readonly listAgents: Store['listAgents'] = (...a) => this.#fleet.listAgents(...a);
