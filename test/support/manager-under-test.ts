@@ -30,7 +30,9 @@ export interface ManagerUnderTest {
   readonly alerts: AnyAlert[];
   readonly logs: LogLine[];
   /** Enrolls an agent straight in the store with a real certificate; returns the peer header that presents it. */
-  enrollAgent(name: string): Promise<{ id: string; peer: Peer; headers: Record<string, string> }>;
+  enrollAgent(name: string): Promise<{ id: string; peer: Peer; headers: Record<string, string>; cert: string; key: string }>;
+  /** With `tls: true`: listens on 127.0.0.1 (any free port) and returns its URL. */
+  listen(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -41,7 +43,7 @@ const pkis = new Map<string, Promise<ManagerPki>>();
  * certificate reading itself is covered by the end-to-end fleet tests over real TLS. `storeFor` may wrap the real
  * store (fault injection).
  */
-export async function managerUnderTest(dir: string, options: { knownHashes?: KnownHashStore; storeFor?: (store: SqliteStore) => Store; silentAfter?: string } = {}): Promise<ManagerUnderTest> {
+export async function managerUnderTest(dir: string, options: { knownHashes?: KnownHashStore; storeFor?: (store: SqliteStore) => Store; silentAfter?: string; tls?: boolean } = {}): Promise<ManagerUnderTest> {
   const dataDir = join(dir, 'manager');
   mkdirSync(dataDir, { recursive: true });
   // One PKI per directory (openssl key generation is the slow part).
@@ -65,7 +67,7 @@ export async function managerUnderTest(dir: string, options: { knownHashes?: Kno
     logger,
     now: () => new Date(),
   });
-  const app = await createManagerApp(ctx, {
+  const app = await createManagerApp(ctx, options.tls === true ? { tls: true } : {
     tls: false,
     peerOf: (request) => {
       const header = request.headers[TEST_PEER_HEADER];
@@ -88,7 +90,13 @@ export async function managerUnderTest(dir: string, options: { knownHashes?: Kno
       const cert = await signAgentCsr(pki, csr, agent.id);
       await store.setAgentCertificate(agent.id, certSha256(cert));
       const peer = { id: agent.id, sha256: certSha256(cert) };
-      return { id: agent.id, peer, headers: { [TEST_PEER_HEADER]: JSON.stringify(peer) } };
+      return { id: agent.id, peer, headers: { [TEST_PEER_HEADER]: JSON.stringify(peer) }, cert, key: readFileSync(key, 'utf8') };
+    },
+    listen: async () => {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const address = app.server.address();
+      if (typeof address !== 'object' || address === null) throw new Error('not listening');
+      return `https://127.0.0.1:${address.port}`;
     },
     close: async () => {
       await app.close();
