@@ -3,18 +3,21 @@ import type { Logger } from 'pino';
 import type { SyscheckConfig } from '../core/config/custos-config.js';
 import type { Observation } from '../core/observation.js';
 import { displayPath, subtreeKeyRange } from '../core/path-bytes.js';
-import { unscannedSubtrees } from './unscanned-subtrees.js';
 import { compileScanScope, type ScanScope } from '../core/scan-scope.js';
-import { nextScanAt } from '../core/scan-schedule.js';
-import { BatchResponse, KeepaliveResponse } from '../protocol/wire.js';
+import { unscannedSubtrees } from './unscanned-subtrees.js';
+import { SerialQueue } from '../core/serial-queue.js';
+import { KeepaliveResponse } from '../protocol/wire.js';
 import { AgentState } from './agent-state.js';
 import type { AgentIdentity } from './enroll-agent.js';
 import { dpkgBusy } from '../host/dpkg-lock.js';
 import { dpkgDatabaseStamp } from '../host/dpkg-database.js';
 import { HashPool } from './hash-pool.js';
 import { PackageReporter } from './package-reporter.js';
+import { CentralConfigPoller } from './central-config-poller.js';
 import { callManager, ManagerUnreachable, type ManagerEndpoint } from './manager-client.js';
+import { OutboxSender } from './outbox-sender.js';
 import { readMountTable } from './mount-table.js';
+import { ScanScheduler } from './scan-scheduler.js';
 import { realtimeIgnores } from './realtime-ignores.js';
 import { watchRealtime, type RealtimeWatcher } from './realtime-watcher.js';
 import { scanTree } from './scan-tree.js';
@@ -69,26 +72,26 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   const packageRoot = options.packageRoot ?? '/';
   const reporter = new PackageReporter({ endpoint, memory: state, log, root: packageRoot });
   const pool = new HashPool(options.hashWorkers);
-  let syscheck = options.syscheck;
-  let centralVersion: string | undefined;
+  const central = new CentralConfigPoller(options.syscheck, options.parseCentral, endpoint, log);
   let closed = false;
-  let scanChain: Promise<unknown> = Promise.resolve();
+  // Scans (scheduled, realtime, resyncs) never run two at a time: each is queued behind the one in progress.
+  const scans = new SerialQueue();
   let watcher: RealtimeWatcher | undefined;
-  let wakeSender: (() => void) | undefined;
   const timers: NodeJS.Timeout[] = [];
 
   const serial = (work: () => Promise<void>): Promise<void> => {
-    const next = scanChain.then(work, work);
-    scanChain = next.catch((error: unknown) => log.error({ err: error }, 'scan failed'));
+    const next = scans.run(work);
+    next.catch((error: unknown) => log.error({ err: error }, 'scan failed'));
     return next;
   };
   const wake = (): void => {
-    wakeSender?.();
+    sender.wake();
   };
 
   /** Scans a scope and enqueues what changed; a scheduled scan (`end`) also sends the state digest. */
   let saidDisabled = false;
   const scan = async (scope: ScanScope, scheduled: boolean): Promise<void> => {
+    const syscheck = central.current;
     // OSSEC's <disabled>yes</disabled>: nothing scanned and nothing sent, so the manager's baseline stays as it was.
     if (syscheck.disabled) {
       if (!saidDisabled) log.warn('syscheck is disabled in the configuration: nothing is scanned');
@@ -107,9 +110,9 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     const roots = scope.topLevelRoots.map((r) => r.path);
     const enqueue = (observations: readonly Observation[], end?: { digest: string; entries: number }): boolean => {
       const unscannable = stats.unscannableRoots.slice(0, 256).map((r) => ({ p: r.path.toString('base64'), reason: r.reason.slice(0, 1024) }));
-      const subtrees = unscannedSubtrees(stats);
       // Only to a manager that said it takes them: an older one refuses a batch with fields it does not know.
       const continuity = state.getMeta('manager_continuity') !== undefined;
+      const subtrees = unscannedSubtrees(stats);
       // Subtrees came with the inode attributes (one release): a manager that takes those takes these.
       const takesSubtrees = state.getMeta('manager_inode_attributes') !== undefined;
       const seq = state.enqueue(
@@ -183,20 +186,21 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     log.info({ full, scheduled, entries: stats.entries, hashed: stats.hashed, durationMs: Date.now() - started, outbox: state.outboxSize() }, scheduled ? 'scan finished' : 'realtime changes scanned');
   };
 
-  const scheduledScan = (): Promise<void> => serial(() => scan(compileScanScope(syscheck), true));
+  const scheduledScan = (): Promise<void> => serial(() => scan(compileScanScope(central.current), true));
   const realtimeScan = (paths: readonly string[]): Promise<void> =>
     serial(async () => {
       // While dpkg unpacks, its database does not yet say what the new files are: wait for the run to end (up to
       // DPKG_WAIT_MS), so they reach the manager after the package report that explains them.
       for (const until = Date.now() + DPKG_WAIT_MS; dpkgBusy(packageRoot) && Date.now() < until && !closed; ) await sleep(500);
-      const scope = compileScanScope(syscheck);
+      const scope = compileScanScope(central.current);
       // Only what a realtime directory governs: an event elsewhere (an ignored path) is dropped here.
       const wanted = paths.filter((p) => scope.governing(Buffer.from(p))?.directory.realtime === true);
-      if (wanted.length > 0) await scan(compileScanScope(syscheck, wanted), false);
+      if (wanted.length > 0) await scan(compileScanScope(central.current, wanted), false);
     });
 
   const restartWatcher = async (): Promise<void> => {
     await watcher?.close();
+    const syscheck = central.current;
     const dirs = syscheck.disabled ? [] : syscheck.directories.filter((d) => d.realtime).map((d) => d.path);
     const mounts = readMountTable(syscheck.skip);
     const current = syscheck;
@@ -204,29 +208,6 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       ignore: (dir) => realtimeIgnores(dir, current, mounts),
     });
     if (dirs.length > 0) log.info({ dirs, native: watcher.native, polled: watcher.polled }, 'watching in realtime');
-  };
-
-  const fetchCentralConfig = async (): Promise<boolean> => {
-    try {
-      const reply = await callManager(endpoint, 'GET', '/v1/config');
-      if (reply.status === 204 && centralVersion !== undefined) {
-        // The manager no longer serves one (a group's configuration withdrawn): back to this host's own.
-        syscheck = options.syscheck;
-        centralVersion = undefined;
-        log.info('the manager serves no configuration any more: using the local one again');
-        return true;
-      }
-      if (reply.status !== 200) return false;
-      const body = reply.body as { yaml?: unknown; version?: unknown };
-      if (typeof body.yaml !== 'string' || typeof body.version !== 'string' || body.version === centralVersion) return false;
-      syscheck = options.parseCentral(body.yaml);
-      centralVersion = body.version;
-      log.info({ version: body.version.slice(0, 12) }, 'using the configuration the manager serves');
-      return true;
-    } catch (error) {
-      log.warn({ reason: (error as Error).message }, 'could not fetch the central configuration; keeping the current one');
-      return false;
-    }
   };
 
   /**
@@ -269,69 +250,14 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     }
   };
 
-  /** Delivers the outbox, oldest first, one batch at a time; backs off while the manager is away. */
-  const sendLoop = async (): Promise<void> => {
-    let backoff = 500;
-    let delivered = 0;
-    while (!closed) {
-      const entry = state.oldest();
-      if (entry === undefined) {
-        if (delivered > 0) log.info({ batches: delivered }, 'outbox delivered');
-        delivered = 0;
-        await new Promise<void>((resolve) => {
-          wakeSender = resolve;
-          setTimeout(resolve, 1000).unref();
-        });
-        continue;
-      }
-      const generation = state.generation;
-      try {
-        await reportPackages();
-        const reply = await callManager(endpoint, 'POST', '/v1/batches', entry.body);
-        const body = BatchResponse.safeParse(reply.body);
-        if (reply.status === 200 && body.success) {
-          state.acknowledge(entry.seq);
-          delivered++;
-          backoff = 500;
-          if (body.data.resync === true) {
-            log.warn('the manager asks for a full resync (its baseline differs from this agent\'s state)');
-            state.resetForResync({ dropOutbox: false });
-            void scheduledScan();
-          }
-          continue;
-        }
-        if (reply.status === 409 && body.success) {
-          if (body.data.stateLost === true) {
-            stateLost(body.data.ack, generation, 'a batch');
-            continue;
-          }
-          // Provably applied before (the manager holds this very batch); only the acknowledgement was lost. A
-          // manager too old to say so is trusted on its number, as before.
-          if (body.data.duplicate === true || (body.data.duplicate === undefined && body.data.ack >= entry.seq)) {
-            state.acknowledge(entry.seq);
-            delivered++;
-            // The manager asked for a resync when it applied the batch, and that reply was lost (a crash): it asks again.
-            if (body.data.resync === true) {
-              log.warn('the manager asks for a full resync (its baseline differs from this agent\'s state)');
-              state.resetForResync({ dropOutbox: false });
-              void scheduledScan();
-            }
-            continue;
-          }
-          log.error({ seq: entry.seq, managerHas: body.data.ack }, 'the manager is missing earlier batches; starting over with a full resync');
-          state.resetForResync({ dropOutbox: true, nextSeq: body.data.ack + 1 });
-          void scheduledScan();
-          continue;
-        }
-        log.error({ status: reply.status, error: (reply.body as { error?: unknown } | undefined)?.error, seq: entry.seq }, 'the manager refused a batch');
-      } catch (error) {
-        if (!(error instanceof ManagerUnreachable)) throw error;
-        log.warn({ reason: error.message, outbox: state.outboxSize(), retryInMs: backoff }, 'manager unreachable; keeping the outbox');
-      }
-      await new Promise((resolve) => setTimeout(resolve, backoff).unref());
-      backoff = Math.min(backoff * 2, 60_000);
-    }
-  };
+  const sender = new OutboxSender({
+    state,
+    endpoint,
+    log,
+    beforeEachBatch: reportPackages,
+    resync: () => void scheduledScan(),
+    stateLost,
+  });
 
   const keepalive = async (): Promise<void> => {
     try {
@@ -344,7 +270,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       }
       if (reply.status === 200 && body.success && body.data.stateLost === true) stateLost(body.data.ack, generation, 'a keep-alive');
       await reportPackages();
-      if (await fetchCentralConfig()) {
+      if (await central.poll()) {
         await restartWatcher();
         void scheduledScan();
       }
@@ -353,21 +279,18 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     }
   };
 
-  const scheduleNext = (): void => {
-    if (closed) return;
-    const last = state.getMeta('last_scan_end');
-    const at = nextScanAt(last === undefined ? undefined : Number(last), new Date(), syscheck);
-    const delay = Math.max(1000, Math.min(at - Date.now(), 2 ** 31 - 1));
-    timers.push(
-      setTimeout(() => {
-        void scheduledScan().finally(scheduleNext);
-      }, delay),
-    );
-  };
+  const scheduler = new ScanScheduler({
+    lastScanEnd: () => {
+      const last = state.getMeta('last_scan_end');
+      return last === undefined ? undefined : Number(last);
+    },
+    syscheck: () => central.current,
+    scan: scheduledScan,
+  });
 
-  await fetchCentralConfig();
+  await central.poll();
   await restartWatcher();
-  const sender = sendLoop().catch((error: unknown) => log.error({ err: error }, 'sender stopped'));
+  sender.start();
   timers.push(setInterval(() => void keepalive(), options.keepaliveMs));
   // The first keep-alive before the first scan: it tells whether this agent's state is behind the manager's, and
   // what the manager understands, before anything is queued.
@@ -375,19 +298,19 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   await keepalive();
   // A state found behind has its full scan queued already.
   const resyncing = state.generation !== startGeneration;
-  if (!resyncing && (syscheck.scanOnStart || state.cacheEmpty())) void scheduledScan().finally(scheduleNext);
-  else scheduleNext();
+  if (!resyncing && (central.current.scanOnStart || state.cacheEmpty())) scheduler.startWithScan();
+  else scheduler.scheduleNext();
   log.info({ manager: endpoint.url, alternates: endpoint.alternates ?? [], name: identity.name }, 'agent started');
 
   return {
     scanNow: scheduledScan,
     close: async () => {
       closed = true;
+      scheduler.close();
       for (const t of timers) clearTimeout(t);
-      wake();
       await watcher?.close();
-      await scanChain.catch(() => undefined);
-      await sender;
+      await scans.idle();
+      await sender.close();
       await pool.close();
       state.close();
     },

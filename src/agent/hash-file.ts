@@ -37,6 +37,12 @@ export interface HashFileOptions {
    * `fstat` before the read: one system call (and one stat record) per file less.
    */
   readonly expected?: ExpectedStat;
+  /**
+   * Called after each buffer of a read with the bytes read so far in that read: the signal that a read is under
+   * way, at a known point, for code that must act while it is (the test that cuts a file in the middle of its read
+   * does it here instead of after a guessed sleep).
+   */
+  readonly onRead?: (bytesSoFar: number) => void;
 }
 
 /** The identity and content-related stat fields of a file as the walk saw it. */
@@ -134,6 +140,7 @@ function readAndHash(fd: number, expectedSize: number, options: HashFileOptions)
   for (;;) {
     const filled = fill(fd, buffer, limit - total);
     total += filled;
+    options.onRead?.(total);
     const atEnd = filled < buffer.length || total >= limit;
     if (hashers === undefined && atEnd) {
       // Small files (the vast majority) fit in one buffer: one-shot digests skip the hasher objects.

@@ -6,6 +6,8 @@ export const ERROR_CODES = [
   'STORE_CORRUPT',
   'SCAN_FAILED',
   'NOT_FOUND',
+  /** Input from a peer (an agent's batch) that does not decode: the peer's fault, never a bug here. */
+  'MALFORMED_INPUT',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

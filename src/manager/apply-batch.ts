@@ -14,7 +14,7 @@ import { isWithin } from '../core/path-bytes.js';
 import type { CorrelationState, RuleSet } from '../core/rules/rule-set.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
-import { decodeObservation, type BatchRequest } from '../protocol/wire.js';
+import { decodeObservation, decodeScanRoot, type BatchRequest } from '../protocol/wire.js';
 import type { Store } from '../storage/store.js';
 import { projectedBaselineDigest } from './projected-digest.js';
 import { retireUnmonitored } from './retire-unmonitored.js';
@@ -61,7 +61,7 @@ export interface AppliedBatch {
  */
 export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: ApplyBatchDeps): Promise<AppliedBatch> {
   const observations: Observation[] = batch.observations.map(decodeObservation);
-  const roots = batch.end?.roots?.map(decodeRoot);
+  const roots = batch.end?.roots?.map(decodeScanRoot);
   const full = batch.scan?.full === true;
   // Work before the batch's own transaction is done only for the batch that is next: a replayed or out-of-order
   // one is refused by the commit, and must not have changed anything first.
@@ -158,12 +158,6 @@ async function scannedRootsOf(store: Store, agentId: string): Promise<readonly B
   const roots = await store.scannedRoots(agentId);
   if (roots.length > 0 || (await store.getMeta(agentId, 'scan_roots')) !== undefined) return roots;
   return (await store.getMeta(agentId, 'baseline_built')) === undefined ? [] : [Buffer.from('/')];
-}
-
-function decodeRoot(base64: string): Buffer {
-  const path = Buffer.from(base64, 'base64');
-  if (path.length === 0 || path[0] !== 0x2f || path.includes(0)) throw new TypeError('scan root must be an absolute path');
-  return path;
 }
 
 /**

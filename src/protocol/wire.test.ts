@@ -4,6 +4,7 @@ import { fileState } from '../../test/support/file-states.js';
 import { buildCheckSet, CHECK_ALL, type CheckSet } from '../core/check-set.js';
 import type { Observation } from '../core/observation.js';
 import { BatchRequest, BatchResponse, decodeChecks, decodeObservation, encodeChecks, encodeObservation, EnrollRequest, KeepaliveRequest } from './wire.js';
+import { DecodeError } from './decode-error.js';
 
 const CHECK_KEYS = ['md5', 'sha1', 'sha256', 'size', 'owner', 'group', 'perm', 'mtime', 'inode', 'capabilities', 'acl', 'selinux', 'xattrs', 'flags', 'linkCount'] as const;
 const NOTHING = Object.fromEntries(CHECK_KEYS.map((k) => [k, false])) as unknown as CheckSet;
@@ -122,10 +123,10 @@ describe('encodeObservation / decodeObservation', () => {
     ];
     for (const path of paths) {
       const deletion = { p: path.toString('base64'), c: 511 };
-      assert.throws(() => decodeObservation(deletion), { name: 'TypeError', message: 'observation path contains a NUL byte' }, JSON.stringify(path.toString('latin1')));
+      assert.throws(() => decodeObservation(deletion), { name: 'DecodeError', code: 'MALFORMED_INPUT', message: 'observation path contains a NUL byte' }, JSON.stringify(path.toString('latin1')));
       // With a state too, and when the state names the same path: refused before the state is looked at.
       const withState = encodeObservation({ path, current: fileState({ path }), checks: CHECK_ALL, inBaseline: true });
-      assert.throws(() => decodeObservation(withState), { name: 'TypeError', message: 'observation path contains a NUL byte' });
+      assert.throws(() => decodeObservation(withState), { name: 'DecodeError', code: 'MALFORMED_INPUT', message: 'observation path contains a NUL byte' });
     }
   });
   it('still accepts bytes other than NUL, down to 0x01', () => {
@@ -138,8 +139,8 @@ describe('encodeObservation / decodeObservation', () => {
   });
   it('refuses a malformed state', () => {
     const wire = encodeObservation({ path: Buffer.from('/etc/hosts'), current: fileState(), checks: CHECK_ALL, inBaseline: true });
-    assert.throws(() => decodeObservation({ ...wire, s: { ...(wire.s as object), t: 'pipe' } }), TypeError);
-    assert.throws(() => decodeObservation({ ...wire, s: 'not a state' }), TypeError);
+    assert.throws(() => decodeObservation({ ...wire, s: { ...(wire.s as object), t: 'pipe' } }), DecodeError);
+    assert.throws(() => decodeObservation({ ...wire, s: 'not a state' }), DecodeError);
   });
 });
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CHECK_ALL, type CheckSet } from '../core/check-set.js';
 import { fileStateFromJson, fileStateToJson } from '../core/file-state-json.js';
 import type { Observation } from '../core/observation.js';
+import { DecodeError } from './decode-error.js';
 
 /**
  * The agent ↔ manager wire (ARCHITECTURE §3.3): HTTPS with JSON bodies, validated here on both ends. Anything
@@ -199,15 +200,36 @@ export function encodeObservation(o: Observation, newerChecks = true): z.infer<t
 
 /**
  * An observation as the manager receives it. The agent's cache is untrusted, so the manager always consults its
- * own baseline (`inBaseline: true`). A state whose path differs from the observation's is refused.
+ * own baseline (`inBaseline: true`). A state whose path differs from the observation's is refused. Anything that
+ * does not decode throws a {@link DecodeError}.
  */
 export function decodeObservation(w: z.infer<typeof WireObservation>): Observation {
   const path = Buffer.from(w.p, 'base64');
-  if (path.length === 0 || path[0] !== 0x2f) throw new TypeError('observation path must be absolute');
+  if (path.length === 0 || path[0] !== 0x2f) throw new DecodeError('observation path must be absolute');
   // No file name holds a NUL, and the baseline's key maps '/' to NUL: "/etc\0passwd" would alias /etc/passwd.
-  if (path.includes(0)) throw new TypeError('observation path contains a NUL byte');
+  if (path.includes(0)) throw new DecodeError('observation path contains a NUL byte');
   if (w.s === undefined) return { path, checks: decodeChecks(w.c), inBaseline: true };
-  const current = fileStateFromJson(w.s);
-  if (!current.path.equals(path)) throw new TypeError('observation path and state path differ');
+  const current = decodeFileState(w.s);
+  if (!current.path.equals(path)) throw new DecodeError('observation path and state path differ');
   return { path, current, checks: decodeChecks(w.c), inBaseline: true };
+}
+
+/**
+ * A scan root as the manager receives it (`end.roots`, base64): an absolute path without NUL bytes, or a
+ * {@link DecodeError}.
+ */
+export function decodeScanRoot(base64: string): Buffer {
+  const path = Buffer.from(base64, 'base64');
+  if (path.length === 0 || path[0] !== 0x2f || path.includes(0)) throw new DecodeError('scan root must be an absolute path');
+  return path;
+}
+
+/** The core's file-state reader throws TypeError on bad input; from the wire that is the peer's fault. */
+function decodeFileState(json: unknown): ReturnType<typeof fileStateFromJson> {
+  try {
+    return fileStateFromJson(json);
+  } catch (error) {
+    if (error instanceof TypeError) throw new DecodeError(error.message, { cause: error });
+    throw error;
+  }
 }

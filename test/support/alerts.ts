@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { buildAgentAlert } from '../../src/core/agent-alerts.js';
 import { buildAlert, type AnyAlert } from '../../src/core/build-alert.js';
 import { BUILTIN_RULES, CUSTOS_RULES } from '../../src/core/builtin-rules.js';
@@ -26,4 +27,25 @@ export function sampleAlerts(at = new Date('2026-11-27T19:00:00.000Z')): AnyAler
     buildAlert({ id: `${at.getTime()}.3`, timestamp: at, agent, rule: CUSTOS_RULES.knownBad, change: added, verdict: { verdict: 'known-bad', label: 'Mirai' } }),
     buildAgentAlert({ id: `${at.getTime()}.4`, timestamp: at, agent, event: 'out-of-sync', details: { manager_digest: 'a'.repeat(64), agent_digest: 'b'.repeat(64) } }),
   ];
+}
+
+/**
+ * The alerts in an alerts.json (JSON lines) that a running manager may be appending to: every complete line,
+ * parsed; a last line without its newline is one the writer has not finished (a torn read), skipped until it is
+ * whole. A complete line that does not parse is corruption, and throws: it is never skipped.
+ */
+export function readAlertsFile(path: string): AnyAlert[] {
+  if (!existsSync(path)) return [];
+  const text = readFileSync(path, 'utf8');
+  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+  return complete
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line, i) => {
+      try {
+        return JSON.parse(line) as AnyAlert;
+      } catch (error) {
+        throw new Error(`${path}: line ${i + 1} is not JSON: ${line.slice(0, 120)}`, { cause: error });
+      }
+    });
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyAlert } from '../../src/core/build-alert.js';
 import { CustosService } from './custos-service.js';
-import { jsonLines, runCustos, type CustosRun } from './run-custos.js';
+import { readAlertsFile } from './alerts.js';
+import { runCustos, type CustosRun } from './run-custos.js';
 
 /** A running manager process. */
 export interface ManagerHandle {
@@ -74,8 +75,8 @@ export class FleetHarness {
 
   /** Every alert the manager wrote to DATA/alerts.json so far. */
   alerts(): AnyAlert[] {
-    const file = join(this.managerData, 'alerts.json');
-    return existsSync(file) ? jsonLines<AnyAlert>(readFileSync(file, 'utf8')) : [];
+    // The manager may be appending as the test reads: a torn last line is skipped, not a parse error.
+    return readAlertsFile(join(this.managerData, 'alerts.json'));
   }
 
   /** The file alerts of one agent. */

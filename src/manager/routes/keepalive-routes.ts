@@ -1,0 +1,23 @@
+import type { FastifyInstance } from 'fastify';
+import { KeepaliveRequest, KeepaliveResponse } from '../../protocol/wire.js';
+import type { ManagerContext } from '../manager-context.js';
+import { agentOf } from './agent-authentication.js';
+import { SMALL_BODY_LIMIT } from './enrollment-routes.js';
+
+/**
+ * `POST /v1/keepalive` (authenticated): what the manager holds of the agent, what it understands (`continuity`,
+ * `inodeAttributes`), and `stateLost` when the agent numbered fewer batches than were applied. A body that does
+ * not decode is ignored, not refused: a keep-alive is how an agent learns it is still heard.
+ */
+export async function keepaliveRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
+  app.post('/v1/keepalive', { bodyLimit: SMALL_BODY_LIMIT, schema: { response: { 200: KeepaliveResponse } } }, async (request) => {
+    const agent = agentOf(request);
+    const ack = await ctx.store.lastSequence(agent.id);
+    const body = KeepaliveRequest.safeParse(request.body ?? {});
+    if (body.success && body.data.seq !== undefined && body.data.seq < ack) {
+      await ctx.stateLost(agent, body.data.seq, ack, 'keepalive');
+      return { ok: true, ack, stateLost: true, continuity: true, inodeAttributes: true };
+    }
+    return { ok: true, ack, continuity: true, inodeAttributes: true };
+  });
+}
