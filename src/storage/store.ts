@@ -37,6 +37,8 @@ export interface ChangeBatch {
   readonly sequenceSha256?: string;
   /** Paths reported by a full (resync) scan, remembered until the scan ends. */
   readonly resyncSeen?: readonly Buffer[];
+  /** Agent alerts this batch raises, queued for delivery in the same transaction */
+  readonly agentAlerts?: readonly AgentAlert[];
 }
 
 /** The fleet's view of one agent. */
