@@ -56,8 +56,11 @@ export class PostgresDatabase implements Queryable {
   readonly schema: string;
   readonly #display: string;
 
-  private constructor(pool: pg.Pool, schema: string, display: string) {
+  readonly #config: pg.ClientConfig;
+
+  private constructor(pool: pg.Pool, config: pg.ClientConfig, schema: string, display: string) {
     this.pool = pool;
+    this.#config = config;
     this.schema = schema;
     this.#display = display;
   }
@@ -66,16 +69,16 @@ export class PostgresDatabase implements Queryable {
   static async open(url: string, options: { readonly max?: number } = {}): Promise<PostgresDatabase> {
     const location = parsePostgresUrl(url);
     const display = redactPostgresUrl(location.url);
-    const pool = new pg.Pool({
+    const config: pg.ClientConfig = {
       connectionString: location.url,
-      max: options.max ?? 8,
       // Every connection works in the store's schema; the name is checked above, so it is safe in a setting.
       options: `-c search_path=${location.schema}`,
       application_name: 'custos',
-    });
+    };
+    const pool = new pg.Pool({ ...config, max: options.max ?? 8 });
     // An idle connection the server dropped must not crash the process; the next query gets a new one.
     pool.on('error', () => undefined);
-    const db = new PostgresDatabase(pool, location.schema, display);
+    const db = new PostgresDatabase(pool, config, location.schema, display);
     try {
       await db.#migrate();
     } catch (error) {
@@ -120,6 +123,13 @@ export class PostgresDatabase implements Queryable {
   /** Takes a dedicated connection (for a snapshot read that spans the consumer's awaits); release it after. */
   connect(): Promise<pg.PoolClient> {
     return this.pool.connect();
+  }
+
+  /** A connection outside the pool, for a session that must outlive any query (an advisory lock); end it after. */
+  async session(): Promise<pg.Client> {
+    const client = new pg.Client(this.#config);
+    await client.connect();
+    return client;
   }
 
   async close(): Promise<void> {

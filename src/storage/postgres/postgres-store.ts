@@ -4,6 +4,8 @@ import type { AgentAlert, AnyAlert } from '../../core/build-alert.js';
 import type { QueuedEmail } from '../../core/email-plan.js';
 import type { FileState } from '../../core/file-state.js';
 import type { AgentInfo, AgentRecord, BaselineFingerprint, ChainReport, ChangeBatch, EmailQueueEntry, HistoryQuery, KeyRange, MaintenanceWindow, SentEmail, Store, StoredEvent, TokenVerdict } from '../store.js';
+import type { PeriodicLeadership } from '../periodic-leadership.js';
+import { AdvisoryLeadership } from './advisory-leadership.js';
 import { PostgresAgentMetaRepository } from './agent-meta-repository.js';
 import { PostgresAlertQueueRepository } from './alert-queue-repository.js';
 import { PostgresBaselineRepository } from './baseline-repository.js';
@@ -127,7 +129,17 @@ export class PostgresStore implements Store {
   clearResyncSeen = (agentId: string): Promise<void> => this.#sequences.clearSeen(agentId);
   unseenByResync = (agentId: string): Promise<readonly Buffer[]> => this.#sequences.unseen(agentId);
 
+  /** Leadership of the periodic work named `name` among the managers sharing this database. */
+  leadership(name: string): PeriodicLeadership {
+    const leadership = new AdvisoryLeadership(this.database, name);
+    this.#leaderships.push(leadership);
+    return leadership;
+  }
+
+  readonly #leaderships: AdvisoryLeadership[] = [];
+
   async close(): Promise<void> {
+    await Promise.all(this.#leaderships.map((l) => l.close()));
     await this.database.close();
   }
 }

@@ -180,6 +180,10 @@ export class SqliteStore implements Store {
         }
         s.upsertHead.run(batch.agentId, lastId, prev, length);
       }
+      for (const alert of batch.agentAlerts ?? []) {
+        this.#statement('INSERT INTO agent_alerts (id, agent_id, ts, rule_id, level, json) VALUES (?, ?, ?, ?, ?, ?)').run(alert.id, alert.agent.id, alert.timestamp, alert.rule.id, alert.rule.level, JSON.stringify(alert));
+        s.queueAlert.run(alert.id, 1);
+      }
       for (const { path, state } of batch.noise ?? []) {
         s.upsertNoise.run(batch.agentId, pathKey(path), state.windowStartMs, state.changes, state.rolledUp);
       }
