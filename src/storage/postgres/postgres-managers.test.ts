@@ -39,7 +39,7 @@ describe('PostgresStore: several managers on one database', () => {
       assert.equal(applied.length, 1, `batch ${seq}: applied once`);
       assert.equal(refused.length, 1);
       assert.ok(refused[0]?.reason instanceof SequenceError, `batch ${seq}: ${String(refused[0]?.reason)}`);
-      assert.equal((refused[0].reason as SequenceError).expected, seq + 1);
+      assert.equal(refused[0].reason.expected, seq + 1);
     }
     const events = [];
     for await (const e of a.queryEvents({ agentId: '001' })) events.push(e);
