@@ -21,7 +21,7 @@ export interface GuardedStore {
  * records lost after a crash are noticed too.
  */
 export async function openGuardedStore(config: CustosConfig, agentId: string): Promise<GuardedStore> {
-  const store = openStore(config.storage);
+  const store = await openStore(config.storage);
   if (config.storage.engine !== 'sqlite') return { store, close: () => store.close() };
   const databasePath = config.storage.path;
   let lock;

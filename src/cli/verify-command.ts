@@ -10,6 +10,7 @@ interface VerifyFlags {
   readonly config?: string;
   readonly db?: string;
   readonly data?: string;
+  readonly store?: string;
   readonly json?: boolean;
   readonly agent?: string;
   readonly head?: string;
@@ -22,12 +23,13 @@ export function verifyCommand(result: CommandResult): Command {
     .option('--config <file>', 'custos.yml or ossec.conf')
     .option('--db <file>', 'SQLite baseline file')
     .option('--data <dir>', "a manager's data directory (its custos.db)")
+    .option('--store <url>', "the manager's store on PostgreSQL (postgres://…)")
     .option('--agent <id>', 'only this agent')
     .option('--head <hash>', 'a chain head copied off the host earlier (check summary, syslog): it must still be in the history')
     .option('--json', 'print the report as JSON');
   command.action(async (flags: VerifyFlags) => {
     const { config } = loadConfig(flags);
-    const store = openExistingStore(config.storage);
+    const store = await openExistingStore(config.storage);
     try {
       const report = await againstKnownHeads(await store.verifyChain(flags.agent), store, flags, config.storage.engine === 'sqlite' ? config.storage.path : undefined);
       if (flags.json === true) process.stdout.write(`${JSON.stringify(report)}\n`);

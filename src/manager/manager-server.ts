@@ -17,6 +17,7 @@ import { PackageReport } from '../protocol/package-wire.js';
 import { BatchRequest, EnrollRequest, KeepaliveRequest } from '../protocol/wire.js';
 import type { DebVerifier } from './deb-uploads.js';
 import { agentPackageContext, applyPackageReport, packageStateOf } from './package-reports.js';
+import type { PeriodicLeadership } from '../storage/periodic-leadership.js';
 import { SequenceError, type Store } from '../storage/store.js';
 import { applyBatch, batchSha256 } from './apply-batch.js';
 import { announceRevocations, RevokedAttempts } from './revocation-alerts.js';
@@ -45,6 +46,8 @@ export interface ManagerDeps {
   readonly sinks: readonly AlertSink[];
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Several managers on one store: the periodic work (silence watch, revocation alerts) runs on the leader only. */
+  readonly leadership?: PeriodicLeadership;
 }
 
 /** A running manager. */
@@ -390,15 +393,22 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
   await app.listen({ host: listen.host, port: listen.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : listen.port;
-  const timer = setInterval(() => {
-    void watchSilence(store, deps.config.manager.silentAfterMs, deps.now(), metrics, (agent, event, details) => {
+  const leads = async (): Promise<boolean> => deps.leadership === undefined || (await deps.leadership.isLeader());
+  const watch = async (): Promise<void> => {
+    if (!(await leads())) return;
+    await watchSilence(store, deps.config.manager.silentAfterMs, deps.now(), metrics, (agent, event, details) => {
       touched.delete(agent.id);
       return raiseAgentAlert(agent, event, details);
-    }).catch((error: unknown) => logger.error({ err: error }, 'silence check failed'));
+    });
+  };
+  const timer = setInterval(() => {
+    void watch().catch((error: unknown) => logger.error({ err: error }, 'silence check failed'));
   }, Math.max(250, Math.min(30_000, deps.config.manager.silentAfterMs / 4)));
   // `manager revoke` writes the store from another process: announce revocations at start and within seconds.
-  const announce = (): void =>
-    void announceRevocations(store, (agent, details) => raiseAgentAlert(agent, 'revoked', details)).catch((error: unknown) => logger.error({ err: error }, 'revocation check failed'));
+  const announceIfLeader = async (): Promise<void> => {
+    if (await leads()) await announceRevocations(store, (agent, details) => raiseAgentAlert(agent, 'revoked', details));
+  };
+  const announce = (): void => void announceIfLeader().catch((error: unknown) => logger.error({ err: error }, 'revocation check failed'));
   announce();
   const revocations = setInterval(announce, 2000);
   logger.info({ host: listen.host, port, caSha256: deps.pki.caSha256 }, 'manager listening');

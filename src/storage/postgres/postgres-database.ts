@@ -65,8 +65,11 @@ export class PostgresDatabase implements Queryable {
     this.#display = display;
   }
 
-  /** Connects, creates the schema when missing and brings it up to date. */
-  static async open(url: string, options: { readonly max?: number } = {}): Promise<PostgresDatabase> {
+  /**
+   * Connects, creates the schema when missing and brings it up to date. `mustExist`: a schema without a Custos
+   * store in it is an error (for commands that only read: they never create a store).
+   */
+  static async open(url: string, options: { readonly max?: number; readonly mustExist?: boolean } = {}): Promise<PostgresDatabase> {
     const location = parsePostgresUrl(url);
     const display = redactPostgresUrl(location.url);
     const config: pg.ClientConfig = {
@@ -80,7 +83,7 @@ export class PostgresDatabase implements Queryable {
     pool.on('error', () => undefined);
     const db = new PostgresDatabase(pool, config, location.schema, display);
     try {
-      await db.#migrate();
+      await db.#migrate(options.mustExist === true);
     } catch (error) {
       await pool.end();
       if (error instanceof CustosError) throw error;
@@ -136,8 +139,11 @@ export class PostgresDatabase implements Queryable {
     await this.pool.end();
   }
 
-  async #migrate(): Promise<void> {
+  async #migrate(mustExist: boolean): Promise<void> {
     await this.transaction(async (db) => {
+      if (mustExist && (await db.query<{ found: boolean }>("SELECT to_regclass('custos_schema_version') IS NOT NULL AS found")).rows[0]?.found !== true) {
+        throw new CustosError('NOT_FOUND', `no Custos store in schema ${this.schema} of ${this.#display} (start a manager on it first, or check --store)`);
+      }
       // Two managers starting at once: one migrates, the other waits and finds it done.
       await db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`custos.migrate.${this.schema}`]);
       await db.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);

@@ -46,10 +46,10 @@ export class PostgresStore implements Store {
 
   /**
    * Connects to `url` (`postgres://…`, optionally `?schema=NAME`) and brings the schema up to date.
-   * `alertLeaseMs`: how long this store's claim on the alerts it queues holds against other managers.
+   * `mustExist`: refuse a schema holding no store instead of creating one. `alertLeaseMs`: how long this store's claim on the alerts it queues holds against other managers.
    */
-  static async open(url: string, options: { readonly maxConnections?: number; readonly alertLeaseMs?: number } = {}): Promise<PostgresStore> {
-    const db = await PostgresDatabase.open(url, options.maxConnections === undefined ? {} : { max: options.maxConnections });
+  static async open(url: string, options: { readonly maxConnections?: number; readonly alertLeaseMs?: number; readonly mustExist?: boolean } = {}): Promise<PostgresStore> {
+    const db = await PostgresDatabase.open(url, { ...(options.maxConnections === undefined ? {} : { max: options.maxConnections }), mustExist: options.mustExist === true });
     return new PostgresStore(db, options.alertLeaseMs);
   }
 
