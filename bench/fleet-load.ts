@@ -5,7 +5,10 @@
  * a batch (request to acknowledgement, as the agent sees it) and the manager's memory.
  *
  * Run: npm run build && node dist/bench/fleet-load.js [--agents 1000] [--files 100] [--seconds 30]
- *        [--rates 1000,3000,6000,12000] [--interval 5] [--json FILE] [--profile DIR]
+ *        [--rates 1000,3000,6000,12000] [--interval 5] [--json FILE] [--profile DIR] [--store postgres://…]
+ *
+ * With --store the manager keeps its store in that PostgreSQL (in a schema of its own, dropped after); run it once
+ * without and once with to compare the engines on the same machine.
  *
  * The driver and the manager share the machine's cores: on a 2-core host the figures are a floor.
  */
@@ -25,6 +28,8 @@ import { storedFingerprint } from '../src/core/state-fingerprint.js';
 import { createEnrollmentToken } from '../src/manager/enrollment-token.js';
 import { ensureManagerPki } from '../src/manager/manager-pki.js';
 import { encodeObservation } from '../src/protocol/wire.js';
+import pg from 'pg';
+import { PostgresStore } from '../src/storage/postgres/postgres-store.js';
 import { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 
 const CUSTOS = fileURLToPath(new URL('../../bin/custos.js', import.meta.url));
@@ -92,9 +97,9 @@ async function pool<T>(items: readonly T[], width: number, work: (item: T, index
   );
 }
 
-async function startManager(data: string, profileDir?: string): Promise<{ child: ChildProcess; url: string; log: string[] }> {
+async function startManager(data: string, profileDir?: string, storeUrl?: string): Promise<{ child: ChildProcess; url: string; log: string[] }> {
   const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const child = spawn(process.execPath, [...profile, CUSTOS, 'manager', 'start', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...profile, CUSTOS, 'manager', 'start', '--data', data, '--listen', '127.0.0.1:0', ...(storeUrl === undefined ? [] : ['--store', storeUrl])], { stdio: ['ignore', 'ignore', 'pipe'] });
   const log: string[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     let buffer = '';
@@ -119,6 +124,22 @@ async function startManager(data: string, profileDir?: string): Promise<{ child:
   return { child, url: `https://127.0.0.1:${port}`, log };
 }
 
+/** The URL with Custos's `schema` parameter set. */
+function withSchema(url: string, schema: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('schema', schema);
+  return parsed.toString();
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const parsed = new URL(url);
+  parsed.searchParams.delete('schema');
+  const client = new pg.Client({ connectionString: parsed.toString() });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -130,6 +151,8 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       /** Writes a V8 CPU profile of the manager into this directory. */
       profile: { type: 'string' },
+      /** The manager's store on PostgreSQL (postgres://…): a schema of its own is made in it and dropped after. */
+      store: { type: 'string' },
     },
   });
   const agentCount = Number(values.agents);
@@ -145,13 +168,15 @@ async function main(): Promise<void> {
   writeFileSync(join(data, 'custos.yml'), 'manager:\n  silent_after: 1h\n');
   const pki = await ensureManagerPki(data);
   const tokens: string[] = [];
-  const store = SqliteStore.open(join(data, 'custos.db'));
+  const loadSchema = `custos_load_${process.pid}`;
+  const storeUrl = values.store === undefined ? undefined : withSchema(values.store, loadSchema);
+  const store = storeUrl === undefined ? SqliteStore.open(join(data, 'custos.db')) : await PostgresStore.open(storeUrl);
   for (let i = 0; i < agentCount; i++) tokens.push((await createEnrollmentToken(store, pki.caSha256, 3_600_000, new Date())).token);
   await store.close();
 
-  const manager = await startManager(data, values.profile);
+  const manager = await startManager(data, values.profile, storeUrl);
   const pid = manager.child.pid ?? 0;
-  process.stdout.write(`fleet-load: manager pid ${pid} at ${manager.url}; ${agentCount} agents × ${files} files\n`);
+  process.stdout.write(`fleet-load: manager pid ${pid} at ${manager.url} on ${storeUrl === undefined ? 'SQLite' : 'PostgreSQL'}; ${agentCount} agents × ${files} files\n`);
   try {
     const enrollStarted = Date.now();
     const agents: SimAgent[] = new Array<SimAgent>(agentCount);
@@ -251,6 +276,7 @@ async function main(): Promise<void> {
     manager.child.kill('SIGTERM');
     await new Promise((resolve) => manager.child.once('exit', resolve));
     rmSync(root, { recursive: true, force: true });
+    if (values.store !== undefined) await dropSchema(values.store, loadSchema);
   }
 }
 

@@ -15,7 +15,7 @@ export function alertsCommand(result: CommandResult): Command {
     // The filters first: a bad --since is a usage error before any database is looked for.
     const query = historyQuery(flags, new Date());
     const { config } = loadConfig(flags);
-    const store = openExistingStore(config.storage);
+    const store = await openExistingStore(config.storage);
     const wazuh = wazuhJsonContext(config.alerts.managerName ?? hostname(), config.email, hostname());
     try {
       for await (const alert of store.queryAlerts(query)) {

@@ -5,6 +5,7 @@ import { parseYamlConfig } from '../core/config/yaml-config.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { configFileFor, defaultDataDir, loadConfig } from './load-config.js';
 import { reportWarnings } from './report-warnings.js';
+import { redactPostgresUrl } from '../storage/postgres/postgres-database.js';
 
 interface ConfigCheckFlags {
   readonly config?: string;
@@ -67,7 +68,8 @@ function effectiveValues(config: CustosConfig, defaults: CustosConfig, file: str
       value.forEach((item, i) => walk(item, Array.isArray(fallback) ? fallback[i] : undefined, `${key}[${i}]`, replaced));
       return;
     }
-    const plain = toPlain(value);
+    // The store's URL may carry a password: shown as `***`, as everywhere else.
+    const plain = key === 'storage.url' && typeof value === 'string' ? redactPostgresUrl(value) : toPlain(value);
     const from = key === 'storage.path' && dbGiven ? '--db' : !fromFile && JSON.stringify(plain) === JSON.stringify(toPlain(fallback)) ? 'default' : file;
     out.push({ key, value: plain, from });
   };

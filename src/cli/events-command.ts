@@ -15,7 +15,7 @@ export function eventsCommand(result: CommandResult): Command {
     // The filters first: a bad --since is a usage error before any database is looked for.
     const query = historyQuery(flags, new Date());
     const { config } = loadConfig(flags);
-    const store = openExistingStore(config.storage);
+    const store = await openExistingStore(config.storage);
     try {
       const names = new Map((await store.listAgents()).map((a) => [a.id, a.name]));
       for await (const event of store.queryEvents(query)) {

@@ -32,7 +32,7 @@ export interface GuardedStore {
 export async function openGuardedStore(config: CustosConfig, agentId: string): Promise<GuardedStore> {
   // Read before anything is opened: a key others can read is a configuration error, not a half-done check.
   const key = config.alerts.historyKeyFile === undefined ? undefined : readHistoryKey(config.alerts.historyKeyFile);
-  const store = openStore(config.storage);
+  const store = await openStore(config.storage);
   if (config.storage.engine !== 'sqlite') return { store, seal: async () => undefined, close: () => store.close() };
   const databasePath = config.storage.path;
   let lock;

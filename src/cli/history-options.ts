@@ -10,6 +10,7 @@ export interface HistoryFlags {
   readonly config?: string;
   readonly db?: string;
   readonly data?: string;
+  readonly store?: string;
   readonly json?: boolean;
   readonly since?: string;
   readonly path?: string;
@@ -23,6 +24,7 @@ export function withHistoryOptions(command: Command): Command {
     .option('--config <file>', 'custos.yml or ossec.conf')
     .option('--db <file>', 'SQLite baseline file')
     .option('--data <dir>', "a manager's data directory (its custos.db)")
+    .option('--store <url>', "the manager's store on PostgreSQL (postgres://…)")
     .option('--json', 'print JSON lines')
     .option('--since <when>', 'only entries since an ISO time or for a duration back (e.g. 2026-11-27, 24h, 7d)')
     .option('--path <path>', 'only this path and what lies below it')

@@ -14,13 +14,15 @@ export interface ConfigOptions {
   readonly config?: string;
   /** `--db FILE`: the SQLite file; alert logs default to its directory. */
   readonly db?: string;
-  /** `--data DIR`: a manager's data directory; means `--db DIR/custos.db`. */
+  /** `--data DIR`: a manager's data directory; means `--db DIR/custos.db` unless the store is PostgreSQL. */
   readonly data?: string;
   /**
    * `--ossec-root DIR` (or `$CUSTOS_OSSEC_ROOT`): the OSSEC or Wazuh install an `ossec.conf` belongs to, for its
    * `<include>` rules (`DIR/rules/`) and Wazuh's ruleset directories, when the configuration is not `DIR/etc/ossec.conf`.
    */
   readonly ossecRoot?: string;
+  /** `--store postgres://…`: the manager's store on PostgreSQL (instead of `--db` or the configuration's). */
+  readonly store?: string;
 }
 
 /**
@@ -28,7 +30,10 @@ export interface ConfigOptions {
  * the built-in defaults. A file whose first element is XML is read as OSSEC's `ossec.conf`.
  */
 export function loadConfig(given: ConfigOptions): LoadedConfig {
-  const options = given.data === undefined || given.db !== undefined ? given : { ...given, db: join(given.data, 'custos.db') };
+  if (given.store !== undefined && given.db !== undefined) throw new CustosError('USAGE', '--store and --db both name the store: give one of them');
+  if (given.store !== undefined && !/^postgres(ql)?:\/\//.test(given.store)) throw new CustosError('USAGE', '--store takes a postgres:// URL (SQLite is named with --db)');
+  const db = given.db ?? (given.data === undefined ? undefined : join(given.data, 'custos.db'));
+  const options = { ...given, ...(db === undefined ? {} : { db }) };
   const file = configFileFor(options);
   const dataDir = options.db === undefined ? defaultDataDir() : dirname(resolve(options.db));
   const ossecRoot = options.ossecRoot ?? (process.env.CUSTOS_OSSEC_ROOT || undefined);
@@ -44,9 +49,14 @@ export function loadConfig(given: ConfigOptions): LoadedConfig {
   const name = file ?? '(defaults)';
   const result = /^\s*</.test(text) ? parseOssecConfig(text, name, defaults) : parseYamlConfig(text, name, defaults);
   if (!result.ok) throw new ConfigError(result.error);
-  if (options.db === undefined) return result.value;
   const { config } = result.value;
-  if (config.storage.engine !== 'sqlite') throw new CustosError('USAGE', '--db names a SQLite file, but the configuration uses PostgreSQL');
+  if (given.store !== undefined) return { ...result.value, config: { ...config, storage: { engine: 'postgres', url: given.store } } };
+  if (options.db === undefined) return result.value;
+  if (config.storage.engine !== 'sqlite') {
+    // --data with a configuration on PostgreSQL: the directory holds the rest (certificates, alert files).
+    if (given.db === undefined) return result.value;
+    throw new CustosError('USAGE', '--db names a SQLite file, but the configuration uses PostgreSQL');
+  }
   return { ...result.value, config: { ...config, storage: { engine: 'sqlite', path: options.db } } };
 }
 

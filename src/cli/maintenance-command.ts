@@ -9,6 +9,7 @@ interface MaintenanceFlags {
   readonly config?: string;
   readonly db?: string;
   readonly data?: string;
+  readonly store?: string;
   readonly agent?: string;
   readonly for?: number;
   readonly reason?: string;
@@ -26,13 +27,14 @@ export function maintenanceCommand(result: CommandResult): Command {
       .option('--config <file>', 'custos.yml or ossec.conf')
       .option('--db <file>', 'SQLite baseline file')
       .option('--data <dir>', "a manager's data directory (its custos.db)")
+      .option('--store <url>', "the manager's store on PostgreSQL (postgres://…)")
       .option('--agent <id>', 'only this agent (default: every agent; standalone is 000)');
   command.addCommand(
     common(new Command('start'))
       .requiredOption('--for <duration>', 'how long, e.g. 30m, 2h (at most 7d)', parseWindow)
       .option('--reason <text>', 'why, kept with the window')
       .action(async (flags: MaintenanceFlags) => {
-        const store = openStore(loadConfig(flags).config.storage);
+        const store = await openStore(loadConfig(flags).config.storage);
         try {
           const now = new Date();
           const window = await store.startMaintenance({
@@ -51,7 +53,7 @@ export function maintenanceCommand(result: CommandResult): Command {
   );
   command.addCommand(
     common(new Command('stop')).action(async (flags: MaintenanceFlags) => {
-      const store = openStore(loadConfig(flags).config.storage);
+      const store = await openStore(loadConfig(flags).config.storage);
       try {
         const now = new Date().toISOString();
         const ended = await store.endMaintenance(flags.agent, now);
@@ -73,7 +75,7 @@ export function maintenanceCommand(result: CommandResult): Command {
     common(new Command('list'))
       .option('--json', 'print JSON lines')
       .action(async (flags: MaintenanceFlags) => {
-        const store = openStore(loadConfig(flags).config.storage);
+        const store = await openStore(loadConfig(flags).config.storage);
         try {
           const now = new Date().toISOString();
           for (const w of await store.listMaintenance()) {

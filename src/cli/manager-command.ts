@@ -21,15 +21,19 @@ import { startManager } from '../manager/manager-server.js';
 import { actAsOwnerOf } from '../platform/act-as-owner.js';
 import { hostName } from '../protocol/wire.js';
 import { assertPrivatePath } from '../storage/private-path.js';
-import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+import { redactPostgresUrl } from '../storage/postgres/postgres-database.js';
+import type { Store } from '../storage/store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
 import { openEmailSink } from './open-email-sink.js';
+import { openManagerStore, openStore } from './open-store.js';
 import { serviceLogger } from './service-logger.js';
 
 interface ManagerFlags {
   readonly data: string;
   readonly config?: string;
+  /** `--store postgres://…`: the store on PostgreSQL (several managers may share it). */
+  readonly store?: string;
   readonly listen?: string;
   readonly ttl?: string;
   readonly json?: boolean;
@@ -41,14 +45,13 @@ function managerConfig(flags: ManagerFlags) {
   const dataDir = resolve(flags.data);
   actAsOwnerOf(dataDir);
   const config = flags.config ?? (existsSync(join(dataDir, 'custos.yml')) ? join(dataDir, 'custos.yml') : undefined);
-  return { dataDir, loaded: loadConfig({ ...(config === undefined ? {} : { config }), db: join(dataDir, 'custos.db') }) };
+  return { dataDir, loaded: loadConfig({ ...(config === undefined ? {} : { config }), data: dataDir, ...(flags.store === undefined ? {} : { store: flags.store }) }) };
 }
 
 /** Runs `work` on the manager's store (as the data directory's owner when run as root), closing it after. */
-async function withManagerStore<T>(flags: ManagerFlags, work: (store: SqliteStore) => Promise<T>): Promise<T> {
-  const dataDir = resolve(flags.data);
-  actAsOwnerOf(dataDir);
-  const store = SqliteStore.open(join(dataDir, 'custos.db'));
+async function withManagerStore<T>(flags: ManagerFlags, work: (store: Store) => Promise<T>): Promise<T> {
+  const { loaded } = managerConfig(flags);
+  const store = await openStore(loaded.config.storage);
   try {
     return await work(store);
   } finally {
@@ -59,7 +62,11 @@ async function withManagerStore<T>(flags: ManagerFlags, work: (store: SqliteStor
 /** `custos manager start|token|revoke|group|rename|agents`. */
 export function managerCommand(result: CommandResult): Command {
   const manager = new Command('manager').description('the manager: keeps the trusted baselines of a fleet of agents');
-  const withData = (c: Command): Command => c.requiredOption('--data <dir>', 'the manager data directory').option('--config <file>', 'custos.yml (default: DATA/custos.yml)');
+  const withData = (c: Command): Command =>
+    c
+      .requiredOption('--data <dir>', 'the manager data directory')
+      .option('--config <file>', 'custos.yml (default: DATA/custos.yml)')
+      .option('--store <url>', 'keep baselines, history and alerts in PostgreSQL (postgres://…) instead of DATA/custos.db');
 
   manager.addCommand(
     withData(new Command('start'))
@@ -76,7 +83,8 @@ export function managerCommand(result: CommandResult): Command {
         const rules = loadRuleSet(config.rules, (warnings) => {
           for (const w of warnings) logger.warn({ file: w.file, line: w.line, key: w.key }, w.message);
         });
-        const store = SqliteStore.open(join(dataDir, 'custos.db'), { backgroundCheckpoints: true });
+        const { store, leadership } = await openManagerStore(config.storage);
+        if (config.storage.engine === 'postgres') logger.info({ store: redactPostgresUrl(config.storage.url) }, 'store on PostgreSQL');
         // Always there (created when missing): it keeps what the agents' hosts report of their packages.
         const knownHashes = SqliteKnownHashStore.open(config.knownHashes.explicit ? config.knownHashes.databasePath : join(dataDir, 'hashdb.sqlite'));
         const verify = config.manager.packages;
@@ -93,7 +101,7 @@ export function managerCommand(result: CommandResult): Command {
         if (email !== undefined) sinks.push(email);
         const pki = await ensureManagerPki(dataDir);
         const running = await startManager(
-          { dataDir, config, store, pki, rules, knownHashes, ...(debVerifier === undefined ? {} : { debVerifier }), ...(md5Allowlist === undefined ? {} : { md5Allowlist }), sinks, logger, now: () => new Date() },
+          { dataDir, config, store, ...(leadership === undefined ? {} : { leadership }), pki, rules, knownHashes, ...(debVerifier === undefined ? {} : { debVerifier }), ...(md5Allowlist === undefined ? {} : { md5Allowlist }), sinks, logger, now: () => new Date() },
           { host: host ?? '0.0.0.0', port: Number(port) },
         );
         // What an earlier run queued but did not mail (an outage, a crash) goes out now.
@@ -115,6 +123,7 @@ export function managerCommand(result: CommandResult): Command {
         await Promise.all(sinks.map((sink) => sink.close()));
         await knownHashes.close();
         md5Allowlist?.close();
+        await leadership?.close();
         await store.close();
         result.exitCode = EXIT.OK;
       }),

@@ -2,12 +2,14 @@ import type { StorageConfig } from '../core/config/custos-config.js';
 import { existsSync } from 'node:fs';
 import { CustosError } from '../core/custos-error.js';
 import { dirname } from 'node:path';
+import type { PeriodicLeadership } from '../storage/periodic-leadership.js';
+import { PostgresStore } from '../storage/postgres/postgres-store.js';
 import { assertPrivatePath } from '../storage/private-path.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import type { Store } from '../storage/store.js';
 
 /** Opens the store the configuration names; a data directory or database others can write to is refused. */
-export function openStore(storage: StorageConfig): Store {
+export async function openStore(storage: StorageConfig): Promise<Store> {
   switch (storage.engine) {
     case 'sqlite':
       assertPrivatePath(dirname(storage.path), 'data directory');
@@ -16,7 +18,7 @@ export function openStore(storage: StorageConfig): Store {
       // so more cache buys nothing (a million-file first scan: 163-165 MB RSS at 16 MB, 153-157 MB at 8, same time).
       return SqliteStore.open(storage.path, { cacheMb: 8 });
     case 'postgres':
-      throw new CustosError('CONFIG_INVALID', 'the PostgreSQL store is not available in this version; use database.engine: sqlite');
+      return PostgresStore.open(storage.url);
   }
 }
 
@@ -24,7 +26,18 @@ export function openStore(storage: StorageConfig): Store {
  * Opens the store for a command that only reads it (`events`, `alerts`, `verify`): a database that is not there is
  * an error naming it, never a new empty one (which would hide a wrong --db or --config behind "no events").
  */
-export function openExistingStore(storage: StorageConfig): Store {
+export async function openExistingStore(storage: StorageConfig): Promise<Store> {
   if (storage.engine === 'sqlite' && !existsSync(storage.path)) throw new CustosError('NOT_FOUND', `no baseline database at ${storage.path} (run \`custos check\` first, or name it with --db or --data)`);
+  if (storage.engine === 'postgres') return PostgresStore.open(storage.url, { mustExist: true });
   return openStore(storage);
+}
+
+/**
+ * The manager's store and, on PostgreSQL (where several managers may share it), the leadership of its periodic
+ * work. SQLite checkpoints its WAL from a thread of its own there: the manager's commits are its bottleneck.
+ */
+export async function openManagerStore(storage: StorageConfig): Promise<{ readonly store: Store; readonly leadership?: PeriodicLeadership }> {
+  if (storage.engine === 'sqlite') return { store: SqliteStore.open(storage.path, { backgroundCheckpoints: true }) };
+  const store = await PostgresStore.open(storage.url);
+  return { store, leadership: store.leadership('manager-periodic') };
 }

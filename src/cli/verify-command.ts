@@ -14,6 +14,7 @@ interface VerifyFlags {
   readonly config?: string;
   readonly db?: string;
   readonly data?: string;
+  readonly store?: string;
   readonly json?: boolean;
   readonly agent?: string;
   readonly head?: string;
@@ -26,13 +27,14 @@ export function verifyCommand(result: CommandResult): Command {
     .option('--config <file>', 'custos.yml or ossec.conf')
     .option('--db <file>', 'SQLite baseline file')
     .option('--data <dir>', "a manager's data directory (its custos.db)")
+    .option('--store <url>', "the manager's store on PostgreSQL (postgres://…)")
     .option('--agent <id>', 'only this agent')
     .option('--head <hash>', 'a chain head copied off the host earlier (check summary, syslog): it must still be in the history')
     .option('--json', 'print the report as JSON');
   command.action(async (flags: VerifyFlags) => {
     const { config } = loadConfig(flags);
     const damaged = config.storage.engine === 'sqlite' && existsSync(config.storage.path) ? damagedFile(config.storage.path, flags.agent) : undefined;
-    const store = damaged === undefined ? openExistingStore(config.storage) : undefined;
+    const store = damaged === undefined ? await openExistingStore(config.storage) : undefined;
     try {
       const key = config.alerts.historyKeyFile === undefined ? undefined : readHistoryKey(config.alerts.historyKeyFile);
       const report = damaged ?? (await againstKnownHeads(await (store as Store).verifyChain(flags.agent), store as Store, flags, config.storage.engine === 'sqlite' ? config.storage.path : undefined, key));

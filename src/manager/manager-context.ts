@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { PeriodicLeadership } from '../storage/periodic-leadership.js';
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { deliverAlerts } from '../analysis/deliver-alerts.js';
 import { buildAgentAlert } from '../core/agent-alerts.js';
@@ -30,6 +31,8 @@ export interface ManagerDeps {
   readonly sinks: readonly AlertSink[];
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Several managers on one store: the periodic work (silence watch, revocation alerts) runs on the leader only. */
+  readonly leadership?: PeriodicLeadership;
 }
 
 /** The manager's own alerts about an agent (rules 565-571 and the refused package). */

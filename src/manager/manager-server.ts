@@ -33,19 +33,31 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : listen.port;
   const silentAfterMs = deps.config.manager.silentAfterMs;
+  // Several managers on one store: the periodic work runs on the one holding the leadership (an advisory lock).
+  const leads = async (): Promise<boolean> => deps.leadership === undefined || (await deps.leadership.isLeader());
   const silence = startPeriodicTask(
     'silence check',
     silenceCheckEveryMs(silentAfterMs),
-    () =>
-      watchSilence(store, silentAfterMs, deps.now(), ctx.metrics, (agent, event, details) => {
+    async () => {
+      if (!(await leads())) return;
+      await watchSilence(store, silentAfterMs, deps.now(), ctx.metrics, (agent, event, details) => {
         // Its next request writes last_seen at once (and raises "agent back").
         ctx.touched.delete(agent.id);
         return ctx.raiseAgentAlert(agent, event, details);
-      }),
+      });
+    },
     logger,
   );
   // `manager revoke` writes the store from another process: announce revocations at start and within seconds.
-  const revocations = startPeriodicTask('revocation check', 2000, () => announceRevocations(store, (agent, details) => ctx.raiseAgentAlert(agent, 'revoked', details)), logger, true);
+  const revocations = startPeriodicTask(
+    'revocation check',
+    2000,
+    async () => {
+      if (await leads()) await announceRevocations(store, (agent, details) => ctx.raiseAgentAlert(agent, 'revoked', details));
+    },
+    logger,
+    true,
+  );
   logger.info({ host: listen.host, port, caSha256: deps.pki.caSha256 }, 'manager listening');
   return {
     url: `https://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`,

@@ -275,5 +275,23 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       assert.equal((await collect(store.queryEvents({ agentId: '001' }))).length, 1203);
       await store.close();
     });
+
+    it('queues a batch\'s agent alerts in its transaction, and a refused batch queues none of them', async () => {
+      const store = await factory.open();
+      await store.upsertAgent({ id: '001', name: 'h' });
+      const agentAlert = (id: string) => buildAgentAlert({ id, timestamp: new Date('2026-11-27T10:00:05.000Z'), agent: { id: '001', name: 'h' }, event: 'state-lost', details: {} });
+      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [{ ...record('/etc/a', 1), alertId: 'f1' }], agentAlerts: [agentAlert('g1')], sequence: 1 });
+      await assert.rejects(
+        store.commit({ agentId: '001', upserts: [fileState({ path: bytes('/etc/x') })], deletes: [], events: [{ ...record('/etc/b', 2), alertId: 'f2' }], agentAlerts: [agentAlert('g2')], sequence: 3 }),
+        (error: Error) => error.name === 'SequenceError',
+      );
+      assert.deepEqual((await store.undeliveredAlerts(100)).map((a) => a.id), ['f1', 'g1']);
+      const stored: string[] = [];
+      for await (const a of store.queryAlerts({})) stored.push(a.id);
+      assert.deepEqual(stored.sort(), ['f1', 'g1'], 'nothing of the refused batch is stored');
+      assert.equal(await store.getBaselineState('001', bytes('/etc/x')), undefined);
+      assert.equal(await store.lastSequence('001'), 1);
+      await store.close();
+    });
   });
 }
