@@ -23,6 +23,7 @@ import { assertPrivatePath } from '../storage/private-path.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
+import { managerUserCommand } from './manager-user-command.js';
 import { openEmailSink } from './open-email-sink.js';
 import { serviceLogger } from './service-logger.js';
 
@@ -193,5 +194,6 @@ export function managerCommand(result: CommandResult): Command {
         result.exitCode = EXIT.OK;
       }),
   );
+  manager.addCommand(managerUserCommand(result));
   return manager;
 }

@@ -103,6 +103,7 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     if ((await deps.store.getMeta(agent.id, 'baseline_built')) === undefined) await deps.store.setMeta(agent.id, 'baseline_built', deps.now().toISOString());
     alerts += await alertUnscannable(end.unscannable ?? [], agent, deps);
     const ours = await baselineDigest(deps.store, agent.id);
+    await deps.store.setMeta(agent.id, 'console_last_scan', JSON.stringify({ at: deps.now().toISOString(), entries: ours.entries }));
     if (ours.digest !== end.digest) {
       resync = true;
       alerts++;

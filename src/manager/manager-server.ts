@@ -24,6 +24,7 @@ import { decideEnrollmentIdentity } from './enrollment-identity.js';
 import { centralConfigFor } from './central-config.js';
 import { sha256 } from './enrollment-token.js';
 import { ManagerMetrics } from './manager-metrics.js';
+import { consolePlugin } from './console/console-plugin.js';
 import { certSha256, signAgentCsr, verifyAgentCsr, type ManagerPki } from './manager-pki.js';
 
 const ASK_AGAIN_MS = 10 * 60_000;
@@ -387,6 +388,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     return central === undefined ? reply.code(204).send() : { yaml: central.yaml, version: central.version };
   });
 
+  await app.register(consolePlugin({ store, silentAfterMs: deps.config.manager.silentAfterMs, logger, now: deps.now }));
   await app.listen({ host: listen.host, port: listen.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : listen.port;
