@@ -127,11 +127,11 @@ export class SqliteConsoleQueries implements ConsoleQueries {
     const width = bucket === 'hour' ? 13 : 10;
     return this.#db
       .prepare(
-        `SELECT substr(ts, 1, ?1) AS bucket, level, count(*) AS count FROM (
-           SELECT ts, level FROM alerts WHERE ts >= ?2 UNION ALL SELECT ts, level FROM agent_alerts WHERE ts >= ?2
+        `SELECT substr(ts, 1, @width) AS bucket, level, count(*) AS count FROM (
+           SELECT ts, level FROM alerts WHERE ts >= @since UNION ALL SELECT ts, level FROM agent_alerts WHERE ts >= @since
          ) GROUP BY bucket, level ORDER BY bucket, level`,
       )
-      .all(width, since) as AlertBucket[];
+      .all({ width, since }) as AlertBucket[];
   }
 
   async mostChangedPaths(since: string, limit: number): Promise<readonly ChangedPath[]> {

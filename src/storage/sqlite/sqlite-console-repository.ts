@@ -126,10 +126,10 @@ export class SqliteConsoleRepository implements ConsoleRepository {
     // Only alerts that exist (file or agent alerts) and are not acknowledged already: an unknown id is not news.
     const insert = this.#sql(
       `INSERT INTO console_acks (alert_id, acked_by, acked_at, note)
-       SELECT ?1, ?2, ?3, ?4 WHERE (EXISTS (SELECT 1 FROM alerts WHERE id = ?1) OR EXISTS (SELECT 1 FROM agent_alerts WHERE id = ?1))
+       SELECT @id, @by, @at, @note WHERE (EXISTS (SELECT 1 FROM alerts WHERE id = @id) OR EXISTS (SELECT 1 FROM agent_alerts WHERE id = @id))
        ON CONFLICT (alert_id) DO NOTHING`,
     );
-    return this.#db.transaction(() => ids.filter((id) => insert.run(id, by, at, note ?? null).changes > 0))();
+    return this.#db.transaction(() => ids.filter((id) => insert.run({ id, by, at, note: note ?? null }).changes > 0))();
   }
 
   async getAcks(ids: readonly string[]): Promise<ReadonlyMap<string, AlertAck>> {
