@@ -101,5 +101,5 @@ export async function signIn(app: FastifyInstance, user: { name: string; passwor
   const reply = await app.inject({ method: 'POST', url: '/api/session', payload: user });
   if (reply.statusCode !== 200) throw new Error(`sign-in failed: ${reply.statusCode} ${reply.body}`);
   const setCookie = String(reply.headers['set-cookie']);
-  return { cookie: setCookie.split(';')[0]!, csrf: (reply.json() as { csrfToken: string }).csrfToken };
+  return { cookie: setCookie.split(';')[0]!, csrf: (reply.json<{ csrfToken: string }>()).csrfToken };
 }

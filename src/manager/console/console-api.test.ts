@@ -77,7 +77,7 @@ describe('console API', () => {
     db.close();
     assert.ok(rows.length >= 3);
     assert.ok(!JSON.stringify(rows).includes(token), 'the raw token is not stored');
-    assert.equal(reply.json().role, 'admin');
+    assert.equal((reply.json<{ role: string }>()).role, 'admin');
     assert.match(String(reply.headers['content-security-policy']), /script-src 'self'/);
     assert.equal(reply.headers['cache-control'], 'no-store');
   });
@@ -89,10 +89,10 @@ describe('console API', () => {
     assert.equal((await app.inject({ method: 'POST', url: '/api/session', payload: wrong })).statusCode, 401);
     const third = await app.inject({ method: 'POST', url: '/api/session', payload: wrong });
     assert.equal(third.statusCode, 429);
-    assert.match(third.json().error, /locked/);
+    assert.match(third.json<{ error: string }>().error, /locked/);
     const right = await app.inject({ method: 'POST', url: '/api/session', payload: VIEWER });
     assert.equal(right.statusCode, 429, 'a locked account is refused even with its password');
-    const audit = (await app.inject({ url: '/api/audit?limit=10', headers: as(admin) })).json() as { entries: { actor: string; action: string; outcome: string }[] };
+    const audit = (await app.inject({ url: '/api/audit?limit=10', headers: as(admin) })).json<{ entries: { actor: string; action: string; outcome: string }[] }>();
     const signIns = audit.entries.filter((e) => e.action === 'sign-in' && e.actor === VIEWER.name).map((e) => e.outcome);
     assert.deepEqual(signIns.slice(0, 4), ['locked', 'locked', 'bad-credentials', 'bad-credentials']);
     // The sessions it had stay valid: a lock stops guessing, not work in progress.
@@ -109,7 +109,7 @@ describe('console API', () => {
     const form = await app.inject({ method: 'POST', url: '/api/alerts/ack', headers: { ...as(admin), 'content-type': 'text/plain' }, payload: JSON.stringify(payload) });
     assert.equal(form.statusCode, 415);
     assert.equal((await alertsOf(`status=acked`)).alerts.length, 0, 'nothing was acknowledged');
-    const audit = (await app.inject({ url: '/api/audit?limit=5', headers: as(admin) })).json() as { entries: { action: string; outcome: string }[] };
+    const audit = (await app.inject({ url: '/api/audit?limit=5', headers: as(admin) })).json<{ entries: { action: string; outcome: string }[] }>();
     assert.equal(audit.entries.filter((e) => e.outcome === 'csrf-refused').length, 2);
   });
 
@@ -156,11 +156,11 @@ describe('console API', () => {
     for (const { url, payload } of attempts) {
       const reply = await app.inject({ method: 'POST', url, headers: as(viewer), payload });
       assert.equal(reply.statusCode, 403, `${url}: ${reply.body}`);
-      assert.match(reply.json().error, /admin role/);
+      assert.match(reply.json<{ error: string }>().error, /admin role/);
     }
     assert.equal((await alertsOf('status=acked')).alerts.length, 0);
     assert.equal((await fixture.store.getAgent('002'))?.revokedAt, undefined);
-    const audit = (await app.inject({ url: '/api/audit?limit=3', headers: as(admin) })).json() as { entries: { actor: string; action: string; outcome: string }[] };
+    const audit = (await app.inject({ url: '/api/audit?limit=3', headers: as(admin) })).json<{ entries: { actor: string; action: string; outcome: string }[] }>();
     assert.deepEqual(audit.entries.map((e) => `${e.actor} ${e.action} ${e.outcome}`), ['victor revoke-agent denied', 'victor accept-baseline denied', 'victor acknowledge denied']);
   });
 
@@ -169,9 +169,9 @@ describe('console API', () => {
     assert.equal(open.length, 1);
     const reply = await app.inject({ method: 'POST', url: '/api/alerts/ack', headers: as(admin), payload: { ids: [open[0]!.id, 'no-such-alert'] } });
     assert.equal(reply.statusCode, 200, reply.body);
-    assert.deepEqual(reply.json().acknowledged, [open[0]!.id]);
+    assert.deepEqual(reply.json<{ acknowledged: string[] }>().acknowledged, [open[0]!.id]);
     const again = await app.inject({ method: 'POST', url: '/api/alerts/ack', headers: as(admin), payload: { ids: [open[0]!.id] } });
-    assert.deepEqual(again.json().acknowledged, []);
+    assert.deepEqual(again.json<{ acknowledged: string[] }>().acknowledged, []);
     assert.equal((await alertsOf('status=open&agent=002')).alerts.length, 0);
     const acked = (await alertsOf('status=acked')).alerts;
     assert.deepEqual(acked.map((a) => [a.id, a.ack?.by]), [[open[0]!.id, ADMIN.name]]);
@@ -179,12 +179,12 @@ describe('console API', () => {
 
   it("shows a file's history with before/after and verdict, and accepting it closes its open alerts", async () => {
     const pathB64 = Buffer.from('/etc/hosts').toString('base64');
-    const page = (await app.inject({ url: `/api/files?agent=001&pathB64=${encodeURIComponent(pathB64)}`, headers: as(viewer) })).json() as {
+    const page = (await app.inject({ url: `/api/files?agent=001&pathB64=${encodeURIComponent(pathB64)}`, headers: as(viewer) })).json<{
       path: string;
       current: { sha256: string; size: number };
       openAlerts: string[];
       history: { event: string; changed: string[]; before?: { sha256: string }; after?: { sha256: string; perm: string }; verdict: { verdict: string }; alertId?: string; outcome: string }[];
-    };
+    }>();
     assert.equal(page.path, '/etc/hosts');
     assert.equal(page.current.sha256, '2'.repeat(64));
     assert.deepEqual(page.history.map((h) => [h.event, h.before?.sha256, h.after?.sha256, h.verdict.verdict, h.outcome]), [
@@ -195,22 +195,22 @@ describe('console API', () => {
     assert.equal(page.openAlerts.length, 2);
     const accept = await app.inject({ method: 'POST', url: '/api/files/accept', headers: as(admin), payload: { agent: '001', pathB64 } });
     assert.equal(accept.statusCode, 200, accept.body);
-    assert.equal(accept.json().acknowledged.length, 2);
-    const after = (await app.inject({ url: `/api/files?agent=001&pathB64=${encodeURIComponent(pathB64)}`, headers: as(admin) })).json() as { openAlerts: string[]; history: { ack?: { by: string; note: string } }[] };
+    assert.equal(accept.json<{ acknowledged: string[] }>().acknowledged.length, 2);
+    const after = (await app.inject({ url: `/api/files?agent=001&pathB64=${encodeURIComponent(pathB64)}`, headers: as(admin) })).json<{ openAlerts: string[]; history: { ack?: { by: string; note: string } }[] }>();
     assert.deepEqual(after.openAlerts, []);
     assert.equal(after.history[0]!.ack?.by, ADMIN.name);
     assert.equal(after.history[0]!.ack?.note, 'accepted as baseline');
-    const audit = (await app.inject({ url: '/api/audit?limit=1', headers: as(admin) })).json() as { entries: { actor: string; action: string; target: string; details: { acknowledged: number; sha256: string } }[] };
+    const audit = (await app.inject({ url: '/api/audit?limit=1', headers: as(admin) })).json<{ entries: { actor: string; action: string; target: string; details: { acknowledged: number; sha256: string } }[] }>();
     assert.deepEqual(audit.entries[0], { ...audit.entries[0], actor: ADMIN.name, action: 'accept-baseline', target: '001:/etc/hosts' });
-    assert.equal(audit.entries[0]!.details.sha256, '2'.repeat(64));
+    assert.equal(audit.entries[0].details.sha256, '2'.repeat(64));
   });
 
   it('gives the fleet overview: agents with status and open alerts by level, alerts over time, most changed paths', async () => {
-    const fleet = (await app.inject({ url: '/api/fleet', headers: as(viewer) })).json() as {
+    const fleet = (await app.inject({ url: '/api/fleet', headers: as(viewer) })).json<{
       agents: { id: string; name: string; status: string; openAlerts: Record<string, number> }[];
       alertsOverTime: { bucket: string; level: number; count: number }[];
       mostChanged: { agentId: string; path: string; changes: number }[];
-    };
+    }>();
     assert.deepEqual(fleet.agents.map((a) => [a.id, a.name, a.status]), [['001', 'web-1', 'online'], ['002', 'db-1', 'online']]);
     // web-1: /usr/bin/ls and /etc/cron.d/evil are open (hosts was accepted); db-1's alert was acknowledged.
     assert.equal(Object.values(fleet.agents[0]!.openAlerts).reduce((a, b) => a + b, 0), 2);
@@ -224,7 +224,7 @@ describe('console API', () => {
     assert.equal(reply.statusCode, 200, reply.body);
     assert.notEqual((await fixture.store.getAgent('002'))?.revokedAt, undefined);
     assert.equal((await app.inject({ method: 'POST', url: '/api/agents/002/revoke', headers: as(admin) })).statusCode, 404);
-    const fleet = (await app.inject({ url: '/api/fleet', headers: as(admin) })).json() as { agents: { id: string; status: string }[] };
+    const fleet = (await app.inject({ url: '/api/fleet', headers: as(admin) })).json<{ agents: { id: string; status: string }[] }>();
     assert.equal(fleet.agents.find((a) => a.id === '002')?.status, 'revoked');
   });
 
