@@ -162,6 +162,11 @@ describe('web console in chromium', { timeout: 240_000 }, () => {
     assert.match(text, /admin\s+acknowledge\s+\S+\s+ok/);
     assert.match(text, /admin\s+sign-in\s+ok/);
     await shot('audit');
+    // Both changes are counted on the fleet page: in the chart's period and among the most changed paths.
+    await page.goto(`${manager.url}/#/fleet`);
+    await page.locator('table', { hasText: 'config.php' }).waitFor();
+    assert.ok((await page.locator('figure.chart rect').count()) > 0, 'the chart has bars');
+    await shot('fleet-after');
   });
 
   it('refuses a change without the CSRF token, and the API to an agent certificate', async () => {
