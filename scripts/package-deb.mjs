@@ -73,6 +73,8 @@ mkdirSync(opt, { recursive: true });
 
 // The program: compiled sources (not their tests), the launcher, the built-in rules, the manifest.
 cpSync(join(repo, 'dist/src'), join(opt, 'dist/src'), { recursive: true, filter: (source) => !/\.test\.(js|d\.ts)$|\.map$/.test(source) });
+// The web console's bundle, which the manager serves from dist/console (beside dist/src).
+cpSync(join(repo, 'dist/console'), join(opt, 'dist/console'), { recursive: true });
 cpSync(join(repo, 'bin/custos.js'), join(opt, 'bin/custos.js'));
 cpSync(join(repo, 'rules'), join(opt, 'rules'), { recursive: true });
 // Custos's own native addon (extended attributes, capabilities, ACLs, inode flags), where dist/ looks for it.

@@ -25,6 +25,7 @@ import { redactPostgresUrl } from '../storage/postgres/postgres-database.js';
 import type { Store } from '../storage/store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
+import { managerUserCommand } from './manager-user-command.js';
 import { openEmailSink } from './open-email-sink.js';
 import { openManagerStore, openStore } from './open-store.js';
 import { serviceLogger } from './service-logger.js';
@@ -204,5 +205,6 @@ export function managerCommand(result: CommandResult): Command {
         result.exitCode = EXIT.OK;
       }),
   );
+  manager.addCommand(managerUserCommand(result));
   return manager;
 }

@@ -99,6 +99,7 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
   // What a full scan no longer reported is gone: the same deletions a scheduled scan finds, swept in this batch.
   const gone = isNext && full && batch.end !== undefined ? await sweptByResync(deps.store, agent.id, roots, observations) : [];
   let raised: AgentAlert[] = [];
+  let scanned: { digest: string; entries: number } | undefined;
   let resync = false;
   const batchAgentAlerts = async (pending: PendingBaseline): Promise<readonly AgentAlert[]> => {
     raised = [];
@@ -115,6 +116,7 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
       raised.push(buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, path: Buffer.from(subtree.p, 'base64'), reason: subtree.reason, subtree: true }));
     }
     const ours = await projectedBaselineDigest(deps.store, agent.id, pending);
+    scanned = ours;
     resync = ours.digest !== end.digest;
     if (resync) {
       const details = { manager_digest: ours.digest, agent_digest: end.digest, manager_entries: ours.entries, agent_entries: end.entries, scan: end.id };
@@ -131,6 +133,8 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
       await deps.store.setMeta(agent.id, 'scan_roots', rootList);
     }
     if ((await deps.store.getMeta(agent.id, 'baseline_built')) === undefined) await deps.store.setMeta(agent.id, 'baseline_built', deps.now().toISOString());
+    // What the console shows of an agent's last scan (when, and the baseline's size after it).
+    if (scanned !== undefined) await deps.store.setMeta(agent.id, 'console_last_scan', JSON.stringify({ at: deps.now().toISOString(), entries: scanned.entries }));
   }
   return { summary, resync, alerts: summary.alerts, agentAlerts: raised };
 }

@@ -35,7 +35,6 @@ export async function createManagerApp(ctx: ManagerContext, options: ManagerAppO
     bodyLimit: 32 << 20,
     ...(options.tls ? { https: { key: pki.serverKey, cert: pki.serverCert, ca: [pki.caCert], requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' as const } } : {}),
   });
-  useZodSchemas(app);
   app.server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
     ctx.metrics.tlsHandshakeFailures++;
     ctx.log.warn({ remote: socket.remoteAddress, reason: error.message }, 'refused a connection that failed the TLS handshake');
@@ -47,15 +46,20 @@ export async function createManagerApp(ctx: ManagerContext, options: ManagerAppO
     const code = status === 500 ? 'INTERNAL' : error.validation !== undefined || status === 400 ? 'MALFORMED_INPUT' : 'REFUSED';
     void reply.code(status).send({ error: status === 500 ? 'internal error' : error.message, code });
   });
-  await app.register(serviceRoutes, ctx);
-  await app.register(enrollmentRoutes, ctx);
-  // Everything an enrolled agent calls, behind one authentication hook (encapsulated: it covers only these).
-  await app.register(async (agentScope) => {
-    authenticateAgents(agentScope, ctx, options.peerOf ?? tlsPeerOf);
-    await agentScope.register(batchRoutes, ctx);
-    await agentScope.register(keepaliveRoutes, ctx);
-    await agentScope.register(configRoutes, ctx);
-    await agentScope.register(packageRoutes, ctx);
+  // The wire's routes, checked with the wire's zod schemas (encapsulated: the console registers JSON Schema routes
+  // beside them, which Fastify's own compilers check).
+  await app.register(async (wire) => {
+    useZodSchemas(wire);
+    await wire.register(serviceRoutes, ctx);
+    await wire.register(enrollmentRoutes, ctx);
+    // Everything an enrolled agent calls, behind one authentication hook (encapsulated: it covers only these).
+    await wire.register(async (agentScope) => {
+      authenticateAgents(agentScope, ctx, options.peerOf ?? tlsPeerOf);
+      await agentScope.register(batchRoutes, ctx);
+      await agentScope.register(keepaliveRoutes, ctx);
+      await agentScope.register(configRoutes, ctx);
+      await agentScope.register(packageRoutes, ctx);
+    });
   });
   return app;
 }

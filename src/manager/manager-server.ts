@@ -1,4 +1,5 @@
 import { redeliverAlerts } from '../analysis/deliver-alerts.js';
+import { consolePlugin } from './console/console-plugin.js';
 import { createManagerApp } from './manager-app.js';
 import { ManagerContext, type ManagerDeps } from './manager-context.js';
 import type { ManagerMetrics } from './manager-metrics.js';
@@ -29,6 +30,8 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
   const redelivered = await redeliverAlerts(store, deps.sinks);
   if (redelivered > 0) logger.warn({ alerts: redelivered }, 'delivered alerts that an interrupted run had stored but not yet written out');
   const app = await createManagerApp(ctx, { tls: true });
+  // The web console and its API (/ and /api/), on the same HTTPS port; its own authentication, never an agent's.
+  await app.register(consolePlugin({ store, silentAfterMs: deps.config.manager.silentAfterMs, logger, now: deps.now }));
   await app.listen({ host: listen.host, port: listen.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : listen.port;

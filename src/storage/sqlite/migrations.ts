@@ -208,5 +208,49 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     INSERT INTO agent_usage (agent_id, history_records, history_bytes) VALUES (NEW.agent_id, 1, length(NEW.data))
     ON CONFLICT (agent_id) DO UPDATE SET history_records = history_records + 1, history_bytes = history_bytes + excluded.history_bytes;
   END;
+  -- The web console (src/manager/console): local accounts (scrypt hashes with their own salt), sessions (only the
+  -- SHA-256 of the cookie's token is kept), failed sign-ins per name (delay and lockout), the audit log of every
+  -- console action, and alert acknowledgements. Alerts themselves are untouched: an acknowledgement is a row here.
+  CREATE TABLE console_users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE console_sessions (
+    token_sha256 TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    last_used_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+  );
+  CREATE INDEX console_sessions_by_user ON console_sessions (user_name);
+  CREATE TABLE console_login_failures (
+    user_name TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_failure_ms INTEGER NOT NULL,
+    locked_until_ms INTEGER NOT NULL
+  );
+  CREATE TABLE console_audit (
+    id INTEGER PRIMARY KEY,
+    ts TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    outcome TEXT NOT NULL,
+    remote TEXT,
+    details TEXT
+  );
+  CREATE TABLE console_acks (
+    alert_id TEXT PRIMARY KEY,
+    acked_by TEXT NOT NULL,
+    acked_at TEXT NOT NULL,
+    note TEXT
+  );
+  -- The console pages alerts newest first by (ts, id) and by agent; these make each page an index range.
+  CREATE INDEX alerts_console_time ON alerts (ts, id);
+  CREATE INDEX alerts_console_agent ON alerts (agent_id, ts, id);
+  CREATE INDEX agent_alerts_console_time ON agent_alerts (ts, id);
   `,
 ];
