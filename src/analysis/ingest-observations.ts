@@ -19,6 +19,7 @@ import type { KnownHashQuery, KnownHashStore } from '../hashdb/known-hash-store.
 import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import type { Store } from '../storage/store.js';
 import type { AlertSink } from './alert-sink.js';
+import type { ContentDiffs } from './content-diffs.js';
 import { deliverAlerts } from './deliver-alerts.js';
 
 /** The components ingest works with; one set per process, built by its composition root. */
@@ -34,6 +35,8 @@ export interface IngestDeps {
   readonly newAlertId: (now: Date) => string;
   /** OSSEC's md5 allowlist, when configured: an allowlisted new MD5 is recorded, not alerted. */
   readonly md5Allowlist?: Md5AllowlistLookup;
+  /** Content diffs for report_changes files; absent when no directory reports changes. */
+  readonly contentDiffs?: ContentDiffs;
 }
 
 /** How one run of ingest treats what it sees. */
@@ -127,7 +130,7 @@ export async function ingestObservations(
     const maintenance = toMaintenanceRef(await deps.store.activeMaintenance(options.agent.id, deps.now().toISOString()));
     // One query for the chunk's baseline states, not one per file.
     const known = await deps.store.getBaselineStates(options.agent.id, chunk.filter((o) => o.inBaseline).map((o) => o.path));
-    const changes: { change: FileChange; firstScan: boolean }[] = [];
+    const changes: { change: FileChange; firstScan: boolean; observation: Observation }[] = [];
     for (const observation of chunk) {
       if (options.resync === true && observation.current !== undefined) seen.push(observation.path);
       const previous = observation.inBaseline ? known.get(observation.path.toString('latin1')) : undefined;
@@ -138,11 +141,13 @@ export async function ingestObservations(
         upserts.push(current);
       }
       const change = diffFileStates(previous, current, observation.checks) ?? unstableChange(previous, current);
-      if (change !== undefined) changes.push({ change, firstScan: !options.scannedRoots.some((root) => isWithin(change.path, root)) });
+      if (change !== undefined) changes.push({ change, firstScan: !options.scannedRoots.some((root) => isWithin(change.path, root)), observation });
     }
     // One question to the known-hash database for the chunk's changes, not one per file.
     const evidence = await evidenceFor(changes, deps.knownHashes, options.diversions);
-    for (const [i, { change, firstScan }] of changes.entries()) {
+    for (const [i, { change, firstScan, observation }] of changes.entries()) {
+      // Before any decision: a first scan's (or a silenced change's) content is the copy the next diff needs.
+      const diff = deps.contentDiffs === undefined ? undefined : await deps.contentDiffs.diffFor(options.agent.id, change, observation);
       const judgement = judgeChange(change, evidence[i] ?? NO_EVIDENCE, options.knownHashPolicy, options.host, options.installedVersions);
       const now = deps.now();
       const allowlisted = md5Allowlisted(change, deps.md5Allowlist);
@@ -155,7 +160,7 @@ export async function ingestObservations(
       });
       let parts: AlertParts | undefined;
       if (outcome.record === 'rules') {
-        parts = alertParts(change);
+        parts = alertParts(change, diff);
         outcome = await applyRules(change, parts, judgement, now, deps, options, noise);
       }
       if (!outcome.record) {
@@ -175,6 +180,7 @@ export async function ingestObservations(
           verdict: judgement.verdict,
           ...(outcome.rolledUp === undefined ? {} : { rolledUp: outcome.rolledUp }),
           ...(parts === undefined ? {} : { parts }),
+          ...(diff === undefined ? {} : { diff }),
         });
         if (outcome.noLog !== true) deliver.push(alert);
         summary.alerts++;
@@ -190,6 +196,7 @@ export async function ingestObservations(
         ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
         ...(alertId === undefined ? {} : { alertId }),
         ...(outcome.outcome === 'alerted' && outcome.rolledUp !== undefined ? { rolledUp: outcome.rolledUp } : {}),
+        ...(diff === undefined ? {} : { diff }),
       });
     }
     if (upserts.length + deletes.length >= COMMIT_ROWS || events.length >= COMMIT_EVENTS) await commit(false);

@@ -134,6 +134,8 @@ export interface AlertInput {
   readonly rolledUp?: number;
   /** Already built for the rules: reused rather than built twice. */
   readonly parts?: AlertParts;
+  /** `syscheck.diff`: the content diff of a report_changes file, or why there is none. */
+  readonly diff?: string;
 }
 
 /** The parts of an alert that depend on the change only: what the rules read, too. */
@@ -142,15 +144,16 @@ export interface AlertParts {
   readonly fullLog: string;
 }
 
-/** Builds the change-dependent parts of an alert. */
-export function alertParts(change: FileChange): AlertParts {
+/** Builds the change-dependent parts of an alert; `diff` is Wazuh's `syscheck.diff` (report_changes). */
+export function alertParts(change: FileChange, diff?: string): AlertParts {
   const display = displayPath(change.path);
-  return { syscheck: syscheckFields(change, display), fullLog: buildFullLog(change, display) };
+  const syscheck = syscheckFields(change, display);
+  return { syscheck: diff === undefined ? syscheck : { ...syscheck, diff }, fullLog: buildFullLog(change, display) };
 }
 
 /** Builds the alert for a change that a rule decided to raise. */
 export function buildAlert(input: AlertInput): Alert {
-  const parts = input.parts ?? alertParts(input.change);
+  const parts = input.parts ?? alertParts(input.change, input.diff);
   return {
     timestamp: input.timestamp.toISOString(),
     id: input.id,

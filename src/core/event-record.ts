@@ -27,6 +27,8 @@ export interface EventRecord {
   readonly alertId?: string;
   /** Changes rolled up (auto-ignore) before this alert, reported on it. */
   readonly rolledUp?: number;
+  /** The content diff of a report_changes file (or why there is none), as the alert's `syscheck.diff`. */
+  readonly diff?: string;
 }
 
 /** The hash that precedes the first record of a chain. */
@@ -35,7 +37,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 /**
  * Encodes a record as the exact text the history stores and the chain hashes. Key order is fixed, so the same
  * record always encodes to the same text: `JSON.stringify` of `{v: 1, agent, time, event, path, changed?,
- * before?, after?, verdict, rule?, outcome, reason?, alert?, rolled_up?}`, written out directly because the
+ * before?, after?, verdict, rule?, outcome, reason?, alert?, rolled_up?, diff?}`, written out directly because the
  * manager encodes every record it ingests.
  */
 export function encodeEventRecord(record: EventRecord): string {
@@ -50,6 +52,7 @@ export function encodeEventRecord(record: EventRecord): string {
   if (record.reason !== undefined) text += `,"reason":${JSON.stringify(record.reason)}`;
   if (record.alertId !== undefined) text += `,"alert":${JSON.stringify(record.alertId)}`;
   if (record.rolledUp !== undefined) text += `,"rolled_up":${JSON.stringify(record.rolledUp)}`;
+  if (record.diff !== undefined) text += `,"diff":${JSON.stringify(record.diff)}`;
   return `${text}}`;
 }
 
@@ -95,6 +98,7 @@ export function decodeEventRecord(text: string): EventRecord {
   if (typeof data.reason === 'string') record.reason = data.reason;
   if (typeof data.alert === 'string') record.alertId = data.alert;
   if (typeof data.rolled_up === 'number') record.rolledUp = data.rolled_up;
+  if (typeof data.diff === 'string') record.diff = data.diff;
   return record;
 }
 
