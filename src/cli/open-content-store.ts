@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { remoteContentDiffs, type ContentDiffs } from '../analysis/content-diffs.js';
 import { DEFAULT_DIFF_CONFIG, type CustosConfig } from '../core/config/custos-config.js';
 import type { ContentStore } from '../storage/content-store.js';
 import { SqliteContentStore } from '../storage/sqlite/sqlite-content-store.js';
@@ -17,4 +20,25 @@ export function contentDatabasePath(config: CustosConfig): string {
 export function openContentStore(config: CustosConfig): ContentStore | undefined {
   if (!config.syscheck.directories.some((d) => d.reportChanges)) return undefined;
   return SqliteContentStore.open(contentDatabasePath(config), (config.syscheck.diff ?? DEFAULT_DIFF_CONFIG).diskQuotaBytes);
+}
+
+/**
+ * The manager's content diffs: agents' report_changes content, kept in `DATA/custos-content.db` (or
+ * `syscheck.diff.database`), opened on first use so a fleet without report_changes never gets the file.
+ */
+export function managerContentDiffs(config: CustosConfig, dataDir: string): { readonly diffs: ContentDiffs; close(): void } {
+  const diff = config.syscheck.diff ?? DEFAULT_DIFF_CONFIG;
+  let store: ContentStore | undefined;
+  const open = (): ContentStore => (store ??= SqliteContentStore.open(diff.databasePath ?? join(dataDir, 'custos-content.db'), diff.diskQuotaBytes));
+  const lazy: ContentStore = {
+    get: (agentId, path) => open().get(agentId, path),
+    put: (agentId, path, sha256, text) => open().put(agentId, path, sha256, text),
+    markMissing: (agentId, path, reason) => open().markMissing(agentId, path, reason),
+    // A deletion needs no database that was never opened: there is nothing in it to forget.
+    remove: (agentId, path) => store?.remove(agentId, path) ?? (existsSync(diff.databasePath ?? join(dataDir, 'custos-content.db')) ? open().remove(agentId, path) : undefined),
+    usage: () => open().usage(),
+    close: () => store?.close(),
+  };
+  const redact = diff.redact.map((source) => new RegExp(source));
+  return { diffs: remoteContentDiffs({ store: lazy, redact, sizeLimitBytes: diff.fileSizeLimitBytes, builtinNodiff: diff.builtinNodiff }), close: () => lazy.close() };
 }

@@ -19,6 +19,7 @@ import type { DebVerifier } from './deb-uploads.js';
 import { agentPackageContext, applyPackageReport, packageStateOf } from './package-reports.js';
 import { SequenceError, type Store } from '../storage/store.js';
 import { applyBatch, batchSha256 } from './apply-batch.js';
+import type { ContentDiffs } from '../analysis/content-diffs.js';
 import { announceRevocations, RevokedAttempts } from './revocation-alerts.js';
 import { decideEnrollmentIdentity } from './enrollment-identity.js';
 import { centralConfigFor } from './central-config.js';
@@ -45,6 +46,8 @@ export interface ManagerDeps {
   readonly sinks: readonly AlertSink[];
   readonly logger: Logger;
   readonly now: () => Date;
+  /** report_changes: keeps the content agents send and makes the diffs; without it agents are not asked for content. */
+  readonly contentDiffs?: ContentDiffs;
 }
 
 /** A running manager. */
@@ -81,6 +84,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
   // last_seen is written at most this often per agent (and at once when the agent was marked silent).
   const touchEveryMs = Math.min(10_000, deps.config.manager.silentAfterMs / 10);
   const touched = new Map<string, number>();
+  const contentCapability = deps.contentDiffs === undefined ? {} : { contentDiffs: true };
   const app = Fastify({
     loggerInstance: logger.child({ component: 'http' }),
     logController: new LogController({ disableRequestLogging: true }),
@@ -243,6 +247,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
             correlation,
             ...(deps.knownHashes === undefined ? {} : { knownHashes: deps.knownHashes }),
             ...(deps.md5Allowlist === undefined ? {} : { md5Allowlist: deps.md5Allowlist }),
+            ...(deps.contentDiffs === undefined ? {} : { contentDiffs: deps.contentDiffs }),
             sinks: deps.sinks,
             now: deps.now,
             policy: { alertNewFiles: deps.config.syscheck.alertNewFiles, autoIgnore: deps.config.syscheck.autoIgnore, knownHashPolicy: deps.config.knownHashes.policy },
@@ -375,9 +380,9 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     // An agent that has numbered fewer batches than the manager applied has lost (or rolled back) its state.
     if (body.success && body.data.seq !== undefined && body.data.seq < ack) {
       await stateLost(agent, body.data.seq, ack, 'keepalive');
-      return { ok: true, ack, stateLost: true, continuity: true, inodeAttributes: true };
+      return { ok: true, ack, stateLost: true, continuity: true, inodeAttributes: true, ...contentCapability };
     }
-    return { ok: true, ack, continuity: true, inodeAttributes: true };
+    return { ok: true, ack, continuity: true, inodeAttributes: true, ...contentCapability };
   });
 
   app.get('/v1/config', async (request, reply) => {

@@ -18,7 +18,7 @@ export type DiffUnavailableReason = (typeof DIFF_UNAVAILABLE_REASONS)[number];
  */
 export type CapturedContent =
   | { readonly kind: 'bytes'; readonly bytes: Buffer; readonly sha256: string }
-  | { readonly kind: 'none'; readonly reason: Exclude<DiffUnavailableReason, 'first-version' | 'quota' | 'binary'>; readonly detail?: string };
+  | { readonly kind: 'none'; readonly reason: Exclude<DiffUnavailableReason, 'first-version' | 'quota'>; readonly detail?: string };
 
 /**
  * True when bytes are not text a diff can show: a NUL byte in the first 8 KiB (as diff and git decide), or
