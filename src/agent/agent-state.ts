@@ -40,6 +40,9 @@ export class AgentState {
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    // The outbox carries report_changes content until the manager has it: a delivered batch's pages are zeroed,
+    // so the agent keeps no copy of earlier versions in its free pages.
+    db.pragma('secure_delete = ON');
     db.exec(`
       CREATE TABLE IF NOT EXISTS cache (key BLOB PRIMARY KEY, fingerprint TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, created_at TEXT NOT NULL);
