@@ -88,6 +88,14 @@ describe('report_changes in standalone mode', () => {
     assert.equal(diffOf(r.alerts, file('new.conf')), '@@ -1 +1,2 @@\n first\n+second');
   });
 
+  it('custos diff prints the history of one file with its diffs', async () => {
+    const human = await runCustos(['diff', file('new.conf'), ...ws.args]);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /^\S+ agent 000 added [^\n]*new\.conf \(alerted, rule 554\)\n\n\S+ agent 000 modified [^\n]*new\.conf \(alerted, rule 550\)\n@@ -1 \+1,2 @@\n first\n\+second\n\n$/);
+    const json = jsonLines<{ syscheck: { event: string; diff?: string } }>((await runCustos(['diff', '--json', file('new.conf'), ...ws.args])).stdout);
+    assert.deepEqual(json.map((e) => [e.syscheck.event, e.syscheck.diff]), [['added', undefined], ['modified', '@@ -1 +1,2 @@\n first\n+second']]);
+  });
+
   it('never lets the bytes of a secret or a nodiff file reach a database or an alert file', () => {
     const stored = storedBytes(ws.dir);
     assert.equal(stored.includes(SECRET), false);
