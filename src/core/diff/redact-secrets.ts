@@ -12,7 +12,8 @@ export const BUILTIN_SECRET_RULES: readonly SecretRule[] = [
   // password = x, passwd: x, secret=x, api_key=x, token: x, with any prefix (db_password, client_secret).
   { name: 'password-assignment', pattern: /(pass(word|wd|phrase)?|secret|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?token|token|credentials?)\w*["']?\s*[:=]/i },
   // URLs with a password in them: scheme://user:password@host
-  { name: 'url-credentials', pattern: /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/i },
+  // (From the "://" on: a pattern that starts with the scheme is tried at every letter of every line.)
+  { name: 'url-credentials', pattern: /:\/\/[^\s/:@]+:[^\s/@]+@/ },
   // AWS access key ids and secret keys as they are written in credential files.
   { name: 'aws-access-key', pattern: /\b(AKIA|ASIA)[0-9A-Z]{16}\b/ },
   // GitHub, GitLab and Slack tokens.

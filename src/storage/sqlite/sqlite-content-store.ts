@@ -23,8 +23,9 @@ const SCHEMA = `
     stored_bytes INTEGER NOT NULL DEFAULT 0,
     data BLOB,
     reason TEXT,
-    PRIMARY KEY (agent_id, path)
-  ) WITHOUT ROWID;
+    -- A rowid table, not WITHOUT ROWID: copies of a few KB would spill every key page (SQLite's own advice).
+    UNIQUE (agent_id, path)
+  );
   CREATE INDEX IF NOT EXISTS content_by_age ON content (seq) WHERE data IS NOT NULL;
   -- Running totals, kept by triggers, so the quota check is one row read rather than a sum over every copy.
   CREATE TABLE IF NOT EXISTS content_usage (id INTEGER PRIMARY KEY CHECK (id = 1), copies INTEGER NOT NULL, stored_bytes INTEGER NOT NULL, text_bytes INTEGER NOT NULL);
@@ -51,14 +52,17 @@ export class SqliteContentStore implements ContentStore {
   readonly #oldest: Database.Statement;
   readonly #evict: Database.Statement;
   readonly #usage: Database.Statement;
+  /** The next write's age stamp: one process writes a content database at a time (the scan lock, the manager). */
+  #seq: number;
 
   private constructor(db: Database.Database, quotaBytes: number) {
     this.#db = db;
+    this.#seq = Number(db.prepare('SELECT coalesce(max(seq), 0) FROM content').pluck().get()) + 1;
     this.#quotaBytes = quotaBytes;
     this.#get = db.prepare('SELECT sha256, data, reason FROM content WHERE agent_id = ? AND path = ?').raw(true);
     this.#upsert = db.prepare(
       `INSERT INTO content (agent_id, path, seq, sha256, text_bytes, stored_bytes, data, reason)
-       VALUES (?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM content), ?, ?, ?, ?, ?)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (agent_id, path) DO UPDATE SET seq = excluded.seq, sha256 = excluded.sha256, text_bytes = excluded.text_bytes,
          stored_bytes = excluded.stored_bytes, data = excluded.data, reason = excluded.reason`,
     );
@@ -110,16 +114,16 @@ export class SqliteContentStore implements ContentStore {
     const data = brotliCompressSync(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length } });
     this.#db.transaction(() => {
       if (this.#quotaBytes > 0 && data.length > this.#quotaBytes) {
-        this.#upsert.run(agentId, path, sha256, 0, 0, null, 'quota');
+        this.#upsert.run(agentId, path, this.#seq++, sha256, 0, 0, null, 'quota');
         return;
       }
-      this.#upsert.run(agentId, path, sha256, raw.length, data.length, data, null);
+      this.#upsert.run(agentId, path, this.#seq++, sha256, raw.length, data.length, data, null);
       this.#enforceQuota();
     })();
   }
 
   markMissing(agentId: string, path: Buffer, reason: DiffUnavailableReason): void {
-    this.#upsert.run(agentId, path, null, 0, 0, null, reason);
+    this.#upsert.run(agentId, path, this.#seq++, null, 0, 0, null, reason);
   }
 
   remove(agentId: string, path: Buffer): void {
