@@ -31,7 +31,7 @@ export function recordContent(change: FileChange, captured: CapturedContent, opt
   if (change.kind !== 'modified') return undefined;
   if (outcome.kind === 'unavailable') return describeContentChange(change, outcome);
   if (previous === undefined) return describeContentChange(change, { kind: 'unavailable', reason: 'first-version' });
-  if (previous.kind === 'missing') return describeContentChange(change, { kind: 'unavailable', reason: previous.reason, limitBytes: options.sizeLimitBytes });
+  if (previous.kind === 'missing') return describeContentChange(change, { kind: 'unavailable', reason: previous.reason, limitBytes: options.sizeLimitBytes, earlier: true });
   return describeContentChange(change, { kind: 'diff', before: previous.text, after: outcome.text });
 }
 

@@ -28,14 +28,17 @@ export function openContentStore(config: CustosConfig): ContentStore | undefined
  */
 export function managerContentDiffs(config: CustosConfig, dataDir: string): { readonly diffs: ContentDiffs; close(): void } {
   const diff = config.syscheck.diff ?? DEFAULT_DIFF_CONFIG;
+  const path = diff.databasePath ?? join(dataDir, 'custos-content.db');
   let store: ContentStore | undefined;
-  const open = (): ContentStore => (store ??= SqliteContentStore.open(diff.databasePath ?? join(dataDir, 'custos-content.db'), diff.diskQuotaBytes));
+  const open = (): ContentStore => (store ??= SqliteContentStore.open(path, diff.diskQuotaBytes));
   const lazy: ContentStore = {
     get: (agentId, path) => open().get(agentId, path),
     put: (agentId, path, sha256, text) => open().put(agentId, path, sha256, text),
     markMissing: (agentId, path, reason) => open().markMissing(agentId, path, reason),
-    // A deletion needs no database that was never opened: there is nothing in it to forget.
-    remove: (agentId, path) => store?.remove(agentId, path) ?? (existsSync(diff.databasePath ?? join(dataDir, 'custos-content.db')) ? open().remove(agentId, path) : undefined),
+    remove: (agentId, file) => {
+      // A deletion does not create the database: with no file there is nothing to forget.
+      if (store !== undefined || existsSync(path)) open().remove(agentId, file);
+    },
     usage: () => open().usage(),
     close: () => store?.close(),
   };

@@ -5,7 +5,14 @@ import { unifiedDiff } from './unified-diff.js';
 /** A change's content outcome: a diff of the stored copies, or why there is none. */
 export type ContentOutcome =
   | { readonly kind: 'diff'; readonly before: string; readonly after: string }
-  | { readonly kind: 'unavailable'; readonly reason: DiffUnavailableReason; readonly limitBytes?: number; readonly pattern?: string };
+  | {
+      readonly kind: 'unavailable';
+      readonly reason: DiffUnavailableReason;
+      readonly limitBytes?: number;
+      readonly pattern?: string;
+      /** The reason is the earlier version's (it had no copy), not the new one's. */
+      readonly earlier?: boolean;
+    };
 
 /** Lines of diff an alert carries at most (the rest is counted in "… N more lines"). */
 export const MAX_DIFF_LINES = 200;
@@ -26,6 +33,9 @@ export function describeContentChange(change: Extract<FileChange, { kind: 'modif
 
 /** One line saying why a diff is missing: `diff not stored: nodiff (/etc/shadow)`. */
 export function unavailableText(outcome: Extract<ContentOutcome, { kind: 'unavailable' }>): string {
+  if (outcome.earlier === true && outcome.reason !== 'quota' && outcome.reason !== 'first-version') {
+    return `diff not available: no copy of the earlier version (${unavailableText({ ...outcome, earlier: false }).replace(/^diff not (available|stored): /, '')})`;
+  }
   switch (outcome.reason) {
     case 'nodiff':
       return `diff not stored: nodiff${outcome.pattern === undefined ? '' : ` (${outcome.pattern})`}`;
