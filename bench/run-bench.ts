@@ -227,6 +227,17 @@ function main(): void {
     scanSection(quick ? 'copy of /usr/bin' : 'copy of /usr', usr, aide);
     saveResults();
   }
+  if (want('diff')) {
+    // report_changes: the same N changed ~10 KB text files checked with and without it (bench/report-changes-bench.ts).
+    const n = quick ? 1000 : 10_000;
+    const r = child<{ off: Record<string, number>; on: Record<string, number> }>('report-changes-bench.js', ['--files', String(n), '--dir', work]);
+    const section = `report_changes, ${n.toLocaleString('en')} changed text files of ~9 KB`;
+    rows.push({ section, metric: 'check finding every file changed (wall)', value: r.on.changedS ?? 0, unit: 's', reference: { name: 'same check, report_changes off', value: r.off.changedS ?? 0 } });
+    rows.push({ section, metric: 'first check, content recorded (wall)', value: r.on.firstS ?? 0, unit: 's', reference: { name: 'same check, report_changes off', value: r.off.firstS ?? 0 } });
+    rows.push({ section, metric: 'content database per file (brotli, after one change)', value: r.on.contentBytesPerFile ?? 0, unit: 'bytes', note: `${r.on.textBytesPerFile ?? 0} bytes of text per file` });
+    rows.push({ section, metric: 'alerts.json per changed file', value: r.on.alertsJsonBytesPerFile ?? 0, unit: 'bytes', reference: { name: 'without the diff', value: r.off.alertsJsonBytesPerFile ?? 0 } });
+    saveResults();
+  }
   if (flag('--million')) {
     millionSection();
     saveResults();

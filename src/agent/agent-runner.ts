@@ -21,6 +21,7 @@ import { ScanScheduler } from './scan-scheduler.js';
 import { realtimeIgnores } from './realtime-ignores.js';
 import { watchRealtime, type RealtimeWatcher } from './realtime-watcher.js';
 import { scanTree } from './scan-tree.js';
+import { BATCH_CONTENT_BYTES, contentAttacher } from './attach-content.js';
 import { createScanStats } from './scan-stats.js';
 import { readUserNames } from './user-names.js';
 
@@ -165,12 +166,18 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       walkInThread: scheduled,
       checkRoots: scheduled,
     });
+    // report_changes content goes only to a manager that said it takes it (an older one refuses unknown fields).
+    const attach = state.getMeta('manager_content_diffs') === undefined ? undefined : contentAttacher(syscheck);
+    let contentBytes = 0;
     for await (const chunk of observations) {
-      for (const o of chunk) {
-        batch.push(o);
-        if (batch.length >= BATCH_SIZE) {
+      for (const observed of chunk) {
+        const attached = attach?.(observed);
+        batch.push(attached?.observation ?? observed);
+        contentBytes += attached?.contentBytes ?? 0;
+        if (batch.length >= BATCH_SIZE || contentBytes >= BATCH_CONTENT_BYTES) {
           if (!enqueue(batch)) return;
           batch = [];
+          contentBytes = 0;
         }
       }
     }
@@ -265,6 +272,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       const reply = await callManager(endpoint, 'POST', '/v1/keepalive', { seq: state.highestSeq(), pending: state.outboxSize() }, 10_000);
       const body = KeepaliveResponse.safeParse(reply.body);
       if (reply.status === 200 && body.success && body.data.continuity === true && state.getMeta('manager_continuity') === undefined) state.setMeta('manager_continuity', '1');
+      if (reply.status === 200 && body.success && body.data.contentDiffs === true && state.getMeta('manager_content_diffs') === undefined) state.setMeta('manager_content_diffs', '1');
       if (reply.status === 200 && body.success && body.data.inodeAttributes === true && state.getMeta('manager_inode_attributes') === undefined) {
         state.setMeta('manager_inode_attributes', '1');
       }

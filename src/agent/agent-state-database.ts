@@ -10,7 +10,9 @@ export const AGENT_STATE_APPLICATION_ID = 0x43535441;
 export const AGENT_STATE_DATABASE: SqliteDatabaseKind = {
   name: 'the agent state database',
   fileMode: 0o600,
-  pragmas: ['journal_mode = WAL', 'synchronous = NORMAL'],
+  // secure_delete: the outbox carries report_changes content until the manager has it; a delivered batch's pages
+  // are zeroed, so the agent keeps no copy of earlier versions in its free pages.
+  pragmas: ['journal_mode = WAL', 'synchronous = NORMAL', 'secure_delete = ON'],
   claim: (db, path) => {
     const current = Number(db.pragma('application_id', { simple: true }));
     // 0: new, or created before application ids (adopted by migration 1).

@@ -21,6 +21,7 @@ import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import { dieAtTestFault } from '../platform/test-fault.js';
 import type { Store } from '../storage/store.js';
 import type { AlertSink } from './alert-sink.js';
+import type { ContentDiffs } from './content-diffs.js';
 import { deliverAlerts } from './deliver-alerts.js';
 
 /** The components ingest works with; one set per process, built by its composition root. */
@@ -36,6 +37,8 @@ export interface IngestDeps {
   readonly newAlertId: (now: Date) => string;
   /** OSSEC's md5 allowlist, when configured: an allowlisted new MD5 is recorded, not alerted. */
   readonly md5Allowlist?: Md5AllowlistLookup;
+  /** Content diffs for report_changes files; absent when no directory reports changes. */
+  readonly contentDiffs?: ContentDiffs;
 }
 
 /** How one run of ingest treats what it sees. */
@@ -151,7 +154,7 @@ export async function ingestObservations(
     const maintenance = toMaintenanceRef(await deps.store.activeMaintenance(options.agent.id, deps.now().toISOString()));
     // One query for the chunk's baseline states, not one per file.
     const known = await deps.store.getBaselineStates(options.agent.id, chunk.filter((o) => o.inBaseline).map((o) => o.path));
-    const changes: { change: FileChange; firstScan: boolean }[] = [];
+    const changes: { change: FileChange; firstScan: boolean; observation: Observation }[] = [];
     for (const observation of chunk) {
       if (options.resync === true && observation.current !== undefined) seen.push(observation.path);
       const previous = observation.inBaseline ? known.get(observation.path.toString('latin1')) : undefined;
@@ -162,11 +165,13 @@ export async function ingestObservations(
         upserts.push(current);
       }
       const change = diffFileStates(previous, current, observation.checks) ?? unstableChange(previous, current);
-      if (change !== undefined) changes.push({ change, firstScan: !options.scannedRoots.some((root) => isWithin(change.path, root)) });
+      if (change !== undefined) changes.push({ change, firstScan: !options.scannedRoots.some((root) => isWithin(change.path, root)), observation });
     }
     // One question to the known-hash database for the chunk's changes, not one per file.
     const evidence = await evidenceFor(changes, deps.knownHashes, options.diversions);
-    for (const [i, { change, firstScan }] of changes.entries()) {
+    for (const [i, { change, firstScan, observation }] of changes.entries()) {
+      // Before any decision: a first scan's (or a silenced change's) content is the copy the next diff needs.
+      const diff = deps.contentDiffs === undefined ? undefined : await deps.contentDiffs.diffFor(options.agent.id, change, observation);
       const judgement = judgeChange(change, evidence[i] ?? NO_EVIDENCE, options.knownHashPolicy, options.host, options.installedVersions);
       const now = deps.now();
       const allowlisted = md5Allowlisted(change, deps.md5Allowlist);
@@ -181,7 +186,7 @@ export async function ingestObservations(
       let decoder: SyscheckDecoder | undefined;
       let counted = true;
       if (outcome.record === 'rules') {
-        parts = alertParts(change, view);
+        parts = alertParts(change, view, diff);
         // OSSEC's 551/552: a file's earlier changes are counted only when a rule asks for its 2nd or 3rd change.
         if (repeats.size > 0 && change.kind === 'modified') {
           const prior = (await deps.store.countChanges(options.agent.id, change.path, 3)) + events.filter((e) => e.change.path.equals(change.path)).length;
@@ -214,6 +219,7 @@ export async function ingestObservations(
           ...(decoder === undefined ? {} : { decoder }),
           ...(outcome.rolledUp === undefined ? {} : { rolledUp: outcome.rolledUp }),
           ...(parts === undefined ? {} : { parts }),
+          ...(diff === undefined ? {} : { diff }),
         });
         if (outcome.noLog !== true) deliver.push(alert);
         summary.alerts++;
@@ -233,6 +239,7 @@ export async function ingestObservations(
         ...(decoder === undefined ? {} : { decoder }),
         ...(view.fullLogStyle === 'ossec' ? {} : { fullLogStyle: view.fullLogStyle }),
         ...(firedTimes === undefined ? {} : { firedTimes }),
+        ...(diff === undefined ? {} : { diff }),
       });
     }
     if (upserts.length + deletes.length >= COMMIT_ROWS || events.length >= COMMIT_EVENTS) await commit(false);

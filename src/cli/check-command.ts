@@ -20,6 +20,7 @@ import { openKnownHashes } from './open-known-hashes.js';
 import { historyHeadLine, openOffHostSinks, scanSummaryAlert } from './off-host-sinks.js';
 import { openGuardedStore } from './guarded-store.js';
 import { reportWarnings } from './report-warnings.js';
+import { openContentStore } from './open-content-store.js';
 import { LOCAL_AGENT_ID, runCheck, type RunCheckResult } from './run-check.js';
 import { startScanProgress } from './scan-progress.js';
 import { summaryJson } from './summary-json.js';
@@ -71,6 +72,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     const guarded = await openGuardedStore(config, LOCAL_AGENT_ID);
     const { store } = guarded;
     const knownHashes = openKnownHashes(config.knownHashes, flags.hashdb);
+    const contentStore = openContentStore(config);
     const md5Allowlist = config.knownHashes.md5AllowlistPath === undefined ? undefined : Md5Allowlist.open(config.knownHashes.md5AllowlistPath);
     const sinks: AlertSink[] = [];
     if (mode === 'check') {
@@ -94,6 +96,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
         store,
         ...(knownHashes === undefined ? {} : { knownHashes }),
         ...(md5Allowlist === undefined ? {} : { md5Allowlist }),
+        ...(contentStore === undefined ? {} : { contentStore }),
         rules,
         sinks,
         paths,
@@ -122,6 +125,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       await Promise.all(sinks.map((sink) => sink.close()));
       await knownHashes?.close();
       md5Allowlist?.close();
+      contentStore?.close();
       await guarded.close();
     }
   });

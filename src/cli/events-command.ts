@@ -41,7 +41,7 @@ export function eventJson(event: StoredEvent, agentName: string): Record<string,
     ...(r.rule === undefined ? {} : { rule: r.rule }),
     ...(r.alertId === undefined ? {} : { alert_id: r.alertId }),
     known_hash: r.verdict,
-    syscheck: syscheckFields(r.change),
+    syscheck: r.diff === undefined ? syscheckFields(r.change) : { ...syscheckFields(r.change), diff: r.diff },
     full_log: buildFullLog(r.change),
     hash: event.hash,
   };
@@ -52,5 +52,7 @@ function eventLine(event: StoredEvent): string {
   const changed = r.change.kind === 'modified' ? ` [${r.change.changedAttributes.join(',')}]` : '';
   const why = r.reason === undefined ? '' : ` (${r.reason})`;
   const rule = r.rule === undefined ? '' : ` rule ${r.rule.id}`;
-  return `${r.timestamp} ${r.agentId} ${r.change.kind.padEnd(8)} ${displayPath(r.change.path)}${changed} -> ${r.outcome}${rule}${why}\n`;
+  const line = `${r.timestamp} ${r.agentId} ${r.change.kind.padEnd(8)} ${displayPath(r.change.path)}${changed} -> ${r.outcome}${rule}${why}\n`;
+  // The report_changes diff, indented under its event so the listing still reads one change per unindented line.
+  return r.diff === undefined ? line : `${line}${r.diff.split('\n').map((l) => `    ${l}`).join('\n')}\n`;
 }

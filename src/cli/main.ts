@@ -14,6 +14,7 @@ const COMMANDS: Readonly<Record<string, (result: CommandResult) => Promise<Comma
   accept: async (r) => (await import('./check-command.js')).scanCommand('accept', r),
   events: async (r) => (await import('./events-command.js')).eventsCommand(r),
   alerts: async (r) => (await import('./alerts-command.js')).alertsCommand(r),
+  diff: async (r) => (await import('./diff-command.js')).diffCommand(r),
   verify: async (r) => (await import('./verify-command.js')).verifyCommand(r),
   status: async (r) => (await import('./status-command.js')).statusCommand(r),
   config: async (r) => (await import('./config-command.js')).configCommand(r),

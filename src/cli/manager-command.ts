@@ -18,6 +18,7 @@ import { DebVerifier } from '../manager/deb-uploads.js';
 import { createEnrollmentToken } from '../manager/enrollment-token.js';
 import { ensureManagerPki } from '../manager/manager-pki.js';
 import { startManager } from '../manager/manager-server.js';
+import { managerContentDiffs } from './open-content-store.js';
 import { actAsOwnerOf } from '../platform/act-as-owner.js';
 import { hostName } from '../protocol/wire.js';
 import { assertPrivatePath } from '../storage/private-path.js';
@@ -101,8 +102,9 @@ export function managerCommand(result: CommandResult): Command {
         const email = openEmailSink(config, store, hostname(), sinkLog, true);
         if (email !== undefined) sinks.push(email);
         const pki = await ensureManagerPki(dataDir);
+        const content = managerContentDiffs(config, dataDir);
         const running = await startManager(
-          { dataDir, config, store, ...(leadership === undefined ? {} : { leadership }), pki, rules, knownHashes, ...(debVerifier === undefined ? {} : { debVerifier }), ...(md5Allowlist === undefined ? {} : { md5Allowlist }), sinks, logger, now: () => new Date() },
+          { dataDir, config, store, ...(leadership === undefined ? {} : { leadership }), pki, rules, knownHashes, ...(debVerifier === undefined ? {} : { debVerifier }), ...(md5Allowlist === undefined ? {} : { md5Allowlist }), sinks, logger, now: () => new Date(), contentDiffs: content.diffs },
           { host: host ?? '0.0.0.0', port: Number(port) },
         );
         // What an earlier run queued but did not mail (an outage, a crash) goes out now.
@@ -125,6 +127,7 @@ export function managerCommand(result: CommandResult): Command {
         await knownHashes.close();
         md5Allowlist?.close();
         await leadership?.close();
+        content.close();
         await store.close();
         result.exitCode = EXIT.OK;
       }),

@@ -24,6 +24,12 @@ import { rpmDatabaseStamp } from '../host/rpm-database.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import type { Store } from '../storage/store.js';
+import type { ContentStore } from '../storage/content-store.js';
+import { localContentDiffs } from '../analysis/content-diffs.js';
+import { readContent } from '../agent/read-content.js';
+import { compileContentPolicy } from '../core/diff/content-policy.js';
+import { DEFAULT_DIFF_CONFIG } from '../core/config/custos-config.js';
+import { hostPathOf } from '../core/path-bytes.js';
 
 /** Standalone mode is agent `000`, as OSSEC's local installation. */
 export const LOCAL_AGENT_ID = '000';
@@ -52,6 +58,8 @@ export interface RunCheckOptions {
   readonly signal?: AbortSignal;
   readonly now?: () => Date;
   readonly hashWorkers?: number;
+  /** Where report_changes content is kept (see openContentStore); without it no diffs are made. */
+  readonly contentStore?: ContentStore;
 }
 
 /** What a standalone scan did. */
@@ -124,6 +132,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
         store,
         ...(options.knownHashes === undefined ? {} : { knownHashes: options.knownHashes }),
         ...(options.md5Allowlist === undefined ? {} : { md5Allowlist: options.md5Allowlist }),
+        ...(options.contentStore === undefined ? {} : { contentDiffs: standaloneContentDiffs(options.contentStore, config, rootDir) }),
         rules: options.rules,
         correlation,
         sinks: options.sinks,
@@ -189,6 +198,17 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
     options.signal?.removeEventListener('abort', stopHashing);
     await pool.close();
   }
+}
+
+/** Diffs for report_changes files, their content read from this host (under `rootDir` when given). */
+function standaloneContentDiffs(store: ContentStore, config: CustosConfig, rootDir: Buffer | undefined): ReturnType<typeof localContentDiffs> {
+  const redact = (config.syscheck.diff ?? DEFAULT_DIFF_CONFIG).redact.map((source) => new RegExp(source));
+  return localContentDiffs({
+    store,
+    policy: compileContentPolicy(config.syscheck),
+    redact,
+    read: async (path, limitBytes, sha256) => readContent(hostPathOf(path, rootDir), limitBytes, sha256),
+  });
 }
 
 /**

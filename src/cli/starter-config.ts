@@ -29,7 +29,8 @@ syscheck:
     #   check_mtime: no         #   check_size, check_owner, check_group, check_perm, check_mtime, check_inode)
     #   check_xattrs: no        # also check_capabilities, check_acl, check_selinux, check_attrs, check_link_count
     #   realtime: yes           # the agent watches it (inotify) and reports changes within seconds
-    #   report_changes: no
+    #   report_changes: no      # keep each changed file's content (off the host in a fleet) and alert with a diff
+    #   diff_size_limit: 1MiB   # larger files here get "over the limit" instead of a diff
     #   tags: [web]
     #   recursion_level: 10     # 0 = only the entries directly inside
     #   restrict: .php$         # OSSEC sregex on the full path: only matching files
@@ -53,6 +54,11 @@ syscheck:
     # - sregex: .swp$|~$
 
   # nodiff: [/etc/shadow]       # never show the content of these files
+  # diff:                       # report_changes content copies (Wazuh's <diff> block)
+  #   file_size: 1MiB           # the default diff_size_limit
+  #   disk_quota: 1GiB          # all copies together, compressed; the oldest are evicted first
+  #   builtin_nodiff: yes       # never keep shadow files, private keys, SSH host keys (README: Content diffs)
+  #   redact: ['^license_key ']  # more lines to redact, besides password=, keys and tokens
   # alert_new_files: yes        # alert on files added after the first scan (the first scan never alerts)
   # max_file_size: 1GiB         # larger files are checked by attributes only
   # rehash_interval: 7d         # rehash everything this often even when stat data is unchanged

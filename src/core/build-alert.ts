@@ -148,6 +148,8 @@ export interface AlertInput {
   readonly firedTimes?: number;
   /** How the change was seen and the `full_log` wording (when `parts` is not given). */
   readonly view?: AlertView;
+  /** `syscheck.diff`: the content diff of a report_changes file, or why there is none. */
+  readonly diff?: string;
 }
 
 /** How an alert's change-dependent parts are worded: how the change was seen, and whose `full_log` text. */
@@ -165,16 +167,17 @@ export interface AlertParts {
   readonly fullLog: string;
 }
 
-/** Builds the change-dependent parts of an alert. */
-export function alertParts(change: FileChange, view: AlertView = DEFAULT_VIEW): AlertParts {
+/** Builds the change-dependent parts of an alert; `diff` is Wazuh's `syscheck.diff` (report_changes). */
+export function alertParts(change: FileChange, view: AlertView = DEFAULT_VIEW, diff?: string): AlertParts {
   const display = displayPath(change.path);
   const fullLog = view.fullLogStyle === 'wazuh' ? buildWazuhFullLog(change, view.mode, display) : buildFullLog(change, display);
-  return { syscheck: syscheckFields(change, display, view.mode), fullLog };
+  const syscheck = syscheckFields(change, display, view.mode);
+  return { syscheck: diff === undefined ? syscheck : { ...syscheck, diff }, fullLog };
 }
 
 /** Builds the alert for a change that a rule decided to raise. */
 export function buildAlert(input: AlertInput): Alert {
-  const parts = input.parts ?? alertParts(input.change, input.view);
+  const parts = input.parts ?? alertParts(input.change, input.view, input.diff);
   const rule = alertRule(input.rule);
   return {
     timestamp: input.timestamp.toISOString(),

@@ -35,6 +35,8 @@ export interface EventRecord {
   readonly fullLogStyle?: FullLogStyle;
   /** How many times its rule had fired in this manager process, this alert included (Wazuh's `rule.firedtimes`). */
   readonly firedTimes?: number;
+  /** The content diff of a report_changes file (or why there is none), as the alert's `syscheck.diff`. */
+  readonly diff?: string;
 }
 
 /** How a change was seen: by a scheduled scan, or by the realtime watcher. Custos has no who-data mode. */
@@ -51,7 +53,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 /**
  * Encodes a record as the exact text the history stores and the chain hashes. Key order is fixed, so the same
  * record always encodes to the same text: `JSON.stringify` of `{v: 1, agent, time, event, path, changed?,
- * before?, after?, verdict, rule?, outcome, reason?, alert?, rolled_up?, mode?, decoder?, full_log?, fired?}`, written out directly because the
+ * before?, after?, verdict, rule?, outcome, reason?, alert?, rolled_up?, mode?, decoder?, full_log?, fired?, diff?}`, written out directly because the
  * manager encodes every record it ingests.
  */
 export function encodeEventRecord(record: EventRecord): string {
@@ -71,6 +73,7 @@ export function encodeEventRecord(record: EventRecord): string {
   if (record.decoder !== undefined) text += `,"decoder":${JSON.stringify(record.decoder)}`;
   if (record.fullLogStyle !== undefined && record.fullLogStyle !== 'ossec') text += `,"full_log":"${record.fullLogStyle}"`;
   if (record.firedTimes !== undefined) text += `,"fired":${JSON.stringify(record.firedTimes)}`;
+  if (record.diff !== undefined) text += `,"diff":${JSON.stringify(record.diff)}`;
   return `${text}}`;
 }
 
@@ -120,6 +123,7 @@ export function decodeEventRecord(text: string): EventRecord {
   if (typeof data.decoder === 'string') record.decoder = data.decoder;
   if (data.full_log === 'wazuh') record.fullLogStyle = 'wazuh';
   if (typeof data.fired === 'number') record.firedTimes = data.fired;
+  if (typeof data.diff === 'string') record.diff = data.diff;
   return record;
 }
 

@@ -1,4 +1,5 @@
 import type { CheckSet } from './check-set.js';
+import type { CapturedContent } from './diff/content-capture.js';
 import type { FileState } from './file-state.js';
 
 /**
@@ -12,4 +13,6 @@ export interface Observation {
   readonly current?: FileState;
   readonly checks: CheckSet;
   readonly inBaseline: boolean;
+  /** An agent's copy of a changed report_changes file's new content (or why there is none), for the manager to diff. */
+  readonly content?: CapturedContent;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { ingestObservations, type IngestSummary, type PendingBaseline } from '../analysis/ingest-observations.js';
+import type { ContentDiffs } from '../analysis/content-diffs.js';
 import { buildAgentAlert, buildDirectoryNotScannedAlert } from '../core/agent-alerts.js';
 import { newAlertId } from '../core/alert-id.js';
 import type { AgentAlert, AgentRef } from '../core/build-alert.js';
@@ -36,6 +37,8 @@ export interface ApplyBatchDeps {
     /** The wording of `full_log` (default: OSSEC's). */
     readonly fullLogStyle?: FullLogStyle;
   };
+  /** report_changes: the content agents attach is kept and diffed here. */
+  readonly contentDiffs?: ContentDiffs;
   /** What the agent's host has installed and diverted, as it reported: package content counts for those versions. */
   readonly packages?: { readonly installedVersions?: InstalledVersions; readonly diversions?: Diversions };
 }
@@ -87,6 +90,7 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     correlation: deps.correlation,
     ...(deps.knownHashes === undefined ? {} : { knownHashes: deps.knownHashes }),
     ...(deps.md5Allowlist === undefined ? {} : { md5Allowlist: deps.md5Allowlist }),
+    ...(deps.contentDiffs === undefined ? {} : { contentDiffs: deps.contentDiffs }),
     sinks: deps.sinks,
     now: deps.now,
     newAlertId,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ContentDiffs } from '../analysis/content-diffs.js';
 import type { PeriodicLeadership } from '../storage/periodic-leadership.js';
 import type { AlertSink } from '../analysis/alert-sink.js';
 import { deliverAlerts } from '../analysis/deliver-alerts.js';
@@ -31,6 +32,8 @@ export interface ManagerDeps {
   readonly sinks: readonly AlertSink[];
   readonly logger: Logger;
   readonly now: () => Date;
+  /** report_changes: keeps the content agents send and makes the diffs; without it agents are not asked for content. */
+  readonly contentDiffs?: ContentDiffs;
   /** Several managers on one store: the periodic work (silence watch, revocation alerts) runs on the leader only. */
   readonly leadership?: PeriodicLeadership;
 }

@@ -3,6 +3,7 @@ import { CHECK_ALL, type CheckSet } from '../core/check-set.js';
 import { fileStateFromJson, fileStateToJson } from '../core/file-state-json.js';
 import type { Observation } from '../core/observation.js';
 import { DecodeError } from './decode-error.js';
+import { decodeContent, encodeContent, MAX_BATCH_CONTENT_BYTES, WireContent } from './content-wire.js';
 
 /**
  * The agent ↔ manager wire (ARCHITECTURE §3.3): HTTPS with JSON bodies, validated here on both ends. Anything
@@ -75,6 +76,8 @@ const WireObservation = z
       .optional(),
     // 9 bits of OSSEC's checks, then (only to a manager that takes them) 6 bits of checks newer than those.
     c: z.number().int().min(0).max(32767),
+    // The new content of a changed report_changes file, for the manager to diff (see content-wire.ts).
+    d: WireContent.optional(),
   })
   .strict();
 
@@ -113,7 +116,12 @@ export const BatchRequest = z
     scan: z.object({ id: z.string().min(1).max(64), full: z.boolean(), first: z.boolean() }).strict().optional(),
     /** Something the agent must report: its outbox overflowed while the manager was unreachable. */
     notice: z.enum(['outbox-overflow']).optional(),
-    observations: z.array(WireObservation).max(5000),
+    observations: z
+      .array(WireObservation)
+      .max(5000)
+      // Each observation's content inflates to at most its declared size; the batch's together are bounded too, so
+      // no batch can make the manager hold more than this in memory however well it compresses.
+      .refine((list) => list.reduce((sum, o) => sum + (o.d !== undefined && 'n' in o.d ? o.d.n : 0), 0) <= MAX_BATCH_CONTENT_BYTES, `the content in one batch is at most ${MAX_BATCH_CONTENT_BYTES} bytes`),
     end: ScanEnd.optional(),
   })
   .strict();
@@ -156,6 +164,8 @@ export const KeepaliveResponse = z
     continuity: z.boolean().optional(),
     /** The manager takes the newer check bits (capabilities, ACLs, ... link count) in observations. */
     inodeAttributes: z.boolean().optional(),
+    /** The manager takes report_changes content in observations (`d`) and keeps the diffs. */
+    contentDiffs: z.boolean().optional(),
   })
   .strict();
 export type KeepaliveResponse = z.infer<typeof KeepaliveResponse>;
@@ -195,7 +205,12 @@ export function decodeChecks(mask: number): CheckSet {
 
 /** An observation as it travels; `newerChecks` when the manager takes the newer check bits. */
 export function encodeObservation(o: Observation, newerChecks = true): z.infer<typeof WireObservation> {
-  return { p: o.path.toString('base64'), ...(o.current === undefined ? {} : { s: fileStateToJson(o.current) }), c: encodeChecks(o.checks, newerChecks) };
+  return {
+    p: o.path.toString('base64'),
+    ...(o.current === undefined ? {} : { s: fileStateToJson(o.current) }),
+    c: encodeChecks(o.checks, newerChecks),
+    ...(o.content === undefined ? {} : { d: encodeContent(o.content) }),
+  };
 }
 
 /**
@@ -208,10 +223,14 @@ export function decodeObservation(w: z.infer<typeof WireObservation>): Observati
   if (path.length === 0 || path[0] !== 0x2f) throw new DecodeError('observation path must be absolute');
   // No file name holds a NUL, and the baseline's key maps '/' to NUL: "/etc\0passwd" would alias /etc/passwd.
   if (path.includes(0)) throw new DecodeError('observation path contains a NUL byte');
-  if (w.s === undefined) return { path, checks: decodeChecks(w.c), inBaseline: true };
+  if (w.s === undefined) {
+    if (w.d !== undefined) throw new DecodeError('observation content sent for a path that is gone');
+    return { path, checks: decodeChecks(w.c), inBaseline: true };
+  }
   const current = decodeFileState(w.s);
   if (!current.path.equals(path)) throw new DecodeError('observation path and state path differ');
-  return { path, current, checks: decodeChecks(w.c), inBaseline: true };
+  const content = w.d === undefined ? undefined : decodeContent(w.d, current.hashes.sha256);
+  return { path, current, checks: decodeChecks(w.c), inBaseline: true, ...(content === undefined ? {} : { content }) };
 }
 
 /**

@@ -34,7 +34,12 @@ export function ossecLocation(alert: AnyAlert, hostname: string): string {
   return alert.agent.id === '000' ? `${hostname}->syscheck` : `(${alert.agent.name}) any->syscheck`;
 }
 
-/** The alert's log text, capped as OSSEC caps it (paths in it are already escaped, never raw bytes). */
+/**
+ * The alert's log text, capped as OSSEC caps it (paths in it are already escaped, never raw bytes), then, for a
+ * report_changes file, OSSEC's `What changed:` block with the diff (capped in lines when it was made).
+ */
 export function ossecLogText(alert: AnyAlert): string {
-  return alert.full_log.slice(0, MAX_LOG_CHARS);
+  const text = alert.full_log.slice(0, MAX_LOG_CHARS);
+  const diff = 'syscheck' in alert ? alert.syscheck.diff : undefined;
+  return typeof diff === 'string' ? `${text}\nWhat changed:\n${diff}` : text;
 }

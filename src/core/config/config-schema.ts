@@ -7,6 +7,7 @@ import { configIssue, type ConfigIssue } from '../custos-error.js';
 import { DEFAULT_KNOWN_HASH_POLICY, HASH_SOURCE_KINDS } from '../known-hash-policy.js';
 import { err, ok, type Result } from '../result.js';
 import {
+  DEFAULT_DIFF_CONFIG,
   DEFAULT_DIRECTORIES,
   DEFAULT_IGNORES,
   freezeConfig,
@@ -58,11 +59,38 @@ const directory = z
     ...checkOptions,
     realtime: yesNo.prefault(false),
     report_changes: yesNo.prefault(false),
+    diff_size_limit: size.optional(),
     recursion_level: z.number().int().min(0).max(320).prefault(256),
     restrict: z.string().min(1).optional(),
     follow_symbolic_link: yesNo.prefault(false),
     tags: z.array(z.string()).prefault([]),
     ignore: z.array(pattern).prefault([]),
+  })
+  .strict();
+
+// Wazuh writes `<disk_quota><enabled>yes</enabled><limit>1GB</limit></disk_quota>`; a bare size is the same.
+const limitBlock = z.union([
+  size.transform((limit) => ({ enabled: true, limit })),
+  z.object({ enabled: yesNo.prefault(true), limit: size }).strict(),
+]);
+
+const diff = z
+  .object({
+    disk_quota: limitBlock.optional(),
+    file_size: limitBlock.optional(),
+    builtin_nodiff: yesNo.prefault(true),
+    redact: z
+      .array(
+        z.string().superRefine((source, ctx) => {
+          try {
+            new RegExp(source);
+          } catch (error) {
+            ctx.addIssue({ code: 'custom', message: `"${source}" is not a regular expression: ${(error as Error).message}` });
+          }
+        }),
+      )
+      .prefault([]),
+    database: z.string().min(1).optional(),
   })
   .strict();
 
@@ -107,6 +135,7 @@ const syscheck = z
     skip_dev: yesNo.prefault(true),
     skip_proc: yesNo.prefault(true),
     skip_sys: yesNo.prefault(true),
+    diff: diff.prefault({}),
   })
   .strict();
 
@@ -275,6 +304,7 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
             checks: buildCheckSet(d),
             realtime: d.realtime,
             reportChanges: d.report_changes,
+            ...(d.diff_size_limit === undefined ? {} : { diffSizeLimitBytes: d.diff_size_limit }),
             recursionLevel: d.recursion_level,
             ...(d.restrict === undefined ? {} : { restrict: d.restrict }),
             followSymlinks: d.follow_symbolic_link,
@@ -345,6 +375,13 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
       maxFileSizeBytes: s.max_file_size,
       ...(s.rehash_interval === undefined ? {} : { rehashIntervalMs: s.rehash_interval }),
       skip: { nfs: s.skip_nfs, dev: s.skip_dev, proc: s.skip_proc, sys: s.skip_sys },
+      diff: {
+        fileSizeLimitBytes: s.diff.file_size === undefined ? DEFAULT_DIFF_CONFIG.fileSizeLimitBytes : s.diff.file_size.enabled ? s.diff.file_size.limit : Number.MAX_SAFE_INTEGER,
+        diskQuotaBytes: s.diff.disk_quota === undefined ? DEFAULT_DIFF_CONFIG.diskQuotaBytes : s.diff.disk_quota.enabled ? s.diff.disk_quota.limit : 0,
+        builtinNodiff: s.diff.builtin_nodiff,
+        redact: s.diff.redact,
+        ...(s.diff.database === undefined ? {} : { databasePath: resolveFrom(base, s.diff.database) }),
+      },
     },
   };
 }

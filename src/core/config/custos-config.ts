@@ -21,6 +21,8 @@ export interface DirectoryConfig {
   readonly checks: CheckSet;
   readonly realtime: boolean;
   readonly reportChanges: boolean;
+  /** Wazuh's `diff_size_limit`: files larger than this get no diff; absent means `syscheck.diff.fileSizeLimitBytes`. */
+  readonly diffSizeLimitBytes?: number;
   /** How many directory levels below `path` are walked; 0 means the entries directly in `path` only. */
   readonly recursionLevel: number;
   /** OSMatch pattern a file's full path must match to be monitored (directories are always walked). */
@@ -62,7 +64,26 @@ export interface SyscheckConfig {
   /** Every this often a scan rehashes every file even when its stat data is unchanged; absent means never. */
   readonly rehashIntervalMs?: number;
   readonly skip: SkipConfig;
+  /** Content diffs (`report_changes`); absent means {@link DEFAULT_DIFF_CONFIG}. */
+  readonly diff?: DiffConfig;
 }
+
+/** Content diffs for `report_changes`: Wazuh's `<diff>` block, and where the content copies live. */
+export interface DiffConfig {
+  /** Wazuh's `<file_size><limit>`: the default per-file limit; larger files get no diff. */
+  readonly fileSizeLimitBytes: number;
+  /** Wazuh's `<disk_quota><limit>`: compressed content kept at most; the oldest copies go first. 0: no quota. */
+  readonly diskQuotaBytes: number;
+  /** The built-in nodiff list of secret files (shadow, private keys, ...) applies. */
+  readonly builtinNodiff: boolean;
+  /** Extra regular expressions (JavaScript syntax) for lines to redact, besides the built-in secret rules. */
+  readonly redact: readonly string[];
+  /** The content database (standalone: beside the store; the manager: beside its store) when not the default. */
+  readonly databasePath?: string;
+}
+
+/** The defaults of {@link DiffConfig}: 1 MiB per file, 1 GiB in all, built-in nodiff on. */
+export const DEFAULT_DIFF_CONFIG: DiffConfig = { fileSizeLimitBytes: 1024 ** 2, diskQuotaBytes: 1024 ** 3, builtinNodiff: true, redact: [] };
 
 /** Where the baseline, history and alerts live. */
 export type StorageConfig =

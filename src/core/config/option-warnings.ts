@@ -10,7 +10,7 @@ interface WarnableConfig {
 }
 
 /**
- * Options that parse but have no effect in this version: each is named in a warning with its line, so a setting
+ * Options that parse but have no effect (here, or in this version): each is named in a warning with its line, so a setting
  * is never silently dropped. Works on the validated file shape, so keys and indexes are those of the file.
  */
 export function optionWarnings(data: WarnableConfig, file: string, locate: LocateKey): readonly ConfigIssue[] {
@@ -20,12 +20,9 @@ export function optionWarnings(data: WarnableConfig, file: string, locate: Locat
     warnings.push(line === undefined ? { file, key, message } : { file, line, key, message });
   };
   const s = data.syscheck;
-  (s.directories ?? []).forEach((d, i) => {
-    if (d.report_changes) {
-      const path = ['syscheck', 'directories', i, 'report_changes'];
-      warn(path, `syscheck.directories[${i}].report_changes`, 'content diffs are not supported yet; changes are reported without a diff');
-    }
-  });
-  if (s.nodiff.length > 0) warn(['syscheck', 'nodiff'], 'syscheck.nodiff', 'content diffs are not supported yet, so nodiff has no effect');
+  // nodiff narrows report_changes: without any directory reporting changes it has nothing to narrow.
+  if (s.nodiff.length > 0 && !(s.directories ?? []).some((d) => d.report_changes)) {
+    warn(['syscheck', 'nodiff'], 'syscheck.nodiff', 'nodiff has no effect: no directory sets report_changes');
+  }
   return warnings;
 }

@@ -65,14 +65,39 @@ describe('parseOssecConfig', () => {
     ]);
     assert.deepEqual(r.value.config.syscheck.nodiff, [{ kind: 'path', source: '/etc/ssl/private.key' }]);
   });
+  it("reads Wazuh's <diff> block and diff_size_limit", () => {
+    const text = `<ossec_config><syscheck>
+  <directories report_changes="yes" diff_size_limit="2KB">/etc</directories>
+  <diff>
+    <disk_quota><enabled>yes</enabled><limit>5MB</limit></disk_quota>
+    <file_size><enabled>yes</enabled><limit>64KiB</limit></file_size>
+    <nodiff type="sregex">.secret$</nodiff>
+  </diff>
+</syscheck></ossec_config>`;
+    const parsed = parseOssecConfig(text, 'ossec.conf', defaults);
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    const s = parsed.value.config.syscheck;
+    assert.equal(s.directories[0]?.reportChanges, true);
+    assert.equal(s.directories[0]?.diffSizeLimitBytes, 2000);
+    assert.equal(s.diff?.diskQuotaBytes, 5_000_000);
+    assert.equal(s.diff?.fileSizeLimitBytes, 65536);
+    assert.deepEqual(s.nodiff, [{ kind: 'sregex', source: '.secret$' }]);
+    assert.deepEqual(parsed.value.warnings, []);
+  });
+  it('a bad diff limit is an error with its line', () => {
+    const text = '<ossec_config><syscheck>\n<diff>\n<disk_quota><limit>lots</limit></disk_quota>\n</diff>\n</syscheck></ossec_config>';
+    const parsed = parseOssecConfig(text, 'ossec.conf', defaults);
+    assert.ok(!parsed.ok);
+    assert.deepEqual(parsed.error.map((i) => `${i.line}:${i.key}`), ['3:syscheck.diff.disk_quota']);
+  });
   it('names every tag and attribute it does not support, with its line', () => {
     assert.ok(r.ok);
     const warnings = r.value.warnings.map((w) => `${w.line}:${w.key}`);
     assert.ok(!warnings.some((w) => w.includes('global')), 'email settings are read, not warned about');
     assert.ok(warnings.includes('20:syscheck.prefilter_cmd'), warnings.join(' '));
     assert.ok(warnings.includes('25:syscheck.directories[4].whodata'), warnings.join(' '));
-    assert.ok(warnings.includes('12:syscheck.directories[2].report_changes'), warnings.join(' '));
-    assert.ok(warnings.includes('17:syscheck.nodiff'), warnings.join(' '));
+    // report_changes and nodiff are in effect (content diffs): not warned about.
+    assert.ok(!warnings.some((w) => w.includes('report_changes') || w.includes('nodiff')), warnings.join(' '));
   });
   it('reports invalid values with their line', () => {
     const bad = `<ossec_config>\n<syscheck>\n<frequency>sometimes</frequency>\n<directories check_all="perhaps">/etc</directories>\n<directories>relative/path</directories>\n</syscheck>\n</ossec_config>`;

@@ -26,6 +26,7 @@ const DIRECTORY_ATTRIBUTES = new Set<string>([
   ...CHECK_OPTIONS,
   'realtime',
   'report_changes',
+  'diff_size_limit',
   'restrict',
   'recursion_level',
   'follow_symbolic_link',
@@ -115,6 +116,8 @@ function readSyscheck(section: XmlNode, c: Collected, file: string, lineOf: (n: 
       }
       if (attrs.type !== 'sregex' && skippedWindowsPath(value, file, line, `syscheck.${name}`, c)) continue;
       list.push(attrs.type === 'sregex' ? { sregex: value } : value);
+    } else if (name === 'diff') {
+      readDiff(child, c, file, lineOf);
     } else if (name === 'auto_ignore') {
       const entry: Record<string, unknown> = { enabled: value };
       if (attrs.frequency !== undefined) entry.frequency = /^\d+$/.test(attrs.frequency) ? Number(attrs.frequency) : attrs.frequency;
@@ -126,6 +129,39 @@ function readSyscheck(section: XmlNode, c: Collected, file: string, lineOf: (n: 
       c.lines.set(`syscheck.${name}`, line ?? 0);
     } else {
       c.warnings.push(configIssue(file, line, `syscheck.${name}`, `unsupported <syscheck> option <${name}>, ignored`));
+    }
+  }
+}
+
+/**
+ * Wazuh's `<diff>` block: `<disk_quota>` and `<file_size>` (each `<enabled>` and `<limit>`), and `<nodiff>`
+ * entries, which join `<syscheck><nodiff>`.
+ */
+function readDiff(section: XmlNode, c: Collected, file: string, lineOf: (n: XmlNode) => number | undefined): void {
+  const syscheck = c.object.syscheck as Record<string, unknown>;
+  const diff = (syscheck.diff ??= {}) as Record<string, unknown>;
+  c.lines.set('syscheck.diff', lineOf(section) ?? 0);
+  for (const child of childrenOf(section, 'diff')) {
+    const name = tagOf(child);
+    if (name === undefined) continue;
+    const line = lineOf(child) ?? 0;
+    if (name === 'disk_quota' || name === 'file_size') {
+      const block: Record<string, string> = {};
+      for (const part of childrenOf(child, name)) {
+        const partName = tagOf(part);
+        if (partName === 'enabled' || partName === 'limit') block[partName] = textOf(part, partName);
+        else if (partName !== undefined) c.warnings.push(configIssue(file, lineOf(part), `syscheck.diff.${name}.${partName}`, `unsupported option <${partName}>, ignored`));
+      }
+      diff[name] = block;
+      for (const k of ['', '.enabled', '.limit']) c.lines.set(`syscheck.diff.${name}${k}`, line);
+    } else if (name === 'nodiff') {
+      const list = (syscheck.nodiff ??= []) as unknown[];
+      c.lines.set(`syscheck.nodiff[${list.length}]`, line);
+      const attrs = child[':@'] ?? {};
+      const value = textOf(child, name);
+      list.push(attrs.type === 'sregex' ? { sregex: value } : value);
+    } else {
+      c.warnings.push(configIssue(file, line, `syscheck.diff.${name}`, `unsupported <diff> option <${name}>, ignored`));
     }
   }
 }

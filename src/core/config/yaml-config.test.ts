@@ -129,8 +129,24 @@ describe('parseYamlConfig', () => {
     assert.ok(r.error.length > 0 && r.error.every((i) => typeof i.line === 'number'));
   });
   it('warns about options that are not in effect instead of dropping them silently', () => {
-    const r = parseYamlConfig('syscheck:\n  nodiff: [/etc/ssl]\n  directories:\n    - path: /etc\n      report_changes: yes\n', 'c.yml', defaults);
+    const r = parseYamlConfig('syscheck:\n  nodiff: [/etc/ssl]\n  directories:\n    - path: /etc\n', 'c.yml', defaults);
     assert.ok(r.ok);
-    assert.deepEqual(r.value.warnings.map((w) => `${w.line}:${w.key}`).sort(), ['2:syscheck.nodiff', '5:syscheck.directories[0].report_changes']);
+    assert.deepEqual(r.value.warnings.map((w) => `${w.line}:${w.key}`), ['2:syscheck.nodiff']);
+    const inEffect = parseYamlConfig('syscheck:\n  nodiff: [/etc/ssl]\n  directories:\n    - path: /etc\n      report_changes: yes\n', 'c.yml', defaults);
+    assert.ok(inEffect.ok);
+    assert.deepEqual(inEffect.value.warnings, []);
+  });
+  it('reads the diff options', () => {
+    const r = parseYamlConfig(
+      'syscheck:\n  directories:\n    - path: /etc\n      report_changes: yes\n      diff_size_limit: 4KiB\n  diff:\n    disk_quota: 10MiB\n    file_size: { enabled: no, limit: 1KiB }\n    builtin_nodiff: no\n    redact: ["^license "]\n',
+      'c.yml',
+      defaults,
+    );
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.equal(r.value.config.syscheck.directories[0]?.diffSizeLimitBytes, 4096);
+    assert.deepEqual(r.value.config.syscheck.diff, { fileSizeLimitBytes: Number.MAX_SAFE_INTEGER, diskQuotaBytes: 10 * 1024 * 1024, builtinNodiff: false, redact: ['^license '] });
+    const bad = parseYamlConfig('syscheck:\n  diff:\n    redact: ["(unclosed"]\n', 'c.yml', defaults);
+    assert.ok(!bad.ok);
+    assert.deepEqual(bad.error.map((i) => `${i.line}:${i.key}`), ['3:syscheck.diff.redact[0]']);
   });
 });

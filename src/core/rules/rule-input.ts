@@ -29,6 +29,9 @@ const WAZUH_FIELDS: Readonly<Record<string, string>> = {
   md5: 'syscheck.md5_after',
   sha1: 'syscheck.sha1_after',
   sha256: 'syscheck.sha256_after',
+  // Wazuh's name for the report_changes diff in rules.
+  changed_content: 'syscheck.diff',
+  diff: 'syscheck.diff',
 };
 
 /**

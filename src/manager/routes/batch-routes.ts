@@ -92,6 +92,7 @@ export async function batchRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
         correlation: ctx.correlation,
         ...(deps.knownHashes === undefined ? {} : { knownHashes: deps.knownHashes }),
         ...(deps.md5Allowlist === undefined ? {} : { md5Allowlist: deps.md5Allowlist }),
+        ...(deps.contentDiffs === undefined ? {} : { contentDiffs: deps.contentDiffs }),
         sinks: deps.sinks,
         now: deps.now,
         policy: { alertNewFiles: deps.config.syscheck.alertNewFiles, autoIgnore: deps.config.syscheck.autoIgnore, knownHashPolicy: deps.config.knownHashes.policy, fullLogStyle: deps.config.alerts.fullLogStyle },

@@ -10,14 +10,16 @@ import { SMALL_BODY_LIMIT } from './enrollment-routes.js';
  * not decode is ignored, not refused: a keep-alive is how an agent learns it is still heard.
  */
 export async function keepaliveRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
+  // report_changes: only a manager that keeps content asks agents for it.
+  const contentCapability = ctx.deps.contentDiffs === undefined ? {} : { contentDiffs: true };
   app.post('/v1/keepalive', { bodyLimit: SMALL_BODY_LIMIT, schema: { response: { 200: KeepaliveResponse } } }, async (request) => {
     const agent = agentOf(request);
     const ack = await ctx.store.lastSequence(agent.id);
     const body = KeepaliveRequest.safeParse(request.body ?? {});
     if (body.success && body.data.seq !== undefined && body.data.seq < ack) {
       await ctx.stateLost(agent, body.data.seq, ack, 'keepalive');
-      return { ok: true, ack, stateLost: true, continuity: true, inodeAttributes: true };
+      return { ok: true, ack, stateLost: true, continuity: true, inodeAttributes: true, ...contentCapability };
     }
-    return { ok: true, ack, continuity: true, inodeAttributes: true };
+    return { ok: true, ack, continuity: true, inodeAttributes: true, ...contentCapability };
   });
 }

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import type { Alert } from '../../src/core/build-alert.js';
+import { checkWorkspace } from '../support/check-workspace.js';
+import { mkfifoSync } from '../support/mkfifo.js';
+import { jsonLines, runCustos } from '../support/run-custos.js';
+import { bytesPath } from '../support/temp-dir.js';
+
+async function check(args: string[]): Promise<{ code: number | null; alerts: Alert[]; stderr: string }> {
+  const run = await runCustos(['check', '--json', ...args]);
+  return { code: run.code, alerts: jsonLines<Alert>(run.stdout), stderr: run.stderr };
+}
+
+const diffOf = (alerts: readonly Alert[], path: string): unknown => alerts.find((a) => a.syscheck.path === path)?.syscheck.diff;
+
+/** Every file the workspace holds besides the monitored tree: databases, alerts.json, alerts.log. */
+function storedBytes(dir: string): Buffer {
+  return Buffer.concat(readdirSync(dir).filter((n) => n !== 'tree' && n !== 'custos.yml' && n !== 'outside').map((n) => readFileSync(join(dir, n))));
+}
+
+describe('report_changes in standalone mode', () => {
+  const SECRET = 'Zq9-very-secret-value-7731';
+  const ws = checkWorkspace(
+    [
+      '      report_changes: yes',
+      '      diff_size_limit: 4KiB',
+      '  nodiff:',
+      '    - { sregex: "private.conf$" }',
+      '',
+    ].join('\n'),
+  );
+  const file = (name: string): string => join(ws.tree, name);
+  const weirdName = bytesPath(ws.tree, '/caf', Buffer.from([0xe9]), '.conf');
+
+  before(() => {
+    writeFileSync(file('app.conf'), 'listen 80\nworkers 4\nlog /var/log/app\n');
+    writeFileSync(file('blob.bin'), Buffer.from([1, 2, 0, 3]));
+    writeFileSync(file('big.txt'), 'small at first\n');
+    writeFileSync(file('private.conf'), `token ${SECRET}-v1\n`);
+    writeFileSync(file('creds.conf'), 'user = app\n');
+    writeFileSync(file('link-me.conf'), 'a plain file\n');
+    writeFileSync(file('gone.conf'), 'soon deleted\n');
+    writeFileSync(weirdName, 'one\n');
+    writeFileSync(join(ws.dir, 'outside'), `outside secret ${SECRET}-target\n`);
+    mkfifoSync(file('pipe'));
+  });
+
+  it('records first versions silently on the first scan, in an owner-only content database', async () => {
+    const r = await check(ws.args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.alerts, []);
+    assert.equal(statSync(join(ws.dir, 'custos-content.db')).mode & 0o777, 0o600);
+  });
+
+  it('puts the diff in syscheck.diff, alerts.log and the history, and says why when there is none', async () => {
+    writeFileSync(file('app.conf'), 'listen 443\nworkers 4\nlog /var/log/app\n');
+    writeFileSync(file('blob.bin'), Buffer.from([1, 2, 0, 4]));
+    writeFileSync(file('big.txt'), 'x'.repeat(5000));
+    writeFileSync(file('private.conf'), `token ${SECRET}-v2\n`);
+    writeFileSync(file('creds.conf'), `user = app\npassword = ${SECRET}\n`);
+    writeFileSync(file('new.conf'), 'first\n');
+    writeFileSync(weirdName, 'two\n');
+    const r = await check(ws.args);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(diffOf(r.alerts, file('app.conf')), '@@ -1,3 +1,3 @@\n-listen 80\n+listen 443\n workers 4\n log /var/log/app');
+    assert.match(String(diffOf(r.alerts, file('blob.bin'))), /^diff not available: binary content \(size 4 -> 4 bytes, sha256 [0-9a-f]{64} -> [0-9a-f]{64}\)$/);
+    assert.match(String(diffOf(r.alerts, file('big.txt'))), /^diff not available: file over the 4096-byte diff size limit \(size 15 -> 5000 bytes/);
+    assert.match(String(diffOf(r.alerts, file('private.conf'))), /^diff not stored: nodiff \(private\.conf\$\)/);
+    assert.equal(diffOf(r.alerts, file('creds.conf')), '@@ -1 +1,2 @@\n user = app\n+[redacted: 1 line]');
+    // A new file has no diff: its content is only kept for the next change.
+    assert.equal(diffOf(r.alerts, file('new.conf')), undefined);
+    const weird = r.alerts.find((a) => a.syscheck.path_bytes === weirdName.toString('base64'));
+    assert.equal(weird?.syscheck.diff, '@@ -1 +1 @@\n-one\n+two');
+    const log = readFileSync(join(ws.dir, 'alerts.log'), 'utf8');
+    assert.match(log, /Integrity checksum changed for: '[^']*app\.conf'\n[^]*?What changed:\n@@ -1,3 \+1,3 @@\n-listen 80\n\+listen 443\n/);
+    const events = jsonLines<{ syscheck: { path: string; diff?: string } }>((await runCustos(['events', '--json', ...ws.args])).stdout);
+    assert.equal(events.find((e) => e.syscheck.path === file('app.conf'))?.syscheck.diff, diffOf(r.alerts, file('app.conf')));
+    const human = (await runCustos(['events', '--path', file('app.conf'), ...ws.args])).stdout;
+    assert.match(human, /modified +[^\n]*app\.conf[^\n]*\n {4}@@ -1,3 \+1,3 @@\n {4}-listen 80\n/);
+  });
+
+  it('diffs a file that was new against its first version', async () => {
+    writeFileSync(file('new.conf'), 'first\nsecond\n');
+    const r = await check(ws.args);
+    assert.equal(diffOf(r.alerts, file('new.conf')), '@@ -1 +1,2 @@\n first\n+second');
+  });
+
+  it('custos diff prints the history of one file with its diffs', async () => {
+    const human = await runCustos(['diff', file('new.conf'), ...ws.args]);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /^\S+ agent 000 added [^\n]*new\.conf \(alerted, rule 554\)\n\n\S+ agent 000 modified [^\n]*new\.conf \(alerted, rule 550\)\n@@ -1 \+1,2 @@\n first\n\+second\n\n$/);
+    const json = jsonLines<{ syscheck: { event: string; diff?: string } }>((await runCustos(['diff', '--json', file('new.conf'), ...ws.args])).stdout);
+    assert.deepEqual(json.map((e) => [e.syscheck.event, e.syscheck.diff]), [['added', undefined], ['modified', '@@ -1 +1,2 @@\n first\n+second']]);
+  });
+
+  it('never lets the bytes of a secret or a nodiff file reach a database or an alert file', () => {
+    const stored = storedBytes(ws.dir);
+    assert.equal(stored.includes(SECRET), false);
+  });
+
+  it('never follows a file swapped for a symlink, and never blocks on a FIFO', async () => {
+    unlinkSync(file('link-me.conf'));
+    symlinkSync(join(ws.dir, 'outside'), file('link-me.conf'));
+    writeFileSync(file('app.conf'), 'listen 8443\nworkers 4\nlog /var/log/app\n');
+    const r = await check(ws.args);
+    assert.equal(r.code, 1, r.stderr);
+    const swapped = r.alerts.find((a) => a.syscheck.path === file('link-me.conf'));
+    assert.ok(swapped !== undefined);
+    assert.match(String(swapped.syscheck.diff), /^diff not available: not a regular file/);
+    assert.equal(storedBytes(ws.dir).includes(`${SECRET}-target`), false);
+  });
+
+  it('starts over after a deletion', async () => {
+    rmSync(file('gone.conf'));
+    let r = await check(ws.args);
+    assert.equal(r.alerts.find((a) => a.syscheck.path === file('gone.conf'))?.syscheck.diff, undefined);
+    writeFileSync(file('gone.conf'), 'back\n');
+    await check(ws.args);
+    writeFileSync(file('gone.conf'), 'back again\n');
+    r = await check(ws.args);
+    assert.equal(diffOf(r.alerts, file('gone.conf')), '@@ -1 +1 @@\n-back\n+back again');
+  });
+});
+
+describe('report_changes disk quota', () => {
+  // Random text compresses to about half: 4 files of 3,000 characters cannot all fit in 4 KiB.
+  const ws = checkWorkspace('      report_changes: yes\n  diff:\n    disk_quota: 4KiB\n');
+  const names = ['a', 'b', 'c', 'd'];
+  const content = (): string => `${randomBytes(1500).toString('hex')}\n`;
+
+  it('evicts the oldest copies first and says so', async () => {
+    for (const n of names) writeFileSync(join(ws.tree, n), content());
+    assert.equal((await check(ws.args)).code, 0);
+    // Two copies fit: a and b, the oldest, were evicted; c and d are kept.
+    writeFileSync(join(ws.tree, 'a'), content());
+    writeFileSync(join(ws.tree, 'd'), content());
+    const r = await check(ws.args);
+    assert.match(String(diffOf(r.alerts, join(ws.tree, 'a'))), /^diff not available: the earlier copy was evicted by the disk quota \(size 3001 -> 3001 bytes/);
+    assert.match(String(diffOf(r.alerts, join(ws.tree, 'd'))), /^@@ -1 \+1 @@\n-[0-9a-f]{3000}\n\+[0-9a-f]{3000}$/);
+  });
+});
+
+describe('report_changes off', () => {
+  const ws = checkWorkspace();
+  it('reads no content and makes no content database', async () => {
+    writeFileSync(join(ws.tree, 'f'), 'one\n');
+    await check(ws.args);
+    writeFileSync(join(ws.tree, 'f'), 'two\n');
+    const r = await check(ws.args);
+    assert.equal(r.alerts[0]?.syscheck.diff, undefined);
+    assert.equal(readdirSync(ws.dir).includes('custos-content.db'), false);
+  });
+});
