@@ -1,8 +1,10 @@
+import { availableParallelism, getPriority } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SyscheckConfig } from '../core/config/custos-config.js';
 import type { Observation } from '../core/observation.js';
-import { displayPath, subtreeKeyRange } from '../core/path-bytes.js';
+import { DEFAULT_SCAN_THROTTLE } from '../core/config/scan-throttle-config.js';
+import { displayPath, isWithin, subtreeKeyRange } from '../core/path-bytes.js';
 import { compileScanScope, type ScanScope } from '../core/scan-scope.js';
 import { nextScanAt } from '../core/scan-schedule.js';
 import { BatchResponse, KeepaliveResponse } from '../protocol/wire.js';
@@ -19,6 +21,11 @@ import { watchRealtime, type RealtimeWatcher } from './realtime-watcher.js';
 import { scanTree } from './scan-tree.js';
 import { createScanStats } from './scan-stats.js';
 import { readUserNames } from './user-names.js';
+import { FOOTPRINT_META_KEY, measureFootprint } from './agent-footprint.js';
+import { RateLimiter } from './rate-limiter.js';
+import { releaseScanMemory } from './release-memory.js';
+import { ScanPacer } from './scan-pacer.js';
+import type { ThreadPriority } from './thread-priority.js';
 
 /** Everything a running agent is made of. */
 export interface AgentRunnerOptions {
@@ -66,8 +73,14 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   const state = AgentState.open(join(options.dataDir, 'agent.db'), options.maxOutbox);
   const packageRoot = options.packageRoot ?? '/';
   const reporter = new PackageReporter({ endpoint, memory: state, log, root: packageRoot });
-  const pool = new HashPool(options.hashWorkers);
   let syscheck = options.syscheck;
+  const throttle = (): NonNullable<SyscheckConfig['throttle']> => syscheck.throttle ?? DEFAULT_SCAN_THROTTLE;
+  const scanPriority = (): ThreadPriority => ({ nice: throttle().processPriority, io: throttle().ioPriority });
+  const pool = new HashPool(options.hashWorkers, { priority: scanPriority });
+  // The non-full scheduled scan running now, and the paths realtime scans looked at meanwhile (see realtimeScan).
+  let scheduledRun: { readonly full: boolean; readonly touched: Buffer[] } | undefined;
+  let realtimeChain: Promise<unknown> = Promise.resolve();
+  let eventLimit: RateLimiter | undefined;
   let centralVersion: string | undefined;
   let closed = false;
   let scanChain: Promise<unknown> = Promise.resolve();
@@ -76,7 +89,8 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   const timers: NodeJS.Timeout[] = [];
 
   const serial = (work: () => Promise<void>): Promise<void> => {
-    const next = scanChain.then(work, work);
+    // After the realtime scans that ran beside the last scheduled one.
+    const next = scanChain.then(() => realtimeChain).then(work, work);
     scanChain = next.catch((error: unknown) => log.error({ err: error }, 'scan failed'));
     return next;
   };
@@ -94,6 +108,18 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       return;
     }
     const full = scheduled && state.needsFullScan();
+    const run = scheduled ? { full, touched: [] as Buffer[] } : undefined;
+    if (run !== undefined) scheduledRun = run;
+    try {
+      await scanOnce(scope, scheduled, full, run?.touched);
+    } finally {
+      if (run !== undefined && scheduledRun === run) scheduledRun = undefined;
+    }
+    // Give back what the scan needed (threads, caches, heap): an idle agent stays small.
+    if (scheduled) await releaseScanMemory({ pool, state });
+  };
+  /** One scan; `touched`: paths realtime scans reported while it ran, which it leaves to them. */
+  const scanOnce = async (scope: ScanScope, scheduled: boolean, full: boolean, touched: readonly Buffer[] | undefined): Promise<void> => {
     // A reset (the manager found this agent's state lost) while this scan runs ends it: what it would still send
     // belongs to the state that was dropped, and the full scan queued behind it sends everything again.
     const generation = state.generation;
@@ -103,7 +129,9 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     let batch: Observation[] = [];
     let first = true;
     const roots = scope.topLevelRoots.map((r) => r.path);
-    const enqueue = (observations: readonly Observation[], end?: { digest: string; entries: number }): boolean => {
+    const enqueue = (seen: readonly Observation[], end?: { digest: string; entries: number }): boolean => {
+      // A realtime scan reported these paths after this scan may have seen them: its state is the newer one.
+      const observations = touched === undefined || touched.length === 0 ? seen : seen.filter((o) => !touched.some((t) => isWithin(o.path, t)));
       const unscannable = stats.unscannableRoots.slice(0, 256).map((r) => ({ p: r.path.toString('base64'), reason: r.reason.slice(0, 1024) }));
       // Only to a manager that said it takes them: an older one refuses a batch with fields it does not know.
       const continuity = state.getMeta('manager_continuity') !== undefined;
@@ -141,6 +169,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       wake();
       return true;
     };
+    const pacer = scheduled && ScanPacer.limits(throttle()) ? new ScanPacer(throttle(), availableParallelism()) : undefined;
     const observations = scanTree({
       scope,
       mounts: readMountTable(syscheck.skip),
@@ -155,6 +184,8 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       // A realtime batch is a few paths: starting a walk thread would cost more than the walk.
       walkInThread: scheduled,
       checkRoots: scheduled,
+      walkPriority: scanPriority(),
+      ...(pacer === undefined ? {} : { pacer }),
     });
     for await (const chunk of observations) {
       for (const o of chunk) {
@@ -174,20 +205,31 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       state.setMeta('last_scan_end', String(Date.now()));
     }
     for (const root of stats.unscannableRoots) log.warn({ path: displayPath(root.path), reason: root.reason }, 'nothing scanned in a monitored directory');
-    log.info({ full, scheduled, entries: stats.entries, hashed: stats.hashed, durationMs: Date.now() - started, outbox: state.outboxSize() }, scheduled ? 'scan finished' : 'realtime changes scanned');
+    const pacing = pacer === undefined ? {} : { pacing: pacer.pacing };
+    log.info({ full, scheduled, entries: stats.entries, hashed: stats.hashed, durationMs: Date.now() - started, outbox: state.outboxSize(), ...pacing }, scheduled ? 'scan finished' : 'realtime changes scanned');
   };
 
   const scheduledScan = (): Promise<void> => serial(() => scan(compileScanScope(syscheck), true));
-  const realtimeScan = (paths: readonly string[]): Promise<void> =>
-    serial(async () => {
+  const realtimeScan = (paths: readonly string[]): Promise<void> => {
+    const work = async (): Promise<void> => {
       // While dpkg unpacks, its database does not yet say what the new files are: wait for the run to end (up to
       // DPKG_WAIT_MS), so they reach the manager after the package report that explains them.
       for (const until = Date.now() + DPKG_WAIT_MS; dpkgBusy(packageRoot) && Date.now() < until && !closed; ) await sleep(500);
       const scope = compileScanScope(syscheck);
       // Only what a realtime directory governs: an event elsewhere (an ignored path) is dropped here.
       const wanted = paths.filter((p) => scope.governing(Buffer.from(p))?.directory.realtime === true);
-      if (wanted.length > 0) await scan(compileScanScope(syscheck, wanted), false);
-    });
+      if (wanted.length === 0) return;
+      scheduledRun?.touched.push(...wanted.map((p) => Buffer.from(p)));
+      await scan(compileScanScope(syscheck, wanted), false);
+    };
+    // During a (throttled, possibly long) scheduled scan a realtime change does not wait for its end: it is
+    // scanned beside it, and the scheduled scan leaves the paths it reported alone. A full scan (a resync, which
+    // the manager sweeps by) must report every entry itself, so realtime changes wait for it.
+    if (scheduledRun === undefined || scheduledRun.full) return serial(work);
+    const next = realtimeChain.then(work);
+    realtimeChain = next.catch((error: unknown) => log.error({ err: error }, 'realtime scan failed'));
+    return next;
+  };
 
   const restartWatcher = async (): Promise<void> => {
     await watcher?.close();
@@ -263,6 +305,15 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     }
   };
 
+  /** Wazuh's `max_eps`: observations sent per second, at most (a batch waits until its events fit). */
+  const paceEvents = async (events: number): Promise<void> => {
+    const eps = throttle().maxEps;
+    if (eps === 0 || events === 0) return;
+    if (eventLimit?.rate !== eps) eventLimit = new RateLimiter(eps);
+    const wait = eventLimit.take(events);
+    if (wait > 0) await sleep(wait);
+  };
+
   /** Delivers the outbox, oldest first, one batch at a time; backs off while the manager is away. */
   const sendLoop = async (): Promise<void> => {
     let backoff = 500;
@@ -281,6 +332,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       const generation = state.generation;
       try {
         await reportPackages();
+        await paceEvents(entry.body.observations.length);
         const reply = await callManager(endpoint, 'POST', '/v1/batches', entry.body);
         const body = BatchResponse.safeParse(reply.body);
         if (reply.status === 200 && body.success) {
@@ -322,6 +374,8 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   };
 
   const keepalive = async (): Promise<void> => {
+    // For `custos status`: what this process holds now, and how its scans are throttled.
+    state.setMeta(FOOTPRINT_META_KEY, JSON.stringify(measureFootprint(throttle())));
     try {
       const generation = state.generation;
       const reply = await callManager(endpoint, 'POST', '/v1/keepalive', { seq: state.highestSeq(), pending: state.outboxSize() }, 10_000);
@@ -354,6 +408,9 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   };
 
   await fetchCentralConfig();
+  const nice = throttle().processPriority;
+  // Each scan thread sets its own nice value; below the service's it needs CAP_SYS_NICE (root has it).
+  if (nice < getPriority(0) && process.getuid?.() !== 0) log.warn({ processPriority: nice, serviceNice: getPriority(0) }, 'process_priority is below the nice value the agent was started with and it may not raise its priority: scans run at the service\'s');
   await restartWatcher();
   const sender = sendLoop().catch((error: unknown) => log.error({ err: error }, 'sender stopped'));
   timers.push(setInterval(() => void keepalive(), options.keepaliveMs));

@@ -18,6 +18,7 @@ import {
 } from './custos-config.js';
 import { emailSchema, toEmailConfig } from './email-config.js';
 import { optionWarnings } from './option-warnings.js';
+import { scanThrottleSchema, toScanThrottleConfig } from './scan-throttle-config.js';
 import { parseDurationMs, parseSizeBytes } from './units.js';
 import { parseScanDays, parseScanTime } from '../scan-schedule.js';
 
@@ -105,6 +106,7 @@ const syscheck = z
     skip_dev: yesNo.prefault(true),
     skip_proc: yesNo.prefault(true),
     skip_sys: yesNo.prefault(true),
+    ...scanThrottleSchema,
   })
   .strict();
 
@@ -296,6 +298,7 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
       maxFileSizeBytes: s.max_file_size,
       ...(s.rehash_interval === undefined ? {} : { rehashIntervalMs: s.rehash_interval }),
       skip: { nfs: s.skip_nfs, dev: s.skip_dev, proc: s.skip_proc, sys: s.skip_sys },
+      throttle: toScanThrottleConfig(s),
     },
   };
 }

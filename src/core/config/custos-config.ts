@@ -2,6 +2,7 @@ import type { CheckSet } from '../check-set.js';
 import type { KnownHashPolicy } from '../known-hash-policy.js';
 import type { ConfigIssue } from '../custos-error.js';
 import type { EmailConfig } from './email-config.js';
+import type { ScanThrottleConfig } from './scan-throttle-config.js';
 
 /**
  * A path pattern from `ignore`, `nodiff` or `restrict`:
@@ -61,6 +62,11 @@ export interface SyscheckConfig {
   /** Every this often a scan rehashes every file even when its stat data is unchanged; absent means never. */
   readonly rehashIntervalMs?: number;
   readonly skip: SkipConfig;
+  /**
+   * How hard a scan may press on the host: priorities, rate and CPU limits, events sent per second. Always set by
+   * the configuration readers; absent (a configuration built by hand) means the defaults.
+   */
+  readonly throttle?: ScanThrottleConfig;
 }
 
 /** Where the baseline, history and alerts live. */
