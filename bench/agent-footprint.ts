@@ -26,6 +26,9 @@ export interface FootprintFigures {
   readonly idleRssMb: number;
   readonly idleThreads: number;
   readonly peakRssMb: number;
+  /** RSS just before and after the agent gave back what the scan needed (its own log line). */
+  readonly releasedFromMb?: number;
+  readonly releasedToMb?: number;
   readonly bareNodeRssMb: number;
   readonly bareNodeThreads: number;
 }
@@ -126,6 +129,7 @@ export async function measureAgentFootprint(tree: string, options: { cpuShare?: 
     const scanSeconds = (Date.now() - wallBefore) / 1000;
     const cpu = cpuSeconds(pid) - cpuBefore;
     const finished = agent.lines[finishedAt] as { entries?: number };
+    const released = agent.lines[await waitFor(agent, 'scan memory released', finishedAt)] as { rssBeforeMb?: number; rssAfterMb?: number };
     await waitFor(agent, 'outbox delivered', finishedAt);
     await sleep((options.idleSeconds ?? 5) * 1000);
     const idle = procStatus(pid);
@@ -137,6 +141,8 @@ export async function measureAgentFootprint(tree: string, options: { cpuShare?: 
       idleRssMb: idle.rssMb,
       idleThreads: idle.threads,
       peakRssMb: peak,
+      ...(released.rssBeforeMb === undefined ? {} : { releasedFromMb: released.rssBeforeMb }),
+      ...(released.rssAfterMb === undefined ? {} : { releasedToMb: released.rssAfterMb }),
       bareNodeRssMb: bare.rssMb,
       bareNodeThreads: bare.threads,
     };

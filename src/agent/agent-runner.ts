@@ -116,7 +116,10 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       if (run !== undefined && scheduledRun === run) scheduledRun = undefined;
     }
     // Give back what the scan needed (threads, caches, heap): an idle agent stays small.
-    if (scheduled) await releaseScanMemory({ pool, state });
+    if (scheduled) {
+      const { rssBeforeBytes, rssAfterBytes } = await releaseScanMemory({ pool, state });
+      log.info({ rssBeforeMb: Math.round(rssBeforeBytes / 2 ** 20), rssAfterMb: Math.round(rssAfterBytes / 2 ** 20) }, 'scan memory released');
+    }
   };
   /** One scan; `touched`: paths realtime scans reported while it ran, which it leaves to them. */
   const scanOnce = async (scope: ScanScope, scheduled: boolean, full: boolean, touched: readonly Buffer[] | undefined): Promise<void> => {

@@ -25,7 +25,8 @@ function collectGarbage(): void {
  * freed memory glibc keeps mapped in the arenas of the threads that did the work (malloc_trim). What a realtime
  * change needs starts again on demand.
  */
-export async function releaseScanMemory(deps: { readonly pool: HashPool; readonly state: AgentState }): Promise<void> {
+export async function releaseScanMemory(deps: { readonly pool: HashPool; readonly state: AgentState }): Promise<{ rssBeforeBytes: number; rssAfterBytes: number }> {
+  const rssBeforeBytes = process.memoryUsage.rss();
   await deps.pool.release();
   deps.state.shrinkMemory();
   collectGarbage();
@@ -34,4 +35,5 @@ export async function releaseScanMemory(deps: { readonly pool: HashPool; readonl
   } catch {
     // Without the native module the heap is not trimmed: the agent is larger while idle, not wrong.
   }
+  return { rssBeforeBytes, rssAfterBytes: process.memoryUsage.rss() };
 }
