@@ -14,6 +14,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FootprintFigures } from './agent-footprint.js';
 import type { HashdbFigure } from './hashdb-bench.js';
 
 /** One measured figure, with the reference it is compared to when there is one. */
@@ -206,6 +207,23 @@ function millionSection(): void {
   rows.push({ section: 'scan 1,000,000 files', metric: 'unchanged re-check peak memory (RSS)', value: again.rssMb, unit: 'MB', note: `${again.wall.toFixed(1)} s` });
 }
 
+/**
+ * An idle agent after its first scan (realtime on) next to a bare Node process, and a scan held to 25% of the
+ * machine's CPU next to an unthrottled one (see agent-footprint.ts). Quick: a copy of /usr/bin.
+ */
+function footprintSection(): void {
+  const tree = join(work, quick ? 'usr-bin' : 'usr');
+  copyTree(quick ? '/usr/bin' : '/usr', tree);
+  const free = child<FootprintFigures>('agent-footprint.js', ['--tree', tree]);
+  const limited = child<FootprintFigures>('agent-footprint.js', ['--tree', tree, '--cpu-share', '25', '--idle-seconds', '1']);
+  const section = `agent footprint, realtime on ${quick ? 'a copy of /usr/bin' : 'a copy of /usr'} (${free.files.toLocaleString('en')} entries)`;
+  rows.push({ section, metric: 'idle agent after its first scan (RSS)', value: free.idleRssMb, unit: 'MB', reference: { name: 'bare Node process', value: free.bareNodeRssMb }, note: `${free.releasedFromMb ?? '?'} MB before the scan's memory was given back` });
+  rows.push({ section, metric: 'idle agent threads', value: free.idleThreads, unit: 'threads', reference: { name: 'bare Node process', value: free.bareNodeThreads } });
+  rows.push({ section, metric: 'first scan peak memory (RSS)', value: free.peakRssMb, unit: 'MB' });
+  rows.push({ section, metric: 'first scan, unthrottled: CPU share of the machine', value: free.scanCpuSharePercent, unit: '%', note: `${free.scanSeconds.toFixed(1)} s` });
+  rows.push({ section, metric: 'first scan held to 25% CPU: CPU share of the machine', value: limited.scanCpuSharePercent, unit: '%', note: `${limited.scanSeconds.toFixed(1)} s` });
+}
+
 function main(): void {
   mkdirSync(work, { recursive: true });
   const only = option('--only');
@@ -269,6 +287,10 @@ function main(): void {
       for (const f of figures) rows.push({ section: `known-hash database, ${size.toLocaleString('en')} rows`, metric: f.name, value: f.value, unit: f.unit });
       saveResults();
     }
+  }
+  if (want('footprint')) {
+    footprintSection();
+    saveResults();
   }
   if (want('rules')) {
     const r = child<{ eventsPerSecond: number; rules: number }>('rules-bench.js', ['--rules', '1000', '--events', String(quick ? 5000 : 20000)]);

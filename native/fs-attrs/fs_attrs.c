@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <malloc.h>
 #include <node_api.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -119,12 +121,53 @@ static napi_value inode_flags(napi_env env, napi_callback_info info) {
   return make_int(env, flags & 0x7fffffff);
 }
 
+/*
+ * setIoPriority(ioClass: number, level: number): number — ioprio_set for the calling thread (Linux keeps the I/O
+ * priority per thread, as it keeps the nice value): class 1 realtime, 2 best-effort, 3 idle; level 0-7. Returns 0
+ * or -errno. glibc has no wrapper for it, hence the raw syscall.
+ */
+static napi_value set_io_priority(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t io_class = 0;
+  int32_t level = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_get_value_int32(env, argv[0], &io_class) != napi_ok || napi_get_value_int32(env, argv[1], &level) != napi_ok) {
+    napi_throw_type_error(env, NULL, "expected (ioClass: number, level: number)");
+    return NULL;
+  }
+  if (io_class < 1 || io_class > 3 || level < 0 || level > 7) return make_int(env, -EINVAL);
+  /* IOPRIO_WHO_PROCESS (1) with who 0: the calling thread. */
+  long rc = syscall(SYS_ioprio_set, 1, 0, (io_class << 13) | level);
+  return make_int(env, rc < 0 ? -errno : 0);
+}
+
+/* ioPriority(): number — the calling thread's raw I/O priority (class << 13 | level), or -errno. */
+static napi_value io_priority(napi_env env, napi_callback_info info) {
+  (void)info;
+  long rc = syscall(SYS_ioprio_get, 1, 0);
+  return make_int(env, rc < 0 ? -errno : (int)rc);
+}
+
+/*
+ * trimHeap(): number — malloc_trim(0): hands the free memory at the top of each malloc arena back to the system.
+ * After a scan, the threads that did it have freed their buffers, but glibc keeps the pages of every arena they
+ * touched mapped; this is what makes the process small again. Returns 1 if memory was released.
+ */
+static napi_value trim_heap(napi_env env, napi_callback_info info) {
+  (void)info;
+  return make_int(env, malloc_trim(0));
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"listAttributes", NULL, list_attributes, NULL, NULL, NULL, napi_default, NULL},
       {"inodeFlags", NULL, inode_flags, NULL, NULL, NULL, napi_default, NULL},
+      {"setIoPriority", NULL, set_io_priority, NULL, NULL, NULL, napi_default, NULL},
+      {"ioPriority", NULL, io_priority, NULL, NULL, NULL, napi_default, NULL},
+      {"trimHeap", NULL, trim_heap, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, 2, props);
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
 }
 

@@ -2,7 +2,14 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SyscheckConfig } from '../core/config/custos-config.js';
 import type { Observation } from '../core/observation.js';
-import { displayPath, subtreeKeyRange } from '../core/path-bytes.js';
+import { availableParallelism, getPriority } from 'node:os';
+import { DEFAULT_SCAN_THROTTLE } from '../core/config/scan-throttle-config.js';
+import { displayPath, isWithin, subtreeKeyRange } from '../core/path-bytes.js';
+import { FOOTPRINT_META_KEY, measureFootprint } from './agent-footprint.js';
+import { RateLimiter } from './rate-limiter.js';
+import { releaseScanMemory } from './release-memory.js';
+import { ScanPacer } from './scan-pacer.js';
+import type { ThreadPriority } from './thread-priority.js';
 import { compileScanScope, type ScanScope } from '../core/scan-scope.js';
 import { unscannedSubtrees } from './unscanned-subtrees.js';
 import { SerialQueue } from '../core/serial-queue.js';
@@ -72,8 +79,14 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   const state = AgentState.open(join(options.dataDir, 'agent.db'), options.maxOutbox);
   const packageRoot = options.packageRoot ?? '/';
   const reporter = new PackageReporter({ endpoint, memory: state, log, root: packageRoot });
-  const pool = new HashPool(options.hashWorkers);
   const central = new CentralConfigPoller(options.syscheck, options.parseCentral, endpoint, log);
+  const throttle = (): NonNullable<SyscheckConfig['throttle']> => central.current.throttle ?? DEFAULT_SCAN_THROTTLE;
+  const scanPriority = (): ThreadPriority => ({ nice: throttle().processPriority, io: throttle().ioPriority });
+  const pool = new HashPool(options.hashWorkers, { priority: scanPriority });
+  // The non-full scheduled scan running now, and the paths realtime scans looked at meanwhile (see realtimeScan).
+  let scheduledRun: { readonly full: boolean; readonly touched: Buffer[] } | undefined;
+  let realtimeChain: Promise<unknown> = Promise.resolve();
+  let eventLimit: RateLimiter | undefined;
   let closed = false;
   // Scans (scheduled, realtime, resyncs) never run two at a time: each is queued behind the one in progress.
   const scans = new SerialQueue();
@@ -81,7 +94,11 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   const timers: NodeJS.Timeout[] = [];
 
   const serial = (work: () => Promise<void>): Promise<void> => {
-    const next = scans.run(work);
+    // After the realtime scans that ran beside the last scheduled one.
+    const next = scans.run(async () => {
+      await realtimeChain;
+      await work();
+    });
     next.catch((error: unknown) => log.error({ err: error }, 'scan failed'));
     return next;
   };
@@ -92,14 +109,29 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   /** Scans a scope and enqueues what changed; a scheduled scan (`end`) also sends the state digest. */
   let saidDisabled = false;
   const scan = async (scope: ScanScope, scheduled: boolean): Promise<void> => {
-    const syscheck = central.current;
     // OSSEC's <disabled>yes</disabled>: nothing scanned and nothing sent, so the manager's baseline stays as it was.
-    if (syscheck.disabled) {
+    if (central.current.disabled) {
       if (!saidDisabled) log.warn('syscheck is disabled in the configuration: nothing is scanned');
       saidDisabled = true;
       return;
     }
     const full = scheduled && state.needsFullScan();
+    const run = scheduled ? { full, touched: [] as Buffer[] } : undefined;
+    if (run !== undefined) scheduledRun = run;
+    try {
+      await scanOnce(scope, scheduled, full, run?.touched);
+    } finally {
+      if (run !== undefined && scheduledRun === run) scheduledRun = undefined;
+    }
+    // Give back what the scan needed (threads, caches, heap): an idle agent stays small.
+    if (scheduled) {
+      const { rssBeforeBytes, rssAfterBytes } = await releaseScanMemory({ pool, state });
+      log.info({ rssBeforeMb: Math.round(rssBeforeBytes / 2 ** 20), rssAfterMb: Math.round(rssAfterBytes / 2 ** 20) }, 'scan memory released');
+    }
+  };
+  /** One scan; `touched`: paths realtime scans reported while it ran, which it leaves to them. */
+  const scanOnce = async (scope: ScanScope, scheduled: boolean, full: boolean, touched: readonly Buffer[] | undefined): Promise<void> => {
+    const syscheck = central.current;
     // A reset (the manager found this agent's state lost) while this scan runs ends it: what it would still send
     // belongs to the state that was dropped, and the full scan queued behind it sends everything again.
     const generation = state.generation;
@@ -109,7 +141,9 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     let batch: Observation[] = [];
     let first = true;
     const roots = scope.topLevelRoots.map((r) => r.path);
-    const enqueue = (observations: readonly Observation[], end?: { digest: string; entries: number }): boolean => {
+    const enqueue = (seen: readonly Observation[], end?: { digest: string; entries: number }): boolean => {
+      // A realtime scan reported these paths after this scan may have seen them: its state is the newer one.
+      const observations = touched === undefined || touched.length === 0 ? seen : seen.filter((o) => !touched.some((t) => isWithin(o.path, t)));
       const unscannable = stats.unscannableRoots.slice(0, 256).map((r) => ({ p: r.path.toString('base64'), reason: r.reason.slice(0, 1024) }));
       // Only to a manager that said it takes them: an older one refuses a batch with fields it does not know.
       const continuity = state.getMeta('manager_continuity') !== undefined;
@@ -151,6 +185,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       wake();
       return true;
     };
+    const pacer = scheduled && ScanPacer.limits(throttle()) ? new ScanPacer(throttle(), availableParallelism()) : undefined;
     const observations = scanTree({
       scope,
       mounts: readMountTable(syscheck.skip),
@@ -165,6 +200,8 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       // A realtime batch is a few paths: starting a walk thread would cost more than the walk.
       walkInThread: scheduled,
       checkRoots: scheduled,
+      walkPriority: scanPriority(),
+      ...(pacer === undefined ? {} : { pacer }),
     });
     // report_changes content goes only to a manager that said it takes it (an older one refuses unknown fields).
     const attach = state.getMeta('manager_content_diffs') === undefined ? undefined : contentAttacher(syscheck);
@@ -190,20 +227,31 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       state.setMeta('last_scan_end', String(Date.now()));
     }
     for (const root of stats.unscannableRoots) log.warn({ path: displayPath(root.path), reason: root.reason }, 'nothing scanned in a monitored directory');
-    log.info({ full, scheduled, entries: stats.entries, hashed: stats.hashed, durationMs: Date.now() - started, outbox: state.outboxSize() }, scheduled ? 'scan finished' : 'realtime changes scanned');
+    const pacing = pacer === undefined ? {} : { pacing: pacer.pacing };
+    log.info({ full, scheduled, entries: stats.entries, hashed: stats.hashed, durationMs: Date.now() - started, outbox: state.outboxSize(), ...pacing }, scheduled ? 'scan finished' : 'realtime changes scanned');
   };
 
   const scheduledScan = (): Promise<void> => serial(() => scan(compileScanScope(central.current), true));
-  const realtimeScan = (paths: readonly string[]): Promise<void> =>
-    serial(async () => {
+  const realtimeScan = (paths: readonly string[]): Promise<void> => {
+    const work = async (): Promise<void> => {
       // While dpkg unpacks, its database does not yet say what the new files are: wait for the run to end (up to
       // DPKG_WAIT_MS), so they reach the manager after the package report that explains them.
       for (const until = Date.now() + DPKG_WAIT_MS; dpkgBusy(packageRoot) && Date.now() < until && !closed; ) await sleep(500);
       const scope = compileScanScope(central.current);
       // Only what a realtime directory governs: an event elsewhere (an ignored path) is dropped here.
       const wanted = paths.filter((p) => scope.governing(Buffer.from(p))?.directory.realtime === true);
-      if (wanted.length > 0) await scan(compileScanScope(central.current, wanted), false);
-    });
+      if (wanted.length === 0) return;
+      scheduledRun?.touched.push(...wanted.map((p) => Buffer.from(p)));
+      await scan(compileScanScope(central.current, wanted), false);
+    };
+    // During a (throttled, possibly long) scheduled scan a realtime change does not wait for its end: it is
+    // scanned beside it, and the scheduled scan leaves the paths it reported alone. A full scan (a resync, which
+    // the manager sweeps by) must report every entry itself, so realtime changes wait for it.
+    if (scheduledRun === undefined || scheduledRun.full) return serial(work);
+    const next = realtimeChain.then(work);
+    realtimeChain = next.catch((error: unknown) => log.error({ err: error }, 'realtime scan failed'));
+    return next;
+  };
 
   const restartWatcher = async (): Promise<void> => {
     await watcher?.close();
@@ -257,16 +305,28 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     }
   };
 
+  /** Wazuh's `max_eps`: observations sent per second, at most (a batch waits until its events fit). */
+  const paceEvents = async (events: number): Promise<void> => {
+    const eps = throttle().maxEps;
+    if (eps === 0 || events === 0) return;
+    if (eventLimit?.rate !== eps) eventLimit = new RateLimiter(eps);
+    const wait = eventLimit.take(events);
+    if (wait > 0) await sleep(wait);
+  };
+
   const sender = new OutboxSender({
     state,
     endpoint,
     log,
     beforeEachBatch: reportPackages,
+    paceBatch: paceEvents,
     resync: () => void scheduledScan(),
     stateLost,
   });
 
   const keepalive = async (): Promise<void> => {
+    // For `custos status`: what this process holds now, and how its scans are throttled.
+    state.setMeta(FOOTPRINT_META_KEY, JSON.stringify(measureFootprint(throttle())));
     try {
       const generation = state.generation;
       const reply = await callManager(endpoint, 'POST', '/v1/keepalive', { seq: state.highestSeq(), pending: state.outboxSize() }, 10_000);
@@ -297,6 +357,9 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   });
 
   await central.poll();
+  const nice = throttle().processPriority;
+  // Each scan thread sets its own nice value; below the service's it needs CAP_SYS_NICE (root has it).
+  if (nice < getPriority(0) && process.getuid?.() !== 0) log.warn({ processPriority: nice, serviceNice: getPriority(0) }, 'process_priority is below the nice value the agent was started with and it may not raise its priority: scans run at the service\'s');
   await restartWatcher();
   sender.start();
   timers.push(setInterval(() => void keepalive(), options.keepaliveMs));

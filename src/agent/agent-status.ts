@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CustosError } from '../core/custos-error.js';
+import { FOOTPRINT_META_KEY, type AgentFootprint } from './agent-footprint.js';
 import type { AgentIdentity } from './enroll-agent.js';
 
 /** What `custos status` reports of an agent's data directory. */
@@ -19,6 +20,8 @@ export interface AgentStatus {
   readonly cachedEntries: number;
   /** When the last scheduled scan ended. */
   readonly lastScanEnd?: string;
+  /** The running agent's resident memory, threads and scan throttle, as of its last keep-alive. */
+  readonly footprint?: AgentFootprint;
 }
 
 /** Reads an agent's identity and its agent.db read-only (never created, never migrated). */
@@ -34,12 +37,14 @@ export function readAgentStatus(dataDir: string): AgentStatus {
   try {
     const outbox = db.prepare('SELECT count(*), min(created_at) FROM outbox').raw(true).get() as [number, string | null];
     const lastScan = db.prepare("SELECT value FROM meta WHERE key = 'last_scan_end'").pluck().get() as string | undefined;
+    const footprint = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(FOOTPRINT_META_KEY) as string | undefined;
     return {
       ...base,
       outboxDepth: outbox[0],
       ...(outbox[1] === null ? {} : { oldestQueued: outbox[1] }),
       cachedEntries: Number(db.prepare('SELECT count(*) FROM cache').pluck().get()),
       ...(lastScan === undefined ? {} : { lastScanEnd: new Date(Number(lastScan)).toISOString() }),
+      ...(footprint === undefined ? {} : { footprint: JSON.parse(footprint) as AgentFootprint }),
     };
   } finally {
     db.close();

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { HashAlgorithm } from '../core/file-state.js';
 import type { ExpectedStat, HashFileResult } from './hash-file.js';
+import type { ThreadPriority } from './thread-priority.js';
 
 /** A batch of files for one worker. Paths travel as latin1 strings: lossless for bytes, and cheap to clone. */
 export interface HashBatch {
@@ -31,19 +32,50 @@ interface Slot {
   busy: Pending | undefined;
 }
 
+/** What a hashing worker thread is started with. */
+export interface HashWorkerData {
+  /** The priorities the worker sets for itself; absent: those of the thread that started it. */
+  readonly priority?: ThreadPriority;
+}
+
 /**
  * A pool of hashing worker threads, one per core by default. Each worker takes one batch at a time; batches wait
- * in a queue, so callers bound their own in-flight work. Workers start on first use and stop on `close()`.
+ * in a queue, so callers bound their own in-flight work. Workers start on first use, end on `release()` (the
+ * next batch starts them again) and stop for good on `close()`.
  */
 export class HashPool {
   readonly size: number;
+  readonly #priority: () => ThreadPriority | undefined;
   #slots: Slot[] = [];
   #queue: Pending[] = [];
   #nextId = 1;
   #closed = false;
 
-  constructor(size: number = availableParallelism()) {
+  /** `priority`: what each worker sets for itself when it starts (read then: a configuration may change it). */
+  constructor(size: number = availableParallelism(), options: { priority?: ThreadPriority | (() => ThreadPriority | undefined) } = {}) {
     this.size = Math.max(1, size);
+    const { priority } = options;
+    this.#priority = typeof priority === 'function' ? priority : () => priority;
+  }
+
+  /** Worker threads running now (started and not yet released). */
+  get threads(): number {
+    return this.#slots.length;
+  }
+
+  /**
+   * Ends the workers that are idle, giving back what each holds (a V8 isolate, its heap and read buffer: about
+   * 10 MB a thread); a worker busy with a batch (a realtime change) finishes it and stays until the next release.
+   */
+  async release(): Promise<void> {
+    const idle = this.#slots.filter((s) => s.busy === undefined);
+    this.#slots = this.#slots.filter((s) => s.busy !== undefined);
+    await Promise.all(
+      idle.map((s) => {
+        s.worker.removeAllListeners('message');
+        return s.worker.terminate();
+      }),
+    );
   }
 
   /**
@@ -93,7 +125,9 @@ export class HashPool {
 
   #spawn(): Slot | undefined {
     if (this.#slots.length >= this.size) return undefined;
-    const worker = new Worker(new URL('./hash-worker.js', import.meta.url));
+    const priority = this.#priority();
+    const workerData: HashWorkerData = priority === undefined ? {} : { priority };
+    const worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData });
     const slot: Slot = { worker, busy: undefined };
     worker.on('message', (reply: HashBatchResult) => {
       const pending = slot.busy;

@@ -2,9 +2,14 @@
  * Entry point of a hashing worker thread: receives batches of paths, hashes each with one synchronous read into a
  * buffer that lives as long as the worker, and posts the results back in the same order.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { hashFile } from './hash-file.js';
-import { expectedAt, type HashBatch, type HashBatchResult } from './hash-pool.js';
+import { expectedAt, type HashBatch, type HashBatchResult, type HashWorkerData } from './hash-pool.js';
+import { applyThreadPriority } from './thread-priority.js';
+
+// What cannot be applied (no CAP_SYS_NICE to go below the service's nice value) the agent has said already.
+const { priority } = (workerData ?? {}) as HashWorkerData;
+if (priority !== undefined) applyThreadPriority(priority);
 
 const READ_BUFFER_BYTES = 1 << 20;
 const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);

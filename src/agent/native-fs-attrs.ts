@@ -8,6 +8,12 @@ export interface NativeFsAttrs {
   listAttributes(path: Buffer): [number, Buffer[], (Buffer | number)[]];
   /** The entry's `FS_IOC_GETFLAGS` bits, or `-errno`. */
   inodeFlags(path: Buffer): number;
+  /** ioprio_set for the calling thread: class 1 realtime, 2 best-effort, 3 idle, level 0-7; 0 or `-errno`. */
+  setIoPriority(ioClass: number, level: number): number;
+  /** The calling thread's I/O priority (`class << 13 | level`), or `-errno`. */
+  ioPriority(): number;
+  /** `malloc_trim(0)`: returns the free memory of every malloc arena to the system; 1 if some was released. */
+  trimHeap(): number;
 }
 
 // dist/src/agent/ → the package root, where native/ sits beside dist/.

@@ -10,6 +10,8 @@ export interface OutboxSenderDeps {
   readonly log: Logger;
   /** Reports the host's package changes before the batches that carry their files (may throw ManagerUnreachable). */
   readonly beforeEachBatch: () => Promise<void>;
+  /** Waits until a batch of this many observations may be sent (Wazuh's `max_eps`); absent: no limit. */
+  readonly paceBatch?: (events: number) => Promise<void>;
   /** The manager wants a full resync: queue one (the state has been reset for it already). */
   readonly resync: () => void;
   /** The manager has applied more than this state numbered: see AgentRunner's stateLost. */
@@ -88,6 +90,7 @@ export class OutboxSender {
     const { state, log, endpoint } = this.#deps;
     const generation = state.generation;
     await this.#deps.beforeEachBatch();
+    await this.#deps.paceBatch?.((entry.body as { observations?: readonly unknown[] } | undefined)?.observations?.length ?? 0);
     const reply = await callManager(endpoint, 'POST', '/v1/batches', entry.body);
     const body = BatchResponse.safeParse(reply.body);
     if (reply.status === 200 && body.success) {

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { CHECK_ALL, hashAlgorithmsOf, inodeAttributeRequest } from '../core/check-set.js';
 import type { HashAlgorithm } from '../core/file-state.js';
 import { wantsInodeAttributes } from '../core/inode-attributes.js';
@@ -13,7 +13,9 @@ import type { HashPool } from './hash-pool.js';
 import type { MountTable } from './mount-table.js';
 import { readInodeAttributes, type InodeAttributesResult } from './read-inode-attributes.js';
 import { RootCoverage, type UnscannableRoot } from './root-coverage.js';
+import type { ScanPacer } from './scan-pacer.js';
 import type { ScanStats } from './scan-stats.js';
+import type { ThreadPriority } from './thread-priority.js';
 import type { UserNames } from './user-names.js';
 import { threadedWalk } from './threaded-walk.js';
 import { skippedOnPurpose, walkTree, type WalkEntry } from './walk-tree.js';
@@ -47,6 +49,10 @@ export interface ScanTreeOptions {
    * the configured directories, not for a realtime look at a few paths (a path deleted there is no news).
    */
   readonly checkRoots?: boolean;
+  /** Holds the scan to its rate and CPU limits (a scheduled scan); absent: full speed. */
+  readonly pacer?: ScanPacer;
+  /** The priorities of the walk thread; the hashing threads have theirs from the pool. */
+  readonly walkPriority?: ThreadPriority;
 }
 
 interface HashJob {
@@ -111,7 +117,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
   };
 
   const walkOptions = { mounts: options.mounts, ...(options.rootDir === undefined ? {} : { rootDir: options.rootDir }) };
-  for (const item of options.walkInThread === false ? walkTree(scope, walkOptions) : threadedWalk(scope, walkOptions)) {
+  for (const item of options.walkInThread === false ? walkTree(scope, walkOptions) : threadedWalk(scope, walkOptions, options.walkPriority)) {
     options.signal?.throwIfAborted();
     if (item.kind === 'wait') {
       await item.until;
@@ -144,6 +150,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     const isFile = item.stat.format === constants.S_IFREG;
     const algorithms = hashAlgorithmsOf(item.root.directory.checks);
     const wantsAttributes = wantsInodeAttributes(inodeAttributeRequest(item.root.directory.checks));
+    let toHash = 0;
     if (cached !== undefined && !options.rehash && cached.fingerprint === expectedFingerprint(item, algorithms, wantsAttributes, options.names)) {
       if (isFile && algorithms.length > 0) stats.reused++;
     } else if (!isFile || algorithms.length === 0) {
@@ -156,7 +163,14 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
       batches.set(key, batch);
       batch.jobs.push({ entry: item, inBaseline: cached !== undefined });
       batch.bytes += item.stat.size;
+      toHash = item.stat.size;
       if (batch.jobs.length >= BATCH_FILES || batch.bytes >= BATCH_BYTES) flush(key);
+    }
+    const pause = options.pacer?.account(1, toHash) ?? 0;
+    if (pause > 0) {
+      // The walk thread and the hashing workers run out of work while this waits (they only run ahead so far).
+      await sleep(pause);
+      drainSettled();
     }
     if (++sinceYield >= CHUNK || inflight.size >= pool.size * 2) {
       sinceYield = 0;

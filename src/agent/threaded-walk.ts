@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { SkipConfig, SyscheckConfig } from '../core/config/custos-config.js';
 import type { ScanScope } from '../core/scan-scope.js';
 import { unpackWalkChunk, type PackedWalkChunk } from './walk-chunk.js';
+import type { ThreadPriority } from './thread-priority.js';
 import type { WalkItem, WalkOptions } from './walk-tree.js';
 
 /** The walk has nothing to hand out yet: await `until`, then go on iterating. */
@@ -19,6 +20,8 @@ export interface WalkThreadData {
   /** `--root`, as latin1. */
   readonly rootDir?: string;
   readonly chunkItems: number;
+  /** The priorities the thread sets for itself; absent: those of the thread that started it. */
+  readonly priority?: ThreadPriority;
 }
 
 /** What the walk thread posts. */
@@ -36,7 +39,7 @@ const CHUNK_ITEMS = 1024;
  * they overlap with hashing, comparing and recording instead of adding to them. While the next chunk has not
  * arrived the generator yields a `wait` item. Returning early (or an error) stops the thread.
  */
-export function* threadedWalk(scope: ScanScope, options: WalkOptions): Generator<WalkItem | WalkWait> {
+export function* threadedWalk(scope: ScanScope, options: WalkOptions, priority?: ThreadPriority): Generator<WalkItem | WalkWait> {
   const data: WalkThreadData = {
     syscheck: scope.source.syscheck,
     limitTo: scope.source.limitTo,
@@ -44,6 +47,7 @@ export function* threadedWalk(scope: ScanScope, options: WalkOptions): Generator
     skip: options.mounts.source.skip,
     ...(options.rootDir === undefined ? {} : { rootDir: options.rootDir.toString('latin1') }),
     chunkItems: CHUNK_ITEMS,
+    ...(priority === undefined ? {} : { priority }),
   };
   const worker = new Worker(new URL('./walk-worker.js', import.meta.url), { workerData: data });
   const arrived: WalkThreadMessage[] = [];

@@ -7,10 +7,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { compileScanScope } from '../core/scan-scope.js';
 import { parseMountInfo } from './mount-table.js';
 import { transferablesOf, WalkChunkWriter } from './walk-chunk.js';
+import { applyThreadPriority } from './thread-priority.js';
 import type { WalkThreadData, WalkThreadMessage } from './threaded-walk.js';
 import { walkTree } from './walk-tree.js';
 
 const data = workerData as WalkThreadData;
+// What cannot be applied (no CAP_SYS_NICE to go below the service's nice value) the agent has said already.
+if (data.priority !== undefined) applyThreadPriority(data.priority);
 const scope = compileScanScope(data.syscheck, data.limitTo);
 const mounts = parseMountInfo(data.mountText, data.skip);
 const items = walkTree(scope, { mounts, ...(data.rootDir === undefined ? {} : { rootDir: Buffer.from(data.rootDir, 'latin1') }) });

@@ -70,6 +70,12 @@ syscheck:
   # scan_time: 10pm             # ... or at this time of day
   # scan_day: weekdays          # ... on these days (monday, sat,sun, !sunday)
   # scan_on_start: yes
+  # process_priority: 10        # nice value of the agent's scan threads (-20..19); realtime keeps the service's
+  # io_priority: best-effort:7  # I/O class of the scan threads: idle, best-effort:0..7
+  # scan_files_per_second: 2000 # hold a scheduled scan to this many entries a second (default: no limit)
+  # scan_bytes_per_second: 20MiB # ... and to this many bytes hashed a second
+  # scan_cpu_share: 25%         # ... and to this share of the machine's CPU (all cores = 100%)
+  # max_eps: 0                  # changes sent to the manager per second (0: no limit)
   # auto_ignore:                # a file changing more often than this is rolled up (rule 565), still recorded
   #   enabled: no
   #   frequency: 3

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { describeThrottle } from '../agent/agent-footprint.js';
 import { readAgentStatus, type AgentStatus } from '../agent/agent-status.js';
 import { CustosError } from '../core/custos-error.js';
 import { LAST_CHECK_META_KEY, parseLastCheck, type LastCheck } from '../core/last-check.js';
@@ -108,6 +109,12 @@ function describe(status: StandaloneStatus | FleetAgentStatus | ManagerStatus): 
         ['outbox', `${status.outboxDepth} batches waiting${status.oldestQueued === undefined ? '' : `, oldest queued ${status.oldestQueued}`}`],
         ['last scan', status.lastScanEnd ?? 'never'],
         ['cached entries', String(status.cachedEntries)],
+        ...(status.footprint === undefined
+          ? []
+          : ([
+              ['memory', `${(status.footprint.rssBytes / 2 ** 20).toFixed(0)} MB resident, ${status.footprint.threads} threads (at ${status.footprint.at})`],
+              ['scan throttle', describeThrottle(status.footprint.throttle)],
+            ] as [string, string][])),
       );
       break;
     case 'manager':

@@ -21,6 +21,7 @@ import {
 } from './custos-config.js';
 import { emailSchema, toEmailConfig } from './email-config.js';
 import { optionWarnings } from './option-warnings.js';
+import { scanThrottleSchema, toScanThrottleConfig } from './scan-throttle-config.js';
 import { parseDurationMs, parseSizeBytes } from './units.js';
 import { parseScanDays, parseScanTime } from '../scan-schedule.js';
 
@@ -136,6 +137,7 @@ const syscheck = z
     skip_proc: yesNo.prefault(true),
     skip_sys: yesNo.prefault(true),
     diff: diff.prefault({}),
+    ...scanThrottleSchema,
   })
   .strict();
 
@@ -382,6 +384,7 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
         redact: s.diff.redact,
         ...(s.diff.database === undefined ? {} : { databasePath: resolveFrom(base, s.diff.database) }),
       },
+      throttle: toScanThrottleConfig(s),
     },
   };
 }

@@ -3,6 +3,7 @@ import type { FullLogStyle } from '../event-record.js';
 import type { KnownHashPolicy } from '../known-hash-policy.js';
 import type { ConfigIssue } from '../custos-error.js';
 import type { EmailConfig } from './email-config.js';
+import type { ScanThrottleConfig } from './scan-throttle-config.js';
 
 /**
  * A path pattern from `ignore`, `nodiff` or `restrict`:
@@ -66,6 +67,11 @@ export interface SyscheckConfig {
   readonly skip: SkipConfig;
   /** Content diffs (`report_changes`); absent means {@link DEFAULT_DIFF_CONFIG}. */
   readonly diff?: DiffConfig;
+  /**
+   * How hard a scan may press on the host: priorities, rate and CPU limits, events sent per second. Always set by
+   * the configuration readers; absent (a configuration built by hand) means the defaults.
+   */
+  readonly throttle?: ScanThrottleConfig;
 }
 
 /** Content diffs for `report_changes`: Wazuh's `<diff>` block, and where the content copies live. */

@@ -6,6 +6,7 @@ import { dotted, validateConfigObject } from './config-schema.js';
 import type { Collected } from './ossec-collected.js';
 import { readEmailSection } from './ossec-email-config.js';
 import type { ConfigDefaults, LoadedConfig } from './custos-config.js';
+import { SCAN_THROTTLE_OSSEC_TAGS } from './scan-throttle-config.js';
 
 
 /** `<syscheck>` children Custos reads, and how each maps onto the `custos.yml` shape. */
@@ -20,6 +21,7 @@ const SCALAR_OPTIONS = [
   'skip_dev',
   'skip_proc',
   'skip_sys',
+  ...SCAN_THROTTLE_OSSEC_TAGS,
 ] as const;
 
 const DIRECTORY_ATTRIBUTES = new Set<string>([
