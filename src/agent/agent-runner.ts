@@ -116,7 +116,9 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       return;
     }
     const full = scheduled && state.needsFullScan();
-    const run = scheduled ? { full, touched: [] as Buffer[] } : undefined;
+    // Only a paced (throttled, possibly long) scheduled scan lets realtime changes run beside it: an unpaced one ends
+    // soon, and a realtime batch that overtook a first scan's end would alert as added what is the new baseline.
+    const run = scheduled && ScanPacer.limits(throttle()) ? { full, touched: [] as Buffer[] } : undefined;
     if (run !== undefined) scheduledRun = run;
     try {
       await scanOnce(scope, scheduled, full, run?.touched);
