@@ -1,5 +1,5 @@
 import type { AgentAlert, AnyAlert } from '../../core/build-alert.js';
-import { fileAlertFromRecord } from './history-sql.js';
+import { fileAlertFromRecord } from '../file-alert-from-record.js';
 import type { PostgresDatabase, Queryable } from './postgres-database.js';
 
 /**

@@ -3,7 +3,8 @@ import { chainHash, decodeEventRecord, encodeEventRecord, GENESIS_HASH, type Eve
 import { pathKey } from '../../core/path-bytes.js';
 import { checkChain, type ChainHead, type ChainRow } from '../check-chain.js';
 import type { ChainReport, HistoryQuery, StoredEvent } from '../store.js';
-import { fileAlertFromRecord, historySql } from './history-sql.js';
+import { fileAlertFromRecord } from '../file-alert-from-record.js';
+import { historySql } from './history-sql.js';
 import type { PostgresDatabase, Queryable } from './postgres-database.js';
 
 /** History rows read per page by `verifyChain`: the chain is checked as it streams, never held whole. */

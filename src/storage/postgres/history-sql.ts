@@ -1,5 +1,3 @@
-import { buildAlert, type AnyAlert } from '../../core/build-alert.js';
-import { decodeEventRecord } from '../../core/event-record.js';
 import { subtreeKeyRange } from '../../core/path-bytes.js';
 import type { HistoryQuery } from '../store.js';
 
@@ -28,22 +26,4 @@ export function historySql(
   const filter = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
   if (query.limit === undefined) return { text: `${select}${filter} ORDER BY ${order}`, values };
   return { text: `SELECT * FROM (${select}${filter} ORDER BY ${order} DESC LIMIT ${param(query.limit)}) AS newest ORDER BY 1`, values };
-}
-
-/** Rebuilds a file alert from the history record it was raised for (undefined for a record without a rule). */
-export function fileAlertFromRecord(id: string, data: string, names: ReadonlyMap<string, string>): AnyAlert | undefined {
-  const r = decodeEventRecord(data);
-  if (r.rule === undefined) return undefined;
-  return buildAlert({
-    id,
-    timestamp: new Date(r.timestamp),
-    agent: { id: r.agentId, name: names.get(r.agentId) ?? '' },
-    rule: r.rule,
-    change: r.change,
-    verdict: r.verdict,
-    ...(r.rolledUp === undefined ? {} : { rolledUp: r.rolledUp }),
-    view: { mode: r.mode ?? 'scheduled', fullLogStyle: r.fullLogStyle ?? 'ossec' },
-    ...(r.decoder === undefined ? {} : { decoder: r.decoder }),
-    ...(r.firedTimes === undefined ? {} : { firedTimes: r.firedTimes }),
-  });
 }

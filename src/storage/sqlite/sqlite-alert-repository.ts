@@ -1,6 +1,6 @@
+import { fileAlertFromRecord } from '../file-alert-from-record.js';
 import type Database from 'better-sqlite3';
-import { buildAlert, type AgentAlert, type AnyAlert } from '../../core/build-alert.js';
-import { decodeEventRecord } from '../../core/event-record.js';
+import type { AgentAlert, AnyAlert } from '../../core/build-alert.js';
 import type { AlertRepository } from '../alert-repository.js';
 import type { HistoryQuery } from '../history-repository.js';
 import { alertPages, countNewest, maxRowid, mergeByTime, type AlertSource } from './alert-pages.js';
@@ -109,22 +109,4 @@ export class SqliteAlertRepository implements AlertRepository {
   #agentNames(): ReadonlyMap<string, string> {
     return new Map(this.#conn.statement('SELECT id, name FROM agents', 'raw').all() as [string, string][]);
   }
-}
-
-/** Rebuilds a file alert from the history record it was raised for (undefined for a record without a rule). */
-function fileAlertFromRecord(id: string, data: string, names: ReadonlyMap<string, string>): AnyAlert | undefined {
-  const r = decodeEventRecord(data);
-  if (r.rule === undefined) return undefined;
-  return buildAlert({
-    id,
-    timestamp: new Date(r.timestamp),
-    agent: { id: r.agentId, name: names.get(r.agentId) ?? '' },
-    rule: r.rule,
-    change: r.change,
-    verdict: r.verdict,
-    ...(r.rolledUp === undefined ? {} : { rolledUp: r.rolledUp }),
-    view: { mode: r.mode ?? 'scheduled', fullLogStyle: r.fullLogStyle ?? 'ossec' },
-    ...(r.decoder === undefined ? {} : { decoder: r.decoder }),
-    ...(r.firedTimes === undefined ? {} : { firedTimes: r.firedTimes }),
-  });
 }
