@@ -85,6 +85,17 @@ export class OutboxSender {
     }
   }
 
+  /** The manager has the batch: off the outbox; with `resync`, its baseline differs from this state, so queue one. */
+  #delivered(seq: number, resync: boolean): 'delivered' {
+    this.#deps.state.acknowledge(seq);
+    if (resync) {
+      this.#deps.log.warn("the manager asks for a full resync (its baseline differs from this agent's state)");
+      this.#deps.state.resetForResync({ dropOutbox: false });
+      this.#deps.resync();
+    }
+    return 'delivered';
+  }
+
   /** One attempt at the oldest batch: delivered, handled (the outbox changed), or refused (retry later). */
   async #sendOne(entry: { seq: number; body: unknown }): Promise<'delivered' | 'handled' | 'refused'> {
     const { state, log, endpoint } = this.#deps;
@@ -94,13 +105,7 @@ export class OutboxSender {
     const reply = await callManager(endpoint, 'POST', '/v1/batches', entry.body);
     const body = BatchResponse.safeParse(reply.body);
     if (reply.status === 200 && body.success) {
-      state.acknowledge(entry.seq);
-      if (body.data.resync === true) {
-        log.warn("the manager asks for a full resync (its baseline differs from this agent's state)");
-        state.resetForResync({ dropOutbox: false });
-        this.#deps.resync();
-      }
-      return 'delivered';
+      return this.#delivered(entry.seq, body.data.resync === true);
     }
     if (reply.status === 409 && body.success) {
       if (body.data.stateLost === true) {
@@ -110,14 +115,8 @@ export class OutboxSender {
       // Provably applied before (the manager holds this very batch); only the acknowledgement was lost. A manager
       // too old to say so is trusted on its number, as before.
       if (body.data.duplicate === true || (body.data.duplicate === undefined && body.data.ack >= entry.seq)) {
-        state.acknowledge(entry.seq);
-        // The manager asked for a resync when it applied the batch, and that reply was lost (a crash): it asks again.
-        if (body.data.resync === true) {
-          log.warn("the manager asks for a full resync (its baseline differs from this agent's state)");
-          state.resetForResync({ dropOutbox: false });
-          this.#deps.resync();
-        }
-        return 'delivered';
+        // A resync it asked for when it applied the batch is asked again: that reply may have been lost to a crash.
+        return this.#delivered(entry.seq, body.data.resync === true);
       }
       log.error({ seq: entry.seq, managerHas: body.data.ack }, 'the manager is missing earlier batches; starting over with a full resync');
       state.resetForResync({ dropOutbox: true, nextSeq: body.data.ack + 1 });
