@@ -57,7 +57,7 @@ export interface AppliedBatch {
  * Applies one agent batch through the same pipeline as standalone mode (callers apply batches one at a time), in
  * one transaction with its sequence number (a replayed or out-of-order batch throws `SequenceError` and changes
  * nothing). Every alert the batch causes commits in that transaction: its file alerts, the outbox-overflow notice
- * (rule 566), unscannable directories (572) and, for a batch that ends a scan, the out-of-sync alert (564) when the
+ * (rule 567), unscannable directories (572) and, for a batch that ends a scan, the out-of-sync alert (564) when the
  * agent's state digest differs from what the baseline will be. A batch that ends a full (resync) scan also sweeps,
  * in the same transaction, what the baseline holds that the agent no longer reported. So a crash right after the
  * commit loses nothing, and a replay of the batch (refused) raises nothing twice; see `replayNeedsResync`.
