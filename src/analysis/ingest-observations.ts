@@ -19,7 +19,7 @@ import { sameFileState } from '../core/same-file-state.js';
 import type { KnownHashQuery, KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import { dieAtTestFault } from '../platform/test-fault.js';
-import type { Store } from '../storage/store.js';
+import type { BatchBookkeeping, Store } from '../storage/store.js';
 import type { AlertSink } from './alert-sink.js';
 import type { ContentDiffs } from './content-diffs.js';
 import { deliverAlerts } from './deliver-alerts.js';
@@ -73,6 +73,8 @@ export interface IngestOptions {
    * upserts and deletes, not yet committed); they commit in the batch's transaction and are delivered with it.
    */
   readonly batchAgentAlerts?: (pending: PendingBaseline) => Promise<readonly AgentAlert[]>;
+  /** Bookkeeping that commits in the run's last transaction (asked after `batchAgentAlerts`), so it holds exactly when the run's changes do. */
+  readonly finalBookkeeping?: () => BatchBookkeeping | undefined;
 }
 
 /** The baseline rows a batch is about to write: upserted states, and deleted paths (a delete wins over an upsert). */
@@ -124,8 +126,9 @@ export async function ingestObservations(
   const atomic = options.sequence !== undefined;
   const commit = async (final: boolean): Promise<void> => {
     if (atomic && !final) return;
-    if (!atomic && upserts.length + deletes.length + events.length === 0) return;
     const agentAlerts = atomic && options.batchAgentAlerts !== undefined ? await options.batchAgentAlerts({ upserts, deletes }) : [];
+    const bookkeeping = final ? options.finalBookkeeping?.() : undefined;
+    if (!atomic && upserts.length + deletes.length + events.length === 0 && bookkeeping === undefined) return;
     await deps.store.commit({
       agentId: options.agent.id,
       upserts,
@@ -136,6 +139,7 @@ export async function ingestObservations(
       ...(options.sequenceSha256 === undefined ? {} : { sequenceSha256: options.sequenceSha256 }),
       ...(options.resync === true ? { resyncSeen: seen } : {}),
       ...(agentAlerts.length === 0 ? {} : { agentAlerts }),
+      ...(bookkeeping === undefined ? {} : { bookkeeping }),
     });
     if (atomic) dieAtTestFault('exit-after-batch-commit');
     summary.baselineWrites += upserts.length + deletes.length;

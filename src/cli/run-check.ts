@@ -126,6 +126,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       checkRoots: true,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
+    const roots = scope.topLevelRoots.map((r) => r.path);
     const ingest = await ingestObservations(
       observations,
       {
@@ -152,6 +153,9 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
         ...(installedVersions === undefined ? {} : { installedVersions }),
         ...(diversions === undefined ? {} : { diversions }),
         view: { mode: 'scheduled', fullLogStyle: config.alerts.fullLogStyle },
+        // The directories count as scanned in the commit that ends the scan: a crash after it must not leave
+        // their next changes to be taken silently as a first scan.
+        finalBookkeeping: () => ({ rootsScanned: { roots, at: now().toISOString() } }),
       },
     );
     await store.setMeta(agent.id, CORRELATION_KEY, serializeCorrelation(correlation, now().getTime()));
@@ -159,8 +163,6 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
     const notScanned = options.mode === 'check' ? await alertUnscannableRoots(stats.unscannableRoots, { store, sinks: options.sinks, agent, now }) : 0;
     // Likewise for a part of one (an unreadable directory): every run until it can be read again.
     const subtreesNotScanned = options.mode === 'check' ? await alertUnscannedSubtrees(stats, { store, sinks: options.sinks, agent, now }) : 0;
-    const roots = scope.topLevelRoots.map((r) => r.path);
-    await store.markRootsScanned(agent.id, roots, now().toISOString());
     if (rehashed && (options.paths ?? []).length === 0) await store.setMeta(agent.id, LAST_REHASH_KEY, now().toISOString());
     const lastCheck: LastCheck = {
       at: now().toISOString(),
