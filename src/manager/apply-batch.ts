@@ -60,8 +60,9 @@ export interface AppliedBatch {
  * (rule 566), unscannable directories (572) and, for a batch that ends a scan, the out-of-sync alert (564) when the
  * agent's state digest differs from what the baseline will be. A batch that ends a full (resync) scan also sweeps,
  * in the same transaction, what the baseline holds that the agent no longer reported; a batch that ends any scan
- * commits the agent's scan state with it (directories scanned, resync paths forgotten, the console's last scan). So a crash right after the
- * commit loses nothing, and a replay of the batch (refused) raises nothing twice; see `replayNeedsResync`.
+ * commits the agent's scan state with it (directories scanned, resync paths forgotten, the console's last scan).
+ * So a crash right after the commit loses nothing, and a replay of the batch (refused) raises nothing twice; see
+ * `replayNeedsResync`.
  */
 export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: ApplyBatchDeps): Promise<AppliedBatch> {
   const observations: Observation[] = batch.observations.map(decodeObservation);
@@ -131,7 +132,8 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
   };
   // A batch that ends a scan updates the agent's scan state in its own transaction: a crash right after the
   // commit must not leave a built baseline whose directories still count as unscanned (their next changes would
-  // be taken silently as a first scan), nor a resync scan's reported paths to confuse the next one.
+  // be taken silently as a first scan). A finished resync scan's reported paths go with it too (a next full scan
+  // clears them again at its start anyway: that clearing stays before the batch, as the sweep reads after it).
   const finalBookkeeping = (): BatchBookkeeping | undefined => {
     if (batch.end === undefined) return undefined;
     const at = deps.now().toISOString();
