@@ -229,11 +229,12 @@ function main(): void {
   const only = option('--only');
   const want = (s: string): boolean => only === undefined || only.split(',').includes(s);
   let aide = hasCommand('aide');
-  if (!aide && !quick && !flag('--skip-aide')) {
+  // AIDE is only the scan sections' reference: `--only diff` (or any run without them) installs nothing.
+  if (!aide && !quick && !flag('--skip-aide') && want('scan')) {
     process.stderr.write('bench: installing AIDE from Debian for the comparison\n');
     aide = spawnSync('sh', ['-c', 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq aide >/dev/null 2>&1'], { stdio: 'inherit' }).status === 0 && hasCommand('aide');
   }
-  if (!aide) rows.push({ section: 'scan', metric: 'AIDE comparison', value: 0, unit: '', note: quick ? 'skipped: aide not installed (a full run installs it)' : 'skipped: aide could not be installed' });
+  if (!aide && want('scan')) rows.push({ section: 'scan', metric: 'AIDE comparison', value: 0, unit: '', note: quick ? 'skipped: aide not installed (a full run installs it)' : 'skipped: aide could not be installed' });
   if (want('scan')) {
     const startup = medianTimed(Array.from({ length: 3 }, () => timed(custosBin, ['--version'])));
     rows.push({ section: 'process', metric: 'custos start-up (custos --version)', value: startup.wall, unit: 's', note: 'included in every scan time below' });
