@@ -2,10 +2,10 @@ import { hash } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import { z } from 'zod';
 import { DecodeError } from './decode-error.js';
-import { DIFF_UNAVAILABLE_REASONS, type CapturedContent } from '../core/diff/content-capture.js';
+import { DIFF_UNAVAILABLE_REASONS, MAX_CONTENT_BYTES, type CapturedContent } from '../core/diff/content-capture.js';
 
 /** The most content one observation carries, uncompressed: a report_changes file past it is sent as `too-large`. */
-export const MAX_WIRE_CONTENT_BYTES = 4 << 20;
+export const MAX_WIRE_CONTENT_BYTES = MAX_CONTENT_BYTES;
 /** The most content one batch carries, uncompressed: the agent ends a batch early to stay under it. */
 export const MAX_BATCH_CONTENT_BYTES = 16 << 20;
 // Brotli never grows text by more than a few bytes per 64 KiB; base64 adds a third.
