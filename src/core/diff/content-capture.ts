@@ -25,7 +25,13 @@ export const MAX_CONTENT_BYTES = 4 << 20;
  */
 export type CapturedContent =
   | { readonly kind: 'bytes'; readonly bytes: Buffer; readonly sha256: string }
-  | { readonly kind: 'none'; readonly reason: Exclude<DiffUnavailableReason, 'first-version' | 'quota'>; readonly detail?: string };
+  | {
+      readonly kind: 'none';
+      readonly reason: Exclude<DiffUnavailableReason, 'first-version' | 'quota'>;
+      readonly detail?: string;
+      /** `too-large`: the limit the reader applied (an agent's own `diff_size_limit`, which its manager does not know). */
+      readonly limitBytes?: number;
+    };
 
 /**
  * True when bytes are not text a diff can show: a NUL byte in the first 8 KiB (as diff and git decide), or
