@@ -231,3 +231,36 @@ describe('report_changes on a file that grows while it is read', () => {
     }
   });
 });
+
+describe('report_changes in the rules: changed_content', () => {
+  const ws = checkWorkspace('      report_changes: yes\nrules:\n  files: [local_rules.xml]\n');
+  before(() => {
+    writeFileSync(
+      join(ws.dir, 'local_rules.xml'),
+      [
+        '<group name="local,syscheck,">',
+        '  <rule id="100210" level="12">',
+        '    <if_sid>550</if_sid>',
+        '    <field name="changed_content" type="pcre2">(?m)^\\+PermitRootLogin yes$</field>',
+        '    <description>root login turned on in an sshd configuration</description>',
+        '  </rule>',
+        '</group>',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('lets a rule match the diff text, as Wazuh\'s changed_content does', async () => {
+    writeFileSync(join(ws.tree, 'sshd_config'), 'Port 22\nPermitRootLogin no\n');
+    writeFileSync(join(ws.tree, 'other_config'), 'Port 22\nPermitRootLogin yes\n');
+    assert.equal((await check(ws.args)).code, 0);
+    writeFileSync(join(ws.tree, 'sshd_config'), 'Port 22\nPermitRootLogin yes\n');
+    // The line is in the file, not in what changed: the rule does not match.
+    writeFileSync(join(ws.tree, 'other_config'), 'Port 2222\nPermitRootLogin yes\n');
+    const r = await check(ws.args);
+    assert.equal(r.code, 1, r.stderr);
+    const rule = (name: string): unknown => r.alerts.find((a) => a.syscheck.path === join(ws.tree, name))?.rule.id;
+    assert.equal(rule('sshd_config'), '100210');
+    assert.equal(rule('other_config'), '550');
+  });
+});
