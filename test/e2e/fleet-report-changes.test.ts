@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import type { Alert } from '../../src/core/build-alert.js';
 import { CustosService, eventually } from '../support/custos-service.js';
 import { FleetHarness, scanDelivered, type ManagerHandle } from '../support/fleet-harness.js';
+import { jsonLines, runCustos } from '../support/run-custos.js';
 import { bytesPath, tempDir } from '../support/temp-dir.js';
 
 /** Every file directly in `dir` (databases with their -wal and -shm, alerts.json, alerts.log), read now. */
@@ -126,6 +127,11 @@ describe('report_changes in a fleet: diffs made on the manager', { timeout: 240_
     assert.equal((await nth(file('new.conf'), 'added', 0)).syscheck.diff, undefined);
     writeFileSync(file('new.conf'), 'first\nsecond\n');
     assert.equal((await nth(file('new.conf'), 'modified', 0)).syscheck.diff, '@@ -1 +1,2 @@\n first\n+second');
+    // The history on the manager, for that agent.
+    const history = await runCustos(['diff', '--json', file('new.conf'), '--agent', agentId, '--data', harness.managerData]);
+    assert.equal(history.code, 0, history.stderr);
+    const events = jsonLines<{ agent: { id: string }; syscheck: { event: string; diff?: string } }>(history.stdout);
+    assert.deepEqual(events.map((e) => [e.agent.id, e.syscheck.event, e.syscheck.diff]), [[agentId, 'added', undefined], [agentId, 'modified', '@@ -1 +1,2 @@\n first\n+second']]);
   });
 
   it('forgets a deleted file\'s copy and starts over when it comes back', async () => {
