@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Alert } from '../../src/core/build-alert.js';
+import { MAX_CONTENT_BYTES } from '../../src/core/diff/content-capture.js';
 import { CustosService, eventually } from '../support/custos-service.js';
 import { FleetHarness, scanDelivered, type ManagerHandle } from '../support/fleet-harness.js';
 import { jsonLines, runCustos } from '../support/run-custos.js';
@@ -63,6 +64,8 @@ describe('report_changes in a fleet: diffs made on the manager', { timeout: 240_
   const tree = join(harness.dir, 'tree');
   const file = (name: string): string => join(tree, name);
   const weirdName = bytesPath(tree, '/caf', Buffer.from([0xe9]), '.conf');
+  // A second directory, without a size limit: only the 4 MiB ceiling applies there.
+  const unlimited = join(harness.dir, 'unlimited');
   let manager: ManagerHandle;
   let agent: CustosService;
   let agentId = '';
@@ -73,7 +76,12 @@ describe('report_changes in a fleet: diffs made on the manager', { timeout: 240_
     eventually(() => fileAlerts(path).filter((a) => a.syscheck.event === event)[n], 30_000, () => `${event} alert ${n + 1} of ${path}; got ${JSON.stringify(fileAlerts(path).map((a) => a.syscheck.event))}`);
 
   before(async () => {
-    ({ manager, agent, agentId, data } = await startFleet(harness, tree, '      diff_size_limit: 4KiB\n  nodiff:\n    - { sregex: "private.conf$" }\n'));
+    mkdirSync(unlimited);
+    ({ manager, agent, agentId, data } = await startFleet(
+      harness,
+      tree,
+      `      diff_size_limit: 4KiB\n    - path: ${unlimited}\n      realtime: yes\n      report_changes: yes\n  nodiff:\n    - { sregex: "private.conf$" }\n  diff:\n    file_size: { enabled: no, limit: 1MiB }\n`,
+    ));
     writeFileSync(file('app.conf'), 'listen 80\nworkers 4\n');
     writeFileSync(file('shadow.key'), 'k1\n');
     writeFileSync(file('blob.bin'), Buffer.from([1, 2, 0, 3]));
@@ -141,6 +149,28 @@ describe('report_changes in a fleet: diffs made on the manager', { timeout: 240_
     assert.equal((await nth(file('gone.conf'), 'added', 1)).syscheck.diff, undefined);
     writeFileSync(file('gone.conf'), 'back again\n');
     assert.equal((await nth(file('gone.conf'), 'modified', 0)).syscheck.diff, '@@ -1 +1 @@\n-back\n+back again');
+  });
+
+  it('says a huge file is over the 4 MiB ceiling, and the agent never holds it in memory', async () => {
+    const HUGE = 768 * 2 ** 20;
+    const huge = join(unlimited, 'huge.log');
+    // The agent's peak resident memory (VmHWM) before and after: hashing streams the file, its content is never read.
+    const peakKb = (): number => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${agent.pid ?? 0}/status`, 'utf8'))?.[1]);
+    const peakBefore = peakKb();
+    // Sparse: 768 MiB that take no disk.
+    writeFileSync(huge, 'head\n');
+    truncateSync(huge, HUGE);
+    await nth(huge, 'added', 0);
+    const fd = openSync(huge, 'r+');
+    try {
+      writeSync(fd, 'HEAD\n', 0);
+    } finally {
+      closeSync(fd);
+    }
+    const alert = await nth(huge, 'modified', 0);
+    assert.match(String(alert.syscheck.diff), new RegExp(`^diff not available: file over the ${MAX_CONTENT_BYTES}-byte diff size limit \\(size ${HUGE} -> ${HUGE} bytes`));
+    const grewKb = peakKb() - peakBefore;
+    assert.ok(grewKb * 1024 < HUGE / 4, `the agent's peak RSS grew by ${grewKb} kB, from ${peakBefore} kB`);
   });
 
   it('keeps the content on the manager only: nothing of it on the agent, no secret anywhere', async () => {
