@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -171,6 +172,29 @@ describe('report_changes in a fleet: diffs made on the manager', { timeout: 240_
     assert.match(String(alert.syscheck.diff), new RegExp(`^diff not available: file over the ${MAX_CONTENT_BYTES}-byte diff size limit \\(size ${HUGE} -> ${HUGE} bytes`));
     const grewKb = peakKb() - peakBefore;
     assert.ok(grewKb * 1024 < HUGE / 4, `the agent's peak RSS grew by ${grewKb} kB, from ${peakBefore} kB`);
+  });
+
+  it('never sends the content of another version than the one a change is about, for a file growing as it is read', async () => {
+    const growing = join(unlimited, 'growing.log');
+    writeFileSync(growing, 'start\n');
+    await nth(growing, 'added', 0);
+    // A writer appending lines as fast as it can: what the agent reads after hashing is not the hashed version.
+    const writer = spawn('sh', ['-c', 'while :; do echo x; done >> "$1"', 'sh', growing], { stdio: 'ignore' });
+    let alert: Alert;
+    try {
+      alert = await nth(growing, 'modified', 0);
+    } finally {
+      writer.kill('SIGKILL');
+    }
+    const diff = String(alert.syscheck.diff);
+    if (diff.startsWith('diff not available')) {
+      assert.match(diff, /^diff not available: the file changed while its content was read \(size 6 -> \d+ bytes/);
+    } else {
+      // The writer paused between the hash and the read (a loaded machine): the diff is then of exactly the
+      // version the alert reports (its size: "start\n" and one "x\n" per added line).
+      const added = diff.split('\n').filter((l) => l === '+x').length + Number(/… (\d+) more lines/.exec(diff)?.[1] ?? 0);
+      assert.equal(6 + 2 * added, Number(alert.syscheck.size_after), diff.slice(0, 200));
+    }
   });
 
   it('keeps the content on the manager only: nothing of it on the agent, no secret anywhere', async () => {
