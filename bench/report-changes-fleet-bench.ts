@@ -31,6 +31,12 @@ interface LogLine {
   readonly [key: string]: unknown;
 }
 
+// Whatever happens (a failed wait throws), no manager or agent outlives the bench.
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 /** A running custos process whose JSON log lines are collected, so the bench can wait for one. */
 class Service {
   readonly lines: LogLine[] = [];
@@ -52,7 +58,11 @@ class Service {
         }
       }
     });
-    this.#child.on('exit', (code) => (this.#exit = code));
+    live.add(this.#child);
+    this.#child.on('exit', (code) => {
+      this.#exit = code;
+      live.delete(this.#child);
+    });
   }
 
   /** The index of the first line from `from` on with message `msg`, waiting up to `timeoutMs`. */
