@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "fs_attrs",
-      "sources": ["fs_attrs.c"],
+      "sources": ["fs_attrs.c", "inotify.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]
