@@ -19,9 +19,8 @@ describe('watchRealtime (real inotify through the native addon)', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'existing'), 'a');
     const sink = recorder();
-    // Under a loaded test run @parcel/watcher has once dropped the create event of a file written right after
-    // another (seen once in ~10 full runs; never in 80 runs alone or under CPU load). The reconcile rescan is what
-    // bounds such a loss in production (every 10 minutes there); here it runs every 2 s.
+    // The reconcile rescan bounds how long a change lost some other way goes unseen (every 10 minutes in
+    // production); here it runs every 2 s.
     const watcher = await watchRealtime([dir], sink, () => {}, { reconcileMs: 2000 });
     try {
       assert.deepEqual(watcher.native, [dir]);
