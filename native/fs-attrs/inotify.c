@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "inotify.h"
+#include "addon.h"
 
 /* Bytes read per wake-up at most; the poll is level-triggered, so what is left is read on the next turn. */
 #define READ_LIMIT (256 * 1024)

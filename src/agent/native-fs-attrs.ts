@@ -15,6 +15,11 @@ export interface NativeFsAttrs {
   /** `malloc_trim(0)`: returns the free memory of every malloc arena to the system; 1 if some was released. */
   trimHeap(): number;
   /**
+   * V8's collection under critical memory pressure: everything collectable, with compaction, and the empty pages,
+   * spare young-generation space and page pools given back (a plain `gc()` keeps them for the next allocations).
+   */
+  reduceHeap(): void;
+  /**
    * A new inotify instance read on the event loop (no thread waits on it), or `-errno`. `onEvents` gets the raw
    * `struct inotify_event` records the kernel queued, or `null` and an errno when reading failed.
    */
