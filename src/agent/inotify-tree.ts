@@ -6,7 +6,10 @@ import { nativeFsAttrs, type InotifyHandle, type NativeFsAttrs } from './native-
 export interface InotifyTreeListener {
   /** An entry changed, appeared or went away; a directory that appeared is already watched, with all below it. */
   changed(path: string): void;
-  /** The kernel's event queue overflowed: events were lost, everything watched must be looked at again. */
+  /**
+   * The kernel's event queue overflowed: events were lost, everything watched must be looked at again. Told once
+   * the roots were walked again, so a directory made while events were lost is watched before the rescan.
+   */
   overflow(): void;
   /** A directory that appeared could not be watched (`code`: ENOSPC for the watch limit, EACCES, ...). */
   unwatchable(path: string, code: string): void;
@@ -40,6 +43,9 @@ export class InotifyTree {
   readonly #ignored: (path: string) => boolean;
   readonly #pathOf = new Map<number, string>();
   readonly #wdOf = new Map<string, number>();
+  readonly #roots: string[] = [];
+  #rewalk: Promise<void> | undefined;
+  #rewalkAgain = false;
   #closed = false;
 
   private constructor(native: NativeFsAttrs, listener: InotifyTreeListener, ignored: (path: string) => boolean) {
@@ -70,6 +76,7 @@ export class InotifyTree {
     const added: number[] = [];
     const failure = await this.#walk(root, ROOT, added);
     if (failure === 'ENOSPC') for (const wd of added) this.#unwatch(wd);
+    if (failure === undefined) this.#roots.push(root);
     return failure;
   }
 
@@ -96,10 +103,14 @@ export class InotifyTree {
         if (failure !== 'ENOENT' && failure !== 'ENOTDIR') this.#listener.unwatchable(dir, failure);
         continue;
       }
-      if (!this.#pathOf.has(wd)) {
+      // A directory watched already returns its watch: under another path it was moved while events were lost
+      // (an overflow), and its path is the one seen now.
+      const known = this.#pathOf.get(wd);
+      if (known !== dir) {
+        if (known !== undefined && this.#wdOf.get(known) === wd) this.#wdOf.delete(known);
+        else added.push(wd);
         this.#pathOf.set(wd, dir);
         this.#wdOf.set(dir, wd);
-        added.push(wd);
       }
       let entries;
       try {
@@ -127,7 +138,7 @@ export class InotifyTree {
 
   #onEvent(event: InotifyEvent): void {
     if ((event.mask & IN.Q_OVERFLOW) !== 0) {
-      this.#listener.overflow();
+      void this.#rewalkRoots();
       return;
     }
     if ((event.mask & IN.IGNORED) !== 0) {
@@ -157,6 +168,29 @@ export class InotifyTree {
     }
     if (isDir && (event.mask & IN.MOVED_FROM) !== 0) this.#unwatchSubtree(path);
     this.#listener.changed(path);
+  }
+
+  /**
+   * After an overflow: walks every root again (a directory made or moved in while events were lost gets its watch)
+   * and then tells the listener. Overflows during a walk lead to one more walk, not one each.
+   */
+  async #rewalkRoots(): Promise<void> {
+    if (this.#rewalk !== undefined) {
+      this.#rewalkAgain = true;
+      return this.#rewalk;
+    }
+    this.#rewalk = (async () => {
+      do {
+        this.#rewalkAgain = false;
+        for (const root of this.#roots) {
+          const failure = await this.#walk(root, ROOT, []);
+          if (failure !== undefined && !this.#closed) this.#listener.unwatchable(root, failure);
+        }
+      } while (this.#rewalkAgain && !this.#closed);
+      this.#rewalk = undefined;
+      if (!this.#closed) this.#listener.overflow();
+    })();
+    return this.#rewalk;
   }
 
   /** A directory moved away: its watches would report under the old path, so they go (a move in watches it anew). */

@@ -139,10 +139,15 @@ describe('the native inotify watcher, on real files', () => {
     }
     assert.equal(readFileSync(setting, 'utf8').trim(), original);
     try {
-      // Far more events than 16, written without yielding to the event loop that reads them.
+      // Far more events than 16, written without yielding to the event loop that reads them; then a directory
+      // whose creation event is lost with them.
       for (let i = 0; i < 200; i++) writeFileSync(join(dir, `f${i}`), 'x');
+      mkdirSync(join(dir, 'made-while-lost'));
       await eventually(() => (sink.rescans.some(([d, why]) => d === dir && why === 'overflow') ? true : undefined), 20_000, () => `an overflow rescan; got ${JSON.stringify(sink.rescans)}`);
       assert.match(said.join('\n'), /event queue overflowed .*changes were lost; rescanning/);
+      // The roots were walked again before the rescan: the directory made while events were lost is watched.
+      writeFileSync(join(dir, 'made-while-lost', 'later'), 'l');
+      await reported(sink, [join(dir, 'made-while-lost', 'later')]);
     } finally {
       await watcher.close();
     }
