@@ -2,13 +2,14 @@ import { linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * A tree of `files` entries under `dir`, built fast: directories of 1,000 hard links to a handful of tiny files (one
+ * A tree of `files` entries under `dir`, built fast: directories of 1,000 hard links to a few tiny files (one
  * `link()` per entry, no data written), in nested directories (`a0/b0/`) so the realtime watcher has a realistic
  * number of directories to watch (one per 1,000 files). The caller removes it.
  */
 export function buildLinkTree(dir: string, files: number): void {
   const perDir = 1000;
-  const sources = Array.from({ length: 8 }, (_, i) => {
+  // ext4 allows 65,000 links to one inode: one source file per 50,000 entries.
+  const sources = Array.from({ length: Math.max(8, Math.ceil(files / 50_000)) }, (_, i) => {
     const path = join(dir, `source-${i}`);
     writeFileSync(path, `tiny file ${i}\n`);
     return path;
