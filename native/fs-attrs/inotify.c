@@ -23,6 +23,7 @@ typedef struct {
   napi_env env;
   napi_ref callback;
   napi_async_context context;
+  char *buffer;       /* READ_LIMIT bytes, each watcher its own (watchers on several threads never share one) */
   int fd;
   int closed;         /* closed by its owner (or on collection): no more reading */
   int handle_closed;  /* libuv is done with the poll handle */
@@ -30,10 +31,15 @@ typedef struct {
 } watcher_t;
 
 /* The struct is freed once both libuv and JavaScript are done with it, whichever comes last. */
+static void free_watcher(watcher_t *w) {
+  free(w->buffer);
+  free(w);
+}
+
 static void on_handle_closed(uv_handle_t *handle) {
   watcher_t *w = (watcher_t *)handle;
   w->handle_closed = 1;
-  if (w->finalized) free(w);
+  if (w->finalized) free_watcher(w);
 }
 
 /* Stops reading, closes the fd and lets libuv free the handle; safe to call twice. */
@@ -56,7 +62,7 @@ static void finalize_watcher(napi_env env, void *data, void *hint) {
   watcher_t *w = data;
   w->finalized = 1;
   if (!w->closed) close_watcher(w);
-  else if (w->handle_closed) free(w);
+  else if (w->handle_closed) free_watcher(w);
 }
 
 /* Calls back (events: Buffer | null, errno: number) from the loop, as an async callback (microtasks run after). */
@@ -80,7 +86,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     deliver(w, NULL, 0, status < 0 ? -status : EIO);
     return;
   }
-  static char buffer[READ_LIMIT];
+  char *buffer = w->buffer;
   size_t used = 0;
   /* A read returns whole events only, and needs room for one of the largest (header + NAME_MAX + 1). */
   while (READ_LIMIT - used >= sizeof(struct inotify_event) + 256) {
@@ -119,7 +125,9 @@ napi_value inotify_open(napi_env env, napi_callback_info info) {
   }
   uv_loop_t *loop;
   watcher_t *w = calloc(1, sizeof *w);
-  if (w == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &w->poll, fd) != 0) {
+  if (w != NULL) w->buffer = malloc(READ_LIMIT);
+  if (w == NULL || w->buffer == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, &w->poll, fd) != 0) {
+    if (w != NULL) free(w->buffer);
     free(w);
     close(fd);
     napi_create_int32(env, -ENOMEM, &out);
