@@ -17,7 +17,7 @@ import { compileScanScope } from '../core/scan-scope.js';
 import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
 import { indexDiversions } from '../core/diversions.js';
 import { hostIdentity } from '../hashdb/host-identity.js';
-import { dpkgDatabaseStamp, readDiversions, readInstalledVersions } from '../host/dpkg-database.js';
+import { dpkgDatabaseStamp, readDiversions, readInstalledVersions, usrAliasApplies } from '../host/dpkg-database.js';
 import { dpkgSource } from '../hashdb/import/import-dpkg.js';
 import { rpmSource } from '../hashdb/import/import-rpm.js';
 import { rpmDatabaseStamp } from '../host/rpm-database.js';
@@ -151,6 +151,8 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
         host: hostIdentity(options.rootDir ?? '/'),
         ...(installedVersions === undefined ? {} : { installedVersions }),
         ...(diversions === undefined ? {} : { diversions }),
+        // The usrmerge alias only where /bin is not a real directory.
+        ...(usrAliasApplies(options.rootDir ?? '/') ? {} : { usrMerged: false }),
         view: { mode: 'scheduled', fullLogStyle: config.alerts.fullLogStyle },
       },
     );

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { CustosError } from '../core/custos-error.js';
+import type { DeclaredMode } from '../core/declared-mode.js';
 import type { FileHashes, HashAlgorithm } from '../core/file-state.js';
 import { NO_EVIDENCE, type EvidenceSet, type HashEvidence, type HashSourceKind, type InstalledVersions, type PackageRef, type RemovalEvidence } from '../core/known-hash-policy.js';
 import { usrAlias } from '../core/usrmerge.js';
@@ -121,6 +122,10 @@ export class SqliteKnownHashStore implements KnownHashStore {
       for (const row of batch) {
         const info = row.bad === true ? s.insertBad.run(row.digest, sourceId, row.label ?? null) : s.insertKnown.run(row.digest, pathId(row.path), packageId(row.package), sourceId);
         inserted += info.changes;
+        const d = row.declared;
+        if (d !== undefined && row.bad !== true && row.path !== undefined) {
+          s.putDeclared.run(pathId(row.path), packageId(row.package), sourceId, d.mode & 0o7777, d.uid ?? null, d.gid ?? null, d.owner ?? null, d.group ?? null, d.observed === true ? 1 : 0);
+        }
         if (blooms !== undefined) (row.bad === true ? blooms.bad : blooms.known).add(row.digest);
       }
     });
@@ -199,7 +204,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
   async lookupMany(queries: readonly KnownHashQuery[]): Promise<readonly EvidenceSet[]> {
     // One look at the filters' freshness for the whole batch, and no promise per file.
     const blooms = this.#currentBlooms();
-    return queries.map((q) => (q.deleted === true ? this.#removals(q.path) : this.#lookupOne(q.path, q.hashes, q.badOnly === true, blooms)));
+    return queries.map((q) => (q.deleted === true ? this.#removals(q.path) : this.#lookupOne(q.path, q.hashes, q.badOnly === true, blooms, q.usrMerged !== false)));
   }
 
   #removals(path: Buffer): EvidenceSet {
@@ -322,7 +327,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
     };
   }
 
-  #lookupOne(path: Buffer, hashes: FileHashes, badOnly: boolean, blooms: Blooms | undefined): EvidenceSet {
+  #lookupOne(path: Buffer, hashes: FileHashes, badOnly: boolean, blooms: Blooms | undefined, usrMerged = true): EvidenceSet {
     let atPath: HashEvidence[] | undefined;
     let elsewhere: HashEvidence[] | undefined;
     let bad: HashEvidence[] | undefined;
@@ -337,7 +342,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
       if (!maybeKnown && !maybeBad) continue;
       const digest = Buffer.from(scratch);
       if (maybeKnown) {
-        const found = this.#known(path, digest);
+        const found = this.#known(path, digest, usrMerged);
         if (found.atPath.length > 0) (atPath ??= []).push(...found.atPath);
         if (found.elsewhere.length > 0) (elsewhere ??= []).push(...found.elsewhere);
       }
@@ -347,13 +352,17 @@ export class SqliteKnownHashStore implements KnownHashStore {
     return { atPath: atPath ?? [], elsewhere: (elsewhere ?? []).slice(0, ELSEWHERE_LIMIT), bad: bad ?? [] };
   }
 
-  /** Where the database places one digest: at this path (or its usrmerge alias), and elsewhere. */
-  #known(path: Buffer, digest: Buffer): { atPath: HashEvidence[]; elsewhere: HashEvidence[] } {
+  /**
+   * Where the database places one digest: at this path (or, on a merged-/usr root, its usrmerge alias), and
+   * elsewhere. Where /bin is a real directory, /bin/x and /usr/bin/x are two files: one's content says nothing of
+   * the other's.
+   */
+  #known(path: Buffer, digest: Buffer, usrMerged: boolean): { atPath: HashEvidence[]; elsewhere: HashEvidence[] } {
     const atPath: HashEvidence[] = [];
     const elsewhere: HashEvidence[] = [];
     const rows = this.#stmts.allPlaces.all(digest) as EvidenceRow[];
     if (rows.length === 0) return { atPath, elsewhere };
-    const alias = usrAlias(path);
+    const alias = usrMerged ? usrAlias(path) : undefined;
     if (rows.length > ALL_PLACES_LIMIT) {
       // Too common to list every place: ask for this path (and its alias) directly.
       const ids = (alias === undefined ? [path] : [path, alias]).flatMap((p) => (this.#stmts.pathId.get(p) as [number] | undefined)?.[0] ?? []);
@@ -501,15 +510,30 @@ export class SqliteKnownHashStore implements KnownHashStore {
   }
 }
 
-type EvidenceRow = [Buffer | null, string | null, string | null, string | null, HashSourceKind, string, string];
+type EvidenceRow = [
+  Buffer | null, string | null, string | null, string | null, HashSourceKind, string, string,
+  number | null, number | null, number | null, string | null, string | null, number | null,
+];
 
-function toEvidence(digest: Buffer, [path, pkg, version, arch, kind, name, host]: EvidenceRow): HashEvidence {
+function toEvidence(digest: Buffer, [path, pkg, version, arch, kind, name, host, mode, uid, gid, owner, group, observed]: EvidenceRow): HashEvidence {
   return {
     algorithm: ALGORITHM_OF_LENGTH[digest.length] as HashAlgorithm,
     ...(path === null ? {} : { path }),
     ...(pkg === null ? {} : { package: { name: pkg, version: version ?? '', arch: arch ?? '' } }),
     source: { kind, name, ...(host === '' ? {} : { host }) },
     bad: false,
+    ...(mode === null ? {} : { declared: declaredOf(mode, uid, gid, owner, group, observed === 1) }),
+  };
+}
+
+function declaredOf(mode: number, uid: number | null, gid: number | null, owner: string | null, group: string | null, observed: boolean): DeclaredMode {
+  return {
+    mode,
+    ...(uid === null ? {} : { uid }),
+    ...(gid === null ? {} : { gid }),
+    ...(owner === null ? {} : { owner }),
+    ...(group === null ? {} : { group }),
+    ...(observed ? { observed } : {}),
   };
 }
 
@@ -532,8 +556,10 @@ function prepare(db: Database.Database) {
   // old binary back alerts). Sources without such state (package archives, hash sets) are not filtered.
   const installedNow = `(NOT EXISTS (SELECT 1 FROM host_packages h WHERE h.source_id = k.source_id)
       OR EXISTS (SELECT 1 FROM host_packages h WHERE h.source_id = k.source_id AND h.package_id = k.package_id))`;
-  const evidence = `SELECT p.path, pk.name, pk.version, pk.arch, s.kind, s.name, s.host
-      FROM known k JOIN sources s ON s.id = k.source_id LEFT JOIN paths p ON p.id = k.path_id LEFT JOIN packages pk ON pk.id = k.package_id`;
+  // With the mode and owner the source declares for the path in that package, when it does (one primary-key probe).
+  const evidence = `SELECT p.path, pk.name, pk.version, pk.arch, s.kind, s.name, s.host, d.mode, d.uid, d.gid, d.owner, d.grp, d.observed
+      FROM known k JOIN sources s ON s.id = k.source_id LEFT JOIN paths p ON p.id = k.path_id LEFT JOIN packages pk ON pk.id = k.package_id
+      LEFT JOIN declared_modes d ON d.path_id = k.path_id AND d.package_id = k.package_id AND d.source_id = k.source_id`;
   return {
     upsertSource: db
       .prepare(
@@ -552,6 +578,7 @@ function prepare(db: Database.Database) {
     insertPackage: db.prepare('INSERT OR IGNORE INTO packages (name, version, arch) VALUES (?, ?, ?)'),
     packageId: db.prepare('SELECT id FROM packages WHERE name = ? AND version = ? AND arch = ?').raw(true),
     insertKnown: db.prepare('INSERT OR IGNORE INTO known (digest, path_id, package_id, source_id) VALUES (?, ?, ?, ?)'),
+    putDeclared: db.prepare('INSERT OR REPLACE INTO declared_modes (path_id, package_id, source_id, mode, uid, gid, owner, grp, observed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     insertBad: db.prepare('INSERT OR IGNORE INTO bad (digest, source_id, label) VALUES (?, ?, ?)'),
     countSource: db.prepare('UPDATE sources SET rows = rows + ? WHERE id = ?'),
     // A literal LIMIT: bound as a parameter, SQLite plans this join about six times slower (measured).
