@@ -106,7 +106,8 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
   // Frequency rules count across runs: their recent matches live in the store between checks.
   const correlation = parseCorrelation(await store.getMeta(agent.id, CORRELATION_KEY));
   // What is installed now, read at check time: only those versions' content is known-good.
-  const installedVersions = options.knownHashes === undefined ? undefined : readInstalledVersions(options.rootDir ?? '/');
+  // A root without a dpkg database has no Debian package installed: no .deb's content is known-good there.
+  const installedVersions = options.knownHashes === undefined ? undefined : (readInstalledVersions(options.rootDir ?? '/') ?? new Map());
   const diversions = installedVersions === undefined ? undefined : indexDiversions(readDiversions(options.rootDir ?? '/'));
   const pool = new HashPool(options.hashWorkers);
   // An interrupt stops the hashing workers at once, even in the middle of a file of many gigabytes.

@@ -79,6 +79,17 @@ describe('judgeChange', () => {
   });
 });
 
+describe('judgeChange: content of a package that is not installed', () => {
+  it('is not known-good in OSSEC\'s match: hash mode either (known elsewhere, from a package not installed)', () => {
+    const compat = { match: 'hash' as const, silence: [{ sources: ['deb-verified' as const], paths: ['/'] }] };
+    const evidence = { ...NO_EVIDENCE, elsewhere: [ev('deb-verified', '/usr/bin/dir')] };
+    assert.equal(judgeChange(modified, evidence, compat, 'h').effect, 'silence', 'without installed-package state, as before');
+    assert.equal(judgeChange(modified, evidence, compat, 'h', new Map([['coreutils', [{ version: '9.1-1', arch: 'amd64' }]]])).effect, 'silence');
+    const j = judgeChange(modified, evidence, compat, 'h', new Map());
+    assert.deepEqual([j.verdict.verdict, j.effect], ['known-elsewhere', 'known-elsewhere']);
+  });
+});
+
 describe('judgeChange: the mode and owner the package declares', () => {
   const declared = { mode: 0o755, uid: 0, gid: 0, owner: 'root', group: 'root' };
   const added = (extra: Parameters<typeof fileState>[0]): FileChange => diffFileStates(undefined, fileState({ path, ...extra }), CHECK_ALL) as FileChange;
