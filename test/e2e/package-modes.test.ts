@@ -248,6 +248,10 @@ describe('rpm: the header declares the mode and owner', () => {
     const alerts = jsonLines<Alert>(r.stdout);
     assert.deepEqual(summary(alerts), ['575 /usr/bin/rtool package-mismatch'], r.stdout + r.stderr);
     assert.deepEqual([alerts[0]?.known_hash.source, alerts[0]?.known_hash.declared_mode, alerts[0]?.known_hash.declared_owner, alerts[0]?.known_hash.actual_mode], ['rpm', '0755', 'root', '4755']);
+    // Back to the header's mode: the permission change itself is reported (550) as for any file; then a fresh copy
+    // with that mode is the package's.
+    chmodSync(tool, 0o755);
+    assert.deepEqual(summary(jsonLines<Alert>((await runCustos(check)).stdout)), ['550 /usr/bin/rtool known-good']);
     rmSync(tool);
     writeFileSync(tool, original);
     chmodSync(tool, 0o755);
