@@ -37,4 +37,11 @@ describe('decideBeforeRules (issue 11)', () => {
     const plain = decideBeforeRules(change(undefined, dir), ctx);
     assert.equal(plain.record === true && plain.outcome, 'recorded');
   });
+
+  it('alerts packaged content with a mode the package does not ship with rule 575, even in a maintenance window or with alert_new_files: no', () => {
+    const c = change(undefined, { path: Buffer.from('/usr/bin/x'), mode: 0o4755, hashes: { sha256: 'a'.repeat(64) } });
+    const verdict = { verdict: 'package-mismatch' as const, source: 'deb-verified', mismatch: 'setuid bit not declared' };
+    const outcome = decideBeforeRules(c, { ...ctx, alertNewFiles: false, judgement: { effect: 'package-mismatch', verdict }, maintenance: { id: 1, startedBy: 'ops', endsAt: '2099-01-01T00:00:00Z' } });
+    assert.deepEqual(outcome.record === true && [outcome.rule, outcome.reason], [CUSTOS_RULES.packageMismatch, 'setuid bit not declared']);
+  });
 });
