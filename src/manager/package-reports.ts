@@ -35,7 +35,13 @@ export async function applyPackageReport(
 ): Promise<PackageReportResponse> {
   const source = agentPackageSource(agent);
   const updated: PackageUpdate[] = report.updated.map((u) => {
-    const rows = u.rows.map((r) => ({ digest: b(r.d), path: b(r.p), package: u.pkg }));
+    // With the mode and owner the agent observed at its import (a claim of that host, like its MD5s).
+    const rows = u.rows.map((r) => ({
+      digest: b(r.d),
+      path: b(r.p),
+      package: u.pkg,
+      ...(r.m === undefined ? {} : { declared: { mode: r.m, ...(r.u === undefined ? {} : { uid: r.u }), ...(r.g === undefined ? {} : { gid: r.g }), observed: true } }),
+    }));
     return { installed: { key: u.key, package: u.pkg, stamp: u.stamp }, rows, owns: u.owns.map(b), counts: { md5sums: rows.length, conffiles: 0, symlinks: 0, malformed: 0 } };
   });
   await knownHashes.applyPackageState(source, { updated, removed: report.removed, databaseStamp: report.final === undefined ? `${report.databaseStamp} (partial)` : report.databaseStamp, at: now });

@@ -27,11 +27,14 @@ describe('fleet mode: packaged content with a mode or owner the package does not
     });
     const imported = await runCustos(['hashdb', 'import', 'deb', deb, '--hashdb', join(fleet.managerData, 'hashdb.sqlite')]);
     assert.equal(imported.code, 0, imported.stderr);
+    // Installed on the agent's host, never imported on the manager: known only from the agent's own dpkg database,
+    // with the modes the agent observed at its import.
+    const local = buildDeb(dir, { name: 'custos-fleet-local', version: '1.0', files: [{ path: `${watched.slice(1)}/local-tool`, content: body('local-tool'), mode: 0o755 }] });
     mkdirSync(watched, { recursive: true });
     manager = await fleet.startManager();
     const root = join(dir, 'root');
     makeDpkgRoot(root);
-    dpkgInstall(root, deb);
+    dpkgInstall(root, deb, local);
     const data = join(dir, 'agent');
     const enrolled = await fleet.enroll(manager, 'modes-host', data, ['--name', 'modes-host']);
     assert.equal(enrolled.code, 0, enrolled.stderr);
@@ -82,6 +85,16 @@ describe('fleet mode: packaged content with a mode or owner the package does not
     const alert = await alertFor('chowned');
     assert.ok('syscheck' in alert);
     assert.deepEqual([String(alert.rule.id), alert.known_hash.declared_owner, alert.known_hash.actual_owner], ['575', 'root', 'nobody']);
+  });
+
+  it('a setuid copy of a file known only from the agent\'s dpkg database: 575, declared as the agent observed it', async () => {
+    place('local-tool', 0o4755);
+    const alert = await alertFor('local-tool');
+    assert.ok('syscheck' in alert);
+    assert.deepEqual(
+      [String(alert.rule.id), alert.known_hash.source, alert.known_hash.declared_mode, alert.known_hash.declared_by, alert.known_hash.actual_mode],
+      ['575', 'dpkg-local', '0755', 'observed at import', '4755'],
+    );
   });
 
   it('a copy with the mode the package ships is recorded as known-good, without an alert', async () => {
