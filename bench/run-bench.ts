@@ -229,11 +229,12 @@ function main(): void {
   const only = option('--only');
   const want = (s: string): boolean => only === undefined || only.split(',').includes(s);
   let aide = hasCommand('aide');
-  if (!aide && !quick && !flag('--skip-aide')) {
+  // AIDE is only the scan sections' reference: `--only diff` (or any run without them) installs nothing.
+  if (!aide && !quick && !flag('--skip-aide') && want('scan')) {
     process.stderr.write('bench: installing AIDE from Debian for the comparison\n');
     aide = spawnSync('sh', ['-c', 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq aide >/dev/null 2>&1'], { stdio: 'inherit' }).status === 0 && hasCommand('aide');
   }
-  if (!aide) rows.push({ section: 'scan', metric: 'AIDE comparison', value: 0, unit: '', note: quick ? 'skipped: aide not installed (a full run installs it)' : 'skipped: aide could not be installed' });
+  if (!aide && want('scan')) rows.push({ section: 'scan', metric: 'AIDE comparison', value: 0, unit: '', note: quick ? 'skipped: aide not installed (a full run installs it)' : 'skipped: aide could not be installed' });
   if (want('scan')) {
     const startup = medianTimed(Array.from({ length: 3 }, () => timed(custosBin, ['--version'])));
     rows.push({ section: 'process', metric: 'custos start-up (custos --version)', value: startup.wall, unit: 's', note: 'included in every scan time below' });
@@ -247,13 +248,24 @@ function main(): void {
   }
   if (want('diff')) {
     // report_changes: the same N changed ~10 KB text files checked with and without it (bench/report-changes-bench.ts).
-    const n = quick ? 1000 : 10_000;
-    const r = child<{ off: Record<string, number>; on: Record<string, number> }>('report-changes-bench.js', ['--files', String(n), '--dir', work]);
-    const section = `report_changes, ${n.toLocaleString('en')} changed text files of ~9 KB`;
-    rows.push({ section, metric: 'check finding every file changed (wall)', value: r.on.changedS ?? 0, unit: 's', reference: { name: 'same check, report_changes off', value: r.off.changedS ?? 0 } });
+    const n = quick ? 300 : 10_000;
+    const r = child<{ off: Record<string, number>; on: Record<string, number> }>('report-changes-bench.js', ['--files', String(n), '--runs', String(runs), '--dir', work]);
+    const section = `report_changes, standalone: ${n.toLocaleString('en')} changed text files of ~${((r.on.textBytesPerFile ?? 0) / 1000).toFixed(1)} KB`;
+    rows.push({ section, metric: 'check finding every file changed (wall)', value: r.on.changedS ?? 0, unit: 's', reference: { name: 'same check, report_changes off', value: r.off.changedS ?? 0 }, note: `${r.on.alertsWithDiff ?? 0} alerts with a diff` });
     rows.push({ section, metric: 'first check, content recorded (wall)', value: r.on.firstS ?? 0, unit: 's', reference: { name: 'same check, report_changes off', value: r.off.firstS ?? 0 } });
     rows.push({ section, metric: 'content database per file (brotli, after one change)', value: r.on.contentBytesPerFile ?? 0, unit: 'bytes', note: `${r.on.textBytesPerFile ?? 0} bytes of text per file` });
+    rows.push({ section, metric: 'baseline database per file (with the diffs in the history)', value: r.on.baselineBytesPerFile ?? 0, unit: 'bytes', reference: { name: 'report_changes off', value: r.off.baselineBytesPerFile ?? 0 } });
     rows.push({ section, metric: 'alerts.json per changed file', value: r.on.alertsJsonBytesPerFile ?? 0, unit: 'bytes', reference: { name: 'without the diff', value: r.off.alertsJsonBytesPerFile ?? 0 } });
+    saveResults();
+    // The same in a fleet: a real manager and agent; and a realtime change's way to the manager's alerts.json.
+    const fleetFiles = quick ? 200 : 10_000;
+    const f = child<{ changes: number; off: Record<string, number>; on: Record<string, number> }>('report-changes-fleet-bench.js', ['--files', String(fleetFiles), '--changes', quick ? '5' : '20', '--dir', work]);
+    const fleet = `report_changes, fleet (manager + agent, one run): ${fleetFiles.toLocaleString('en')} changed text files`;
+    rows.push({ section: fleet, metric: 'agent scan finding every file changed, to acknowledged', value: f.on.changedS ?? 0, unit: 's', reference: { name: 'report_changes off', value: f.off.changedS ?? 0 }, note: `${f.on.alertsWithDiff ?? 0} of ${f.on.changedAlerts ?? 0} alerts with a diff` });
+    rows.push({ section: fleet, metric: 'agent scan finding them new (content recorded)', value: f.on.firstS ?? 0, unit: 's', reference: { name: 'report_changes off', value: f.off.firstS ?? 0 } });
+    rows.push({ section: fleet, metric: "manager's content database per file", value: f.on.managerContentBytesPerFile ?? 0, unit: 'bytes' });
+    rows.push({ section: fleet, metric: `realtime change to its alert with diff (median of ${f.changes})`, value: f.on.realtimeMedianMs ?? 0, unit: 'ms', reference: { name: 'report_changes off (no diff)', value: f.off.realtimeMedianMs ?? 0 } });
+    rows.push({ section: fleet, metric: `realtime change to its alert with diff (highest of ${f.changes})`, value: f.on.realtimeMaxMs ?? 0, unit: 'ms', reference: { name: 'report_changes off (no diff)', value: f.off.realtimeMaxMs ?? 0 } });
     saveResults();
   }
   if (flag('--million')) {

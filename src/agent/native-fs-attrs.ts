@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../platform/package-root.js';
 
 /** The native addon in `native/fs-attrs` (built by `npm ci` / `npm run build:native`). */
 export interface NativeFsAttrs {
@@ -17,7 +17,7 @@ export interface NativeFsAttrs {
 }
 
 // dist/src/agent/ → the package root, where native/ sits beside dist/.
-const ADDON = fileURLToPath(new URL('../../../native/fs-attrs/build/Release/fs_attrs.node', import.meta.url));
+const ADDON = packagePath('native/fs-attrs/build/Release/fs_attrs.node');
 let loaded: NativeFsAttrs | undefined;
 
 /** Loads the addon once; a clear error when it was not built. */

@@ -1,6 +1,6 @@
 import type { SqliteDatabaseKind } from '../platform/open-sqlite.js';
 import { claimApplicationId, KNOWN_HASHES_APPLICATION_ID } from '../storage/sqlite/application-id.js';
-import { HOST_PACKAGES_SCHEMA } from './sqlite-host-packages.js';
+import { HOST_PACKAGES_SCHEMA } from './host-packages-schema.js';
 
 /**
  * Version 1: the schema as it was before versioned migrations, every statement `IF NOT EXISTS` / `OR IGNORE`, so a
