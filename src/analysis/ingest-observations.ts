@@ -57,6 +57,8 @@ export interface IngestOptions {
   readonly installedVersions?: InstalledVersions;
   /** The host's dpkg diversions: a diverted file is judged where dpkg put it. */
   readonly diversions?: Diversions;
+  /** False when the host's root is not usr-merged: `/bin/x` is then not explained by `/usr/bin/x`'s package content. */
+  readonly usrMerged?: boolean;
   /**
    * An agent batch's sequence number: everything (baseline, history, alerts, the sequence itself) is committed
    * in one transaction, so the batch applies exactly once or not at all.
@@ -172,7 +174,7 @@ export async function ingestObservations(
       if (change !== undefined) changes.push({ change, firstScan: !options.scannedRoots.some((root) => isWithin(change.path, root)), observation });
     }
     // One question to the known-hash database for the chunk's changes, not one per file.
-    const evidence = await evidenceFor(changes, deps.knownHashes, options.diversions);
+    const evidence = await evidenceFor(changes, deps.knownHashes, options.diversions, options.usrMerged !== false);
     for (const [i, { change, firstScan, observation }] of changes.entries()) {
       // Before any decision: a first scan's (or a silenced change's) content is the copy the next diff needs.
       const diff = deps.contentDiffs === undefined ? undefined : await deps.contentDiffs.diffFor(options.agent.id, change, observation);
@@ -342,6 +344,7 @@ async function evidenceFor(
   changes: readonly { change: FileChange; firstScan: boolean }[],
   knownHashes: KnownHashStore | undefined,
   diversions: Diversions | undefined,
+  usrMerged: boolean,
 ): Promise<readonly EvidenceSet[]> {
   if (knownHashes === undefined) return [];
   const queries: KnownHashQuery[] = [];
@@ -357,10 +360,10 @@ async function evidenceFor(
     }
     const hashes = contentDigests(change.after);
     if (Object.keys(hashes).length === 0) return;
-    queries.push({ path: change.path, hashes, badOnly: firstScan });
+    queries.push({ path: change.path, hashes, badOnly: firstScan, ...(usrMerged ? {} : { usrMerged }) });
     // A diverted file: other packages' content counts here as shipped at the diversion's source path.
     const from = firstScan || diversions === undefined ? undefined : divertedSource(change.path, diversions);
-    if (from !== undefined) queries.push({ path: from, hashes });
+    if (from !== undefined) queries.push({ path: from, hashes, ...(usrMerged ? {} : { usrMerged }) });
     asked.push({ change: i, ...(from === undefined ? {} : { divertedFrom: queries.length - 1 }) });
   });
   if (queries.length === 0) return [];

@@ -15,7 +15,7 @@ import { compileScanScope } from '../core/scan-scope.js';
 import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
 import { indexDiversions } from '../core/diversions.js';
 import { hostIdentity } from '../hashdb/host-identity.js';
-import { readDiversions, readInstalledVersions } from '../host/dpkg-database.js';
+import { readDiversions, readInstalledVersions, usrAliasApplies } from '../host/dpkg-database.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import type { Store } from '../storage/store.js';
@@ -102,7 +102,8 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
   // Frequency rules count across runs: their recent matches live in the store between checks.
   const correlation = parseCorrelation(await store.getMeta(agent.id, CORRELATION_KEY));
   // What is installed now, read at check time: only those versions' content is known-good.
-  const installedVersions = options.knownHashes === undefined ? undefined : readInstalledVersions(options.rootDir ?? '/');
+  // A root without a dpkg database has no Debian package installed: no .deb's content is known-good there.
+  const installedVersions = options.knownHashes === undefined ? undefined : (readInstalledVersions(options.rootDir ?? '/') ?? new Map());
   const diversions = installedVersions === undefined ? undefined : indexDiversions(readDiversions(options.rootDir ?? '/'));
   const pool = new HashPool(options.hashWorkers);
   // An interrupt stops the hashing workers at once, even in the middle of a file of many gigabytes.
@@ -148,6 +149,8 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
         host: hostIdentity(options.rootDir ?? '/'),
         ...(installedVersions === undefined ? {} : { installedVersions }),
         ...(diversions === undefined ? {} : { diversions }),
+        // The usrmerge alias only where /bin is not a real directory.
+        ...(usrAliasApplies(options.rootDir ?? '/') ? {} : { usrMerged: false }),
         view: { mode: 'scheduled', fullLogStyle: config.alerts.fullLogStyle },
         // The directories count as scanned in the commit that ends the scan: a crash after it must not leave
         // their next changes to be taken silently as a first scan.

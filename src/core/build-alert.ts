@@ -176,7 +176,18 @@ export function buildAlert(input: AlertInput): Alert {
     location: 'syscheck',
     syscheck: parts.syscheck,
     known_hash: input.verdict,
-    full_log: parts.fullLog,
+    full_log: parts.fullLog + packageMismatchLine(input.verdict),
     ...(input.rolledUp === undefined ? {} : { custos: { rolled_up: input.rolledUp } }),
   };
+}
+
+/**
+ * For rule 575, what the package declares and what the file has, as a line of `full_log` (alerts.log shows only
+ * that text); empty for any other verdict.
+ */
+export function packageMismatchLine(v: KnownHashVerdict): string {
+  if (v.verdict !== 'package-mismatch') return '';
+  const pkg = v.package === undefined ? v.source ?? '' : `${v.package} ${v.version ?? ''} (${v.source ?? ''})`;
+  const declared = v.declared_mode === undefined ? 'no mode declared' : `declared mode ${v.declared_mode} ${v.declared_owner ?? '?'}:${v.declared_group ?? '?'}${v.declared_by === undefined ? '' : ` (${v.declared_by})`}`;
+  return `\nPackage ${pkg}: ${declared}; actual mode ${v.actual_mode ?? '?'} ${v.actual_owner ?? '?'}:${v.actual_group ?? '?'} (${v.mismatch ?? ''})`;
 }

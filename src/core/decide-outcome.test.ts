@@ -20,6 +20,7 @@ const unpackaged: Judgement = { effect: 'silence', verdict: { verdict: 'known-go
 const removedWith: Judgement = { effect: 'silence', verdict: { verdict: 'known-good', source: 'dpkg-local', package: 'telnet', version: '0.17-44', match: 'removal', reason: 'removed with its package' } };
 const removedNoReason: Judgement = { effect: 'silence', verdict: { verdict: 'known-good', source: 'dpkg-local', match: 'removal' } };
 const allowlisted = { source: '/var/ossec/etc/md5_whitelist', md5: 'd41d8cd98f00b204e9800998ecf8427e' };
+const mismatch: Judgement = { effect: 'package-mismatch', verdict: { verdict: 'package-mismatch', source: 'deb-verified', mismatch: 'setuid bit not declared' } };
 
 function diff(before: FileState | undefined, after: FileState | undefined): FileChange {
   const c = diffFileStates(before, after, CHECK_ALL);
@@ -122,6 +123,12 @@ describe('decideBeforeRules: one row per rule of its doc comment, in its order',
     { name: 'a new file otherwise goes to the rules', change: added, ctx: {}, expected: { kind: 'rules' } },
     { name: 'a modification otherwise goes to the rules', change: modified, ctx: {}, expected: { kind: 'rules' } },
     { name: 'a deletion otherwise goes to the rules', change: deleted, ctx: {}, expected: { kind: 'rules' } },
+    {
+      name: 'packaged content with a mode the package does not ship alerts (575), even with an allowlisted MD5, in a window, with alert_new_files off',
+      change: added,
+      ctx: { judgement: mismatch, md5Allowlisted: allowlisted, maintenance: window, alertNewFiles: false },
+      expected: { kind: 'alert', rule: CUSTOS_RULES.packageMismatch, reason: 'setuid bit not declared' },
+    },
     {
       name: 'content known elsewhere does not explain anything (the rules decide)',
       change: modified,

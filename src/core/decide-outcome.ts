@@ -62,8 +62,8 @@ export function eventOutcomeOf(decision: Exclude<Decision, { readonly kind: 'bas
  * The decisions taken before any rule runs, in order: an accepted change is recorded as accepted; a known-bad
  * digest alerts at the top level whatever else says, even while a baseline is first built; the first scan of a
  * directory builds its baseline silently; a file that kept changing while it was read alerts (rule 578), and so does a directory mounted over or replaced (579) (a newly monitored directory must not flood); a directory coming or
- * going is recorded (its files report themselves); content a trusted package explains at its path is recorded
- * with that evidence; a maintenance window accepts; new files do not alert with `alert_new_files: no`.
+ * going is recorded (its files report themselves); packaged content with a mode or owner its package does not ship
+ * alerts (575); content a trusted package explains at its path is recorded with that evidence; a maintenance window accepts; new files do not alert with `alert_new_files: no`.
  * `rules` means none of these applied: the rules decide. A first scan's new entry is `baseline` (no history).
  */
 export function decideBeforeRules(change: FileChange, ctx: OutcomeContext): PreRuleDecision {
@@ -91,6 +91,9 @@ export function decideBeforeRules(change: FileChange, ctx: OutcomeContext): PreR
   if (change.kind !== 'modified' && !hidesContent && (change.kind === 'added' ? change.after : change.before).type === 'directory') {
     return { kind: 'record', reason: 'directories are recorded, their files alert' };
   }
+  // Packaged content with a mode or owner its package does not ship (a setuid copy): no allowlist, window or
+  // alert_new_files setting explains that away.
+  if (effect === 'package-mismatch') return { kind: 'alert', rule: CUSTOS_RULES.packageMismatch, reason: verdict.mismatch ?? 'mode or owner not as the package ships' };
   if (ctx.md5Allowlisted !== undefined && change.kind !== 'deleted') {
     // As OSSEC's analysisd: an allowlisted MD5 is not alerted, wherever the file is, new files included.
     return { kind: 'record', reason: `md5 allowlist ${ctx.md5Allowlisted.source}: ${ctx.md5Allowlisted.md5}` };

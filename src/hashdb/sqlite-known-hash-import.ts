@@ -51,6 +51,10 @@ export function rowImportSession(target: ImportTarget): ImportSession {
     for (const row of batch) {
       const info = row.bad === true ? s.insertBad.run(row.digest, sourceId, row.label ?? null) : s.insertKnown.run(row.digest, pathId(row.path), packageId(row.package), sourceId);
       inserted += info.changes;
+      const d = row.declared;
+      if (d !== undefined && row.bad !== true && row.path !== undefined) {
+        s.putDeclared.run(pathId(row.path), packageId(row.package), sourceId, d.mode & 0o7777, d.uid ?? null, d.gid ?? null, d.owner ?? null, d.group ?? null, d.observed === true ? 1 : 0);
+      }
       if (blooms !== undefined) (row.bad === true ? blooms.bad : blooms.known).add(row.digest);
     }
   });

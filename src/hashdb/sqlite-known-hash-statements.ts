@@ -16,8 +16,10 @@ export function prepareKnownHashStatements(db: Database.Database) {
   // old binary back alerts). Sources without such state (package archives, hash sets) are not filtered.
   const installedNow = `(NOT EXISTS (SELECT 1 FROM host_packages h WHERE h.source_id = k.source_id)
       OR EXISTS (SELECT 1 FROM host_packages h WHERE h.source_id = k.source_id AND h.package_id = k.package_id))`;
-  const evidence = `SELECT p.path, pk.name, pk.version, pk.arch, s.kind, s.name, s.host
-      FROM known k JOIN sources s ON s.id = k.source_id LEFT JOIN paths p ON p.id = k.path_id LEFT JOIN packages pk ON pk.id = k.package_id`;
+  // With the mode and owner the source declares for the path in that package, when it does (one primary-key probe).
+  const evidence = `SELECT p.path, pk.name, pk.version, pk.arch, s.kind, s.name, s.host, d.mode, d.uid, d.gid, d.owner, d.grp, d.observed
+      FROM known k JOIN sources s ON s.id = k.source_id LEFT JOIN paths p ON p.id = k.path_id LEFT JOIN packages pk ON pk.id = k.package_id
+      LEFT JOIN declared_modes d ON d.path_id = k.path_id AND d.package_id = k.package_id AND d.source_id = k.source_id`;
   return {
     upsertSource: db
       .prepare(
@@ -36,6 +38,7 @@ export function prepareKnownHashStatements(db: Database.Database) {
     insertPackage: db.prepare('INSERT OR IGNORE INTO packages (name, version, arch) VALUES (?, ?, ?)'),
     packageId: db.prepare('SELECT id FROM packages WHERE name = ? AND version = ? AND arch = ?').raw(true),
     insertKnown: db.prepare('INSERT OR IGNORE INTO known (digest, path_id, package_id, source_id) VALUES (?, ?, ?, ?)'),
+    putDeclared: db.prepare('INSERT OR REPLACE INTO declared_modes (path_id, package_id, source_id, mode, uid, gid, owner, grp, observed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     insertBad: db.prepare('INSERT OR IGNORE INTO bad (digest, source_id, label) VALUES (?, ?, ?)'),
     countSource: db.prepare('UPDATE sources SET rows = rows + ? WHERE id = ?'),
     // A literal LIMIT: bound as a parameter, SQLite plans this join about six times slower (measured).

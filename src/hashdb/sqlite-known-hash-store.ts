@@ -86,7 +86,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
   async lookupMany(queries: readonly KnownHashQuery[]): Promise<readonly EvidenceSet[]> {
     // One look at the filters' freshness for the whole batch, and no promise per file.
     const blooms = this.#blooms.forLookups();
-    return queries.map((q) => (q.deleted === true ? this.#removals(q.path) : this.#lookup.lookup(q.path, q.hashes, q.badOnly === true, blooms)));
+    return queries.map((q) => (q.deleted === true ? this.#removals(q.path) : this.#lookup.lookup(q.path, q.hashes, q.badOnly === true, blooms, q.usrMerged !== false)));
   }
 
   #removals(path: Buffer): EvidenceSet {

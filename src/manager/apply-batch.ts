@@ -40,7 +40,7 @@ export interface ApplyBatchDeps {
   /** report_changes: the content agents attach is kept and diffed here. */
   readonly contentDiffs?: ContentDiffs;
   /** What the agent's host has installed and diverted, as it reported: package content counts for those versions. */
-  readonly packages?: { readonly installedVersions?: InstalledVersions; readonly diversions?: Diversions };
+  readonly packages?: { readonly installedVersions?: InstalledVersions; readonly diversions?: Diversions; readonly usrMerged?: boolean };
 }
 
 /** What became of a batch. */
@@ -81,6 +81,7 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     host: agent.name,
     ...(deps.packages?.installedVersions === undefined ? {} : { installedVersions: deps.packages.installedVersions }),
     ...(deps.packages?.diversions === undefined ? {} : { diversions: deps.packages.diversions }),
+    ...(deps.packages?.usrMerged === undefined ? {} : { usrMerged: deps.packages.usrMerged }),
     // The first scan of each directory builds its baseline silently, like a standalone first check.
     scannedRoots: await scannedRootsOf(deps.store, agent.id),
     // An agent numbers its scheduled scans' batches (`scan`); what it sends without is what its watcher saw.
