@@ -1,36 +1,30 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SyscheckConfig } from '../core/config/custos-config.js';
-import type { Observation } from '../core/observation.js';
-import { availableParallelism, getPriority } from 'node:os';
+import { getPriority } from 'node:os';
 import { DEFAULT_SCAN_THROTTLE } from '../core/config/scan-throttle-config.js';
-import { displayPath, isWithin, subtreeKeyRange } from '../core/path-bytes.js';
 import { FOOTPRINT_META_KEY, measureFootprint } from './agent-footprint.js';
 import { RateLimiter } from './rate-limiter.js';
 import { releaseAfterDelivery, releaseScanMemory } from './release-memory.js';
 import { ScanPacer } from './scan-pacer.js';
 import type { ThreadPriority } from './thread-priority.js';
 import { compileScanScope, type ScanScope } from '../core/scan-scope.js';
-import { unscannedSubtrees } from './unscanned-subtrees.js';
 import { SerialQueue } from '../core/serial-queue.js';
 import { KeepaliveResponse } from '../protocol/wire.js';
 import { AgentState } from './agent-state.js';
 import type { AgentIdentity } from './enroll-agent.js';
 import { dpkgBusy } from '../host/dpkg-lock.js';
-import { dpkgDatabaseStamp } from '../host/dpkg-database.js';
 import { HashPool } from './hash-pool.js';
+import { runAgentScan } from './agent-scan.js';
+import { PackageReportGate } from './package-report-gate.js';
 import { PackageReporter } from './package-reporter.js';
 import { CentralConfigPoller } from './central-config-poller.js';
-import { callManager, ManagerUnreachable, type ManagerEndpoint } from './manager-client.js';
+import { callManager, type ManagerEndpoint } from './manager-client.js';
 import { OutboxSender } from './outbox-sender.js';
 import { readMountTable } from './mount-table.js';
 import { ScanScheduler } from './scan-scheduler.js';
 import { realtimeIgnores } from './realtime-ignores.js';
 import { watchRealtime, type RealtimeWatcher } from './realtime-watcher.js';
-import { scanTree } from './scan-tree.js';
-import { BATCH_CONTENT_BYTES, contentAttacher } from './attach-content.js';
-import { createScanStats } from './scan-stats.js';
-import { readUserNames } from './user-names.js';
 
 /** Everything a running agent is made of. */
 export interface AgentRunnerOptions {
@@ -56,14 +50,8 @@ export interface RunningAgent {
   close(): Promise<void>;
 }
 
-const BATCH_SIZE = 500;
 const DPKG_WAIT_MS = 10 * 60_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
-
-/** No cached fingerprints: every entry is reported. */
-async function* noCache(): AsyncGenerator<readonly { key: Buffer; fingerprint: string }[]> {
-  // nothing cached
-}
 
 /**
  * The agent: scheduled scans (frequency, or `scan_time`/`scan_day`, and on start), realtime watching of the
@@ -121,7 +109,8 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     const run = scheduled && ScanPacer.limits(throttle()) ? { full, touched: [] as Buffer[] } : undefined;
     if (run !== undefined) scheduledRun = run;
     try {
-      await scanOnce(scope, scheduled, full, run?.touched);
+      const deps = { agentId: identity.agentId, state, pool, log, syscheck: central.current, throttle: throttle(), priority: scanPriority(), wake };
+      await runAgentScan(deps, scope, { scheduled, full, ...(run === undefined ? {} : { touched: run.touched }) });
     } finally {
       if (run !== undefined && scheduledRun === run) scheduledRun = undefined;
     }
@@ -131,108 +120,6 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       log.info({ rssBeforeMb: Math.round(rssBeforeBytes / 2 ** 20), rssAfterMb: Math.round(rssAfterBytes / 2 ** 20) }, 'scan memory released');
     }
   };
-  /** One scan; `touched`: paths realtime scans reported while it ran, which it leaves to them. */
-  const scanOnce = async (scope: ScanScope, scheduled: boolean, full: boolean, touched: readonly Buffer[] | undefined): Promise<void> => {
-    const syscheck = central.current;
-    // A reset (the manager found this agent's state lost) while this scan runs ends it: what it would still send
-    // belongs to the state that was dropped, and the full scan queued behind it sends everything again.
-    const generation = state.generation;
-    const scanId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-    const started = Date.now();
-    const stats = createScanStats();
-    let batch: Observation[] = [];
-    let first = true;
-    const roots = scope.topLevelRoots.map((r) => r.path);
-    const enqueue = (seen: readonly Observation[], end?: { digest: string; entries: number }): boolean => {
-      // A realtime scan reported these paths after this scan may have seen them: its state is the newer one.
-      const observations = touched === undefined || touched.length === 0 ? seen : seen.filter((o) => !touched.some((t) => isWithin(o.path, t)));
-      const unscannable = stats.unscannableRoots.slice(0, 256).map((r) => ({ p: r.path.toString('base64'), reason: r.reason.slice(0, 1024) }));
-      // Only to a manager that said it takes them: an older one refuses a batch with fields it does not know.
-      const continuity = state.getMeta('manager_continuity') !== undefined;
-      const subtrees = unscannedSubtrees(stats);
-      // Subtrees came with the inode attributes (one release): a manager that takes those takes these.
-      const takesSubtrees = state.getMeta('manager_inode_attributes') !== undefined;
-      const seq = state.enqueue(
-        identity.agentId,
-        observations,
-        {
-          ...(scheduled ? { scan: { id: scanId, full, first } } : {}),
-          ...(end === undefined
-            ? {}
-            : {
-                end: {
-                  id: scanId,
-                  full,
-                  digest: end.digest,
-                  entries: end.entries,
-                  durationMs: Date.now() - started,
-                  ...(continuity ? { roots: roots.map((r) => r.toString('base64')) } : {}),
-                  ...(continuity && unscannable.length > 0 ? { unscannable } : {}),
-                  ...(takesSubtrees && subtrees.length > 0 ? { unscannedSubtrees: subtrees } : {}),
-                },
-              }),
-        },
-        generation,
-      );
-      first = false;
-      if (seq === 'stale') {
-        log.warn({ scanId }, 'scan abandoned: the agent state was reset while it ran');
-        return false;
-      }
-      if (seq === undefined) {
-        log.error({ outbox: state.outboxSize() }, 'the outbox is full (the manager has been unreachable too long): dropping it; the next scan resends everything and the manager is told');
-        state.resetForResync({ dropOutbox: true, notice: 'outbox-overflow' });
-        return false;
-      }
-      wake();
-      return true;
-    };
-    const pacer = scheduled && ScanPacer.limits(throttle()) ? new ScanPacer(throttle(), availableParallelism()) : undefined;
-    const observations = scanTree({
-      scope,
-      mounts: readMountTable(syscheck.skip),
-      pool,
-      names: readUserNames('/'),
-      maxFileSizeBytes: syscheck.maxFileSizeBytes,
-      rehash: false,
-      // A full scan reports every entry: the manager sweeps what it does not hear of, so nothing may be skipped
-      // because a realtime change put it in the cache meanwhile.
-      cache: full ? noCache() : state.readFingerprints(scope.topLevelRoots.map((r) => subtreeKeyRange(r.path))),
-      stats,
-      // A realtime batch is a few paths: starting a walk thread would cost more than the walk.
-      walkInThread: scheduled,
-      checkRoots: scheduled,
-      walkPriority: scanPriority(),
-      ...(pacer === undefined ? {} : { pacer }),
-    });
-    // report_changes content goes only to a manager that said it takes it (an older one refuses unknown fields).
-    const attach = state.getMeta('manager_content_diffs') === undefined ? undefined : contentAttacher(syscheck);
-    let contentBytes = 0;
-    for await (const chunk of observations) {
-      for (const observed of chunk) {
-        const attached = attach?.(observed);
-        batch.push(attached?.observation ?? observed);
-        contentBytes += attached?.contentBytes ?? 0;
-        if (batch.length >= BATCH_SIZE || contentBytes >= BATCH_CONTENT_BYTES) {
-          if (!enqueue(batch)) return;
-          batch = [];
-          contentBytes = 0;
-        }
-      }
-    }
-    if (batch.length > 0 && !enqueue(batch)) return;
-    if (scheduled) {
-      // What the cache holds outside the directories now watched is no longer monitored (the manager retires it).
-      if (generation === state.generation) state.retainOnly(roots.map((r) => subtreeKeyRange(r)));
-      if (!enqueue([], state.digest())) return;
-      if (full) state.fullScanDone();
-      state.setMeta('last_scan_end', String(Date.now()));
-    }
-    for (const root of stats.unscannableRoots) log.warn({ path: displayPath(root.path), reason: root.reason }, 'nothing scanned in a monitored directory');
-    const pacing = pacer === undefined ? {} : { pacing: pacer.pacing };
-    log.info({ full, scheduled, entries: stats.entries, hashed: stats.hashed, durationMs: Date.now() - started, outbox: state.outboxSize(), ...pacing }, scheduled ? 'scan finished' : 'realtime changes scanned');
-  };
-
   const scheduledScan = (): Promise<void> => serial(() => scan(compileScanScope(central.current), true));
   const realtimeScan = (paths: readonly string[]): Promise<void> => {
     const work = async (): Promise<void> => {
@@ -280,32 +167,8 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     void scheduledScan();
   };
 
-  /**
-   * Reports the host's package changes before the batches that carry their files (the manager judges those with
-   * it). A report the manager refuses is logged and not retried until dpkg changes something again: the files then
-   * alert as unexplained, never held back.
-   */
-  let reportFailedAt: string | undefined;
-  let reporting: Promise<void> | undefined;
-  // One report at a time: the sender and the keep-alive both ask.
-  const reportPackages = (): Promise<void> => {
-    reporting ??= reportOnce().finally(() => {
-      reporting = undefined;
-    });
-    return reporting;
-  };
-  const reportOnce = async (): Promise<void> => {
-    if (!reporter.pending()) return;
-    const stamp = `${state.generation}:${dpkgStampOrNone(packageRoot)}`;
-    if (stamp === reportFailedAt) return;
-    try {
-      await reporter.report();
-    } catch (error) {
-      if (error instanceof ManagerUnreachable) throw error;
-      reportFailedAt = stamp;
-      log.error({ reason: (error as Error).message }, 'could not report the package changes: they will alert at the manager as unexplained');
-    }
-  };
+  const packages = new PackageReportGate({ reporter, state, root: packageRoot, log });
+  const reportPackages = (): Promise<void> => packages.report();
 
   /** Wazuh's `max_eps`: observations sent per second, at most (a batch waits until its events fit). */
   const paceEvents = async (events: number): Promise<void> => {
@@ -389,12 +252,4 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       state.close();
     },
   };
-}
-
-function dpkgStampOrNone(root: string): string {
-  try {
-    return dpkgDatabaseStamp(root);
-  } catch {
-    return 'none';
-  }
 }
