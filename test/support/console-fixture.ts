@@ -43,11 +43,15 @@ function digestOf(states: readonly FileState[]): { digest: string; entries: numb
   return { digest: d.hex(), entries: d.entries };
 }
 
-/** Builds the fixture in `dir` (made with tempDir at the test file's top level): baselines of /etc/hosts, /etc/passwd, /usr/bin/ls on two agents. */
-export async function consoleFixture(dir = tempDir('custos-console-')): Promise<ConsoleFixture> {
+/**
+ * Builds the fixture in `dir` (made with tempDir at the test file's top level): baselines of /etc/hosts,
+ * /etc/passwd, /usr/bin/ls on two agents (web-1 and db-1), or on the agents `names`.
+ */
+export async function consoleFixture(dir = tempDir('custos-console-'), names: readonly string[] = ['web-1', 'db-1']): Promise<ConsoleFixture> {
   const store = SqliteStore.open(join(dir, 'custos.db'));
   const at = new Date().toISOString();
-  const agents = [await store.registerAgent('web-1', at), await store.registerAgent('db-1', at)];
+  const agents: Awaited<ReturnType<SqliteStore['registerAgent']>>[] = [];
+  for (const name of names) agents.push(await store.registerAgent(name, at));
   for (const agent of agents) await store.touchAgent(agent.id, at);
   const deps: ApplyBatchDeps = {
     store,

@@ -57,6 +57,8 @@ describe('console API', () => {
       ['POST', '/api/files/accept'],
       ['POST', '/api/agents/001/revoke'],
       ['GET', '/api/audit'],
+      ['GET', '/api/search/digest?digest=d41d8cd98f00b204e9800998ecf8427e'],
+      ['GET', '/api/search/path?path=/etc/hosts'],
     ];
     for (const [method, url] of routes) {
       for (const cookie of [undefined, '__Host-custos_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'custos_session=x']) {

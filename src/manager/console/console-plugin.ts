@@ -13,6 +13,7 @@ import { auditRequest, setIdentity, type ConsoleContext } from './console-contex
 import { fileRoutes } from './file-routes.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { LiveAlerts } from './live-alerts.js';
+import { searchRoutes } from './search-routes.js';
 import { DEFAULT_BUNDLE_DIR, staticFiles } from './static-files.js';
 
 /** The console's storage: its own state and its read side, and how to let go of them. */
@@ -85,6 +86,7 @@ export function consolePlugin(options: ConsoleOptions) {
         await api.register(alertRoutes(context, live));
         await api.register(fileRoutes(context));
         await api.register(auditRoutes(context));
+        await api.register(searchRoutes(context));
       },
       { prefix: '/api' },
     );

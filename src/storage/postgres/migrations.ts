@@ -187,4 +187,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   END $$;
   CREATE TRIGGER agent_usage_history AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION custos_history_usage();
   `,
+  `
+  -- Fleet search in the console (see the SQLite migration of the same name).
+  CREATE INDEX baseline_by_sha256 ON baseline (sha256, agent_id, path_key) WHERE sha256 IS NOT NULL;
+  CREATE INDEX baseline_by_sha1 ON baseline (sha1, agent_id, path_key) WHERE sha1 IS NOT NULL;
+  CREATE INDEX baseline_by_md5 ON baseline (md5, agent_id, path_key) WHERE md5 IS NOT NULL;
+  CREATE INDEX baseline_by_path ON baseline (path_key, agent_id);
+  `,
 ];

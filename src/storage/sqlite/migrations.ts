@@ -253,4 +253,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX alerts_console_agent ON alerts (agent_id, ts, id);
   CREATE INDEX agent_alerts_console_time ON agent_alerts (ts, id);
   `,
+  `
+  -- Fleet search in the console: "which hosts have this digest?" is a range of one of these (partial: entries
+  -- without content have no digest), "which hosts differ at this path?" a range of baseline_by_path (its entries
+  -- carry the primary key, so they come by agent).
+  CREATE INDEX baseline_by_sha256 ON baseline (sha256) WHERE sha256 IS NOT NULL;
+  CREATE INDEX baseline_by_sha1 ON baseline (sha1) WHERE sha1 IS NOT NULL;
+  CREATE INDEX baseline_by_md5 ON baseline (md5) WHERE md5 IS NOT NULL;
+  CREATE INDEX baseline_by_path ON baseline (path_key);
+  `,
 ];

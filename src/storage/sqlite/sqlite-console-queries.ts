@@ -3,6 +3,8 @@ import { decodeEventRecord } from '../../core/event-record.js';
 import { pathFromKey, pathKey, subtreeKeyRange } from '../../core/path-bytes.js';
 import type { AlertAck } from '../console-repository.js';
 import type { AlertBucket, AlertFilter, AlertSummary, ChangedPath, ConsoleQueries, FileHistoryEntry, FleetAgent, LiveCursor } from '../console-queries.js';
+import type { ContentGroups, HashHit, HashHitCursor, SearchDigest } from '../fleet-search-queries.js';
+import { SqliteFleetSearch } from './sqlite-fleet-search.js';
 
 // Both alert tables, shaped alike. File alerts take their description, event, path and verdict from the history
 // record they were raised for (json_extract: no record is decoded to list a page); agent alerts from their JSON.
@@ -30,10 +32,20 @@ interface SummaryRow {
 /** The console's read side over the manager's SQLite file: every page is an index range, bounded by its limit. */
 export class SqliteConsoleQueries implements ConsoleQueries {
   readonly #db: Database.Database;
+  readonly #search: SqliteFleetSearch;
 
   /** `db`: a connection to a store whose schema includes the console migration. */
   constructor(db: Database.Database) {
     this.#db = db;
+    this.#search = new SqliteFleetSearch(db);
+  }
+
+  hostsWithDigest(digest: SearchDigest, value: string, limit: number, after?: HashHitCursor): Promise<readonly HashHit[]> {
+    return this.#search.hostsWithDigest(digest, value, limit, after);
+  }
+
+  contentGroupsAt(path: Buffer, query: { readonly limit: number; readonly offset: number; readonly hostLimit: number }): Promise<ContentGroups> {
+    return this.#search.contentGroupsAt(path, query);
   }
 
   async listAlerts(filter: AlertFilter): Promise<readonly AlertSummary[]> {
