@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
+import { ADMIN, CONSOLE_ENGINES, VIEWER, changed, consoleApp, consoleFixture, signIn, type ConsoleFixture } from '../../../test/support/console-fixture.js';
+import { dropSchemas } from '../../../test/support/postgres-test-url.js';
 import { tempDir } from '../../../test/support/temp-dir.js';
-import { ADMIN, VIEWER, changed, consoleApp, consoleFixture, signIn, type ConsoleFixture } from '../../../test/support/console-fixture.js';
 
 interface AlertLine {
   id: string;
@@ -16,8 +16,9 @@ interface AlertLine {
   ack?: { by: string };
 }
 
-describe('console API', () => {
-  const dir = tempDir('custos-console-');
+// One suite, run over each store engine the console serves from (as the store contract does).
+for (const engine of CONSOLE_ENGINES) describe(`console API (${engine})`, () => {
+  const dir = tempDir(`custos-console-${engine}-`);
   let fixture: ConsoleFixture;
   let app: FastifyInstance;
   let admin: { cookie: string; csrf: string };
@@ -30,7 +31,7 @@ describe('console API', () => {
   };
 
   before(async () => {
-    fixture = await consoleFixture(dir);
+    fixture = await consoleFixture(dir, undefined, engine);
     // web-1: /etc/hosts changed twice, /usr/bin/ls once, a new file; db-1: /etc/passwd changed.
     await fixture.observe(0, [changed('/etc/hosts', 1)]);
     await fixture.observe(0, [changed('/etc/hosts', 2), changed('/usr/bin/ls', 3, { inode: 3, mode: 0o4755 })]);
@@ -43,6 +44,7 @@ describe('console API', () => {
   after(async () => {
     await app.close();
     await fixture.store.close();
+    await dropSchemas(fixture.schema === undefined ? [] : [fixture.schema]);
   });
 
   it('answers 401 to every API route without a session, whatever else the request carries', async () => {
@@ -74,9 +76,7 @@ describe('console API', () => {
     const cookie = String(reply.headers['set-cookie']);
     assert.match(cookie, /^__Host-custos_session=[A-Za-z0-9_-]{43}; Path=\/; Secure; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
     const token = cookie.split(';')[0]!.split('=')[1]!;
-    const db = new Database(fixture.store.path, { readonly: true });
-    const rows = db.prepare('SELECT * FROM console_sessions').all() as Record<string, unknown>[];
-    db.close();
+    const rows = await fixture.tableRows('console_sessions');
     assert.ok(rows.length >= 3);
     assert.ok(!JSON.stringify(rows).includes(token), 'the raw token is not stored');
     assert.equal((reply.json<{ role: string }>()).role, 'admin');

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { fileState } from '../../../test/support/file-states.js';
-import { ADMIN, VIEWER, changed, consoleApp, consoleFixture, signIn, type ConsoleFixture } from '../../../test/support/console-fixture.js';
+import { ADMIN, CONSOLE_ENGINES, VIEWER, changed, consoleApp, consoleFixture, signIn, type ConsoleFixture } from '../../../test/support/console-fixture.js';
+import { dropSchemas } from '../../../test/support/postgres-test-url.js';
 import { tempDir } from '../../../test/support/temp-dir.js';
 
 interface Hit {
@@ -33,8 +34,8 @@ interface PathAnswer {
 // The fixture's baseline digests: every fixture file starts with the content of an empty file.
 const EMPTY = fileState().hashes as { md5: string; sha1: string; sha256: string };
 
-describe('console fleet search', () => {
-  const dir = tempDir('custos-console-search-');
+for (const engine of CONSOLE_ENGINES) describe(`console fleet search (${engine})`, () => {
+  const dir = tempDir(`custos-console-search-${engine}-`);
   let fixture: ConsoleFixture;
   let app: FastifyInstance;
   let viewer: { cookie: string; csrf: string };
@@ -49,7 +50,7 @@ describe('console fleet search', () => {
   };
 
   before(async () => {
-    fixture = await consoleFixture(dir, ['web-1', 'web-2', 'web-3', 'web-4', 'old-5']);
+    fixture = await consoleFixture(dir, ['web-1', 'web-2', 'web-3', 'web-4', 'old-5'], engine);
     // web-3's ls has other content; web-4's ls has the same content but is setuid; web-1 and web-2 agree.
     await fixture.observe(2, [changed('/usr/bin/ls', 5, { inode: 3, mode: 0o755 })]);
     await fixture.observe(3, [fileState({ path: Buffer.from('/usr/bin/ls'), inode: 3, mode: 0o4755 })]);
@@ -62,6 +63,7 @@ describe('console fleet search', () => {
   after(async () => {
     await app.close();
     await fixture.store.close();
+    await dropSchemas(fixture.schema === undefined ? [] : [fixture.schema]);
   });
 
   it('refuses both searches without a session', async () => {

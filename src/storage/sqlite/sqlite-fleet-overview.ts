@@ -1,20 +1,7 @@
 import type Database from 'better-sqlite3';
 import { pathFromKey } from '../../core/path-bytes.js';
 import type { AlertBucket, ChangedPath } from '../console-queries.js';
-
-/**
- * Where a window that starts at `since` (ISO 8601) meets the summary tables' whole hours and days: the records of
- * [since, hourEnd) are counted from the alert and history tables themselves (at most an hour of them), whole hours
- * from the hour summaries, whole days from the day summaries, so each answer is exact yet reads only summary rows.
- */
-export function windowEdges(since: string): { readonly since: string; readonly hourEnd: string; readonly dayEnd: string } {
-  const ms = Date.parse(since);
-  const hour = 3_600_000;
-  const day = 24 * hour;
-  const hourEnd = Math.ceil(ms / hour) * hour;
-  const dayEnd = Math.ceil(ms / day) * day;
-  return { since: new Date(ms).toISOString(), hourEnd: new Date(hourEnd).toISOString(), dayEnd: new Date(dayEnd).toISOString() };
-}
+import { PATH_HOURS_KEPT_MS, windowEdges } from '../window-edges.js';
 
 /** The fleet overview's aggregates over the summary tables the alert-summaries migration keeps. */
 export class SqliteFleetOverview {
@@ -52,7 +39,7 @@ export class SqliteFleetOverview {
     const edges = windowEdges(since);
     // Whole hours up to the first whole day come from the hour summaries while they are kept; a window that starts
     // before them (14 days) counts its first partial day from the history itself (its time index: a day of it).
-    const hoursKept = Date.parse(edges.hourEnd) >= nowMs - 47 * 3_600_000;
+    const hoursKept = Date.parse(edges.hourEnd) >= nowMs - PATH_HOURS_KEPT_MS;
     const rawEnd = hoursKept ? edges.hourEnd : edges.dayEnd;
     const rows = this.#db
       .prepare(
