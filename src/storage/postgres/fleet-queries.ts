@@ -65,16 +65,17 @@ export class PostgresFleetQueries {
     const e = windowEdges(since);
     // See the SQLite engine: whole hours from the hour summaries while kept, whole days from the day summaries.
     const rawEnd = Date.parse(e.hourEnd) >= Date.now() - PATH_HOURS_KEPT_MS ? e.hourEnd : e.dayEnd;
-    const rows = (
-      await this.#db.query<{ agent_id: string; path_key: Buffer; n: string }>(
-        `SELECT agent_id, path_key, sum(n) AS n FROM (
-           SELECT agent_id, path_key, count(*) AS n FROM events WHERE ts >= $1 AND ts < $2 GROUP BY agent_id, path_key
-           UNION ALL SELECT agent_id, path_key, changes FROM path_change_hours WHERE hour >= $3 AND hour < $4
-           UNION ALL SELECT agent_id, path_key, changes FROM path_change_days WHERE day >= $5
-         ) x GROUP BY agent_id, path_key ORDER BY n DESC, agent_id COLLATE "C", path_key LIMIT $6`,
-        [e.since, rawEnd, rawEnd.slice(0, 13), e.dayEnd.slice(0, 13), e.dayEnd.slice(0, 10), limit],
-      )
-    ).rows;
+    const values: unknown[] = [];
+    const p = (value: unknown): string => `$${values.push(value)}`;
+    const parts = [
+      ...(e.since < rawEnd ? [`SELECT agent_id, path_key, count(*) AS n FROM events WHERE ts >= ${p(e.since)} AND ts < ${p(rawEnd)} GROUP BY agent_id, path_key`] : []),
+      ...(rawEnd < e.dayEnd
+        ? [`SELECT agent_id, path_key, sum(changes) AS n FROM path_change_hours WHERE hour >= ${p(rawEnd.slice(0, 13))} AND hour < ${p(e.dayEnd.slice(0, 13))} GROUP BY agent_id, path_key`]
+        : []),
+      `SELECT agent_id, path_key, sum(changes) AS n FROM path_change_days WHERE day >= ${p(e.dayEnd.slice(0, 10))} GROUP BY agent_id, path_key`,
+    ];
+    const sql = `SELECT agent_id, path_key, sum(n) AS n FROM (${parts.join(' UNION ALL ')}) x GROUP BY agent_id, path_key ORDER BY n DESC, agent_id COLLATE "C", path_key LIMIT ${p(limit)}`;
+    const rows = (await this.#db.query<{ agent_id: string; path_key: Buffer; n: string }>(sql, values)).rows;
     return rows.map((r) => ({ agentId: r.agent_id, path: pathFromKey(r.path_key), changes: Number(r.n) }));
   }
 

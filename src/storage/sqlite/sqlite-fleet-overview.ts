@@ -41,15 +41,16 @@ export class SqliteFleetOverview {
     // before them (14 days) counts its first partial day from the history itself (its time index: a day of it).
     const hoursKept = Date.parse(edges.hourEnd) >= nowMs - PATH_HOURS_KEPT_MS;
     const rawEnd = hoursKept ? edges.hourEnd : edges.dayEnd;
-    const rows = this.#db
-      .prepare(
-        `SELECT agent_id, path_key, sum(n) AS n FROM (
-           SELECT agent_id, path_key, count(*) AS n FROM events WHERE ts >= @since AND ts < @rawEnd GROUP BY agent_id, path_key
-           UNION ALL SELECT agent_id, path_key, changes FROM path_change_hours WHERE hour >= substr(@rawEnd, 1, 13) AND hour < substr(@dayEnd, 1, 13)
-           UNION ALL SELECT agent_id, path_key, changes FROM path_change_days WHERE day >= substr(@dayEnd, 1, 10)
-         ) GROUP BY agent_id, path_key ORDER BY n DESC, agent_id, path_key LIMIT @limit`,
-      )
-      .all({ since: edges.since, rawEnd, dayEnd: edges.dayEnd, limit }) as { agent_id: string; path_key: Buffer; n: number }[];
+    // Only the parts the window has: one aligned to whole days (as the overview asks) is one aggregate of the day
+    // summaries, with no union to materialise.
+    const parts = [
+      ...(edges.since < rawEnd ? ['SELECT agent_id, path_key, count(*) AS n FROM events WHERE ts >= @since AND ts < @rawEnd GROUP BY agent_id, path_key'] : []),
+      ...(rawEnd < edges.dayEnd ? ['SELECT agent_id, path_key, sum(changes) AS n FROM path_change_hours WHERE hour >= substr(@rawEnd, 1, 13) AND hour < substr(@dayEnd, 1, 13) GROUP BY agent_id, path_key'] : []),
+      'SELECT agent_id, path_key, sum(changes) AS n FROM path_change_days WHERE day >= substr(@dayEnd, 1, 10) GROUP BY agent_id, path_key',
+    ];
+    const order = 'ORDER BY n DESC, agent_id, path_key LIMIT @limit';
+    const sql = parts.length === 1 ? `${parts[0]!} ${order}` : `SELECT agent_id, path_key, sum(n) AS n FROM (${parts.join(' UNION ALL ')}) GROUP BY agent_id, path_key ${order}`;
+    const rows = this.#db.prepare(sql).all({ since: edges.since, rawEnd, dayEnd: edges.dayEnd, limit }) as { agent_id: string; path_key: Buffer; n: number }[];
     return rows.map((r) => ({ agentId: r.agent_id, path: pathFromKey(r.path_key), changes: r.n }));
   }
 }
