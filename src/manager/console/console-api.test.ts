@@ -61,6 +61,7 @@ for (const engine of CONSOLE_ENGINES) describe(`console API (${engine})`, () => 
       ['GET', '/api/audit'],
       ['GET', '/api/search/digest?digest=d41d8cd98f00b204e9800998ecf8427e'],
       ['GET', '/api/search/path?path=/etc/hosts'],
+      ['GET', '/api/openapi.json'],
     ];
     for (const [method, url] of routes) {
       for (const cookie of [undefined, '__Host-custos_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'custos_session=x']) {
@@ -237,6 +238,37 @@ for (const engine of CONSOLE_ENGINES) describe(`console API (${engine})`, () => 
     assert.equal(alert!.path, '/etc/bad-\\xff\\nname');
     assert.equal(alert!.pathExact, false);
     assert.deepEqual(Buffer.from(alert!.pathB64!, 'base64'), odd);
+  });
+
+  it('documents every API route in /api/openapi.json, from the routes\' own schemas', async () => {
+    type Operation = { parameters: { name: string; in: string; required: boolean }[]; requestBody?: unknown; responses: Record<string, unknown> };
+    const doc = (await app.inject({ url: '/api/openapi.json', headers: as(viewer) })).json<{ openapi: string; paths: Record<string, Record<string, Operation>> }>();
+    assert.equal(doc.openapi, '3.1.0');
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    assert.deepEqual(operations.sort(), [
+      'DELETE /api/session',
+      'GET /api/alerts',
+      'GET /api/alerts/stream',
+      'GET /api/audit',
+      'GET /api/files',
+      'GET /api/fleet',
+      'GET /api/openapi.json',
+      'GET /api/search/digest',
+      'GET /api/search/path',
+      'GET /api/session',
+      'POST /api/agents/{id}/revoke',
+      'POST /api/alerts/ack',
+      'POST /api/files/accept',
+      'POST /api/session',
+    ]);
+    const alerts = doc.paths['/api/alerts']!.get!;
+    assert.deepEqual(alerts.parameters.map((p) => p.name).sort(), ['after', 'agent', 'limit', 'minLevel', 'path', 'pathB64', 'rule', 'since', 'status', 'until']);
+    assert.deepEqual(doc.paths['/api/search/digest']!.get!.parameters.filter((p) => p.required).map((p) => p.name), ['digest']);
+    const ack = doc.paths['/api/alerts/ack']!.post!;
+    assert.ok(ack.requestBody !== undefined);
+    assert.ok(ack.parameters.some((p) => p.name === 'x-csrf-token' && p.in === 'header' && p.required));
+    assert.ok('403' in ack.responses);
+    assert.ok(!doc.paths['/api/session']!.post!.parameters.some((p) => p.name === 'x-csrf-token'), 'sign-in needs no CSRF token');
   });
 
   it('signs out: the session is gone and the cookie cleared', async () => {

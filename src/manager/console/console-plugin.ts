@@ -10,6 +10,7 @@ import { consoleStorageOf, type ConsoleStorage } from './console-storage.js';
 import { fileRoutes } from './file-routes.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { LiveAlerts } from './live-alerts.js';
+import { OpenApiCollector } from './openapi.js';
 import { searchRoutes } from './search-routes.js';
 import { DEFAULT_BUNDLE_DIR, staticFiles } from './static-files.js';
 
@@ -38,6 +39,8 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'strict-transport-security': 'max-age=31536000',
 };
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+// The API's own version in its OpenAPI document: bumped when a route changes incompatibly.
+const API_VERSION = '1';
 
 /**
  * The web console (issue 15): its bundle at `/` and its JSON API under `/api/`. Every API route but sign-in needs
@@ -73,6 +76,9 @@ export function consolePlugin(options: ConsoleOptions) {
     await app.register(
       async (api) => {
         api.addHook('onRequest', async (request, reply) => guard(context, request, reply));
+        const openApi = new OpenApiCollector();
+        openApi.attach(api);
+        api.get('/openapi.json', async () => openApi.document(API_VERSION));
         await api.register(authRoutes(context));
         await api.register(fleetRoutes(context));
         await api.register(alertRoutes(context, live));
