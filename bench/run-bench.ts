@@ -15,6 +15,7 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FootprintFigures } from './agent-footprint.js';
+import { consoleBenchRows, type ConsoleBenchResult } from './console-bench-rows.js';
 import type { HashdbFigure } from './hashdb-bench.js';
 import { buildLinkTree } from './link-tree.js';
 
@@ -317,6 +318,12 @@ function main(): void {
       rows.push({ section: `analysis pipeline into SQLite, ${agents} agent${agents === 1 ? '' : 's'}`, metric: 'p99 latency of a 500-event batch', value: r.p99BatchMs, unit: 'ms' });
       rows.push({ section: `analysis pipeline into SQLite, ${agents} agent${agents === 1 ? '' : 's'}`, metric: 'memory while ingesting (highest RSS)', value: r.rssMb, unit: 'MB', note: `${r.startRssMb.toFixed(0)} MB when it started` });
     }
+    saveResults();
+  }
+  if (want('console')) {
+    // The web console's queries at fleet size (bench/console-bench.ts); the store is built once and kept in the work dir.
+    const size = quick ? ['--alerts', '50000', '--agents', '100', '--files', '20'] : ['--alerts', '1000000', '--agents', '1000', '--files', '100'];
+    rows.push(...consoleBenchRows(child<ConsoleBenchResult>('console-bench.js', [...size, '--dir', work, '--runs', String(quick ? 3 : 5)])));
     saveResults();
   }
   if (want('hashdb')) {

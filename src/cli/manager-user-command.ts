@@ -1,28 +1,39 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { CustosError } from '../core/custos-error.js';
 import { hashPassword } from '../manager/console/password-hash.js';
 import { actAsOwnerOf } from '../platform/act-as-owner.js';
 import { CONSOLE_ROLES, type ConsoleRole } from '../storage/console-repository.js';
-import { openSqliteConsole } from '../storage/sqlite/open-sqlite-console.js';
-import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+import { consoleStorageOf, type ConsoleStorage } from '../manager/console/console-storage.js';
 import { actorName } from './actor-name.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
+import { loadConfig } from './load-config.js';
+import { openStore } from './open-store.js';
 import { readNewPassword } from './read-password.js';
 
 const USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
 
-/** Runs `work` on the console storage of a manager's data directory (as its owner when run as root). */
-async function withConsole<T>(data: string, work: (console: ReturnType<typeof openSqliteConsole>) => Promise<T>): Promise<T> {
-  const dataDir = resolve(data);
+/**
+ * Runs `work` on the console storage of a manager's store (as the data directory's owner when run as root): the
+ * store DATA/custos.yml names, or `--store`, as `manager start` finds it; DATA/custos.db by default.
+ */
+async function withConsole<T>(flags: { data: string; store?: string }, work: (console: ConsoleStorage) => Promise<T>): Promise<T> {
+  const dataDir = resolve(flags.data);
   actAsOwnerOf(dataDir);
+  const config = existsSync(join(dataDir, 'custos.yml')) ? join(dataDir, 'custos.yml') : undefined;
+  const loaded = loadConfig({ ...(config === undefined ? {} : { config }), data: dataDir, ...(flags.store === undefined ? {} : { store: flags.store }) });
   // The store brings the schema (the console's tables included) up to date first.
-  const store = SqliteStore.open(join(dataDir, 'custos.db'));
-  const opened = openSqliteConsole(store.path);
+  const store = await openStore(loaded.config.storage);
   try {
-    return await work(opened);
+    const opened = consoleStorageOf(store);
+    if (opened === undefined) throw new CustosError('USAGE', 'this store engine has no console storage');
+    try {
+      return await work(opened);
+    } finally {
+      opened.close();
+    }
   } finally {
-    opened.close();
     await store.close();
   }
 }
@@ -35,12 +46,13 @@ export function managerUserCommand(result: CommandResult): Command {
       .description('create a console account, or set the role and password of an existing one (password on stdin or typed twice)')
       .argument('<name>')
       .requiredOption('--data <dir>', 'the manager data directory')
+      .option('--store <url>', "the manager's store on PostgreSQL (postgres://…), when it is not named in DATA/custos.yml")
       .option('--role <role>', 'admin (may acknowledge, accept, revoke) or viewer (reads only)', 'viewer')
-      .action(async (name: string, flags: { data: string; role: string }) => {
+      .action(async (name: string, flags: { data: string; store?: string; role: string }) => {
         if (!USER_NAME.test(name)) throw new CustosError('USAGE', `user name "${name}": use letters, digits, dot, dash, underscore and @ (at most 64)`);
         if (!(CONSOLE_ROLES as readonly string[]).includes(flags.role)) throw new CustosError('USAGE', `--role ${flags.role}: use admin or viewer`);
         const passwordHash = await hashPassword(await readNewPassword());
-        const created = await withConsole(flags.data, async ({ repository }) => {
+        const created = await withConsole(flags, async ({ repository }) => {
           const at = new Date().toISOString();
           const isNew = await repository.putUser({ name, role: flags.role as ConsoleRole, passwordHash }, at);
           // A changed password or role ends the account's sessions.
@@ -56,8 +68,9 @@ export function managerUserCommand(result: CommandResult): Command {
     new Command('list')
       .description('list console accounts')
       .requiredOption('--data <dir>', 'the manager data directory')
-      .action(async (flags: { data: string }) => {
-        for (const u of await withConsole(flags.data, ({ repository }) => repository.listUsers())) process.stdout.write(`${u.name} ${u.role}\n`);
+      .option('--store <url>', "the manager's store on PostgreSQL (postgres://…), when it is not named in DATA/custos.yml")
+      .action(async (flags: { data: string; store?: string }) => {
+        for (const u of await withConsole(flags, ({ repository }) => repository.listUsers())) process.stdout.write(`${u.name} ${u.role}\n`);
         result.exitCode = EXIT.OK;
       }),
   );

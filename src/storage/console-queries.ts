@@ -1,5 +1,6 @@
 import type { EventRecord } from '../core/event-record.js';
 import type { AlertAck } from './console-repository.js';
+import type { FleetSearchQueries } from './fleet-search-queries.js';
 
 /** Which alerts a console page lists: by acknowledgement. */
 export const ALERT_STATUSES = ['open', 'acked', 'all'] as const;
@@ -85,7 +86,7 @@ export interface FileHistoryEntry {
 }
 
 /** The read side of the console: everything a page shows, each answered by bounded, indexed SQL. */
-export interface ConsoleQueries {
+export interface ConsoleQueries extends FleetSearchQueries {
   listAlerts(filter: AlertFilter): Promise<readonly AlertSummary[]>;
   /** The current end of both alert tables: the live feed starts after it. */
   liveCursor(): Promise<LiveCursor>;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,9 @@ import { tempDir } from '../support/temp-dir.js';
 
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SHOTS = process.env.CUSTOS_SCREENSHOTS ?? '/tmp/custos-console-screenshots';
+const INDEX_BEFORE = '<?php echo "hello";\n';
+const INDEX_AFTER = '<?php system($_GET["c"]);\n';
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const USERS = { admin: 'admin-password-1', viewer: 'viewer-password-1', mallory: 'mallory-password-1' } as const;
 
 function addUser(data: string, name: keyof typeof USERS, role: 'admin' | 'viewer'): void {
@@ -62,7 +66,7 @@ describe('web console in chromium', { timeout: 240_000 }, () => {
 
   before(async () => {
     mkdirSync(www);
-    writeFileSync(join(www, 'index.php'), '<?php echo "hello";\n');
+    writeFileSync(join(www, 'index.php'), INDEX_BEFORE);
     writeFileSync(join(www, 'config.php'), '<?php $db = "prod";\n');
     addUser(fleet.managerData, 'admin', 'admin');
     addUser(fleet.managerData, 'viewer', 'viewer');
@@ -74,6 +78,22 @@ describe('web console in chromium', { timeout: 240_000 }, () => {
     agent = fleet.startAgent(agentData, [www]);
     await agent.waitForMessage('watching in realtime');
     await delivered(agent, 0);
+    // Two more hosts with the same site: their baselines are the site as it is now. They stop before web1's files
+    // change, so fleet search has an odd host out to find (web1) against a majority (web2, web3).
+    await Promise.all(
+      ['web2', 'web3'].map(async (name) => {
+        const data = join(fleet.dir, name);
+        const peer = await fleet.enroll(manager, name, data, ['--name', name]);
+        assert.equal(peer.code, 0, peer.stderr);
+        const service = fleet.startAgent(data, [www]);
+        try {
+          await service.waitForMessage('watching in realtime');
+          await delivered(service, 0);
+        } finally {
+          await service.kill();
+        }
+      }),
+    );
     context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'custos-chromium-')), {
       executablePath: '/usr/bin/chromium',
       args: CHROMIUM_FLAGS,
@@ -110,7 +130,7 @@ describe('web console in chromium', { timeout: 240_000 }, () => {
   it('shows a change on the agent arriving live in the alert list, filters it, and acknowledges it', async () => {
     await page.goto(`${manager.url}/#/alerts`);
     await page.waitForSelector('.live.on');
-    writeFileSync(join(www, 'index.php'), '<?php system($_GET["c"]);\n');
+    writeFileSync(join(www, 'index.php'), INDEX_AFTER);
     writeFileSync(join(www, 'config.php'), '<?php $db = "stolen";\n');
     const index = page.locator('table.alerts tbody tr.fresh', { hasText: join(www, 'index.php') });
     await index.waitFor({ timeout: 30_000 });
@@ -152,6 +172,38 @@ describe('web console in chromium', { timeout: 240_000 }, () => {
     await page.waitForSelector('.notice');
     assert.match(await page.locator('.notice').innerText(), /1 open alert\(s\) closed/);
     assert.match(await page.locator('article.change').first().innerText(), /acknowledged by admin \(accepted as baseline\)/);
+  });
+
+  it('finds the odd host out at a path, and the hosts with a digest', async () => {
+    const index = join(www, 'index.php');
+    await page.goto(`${manager.url}/#/search`);
+    await page.fill('input[name=q]', index);
+    await page.click('form.search button[type=submit]');
+    await page.waitForSelector('article.group');
+    const groups = page.locator('article.group');
+    assert.equal(await groups.count(), 2);
+    // web1's index.php changed; web2 and web3 still have the site as it was: web1 is listed first, marked odd.
+    const odd = groups.first();
+    assert.match((await odd.getAttribute('class')) ?? '', /\bodd\b/);
+    assert.equal(await odd.getAttribute('data-sha256'), sha256(INDEX_AFTER));
+    assert.match(await odd.innerText(), /^1 host\(s\)[\s\S]*known-hash verdict: unknown[\s\S]*web1/);
+    const majority = groups.nth(1);
+    assert.equal(await majority.getAttribute('data-sha256'), sha256(INDEX_BEFORE));
+    assert.match(await majority.innerText(), /^2 host\(s\)/);
+    assert.deepEqual((await majority.locator('a.host').allInnerTexts()).sort(), ['web2', 'web3']);
+    await shot('search-path');
+    await odd.locator('a.host', { hasText: 'web1' }).click();
+    await page.waitForSelector('article.change');
+    assert.equal(await page.locator('h1.path').innerText(), index);
+
+    await page.goto(`${manager.url}/#/search`);
+    await page.fill('input[name=q]', sha256(INDEX_BEFORE).toUpperCase());
+    await page.click('form.search button[type=submit]');
+    await page.waitForSelector('table.hits tbody tr');
+    const hosts = await page.locator('table.hits tbody tr td:first-child').allInnerTexts();
+    assert.deepEqual(hosts.sort(), ['web2', 'web3']);
+    assert.match(await page.locator('table.hits').innerText(), /index\.php/);
+    await shot('search-digest');
   });
 
   it('shows the actions in the audit log', async () => {

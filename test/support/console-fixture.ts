@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { loadRuleSet } from '../../src/analysis/load-rule-set.js';
@@ -14,8 +15,11 @@ import type { ConsolePolicy } from '../../src/manager/console/console-auth.js';
 import { consolePlugin } from '../../src/manager/console/console-plugin.js';
 import { hashPassword } from '../../src/manager/console/password-hash.js';
 import { encodeObservation, type BatchRequest } from '../../src/protocol/wire.js';
-import { openSqliteConsole } from '../../src/storage/sqlite/open-sqlite-console.js';
+import { consoleStorageOf } from '../../src/manager/console/console-storage.js';
+import { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
+import type { Store } from '../../src/storage/store.js';
+import { schemaUrl, testSchemaName } from './postgres-test-url.js';
 import { fileState } from './file-states.js';
 import { tempDir } from './temp-dir.js';
 
@@ -26,9 +30,18 @@ export const VIEWER = { name: 'victor', password: 'victor-password-1' } as const
 /** Fast policy for tests: no delays worth waiting for, a lock after 3 failures. */
 export const TEST_POLICY: ConsolePolicy = { sessionIdleMs: 60_000, sessionMaxMs: 3_600_000, lockAfter: 3, lockMs: 60_000, failureDelayMs: 1 };
 
+/** The store engines the console runs on; its route tests run over each. */
+export const CONSOLE_ENGINES = ['sqlite', 'postgres'] as const;
+export type ConsoleEngine = (typeof CONSOLE_ENGINES)[number];
+
 /** A real store with two agents whose changes went through the manager's real ingest, and console accounts. */
 export interface ConsoleFixture {
-  readonly store: SqliteStore;
+  readonly store: Store;
+  readonly engine: ConsoleEngine;
+  /** The PostgreSQL schema the store is in (drop it after the test), for the postgres engine. */
+  readonly schema?: string;
+  /** Rows of one table, read as someone with direct access to the database would. */
+  tableRows(table: 'console_sessions'): Promise<readonly Record<string, unknown>[]>;
   readonly agents: readonly { id: string; name: string }[];
   /** Applies one more batch of observed states for an agent (next sequence): changes alert as in the manager. */
   observe(agentIndex: number, states: readonly FileState[]): Promise<number>;
@@ -43,11 +56,16 @@ function digestOf(states: readonly FileState[]): { digest: string; entries: numb
   return { digest: d.hex(), entries: d.entries };
 }
 
-/** Builds the fixture in `dir` (made with tempDir at the test file's top level): baselines of /etc/hosts, /etc/passwd, /usr/bin/ls on two agents. */
-export async function consoleFixture(dir = tempDir('custos-console-')): Promise<ConsoleFixture> {
-  const store = SqliteStore.open(join(dir, 'custos.db'));
+/**
+ * Builds the fixture in `dir` (made with tempDir at the test file's top level): baselines of /etc/hosts,
+ * /etc/passwd, /usr/bin/ls on two agents (web-1 and db-1), or on the agents `names`.
+ */
+export async function consoleFixture(dir = tempDir('custos-console-'), names: readonly string[] = ['web-1', 'db-1'], engine: ConsoleEngine = 'sqlite'): Promise<ConsoleFixture> {
+  const schema = engine === 'postgres' ? testSchemaName('custos_console') : undefined;
+  const store: Store = schema === undefined ? SqliteStore.open(join(dir, 'custos.db')) : await PostgresStore.open(schemaUrl(schema));
   const at = new Date().toISOString();
-  const agents = [await store.registerAgent('web-1', at), await store.registerAgent('db-1', at)];
+  const agents: Awaited<ReturnType<Store['registerAgent']>>[] = [];
+  for (const name of names) agents.push(await store.registerAgent(name, at));
   for (const agent of agents) await store.touchAgent(agent.id, at);
   const deps: ApplyBatchDeps = {
     store,
@@ -74,11 +92,21 @@ export async function consoleFixture(dir = tempDir('custos-console-')): Promise<
       scan: { id: 's1', full: true, first: true },
       end: { id: 's1', full: true, ...digestOf(baseline), durationMs: 5, roots: ['/etc', '/usr'].map((r) => Buffer.from(r).toString('base64')) },
     });
-  const console = openSqliteConsole(store.path);
+  const console = consoleStorageOf(store);
+  if (console === undefined) throw new Error(`no console storage on ${engine}`);
   await console.repository.putUser({ name: ADMIN.name, role: 'admin', passwordHash: await hashPassword(ADMIN.password) }, at);
   await console.repository.putUser({ name: VIEWER.name, role: 'viewer', passwordHash: await hashPassword(VIEWER.password) }, at);
   console.close();
-  return { store, agents, observe: (i, states) => observe(i, states) };
+  const tableRows = async (table: 'console_sessions'): Promise<readonly Record<string, unknown>[]> => {
+    if (store instanceof PostgresStore) return (await store.database.query(`SELECT * FROM ${table}`)).rows;
+    const db = new Database((store as SqliteStore).path, { readonly: true });
+    try {
+      return db.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[];
+    } finally {
+      db.close();
+    }
+  };
+  return { store, engine, ...(schema === undefined ? {} : { schema }), agents, tableRows, observe: (i, states) => observe(i, states) };
 }
 
 /** A modified state of a fixture file: new content (digests) and size. */

@@ -5,6 +5,7 @@ import { AlertsPage } from './pages/alerts-page.js';
 import { AuditPage } from './pages/audit-page.js';
 import { FilePage } from './pages/file-page.js';
 import { FleetPage } from './pages/fleet-page.js';
+import { SearchPage } from './pages/search-page.js';
 import { SignInPage } from './pages/sign-in-page.js';
 import './style.css';
 
@@ -18,6 +19,7 @@ function route(): { page: string; params: URLSearchParams } {
 const PAGES = [
   ['fleet', 'Fleet'],
   ['alerts', 'Alerts'],
+  ['search', 'Fleet search'],
   ['audit', 'Audit log'],
 ] as const;
 
@@ -65,7 +67,8 @@ function App() {
         {where.page === 'alerts' && <AlertsPage params={where.params} admin={admin} />}
         {where.page === 'file' && <FilePage params={where.params} admin={admin} />}
         {where.page === 'audit' && <AuditPage />}
-        {!['fleet', 'alerts', 'file', 'audit'].includes(where.page) && <p>No such page.</p>}
+        {where.page === 'search' && <SearchPage params={where.params} />}
+        {!['fleet', 'alerts', 'file', 'audit', 'search'].includes(where.page) && <p>No such page.</p>}
       </main>
     </>
   );

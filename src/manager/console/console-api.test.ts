@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
+import { ADMIN, CONSOLE_ENGINES, VIEWER, changed, consoleApp, consoleFixture, signIn, type ConsoleFixture } from '../../../test/support/console-fixture.js';
+import { dropSchemas } from '../../../test/support/postgres-test-url.js';
 import { tempDir } from '../../../test/support/temp-dir.js';
-import { ADMIN, VIEWER, changed, consoleApp, consoleFixture, signIn, type ConsoleFixture } from '../../../test/support/console-fixture.js';
 
 interface AlertLine {
   id: string;
@@ -16,8 +16,9 @@ interface AlertLine {
   ack?: { by: string };
 }
 
-describe('console API', () => {
-  const dir = tempDir('custos-console-');
+// One suite, run over each store engine the console serves from (as the store contract does).
+for (const engine of CONSOLE_ENGINES) describe(`console API (${engine})`, () => {
+  const dir = tempDir(`custos-console-${engine}-`);
   let fixture: ConsoleFixture;
   let app: FastifyInstance;
   let admin: { cookie: string; csrf: string };
@@ -30,7 +31,7 @@ describe('console API', () => {
   };
 
   before(async () => {
-    fixture = await consoleFixture(dir);
+    fixture = await consoleFixture(dir, undefined, engine);
     // web-1: /etc/hosts changed twice, /usr/bin/ls once, a new file; db-1: /etc/passwd changed.
     await fixture.observe(0, [changed('/etc/hosts', 1)]);
     await fixture.observe(0, [changed('/etc/hosts', 2), changed('/usr/bin/ls', 3, { inode: 3, mode: 0o4755 })]);
@@ -43,6 +44,7 @@ describe('console API', () => {
   after(async () => {
     await app.close();
     await fixture.store.close();
+    await dropSchemas(fixture.schema === undefined ? [] : [fixture.schema]);
   });
 
   it('answers 401 to every API route without a session, whatever else the request carries', async () => {
@@ -57,6 +59,9 @@ describe('console API', () => {
       ['POST', '/api/files/accept'],
       ['POST', '/api/agents/001/revoke'],
       ['GET', '/api/audit'],
+      ['GET', '/api/search/digest?digest=d41d8cd98f00b204e9800998ecf8427e'],
+      ['GET', '/api/search/path?path=/etc/hosts'],
+      ['GET', '/api/openapi.json'],
     ];
     for (const [method, url] of routes) {
       for (const cookie of [undefined, '__Host-custos_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'custos_session=x']) {
@@ -72,9 +77,7 @@ describe('console API', () => {
     const cookie = String(reply.headers['set-cookie']);
     assert.match(cookie, /^__Host-custos_session=[A-Za-z0-9_-]{43}; Path=\/; Secure; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
     const token = cookie.split(';')[0]!.split('=')[1]!;
-    const db = new Database(fixture.store.path, { readonly: true });
-    const rows = db.prepare('SELECT * FROM console_sessions').all() as Record<string, unknown>[];
-    db.close();
+    const rows = await fixture.tableRows('console_sessions');
     assert.ok(rows.length >= 3);
     assert.ok(!JSON.stringify(rows).includes(token), 'the raw token is not stored');
     assert.equal((reply.json<{ role: string }>()).role, 'admin');
@@ -235,6 +238,37 @@ describe('console API', () => {
     assert.equal(alert!.path, '/etc/bad-\\xff\\nname');
     assert.equal(alert!.pathExact, false);
     assert.deepEqual(Buffer.from(alert!.pathB64!, 'base64'), odd);
+  });
+
+  it('documents every API route in /api/openapi.json, from the routes\' own schemas', async () => {
+    type Operation = { parameters: { name: string; in: string; required: boolean }[]; requestBody?: unknown; responses: Record<string, unknown> };
+    const doc = (await app.inject({ url: '/api/openapi.json', headers: as(viewer) })).json<{ openapi: string; paths: Record<string, Record<string, Operation>> }>();
+    assert.equal(doc.openapi, '3.1.0');
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    assert.deepEqual(operations.sort(), [
+      'DELETE /api/session',
+      'GET /api/alerts',
+      'GET /api/alerts/stream',
+      'GET /api/audit',
+      'GET /api/files',
+      'GET /api/fleet',
+      'GET /api/openapi.json',
+      'GET /api/search/digest',
+      'GET /api/search/path',
+      'GET /api/session',
+      'POST /api/agents/{id}/revoke',
+      'POST /api/alerts/ack',
+      'POST /api/files/accept',
+      'POST /api/session',
+    ]);
+    const alerts = doc.paths['/api/alerts']!.get!;
+    assert.deepEqual(alerts.parameters.map((p) => p.name).sort(), ['after', 'agent', 'limit', 'minLevel', 'path', 'pathB64', 'rule', 'since', 'status', 'until']);
+    assert.deepEqual(doc.paths['/api/search/digest']!.get!.parameters.filter((p) => p.required).map((p) => p.name), ['digest']);
+    const ack = doc.paths['/api/alerts/ack']!.post!;
+    assert.ok(ack.requestBody !== undefined);
+    assert.ok(ack.parameters.some((p) => p.name === 'x-csrf-token' && p.in === 'header' && p.required));
+    assert.ok('403' in ack.responses);
+    assert.ok(!doc.paths['/api/session']!.post!.parameters.some((p) => p.name === 'x-csrf-token'), 'sign-in needs no CSRF token');
   });
 
   it('signs out: the session is gone and the cookie cleared', async () => {

@@ -1,28 +1,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { ConsoleQueries } from '../../storage/console-queries.js';
-import type { ConsoleRepository } from '../../storage/console-repository.js';
-import { openSqliteConsole } from '../../storage/sqlite/open-sqlite-console.js';
-import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import type { Store } from '../../storage/store.js';
 import { alertRoutes } from './alert-routes.js';
 import { auditRoutes } from './audit-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { ConsoleAuth, DEFAULT_CONSOLE_POLICY, sameSecret, sessionTokenOf, type ConsolePolicy } from './console-auth.js';
 import { auditRequest, setIdentity, type ConsoleContext } from './console-context.js';
+import { consoleStorageOf, type ConsoleStorage } from './console-storage.js';
 import { fileRoutes } from './file-routes.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { LiveAlerts } from './live-alerts.js';
+import { OpenApiCollector } from './openapi.js';
+import { searchRoutes } from './search-routes.js';
 import { DEFAULT_BUNDLE_DIR, staticFiles } from './static-files.js';
 
-/** The console's storage: its own state and its read side, and how to let go of them. */
-export interface ConsoleStorage {
-  readonly repository: ConsoleRepository;
-  readonly queries: ConsoleQueries;
-  close(): void;
-}
+export type { ConsoleStorage } from './console-storage.js';
 
-/** What the console is built from. `storage` defaults to the SQLite store's own file. */
+/** What the console is built from. `storage` defaults to the store's own (see consoleStorageOf). */
 export interface ConsoleOptions {
   readonly store: Store;
   readonly silentAfterMs: number;
@@ -45,6 +39,8 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'strict-transport-security': 'max-age=31536000',
 };
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+// The API's own version in its OpenAPI document: bumped when a route changes incompatibly.
+const API_VERSION = '1';
 
 /**
  * The web console (issue 15): its bundle at `/` and its JSON API under `/api/`. Every API route but sign-in needs
@@ -54,14 +50,14 @@ const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 export function consolePlugin(options: ConsoleOptions) {
   return async (app: FastifyInstance): Promise<void> => {
     const logger = options.logger.child({ component: 'console' });
-    const storage = options.storage ?? (options.store instanceof SqliteStore ? openSqliteConsole(options.store.path) : undefined);
+    const storage = options.storage ?? consoleStorageOf(options.store);
     app.addHook('onSend', async (_request, reply, payload) => {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
       return payload;
     });
     await app.register(staticFiles(options.bundleDir ?? DEFAULT_BUNDLE_DIR));
     if (storage === undefined) {
-      logger.warn('the console API needs the SQLite store in this version: /api/ answers 503');
+      logger.warn('the console API has no storage on this store engine: /api/ answers 503');
       app.all('/api/*', async (_request, reply) => reply.code(503).send({ error: 'the console is not available with this store engine yet' }));
       return;
     }
@@ -80,11 +76,15 @@ export function consolePlugin(options: ConsoleOptions) {
     await app.register(
       async (api) => {
         api.addHook('onRequest', async (request, reply) => guard(context, request, reply));
+        const openApi = new OpenApiCollector();
+        openApi.attach(api);
+        api.get('/openapi.json', async () => openApi.document(API_VERSION));
         await api.register(authRoutes(context));
         await api.register(fleetRoutes(context));
         await api.register(alertRoutes(context, live));
         await api.register(fileRoutes(context));
         await api.register(auditRoutes(context));
+        await api.register(searchRoutes(context));
       },
       { prefix: '/api' },
     );

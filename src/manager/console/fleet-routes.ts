@@ -13,7 +13,10 @@ export function fleetRoutes(context: ConsoleContext) {
       async (request) => {
         const now = context.now();
         const range = RANGES[request.query.range];
-        const since = new Date(now.getTime() - range.ms).toISOString();
+        // Whole buckets: the last 24 hours or 14 days counting the current one, so no bar of the chart is a part of
+        // its hour or day, and the overview reads whole summary rows (see SqliteFleetOverview).
+        const unit = range.bucket === 'hour' ? 3_600_000 : 86_400_000;
+        const since = new Date(Math.floor(now.getTime() / unit) * unit - range.ms + unit).toISOString();
         const [agents, overTime, changed] = await Promise.all([
           context.queries.fleetAgents(now.getTime(), context.silentAfterMs),
           context.queries.alertsOverTime(since, range.bucket),

@@ -187,4 +187,89 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   END $$;
   CREATE TRIGGER agent_usage_history AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION custos_history_usage();
   `,
+  `
+  -- Fleet search in the console (see the SQLite migration of the same name).
+  CREATE INDEX baseline_by_sha256 ON baseline (sha256, agent_id, path_key) WHERE sha256 IS NOT NULL;
+  CREATE INDEX baseline_by_sha1 ON baseline (sha1, agent_id, path_key) WHERE sha1 IS NOT NULL;
+  CREATE INDEX baseline_by_md5 ON baseline (md5, agent_id, path_key) WHERE md5 IS NOT NULL;
+  CREATE INDEX baseline_by_path ON baseline (path_key, agent_id);
+  `,
+  `
+  -- The web console (see the SQLite migration of the same name): accounts, sessions (only the SHA-256 of the
+  -- cookie's token), failed sign-ins, the audit log, alert acknowledgements; and the indexes its pages range over.
+  CREATE TABLE console_users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE console_sessions (
+    token_sha256 TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL,
+    created_at_ms BIGINT NOT NULL,
+    last_used_ms BIGINT NOT NULL,
+    expires_at_ms BIGINT NOT NULL
+  );
+  CREATE INDEX console_sessions_by_user ON console_sessions (user_name);
+  CREATE TABLE console_login_failures (user_name TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_failure_ms BIGINT NOT NULL, locked_until_ms BIGINT NOT NULL);
+  CREATE TABLE console_audit (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ts TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    outcome TEXT NOT NULL,
+    remote TEXT,
+    details TEXT
+  );
+  CREATE TABLE console_acks (alert_id TEXT PRIMARY KEY, acked_by TEXT NOT NULL, acked_at TEXT NOT NULL, note TEXT);
+  CREATE INDEX alerts_console_time ON alerts (ts, id);
+  CREATE INDEX alerts_console_agent ON alerts (agent_id, ts, id);
+  CREATE INDEX agent_alerts_console_time ON agent_alerts (ts, id);
+
+  -- The fleet overview's summaries (see the SQLite migration of the same name), kept by triggers in the same
+  -- transaction as the rows they count; concurrent managers meet on the summary row (an upsert locks it).
+  CREATE TABLE alert_open_counts (agent_id TEXT NOT NULL, level INTEGER NOT NULL, open BIGINT NOT NULL, PRIMARY KEY (agent_id, level));
+  CREATE TABLE alert_hours (hour TEXT NOT NULL, level INTEGER NOT NULL, alerts BIGINT NOT NULL, PRIMARY KEY (hour, level));
+  CREATE TABLE path_change_days (day TEXT NOT NULL, agent_id TEXT NOT NULL, path_key BYTEA NOT NULL, changes BIGINT NOT NULL, PRIMARY KEY (day, agent_id, path_key));
+  CREATE TABLE path_change_hours (hour TEXT NOT NULL, agent_id TEXT NOT NULL, path_key BYTEA NOT NULL, changes BIGINT NOT NULL, PRIMARY KEY (hour, agent_id, path_key));
+  INSERT INTO alert_hours (hour, level, alerts)
+    SELECT substr(ts, 1, 13), level, count(*) FROM (SELECT ts, level FROM alerts UNION ALL SELECT ts, level FROM agent_alerts) a GROUP BY 1, 2;
+  INSERT INTO alert_open_counts (agent_id, level, open)
+    SELECT agent_id, level, count(*) FROM (SELECT agent_id, level FROM alerts UNION ALL SELECT agent_id, level FROM agent_alerts) a GROUP BY 1, 2;
+  INSERT INTO path_change_days (day, agent_id, path_key, changes) SELECT substr(ts, 1, 10), agent_id, path_key, count(*) FROM events GROUP BY 1, 2, 3;
+  INSERT INTO path_change_hours (hour, agent_id, path_key, changes)
+    SELECT substr(ts, 1, 13), agent_id, path_key, count(*) FROM events
+    WHERE ts >= to_char((now() - interval '2 days') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24') GROUP BY 1, 2, 3;
+  CREATE FUNCTION custos_alert_summaries() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    INSERT INTO alert_open_counts (agent_id, level, open) VALUES (NEW.agent_id, NEW.level, 1)
+      ON CONFLICT (agent_id, level) DO UPDATE SET open = alert_open_counts.open + 1;
+    INSERT INTO alert_hours (hour, level, alerts) VALUES (substr(NEW.ts, 1, 13), NEW.level, 1)
+      ON CONFLICT (hour, level) DO UPDATE SET alerts = alert_hours.alerts + 1;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER alert_summaries_file AFTER INSERT ON alerts FOR EACH ROW EXECUTE FUNCTION custos_alert_summaries();
+  CREATE TRIGGER alert_summaries_agent AFTER INSERT ON agent_alerts FOR EACH ROW EXECUTE FUNCTION custos_alert_summaries();
+  CREATE FUNCTION custos_ack_summaries() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    UPDATE alert_open_counts c SET open = c.open - 1 FROM (
+      SELECT agent_id, level FROM alerts WHERE id = NEW.alert_id UNION ALL SELECT agent_id, level FROM agent_alerts WHERE id = NEW.alert_id LIMIT 1
+    ) a WHERE c.agent_id = a.agent_id AND c.level = a.level;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER alert_summaries_ack AFTER INSERT ON console_acks FOR EACH ROW EXECUTE FUNCTION custos_ack_summaries();
+  CREATE FUNCTION custos_path_change_summaries() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    INSERT INTO path_change_days (day, agent_id, path_key, changes) VALUES (substr(NEW.ts, 1, 10), NEW.agent_id, NEW.path_key, 1)
+      ON CONFLICT (day, agent_id, path_key) DO UPDATE SET changes = path_change_days.changes + 1;
+    INSERT INTO path_change_hours (hour, agent_id, path_key, changes) VALUES (substr(NEW.ts, 1, 13), NEW.agent_id, NEW.path_key, 1)
+      ON CONFLICT (hour, agent_id, path_key) DO UPDATE SET changes = path_change_hours.changes + 1;
+    -- By the manager's clock, not the record's (an agent's clock may run ahead).
+    DELETE FROM path_change_hours WHERE hour < to_char((now() - interval '2 days') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24');
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER path_change_summaries AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION custos_path_change_summaries();
+  `,
 ];

@@ -253,4 +253,55 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX alerts_console_agent ON alerts (agent_id, ts, id);
   CREATE INDEX agent_alerts_console_time ON agent_alerts (ts, id);
   `,
+  `
+  -- Fleet search in the console: "which hosts have this digest?" is a range of one of these (partial: entries
+  -- without content have no digest), "which hosts differ at this path?" a range of baseline_by_path (its entries
+  -- carry the primary key, so they come by agent).
+  CREATE INDEX baseline_by_sha256 ON baseline (sha256) WHERE sha256 IS NOT NULL;
+  CREATE INDEX baseline_by_sha1 ON baseline (sha1) WHERE sha1 IS NOT NULL;
+  CREATE INDEX baseline_by_md5 ON baseline (md5) WHERE md5 IS NOT NULL;
+  CREATE INDEX baseline_by_path ON baseline (path_key);
+  `,
+  `
+  -- The fleet overview's aggregates, kept by triggers in the same transaction as the alerts, the history and the
+  -- acknowledgements they count, so the overview reads a few summary rows instead of every alert (1M alerts: seconds).
+  -- Open (unacknowledged) alerts per agent and level. Alerts and acknowledgements are never deleted.
+  CREATE TABLE alert_open_counts (agent_id TEXT NOT NULL, level INTEGER NOT NULL, open INTEGER NOT NULL, PRIMARY KEY (agent_id, level)) WITHOUT ROWID;
+  -- Alerts per hour ('2026-11-30T01', the first 13 characters of their ts) and level.
+  CREATE TABLE alert_hours (hour TEXT NOT NULL, level INTEGER NOT NULL, alerts INTEGER NOT NULL, PRIMARY KEY (hour, level)) WITHOUT ROWID;
+  -- History records per path and day, and per path and hour for the last two days only (the 24-hour view reads
+  -- whole hours from it; older hours are dropped as new records arrive).
+  CREATE TABLE path_change_days (day TEXT NOT NULL, agent_id TEXT NOT NULL, path_key BLOB NOT NULL, changes INTEGER NOT NULL, PRIMARY KEY (day, agent_id, path_key)) WITHOUT ROWID;
+  CREATE TABLE path_change_hours (hour TEXT NOT NULL, agent_id TEXT NOT NULL, path_key BLOB NOT NULL, changes INTEGER NOT NULL, PRIMARY KEY (hour, agent_id, path_key)) WITHOUT ROWID;
+
+  INSERT INTO alert_open_counts (agent_id, level, open)
+    SELECT agent_id, level, count(*) FROM (SELECT agent_id, level, id FROM alerts UNION ALL SELECT agent_id, level, id FROM agent_alerts) a
+    WHERE NOT EXISTS (SELECT 1 FROM console_acks k WHERE k.alert_id = a.id) GROUP BY agent_id, level;
+  INSERT INTO alert_hours (hour, level, alerts)
+    SELECT substr(ts, 1, 13), level, count(*) FROM (SELECT ts, level FROM alerts UNION ALL SELECT ts, level FROM agent_alerts) GROUP BY 1, 2;
+  INSERT INTO path_change_days (day, agent_id, path_key, changes) SELECT substr(ts, 1, 10), agent_id, path_key, count(*) FROM events GROUP BY 1, 2, 3;
+  INSERT INTO path_change_hours (hour, agent_id, path_key, changes)
+    SELECT substr(ts, 1, 13), agent_id, path_key, count(*) FROM events WHERE ts >= strftime('%Y-%m-%dT%H', 'now', '-2 days') GROUP BY 1, 2, 3;
+
+  CREATE TRIGGER alert_summaries_file AFTER INSERT ON alerts BEGIN
+    INSERT INTO alert_open_counts (agent_id, level, open) VALUES (NEW.agent_id, NEW.level, 1) ON CONFLICT (agent_id, level) DO UPDATE SET open = open + 1;
+    INSERT INTO alert_hours (hour, level, alerts) VALUES (substr(NEW.ts, 1, 13), NEW.level, 1) ON CONFLICT (hour, level) DO UPDATE SET alerts = alerts + 1;
+  END;
+  CREATE TRIGGER alert_summaries_agent AFTER INSERT ON agent_alerts BEGIN
+    INSERT INTO alert_open_counts (agent_id, level, open) VALUES (NEW.agent_id, NEW.level, 1) ON CONFLICT (agent_id, level) DO UPDATE SET open = open + 1;
+    INSERT INTO alert_hours (hour, level, alerts) VALUES (substr(NEW.ts, 1, 13), NEW.level, 1) ON CONFLICT (hour, level) DO UPDATE SET alerts = alerts + 1;
+  END;
+  CREATE TRIGGER alert_summaries_ack AFTER INSERT ON console_acks BEGIN
+    UPDATE alert_open_counts SET open = open - 1 WHERE (agent_id, level) IN (
+      SELECT agent_id, level FROM alerts WHERE id = NEW.alert_id UNION ALL SELECT agent_id, level FROM agent_alerts WHERE id = NEW.alert_id LIMIT 1);
+  END;
+  CREATE TRIGGER path_change_summaries AFTER INSERT ON events BEGIN
+    INSERT INTO path_change_days (day, agent_id, path_key, changes) VALUES (substr(NEW.ts, 1, 10), NEW.agent_id, NEW.path_key, 1)
+      ON CONFLICT (day, agent_id, path_key) DO UPDATE SET changes = changes + 1;
+    INSERT INTO path_change_hours (hour, agent_id, path_key, changes) VALUES (substr(NEW.ts, 1, 13), NEW.agent_id, NEW.path_key, 1)
+      ON CONFLICT (hour, agent_id, path_key) DO UPDATE SET changes = changes + 1;
+    -- By the manager's clock, not the record's: an agent whose clock runs ahead must not empty the table.
+    DELETE FROM path_change_hours WHERE hour < strftime('%Y-%m-%dT%H', 'now', '-2 days');
+  END;
+  `,
 ];

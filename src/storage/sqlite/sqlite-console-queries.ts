@@ -1,8 +1,11 @@
 import type Database from 'better-sqlite3';
 import { decodeEventRecord } from '../../core/event-record.js';
-import { pathFromKey, pathKey, subtreeKeyRange } from '../../core/path-bytes.js';
+import { pathKey, subtreeKeyRange } from '../../core/path-bytes.js';
 import type { AlertAck } from '../console-repository.js';
 import type { AlertBucket, AlertFilter, AlertSummary, ChangedPath, ConsoleQueries, FileHistoryEntry, FleetAgent, LiveCursor } from '../console-queries.js';
+import type { ContentGroups, HashHit, HashHitCursor, SearchDigest } from '../fleet-search-queries.js';
+import { SqliteFleetOverview } from './sqlite-fleet-overview.js';
+import { SqliteFleetSearch } from './sqlite-fleet-search.js';
 
 // Both alert tables, shaped alike. File alerts take their description, event, path and verdict from the history
 // record they were raised for (json_extract: no record is decoded to list a page); agent alerts from their JSON.
@@ -30,10 +33,22 @@ interface SummaryRow {
 /** The console's read side over the manager's SQLite file: every page is an index range, bounded by its limit. */
 export class SqliteConsoleQueries implements ConsoleQueries {
   readonly #db: Database.Database;
+  readonly #search: SqliteFleetSearch;
+  readonly #overview: SqliteFleetOverview;
 
   /** `db`: a connection to a store whose schema includes the console migration. */
   constructor(db: Database.Database) {
     this.#db = db;
+    this.#search = new SqliteFleetSearch(db);
+    this.#overview = new SqliteFleetOverview(db);
+  }
+
+  hostsWithDigest(digest: SearchDigest, value: string, limit: number, after?: HashHitCursor): Promise<readonly HashHit[]> {
+    return this.#search.hostsWithDigest(digest, value, limit, after);
+  }
+
+  contentGroupsAt(path: Buffer, query: { readonly limit: number; readonly offset: number; readonly hostLimit: number }): Promise<ContentGroups> {
+    return this.#search.contentGroupsAt(path, query);
   }
 
   async listAlerts(filter: AlertFilter): Promise<readonly AlertSummary[]> {
@@ -92,14 +107,8 @@ export class SqliteConsoleQueries implements ConsoleQueries {
          FROM agents g LEFT JOIN agent_meta m ON m.agent_id = g.id AND m.key = 'console_last_scan' WHERE g.id <> '000' ORDER BY g.id`,
       )
       .all() as { id: string; name: string; group_name: string | null; revoked_at: string | null; last_seen: string | null; silent_since: string | null; last_scan: string | null }[];
-    // Open alerts by agent and level: both tables, less what is acknowledged.
-    const open = this.#db
-      .prepare(
-        `SELECT agent_id, level, count(*) AS n FROM (
-           SELECT agent_id, level, id FROM alerts UNION ALL SELECT agent_id, level, id FROM agent_alerts
-         ) a WHERE NOT EXISTS (SELECT 1 FROM console_acks k WHERE k.alert_id = a.id) GROUP BY agent_id, level`,
-      )
-      .all() as { agent_id: string; level: number; n: number }[];
+    // Open alerts by agent and level: summary rows kept with the alerts and acknowledgements they count.
+    const open = this.#overview.openAlertCounts();
     const byAgent = new Map<string, Record<string, number>>();
     for (const row of open) {
       const levels = byAgent.get(row.agent_id) ?? {};
@@ -124,21 +133,12 @@ export class SqliteConsoleQueries implements ConsoleQueries {
   }
 
   async alertsOverTime(since: string, bucket: 'hour' | 'day'): Promise<readonly AlertBucket[]> {
-    const width = bucket === 'hour' ? 13 : 10;
-    return this.#db
-      .prepare(
-        `SELECT substr(ts, 1, @width) AS bucket, level, count(*) AS count FROM (
-           SELECT ts, level FROM alerts WHERE ts >= @since UNION ALL SELECT ts, level FROM agent_alerts WHERE ts >= @since
-         ) GROUP BY bucket, level ORDER BY bucket, level`,
-      )
-      .all({ width, since }) as AlertBucket[];
+    return this.#overview.alertsOverTime(since, bucket);
   }
 
   async mostChangedPaths(since: string, limit: number): Promise<readonly ChangedPath[]> {
-    const rows = this.#db
-      .prepare('SELECT agent_id, path_key, count(*) AS n FROM events WHERE ts >= ? GROUP BY agent_id, path_key ORDER BY n DESC, agent_id, path_key LIMIT ?')
-      .all(since, limit) as { agent_id: string; path_key: Buffer; n: number }[];
-    return rows.map((r) => ({ agentId: r.agent_id, path: pathFromKey(r.path_key), changes: r.n }));
+    // The hour summaries are kept by SQLite's clock (the real one), so the window is judged by it too.
+    return this.#overview.mostChangedPaths(since, limit, Date.now());
   }
 
   async fileHistory(agentId: string, path: Buffer, limit: number, beforeEventId?: number): Promise<readonly FileHistoryEntry[]> {

@@ -95,7 +95,8 @@ export function FilePage({ params, admin }: { params: URLSearchParams; admin: bo
       <h1 class="path">{info.path}</h1>
       <p>
         on <a href={`#/alerts${query({ agent: info.agent.id })}`}>{info.agent.name}</a> ({info.agent.id})
-        {!info.pathExact && <span class="muted"> · the name is not plain UTF-8: non-printing bytes are shown as \xNN</span>}
+        {!info.pathExact && <span class="muted"> · the name is not plain UTF-8: non-printing bytes are shown as \xNN</span>}{' '}
+        · <a href={`#/search${query({ pathB64 })}`}>compare across the fleet</a>
       </p>
       {error !== '' && (
         <p class="error" role="alert">
