@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../src/platform/package-root.js';
 
 /** The built `custos` launcher, as users run it. */
-export const CUSTOS_BIN = fileURLToPath(new URL('../../../bin/custos.js', import.meta.url));
+/** The real CLI launcher, which runs the compiled program in dist/ (the end-to-end tests run after a build). */
+export const CUSTOS_BIN = packagePath('bin/custos.js');
 
 /** What one `custos` run did. */
 export interface CustosRun {
@@ -16,7 +17,10 @@ export interface CustosRun {
  * Runs the real CLI in a child process. `uid`/`gid` run it unprivileged; `timeoutMs` kills a hung run (the test
  * then fails on a null exit code instead of hanging CI).
  */
-export function runCustos(args: readonly string[], options: { uid?: number; gid?: number; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CustosRun> {
+export function runCustos(
+  args: readonly string[],
+  options: { uid?: number; gid?: number; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CustosRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CUSTOS_BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -41,5 +45,8 @@ export function runCustos(args: readonly string[], options: { uid?: number; gid?
 
 /** Parses JSON-lines output. */
 export function jsonLines<T = Record<string, unknown>>(text: string): T[] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
 }

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { dropSchemas, schemaUrl, testSchemaName } from '../../test/support/postgres-test-url.js';
-import { CUSTOS_BIN } from '../../test/support/run-custos.js';
-import { tempDir } from '../../test/support/temp-dir.js';
-import { consoleStorageOf } from '../manager/console/console-storage.js';
-import { verifyPassword } from '../manager/console/password-hash.js';
-import { PostgresStore } from '../storage/postgres/postgres-store.js';
+import { dropSchemas, schemaUrl, testSchemaName } from '../support/postgres-test-url.js';
+import { CUSTOS_BIN } from '../support/run-custos.js';
+import { tempDir } from '../support/temp-dir.js';
+import { consoleStorageOf } from '../../src/manager/console/console-storage.js';
+import { verifyPassword } from '../../src/manager/console/password-hash.js';
+import { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 
 const custos = (args: readonly string[], input = ''): string => execFileSync(process.execPath, [CUSTOS_BIN, ...args], { input, encoding: 'utf8' });
 
@@ -25,7 +25,10 @@ describe('custos manager user', () => {
     const schema = testSchemaName('custos_user');
     schemas.push(schema);
     const data = tempDir('custos-user-pg-');
-    assert.match(custos(['manager', 'user', 'add', 'bob', '--role', 'admin', '--data', data, '--store', schemaUrl(schema)], 'bob-password-1\n'), /created console user bob \(admin\)/);
+    assert.match(
+      custos(['manager', 'user', 'add', 'bob', '--role', 'admin', '--data', data, '--store', schemaUrl(schema)], 'bob-password-1\n'),
+      /created console user bob \(admin\)/,
+    );
     assert.equal(custos(['manager', 'user', 'list', '--data', data, '--store', schemaUrl(schema)]), 'bob admin\n');
     const store = await PostgresStore.open(schemaUrl(schema));
     try {
