@@ -7,7 +7,9 @@ export interface ConsoleBenchResult {
 }
 
 /** The console section of `npm run bench`: each overview query against the direct SQL, the pages and searches alone. */
-export function consoleBenchRows(r: ConsoleBenchResult): { section: string; metric: string; value: number; unit: string; reference?: { name: string; value: number }; note?: string }[] {
+export function consoleBenchRows(
+  r: ConsoleBenchResult,
+): { section: string; metric: string; value: number; unit: string; reference?: { name: string; value: number }; note?: string }[] {
   const section = `web console, ${r.agents.toLocaleString('en')} agents, ${r.alerts.toLocaleString('en')} alerts (SQLite)`;
   const f = (name: string): number => r.figures[name] ?? Number.NaN;
   const direct = (name: string) => ({ name: 'the same question asked of the alert and history tables', value: f(`${name}DirectMs`) });
@@ -20,7 +22,13 @@ export function consoleBenchRows(r: ConsoleBenchResult): { section: string; metr
     { section, metric: 'alert list: first page of open alerts (50)', value: f('alertPageMs'), unit: 'ms' },
     { section, metric: 'alert list: one agent, level 7 and up (50)', value: f('alertPageAgentMs'), unit: 'ms' },
     { section, metric: `fleet search: hosts grouped by content at a path (${r.agents.toLocaleString('en')} hosts)`, value: f('pathGroupsMs'), unit: 'ms' },
-    { section, metric: 'fleet search: hosts with a SHA-256 (first 100)', value: f('digestHostsMs'), unit: 'ms', note: `baseline of ${(r.agents * r.files).toLocaleString('en')} entries` },
+    {
+      section,
+      metric: 'fleet search: hosts with a SHA-256 (first 100)',
+      value: f('digestHostsMs'),
+      unit: 'ms',
+      note: `baseline of ${(r.agents * r.files).toLocaleString('en')} entries`,
+    },
   ];
   // CPU time beside each wall time: on a busy machine the wall time is mostly the wait for a core.
   const keys = ['openByAgent', 'overTime24h', 'overTime14d', 'mostChanged24h', 'mostChanged14d', 'alertPage', 'alertPageAgent', 'pathGroups', 'digestHosts'];

@@ -90,7 +90,12 @@ async function build(path: string): Promise<void> {
         const level = LEVELS[Math.floor(next() * LEVELS.length)]!;
         const ts = new Date(times[i]!).toISOString();
         const id = `${Math.floor(times[i]! / 1000)}.${i}`;
-        const data = JSON.stringify({ event: 'modified', path: Buffer.from(path).toString('base64'), rule: { id: 550, level, description: 'Integrity checksum changed.' }, verdict: { verdict: 'unknown' } });
+        const data = JSON.stringify({
+          event: 'modified',
+          path: Buffer.from(path).toString('base64'),
+          rule: { id: 550, level, description: 'Integrity checksum changed.' },
+          verdict: { verdict: 'unknown' },
+        });
         const eventId = Number(event.run(agentId(a), ts, pathKey(Buffer.from(path)), data).lastInsertRowid);
         alert.run(id, eventId, agentId(a), ts, 550, level);
         if (next() < 0.3) ack.run(id, ts);
@@ -139,7 +144,8 @@ function direct(db: Database.Database) {
            GROUP BY bucket, level`,
         )
         .all(width, since, since),
-    mostChanged: (since: string) => db.prepare('SELECT agent_id, path_key, count(*) AS n FROM events WHERE ts >= ? GROUP BY agent_id, path_key ORDER BY n DESC LIMIT 10').all(since),
+    mostChanged: (since: string) =>
+      db.prepare('SELECT agent_id, path_key, count(*) AS n FROM events WHERE ts >= ? GROUP BY agent_id, path_key ORDER BY n DESC LIMIT 10').all(since),
   };
 }
 

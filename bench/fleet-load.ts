@@ -99,7 +99,11 @@ async function pool<T>(items: readonly T[], width: number, work: (item: T, index
 
 async function startManager(data: string, profileDir?: string, storeUrl?: string): Promise<{ child: ChildProcess; url: string; log: string[] }> {
   const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const child = spawn(process.execPath, [...profile, CUSTOS, 'manager', 'start', '--data', data, '--listen', '127.0.0.1:0', ...(storeUrl === undefined ? [] : ['--store', storeUrl])], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [...profile, CUSTOS, 'manager', 'start', '--data', data, '--listen', '127.0.0.1:0', ...(storeUrl === undefined ? [] : ['--store', storeUrl])],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const log: string[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     let buffer = '';
@@ -176,7 +180,9 @@ async function main(): Promise<void> {
 
   const manager = await startManager(data, values.profile, storeUrl);
   const pid = manager.child.pid ?? 0;
-  process.stdout.write(`fleet-load: manager pid ${pid} at ${manager.url} on ${storeUrl === undefined ? 'SQLite' : 'PostgreSQL'}; ${agentCount} agents × ${files} files\n`);
+  process.stdout.write(
+    `fleet-load: manager pid ${pid} at ${manager.url} on ${storeUrl === undefined ? 'SQLite' : 'PostgreSQL'}; ${agentCount} agents × ${files} files\n`,
+  );
   try {
     const enrollStarted = Date.now();
     const agents: SimAgent[] = new Array<SimAgent>(agentCount);
@@ -202,10 +208,13 @@ async function main(): Promise<void> {
         observations: states.map((s) => encodeObservation({ path: s.path, current: s, checks: CHECK_ALL, inBaseline: false })),
         end: { id: 'baseline', full: true, digest: digest.hex(), entries: digest.entries, durationMs: 1 },
       });
-      if (reply.status !== 200 || (reply.body as { resync?: boolean }).resync === true) throw new Error(`baseline batch refused: ${reply.status} ${reply.text}`);
+      if (reply.status !== 200 || (reply.body as { resync?: boolean }).resync === true)
+        throw new Error(`baseline batch refused: ${reply.status} ${reply.text}`);
     });
     const baselineS = (Date.now() - baselineStarted) / 1000;
-    process.stdout.write(`fleet-load: ${agentCount * files} baseline entries in ${baselineS.toFixed(1)} s (${Math.round((agentCount * files) / baselineS)} entries/s)\n`);
+    process.stdout.write(
+      `fleet-load: ${agentCount * files} baseline entries in ${baselineS.toFixed(1)} s (${Math.round((agentCount * files) / baselineS)} entries/s)\n`,
+    );
 
     const results: LevelResult[] = [];
     for (const rate of rates) {
@@ -270,8 +279,14 @@ async function main(): Promise<void> {
     const memory = memoryMb(pid);
     const metrics = (await callManager({ url: manager.url, ca: pki.caCert }, 'GET', '/metrics')).text;
     const ingest = /custos_batch_ingest_seconds\{quantile="0.99"\} ([\d.e-]+)/.exec(metrics)?.[1];
-    process.stdout.write(`fleet-load: manager memory now ${Math.round(memory.rss)} MB, high-water ${Math.round(memory.hwm)} MB; manager-side p99 apply time ${ingest === undefined ? '?' : `${(Number(ingest) * 1000).toFixed(0)} ms`}\n`);
-    if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify({ agents: agentCount, files, seconds, intervalS, baselineEntriesPerSecond: Math.round((agentCount * files) / baselineS), levels: results, managerHighWaterMb: Math.round(memory.hwm) }, null, 2)}\n`);
+    process.stdout.write(
+      `fleet-load: manager memory now ${Math.round(memory.rss)} MB, high-water ${Math.round(memory.hwm)} MB; manager-side p99 apply time ${ingest === undefined ? '?' : `${(Number(ingest) * 1000).toFixed(0)} ms`}\n`,
+    );
+    if (values.json !== undefined)
+      writeFileSync(
+        values.json,
+        `${JSON.stringify({ agents: agentCount, files, seconds, intervalS, baselineEntriesPerSecond: Math.round((agentCount * files) / baselineS), levels: results, managerHighWaterMb: Math.round(memory.hwm) }, null, 2)}\n`,
+      );
   } finally {
     manager.child.kill('SIGTERM');
     await new Promise((resolve) => manager.child.once('exit', resolve));

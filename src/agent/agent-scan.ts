@@ -98,7 +98,10 @@ export async function runAgentScan(deps: AgentScanDeps, scope: ScanScope, kind: 
       return false;
     }
     if (seq === undefined) {
-      log.error({ outbox: state.outboxSize() }, 'the outbox is full (the manager has been unreachable too long): dropping it; the next scan resends everything and the manager is told');
+      log.error(
+        { outbox: state.outboxSize() },
+        'the outbox is full (the manager has been unreachable too long): dropping it; the next scan resends everything and the manager is told',
+      );
       state.resetForResync({ dropOutbox: true, notice: 'outbox-overflow' });
       return false;
     }
@@ -148,5 +151,8 @@ export async function runAgentScan(deps: AgentScanDeps, scope: ScanScope, kind: 
   }
   for (const root of stats.unscannableRoots) log.warn({ path: displayPath(root.path), reason: root.reason }, 'nothing scanned in a monitored directory');
   const pacing = pacer === undefined ? {} : { pacing: pacer.pacing };
-  log.info({ full, scheduled, entries: stats.entries, hashed: stats.hashed, durationMs: Date.now() - started, outbox: state.outboxSize(), ...pacing }, scheduled ? 'scan finished' : 'realtime changes scanned');
+  log.info(
+    { full, scheduled, entries: stats.entries, hashed: stats.hashed, durationMs: Date.now() - started, outbox: state.outboxSize(), ...pacing },
+    scheduled ? 'scan finished' : 'realtime changes scanned',
+  );
 }

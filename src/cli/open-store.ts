@@ -27,7 +27,8 @@ export async function openStore(storage: StorageConfig): Promise<Store> {
  * an error naming it, never a new empty one (which would hide a wrong --db or --config behind "no events").
  */
 export async function openExistingStore(storage: StorageConfig): Promise<Store> {
-  if (storage.engine === 'sqlite' && !existsSync(storage.path)) throw new CustosError('NOT_FOUND', `no baseline database at ${storage.path} (run \`custos check\` first, or name it with --db or --data)`);
+  if (storage.engine === 'sqlite' && !existsSync(storage.path))
+    throw new CustosError('NOT_FOUND', `no baseline database at ${storage.path} (run \`custos check\` first, or name it with --db or --data)`);
   if (storage.engine === 'postgres') return PostgresStore.open(storage.url, { mustExist: true });
   return openStore(storage);
 }

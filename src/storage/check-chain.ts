@@ -26,10 +26,7 @@ export interface ChainHead {
  * to its recorded hash, agree with its indexed columns, and each chain must end at its recorded head. Stops at
  * the first broken row and says why.
  */
-export async function checkChain(
-  rows: AsyncIterable<ChainRow> | Iterable<ChainRow>,
-  heads: ReadonlyMap<string, ChainHead>,
-): Promise<ChainReport> {
+export async function checkChain(rows: AsyncIterable<ChainRow> | Iterable<ChainRow>, heads: ReadonlyMap<string, ChainHead>): Promise<ChainReport> {
   let checked = 0;
   let agent: string | undefined;
   let expected = GENESIS_HASH;

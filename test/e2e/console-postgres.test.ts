@@ -12,7 +12,10 @@ import { tempDir } from '../support/temp-dir.js';
 const schema = testSchemaName('custos_console_e2e');
 const managerYaml = `database:\n  engine: postgres\n  url: ${schemaUrl(schema)}\nmanager:\n  listen: 127.0.0.1:0\n  silent_after: 1h\n`;
 
-function call(url: string, options: { method?: string; cookie?: string; body?: unknown } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function call(
+  url: string,
+  options: { method?: string; cookie?: string; body?: unknown } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     // The manager's certificate is signed by its own CA; this test checks the console, not the certificate.
@@ -21,7 +24,10 @@ function call(url: string, options: { method?: string; cookie?: string; body?: u
       {
         method: options.method ?? 'GET',
         rejectUnauthorized: false,
-        headers: { ...(options.cookie === undefined ? {} : { cookie: options.cookie }), ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) },
+        headers: {
+          ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
+          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+        },
       },
       (res) => {
         let body = '';
@@ -44,7 +50,10 @@ describe('web console on a PostgreSQL store', { timeout: 120_000 }, () => {
   });
 
   it('signs in an account the CLI made and answers the API', async () => {
-    const out = execFileSync(process.execPath, [CUSTOS_BIN, 'manager', 'user', 'add', 'carol', '--role', 'admin', '--data', fleet.managerData], { input: 'carol-password-1\n', encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [CUSTOS_BIN, 'manager', 'user', 'add', 'carol', '--role', 'admin', '--data', fleet.managerData], {
+      input: 'carol-password-1\n',
+      encoding: 'utf8',
+    });
     assert.match(out, /created console user carol \(admin\)/);
     manager = await fleet.startManager();
     assert.equal((await call(`${manager.url}/api/fleet`)).status, 401);
@@ -59,6 +68,10 @@ describe('web console on a PostgreSQL store', { timeout: 120_000 }, () => {
     assert.equal(search.status, 200, search.body);
     assert.equal((JSON.parse(search.body) as { hostCount: number }).hostCount, 0);
     const audit = JSON.parse((await call(`${manager.url}/api/audit`, { cookie })).body) as { entries: { actor: string; action: string; outcome: string }[] };
-    assert.deepEqual(audit.entries.map((e) => `${e.actor} ${e.action} ${e.outcome}`).slice(0, 3), ['carol sign-in ok', 'carol sign-in bad-credentials', `${audit.entries[2]?.actor} user-add ok`]);
+    assert.deepEqual(audit.entries.map((e) => `${e.actor} ${e.action} ${e.outcome}`).slice(0, 3), [
+      'carol sign-in ok',
+      'carol sign-in bad-credentials',
+      `${audit.entries[2]?.actor} user-add ok`,
+    ]);
   });
 });

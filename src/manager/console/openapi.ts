@@ -16,7 +16,12 @@ function templatePath(url: string): string {
 
 function parameters(schema: unknown, where: 'query' | 'path'): unknown[] {
   const s = schema as JsonSchema | undefined;
-  return Object.entries(s?.properties ?? {}).map(([name, property]) => ({ name, in: where, required: where === 'path' || (s?.required ?? []).includes(name), schema: property }));
+  return Object.entries(s?.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (s?.required ?? []).includes(name),
+    schema: property,
+  }));
 }
 
 /**
@@ -42,13 +47,21 @@ export class OpenApiCollector {
       this.#paths[path] = {
         ...this.#paths[path],
         [method.toLowerCase()]: {
-          parameters: [...parameters(schema.querystring, 'query'), ...parameters(schema.params, 'path'), ...(changes && !signIn ? [{ name: 'x-csrf-token', in: 'header', required: true, schema: { type: 'string' } }] : [])],
+          parameters: [
+            ...parameters(schema.querystring, 'query'),
+            ...parameters(schema.params, 'path'),
+            ...(changes && !signIn ? [{ name: 'x-csrf-token', in: 'header', required: true, schema: { type: 'string' } }] : []),
+          ],
           ...(schema.body === undefined ? {} : { requestBody: { required: true, content: { 'application/json': { schema: schema.body } } } }),
           responses: {
             200: { description: 'done' },
             400: { description: 'the request does not match the schema, or a value is not what it must be' },
-            ...(signIn ? { 401: { description: 'wrong name or password' }, 429: { description: 'the account is locked for now' } } : { 401: { description: 'no session: sign in first' } }),
-            ...(changes && !signIn ? { 403: { description: 'missing or wrong x-csrf-token, or the action needs the admin role' }, 415: { description: 'the body is not JSON' } } : {}),
+            ...(signIn
+              ? { 401: { description: 'wrong name or password' }, 429: { description: 'the account is locked for now' } }
+              : { 401: { description: 'no session: sign in first' } }),
+            ...(changes && !signIn
+              ? { 403: { description: 'missing or wrong x-csrf-token, or the action needs the admin role' }, 415: { description: 'the body is not JSON' } }
+              : {}),
           },
           ...(signIn ? { security: [] } : {}),
         },
@@ -60,7 +73,11 @@ export class OpenApiCollector {
   document(version: string): OpenApiDocument {
     return {
       openapi: '3.1.0',
-      info: { title: 'Custos console API', version, description: 'The JSON API the web console runs on. Every route but POST /api/session needs the session cookie; every change also needs x-csrf-token.' },
+      info: {
+        title: 'Custos console API',
+        version,
+        description: 'The JSON API the web console runs on. Every route but POST /api/session needs the session cookie; every change also needs x-csrf-token.',
+      },
       paths: this.#paths,
     };
   }

@@ -25,7 +25,14 @@ function modeView(entry: { type: string; mode: number; uid: number; gid: number;
 }
 
 function hitView(hit: HashHit): Record<string, unknown> {
-  return { agentId: hit.agentId, agentName: hit.agentName, ...pathView(hit.path), size: hit.size, ...modeView(hit), ...(hit.sha256 === undefined ? {} : { sha256: hit.sha256 }) };
+  return {
+    agentId: hit.agentId,
+    agentName: hit.agentName,
+    ...pathView(hit.path),
+    size: hit.size,
+    ...modeView(hit),
+    ...(hit.sha256 === undefined ? {} : { sha256: hit.sha256 }),
+  };
 }
 
 function groupView(group: ContentGroup): Record<string, unknown> {
@@ -46,7 +53,8 @@ function encodeHitCursor(hit: HashHit): string {
 function decodeHitCursor(text: string): HashHitCursor | null {
   try {
     const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') return { agentId: value[0], pathKey: Buffer.from(value[1], 'base64') };
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string')
+      return { agentId: value[0], pathKey: Buffer.from(value[1], 'base64') };
   } catch {
     // Not JSON: answered as a bad cursor.
   }
@@ -84,7 +92,12 @@ export function searchRoutes(context: ConsoleContext) {
         if (after === null) return reply.code(400).send({ error: 'after must be the next value of a previous page' });
         const hits = await context.queries.hostsWithDigest(digest, value, request.query.limit, after);
         const last = hits.at(-1);
-        return { digest, value, hits: hits.map(hitView), ...(hits.length === request.query.limit && last !== undefined ? { next: encodeHitCursor(last) } : {}) };
+        return {
+          digest,
+          value,
+          hits: hits.map(hitView),
+          ...(hits.length === request.query.limit && last !== undefined ? { next: encodeHitCursor(last) } : {}),
+        };
       },
     );
 

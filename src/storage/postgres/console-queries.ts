@@ -77,7 +77,11 @@ export class PostgresConsoleQueries implements ConsoleQueries {
   }
 
   async liveCursor(): Promise<LiveCursor> {
-    const row = (await this.#db.query<{ f: string; a: string }>('SELECT (SELECT coalesce(max(seq), 0) FROM alerts) AS f, (SELECT coalesce(max(seq), 0) FROM agent_alerts) AS a')).rows[0];
+    const row = (
+      await this.#db.query<{ f: string; a: string }>(
+        'SELECT (SELECT coalesce(max(seq), 0) FROM alerts) AS f, (SELECT coalesce(max(seq), 0) FROM agent_alerts) AS a',
+      )
+    ).rows[0];
     return { fileSeq: Number(row?.f ?? 0), agentSeq: Number(row?.a ?? 0) };
   }
 
@@ -85,7 +89,9 @@ export class PostgresConsoleQueries implements ConsoleQueries {
     const tail = 'LEFT JOIN agents g ON g.id = a.agent_id LEFT JOIN console_acks k ON k.alert_id = a.id WHERE a.seq > $1 ORDER BY a.seq LIMIT $2';
     const extra = 'a.seq, g.name AS agent_name, k.acked_by, k.acked_at, k.note';
     type Row = SummaryRow & { seq: string };
-    const files = (await this.#db.query<Row>(`SELECT ${FILE_COLUMNS}, ${extra} FROM alerts a JOIN events e ON e.id = a.event_id ${tail}`, [cursor.fileSeq, limit])).rows;
+    const files = (
+      await this.#db.query<Row>(`SELECT ${FILE_COLUMNS}, ${extra} FROM alerts a JOIN events e ON e.id = a.event_id ${tail}`, [cursor.fileSeq, limit])
+    ).rows;
     const agents = (await this.#db.query<Row>(`SELECT ${AGENT_COLUMNS}, ${extra} FROM agent_alerts a ${tail}`, [cursor.agentSeq, limit])).rows;
     const last = (rows: Row[], from: number): number => (rows.length === 0 ? from : Number(rows[rows.length - 1]!.seq));
     const alerts = [...files, ...agents].map(toSummary).sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0));
@@ -123,7 +129,9 @@ export class PostgresConsoleQueries implements ConsoleQueries {
     return rows.map((r) => {
       const record = decodeEventRecord(r.data);
       const ack: AlertAck | undefined =
-        r.alert_id === null || r.acked_by === null || r.acked_at === null ? undefined : { alertId: r.alert_id, ackedBy: r.acked_by, ackedAt: r.acked_at, ...(r.note === null ? {} : { note: r.note }) };
+        r.alert_id === null || r.acked_by === null || r.acked_at === null
+          ? undefined
+          : { alertId: r.alert_id, ackedBy: r.acked_by, ackedAt: r.acked_at, ...(r.note === null ? {} : { note: r.note }) };
       return { eventId: Number(r.id), record, ...(ack === undefined ? {} : { ack }) };
     });
   }
@@ -152,6 +160,8 @@ function toSummary(r: SummaryRow): AlertSummary {
     ...(r.event === null ? {} : { event: r.event }),
     ...(r.path === null ? {} : { path: Buffer.from(r.path, 'base64') }),
     ...(r.verdict === null ? {} : { verdict: r.verdict }),
-    ...(r.acked_by === null || r.acked_at === null ? {} : { ack: { alertId: r.id, ackedBy: r.acked_by, ackedAt: r.acked_at, ...(r.note === null ? {} : { note: r.note }) } }),
+    ...(r.acked_by === null || r.acked_at === null
+      ? {}
+      : { ack: { alertId: r.id, ackedBy: r.acked_by, ackedAt: r.acked_at, ...(r.note === null ? {} : { note: r.note }) } }),
   };
 }

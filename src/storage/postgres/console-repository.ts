@@ -33,7 +33,11 @@ export class PostgresConsoleRepository implements ConsoleRepository {
   }
 
   async getUser(name: string): Promise<ConsoleUser | undefined> {
-    const row = (await this.#db.query<{ name: string; role: ConsoleRole; password_hash: string }>('SELECT name, role, password_hash FROM console_users WHERE name = $1', [name])).rows[0];
+    const row = (
+      await this.#db.query<{ name: string; role: ConsoleRole; password_hash: string }>('SELECT name, role, password_hash FROM console_users WHERE name = $1', [
+        name,
+      ])
+    ).rows[0];
     return row === undefined ? undefined : { name: row.name, role: row.role, passwordHash: row.password_hash };
   }
 
@@ -61,7 +65,13 @@ export class PostgresConsoleRepository implements ConsoleRepository {
     // BIGINT comes back as text: milliseconds fit a double exactly.
     return row === undefined
       ? undefined
-      : { tokenSha256: row.token_sha256, userName: row.user_name, createdAtMs: Number(row.created_at_ms), lastUsedMs: Number(row.last_used_ms), expiresAtMs: Number(row.expires_at_ms) };
+      : {
+          tokenSha256: row.token_sha256,
+          userName: row.user_name,
+          createdAtMs: Number(row.created_at_ms),
+          lastUsedMs: Number(row.last_used_ms),
+          expiresAtMs: Number(row.expires_at_ms),
+        };
   }
 
   async touchSession(tokenSha256: string, atMs: number): Promise<void> {
@@ -82,7 +92,10 @@ export class PostgresConsoleRepository implements ConsoleRepository {
 
   async getLoginFailures(userName: string): Promise<LoginFailures | undefined> {
     const row = (
-      await this.#db.query<{ failures: number; last_failure_ms: string; locked_until_ms: string }>('SELECT failures, last_failure_ms, locked_until_ms FROM console_login_failures WHERE user_name = $1', [userName])
+      await this.#db.query<{ failures: number; last_failure_ms: string; locked_until_ms: string }>(
+        'SELECT failures, last_failure_ms, locked_until_ms FROM console_login_failures WHERE user_name = $1',
+        [userName],
+      )
     ).rows[0];
     return row === undefined ? undefined : { failures: row.failures, lastFailureMs: Number(row.last_failure_ms), lockedUntilMs: Number(row.locked_until_ms) };
   }
@@ -100,24 +113,36 @@ export class PostgresConsoleRepository implements ConsoleRepository {
   }
 
   async audit(entry: Omit<AuditEntry, 'id'>): Promise<number> {
-    const result = await this.#db.query<{ id: string }>('INSERT INTO console_audit (ts, actor, action, target, outcome, remote, details) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id', [
-      entry.ts,
-      entry.actor,
-      entry.action,
-      entry.target ?? null,
-      entry.outcome,
-      entry.remote ?? null,
-      entry.details === undefined ? null : JSON.stringify(entry.details),
-    ]);
+    const result = await this.#db.query<{ id: string }>(
+      'INSERT INTO console_audit (ts, actor, action, target, outcome, remote, details) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
+      [
+        entry.ts,
+        entry.actor,
+        entry.action,
+        entry.target ?? null,
+        entry.outcome,
+        entry.remote ?? null,
+        entry.details === undefined ? null : JSON.stringify(entry.details),
+      ],
+    );
     return Number(result.rows[0]?.id);
   }
 
   async listAudit(query: { readonly beforeId?: number; readonly limit: number }): Promise<readonly AuditEntry[]> {
     const rows = (
-      await this.#db.query<{ id: string; ts: string; actor: string; action: string; target: string | null; outcome: string; remote: string | null; details: string | null }>(
-        'SELECT id, ts, actor, action, target, outcome, remote, details FROM console_audit WHERE id < $1 ORDER BY id DESC LIMIT $2',
-        [query.beforeId ?? Number.MAX_SAFE_INTEGER, query.limit],
-      )
+      await this.#db.query<{
+        id: string;
+        ts: string;
+        actor: string;
+        action: string;
+        target: string | null;
+        outcome: string;
+        remote: string | null;
+        details: string | null;
+      }>('SELECT id, ts, actor, action, target, outcome, remote, details FROM console_audit WHERE id < $1 ORDER BY id DESC LIMIT $2', [
+        query.beforeId ?? Number.MAX_SAFE_INTEGER,
+        query.limit,
+      ])
     ).rows;
     return rows.map((r) => ({
       id: Number(r.id),
@@ -147,7 +172,9 @@ export class PostgresConsoleRepository implements ConsoleRepository {
   }
 
   async getAcks(ids: readonly string[]): Promise<ReadonlyMap<string, AlertAck>> {
-    const rows = (await this.#db.query<AckRow>('SELECT alert_id, acked_by, acked_at, note FROM console_acks WHERE alert_id = ANY($1::text[])', [[...new Set(ids)]])).rows;
+    const rows = (
+      await this.#db.query<AckRow>('SELECT alert_id, acked_by, acked_at, note FROM console_acks WHERE alert_id = ANY($1::text[])', [[...new Set(ids)]])
+    ).rows;
     return new Map(rows.map((r) => [r.alert_id, ackOf(r)]));
   }
 

@@ -32,10 +32,24 @@ async function fill(store: PostgresStore, count: number, seed: number, prefix: s
         await q.query("INSERT INTO agent_alerts (id, agent_id, ts, rule_id, level, json) VALUES ($1, $2, $3, 571, $4, '{}')", [id, agent, ts, level]);
       } else {
         const path = pathKey(Buffer.from(`/etc/f${Math.floor(6 * next() ** 2)}`));
-        const event = await q.query<{ id: string }>("INSERT INTO events (agent_id, ts, kind, outcome, path_key, data, prev_hash, hash) VALUES ($1, $2, 'file', 'alerted', $3, '{}', '', '') RETURNING id", [agent, ts, path]);
-        if (next() < 0.8) await q.query('INSERT INTO alerts (id, event_id, agent_id, ts, rule_id, level) VALUES ($1, $2, $3, $4, 550, $5)', [id, event.rows[0]!.id, agent, ts, level]);
+        const event = await q.query<{ id: string }>(
+          "INSERT INTO events (agent_id, ts, kind, outcome, path_key, data, prev_hash, hash) VALUES ($1, $2, 'file', 'alerted', $3, '{}', '', '') RETURNING id",
+          [agent, ts, path],
+        );
+        if (next() < 0.8)
+          await q.query('INSERT INTO alerts (id, event_id, agent_id, ts, rule_id, level) VALUES ($1, $2, $3, $4, 550, $5)', [
+            id,
+            event.rows[0]!.id,
+            agent,
+            ts,
+            level,
+          ]);
       }
-      if (next() < 0.3) await q.query("INSERT INTO console_acks (alert_id, acked_by, acked_at) SELECT $1, 'alice', 'x' WHERE EXISTS (SELECT 1 FROM alerts WHERE id = $1) OR EXISTS (SELECT 1 FROM agent_alerts WHERE id = $1)", [id]);
+      if (next() < 0.3)
+        await q.query(
+          "INSERT INTO console_acks (alert_id, acked_by, acked_at) SELECT $1, 'alice', 'x' WHERE EXISTS (SELECT 1 FROM alerts WHERE id = $1) OR EXISTS (SELECT 1 FROM agent_alerts WHERE id = $1)",
+          [id],
+        );
     }
   });
 }
@@ -64,10 +78,17 @@ describe('fleet overview summaries (PostgreSQL)', () => {
     ).rows.map((r) => `${r.agent_id}/${r.level}/${r.n}`);
     assert.deepEqual(open, directOpen);
     const starts = [24 * HOUR, 14 * 24 * HOUR, 36 * HOUR, 47.5 * HOUR, 3 * 24 * HOUR + 1].map((age) => NOW - age);
-    starts.push(Math.floor((NOW - 23 * HOUR) / HOUR) * HOUR, Math.floor((NOW - 13 * 24 * HOUR) / (24 * HOUR)) * 24 * HOUR, Math.floor((NOW - 30 * HOUR) / HOUR) * HOUR + 1);
+    starts.push(
+      Math.floor((NOW - 23 * HOUR) / HOUR) * HOUR,
+      Math.floor((NOW - 13 * 24 * HOUR) / (24 * HOUR)) * 24 * HOUR,
+      Math.floor((NOW - 30 * HOUR) / HOUR) * HOUR + 1,
+    );
     for (const start of starts) {
       const since = new Date(start).toISOString();
-      for (const [bucket, width] of [['hour', 13], ['day', 10]] as const) {
+      for (const [bucket, width] of [
+        ['hour', 13],
+        ['day', 10],
+      ] as const) {
         const direct = (
           await db.query<{ bucket: string; level: number; count: string }>(
             `SELECT substr(ts, 1, $2) AS bucket, level, count(*) AS count FROM (SELECT ts, level FROM alerts WHERE ts >= $1 UNION ALL SELECT ts, level FROM agent_alerts WHERE ts >= $1) x

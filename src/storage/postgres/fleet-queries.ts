@@ -21,12 +21,21 @@ export class PostgresFleetQueries {
 
   async fleetAgents(nowMs: number, silentAfterMs: number): Promise<readonly FleetAgent[]> {
     const agents = (
-      await this.#db.query<{ id: string; name: string; group_name: string | null; revoked_at: string | null; last_seen: string | null; silent_since: string | null; last_scan: string | null }>(
+      await this.#db.query<{
+        id: string;
+        name: string;
+        group_name: string | null;
+        revoked_at: string | null;
+        last_seen: string | null;
+        silent_since: string | null;
+        last_scan: string | null;
+      }>(
         `SELECT g.id, g.name, g.group_name, g.revoked_at, g.last_seen, g.silent_since, m.value AS last_scan
          FROM agents g LEFT JOIN agent_meta m ON m.agent_id = g.id AND m.key = 'console_last_scan' WHERE g.id <> '000' ORDER BY g.id`,
       )
     ).rows;
-    const open = (await this.#db.query<{ agent_id: string; level: number; open: string }>('SELECT agent_id, level, open FROM alert_open_counts WHERE open > 0')).rows;
+    const open = (await this.#db.query<{ agent_id: string; level: number; open: string }>('SELECT agent_id, level, open FROM alert_open_counts WHERE open > 0'))
+      .rows;
     const byAgent = new Map<string, Record<string, number>>();
     for (const row of open) byAgent.set(row.agent_id, { ...byAgent.get(row.agent_id), [String(row.level)]: Number(row.open) });
     return agents.map((a) => {
@@ -68,9 +77,13 @@ export class PostgresFleetQueries {
     const values: unknown[] = [];
     const p = (value: unknown): string => `$${values.push(value)}`;
     const parts = [
-      ...(e.since < rawEnd ? [`SELECT agent_id, path_key, count(*) AS n FROM events WHERE ts >= ${p(e.since)} AND ts < ${p(rawEnd)} GROUP BY agent_id, path_key`] : []),
+      ...(e.since < rawEnd
+        ? [`SELECT agent_id, path_key, count(*) AS n FROM events WHERE ts >= ${p(e.since)} AND ts < ${p(rawEnd)} GROUP BY agent_id, path_key`]
+        : []),
       ...(rawEnd < e.dayEnd
-        ? [`SELECT agent_id, path_key, sum(changes) AS n FROM path_change_hours WHERE hour >= ${p(rawEnd.slice(0, 13))} AND hour < ${p(e.dayEnd.slice(0, 13))} GROUP BY agent_id, path_key`]
+        ? [
+            `SELECT agent_id, path_key, sum(changes) AS n FROM path_change_hours WHERE hour >= ${p(rawEnd.slice(0, 13))} AND hour < ${p(e.dayEnd.slice(0, 13))} GROUP BY agent_id, path_key`,
+          ]
         : []),
       `SELECT agent_id, path_key, sum(changes) AS n FROM path_change_days WHERE day >= ${p(e.dayEnd.slice(0, 10))} GROUP BY agent_id, path_key`,
     ];
@@ -81,7 +94,19 @@ export class PostgresFleetQueries {
 
   async hostsWithDigest(digest: SearchDigest, value: string, limit: number, after?: HashHitCursor): Promise<readonly HashHit[]> {
     const rows = (
-      await this.#db.query<{ agent_id: string; agent_name: string; path_key: Buffer; type: string; size: string; mode: string; uid: string; gid: string; uname: string | null; gname: string | null; sha256: string | null }>(
+      await this.#db.query<{
+        agent_id: string;
+        agent_name: string;
+        path_key: Buffer;
+        type: string;
+        size: string;
+        mode: string;
+        uid: string;
+        gid: string;
+        uname: string | null;
+        gname: string | null;
+        sha256: string | null;
+      }>(
         `SELECT b.agent_id, g.name AS agent_name, b.path_key, b.type, b.size, b.mode, b.uid, b.gid, b.uname, b.gname, b.sha256
          FROM baseline b JOIN agents g ON g.id = b.agent_id AND g.revoked_at IS NULL
          WHERE ${DIGEST_COLUMN[digest]} = $1 AND (b.agent_id, b.path_key) > ($2, $3) ORDER BY b.agent_id, b.path_key LIMIT $4`,
@@ -106,10 +131,25 @@ export class PostgresFleetQueries {
 
   async contentGroupsAt(path: Buffer, query: { readonly limit: number; readonly offset: number; readonly hostLimit: number }): Promise<ContentGroups> {
     const key = pathKey(path);
-    const totals = (await this.#db.query<{ hosts: string; groups: string }>(`SELECT count(*) AS hosts, count(DISTINCT (b.type, b.sha256, b.mode, b.uid, b.gid)) AS groups ${LIVE}`, [key])).rows[0];
+    const totals = (
+      await this.#db.query<{ hosts: string; groups: string }>(
+        `SELECT count(*) AS hosts, count(DISTINCT (b.type, b.sha256, b.mode, b.uid, b.gid)) AS groups ${LIVE}`,
+        [key],
+      )
+    ).rows[0];
     // Smallest group first: the host that differs from every other is what an intrusion looks like.
     const groups = (
-      await this.#db.query<{ type: string; sha256: string | null; mode: string; uid: string; gid: string; size: string; uname: string | null; gname: string | null; n: string }>(
+      await this.#db.query<{
+        type: string;
+        sha256: string | null;
+        mode: string;
+        uid: string;
+        gid: string;
+        size: string;
+        uname: string | null;
+        gname: string | null;
+        n: string;
+      }>(
         `SELECT b.type, b.sha256, b.mode, b.uid, b.gid, max(b.size) AS size, max(b.uname) AS uname, max(b.gname) AS gname, count(*) AS n ${LIVE}
          GROUP BY b.type, b.sha256, b.mode, b.uid, b.gid ORDER BY n, b.sha256 COLLATE "C" NULLS FIRST, b.mode, b.uid, b.gid, b.type COLLATE "C" LIMIT $2 OFFSET $3`,
         [key, query.limit, query.offset],
@@ -123,7 +163,14 @@ export class PostgresFleetQueries {
           [key, r.type, r.sha256, r.mode, r.uid, r.gid, query.hostLimit],
         )
       ).rows;
-      const verdict = r.sha256 === null ? undefined : await this.#recordedVerdict(hosts.slice(0, VERDICT_PROBES).map((h) => h.id), key, r.sha256);
+      const verdict =
+        r.sha256 === null
+          ? undefined
+          : await this.#recordedVerdict(
+              hosts.slice(0, VERDICT_PROBES).map((h) => h.id),
+              key,
+              r.sha256,
+            );
       out.push({
         type: r.type,
         mode: Number(r.mode),

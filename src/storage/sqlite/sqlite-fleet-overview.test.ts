@@ -24,7 +24,9 @@ function random(seed: number): () => number {
 /** Writes `count` alerts (with their history records), agent alerts and acknowledgements over the last 16 days. */
 function fill(db: Database.Database, count: number, seed: number, prefix: string): void {
   const next = random(seed);
-  const event = db.prepare("INSERT INTO events (agent_id, ts, kind, outcome, path_key, data, prev_hash, hash) VALUES (?, ?, 'file', 'alerted', ?, '{}', '', '')");
+  const event = db.prepare(
+    "INSERT INTO events (agent_id, ts, kind, outcome, path_key, data, prev_hash, hash) VALUES (?, ?, 'file', 'alerted', ?, '{}', '', '')",
+  );
   const alert = db.prepare('INSERT INTO alerts (id, event_id, agent_id, ts, rule_id, level) VALUES (?, ?, ?, ?, 550, ?)');
   const agentAlert = db.prepare("INSERT INTO agent_alerts (id, agent_id, ts, rule_id, level, json) VALUES (?, ?, ?, 571, ?, '{}')");
   const ack = db.prepare("INSERT INTO console_acks (alert_id, acked_by, acked_at) VALUES (?, 'alice', '2026-01-01T00:00:00.000Z')");
@@ -67,9 +69,11 @@ function direct(db: Database.Database) {
         )
         .all(width, since, since),
     mostChanged: (since: string) =>
-      (db.prepare('SELECT agent_id, path_key, count(*) AS n FROM events WHERE ts >= ? GROUP BY 1, 2 ORDER BY n DESC, agent_id, path_key LIMIT 8').all(since) as { agent_id: string; path_key: Buffer; n: number }[]).map(
-        (r) => [r.agent_id, r.path_key.toString('hex'), r.n],
-      ),
+      (
+        db
+          .prepare('SELECT agent_id, path_key, count(*) AS n FROM events WHERE ts >= ? GROUP BY 1, 2 ORDER BY n DESC, agent_id, path_key LIMIT 8')
+          .all(since) as { agent_id: string; path_key: Buffer; n: number }[]
+      ).map((r) => [r.agent_id, r.path_key.toString('hex'), r.n]),
   };
 }
 
@@ -77,11 +81,17 @@ async function assertSameAnswers(path: string): Promise<void> {
   const db = new Database(path, { readonly: true });
   const queries = new SqliteConsoleQueries(db);
   const ref = direct(db);
-  const open = (await queries.fleetAgents(NOW, HOUR)).flatMap((a) => Object.entries(a.openAlerts).map(([level, n]) => ({ agent_id: a.id, level: Number(level), n })));
+  const open = (await queries.fleetAgents(NOW, HOUR)).flatMap((a) =>
+    Object.entries(a.openAlerts).map(([level, n]) => ({ agent_id: a.id, level: Number(level), n })),
+  );
   assert.deepEqual(open, ref.open());
   // Windows that start on, just after and just before hour and day edges, and in the middle of an hour.
   const starts = [24 * HOUR, 14 * 24 * HOUR, 36 * HOUR, 47.5 * HOUR, 3 * 24 * HOUR + 1].map((age) => NOW - age);
-  starts.push(Math.floor((NOW - 24 * HOUR) / HOUR) * HOUR, Math.floor((NOW - 5 * 24 * HOUR) / (24 * HOUR)) * 24 * HOUR, Math.floor((NOW - 30 * HOUR) / HOUR) * HOUR + 1);
+  starts.push(
+    Math.floor((NOW - 24 * HOUR) / HOUR) * HOUR,
+    Math.floor((NOW - 5 * 24 * HOUR) / (24 * HOUR)) * 24 * HOUR,
+    Math.floor((NOW - 30 * HOUR) / HOUR) * HOUR + 1,
+  );
   for (const start of starts) {
     const since = new Date(start).toISOString();
     assert.deepEqual(await queries.alertsOverTime(since, 'hour'), ref.overTime(since, 13), `hours since ${since}`);

@@ -14,7 +14,11 @@ export class SqliteFleetOverview {
 
   /** Unacknowledged alerts per agent and level. */
   openAlertCounts(): readonly { agent_id: string; level: number; n: number }[] {
-    return this.#db.prepare('SELECT agent_id, level, open AS n FROM alert_open_counts WHERE open > 0').all() as { agent_id: string; level: number; n: number }[];
+    return this.#db.prepare('SELECT agent_id, level, open AS n FROM alert_open_counts WHERE open > 0').all() as {
+      agent_id: string;
+      level: number;
+      n: number;
+    }[];
   }
 
   /** Alerts per hour or day bucket and level, from `since`. */
@@ -45,11 +49,18 @@ export class SqliteFleetOverview {
     // summaries, with no union to materialise.
     const parts = [
       ...(edges.since < rawEnd ? ['SELECT agent_id, path_key, count(*) AS n FROM events WHERE ts >= @since AND ts < @rawEnd GROUP BY agent_id, path_key'] : []),
-      ...(rawEnd < edges.dayEnd ? ['SELECT agent_id, path_key, sum(changes) AS n FROM path_change_hours WHERE hour >= substr(@rawEnd, 1, 13) AND hour < substr(@dayEnd, 1, 13) GROUP BY agent_id, path_key'] : []),
+      ...(rawEnd < edges.dayEnd
+        ? [
+            'SELECT agent_id, path_key, sum(changes) AS n FROM path_change_hours WHERE hour >= substr(@rawEnd, 1, 13) AND hour < substr(@dayEnd, 1, 13) GROUP BY agent_id, path_key',
+          ]
+        : []),
       'SELECT agent_id, path_key, sum(changes) AS n FROM path_change_days WHERE day >= substr(@dayEnd, 1, 10) GROUP BY agent_id, path_key',
     ];
     const order = 'ORDER BY n DESC, agent_id, path_key LIMIT @limit';
-    const sql = parts.length === 1 ? `${parts[0]!} ${order}` : `SELECT agent_id, path_key, sum(n) AS n FROM (${parts.join(' UNION ALL ')}) GROUP BY agent_id, path_key ${order}`;
+    const sql =
+      parts.length === 1
+        ? `${parts[0]!} ${order}`
+        : `SELECT agent_id, path_key, sum(n) AS n FROM (${parts.join(' UNION ALL ')}) GROUP BY agent_id, path_key ${order}`;
     const rows = this.#db.prepare(sql).all({ since: edges.since, rawEnd, dayEnd: edges.dayEnd, limit }) as { agent_id: string; path_key: Buffer; n: number }[];
     return rows.map((r) => ({ agentId: r.agent_id, path: pathFromKey(r.path_key), changes: r.n }));
   }

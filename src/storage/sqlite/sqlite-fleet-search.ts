@@ -73,7 +73,11 @@ export class SqliteFleetSearch implements FleetSearchQueries {
   async contentGroupsAt(path: Buffer, query: { readonly limit: number; readonly offset: number; readonly hostLimit: number }): Promise<ContentGroups> {
     const key = pathKey(path);
     const live = 'FROM baseline b JOIN agents g ON g.id = b.agent_id AND g.revoked_at IS NULL WHERE b.path_key = ?';
-    const totals = this.#db.prepare(`SELECT count(*) AS hosts, count(DISTINCT b.type || '/' || ifnull(b.sha256, '') || '/' || b.mode || '/' || b.uid || '/' || b.gid) AS groups ${live}`).get(key) as {
+    const totals = this.#db
+      .prepare(
+        `SELECT count(*) AS hosts, count(DISTINCT b.type || '/' || ifnull(b.sha256, '') || '/' || b.mode || '/' || b.uid || '/' || b.gid) AS groups ${live}`,
+      )
+      .get(key) as {
       hosts: number;
       groups: number;
     };
@@ -92,7 +96,14 @@ export class SqliteFleetSearch implements FleetSearchQueries {
       groupCount: totals.groups,
       groups: groups.map((r): ContentGroup => {
         const hosts = hostsOf.all(key, r.type, r.sha256, r.mode, r.uid, r.gid, query.hostLimit) as { id: string; name: string }[];
-        const verdict = r.sha256 === null ? undefined : this.#recordedVerdict(hosts.slice(0, VERDICT_PROBES).map((h) => h.id), key, r.sha256);
+        const verdict =
+          r.sha256 === null
+            ? undefined
+            : this.#recordedVerdict(
+                hosts.slice(0, VERDICT_PROBES).map((h) => h.id),
+                key,
+                r.sha256,
+              );
         return {
           type: r.type,
           mode: r.mode,

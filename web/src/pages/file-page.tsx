@@ -11,7 +11,16 @@ interface HistoryEntry {
   readonly changed: readonly string[];
   readonly before?: State;
   readonly after?: State;
-  readonly verdict: { verdict: string; source?: string; package?: string; version?: string; match?: string; known_path?: string; label?: string; reason?: string };
+  readonly verdict: {
+    verdict: string;
+    source?: string;
+    package?: string;
+    version?: string;
+    match?: string;
+    known_path?: string;
+    label?: string;
+    reason?: string;
+  };
   readonly rule?: { id: number; level: number; description: string };
   readonly outcome: string;
   readonly reason?: string;
@@ -59,9 +68,14 @@ function Compare({ entry }: { entry: HistoryEntry }) {
 }
 
 function Verdict({ verdict }: { verdict: HistoryEntry['verdict'] }) {
-  const evidence = [verdict.package !== undefined ? `${verdict.package}${verdict.version === undefined ? '' : ` ${verdict.version}`}` : undefined, verdict.source, verdict.match, verdict.known_path, verdict.label, verdict.reason].filter(
-    (x) => x !== undefined,
-  );
+  const evidence = [
+    verdict.package !== undefined ? `${verdict.package}${verdict.version === undefined ? '' : ` ${verdict.version}`}` : undefined,
+    verdict.source,
+    verdict.match,
+    verdict.known_path,
+    verdict.label,
+    verdict.reason,
+  ].filter((x) => x !== undefined);
   return (
     <span>
       <span class={`verdict verdict-${verdict.verdict}`}>{verdict.verdict}</span>
@@ -95,8 +109,8 @@ export function FilePage({ params, admin }: { params: URLSearchParams; admin: bo
       <h1 class="path">{info.path}</h1>
       <p>
         on <a href={`#/alerts${query({ agent: info.agent.id })}`}>{info.agent.name}</a> ({info.agent.id})
-        {!info.pathExact && <span class="muted"> · the name is not plain UTF-8: non-printing bytes are shown as \xNN</span>}{' '}
-        · <a href={`#/search${query({ pathB64 })}`}>compare across the fleet</a>
+        {!info.pathExact && <span class="muted"> · the name is not plain UTF-8: non-printing bytes are shown as \xNN</span>} ·{' '}
+        <a href={`#/search${query({ pathB64 })}`}>compare across the fleet</a>
       </p>
       {error !== '' && (
         <p class="error" role="alert">

@@ -50,7 +50,10 @@ const owner = (x: { uid: number; gid: number; uname?: string; gname?: string }):
 
 function VerdictText({ verdict }: { verdict: Verdict | undefined }) {
   if (verdict === undefined) return <span class="muted">no change recorded</span>;
-  const evidence = [verdict.package === undefined ? undefined : `${verdict.package}${verdict.version === undefined ? '' : ` ${verdict.version}`}`, verdict.source].filter((x) => x !== undefined);
+  const evidence = [
+    verdict.package === undefined ? undefined : `${verdict.package}${verdict.version === undefined ? '' : ` ${verdict.version}`}`,
+    verdict.source,
+  ].filter((x) => x !== undefined);
   return (
     <span>
       <span class={`verdict verdict-${verdict.verdict}`}>{verdict.verdict}</span>
@@ -185,7 +188,9 @@ function DigestHits({ digest }: { digest: string }) {
 export function SearchPage({ params }: { params: URLSearchParams }) {
   const pathB64 = params.get('pathB64') ?? '';
   const digest = params.get('digest') ?? '';
-  const [text, setText] = useState(digest !== '' ? digest : pathB64 !== '' ? new TextDecoder().decode(Uint8Array.from(atob(pathB64), (c) => c.charCodeAt(0))) : '');
+  const [text, setText] = useState(
+    digest !== '' ? digest : pathB64 !== '' ? new TextDecoder().decode(Uint8Array.from(atob(pathB64), (c) => c.charCodeAt(0))) : '',
+  );
   const [error, setError] = useState('');
   const submit = (e: Event): void => {
     e.preventDefault();
