@@ -3,7 +3,7 @@ import type { NoiseState } from '../../core/auto-ignore.js';
 import type { AgentAlert, AnyAlert } from '../../core/build-alert.js';
 import type { QueuedEmail } from '../../core/email-plan.js';
 import type { FileState } from '../../core/file-state.js';
-import type { AgentInfo, AgentRecord, AgentUsage, BaselineFingerprint, ChainReport, ChangeBatch, EmailQueueEntry, HistoryQuery, KeyRange, MaintenanceWindow, SentEmail, Store, StoredEvent, TokenVerdict } from '../store.js';
+import type { AgentInfo, AgentRecord, AgentUsage, BaselineFingerprint, ChainAnchor, ChainReport, RetentionOutcome, ChangeBatch, EmailQueueEntry, HistoryQuery, KeyRange, MaintenanceWindow, SentEmail, Store, StoredEvent, TokenVerdict } from '../store.js';
 import type { PeriodicLeadership } from '../periodic-leadership.js';
 import { AdvisoryLeadership } from './advisory-leadership.js';
 import { PostgresAgentMetaRepository } from './agent-meta-repository.js';
@@ -54,6 +54,8 @@ export class PostgresStore implements Store {
   }
 
   async commit(batch: ChangeBatch): Promise<void> {
+    // A month's partition is made before its first record comes, outside the batch's transaction.
+    await this.#history.retention.ensurePartitions(batch.events.map((e) => e.timestamp));
     await this.database.transaction(async (q) => {
       const { agentId } = batch;
       // Everything that reads then writes an agent's state (sequence, chain head) runs under its lock.
@@ -110,6 +112,8 @@ export class PostgresStore implements Store {
   eventHash = (agentId: string, eventId: number): Promise<string | undefined> => this.#history.eventHash(agentId, eventId);
   hasChainHash = (agentId: string, hash: string): Promise<boolean> => this.#history.hasChainHash(agentId, hash);
   countChanges = (agentId: string, path: Buffer, atMost: number): Promise<number> => this.#history.countChanges(agentId, path, atMost);
+  dropHistoryBefore = (before: string): Promise<RetentionOutcome> => this.#history.retention.dropBefore(before);
+  chainAnchors = (): Promise<readonly ChainAnchor[]> => this.#history.retention.anchors();
   startMaintenance = (window: Omit<MaintenanceWindow, 'id' | 'endedAt'>): Promise<MaintenanceWindow> => this.#maintenance.start(window);
   endMaintenance = (agentId: string | undefined, at: string): Promise<number> => this.#maintenance.end(agentId, at);
   activeMaintenance = (agentId: string, at: string): Promise<MaintenanceWindow | undefined> => this.#maintenance.active(agentId, at);
