@@ -3,6 +3,7 @@ import { consolePlugin } from './console/console-plugin.js';
 import { createManagerApp } from './manager-app.js';
 import { ManagerContext, type ManagerDeps } from './manager-context.js';
 import type { ManagerMetrics } from './manager-metrics.js';
+import { applyHistoryRetention, HISTORY_RETENTION_EVERY_MS } from './history-retention-task.js';
 import { startPeriodicTask } from './periodic-task.js';
 import { announceRevocations } from './revocation-alerts.js';
 import { silenceCheckEveryMs, watchSilence } from './silence-watch.js';
@@ -61,6 +62,20 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     logger,
     true,
   );
+  // `database.history_retention`: on one manager at a time, at start and then hourly.
+  const retentionMs = deps.config.storage.historyRetentionMs;
+  const retention =
+    retentionMs === undefined
+      ? undefined
+      : startPeriodicTask(
+          'history retention',
+          HISTORY_RETENTION_EVERY_MS,
+          async () => {
+            if (await leads()) await applyHistoryRetention(store, retentionMs, deps.now(), logger);
+          },
+          logger,
+          true,
+        );
   logger.info({ host: listen.host, port, caSha256: deps.pki.caSha256 }, 'manager listening');
   return {
     url: `https://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`,
@@ -69,6 +84,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     close: async () => {
       await silence.stop();
       await revocations.stop();
+      await retention?.stop();
       await app.close();
     },
   };

@@ -141,10 +141,14 @@ const syscheck = z
   })
   .strict();
 
-const database = z.union([
-  z.object({ engine: z.literal('sqlite').prefault('sqlite'), path: z.string().min(1).optional() }).strict(),
-  z.object({ engine: z.literal('postgres'), url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL') }).strict(),
-]);
+// How long history is kept (whole months: see core/history-retention.ts); absent, it is kept for ever.
+const historyRetention = duration.refine((ms) => ms >= 86_400_000, 'history_retention must be at least 1d').optional();
+
+// Discriminated by engine (sqlite when absent), so a bad key is reported by the engine's own branch.
+const database = z.preprocess((v) => (typeof v === 'object' && v !== null && !('engine' in v) ? { ...v, engine: 'sqlite' } : v), z.discriminatedUnion('engine', [
+  z.object({ engine: z.literal('sqlite'), path: z.string().min(1).optional(), history_retention: historyRetention }).strict(),
+  z.object({ engine: z.literal('postgres'), url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'), history_retention: historyRetention }).strict(),
+]));
 
 const knownHashes = z
   .object({
@@ -314,10 +318,11 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
             ignore: d.ignore,
           })),
         );
+  const retention = data.database.history_retention === undefined ? {} : { historyRetentionMs: data.database.history_retention };
   const storage =
     data.database.engine === 'postgres'
-      ? { engine: 'postgres' as const, url: data.database.url }
-      : { engine: 'sqlite' as const, path: data.database.path ?? `${defaults.dataDir}/custos.db` };
+      ? { engine: 'postgres' as const, url: data.database.url, ...retention }
+      : { engine: 'sqlite' as const, path: data.database.path ?? `${defaults.dataDir}/custos.db`, ...retention };
   const kh = data.known_hashes;
   // Rule files named relative to the configuration file, as OSSEC names them relative to its install.
   const base = file.includes('/') ? dirname(file) : '.';
