@@ -1,4 +1,4 @@
-import { redeliverAlerts } from '../analysis/deliver-alerts.js';
+import { deliverOrphanedAlerts, redeliverAlerts } from '../analysis/deliver-alerts.js';
 import { consolePlugin } from './console/console-plugin.js';
 import { createManagerApp } from './manager-app.js';
 import { ManagerContext, type ManagerDeps } from './manager-context.js';
@@ -62,6 +62,19 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     logger,
     true,
   );
+  // Several managers on one store: the alerts a dead one left claimed go out through this one once its lease ran out.
+  const orphans =
+    deps.leadership === undefined
+      ? undefined
+      : startPeriodicTask(
+          'orphaned alert sweep',
+          Math.max(1000, Math.min(30_000, deps.config.manager.alertLeaseMs / 4)),
+          async () => {
+            const swept = await deliverOrphanedAlerts(store, deps.sinks);
+            if (swept > 0) logger.warn({ alerts: swept }, 'delivered alerts another manager had committed but not written out (its claim ran out)');
+          },
+          logger,
+        );
   // `database.history_retention`: on one manager at a time, at start and then hourly.
   const retentionMs = deps.config.storage.historyRetentionMs;
   const retention =
@@ -85,6 +98,7 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
       await silence.stop();
       await revocations.stop();
       await retention?.stop();
+      await orphans?.stop();
       await app.close();
     },
   };

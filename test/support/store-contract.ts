@@ -145,6 +145,7 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       assert.deepEqual(queued, ['f1', 'f2', 'g1', 'f3'].map((id) => all.find((a) => a.id === id)), 'the same alerts the history rebuilds');
       await store.markAlertsDelivered(['f1', 'g1']);
       assert.deepEqual((await store.undeliveredAlerts(100)).map((a) => a.id), ['f2', 'f3']);
+      assert.deepEqual(await store.orphanedAlerts(100), [], 'a store\'s own alerts are never orphans');
       await store.markAlertsDelivered(['f2', 'f3', 'unknown']);
       assert.deepEqual(await store.undeliveredAlerts(100), []);
       await store.close();

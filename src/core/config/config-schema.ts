@@ -211,6 +211,9 @@ const manager = z
     listen: hostPort.prefault('0.0.0.0:1515'),
     silent_after: duration.prefault('10m'),
     token_ttl: duration.prefault('1h'),
+    // Several managers on PostgreSQL: how long an alert stays claimed by the manager that committed it before
+    // another one delivers it (the first died). Shorter moves alerts sooner; long enough to cover a slow sink.
+    alert_lease: duration.refine((ms) => ms >= 1000, 'alert_lease must be at least 1s').prefault('2m'),
     syslog: syslogTarget.optional(),
     webhook: webhookTarget.optional(),
     /** What one agent may store; past it, its batches are refused (kept on the agent) and rule 577 raised. */
@@ -336,6 +339,7 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
       listenHost,
       listenPort: Number(listenPort),
       silentAfterMs: m.silent_after,
+      alertLeaseMs: m.alert_lease,
       tokenTtlMs: m.token_ttl,
       quota: { baselineEntries: m.quota.baseline_entries, baselineBytes: m.quota.baseline_bytes, historyRecords: m.quota.history_records, historyBytes: m.quota.history_bytes },
       ...(m.syslog === undefined ? {} : { syslog: syslogConfig(m.syslog, (f) => resolveFrom(base, f)) }),

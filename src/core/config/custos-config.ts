@@ -152,6 +152,8 @@ export interface ManagerConfig {
   readonly listenPort: number;
   /** An agent not heard from for this long raises "agent silent" (rule 563). */
   readonly silentAfterMs: number;
+  /** `manager.alert_lease`: how long another manager on the same PostgreSQL waits before delivering an alert this one claimed. */
+  readonly alertLeaseMs: number;
   /** How long an enrollment token stays usable. */
   readonly tokenTtlMs: number;
   /** What one agent may store on the manager (its baseline and its history). */

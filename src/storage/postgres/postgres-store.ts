@@ -102,6 +102,7 @@ export class PostgresStore implements Store {
   }
 
   undeliveredAlerts = (limit: number): Promise<readonly AnyAlert[]> => this.#alerts.claim(limit, () => this.#agentNames());
+  orphanedAlerts = (limit: number): Promise<readonly AnyAlert[]> => this.#alerts.claim(limit, () => this.#agentNames(), true);
   markAlertsDelivered = (ids: readonly string[]): Promise<void> => this.#alerts.markDelivered(ids);
   queueEmails = (entries: readonly EmailQueueEntry[], atMs: number): Promise<number> => this.#email.queue(entries, atMs);
   pendingEmails = (limit: number): Promise<readonly QueuedEmail[]> => this.#email.pending(limit);

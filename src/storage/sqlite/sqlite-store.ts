@@ -92,6 +92,7 @@ export class SqliteStore implements Store {
   readonly queryAlerts: Store['queryAlerts'] = (...a) => this.#alerts.queryAlerts(...a);
   readonly recordAgentAlert: Store['recordAgentAlert'] = (...a) => this.#alerts.recordAgentAlert(...a);
   readonly undeliveredAlerts: Store['undeliveredAlerts'] = (...a) => this.#alerts.undeliveredAlerts(...a);
+  readonly orphanedAlerts: Store['orphanedAlerts'] = () => this.#alerts.orphanedAlerts();
   readonly markAlertsDelivered: Store['markAlertsDelivered'] = (...a) => this.#alerts.markAlertsDelivered(...a);
   // Email queue.
   readonly queueEmails: Store['queueEmails'] = (...a) => this.#email.queueEmails(...a);
