@@ -84,7 +84,11 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
           'history retention',
           HISTORY_RETENTION_EVERY_MS,
           async () => {
-            if (await leads()) await applyHistoryRetention(store, retentionMs, deps.now(), logger);
+            if (!(await leads())) return;
+            await applyHistoryRetention(store, retentionMs, deps.now(), logger, async (agentId, details) => {
+              const agent = await store.getAgent(agentId);
+              await ctx.raiseAgentAlert({ id: agentId, name: agent?.name ?? agentId }, 'history-trimmed', details);
+            });
           },
           logger,
           true,

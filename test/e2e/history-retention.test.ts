@@ -9,6 +9,7 @@ import { diffFileStates } from '../../src/core/file-change.js';
 import { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import type { Store } from '../../src/storage/store.js';
+import { readAlertsFile } from '../support/alerts.js';
 import { CustosService } from '../support/custos-service.js';
 import { fileState } from '../support/file-states.js';
 import { dropSchemas, schemaUrl, testSchemaName } from '../support/postgres-test-url.js';
@@ -60,7 +61,14 @@ describe('history retention on a running manager', { timeout: 120_000 }, () => {
       const dropped = await manager.waitForMessage('history retention dropped the records before the boundary', 30_000);
       assert.equal(dropped.records, 3);
       assert.deepEqual(dropped.agents, ['001']);
+      await manager.waitForMessage(/history retention dropped its records made before/, 30_000);
       await manager.kill();
+      // Rule 581: where the kept chain starts, sent off the host with the alerts.
+      const trimmed = readAlertsFile(join(data, 'alerts.json')).filter((a) => Number(a.rule.id) === 581);
+      assert.equal(trimmed.length, 1);
+      assert.equal(trimmed[0]?.agent.id, '001');
+      assert.equal((trimmed[0] as { custos?: { chain_from?: string } }).custos?.chain_from, old[2]?.hash);
+      assert.match(trimmed[0]?.full_log ?? '', /history retention dropped its records made before \d{4}-\d\d-01T00:00:00\.000Z \(3 in all\)/);
 
       const verify = await runCustos(['verify', ...verifyArgs]);
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
