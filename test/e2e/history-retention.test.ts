@@ -89,6 +89,18 @@ describe('history retention on a running manager', { timeout: 120_000 }, () => {
     });
   }
 
+  it('is reported, not silently ignored, by a standalone check, which keeps its history whole', async () => {
+    const dir = tempDir('custos-retention-check-');
+    const watched = join(dir, 'watched');
+    mkdirSync(watched);
+    writeFileSync(join(watched, 'a.conf'), 'a\n');
+    const config = join(dir, 'custos.yml');
+    writeFileSync(config, `database:\n  path: ${join(dir, 'custos.db')}\n  history_retention: 30d\n`);
+    const run = await runCustos(['check', '--config', config, watched]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /warning: .*database\.history_retention.*applies to the manager \(custos manager start\) only/);
+  });
+
   it('says the same on both engines', () => {
     assert.equal(verified.length, 2);
     assert.equal(verified[0], verified[1]);
