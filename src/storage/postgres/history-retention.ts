@@ -66,6 +66,7 @@ export class PostgresHistoryRetention {
     return { droppedRecords, agents: [...agents].sort(), ...(heldBack.length === 0 ? {} : { heldBack: heldBack.join('; ') }) };
   }
 
+  /** The anchors of the chains retention shortened, by agent; inside the caller's transaction when given one. */
   async anchors(q: Queryable = this.#db): Promise<readonly ChainAnchor[]> {
     const { rows } = await q.query<{ agent_id: string; dropped_records: string; last_id: string; last_ts: string; last_hash: string }>('SELECT agent_id, dropped_records, last_id, last_ts, last_hash FROM history_anchors ORDER BY agent_id');
     return rows.map((r) => ({ agentId: r.agent_id, droppedRecords: Number(r.dropped_records), lastDroppedId: Number(r.last_id), lastDroppedAt: r.last_ts, lastDroppedHash: r.last_hash }));

@@ -16,6 +16,7 @@ export class SqliteHistoryRetention {
     this.#conn = conn;
   }
 
+  /** One retention pass over every agent's chain (see `HistoryRepository.dropHistoryBefore`). */
   async dropBefore(before: string): Promise<RetentionOutcome> {
     const agents = this.#conn.statement('SELECT agent_id FROM chain_heads ORDER BY agent_id', 'pluck').all() as string[];
     let droppedRecords = 0;
@@ -37,6 +38,7 @@ export class SqliteHistoryRetention {
     return { droppedRecords, agents: touched, ...(heldBack.length === 0 ? {} : { heldBack: heldBack.join('; ') }) };
   }
 
+  /** The anchors of the chains retention shortened, by agent. */
   async anchors(): Promise<readonly ChainAnchor[]> {
     const rows = this.#conn.statement('SELECT agent_id, dropped_records, last_id, last_ts, last_hash FROM history_anchors ORDER BY agent_id', 'raw').all() as [string, number, number, string, string][];
     return rows.map(([agentId, dropped, lastId, lastTs, lastHash]) => ({ agentId, droppedRecords: Number(dropped), lastDroppedId: Number(lastId), lastDroppedAt: lastTs, lastDroppedHash: lastHash }));
