@@ -1,4 +1,4 @@
-// Lint: typescript-eslint's recommended rules with type information, plus the habits CONVENTIONS.md asks for.
+// Lint: typescript-eslint's recommended rules with type information, plus the conventions CONTRIBUTING.md describes.
 // Layering and cycles are checked by dependency-cruiser (.dependency-cruiser.cjs).
 import tseslint from 'typescript-eslint';
 

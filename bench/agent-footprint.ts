@@ -92,7 +92,7 @@ async function bareNode(): Promise<{ rssMb: number; threads: number }> {
 }
 
 /** Starts a manager and one agent watching `tree` in realtime, measures its first scan and its idle footprint. */
-export async function measureAgentFootprint(tree: string, options: { cpuShare?: number; idleSeconds?: number; extraYaml?: string } = {}): Promise<FootprintFigures> {
+export async function measureAgentFootprint(tree: string, options: { cpuShare?: number; idleSeconds?: number; extraYaml?: string; onIdle?: (pid: number) => Promise<void> } = {}): Promise<FootprintFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'custos-footprint-'));
   const procs: Proc[] = [];
   try {
@@ -133,6 +133,8 @@ export async function measureAgentFootprint(tree: string, options: { cpuShare?: 
     await waitFor(agent, 'outbox delivered', finishedAt);
     await sleep((options.idleSeconds ?? 5) * 1000);
     const idle = procStatus(pid);
+    // A caller profiling the idle agent (where its memory goes) looks at it here, while it still runs.
+    await options.onIdle?.(pid);
     const bare = await bareNode();
     return {
       files: finished.entries ?? 0,

@@ -1,15 +1,17 @@
 /**
  * report_changes cost: N changed text files of ~10 KB, checked with report_changes on and off, in real `custos
- * check` runs. Prints one JSON line: per mode, the wall time of the first (baseline) check and of the check that
- * finds every file changed, and with report_changes the content database's size per file.
+ * check` runs, the two modes alternating, `--runs` times each. Prints one JSON line: per mode, the medians of the
+ * wall time of the first (baseline) check and of the check that finds every file changed, and the bytes per file
+ * of the baseline database, the content database and alerts.json.
  *
- *   node dist/bench/report-changes-bench.js [--files 10000] [--dir DIR] [--json]
+ *   node dist/bench/report-changes-bench.js [--files 10000] [--runs 3] [--dir DIR] [--json]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { corpusText, writeCorpus } from './report-changes-corpus.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -17,26 +19,9 @@ const option = (name: string): string | undefined => {
   return i < 0 ? undefined : args[i + 1];
 };
 const files = Number(option('--files') ?? 10_000);
+const runs = Number(option('--runs') ?? 1);
 const work = join(option('--dir') ?? tmpdir(), 'custos-bench-report-changes');
 const custosBin = fileURLToPath(new URL('../../bin/custos.js', import.meta.url));
-
-/** ~10 KB of configuration-like text, different per file and per version (version changes 3 lines in 200). */
-function text(file: number, version: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < 200; i++) {
-    const changed = version > 0 && (i === 10 || i === 100 || i === 190);
-    lines.push(`option_${i}_of_${file} = value-${(file * 7919 + i * 104729) % 1000003}${changed ? `-v${version}` : ''} # setting ${i}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-function writeTree(tree: string, version: number): void {
-  for (let f = 0; f < files; f++) {
-    const dir = join(tree, `d${Math.floor(f / 100)}`);
-    if (version === 0) mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `f${f}.conf`), text(f, version));
-  }
-}
 
 function check(config: string, db: string): number {
   const started = process.hrtime.bigint();
@@ -52,24 +37,50 @@ const sizeOf = (path: string): number => {
     return 0;
   }
 };
+// A database with what its write-ahead log still holds (custos check folds it in when it closes; counted anyway).
+const dbSize = (path: string): number => sizeOf(path) + sizeOf(`${path}-wal`);
 
 function run(reportChanges: boolean): Record<string, number> {
   const dir = join(work, reportChanges ? 'on' : 'off');
   rmSync(dir, { recursive: true, force: true });
   const tree = join(dir, 'tree');
   mkdirSync(tree, { recursive: true });
-  writeTree(tree, 0);
+  writeCorpus(tree, files, 0);
   const config = join(dir, 'custos.yml');
   writeFileSync(config, `syscheck:\n  ignore: []\n  directories:\n    - path: ${tree}\n      report_changes: ${reportChanges ? 'yes' : 'no'}\n  diff:\n    disk_quota: 10GiB\n`);
   const db = join(dir, 'custos.db');
   const firstS = check(config, db);
-  writeTree(tree, 1);
+  writeCorpus(tree, files, 1);
   const changedS = check(config, db);
   const content = join(dir, 'custos-content.db');
-  return { firstS, changedS, contentBytesPerFile: sizeOf(content) / files, alertsJsonBytesPerFile: sizeOf(join(dir, 'alerts.json')) / files, textBytesPerFile: Buffer.byteLength(text(0, 1)) };
+  return {
+    firstS,
+    changedS,
+    baselineBytesPerFile: dbSize(db) / files,
+    contentBytesPerFile: dbSize(content) / files,
+    alertsJsonBytesPerFile: sizeOf(join(dir, 'alerts.json')) / files,
+    // So the figure is known to be of diffs made: how many alerts carry one.
+    alertsWithDiff: readFileSync(join(dir, 'alerts.json'), 'utf8').split('"diff":"@@').length - 1,
+    textBytesPerFile: Buffer.byteLength(corpusText(Math.floor(files / 2), 1)),
+  };
 }
 
-const off = run(false);
-const on = run(true);
+/** Per figure, the median over the runs. */
+function medians(all: readonly Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of Object.keys(all[0] ?? {})) {
+    const values = all.map((r) => r[key] ?? 0).sort((a, b) => a - b);
+    out[key] = values[Math.floor((values.length - 1) / 2)] ?? 0;
+  }
+  return out;
+}
+
+// Alternating, so a change in the machine's load during the run falls on both modes alike.
+const offRuns: Record<string, number>[] = [];
+const onRuns: Record<string, number>[] = [];
+for (let r = 0; r < runs; r++) {
+  offRuns.push(run(false));
+  onRuns.push(run(true));
+}
 rmSync(work, { recursive: true, force: true });
-process.stdout.write(`${JSON.stringify({ files, off, on })}\n`);
+process.stdout.write(`${JSON.stringify({ files, runs, off: medians(offRuns), on: medians(onRuns) })}\n`);

@@ -17,6 +17,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "addon.h"
+
 /* Attribute values are at most 64 KiB on Linux (XATTR_SIZE_MAX); lists are at most 64 KiB too. */
 #define LIMIT 65536
 
@@ -166,6 +168,11 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setIoPriority", NULL, set_io_priority, NULL, NULL, NULL, napi_default, NULL},
       {"ioPriority", NULL, io_priority, NULL, NULL, NULL, napi_default, NULL},
       {"trimHeap", NULL, trim_heap, NULL, NULL, NULL, napi_default, NULL},
+      {"reduceHeap", NULL, reduce_heap, NULL, NULL, NULL, napi_default, NULL},
+      {"inotifyOpen", NULL, inotify_open, NULL, NULL, NULL, napi_default, NULL},
+      {"inotifyAddWatch", NULL, inotify_add, NULL, NULL, NULL, napi_default, NULL},
+      {"inotifyRemoveWatch", NULL, inotify_remove, NULL, NULL, NULL, napi_default, NULL},
+      {"inotifyClose", NULL, inotify_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

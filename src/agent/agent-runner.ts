@@ -7,7 +7,7 @@ import { DEFAULT_SCAN_THROTTLE } from '../core/config/scan-throttle-config.js';
 import { displayPath, isWithin, subtreeKeyRange } from '../core/path-bytes.js';
 import { FOOTPRINT_META_KEY, measureFootprint } from './agent-footprint.js';
 import { RateLimiter } from './rate-limiter.js';
-import { releaseScanMemory } from './release-memory.js';
+import { releaseAfterDelivery, releaseScanMemory } from './release-memory.js';
 import { ScanPacer } from './scan-pacer.js';
 import type { ThreadPriority } from './thread-priority.js';
 import { compileScanScope, type ScanScope } from '../core/scan-scope.js';
@@ -324,6 +324,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     paceBatch: paceEvents,
     resync: () => void scheduledScan(),
     stateLost,
+    drained: releaseAfterDelivery,
   });
 
   const keepalive = async (): Promise<void> => {

@@ -1,8 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { HashAlgorithm } from '../core/file-state.js';
 import type { ExpectedStat, HashFileResult } from './hash-file.js';
 import type { ThreadPriority } from './thread-priority.js';
+import { siblingModule } from '../platform/package-root.js';
+import { startWorker } from '../platform/start-worker.js';
 
 /** A batch of files for one worker. Paths travel as latin1 strings: lossless for bytes, and cheap to clone. */
 export interface HashBatch {
@@ -127,7 +129,7 @@ export class HashPool {
     if (this.#slots.length >= this.size) return undefined;
     const priority = this.#priority();
     const workerData: HashWorkerData = priority === undefined ? {} : { priority };
-    const worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData });
+    const worker = startWorker(siblingModule(import.meta.url, 'hash-worker'), { workerData });
     const slot: Slot = { worker, busy: undefined };
     worker.on('message', (reply: HashBatchResult) => {
       const pending = slot.busy;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../platform/package-root.js';
 
 /** The native addon in `native/fs-attrs` (built by `npm ci` / `npm run build:native`). */
 export interface NativeFsAttrs {
@@ -14,10 +14,29 @@ export interface NativeFsAttrs {
   ioPriority(): number;
   /** `malloc_trim(0)`: returns the free memory of every malloc arena to the system; 1 if some was released. */
   trimHeap(): number;
+  /**
+   * V8's collection under critical memory pressure: everything collectable, with compaction, and the empty pages,
+   * spare young-generation space and page pools given back (a plain `gc()` keeps them for the next allocations).
+   */
+  reduceHeap(): void;
+  /**
+   * A new inotify instance read on the event loop (no thread waits on it), or `-errno`. `onEvents` gets the raw
+   * `struct inotify_event` records the kernel queued, or `null` and an errno when reading failed.
+   */
+  inotifyOpen(onEvents: (events: Buffer | null, errno: number) => void): InotifyHandle | number;
+  /** inotify_add_watch on a byte path: the watch descriptor, or `-errno`. */
+  inotifyAddWatch(handle: InotifyHandle, path: Buffer, mask: number): number;
+  /** inotify_rm_watch: 0 or `-errno`. */
+  inotifyRemoveWatch(handle: InotifyHandle, wd: number): number;
+  /** Stops reading and closes the instance, with every watch it had. */
+  inotifyClose(handle: InotifyHandle): void;
 }
 
+/** An open inotify instance of the addon (opaque). */
+export type InotifyHandle = { readonly __inotify: unique symbol };
+
 // dist/src/agent/ → the package root, where native/ sits beside dist/.
-const ADDON = fileURLToPath(new URL('../../../native/fs-attrs/build/Release/fs_attrs.node', import.meta.url));
+const ADDON = packagePath('native/fs-attrs/build/Release/fs_attrs.node');
 let loaded: NativeFsAttrs | undefined;
 
 /** Loads the addon once; a clear error when it was not built. */

@@ -57,7 +57,8 @@ describe('OutboxSender, against a real manager over mutual TLS', () => {
   };
 
   it('delivers the outbox in order, each batch after the package hook, and the manager applies each once', async () => {
-    const { id, state, sender, lines, events } = await setUp('web-1');
+    const drained: number[] = [];
+    const { id, state, sender, lines, events } = await setUp('web-1', { drained: (batches) => void drained.push(batches) });
     for (const path of ['/etc/a', '/etc/b', '/etc/c']) state.enqueue(id, [observed(path)]);
     sender.start();
     await until('an empty outbox', () => state.outboxSize() === 0);
@@ -65,6 +66,7 @@ describe('OutboxSender, against a real manager over mutual TLS', () => {
     assert.equal(await m.store.lastSequence(id), 3);
     assert.deepEqual(events, ['before batch', 'before batch', 'before batch']);
     await until('the delivered log line', () => lines.some((l) => l.msg === 'outbox delivered' && l.batches === 3));
+    assert.deepEqual(drained, [3], 'told once that the outbox drained, after 3 deliveries');
     state.close();
   });
 

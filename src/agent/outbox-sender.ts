@@ -21,6 +21,8 @@ export interface OutboxSenderDeps {
   readonly maxBackoffMs?: number;
   /** How long an idle sender sleeps before it looks at the outbox again without being woken (ms). */
   readonly idleMs?: number;
+  /** The outbox went empty after `batches` deliveries (the agent gives back the memory a large delivery needed). */
+  readonly drained?: (batches: number) => void;
 }
 
 /**
@@ -65,6 +67,7 @@ export class OutboxSender {
       const entry = state.oldest();
       if (entry === undefined) {
         if (delivered > 0) log.info({ batches: delivered }, 'outbox delivered');
+        if (delivered > 0) this.#deps.drained?.(delivered);
         delivered = 0;
         await this.#sleep(this.#deps.idleMs ?? 1000, true);
         continue;

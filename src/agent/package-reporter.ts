@@ -7,6 +7,8 @@ import type { PackageRef } from '../core/known-hash-policy.js';
 import { openDpkgDatabase, readDiversions, dpkgDatabaseStamp, type DpkgDatabase } from '../host/dpkg-database.js';
 import { readAlternatives } from '../host/dpkg-alternatives.js';
 import { verifySideEffects } from '../host/dpkg-side-effects.js';
+import { withObservedModes } from '../host/observed-modes.js';
+import type { DeclaredMode } from '../core/declared-mode.js';
 import { DebUploadResponse, PackageReportResponse, PackageStateResponse, type PackageReport } from '../protocol/package-wire.js';
 import { activeManagerUrl, callManager, ManagerUnreachable, type ManagerEndpoint } from './manager-client.js';
 
@@ -98,7 +100,8 @@ export class PackageReporter {
         key: installed.key,
         pkg: installed.package,
         stamp: installed.stamp,
-        rows: update.rows.map((r) => ({ d: r.digest.toString('base64'), p: (r.path as Buffer).toString('base64') })),
+        // md5sums carry no mode: what each file has on disk, where it checks out (see withObservedModes).
+        rows: withObservedModes(this.#root, update.rows).map((r) => ({ d: r.digest.toString('base64'), p: (r.path as Buffer).toString('base64'), ...wireMode(r.declared) })),
         owns: update.owns.map((p) => p.toString('base64')),
         ...(deb === undefined ? {} : { deb: deb.sha256 }),
       });
@@ -165,6 +168,12 @@ function sha256Of(file: string): string {
     closeSync(fd);
   }
   return hash.digest('hex');
+}
+
+/** A row's observed mode and owner as the wire carries them (`m`, `u`, `g`), or nothing. */
+function wireMode(declared: DeclaredMode | undefined): { m?: number; u?: number; g?: number } {
+  if (declared === undefined) return {};
+  return { m: declared.mode, ...(declared.uid === undefined ? {} : { u: declared.uid }), ...(declared.gid === undefined ? {} : { g: declared.gid }) };
 }
 
 function safeStamp(root: string): string | undefined {

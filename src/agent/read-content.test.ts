@@ -25,7 +25,7 @@ describe('readContent', () => {
   });
 
   it('does not read a file over the limit', () => {
-    assert.deepEqual(readContent(Buffer.from(file), 4, undefined), { kind: 'none', reason: 'too-large', detail: '12 bytes' });
+    assert.deepEqual(readContent(Buffer.from(file), 4, undefined), { kind: 'none', reason: 'too-large', detail: '12 bytes', limitBytes: 4 });
   });
 
   it('never follows a symlink to its target', () => {

@@ -24,7 +24,7 @@ export function readContent(path: Buffer, limitBytes: number, expectedSha256: st
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { kind: 'none', reason: 'not-regular' };
-    if (st.size > limitBytes) return { kind: 'none', reason: 'too-large', detail: `${st.size} bytes` };
+    if (st.size > limitBytes) return { kind: 'none', reason: 'too-large', detail: `${st.size} bytes`, limitBytes };
     const buffer = Buffer.allocUnsafe(Math.min(limitBytes + 1, st.size + 1));
     let got = 0;
     while (got < buffer.length) {
@@ -33,7 +33,7 @@ export function readContent(path: Buffer, limitBytes: number, expectedSha256: st
       got += n;
     }
     // Grew while read: the scan's digest cannot describe these bytes.
-    if (got > st.size) return { kind: 'none', reason: got > limitBytes ? 'too-large' : 'changed-while-read' };
+    if (got > st.size) return got > limitBytes ? { kind: 'none', reason: 'too-large', limitBytes } : { kind: 'none', reason: 'changed-while-read' };
     const bytes = buffer.subarray(0, got);
     const sha256 = hash('sha256', bytes, 'hex');
     if (expectedSha256 !== undefined && sha256 !== expectedSha256) return { kind: 'none', reason: 'changed-while-read' };

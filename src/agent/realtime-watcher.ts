@@ -1,5 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import { dirname } from 'node:path';
-import type * as ParcelWatcher from '@parcel/watcher';
+import { InotifyTree } from './inotify-tree.js';
 
 /** Where realtime events go: paths to look at again, and whole directories to rescan. */
 export interface RealtimeSink {
@@ -9,7 +10,7 @@ export interface RealtimeSink {
 
 /** A running watcher. */
 export interface RealtimeWatcher {
-  /** Directories watched natively (inotify through @parcel/watcher). */
+  /** Directories watched natively (inotify, one watch per directory below them). */
   readonly native: readonly string[];
   /** Directories that could not be watched and are rescanned every `pollMs` instead. */
   readonly polled: readonly string[];
@@ -28,18 +29,21 @@ const DEBOUNCE_MS = 100;
 const DEFAULT_TIMINGS: RealtimeTimings = { pollMs: 60_000, reconcileMs: 600_000 };
 
 /**
- * Watches the realtime directories with @parcel/watcher (inotify, one watch per directory) and hands changed
- * paths over in debounced groups. Its limits are handled, never ignored:
- * - it does not report files created inside a brand-new directory, so a created directory is handed over whole
- *   (the caller scans its subtree);
- * - a path it reports with bytes it could not decode is replaced by its directory;
- * - when it reports an error, the directory is rescanned and the error logged;
- * - a directory it cannot watch (the inotify watch limit, a permission) is logged and polled instead;
+ * Watches the realtime directories with inotify (the native addon's lean watcher: one instance read on the event
+ * loop, one watch per directory, no thread and nothing per file) and hands changed paths over in debounced groups.
+ * Its limits are handled, never ignored:
+ * - a created (or moved-in) directory is watched with its subtree first and then handed over whole (the caller
+ *   scans its subtree), so files made in it before its watch existed are found too;
+ * - a path with bytes that are not UTF-8 is replaced by its nearest directory whose path is UTF-8;
+ * - the kernel's queue overflow (IN_Q_OVERFLOW: events were lost) and a failed read rescan every watched
+ *   directory, and are logged;
+ * - a directory it cannot watch (the inotify watch limit, a permission) is logged and polled instead; a root
+ *   that reaches the watch limit gives back the watches it took and is polled whole;
  * - `ignore` (per directory: paths below it) keeps whole subtrees out of the watch, so `/` can be watched
  *   without `/proc` or `/usr`;
- * - it drops the kernel's queue-overflow event without telling anyone (InotifyBackend.cc skips IN_Q_OVERFLOW),
- *   so nothing can report an overflow: every watched directory is rescanned every `reconcileMs` as well, which
- *   bounds how long a change lost that way can go unseen. The rescan only stats unchanged files.
+ * - symlinks below a root are entries, never followed;
+ * - every watched directory is rescanned every `reconcileMs` as well, which bounds how long a change lost any
+ *   other way can go unseen. The rescan only stats unchanged files.
  */
 export async function watchRealtime(
   dirs: readonly string[],
@@ -57,78 +61,73 @@ export async function watchRealtime(
     pending.clear();
     if (paths.length > 0) sink.onPaths(paths);
   };
-  const add = (reported: string): void => {
-    // Watching `/`, the watcher names what happens directly in it `//name` (it joins the root and a name with
-    // another slash): one path has one spelling here, or the scope would not know it.
-    const path = reported.replace(/^\/{2,}/, '/');
-    // A name with bytes that are not UTF-8 reaches us with U+FFFD in it: look at its directory instead.
-    pending.add(path.includes('\uFFFD') ? dirname(path) : path);
+  const add = (path: string): void => {
+    pending.add(path);
     timer ??= setTimeout(flush, DEBOUNCE_MS);
   };
 
   const native: string[] = [];
   const polled: string[] = [];
-  const subscriptions: { unsubscribe(): Promise<void> }[] = [];
-  let watcher: typeof ParcelWatcher | undefined;
+  const intervals: NodeJS.Timeout[] = [];
+  const poll = (dir: string): void => {
+    polled.push(dir);
+    intervals.push(setInterval(() => sink.onRescan(dir, 'polling'), pollMs));
+  };
+  // Ignored paths as byte strings (latin1), the form the tree holds paths in.
+  const ignored = new Set(dirs.flatMap((dir) => options.ignore?.(dir) ?? []).map((path) => Buffer.from(path).toString('latin1')));
+  const rescanAll = (reason: string): void => native.forEach((dir) => sink.onRescan(dir, reason));
+  let tree: InotifyTree | undefined;
   try {
-    watcher = await import('@parcel/watcher');
+    tree = InotifyTree.open(
+      {
+        changed: (path) => add(readablePath(path)),
+        overflow: () => {
+          log(`the kernel's realtime event queue overflowed (fs.inotify.max_queued_events): changes were lost; rescanning ${native.join(', ')}`);
+          rescanAll('overflow');
+        },
+        unwatchable: (path, code) => {
+          const dir = readablePath(path);
+          log(`cannot watch ${dir} in realtime (${code}${code === 'ENOSPC' ? ': the inotify watch limit, fs.inotify.max_user_watches, is reached' : ''}); rescanning it every ${pollMs / 1000} s instead`);
+          poll(dir);
+          add(dir);
+        },
+        failed: (code) => {
+          log(`reading realtime events failed (${code}); rescanning ${native.join(', ')}`);
+          rescanAll(code);
+        },
+      },
+      (path) => ignored.has(path),
+    );
   } catch (error) {
     log(`realtime watching is not available (${(error as Error).message}); rescanning ${dirs.join(', ')} every ${pollMs / 1000} s instead`);
   }
   for (const dir of dirs) {
-    if (watcher === undefined) {
-      polled.push(dir);
+    const failure = tree === undefined ? 'unavailable' : await tree.watch(Buffer.from(dir).toString('latin1'));
+    if (failure === undefined) {
+      native.push(dir);
       continue;
     }
-    try {
-      subscriptions.push(
-        await watcher.subscribe(
-          dir,
-          (error, events) => {
-            if (error !== null) {
-              log(`realtime watch of ${dir} failed (${error.message}); rescanning it`);
-              sink.onRescan(dir, error.message);
-              return;
-            }
-            for (const event of events) add(event.path);
-          },
-          // Ignored subtrees get no inotify watches at all (they are skipped when the watch tree is built).
-          { ignore: watcherIgnores(dir, options.ignore?.(dir) ?? []) },
-        ),
-      );
-      native.push(dir);
-    } catch (error) {
-      log(`cannot watch ${dir} in realtime (${(error as Error).message}); rescanning it every ${pollMs / 1000} s instead`);
-      polled.push(dir);
+    if (tree !== undefined) {
+      log(`cannot watch ${dir} in realtime (${failure}${failure === 'ENOSPC' ? ': the inotify watch limit, fs.inotify.max_user_watches, is reached' : ''}); rescanning it every ${pollMs / 1000} s instead`);
     }
+    poll(dir);
   }
-  const intervals = [
-    ...(polled.length > 0 ? [setInterval(() => polled.forEach((dir) => sink.onRescan(dir, 'polling')), pollMs)] : []),
-    ...(native.length > 0 ? [setInterval(() => native.forEach((dir) => sink.onRescan(dir, 'reconcile')), reconcileMs)] : []),
-  ];
+  if (native.length > 0) intervals.push(setInterval(() => rescanAll('reconcile'), reconcileMs));
+  if (native.length === 0) tree?.close();
   return {
     native,
     polled,
     close: async () => {
       if (timer !== undefined) clearTimeout(timer);
       for (const interval of intervals) clearInterval(interval);
-      await Promise.all(subscriptions.map((s) => s.unsubscribe()));
+      tree?.close();
     },
   };
 }
 
-/**
- * The ignore list in the form @parcel/watcher matches. It joins a directory and a name with `/`, so below a watch
- * of `/` every path it builds starts with `//` (`//proc`, `//proc/1`), and an ignored path (`/proc`) never
- * matches it: the watch would descend into `/proc` and fail. Its patterns, though, are matched against the path
- * relative to the watched directory (`proc/1`), so below `/` each ignored path becomes an anchored pattern.
- */
-export function watcherIgnores(dir: string, ignore: readonly string[]): (string | RegExp)[] {
-  if (!/^\/+$/.test(dir)) return [...ignore];
-  return ignore.map((path) => new RegExp(`^${escapeRegExp(path.replace(/^\/+/, ''))}(?:/|$)`));
+/** A path as the scan takes it: the bytes decoded, or, when they are not UTF-8, its nearest directory that is. */
+function readablePath(latin1: string): string {
+  let path = latin1;
+  while (!isUtf8(Buffer.from(path, 'latin1'))) path = dirname(path);
+  return Buffer.from(path, 'latin1').toString('utf8');
 }
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-

@@ -8,10 +8,10 @@ import { hostPathOf, isWithin, pathFromKey } from '../core/path-bytes.js';
 import type { ScanScope } from '../core/scan-scope.js';
 import { fingerprint, fingerprintType, requestedDigests } from '../core/state-fingerprint.js';
 import { buildFileState, typeOfFormat } from './build-file-state.js';
-import type { HashFileResult, StatSnapshot } from './hash-file.js';
+import { ChunkCursor } from './chunk-cursor.js';
 import type { HashPool } from './hash-pool.js';
 import type { MountTable } from './mount-table.js';
-import { readInodeAttributes, type InodeAttributesResult } from './read-inode-attributes.js';
+import { attributesOf, attributesReadable, observationsOf, type HashJob } from './observe-hashed.js';
 import { RootCoverage, type UnscannableRoot } from './root-coverage.js';
 import type { ScanPacer } from './scan-pacer.js';
 import type { ScanStats } from './scan-stats.js';
@@ -55,11 +55,6 @@ export interface ScanTreeOptions {
   readonly walkPriority?: ThreadPriority;
 }
 
-interface HashJob {
-  readonly entry: WalkEntry;
-  readonly inBaseline: boolean;
-}
-
 /** Unscanned subtrees named (and alerted) one by one; beyond these, a count. */
 const MAX_UNSCANNED_SAMPLES = 50;
 const BATCH_FILES = 256;
@@ -74,7 +69,7 @@ const CHUNK = 512;
  */
 export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readonly Observation[]> {
   const { scope, pool, stats } = options;
-  const cache = new ChunkCursor(options.cache[Symbol.asyncIterator]());
+  const cache = new ChunkCursor<CachedFingerprint>(options.cache[Symbol.asyncIterator]());
   const inflight = new Set<Promise<Observation[]>>();
   const settled: Observation[][] = [];
   const failures: unknown[] = [];
@@ -98,7 +93,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     batches.delete(key);
     const paths = batch.jobs.map((j) => j.entry.readPath ?? hostPathOf(j.entry.path, options.rootDir));
     const expected = batch.jobs.map((j) => j.entry.stat);
-    const task = pool.hash(paths, batch.algorithms, options.maxFileSizeBytes, undefined, expected).then((results) => collect(batch.jobs, results, options));
+    const task = pool.hash(paths, batch.algorithms, options.maxFileSizeBytes, undefined, expected).then((results) => observationsOf(batch.jobs, results, options));
     inflight.add(task);
     task.then(
       (observations) => {
@@ -154,7 +149,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     if (cached !== undefined && !options.rehash && cached.fingerprint === expectedFingerprint(item, algorithms, wantsAttributes, options.names)) {
       if (isFile && algorithms.length > 0) stats.reused++;
     } else if (!isFile || algorithms.length === 0) {
-      const attributes = attributesOf(item, item.stat, options);
+      const attributes = attributesOf(item, item.stat, options.rootDir);
       const current = buildFileState(item, options.names, attributes === undefined ? {} : { attributes });
       ready.push({ path: item.path, current, checks: item.root.directory.checks, inBaseline: cached !== undefined });
     } else {
@@ -205,89 +200,4 @@ function expectedFingerprint(entry: WalkEntry, algorithms: readonly HashAlgorith
     { type, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: st.inode, dev: st.dev, uname: names.user(st.uid), gname: names.group(st.gid) },
     entry.issue === undefined ? requestedDigests(type, algorithms, attributes && attributesReadable(entry)) : '!',
   );
-}
-
-/**
- * A followed symlink to anything but a regular file has no path of its own to read the target's attributes by
- * without following (a file has its real path): its attributes are not read.
- */
-function attributesReadable(entry: WalkEntry): boolean {
-  return entry.linkTarget === undefined || entry.readPath !== undefined || entry.stat.format === constants.S_IFLNK;
-}
-
-/** Reads the inode attributes the entry's checks ask for, against the stat data its state will be stored with. */
-function attributesOf(entry: WalkEntry, stat: StatSnapshot, options: ScanTreeOptions): InodeAttributesResult | undefined {
-  const request = inodeAttributeRequest(entry.root.directory.checks);
-  if (!wantsInodeAttributes(request) || !attributesReadable(entry)) return undefined;
-  const path = entry.readPath ?? hostPathOf(entry.path, options.rootDir);
-  return readInodeAttributes(path, typeOfFormat(stat.format), stat.ctimeNs, request);
-}
-
-function collect(jobs: readonly HashJob[], results: readonly HashFileResult[], options: ScanTreeOptions): Observation[] {
-  const out: Observation[] = [];
-  jobs.forEach((job, i) => {
-    const result = results[i];
-    if (result === undefined) return;
-    const { entry, inBaseline } = job;
-    const checks = entry.root.directory.checks;
-    if (!result.ok && result.issue.code === 'vanished') {
-      // Gone between the walk and the read: for the baseline it is a deletion like any other.
-      options.stats.vanished++;
-      if (inBaseline) out.push({ path: entry.path, checks, inBaseline });
-      return;
-    }
-    if (result.ok) {
-      options.stats.hashed++;
-      if (result.issue === undefined) options.stats.bytesHashed += result.stat.size;
-      else if (result.issue.code === 'too-large') options.stats.attributesOnly++;
-      const attributes = attributesOf(entry, result.stat, options);
-      const extras = {
-        stat: result.stat,
-        hashes: result.hashes,
-        ...(result.issue === undefined ? {} : { issue: result.issue }),
-        ...(attributes === undefined ? {} : { attributes }),
-      };
-      out.push({ path: entry.path, current: buildFileState(entry, options.names, extras), checks, inBaseline });
-      return;
-    }
-    options.stats.issues++;
-    if (options.stats.issueSamples.length < 20) options.stats.issueSamples.push({ path: entry.path, issue: result.issue });
-    const extras = result.stat === undefined ? { issue: result.issue } : { stat: result.stat, issue: result.issue, ...(result.hashes === undefined ? {} : { hashes: result.hashes }) };
-    out.push({ path: entry.path, current: buildFileState(entry, options.names, extras), checks, inBaseline });
-  });
-  return out;
-}
-
-/** Reads a chunked async stream one item at a time; `head()` is synchronous until a chunk runs out. */
-class ChunkCursor {
-  readonly #iterator: AsyncIterator<readonly CachedFingerprint[]>;
-  #chunk: readonly CachedFingerprint[] = [];
-  #index = 0;
-  #done = false;
-
-  constructor(iterator: AsyncIterator<readonly CachedFingerprint[]>) {
-    this.#iterator = iterator;
-  }
-
-  /** The current item, or `undefined` when the chunk is used up (then call {@link fill}) or the stream ended. */
-  head(): CachedFingerprint | undefined {
-    return this.#chunk[this.#index];
-  }
-
-  /** Loads the next chunk if the current one is used up; returns the new head, `undefined` at the end. */
-  async fill(): Promise<CachedFingerprint | undefined> {
-    while (this.#index >= this.#chunk.length && !this.#done) {
-      const r = await this.#iterator.next();
-      if (r.done === true) this.#done = true;
-      else {
-        this.#chunk = r.value;
-        this.#index = 0;
-      }
-    }
-    return this.head();
-  }
-
-  advance(): void {
-    this.#index++;
-  }
 }

@@ -1,9 +1,10 @@
-import { Worker } from 'node:worker_threads';
 import type { SkipConfig, SyscheckConfig } from '../core/config/custos-config.js';
 import type { ScanScope } from '../core/scan-scope.js';
 import { unpackWalkChunk, type PackedWalkChunk } from './walk-chunk.js';
 import type { ThreadPriority } from './thread-priority.js';
 import type { WalkItem, WalkOptions } from './walk-tree.js';
+import { siblingModule } from '../platform/package-root.js';
+import { startWorker } from '../platform/start-worker.js';
 
 /** The walk has nothing to hand out yet: await `until`, then go on iterating. */
 export interface WalkWait {
@@ -49,7 +50,7 @@ export function* threadedWalk(scope: ScanScope, options: WalkOptions, priority?:
     chunkItems: CHUNK_ITEMS,
     ...(priority === undefined ? {} : { priority }),
   };
-  const worker = new Worker(new URL('./walk-worker.js', import.meta.url), { workerData: data });
+  const worker = startWorker(siblingModule(import.meta.url, 'walk-worker'), { workerData: data });
   const arrived: WalkThreadMessage[] = [];
   let wake: (() => void) | undefined;
   let crashed: Error | undefined;

@@ -4,7 +4,7 @@ import type { RuleRef } from '../core/builtin-rules.js';
 import { carryForwardDigests } from '../core/carry-forward-digests.js';
 import type { AutoIgnoreConfig } from '../core/config/custos-config.js';
 import { contentDigests } from '../core/content-digests.js';
-import { decideBeforeRules, decideFromRule, type MaintenanceRef, type Outcome } from '../core/decide-outcome.js';
+import { decideBeforeRules, decideFromRule, eventOutcomeOf, type Decision, type MaintenanceRef, type PreRuleDecision } from '../core/decide-outcome.js';
 import type { EventRecord } from '../core/event-record.js';
 import { applyDiversions, divertedSource, type Diversions } from '../core/diversions.js';
 import { diffFileStates, type FileChange } from '../core/file-change.js';
@@ -19,7 +19,7 @@ import { sameFileState } from '../core/same-file-state.js';
 import type { KnownHashQuery, KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import { dieAtTestFault } from '../platform/test-fault.js';
-import type { Store } from '../storage/store.js';
+import type { BatchBookkeeping, Store } from '../storage/store.js';
 import type { AlertSink } from './alert-sink.js';
 import type { ContentDiffs } from './content-diffs.js';
 import { deliverAlerts } from './deliver-alerts.js';
@@ -57,6 +57,8 @@ export interface IngestOptions {
   readonly installedVersions?: InstalledVersions;
   /** The host's dpkg diversions: a diverted file is judged where dpkg put it. */
   readonly diversions?: Diversions;
+  /** False when the host's root is not usr-merged: `/bin/x` is then not explained by `/usr/bin/x`'s package content. */
+  readonly usrMerged?: boolean;
   /**
    * An agent batch's sequence number: everything (baseline, history, alerts, the sequence itself) is committed
    * in one transaction, so the batch applies exactly once or not at all.
@@ -73,6 +75,8 @@ export interface IngestOptions {
    * upserts and deletes, not yet committed); they commit in the batch's transaction and are delivered with it.
    */
   readonly batchAgentAlerts?: (pending: PendingBaseline) => Promise<readonly AgentAlert[]>;
+  /** Bookkeeping that commits in the run's last transaction (asked after `batchAgentAlerts`), so it holds exactly when the run's changes do. */
+  readonly finalBookkeeping?: () => BatchBookkeeping | undefined;
 }
 
 /** The baseline rows a batch is about to write: upserted states, and deleted paths (a delete wins over an upsert). */
@@ -124,8 +128,9 @@ export async function ingestObservations(
   const atomic = options.sequence !== undefined;
   const commit = async (final: boolean): Promise<void> => {
     if (atomic && !final) return;
-    if (!atomic && upserts.length + deletes.length + events.length === 0) return;
     const agentAlerts = atomic && options.batchAgentAlerts !== undefined ? await options.batchAgentAlerts({ upserts, deletes }) : [];
+    const bookkeeping = final ? options.finalBookkeeping?.() : undefined;
+    if (!atomic && upserts.length + deletes.length + events.length === 0 && bookkeeping === undefined) return;
     await deps.store.commit({
       agentId: options.agent.id,
       upserts,
@@ -136,6 +141,7 @@ export async function ingestObservations(
       ...(options.sequenceSha256 === undefined ? {} : { sequenceSha256: options.sequenceSha256 }),
       ...(options.resync === true ? { resyncSeen: seen } : {}),
       ...(agentAlerts.length === 0 ? {} : { agentAlerts }),
+      ...(bookkeeping === undefined ? {} : { bookkeeping }),
     });
     if (atomic) dieAtTestFault('exit-after-batch-commit');
     summary.baselineWrites += upserts.length + deletes.length;
@@ -168,14 +174,14 @@ export async function ingestObservations(
       if (change !== undefined) changes.push({ change, firstScan: !options.scannedRoots.some((root) => isWithin(change.path, root)), observation });
     }
     // One question to the known-hash database for the chunk's changes, not one per file.
-    const evidence = await evidenceFor(changes, deps.knownHashes, options.diversions);
+    const evidence = await evidenceFor(changes, deps.knownHashes, options.diversions, options.usrMerged !== false);
     for (const [i, { change, firstScan, observation }] of changes.entries()) {
       // Before any decision: a first scan's (or a silenced change's) content is the copy the next diff needs.
       const diff = deps.contentDiffs === undefined ? undefined : await deps.contentDiffs.diffFor(options.agent.id, change, observation);
       const judgement = judgeChange(change, evidence[i] ?? NO_EVIDENCE, options.knownHashPolicy, options.host, options.installedVersions);
       const now = deps.now();
       const allowlisted = md5Allowlisted(change, deps.md5Allowlist);
-      let outcome: Outcome | { record: 'rules' } = decideBeforeRules(change, {
+      let outcome: PreRuleDecision = decideBeforeRules(change, {
         ...options,
         firstScan,
         judgement,
@@ -185,7 +191,7 @@ export async function ingestObservations(
       let parts: AlertParts | undefined;
       let decoder: SyscheckDecoder | undefined;
       let counted = true;
-      if (outcome.record === 'rules') {
+      if (outcome.kind === 'rules') {
         parts = alertParts(change, view, diff);
         // OSSEC's 551/552: a file's earlier changes are counted only when a rule asks for its 2nd or 3rd change.
         if (repeats.size > 0 && change.kind === 'modified') {
@@ -197,14 +203,14 @@ export async function ingestObservations(
         outcome = applied.outcome;
         counted = !applied.noCounter;
       }
-      if (!outcome.record) {
+      if (outcome.kind === 'baseline') {
         summary.baselined++;
         continue;
       }
       summary[change.kind]++;
       let alertId: string | undefined;
       let firedTimes: number | undefined;
-      if (outcome.outcome === 'alerted' && outcome.rule !== undefined) {
+      if (outcome.kind === 'alert') {
         alertId = deps.newAlertId(now);
         firedTimes = firedTimesOf(deps.rules, fired, outcome.rule.id, counted);
         const alert = buildAlert({
@@ -223,18 +229,18 @@ export async function ingestObservations(
         });
         if (outcome.noLog !== true) deliver.push(alert);
         summary.alerts++;
-      } else if (outcome.outcome === 'accepted') summary.accepted++;
+      } else if (outcome.kind === 'accept') summary.accepted++;
       else summary.recorded++;
       events.push({
         agentId: options.agent.id,
         timestamp: now.toISOString(),
         change,
         verdict: judgement.verdict,
-        ...(outcome.rule === undefined ? {} : { rule: outcome.rule }),
-        outcome: outcome.outcome,
+        ...(outcome.kind === 'accept' || outcome.rule === undefined ? {} : { rule: outcome.rule }),
+        outcome: eventOutcomeOf(outcome),
         ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
         ...(alertId === undefined ? {} : { alertId }),
-        ...(outcome.outcome === 'alerted' && outcome.rolledUp !== undefined ? { rolledUp: outcome.rolledUp } : {}),
+        ...(outcome.kind === 'alert' && outcome.rolledUp !== undefined ? { rolledUp: outcome.rolledUp } : {}),
         ...(view.mode === 'scheduled' ? {} : { mode: view.mode }),
         ...(decoder === undefined ? {} : { decoder }),
         ...(view.fullLogStyle === 'ossec' ? {} : { fullLogStyle: view.fullLogStyle }),
@@ -280,7 +286,7 @@ async function applyRules(
   options: IngestOptions,
   noise: { path: Buffer; state: NoiseState }[],
   decoder: SyscheckDecoder | undefined,
-): Promise<{ outcome: Outcome; noCounter: boolean }> {
+): Promise<{ outcome: Decision; noCounter: boolean }> {
   const input = buildRuleInput({ parts, verdict: judgement.verdict, agent: options.agent, now: now.getTime(), ...(decoder === undefined ? {} : { decoder }) });
   const { rule } = deps.rules.evaluate(input, deps.correlation);
   const result = rule === undefined ? undefined : { rule: toRuleRef(rule), noLog: rule.noLog };
@@ -338,6 +344,7 @@ async function evidenceFor(
   changes: readonly { change: FileChange; firstScan: boolean }[],
   knownHashes: KnownHashStore | undefined,
   diversions: Diversions | undefined,
+  usrMerged: boolean,
 ): Promise<readonly EvidenceSet[]> {
   if (knownHashes === undefined) return [];
   const queries: KnownHashQuery[] = [];
@@ -353,10 +360,10 @@ async function evidenceFor(
     }
     const hashes = contentDigests(change.after);
     if (Object.keys(hashes).length === 0) return;
-    queries.push({ path: change.path, hashes, badOnly: firstScan });
+    queries.push({ path: change.path, hashes, badOnly: firstScan, ...(usrMerged ? {} : { usrMerged }) });
     // A diverted file: other packages' content counts here as shipped at the diversion's source path.
     const from = firstScan || diversions === undefined ? undefined : divertedSource(change.path, diversions);
-    if (from !== undefined) queries.push({ path: from, hashes });
+    if (from !== undefined) queries.push({ path: from, hashes, ...(usrMerged ? {} : { usrMerged }) });
     asked.push({ change: i, ...(from === undefined ? {} : { divertedFrom: queries.length - 1 }) });
   });
   if (queries.length === 0) return [];

@@ -1,15 +1,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RulesConfig } from '../core/config/custos-config.js';
 import { ConfigError, configIssue, type ConfigIssue } from '../core/custos-error.js';
 import { parseCdbList } from '../core/rules/cdb-list.js';
 import { parseRulesXml, type ParsedRule } from '../core/rules/parse-rules-xml.js';
 import { RuleSet } from '../core/rules/rule-set.js';
 import { selectFimRules } from '../core/rules/select-fim-rules.js';
+import { packagePath } from '../platform/package-root.js';
 
 /** Custos's built-in rules (550, 553, 554, 562, 573), shipped beside the code. */
-export const BUILTIN_RULES_FILE = fileURLToPath(new URL('../../../rules/custos_rules.xml', import.meta.url));
+export const BUILTIN_RULES_FILE = packagePath('rules/custos_rules.xml');
 
 /** Ids of the built-in rules a stock OSSEC or Wazuh rule file defines too: the file's definition replaces ours. */
 const REPLACEABLE_BUILTINS: ReadonlySet<number> = new Set([550, 553, 554]);

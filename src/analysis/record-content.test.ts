@@ -41,6 +41,10 @@ describe('recordContent: the copy kept and the diff said', () => {
     assert.equal(recordContent(modified(), bytes('text again\nmore\n'), opts), '@@ -1 +1,2 @@\n text again\n+more');
   });
 
+  it("names the limit the reader applied, not this side's, when the content came without bytes", () => {
+    assert.match(String(recordContent(modified(5000), { kind: 'none', reason: 'too-large', limitBytes: 4096 }, opts)), /^diff not available: file over the 4096-byte diff size limit \(size 1 -> 5000 bytes/);
+  });
+
   it('says when a version is over the limit', () => {
     assert.match(String(recordContent(modified(100), bytes('x'.repeat(100)), opts)), /^diff not available: file over the 64-byte diff size limit \(size 1 -> 100 bytes/);
   });

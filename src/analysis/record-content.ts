@@ -40,7 +40,8 @@ function keepNew(path: Buffer, captured: CapturedContent, options: RecordContent
   const { store, agentId } = options;
   if (captured.kind === 'none') {
     store.markMissing(agentId, path, captured.reason);
-    return { kind: 'unavailable', reason: captured.reason, limitBytes: options.sizeLimitBytes };
+    // The reader's limit when it says (an agent applied its own diff_size_limit), else this side's.
+    return { kind: 'unavailable', reason: captured.reason, limitBytes: captured.limitBytes ?? options.sizeLimitBytes };
   }
   if (captured.bytes.length > options.sizeLimitBytes) {
     store.markMissing(agentId, path, 'too-large');

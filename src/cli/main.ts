@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, CustosError, formatConfigIssue } from '../core/custos-error.js';
 import { isCorruptionError } from '../storage/sqlite/database-integrity.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
+import { packagePath } from '../platform/package-root.js';
 
 /**
  * Each command, loaded only when it runs: a `custos check` from cron or an unchanged re-check should not pay for
@@ -83,6 +84,6 @@ function exitStatusOf(error: unknown): number {
 
 /** The version in the package.json beside dist/ (the checkout's, or the installed package's under /opt/custos). */
 function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  const manifest = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version?: unknown };
   return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }

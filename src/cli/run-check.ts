@@ -1,13 +1,11 @@
 import { HashPool } from '../agent/hash-pool.js';
-import type { UnscannableRoot } from '../agent/root-coverage.js';
 import { readMountTable } from '../agent/mount-table.js';
 import { scanTree } from '../agent/scan-tree.js';
 import { createScanStats, type ScanStats } from '../agent/scan-stats.js';
 import { readUserNames } from '../agent/user-names.js';
 import type { AlertSink } from '../analysis/alert-sink.js';
-import { deliverAlerts, redeliverAlerts } from '../analysis/deliver-alerts.js';
+import { redeliverAlerts } from '../analysis/deliver-alerts.js';
 import { ingestObservations, type IngestSummary } from '../analysis/ingest-observations.js';
-import { buildAgentAlert, buildDirectoryNotScannedAlert } from '../core/agent-alerts.js';
 import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
 import type { CustosConfig } from '../core/config/custos-config.js';
@@ -17,10 +15,7 @@ import { compileScanScope } from '../core/scan-scope.js';
 import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
 import { indexDiversions } from '../core/diversions.js';
 import { hostIdentity } from '../hashdb/host-identity.js';
-import { dpkgDatabaseStamp, readDiversions, readInstalledVersions } from '../host/dpkg-database.js';
-import { dpkgSource } from '../hashdb/import/import-dpkg.js';
-import { rpmSource } from '../hashdb/import/import-rpm.js';
-import { rpmDatabaseStamp } from '../host/rpm-database.js';
+import { readDiversions, readInstalledVersions, usrAliasApplies } from '../host/dpkg-database.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import type { Store } from '../storage/store.js';
@@ -30,6 +25,7 @@ import { readContent } from '../agent/read-content.js';
 import { compileContentPolicy } from '../core/diff/content-policy.js';
 import { DEFAULT_DIFF_CONFIG } from '../core/config/custos-config.js';
 import { hostPathOf } from '../core/path-bytes.js';
+import { alertMissedImport, alertUnscannableRoots, alertUnscannedSubtrees } from './standalone-host-alerts.js';
 
 /** Standalone mode is agent `000`, as OSSEC's local installation. */
 export const LOCAL_AGENT_ID = '000';
@@ -95,7 +91,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
   await store.upsertAgent(agent);
   // `accept` has no sinks: what an interrupted check left undelivered waits for the next check.
   const redelivered = options.mode === 'check' ? await redeliverAlerts(store, options.sinks) : 0;
-  const hostAlerts = options.mode === 'check' && options.knownHashes !== undefined ? await alertMissedImport(options.knownHashes, options.rootDir ?? '/', agent, options, now) : 0;
+  const hostAlerts = options.mode === 'check' && options.knownHashes !== undefined ? await alertMissedImport(options.knownHashes, options.rootDir ?? '/', { store: options.store, sinks: options.sinks, agent, now }) : 0;
   const scope = compileScanScope(config.syscheck, options.paths ?? []);
   const scannedRoots = await store.scannedRoots(agent.id);
   const rehashed = options.rehash === true || (await rehashDue(store, config.syscheck.rehashIntervalMs, now()));
@@ -106,7 +102,8 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
   // Frequency rules count across runs: their recent matches live in the store between checks.
   const correlation = parseCorrelation(await store.getMeta(agent.id, CORRELATION_KEY));
   // What is installed now, read at check time: only those versions' content is known-good.
-  const installedVersions = options.knownHashes === undefined ? undefined : readInstalledVersions(options.rootDir ?? '/');
+  // A root without a dpkg database has no Debian package installed: no .deb's content is known-good there.
+  const installedVersions = options.knownHashes === undefined ? undefined : (readInstalledVersions(options.rootDir ?? '/') ?? new Map());
   const diversions = installedVersions === undefined ? undefined : indexDiversions(readDiversions(options.rootDir ?? '/'));
   const pool = new HashPool(options.hashWorkers);
   // An interrupt stops the hashing workers at once, even in the middle of a file of many gigabytes.
@@ -126,6 +123,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       checkRoots: true,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
+    const roots = scope.topLevelRoots.map((r) => r.path);
     const ingest = await ingestObservations(
       observations,
       {
@@ -151,7 +149,12 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
         host: hostIdentity(options.rootDir ?? '/'),
         ...(installedVersions === undefined ? {} : { installedVersions }),
         ...(diversions === undefined ? {} : { diversions }),
+        // The usrmerge alias only where /bin is not a real directory.
+        ...(usrAliasApplies(options.rootDir ?? '/') ? {} : { usrMerged: false }),
         view: { mode: 'scheduled', fullLogStyle: config.alerts.fullLogStyle },
+        // The directories count as scanned in the commit that ends the scan: a crash after it must not leave
+        // their next changes to be taken silently as a first scan.
+        finalBookkeeping: () => ({ rootsScanned: { roots, at: now().toISOString() } }),
       },
     );
     await store.setMeta(agent.id, CORRELATION_KEY, serializeCorrelation(correlation, now().getTime()));
@@ -159,8 +162,6 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
     const notScanned = options.mode === 'check' ? await alertUnscannableRoots(stats.unscannableRoots, { store, sinks: options.sinks, agent, now }) : 0;
     // Likewise for a part of one (an unreadable directory): every run until it can be read again.
     const subtreesNotScanned = options.mode === 'check' ? await alertUnscannedSubtrees(stats, { store, sinks: options.sinks, agent, now }) : 0;
-    const roots = scope.topLevelRoots.map((r) => r.path);
-    await store.markRootsScanned(agent.id, roots, now().toISOString());
     if (rehashed && (options.paths ?? []).length === 0) await store.setMeta(agent.id, LAST_REHASH_KEY, now().toISOString());
     const lastCheck: LastCheck = {
       at: now().toISOString(),
@@ -211,72 +212,9 @@ function standaloneContentDiffs(store: ContentStore, config: CustosConfig, rootD
   });
 }
 
-/**
- * Rule 568 when the host's dpkg database changed after the last import of it (the hook did not run: removed,
- * failing, or dpkg driven in a way that skips it), so the package changes this scan finds are not explained. Said
- * on every check until an import catches up; nothing when the database was never imported.
- */
-async function alertMissedImport(knownHashes: KnownHashStore, root: string, agent: AgentRef, options: RunCheckOptions, now: () => Date): Promise<number> {
-  const host = hostIdentity(root);
-  const dpkg = await knownHashes.databaseStamp(dpkgSource(root, host));
-  const rpm = await knownHashes.databaseStamp(rpmSource(root, host));
-  const behind = [
-    ...(dpkg !== undefined && dpkg !== dpkgDatabaseStamp(root) ? ['dpkg'] : []),
-    ...(rpm !== undefined && rpm !== currentRpmStamp(root) ? ['rpm'] : []),
-  ];
-  if (behind.length === 0) return 0;
-  const alert = buildAgentAlert({ id: newAlertId(now()), timestamp: now(), agent, event: 'packages-not-imported', details: { root, database: behind.join(', ') } });
-  await options.store.recordAgentAlert(alert);
-  await deliverAlerts(options.store, options.sinks, [alert]);
-  return 1;
-}
-
-function currentRpmStamp(root: string): string | undefined {
-  try {
-    return rpmDatabaseStamp(root);
-  } catch {
-    return undefined; // rpm gone, or its database: the recorded stamp differs, so the import is reported missing
-  }
-}
-
 async function rehashDue(store: Store, intervalMs: number | undefined, now: Date): Promise<boolean> {
   if (intervalMs === undefined) return false;
   const last = await store.getMeta(LOCAL_AGENT_ID, LAST_REHASH_KEY);
   if (last === undefined) return false; // the first scan hashes everything anyway
   return now.getTime() - Date.parse(last) >= intervalMs;
-}
-
-/**
- * Raises rule 574 for each subtree (up to the scan's samples) the walk could not look into, other than a
- * monitored directory itself (that is rule 572); returns how many.
- */
-async function alertUnscannedSubtrees(
-  stats: ScanStats,
-  deps: { readonly store: Store; readonly sinks: readonly AlertSink[]; readonly agent: AgentRef; readonly now: () => Date },
-): Promise<number> {
-  const alerts = [];
-  for (const { path, issue } of stats.unscannedSamples) {
-    if (stats.unscannableRoots.some((r) => r.path.equals(path))) continue;
-    const reason = `${issue.code}: ${issue.message}`.replace(/\p{Cc}/gu, ' ');
-    const alert = buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent: deps.agent, path, reason, subtree: true });
-    await deps.store.recordAgentAlert(alert);
-    alerts.push(alert);
-  }
-  await deliverAlerts(deps.store, deps.sinks, alerts);
-  return alerts.length;
-}
-
-/** Raises rule 572 for each monitored directory the scan found nothing to scan in; returns how many. */
-async function alertUnscannableRoots(
-  roots: readonly UnscannableRoot[],
-  deps: { readonly store: Store; readonly sinks: readonly AlertSink[]; readonly agent: AgentRef; readonly now: () => Date },
-): Promise<number> {
-  const alerts = [];
-  for (const root of roots) {
-    const alert = buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent: deps.agent, path: root.path, reason: root.reason });
-    await deps.store.recordAgentAlert(alert);
-    alerts.push(alert);
-  }
-  await deliverAlerts(deps.store, deps.sinks, alerts);
-  return alerts.length;
 }

@@ -1,31 +1,19 @@
 import type { RuleRef } from './builtin-rules.js';
-import { ATTRIBUTES, type Attribute } from './compare-file-state.js';
 import type { FullLogStyle, SyscheckMode } from './event-record.js';
 import type { ChangeKind, FileChange } from './file-change.js';
-import type { FileState } from './file-state.js';
 import { buildFullLog } from './full-log.js';
 import type { KnownHashVerdict } from './known-hash-verdict.js';
-import { displayPath, isExactDisplay } from './path-bytes.js';
-import { permissionString } from './permission-string.js';
-import { isoFromNs } from './time-ns.js';
+import { displayPath } from './path-bytes.js';
+import { syscheckFields, type SyscheckFields } from './syscheck-fields.js';
 import { buildWazuhFullLog } from './wazuh-full-log.js';
+
+// Kept importable from here, where alerts are built.
+export { syscheckFields, type SyscheckFields } from './syscheck-fields.js';
 
 /** The agent an alert is about. Standalone mode is agent `000`, as OSSEC's local install. */
 export interface AgentRef {
   readonly id: string;
   readonly name: string;
-}
-
-/** `syscheck` of an alert: Wazuh's field names, so existing pipelines read it unchanged. */
-export interface SyscheckFields {
-  readonly path: string;
-  /** The exact path bytes, base64, present whenever `path` had to be escaped. */
-  readonly path_bytes?: string;
-  readonly event: ChangeKind;
-  /** Wazuh's `mode`: how the change was seen (`scheduled` or `realtime`). */
-  readonly mode?: SyscheckMode;
-  readonly changed_attributes?: readonly Attribute[];
-  readonly [field: string]: unknown;
 }
 
 /** Wazuh's compliance fields of `rule`, each derived from the rule's groups with that prefix (`pci_dss_11.5`). */
@@ -189,107 +177,18 @@ export function buildAlert(input: AlertInput): Alert {
     location: 'syscheck',
     syscheck: parts.syscheck,
     known_hash: input.verdict,
-    full_log: parts.fullLog,
+    full_log: parts.fullLog + packageMismatchLine(input.verdict),
     ...(input.rolledUp === undefined ? {} : { custos: { rolled_up: input.rolledUp } }),
   };
 }
 
 /**
- * Builds `syscheck` for a change. As in Wazuh, `*_after` carries every attribute of the resulting state (of the
- * last known state for a deletion), and `*_before` only the attributes that changed. `display` is the path as
- * {@link displayPath} renders it, when the caller has it already.
+ * For rule 575, what the package declares and what the file has, as a line of `full_log` (alerts.log shows only
+ * that text); empty for any other verdict.
  */
-export function syscheckFields(change: FileChange, display = displayPath(change.path), mode: SyscheckMode = 'scheduled'): SyscheckFields {
-  const fields: Record<string, unknown> = { path: display };
-  if (!isExactDisplay(change.path)) fields.path_bytes = change.path.toString('base64');
-  fields.mode = mode;
-  fields.event = change.kind;
-  if (change.kind === 'modified') {
-    fields.changed_attributes = change.changedAttributes;
-    for (const attribute of change.changedAttributes) {
-      const value = attributeValue(change.before, attribute);
-      if (value !== undefined) fields[`${FIELD_OF[attribute]}_before`] = value;
-    }
-  }
-  const state = change.kind === 'deleted' ? change.before : change.after;
-  for (const attribute of ATTRIBUTES) {
-    // ctime moves with every change: shown only when it is the change.
-    if (attribute === 'ctime' && !(change.kind === 'modified' && change.changedAttributes.includes('ctime'))) continue;
-    const value = attributeValue(state, attribute);
-    if (value !== undefined) fields[`${FIELD_OF[attribute]}_after`] = value;
-  }
-  const issues = state.issues;
-  if (issues.length > 0) fields.issues = issues;
-  return fields as unknown as SyscheckFields;
-}
-
-const FIELD_OF: Readonly<Record<Attribute, string>> = {
-  type: 'type',
-  size: 'size',
-  permission: 'perm',
-  uid: 'uid',
-  user_name: 'uname',
-  gid: 'gid',
-  group_name: 'gname',
-  mtime: 'mtime',
-  inode: 'inode',
-  md5: 'md5',
-  sha1: 'sha1',
-  sha256: 'sha256',
-  link_target: 'link_target',
-  link_count: 'link_count',
-  capabilities: 'capabilities',
-  acl: 'acl',
-  default_acl: 'default_acl',
-  selinux: 'selinux',
-  xattrs: 'xattrs',
-  attributes: 'attributes',
-  ctime: 'ctime',
-};
-
-// One attribute at a time: a modification reports only its changed attributes' old values, and formatting all
-// of them (times, permissions) for every alert was a fifth of the manager's work per event.
-function attributeValue(state: FileState, attribute: Attribute): string | number | undefined {
-  switch (attribute) {
-    case 'type':
-      return state.type;
-    case 'size':
-      return String(state.size);
-    case 'permission':
-      return permissionString(state.mode);
-    case 'uid':
-      return String(state.uid);
-    case 'user_name':
-      return state.uname;
-    case 'gid':
-      return String(state.gid);
-    case 'group_name':
-      return state.gname;
-    case 'mtime':
-      return isoFromNs(state.mtimeNs);
-    case 'inode':
-      return state.inode;
-    case 'md5':
-    case 'sha1':
-    case 'sha256':
-      return state.hashes[attribute];
-    case 'link_target':
-      return state.linkTarget === undefined ? undefined : displayPath(state.linkTarget);
-    case 'link_count':
-      return state.nlink;
-    case 'capabilities':
-      return state.inodeAttributes?.capabilities;
-    case 'acl':
-      return state.inodeAttributes?.acl;
-    case 'default_acl':
-      return state.inodeAttributes?.defaultAcl;
-    case 'selinux':
-      return state.inodeAttributes?.selinux;
-    case 'xattrs':
-      return state.inodeAttributes?.xattrs;
-    case 'attributes':
-      return state.inodeAttributes?.flags;
-    case 'ctime':
-      return isoFromNs(state.ctimeNs);
-  }
+export function packageMismatchLine(v: KnownHashVerdict): string {
+  if (v.verdict !== 'package-mismatch') return '';
+  const pkg = v.package === undefined ? v.source ?? '' : `${v.package} ${v.version ?? ''} (${v.source ?? ''})`;
+  const declared = v.declared_mode === undefined ? 'no mode declared' : `declared mode ${v.declared_mode} ${v.declared_owner ?? '?'}:${v.declared_group ?? '?'}${v.declared_by === undefined ? '' : ` (${v.declared_by})`}`;
+  return `\nPackage ${pkg}: ${declared}; actual mode ${v.actual_mode ?? '?'} ${v.actual_owner ?? '?'}:${v.actual_group ?? '?'} (${v.mismatch ?? ''})`;
 }

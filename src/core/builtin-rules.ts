@@ -117,6 +117,12 @@ export const CUSTOS_RULES = Object.freeze({
     description: "Package from an agent refused: it is not what the signed indexes the manager trusts list.",
     groups: ['ossec', 'syscheck', 'custos_agent', 'custos_known_hashes', 'package_refused'],
   },
+  packageMismatch: {
+    id: 575,
+    level: 12,
+    description: 'Known package content with a mode or owner the package does not ship.',
+    groups: ['ossec', 'syscheck', 'syscheck_file', 'custos_known_hashes', 'custos_package_mismatch'],
+  },
   fileUnstable: {
     id: 578,
     level: 10,

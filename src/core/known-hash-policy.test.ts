@@ -29,7 +29,8 @@ describe('judgeChange', () => {
     ['another path is known-elsewhere, never good', modified, { ...NO_EVIDENCE, elsewhere: [ev('deb-verified', '/usr/bin/dir')] }, 'known-elsewhere', 'known-elsewhere'],
     ['a hash-only set (NSRL) is known-elsewhere', modified, { ...NO_EVIDENCE, elsewhere: [{ algorithm: 'sha256', source: { kind: 'nsrl', name: 'NSRL' }, bad: false }] }, 'known-elsewhere', 'known-elsewhere'],
     ['known-bad beats a verified package', modified, { atPath: [ev('deb-verified', '/usr/bin/ls')], elsewhere: [], bad: [ev('manual', undefined, { bad: true, label: 'Mirai' })] }, 'known-bad', 'known-bad'],
-    ['a permission change on a known-good file still alerts', chmodded, { ...NO_EVIDENCE, atPath: [ev('deb-verified', '/usr/bin/ls')] }, 'known-good', 'default'],
+    ['a setuid bit no source declares is a package mismatch', chmodded, { ...NO_EVIDENCE, atPath: [ev('deb-verified', '/usr/bin/ls')] }, 'package-mismatch', 'package-mismatch'],
+    ['a permission change the declaration allows still alerts', chmodded, { ...NO_EVIDENCE, atPath: [ev('deb-verified', '/usr/bin/ls', { declared: { mode: 0o4755, owner: 'root', group: 'root' } })] }, 'known-good', 'default'],
     ['a new file with packaged content at its path is silenced', addedPlain, { ...NO_EVIDENCE, atPath: [ev('deb-verified', '/usr/bin/ls')] }, 'known-good', 'silence'],
     ['a deletion is never silenced by hashes', deleted, { ...NO_EVIDENCE, atPath: [ev('deb-verified', '/usr/bin/ls')] }, 'unknown', 'default'],
     ['a deletion the host\'s package removal explains is silenced', deleted, { ...NO_EVIDENCE, removed: [removal('web1')] }, 'known-good', 'silence'],
@@ -75,5 +76,56 @@ describe('judgeChange', () => {
     const j = judgeChange(modified, { ...NO_EVIDENCE, atPath: [ev('dpkg-local', '/usr/bin/ls')] }, policy, 'h');
     assert.equal(j.verdict.verdict, 'known-good');
     assert.equal(j.effect, 'default', 'known, but this source may not silence /usr');
+  });
+});
+
+describe('judgeChange: content of a package that is not installed', () => {
+  it('is not known-good in OSSEC\'s match: hash mode either (known elsewhere, from a package not installed)', () => {
+    const compat = { match: 'hash' as const, silence: [{ sources: ['deb-verified' as const], paths: ['/'] }] };
+    const evidence = { ...NO_EVIDENCE, elsewhere: [ev('deb-verified', '/usr/bin/dir')] };
+    assert.equal(judgeChange(modified, evidence, compat, 'h').effect, 'silence', 'without installed-package state, as before');
+    assert.equal(judgeChange(modified, evidence, compat, 'h', new Map([['coreutils', [{ version: '9.1-1', arch: 'amd64' }]]])).effect, 'silence');
+    const j = judgeChange(modified, evidence, compat, 'h', new Map());
+    assert.deepEqual([j.verdict.verdict, j.effect], ['known-elsewhere', 'known-elsewhere']);
+  });
+});
+
+describe('judgeChange: the mode and owner the package declares', () => {
+  const declared = { mode: 0o755, uid: 0, gid: 0, owner: 'root', group: 'root' };
+  const added = (extra: Parameters<typeof fileState>[0]): FileChange => diffFileStates(undefined, fileState({ path, ...extra }), CHECK_ALL) as FileChange;
+  const atPath = (...e: HashEvidence[]): Parameters<typeof judgeChange>[1] => ({ ...NO_EVIDENCE, atPath: e });
+
+  it('silences a new copy with the declared mode and owner', () => {
+    assert.equal(judgeChange(added({ mode: 0o755 }), atPath(ev('deb-verified', '/usr/bin/ls', { declared })), DEFAULT_KNOWN_HASH_POLICY, 'h').effect, 'silence');
+  });
+  it('silences a copy with fewer permissions than declared (hardened)', () => {
+    assert.equal(judgeChange(added({ mode: 0o700 }), atPath(ev('deb-verified', '/usr/bin/ls', { declared })), DEFAULT_KNOWN_HASH_POLICY, 'h').effect, 'silence');
+  });
+  it('alerts on a setuid copy with both modes in the verdict', () => {
+    const j = judgeChange(added({ mode: 0o4755 }), atPath(ev('deb-verified', '/usr/bin/ls', { declared })), DEFAULT_KNOWN_HASH_POLICY, 'h');
+    assert.equal(j.effect, 'package-mismatch');
+    assert.deepEqual(j.verdict, {
+      verdict: 'package-mismatch', source: 'deb-verified', package: 'coreutils', version: '9.1-1', arch: 'amd64', match: 'path+sha256',
+      declared_mode: '0755', declared_owner: 'root', declared_group: 'root', actual_mode: '4755', actual_owner: 'root', actual_group: 'root',
+      mismatch: 'setuid bit not declared',
+    });
+  });
+  it('alerts on group or other write, and on another owner or group (by name, else by id)', () => {
+    const j = judgeChange(added({ mode: 0o757, uid: 65534, uname: 'nobody', gid: 50, gname: 'staff' }), atPath(ev('deb-verified', '/usr/bin/ls', { declared })), DEFAULT_KNOWN_HASH_POLICY, 'h');
+    assert.equal(j.verdict.mismatch, 'other write bit not declared; owner nobody, declared root; group staff, declared root');
+    const byId = judgeChange(added({ mode: 0o755, uid: 1000 }), atPath(ev('dpkg-local', '/usr/bin/ls', { algorithm: 'md5', declared: { mode: 0o755, uid: 0, gid: 0, observed: true } })), DEFAULT_KNOWN_HASH_POLICY, 'h');
+    assert.equal(byId.effect, 'package-mismatch');
+    assert.equal(byId.verdict.declared_by, 'observed at import');
+  });
+  it('takes the most trusted declaration: a .deb over what dpkg-local observed', () => {
+    const observed = ev('dpkg-local', '/usr/bin/ls', { algorithm: 'md5', declared: { mode: 0o4755, uid: 0, gid: 0, observed: true } });
+    const j = judgeChange(added({ mode: 0o4755 }), atPath(observed, ev('deb-verified', '/usr/bin/ls', { declared })), DEFAULT_KNOWN_HASH_POLICY, 'h');
+    assert.equal(j.effect, 'package-mismatch');
+    assert.equal(j.verdict.source, 'deb-verified');
+  });
+  it('keeps a setuid bit the baseline already had when no source declares a mode (a package update of a setuid program)', () => {
+    const update = diffFileStates(fileState({ path, mode: 0o4755 }), fileState({ path, mode: 0o4755, size: 9, hashes: { sha256: 'c'.repeat(64) } }), CHECK_ALL) as FileChange;
+    assert.equal(judgeChange(update, atPath(ev('dpkg-local', '/usr/bin/ls', { algorithm: 'md5' })), DEFAULT_KNOWN_HASH_POLICY, 'h').effect, 'silence');
+    assert.equal(judgeChange(added({ mode: 0o2755 }), atPath(ev('dpkg-local', '/usr/bin/ls', { algorithm: 'md5' })), DEFAULT_KNOWN_HASH_POLICY, 'h').verdict.mismatch, 'setgid bit that no package source declares');
   });
 });

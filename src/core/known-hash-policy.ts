@@ -1,4 +1,5 @@
 import type { Attribute } from './compare-file-state.js';
+import { declaredModeProblems, octalMode, ownerName, type DeclaredMode } from './declared-mode.js';
 import type { FileChange } from './file-change.js';
 import type { HashAlgorithm } from './file-state.js';
 import { compareDebianVersions } from './debian-version.js';
@@ -41,6 +42,8 @@ export interface HashEvidence {
   readonly source: { readonly kind: HashSourceKind; readonly name: string; readonly host?: string };
   readonly bad: boolean;
   readonly label?: string;
+  /** The mode and owner the source gives this path in this package, when it says (see DeclaredMode). */
+  readonly declared?: DeclaredMode;
 }
 
 /** Why a deleted path was expected to go: the package it left with, or the maintainer script that removed it. */
@@ -91,9 +94,10 @@ export const DEFAULT_KNOWN_HASH_POLICY: KnownHashPolicy = Object.freeze<KnownHas
  * - `known-bad`: alert at the top level (rule 561), whatever else says
  * - `silence`: record with the evidence, no alert, baseline advances
  * - `known-elsewhere`: alert as known content in an unexpected place (rule 562)
+ * - `package-mismatch`: packaged content whose mode or owner is not what the package ships: alert (rule 575)
  * - `default`: the normal rules decide (unknown content, or known content with changed ownership or permissions)
  */
-export type VerdictEffect = 'known-bad' | 'silence' | 'known-elsewhere' | 'default';
+export type VerdictEffect = 'known-bad' | 'silence' | 'known-elsewhere' | 'package-mismatch' | 'default';
 
 /** A verdict and its effect. */
 export interface Judgement {
@@ -126,9 +130,14 @@ export function judgeChange(change: FileChange, evidence: EvidenceSet, policy: K
   const known = evidence.atPath.filter(relevant);
   const atPath = installed === undefined ? known : known.filter((e) => isInstalled(e, installed));
   const elsewhere = evidence.elsewhere.filter(relevant);
-  const candidates = policy.match === 'hash' ? [...atPath, ...elsewhere] : atPath;
+  // In OSSEC's `match: hash` mode content known anywhere silences, but still only a version that is installed.
+  const candidates = policy.match === 'hash' ? [...atPath, ...(installed === undefined ? elsewhere : elsewhere.filter((e) => isInstalled(e, installed)))] : atPath;
   const silencing = candidates.filter((e) => maySilence(e, change.path, policy));
   if (silencing.length > 0) {
+    // Known content is known-good only with the mode and owner its package ships: a setuid copy of a packaged
+    // binary, or one chowned to another user, is the package's content put to another use.
+    const mismatch = packageMismatch(change, atPath.length > 0 ? atPath : silencing);
+    if (mismatch !== undefined) return { verdict: mismatch, effect: 'package-mismatch' };
     const metadataChanged = change.changedAttributes.some((a) => METADATA.includes(a));
     const best = strongest(silencing);
     return { verdict: describe('known-good', best, atPath.includes(best)), effect: metadataChanged ? 'default' : 'silence' };
@@ -150,6 +159,32 @@ function isInstalled(e: HashEvidence, installed: InstalledVersions): boolean {
   if (e.package === undefined || !DEBIAN_SOURCES.includes(e.source.kind)) return true;
   const { version, arch } = e.package;
   return (installed.get(e.package.name) ?? []).some((v) => v.version === version && (arch === '' || arch === 'all' || v.arch === 'all' || v.arch === arch));
+}
+
+/**
+ * The `package-mismatch` verdict when the file's mode or owner is not what the most trusted source that declares
+ * one gives its path (none declaring: only an undeclared setuid/setgid bit counts), else undefined.
+ */
+function packageMismatch(change: FileChange, known: readonly HashEvidence[]): KnownHashVerdict | undefined {
+  if (change.kind === 'deleted') return undefined;
+  const declaring = known.filter((e) => e.declared !== undefined);
+  const source = declaring.length > 0 ? strongest(declaring) : undefined;
+  const declared = source?.declared;
+  const problems = declaredModeProblems(declared, change.after, change.kind === 'modified' ? change.before : undefined);
+  if (problems.length === 0) return undefined;
+  const out = describe('package-mismatch', source ?? strongest(known), true) as unknown as Record<string, string>;
+  const a = change.after;
+  if (declared !== undefined) {
+    out.declared_mode = octalMode(declared.mode);
+    out.declared_owner = ownerName(declared.owner, declared.uid);
+    out.declared_group = ownerName(declared.group, declared.gid);
+    if (declared.observed === true) out.declared_by = 'observed at import';
+  }
+  out.actual_mode = octalMode(a.mode);
+  out.actual_owner = ownerName(a.uname, a.uid);
+  out.actual_group = ownerName(a.gname, a.gid);
+  out.mismatch = problems.join('; ');
+  return out as unknown as KnownHashVerdict;
 }
 
 /** The verdict for content of a version of its package that is not the one installed. */

@@ -6,9 +6,11 @@
  *   such as NSRL, or a source not trusted for this path)
  * - `other-version`: a package ships this content at this path, but in a version that is not the one installed
  *   (a downgrade to a vulnerable file, a file left from another version, a package that is not installed)
+ * - `package-mismatch`: a package ships this content at this path, but not with this mode or owner (a setuid
+ *   copy of a packaged binary, a file chowned to another user)
  * - `unknown`: nothing explains it
  */
-export const VERDICTS = ['known-good', 'known-bad', 'known-elsewhere', 'other-version', 'unknown'] as const;
+export const VERDICTS = ['known-good', 'known-bad', 'known-elsewhere', 'other-version', 'package-mismatch', 'unknown'] as const;
 export type VerdictKind = (typeof VERDICTS)[number];
 
 /** A verdict with the evidence behind it, as carried in `known_hash` of an alert and on every recorded event. */
@@ -29,6 +31,18 @@ export interface KnownHashVerdict {
   readonly installed_version?: string;
   /** For `other-version`: how the content's version relates to the installed one. */
   readonly relation?: 'older' | 'newer' | 'not-installed' | 'other-architecture';
+  /** For `package-mismatch`: what the package declares (`0755`, `root`, `root`), absent when no source declares a mode. */
+  readonly declared_mode?: string;
+  readonly declared_owner?: string;
+  readonly declared_group?: string;
+  /** For `package-mismatch`: `observed at import` when the declaration is what the host's file had when its MD5 matched. */
+  readonly declared_by?: string;
+  /** For `package-mismatch`: what the file has. */
+  readonly actual_mode?: string;
+  readonly actual_owner?: string;
+  readonly actual_group?: string;
+  /** For `package-mismatch`: what differs, one phrase each (`setuid bit not declared; owner nobody, declared root`). */
+  readonly mismatch?: string;
   /** For an explained deletion (`match: removal`): why the path went (`removed with its package`, ...). */
   readonly reason?: string;
 }

@@ -1,3 +1,4 @@
+import type { DeclaredMode } from './declared-mode.js';
 import type { PackageRef } from './known-hash-policy.js';
 
 /** One known hash to import. */
@@ -10,6 +11,8 @@ export interface KnownHashRow {
   /** A known-bad hash (from a bad list); `label` says what it is. */
   readonly bad?: boolean;
   readonly label?: string;
+  /** The mode and owner the source gives this path in this package (kept per path and package, not per digest). */
+  readonly declared?: DeclaredMode;
 }
 
 

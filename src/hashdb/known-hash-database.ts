@@ -1,6 +1,6 @@
 import type { SqliteDatabaseKind } from '../platform/open-sqlite.js';
 import { claimApplicationId, KNOWN_HASHES_APPLICATION_ID } from '../storage/sqlite/application-id.js';
-import { HOST_PACKAGES_SCHEMA } from './sqlite-host-packages.js';
+import { HOST_PACKAGES_SCHEMA } from './host-packages-schema.js';
 
 /**
  * Version 1: the schema as it was before versioned migrations, every statement `IF NOT EXISTS` / `OR IGNORE`, so a
@@ -50,6 +50,24 @@ const SCHEMA_V1 = `
 `;
 
 /**
+ * Version 2: the mode and owner each source declares for a path in a package (a .deb's tar header, an rpm header,
+ * or for a host's dpkg database what the file had when its MD5 matched at import). One row per path, package and
+ * source, not per digest: the lookup joins it on the known row's key, one primary-key probe per match.
+ */
+const DECLARED_MODES_V2 = `
+  CREATE TABLE declared_modes (
+    path_id INTEGER NOT NULL,
+    package_id INTEGER NOT NULL,
+    source_id INTEGER NOT NULL,
+    mode INTEGER NOT NULL,                   -- permission bits with setuid/setgid/sticky (& 07777)
+    uid INTEGER, gid INTEGER,
+    owner TEXT, grp TEXT,
+    observed INTEGER NOT NULL DEFAULT 0,     -- 1: seen on the host at import, not read from the package
+    PRIMARY KEY (path_id, package_id, source_id)
+  ) WITHOUT ROWID;
+`;
+
+/**
  * The known-hash database (`hashdb.sqlite`): how it is opened and its schema as versioned migrations (see
  * `openSqlite`). Readable by all (0644): it holds published package hashes, nothing secret.
  */
@@ -59,5 +77,5 @@ export const KNOWN_HASH_DATABASE: SqliteDatabaseKind = {
   pragmas: ['journal_mode = WAL', 'synchronous = NORMAL', 'busy_timeout = 5000', 'cache_size = -262144'],
   claim: (db, path) => claimApplicationId(db, path, KNOWN_HASHES_APPLICATION_ID),
   // Never edit a migration that has shipped: append a new one.
-  migrations: [SCHEMA_V1 + HOST_PACKAGES_SCHEMA],
+  migrations: [SCHEMA_V1 + HOST_PACKAGES_SCHEMA, DECLARED_MODES_V2],
 };

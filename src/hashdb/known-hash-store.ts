@@ -12,6 +12,11 @@ export interface KnownHashQuery {
   readonly badOnly?: boolean;
   /** The path was deleted: only the recorded package removals that explain it are asked. */
   readonly deleted?: boolean;
+  /**
+   * False on a root where /bin, /sbin and /lib* are real directories: the usrmerge alias (`/bin/x` for
+   * `/usr/bin/x`) is not asked. Default true (merged, as current Debian, Ubuntu and Fedora are).
+   */
+  readonly usrMerged?: boolean;
 }
 
 /** An import in progress: rows go in batches, each batch in one transaction; duplicates are ignored. */

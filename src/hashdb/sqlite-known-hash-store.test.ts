@@ -189,3 +189,60 @@ describe('SqliteKnownHashStore: a database from before versioned migrations', ()
     raw.close();
   });
 });
+
+describe('SqliteKnownHashStore: declared modes (schema version 2)', () => {
+  const declared = { mode: 0o755, uid: 0, gid: 0, owner: 'root', group: 'root' };
+
+  it('upgrades a version-1 database: its rows answer without a declaration, new imports carry one', async () => {
+    const file = join(tempDir(), 'v1.sqlite');
+    const v1 = new Database(file);
+    v1.pragma(`application_id = ${KNOWN_HASHES_APPLICATION_ID}`);
+    v1.exec(KNOWN_HASH_DATABASE.migrations[0] as string);
+    v1.pragma('user_version = 1');
+    v1.prepare("INSERT INTO sources (id, kind, name, imported_at, rows) VALUES (1, 'deb-verified', 'old', '2026-11-27T10:00:00Z', 1)").run();
+    v1.prepare("INSERT INTO paths (id, path) VALUES (1, CAST('/usr/bin/old' AS BLOB))").run();
+    v1.prepare("INSERT INTO packages (id, name, version, arch) VALUES (1, 'old', '1', 'all')").run();
+    v1.prepare('INSERT INTO known (digest, path_id, package_id, source_id) VALUES (?, 1, 1, 1)').run(sha('old'));
+    v1.close();
+
+    const store = SqliteKnownHashStore.open(file);
+    const old = await store.lookup(Buffer.from('/usr/bin/old'), { sha256: sha('old').toString('hex') });
+    assert.equal(old.atPath.length, 1);
+    assert.equal(old.atPath[0]?.declared, undefined);
+    const session = await store.beginImport({ kind: 'deb-verified', name: 'new' });
+    await session.add([{ digest: sha('new'), path: Buffer.from('/usr/bin/new'), package: pkg, declared }]);
+    await session.finish();
+    const found = await store.lookup(Buffer.from('/usr/bin/new'), { sha256: sha('new').toString('hex') });
+    assert.deepEqual(found.atPath[0]?.declared, declared);
+    await store.close();
+    const raw = new Database(file);
+    assert.equal(raw.pragma('user_version', { simple: true }), 2);
+    raw.close();
+  });
+
+  it('keeps one declaration per path, package and source, with the observed flag', async () => {
+    const store = SqliteKnownHashStore.open(join(tempDir(), 'd.sqlite'));
+    const session = await store.beginImport({ kind: 'dpkg-local', name: 'dpkg /', host: 'h' });
+    const observed = { mode: 0o4755, uid: 0, gid: 0, observed: true };
+    await session.add([{ digest: createHash('md5').update('su').digest(), path: Buffer.from('/usr/bin/su'), package: pkg, declared: observed }]);
+    await session.finish();
+    const found = await store.lookupMany([{ path: Buffer.from('/usr/bin/su'), hashes: { md5: createHash('md5').update('su').digest('hex') } }]);
+    assert.deepEqual(found[0]?.atPath[0]?.declared, observed);
+    await store.close();
+  });
+
+  it('asks the usrmerge alias only where the root is merged', async () => {
+    const store = SqliteKnownHashStore.open(join(tempDir(), 'u.sqlite'));
+    const session = await store.beginImport({ kind: 'deb-verified', name: 'd' });
+    await session.add([{ digest: sha('x'), path: Buffer.from('/usr/bin/x'), package: pkg }]);
+    await session.finish();
+    const hashes = { sha256: sha('x').toString('hex') };
+    const [merged, split] = await store.lookupMany([
+      { path: Buffer.from('/bin/x'), hashes },
+      { path: Buffer.from('/bin/x'), hashes, usrMerged: false },
+    ]);
+    assert.equal(merged?.atPath.length, 1);
+    assert.deepEqual([split?.atPath.length, split?.elsewhere.map((e) => e.path?.toString())], [0, ['/usr/bin/x']]);
+    await store.close();
+  });
+});

@@ -90,6 +90,19 @@ export function isMergedUsr(root: string): boolean {
   }
 }
 
+/**
+ * False only when ROOT/bin is a real directory (a root that is not usr-merged): there `/bin/x` and `/usr/bin/x` are
+ * two files, and one's package content says nothing of the other. A root without /bin (a chroot of /usr alone)
+ * has nothing to confuse, so it counts as merged.
+ */
+export function usrAliasApplies(root: string): boolean {
+  try {
+    return !lstatSync(join(root, 'bin')).isDirectory();
+  } catch {
+    return true;
+  }
+}
+
 /** A host's dpkg database, read once: its installed packages, and what each says about its files. */
 export interface DpkgDatabase {
   /** Packages with files on disk (every state but not-installed and config-files), by dpkg's key. */

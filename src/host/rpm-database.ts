@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { linkDigest } from '../core/content-digests.js';
 import { CustosError } from '../core/custos-error.js';
+import type { DeclaredMode } from '../core/declared-mode.js';
 import type { PackageRef } from '../core/known-hash-policy.js';
 import type { InstalledPackage, KnownHashRow, PackageUpdate } from '../core/package-state.js';
 
@@ -25,7 +26,7 @@ const S_IFDIR = 0o040000;
 // rpm's PGP hash ids for FILEDIGESTALGO; a package without the tag uses MD5.
 const DIGEST_LENGTH: Readonly<Record<string, number>> = { '1': 32, '2': 40, '8': 64, '(none)': 32 };
 const PACKAGES_QF = '%{NAME}\\t%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{INSTALLTID}\\t%{SIGMD5}\\n';
-const FILES_QF = '[%{=NAME}-%{=VERSION}-%{=RELEASE}.%{=ARCH}\\t%{FILEDIGESTS}\\t%{FILEFLAGS}\\t%{=FILEDIGESTALGO}\\t%{FILEMODES}\\t%{FILELINKTOS}\\t%{FILENAMES}\\n]';
+const FILES_QF = '[%{=NAME}-%{=VERSION}-%{=RELEASE}.%{=ARCH}\\t%{FILEDIGESTS}\\t%{FILEFLAGS}\\t%{=FILEDIGESTALGO}\\t%{FILEMODES}\\t%{FILEUSERNAME}\\t%{FILEGROUPNAME}\\t%{FILELINKTOS}\\t%{FILENAMES}\\n]';
 
 /**
  * Opens the rpm database under ROOT through `rpm --root` itself (its format is rpm's business: sqlite, bdb or
@@ -53,7 +54,7 @@ export function openRpmDatabase(root: string): RpmDatabase {
       const byKey = new Map<string, { rows: KnownHashRow[]; owns: Buffer[] }>(keys.map((k) => [k, { rows: [], owns: [] }]));
       const query = keys.length === installed.size ? ['-qa'] : ['-q', ...keys];
       for (const line of runRpm(root, [...query, '--qf', FILES_QF])) {
-        const [key = '', hex = '', flags = '0', algo = '(none)', mode = '0', target = '', ...name] = line.split('\t');
+        const [key = '', hex = '', flags = '0', algo = '(none)', mode = '0', owner = '', group = '', target = '', ...name] = line.split('\t');
         const entry = byKey.get(key);
         const pkg = installed.get(key)?.package;
         if (entry === undefined || pkg === undefined) continue;
@@ -61,7 +62,7 @@ export function openRpmDatabase(root: string): RpmDatabase {
         const type = Number(mode) & S_IFMT;
         if (type === S_IFDIR) continue;
         entry.owns.push(path);
-        const row = rowOf(pkg, path, type, hex, algo, target, Number(flags));
+        const row = rowOf(pkg, path, type, hex, algo, target, Number(flags), { mode: Number(mode) & 0o7777, owner, group });
         if (row === undefined) skipped++;
         else entry.rows.push(row);
       }
@@ -73,10 +74,11 @@ export function openRpmDatabase(root: string): RpmDatabase {
   };
 }
 
-function rowOf(pkg: PackageRef, path: Buffer, type: number, hex: string, algo: string, target: string, flags: number): KnownHashRow | undefined {
+function rowOf(pkg: PackageRef, path: Buffer, type: number, hex: string, algo: string, target: string, flags: number, declared: DeclaredMode): KnownHashRow | undefined {
   if (type === S_IFLNK) return { digest: Buffer.from(linkDigest(Buffer.from(target, 'utf8')), 'hex'), path, package: pkg };
   if (type !== S_IFREG || (flags & GHOST) !== 0 || hex.length !== DIGEST_LENGTH[algo] || !/^[0-9a-f]+$/.test(hex)) return undefined;
-  return { digest: Buffer.from(hex, 'hex'), path, package: pkg };
+  // The header's mode and owner names: what rpm installs the file with.
+  return { digest: Buffer.from(hex, 'hex'), path, package: pkg, declared };
 }
 
 /**

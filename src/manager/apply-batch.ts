@@ -16,7 +16,7 @@ import type { CorrelationState, RuleSet } from '../core/rules/rule-set.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import { decodeObservation, decodeScanRoot, type BatchRequest } from '../protocol/wire.js';
-import type { Store } from '../storage/store.js';
+import type { BatchBookkeeping, Store } from '../storage/store.js';
 import { projectedBaselineDigest } from './projected-digest.js';
 import { retireUnmonitored } from './retire-unmonitored.js';
 
@@ -40,7 +40,7 @@ export interface ApplyBatchDeps {
   /** report_changes: the content agents attach is kept and diffed here. */
   readonly contentDiffs?: ContentDiffs;
   /** What the agent's host has installed and diverted, as it reported: package content counts for those versions. */
-  readonly packages?: { readonly installedVersions?: InstalledVersions; readonly diversions?: Diversions };
+  readonly packages?: { readonly installedVersions?: InstalledVersions; readonly diversions?: Diversions; readonly usrMerged?: boolean };
 }
 
 /** What became of a batch. */
@@ -57,10 +57,12 @@ export interface AppliedBatch {
  * Applies one agent batch through the same pipeline as standalone mode (callers apply batches one at a time), in
  * one transaction with its sequence number (a replayed or out-of-order batch throws `SequenceError` and changes
  * nothing). Every alert the batch causes commits in that transaction: its file alerts, the outbox-overflow notice
- * (rule 566), unscannable directories (572) and, for a batch that ends a scan, the out-of-sync alert (564) when the
+ * (rule 567), unscannable directories (572) and, for a batch that ends a scan, the out-of-sync alert (564) when the
  * agent's state digest differs from what the baseline will be. A batch that ends a full (resync) scan also sweeps,
- * in the same transaction, what the baseline holds that the agent no longer reported. So a crash right after the
- * commit loses nothing, and a replay of the batch (refused) raises nothing twice; see `replayNeedsResync`.
+ * in the same transaction, what the baseline holds that the agent no longer reported; a batch that ends any scan
+ * commits the agent's scan state with it (directories scanned, resync paths forgotten, the console's last scan).
+ * So a crash right after the commit loses nothing, and a replay of the batch (refused) raises nothing twice; see
+ * `replayNeedsResync`.
  */
 export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: ApplyBatchDeps): Promise<AppliedBatch> {
   const observations: Observation[] = batch.observations.map(decodeObservation);
@@ -79,6 +81,7 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     host: agent.name,
     ...(deps.packages?.installedVersions === undefined ? {} : { installedVersions: deps.packages.installedVersions }),
     ...(deps.packages?.diversions === undefined ? {} : { diversions: deps.packages.diversions }),
+    ...(deps.packages?.usrMerged === undefined ? {} : { usrMerged: deps.packages.usrMerged }),
     // The first scan of each directory builds its baseline silently, like a standalone first check.
     scannedRoots: await scannedRootsOf(deps.store, agent.id),
     // An agent numbers its scheduled scans' batches (`scan`); what it sends without is what its watcher saw.
@@ -128,18 +131,27 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     }
     return raised;
   };
-  const summary = await ingestObservations(twice(observations, gone), ingestDeps, { ...options, sequence: batch.seq, sequenceSha256: batchSha256(batch), resync: full, batchAgentAlerts });
-  if (batch.end !== undefined) {
-    // Bookkeeping after the commit; lost in a crash, each is redone or harmless (see each).
-    if (full) await deps.store.clearResyncSeen(agent.id);
-    if (rootsChanged && roots !== undefined) {
-      await deps.store.markRootsScanned(agent.id, roots, deps.now().toISOString());
-      await deps.store.setMeta(agent.id, 'scan_roots', rootList);
-    }
-    if ((await deps.store.getMeta(agent.id, 'baseline_built')) === undefined) await deps.store.setMeta(agent.id, 'baseline_built', deps.now().toISOString());
+  // A batch that ends a scan updates the agent's scan state in its own transaction: a crash right after the
+  // commit must not leave a built baseline whose directories still count as unscanned (their next changes would
+  // be taken silently as a first scan). A finished resync scan's reported paths go with it too (a next full scan
+  // clears them again at its start anyway: that clearing stays before the batch, as the sweep reads after it).
+  const finalBookkeeping = (): BatchBookkeeping | undefined => {
+    if (batch.end === undefined) return undefined;
+    const at = deps.now().toISOString();
+    const meta: { key: string; value: string; keep?: boolean }[] = [{ key: 'baseline_built', value: at, keep: true }];
+    if (rootsChanged) meta.push({ key: 'scan_roots', value: rootList });
     // What the console shows of an agent's last scan (when, and the baseline's size after it).
-    if (scanned !== undefined) await deps.store.setMeta(agent.id, 'console_last_scan', JSON.stringify({ at: deps.now().toISOString(), entries: scanned.entries }));
-  }
+    if (scanned !== undefined) meta.push({ key: 'console_last_scan', value: JSON.stringify({ at, entries: scanned.entries }) });
+    return { clearResyncSeen: full, ...(rootsChanged && roots !== undefined ? { rootsScanned: { roots, at } } : {}), meta };
+  };
+  const summary = await ingestObservations(twice(observations, gone), ingestDeps, {
+    ...options,
+    sequence: batch.seq,
+    sequenceSha256: batchSha256(batch),
+    resync: full,
+    batchAgentAlerts,
+    finalBookkeeping,
+  });
   return { summary, resync, alerts: summary.alerts, agentAlerts: raised };
 }
 

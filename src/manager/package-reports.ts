@@ -8,6 +8,7 @@ import { goneCausesGiven } from '../host/dpkg-side-effects.js';
 import type { PackageReport, PackageReportResponse } from '../protocol/package-wire.js';
 
 const DIVERSIONS = 'diversions';
+const USR_MERGED = 'usr_merged';
 const b = (s: string): Buffer => Buffer.from(s, 'base64');
 
 /**
@@ -34,7 +35,13 @@ export async function applyPackageReport(
 ): Promise<PackageReportResponse> {
   const source = agentPackageSource(agent);
   const updated: PackageUpdate[] = report.updated.map((u) => {
-    const rows = u.rows.map((r) => ({ digest: b(r.d), path: b(r.p), package: u.pkg }));
+    // With the mode and owner the agent observed at its import (a claim of that host, like its MD5s).
+    const rows = u.rows.map((r) => ({
+      digest: b(r.d),
+      path: b(r.p),
+      package: u.pkg,
+      ...(r.m === undefined ? {} : { declared: { mode: r.m, ...(r.u === undefined ? {} : { uid: r.u }), ...(r.g === undefined ? {} : { gid: r.g }), observed: true } }),
+    }));
     return { installed: { key: u.key, package: u.pkg, stamp: u.stamp }, rows, owns: u.owns.map(b), counts: { md5sums: rows.length, conffiles: 0, symlinks: 0, malformed: 0 } };
   });
   await knownHashes.applyPackageState(source, { updated, removed: report.removed, databaseStamp: report.final === undefined ? `${report.databaseStamp} (partial)` : report.databaseStamp, at: now });
@@ -45,6 +52,7 @@ export async function applyPackageReport(
     const gone = await goneCausesGiven(await knownHashes.derivedCauses(source), (paths) => knownHashes.ownersOf(source, paths), new Set(f.groups), f.merged);
     await knownHashes.replaceDerived(source, entries, absent, gone);
     await knownHashes.setSourceValue(source, DIVERSIONS, JSON.stringify(f.diversions));
+    await knownHashes.setSourceValue(source, USR_MERGED, String(f.merged));
   }
   const wantDebs: string[] = [];
   if (ask !== undefined) {
@@ -66,12 +74,18 @@ export async function packageStateOf(agent: AgentRef, knownHashes: KnownHashStor
 }
 
 /** What an agent's host has installed and diverted, as it last reported, for judging its changes. */
-export async function agentPackageContext(agent: AgentRef, knownHashes: KnownHashStore): Promise<{ installedVersions?: InstalledVersions; diversions?: Diversions }> {
+export async function agentPackageContext(
+  agent: AgentRef,
+  knownHashes: KnownHashStore,
+): Promise<{ installedVersions?: InstalledVersions; diversions?: Diversions; usrMerged?: boolean }> {
   const source = agentPackageSource(agent);
   const installedVersions = await knownHashes.installedVersions(source);
   const saved = await knownHashes.sourceValue(source, DIVERSIONS);
   const list = saved === undefined ? [] : (JSON.parse(saved) as { from: string; to: string; by?: string }[]);
+  // The usrmerge alias applies unless the agent said its root is not merged (an agent that never reported: merged).
+  const notMerged = (await knownHashes.sourceValue(source, USR_MERGED)) === 'false';
   return {
+    ...(notMerged ? { usrMerged: false } : {}),
     ...(installedVersions === undefined ? {} : { installedVersions }),
     ...(list.length === 0 ? {} : { diversions: indexDiversions(list.map((d) => ({ from: b(d.from), to: b(d.to), ...(d.by === undefined ? {} : { by: d.by }) }))) }),
   };

@@ -24,6 +24,14 @@ describe('report_changes content on the wire', () => {
     assert.deepEqual(decodeContent(wire, undefined), { kind: 'none', reason: 'nodiff', detail: '/etc/shadow' });
   });
 
+  it("carries the limit an agent applied to a file over it (the manager's own may differ)", () => {
+    const wire = encodeContent({ kind: 'none', reason: 'too-large', detail: '5000 bytes', limitBytes: 4096 });
+    assert.deepEqual(wire, { r: 'too-large', t: '5000 bytes', l: 4096 });
+    assert.ok(WireContent.safeParse(wire).success);
+    assert.deepEqual(decodeContent(wire, undefined), { kind: 'none', reason: 'too-large', detail: '5000 bytes', limitBytes: 4096 });
+    assert.equal(WireContent.safeParse({ r: 'too-large', l: -1 }).success, false);
+  });
+
   const refusals: [string, WireContent, string | undefined, RegExp][] = [
     ['garbage that is not brotli', { z: Buffer.from('not brotli at all').toString('base64'), n: 17, h: sha(bytes) }, undefined, /not valid brotli data/],
     ['a bomb that inflates past its declared size', { z: brotliCompressSync(Buffer.alloc(10 << 20)).toString('base64'), n: 1000, h: sha(bytes) }, undefined, /inflates past its declared 1000 bytes/],

@@ -17,6 +17,7 @@ const path = b64.refine((p) => {
 const text = (max: number) => z.string().min(1).max(max).regex(/^[^\p{Cc}]*$/u, 'expected printable text');
 const packageRef = z.object({ name: text(256), version: text(256), arch: z.string().max(64) }).strict();
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const id = z.number().int().min(0).max(0xffffffff);
 
 /** One installed package's claims: its key and stamp, MD5s and symlink digests at paths, the paths it owns. */
 const WirePackage = z
@@ -24,8 +25,11 @@ const WirePackage = z
     key: text(300),
     pkg: packageRef,
     stamp: text(128),
-    /** Digests (base64: 16 bytes MD5, 32 bytes SHA-256 of a symlink's target) at paths. */
-    rows: z.array(z.object({ d: b64.max(64), p: path }).strict()).max(200_000),
+    /**
+     * Digests (base64: 16 bytes MD5, 32 bytes SHA-256 of a symlink's target) at paths, with the mode, uid and gid
+     * the file had when the agent's import found it matching (`m`, `u`, `g`: see withObservedModes), when it did.
+     */
+    rows: z.array(z.object({ d: b64.max(64), p: path, m: z.number().int().min(0).max(0o7777).optional(), u: id.optional(), g: id.optional() }).strict()).max(200_000),
     owns: z.array(path).max(200_000),
     /** SHA-256 of the .deb this version came from, when the host still has it (apt's cache): the manager may ask for it. */
     deb: sha256.optional(),

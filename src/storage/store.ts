@@ -41,6 +41,22 @@ export interface ChangeBatch {
   readonly resyncSeen?: readonly Buffer[];
   /** Agent alerts this batch raises, queued for delivery in the same transaction. */
   readonly agentAlerts?: readonly AgentAlert[];
+  /** Bookkeeping that must hold exactly when this batch's changes do, written last in the same transaction. */
+  readonly bookkeeping?: BatchBookkeeping;
+}
+
+/**
+ * Per-agent state a batch (or the last commit of a run) updates with its changes: written after them in their
+ * transaction, so a crash cannot leave the changes without it (a scan whose baseline is built but whose
+ * directories are not marked scanned would have its next changes taken silently as a first scan).
+ */
+export interface BatchBookkeeping {
+  /** The full (resync) scan this batch ends is over: forget the paths it reported (`clearResyncSeen`). */
+  readonly clearResyncSeen?: boolean;
+  /** Directories whose baseline is now built (`markRootsScanned`), and when. */
+  readonly rootsScanned?: { readonly roots: readonly Buffer[]; readonly at: string };
+  /** Per-agent values to set (`setMeta`); with `keep`, a value already there stays (set once). */
+  readonly meta?: readonly { readonly key: string; readonly value: string; readonly keep?: boolean }[];
 }
 
 /** Thrown by `commit` when a batch's sequence is not the next one for its agent. */

@@ -1,3 +1,4 @@
+// custos-test: exclusive (it runs apt-get and dpkg on this machine, which no other test may see half-done)
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

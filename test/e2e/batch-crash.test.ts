@@ -5,8 +5,10 @@ import { after, describe, it } from 'node:test';
 import { loadAgentIdentity } from '../../src/agent/enroll-agent.js';
 import { callManager, ManagerUnreachable, type ManagerEndpoint } from '../../src/agent/manager-client.js';
 import type { AnyAlert } from '../../src/core/build-alert.js';
-import type { BatchRequest } from '../../src/protocol/wire.js';
+import { CHECK_ALL } from '../../src/core/check-set.js';
+import { encodeObservation, type BatchRequest } from '../../src/protocol/wire.js';
 import { eventually } from '../support/custos-service.js';
+import { fileState } from '../support/file-states.js';
 import { FleetHarness, type ManagerHandle } from '../support/fleet-harness.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -89,5 +91,47 @@ describe('alerts commit with their batch: a crash right after the commit loses n
     assert.equal((again.body as { resync?: boolean }).resync, undefined, 'a batch that ends no scan asks for no resync');
     await eventually(() => (agentEvents(agentId).length === 3 ? true : undefined), 10_000, 'the second overflow alert');
     assert.deepEqual(agentEvents(agentId).sort(), ['out-of-sync', 'outbox-overflow', 'outbox-overflow']);
+  });
+
+  it('a manager killed right after committing the batch that ends a scan keeps the scan state with it: the directory counts as scanned, so the next change in it alerts', async () => {
+    let manager = await startManager('exit-after-batch-commit');
+    const data = join(fleet.dir, 'agent-scan-state');
+    mkdirSync(data, { recursive: true });
+    const enrolled = await fleet.enroll(manager, 'scan-state-host', data, ['--name', 'scan-state-host']);
+    assert.equal(enrolled.code, 0, enrolled.stderr);
+    const agentId = enrolled.id as string;
+    const { endpoint } = loadAgentIdentity(data);
+    const path = Buffer.from('/etc/motd');
+    const roots = [Buffer.from('/etc').toString('base64')];
+    const observe = (size: number) => encodeObservation({ path, current: fileState({ path, size }), checks: CHECK_ALL, inBaseline: false });
+
+    // The agent's first (full) scan of /etc in one batch: the manager builds its baseline, commits, and dies there.
+    const scan: BatchRequest = {
+      agentId,
+      seq: 1,
+      scan: { id: 'scan-1', full: true, first: true },
+      observations: [observe(100)],
+      end: { id: 'scan-1', full: true, digest: 'a'.repeat(64), entries: 1, durationMs: 10, roots },
+    };
+    await assert.rejects(postBatch(endpoint, manager, scan), ManagerUnreachable, 'the manager dies before it replies');
+    await eventually(() => (manager.service.running ? undefined : true), 20_000, 'the manager to die');
+
+    // Restarted: the next scan finds the file changed. Had /etc not been marked scanned with the commit, this scan
+    // would count as its first and take the change silently into the baseline.
+    manager = await startManager();
+    const next: BatchRequest = {
+      agentId,
+      seq: 2,
+      scan: { id: 'scan-2', full: false, first: true },
+      observations: [observe(200)],
+      end: { id: 'scan-2', full: false, digest: 'b'.repeat(64), entries: 1, durationMs: 10, roots },
+    };
+    const applied = await postBatch(endpoint, manager, next);
+    assert.equal(applied.status, 200, applied.text);
+    await eventually(() => (fleet.fileAlerts(agentId).length > 0 ? true : undefined), 10_000, 'the change to alert');
+    assert.deepEqual(
+      fleet.fileAlerts(agentId).map((a) => [a.rule, a.event, a.path]),
+      [[550, 'modified', '/etc/motd']],
+    );
   });
 });

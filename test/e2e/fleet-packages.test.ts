@@ -1,3 +1,4 @@
+// custos-test: exclusive (it runs apt-get and dpkg on this machine, which no other test may see half-done)
 import assert from 'node:assert/strict';
 import { copyFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';

@@ -109,14 +109,15 @@ describe('known hashes: a package upgrade is explained, tampering is not', () =>
     assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
-  it('still alerts on a permission change of a known-good file, with the verdict attached', async () => {
+  it('alerts on a setuid bit the package does not ship on a known-good file, with the verdict attached (575)', async () => {
     chmodSync(join(root, 'usr/bin/demo-tool'), 0o4755);
     const r = await runCustos(['check', '--json', ...args]);
     const alerts = jsonLines<Alert>(r.stdout);
     const tool = alerts.find((a) => a.syscheck.path === '/usr/bin/demo-tool');
-    assert.equal(tool?.rule.id, '550');
+    assert.equal(tool?.rule.id, '575');
     assert.deepEqual(tool?.syscheck.changed_attributes, ['permission']);
-    assert.equal(tool?.known_hash.verdict, 'known-good');
+    assert.equal(tool?.known_hash.verdict, 'package-mismatch');
+    assert.deepEqual([tool?.known_hash.declared_mode, tool?.known_hash.actual_mode], ['0755', '4755']);
     assert.equal(statSync(join(root, 'usr/bin/demo-tool')).mode & 0o4000, 0o4000);
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Alert } from '../../src/core/build-alert.js';
@@ -48,6 +48,20 @@ describe('content of a package that is not installed is not known-good', () => {
     assert.deepEqual(
       r.alerts.map((a) => [String(a.rule.id), a.syscheck.path, a.known_hash.verdict, (a.known_hash as { relation?: string }).relation]),
       [['573', '/usr/bin/absent-tool', 'other-version', 'not-installed']],
+    );
+  });
+
+  it('on a root with no dpkg database at all, no .deb\'s content is known-good (573, not-installed)', async () => {
+    const bare = join(dir, 'bare');
+    mkdirSync(join(bare, 'usr/bin'), { recursive: true });
+    const bareArgs = ['--config', join(dir, 'custos.yml'), '--db', join(dir, 'bare.db'), '--hashdb', hashdb, '--root', bare];
+    assert.equal((await runCustos(['check', ...bareArgs])).code, 0);
+    writeFileSync(join(bare, 'usr/bin/absent-tool'), content('absent'), { mode: 0o755 });
+    const r = await runCustos(['check', '--json', ...bareArgs]);
+    assert.deepEqual(
+      jsonLines<Alert>(r.stdout).map((a) => [String(a.rule.id), a.syscheck.path, a.known_hash.verdict, (a.known_hash as { relation?: string }).relation]),
+      [['573', '/usr/bin/absent-tool', 'other-version', 'not-installed']],
+      r.stderr,
     );
   });
 });

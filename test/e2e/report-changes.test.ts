@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Alert } from '../../src/core/build-alert.js';
+import { MAX_CONTENT_BYTES } from '../../src/core/diff/content-capture.js';
 import { checkWorkspace } from '../support/check-workspace.js';
 import { mkfifoSync } from '../support/mkfifo.js';
-import { jsonLines, runCustos } from '../support/run-custos.js';
+import { CUSTOS_BIN, jsonLines, runCustos } from '../support/run-custos.js';
 import { bytesPath } from '../support/temp-dir.js';
+import { assertGrowingFileDiff } from '../support/growing-file-diff.js';
 
 async function check(args: string[]): Promise<{ code: number | null; alerts: Alert[]; stderr: string }> {
   const run = await runCustos(['check', '--json', ...args]);
@@ -152,5 +155,105 @@ describe('report_changes off', () => {
     const r = await check(ws.args);
     assert.equal(r.alerts[0]?.syscheck.diff, undefined);
     assert.equal(readdirSync(ws.dir).includes('custos-content.db'), false);
+  });
+});
+
+/** `custos check --json` under /usr/bin/time: its alerts and its peak resident memory. */
+function checkWithPeakRss(args: readonly string[]): Promise<{ code: number | null; alerts: Alert[]; peakRssBytes: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', '@@RSS %M', process.execPath, CUSTOS_BIN, 'check', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const kb = /@@RSS (\d+)/.exec(err)?.[1];
+      if (kb === undefined) return reject(new Error(`no peak RSS from /usr/bin/time: ${err}`));
+      // /usr/bin/time reports the command's own exit code as its own.
+      resolve({ code, alerts: jsonLines<Alert>(out), peakRssBytes: Number(kb) * 1024, stderr: err });
+    });
+  });
+}
+
+describe('report_changes on a huge file, whatever the configured limit', () => {
+  // The user lifted the size limit; the content is still never read past the 4 MiB a diff is ever made of.
+  const HUGE = 768 * 2 ** 20;
+  const ws = checkWorkspace('      report_changes: yes\n  diff:\n    file_size: { enabled: no, limit: 1MiB }\n');
+  const huge = (): string => join(ws.tree, 'huge.log');
+
+  it('says the file is over the limit, and reads none of it into memory', async () => {
+    // Sparse: 768 MiB that take no disk.
+    writeFileSync(huge(), 'head\n');
+    truncateSync(huge(), HUGE);
+    const first = await checkWithPeakRss(ws.args);
+    assert.equal(first.code, 0, first.stderr);
+    const fd = openSync(huge(), 'r+');
+    try {
+      writeSync(fd, 'HEAD\n', 0);
+    } finally {
+      closeSync(fd);
+    }
+    const r = await checkWithPeakRss(ws.args);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(String(diffOf(r.alerts, huge())), new RegExp(`^diff not available: file over the ${MAX_CONTENT_BYTES}-byte diff size limit \\(size ${HUGE} -> ${HUGE} bytes`));
+    // Hashing streams the file: a check that held it (or a tenth of it) in memory would show here.
+    for (const run of [first, r]) assert.ok(run.peakRssBytes < HUGE / 4, `peak RSS ${run.peakRssBytes} bytes`);
+  });
+});
+
+describe('report_changes on a file that grows while it is read', () => {
+  const ws = checkWorkspace('      report_changes: yes\n      diff_size_limit: 64MiB\n');
+  const growing = (): string => join(ws.tree, 'growing.log');
+
+  it('never gives a diff of other bytes than the version the alert is about', async () => {
+    writeFileSync(growing(), 'start\n');
+    assert.equal((await check(ws.args)).code, 0);
+    // A writer appending lines as fast as it can for the whole check: the content read after hashing is not the
+    // hashed version.
+    const writer = spawn('sh', ['-c', 'while :; do echo x; done >> "$1"', 'sh', growing()], { stdio: 'ignore' });
+    let r: Awaited<ReturnType<typeof check>>;
+    try {
+      r = await check(ws.args);
+    } finally {
+      writer.kill('SIGKILL');
+    }
+    assert.equal(r.code, 1, r.stderr);
+    const alert = r.alerts.find((a) => a.syscheck.path === growing());
+    assert.ok(alert !== undefined, 'the growing file is reported');
+    assertGrowingFileDiff(alert.syscheck.diff, alert.syscheck.size_after);
+  });
+});
+
+describe('report_changes in the rules: changed_content', () => {
+  const ws = checkWorkspace('      report_changes: yes\nrules:\n  files: [local_rules.xml]\n');
+  before(() => {
+    writeFileSync(
+      join(ws.dir, 'local_rules.xml'),
+      [
+        '<group name="local,syscheck,">',
+        '  <rule id="100210" level="12">',
+        '    <if_sid>550</if_sid>',
+        '    <field name="changed_content" type="pcre2">(?m)^\\+PermitRootLogin yes$</field>',
+        '    <description>root login turned on in an sshd configuration</description>',
+        '  </rule>',
+        '</group>',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('lets a rule match the diff text, as Wazuh\'s changed_content does', async () => {
+    writeFileSync(join(ws.tree, 'sshd_config'), 'Port 22\nPermitRootLogin no\n');
+    writeFileSync(join(ws.tree, 'other_config'), 'Port 22\nPermitRootLogin yes\n');
+    assert.equal((await check(ws.args)).code, 0);
+    writeFileSync(join(ws.tree, 'sshd_config'), 'Port 22\nPermitRootLogin yes\n');
+    // The line is in the file, not in what changed: the rule does not match.
+    writeFileSync(join(ws.tree, 'other_config'), 'Port 2222\nPermitRootLogin yes\n');
+    const r = await check(ws.args);
+    assert.equal(r.code, 1, r.stderr);
+    const rule = (name: string): unknown => r.alerts.find((a) => a.syscheck.path === join(ws.tree, name))?.rule.id;
+    assert.equal(rule('sshd_config'), '100210');
+    assert.equal(rule('other_config'), '550');
   });
 });

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { packagePath } from '../../src/platform/package-root.js';
 import { loadRuleSet } from '../../src/analysis/load-rule-set.js';
 import { ruleInputFromAlert } from '../../src/core/rules/rule-input.js';
 import { newCorrelationState } from '../../src/core/rules/rule-set.js';
 
 // The golden files live in the source tree, beside this test's source.
-const here = fileURLToPath(new URL('../../../test/golden/rules/', import.meta.url));
+const here = packagePath('test/golden/rules/');
 const lines = <T>(name: string): T[] =>
   readFileSync(`${here}${name}`, 'utf8')
     .split('\n')

@@ -294,5 +294,38 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       assert.equal(await store.lastSequence('001'), 1);
       await store.close();
     });
+
+    it('commits a batch\'s bookkeeping with it (scanned roots, resync paths forgotten, meta set or kept), and none of a refused batch\'s', async () => {
+      const store = await factory.open();
+      await store.upsertAgent({ id: '001', name: 'h' });
+      await store.setMeta('001', 'baseline_built', '2026-11-01T00:00:00Z');
+      // A resync scan's first batch reports /etc/a; its last (sequence 2) ends the scan with its bookkeeping.
+      await store.commit({ agentId: '001', upserts: [fileState({ path: bytes('/etc/a') })], deletes: [], events: [], sequence: 1, resyncSeen: [bytes('/etc/a')] });
+      await store.commit({ agentId: '001', upserts: [fileState({ path: bytes('/etc/b') })], deletes: [], events: [], sequence: 2, resyncSeen: [bytes('/etc/b')] });
+      assert.deepEqual((await store.unseenByResync('001')).map(String), [], 'both paths remembered while the scan runs');
+      const ending = {
+        clearResyncSeen: true,
+        rootsScanned: { roots: [bytes('/etc')], at: '2026-11-27T10:00:00Z' },
+        meta: [
+          { key: 'baseline_built', value: '2026-11-27T10:00:00Z', keep: true },
+          { key: 'scan_roots', value: '/etc' },
+        ],
+      };
+      // Refused (sequence 4 is not next): none of its bookkeeping lands either.
+      await assert.rejects(store.commit({ agentId: '001', upserts: [], deletes: [], events: [], sequence: 4, bookkeeping: ending }), (error: Error) => error.name === 'SequenceError');
+      assert.deepEqual(await store.scannedRoots('001'), []);
+      assert.equal(await store.getMeta('001', 'scan_roots'), undefined);
+      await store.commit({ agentId: '001', upserts: [fileState({ path: bytes('/etc/c') })], deletes: [], events: [], sequence: 3, resyncSeen: [bytes('/etc/c')], bookkeeping: ending });
+      assert.deepEqual((await store.scannedRoots('001')).map(String), ['/etc']);
+      assert.equal(await store.getMeta('001', 'scan_roots'), '/etc');
+      assert.equal(await store.getMeta('001', 'baseline_built'), '2026-11-01T00:00:00Z', 'keep: the first value stays');
+      // The seen paths are forgotten, the batch's own included: every baseline path is unseen by the next resync.
+      assert.deepEqual((await store.unseenByResync('001')).map(String), ['/etc/a', '/etc/b', '/etc/c']);
+      // Without a sequence (a standalone run's last commit), bookkeeping alone commits.
+      await store.commit({ agentId: '002', upserts: [], deletes: [], events: [], bookkeeping: { rootsScanned: { roots: [bytes('/usr')], at: '2026-11-27T11:00:00Z' }, meta: [{ key: 'baseline_built', value: 'x', keep: true }] } });
+      assert.deepEqual((await store.scannedRoots('002')).map(String), ['/usr']);
+      assert.equal(await store.getMeta('002', 'baseline_built'), 'x', 'keep sets a value that is not there');
+      await store.close();
+    });
   });
 }

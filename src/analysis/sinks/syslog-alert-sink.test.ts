@@ -12,6 +12,7 @@ import { sampleAlerts } from '../../../test/support/alerts.js';
 import { tempDir } from '../../../test/support/temp-dir.js';
 import type { AnyAlert } from '../../core/build-alert.js';
 import { formatRfc5424, SyslogAlertSink } from './syslog-alert-sink.js';
+import { siblingModule } from '../../platform/package-root.js';
 
 const alerts = sampleAlerts();
 const HEADER = /^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (.*)$/s;
@@ -143,8 +144,9 @@ interface ChildRun {
  * process must then exit by itself (nothing the sink opened may keep it alive). Killed after 20 s.
  */
 async function writeAndCloseInChild(target: object): Promise<ChildRun> {
-  const sinkUrl = new URL('./syslog-alert-sink.js', import.meta.url).href;
-  const alertsUrl = new URL('../../../test/support/alerts.js', import.meta.url).href;
+  // The child loads modules as this test does: compiled .js in dist/, or TypeScript through the parent's loader.
+  const sinkUrl = siblingModule(import.meta.url, 'syslog-alert-sink').href;
+  const alertsUrl = siblingModule(import.meta.url, '../../../test/support/alerts').href;
   const script = [
     `import { SyslogAlertSink } from ${JSON.stringify(sinkUrl)};`,
     `import { sampleAlerts } from ${JSON.stringify(alertsUrl)};`,
@@ -156,7 +158,7 @@ async function writeAndCloseInChild(target: object): Promise<ChildRun> {
     'console.log(JSON.stringify({ closeMs: performance.now() - started, lines }));',
   ].join('\n');
   const started = performance.now();
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (d: Buffer) => out.push(d));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultDirectory } from '../config/default-directory.js';
 import { DEFAULT_DIFF_CONFIG, type SyscheckConfig } from '../config/custos-config.js';
+import { MAX_CONTENT_BYTES } from './content-capture.js';
 import { compileContentPolicy } from './content-policy.js';
 
 function syscheck(extra: Partial<SyscheckConfig> = {}): SyscheckConfig {
@@ -47,5 +48,15 @@ describe('compileContentPolicy', () => {
   it('drops the built-in list when builtin_nodiff is off', () => {
     const off = compileContentPolicy(syscheck({ diff: { ...DEFAULT_DIFF_CONFIG, builtinNodiff: false } }));
     assert.deepEqual(off.decide(Buffer.from('/etc/shadow')), { report: true, nodiff: false, sizeLimitBytes: DEFAULT_DIFF_CONFIG.fileSizeLimitBytes });
+  });
+
+  it('never lets a lifted limit read more than MAX_CONTENT_BYTES', () => {
+    const lifted = compileContentPolicy(
+      syscheck({
+        directories: [{ ...defaultDirectory('/etc'), reportChanges: true }, { ...defaultDirectory('/srv'), reportChanges: true, diffSizeLimitBytes: 8 * 2 ** 30 }],
+        diff: { ...DEFAULT_DIFF_CONFIG, fileSizeLimitBytes: Number.MAX_SAFE_INTEGER },
+      }),
+    );
+    for (const path of ['/etc/hosts', '/srv/huge.log']) assert.deepEqual(lifted.decide(Buffer.from(path)), { report: true, nodiff: false, sizeLimitBytes: MAX_CONTENT_BYTES });
   });
 });

@@ -2,6 +2,7 @@ import { DEFAULT_DIFF_CONFIG, type PathPattern, type SyscheckConfig } from '../c
 import { compileOsMatch, type OsMatch } from '../os-match.js';
 import { displayPath, isWithin, pathFromString, trimTrailingSlash } from '../path-bytes.js';
 import { compileScanScope } from '../scan-scope.js';
+import { MAX_CONTENT_BYTES } from './content-capture.js';
 
 /**
  * Files whose content is never stored or diffed unless `diff.builtin_nodiff: no` (README: "Secrets in diffs"):
@@ -51,7 +52,8 @@ export function compileContentPolicy(syscheck: SyscheckConfig): ContentPolicy {
       if (root === undefined || !root.directory.reportChanges) return { report: false };
       const hit = matchNodiff(path, nodiff);
       if (hit !== undefined) return { report: true, nodiff: true, pattern: hit };
-      return { report: true, nodiff: false, sizeLimitBytes: root.directory.diffSizeLimitBytes ?? diff.fileSizeLimitBytes };
+      // A lifted limit (`file_size` disabled, a huge `diff_size_limit`) still never reads more than a diff is made of.
+      return { report: true, nodiff: false, sizeLimitBytes: Math.min(root.directory.diffSizeLimitBytes ?? diff.fileSizeLimitBytes, MAX_CONTENT_BYTES) };
     },
   };
 }

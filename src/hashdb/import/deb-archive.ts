@@ -7,6 +7,7 @@ import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { CustosError } from '../../core/custos-error.js';
 import { parseDeb822 } from '../../core/deb822.js';
+import type { DeclaredMode } from '../../core/declared-mode.js';
 import { assertRegularInput } from './regular-input.js';
 
 /** The control files Custos uses (identity and conffiles); the others are skipped unread. */
@@ -27,6 +28,8 @@ export interface DebFile {
   readonly sha256: Buffer;
   readonly md5: Buffer;
   readonly size: number;
+  /** The mode and owner the tar header gives it: what dpkg installs it with. */
+  readonly declared: DeclaredMode;
 }
 
 /** A symlink in a .deb's payload. */
@@ -123,7 +126,7 @@ async function hashPayload(file: string, member: ArMember): Promise<{ files: Deb
       md5.update(chunk as Buffer);
       size += (chunk as Buffer).length;
     }
-    const entry: DebFile = { path, sha256: sha256.digest(), md5: md5.digest(), size };
+    const entry: DebFile = { path, sha256: sha256.digest(), md5: md5.digest(), size, declared: declaredOf(header) };
     files.push(entry);
     byPath.set(path.toString('latin1'), entry);
   });
@@ -145,7 +148,27 @@ function payloadPath(name: string, file: string, utf8 = false): Buffer {
   return Buffer.from(`/${relative}`, 'latin1');
 }
 
-type TarHeader = { type?: string | null; linkname?: string | null; pax?: Record<string, string> | null };
+type TarHeader = {
+  type?: string | null;
+  linkname?: string | null;
+  pax?: Record<string, string> | null;
+  mode?: number | null;
+  uid?: number | null;
+  gid?: number | null;
+  uname?: string | null;
+  gname?: string | null;
+};
+
+/** The mode, ids and names of a tar entry (names only when the archive has them: dpkg-deb writes both). */
+function declaredOf(h: TarHeader): DeclaredMode {
+  return {
+    mode: (h.mode ?? 0) & 0o7777,
+    ...(typeof h.uid === 'number' ? { uid: h.uid } : {}),
+    ...(typeof h.gid === 'number' ? { gid: h.gid } : {}),
+    ...(h.uname ? { owner: h.uname } : {}),
+    ...(h.gname ? { group: h.gname } : {}),
+  };
+}
 
 async function readTar(file: string, member: ArMember, onEntry: (name: string, stream: Readable, header: TarHeader) => Promise<void>): Promise<void> {
   const source = createReadStream(file, { start: member.offset, end: member.offset + member.size - 1 });

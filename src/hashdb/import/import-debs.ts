@@ -115,8 +115,8 @@ function matchIdentity(contents: DebContents, listed: { readonly sha256: string;
 function rowsOf(contents: DebContents): KnownHashRow[] {
   const pkg = { name: contents.package, version: contents.version, arch: contents.arch };
   const files = contents.files.flatMap((f) => [
-    { digest: f.sha256, path: f.path, package: pkg },
-    { digest: f.md5, path: f.path, package: pkg },
+    { digest: f.sha256, path: f.path, package: pkg, declared: f.declared },
+    { digest: f.md5, path: f.path, package: pkg, declared: f.declared },
   ]);
   // A symlink's "content" is its target (see contentDigests).
   const links = contents.symlinks.map((l) => ({ digest: Buffer.from(linkDigest(l.target), 'hex'), path: l.path, package: pkg }));

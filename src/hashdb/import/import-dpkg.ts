@@ -1,6 +1,8 @@
 import type { HashSourceRef, KnownHashStore } from '../known-hash-store.js';
 import { dpkgDatabaseStamp, openDpkgDatabase } from '../../host/dpkg-database.js';
 import { goneCauses, verifySideEffects, type OwnersOf } from '../../host/dpkg-side-effects.js';
+import { withObservedModes } from '../../host/observed-modes.js';
+import type { PackageUpdate } from '../../core/package-state.js';
 import type { ImportCounts, ImportProgress } from './import-rows.js';
 import { applyInstalledState } from './installed-state.js';
 
@@ -55,7 +57,12 @@ export async function importDpkg(
   const state = await applyInstalledState(
     store,
     source,
-    { installed: db.installed, stamp: db.stamp, updates: (keys) => keys.map((key) => db.update(key)) },
+    {
+      installed: db.installed,
+      stamp: db.stamp,
+      // md5sums carry no mode: the files' own, where they check out (see withObservedModes).
+      updates: (keys) => keys.map((key) => observedUpdate(options.root, db.update(key))),
+    },
     {
       ...options,
       chunk: CHUNK,
@@ -89,4 +96,9 @@ export async function importDpkg(
     sideEffects: derived.rows,
     unexplained: effects.unexplained,
   };
+}
+
+/** A package's update with each file's mode and owner as found on ROOT (see withObservedModes). */
+function observedUpdate(root: string, update: PackageUpdate): PackageUpdate {
+  return { ...update, rows: withObservedModes(root, update.rows) };
 }

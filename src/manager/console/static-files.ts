@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { packagePath } from '../../platform/package-root.js';
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -14,7 +14,7 @@ const TYPES: Readonly<Record<string, string>> = {
 };
 
 /** Where `npm run build` puts the console bundle: `dist/console`, beside `dist/src` (this file is in dist/src/manager/console). */
-export const DEFAULT_BUNDLE_DIR = fileURLToPath(new URL('../../../console/', import.meta.url));
+export const DEFAULT_BUNDLE_DIR = packagePath('dist/console/');
 
 /**
  * Serves the console's built bundle from memory: `/` is its index.html, `/assets/<name>` its hashed assets (cached

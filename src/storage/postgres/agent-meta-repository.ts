@@ -1,5 +1,5 @@
 import type { AgentUsage } from '../agent-meta-repository.js';
-import type { PostgresDatabase } from './postgres-database.js';
+import type { PostgresDatabase, Queryable } from './postgres-database.js';
 
 /** Small per-agent settings and bookkeeping (key, value). */
 export class PostgresAgentMetaRepository {
@@ -24,7 +24,9 @@ export class PostgresAgentMetaRepository {
     };
   }
 
-  async set(agentId: string, key: string, value: string): Promise<void> {
-    await this.#db.query('INSERT INTO agent_meta (agent_id, key, value) VALUES ($1, $2, $3) ON CONFLICT (agent_id, key) DO UPDATE SET value = excluded.value', [agentId, key, value]);
+  /** Sets a value; `keep`: a value already there stays; `q`: in a transaction of the caller's. */
+  async set(agentId: string, key: string, value: string, keep = false, q: Queryable = this.#db): Promise<void> {
+    const onConflict = keep ? 'DO NOTHING' : 'DO UPDATE SET value = excluded.value';
+    await q.query(`INSERT INTO agent_meta (agent_id, key, value) VALUES ($1, $2, $3) ON CONFLICT (agent_id, key) ${onConflict}`, [agentId, key, value]);
   }
 }

@@ -91,9 +91,10 @@ export class PostgresBaselineRepository {
     return rows.map((r) => r.path);
   }
 
-  async markRootsScanned(agentId: string, roots: readonly Buffer[], at: string): Promise<void> {
+  /** Marks directories scanned; `q`: in a transaction of the caller's. */
+  async markRootsScanned(agentId: string, roots: readonly Buffer[], at: string, q: Queryable = this.#db): Promise<void> {
     if (roots.length === 0) return;
-    await this.#db.query('INSERT INTO scanned_roots (agent_id, path, first_scan_at) SELECT $1, p, $3 FROM unnest($2::bytea[]) AS p ON CONFLICT DO NOTHING', [agentId, [...roots], at]);
+    await q.query('INSERT INTO scanned_roots (agent_id, path, first_scan_at) SELECT $1, p, $3 FROM unnest($2::bytea[]) AS p ON CONFLICT DO NOTHING', [agentId, [...roots], at]);
   }
 
   async unmarkRootsScanned(agentId: string, roots: readonly Buffer[]): Promise<void> {

@@ -44,8 +44,9 @@ export class PostgresBatchSequenceRepository {
     await q.query('INSERT INTO resync_seen (agent_id, path_key) SELECT $1, k FROM unnest($2::bytea[]) AS k ON CONFLICT DO NOTHING', [agentId, paths.map((p) => pathKey(p))]);
   }
 
-  async clearSeen(agentId: string): Promise<void> {
-    await this.#db.query('DELETE FROM resync_seen WHERE agent_id = $1', [agentId]);
+  /** Forgets what a full scan reported; `q`: in a transaction of the caller's. */
+  async clearSeen(agentId: string, q: Queryable = this.#db): Promise<void> {
+    await q.query('DELETE FROM resync_seen WHERE agent_id = $1', [agentId]);
   }
 
   async unseen(agentId: string): Promise<readonly Buffer[]> {

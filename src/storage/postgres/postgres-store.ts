@@ -3,7 +3,7 @@ import type { NoiseState } from '../../core/auto-ignore.js';
 import type { AgentAlert, AnyAlert } from '../../core/build-alert.js';
 import type { QueuedEmail } from '../../core/email-plan.js';
 import type { FileState } from '../../core/file-state.js';
-import type { AgentInfo, AgentRecord, AgentUsage, BaselineFingerprint, ChainAnchor, ChainReport, RetentionOutcome, ChangeBatch, EmailQueueEntry, HistoryQuery, KeyRange, MaintenanceWindow, SentEmail, Store, StoredEvent, TokenVerdict } from '../store.js';
+import type { AgentInfo, AgentRecord, AgentUsage, BaselineFingerprint, BatchBookkeeping, ChainAnchor, ChainReport, ChangeBatch, EmailQueueEntry, HistoryQuery, KeyRange, MaintenanceWindow, RetentionOutcome, SentEmail, Store, StoredEvent, TokenVerdict } from '../store.js';
 import type { PeriodicLeadership } from '../periodic-leadership.js';
 import { AdvisoryLeadership } from './advisory-leadership.js';
 import { PostgresAgentMetaRepository } from './agent-meta-repository.js';
@@ -14,7 +14,7 @@ import { PostgresEmailQueueRepository } from './email-queue-repository.js';
 import { PostgresFleetRegistryRepository } from './fleet-registry-repository.js';
 import { PostgresHistoryRepository } from './history-repository.js';
 import { PostgresMaintenanceRepository } from './maintenance-repository.js';
-import { PostgresDatabase } from './postgres-database.js';
+import { PostgresDatabase, type Queryable } from './postgres-database.js';
 
 /**
  * The store on PostgreSQL, for fleets past one machine: several managers may share one database. Each repository
@@ -68,7 +68,15 @@ export class PostgresStore implements Store {
       for (const alert of batch.agentAlerts ?? []) await this.#history.insertAgentAlert(q, alert);
       await this.#alerts.enqueue(q, (batch.agentAlerts ?? []).map((a) => a.id), true);
       await this.#baseline.upsertNoise(q, agentId, batch.noise ?? []);
+      if (batch.bookkeeping !== undefined) await this.#keepBooks(q, agentId, batch.bookkeeping);
     });
+  }
+
+  /** A batch's bookkeeping, in its transaction (see `BatchBookkeeping`). */
+  async #keepBooks(q: Queryable, agentId: string, books: BatchBookkeeping): Promise<void> {
+    if (books.clearResyncSeen === true) await this.#sequences.clearSeen(agentId, q);
+    if (books.rootsScanned !== undefined) await this.#baseline.markRootsScanned(agentId, books.rootsScanned.roots, books.rootsScanned.at, q);
+    for (const { key, value, keep } of books.meta ?? []) await this.#meta.set(agentId, key, value, keep === true, q);
   }
 
   async recordAgentAlert(alert: AgentAlert): Promise<void> {

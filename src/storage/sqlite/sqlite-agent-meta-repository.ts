@@ -14,7 +14,13 @@ export class SqliteAgentMetaRepository implements AgentMetaRepository {
   }
 
   async setMeta(agentId: string, key: string, value: string): Promise<void> {
-    this.#conn.statement('INSERT INTO agent_meta (agent_id, key, value) VALUES (?, ?, ?) ON CONFLICT (agent_id, key) DO UPDATE SET value = excluded.value').run(agentId, key, value);
+    this.setMetaInTransaction(agentId, key, value, false);
+  }
+
+  /** Sets a value in the caller's transaction (or on its own); `keep`: a value already there stays. */
+  setMetaInTransaction(agentId: string, key: string, value: string, keep: boolean): void {
+    const onConflict = keep ? 'DO NOTHING' : 'DO UPDATE SET value = excluded.value';
+    this.#conn.statement(`INSERT INTO agent_meta (agent_id, key, value) VALUES (?, ?, ?) ON CONFLICT (agent_id, key) ${onConflict}`).run(agentId, key, value);
   }
 
   async agentUsage(agentId: string): Promise<AgentUsage> {

@@ -86,10 +86,13 @@ export class SqliteBaselineRepository implements BaselineRepository {
   }
 
   async markRootsScanned(agentId: string, roots: readonly Buffer[], at: string): Promise<void> {
+    this.#conn.transaction(() => this.markRootsScannedInTransaction(agentId, roots, at));
+  }
+
+  /** Marks directories scanned, in the caller's transaction. */
+  markRootsScannedInTransaction(agentId: string, roots: readonly Buffer[], at: string): void {
     const mark = this.#conn.statement('INSERT OR IGNORE INTO scanned_roots (agent_id, path, first_scan_at) VALUES (?, ?, ?)');
-    this.#conn.transaction(() => {
-      for (const root of roots) mark.run(agentId, root, at);
-    });
+    for (const root of roots) mark.run(agentId, root, at);
   }
 
   async unmarkRootsScanned(agentId: string, roots: readonly Buffer[]): Promise<void> {

@@ -126,6 +126,11 @@ export class SqliteFleetRepository implements FleetRepository {
   }
 
   async clearResyncSeen(agentId: string): Promise<void> {
+    this.clearResyncSeenInTransaction(agentId);
+  }
+
+  /** Forgets what a full scan reported, in the caller's transaction (or on its own). */
+  clearResyncSeenInTransaction(agentId: string): void {
     this.#conn.statement('DELETE FROM resync_seen WHERE agent_id = ?').run(agentId);
   }
 

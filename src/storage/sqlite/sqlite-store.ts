@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ChangeBatch, Store } from '../store.js';
+import type { BatchBookkeeping, ChangeBatch, Store } from '../store.js';
 import { openBaselineDatabase, type BaselineDatabaseOptions } from './open-baseline-database.js';
 import { SqliteAgentMetaRepository } from './sqlite-agent-meta-repository.js';
 import { SqliteAlertRepository } from './sqlite-alert-repository.js';
@@ -61,7 +61,15 @@ export class SqliteStore implements Store {
       this.#baseline.applyInTransaction(batch.agentId, batch.upserts, batch.deletes, batch.noise ?? []);
       const fileAlerts = this.#history.appendInTransaction(batch.agentId, batch.events);
       this.#alerts.addInTransaction(batch.agentId, fileAlerts, batch.agentAlerts ?? []);
+      if (batch.bookkeeping !== undefined) this.#keepBooks(batch.agentId, batch.bookkeeping);
     });
+  }
+
+  /** A batch's bookkeeping, in its transaction (see `BatchBookkeeping`). */
+  #keepBooks(agentId: string, books: BatchBookkeeping): void {
+    if (books.clearResyncSeen === true) this.#fleet.clearResyncSeenInTransaction(agentId);
+    if (books.rootsScanned !== undefined) this.#baseline.markRootsScannedInTransaction(agentId, books.rootsScanned.roots, books.rootsScanned.at);
+    for (const { key, value, keep } of books.meta ?? []) this.#meta.setMetaInTransaction(agentId, key, value, keep === true);
   }
 
   async close(): Promise<void> {

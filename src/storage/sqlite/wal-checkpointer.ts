@@ -1,5 +1,7 @@
 import { once } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule } from '../../platform/package-root.js';
+import { startWorker } from '../../platform/start-worker.js';
 
 /**
  * Checkpoints a WAL-mode SQLite file from a thread of its own. SQLite otherwise checkpoints inside the commit
@@ -11,7 +13,7 @@ export class WalCheckpointer {
   readonly #worker: Worker;
 
   constructor(path: string, intervalMs = 200) {
-    this.#worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData: { path, intervalMs } });
+    this.#worker = startWorker(siblingModule(import.meta.url, 'checkpoint-worker'), { workerData: { path, intervalMs } });
     // A failure here only brings back SQLite's own checkpoints; it must never take the store down with it.
     this.#worker.on('error', () => undefined);
     this.#worker.unref();

@@ -1,0 +1,22 @@
+/* The functions of the addon defined outside fs_attrs.c, which registers them all. */
+#ifndef CUSTOS_FS_ATTRS_ADDON_H
+#define CUSTOS_FS_ATTRS_ADDON_H
+#include <node_api.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* inotify.c: the realtime watcher's inotify instance. */
+napi_value inotify_open(napi_env env, napi_callback_info info);
+napi_value inotify_add(napi_env env, napi_callback_info info);
+napi_value inotify_remove(napi_env env, napi_callback_info info);
+napi_value inotify_close(napi_env env, napi_callback_info info);
+
+/* memory_pressure.cc: V8's memory-reducing collection. */
+napi_value reduce_heap(napi_env env, napi_callback_info info);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,112 @@
+import type Database from 'better-sqlite3';
+import { CustosError } from '../core/custos-error.js';
+import type { PackageRef } from '../core/known-hash-policy.js';
+import type { Blooms } from './bloom-cache.js';
+import type { ImportSession, KnownHashRow } from './known-hash-store.js';
+import type { KnownHashStatements } from './sqlite-known-hash-statements.js';
+
+const BATCH = 20_000;
+
+/** Where an import session writes: one source of one database, and the filters its rows go into. */
+export interface ImportTarget {
+  readonly db: Database.Database;
+  readonly stmts: KnownHashStatements;
+  readonly sourceId: number;
+  /** The Bloom filters to add each digest to (see `BloomCache.forImport`), if any. */
+  readonly blooms: Blooms | undefined;
+  /** Called once when a session that inserted rows finishes: the database moves on a generation. */
+  readonly inserted: () => void;
+}
+
+/** An import session that inserts rows (with path and package) as they come, in digest order per batch. */
+export function rowImportSession(target: ImportTarget): ImportSession {
+  const { db, stmts: s, sourceId, blooms } = target;
+  const pathIds = new Map<string, number>();
+  const packageIds = new Map<string, number>();
+  const pathId = (path: Buffer | undefined): number => {
+    if (path === undefined) return 0;
+    const k = path.toString('latin1');
+    let id = pathIds.get(k);
+    if (id === undefined) {
+      s.insertPath.run(path);
+      id = Number((s.pathId.get(path) as [number])[0]);
+      pathIds.set(k, id);
+    }
+    return id;
+  };
+  const packageId = (p: PackageRef | undefined): number => {
+    if (p === undefined) return 0;
+    const k = `${p.name}\0${p.version}\0${p.arch}`;
+    let id = packageIds.get(k);
+    if (id === undefined) {
+      s.insertPackage.run(p.name, p.version, p.arch);
+      id = Number((s.packageId.get(p.name, p.version, p.arch) as [number])[0]);
+      packageIds.set(k, id);
+    }
+    return id;
+  };
+  let rows = 0;
+  let inserted = 0;
+  const write = db.transaction((batch: readonly KnownHashRow[]) => {
+    for (const row of batch) {
+      const info = row.bad === true ? s.insertBad.run(row.digest, sourceId, row.label ?? null) : s.insertKnown.run(row.digest, pathId(row.path), packageId(row.package), sourceId);
+      inserted += info.changes;
+      const d = row.declared;
+      if (d !== undefined && row.bad !== true && row.path !== undefined) {
+        s.putDeclared.run(pathId(row.path), packageId(row.package), sourceId, d.mode & 0o7777, d.uid ?? null, d.gid ?? null, d.owner ?? null, d.group ?? null, d.observed === true ? 1 : 0);
+      }
+      if (blooms !== undefined) (row.bad === true ? blooms.bad : blooms.known).add(row.digest);
+    }
+  });
+  return {
+    add: async (batch) => {
+      // Digest order makes consecutive inserts land on neighbouring B-tree pages.
+      const sorted = [...batch].sort((a, b) => Buffer.compare(a.digest, b.digest));
+      for (let i = 0; i < sorted.length; i += BATCH) write(sorted.slice(i, i + BATCH));
+      rows += batch.length;
+    },
+    finish: async () => {
+      s.countSource.run(inserted, sourceId);
+      if (inserted > 0) target.inserted();
+      return { rows, inserted };
+    },
+  };
+}
+
+/**
+ * An import session for hash-only rows (NSRL's hundreds of millions): staged in temporary tables, then merged
+ * in digest order in one statement per list at `finish`.
+ */
+export function bulkImportSession(target: ImportTarget): ImportSession {
+  const { db, sourceId, blooms } = target;
+  db.exec('DROP TABLE IF EXISTS temp.stage_known; DROP TABLE IF EXISTS temp.stage_bad; CREATE TEMP TABLE stage_known (digest BLOB NOT NULL); CREATE TEMP TABLE stage_bad (digest BLOB NOT NULL, label TEXT)');
+  const stageKnown = db.prepare('INSERT INTO temp.stage_known (digest) VALUES (?)');
+  const stageBad = db.prepare('INSERT INTO temp.stage_bad (digest, label) VALUES (?, ?)');
+  let rows = 0;
+  const write = db.transaction((batch: readonly KnownHashRow[]) => {
+    for (const row of batch) {
+      if (row.path !== undefined || row.package !== undefined) throw new CustosError('USAGE', 'a bulk import takes hash-only rows');
+      if (row.bad === true) stageBad.run(row.digest, row.label ?? null);
+      else stageKnown.run(row.digest);
+      if (blooms !== undefined) (row.bad === true ? blooms.bad : blooms.known).add(row.digest);
+    }
+  });
+  return {
+    add: async (batch) => {
+      write(batch);
+      rows += batch.length;
+    },
+    finish: async () => {
+      const merge = db.transaction(() => {
+        const known = db.prepare('INSERT OR IGNORE INTO known (digest, path_id, package_id, source_id) SELECT digest, 0, 0, ? FROM temp.stage_known ORDER BY digest').run(sourceId).changes;
+        const bad = db.prepare('INSERT OR IGNORE INTO bad (digest, source_id, label) SELECT digest, ?, label FROM temp.stage_bad ORDER BY digest').run(sourceId).changes;
+        return known + bad;
+      });
+      const inserted = merge();
+      db.exec('DROP TABLE temp.stage_known; DROP TABLE temp.stage_bad');
+      target.stmts.countSource.run(inserted, sourceId);
+      if (inserted > 0) target.inserted();
+      return { rows, inserted };
+    },
+  };
+}
