@@ -92,7 +92,10 @@ async function bareNode(): Promise<{ rssMb: number; threads: number }> {
 }
 
 /** Starts a manager and one agent watching `tree` in realtime, measures its first scan and its idle footprint. */
-export async function measureAgentFootprint(tree: string, options: { cpuShare?: number; idleSeconds?: number; extraYaml?: string; onIdle?: (pid: number) => Promise<void> } = {}): Promise<FootprintFigures> {
+export async function measureAgentFootprint(
+  tree: string,
+  options: { cpuShare?: number; idleSeconds?: number; extraYaml?: string; onIdle?: (pid: number) => Promise<void> } = {},
+): Promise<FootprintFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'custos-footprint-'));
   const procs: Proc[] = [];
   try {
@@ -107,7 +110,10 @@ export async function measureAgentFootprint(tree: string, options: { cpuShare?: 
     const token = execFileSync(CUSTOS, ['manager', 'token', '--data', managerData], { encoding: 'utf8' }).trim();
     const machineId = join(dir, 'machine-id');
     writeFileSync(machineId, `${'ab'.repeat(16)}\n`);
-    execFileSync(CUSTOS, ['agent', 'enroll', '--manager', `https://127.0.0.1:${listening.port}`, '--token', token, '--data', agentData], { env: { ...process.env, CUSTOS_MACHINE_ID_FILE: machineId }, stdio: 'ignore' });
+    execFileSync(CUSTOS, ['agent', 'enroll', '--manager', `https://127.0.0.1:${listening.port}`, '--token', token, '--data', agentData], {
+      env: { ...process.env, CUSTOS_MACHINE_ID_FILE: machineId },
+      stdio: 'ignore',
+    });
     const config = join(agentData, 'custos.yml');
     const limits = options.cpuShare === undefined ? '' : `  scan_cpu_share: ${options.cpuShare}\n`;
     writeFileSync(config, `syscheck:\n  frequency: 1h\n${limits}${options.extraYaml ?? ''}  directories:\n    - path: ${tree}\n      realtime: yes\n`);
@@ -158,7 +164,9 @@ export async function measureAgentFootprint(tree: string, options: { cpuShare?: 
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { tree: { type: 'string' }, 'cpu-share': { type: 'string' }, 'idle-seconds': { type: 'string' }, json: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: { tree: { type: 'string' }, 'cpu-share': { type: 'string' }, 'idle-seconds': { type: 'string' }, json: { type: 'boolean' } },
+  });
   if (values.tree === undefined) throw new Error('--tree DIR is required');
   const figures = await measureAgentFootprint(values.tree, {
     ...(values['cpu-share'] === undefined ? {} : { cpuShare: Number(values['cpu-share']) }),

@@ -101,7 +101,11 @@ async function pool<T>(items: readonly T[], width: number, work: (item: T, index
 
 async function startManager(data: string, profileDir?: string, storeUrl?: string): Promise<{ child: ChildProcess; url: string; log: string[] }> {
   const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
-  const child = spawn(process.execPath, [...profile, CUSTOS, 'manager', 'start', '--data', data, '--listen', '127.0.0.1:0', ...(storeUrl === undefined ? [] : ['--store', storeUrl])], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [...profile, CUSTOS, 'manager', 'start', '--data', data, '--listen', '127.0.0.1:0', ...(storeUrl === undefined ? [] : ['--store', storeUrl])],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const log: string[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     let buffer = '';
@@ -208,10 +212,16 @@ async function main(): Promise<void> {
   process.stdout.write('engine      managers  offered/s  sustained/s  p50 ms  p99 ms  failed  manager RSS peak MB\n');
   for (const r of results) {
     for (const l of r.levels) {
-      process.stdout.write(`${r.engine.padEnd(10)}  ${String(r.managers).padStart(8)}  ${String(l.offeredEventsPerSecond).padStart(9)}  ${String(l.eventsPerSecond).padStart(11)}  ${String(l.p50Ms).padStart(6)}  ${String(l.p99Ms).padStart(6)}  ${String(l.failures).padStart(6)}  ${String(l.managerRssMb).padStart(19)}\n`);
+      process.stdout.write(
+        `${r.engine.padEnd(10)}  ${String(r.managers).padStart(8)}  ${String(l.offeredEventsPerSecond).padStart(9)}  ${String(l.eventsPerSecond).padStart(11)}  ${String(l.p50Ms).padStart(6)}  ${String(l.p99Ms).padStart(6)}  ${String(l.failures).padStart(6)}  ${String(l.managerRssMb).padStart(19)}\n`,
+      );
     }
   }
-  if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify({ agents: options.agentCount, files: options.files, seconds: options.seconds, intervalS: options.intervalS, scenarios: results }, null, 2)}\n`);
+  if (values.json !== undefined)
+    writeFileSync(
+      values.json,
+      `${JSON.stringify({ agents: options.agentCount, files: options.files, seconds: options.seconds, intervalS: options.intervalS, scenarios: results }, null, 2)}\n`,
+    );
 }
 
 async function runScenario(scenario: Scenario, options: LoadOptions): Promise<ScenarioResult> {
@@ -244,7 +254,9 @@ async function runScenario(scenario: Scenario, options: LoadOptions): Promise<Sc
   try {
     for (const dir of dataDirs) managers.push(await startManager(dir, options.profile, storeUrl));
     const pids = managers.map((m) => m.child.pid ?? 0);
-    process.stdout.write(`fleet-load: ${scenario.managers} manager(s) (pid ${pids.join(', ')}) on ${storeUrl === undefined ? 'SQLite' : 'PostgreSQL'}; ${agentCount} agents × ${files} files\n`);
+    process.stdout.write(
+      `fleet-load: ${scenario.managers} manager(s) (pid ${pids.join(', ')}) on ${storeUrl === undefined ? 'SQLite' : 'PostgreSQL'}; ${agentCount} agents × ${files} files\n`,
+    );
     const enrollStarted = Date.now();
     const agents: SimAgent[] = new Array<SimAgent>(agentCount);
     await pool(tokens, 4, async (token, i) => {
@@ -269,10 +281,13 @@ async function runScenario(scenario: Scenario, options: LoadOptions): Promise<Sc
         observations: states.map((s) => encodeObservation({ path: s.path, current: s, checks: CHECK_ALL, inBaseline: false })),
         end: { id: 'baseline', full: true, digest: digest.hex(), entries: digest.entries, durationMs: 1 },
       });
-      if (reply.status !== 200 || (reply.body as { resync?: boolean }).resync === true) throw new Error(`baseline batch refused: ${reply.status} ${reply.text}`);
+      if (reply.status !== 200 || (reply.body as { resync?: boolean }).resync === true)
+        throw new Error(`baseline batch refused: ${reply.status} ${reply.text}`);
     });
     const baselineS = (Date.now() - baselineStarted) / 1000;
-    process.stdout.write(`fleet-load: ${agentCount * files} baseline entries in ${baselineS.toFixed(1)} s (${Math.round((agentCount * files) / baselineS)} entries/s)\n`);
+    process.stdout.write(
+      `fleet-load: ${agentCount * files} baseline entries in ${baselineS.toFixed(1)} s (${Math.round((agentCount * files) / baselineS)} entries/s)\n`,
+    );
 
     const results: LevelResult[] = [];
     for (const rate of rates) {
@@ -282,7 +297,10 @@ async function runScenario(scenario: Scenario, options: LoadOptions): Promise<Sc
       let failures = 0;
       let peakRss = 0;
       const sampler = setInterval(() => {
-        peakRss = Math.max(peakRss, pids.reduce((sum, p) => sum + memoryMb(p).rss, 0));
+        peakRss = Math.max(
+          peakRss,
+          pids.reduce((sum, p) => sum + memoryMb(p).rss, 0),
+        );
       }, 250);
       const started = Date.now();
       const deadline = started + seconds * 1000;
@@ -337,8 +355,16 @@ async function runScenario(scenario: Scenario, options: LoadOptions): Promise<Sc
     const memory = pids.map(memoryMb).reduce((a, b) => ({ rss: a.rss + b.rss, hwm: a.hwm + b.hwm }), { rss: 0, hwm: 0 });
     const metrics = (await callManager({ url: managers[0]?.url ?? '', ca: pki.caCert }, 'GET', '/metrics')).text;
     const ingest = /custos_batch_ingest_seconds\{quantile="0.99"\} ([\d.e-]+)/.exec(metrics)?.[1];
-    process.stdout.write(`fleet-load: manager memory now ${Math.round(memory.rss)} MB, high-water ${Math.round(memory.hwm)} MB; manager-side p99 apply time ${ingest === undefined ? '?' : `${(Number(ingest) * 1000).toFixed(0)} ms`}\n`);
-    return { engine: scenario.engine, managers: scenario.managers, baselineEntriesPerSecond: Math.round((agentCount * files) / baselineS), levels: results, managerHighWaterMb: Math.round(memory.hwm) };
+    process.stdout.write(
+      `fleet-load: manager memory now ${Math.round(memory.rss)} MB, high-water ${Math.round(memory.hwm)} MB; manager-side p99 apply time ${ingest === undefined ? '?' : `${(Number(ingest) * 1000).toFixed(0)} ms`}\n`,
+    );
+    return {
+      engine: scenario.engine,
+      managers: scenario.managers,
+      baselineEntriesPerSecond: Math.round((agentCount * files) / baselineS),
+      levels: results,
+      managerHighWaterMb: Math.round(memory.hwm),
+    };
   } finally {
     await stopAll();
     rmSync(root, { recursive: true, force: true });

@@ -79,14 +79,24 @@ export async function runHashdbBench(options: { rows: number; lookups: number; d
         if (r.elsewhere.length > 0) found++;
       }
       check(found);
-      figures.push({ name: `lookup ${kind}${bloom ? ', Bloom filter' : ''}`, value: options.lookups / (Number(process.hrtime.bigint() - t) / 1e9), unit: 'lookups/s' });
+      figures.push({
+        name: `lookup ${kind}${bloom ? ', Bloom filter' : ''}`,
+        value: options.lookups / (Number(process.hrtime.bigint() - t) / 1e9),
+        unit: 'lookups/s',
+      });
       // As ingest asks: one call per chunk of changes.
-      const batches = Array.from({ length: Math.ceil(queries.length / LOOKUP_BATCH) }, (_, b) => queries.slice(b * LOOKUP_BATCH, (b + 1) * LOOKUP_BATCH).map((hashes) => ({ path, hashes })));
+      const batches = Array.from({ length: Math.ceil(queries.length / LOOKUP_BATCH) }, (_, b) =>
+        queries.slice(b * LOOKUP_BATCH, (b + 1) * LOOKUP_BATCH).map((hashes) => ({ path, hashes })),
+      );
       t = process.hrtime.bigint();
       found = 0;
       for (const batch of batches) for (const r of await reader.lookupMany(batch)) if (r.elsewhere.length > 0) found++;
       check(found);
-      figures.push({ name: `lookup ${kind}${bloom ? ', Bloom filter' : ''}, batches of ${LOOKUP_BATCH}`, value: options.lookups / (Number(process.hrtime.bigint() - t) / 1e9), unit: 'lookups/s' });
+      figures.push({
+        name: `lookup ${kind}${bloom ? ', Bloom filter' : ''}, batches of ${LOOKUP_BATCH}`,
+        value: options.lookups / (Number(process.hrtime.bigint() - t) / 1e9),
+        unit: 'lookups/s',
+      });
     }
     await reader.close();
   }

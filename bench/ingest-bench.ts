@@ -29,7 +29,7 @@ function state(i: number, version: number): FileState {
   const hex = (n: number, len: number): string => n.toString(16).padStart(len, '0').slice(-len);
   return {
     // Changes arrive in scan (path) order, as an agent sends them: neighbours share pages.
-    path: Buffer.from(`/srv/data/d${String(Math.floor(i / 1000)).padStart(5, "0")}/file-${String(i).padStart(8, "0")}.conf`),
+    path: Buffer.from(`/srv/data/d${String(Math.floor(i / 1000)).padStart(5, '0')}/file-${String(i).padStart(8, '0')}.conf`),
     type: 'file',
     size: 100 + version,
     mode: 0o644,
@@ -48,7 +48,11 @@ function state(i: number, version: number): FileState {
 }
 
 /** Runs the benchmark; the store lives in `dir` and is removed afterwards. */
-export async function runIngestBench(options: { events: number; agents: number; dir?: string }): Promise<{ eventsPerSecond: number; p99BatchMs: number; startRssMb: number; rssMb: number }> {
+export async function runIngestBench(options: {
+  events: number;
+  agents: number;
+  dir?: string;
+}): Promise<{ eventsPerSecond: number; p99BatchMs: number; startRssMb: number; rssMb: number }> {
   const dir = options.dir ?? join(tmpdir(), `custos-ingest-bench-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   const store = SqliteStore.open(join(dir, 'ingest.db'), { backgroundCheckpoints: true });
@@ -59,11 +63,26 @@ export async function runIngestBench(options: { events: number; agents: number; 
     await store.upsertAgent(agent);
     // The baseline in slices, so building it does not inflate the memory the ingest is measured with.
     for (let from = 0; from < perAgent; from += 5000) {
-      await store.commit({ agentId: agent.id, upserts: Array.from({ length: Math.min(5000, perAgent - from) }, (_, i) => state(from + i, 0)), deletes: [], events: [] });
+      await store.commit({
+        agentId: agent.id,
+        upserts: Array.from({ length: Math.min(5000, perAgent - from) }, (_, i) => state(from + i, 0)),
+        deletes: [],
+        events: [],
+      });
     }
     await store.markRootsScanned(agent.id, [Buffer.from('/srv')], new Date().toISOString());
   }
-  const deps = { store, rules, correlation: newCorrelationState(), sinks: [], now: () => new Date(), newAlertId: (() => { let n = 0; return () => `bench.${n++}`; })() };
+  const deps = {
+    store,
+    rules,
+    correlation: newCorrelationState(),
+    sinks: [],
+    now: () => new Date(),
+    newAlertId: (() => {
+      let n = 0;
+      return () => `bench.${n++}`;
+    })(),
+  };
   const batchMs: number[] = [];
   // Resident memory while ingesting: at the start, and the highest seen after any batch.
   const startRss = process.memoryUsage.rss();
@@ -73,14 +92,23 @@ export async function runIngestBench(options: { events: number; agents: number; 
   for (let offset = 0; offset < perAgent; offset += BATCH) {
     for (const agent of agents) {
       const observations: Observation[] = [];
-      for (let i = offset; i < Math.min(perAgent, offset + BATCH); i++) observations.push({ path: state(i, 0).path, current: state(i, 1), checks: CHECK_ALL, inBaseline: true });
+      for (let i = offset; i < Math.min(perAgent, offset + BATCH); i++)
+        observations.push({ path: state(i, 0).path, current: state(i, 1), checks: CHECK_ALL, inBaseline: true });
       const t = process.hrtime.bigint();
       const summary = await ingestObservations(
         (async function* () {
           yield observations;
         })(),
         deps,
-        { agent, mode: 'check', alertNewFiles: true, autoIgnore: { enabled: false, frequency: 3, timeframeMs: 3_600_000 }, scannedRoots: [Buffer.from('/srv')], knownHashPolicy: DEFAULT_KNOWN_HASH_POLICY, host: agent.name },
+        {
+          agent,
+          mode: 'check',
+          alertNewFiles: true,
+          autoIgnore: { enabled: false, frequency: 3, timeframeMs: 3_600_000 },
+          scannedRoots: [Buffer.from('/srv')],
+          knownHashPolicy: DEFAULT_KNOWN_HASH_POLICY,
+          host: agent.name,
+        },
       );
       batchMs.push(Number(process.hrtime.bigint() - t) / 1e6);
       peakRss = Math.max(peakRss, process.memoryUsage.rss());
@@ -93,7 +121,12 @@ export async function runIngestBench(options: { events: number; agents: number; 
   rmSync(dir, { recursive: true, force: true });
   if (!verify.ok || done === 0) throw new Error('ingest benchmark did not record what it sent');
   batchMs.sort((a, b) => a - b);
-  return { eventsPerSecond: done / seconds, p99BatchMs: batchMs[Math.min(batchMs.length - 1, Math.floor(batchMs.length * 0.99))] ?? 0, startRssMb: startRss / 2 ** 20, rssMb: peakRss / 2 ** 20 };
+  return {
+    eventsPerSecond: done / seconds,
+    p99BatchMs: batchMs[Math.min(batchMs.length - 1, Math.floor(batchMs.length * 0.99))] ?? 0,
+    startRssMb: startRss / 2 ** 20,
+    rssMb: peakRss / 2 ** 20,
+  };
 }
 
 /**
@@ -113,7 +146,15 @@ export async function runIngestFloor(options: { events: number; dir?: string }):
   const sample = state(0, 1);
   const change = diffFileStates(state(0, 0), sample, CHECK_ALL);
   if (change === undefined) throw new Error('floor sample must differ');
-  const data = encodeEventRecord({ agentId: '001', timestamp: new Date().toISOString(), change, verdict: { verdict: 'unknown' }, rule: BUILTIN_RULES.modified, outcome: 'alerted', alertId: '1795860000.0000000000' });
+  const data = encodeEventRecord({
+    agentId: '001',
+    timestamp: new Date().toISOString(),
+    change,
+    verdict: { verdict: 'unknown' },
+    rule: BUILTIN_RULES.modified,
+    outcome: 'alerted',
+    alertId: '1795860000.0000000000',
+  });
   const row = stateToRow(sample);
   await store.close();
   const db = new Database(path);
@@ -126,7 +167,11 @@ export async function runIngestFloor(options: { events: number; dir?: string }):
   const insertAlert = db.prepare('INSERT INTO alerts (id, event_id, agent_id, ts, rule_id, level) VALUES (?, ?, ?, ?, ?, ?)');
   const queue = db.prepare('INSERT INTO alert_outbox (alert_id, agent_alert) VALUES (?, 0)');
   const dequeue = db.prepare('DELETE FROM alert_outbox WHERE alert_id = ?');
-  const update = db.prepare(`UPDATE baseline SET ${BASELINE_COLUMNS.slice(1).map((c) => `${c} = ?`).join(', ')} WHERE agent_id = ? AND path_key = ?`);
+  const update = db.prepare(
+    `UPDATE baseline SET ${BASELINE_COLUMNS.slice(1)
+      .map((c) => `${c} = ?`)
+      .join(', ')} WHERE agent_id = ? AND path_key = ?`,
+  );
   const keys = Array.from({ length: options.events }, (_, i) => pathKey(state(i, 0).path));
   const hash = 'e'.repeat(64);
   const started = process.hrtime.bigint();
@@ -166,5 +211,8 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
   }
   const r = await runIngestBench({ events: arg('--events', 100_000), agents: arg('--agents', 1) });
   if (process.argv.includes('--json')) console.log(JSON.stringify(r));
-  else console.log(`${Math.round(r.eventsPerSecond)} events/s, p99 batch ${r.p99BatchMs.toFixed(1)} ms, RSS ${r.startRssMb.toFixed(0)} MB at the start, ${r.rssMb.toFixed(0)} MB at most while ingesting`);
+  else
+    console.log(
+      `${Math.round(r.eventsPerSecond)} events/s, p99 batch ${r.p99BatchMs.toFixed(1)} ms, RSS ${r.startRssMb.toFixed(0)} MB at the start, ${r.rssMb.toFixed(0)} MB at most while ingesting`,
+    );
 }

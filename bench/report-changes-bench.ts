@@ -47,7 +47,10 @@ function run(reportChanges: boolean): Record<string, number> {
   mkdirSync(tree, { recursive: true });
   writeCorpus(tree, files, 0);
   const config = join(dir, 'custos.yml');
-  writeFileSync(config, `syscheck:\n  ignore: []\n  directories:\n    - path: ${tree}\n      report_changes: ${reportChanges ? 'yes' : 'no'}\n  diff:\n    disk_quota: 10GiB\n`);
+  writeFileSync(
+    config,
+    `syscheck:\n  ignore: []\n  directories:\n    - path: ${tree}\n      report_changes: ${reportChanges ? 'yes' : 'no'}\n  diff:\n    disk_quota: 10GiB\n`,
+  );
   const db = join(dir, 'custos.db');
   const firstS = check(config, db);
   writeCorpus(tree, files, 1);

@@ -146,9 +146,14 @@ async function run(reportChanges: boolean): Promise<Record<string, number>> {
     const token = custos(['manager', 'token', '--data', managerData]).trim();
     const machineId = join(dir, 'machine-id');
     writeFileSync(machineId, `${randomBytes(16).toString('hex')}\n`);
-    custos(['agent', 'enroll', '--manager', `https://127.0.0.1:${port}`, '--token', token, '--data', agentData, '--name', 'bench'], { CUSTOS_MACHINE_ID_FILE: machineId });
+    custos(['agent', 'enroll', '--manager', `https://127.0.0.1:${port}`, '--token', token, '--data', agentData, '--name', 'bench'], {
+      CUSTOS_MACHINE_ID_FILE: machineId,
+    });
     const config = join(agentData, 'custos.yml');
-    writeFileSync(config, `syscheck:\n  frequency: 12h\n  ignore: []\n  directories:\n    - path: ${tree}\n      realtime: yes\n      report_changes: ${reportChanges ? 'yes' : 'no'}\n  diff:\n    disk_quota: 10GiB\n`);
+    writeFileSync(
+      config,
+      `syscheck:\n  frequency: 12h\n  ignore: []\n  directories:\n    - path: ${tree}\n      realtime: yes\n      report_changes: ${reportChanges ? 'yes' : 'no'}\n  diff:\n    disk_quota: 10GiB\n`,
+    );
     const agentArgs = ['agent', 'start', '--data', agentData, '--config', config, '--keepalive', '1s'];
     // An empty tree first: the first keep-alive tells the agent that this manager takes content, before any file
     // is there to send (until then the agent sends none, as it would to an older manager).

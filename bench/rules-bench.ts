@@ -16,19 +16,29 @@ export function syntheticRules(count: number): string {
     const id = 100_000 + i;
     switch (i % 5) {
       case 0:
-        rules.push(`<rule id="${id}" level="0"><if_group>syscheck</if_group><match>for: '/srv/app${i}/cache/|for: '/var/tmp/job${i}/</match><description>quiet ${i}</description></rule>`);
+        rules.push(
+          `<rule id="${id}" level="0"><if_group>syscheck</if_group><match>for: '/srv/app${i}/cache/|for: '/var/tmp/job${i}/</match><description>quiet ${i}</description></rule>`,
+        );
         break;
       case 1:
-        rules.push(`<rule id="${id}" level="10"><if_sid>550</if_sid><regex>for: '/opt/svc${i}/bin/\\w+'</regex><description>service ${i} binary</description></rule>`);
+        rules.push(
+          `<rule id="${id}" level="10"><if_sid>550</if_sid><regex>for: '/opt/svc${i}/bin/\\w+'</regex><description>service ${i} binary</description></rule>`,
+        );
         break;
       case 2:
-        rules.push(`<rule id="${id}" level="8"><if_sid>554</if_sid><field name="syscheck.path">^/etc/conf${i}\\.d/</field><description>conf ${i}</description></rule>`);
+        rules.push(
+          `<rule id="${id}" level="8"><if_sid>554</if_sid><field name="syscheck.path">^/etc/conf${i}\\.d/</field><description>conf ${i}</description></rule>`,
+        );
         break;
       case 3:
-        rules.push(`<rule id="${id}" level="0"><if_sid>550</if_sid><hostname>build${i}</hostname><match>/var/lib/build</match><description>build host ${i}</description></rule>`);
+        rules.push(
+          `<rule id="${id}" level="0"><if_sid>550</if_sid><hostname>build${i}</hostname><match>/var/lib/build</match><description>build host ${i}</description></rule>`,
+        );
         break;
       default:
-        rules.push(`<rule id="${id}" level="12"><if_sid>550</if_sid><regex>Permissions changed from '\\D+' to '\\D\\D\\D\\D\\D\\D\\Dw\\D'</regex><field name="syscheck.path">^/home/user${i}/</field><description>world-writable ${i}</description></rule>`);
+        rules.push(
+          `<rule id="${id}" level="12"><if_sid>550</if_sid><regex>Permissions changed from '\\D+' to '\\D\\D\\D\\D\\D\\D\\Dw\\D'</regex><field name="syscheck.path">^/home/user${i}/</field><description>world-writable ${i}</description></rule>`,
+        );
     }
   }
   return `<group name="local,syscheck,">\n${rules.join('\n')}\n</group>\n`;
@@ -46,7 +56,12 @@ export function syntheticEvents(count: number): Record<string, unknown>[] {
         : kind === 'added'
           ? `New file '${path}' added to the file system.\nNew sha1sum is : '${'c'.repeat(40)}'\nNew md5sum is : '${'d'.repeat(32)}'`
           : `File '${path}' was deleted. Unable to retrieve checksum.`;
-    return { agent: { id: String(1 + (i % 50)).padStart(3, '0'), name: `web${i % 50}` }, syscheck: { path, event: kind }, known_hash: { verdict: 'unknown' }, full_log: fullLog };
+    return {
+      agent: { id: String(1 + (i % 50)).padStart(3, '0'), name: `web${i % 50}` },
+      syscheck: { path, event: kind },
+      known_hash: { verdict: 'unknown' },
+      full_log: fullLog,
+    };
   });
 }
 

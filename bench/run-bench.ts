@@ -144,7 +144,9 @@ function scanSection(name: string, tree: string, withAide: boolean): void {
   });
   const first = medianTimed(firsts);
   const floor = medianTimed(Array.from({ length: runs }, () => timed(process.execPath, [floorScript, tree])));
-  const sha = medianTimed(Array.from({ length: runs }, () => timed('sh', ['-c', `find "$1" -type f -print0 | xargs -0 -P${cores} sha256sum > /dev/null`, 'sh', tree])));
+  const sha = medianTimed(
+    Array.from({ length: runs }, () => timed('sh', ['-c', `find "$1" -type f -print0 | xargs -0 -P${cores} sha256sum > /dev/null`, 'sh', tree])),
+  );
   const add = (metric: string, value: number, unit: string, reference?: { name: string; value: number }, note?: string): void => {
     rows.push({ section, metric, value, unit, ...(reference === undefined ? {} : { reference }), ...(note === undefined ? {} : { note }) });
   };
@@ -163,14 +165,19 @@ function scanSection(name: string, tree: string, withAide: boolean): void {
   add('first scan CPU', first.cpu, 's', { name: 'minimal script CPU', value: floor.cpu });
   add('first scan peak memory (RSS)', first.rssMb, 'MB');
   const unchanged = medianTimed(Array.from({ length: runs }, custos));
-  const walk = medianTimed(Array.from({ length: runs }, () => timed('sh', ['-c', `find "$1" -printf '%i %s %T@ %C@ %m %U %G %n %p\\n' > /dev/null`, 'sh', tree])));
+  const walk = medianTimed(
+    Array.from({ length: runs }, () => timed('sh', ['-c', `find "$1" -printf '%i %s %T@ %C@ %m %U %G %n %p\\n' > /dev/null`, 'sh', tree])),
+  );
   add('unchanged re-check (wall)', unchanged.wall, 's', { name: 'stat-only walk (find -printf)', value: walk.wall });
   if (withAide) {
     const check = medianTimed(Array.from({ length: runs }, () => timed('aide', ['--check', `--config=${aideConf}`, `--workers=${cores}`])));
     add('unchanged re-check (wall)', unchanged.wall, 's', { name: `aide --check --workers=${cores}`, value: check.wall });
   }
   add('unchanged re-check peak memory (RSS)', unchanged.rssMb, 'MB');
-  const list = execFileSync('sh', ['-c', 'find "$1" -type f -name "*.dat" -o -type f -name "*.so*" -o -type f -perm -u+x', 'sh', tree], { encoding: 'utf8', maxBuffer: 1 << 30 })
+  const list = execFileSync('sh', ['-c', 'find "$1" -type f -name "*.dat" -o -type f -name "*.so*" -o -type f -perm -u+x', 'sh', tree], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  })
     .split('\n')
     .filter((l) => l !== '');
   const changed: Timed[] = [];
@@ -182,7 +189,8 @@ function scanSection(name: string, tree: string, withAide: boolean): void {
     if (withAide) aideChanged.push(timed('aide', ['--check', `--config=${aideConf}`, `--workers=${cores}`]));
   }
   add('1% of files changed (wall)', medianTimed(changed).wall, 's', { name: 'stat-only walk (find -printf)', value: walk.wall });
-  if (withAide) add('1% of files changed (wall)', medianTimed(changed).wall, 's', { name: `aide --check --workers=${cores}`, value: medianTimed(aideChanged).wall });
+  if (withAide)
+    add('1% of files changed (wall)', medianTimed(changed).wall, 's', { name: `aide --check --workers=${cores}`, value: medianTimed(aideChanged).wall });
 }
 
 /** Peak memory of a first scan of one million small files. */
@@ -205,7 +213,13 @@ function millionSection(): void {
   const first = timed(custosBin, ['check', '--config', join(dir, 'custos.yml'), '--db', db]);
   const again = timed(custosBin, ['check', '--config', join(dir, 'custos.yml'), '--db', db]);
   rows.push({ section: 'scan 1,000,000 files', metric: 'first scan peak memory (RSS)', value: first.rssMb, unit: 'MB', note: `${first.wall.toFixed(1)} s` });
-  rows.push({ section: 'scan 1,000,000 files', metric: 'unchanged re-check peak memory (RSS)', value: again.rssMb, unit: 'MB', note: `${again.wall.toFixed(1)} s` });
+  rows.push({
+    section: 'scan 1,000,000 files',
+    metric: 'unchanged re-check peak memory (RSS)',
+    value: again.rssMb,
+    unit: 'MB',
+    note: `${again.wall.toFixed(1)} s`,
+  });
 }
 
 /**
@@ -219,17 +233,48 @@ function footprintSection(): void {
   const free = child<FootprintFigures>('agent-footprint.js', ['--tree', tree]);
   const limited = child<FootprintFigures>('agent-footprint.js', ['--tree', tree, '--cpu-share', '25', '--idle-seconds', '1']);
   const section = `agent footprint, realtime on ${quick ? 'a copy of /usr/bin' : 'a copy of /usr'} (${free.files.toLocaleString('en')} entries)`;
-  rows.push({ section, metric: 'idle agent after its first scan (RSS)', value: free.idleRssMb, unit: 'MB', reference: { name: 'bare Node process', value: free.bareNodeRssMb }, note: `${free.releasedFromMb ?? '?'} MB before the scan's memory was given back` });
-  rows.push({ section, metric: 'idle agent threads', value: free.idleThreads, unit: 'threads', reference: { name: 'bare Node process', value: free.bareNodeThreads } });
+  rows.push({
+    section,
+    metric: 'idle agent after its first scan (RSS)',
+    value: free.idleRssMb,
+    unit: 'MB',
+    reference: { name: 'bare Node process', value: free.bareNodeRssMb },
+    note: `${free.releasedFromMb ?? '?'} MB before the scan's memory was given back`,
+  });
+  rows.push({
+    section,
+    metric: 'idle agent threads',
+    value: free.idleThreads,
+    unit: 'threads',
+    reference: { name: 'bare Node process', value: free.bareNodeThreads },
+  });
   rows.push({ section, metric: 'first scan peak memory (RSS)', value: free.peakRssMb, unit: 'MB' });
-  rows.push({ section, metric: 'first scan, unthrottled: CPU share of the machine', value: free.scanCpuSharePercent, unit: '%', note: `${free.scanSeconds.toFixed(1)} s` });
-  rows.push({ section, metric: 'first scan held to 25% CPU: CPU share of the machine', value: limited.scanCpuSharePercent, unit: '%', note: `${limited.scanSeconds.toFixed(1)} s; target at most 32.5% (25% + 30%); load ${loadAverage()}` });
+  rows.push({
+    section,
+    metric: 'first scan, unthrottled: CPU share of the machine',
+    value: free.scanCpuSharePercent,
+    unit: '%',
+    note: `${free.scanSeconds.toFixed(1)} s`,
+  });
+  rows.push({
+    section,
+    metric: 'first scan held to 25% CPU: CPU share of the machine',
+    value: limited.scanCpuSharePercent,
+    unit: '%',
+    note: `${limited.scanSeconds.toFixed(1)} s; target at most 32.5% (25% + 30%); load ${loadAverage()}`,
+  });
   // A limit above what the unthrottled scan used (a busy machine, or a scan waiting on I/O) never binds, and its
   // figure says nothing about the limiter's accuracy: then also a limit at half of what the scan used.
   if (free.scanCpuSharePercent < 25 * 1.3) {
     const share = Math.max(1, Math.floor(free.scanCpuSharePercent / 2));
     const binding = child<FootprintFigures>('agent-footprint.js', ['--tree', tree, '--cpu-share', String(share), '--idle-seconds', '1']);
-    rows.push({ section, metric: `first scan held to ${share}% CPU (25% did not bind here): CPU share of the machine`, value: binding.scanCpuSharePercent, unit: '%', note: `${binding.scanSeconds.toFixed(1)} s; target at most ${(share * 1.3).toFixed(1)}%; load ${loadAverage()}` });
+    rows.push({
+      section,
+      metric: `first scan held to ${share}% CPU (25% did not bind here): CPU share of the machine`,
+      value: binding.scanCpuSharePercent,
+      unit: '%',
+      note: `${binding.scanSeconds.toFixed(1)} s; target at most ${(share * 1.3).toFixed(1)}%; load ${loadAverage()}`,
+    });
   }
   // The idle agent watching a tree of a million entries (quick: 20,000), built from hard links and removed after.
   const files = quick ? 20_000 : 1_000_000;
@@ -238,8 +283,21 @@ function footprintSection(): void {
     buildLinkTree(many, files);
     const big = child<FootprintFigures>('agent-footprint.js', ['--tree', many]);
     const bigSection = `agent footprint, realtime on ${files.toLocaleString('en')} files (hard links)`;
-    rows.push({ section: bigSection, metric: 'idle agent after its first scan (RSS)', value: big.idleRssMb, unit: 'MB', reference: { name: 'bare Node process', value: big.bareNodeRssMb }, note: `${big.releasedFromMb ?? '?'} MB before the scan's memory was given back; ${big.scanSeconds.toFixed(1)} s scan` });
-    rows.push({ section: bigSection, metric: 'idle agent threads', value: big.idleThreads, unit: 'threads', reference: { name: 'bare Node process', value: big.bareNodeThreads } });
+    rows.push({
+      section: bigSection,
+      metric: 'idle agent after its first scan (RSS)',
+      value: big.idleRssMb,
+      unit: 'MB',
+      reference: { name: 'bare Node process', value: big.bareNodeRssMb },
+      note: `${big.releasedFromMb ?? '?'} MB before the scan's memory was given back; ${big.scanSeconds.toFixed(1)} s scan`,
+    });
+    rows.push({
+      section: bigSection,
+      metric: 'idle agent threads',
+      value: big.idleThreads,
+      unit: 'threads',
+      reference: { name: 'bare Node process', value: big.bareNodeThreads },
+    });
     rows.push({ section: bigSection, metric: 'first scan peak memory (RSS)', value: big.peakRssMb, unit: 'MB' });
   } finally {
     rmSync(many, { recursive: true, force: true });
@@ -259,9 +317,18 @@ function main(): void {
   // AIDE is only the scan sections' reference: `--only diff` (or any run without them) installs nothing.
   if (!aide && !quick && !flag('--skip-aide') && want('scan')) {
     process.stderr.write('bench: installing AIDE from Debian for the comparison\n');
-    aide = spawnSync('sh', ['-c', 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq aide >/dev/null 2>&1'], { stdio: 'inherit' }).status === 0 && hasCommand('aide');
+    aide =
+      spawnSync('sh', ['-c', 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq aide >/dev/null 2>&1'], { stdio: 'inherit' }).status === 0 &&
+      hasCommand('aide');
   }
-  if (!aide && want('scan')) rows.push({ section: 'scan', metric: 'AIDE comparison', value: 0, unit: '', note: quick ? 'skipped: aide not installed (a full run installs it)' : 'skipped: aide could not be installed' });
+  if (!aide && want('scan'))
+    rows.push({
+      section: 'scan',
+      metric: 'AIDE comparison',
+      value: 0,
+      unit: '',
+      note: quick ? 'skipped: aide not installed (a full run installs it)' : 'skipped: aide could not be installed',
+    });
   if (want('scan')) {
     const startup = medianTimed(Array.from({ length: 3 }, () => timed(custosBin, ['--version'])));
     rows.push({ section: 'process', metric: 'custos start-up (custos --version)', value: startup.wall, unit: 's', note: 'included in every scan time below' });
@@ -276,23 +343,93 @@ function main(): void {
   if (want('diff')) {
     // report_changes: the same N changed ~10 KB text files checked with and without it (bench/report-changes-bench.ts).
     const n = quick ? 300 : 10_000;
-    const r = child<{ off: Record<string, number>; on: Record<string, number> }>('report-changes-bench.js', ['--files', String(n), '--runs', String(runs), '--dir', work]);
+    const r = child<{ off: Record<string, number>; on: Record<string, number> }>('report-changes-bench.js', [
+      '--files',
+      String(n),
+      '--runs',
+      String(runs),
+      '--dir',
+      work,
+    ]);
     const section = `report_changes, standalone: ${n.toLocaleString('en')} changed text files of ~${((r.on.textBytesPerFile ?? 0) / 1000).toFixed(1)} KB`;
-    rows.push({ section, metric: 'check finding every file changed (wall)', value: r.on.changedS ?? 0, unit: 's', reference: { name: 'same check, report_changes off', value: r.off.changedS ?? 0 }, note: `${r.on.alertsWithDiff ?? 0} alerts with a diff` });
-    rows.push({ section, metric: 'first check, content recorded (wall)', value: r.on.firstS ?? 0, unit: 's', reference: { name: 'same check, report_changes off', value: r.off.firstS ?? 0 } });
-    rows.push({ section, metric: 'content database per file (brotli, after one change)', value: r.on.contentBytesPerFile ?? 0, unit: 'bytes', note: `${r.on.textBytesPerFile ?? 0} bytes of text per file` });
-    rows.push({ section, metric: 'baseline database per file (with the diffs in the history)', value: r.on.baselineBytesPerFile ?? 0, unit: 'bytes', reference: { name: 'report_changes off', value: r.off.baselineBytesPerFile ?? 0 } });
-    rows.push({ section, metric: 'alerts.json per changed file', value: r.on.alertsJsonBytesPerFile ?? 0, unit: 'bytes', reference: { name: 'without the diff', value: r.off.alertsJsonBytesPerFile ?? 0 } });
+    rows.push({
+      section,
+      metric: 'check finding every file changed (wall)',
+      value: r.on.changedS ?? 0,
+      unit: 's',
+      reference: { name: 'same check, report_changes off', value: r.off.changedS ?? 0 },
+      note: `${r.on.alertsWithDiff ?? 0} alerts with a diff`,
+    });
+    rows.push({
+      section,
+      metric: 'first check, content recorded (wall)',
+      value: r.on.firstS ?? 0,
+      unit: 's',
+      reference: { name: 'same check, report_changes off', value: r.off.firstS ?? 0 },
+    });
+    rows.push({
+      section,
+      metric: 'content database per file (brotli, after one change)',
+      value: r.on.contentBytesPerFile ?? 0,
+      unit: 'bytes',
+      note: `${r.on.textBytesPerFile ?? 0} bytes of text per file`,
+    });
+    rows.push({
+      section,
+      metric: 'baseline database per file (with the diffs in the history)',
+      value: r.on.baselineBytesPerFile ?? 0,
+      unit: 'bytes',
+      reference: { name: 'report_changes off', value: r.off.baselineBytesPerFile ?? 0 },
+    });
+    rows.push({
+      section,
+      metric: 'alerts.json per changed file',
+      value: r.on.alertsJsonBytesPerFile ?? 0,
+      unit: 'bytes',
+      reference: { name: 'without the diff', value: r.off.alertsJsonBytesPerFile ?? 0 },
+    });
     saveResults();
     // The same in a fleet: a real manager and agent; and a realtime change's way to the manager's alerts.json.
     const fleetFiles = quick ? 200 : 10_000;
-    const f = child<{ changes: number; off: Record<string, number>; on: Record<string, number> }>('report-changes-fleet-bench.js', ['--files', String(fleetFiles), '--changes', quick ? '5' : '20', '--dir', work]);
+    const f = child<{ changes: number; off: Record<string, number>; on: Record<string, number> }>('report-changes-fleet-bench.js', [
+      '--files',
+      String(fleetFiles),
+      '--changes',
+      quick ? '5' : '20',
+      '--dir',
+      work,
+    ]);
     const fleet = `report_changes, fleet (manager + agent, one run): ${fleetFiles.toLocaleString('en')} changed text files`;
-    rows.push({ section: fleet, metric: 'agent scan finding every file changed, to acknowledged', value: f.on.changedS ?? 0, unit: 's', reference: { name: 'report_changes off', value: f.off.changedS ?? 0 }, note: `${f.on.alertsWithDiff ?? 0} of ${f.on.changedAlerts ?? 0} alerts with a diff` });
-    rows.push({ section: fleet, metric: 'agent scan finding them new (content recorded)', value: f.on.firstS ?? 0, unit: 's', reference: { name: 'report_changes off', value: f.off.firstS ?? 0 } });
+    rows.push({
+      section: fleet,
+      metric: 'agent scan finding every file changed, to acknowledged',
+      value: f.on.changedS ?? 0,
+      unit: 's',
+      reference: { name: 'report_changes off', value: f.off.changedS ?? 0 },
+      note: `${f.on.alertsWithDiff ?? 0} of ${f.on.changedAlerts ?? 0} alerts with a diff`,
+    });
+    rows.push({
+      section: fleet,
+      metric: 'agent scan finding them new (content recorded)',
+      value: f.on.firstS ?? 0,
+      unit: 's',
+      reference: { name: 'report_changes off', value: f.off.firstS ?? 0 },
+    });
     rows.push({ section: fleet, metric: "manager's content database per file", value: f.on.managerContentBytesPerFile ?? 0, unit: 'bytes' });
-    rows.push({ section: fleet, metric: `realtime change to its alert with diff (median of ${f.changes})`, value: f.on.realtimeMedianMs ?? 0, unit: 'ms', reference: { name: 'report_changes off (no diff)', value: f.off.realtimeMedianMs ?? 0 } });
-    rows.push({ section: fleet, metric: `realtime change to its alert with diff (highest of ${f.changes})`, value: f.on.realtimeMaxMs ?? 0, unit: 'ms', reference: { name: 'report_changes off (no diff)', value: f.off.realtimeMaxMs ?? 0 } });
+    rows.push({
+      section: fleet,
+      metric: `realtime change to its alert with diff (median of ${f.changes})`,
+      value: f.on.realtimeMedianMs ?? 0,
+      unit: 'ms',
+      reference: { name: 'report_changes off (no diff)', value: f.off.realtimeMedianMs ?? 0 },
+    });
+    rows.push({
+      section: fleet,
+      metric: `realtime change to its alert with diff (highest of ${f.changes})`,
+      value: f.on.realtimeMaxMs ?? 0,
+      unit: 'ms',
+      reference: { name: 'report_changes off (no diff)', value: f.off.realtimeMaxMs ?? 0 },
+    });
     saveResults();
   }
   if (flag('--million')) {
@@ -301,10 +438,20 @@ function main(): void {
   }
   if (want('ingest')) {
     const events = quick ? 20_000 : 200_000;
-    const floors = Array.from({ length: runs }, () => child<{ rowsPerSecond: number }>('ingest-bench.js', ['--floor', '--events', String(events)]).rowsPerSecond).sort((a, b) => a - b);
+    const floors = Array.from(
+      { length: runs },
+      () => child<{ rowsPerSecond: number }>('ingest-bench.js', ['--floor', '--events', String(events)]).rowsPerSecond,
+    ).sort((a, b) => a - b);
     const floor = { rowsPerSecond: floors[Math.floor((floors.length - 1) / 2)] ?? 0 };
     for (const agents of [1, 1000]) {
-      const all = Array.from({ length: runs }, () => child<{ eventsPerSecond: number; p99BatchMs: number; startRssMb: number; rssMb: number }>('ingest-bench.js', ['--events', String(events), '--agents', String(agents)]));
+      const all = Array.from({ length: runs }, () =>
+        child<{ eventsPerSecond: number; p99BatchMs: number; startRssMb: number; rssMb: number }>('ingest-bench.js', [
+          '--events',
+          String(events),
+          '--agents',
+          String(agents),
+        ]),
+      );
       const r = [...all].sort((a, b) => a.eventsPerSecond - b.eventsPerSecond)[Math.floor((all.length - 1) / 2)] ?? all[0];
       if (r === undefined) throw new Error('no ingest run');
       rows.push({
@@ -314,15 +461,34 @@ function main(): void {
         unit: 'events/s',
         reference: { name: 'SQLite floor (the same rows written, nothing computed)', value: floor.rowsPerSecond },
       });
-      rows.push({ section: `analysis pipeline into SQLite, ${agents} agent${agents === 1 ? '' : 's'}`, metric: 'p99 latency of a 500-event batch', value: r.p99BatchMs, unit: 'ms' });
-      rows.push({ section: `analysis pipeline into SQLite, ${agents} agent${agents === 1 ? '' : 's'}`, metric: 'memory while ingesting (highest RSS)', value: r.rssMb, unit: 'MB', note: `${r.startRssMb.toFixed(0)} MB when it started` });
+      rows.push({
+        section: `analysis pipeline into SQLite, ${agents} agent${agents === 1 ? '' : 's'}`,
+        metric: 'p99 latency of a 500-event batch',
+        value: r.p99BatchMs,
+        unit: 'ms',
+      });
+      rows.push({
+        section: `analysis pipeline into SQLite, ${agents} agent${agents === 1 ? '' : 's'}`,
+        metric: 'memory while ingesting (highest RSS)',
+        value: r.rssMb,
+        unit: 'MB',
+        note: `${r.startRssMb.toFixed(0)} MB when it started`,
+      });
     }
     saveResults();
   }
   if (want('hashdb')) {
     const sizes = quick ? [100_000] : [1_000_000, 10_000_000, ...(flag('--hashdb-100m') ? [100_000_000] : [])];
     for (const size of sizes) {
-      const figures = child<HashdbFigure[]>('hashdb-bench.js', ['--rows', String(size), '--lookups', String(quick ? 20_000 : 200_000), '--db', join(work, `hashdb-${size}.sqlite`), ...(size === sizes[0] ? [] : ['--no-dpkg'])]);
+      const figures = child<HashdbFigure[]>('hashdb-bench.js', [
+        '--rows',
+        String(size),
+        '--lookups',
+        String(quick ? 20_000 : 200_000),
+        '--db',
+        join(work, `hashdb-${size}.sqlite`),
+        ...(size === sizes[0] ? [] : ['--no-dpkg']),
+      ]);
       for (const f of figures) rows.push({ section: `known-hash database, ${size.toLocaleString('en')} rows`, metric: f.name, value: f.value, unit: f.unit });
       saveResults();
     }
@@ -350,17 +516,25 @@ function saveResults(): void {
 function report(): void {
   const old = option('--compare') === undefined ? undefined : (JSON.parse(readFileSync(option('--compare') as string, 'utf8')) as { rows: Row[] });
   const fmt = (v: number): string => (v >= 1000 ? Math.round(v).toLocaleString('en') : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-  process.stdout.write(`\nCustos benchmark: ${machine.cpus} cores (${machine.model}), ${machine.memoryGb} GiB, Node ${machine.node}; medians of ${runs} run${runs === 1 ? '' : 's'}${quick ? ', --quick' : ''}\n`);
+  process.stdout.write(
+    `\nCustos benchmark: ${machine.cpus} cores (${machine.model}), ${machine.memoryGb} GiB, Node ${machine.node}; medians of ${runs} run${runs === 1 ? '' : 's'}${quick ? ', --quick' : ''}\n`,
+  );
   let section = '';
   for (const row of rows) {
     if (row.section !== section) {
       section = row.section;
       process.stdout.write(`\n${section}\n`);
     }
-    const ref = row.reference === undefined ? '' : `   vs ${row.reference.name}: ${fmt(row.reference.value)} ${row.unit}  ratio ${(row.value / Math.max(row.reference.value, 1e-9)).toFixed(2)}`;
+    const ref =
+      row.reference === undefined
+        ? ''
+        : `   vs ${row.reference.name}: ${fmt(row.reference.value)} ${row.unit}  ratio ${(row.value / Math.max(row.reference.value, 1e-9)).toFixed(2)}`;
     const before = old?.rows.find((o) => o.section === row.section && o.metric === row.metric && o.reference?.name === row.reference?.name);
-    const change = before === undefined || before.value === 0 ? '' : `   (was ${fmt(before.value)}, ${(((row.value - before.value) / before.value) * 100).toFixed(0)}%)`;
-    process.stdout.write(`  ${row.metric.padEnd(58)} ${fmt(row.value).padStart(10)} ${row.unit.padEnd(9)}${ref}${change}${row.note === undefined ? '' : `   ${row.note}`}\n`);
+    const change =
+      before === undefined || before.value === 0 ? '' : `   (was ${fmt(before.value)}, ${(((row.value - before.value) / before.value) * 100).toFixed(0)}%)`;
+    process.stdout.write(
+      `  ${row.metric.padEnd(58)} ${fmt(row.value).padStart(10)} ${row.unit.padEnd(9)}${ref}${change}${row.note === undefined ? '' : `   ${row.note}`}\n`,
+    );
   }
   saveResults();
   process.stdout.write(`\nresults: ${resultsFile}\n`);

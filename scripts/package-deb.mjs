@@ -80,7 +80,10 @@ cpSync(join(repo, 'rules'), join(opt, 'rules'), { recursive: true });
 // Custos's own native addon (extended attributes, capabilities, ACLs, inode flags), where dist/ looks for it.
 mkdirSync(join(opt, 'native/fs-attrs/build/Release'), { recursive: true });
 copyFileSync(join(repo, 'native/fs-attrs/build/Release/fs_attrs.node'), join(opt, 'native/fs-attrs/build/Release/fs_attrs.node'));
-writeFileSync(join(opt, 'package.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, type: pkg.type, license: pkg.license, dependencies: pkg.dependencies }, null, 2)}\n`);
+writeFileSync(
+  join(opt, 'package.json'),
+  `${JSON.stringify({ name: pkg.name, version: pkg.version, type: pkg.type, license: pkg.license, dependencies: pkg.dependencies }, null, 2)}\n`,
+);
 copyProductionModules();
 
 // The runtime: this machine's node, the one the native modules were compiled against.
@@ -111,7 +114,9 @@ mkdirSync(join(stage, 'usr/share/doc/custos'), { recursive: true });
 copyFileSync(join(repo, 'README.md'), join(stage, 'usr/share/doc/custos/README.md'));
 
 // Control files.
-const nativeModules = run('find', [opt, '-name', '*.node', '-type', 'f']).split('\n').filter((p) => p !== '');
+const nativeModules = run('find', [opt, '-name', '*.node', '-type', 'f'])
+  .split('\n')
+  .filter((p) => p !== '');
 const installedKiB = Math.ceil(Number(run('du', ['-sk', '--apparent-size', stage]).split(/\s/)[0]));
 const debian = join(stage, 'DEBIAN');
 mkdirSync(debian);

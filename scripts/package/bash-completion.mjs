@@ -15,7 +15,10 @@ _custos() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     candidate="\${path:+\$path }\${COMP_WORDS[i]}"
     case "\$candidate" in
-${cases.filter((c) => !c.startsWith("    ''")).map((c) => c.replace(/\) words=.*$/, ') path="$candidate" ;;').replace(/^    /, '      ')).join('\n')}
+${cases
+  .filter((c) => !c.startsWith("    ''"))
+  .map((c) => c.replace(/\) words=.*$/, ') path="$candidate" ;;').replace(/^    /, '      '))
+  .join('\n')}
       *) break ;;
     esac
   done

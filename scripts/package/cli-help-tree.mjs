@@ -36,13 +36,23 @@ function commandNames(help) {
 function optionNames(help) {
   return section(help, 'Options:')
     .filter((line) => /^ {2}-/.test(line))
-    .flatMap((line) => line.trim().split(/\s{2,}/)[0].match(/--[a-z][a-z0-9-]*/g) ?? []);
+    .flatMap(
+      (line) =>
+        line
+          .trim()
+          .split(/\s{2,}/)[0]
+          .match(/--[a-z][a-z0-9-]*/g) ?? [],
+    );
 }
 
 /** The whole command tree of the CLI at `cli` (a path to bin/custos.js), from its help texts. */
 export function helpTree(cli, path = []) {
   const help = helpText(cli, path);
-  const summary = help.split('\n\n')[1]?.replace(/\s*\n\s*/g, ' ').trim() ?? '';
+  const summary =
+    help
+      .split('\n\n')[1]
+      ?.replace(/\s*\n\s*/g, ' ')
+      .trim() ?? '';
   return {
     path,
     help,

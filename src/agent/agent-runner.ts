@@ -180,7 +180,10 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
         return false;
       }
       if (seq === undefined) {
-        log.error({ outbox: state.outboxSize() }, 'the outbox is full (the manager has been unreachable too long): dropping it; the next scan resends everything and the manager is told');
+        log.error(
+          { outbox: state.outboxSize() },
+          'the outbox is full (the manager has been unreachable too long): dropping it; the next scan resends everything and the manager is told',
+        );
         state.resetForResync({ dropOutbox: true, notice: 'outbox-overflow' });
         return false;
       }
@@ -230,7 +233,10 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     }
     for (const root of stats.unscannableRoots) log.warn({ path: displayPath(root.path), reason: root.reason }, 'nothing scanned in a monitored directory');
     const pacing = pacer === undefined ? {} : { pacing: pacer.pacing };
-    log.info({ full, scheduled, entries: stats.entries, hashed: stats.hashed, durationMs: Date.now() - started, outbox: state.outboxSize(), ...pacing }, scheduled ? 'scan finished' : 'realtime changes scanned');
+    log.info(
+      { full, scheduled, entries: stats.entries, hashed: stats.hashed, durationMs: Date.now() - started, outbox: state.outboxSize(), ...pacing },
+      scheduled ? 'scan finished' : 'realtime changes scanned',
+    );
   };
 
   const scheduledScan = (): Promise<void> => serial(() => scan(compileScanScope(central.current), true));
@@ -238,7 +244,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     const work = async (): Promise<void> => {
       // While dpkg unpacks, its database does not yet say what the new files are: wait for the run to end (up to
       // DPKG_WAIT_MS), so they reach the manager after the package report that explains them.
-      for (const until = Date.now() + DPKG_WAIT_MS; dpkgBusy(packageRoot) && Date.now() < until && !closed; ) await sleep(500);
+      for (const until = Date.now() + DPKG_WAIT_MS; dpkgBusy(packageRoot) && Date.now() < until && !closed;) await sleep(500);
       const scope = compileScanScope(central.current);
       // Only what a realtime directory governs: an event elsewhere (an ignored path) is dropped here.
       const wanted = paths.filter((p) => scope.governing(Buffer.from(p))?.directory.realtime === true);
@@ -275,7 +281,10 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
    */
   const stateLost = (ack: number, askedAt: number, via: string): void => {
     if (askedAt !== state.generation) return;
-    log.error({ managerHas: ack, numberedUpTo: state.highestSeq(), via }, 'the manager has applied more batches than this agent\'s state knows (state lost or rolled back): resynchronising');
+    log.error(
+      { managerHas: ack, numberedUpTo: state.highestSeq(), via },
+      "the manager has applied more batches than this agent's state knows (state lost or rolled back): resynchronising",
+    );
     state.resetForResync({ dropOutbox: true, nextSeq: ack + 1 });
     void scheduledScan();
   };
@@ -334,8 +343,10 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       const generation = state.generation;
       const reply = await callManager(endpoint, 'POST', '/v1/keepalive', { seq: state.highestSeq(), pending: state.outboxSize() }, 10_000);
       const body = KeepaliveResponse.safeParse(reply.body);
-      if (reply.status === 200 && body.success && body.data.continuity === true && state.getMeta('manager_continuity') === undefined) state.setMeta('manager_continuity', '1');
-      if (reply.status === 200 && body.success && body.data.contentDiffs === true && state.getMeta('manager_content_diffs') === undefined) state.setMeta('manager_content_diffs', '1');
+      if (reply.status === 200 && body.success && body.data.continuity === true && state.getMeta('manager_continuity') === undefined)
+        state.setMeta('manager_continuity', '1');
+      if (reply.status === 200 && body.success && body.data.contentDiffs === true && state.getMeta('manager_content_diffs') === undefined)
+        state.setMeta('manager_content_diffs', '1');
       if (reply.status === 200 && body.success && body.data.inodeAttributes === true && state.getMeta('manager_inode_attributes') === undefined) {
         state.setMeta('manager_inode_attributes', '1');
       }
@@ -362,7 +373,11 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   await central.poll();
   const nice = throttle().processPriority;
   // Each scan thread sets its own nice value; below the service's it needs CAP_SYS_NICE (root has it).
-  if (nice < getPriority(0) && process.getuid?.() !== 0) log.warn({ processPriority: nice, serviceNice: getPriority(0) }, 'process_priority is below the nice value the agent was started with and it may not raise its priority: scans run at the service\'s');
+  if (nice < getPriority(0) && process.getuid?.() !== 0)
+    log.warn(
+      { processPriority: nice, serviceNice: getPriority(0) },
+      "process_priority is below the nice value the agent was started with and it may not raise its priority: scans run at the service's",
+    );
   await restartWatcher();
   sender.start();
   timers.push(setInterval(() => void keepalive(), options.keepaliveMs));

@@ -27,9 +27,7 @@ const gone = (path: string): Observation => ({ path: Buffer.from(path), checks: 
 
 /** What the cache should hold, as the manager would digest its baseline: path keys in key order. */
 function expectedDigest(observations: readonly Observation[]): { digest: string; entries: number } {
-  const entries = observations
-    .map((o) => ({ key: pathKey(o.path), fp: storedFingerprint(o.current!) }))
-    .sort((a, b) => Buffer.compare(a.key, b.key));
+  const entries = observations.map((o) => ({ key: pathKey(o.path), fp: storedFingerprint(o.current!) })).sort((a, b) => Buffer.compare(a.key, b.key));
   const d = new StateDigest();
   for (const e of entries) d.add(e.key, e.fp);
   return { digest: d.hex(), entries: d.entries };
@@ -121,7 +119,10 @@ describe('AgentState: the outbox', () => {
     state = AgentState.open(path);
     assert.equal(state.outboxSize(), 2);
     assert.equal(state.oldest()?.seq, 2);
-    assert.deepEqual(state.oldest()?.body.observations.map((w) => decodeObservation(w).path.toString()), ['/etc/b']);
+    assert.deepEqual(
+      state.oldest()?.body.observations.map((w) => decodeObservation(w).path.toString()),
+      ['/etc/b'],
+    );
     assert.deepEqual(state.digest(), digest);
     assert.deepEqual(state.digest(), expectedDigest(observations));
     assert.equal(state.getMeta('last_scan_end'), '1700000000000');
@@ -280,7 +281,7 @@ describe('AgentState: resetForResync', () => {
 });
 
 describe('AgentState: continuity after a reset', () => {
-  it('refuses batches of a scan started before a reset, and numbers on from the manager\'s count', () => {
+  it("refuses batches of a scan started before a reset, and numbers on from the manager's count", () => {
     const state = AgentState.open(freshPath());
     for (let i = 0; i < 3; i++) state.enqueue('001', [present(`/f${i}`)]);
     assert.equal(state.highestSeq(), 3);
@@ -351,7 +352,7 @@ describe('AgentState: a database from before versioned migrations', () => {
     raw.close();
   });
 
-  it('refuses another application\'s database rather than adding its tables to it', () => {
+  it("refuses another application's database rather than adding its tables to it", () => {
     const path = freshPath();
     const other = new Database(path);
     other.pragma('application_id = 1234');

@@ -63,7 +63,12 @@ export class AgentState {
    * Numbers a batch, puts it in the outbox and moves the cache to match, in one transaction. Returns the
    * sequence, or `undefined` when the outbox is full (the caller then starts over with a full resync).
    */
-  enqueue(agentId: string, observations: readonly Observation[], extra: Pick<BatchRequest, 'scan' | 'end'> = {}, generation = this.#generation): number | 'stale' | undefined {
+  enqueue(
+    agentId: string,
+    observations: readonly Observation[],
+    extra: Pick<BatchRequest, 'scan' | 'end'> = {},
+    generation = this.#generation,
+  ): number | 'stale' | undefined {
     return this.#db.transaction((): number | 'stale' | undefined => {
       if (generation !== this.#generation) return 'stale';
       if (this.outboxSize() >= this.#maxOutbox) return undefined;
@@ -167,7 +172,9 @@ export class AgentState {
   /** The digest of everything cached, in key order (what the manager's baseline must equal). */
   digest(): { digest: string; entries: number } {
     const d = new StateDigest();
-    for (const [key, fingerprint] of this.#db.prepare('SELECT key, fingerprint FROM cache ORDER BY key').raw(true).iterate() as IterableIterator<[Buffer, string]>) {
+    for (const [key, fingerprint] of this.#db.prepare('SELECT key, fingerprint FROM cache ORDER BY key').raw(true).iterate() as IterableIterator<
+      [Buffer, string]
+    >) {
       d.add(key, fingerprint);
     }
     return { digest: d.hex(), entries: d.entries };

@@ -30,7 +30,12 @@ export function readAgentStatus(dataDir: string): AgentStatus {
   const stateFile = join(dataDir, 'agent.db');
   if (!existsSync(identityFile)) throw new CustosError('NOT_FOUND', `no enrolled agent in ${dataDir} (no agent.json)`);
   const identity = JSON.parse(readFileSync(identityFile, 'utf8')) as AgentIdentity;
-  const base = { agentId: identity.agentId, name: identity.name, managerUrl: identity.managerUrl, ...(identity.alternates === undefined ? {} : { alternates: identity.alternates }) };
+  const base = {
+    agentId: identity.agentId,
+    name: identity.name,
+    managerUrl: identity.managerUrl,
+    ...(identity.alternates === undefined ? {} : { alternates: identity.alternates }),
+  };
   // Enrolled but never started: nothing queued, nothing scanned yet.
   if (!existsSync(stateFile)) return { ...base, outboxDepth: 0, cachedEntries: 0 };
   const db = new Database(stateFile, { readonly: true, fileMustExist: true });

@@ -50,7 +50,12 @@ describe('CentralConfigPoller, against a real manager over mutual TLS', () => {
   it('keeps what is in effect when the manager cannot be reached', async () => {
     const agent = await m.enrollAgent('web-2');
     const local = parse('');
-    const poller = new CentralConfigPoller(local, parse, { url: 'https://127.0.0.1:9', ca: caOf(m), cert: agent.cert, key: agent.key }, pino({ level: 'silent' }));
+    const poller = new CentralConfigPoller(
+      local,
+      parse,
+      { url: 'https://127.0.0.1:9', ca: caOf(m), cert: agent.cert, key: agent.key },
+      pino({ level: 'silent' }),
+    );
     assert.equal(await poller.poll(), false);
     assert.equal(poller.current, local);
   });

@@ -40,8 +40,12 @@ export async function enrollAgent(options: {
 }): Promise<AgentIdentity & { readonly inherited: boolean }> {
   const token = parseEnrollmentToken(options.token);
   if (token === undefined) throw new CustosError('USAGE', 'that is not a Custos enrollment token (it starts with cst1.; get one with `custos manager token`)');
-  for (const [flag, value] of [['--name', options.name], ['--group', options.group]] as const) {
-    if (value !== undefined && !hostName.safeParse(value).success) throw new CustosError('USAGE', `${flag} "${value}": use letters, digits, dot, dash and underscore (at most 64, not starting with a dot)`);
+  for (const [flag, value] of [
+    ['--name', options.name],
+    ['--group', options.group],
+  ] as const) {
+    if (value !== undefined && !hostName.safeParse(value).success)
+      throw new CustosError('USAGE', `${flag} "${value}": use letters, digits, dot, dash and underscore (at most 64, not starting with a dot)`);
   }
   ensureDirectory(options.dataDir);
   const { url: enrollUrl, ca } = await findTokenManager([options.managerUrl, ...(options.alternates ?? [])], token.caSha256);
@@ -50,7 +54,21 @@ export async function enrollAgent(options: {
   const keyFile = join(options.dataDir, 'agent.key');
   const newKeyFile = join(options.dataDir, 'agent.key.new');
   const csrFile = join(options.dataDir, 'agent.csr');
-  const made = await runProgram('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', newKeyFile, '-out', csrFile, '-subj', `/CN=${options.name}`]);
+  const made = await runProgram('openssl', [
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    newKeyFile,
+    '-out',
+    csrFile,
+    '-subj',
+    `/CN=${options.name}`,
+  ]);
   if (made.code !== 0) throw new CustosError('USAGE', `cannot make a key with openssl: ${made.stderr.trim()}`);
   chmodSync(newKeyFile, 0o600);
   // The enrollment itself goes to that one manager only: a token is spent once, so it is never retried elsewhere.
@@ -90,7 +108,13 @@ export async function enrollAgent(options: {
   writeFileSync(join(options.dataDir, 'agent.crt'), response.cert, { mode: 0o644 });
   writeFileSync(join(options.dataDir, 'ca.crt'), ca, { mode: 0o644 });
   const alternates = (options.alternates ?? []).filter((u) => u !== options.managerUrl);
-  const identity: AgentIdentity = { agentId: response.agentId, name: response.name, managerUrl: options.managerUrl, ...(alternates.length === 0 ? {} : { alternates }), caSha256: token.caSha256 };
+  const identity: AgentIdentity = {
+    agentId: response.agentId,
+    name: response.name,
+    managerUrl: options.managerUrl,
+    ...(alternates.length === 0 ? {} : { alternates }),
+    caSha256: token.caSha256,
+  };
   writeFileSync(join(options.dataDir, 'agent.json'), `${JSON.stringify(identity, null, 2)}\n`, { mode: 0o600 });
   return { ...identity, inherited: response.inherited === true };
 }
@@ -159,6 +183,9 @@ export function loadAgentIdentity(dataDir: string, managers?: readonly string[])
     };
     return { identity, endpoint };
   } catch (error) {
-    throw new CustosError('USAGE', `this host is not enrolled (${(error as NodeJS.ErrnoException).code ?? 'no agent.json'} in ${dataDir}); run \`custos agent enroll --manager URL --token T --data ${dataDir}\``);
+    throw new CustosError(
+      'USAGE',
+      `this host is not enrolled (${(error as NodeJS.ErrnoException).code ?? 'no agent.json'} in ${dataDir}); run \`custos agent enroll --manager URL --token T --data ${dataDir}\``,
+    );
   }
 }

@@ -95,7 +95,10 @@ export function hashFile(path: Buffer, options: HashFileOptions): HashFileResult
       closeSync(fd);
     }
   }
-  const issue: FileIssue = { code: 'changed-while-hashed', message: `the file kept changing while it was read (${retries + 1} reads); digests are from the last read` };
+  const issue: FileIssue = {
+    code: 'changed-while-hashed',
+    message: `the file kept changing while it was read (${retries + 1} reads); digests are from the last read`,
+  };
   if (lastStat === undefined) return { ok: false, issue };
   return lastHashes === undefined ? { ok: false, issue, stat: lastStat } : { ok: false, issue, stat: lastStat, hashes: lastHashes };
 }
@@ -112,7 +115,8 @@ function hashAsExpected(path: Buffer, expected: ExpectedStat, options: HashFileO
   try {
     const read = readAndHash(fd, expected.size, options);
     const after = snapshot(fstatSync(fd, { bigint: true }));
-    if (after.format === constants.S_IFREG && read.bytes === expected.size && sameContentStat(expected, after)) return { ok: true, hashes: read.hashes, stat: after };
+    if (after.format === constants.S_IFREG && read.bytes === expected.size && sameContentStat(expected, after))
+      return { ok: true, hashes: read.hashes, stat: after };
     return undefined;
   } catch {
     // EAGAIN from a FIFO swapped in, EISDIR, an I/O error: the careful path sees it again and reports it.

@@ -84,7 +84,13 @@ export class HashPool {
    * Hashes files in one worker; resolves with one result per path, in order. `retries` is how often a file that
    * changes while read is read again.
    */
-  hash(paths: readonly Buffer[], algorithms: readonly HashAlgorithm[], maxBytes: number, retries = 2, expected?: readonly ExpectedStat[]): Promise<readonly HashFileResult[]> {
+  hash(
+    paths: readonly Buffer[],
+    algorithms: readonly HashAlgorithm[],
+    maxBytes: number,
+    retries = 2,
+    expected?: readonly ExpectedStat[],
+  ): Promise<readonly HashFileResult[]> {
     if (this.#closed) return Promise.reject(new Error('hash pool is closed'));
     const batch: HashBatch = {
       id: this.#nextId++,

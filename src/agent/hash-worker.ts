@@ -17,7 +17,13 @@ const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
 parentPort?.on('message', (batch: HashBatch) => {
   const results = batch.paths.map((latin1, i) => {
     const expected = expectedAt(batch, i);
-    return hashFile(Buffer.from(latin1, 'latin1'), { algorithms: batch.algorithms, maxBytes: batch.maxBytes, buffer, retries: batch.retries, ...(expected === undefined ? {} : { expected }) });
+    return hashFile(Buffer.from(latin1, 'latin1'), {
+      algorithms: batch.algorithms,
+      maxBytes: batch.maxBytes,
+      buffer,
+      retries: batch.retries,
+      ...(expected === undefined ? {} : { expected }),
+    });
   });
   const reply: HashBatchResult = { id: batch.id, results };
   parentPort?.postMessage(reply);

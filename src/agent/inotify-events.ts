@@ -37,7 +37,7 @@ const little = endianness() === 'LE';
  */
 export function parseInotifyEvents(bytes: Buffer): InotifyEvent[] {
   const events: InotifyEvent[] = [];
-  for (let at = 0; at + HEADER <= bytes.length; ) {
+  for (let at = 0; at + HEADER <= bytes.length;) {
     const wd = little ? bytes.readInt32LE(at) : bytes.readInt32BE(at);
     const mask = little ? bytes.readUInt32LE(at + 4) : bytes.readUInt32BE(at + 4);
     const cookie = little ? bytes.readUInt32LE(at + 8) : bytes.readUInt32BE(at + 8);

@@ -15,7 +15,11 @@ function recorder(): RealtimeSink & { paths: string[]; rescans: [string, string]
 
 /** Waits until every path in `wanted` was reported. */
 async function reported(sink: { paths: string[] }, wanted: readonly string[]): Promise<void> {
-  await eventually(() => (wanted.every((p) => sink.paths.includes(p)) ? true : undefined), 20_000, () => `${JSON.stringify(wanted)}; got ${JSON.stringify(sink.paths)}`);
+  await eventually(
+    () => (wanted.every((p) => sink.paths.includes(p)) ? true : undefined),
+    20_000,
+    () => `${JSON.stringify(wanted)}; got ${JSON.stringify(sink.paths)}`,
+  );
 }
 
 async function watching(dir: string, sink: RealtimeSink, log: (m: string) => void = () => {}): Promise<RealtimeWatcher> {
@@ -41,7 +45,10 @@ describe('the native inotify watcher, on real files', () => {
       unlinkSync(join(dir, 'deleted'));
       renameSync(join(dir, 'renamed'), join(dir, 'renamed-to'));
       writeFileSync(join(dir, 'd7', 'e', 'deep'), 'd');
-      await reported(sink, ['created', 'modified', 'deleted', 'renamed', 'renamed-to', 'd7/e/deep'].map((n) => join(dir, n)));
+      await reported(
+        sink,
+        ['created', 'modified', 'deleted', 'renamed', 'renamed-to', 'd7/e/deep'].map((n) => join(dir, n)),
+      );
       assert.equal(threads(), before, 'the watcher is read on the event loop, not by a thread of its own');
     } finally {
       await watcher.close();
@@ -95,7 +102,10 @@ describe('the native inotify watcher, on real files', () => {
       sink.paths.length = 0;
       writeFileSync(bytesPath(dir, '/dir-', Buffer.from([0xc3, 0x28]), '/inside'), 'z');
       await reported(sink, [dir]);
-      assert.ok(sink.paths.every((p) => !p.includes('\uFFFD')), JSON.stringify(sink.paths));
+      assert.ok(
+        sink.paths.every((p) => !p.includes('\uFFFD')),
+        JSON.stringify(sink.paths),
+      );
     } finally {
       await watcher.close();
     }
@@ -115,41 +125,52 @@ describe('the native inotify watcher, on real files', () => {
       // A change made after those, so that their events (had there been any) were read before it.
       writeFileSync(join(dir, 'marker'), 'm');
       await reported(sink, [join(dir, 'link2'), join(dir, 'marker')]);
-      assert.deepEqual(sink.paths.filter((p) => p.startsWith(join(dir, 'link')) && p !== join(dir, 'link2')), []);
+      assert.deepEqual(
+        sink.paths.filter((p) => p.startsWith(join(dir, 'link')) && p !== join(dir, 'link2')),
+        [],
+      );
       assert.ok(!sink.paths.some((p) => p.startsWith(outside)), JSON.stringify(sink.paths));
     } finally {
       await watcher.close();
     }
   });
 
-  it('reports the kernel queue overflow (events lost) and rescans every watched directory', { skip: process.getuid?.() === 0 ? false : 'lowering fs.inotify.max_queued_events needs root' }, async () => {
-    const dir = tempDir();
-    const sink = recorder();
-    const said: string[] = [];
-    // The queue limit is global, and read when an inotify instance is made: lowered only while this watcher's
-    // instance is made, and put back at once.
-    const setting = '/proc/sys/fs/inotify/max_queued_events';
-    const original = readFileSync(setting, 'utf8').trim();
-    let watcher: RealtimeWatcher;
-    try {
-      writeFileSync(setting, '16');
-      watcher = await watching(dir, sink, (m) => said.push(m));
-    } finally {
-      writeFileSync(setting, original);
-    }
-    assert.equal(readFileSync(setting, 'utf8').trim(), original);
-    try {
-      // Far more events than 16, written without yielding to the event loop that reads them; then a directory
-      // whose creation event is lost with them.
-      for (let i = 0; i < 200; i++) writeFileSync(join(dir, `f${i}`), 'x');
-      mkdirSync(join(dir, 'made-while-lost'));
-      await eventually(() => (sink.rescans.some(([d, why]) => d === dir && why === 'overflow') ? true : undefined), 20_000, () => `an overflow rescan; got ${JSON.stringify(sink.rescans)}`);
-      assert.match(said.join('\n'), /event queue overflowed .*changes were lost; rescanning/);
-      // The roots were walked again before the rescan: the directory made while events were lost is watched.
-      writeFileSync(join(dir, 'made-while-lost', 'later'), 'l');
-      await reported(sink, [join(dir, 'made-while-lost', 'later')]);
-    } finally {
-      await watcher.close();
-    }
-  });
+  it(
+    'reports the kernel queue overflow (events lost) and rescans every watched directory',
+    { skip: process.getuid?.() === 0 ? false : 'lowering fs.inotify.max_queued_events needs root' },
+    async () => {
+      const dir = tempDir();
+      const sink = recorder();
+      const said: string[] = [];
+      // The queue limit is global, and read when an inotify instance is made: lowered only while this watcher's
+      // instance is made, and put back at once.
+      const setting = '/proc/sys/fs/inotify/max_queued_events';
+      const original = readFileSync(setting, 'utf8').trim();
+      let watcher: RealtimeWatcher;
+      try {
+        writeFileSync(setting, '16');
+        watcher = await watching(dir, sink, (m) => said.push(m));
+      } finally {
+        writeFileSync(setting, original);
+      }
+      assert.equal(readFileSync(setting, 'utf8').trim(), original);
+      try {
+        // Far more events than 16, written without yielding to the event loop that reads them; then a directory
+        // whose creation event is lost with them.
+        for (let i = 0; i < 200; i++) writeFileSync(join(dir, `f${i}`), 'x');
+        mkdirSync(join(dir, 'made-while-lost'));
+        await eventually(
+          () => (sink.rescans.some(([d, why]) => d === dir && why === 'overflow') ? true : undefined),
+          20_000,
+          () => `an overflow rescan; got ${JSON.stringify(sink.rescans)}`,
+        );
+        assert.match(said.join('\n'), /event queue overflowed .*changes were lost; rescanning/);
+        // The roots were walked again before the rescan: the directory made while events were lost is watched.
+        writeFileSync(join(dir, 'made-while-lost', 'later'), 'l');
+        await reported(sink, [join(dir, 'made-while-lost', 'later')]);
+      } finally {
+        await watcher.close();
+      }
+    },
+  );
 });

@@ -98,7 +98,9 @@ export async function callManager(endpoint: ManagerEndpoint, method: 'GET' | 'PO
       failure = error;
     }
   }
-  throw urls.length > 1 && failure !== undefined ? new ManagerUnreachable(`no manager answered (${urls.join(', ')}): ${failure.message}`, { cause: failure }) : (failure ?? new ManagerUnreachable('no manager configured'));
+  throw urls.length > 1 && failure !== undefined
+    ? new ManagerUnreachable(`no manager answered (${urls.join(', ')}): ${failure.message}`, { cause: failure })
+    : (failure ?? new ManagerUnreachable('no manager configured'));
 }
 
 function callOne(endpoint: ManagerEndpoint, base: string, method: 'GET' | 'POST', path: string, body: unknown, timeoutMs: number): Promise<ManagerReply> {
@@ -132,7 +134,9 @@ function callOne(endpoint: ManagerEndpoint, base: string, method: 'GET' | 'POST'
       },
     );
     req.on('timeout', () => req.destroy(new ManagerUnreachable(`no answer from ${base} within ${timeoutMs / 1000} s`)));
-    req.on('error', (error) => reject(error instanceof ManagerUnreachable ? error : new ManagerUnreachable(`cannot reach the manager at ${base}: ${error.message}`, { cause: error })));
+    req.on('error', (error) =>
+      reject(error instanceof ManagerUnreachable ? error : new ManagerUnreachable(`cannot reach the manager at ${base}: ${error.message}`, { cause: error })),
+    );
     req.end(payload);
   });
 }

@@ -6,7 +6,25 @@ const SKIPPED_TYPES: Readonly<Record<keyof SkipConfig, readonly string[]>> = {
   proc: ['proc', 'binfmt_misc'],
   sys: ['sysfs', 'securityfs', 'debugfs', 'tracefs', 'configfs', 'cgroup', 'cgroup2', 'pstore', 'bpf', 'efivarfs', 'fusectl'],
   dev: ['devtmpfs', 'devpts', 'mqueue', 'hugetlbfs'],
-  nfs: ['nfs', 'nfs4', 'cifs', 'smb3', 'smbfs', 'ncpfs', '9p', 'afs', 'ceph', 'glusterfs', 'lustre', 'gfs2', 'ocfs2', 'fuse.sshfs', 'fuse.glusterfs', 'davfs', 'fuse.s3fs'],
+  nfs: [
+    'nfs',
+    'nfs4',
+    'cifs',
+    'smb3',
+    'smbfs',
+    'ncpfs',
+    '9p',
+    'afs',
+    'ceph',
+    'glusterfs',
+    'lustre',
+    'gfs2',
+    'ocfs2',
+    'fuse.sshfs',
+    'fuse.glusterfs',
+    'davfs',
+    'fuse.s3fs',
+  ],
 };
 
 /** Mount points and their file system types, to skip pseudo and network file systems. */

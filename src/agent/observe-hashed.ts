@@ -72,7 +72,10 @@ export function observationsOf(jobs: readonly HashJob[], results: readonly HashF
     }
     options.stats.issues++;
     if (options.stats.issueSamples.length < 20) options.stats.issueSamples.push({ path: entry.path, issue: result.issue });
-    const extras = result.stat === undefined ? { issue: result.issue } : { stat: result.stat, issue: result.issue, ...(result.hashes === undefined ? {} : { hashes: result.hashes }) };
+    const extras =
+      result.stat === undefined
+        ? { issue: result.issue }
+        : { stat: result.stat, issue: result.issue, ...(result.hashes === undefined ? {} : { hashes: result.hashes }) };
     out.push({ path: entry.path, current: buildFileState(entry, options.names, extras), checks, inBaseline });
   });
   return out;

@@ -12,10 +12,15 @@ import { AgentState } from './agent-state.js';
 import { callManager, type ManagerEndpoint } from './manager-client.js';
 import { OutboxSender, type OutboxSenderDeps } from './outbox-sender.js';
 
-const observed = (path: string): Observation => ({ path: Buffer.from(path), current: fileState({ path: Buffer.from(path) }), checks: CHECK_ALL, inBaseline: false });
+const observed = (path: string): Observation => ({
+  path: Buffer.from(path),
+  current: fileState({ path: Buffer.from(path) }),
+  checks: CHECK_ALL,
+  inBaseline: false,
+});
 
 async function until(what: string, test: () => boolean, ms = 20_000): Promise<void> {
-  for (const end = Date.now() + ms; !test(); ) {
+  for (const end = Date.now() + ms; !test();) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
@@ -36,7 +41,10 @@ describe('OutboxSender, against a real manager over mutual TLS', () => {
   });
   after(async () => m.close());
 
-  const setUp = async (name: string, extra: Partial<OutboxSenderDeps> = {}): Promise<{ id: string; state: AgentState; endpoint: ManagerEndpoint; sender: OutboxSender; lines: Record<string, unknown>[]; events: string[] }> => {
+  const setUp = async (
+    name: string,
+    extra: Partial<OutboxSenderDeps> = {},
+  ): Promise<{ id: string; state: AgentState; endpoint: ManagerEndpoint; sender: OutboxSender; lines: Record<string, unknown>[]; events: string[] }> => {
     const agent = await m.enrollAgent(name);
     const state = AgentState.open(join(dir, `${name}.db`));
     const endpoint = { url, ca: caOf(m), cert: agent.cert, key: agent.key };
@@ -94,7 +102,16 @@ describe('OutboxSender, against a real manager over mutual TLS', () => {
     // A restored, older agent.db numbers from 1 again with other content.
     const restored = AgentState.open(join(dir, 'web-3-restored.db'));
     restored.enqueue(id, [observed('/etc/other')]);
-    const lost = new OutboxSender({ state: restored, endpoint, log: capture().log, beforeEachBatch: async () => {}, resync: () => {}, stateLost: (ack, _g, via) => void events.push(`state lost at ${ack} via ${via}`), backoffMs: 20, idleMs: 50 });
+    const lost = new OutboxSender({
+      state: restored,
+      endpoint,
+      log: capture().log,
+      beforeEachBatch: async () => {},
+      resync: () => {},
+      stateLost: (ack, _g, via) => void events.push(`state lost at ${ack} via ${via}`),
+      backoffMs: 20,
+      idleMs: 50,
+    });
     lost.start();
     await until('the state-lost report', () => events.includes('state lost at 2 via a batch'));
     await lost.close();
@@ -107,14 +124,26 @@ describe('OutboxSender, against a real manager over mutual TLS', () => {
     const { id, state, endpoint } = await setUp('web-4');
     state.enqueue(id, [observed('/etc/a')]);
     const { lines: warned, log } = capture();
-    const unreachable = new OutboxSender({ state, endpoint: { ...endpoint, url: 'https://127.0.0.1:9' }, log, beforeEachBatch: async () => {}, resync: () => {}, stateLost: () => {}, backoffMs: 20, maxBackoffMs: 40 });
+    const unreachable = new OutboxSender({
+      state,
+      endpoint: { ...endpoint, url: 'https://127.0.0.1:9' },
+      log,
+      beforeEachBatch: async () => {},
+      resync: () => {},
+      stateLost: () => {},
+      backoffMs: 20,
+      maxBackoffMs: 40,
+    });
     unreachable.start();
     await until('two retries', () => warned.filter((l) => l.msg === 'manager unreachable; keeping the outbox').length >= 2);
     await unreachable.close();
     assert.equal(state.outboxSize(), 1);
     const retries = warned.filter((l) => l.msg === 'manager unreachable; keeping the outbox').map((l) => l.retryInMs);
     assert.deepEqual(retries.slice(0, 2), [20, 40], 'doubling from the first back-off');
-    assert.ok(retries.every((ms) => ms === 20 || ms === 40), 'never past the maximum');
+    assert.ok(
+      retries.every((ms) => ms === 20 || ms === 40),
+      'never past the maximum',
+    );
     state.close();
   });
 });

@@ -101,7 +101,11 @@ export class PackageReporter {
         pkg: installed.package,
         stamp: installed.stamp,
         // md5sums carry no mode: what each file has on disk, where it checks out (see withObservedModes).
-        rows: withObservedModes(this.#root, update.rows).map((r) => ({ d: r.digest.toString('base64'), p: (r.path as Buffer).toString('base64'), ...wireMode(r.declared) })),
+        rows: withObservedModes(this.#root, update.rows).map((r) => ({
+          d: r.digest.toString('base64'),
+          p: (r.path as Buffer).toString('base64'),
+          ...wireMode(r.declared),
+        })),
         owns: update.owns.map((p) => p.toString('base64')),
         ...(deb === undefined ? {} : { deb: deb.sha256 }),
       });
@@ -132,17 +136,30 @@ export class PackageReporter {
     const trusted = first || saved === undefined ? 'all' : new Set<string>(JSON.parse(saved) as string[]);
     const effects = await verifySideEffects(
       this.#root,
-      async (paths) => new Map(paths.flatMap((p) => (owned.has(p.toString('latin1')) ? [[p.toString('latin1'), owned.get(p.toString('latin1')) as PackageRef] as const] : []))),
+      async (paths) =>
+        new Map(
+          paths.flatMap((p) => (owned.has(p.toString('latin1')) ? [[p.toString('latin1'), owned.get(p.toString('latin1')) as PackageRef] as const] : [])),
+        ),
       trusted,
     );
     if (trusted === 'all') this.#memory.setMeta(LOCAL_LIBRARIES, JSON.stringify(effects.localLibraries));
-    if (effects.unexplained.length > 0) this.#log.warn({ unexplained: effects.unexplained }, 'package side effects that do not check out here: they will alert');
+    if (effects.unexplained.length > 0)
+      this.#log.warn({ unexplained: effects.unexplained }, 'package side effects that do not check out here: they will alert');
     const ref = (pkg: PackageRef | undefined) => (pkg === undefined ? {} : { pkg: { name: pkg.name, version: pkg.version, arch: pkg.arch } });
     return {
-      entries: effects.entries.map((e) => ({ d: e.row.digest.toString('base64'), p: (e.row.path as Buffer).toString('base64'), ...ref(e.row.package), because: e.because })),
+      entries: effects.entries.map((e) => ({
+        d: e.row.digest.toString('base64'),
+        p: (e.row.path as Buffer).toString('base64'),
+        ...ref(e.row.package),
+        because: e.because,
+      })),
       absent: effects.absent.map((a) => ({ p: a.path.toString('base64'), ...ref(a.package), reason: a.reason })),
       groups: readAlternatives(this.#root).groups.map((g) => g.name),
-      diversions: readDiversions(this.#root).map((d) => ({ from: d.from.toString('base64'), to: d.to.toString('base64'), ...(d.by === undefined ? {} : { by: d.by }) })),
+      diversions: readDiversions(this.#root).map((d) => ({
+        from: d.from.toString('base64'),
+        to: d.to.toString('base64'),
+        ...(d.by === undefined ? {} : { by: d.by }),
+      })),
       merged: db.merged,
     };
   }
@@ -216,7 +233,11 @@ function uploadDeb(endpoint: ManagerEndpoint, sha256: string, file: string): Pro
       },
     );
     req.on('timeout', () => req.destroy(new ManagerUnreachable(`no answer to the upload of ${file}`)));
-    req.on('error', (error) => reject(error instanceof ManagerUnreachable ? error : new ManagerUnreachable(`upload of ${file} failed: ${error.message}`, { cause: error })));
-    createReadStream(file).on('error', (error) => req.destroy(error)).pipe(req);
+    req.on('error', (error) =>
+      reject(error instanceof ManagerUnreachable ? error : new ManagerUnreachable(`upload of ${file} failed: ${error.message}`, { cause: error })),
+    );
+    createReadStream(file)
+      .on('error', (error) => req.destroy(error))
+      .pipe(req);
   });
 }

@@ -4,7 +4,8 @@ import { summarizeInodeAttributes, type InodeAttributeRequest, type InodeAttribu
 import { nativeFsAttrs } from './native-fs-attrs.js';
 
 /** What reading an entry's inode attributes gave: the attributes, or an issue when they cannot be trusted. */
-export type InodeAttributesResult = { readonly attributes: InodeAttributes; readonly issue?: undefined } | { readonly attributes?: undefined; readonly issue: FileIssue };
+export type InodeAttributesResult =
+  { readonly attributes: InodeAttributes; readonly issue?: undefined } | { readonly attributes?: undefined; readonly issue: FileIssue };
 
 /**
  * Reads the capabilities, ACLs, extended attributes and inode flags of the entry at `path` (on the host) without

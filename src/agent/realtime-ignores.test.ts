@@ -19,7 +19,14 @@ describe('realtimeIgnores', () => {
   it('keeps the ignored paths, the skipped file systems and the non-realtime directories below `/` out of its watch', () => {
     const syscheck = syscheckFor(
       [
-        { path: '/', realtime: true, ignore: [{ kind: 'path', source: '/var/cache' }, { kind: 'sregex', source: '.log$' }] },
+        {
+          path: '/',
+          realtime: true,
+          ignore: [
+            { kind: 'path', source: '/var/cache' },
+            { kind: 'sregex', source: '.log$' },
+          ],
+        },
         { path: '/usr', realtime: false },
         { path: '/etc', realtime: true },
       ],
@@ -29,7 +36,18 @@ describe('realtimeIgnores', () => {
   });
 
   it('gives a directory only what lies below it', () => {
-    const syscheck = syscheckFor([{ path: '/etc', realtime: true }, { path: '/', realtime: true }], { ignore: [{ kind: 'path', source: '/etc/mtab' }, { kind: 'path', source: '/tmp' }] });
+    const syscheck = syscheckFor(
+      [
+        { path: '/etc', realtime: true },
+        { path: '/', realtime: true },
+      ],
+      {
+        ignore: [
+          { kind: 'path', source: '/etc/mtab' },
+          { kind: 'path', source: '/tmp' },
+        ],
+      },
+    );
     assert.deepEqual(realtimeIgnores('/etc', syscheck, mounts), ['/etc/mtab']);
   });
 });

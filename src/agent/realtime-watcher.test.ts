@@ -31,9 +31,17 @@ describe('watchRealtime (real inotify through the native addon)', () => {
       const wanted = ['existing', 'created', 'fresh'].map((n) => join(dir, n));
       const covered = (p: string): boolean => sink.paths.includes(p) || sink.rescans.some(([d]) => d === dir);
       // A generous deadline: CI machines are shared and noisy, and one run there once took longer than 5 s.
-      await eventually(() => (wanted.every(covered) ? true : undefined), 20_000, () => `events for ${wanted.join(', ')}; got ${JSON.stringify(sink.paths)}`);
+      await eventually(
+        () => (wanted.every(covered) ? true : undefined),
+        20_000,
+        () => `events for ${wanted.join(', ')}; got ${JSON.stringify(sink.paths)}`,
+      );
       // Events do flow (not only rescans): the new directory is handed over whole, as a path of its own.
-      await eventually(() => (sink.paths.includes(join(dir, 'fresh')) ? true : undefined), 20_000, () => `the new directory as an event; got ${JSON.stringify(sink.paths)}`);
+      await eventually(
+        () => (sink.paths.includes(join(dir, 'fresh')) ? true : undefined),
+        20_000,
+        () => `the new directory as an event; got ${JSON.stringify(sink.paths)}`,
+      );
     } finally {
       await watcher.close();
     }
@@ -80,11 +88,17 @@ describe('watchRealtime (real inotify through the native addon)', () => {
       assert.deepEqual(watcher.native, ['/'], said.join('\n'));
       writeFileSync(join(kept, 'created'), 'c');
       mkdirSync(join(kept, 'fresh'));
-      await eventually(() => (sink.paths.includes(join(kept, 'created')) && sink.paths.includes(join(kept, 'fresh')) ? true : undefined), 20_000, () => `events below /; got ${JSON.stringify(sink.paths)}`);
-      assert.ok(sink.paths.every((p) => !p.startsWith('//')), JSON.stringify(sink.paths));
+      await eventually(
+        () => (sink.paths.includes(join(kept, 'created')) && sink.paths.includes(join(kept, 'fresh')) ? true : undefined),
+        20_000,
+        () => `events below /; got ${JSON.stringify(sink.paths)}`,
+      );
+      assert.ok(
+        sink.paths.every((p) => !p.startsWith('//')),
+        JSON.stringify(sink.paths),
+      );
     } finally {
       await watcher.close();
     }
   });
 });
-

@@ -87,7 +87,9 @@ export async function watchRealtime(
         },
         unwatchable: (path, code) => {
           const dir = readablePath(path);
-          log(`cannot watch ${dir} in realtime (${code}${code === 'ENOSPC' ? ': the inotify watch limit, fs.inotify.max_user_watches, is reached' : ''}); rescanning it every ${pollMs / 1000} s instead`);
+          log(
+            `cannot watch ${dir} in realtime (${code}${code === 'ENOSPC' ? ': the inotify watch limit, fs.inotify.max_user_watches, is reached' : ''}); rescanning it every ${pollMs / 1000} s instead`,
+          );
           poll(dir);
           add(dir);
         },
@@ -108,7 +110,9 @@ export async function watchRealtime(
       continue;
     }
     if (tree !== undefined) {
-      log(`cannot watch ${dir} in realtime (${failure}${failure === 'ENOSPC' ? ': the inotify watch limit, fs.inotify.max_user_watches, is reached' : ''}); rescanning it every ${pollMs / 1000} s instead`);
+      log(
+        `cannot watch ${dir} in realtime (${failure}${failure === 'ENOSPC' ? ': the inotify watch limit, fs.inotify.max_user_watches, is reached' : ''}); rescanning it every ${pollMs / 1000} s instead`,
+      );
     }
     poll(dir);
   }

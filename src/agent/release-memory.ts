@@ -26,7 +26,10 @@ function collectGarbage(): void {
  * change needs starts again on demand. The delivery of what the scan found comes after it and allocates again:
  * `releaseAfterDelivery` gives that back.
  */
-export async function releaseScanMemory(deps: { readonly pool: HashPool; readonly state: AgentState }): Promise<{ rssBeforeBytes: number; rssAfterBytes: number }> {
+export async function releaseScanMemory(deps: {
+  readonly pool: HashPool;
+  readonly state: AgentState;
+}): Promise<{ rssBeforeBytes: number; rssAfterBytes: number }> {
   const rssBeforeBytes = process.memoryUsage.rss();
   await deps.pool.release();
   deps.state.shrinkMemory();

@@ -22,8 +22,17 @@ describe('scans note the monitored directories they find nothing to scan in', ()
     const baseline = statesAfter((await scanAll(s, [])).observations);
     rmSync(gone, { recursive: true });
     const after = await scanAll(s, baseline, { checkRoots: true });
-    assert.deepEqual(after.stats.unscannableRoots.map((r) => [String(r.path), r.reason]), [[gone, 'it does not exist']]);
-    assert.deepEqual(after.observations.map((o) => [String(o.path), o.current === undefined]), [[gone, true], [join(gone, 'index.php'), true]]);
+    assert.deepEqual(
+      after.stats.unscannableRoots.map((r) => [String(r.path), r.reason]),
+      [[gone, 'it does not exist']],
+    );
+    assert.deepEqual(
+      after.observations.map((o) => [String(o.path), o.current === undefined]),
+      [
+        [gone, true],
+        [join(gone, 'index.php'), true],
+      ],
+    );
     assert.deepEqual(await unscannable(s, []), [`${gone}: it does not exist`], 'again on the next run');
   });
 
@@ -59,6 +68,9 @@ describe('scans note the monitored directories they find nothing to scan in', ()
     const ignore = ignoresAround(kept).map((source) => ({ kind: 'path' as const, source }));
     const { stats, observations } = await scanAll(syscheckFor(['/'], { ignore }), [], { checkRoots: true });
     assert.deepEqual(stats.unscannableRoots, []);
-    assert.deepEqual(observations.map((o) => String(o.path)), ['/', '/opt', kept, join(kept, 'f')]);
+    assert.deepEqual(
+      observations.map((o) => String(o.path)),
+      ['/', '/opt', kept, join(kept, 'f')],
+    );
   });
 });

@@ -89,7 +89,10 @@ describe('ScanPacer on a real scan', () => {
     assert.equal(stats.hashed, 100);
     const pacing = pacer.pacing;
     assert.equal(pacing.files, 101, 'every entry the scan examined went through the limiter');
-    assert.equal(pacing.bytes, [...Array(100).keys()].reduce((sum, i) => sum + `content ${i}`.length, 0));
+    assert.equal(
+      pacing.bytes,
+      [...Array(100).keys()].reduce((sum, i) => sum + `content ${i}`.length, 0),
+    );
     // 101 entries at 25/s: at most one second's worth (25) is saved up before the scan starts, so the limiter
     // asked for waits, and never for more than 101 entries at 25/s (4,040 ms).
     assert.ok(pacing.rateWaitMs > 0 && pacing.rateWaitMs <= 4040, `waited ${pacing.rateWaitMs} ms`);

@@ -34,7 +34,8 @@ export class ScanPacer {
     this.#now = clocks.now ?? (() => performance.now());
     this.#files = throttle.filesPerSecond === undefined ? undefined : new RateLimiter(throttle.filesPerSecond, this.#now);
     this.#bytes = throttle.bytesPerSecond === undefined ? undefined : new RateLimiter(throttle.bytesPerSecond, this.#now);
-    this.#cpu = throttle.cpuSharePercent === undefined ? undefined : new CpuShareLimiter(throttle.cpuSharePercent, cores, clocks.cpu ?? processCpuMs, this.#now);
+    this.#cpu =
+      throttle.cpuSharePercent === undefined ? undefined : new CpuShareLimiter(throttle.cpuSharePercent, cores, clocks.cpu ?? processCpuMs, this.#now);
   }
 
   /** Whether any limit is set (a scan without one is not slowed by the accounting). */

@@ -35,5 +35,19 @@ export interface ScanStats {
 
 /** Fresh counters. */
 export function createScanStats(): ScanStats {
-  return { entries: 0, hashed: 0, reused: 0, bytesHashed: 0, attributesOnly: 0, issues: 0, issueSamples: [], vanished: 0, unscanned: 0, unscannedSamples: [], unscannedHiding: 0, kept: 0, unscannableRoots: [] };
+  return {
+    entries: 0,
+    hashed: 0,
+    reused: 0,
+    bytesHashed: 0,
+    attributesOnly: 0,
+    issues: 0,
+    issueSamples: [],
+    vanished: 0,
+    unscanned: 0,
+    unscannedSamples: [],
+    unscannedHiding: 0,
+    kept: 0,
+    unscannableRoots: [],
+  };
 }

@@ -76,7 +76,11 @@ describe('scanTree', () => {
     writeFileSync(long, 'long');
     const { observations } = await scanAll(syscheckFor([dir]), []);
     const byPath = new Map(observations.map((o) => [o.current?.path.toString('latin1'), o.current]));
-    for (const [path, content] of [[bad, 'bad'], [nl, 'newline'], [Buffer.from(long), 'long']] as const) {
+    for (const [path, content] of [
+      [bad, 'bad'],
+      [nl, 'newline'],
+      [Buffer.from(long), 'long'],
+    ] as const) {
       const state = byPath.get(path.toString('latin1'));
       assert.ok(state !== undefined, `scanned ${JSON.stringify(path.toString('latin1').slice(-30))}`);
       assert.equal(state.size, content.length);

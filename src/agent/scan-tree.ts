@@ -82,8 +82,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
 
   const gone = (cached: CachedFingerprint): void => {
     const path = pathFromKey(cached.key);
-    const inUnscanned =
-      lastUnscanned !== undefined && isWithin(path, lastUnscanned.path) && (lastUnscanned.includesSelf || !path.equals(lastUnscanned.path));
+    const inUnscanned = lastUnscanned !== undefined && isWithin(path, lastUnscanned.path) && (lastUnscanned.includesSelf || !path.equals(lastUnscanned.path));
     if (inUnscanned || !scope.isMonitored(path, fingerprintType(cached.fingerprint))) stats.kept++;
     else ready.push({ path, checks: scope.governing(path)?.directory.checks ?? CHECK_ALL, inBaseline: true });
   };
@@ -93,7 +92,9 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     batches.delete(key);
     const paths = batch.jobs.map((j) => j.entry.readPath ?? hostPathOf(j.entry.path, options.rootDir));
     const expected = batch.jobs.map((j) => j.entry.stat);
-    const task = pool.hash(paths, batch.algorithms, options.maxFileSizeBytes, undefined, expected).then((results) => observationsOf(batch.jobs, results, options));
+    const task = pool
+      .hash(paths, batch.algorithms, options.maxFileSizeBytes, undefined, expected)
+      .then((results) => observationsOf(batch.jobs, results, options));
     inflight.add(task);
     task.then(
       (observations) => {
@@ -137,7 +138,8 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
       if (cached !== undefined) stats.kept++;
       // A directory the baseline holds that can no longer be entered (a skipped file system mounted over it, or
       // it became unreadable): its subtree is hidden, so it is alerted like a monitored directory not scanned.
-      if (cached !== undefined && item.includesSelf && coverage !== undefined) lostSubtrees.push({ path: item.path, reason: `no longer scanned: ${item.issue.message}; its baseline is kept` });
+      if (cached !== undefined && item.includesSelf && coverage !== undefined)
+        lostSubtrees.push({ path: item.path, reason: `no longer scanned: ${item.issue.message}; its baseline is kept` });
       lastUnscanned = { path: item.path, includesSelf: item.includesSelf };
       continue;
     }

@@ -38,7 +38,11 @@ describe('scan thread priorities', () => {
       const scanThreads = started.filter((t) => t.nice === 7);
       assert.equal(scanThreads.length, 2, JSON.stringify(started));
       for (const t of scanThreads) assert.equal(t.io, 'idle');
-      assert.equal(threadPriorities().find((t) => t.tid === String(process.pid))?.nice, mine.find((t) => t.tid === String(process.pid))?.nice, 'the main thread is not reniced');
+      assert.equal(
+        threadPriorities().find((t) => t.tid === String(process.pid))?.nice,
+        mine.find((t) => t.tid === String(process.pid))?.nice,
+        'the main thread is not reniced',
+      );
     } finally {
       await pool.close();
     }
@@ -52,7 +56,12 @@ describe('scan thread priorities', () => {
     try {
       const before = new Set(threadPriorities().map((t) => t.tid));
       await pool.hash([Buffer.from(join(dir, 'f'))], ['md5'], 1 << 20);
-      assert.deepEqual(threadPriorities().filter((t) => !before.has(t.tid) && t.nice === 5).map((t) => t.io), ['best-effort: prio 6']);
+      assert.deepEqual(
+        threadPriorities()
+          .filter((t) => !before.has(t.tid) && t.nice === 5)
+          .map((t) => t.io),
+        ['best-effort: prio 6'],
+      );
       await pool.release();
       assert.equal(pool.threads, 0);
       nice = 9;
@@ -81,6 +90,9 @@ describe('scan thread priorities', () => {
       if (items === 1500) seen = threadPriorities().filter((t) => !before.has(t.tid) && t.nice === 7);
     }
     assert.equal(items, 3001);
-    assert.deepEqual(seen?.map((t) => t.io), ['idle']);
+    assert.deepEqual(
+      seen?.map((t) => t.io),
+      ['idle'],
+    );
   });
 });

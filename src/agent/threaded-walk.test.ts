@@ -13,7 +13,8 @@ import { walkTree, type WalkItem } from './walk-tree.js';
 
 /** Everything a consumer can see of an item, in a comparable form. */
 function describeItem(item: WalkItem): unknown {
-  if (item.kind === 'unscanned') return { kind: item.kind, path: item.path.toString('hex'), key: item.key.toString('hex'), includesSelf: item.includesSelf, issue: item.issue };
+  if (item.kind === 'unscanned')
+    return { kind: item.kind, path: item.path.toString('hex'), key: item.key.toString('hex'), includesSelf: item.includesSelf, issue: item.issue };
   return {
     kind: item.kind,
     path: item.path.toString('hex'),
@@ -73,7 +74,12 @@ describe('threadedWalk', () => {
         { path: root, recursionLevel: 1 },
         { path: join(root, 'd3'), recursionLevel: 5, restrict: 'f1' },
       ],
-      { ignore: [{ kind: 'path', source: join(root, 'd4') }, { kind: 'sregex', source: 'f2$' }] },
+      {
+        ignore: [
+          { kind: 'path', source: join(root, 'd4') },
+          { kind: 'sregex', source: 'f2$' },
+        ],
+      },
     );
     assert.deepEqual(await walkInThread(config), walkHere(config));
     const limited = [join(root, 'd3'), join(root, 'd7', 'sub')];

@@ -27,8 +27,7 @@ export interface WalkThreadData {
 
 /** What the walk thread posts. */
 export type WalkThreadMessage =
-  | { readonly kind: 'chunk'; readonly chunk: PackedWalkChunk; readonly done: boolean }
-  | { readonly kind: 'failed'; readonly message: string };
+  { readonly kind: 'chunk'; readonly chunk: PackedWalkChunk; readonly done: boolean } | { readonly kind: 'failed'; readonly message: string };
 
 /** Chunks asked for ahead of the one being consumed. */
 const AHEAD = 4;

@@ -28,24 +28,39 @@ describe('walkTree', () => {
     const keys = items.map((i) => i.key);
     const sorted = [...keys].sort((a, b) => Buffer.compare(a, b));
     assert.deepEqual(keys, sorted);
-    assert.deepEqual(items.map((i) => i.path.toString().slice(root.length)), ['', '/a', '/a/b', '/a/b/f', '/a/z', '/a-x', '/a-x/y', '/a.txt']);
+    assert.deepEqual(
+      items.map((i) => i.path.toString().slice(root.length)),
+      ['', '/a', '/a/b', '/a/b/f', '/a/z', '/a-x', '/a-x/y', '/a.txt'],
+    );
   });
 
   it('respects recursion_level: 0 lists the entries directly inside only', () => {
     const items = walkAll(syscheckFor([{ path: root, recursionLevel: 0 }]));
-    assert.deepEqual(items.map((i) => i.path.toString().slice(root.length)), ['', '/a', '/a-x', '/a.txt']);
+    assert.deepEqual(
+      items.map((i) => i.path.toString().slice(root.length)),
+      ['', '/a', '/a-x', '/a.txt'],
+    );
   });
 
   it('does not read ignored paths, and restrict keeps matching files only', () => {
     const s = syscheckFor([{ path: root, restrict: '.txt$' }], { ignore: [{ kind: 'path', source: join(root, 'a') }] });
     const items = walkAll(s);
-    assert.deepEqual(items.map((i) => i.path.toString().slice(root.length)), ['', '/a-x', '/a.txt']);
+    assert.deepEqual(
+      items.map((i) => i.path.toString().slice(root.length)),
+      ['', '/a-x', '/a.txt'],
+    );
   });
 
   it('applies a nested directory’s own options below it', () => {
-    const s = syscheckFor([{ path: root, recursionLevel: 0 }, { path: join(root, 'a/b'), recursionLevel: 5 }]);
+    const s = syscheckFor([
+      { path: root, recursionLevel: 0 },
+      { path: join(root, 'a/b'), recursionLevel: 5 },
+    ]);
     const items = walkAll(s);
-    assert.deepEqual(items.map((i) => i.path.toString().slice(root.length)), ['', '/a', '/a/b', '/a/b/f', '/a-x', '/a.txt']);
+    assert.deepEqual(
+      items.map((i) => i.path.toString().slice(root.length)),
+      ['', '/a', '/a/b', '/a/b/f', '/a-x', '/a.txt'],
+    );
   });
 
   it('walks FIFOs, sockets, devices and symlink loops without hanging or escaping', { timeout: 10_000 }, async () => {
@@ -62,7 +77,10 @@ describe('walkTree', () => {
       for (const follow of [false, true]) {
         const items = walkAll(syscheckFor([{ path: dir, followSymlinks: follow }]));
         const byName = new Map(items.filter((i) => i.kind === 'entry').map((i) => [i.path.toString().slice(dir.length + 1), i]));
-        const fmt = (name: string): number | undefined => { const i = byName.get(name); return i?.kind === 'entry' ? i.stat.format : undefined; };
+        const fmt = (name: string): number | undefined => {
+          const i = byName.get(name);
+          return i?.kind === 'entry' ? i.stat.format : undefined;
+        };
         assert.equal(fmt('fifo'), constants.S_IFIFO);
         assert.equal(fmt('sock'), constants.S_IFSOCK);
         assert.equal(fmt('null'), constants.S_IFCHR);
@@ -142,7 +160,9 @@ describe('walkTree', () => {
     writeFileSync(join(mounted, 'etc/hosts'), 'h');
     const scope = compileScanScope(syscheckFor(['/']));
     const items = [...walkTree(scope, { mounts: readMountTable(scope.source.syscheck.skip), rootDir: Buffer.from(mounted) })];
-    assert.deepEqual(items.map((i) => String(i.path)), ['/', '/etc', '/etc/hosts']);
+    assert.deepEqual(
+      items.map((i) => String(i.path)),
+      ['/', '/etc', '/etc/hosts'],
+    );
   });
 });
-

@@ -104,7 +104,13 @@ function* visit(
 ): Generator<WalkItem> {
   const fsPath = hostPathOf(path, options.rootDir);
   if (fsPath.length > MAX_PATH_BYTES) {
-    yield { kind: 'unscanned', path, key, includesSelf: true, issue: { code: 'path-too-long', message: `path is ${fsPath.length} bytes, over the ${MAX_PATH_BYTES}-byte limit` } };
+    yield {
+      kind: 'unscanned',
+      path,
+      key,
+      includesSelf: true,
+      issue: { code: 'path-too-long', message: `path is ${fsPath.length} bytes, over the ${MAX_PATH_BYTES}-byte limit` },
+    };
     return;
   }
   let lst;
@@ -136,7 +142,13 @@ function* visit(
   // An ignored mount point (`/proc` under a monitored `/`) is neither visited nor reported as skipped.
   const onOtherDevice = parent === undefined || stat.dev !== parent.dev;
   if ((monitored || descend) && isDir && onOtherDevice && options.mounts.isSkipped(fsPath)) {
-    yield { kind: 'unscanned', path, key, includesSelf: true, issue: { code: 'io-error', message: `${SKIPPED_FILE_SYSTEM}${options.mounts.typeAt(fsPath) ?? ''} file system` } };
+    yield {
+      kind: 'unscanned',
+      path,
+      key,
+      includesSelf: true,
+      issue: { code: 'io-error', message: `${SKIPPED_FILE_SYSTEM}${options.mounts.typeAt(fsPath) ?? ''} file system` },
+    };
     return;
   }
   let names: Buffer[] | undefined;

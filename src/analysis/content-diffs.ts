@@ -18,7 +18,12 @@ export type ReadContent = (path: Buffer, limitBytes: number, sha256: string | un
  * Standalone mode: the configuration decides which files report changes, and their content is read from the
  * disk here, only for files that changed.
  */
-export function localContentDiffs(deps: { readonly store: ContentStore; readonly policy: ContentPolicy; readonly redact: readonly RegExp[]; readonly read: ReadContent }): ContentDiffs {
+export function localContentDiffs(deps: {
+  readonly store: ContentStore;
+  readonly policy: ContentPolicy;
+  readonly redact: readonly RegExp[];
+  readonly read: ReadContent;
+}): ContentDiffs {
   return {
     async diffFor(agentId, change) {
       if (change.kind === 'deleted') {
@@ -29,7 +34,10 @@ export function localContentDiffs(deps: { readonly store: ContentStore; readonly
       if (!decision.report) return undefined;
       if (decision.nodiff) return nodiffText(change, agentId, deps.store, decision.pattern);
       if (!contentChanged(change)) return undefined;
-      const captured = change.after.type === 'file' ? await deps.read(change.path, decision.sizeLimitBytes, change.after.hashes.sha256) : ({ kind: 'none', reason: 'not-regular' } as const);
+      const captured =
+        change.after.type === 'file'
+          ? await deps.read(change.path, decision.sizeLimitBytes, change.after.hashes.sha256)
+          : ({ kind: 'none', reason: 'not-regular' } as const);
       return recordContent(change, captured, { store: deps.store, agentId, sizeLimitBytes: decision.sizeLimitBytes, redact: deps.redact });
     },
   };
@@ -40,7 +48,12 @@ export function localContentDiffs(deps: { readonly store: ContentStore; readonly
  * configuration decided, and its own nodiff list kept secrets home); the built-in nodiff list is applied again
  * here, so an agent configured without it still never has a shadow file stored.
  */
-export function remoteContentDiffs(deps: { readonly store: ContentStore; readonly redact: readonly RegExp[]; readonly sizeLimitBytes: number; readonly builtinNodiff: boolean }): ContentDiffs {
+export function remoteContentDiffs(deps: {
+  readonly store: ContentStore;
+  readonly redact: readonly RegExp[];
+  readonly sizeLimitBytes: number;
+  readonly builtinNodiff: boolean;
+}): ContentDiffs {
   return {
     async diffFor(agentId, change, observation) {
       if (change.kind === 'deleted') {

@@ -27,10 +27,20 @@ async function storeWithAlerts(count: number): Promise<{ store: SqliteStore; ale
     const path = Buffer.from(`/etc/file-${i}`);
     const change = diffFileStates(fileState({ path }), fileState({ path, size: 9000 + i }), CHECK_ALL);
     assert.ok(change !== undefined);
-    return { agentId: '001', timestamp: new Date(Date.UTC(2026, 10, 28, 10) + i).toISOString(), change, verdict: { verdict: 'unknown' as const }, rule: BUILTIN_RULES.modified, outcome: 'alerted' as const, alertId: `1795860000.a${i}` };
+    return {
+      agentId: '001',
+      timestamp: new Date(Date.UTC(2026, 10, 28, 10) + i).toISOString(),
+      change,
+      verdict: { verdict: 'unknown' as const },
+      rule: BUILTIN_RULES.modified,
+      outcome: 'alerted' as const,
+      alertId: `1795860000.a${i}`,
+    };
   });
   await store.commit({ agentId: '001', upserts: [], deletes: [], events });
-  await store.recordAgentAlert(buildAgentAlert({ id: '1795860000.b0', timestamp: new Date('2026-11-28T10:00:09.000Z'), agent: { id: '001', name: 'web1' }, event: 'silent', details: {} }));
+  await store.recordAgentAlert(
+    buildAgentAlert({ id: '1795860000.b0', timestamp: new Date('2026-11-28T10:00:09.000Z'), agent: { id: '001', name: 'web1' }, event: 'silent', details: {} }),
+  );
   const alerts = await store.undeliveredAlerts(count + 1);
   assert.equal(alerts.length, count);
   return { store, alerts };
@@ -64,7 +74,22 @@ describe('alert delivery across crashes', () => {
     const path = Buffer.from('/etc/later');
     const change = diffFileStates(fileState({ path }), fileState({ path, size: 1 }), CHECK_ALL);
     assert.ok(change !== undefined);
-    await store.commit({ agentId: '001', upserts: [], deletes: [], events: [{ agentId: '001', timestamp: '2026-11-28T11:00:00.000Z', change, verdict: { verdict: 'unknown' }, rule: BUILTIN_RULES.modified, outcome: 'alerted', alertId: '1795870000.d0' }] });
+    await store.commit({
+      agentId: '001',
+      upserts: [],
+      deletes: [],
+      events: [
+        {
+          agentId: '001',
+          timestamp: '2026-11-28T11:00:00.000Z',
+          change,
+          verdict: { verdict: 'unknown' },
+          rule: BUILTIN_RULES.modified,
+          outcome: 'alerted',
+          alertId: '1795870000.d0',
+        },
+      ],
+    });
     const later = (await store.undeliveredAlerts(100)).filter((a) => a.id === '1795870000.d0');
     await deliverAlerts(store, [collector, disk], later);
     assert.deepEqual(ids(got), [...ids(alerts), '1795870000.d0'], 'the backlog went out before the new alert');
@@ -92,7 +117,11 @@ describe('alert delivery across crashes', () => {
     const json = join(dir, `alerts-${n}.json`);
     const log = join(dir, `alerts-${n}.log`);
     const seen: AnyAlert[] = [];
-    const sinks = [new JsonLinesAlertSink(json), new OssecLogAlertSink(log, 'host'), { write: async (a: readonly AnyAlert[]) => void seen.push(...a), close: async () => {} }];
+    const sinks = [
+      new JsonLinesAlertSink(json),
+      new OssecLogAlertSink(log, 'host'),
+      { write: async (a: readonly AnyAlert[]) => void seen.push(...a), close: async () => {} },
+    ];
     assert.equal(existsSync(json), false);
     assert.equal(await redeliverAlerts(store, sinks), 3);
     assert.deepEqual(jsonIds(json), ids(alerts));
@@ -109,7 +138,13 @@ describe('alert delivery across crashes', () => {
     const json = join(dir, `alerts-${n}.json`);
     const log = join(dir, `alerts-${n}.log`);
     // Delivered long ago, then the crashed run: two of the four alerts written whole, the third cut mid-record.
-    const older = buildAgentAlert({ id: '1795850000.c0', timestamp: new Date('2026-11-28T09:00:00.000Z'), agent: { id: '001', name: 'web1' }, event: 'back', details: {} });
+    const older = buildAgentAlert({
+      id: '1795850000.c0',
+      timestamp: new Date('2026-11-28T09:00:00.000Z'),
+      agent: { id: '001', name: 'web1' },
+      event: 'back',
+      details: {},
+    });
     const lines = [older, ...alerts].map((a) => `${JSON.stringify(a)}\n`);
     writeFileSync(json, `${lines.slice(0, 3).join('')}${(lines[3] ?? '').slice(0, 40)}`);
     const blocks = [older, ...alerts].map((a) => formatOssecAlert(a, 'host'));

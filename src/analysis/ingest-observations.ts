@@ -159,7 +159,10 @@ export async function ingestObservations(
   for await (const chunk of observations) {
     const maintenance = toMaintenanceRef(await deps.store.activeMaintenance(options.agent.id, deps.now().toISOString()));
     // One query for the chunk's baseline states, not one per file.
-    const known = await deps.store.getBaselineStates(options.agent.id, chunk.filter((o) => o.inBaseline).map((o) => o.path));
+    const known = await deps.store.getBaselineStates(
+      options.agent.id,
+      chunk.filter((o) => o.inBaseline).map((o) => o.path),
+    );
     const changes: { change: FileChange; firstScan: boolean; observation: Observation }[] = [];
     for (const observation of chunk) {
       if (options.resync === true && observation.current !== undefined) seen.push(observation.path);
@@ -324,7 +327,13 @@ const ruleRefs = new WeakMap<RuleLike, RuleRef>();
 function toRuleRef(rule: RuleLike): RuleRef {
   let ref = ruleRefs.get(rule);
   if (ref === undefined) {
-    const base = { id: rule.id, level: rule.level, description: rule.description, groups: rule.groups, ...(rule.email === undefined ? {} : { email: rule.email }) };
+    const base = {
+      id: rule.id,
+      level: rule.level,
+      description: rule.description,
+      groups: rule.groups,
+      ...(rule.email === undefined ? {} : { email: rule.email }),
+    };
     ref = rule.mitre === undefined || rule.mitre.length === 0 ? base : { ...base, mitre: { id: rule.mitre } };
     ruleRefs.set(rule, ref);
   }

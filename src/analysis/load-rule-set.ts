@@ -26,7 +26,9 @@ export function loadRuleSet(
 ): RuleSet {
   const issues: ConfigIssue[] = [];
   const parsedRules: ParsedRule[] = [];
-  const { files, directories, exclude } = Array.isArray(config) ? { files: config as readonly string[], directories: [], exclude: [] } : (config as RulesConfig);
+  const { files, directories, exclude } = Array.isArray(config)
+    ? { files: config as readonly string[], directories: [], exclude: [] }
+    : (config as RulesConfig);
   const fromDirectories = directories.flatMap((dir) => rulesIn(dir, new Set(exclude), issues));
   for (const requested of [BUILTIN_RULES_FILE, ...files, ...fromDirectories]) {
     const file = locateRulesFile(requested);

@@ -36,17 +36,26 @@ describe('recordContent: the copy kept and the diff said', () => {
   });
 
   it('says when the new version is binary, and then that the earlier one had no copy', () => {
-    assert.match(String(recordContent(modified(), bytes(Buffer.from([0, 1, 2])), opts)), /^diff not available: binary content \(size 1 -> 10 bytes, sha256 a{64} -> b{64}\)$/);
+    assert.match(
+      String(recordContent(modified(), bytes(Buffer.from([0, 1, 2])), opts)),
+      /^diff not available: binary content \(size 1 -> 10 bytes, sha256 a{64} -> b{64}\)$/,
+    );
     assert.match(String(recordContent(modified(), bytes('text again\n'), opts)), /^diff not available: no copy of the earlier version \(binary content\)/);
     assert.equal(recordContent(modified(), bytes('text again\nmore\n'), opts), '@@ -1 +1,2 @@\n text again\n+more');
   });
 
   it("names the limit the reader applied, not this side's, when the content came without bytes", () => {
-    assert.match(String(recordContent(modified(5000), { kind: 'none', reason: 'too-large', limitBytes: 4096 }, opts)), /^diff not available: file over the 4096-byte diff size limit \(size 1 -> 5000 bytes/);
+    assert.match(
+      String(recordContent(modified(5000), { kind: 'none', reason: 'too-large', limitBytes: 4096 }, opts)),
+      /^diff not available: file over the 4096-byte diff size limit \(size 1 -> 5000 bytes/,
+    );
   });
 
   it('says when a version is over the limit', () => {
-    assert.match(String(recordContent(modified(100), bytes('x'.repeat(100)), opts)), /^diff not available: file over the 64-byte diff size limit \(size 1 -> 100 bytes/);
+    assert.match(
+      String(recordContent(modified(100), bytes('x'.repeat(100)), opts)),
+      /^diff not available: file over the 64-byte diff size limit \(size 1 -> 100 bytes/,
+    );
   });
 
   it('forgets a deleted file: it starts over when it comes back', () => {

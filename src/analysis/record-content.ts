@@ -31,12 +31,17 @@ export function recordContent(change: FileChange, captured: CapturedContent, opt
   if (change.kind !== 'modified') return undefined;
   if (outcome.kind === 'unavailable') return describeContentChange(change, outcome);
   if (previous === undefined) return describeContentChange(change, { kind: 'unavailable', reason: 'first-version' });
-  if (previous.kind === 'missing') return describeContentChange(change, { kind: 'unavailable', reason: previous.reason, limitBytes: options.sizeLimitBytes, earlier: true });
+  if (previous.kind === 'missing')
+    return describeContentChange(change, { kind: 'unavailable', reason: previous.reason, limitBytes: options.sizeLimitBytes, earlier: true });
   return describeContentChange(change, { kind: 'diff', before: previous.text, after: outcome.text });
 }
 
 /** Stores the new version (or why there is none) and says what it was. */
-function keepNew(path: Buffer, captured: CapturedContent, options: RecordContentOptions): { kind: 'text'; text: string } | Extract<ContentOutcome, { kind: 'unavailable' }> {
+function keepNew(
+  path: Buffer,
+  captured: CapturedContent,
+  options: RecordContentOptions,
+): { kind: 'text'; text: string } | Extract<ContentOutcome, { kind: 'unavailable' }> {
   const { store, agentId } = options;
   if (captured.kind === 'none') {
     store.markMissing(agentId, path, captured.reason);

@@ -25,7 +25,10 @@ interface AgentFlags {
 
 /** Collects a repeatable `--manager URL` (each may also be a comma-separated list), checking each is an https URL. */
 function collectManager(value: string, previous: readonly string[] | undefined): readonly string[] {
-  const urls = value.split(',').map((u) => u.trim()).filter((u) => u !== '');
+  const urls = value
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
   for (const url of urls) {
     let parsed: URL | undefined;
     try {
@@ -44,7 +47,11 @@ export function agentCommand(result: CommandResult): Command {
   agent.addCommand(
     new Command('enroll')
       .description('enroll this host with a manager, using a token from `custos manager token`')
-      .requiredOption('--manager <url>', 'the manager, e.g. https://manager.example:1515; repeat it (or separate with commas) for the fleet\'s other managers, tried in order when one cannot be reached', collectManager)
+      .requiredOption(
+        '--manager <url>',
+        "the manager, e.g. https://manager.example:1515; repeat it (or separate with commas) for the fleet's other managers, tried in order when one cannot be reached",
+        collectManager,
+      )
       .requiredOption('--token <token>', 'a single-use enrollment token')
       .requiredOption('--data <dir>', 'the agent data directory')
       .option('--name <name>', 'how this host appears in alerts', hostname())
@@ -52,7 +59,8 @@ export function agentCommand(result: CommandResult): Command {
       .option('--replace <agent-id>', 'this host replaces that agent (a reinstall): take over its identity and baseline')
       .option('--allow-duplicate-name', 'enrol even though another agent has this name')
       .action(async (flags: AgentFlags) => {
-        if (flags.replace !== undefined && !/^\d{3,9}$/.test(flags.replace)) throw new CustosError('USAGE', `--replace "${flags.replace}" is not an agent id (e.g. 001)`);
+        if (flags.replace !== undefined && !/^\d{3,9}$/.test(flags.replace))
+          throw new CustosError('USAGE', `--replace "${flags.replace}" is not an agent id (e.g. 001)`);
         const machineId = readMachineId();
         const identity = await enrollAgent({
           managerUrl: flags.manager?.[0] ?? '',
@@ -65,7 +73,9 @@ export function agentCommand(result: CommandResult): Command {
           ...(flags.replace === undefined ? {} : { replace: flags.replace }),
           ...(flags.allowDuplicateName === true ? { allowDuplicateName: true } : {}),
         });
-        process.stdout.write(`enrolled as agent ${identity.agentId} (${identity.name}) with ${identity.managerUrl}${identity.inherited === true ? ' (it keeps its baseline: its first scan is compared with it)' : ''}\n`);
+        process.stdout.write(
+          `enrolled as agent ${identity.agentId} (${identity.name}) with ${identity.managerUrl}${identity.inherited === true ? ' (it keeps its baseline: its first scan is compared with it)' : ''}\n`,
+        );
         result.exitCode = EXIT.OK;
       }),
   );
@@ -73,10 +83,14 @@ export function agentCommand(result: CommandResult): Command {
     new Command('start')
       .description('run the agent: scheduled and realtime scans, reported to the manager')
       .requiredOption('--data <dir>', 'the agent data directory')
-      .option('--config <file>', 'custos.yml or ossec.conf (the manager\'s central configuration replaces its syscheck part)')
+      .option('--config <file>', "custos.yml or ossec.conf (the manager's central configuration replaces its syscheck part)")
       .option('--keepalive <duration>', 'how often to tell the manager it is alive (default: agent.keepalive, 1m)')
-      .option('--manager <url>', 'managers to report to, tried in order (repeat or separate with commas); default: agent.managers, else those given at enrollment', collectManager)
-      .option('--package-root <dir>', 'the host\'s package database is under DIR (an agent in a container with the host mounted there)', '/')
+      .option(
+        '--manager <url>',
+        'managers to report to, tried in order (repeat or separate with commas); default: agent.managers, else those given at enrollment',
+        collectManager,
+      )
+      .option('--package-root <dir>', "the host's package database is under DIR (an agent in a container with the host mounted there)", '/')
       .action(async (flags: AgentFlags & { packageRoot: string }) => {
         const dataDir = resolve(flags.data);
         const loaded = loadConfig({ ...(flags.config === undefined ? {} : { config: flags.config }), db: `${dataDir}/unused.db` });

@@ -62,7 +62,13 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     const { config } = loaded;
     if (config.storage.historyRetentionMs !== undefined) {
       // Retention is the manager's periodic work; a standalone history is kept whole (its marker and seal expect it).
-      reportWarnings([{ file: flags.config ?? '(configuration)', key: 'database.history_retention', message: 'applies to the manager (custos manager start) only: custos check keeps its history whole' }]);
+      reportWarnings([
+        {
+          file: flags.config ?? '(configuration)',
+          key: 'database.history_retention',
+          message: 'applies to the manager (custos manager start) only: custos check keeps its history whole',
+        },
+      ]);
     }
     const rules = loadRuleSet(config.rules, reportWarnings);
     // OSSEC's <disabled>yes</disabled>: the configuration and rules are still checked, nothing is scanned and the
@@ -121,7 +127,8 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
         await Promise.all(offHost.map((sink) => sink.write([summary])));
       }
       if (flags.json === true) process.stderr.write(summaryJson(mode, outcome, marker));
-      result.exitCode = outcome.ingest.alerts + outcome.redelivered + outcome.hostAlerts + outcome.notScanned + outcome.subtreesNotScanned > 0 ? EXIT.ALERTS : EXIT.OK;
+      result.exitCode =
+        outcome.ingest.alerts + outcome.redelivered + outcome.hostAlerts + outcome.notScanned + outcome.subtreesNotScanned > 0 ? EXIT.ALERTS : EXIT.OK;
     } finally {
       stopProgress();
       process.off('SIGINT', onSignal);
@@ -147,15 +154,25 @@ function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {
     `custos: scanned ${r.scan.entries} entries in ${seconds.toFixed(1)} s: ${r.scan.hashed} hashed (${mbps.toFixed(1)} MB/s), ${r.scan.reused} unchanged by stat${r.rehashed ? ' (full rehash)' : ''}`,
   );
   if (r.scan.attributesOnly > 0) {
-    lines.push(`custos: ${r.scan.attributesOnly} files over max_file_size checked by attributes only (their content is not read; a change of ctime alone is reported)`);
+    lines.push(
+      `custos: ${r.scan.attributesOnly} files over max_file_size checked by attributes only (their content is not read; a change of ctime alone is reported)`,
+    );
   }
   if (r.builtBaseline) {
-    lines.push(`custos: first scan of newly monitored directories: ${r.ingest.baselined} entries taken into the baseline without alerts (${r.baselineEntries ?? '?'} entries in the baseline)`);
+    lines.push(
+      `custos: first scan of newly monitored directories: ${r.ingest.baselined} entries taken into the baseline without alerts (${r.baselineEntries ?? '?'} entries in the baseline)`,
+    );
   }
   const changes = `${added} added, ${modified} modified, ${deleted} deleted`;
-  lines.push(mode === 'accept' ? `custos: ${changes}; ${accepted} accepted into the baseline` : `custos: ${changes}; ${alerts} alerts, ${recorded} recorded without alert`);
+  lines.push(
+    mode === 'accept'
+      ? `custos: ${changes}; ${accepted} accepted into the baseline`
+      : `custos: ${changes}; ${alerts} alerts, ${recorded} recorded without alert`,
+  );
   if (r.scan.issues > 0) {
-    lines.push(`custos: ${r.scan.issues} files could not be read completely; their attributes are recorded (an unreadable file keeps its last digests while its stat is unchanged; a file that kept changing while read alerts, rule 578):`);
+    lines.push(
+      `custos: ${r.scan.issues} files could not be read completely; their attributes are recorded (an unreadable file keeps its last digests while its stat is unchanged; a file that kept changing while read alerts, rule 578):`,
+    );
     for (const { path, issue } of r.scan.issueSamples) lines.push(`custos:   ${displayPath(path)}: ${issue.code} (${issue.message})`);
     if (r.scan.issues > r.scan.issueSamples.length) lines.push(`custos:   ... and ${r.scan.issues - r.scan.issueSamples.length} more`);
   }
@@ -163,7 +180,8 @@ function summaryLine(mode: 'check' | 'accept', r: RunCheckResult): string {
     const alerted = r.subtreesNotScanned > 0 ? ' (alerted, rule 574)' : '';
     lines.push(`custos: ${r.scan.unscannedHiding} subtrees could not be scanned${alerted}; changes below them are not seen, their baseline entries were kept:`);
     for (const { path, issue } of r.scan.unscannedSamples) lines.push(`custos:   ${displayPath(path)}: ${issue.code} (${issue.message})`);
-    if (r.scan.unscannedHiding > r.scan.unscannedSamples.length) lines.push(`custos:   ... and ${r.scan.unscannedHiding - r.scan.unscannedSamples.length} more`);
+    if (r.scan.unscannedHiding > r.scan.unscannedSamples.length)
+      lines.push(`custos:   ... and ${r.scan.unscannedHiding - r.scan.unscannedSamples.length} more`);
   }
   const skipped = r.scan.unscanned - r.scan.unscannedHiding;
   if (skipped > 0) lines.push(`custos: ${skipped} subtrees skipped (file systems of skipped types, directory loops); their baseline entries were kept`);
@@ -194,7 +212,8 @@ function commandLinePaths(given: readonly string[], root: string | undefined): s
       lstatSync(onHost);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new CustosError('USAGE', `${absolute}${root === undefined ? '' : ` (under --root ${root})`}: no such file or directory`);
+      if (code === 'ENOENT' || code === 'ENOTDIR')
+        throw new CustosError('USAGE', `${absolute}${root === undefined ? '' : ` (under --root ${root})`}: no such file or directory`);
       throw error;
     }
     return absolute;

@@ -60,7 +60,8 @@ function effectiveValues(config: CustosConfig, defaults: CustosConfig, file: str
   // every value is the file's, even one that happens to equal the default entry at the same index.
   const walk = (value: unknown, fallback: unknown, key: string, fromFile: boolean): void => {
     if (isPlainObject(value)) {
-      for (const [name, child] of Object.entries(value)) walk(child, isPlainObject(fallback) ? fallback[name] : undefined, key === '' ? name : `${key}.${name}`, fromFile);
+      for (const [name, child] of Object.entries(value))
+        walk(child, isPlainObject(fallback) ? fallback[name] : undefined, key === '' ? name : `${key}.${name}`, fromFile);
       return;
     }
     if (Array.isArray(value) && value.some((item) => isPlainObject(item))) {

@@ -12,7 +12,10 @@ import { openExistingStore } from './open-store.js';
  * (report_changes) or why there is none. Human text, or `--json` lines in the shape of `custos events --json`.
  */
 export function diffCommand(result: CommandResult): Command {
-  const command = withHistoryOptions(new Command('diff').description("show one file's recorded changes with their content diffs (report_changes)")).argument('<path>', 'the file');
+  const command = withHistoryOptions(new Command('diff').description("show one file's recorded changes with their content diffs (report_changes)")).argument(
+    '<path>',
+    'the file',
+  );
   command.action(async (path: string, flags: HistoryFlags) => {
     const query = historyQuery({ ...flags, path }, new Date());
     const wanted = pathFromString(path);

@@ -54,5 +54,10 @@ function eventLine(event: StoredEvent): string {
   const rule = r.rule === undefined ? '' : ` rule ${r.rule.id}`;
   const line = `${r.timestamp} ${r.agentId} ${r.change.kind.padEnd(8)} ${displayPath(r.change.path)}${changed} -> ${r.outcome}${rule}${why}\n`;
   // The report_changes diff, indented under its event so the listing still reads one change per unindented line.
-  return r.diff === undefined ? line : `${line}${r.diff.split('\n').map((l) => `    ${l}`).join('\n')}\n`;
+  return r.diff === undefined
+    ? line
+    : `${line}${r.diff
+        .split('\n')
+        .map((l) => `    ${l}`)
+        .join('\n')}\n`;
 }

@@ -67,7 +67,10 @@ export async function openGuardedStore(config: CustosConfig, agentId: string): P
       // check the digest, with a history key or a copy sent off the host.
       const wanted = key !== undefined || config.alerts.syslog !== undefined || config.alerts.webhook !== undefined;
       const digest = wanted ? (await baselineDigest(store, agentId)).digest : undefined;
-      const marker = await writeHistoryMarker(databasePath, store, agentId, new Date().toISOString(), { ...(digest === undefined ? {} : { baselineDigest: digest }), ...(key === undefined ? {} : { key }) });
+      const marker = await writeHistoryMarker(databasePath, store, agentId, new Date().toISOString(), {
+        ...(digest === undefined ? {} : { baselineDigest: digest }),
+        ...(key === undefined ? {} : { key }),
+      });
       sealedSinceCommit = true;
       return marker;
     },

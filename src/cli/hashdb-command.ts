@@ -75,7 +75,21 @@ export function hashdbCommand(result: CommandResult): Command {
         const store = openExistingKnownHashes(hashdbPath(flags));
         try {
           const evidence = await store.lookup(path, hashes);
-          const state = { path, type: 'file' as const, size: 0, mode: 0, uid: 0, gid: 0, mtimeNs: 0n, ctimeNs: 0n, inode: 0, dev: 0, nlink: 1, hashes, issues: [] };
+          const state = {
+            path,
+            type: 'file' as const,
+            size: 0,
+            mode: 0,
+            uid: 0,
+            gid: 0,
+            mtimeNs: 0n,
+            ctimeNs: 0n,
+            inode: 0,
+            dev: 0,
+            nlink: 1,
+            hashes,
+            issues: [],
+          };
           const change = diffFileStates(undefined, state, CHECK_ALL);
           if (change === undefined) return;
           // Content counts only for the version installed: say which one that is for every package named.
@@ -93,12 +107,18 @@ export function hashdbCommand(result: CommandResult): Command {
             ...(e.bad ? { bad: true } : {}),
             ...(e.label === undefined ? {} : { label: e.label }),
           }));
-          if (flags.json === true) process.stdout.write(`${JSON.stringify({ verdict, effect, evidence: all, ...(installedVersions === undefined ? {} : { installed }) })}\n`);
+          if (flags.json === true)
+            process.stdout.write(`${JSON.stringify({ verdict, effect, evidence: all, ...(installedVersions === undefined ? {} : { installed }) })}\n`);
           else {
             const where = flags.path === undefined ? '' : ` at ${flags.path}`;
             process.stdout.write(`${hash}${where}: ${verdict.verdict} (${effect})\n`);
-            for (const e of all) process.stdout.write(`  ${e.bad === true ? 'BAD ' : ''}${e.digest} ${e.path ?? '(any path)'} ${e.package ?? ''} [${e.source}: ${e.source_name}${e.host === undefined ? '' : ` @${e.host}`}]${e.label === undefined ? '' : ` ${e.label}`}\n`);
-            if (installedVersions !== undefined) for (const [name, versions] of Object.entries(installed)) process.stdout.write(`  installed: ${name} ${versions.length === 0 ? '(not installed)' : versions.join(', ')}\n`);
+            for (const e of all)
+              process.stdout.write(
+                `  ${e.bad === true ? 'BAD ' : ''}${e.digest} ${e.path ?? '(any path)'} ${e.package ?? ''} [${e.source}: ${e.source_name}${e.host === undefined ? '' : ` @${e.host}`}]${e.label === undefined ? '' : ` ${e.label}`}\n`,
+              );
+            if (installedVersions !== undefined)
+              for (const [name, versions] of Object.entries(installed))
+                process.stdout.write(`  installed: ${name} ${versions.length === 0 ? '(not installed)' : versions.join(', ')}\n`);
           }
           result.exitCode = EXIT.OK;
         } finally {
@@ -118,8 +138,12 @@ export function hashdbCommand(result: CommandResult): Command {
           if (flags.json === true) process.stdout.write(`${JSON.stringify(stats)}\n`);
           else {
             process.stdout.write(`${stats.knownRows} known rows, ${stats.badRows} known-bad rows, ${stats.paths} paths, ${stats.packages} packages\n`);
-            if (stats.debs.verified + stats.debs.refused > 0) process.stdout.write(`agents' .debs: ${stats.debs.verified} verified against the signed indexes, ${stats.debs.refused} refused\n`);
-            for (const s of stats.sources) process.stdout.write(`  ${s.kind.padEnd(13)} ${String(s.rows).padStart(10)}  ${s.name}${s.host === undefined ? '' : ` @${s.host}`}  (imported ${s.importedAt})\n`);
+            if (stats.debs.verified + stats.debs.refused > 0)
+              process.stdout.write(`agents' .debs: ${stats.debs.verified} verified against the signed indexes, ${stats.debs.refused} refused\n`);
+            for (const s of stats.sources)
+              process.stdout.write(
+                `  ${s.kind.padEnd(13)} ${String(s.rows).padStart(10)}  ${s.name}${s.host === undefined ? '' : ` @${s.host}`}  (imported ${s.importedAt})\n`,
+              );
           }
           result.exitCode = EXIT.OK;
         } finally {
@@ -143,7 +167,9 @@ export function hashdbCommand(result: CommandResult): Command {
         const files = installAptHook(flags, {
           custos,
           hashdb: realPathOrSelf(hashdbPath(flags)),
-          ...(flags.keyring === undefined ? {} : { verifyDebs: { keyring: realPathOrSelf(flags.keyring), aptLists: realPathOrSelf(flags.aptLists), archives: realPathOrSelf(flags.archives) } }),
+          ...(flags.keyring === undefined
+            ? {}
+            : { verifyDebs: { keyring: realPathOrSelf(flags.keyring), aptLists: realPathOrSelf(flags.aptLists), archives: realPathOrSelf(flags.archives) } }),
         });
         for (const file of files) process.stdout.write(`wrote ${file}\n`);
         result.exitCode = EXIT.OK;

@@ -52,7 +52,8 @@ export async function runHashdbImport(store: KnownHashStore, source: string, inp
       `custos: imported ${summary.rows} rows from ${source} (${summary.inserted} new) in ${seconds.toFixed(1)} s, ${Math.round(summary.rows / Math.max(seconds, 0.001))} rows/s${details === '' ? '' : `; ${details}`}\n`,
     );
     for (const p of problems) process.stderr.write(`custos: index not used: ${p}\n`);
-    if (flags.quiet !== true) for (const u of (summary.unexplained as readonly string[] | undefined) ?? []) process.stderr.write(`custos: not explained (it will alert): ${u}\n`);
+    if (flags.quiet !== true)
+      for (const u of (summary.unexplained as readonly string[] | undefined) ?? []) process.stderr.write(`custos: not explained (it will alert): ${u}\n`);
     for (const r of refused) process.stderr.write(`custos: refused ${r.file}: ${r.reason}\n`);
   }
   return refused.length > 0 || problems.length > 0 ? EXIT.ALERTS : EXIT.OK;
@@ -105,7 +106,11 @@ async function importFrom(
 function startImportProgress(source: string, quiet: boolean): { update: ImportProgress; stop: () => void } {
   if (quiet || process.stderr.isTTY !== true) return { update: () => {}, stop: () => {} };
   const started = Date.now();
-  const bar = new cliProgress.SingleBar({ format: `importing ${source}: {value} rows | {rate} rows/s | {duration}s`, stream: process.stderr, hideCursor: true });
+  const bar = new cliProgress.SingleBar({
+    format: `importing ${source}: {value} rows | {rate} rows/s | {duration}s`,
+    stream: process.stderr,
+    hideCursor: true,
+  });
   bar.start(0, 0, { rate: 0 });
   let last = 0;
   return {

@@ -1,4 +1,4 @@
-import type { Command} from 'commander';
+import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { CustosError } from '../core/custos-error.js';
 import { pathFromString } from '../core/path-bytes.js';

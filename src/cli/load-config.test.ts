@@ -12,7 +12,7 @@ const emptyYaml = join(dir, 'empty.yml');
 writeFileSync(emptyYaml, '');
 
 describe('loadConfig: choosing the store', () => {
-  it('--store names a PostgreSQL store, over the configuration\'s SQLite file', () => {
+  it("--store names a PostgreSQL store, over the configuration's SQLite file", () => {
     assert.deepEqual(loadConfig({ config: emptyYaml, data: dir, store: 'postgres://m@db/x' }).config.storage, { engine: 'postgres', url: 'postgres://m@db/x' });
   });
   it('--data keeps a configuration on PostgreSQL (the directory holds the rest), and means DATA/custos.db otherwise', () => {
@@ -26,7 +26,10 @@ describe('loadConfig: choosing the store', () => {
   ];
   for (const [what, options, message] of refused) {
     it(`refuses ${what} as a usage error`, () => {
-      assert.throws(() => loadConfig(options), (error: Error & { code?: string }) => error.code === 'USAGE' && message.test(error.message));
+      assert.throws(
+        () => loadConfig(options),
+        (error: Error & { code?: string }) => error.code === 'USAGE' && message.test(error.message),
+      );
     });
   }
 });

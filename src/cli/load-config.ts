@@ -31,7 +31,8 @@ export interface ConfigOptions {
  */
 export function loadConfig(given: ConfigOptions): LoadedConfig {
   if (given.store !== undefined && given.db !== undefined) throw new CustosError('USAGE', '--store and --db both name the store: give one of them');
-  if (given.store !== undefined && !/^postgres(ql)?:\/\//.test(given.store)) throw new CustosError('USAGE', '--store takes a postgres:// URL (SQLite is named with --db)');
+  if (given.store !== undefined && !/^postgres(ql)?:\/\//.test(given.store))
+    throw new CustosError('USAGE', '--store takes a postgres:// URL (SQLite is named with --db)');
   const db = given.db ?? (given.data === undefined ? undefined : join(given.data, 'custos.db'));
   const options = { ...given, ...(db === undefined ? {} : { db }) };
   const file = configFileFor(options);
@@ -43,7 +44,9 @@ export function loadConfig(given: ConfigOptions): LoadedConfig {
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new ConfigError([{ file, key: '', message: `cannot read the configuration: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }]);
+      throw new ConfigError([
+        { file, key: '', message: `cannot read the configuration: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` },
+      ]);
     }
   }
   const name = file ?? '(defaults)';

@@ -44,7 +44,9 @@ export function maintenanceCommand(result: CommandResult): Command {
             startedBy: actorName(),
             ...(flags.reason === undefined ? {} : { reason: flags.reason }),
           });
-          process.stdout.write(`maintenance window ${window.id} for ${flags.agent === undefined ? 'every agent' : `agent ${flags.agent}`} until ${window.endsAt}\n`);
+          process.stdout.write(
+            `maintenance window ${window.id} for ${flags.agent === undefined ? 'every agent' : `agent ${flags.agent}`} until ${window.endsAt}\n`,
+          );
           result.exitCode = EXIT.OK;
         } finally {
           await store.close();
@@ -62,7 +64,9 @@ export function maintenanceCommand(result: CommandResult): Command {
         // Without --agent only the windows for every agent end: say which per-agent windows are still open.
         for (const w of await store.listMaintenance()) {
           if (w.endedAt === undefined && w.startsAt <= now && w.endsAt > now) {
-            process.stdout.write(`still open: window ${w.id} for ${w.agentId === undefined ? 'every agent' : `agent ${w.agentId}`} until ${w.endsAt} (custos maintenance stop --agent ${w.agentId ?? ''})\n`);
+            process.stdout.write(
+              `still open: window ${w.id} for ${w.agentId === undefined ? 'every agent' : `agent ${w.agentId}`} until ${w.endsAt} (custos maintenance stop --agent ${w.agentId ?? ''})\n`,
+            );
           }
         }
         result.exitCode = EXIT.OK;
@@ -81,7 +85,10 @@ export function maintenanceCommand(result: CommandResult): Command {
           for (const w of await store.listMaintenance()) {
             const active = w.endedAt === undefined && w.startsAt <= now && w.endsAt > now;
             if (flags.json === true) process.stdout.write(`${JSON.stringify({ ...w, active })}\n`);
-            else process.stdout.write(`${w.id} ${active ? 'ACTIVE' : 'done  '} ${w.agentId ?? '*'} ${w.startsAt} -> ${w.endedAt ?? w.endsAt} by ${w.startedBy}${w.reason === undefined ? '' : `: ${w.reason}`}\n`);
+            else
+              process.stdout.write(
+                `${w.id} ${active ? 'ACTIVE' : 'done  '} ${w.agentId ?? '*'} ${w.startsAt} -> ${w.endedAt ?? w.endsAt} by ${w.startedBy}${w.reason === undefined ? '' : `: ${w.reason}`}\n`,
+              );
           }
           result.exitCode = EXIT.OK;
         } finally {

@@ -48,7 +48,10 @@ function managerConfig(flags: ManagerFlags) {
   const dataDir = resolve(flags.data);
   actAsOwnerOf(dataDir);
   const config = flags.config ?? (existsSync(join(dataDir, 'custos.yml')) ? join(dataDir, 'custos.yml') : undefined);
-  return { dataDir, loaded: loadConfig({ ...(config === undefined ? {} : { config }), data: dataDir, ...(flags.store === undefined ? {} : { store: flags.store }) }) };
+  return {
+    dataDir,
+    loaded: loadConfig({ ...(config === undefined ? {} : { config }), data: dataDir, ...(flags.store === undefined ? {} : { store: flags.store }) }),
+  };
 }
 
 /** Runs `work` on the manager's store (as the data directory's owner when run as root), closing it after. */
@@ -91,21 +94,53 @@ export function managerCommand(result: CommandResult): Command {
         // Always there (created when missing): it keeps what the agents' hosts report of their packages.
         const knownHashes = SqliteKnownHashStore.open(config.knownHashes.explicit ? config.knownHashes.databasePath : join(dataDir, 'hashdb.sqlite'));
         const verify = config.manager.packages;
-        const debVerifier = verify === undefined ? undefined : new DebVerifier({ keyring: verify.keyring, aptLists: verify.aptLists, maxBytes: verify.maxDebBytes, incomingDir: join(dataDir, 'incoming') }, knownHashes);
+        const debVerifier =
+          verify === undefined
+            ? undefined
+            : new DebVerifier(
+                { keyring: verify.keyring, aptLists: verify.aptLists, maxBytes: verify.maxDebBytes, incomingDir: join(dataDir, 'incoming') },
+                knownHashes,
+              );
         const md5Allowlist = config.knownHashes.md5AllowlistPath === undefined ? undefined : Md5Allowlist.open(config.knownHashes.md5AllowlistPath);
         const sinkLog = (message: string): void => logger.warn({ component: 'sink' }, message);
         const wazuh = wazuhJsonContext(config.alerts.managerName ?? hostname(), config.email, hostname());
-        const sinks: AlertSink[] = [new JsonLinesAlertSink(join(dataDir, 'alerts.json'), wazuh), new OssecLogAlertSink(join(dataDir, 'alerts.log'), hostname())];
+        const sinks: AlertSink[] = [
+          new JsonLinesAlertSink(join(dataDir, 'alerts.json'), wazuh),
+          new OssecLogAlertSink(join(dataDir, 'alerts.log'), hostname()),
+        ];
         const s = config.manager.syslog;
-        if (s !== undefined) sinks.push(new SyslogAlertSink({ host: s.host, port: s.port, protocol: s.protocol, ...(s.caFile === undefined ? {} : { ca: readFileSync(s.caFile, 'utf8') }) }, sinkLog));
+        if (s !== undefined)
+          sinks.push(
+            new SyslogAlertSink(
+              { host: s.host, port: s.port, protocol: s.protocol, ...(s.caFile === undefined ? {} : { ca: readFileSync(s.caFile, 'utf8') }) },
+              sinkLog,
+            ),
+          );
         const w = config.manager.webhook;
-        if (w !== undefined) sinks.push(new WebhookAlertSink({ url: w.url, headers: w.headers, ...(w.caFile === undefined ? {} : { ca: readFileSync(w.caFile, 'utf8') }) }, sinkLog));
+        if (w !== undefined)
+          sinks.push(
+            new WebhookAlertSink({ url: w.url, headers: w.headers, ...(w.caFile === undefined ? {} : { ca: readFileSync(w.caFile, 'utf8') }) }, sinkLog),
+          );
         const email = openEmailSink(config, store, hostname(), sinkLog, true);
         if (email !== undefined) sinks.push(email);
         const pki = await ensureManagerPki(dataDir);
         const content = managerContentDiffs(config, dataDir);
         const running = await startManager(
-          { dataDir, config, store, ...(leadership === undefined ? {} : { leadership }), pki, rules, knownHashes, ...(debVerifier === undefined ? {} : { debVerifier }), ...(md5Allowlist === undefined ? {} : { md5Allowlist }), sinks, logger, now: () => new Date(), contentDiffs: content.diffs },
+          {
+            dataDir,
+            config,
+            store,
+            ...(leadership === undefined ? {} : { leadership }),
+            pki,
+            rules,
+            knownHashes,
+            ...(debVerifier === undefined ? {} : { debVerifier }),
+            ...(md5Allowlist === undefined ? {} : { md5Allowlist }),
+            sinks,
+            logger,
+            now: () => new Date(),
+            contentDiffs: content.diffs,
+          },
           { host: host ?? '0.0.0.0', port: Number(port) },
         );
         // What an earlier run queued but did not mail (an outage, a crash) goes out now.
@@ -168,7 +203,8 @@ export function managerCommand(result: CommandResult): Command {
       .argument('<agent-id>')
       .argument('[group]', 'the group; omit it to take the agent out of its group')
       .action(async (agentId: string, group: string | undefined, flags: ManagerFlags) => {
-        if (group !== undefined && !hostName.safeParse(group).success) throw new CustosError('USAGE', `group "${group}": use letters, digits, dot, dash and underscore (at most 64, not starting with a dot)`);
+        if (group !== undefined && !hostName.safeParse(group).success)
+          throw new CustosError('USAGE', `group "${group}": use letters, digits, dot, dash and underscore (at most 64, not starting with a dot)`);
         if (!(await withManagerStore(flags, (store) => store.setAgentGroup(agentId, group)))) throw new CustosError('USAGE', `no agent ${agentId}`);
         process.stdout.write(group === undefined ? `agent ${agentId} is in no group\n` : `agent ${agentId} is in group ${group}\n`);
         result.exitCode = EXIT.OK;
@@ -182,11 +218,13 @@ export function managerCommand(result: CommandResult): Command {
       .argument('<name>')
       .option('--allow-duplicate-name', 'rename even though another agent has this name')
       .action(async (agentId: string, name: string, flags: ManagerFlags) => {
-        if (!hostName.safeParse(name).success) throw new CustosError('USAGE', `name "${name}": use letters, digits, dot, dash and underscore (at most 64, not starting with a dot)`);
+        if (!hostName.safeParse(name).success)
+          throw new CustosError('USAGE', `name "${name}": use letters, digits, dot, dash and underscore (at most 64, not starting with a dot)`);
         const outcome = await withManagerStore(flags, async (store) => {
           const agents = await store.listAgentInfos();
           const clash = agents.find((a) => a.name === name && a.id !== agentId && a.id !== '000' && a.revokedAt === undefined);
-          if (clash !== undefined && flags.allowDuplicateName !== true) return `agent ${clash.id} is already named ${name} (--allow-duplicate-name to rename anyway)`;
+          if (clash !== undefined && flags.allowDuplicateName !== true)
+            return `agent ${clash.id} is already named ${name} (--allow-duplicate-name to rename anyway)`;
           if (agentId === '000' || !(await store.renameAgent(agentId, name))) return `no agent ${agentId}`;
           return undefined;
         });
@@ -204,7 +242,11 @@ export function managerCommand(result: CommandResult): Command {
         for (const a of await withManagerStore(flags, (store) => store.listAgentInfos())) {
           if (a.id === '000') continue;
           const status = a.revokedAt !== undefined ? 'revoked' : a.silentSince !== undefined ? 'silent' : 'active';
-          process.stdout.write(flags.json === true ? `${JSON.stringify({ ...a, status })}\n` : `${a.id} ${a.name.padEnd(20)} ${status.padEnd(8)} ${(a.group ?? '-').padEnd(12)} last seen ${a.lastSeen ?? 'never'}\n`);
+          process.stdout.write(
+            flags.json === true
+              ? `${JSON.stringify({ ...a, status })}\n`
+              : `${a.id} ${a.name.padEnd(20)} ${status.padEnd(8)} ${(a.group ?? '-').padEnd(12)} last seen ${a.lastSeen ?? 'never'}\n`,
+          );
         }
         result.exitCode = EXIT.OK;
       }),

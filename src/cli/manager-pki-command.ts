@@ -27,7 +27,9 @@ export function managerPkiCommand(result: CommandResult): Command {
       .option('--name <host...>', "extra DNS names for this manager's server certificate (its host name and addresses are always in it)")
       .action(async (flags: { data: string; from: string; name?: string[] }) => {
         const imported = await importCaBundle(flags.data, flags.from, flags.name ?? []);
-        process.stdout.write(`CA sha256 ${imported.caSha256} installed in ${flags.data}/pki, with a server certificate of this manager's own${imported.replacedServerCert ? ' (the one from the previous CA was replaced)' : ''}\n`);
+        process.stdout.write(
+          `CA sha256 ${imported.caSha256} installed in ${flags.data}/pki, with a server certificate of this manager's own${imported.replacedServerCert ? ' (the one from the previous CA was replaced)' : ''}\n`,
+        );
         result.exitCode = EXIT.OK;
       }),
   );

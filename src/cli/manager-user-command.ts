@@ -45,7 +45,14 @@ export function managerUserCommand(result: CommandResult): Command {
           const isNew = await repository.putUser({ name, role: flags.role as ConsoleRole, passwordHash }, at);
           // A changed password or role ends the account's sessions.
           if (!isNew) await repository.deleteSessionsOf(name);
-          await repository.audit({ ts: at, actor: actorName(), action: isNew ? 'user-add' : 'user-update', target: name, outcome: 'ok', details: { role: flags.role, via: 'cli' } });
+          await repository.audit({
+            ts: at,
+            actor: actorName(),
+            action: isNew ? 'user-add' : 'user-update',
+            target: name,
+            outcome: 'ok',
+            details: { role: flags.role, via: 'cli' },
+          });
           return isNew;
         });
         process.stdout.write(`${created ? 'created' : 'updated'} console user ${name} (${flags.role})\n`);

@@ -12,9 +12,13 @@ import type { HistoryMarker } from '../storage/history-marker.js';
 export function openOffHostSinks(alerts: AlertOutputConfig, log: (message: string) => void): AlertSink[] {
   const sinks: AlertSink[] = [];
   const s = alerts.syslog;
-  if (s !== undefined) sinks.push(new SyslogAlertSink({ host: s.host, port: s.port, protocol: s.protocol, ...(s.caFile === undefined ? {} : { ca: readFileSync(s.caFile, 'utf8') }) }, log));
+  if (s !== undefined)
+    sinks.push(
+      new SyslogAlertSink({ host: s.host, port: s.port, protocol: s.protocol, ...(s.caFile === undefined ? {} : { ca: readFileSync(s.caFile, 'utf8') }) }, log),
+    );
   const w = alerts.webhook;
-  if (w !== undefined) sinks.push(new WebhookAlertSink({ url: w.url, headers: w.headers, ...(w.caFile === undefined ? {} : { ca: readFileSync(w.caFile, 'utf8') }) }, log));
+  if (w !== undefined)
+    sinks.push(new WebhookAlertSink({ url: w.url, headers: w.headers, ...(w.caFile === undefined ? {} : { ca: readFileSync(w.caFile, 'utf8') }) }, log));
   return sinks;
 }
 

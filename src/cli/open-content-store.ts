@@ -43,5 +43,8 @@ export function managerContentDiffs(config: CustosConfig, dataDir: string): { re
     close: () => store?.close(),
   };
   const redact = diff.redact.map((source) => new RegExp(source));
-  return { diffs: remoteContentDiffs({ store: lazy, redact, sizeLimitBytes: diff.fileSizeLimitBytes, builtinNodiff: diff.builtinNodiff }), close: () => lazy.close() };
+  return {
+    diffs: remoteContentDiffs({ store: lazy, redact, sizeLimitBytes: diff.fileSizeLimitBytes, builtinNodiff: diff.builtinNodiff }),
+    close: () => lazy.close(),
+  };
 }

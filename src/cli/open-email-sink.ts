@@ -13,7 +13,10 @@ import type { Store } from '../storage/store.js';
 export function openEmailSink(config: CustosConfig, store: Store, hostname: string, log: SinkLog, background: boolean): EmailAlertSink | undefined {
   const email = config.email;
   if (email === undefined) return undefined;
-  for (const [key, file] of [['email.smtp_ca', email.caFile], ['email.smtp_password_file', email.passwordFile]] as const) {
+  for (const [key, file] of [
+    ['email.smtp_ca', email.caFile],
+    ['email.smtp_password_file', email.passwordFile],
+  ] as const) {
     if (file === undefined) continue;
     try {
       readFileSync(file);

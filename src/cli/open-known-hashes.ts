@@ -20,6 +20,7 @@ export function openKnownHashes(config: KnownHashConfig, flag: string | undefine
 
 /** Opens the known-hash database for a command that only reads it (`hashdb lookup`, `stats`): never creates one. */
 export function openExistingKnownHashes(path: string): SqliteKnownHashStore {
-  if (!existsSync(path)) throw new CustosError('NOT_FOUND', `no known-hash database at ${path} (fill one with \`custos hashdb import\`, or name it with --hashdb)`);
+  if (!existsSync(path))
+    throw new CustosError('NOT_FOUND', `no known-hash database at ${path} (fill one with \`custos hashdb import\`, or name it with --hashdb)`);
   return SqliteKnownHashStore.open(path);
 }

@@ -27,7 +27,8 @@ export async function openStore(storage: StorageConfig): Promise<Store> {
  * an error naming it, never a new empty one (which would hide a wrong --db or --config behind "no events").
  */
 export async function openExistingStore(storage: StorageConfig): Promise<Store> {
-  if (storage.engine === 'sqlite' && !existsSync(storage.path)) throw new CustosError('NOT_FOUND', `no baseline database at ${storage.path} (run \`custos check\` first, or name it with --db or --data)`);
+  if (storage.engine === 'sqlite' && !existsSync(storage.path))
+    throw new CustosError('NOT_FOUND', `no baseline database at ${storage.path} (run \`custos check\` first, or name it with --db or --data)`);
   if (storage.engine === 'postgres') return PostgresStore.open(storage.url, { mustExist: true });
   return openStore(storage);
 }
@@ -37,7 +38,10 @@ export async function openExistingStore(storage: StorageConfig): Promise<Store> 
  * work. SQLite checkpoints its WAL from a thread of its own there: the manager's commits are its bottleneck.
  * `alertLeaseMs` (`manager.alert_lease`): how long the alerts this manager commits stay its own to deliver.
  */
-export async function openManagerStore(storage: StorageConfig, alertLeaseMs?: number): Promise<{ readonly store: Store; readonly leadership?: PeriodicLeadership }> {
+export async function openManagerStore(
+  storage: StorageConfig,
+  alertLeaseMs?: number,
+): Promise<{ readonly store: Store; readonly leadership?: PeriodicLeadership }> {
   if (storage.engine === 'sqlite') return { store: SqliteStore.open(storage.path, { backgroundCheckpoints: true }) };
   const store = await PostgresStore.open(storage.url, alertLeaseMs === undefined ? {} : { alertLeaseMs });
   return { store, leadership: store.leadership('manager-periodic') };

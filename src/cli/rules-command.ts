@@ -72,7 +72,12 @@ function testOne(set: RuleSet, text: string): TestResult | undefined {
     return { path, rule: { id: r.id, level: r.level, description: r.description }, alert: true, decided_by: 'known-bad', tried: [] };
   }
   const input = ruleInputFromAlert(
-    { ...doc, agent: { id: typeof agent?.id === 'string' ? agent.id : '000', name: typeof agent?.name === 'string' ? agent.name : '' }, syscheck: { ...syscheck, event: syscheck.event as 'added' | 'modified' | 'deleted' }, full_log: doc.full_log },
+    {
+      ...doc,
+      agent: { id: typeof agent?.id === 'string' ? agent.id : '000', name: typeof agent?.name === 'string' ? agent.name : '' },
+      syscheck: { ...syscheck, event: syscheck.event as 'added' | 'modified' | 'deleted' },
+      full_log: doc.full_log,
+    },
     Date.now(),
   );
   const { rule, tried } = set.evaluate(input, newCorrelationState(), true);

@@ -91,7 +91,10 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
   await store.upsertAgent(agent);
   // `accept` has no sinks: what an interrupted check left undelivered waits for the next check.
   const redelivered = options.mode === 'check' ? await redeliverAlerts(store, options.sinks) : 0;
-  const hostAlerts = options.mode === 'check' && options.knownHashes !== undefined ? await alertMissedImport(options.knownHashes, options.rootDir ?? '/', { store: options.store, sinks: options.sinks, agent, now }) : 0;
+  const hostAlerts =
+    options.mode === 'check' && options.knownHashes !== undefined
+      ? await alertMissedImport(options.knownHashes, options.rootDir ?? '/', { store: options.store, sinks: options.sinks, agent, now })
+      : 0;
   const scope = compileScanScope(config.syscheck, options.paths ?? []);
   const scannedRoots = await store.scannedRoots(agent.id);
   const rehashed = options.rehash === true || (await rehashDue(store, config.syscheck.rehashIntervalMs, now()));
@@ -118,7 +121,10 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       names: readUserNames(options.rootDir ?? '/'),
       maxFileSizeBytes: config.syscheck.maxFileSizeBytes,
       rehash: rehashed,
-      cache: store.readFingerprints(agent.id, scope.topLevelRoots.map((r) => subtreeKeyRange(r.path))),
+      cache: store.readFingerprints(
+        agent.id,
+        scope.topLevelRoots.map((r) => subtreeKeyRange(r.path)),
+      ),
       stats,
       checkRoots: true,
       ...(options.signal === undefined ? {} : { signal: options.signal }),

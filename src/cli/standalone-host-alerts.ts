@@ -35,7 +35,13 @@ export async function alertMissedImport(knownHashes: KnownHashStore, root: strin
     ...(rpm !== undefined && rpm !== currentRpmStamp(root) ? ['rpm'] : []),
   ];
   if (behind.length === 0) return 0;
-  const alert = buildAgentAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent: deps.agent, event: 'packages-not-imported', details: { root, database: behind.join(', ') } });
+  const alert = buildAgentAlert({
+    id: newAlertId(deps.now()),
+    timestamp: deps.now(),
+    agent: deps.agent,
+    event: 'packages-not-imported',
+    details: { root, database: behind.join(', ') },
+  });
   await deps.store.recordAgentAlert(alert);
   await deliverAlerts(deps.store, deps.sinks, [alert]);
   return 1;
@@ -53,10 +59,7 @@ function currentRpmStamp(root: string): string | undefined {
  * Raises rule 574 for each subtree (up to the scan's samples) the walk could not look into, other than a
  * monitored directory itself (that is rule 572); returns how many.
  */
-export async function alertUnscannedSubtrees(
-  stats: ScanStats,
-  deps: AlertDeps,
-): Promise<number> {
+export async function alertUnscannedSubtrees(stats: ScanStats, deps: AlertDeps): Promise<number> {
   const alerts = [];
   for (const { path, issue } of stats.unscannedSamples) {
     if (stats.unscannableRoots.some((r) => r.path.equals(path))) continue;
@@ -70,10 +73,7 @@ export async function alertUnscannedSubtrees(
 }
 
 /** Raises rule 572 for each monitored directory the scan found nothing to scan in; returns how many. */
-export async function alertUnscannableRoots(
-  roots: readonly UnscannableRoot[],
-  deps: AlertDeps,
-): Promise<number> {
+export async function alertUnscannableRoots(roots: readonly UnscannableRoot[], deps: AlertDeps): Promise<number> {
   const alerts = [];
   for (const root of roots) {
     const alert = buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent: deps.agent, path: root.path, reason: root.reason });

@@ -98,14 +98,22 @@ function describe(status: StandaloneStatus | FleetAgentStatus | ManagerStatus): 
         ],
         ['baseline', `${status.store.baselineEntries} entries`],
         ['alerts', `${status.store.storedAlerts} stored, ${status.store.undeliveredAlerts} undelivered`],
-        ['history', status.store.chainHead === undefined ? 'empty' : `${status.store.chainHead.length} records, head #${status.store.chainHead.lastEventId} ${status.store.chainHead.lastHash}`],
+        [
+          'history',
+          status.store.chainHead === undefined
+            ? 'empty'
+            : `${status.store.chainHead.length} records, head #${status.store.chainHead.lastEventId} ${status.store.chainHead.lastHash}`,
+        ],
       );
       break;
     }
     case 'agent':
       rows.push(
         ['agent', `${status.agentId} (${status.name}), data in ${status.dataDir}`],
-        ['manager', `${status.managerUrl}${status.alternates === undefined || status.alternates.length === 0 ? '' : ` (then ${status.alternates.join(', ')})`}`],
+        [
+          'manager',
+          `${status.managerUrl}${status.alternates === undefined || status.alternates.length === 0 ? '' : ` (then ${status.alternates.join(', ')})`}`,
+        ],
         ['outbox', `${status.outboxDepth} batches waiting${status.oldestQueued === undefined ? '' : `, oldest queued ${status.oldestQueued}`}`],
         ['last scan', status.lastScanEnd ?? 'never'],
         ['cached entries', String(status.cachedEntries)],

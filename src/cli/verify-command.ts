@@ -37,12 +37,22 @@ export function verifyCommand(result: CommandResult): Command {
     const store = damaged === undefined ? await openExistingStore(config.storage) : undefined;
     try {
       const key = config.alerts.historyKeyFile === undefined ? undefined : readHistoryKey(config.alerts.historyKeyFile);
-      const report = damaged ?? (await againstKnownHeads(await (store as Store).verifyChain(flags.agent), store as Store, flags, config.storage.engine === 'sqlite' ? config.storage.path : undefined, key));
+      const report =
+        damaged ??
+        (await againstKnownHeads(
+          await (store as Store).verifyChain(flags.agent),
+          store as Store,
+          flags,
+          config.storage.engine === 'sqlite' ? config.storage.path : undefined,
+          key,
+        ));
       if (flags.json === true) process.stdout.write(`${JSON.stringify(report)}\n`);
       else if (report.ok) process.stdout.write(`history intact: ${report.checked} records verified\n${describeStarts(report.starts ?? [])}`);
       else {
         const b = report.firstBroken;
-        process.stdout.write(`history BROKEN at record ${b?.eventId ?? '?'} of agent ${b?.agentId ?? '?'}: ${b?.reason ?? ''} (${report.checked} records verified before it)\n`);
+        process.stdout.write(
+          `history BROKEN at record ${b?.eventId ?? '?'} of agent ${b?.agentId ?? '?'}: ${b?.reason ?? ''} (${report.checked} records verified before it)\n`,
+        );
       }
       result.exitCode = report.ok ? EXIT.OK : EXIT.ALERTS;
     } finally {
@@ -57,11 +67,21 @@ export function verifyCommand(result: CommandResult): Command {
  * also held against the marker the last check left beside the database and, with `--head`, a head copied off
  * the host (which an intruder without it cannot forge).
  */
-async function againstKnownHeads(report: ChainReport, store: Store, flags: VerifyFlags, databasePath: string | undefined, key: Buffer | undefined): Promise<ChainReport> {
+async function againstKnownHeads(
+  report: ChainReport,
+  store: Store,
+  flags: VerifyFlags,
+  databasePath: string | undefined,
+  key: Buffer | undefined,
+): Promise<ChainReport> {
   if (!report.ok) return report;
   const agentId = flags.agent ?? LOCAL_AGENT_ID;
   if (flags.head !== undefined && !(await store.hasChainHash(agentId, flags.head.trim().toLowerCase()))) {
-    return { ok: false, checked: report.checked, firstBroken: { agentId, eventId: 0, reason: `the head ${flags.head} copied earlier is not in the history: it was rewritten` } };
+    return {
+      ok: false,
+      checked: report.checked,
+      firstBroken: { agentId, eventId: 0, reason: `the head ${flags.head} copied earlier is not in the history: it was rewritten` },
+    };
   }
   const marker = databasePath === undefined || flags.data !== undefined ? undefined : readHistoryMarker(databasePath);
   if (marker !== undefined && (flags.agent === undefined || flags.agent === marker.agentId)) {
@@ -82,7 +102,11 @@ async function againstKnownHeads(report: ChainReport, store: Store, flags: Verif
 function damagedFile(path: string, agent: string | undefined): ChainReport | undefined {
   const problems = databaseProblems(path, 'full');
   if (problems.length === 0) return undefined;
-  return { ok: false, checked: 0, firstBroken: { agentId: agent ?? LOCAL_AGENT_ID, eventId: 0, reason: `the database file is damaged: ${problems.join('; ')}` } };
+  return {
+    ok: false,
+    checked: 0,
+    firstBroken: { agentId: agent ?? LOCAL_AGENT_ID, eventId: 0, reason: `the database file is damaged: ${problems.join('; ')}` },
+  };
 }
 
 /**

@@ -9,8 +9,15 @@ import type { Store } from '../storage/store.js';
  * added since, the baseline must still have that digest. Someone who rewrote the database and the marker without
  * the key fails the signature; one who copied a row into the baseline fails the digest.
  */
-export async function sealProblem(store: Store, databasePath: string, marker: HistoryMarker | undefined, key: Buffer, agentId: string): Promise<string | undefined> {
-  if (marker === undefined) return `a history key is configured but ${markerPath(databasePath)} is missing: the signed head cannot be checked (it was removed, or no check ran with the key yet)`;
+export async function sealProblem(
+  store: Store,
+  databasePath: string,
+  marker: HistoryMarker | undefined,
+  key: Buffer,
+  agentId: string,
+): Promise<string | undefined> {
+  if (marker === undefined)
+    return `a history key is configured but ${markerPath(databasePath)} is missing: the signed head cannot be checked (it was removed, or no check ran with the key yet)`;
   if (marker.agentId !== agentId) return undefined;
   if (marker.signature === undefined) return `${markerPath(databasePath)} is not signed although a history key is configured: it was written without the key`;
   if (!headSealHolds(key, marker, marker.signature)) {

@@ -90,7 +90,8 @@ export function buildDirectoryNotScannedAlert(input: {
 
 /** What a revoked agent still holds, as its last attempt showed it. */
 function stillHolds(details: Readonly<Record<string, unknown>> | undefined): string {
-  if (typeof details?.pending_seq === 'number') return ` It still holds undelivered changes (batch ${details.pending_seq}, ${String(details.pending_changes)} changes); they are not applied.`;
+  if (typeof details?.pending_seq === 'number')
+    return ` It still holds undelivered changes (batch ${details.pending_seq}, ${String(details.pending_changes)} changes); they are not applied.`;
   if (typeof details?.pending_batches === 'number') return ` It still holds ${details.pending_batches} undelivered batch(es) of changes; they are not applied.`;
   return '';
 }

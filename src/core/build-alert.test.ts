@@ -18,7 +18,12 @@ describe('buildAlert', () => {
     assert.ok(change !== undefined);
     const alert = buildAlert({ id: '1.a', timestamp: at, agent, rule: BUILTIN_RULES.modified, change, verdict: UNKNOWN_VERDICT });
     assert.equal(alert.timestamp, '2026-11-27T19:00:00.000Z');
-    assert.deepEqual(alert.rule, { id: '550', level: 7, description: 'Integrity checksum changed.', groups: ['ossec', 'syscheck', 'syscheck_entry_modified', 'syscheck_file'] });
+    assert.deepEqual(alert.rule, {
+      id: '550',
+      level: 7,
+      description: 'Integrity checksum changed.',
+      groups: ['ossec', 'syscheck', 'syscheck_entry_modified', 'syscheck_file'],
+    });
     assert.deepEqual(alert.decoder, { name: 'syscheck_integrity_changed' });
     assert.equal(alert.location, 'syscheck');
     assert.equal(alert.syscheck.path, '/etc/hosts');
@@ -60,7 +65,19 @@ describe('alertRule', () => {
       id: 550,
       level: 7,
       description: 'x',
-      groups: ['ossec', 'syscheck', 'pci_dss_11.5', 'gpg13_4.11', 'gdpr_II_5.1.f', 'hipaa_164.312.c.1', 'hipaa_164.312.c.2', 'nist_800_53_SI.7', 'tsc_PI1.4', 'syscheck_file', 'pci_dss_'],
+      groups: [
+        'ossec',
+        'syscheck',
+        'pci_dss_11.5',
+        'gpg13_4.11',
+        'gdpr_II_5.1.f',
+        'hipaa_164.312.c.1',
+        'hipaa_164.312.c.2',
+        'nist_800_53_SI.7',
+        'tsc_PI1.4',
+        'syscheck_file',
+        'pci_dss_',
+      ],
       mitre: { id: ['T1565.001'] },
     });
     assert.deepEqual(rule, {
@@ -76,6 +93,21 @@ describe('alertRule', () => {
       tsc: ['PI1.4'],
       mitre: { id: ['T1565.001'] },
     });
-    assert.deepEqual(ruleGroups(rule).sort(), ['ossec', 'syscheck', 'pci_dss_11.5', 'gpg13_4.11', 'gdpr_II_5.1.f', 'hipaa_164.312.c.1', 'hipaa_164.312.c.2', 'nist_800_53_SI.7', 'tsc_PI1.4', 'syscheck_file', 'pci_dss_'].sort());
+    assert.deepEqual(
+      ruleGroups(rule).sort(),
+      [
+        'ossec',
+        'syscheck',
+        'pci_dss_11.5',
+        'gpg13_4.11',
+        'gdpr_II_5.1.f',
+        'hipaa_164.312.c.1',
+        'hipaa_164.312.c.2',
+        'nist_800_53_SI.7',
+        'tsc_PI1.4',
+        'syscheck_file',
+        'pci_dss_',
+      ].sort(),
+    );
   });
 });

@@ -188,7 +188,10 @@ export function buildAlert(input: AlertInput): Alert {
  */
 export function packageMismatchLine(v: KnownHashVerdict): string {
   if (v.verdict !== 'package-mismatch') return '';
-  const pkg = v.package === undefined ? v.source ?? '' : `${v.package} ${v.version ?? ''} (${v.source ?? ''})`;
-  const declared = v.declared_mode === undefined ? 'no mode declared' : `declared mode ${v.declared_mode} ${v.declared_owner ?? '?'}:${v.declared_group ?? '?'}${v.declared_by === undefined ? '' : ` (${v.declared_by})`}`;
+  const pkg = v.package === undefined ? (v.source ?? '') : `${v.package} ${v.version ?? ''} (${v.source ?? ''})`;
+  const declared =
+    v.declared_mode === undefined
+      ? 'no mode declared'
+      : `declared mode ${v.declared_mode} ${v.declared_owner ?? '?'}:${v.declared_group ?? '?'}${v.declared_by === undefined ? '' : ` (${v.declared_by})`}`;
   return `\nPackage ${pkg}: ${declared}; actual mode ${v.actual_mode ?? '?'} ${v.actual_owner ?? '?'}:${v.actual_group ?? '?'} (${v.mismatch ?? ''})`;
 }

@@ -114,7 +114,7 @@ export const CUSTOS_RULES = Object.freeze({
   packageRefused: {
     id: 582,
     level: 10,
-    description: "Package from an agent refused: it is not what the signed indexes the manager trusts list.",
+    description: 'Package from an agent refused: it is not what the signed indexes the manager trusts list.',
     groups: ['ossec', 'syscheck', 'custos_agent', 'custos_known_hashes', 'package_refused'],
   },
   packageMismatch: {
@@ -144,7 +144,7 @@ export const CUSTOS_RULES = Object.freeze({
   quotaReached: {
     id: 577,
     level: 10,
-    description: "Agent storage quota reached on the manager: its changes are refused and wait on the agent.",
+    description: 'Agent storage quota reached on the manager: its changes are refused and wait on the agent.',
     groups: ['ossec', 'syscheck', 'custos_agent', 'agent_quota_reached'],
   },
   historyTrimmed: {

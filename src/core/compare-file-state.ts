@@ -73,7 +73,13 @@ export function compareFileState(before: FileState, after: FileState, checks: Ch
       if (was[field] !== undefined && now[field] !== undefined && was[field] !== now[field]) changed.push(ATTRIBUTE_OF_FIELD[field]);
     }
   }
-  if (changed.length === 0 && after.type === 'file' && before.ctimeNs !== after.ctimeNs && !contentCompared(before, after, checks) && checkedByAttributesOnly(after)) {
+  if (
+    changed.length === 0 &&
+    after.type === 'file' &&
+    before.ctimeNs !== after.ctimeNs &&
+    !contentCompared(before, after, checks) &&
+    checkedByAttributesOnly(after)
+  ) {
     // Content rewritten in place with size and mtime put back moves only ctime: for a file over max_file_size,
     // whose content is never read, that is all there is to see.
     changed.push('ctime');

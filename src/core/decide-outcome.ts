@@ -93,7 +93,8 @@ export function decideBeforeRules(change: FileChange, ctx: OutcomeContext): PreR
   }
   // Packaged content with a mode or owner its package does not ship (a setuid copy): no allowlist, window or
   // alert_new_files setting explains that away.
-  if (effect === 'package-mismatch') return { kind: 'alert', rule: CUSTOS_RULES.packageMismatch, reason: verdict.mismatch ?? 'mode or owner not as the package ships' };
+  if (effect === 'package-mismatch')
+    return { kind: 'alert', rule: CUSTOS_RULES.packageMismatch, reason: verdict.mismatch ?? 'mode or owner not as the package ships' };
   if (ctx.md5Allowlisted !== undefined && change.kind !== 'deleted') {
     // As OSSEC's analysisd: an allowlisted MD5 is not alerted, wherever the file is, new files included.
     return { kind: 'record', reason: `md5 allowlist ${ctx.md5Allowlisted.source}: ${ctx.md5Allowlisted.md5}` };

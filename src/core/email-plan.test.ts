@@ -10,7 +10,14 @@ const grouped = routeKey({ to: ['ops@example.com'], delay: true, group: true });
 const urgent = routeKey({ to: ['oncall@example.com'], delay: false, group: true });
 const single = routeKey({ to: ['audit@example.com'], delay: true, group: false });
 
-const alert = (id: string): AnyAlert => ({ id, timestamp: new Date(T0).toISOString(), agent: { id: '000', name: 'h' }, rule: { id: 550, level: 7, description: 'x', groups: ['syscheck'] }, full_log: id }) as unknown as AnyAlert;
+const alert = (id: string): AnyAlert =>
+  ({
+    id,
+    timestamp: new Date(T0).toISOString(),
+    agent: { id: '000', name: 'h' },
+    rule: { id: 550, level: 7, description: 'x', groups: ['syscheck'] },
+    full_log: id,
+  }) as unknown as AnyAlert;
 
 let seq = 0;
 const queued = (route: string, atMs: number, n = 1): QueuedEmail[] =>
@@ -48,11 +55,21 @@ describe('planEmails', () => {
   it('sends do_not_delay routes at once and do_not_group routes one alert per message', () => {
     const q = [...queued(urgent, T0 + 59_999, 3), ...queued(single, T0 + 59_999, 2)];
     const plan = planEmails(q, options());
-    assert.deepEqual(plan.mails.map((m) => [m.route.to[0], m.items.length]), [['oncall@example.com', 3], ['audit@example.com', 1], ['audit@example.com', 1]]);
+    assert.deepEqual(
+      plan.mails.map((m) => [m.route.to[0], m.items.length]),
+      [
+        ['oncall@example.com', 3],
+        ['audit@example.com', 1],
+        ['audit@example.com', 1],
+      ],
+    );
   });
   it('splits a very large burst over several messages', () => {
     const plan = planEmails(queued(grouped, T0, 1201), options({ maxAlertsPerMail: 500 }));
-    assert.deepEqual(plan.mails.map((m) => m.items.length), [500, 500, 201]);
+    assert.deepEqual(
+      plan.mails.map((m) => m.items.length),
+      [500, 500, 201],
+    );
   });
   it('holds what exceeds email_maxperhour, and mails it grouped at the next hour', () => {
     const q = [...queued(single, T0, 3), ...queued(grouped, T0 + 1000, 2)];
@@ -62,7 +79,10 @@ describe('planEmails', () => {
     assert.equal(now.wakeAtMs, T0 + HOUR);
     const heldBack = q.filter((item) => !now.mails.some((m) => m.items.includes(item)));
     const next = planEmails(heldBack, options({ nowMs: T0 + HOUR, sentThisHour: 0 }));
-    assert.deepEqual(next.mails.map((m) => m.items.length), [1, 2]);
+    assert.deepEqual(
+      next.mails.map((m) => m.items.length),
+      [1, 2],
+    );
     assert.equal(next.held, 0);
   });
   it('flush sends waiting bursts now, still within email_maxperhour', () => {

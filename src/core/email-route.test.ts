@@ -23,7 +23,8 @@ const config: EmailConfig = {
 };
 const route = compileEmailRouter(config);
 const alert = (level: number, groups: string[], id = 550): AnyAlert => ({ rule: { id, level, description: 'x', groups } }) as unknown as AnyAlert;
-const summary = (a: AnyAlert, location = 'host->syscheck'): string[] => route(a, location).map((r) => `${r.to.join('+')}${r.delay ? '' : ' now'}${r.group ? '' : ' alone'}`);
+const summary = (a: AnyAlert, location = 'host->syscheck'): string[] =>
+  route(a, location).map((r) => `${r.to.join('+')}${r.delay ? '' : ' now'}${r.group ? '' : ' alone'}`);
 
 describe('compileEmailRouter', () => {
   it('sends alerts at or above email_alert_level to email_to, and nothing below', () => {
@@ -43,7 +44,8 @@ describe('compileEmailRouter', () => {
     assert.deepEqual(summary(alert(7, ['syscheck'], 550), '(db1) any->syscheck'), ['ops@example.com']);
   });
   it("honours a rule's <options>: alert_by_email mails it below the level, no_email_alert mails it to no one", () => {
-    const withOption = (level: number, email: 'always' | 'never', groups = ['syscheck']): AnyAlert => ({ rule: { id: 100300, level, description: 'x', groups, email } }) as unknown as AnyAlert;
+    const withOption = (level: number, email: 'always' | 'never', groups = ['syscheck']): AnyAlert =>
+      ({ rule: { id: 100300, level, description: 'x', groups, email } }) as unknown as AnyAlert;
     assert.deepEqual(summary(withOption(3, 'always')), ['ops@example.com']);
     assert.deepEqual(summary(withOption(12, 'never', ['syscheck', 'web'])), []);
   });

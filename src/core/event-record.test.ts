@@ -94,8 +94,19 @@ describe('event records', () => {
     const { rule: _rule, alertId: _alertId, ...unalerted } = record;
     const records: EventRecord[] = [
       record,
-      { ...record, change: { kind: 'added', path: odd.path, after: odd, changedAttributes: [] }, verdict: { verdict: 'known-bad', label: 'Mirai "x"' }, alertId: 'a"b', rolledUp: 3 },
-      { ...unalerted, change: { kind: 'deleted', path: noHashes.path, before: noHashes, changedAttributes: [] }, outcome: 'recorded', reason: 'new files are\n"not" alerted' },
+      {
+        ...record,
+        change: { kind: 'added', path: odd.path, after: odd, changedAttributes: [] },
+        verdict: { verdict: 'known-bad', label: 'Mirai "x"' },
+        alertId: 'a"b',
+        rolledUp: 3,
+      },
+      {
+        ...unalerted,
+        change: { kind: 'deleted', path: noHashes.path, before: noHashes, changedAttributes: [] },
+        outcome: 'recorded',
+        reason: 'new files are\n"not" alerted',
+      },
       { ...record, change: diffFileStates(noHashes, odd, CHECK_ALL) ?? change, agentId: '0"1', timestamp: 'tab\there', outcome: 'accepted' },
     ];
     for (const r of records) {

@@ -22,11 +22,7 @@ export type FileChange =
  * The pure decision at the heart of FIM: given what the baseline holds and what the scan saw, returns the change,
  * or `undefined` when nothing that `checks` covers differs (or the path exists on neither side).
  */
-export function diffFileStates(
-  before: FileState | undefined,
-  after: FileState | undefined,
-  checks: CheckSet,
-): FileChange | undefined {
+export function diffFileStates(before: FileState | undefined, after: FileState | undefined, checks: CheckSet): FileChange | undefined {
   if (before === undefined && after === undefined) return undefined;
   if (before === undefined && after !== undefined) {
     return { kind: 'added', path: after.path, after, changedAttributes: [] };

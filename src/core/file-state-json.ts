@@ -1,11 +1,4 @@
-import {
-  FILE_ISSUE_CODES,
-  FILE_TYPES,
-  type FileHashes,
-  type FileIssue,
-  type FileState,
-  type FileType,
-} from './file-state.js';
+import { FILE_ISSUE_CODES, FILE_TYPES, type FileHashes, type FileIssue, type FileState, type FileType } from './file-state.js';
 import { INODE_ATTRIBUTE_FIELDS, type InodeAttributeField, type InodeAttributes } from './inode-attributes.js';
 
 /**

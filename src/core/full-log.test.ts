@@ -30,7 +30,10 @@ describe('buildFullLog (OSSEC alert text)', () => {
   });
   it('writes the deleted text', () => {
     const before = fileState();
-    assert.equal(buildFullLog({ kind: 'deleted', path: before.path, before, changedAttributes: [] }), "File '/etc/hosts' was deleted. Unable to retrieve checksum.");
+    assert.equal(
+      buildFullLog({ kind: 'deleted', path: before.path, before, changedAttributes: [] }),
+      "File '/etc/hosts' was deleted. Unable to retrieve checksum.",
+    );
   });
   it('writes the new-file text with sha1 before md5, as OSSEC does', () => {
     const after = fileState({ hashes: { md5: md5a, sha1: sha1a } });

@@ -21,10 +21,7 @@ export function buildFullLog(change: FileChange, path = displayPath(change.path)
     case 'added':
       return [`New file '${path}' added to the file system.`, ...newDigestLines(change.after)].join('\n');
     case 'modified':
-      return [
-        `Integrity checksum changed for: '${path}'`,
-        ...modifiedLines(change.before, change.after, change.changedAttributes),
-      ].join('\n');
+      return [`Integrity checksum changed for: '${path}'`, ...modifiedLines(change.before, change.after, change.changedAttributes)].join('\n');
   }
 }
 

@@ -72,7 +72,13 @@ describe('describeInodeFlags', () => {
 describe('summarizeInodeAttributes', () => {
   it('gives each attribute its own field and digests the rest by name', () => {
     const raw = {
-      names: [Buffer.from('user.b'), Buffer.from('security.capability'), Buffer.from('user.a'), Buffer.from('security.selinux'), Buffer.from('user.\xff,=', 'latin1')],
+      names: [
+        Buffer.from('user.b'),
+        Buffer.from('security.capability'),
+        Buffer.from('user.a'),
+        Buffer.from('security.selinux'),
+        Buffer.from('user.\xff,=', 'latin1'),
+      ],
       values: [Buffer.from('2'), capabilityValue(2, true, [7]), Buffer.from('1'), Buffer.from('system_u:object_r:bin_t:s0\0'), 61],
       flags: 0x10,
     };

@@ -131,7 +131,8 @@ export function judgeChange(change: FileChange, evidence: EvidenceSet, policy: K
   const atPath = installed === undefined ? known : known.filter((e) => isInstalled(e, installed));
   const elsewhere = evidence.elsewhere.filter(relevant);
   // In OSSEC's `match: hash` mode content known anywhere silences, but still only a version that is installed.
-  const candidates = policy.match === 'hash' ? [...atPath, ...(installed === undefined ? elsewhere : elsewhere.filter((e) => isInstalled(e, installed)))] : atPath;
+  const candidates =
+    policy.match === 'hash' ? [...atPath, ...(installed === undefined ? elsewhere : elsewhere.filter((e) => isInstalled(e, installed)))] : atPath;
   const silencing = candidates.filter((e) => maySilence(e, change.path, policy));
   if (silencing.length > 0) {
     // Known content is known-good only with the mode and owner its package ships: a setuid copy of a packaged

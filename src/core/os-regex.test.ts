@@ -12,7 +12,7 @@ describe('compileOsRegex: OSSEC regex and its quirks', () => {
     ['a\\sb', 'a b', true, '\\s is a space'],
     ['a\\sb', 'a\tb', false, '\\s is not a tab'],
     ['a\\tb', 'a\tb', true, '\\t is a tab'],
-    ['^\\p+$', '!"#$%&()*+,-.:;<=>?[]{|}\'', true, '\\p is OSSEC\'s punctuation set'],
+    ['^\\p+$', '!"#$%&()*+,-.:;<=>?[]{|}\'', true, "\\p is OSSEC's punctuation set"],
     ['\\p', '/', false, '/ is not punctuation to OSSEC'],
     ['^a.c$', 'abc', false, 'a bare . is a literal dot'],
     ['^a.c$', 'a.c', true, 'a bare . is a literal dot'],
@@ -29,7 +29,12 @@ describe('compileOsRegex: OSSEC regex and its quirks', () => {
     ['a$b', 'a$b', true, '$ in the middle is literal'],
     ['\\(x\\)', '(x)', true, 'escaped parentheses are literal'],
     ['^(\\d+)-(\\w+)$', '12-ab', true, 'one level of groups'],
-    ["Permissions changed from '\\D+' to '\\D\\D\\D\\D\\D\\D\\Dw\\D'", "Permissions changed from 'rw-r--r--' to 'rw-r--rw-'", true, 'the world-writable example from the wild'],
+    [
+      "Permissions changed from '\\D+' to '\\D\\D\\D\\D\\D\\D\\Dw\\D'",
+      "Permissions changed from 'rw-r--r--' to 'rw-r--rw-'",
+      true,
+      'the world-writable example from the wild',
+    ],
   ];
   for (const [pattern, text, expected, why] of cases) {
     it(`${why}: ${pattern} ${expected ? 'matches' : 'does not match'} ${JSON.stringify(text)}`, () => {

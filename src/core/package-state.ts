@@ -15,7 +15,6 @@ export interface KnownHashRow {
   readonly declared?: DeclaredMode;
 }
 
-
 /** One installed package as a host's package database describes it, with a stamp that changes when it does. */
 export interface InstalledPackage {
   /** `name`, or `name:arch` for a Multi-Arch: same package (dpkg's own key). */
@@ -51,4 +50,3 @@ export interface ExpectedAbsence {
   readonly package?: PackageRef;
   readonly reason: string;
 }
-

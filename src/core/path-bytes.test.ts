@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { depthBelow, displayPath, hostPathOf, isExactDisplay, isWithin, joinPath, pathFromKey, pathKey, subtreeKeyRange, trimTrailingSlash } from './path-bytes.js';
+import {
+  depthBelow,
+  displayPath,
+  hostPathOf,
+  isExactDisplay,
+  isWithin,
+  joinPath,
+  pathFromKey,
+  pathKey,
+  subtreeKeyRange,
+  trimTrailingSlash,
+} from './path-bytes.js';
 
 describe('displayPath', () => {
   const cases: [string, Buffer, string, boolean][] = [
@@ -83,7 +94,8 @@ describe('path helpers with the root `/`', () => {
   });
   it('gives a one-byte top-level directory (`/a`) a range that holds its subtree, not its siblings', () => {
     const range = subtreeKeyRange(Buffer.from('/a'));
-    for (const p of ['/a', '/a/b', '/a/\xff']) assert.ok(Buffer.compare(pathKey(Buffer.from(p, 'latin1')), range.from) >= 0 && Buffer.compare(pathKey(Buffer.from(p, 'latin1')), range.to) < 0, p);
+    for (const p of ['/a', '/a/b', '/a/\xff'])
+      assert.ok(Buffer.compare(pathKey(Buffer.from(p, 'latin1')), range.from) >= 0 && Buffer.compare(pathKey(Buffer.from(p, 'latin1')), range.to) < 0, p);
     for (const p of ['/', '/ab', '/a-', '/b', '/\x01']) {
       const k = pathKey(Buffer.from(p, 'latin1'));
       assert.ok(Buffer.compare(k, range.from) < 0 || Buffer.compare(k, range.to) >= 0, p);

@@ -4,7 +4,9 @@ import type { OsRegex } from './os-regex.js';
 /** A PCRE2 pattern (Wazuh's `<pcre2>`, `type="pcre2"`) that has no linear-time equivalent, or is not a pattern. */
 export class Pcre2Error extends Error {
   constructor(pattern: string, reason: string) {
-    super(`PCRE2 pattern ${JSON.stringify(pattern)} cannot be used: ${reason} (Custos runs patterns in linear time, with RE2's syntax: no lookaround, backreferences, atomic groups or possessive quantifiers)`);
+    super(
+      `PCRE2 pattern ${JSON.stringify(pattern)} cannot be used: ${reason} (Custos runs patterns in linear time, with RE2's syntax: no lookaround, backreferences, atomic groups or possessive quantifiers)`,
+    );
     this.name = 'Pcre2Error';
   }
 }

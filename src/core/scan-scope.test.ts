@@ -9,7 +9,10 @@ describe('compileScanScope with `/` as a monitored directory', () => {
   it('compiles `/` (or `//`) to the one-byte root, which governs every path without a nearer directory', () => {
     for (const configured of ['/', '//']) {
       const scope = compileScanScope(syscheckFor([configured, '/etc']));
-      assert.deepEqual(scope.topLevelRoots.map((r) => String(r.path)), ['/']);
+      assert.deepEqual(
+        scope.topLevelRoots.map((r) => String(r.path)),
+        ['/'],
+      );
       assert.equal(String(scope.governing(p('/'))?.path), '/');
       assert.equal(String(scope.governing(p('/opt/x/y'))?.path), '/');
       assert.equal(String(scope.governing(p('/etc/hosts'))?.path), '/etc');
@@ -20,7 +23,12 @@ describe('compileScanScope with `/` as a monitored directory', () => {
 
   it('monitors `/` itself and what is below it, and applies ignore, restrict and recursion_level below it', () => {
     const scope = compileScanScope(
-      syscheckFor([{ path: '/', recursionLevel: 1, restrict: '.conf$' }], { ignore: [{ kind: 'path', source: '/proc' }, { kind: 'sregex', source: '^/tmp' }] }),
+      syscheckFor([{ path: '/', recursionLevel: 1, restrict: '.conf$' }], {
+        ignore: [
+          { kind: 'path', source: '/proc' },
+          { kind: 'sregex', source: '^/tmp' },
+        ],
+      }),
     );
     assert.ok(scope.isMonitored(p('/'), 'directory'));
     assert.ok(scope.shouldDescend(p('/')), 'the root is listed');
@@ -45,7 +53,10 @@ describe('compileScanScope with `/` as a monitored directory', () => {
   it('narrows to `/` given on the command line, with the options of the configured `/`', () => {
     const configured = syscheckFor([{ path: '/', recursionLevel: 3 }], { ignore: [{ kind: 'path', source: '/usr' }] });
     const scope = compileScanScope(configured, ['/']);
-    assert.deepEqual(scope.topLevelRoots.map((r) => String(r.path)), ['/']);
+    assert.deepEqual(
+      scope.topLevelRoots.map((r) => String(r.path)),
+      ['/'],
+    );
     assert.equal(scope.topLevelRoots[0]?.directory.recursionLevel, 3);
     assert.ok(scope.isMonitored(p('/etc/hosts'), 'file'));
     assert.ok(!scope.isMonitored(p('/usr/bin/ls'), 'file'));
@@ -53,7 +64,10 @@ describe('compileScanScope with `/` as a monitored directory', () => {
 
   it('scans an unconfigured `/` given on the command line with default options', () => {
     const scope = compileScanScope(syscheckFor(['/etc']), ['/']);
-    assert.deepEqual(scope.topLevelRoots.map((r) => String(r.path)), ['/']);
+    assert.deepEqual(
+      scope.topLevelRoots.map((r) => String(r.path)),
+      ['/'],
+    );
     assert.ok(scope.isMonitored(p('/opt/x'), 'file'));
     assert.equal(String(scope.governing(p('/etc/hosts'))?.path), '/etc', 'a configured directory below keeps its own options');
   });

@@ -78,8 +78,7 @@ export function compileScanScope(syscheck: SyscheckConfig, limitTo: readonly str
     .sort((a, b) => Buffer.compare(a.key, b.key));
   const limits = topLevelRoots.map((r) => r.path);
   const inLimits = (path: Buffer): boolean => limits.some((l) => isWithin(path, l));
-  const hasRootBelow = (path: Buffer): boolean =>
-    configured.some((r) => r.path.length > path.length && isWithin(r.path, path) && inLimits(r.path));
+  const hasRootBelow = (path: Buffer): boolean => configured.some((r) => r.path.length > path.length && isWithin(r.path, path) && inLimits(r.path));
 
   const roots = [...new Set([...byKey.values(), ...configured, ...walkRoots])];
   const scope: ScanScope = {

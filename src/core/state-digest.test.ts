@@ -23,7 +23,12 @@ const state: Entry[] = [
 describe('StateDigest', () => {
   it('is SHA-256 over "key NUL fingerprint LF" per entry, in the order added', () => {
     const expected = createHash('sha256');
-    for (const [path, f] of state) expected.update(pathKey(Buffer.from(path))).update('\0').update(f).update('\n');
+    for (const [path, f] of state)
+      expected
+        .update(pathKey(Buffer.from(path)))
+        .update('\0')
+        .update(f)
+        .update('\n');
     assert.deepEqual(digestOf(state), { hex: expected.digest('hex'), entries: 4 });
   });
   it('is the SHA-256 of nothing for an empty state', () => {

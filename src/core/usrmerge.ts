@@ -11,7 +11,11 @@ export const USRMERGE_DIRS: readonly string[] = MERGED_DIRS;
 export function usrCanonical(path: Buffer): Buffer {
   for (const dir of MERGED_DIRS) {
     const prefix = `/${dir}`;
-    if (path.length >= prefix.length && path.subarray(0, prefix.length).toString('latin1') === prefix && (path.length === prefix.length || path[prefix.length] === 0x2f)) {
+    if (
+      path.length >= prefix.length &&
+      path.subarray(0, prefix.length).toString('latin1') === prefix &&
+      (path.length === prefix.length || path[prefix.length] === 0x2f)
+    ) {
       return Buffer.concat([Buffer.from('/usr'), path]);
     }
   }
@@ -24,7 +28,11 @@ export function usrAlias(path: Buffer): Buffer | undefined {
   if (!canonical.equals(path)) return canonical;
   for (const dir of MERGED_DIRS) {
     const prefix = `/usr/${dir}`;
-    if (path.length >= prefix.length && path.subarray(0, prefix.length).toString('latin1') === prefix && (path.length === prefix.length || path[prefix.length] === 0x2f)) {
+    if (
+      path.length >= prefix.length &&
+      path.subarray(0, prefix.length).toString('latin1') === prefix &&
+      (path.length === prefix.length || path[prefix.length] === 0x2f)
+    ) {
       return path.subarray(4);
     }
   }

@@ -7,7 +7,7 @@ import { wazuhAlertJson, wazuhMtime, wazuhTimestamp } from './wazuh-alert-json.j
 
 const utc = (): number => 0;
 
-describe("wazuhAlertJson (alerts.json as Wazuh writes it)", () => {
+describe('wazuhAlertJson (alerts.json as Wazuh writes it)', () => {
   const before = fileState({ mtimeNs: 1_796_032_680_000_000_000n });
   const after = fileState({ size: 181, mtimeNs: 1_796_032_692_345_678_901n });
   const alert = buildAlert({
@@ -21,7 +21,7 @@ describe("wazuhAlertJson (alerts.json as Wazuh writes it)", () => {
     view: { mode: 'realtime', fullLogStyle: 'ossec' },
   });
 
-  it('writes the time, manager, mail and modification times in Wazuh\'s formats, the rest as built', () => {
+  it("writes the time, manager, mail and modification times in Wazuh's formats, the rest as built", () => {
     const json = wazuhAlertJson(alert, { managerName: 'wazuh-manager', mailed: () => true, offsetMinutes: utc });
     assert.equal(json.timestamp, '2026-11-30T10:00:00.000+0000');
     assert.deepEqual(json.manager, { name: 'wazuh-manager' });
@@ -40,9 +40,18 @@ describe("wazuhAlertJson (alerts.json as Wazuh writes it)", () => {
   });
 
   it('writes local time with the offset of the instant, east and west of UTC', () => {
-    assert.equal(wazuhTimestamp('2026-11-30T10:00:00.123Z', () => 330), '2026-11-30T15:30:00.123+0530');
-    assert.equal(wazuhTimestamp('2026-11-30T03:00:00.000Z', () => -480), '2026-11-29T19:00:00.000-0800');
-    assert.equal(wazuhMtime('2026-11-30T03:00:00.999999999Z', () => -480), '2026-11-29T19:00:00');
+    assert.equal(
+      wazuhTimestamp('2026-11-30T10:00:00.123Z', () => 330),
+      '2026-11-30T15:30:00.123+0530',
+    );
+    assert.equal(
+      wazuhTimestamp('2026-11-30T03:00:00.000Z', () => -480),
+      '2026-11-29T19:00:00.000-0800',
+    );
+    assert.equal(
+      wazuhMtime('2026-11-30T03:00:00.999999999Z', () => -480),
+      '2026-11-29T19:00:00',
+    );
   });
 
   it('says mail: false when the email settings do not mail it', () => {

@@ -9,10 +9,13 @@ const sha256a = 'c'.repeat(64);
 const sha256b = 'd'.repeat(64);
 
 describe("buildWazuhFullLog (Wazuh 4.x's alert text)", () => {
-  it("writes a modification as Wazuh does: event, mode, changed attributes, then one line per change, mtime in epoch seconds", () => {
+  it('writes a modification as Wazuh does: event, mode, changed attributes, then one line per change, mtime in epoch seconds', () => {
     const before = fileState({ size: 54, mode: 0o644, mtimeNs: 1_662_759_745_123_456_789n, hashes: { md5: md5a, sha256: sha256a } });
     const after = fileState({ size: 57, mode: 0o755, mtimeNs: 1_662_759_795_000_000_001n, hashes: { md5: md5b, sha256: sha256b } });
-    const text = buildWazuhFullLog({ kind: 'modified', path: before.path, before, after, changedAttributes: ['size', 'permission', 'mtime', 'md5', 'sha256'] }, 'realtime');
+    const text = buildWazuhFullLog(
+      { kind: 'modified', path: before.path, before, after, changedAttributes: ['size', 'permission', 'mtime', 'md5', 'sha256'] },
+      'realtime',
+    );
     assert.equal(
       text,
       [
@@ -32,12 +35,26 @@ describe("buildWazuhFullLog (Wazuh 4.x's alert text)", () => {
   });
   it('writes additions and deletions as two lines, with how the change was seen', () => {
     const state = fileState();
-    assert.equal(buildWazuhFullLog({ kind: 'added', path: state.path, after: state, changedAttributes: [] }, 'scheduled'), "File '/etc/hosts' added\nMode: scheduled\n");
-    assert.equal(buildWazuhFullLog({ kind: 'deleted', path: state.path, before: state, changedAttributes: [] }, 'realtime'), "File '/etc/hosts' deleted\nMode: realtime\n");
+    assert.equal(
+      buildWazuhFullLog({ kind: 'added', path: state.path, after: state, changedAttributes: [] }, 'scheduled'),
+      "File '/etc/hosts' added\nMode: scheduled\n",
+    );
+    assert.equal(
+      buildWazuhFullLog({ kind: 'deleted', path: state.path, before: state, changedAttributes: [] }, 'realtime'),
+      "File '/etc/hosts' deleted\nMode: realtime\n",
+    );
   });
   it('words owners, names and inode flags as Wazuh, and what Wazuh does not check after them', () => {
     const before = fileState({ uid: 0, uname: 'root', gid: 0, gname: 'root', inode: 10, inodeAttributes: { flags: '-' } });
-    const after = fileState({ uid: 1000, uname: 'eve', gid: 50, gname: 'staff', inode: 11, type: 'symlink', inodeAttributes: { flags: 'i', capabilities: 'cap_setuid=ep' } });
+    const after = fileState({
+      uid: 1000,
+      uname: 'eve',
+      gid: 50,
+      gname: 'staff',
+      inode: 11,
+      type: 'symlink',
+      inodeAttributes: { flags: 'i', capabilities: 'cap_setuid=ep' },
+    });
     const changed = ['type', 'uid', 'user_name', 'gid', 'group_name', 'inode', 'attributes', 'capabilities'] as const;
     const lines = buildWazuhFullLog({ kind: 'modified', path: before.path, before, after, changedAttributes: [...changed] }, 'scheduled').split('\n');
     assert.deepEqual(lines.slice(3), [

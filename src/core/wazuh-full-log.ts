@@ -46,11 +46,14 @@ function wazuhLines(before: FileState, after: FileState, changed: readonly Attri
     lines.push(`Symbolic link target changed from '${from}' to '${to}'`);
   }
   if (has('ctime')) {
-    lines.push(`Inode change time changed from '${isoFromNs(before.ctimeNs)}' to '${isoFromNs(after.ctimeNs)}' with nothing else seen to change: the file is over max_file_size, its content is not checked`);
+    lines.push(
+      `Inode change time changed from '${isoFromNs(before.ctimeNs)}' to '${isoFromNs(after.ctimeNs)}' with nothing else seen to change: the file is over max_file_size, its content is not checked`,
+    );
   }
   if (has('link_count')) lines.push(`Hard link count changed from '${before.nlink}' to '${after.nlink}'`);
   for (const [field, label] of OTHER_INODE_ATTRIBUTES) {
-    if (has(ATTRIBUTE_OF_FIELD[field])) lines.push(`${label} changed from '${before.inodeAttributes?.[field] ?? ''}' to '${after.inodeAttributes?.[field] ?? ''}'`);
+    if (has(ATTRIBUTE_OF_FIELD[field]))
+      lines.push(`${label} changed from '${before.inodeAttributes?.[field] ?? ''}' to '${after.inodeAttributes?.[field] ?? ''}'`);
   }
   return lines;
 }

@@ -87,6 +87,7 @@ export function removeAptHook(dirs: HookDirs): { readonly removed: string[]; rea
 // Single quotes for the shell, inside a double-quoted string of apt's or dpkg's configuration: values holding
 // either quote, a backslash, a dollar sign, a backquote or a newline are refused rather than escaped twice over.
 function shellQuote(value: string): string {
-  if (/["'\n\\$`]/.test(value)) throw new CustosError('USAGE', `cannot put ${JSON.stringify(value)} in a package manager hook: it contains a quote, backslash, $, \` or newline`);
+  if (/["'\n\\$`]/.test(value))
+    throw new CustosError('USAGE', `cannot put ${JSON.stringify(value)} in a package manager hook: it contains a quote, backslash, $, \` or newline`);
   return `'${value}'`;
 }

@@ -70,7 +70,10 @@ describe('BloomCache', () => {
     assert.equal(db.reads, 2, 'both lists read once');
     const blooms = first.forLookups();
     assert.ok(blooms !== undefined);
-    assert.deepEqual([blooms.known.has(sha('ls')), blooms.known.has(sha('cat')), blooms.bad.has(sha('evil')), blooms.bad.has(sha('ls'))], [true, true, true, false]);
+    assert.deepEqual(
+      [blooms.known.has(sha('ls')), blooms.known.has(sha('cat')), blooms.bad.has(sha('evil')), blooms.bad.has(sha('ls'))],
+      [true, true, true, false],
+    );
     assert.ok(savedGeneration(`${path}.bloom`, 0) && savedGeneration(`${path}.bad.bloom`, 0));
     const second = BloomCache.open(path, db.source());
     second.keep();

@@ -162,7 +162,10 @@ export class BloomCache {
 
   #save(blooms: Blooms): void {
     // Written aside and renamed: a reader never sees half a filter.
-    for (const [file, bloom] of [[this.#files[0], blooms.known], [this.#files[1], blooms.bad]] as const) {
+    for (const [file, bloom] of [
+      [this.#files[0], blooms.known],
+      [this.#files[1], blooms.bad],
+    ] as const) {
       writeFileSync(`${file}.tmp`, bloom.serialize(blooms.generation), { mode: 0o644 });
       renameSync(`${file}.tmp`, file);
     }
@@ -170,7 +173,10 @@ export class BloomCache {
 
   #filesStamp(): string {
     try {
-      return this.#files.map((f) => statSync(f)).map((st) => `${st.mtimeMs}:${st.size}`).join('/');
+      return this.#files
+        .map((f) => statSync(f))
+        .map((st) => `${st.mtimeMs}:${st.size}`)
+        .join('/');
     } catch {
       return 'missing';
     }

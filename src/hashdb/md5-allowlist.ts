@@ -32,7 +32,10 @@ export class Md5Allowlist implements Md5AllowlistLookup {
       return new Md5Allowlist(path, db);
     } catch (error) {
       db?.close();
-      throw new CustosError('CONFIG_INVALID', `cannot use the md5 allowlist ${path}: ${(error as Error).message} (expected an SQLite file with OSSEC's files(md5sum, file, time) table)`);
+      throw new CustosError(
+        'CONFIG_INVALID',
+        `cannot use the md5 allowlist ${path}: ${(error as Error).message} (expected an SQLite file with OSSEC's files(md5sum, file, time) table)`,
+      );
     }
   }
 

@@ -173,7 +173,9 @@ export class SqliteHostPackageTables {
 
 function prepare(db: Database.Database) {
   return {
-    installed: db.prepare('SELECT h.key, h.stamp, p.name, p.version, p.arch FROM host_packages h JOIN packages p ON p.id = h.package_id WHERE h.source_id = ?').raw(true),
+    installed: db
+      .prepare('SELECT h.key, h.stamp, p.name, p.version, p.arch FROM host_packages h JOIN packages p ON p.id = h.package_id WHERE h.source_id = ?')
+      .raw(true),
     packageOf: db.prepare('SELECT package_id FROM host_packages WHERE source_id = ? AND key = ?').raw(true),
     putPackage: db.prepare('INSERT OR REPLACE INTO host_packages (source_id, key, package_id, stamp) VALUES (?, ?, ?, ?)'),
     dropPackage: db.prepare('DELETE FROM host_packages WHERE source_id = ? AND key = ?'),
@@ -181,7 +183,9 @@ function prepare(db: Database.Database) {
     dropOwned: db.prepare('DELETE FROM owned WHERE source_id = ? AND package_id = ?'),
     putOwned: db.prepare('INSERT OR IGNORE INTO owned (path_id, source_id, package_id) VALUES (?, ?, ?)'),
     isOwned: db.prepare('SELECT 1 FROM owned WHERE path_id = ? AND source_id = ? LIMIT 1').raw(true),
-    ownerOf: db.prepare('SELECT p.name, p.version, p.arch FROM owned o JOIN packages p ON p.id = o.package_id WHERE o.path_id = ? AND o.source_id = ? LIMIT 1').raw(true),
+    ownerOf: db
+      .prepare('SELECT p.name, p.version, p.arch FROM owned o JOIN packages p ON p.id = o.package_id WHERE o.path_id = ? AND o.source_id = ? LIMIT 1')
+      .raw(true),
     putRemoved: db.prepare('INSERT OR REPLACE INTO removed (path_id, source_id, package_id, kind, reason, removed_at) VALUES (?, ?, ?, ?, ?, ?)'),
     clearRemoved: db.prepare('DELETE FROM removed WHERE path_id = ? AND source_id = ?'),
     dropExpected: db.prepare("DELETE FROM removed WHERE source_id = ? AND kind = 'expected'"),

@@ -49,11 +49,24 @@ export function rowImportSession(target: ImportTarget): ImportSession {
   let inserted = 0;
   const write = db.transaction((batch: readonly KnownHashRow[]) => {
     for (const row of batch) {
-      const info = row.bad === true ? s.insertBad.run(row.digest, sourceId, row.label ?? null) : s.insertKnown.run(row.digest, pathId(row.path), packageId(row.package), sourceId);
+      const info =
+        row.bad === true
+          ? s.insertBad.run(row.digest, sourceId, row.label ?? null)
+          : s.insertKnown.run(row.digest, pathId(row.path), packageId(row.package), sourceId);
       inserted += info.changes;
       const d = row.declared;
       if (d !== undefined && row.bad !== true && row.path !== undefined) {
-        s.putDeclared.run(pathId(row.path), packageId(row.package), sourceId, d.mode & 0o7777, d.uid ?? null, d.gid ?? null, d.owner ?? null, d.group ?? null, d.observed === true ? 1 : 0);
+        s.putDeclared.run(
+          pathId(row.path),
+          packageId(row.package),
+          sourceId,
+          d.mode & 0o7777,
+          d.uid ?? null,
+          d.gid ?? null,
+          d.owner ?? null,
+          d.group ?? null,
+          d.observed === true ? 1 : 0,
+        );
       }
       if (blooms !== undefined) (row.bad === true ? blooms.bad : blooms.known).add(row.digest);
     }
@@ -79,7 +92,9 @@ export function rowImportSession(target: ImportTarget): ImportSession {
  */
 export function bulkImportSession(target: ImportTarget): ImportSession {
   const { db, sourceId, blooms } = target;
-  db.exec('DROP TABLE IF EXISTS temp.stage_known; DROP TABLE IF EXISTS temp.stage_bad; CREATE TEMP TABLE stage_known (digest BLOB NOT NULL); CREATE TEMP TABLE stage_bad (digest BLOB NOT NULL, label TEXT)');
+  db.exec(
+    'DROP TABLE IF EXISTS temp.stage_known; DROP TABLE IF EXISTS temp.stage_bad; CREATE TEMP TABLE stage_known (digest BLOB NOT NULL); CREATE TEMP TABLE stage_bad (digest BLOB NOT NULL, label TEXT)',
+  );
   const stageKnown = db.prepare('INSERT INTO temp.stage_known (digest) VALUES (?)');
   const stageBad = db.prepare('INSERT INTO temp.stage_bad (digest, label) VALUES (?, ?)');
   let rows = 0;
@@ -98,8 +113,12 @@ export function bulkImportSession(target: ImportTarget): ImportSession {
     },
     finish: async () => {
       const merge = db.transaction(() => {
-        const known = db.prepare('INSERT OR IGNORE INTO known (digest, path_id, package_id, source_id) SELECT digest, 0, 0, ? FROM temp.stage_known ORDER BY digest').run(sourceId).changes;
-        const bad = db.prepare('INSERT OR IGNORE INTO bad (digest, source_id, label) SELECT digest, ?, label FROM temp.stage_bad ORDER BY digest').run(sourceId).changes;
+        const known = db
+          .prepare('INSERT OR IGNORE INTO known (digest, path_id, package_id, source_id) SELECT digest, 0, 0, ? FROM temp.stage_known ORDER BY digest')
+          .run(sourceId).changes;
+        const bad = db
+          .prepare('INSERT OR IGNORE INTO bad (digest, source_id, label) SELECT digest, ?, label FROM temp.stage_bad ORDER BY digest')
+          .run(sourceId).changes;
         return known + bad;
       });
       const inserted = merge();

@@ -11,8 +11,19 @@ const ELSEWHERE_LIMIT = 8;
 const DIGEST_ORDER = ['sha256', 'sha1', 'md5'] as const;
 
 type EvidenceRow = [
-  Buffer | null, string | null, string | null, string | null, HashSourceKind, string, string,
-  number | null, number | null, number | null, string | null, string | null, number | null,
+  Buffer | null,
+  string | null,
+  string | null,
+  string | null,
+  HashSourceKind,
+  string,
+  string,
+  number | null,
+  number | null,
+  number | null,
+  string | null,
+  string | null,
+  number | null,
 ];
 
 /** Answers what the known-hash tables say about one file's digests, with the Bloom filters in front when given. */
@@ -48,7 +59,8 @@ export class SqliteKnownHashLookup {
         if (found.atPath.length > 0) (atPath ??= []).push(...found.atPath);
         if (found.elsewhere.length > 0) (elsewhere ??= []).push(...found.elsewhere);
       }
-      if (maybeBad) for (const row of this.#stmts.bad.all(digest) as [HashSourceKind, string, string, string | null][]) (bad ??= []).push(badEvidence(digest, row));
+      if (maybeBad)
+        for (const row of this.#stmts.bad.all(digest) as [HashSourceKind, string, string, string | null][]) (bad ??= []).push(badEvidence(digest, row));
     }
     if (atPath === undefined && elsewhere === undefined && bad === undefined) return NO_EVIDENCE;
     return { atPath: atPath ?? [], elsewhere: (elsewhere ?? []).slice(0, ELSEWHERE_LIMIT), bad: bad ?? [] };

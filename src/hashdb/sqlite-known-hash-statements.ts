@@ -38,7 +38,9 @@ export function prepareKnownHashStatements(db: Database.Database) {
     insertPackage: db.prepare('INSERT OR IGNORE INTO packages (name, version, arch) VALUES (?, ?, ?)'),
     packageId: db.prepare('SELECT id FROM packages WHERE name = ? AND version = ? AND arch = ?').raw(true),
     insertKnown: db.prepare('INSERT OR IGNORE INTO known (digest, path_id, package_id, source_id) VALUES (?, ?, ?, ?)'),
-    putDeclared: db.prepare('INSERT OR REPLACE INTO declared_modes (path_id, package_id, source_id, mode, uid, gid, owner, grp, observed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    putDeclared: db.prepare(
+      'INSERT OR REPLACE INTO declared_modes (path_id, package_id, source_id, mode, uid, gid, owner, grp, observed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
     insertBad: db.prepare('INSERT OR IGNORE INTO bad (digest, source_id, label) VALUES (?, ?, ?)'),
     countSource: db.prepare('UPDATE sources SET rows = rows + ? WHERE id = ?'),
     // A literal LIMIT: bound as a parameter, SQLite plans this join about six times slower (measured).

@@ -38,7 +38,10 @@ describe('SqliteKnownHashStore', () => {
       const misplaced = await s.lookup(Buffer.from('/usr/bin/ls'), hex(sha('dir')));
       assert.deepEqual([misplaced.atPath.length, misplaced.elsewhere.map((e) => e.path?.toString())], [0, ['/usr/bin/dir']]);
       const evil = await s.lookup(Buffer.from('/tmp/x'), hex(sha('evil')));
-      assert.deepEqual(evil.bad.map((e) => e.label), ['Mirai']);
+      assert.deepEqual(
+        evil.bad.map((e) => e.label),
+        ['Mirai'],
+      );
       const unknown = await s.lookup(Buffer.from('/tmp/x'), hex(sha('nothing')));
       assert.deepEqual([unknown.atPath, unknown.elsewhere, unknown.bad], [[], [], []]);
       await s.close();
@@ -70,7 +73,9 @@ describe('SqliteKnownHashStore', () => {
     ];
     for (const bloom of [false, true]) {
       const s = SqliteKnownHashStore.open(file, { bloom });
-      const one = await Promise.all(queries.map(async (q) => (q.badOnly === true ? { atPath: [], elsewhere: [], bad: await s.lookupBad(q.hashes) } : s.lookup(q.path, q.hashes))));
+      const one = await Promise.all(
+        queries.map(async (q) => (q.badOnly === true ? { atPath: [], elsewhere: [], bad: await s.lookupBad(q.hashes) } : s.lookup(q.path, q.hashes))),
+      );
       const many = await s.lookupMany(queries);
       assert.deepEqual(many, one);
       assert.equal(many[0]?.atPath[0]?.package?.name, 'coreutils', 'found at its usrmerge alias');
@@ -182,7 +187,10 @@ describe('SqliteKnownHashStore: a database from before versioned migrations', ()
 
     const store = SqliteKnownHashStore.open(file);
     const evil = await store.lookup(Buffer.from('/tmp/x'), { sha256: createHash('sha256').update('evil').digest('hex') });
-    assert.deepEqual(evil.bad.map((e) => e.label), ['Mirai']);
+    assert.deepEqual(
+      evil.bad.map((e) => e.label),
+      ['Mirai'],
+    );
     await store.close();
     const raw = new Database(file);
     assert.equal(raw.pragma('user_version', { simple: true }), KNOWN_HASH_DATABASE.migrations.length);

@@ -1,10 +1,26 @@
 import type Database from 'better-sqlite3';
 import { CustosError } from '../core/custos-error.js';
 import type { FileHashes } from '../core/file-state.js';
-import { NO_EVIDENCE, type EvidenceSet, type HashEvidence, type HashSourceKind, type InstalledVersions, type PackageRef, type RemovalEvidence } from '../core/known-hash-policy.js';
+import {
+  NO_EVIDENCE,
+  type EvidenceSet,
+  type HashEvidence,
+  type HashSourceKind,
+  type InstalledVersions,
+  type PackageRef,
+  type RemovalEvidence,
+} from '../core/known-hash-policy.js';
 import { openSqlite, SchemaTooNewError } from '../platform/open-sqlite.js';
 import { BloomCache, type BloomSource } from './bloom-cache.js';
-import { derivedSource, type DebVerdict, type DerivedEntry, type ExpectedAbsence, type InstalledPackage, type PackageStateChange, type PackageStateSummary } from './host-packages.js';
+import {
+  derivedSource,
+  type DebVerdict,
+  type DerivedEntry,
+  type ExpectedAbsence,
+  type InstalledPackage,
+  type PackageStateChange,
+  type PackageStateSummary,
+} from './host-packages.js';
 import { KNOWN_HASH_DATABASE } from './known-hash-database.js';
 import { SqliteHostPackageTables, type IdLookup } from './sqlite-host-packages.js';
 import { bulkImportSession, rowImportSession } from './sqlite-known-hash-import.js';
@@ -66,7 +82,13 @@ export class SqliteKnownHashStore implements KnownHashStore {
   }
 
   #upsertSource(source: HashSourceRef): number {
-    const row = this.#stmts.upsertSource.get(source.kind, source.name, source.host ?? '', source.evidence === undefined ? null : JSON.stringify(source.evidence), new Date().toISOString()) as [number];
+    const row = this.#stmts.upsertSource.get(
+      source.kind,
+      source.name,
+      source.host ?? '',
+      source.evidence === undefined ? null : JSON.stringify(source.evidence),
+      new Date().toISOString(),
+    ) as [number];
     return Number(row[0]);
   }
 
@@ -86,7 +108,9 @@ export class SqliteKnownHashStore implements KnownHashStore {
   async lookupMany(queries: readonly KnownHashQuery[]): Promise<readonly EvidenceSet[]> {
     // One look at the filters' freshness for the whole batch, and no promise per file.
     const blooms = this.#blooms.forLookups();
-    return queries.map((q) => (q.deleted === true ? this.#removals(q.path) : this.#lookup.lookup(q.path, q.hashes, q.badOnly === true, blooms, q.usrMerged !== false)));
+    return queries.map((q) =>
+      q.deleted === true ? this.#removals(q.path) : this.#lookup.lookup(q.path, q.hashes, q.badOnly === true, blooms, q.usrMerged !== false),
+    );
   }
 
   #removals(path: Buffer): EvidenceSet {
@@ -238,9 +262,9 @@ export class SqliteKnownHashStore implements KnownHashStore {
 
   async stats(): Promise<HashStoreStats> {
     const count = (sql: string): number => Number(this.#db.prepare(sql).pluck().get());
-    const sources = (this.#db.prepare('SELECT kind, name, host, imported_at, rows FROM sources ORDER BY id').raw(true).all() as [string, string, string, string, number][]).map(
-      ([kind, name, host, importedAt, rows]) => ({ kind, name, ...(host === '' ? {} : { host }), importedAt, rows }),
-    );
+    const sources = (
+      this.#db.prepare('SELECT kind, name, host, imported_at, rows FROM sources ORDER BY id').raw(true).all() as [string, string, string, string, number][]
+    ).map(([kind, name, host, importedAt, rows]) => ({ kind, name, ...(host === '' ? {} : { host }), importedAt, rows }));
     return {
       sources,
       knownRows: count('SELECT count(*) FROM known'),

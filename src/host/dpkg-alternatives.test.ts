@@ -16,16 +16,41 @@ describe('dpkg alternatives database', () => {
       assert.equal(group.link, field('Link'), group.name);
       const alternatives = [...query.matchAll(/^Alternative: (.*)\nPriority: (-?\d+)$/gm)].map((m) => [m[1], Number(m[2])]);
       // --query leaves out alternatives whose file is missing (and so does the choice in auto mode).
-      assert.deepEqual(group.choices.filter((c) => existsSync(c.path)).map((c) => [c.path, c.priority]), alternatives, group.name);
-      if (group.mode === 'auto' && alternatives.length > 0) assert.equal(expectedChoice(group, field('Value'), existsSync)?.path, field('Value'), `${group.name}: auto mode selects the best`);
+      assert.deepEqual(
+        group.choices.filter((c) => existsSync(c.path)).map((c) => [c.path, c.priority]),
+        alternatives,
+        group.name,
+      );
+      if (group.mode === 'auto' && alternatives.length > 0)
+        assert.equal(expectedChoice(group, field('Value'), existsSync)?.path, field('Value'), `${group.name}: auto mode selects the best`);
     }
   });
 
   it('in auto mode only the highest priority is right; in manual mode any registered one', () => {
-    const text = ['auto', '/usr/bin/editor', 'editor.1.gz', '/usr/share/man/man1/editor.1.gz', '', '/bin/ed', '-100', '/usr/share/man/man1/ed.1.gz', '/bin/nano', '40', '', '/usr/bin/vim.basic', '30', '/usr/share/man/man1/vim.1.gz', '', ''].join('\n');
+    const text = [
+      'auto',
+      '/usr/bin/editor',
+      'editor.1.gz',
+      '/usr/share/man/man1/editor.1.gz',
+      '',
+      '/bin/ed',
+      '-100',
+      '/usr/share/man/man1/ed.1.gz',
+      '/bin/nano',
+      '40',
+      '',
+      '/usr/bin/vim.basic',
+      '30',
+      '/usr/share/man/man1/vim.1.gz',
+      '',
+      '',
+    ].join('\n');
     const auto = parseAlternativesGroup('editor', text);
     assert.deepEqual(auto.slaves, [{ name: 'editor.1.gz', link: '/usr/share/man/man1/editor.1.gz' }]);
-    assert.deepEqual(auto.choices.map((c) => c.slaveValues), [['/usr/share/man/man1/ed.1.gz'], [''], ['/usr/share/man/man1/vim.1.gz']]);
+    assert.deepEqual(
+      auto.choices.map((c) => c.slaveValues),
+      [['/usr/share/man/man1/ed.1.gz'], [''], ['/usr/share/man/man1/vim.1.gz']],
+    );
     assert.equal(expectedChoice(auto, '/bin/nano')?.path, '/bin/nano');
     assert.equal(expectedChoice(auto, '/bin/ed'), undefined, 'a lower priority in auto mode: someone set it by hand');
     assert.equal(expectedChoice(auto, '/tmp/evil'), undefined);
@@ -35,7 +60,7 @@ describe('dpkg alternatives database', () => {
     assert.equal(expectedChoice(manual, '/tmp/evil'), undefined, 'never an unregistered path');
   });
 
-  it('refuses a file that is not in dpkg\'s format', () => {
+  it("refuses a file that is not in dpkg's format", () => {
     assert.throws(() => parseAlternativesGroup('x', 'sometimes\n/usr/bin/x\n\n'), /unknown mode/);
     assert.throws(() => parseAlternativesGroup('x', 'auto\n/usr/bin/x\n\n/bin/x\nhigh\n\n'), /bad priority/);
     assert.throws(() => parseAlternativesGroup('x', 'auto\n/usr/bin/x\nslave'), /truncated/);

@@ -72,7 +72,11 @@ export function parseAlternativesGroup(name: string, text: string): Alternatives
  * (update-alternatives skips a missing one, and takes the first listed among equals), in manual mode any registered
  * one (`selected`), else none.
  */
-export function expectedChoice(group: AlternativesGroup, selected: string | undefined, exists: (path: string) => boolean = () => true): AlternativeChoice | undefined {
+export function expectedChoice(
+  group: AlternativesGroup,
+  selected: string | undefined,
+  exists: (path: string) => boolean = () => true,
+): AlternativeChoice | undefined {
   if (group.mode === 'manual') return group.choices.find((c) => c.path === selected);
   let best: AlternativeChoice | undefined;
   for (const c of group.choices) if (exists(c.path) && (best === undefined || c.priority > best.priority)) best = c;

@@ -165,7 +165,13 @@ export function openDpkgDatabase(root: string): DpkgDatabase {
  * file list. dpkg records no symlink targets, so a listed symlink is read as dpkg just left it (the import runs
  * right after dpkg) and its target kept as the claim; listed directories are left out of ownership.
  */
-function readPackageUpdate(root: string, merged: boolean, files: { list: string; md5sums: string }, entry: StatusEntry, installed: InstalledPackage): PackageUpdate {
+function readPackageUpdate(
+  root: string,
+  merged: boolean,
+  files: { list: string; md5sums: string },
+  entry: StatusEntry,
+  installed: InstalledPackage,
+): PackageUpdate {
   const pkg = installed.package;
   const md5sums = readOptional(files.md5sums);
   const { rows, malformed } = md5sums === undefined ? { rows: [], malformed: 0 } : parseMd5sums(md5sums, pkg, merged);
@@ -193,7 +199,12 @@ function readPackageUpdate(root: string, merged: boolean, files: { list: string;
     owns.push(path);
     if (st.isSymbolicLink()) links.push({ digest: Buffer.from(linkDigest(readlinkSync(onDisk, { encoding: 'buffer' })), 'hex'), path, package: pkg });
   }
-  return { installed, rows: [...rows, ...conffiles, ...links], owns, counts: { md5sums: rows.length, conffiles: conffiles.length, symlinks: links.length, malformed } };
+  return {
+    installed,
+    rows: [...rows, ...conffiles, ...links],
+    owns,
+    counts: { md5sums: rows.length, conffiles: conffiles.length, symlinks: links.length, malformed },
+  };
 }
 
 /**

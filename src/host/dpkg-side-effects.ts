@@ -67,7 +67,8 @@ export async function goneCausesGiven(causes: readonly string[], owners: OwnersO
   const owned = await owners(split.filter((c) => c.kind === 'init' || c.kind === 'unit').map((c) => canonical(c.what)));
   const reasons = new Map<string, string>();
   for (const { because, kind, what } of split) {
-    if ((kind === 'init' || kind === 'unit') && !owned.has(canonical(what).toString('latin1'))) reasons.set(because, `link to ${what}, which went with its package`);
+    if ((kind === 'init' || kind === 'unit') && !owned.has(canonical(what).toString('latin1')))
+      reasons.set(because, `link to ${what}, which went with its package`);
     else if (kind === 'alt' && !groups.has(what)) reasons.set(because, `alternatives group ${what} was removed`);
   }
   return reasons;
@@ -81,13 +82,17 @@ async function alternatives(root: string, owners: OwnersOf, canonical: (p: strin
   for (const { group, selected } of chosen) {
     const choice = expectedChoice(group, selected, (path) => exists(root, path));
     if (choice === undefined) {
-      if (selected !== undefined) out.unexplained.push(`alternatives: /etc/alternatives/${group.name} -> ${selected} is not what the ${group.mode} group ${group.name} selects`);
+      if (selected !== undefined)
+        out.unexplained.push(`alternatives: /etc/alternatives/${group.name} -> ${selected} is not what the ${group.mode} group ${group.name} selects`);
       continue;
     }
     const pkg = own.get(canonical(choice.path).toString('latin1'));
     const because = `alt:${group.name}`;
     const link = (path: string, target: string): void => {
-      out.entries.push({ row: { digest: Buffer.from(linkDigest(Buffer.from(target, 'latin1')), 'hex'), path: canonical(path), ...(pkg === undefined ? {} : { package: pkg }) }, because });
+      out.entries.push({
+        row: { digest: Buffer.from(linkDigest(Buffer.from(target, 'latin1')), 'hex'), path: canonical(path), ...(pkg === undefined ? {} : { package: pkg }) },
+        because,
+      });
     };
     link(`/etc/alternatives/${group.name}`, choice.path);
     link(group.link, `/etc/alternatives/${group.name}`);
@@ -99,7 +104,8 @@ async function alternatives(root: string, owners: OwnersOf, canonical: (p: strin
         return;
       }
       const reason = `alternatives: ${choice.path} provides no ${slave.name}`;
-      for (const p of [`/etc/alternatives/${slave.name}`, slave.link]) out.absent.push({ path: canonical(p), ...(pkg === undefined ? {} : { package: pkg }), reason });
+      for (const p of [`/etc/alternatives/${slave.name}`, slave.link])
+        out.absent.push({ path: canonical(p), ...(pkg === undefined ? {} : { package: pkg }), reason });
     });
   }
 }
@@ -183,11 +189,16 @@ async function ldSoCache(
     return { path, resolved };
   });
   const own = await owners(candidates.flatMap((c) => [canonical(c.path), ...(c.resolved === undefined ? [] : [canonical(c.resolved)])]));
-  const local = candidates.filter((c) => !own.has(canonical(c.path).toString('latin1')) && (c.resolved === undefined || !own.has(canonical(c.resolved).toString('latin1'))));
+  const local = candidates.filter(
+    (c) => !own.has(canonical(c.path).toString('latin1')) && (c.resolved === undefined || !own.has(canonical(c.resolved).toString('latin1'))),
+  );
   out.localLibraries = [...new Set(local.map((c) => c.path))].sort();
   const stray = trusted === 'all' ? [] : local.filter((c) => !trusted.has(c.path));
   if (stray.length > 0) {
-    const list = stray.slice(0, 5).map((c) => c.path).join(', ');
+    const list = stray
+      .slice(0, 5)
+      .map((c) => c.path)
+      .join(', ');
     out.unexplained.push(
       `/etc/ld.so.cache lists ${stray.length} librar${stray.length === 1 ? 'y' : 'ies'} that no installed package owns and that were not there at the last full import (${list}${stray.length > 5 ? ', …' : ''})`,
     );

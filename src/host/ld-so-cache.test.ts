@@ -7,7 +7,7 @@ import { tempDir } from '../../test/support/temp-dir.js';
 import { parseLdSoCache } from './ld-so-cache.js';
 
 describe('parseLdSoCache', () => {
-  it('reads this machine\'s /etc/ld.so.cache exactly as ldconfig -p lists it', () => {
+  it("reads this machine's /etc/ld.so.cache exactly as ldconfig -p lists it", () => {
     const entries = parseLdSoCache(readFileSync('/etc/ld.so.cache'));
     // `ldconfig -p`: a count line, then "\tSONAME (flags) => PATH" per entry, in cache order.
     const listed = execFileSync('ldconfig', ['-p'], { encoding: 'latin1' })
@@ -16,7 +16,10 @@ describe('parseLdSoCache', () => {
       .filter((l) => l.includes(' => '))
       .map((l) => [l.trim().split(' ')[0], l.slice(l.indexOf(' => ') + 4)]);
     assert.ok(listed.length > 10);
-    assert.deepEqual(entries.map((e) => [e.soname.toString('latin1'), e.path.toString('latin1')]), listed);
+    assert.deepEqual(
+      entries.map((e) => [e.soname.toString('latin1'), e.path.toString('latin1')]),
+      listed,
+    );
   });
 
   it('reads a cache ldconfig builds for a directory of its own', () => {
@@ -28,7 +31,10 @@ describe('parseLdSoCache', () => {
     execFileSync('ldconfig', ['-C', join(dir, 'ld.so.cache'), '-f', join(dir, 'ld.so.conf'), '-n', join(dir, 'lib')]);
     execFileSync('ldconfig', ['-C', join(dir, 'ld.so.cache'), '-f', join(dir, 'ld.so.conf'), '-X', join(dir, 'lib')]);
     const entries = parseLdSoCache(readFileSync(join(dir, 'ld.so.cache')));
-    assert.ok(entries.some((e) => e.soname.toString() === 'libc.so.6' && e.path.toString() === join(dir, 'lib', 'libc.so.6')), JSON.stringify(entries.map((e) => e.path.toString())));
+    assert.ok(
+      entries.some((e) => e.soname.toString() === 'libc.so.6' && e.path.toString() === join(dir, 'lib', 'libc.so.6')),
+      JSON.stringify(entries.map((e) => e.path.toString())),
+    );
   });
 
   it('refuses what is not a cache, or lies about its size, instead of reading past the end', () => {

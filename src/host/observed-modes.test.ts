@@ -19,13 +19,20 @@ describe('withObservedModes (dpkg-local: the mode a file has at import)', () => 
   };
   const row = (name: string, body: string) => ({ digest: md5(body), path: Buffer.from(`/usr/bin/${name}`), package: pkg });
 
-  it('records a plain root-owned file as it is, and a setuid one only when its MD5 is the package\'s', () => {
+  it("records a plain root-owned file as it is, and a setuid one only when its MD5 is the package's", () => {
     file('plain', 'plain\n', 0o755);
     file('su', 'su\n', 0o4755);
     file('planted', 'other content\n', 0o4755);
     file('owned', 'owned\n', 0o755, 65534);
     symlinkSync('plain', join(root, 'usr/bin/link'));
-    const out = withObservedModes(root, [row('plain', 'plain\n'), row('su', 'su\n'), row('planted', 'planted\n'), row('owned', 'owned\n'), row('link', 'plain\n'), row('missing', 'x')]);
+    const out = withObservedModes(root, [
+      row('plain', 'plain\n'),
+      row('su', 'su\n'),
+      row('planted', 'planted\n'),
+      row('owned', 'owned\n'),
+      row('link', 'plain\n'),
+      row('missing', 'x'),
+    ]);
     assert.deepEqual(
       out.map((r) => r.declared),
       [

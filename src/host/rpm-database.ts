@@ -26,7 +26,8 @@ const S_IFDIR = 0o040000;
 // rpm's PGP hash ids for FILEDIGESTALGO; a package without the tag uses MD5.
 const DIGEST_LENGTH: Readonly<Record<string, number>> = { '1': 32, '2': 40, '8': 64, '(none)': 32 };
 const PACKAGES_QF = '%{NAME}\\t%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{INSTALLTID}\\t%{SIGMD5}\\n';
-const FILES_QF = '[%{=NAME}-%{=VERSION}-%{=RELEASE}.%{=ARCH}\\t%{FILEDIGESTS}\\t%{FILEFLAGS}\\t%{=FILEDIGESTALGO}\\t%{FILEMODES}\\t%{FILEUSERNAME}\\t%{FILEGROUPNAME}\\t%{FILELINKTOS}\\t%{FILENAMES}\\n]';
+const FILES_QF =
+  '[%{=NAME}-%{=VERSION}-%{=RELEASE}.%{=ARCH}\\t%{FILEDIGESTS}\\t%{FILEFLAGS}\\t%{=FILEDIGESTALGO}\\t%{FILEMODES}\\t%{FILEUSERNAME}\\t%{FILEGROUPNAME}\\t%{FILELINKTOS}\\t%{FILENAMES}\\n]';
 
 /**
  * Opens the rpm database under ROOT through `rpm --root` itself (its format is rpm's business: sqlite, bdb or
@@ -68,13 +69,27 @@ export function openRpmDatabase(root: string): RpmDatabase {
       }
       return keys.map((key) => {
         const entry = byKey.get(key) as { rows: KnownHashRow[]; owns: Buffer[] };
-        return { installed: installed.get(key) as InstalledPackage, rows: entry.rows, owns: entry.owns, counts: { md5sums: entry.rows.length, conffiles: 0, symlinks: 0, malformed: 0 } };
+        return {
+          installed: installed.get(key) as InstalledPackage,
+          rows: entry.rows,
+          owns: entry.owns,
+          counts: { md5sums: entry.rows.length, conffiles: 0, symlinks: 0, malformed: 0 },
+        };
       });
     },
   };
 }
 
-function rowOf(pkg: PackageRef, path: Buffer, type: number, hex: string, algo: string, target: string, flags: number, declared: DeclaredMode): KnownHashRow | undefined {
+function rowOf(
+  pkg: PackageRef,
+  path: Buffer,
+  type: number,
+  hex: string,
+  algo: string,
+  target: string,
+  flags: number,
+  declared: DeclaredMode,
+): KnownHashRow | undefined {
   if (type === S_IFLNK) return { digest: Buffer.from(linkDigest(Buffer.from(target, 'utf8')), 'hex'), path, package: pkg };
   if (type !== S_IFREG || (flags & GHOST) !== 0 || hex.length !== DIGEST_LENGTH[algo] || !/^[0-9a-f]+$/.test(hex)) return undefined;
   // The header's mode and owner names: what rpm installs the file with.
@@ -91,7 +106,9 @@ export function rpmDatabaseStamp(root: string): string {
 }
 
 function stampOf(lines: readonly string[]): string {
-  return createHash('sha1').update([...lines].sort().join('\n')).digest('hex');
+  return createHash('sha1')
+    .update([...lines].sort().join('\n'))
+    .digest('hex');
 }
 
 function runRpm(root: string, args: readonly string[]): string[] {

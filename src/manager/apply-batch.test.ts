@@ -42,10 +42,19 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
   const batch = (seq: number, states: readonly (FileState | { deleted: Buffer })[], extra: Partial<BatchRequest> = {}): BatchRequest => ({
     agentId: agent.id,
     seq,
-    observations: states.map((s) => encodeObservation('deleted' in s ? { path: s.deleted, checks: CHECK_ALL, inBaseline: true } : { path: s.path, current: s, checks: CHECK_ALL, inBaseline: false })),
+    observations: states.map((s) =>
+      encodeObservation(
+        'deleted' in s ? { path: s.deleted, checks: CHECK_ALL, inBaseline: true } : { path: s.path, current: s, checks: CHECK_ALL, inBaseline: false },
+      ),
+    ),
     ...extra,
   });
-  const end = (id: string, full: boolean, states: readonly FileState[], digest = digestOf(states)): BatchRequest['end'] => ({ id, full, ...digest, durationMs: 5 });
+  const end = (id: string, full: boolean, states: readonly FileState[], digest = digestOf(states)): BatchRequest['end'] => ({
+    id,
+    full,
+    ...digest,
+    durationMs: 5,
+  });
 
   before(async () => {
     store = SqliteStore.open(join(dir, 'manager.db'));
@@ -79,7 +88,11 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
   });
 
   it('alerts on a change against its own baseline', async () => {
-    const changed = file('/etc/hosts', { size: 200, mtimeNs: 1_800_000_000_000_000_000n, hashes: { md5: 'a'.repeat(32), sha1: 'b'.repeat(40), sha256: 'c'.repeat(64) } });
+    const changed = file('/etc/hosts', {
+      size: 200,
+      mtimeNs: 1_800_000_000_000_000_000n,
+      hashes: { md5: 'a'.repeat(32), sha1: 'b'.repeat(40), sha256: 'c'.repeat(64) },
+    });
     const applied = await applyBatch(batch(2, [changed]), agent, deps);
     assert.equal(applied.summary.modified, 1);
     assert.deepEqual(
@@ -94,10 +107,14 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
     assert.equal(stored[0]?.rule.firedtimes, 1);
   });
 
-  it('raises rule 564 and asks for a resync when the agent\'s digest differs from the baseline', async () => {
+  it("raises rule 564 and asks for a resync when the agent's digest differs from the baseline", async () => {
     alerts.length = 0;
     // The agent believes /etc/hosts is still the original: its state and the manager's baseline have diverged.
-    const applied = await applyBatch(batch(3, [], { scan: { id: 's2', full: false, first: true }, end: end('s2', false, [hosts, passwd, shadow]) }), agent, deps);
+    const applied = await applyBatch(
+      batch(3, [], { scan: { id: 's2', full: false, first: true }, end: end('s2', false, [hosts, passwd, shadow]) }),
+      agent,
+      deps,
+    );
     assert.equal(applied.resync, true);
     assert.equal(alerts.length, 1);
     assert.equal(alerts[0]?.rule.id, '564');
@@ -106,7 +123,10 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
 
   it('after a full resync, what the agent no longer reported is deleted, and the digests agree again', async () => {
     alerts.length = 0;
-    const now = [file('/etc/hosts', { size: 200, mtimeNs: 1_800_000_000_000_000_000n, hashes: { md5: 'a'.repeat(32), sha1: 'b'.repeat(40), sha256: 'c'.repeat(64) } }), passwd];
+    const now = [
+      file('/etc/hosts', { size: 200, mtimeNs: 1_800_000_000_000_000_000n, hashes: { md5: 'a'.repeat(32), sha1: 'b'.repeat(40), sha256: 'c'.repeat(64) } }),
+      passwd,
+    ];
     await applyBatch(batch(4, [now[0]!], { scan: { id: 's3', full: true, first: true } }), agent, deps);
     const applied = await applyBatch(batch(5, [now[1]!], { scan: { id: 's3', full: true, first: false }, end: end('s3', true, now) }), agent, deps);
     assert.equal(applied.resync, false);
@@ -119,29 +139,44 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
     assert.equal(chain.ok, true);
   });
 
-  it('builds a newly reported directory\'s baseline silently, and retires one no longer reported instead of deleting it', async () => {
+  it("builds a newly reported directory's baseline silently, and retires one no longer reported instead of deleting it", async () => {
     alerts.length = 0;
     const roots = (...paths: string[]): string[] => paths.map((p) => Buffer.from(p).toString('base64'));
-    const etc = [file('/etc/hosts', { size: 200, mtimeNs: 1_800_000_000_000_000_000n, hashes: { md5: 'a'.repeat(32), sha1: 'b'.repeat(40), sha256: 'c'.repeat(64) } }), passwd];
+    const etc = [
+      file('/etc/hosts', { size: 200, mtimeNs: 1_800_000_000_000_000_000n, hashes: { md5: 'a'.repeat(32), sha1: 'b'.repeat(40), sha256: 'c'.repeat(64) } }),
+      passwd,
+    ];
     // The agent starts reporting its directories: /etc as before.
     await applyBatch(batch(6, [], { scan: { id: 's4', full: false, first: true }, end: { ...end('s4', false, etc)!, roots: roots('/etc') } }), agent, deps);
     // /srv is added: its existing files are its baseline, not "added" alerts.
     const srv = [file('/srv/a', { inode: 10 }), file('/srv/b', { inode: 11 })];
-    const first = await applyBatch(batch(7, srv, { scan: { id: 's5', full: false, first: true }, end: { ...end('s5', false, [...etc, ...srv])!, roots: roots('/etc', '/srv') } }), agent, deps);
+    const first = await applyBatch(
+      batch(7, srv, { scan: { id: 's5', full: false, first: true }, end: { ...end('s5', false, [...etc, ...srv])!, roots: roots('/etc', '/srv') } }),
+      agent,
+      deps,
+    );
     assert.equal(first.alerts, 0);
     assert.equal(alerts.length, 0, JSON.stringify(alerts));
     assert.equal(await store.countBaseline(agent.id), 4);
     // From then on, /srv alerts like any other directory.
     await applyBatch(batch(8, [file('/srv/c', { inode: 12 })]), agent, deps);
-    assert.deepEqual(alerts.map((a) => [Number(a.rule.id), 'syscheck' in a ? a.syscheck.path : '']), [[554, '/srv/c']]);
+    assert.deepEqual(
+      alerts.map((a) => [Number(a.rule.id), 'syscheck' in a ? a.syscheck.path : '']),
+      [[554, '/srv/c']],
+    );
     alerts.length = 0;
     // /srv is removed: retired with a record, no alert, and the digests agree on what is left.
-    const retired = await applyBatch(batch(9, [], { scan: { id: 's6', full: false, first: true }, end: { ...end('s6', false, etc)!, roots: roots('/etc') } }), agent, deps);
+    const retired = await applyBatch(
+      batch(9, [], { scan: { id: 's6', full: false, first: true }, end: { ...end('s6', false, etc)!, roots: roots('/etc') } }),
+      agent,
+      deps,
+    );
     assert.equal(retired.resync, false);
     assert.equal(alerts.length, 0, JSON.stringify(alerts));
     assert.equal(await store.countBaseline(agent.id), 2);
     const records: { path: string; outcome: string; reason?: string }[] = [];
-    for await (const e of store.queryEvents({ agentId: agent.id, path: Buffer.from('/srv') })) records.push({ path: e.record.change.path.toString(), outcome: e.record.outcome, ...(e.record.reason === undefined ? {} : { reason: e.record.reason }) });
+    for await (const e of store.queryEvents({ agentId: agent.id, path: Buffer.from('/srv') }))
+      records.push({ path: e.record.change.path.toString(), outcome: e.record.outcome, ...(e.record.reason === undefined ? {} : { reason: e.record.reason }) });
     assert.deepEqual(
       records.filter((r) => r.reason?.startsWith('no longer monitored') === true).map((r) => [r.path, r.outcome]),
       [
@@ -151,7 +186,11 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
       ],
     );
     // Added back later, it is a new directory again: its first scan is silent.
-    await applyBatch(batch(10, srv, { scan: { id: 's7', full: false, first: true }, end: { ...end('s7', false, [...etc, ...srv])!, roots: roots('/etc', '/srv') } }), agent, deps);
+    await applyBatch(
+      batch(10, srv, { scan: { id: 's7', full: false, first: true }, end: { ...end('s7', false, [...etc, ...srv])!, roots: roots('/etc', '/srv') } }),
+      agent,
+      deps,
+    );
     assert.equal(alerts.length, 0, JSON.stringify(alerts));
     assert.equal((await store.verifyChain()).ok, true);
   });
@@ -159,9 +198,16 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
   it('a full resync sweeps only inside the directories it covered', async () => {
     alerts.length = 0;
     const roots = (...paths: string[]): string[] => paths.map((p) => Buffer.from(p).toString('base64'));
-    const etc = [file('/etc/hosts', { size: 200, mtimeNs: 1_800_000_000_000_000_000n, hashes: { md5: 'a'.repeat(32), sha1: 'b'.repeat(40), sha256: 'c'.repeat(64) } }), passwd];
+    const etc = [
+      file('/etc/hosts', { size: 200, mtimeNs: 1_800_000_000_000_000_000n, hashes: { md5: 'a'.repeat(32), sha1: 'b'.repeat(40), sha256: 'c'.repeat(64) } }),
+      passwd,
+    ];
     // A full scan of /etc only, while the baseline still holds /srv (the agent's configuration just dropped it).
-    const applied = await applyBatch(batch(11, etc, { scan: { id: 's8', full: true, first: true }, end: { ...end('s8', true, etc)!, roots: roots('/etc') } }), agent, deps);
+    const applied = await applyBatch(
+      batch(11, etc, { scan: { id: 's8', full: true, first: true }, end: { ...end('s8', true, etc)!, roots: roots('/etc') } }),
+      agent,
+      deps,
+    );
     assert.equal(alerts.length, 0, 'no /srv file is reported deleted');
     assert.equal(applied.resync, false);
     assert.equal(await store.countBaseline(agent.id), 2);
@@ -172,9 +218,15 @@ describe('applyBatch: the manager applies agent batches to its own baseline', ()
     const seq = (await store.lastSequence(agent.id)) + 1;
     const base = (await store.getBaselineState(agent.id, Buffer.from('/etc/passwd'))) ?? passwd;
     const changed = { ...base, mode: 0o600 };
-    await applyBatch(batch(seq, [changed], { scan: { id: 's9', full: false, first: true } }), agent, { ...deps, policy: { ...deps.policy, fullLogStyle: 'wazuh' } });
+    await applyBatch(batch(seq, [changed], { scan: { id: 's9', full: false, first: true } }), agent, {
+      ...deps,
+      policy: { ...deps.policy, fullLogStyle: 'wazuh' },
+    });
     assert.equal(alerts.length, 1, JSON.stringify(alerts));
-    assert.equal(alerts[0]?.full_log, "File '/etc/passwd' modified\nMode: scheduled\nChanged attributes: permission\nPermissions changed from 'rw-r--r--' to 'rw-------'\n");
+    assert.equal(
+      alerts[0]?.full_log,
+      "File '/etc/passwd' modified\nMode: scheduled\nChanged attributes: permission\nPermissions changed from 'rw-r--r--' to 'rw-------'\n",
+    );
     assert.equal(modeOf(alerts[0]), 'scheduled');
   });
 });

@@ -85,7 +85,10 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
     // The first scan of each directory builds its baseline silently, like a standalone first check.
     scannedRoots: await scannedRootsOf(deps.store, agent.id),
     // An agent numbers its scheduled scans' batches (`scan`); what it sends without is what its watcher saw.
-    view: { mode: batch.scan === undefined && observations.length > 0 ? ('realtime' as const) : ('scheduled' as const), fullLogStyle: deps.policy.fullLogStyle ?? 'ossec' },
+    view: {
+      mode: batch.scan === undefined && observations.length > 0 ? ('realtime' as const) : ('scheduled' as const),
+      fullLogStyle: deps.policy.fullLogStyle ?? 'ossec',
+    },
   };
   const ingestDeps = {
     store: deps.store,
@@ -111,16 +114,28 @@ export async function applyBatch(batch: BatchRequest, agent: AgentRef, deps: App
   const batchAgentAlerts = async (pending: PendingBaseline): Promise<readonly AgentAlert[]> => {
     raised = [];
     if (!isNext) return raised; // refused by the commit: nothing to decide
-    if (batch.notice === 'outbox-overflow') raised.push(buildAgentAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, event: 'outbox-overflow', details: { seq: batch.seq } }));
+    if (batch.notice === 'outbox-overflow')
+      raised.push(buildAgentAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, event: 'outbox-overflow', details: { seq: batch.seq } }));
     if (batch.end === undefined) return raised;
     const end = batch.end;
     for (const root of end.unscannable ?? []) {
-      raised.push(buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, path: Buffer.from(root.p, 'base64'), reason: root.reason }));
+      raised.push(
+        buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, path: Buffer.from(root.p, 'base64'), reason: root.reason }),
+      );
     }
     // Rule 574 for each part of a monitored tree the scan could not look into, at every scan that meets it, as
     // standalone does: a subtree stays visible until it can be read again.
     for (const subtree of end.unscannedSubtrees ?? []) {
-      raised.push(buildDirectoryNotScannedAlert({ id: newAlertId(deps.now()), timestamp: deps.now(), agent, path: Buffer.from(subtree.p, 'base64'), reason: subtree.reason, subtree: true }));
+      raised.push(
+        buildDirectoryNotScannedAlert({
+          id: newAlertId(deps.now()),
+          timestamp: deps.now(),
+          agent,
+          path: Buffer.from(subtree.p, 'base64'),
+          reason: subtree.reason,
+          subtree: true,
+        }),
+      );
     }
     const ours = await projectedBaselineDigest(deps.store, agent.id, pending);
     scanned = ours;
@@ -184,9 +199,16 @@ async function scannedRootsOf(store: Store, agentId: string): Promise<readonly B
  * Baseline paths a full scan did not report, inside the directories it covered (what lies outside them is retired,
  * not deleted), as deletions; paths this batch reports itself are left to it.
  */
-async function sweptByResync(store: Store, agentId: string, roots: readonly Buffer[] | undefined, observations: readonly Observation[]): Promise<Observation[]> {
+async function sweptByResync(
+  store: Store,
+  agentId: string,
+  roots: readonly Buffer[] | undefined,
+  observations: readonly Observation[],
+): Promise<Observation[]> {
   const reported = new Set(observations.map((o) => o.path.toString('latin1')));
-  const unseen = (await store.unseenByResync(agentId)).filter((path) => (roots === undefined || roots.some((root) => isWithin(path, root))) && !reported.has(path.toString('latin1')));
+  const unseen = (await store.unseenByResync(agentId)).filter(
+    (path) => (roots === undefined || roots.some((root) => isWithin(path, root))) && !reported.has(path.toString('latin1')),
+  );
   return unseen.map((path) => ({ path, checks: CHECK_ALL, inBaseline: true }));
 }
 

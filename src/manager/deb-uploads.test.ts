@@ -32,7 +32,16 @@ describe('DebVerifier: .debs uploaded by agents, verified against the signed ind
     const suite = join(dir, 'repo/dists/testing');
     mkdirSync(join(suite, 'main/binary-amd64'), { recursive: true });
     writeFileSync(join(suite, 'main/binary-amd64/Packages'), packages);
-    const release = ['Origin: Custos Test', 'Suite: testing', `Date: ${new Date().toUTCString()}`, 'Architectures: amd64', 'Components: main', 'SHA256:', ` ${sha256(packages)} ${Buffer.byteLength(packages)} main/binary-amd64/Packages`, ''].join('\n');
+    const release = [
+      'Origin: Custos Test',
+      'Suite: testing',
+      `Date: ${new Date().toUTCString()}`,
+      'Architectures: amd64',
+      'Components: main',
+      'SHA256:',
+      ` ${sha256(packages)} ${Buffer.byteLength(packages)} main/binary-amd64/Packages`,
+      '',
+    ].join('\n');
     writeFileSync(join(suite, 'InRelease'), clearSign(home, release));
   });
 
@@ -48,7 +57,10 @@ describe('DebVerifier: .debs uploaded by agents, verified against the signed ind
     const outcome = await verifier.receive(sha256(readFileSync(listed)), upload(listed));
     assert.deepEqual(outcome, { status: 'verified', package: 'custos-up 1.0 all' });
     const evidence = await store.lookup(Buffer.from('/usr/bin/up-tool'), { sha256: sha256('the real tool\n') });
-    assert.deepEqual(evidence.atPath.map((e) => e.source.kind), ['deb-verified']);
+    assert.deepEqual(
+      evidence.atPath.map((e) => e.source.kind),
+      ['deb-verified'],
+    );
     assert.deepEqual(readdirSync(incomingDir), []);
     assert.deepEqual(await store.debVerdict(sha256(readFileSync(listed))), { verdict: 'verified', package: 'custos-up 1.0 all' });
     await store.close();
@@ -58,7 +70,11 @@ describe('DebVerifier: .debs uploaded by agents, verified against the signed ind
     const { store, verifier } = open('refused');
     // Its hash is not in the index, so it is refused before a byte of it is parsed.
     const trojan = await verifier.receive(sha256(readFileSync(trojaned)), upload(trojaned), 'custos-up 1.0 all');
-    assert.deepEqual(trojan, { status: 'refused', package: 'custos-up 1.0 all (as the agent named it)', reason: `the file (SHA-256 ${sha256(readFileSync(trojaned))}, ${readFileSync(trojaned).length} bytes) is not listed in any verified index; not parsed` });
+    assert.deepEqual(trojan, {
+      status: 'refused',
+      package: 'custos-up 1.0 all (as the agent named it)',
+      reason: `the file (SHA-256 ${sha256(readFileSync(trojaned))}, ${readFileSync(trojaned).length} bytes) is not listed in any verified index; not parsed`,
+    });
     const local = await verifier.receive(sha256(readFileSync(unlisted)), upload(unlisted));
     assert.match(local.status === 'refused' ? local.reason : '', /not listed in any verified index/);
     assert.deepEqual((await store.lookup(Buffer.from('/usr/bin/up-tool'), { sha256: sha256('a trojan\n') })).atPath, []);

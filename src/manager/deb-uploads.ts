@@ -63,7 +63,9 @@ export class DebVerifier {
     const known = await this.#store.debVerdict(sha256);
     if (known !== undefined) {
       body.resume();
-      return known.verdict === 'verified' ? { status: 'verified', package: known.package } : { status: 'refused', package: known.package, reason: known.reason ?? '' };
+      return known.verdict === 'verified'
+        ? { status: 'verified', package: known.package }
+        : { status: 'refused', package: known.package, reason: known.reason ?? '' };
     }
     if (this.#receiving >= MAX_UPLOADS) {
       body.resume();
@@ -122,7 +124,10 @@ export class DebVerifier {
     try {
       // Another agent's upload of the same .deb may have been verified while this one was received.
       const known = await this.#store.debVerdict(sha256);
-      if (known !== undefined) return known.verdict === 'verified' ? { status: 'verified', package: known.package } : { status: 'refused', package: known.package, reason: known.reason ?? '' };
+      if (known !== undefined)
+        return known.verdict === 'verified'
+          ? { status: 'verified', package: known.package }
+          : { status: 'refused', package: known.package, reason: known.reason ?? '' };
       this.#index ??= loadAptIndex(this.#config.aptLists, this.#config.keyring);
       const index = await this.#index;
       const summary = await importDebs(this.#store, { inputs: [file], index });

@@ -44,7 +44,7 @@ describe('decideEnrollmentIdentity', () => {
     }
   });
 
-  it('refuses a name another live agent has unless asked; a revoked agent\'s name is free', () => {
+  it("refuses a name another live agent has unless asked; a revoked agent's name is free", () => {
     const clash = decideEnrollmentIdentity(agents, { name: 'web-1', machineId: 'c'.repeat(64) });
     assert.match(clash.kind === 'refuse' ? clash.why : '', /an agent named web-1 is already enrolled \(agent 001\): use --replace 001/);
     assert.equal(decideEnrollmentIdentity(agents, { name: 'web-1', machineId: 'c'.repeat(64), allowDuplicateName: true }).kind, 'new');

@@ -11,7 +11,8 @@ export interface IdentityRequest {
 }
 
 /** Who an enrolling host becomes: a new agent, an existing one (its baseline and history kept), or nobody (why). */
-export type IdentityDecision = { readonly kind: 'new' } | { readonly kind: 'inherit'; readonly agent: AgentInfo; readonly why: string } | { readonly kind: 'refuse'; readonly why: string };
+export type IdentityDecision =
+  { readonly kind: 'new' } | { readonly kind: 'inherit'; readonly agent: AgentInfo; readonly why: string } | { readonly kind: 'refuse'; readonly why: string };
 
 /**
  * Decides the identity of an enrolling host, so that enrolling again never opens a silent window: a host keeps its
@@ -24,7 +25,8 @@ export function decideEnrollmentIdentity(agents: readonly AgentInfo[], request: 
   if (request.replace !== undefined) {
     const target = agents.find((a) => a.id === request.replace && a.id !== '000');
     if (target === undefined) return { kind: 'refuse', why: `there is no agent ${request.replace} to replace` };
-    if (target.revokedAt !== undefined) return { kind: 'refuse', why: `agent ${target.id} was revoked at ${target.revokedAt}; a revoked identity is not taken over (enrol as a new agent)` };
+    if (target.revokedAt !== undefined)
+      return { kind: 'refuse', why: `agent ${target.id} was revoked at ${target.revokedAt}; a revoked identity is not taken over (enrol as a new agent)` };
     const clash = live.find((a) => a.name === request.name && a.id !== target.id);
     if (clash !== undefined && request.allowDuplicateName !== true) return { kind: 'refuse', why: duplicateName(clash) };
     return { kind: 'inherit', agent: target, why: 'replace' };

@@ -29,6 +29,12 @@ export async function applyHistoryRetention(
   for (const agentId of outcome.agents) {
     const anchor = anchors.get(agentId);
     if (anchor === undefined) continue;
-    await raise(agentId, { before, dropped_records: anchor.droppedRecords, last_dropped_id: anchor.lastDroppedId, last_dropped_at: anchor.lastDroppedAt, chain_from: anchor.lastDroppedHash });
+    await raise(agentId, {
+      before,
+      dropped_records: anchor.droppedRecords,
+      last_dropped_id: anchor.lastDroppedId,
+      last_dropped_at: anchor.lastDroppedAt,
+      chain_from: anchor.lastDroppedHash,
+    });
   }
 }

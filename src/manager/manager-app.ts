@@ -33,7 +33,9 @@ export async function createManagerApp(ctx: ManagerContext, options: ManagerAppO
     loggerInstance: ctx.log.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 32 << 20,
-    ...(options.tls ? { https: { key: pki.serverKey, cert: pki.serverCert, ca: [pki.caCert], requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' as const } } : {}),
+    ...(options.tls
+      ? { https: { key: pki.serverKey, cert: pki.serverCert, ca: [pki.caCert], requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' as const } }
+      : {}),
   });
   app.server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
     ctx.metrics.tlsHandshakeFailures++;

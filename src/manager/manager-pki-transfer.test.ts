@@ -16,7 +16,10 @@ describe('sharing the CA between managers', () => {
     const bundle = join(dir, 'ca.pem');
     assert.equal(exportCaBundle(join(dir, 'm1'), bundle).caSha256, first.caSha256);
     assert.equal(mode(bundle), 0o600);
-    assert.throws(() => exportCaBundle(join(dir, 'm1'), bundle), (e: Error & { code?: string }) => e.code === 'USAGE' && /not overwriting/.test(e.message));
+    assert.throws(
+      () => exportCaBundle(join(dir, 'm1'), bundle),
+      (e: Error & { code?: string }) => e.code === 'USAGE' && /not overwriting/.test(e.message),
+    );
 
     const imported = await importCaBundle(join(dir, 'm2'), bundle, ['m2.example.net']);
     assert.equal(imported.caSha256, first.caSha256);
@@ -38,7 +41,8 @@ describe('sharing the CA between managers', () => {
     const other = await ensureManagerPki(join(dir, 'other'));
     const bundle = join(dir, 'ca.pem');
     exportCaBundle(join(dir, 'm1'), bundle);
-    const refused = (code: string, message: RegExp) => (e: Error & { code?: string }) => e.code === code && message.test(e.message) && !/PRIVATE KEY/.test(e.message);
+    const refused = (code: string, message: RegExp) => (e: Error & { code?: string }) =>
+      e.code === code && message.test(e.message) && !/PRIVATE KEY/.test(e.message);
 
     chmodSync(bundle, 0o644);
     await assert.rejects(importCaBundle(join(dir, 'm2'), bundle), refused('USAGE', /others may read it/));

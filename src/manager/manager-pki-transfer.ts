@@ -36,10 +36,18 @@ export function exportCaBundle(dataDir: string, outFile: string): { readonly caS
  * already there does nothing but make the server certificate if it is missing; another CA is refused, since the
  * agents enrolled here trust the one in place. A bundle others can read is refused: it holds the CA's key.
  */
-export async function importCaBundle(dataDir: string, bundleFile: string, extraNames: readonly string[] = []): Promise<{ readonly caSha256: string; readonly replacedServerCert: boolean }> {
+export async function importCaBundle(
+  dataDir: string,
+  bundleFile: string,
+  extraNames: readonly string[] = [],
+): Promise<{ readonly caSha256: string; readonly replacedServerCert: boolean }> {
   let text: string;
   try {
-    if ((statSync(bundleFile).mode & 0o077) !== 0) throw new CustosError('USAGE', `${bundleFile} holds a CA private key but others may read it: chmod 600 it first (and keep it only as long as the import)`);
+    if ((statSync(bundleFile).mode & 0o077) !== 0)
+      throw new CustosError(
+        'USAGE',
+        `${bundleFile} holds a CA private key but others may read it: chmod 600 it first (and keep it only as long as the import)`,
+      );
     text = readFileSync(bundleFile, 'utf8');
   } catch (error) {
     if (error instanceof CustosError) throw error;
@@ -47,12 +55,13 @@ export async function importCaBundle(dataDir: string, bundleFile: string, extraN
   }
   const cert = CERT.exec(text)?.[0];
   const key = KEY.exec(text)?.[0];
-  if (cert === undefined || key === undefined) throw new CustosError('USAGE', `${bundleFile} is not a CA bundle from custos manager pki export (a certificate and a private key in PEM)`);
+  if (cert === undefined || key === undefined)
+    throw new CustosError('USAGE', `${bundleFile} is not a CA bundle from custos manager pki export (a certificate and a private key in PEM)`);
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(cert);
     if (!x509.ca) throw new Error('the certificate is not a CA');
-    if (!x509.checkPrivateKey(createPrivateKey(key))) throw new Error('the private key is not the certificate\'s');
+    if (!x509.checkPrivateKey(createPrivateKey(key))) throw new Error("the private key is not the certificate's");
   } catch (error) {
     throw new CustosError('USAGE', `${bundleFile} is not a usable CA bundle: ${(error as Error).message}`);
   }
@@ -64,7 +73,10 @@ export async function importCaBundle(dataDir: string, bundleFile: string, extraN
   if (existsSync(file('ca.crt'))) {
     const present = certSha256(readFileSync(file('ca.crt'), 'utf8'));
     if (present !== caSha256) {
-      throw new CustosError('USAGE', `${dir} already holds another CA (sha256 ${present}): the agents enrolled with this manager trust it. Move ${dir} away first to replace it`);
+      throw new CustosError(
+        'USAGE',
+        `${dir} already holds another CA (sha256 ${present}): the agents enrolled with this manager trust it. Move ${dir} away first to replace it`,
+      );
     }
   } else {
     writeFileSync(file('ca.key'), key, { mode: 0o600 });

@@ -27,20 +27,61 @@ export async function ensureManagerPki(dataDir: string, extraNames: readonly str
   ensureDirectory(dir);
   const file = (name: string): string => join(dir, name);
   if (!existsSync(file('ca.crt')) || !existsSync(file('ca.key'))) {
-    await openssl(['req', '-x509', ...EC, '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '3650', '-subj', `/CN=Custos manager CA ${randomBytes(4).toString('hex')}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    await openssl([
+      'req',
+      '-x509',
+      ...EC,
+      '-keyout',
+      file('ca.key'),
+      '-out',
+      file('ca.crt'),
+      '-days',
+      '3650',
+      '-subj',
+      `/CN=Custos manager CA ${randomBytes(4).toString('hex')}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
   }
   if (!existsSync(file('server.crt')) || !existsSync(file('server.key'))) {
     await openssl(['req', '-new', ...EC, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=custos-manager']);
     const names = new Set(['localhost', hostname(), ...extraNames]);
     const ips = new Set(['127.0.0.1', '::1', ...Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address))]);
-    const san = [...[...names].filter((n) => /^[A-Za-z0-9.-]+$/.test(n)).map((n) => `DNS:${n}`), ...[...ips].map((ip) => `IP:${ip.replace(/%.*$/, '')}`)].join(',');
+    const san = [...[...names].filter((n) => /^[A-Za-z0-9.-]+$/.test(n)).map((n) => `DNS:${n}`), ...[...ips].map((ip) => `IP:${ip.replace(/%.*$/, '')}`)].join(
+      ',',
+    );
     writeFileSync(file('server.ext'), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`);
-    await openssl(['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '825', '-extfile', file('server.ext'), '-out', file('server.crt')]);
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      file('server.csr'),
+      '-CA',
+      file('ca.crt'),
+      '-CAkey',
+      file('ca.key'),
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-days',
+      '825',
+      '-extfile',
+      file('server.ext'),
+      '-out',
+      file('server.crt'),
+    ]);
     rmSync(file('server.csr'), { force: true });
   }
   for (const key of ['ca.key', 'server.key']) chmodSync(file(key), 0o600);
   const caCert = readFileSync(file('ca.crt'), 'utf8');
-  return { dir, caCert, serverCert: readFileSync(file('server.crt'), 'utf8'), serverKey: readFileSync(file('server.key'), 'utf8'), caSha256: certSha256(caCert) };
+  return {
+    dir,
+    caCert,
+    serverCert: readFileSync(file('server.crt'), 'utf8'),
+    serverKey: readFileSync(file('server.key'), 'utf8'),
+    caSha256: certSha256(caCert),
+  };
 }
 
 /**
@@ -68,7 +109,26 @@ export async function signAgentCsr(pki: ManagerPki, csr: string, agentId: string
     const verify = await runProgram('openssl', ['req', '-verify', '-noout', '-in', `${work}.csr`]);
     if (verify.code !== 0) throw new CustosError('USAGE', 'the certificate request does not verify');
     writeFileSync(`${work}.ext`, 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
-    await openssl(['x509', '-req', '-in', `${work}.csr`, '-CA', join(pki.dir, 'ca.crt'), '-CAkey', join(pki.dir, 'ca.key'), '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '825', '-subj', `/CN=${agentId}`, '-extfile', `${work}.ext`, '-out', `${work}.crt`]);
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${work}.csr`,
+      '-CA',
+      join(pki.dir, 'ca.crt'),
+      '-CAkey',
+      join(pki.dir, 'ca.key'),
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-days',
+      '825',
+      '-subj',
+      `/CN=${agentId}`,
+      '-extfile',
+      `${work}.ext`,
+      '-out',
+      `${work}.crt`,
+    ]);
     return readFileSync(`${work}.crt`, 'utf8');
   } finally {
     for (const ext of ['.csr', '.ext', '.crt']) rmSync(`${work}${ext}`, { force: true });

@@ -40,14 +40,29 @@ export async function applyPackageReport(
       digest: b(r.d),
       path: b(r.p),
       package: u.pkg,
-      ...(r.m === undefined ? {} : { declared: { mode: r.m, ...(r.u === undefined ? {} : { uid: r.u }), ...(r.g === undefined ? {} : { gid: r.g }), observed: true } }),
+      ...(r.m === undefined
+        ? {}
+        : { declared: { mode: r.m, ...(r.u === undefined ? {} : { uid: r.u }), ...(r.g === undefined ? {} : { gid: r.g }), observed: true } }),
     }));
-    return { installed: { key: u.key, package: u.pkg, stamp: u.stamp }, rows, owns: u.owns.map(b), counts: { md5sums: rows.length, conffiles: 0, symlinks: 0, malformed: 0 } };
+    return {
+      installed: { key: u.key, package: u.pkg, stamp: u.stamp },
+      rows,
+      owns: u.owns.map(b),
+      counts: { md5sums: rows.length, conffiles: 0, symlinks: 0, malformed: 0 },
+    };
   });
-  await knownHashes.applyPackageState(source, { updated, removed: report.removed, databaseStamp: report.final === undefined ? `${report.databaseStamp} (partial)` : report.databaseStamp, at: now });
+  await knownHashes.applyPackageState(source, {
+    updated,
+    removed: report.removed,
+    databaseStamp: report.final === undefined ? `${report.databaseStamp} (partial)` : report.databaseStamp,
+    at: now,
+  });
   if (report.final !== undefined) {
     const f = report.final;
-    const entries: DerivedEntry[] = f.entries.map((e) => ({ row: { digest: b(e.d), path: b(e.p), ...(e.pkg === undefined ? {} : { package: e.pkg }) }, because: e.because }));
+    const entries: DerivedEntry[] = f.entries.map((e) => ({
+      row: { digest: b(e.d), path: b(e.p), ...(e.pkg === undefined ? {} : { package: e.pkg }) },
+      because: e.because,
+    }));
     const absent: ExpectedAbsence[] = f.absent.map((a) => ({ path: b(a.p), ...(a.pkg === undefined ? {} : { package: a.pkg }), reason: a.reason }));
     const gone = await goneCausesGiven(await knownHashes.derivedCauses(source), (paths) => knownHashes.ownersOf(source, paths), new Set(f.groups), f.merged);
     await knownHashes.replaceDerived(source, entries, absent, gone);
@@ -57,7 +72,12 @@ export async function applyPackageReport(
   const wantDebs: string[] = [];
   if (ask !== undefined) {
     for (const u of report.updated) {
-      if (u.deb !== undefined && !wantDebs.includes(u.deb) && (await knownHashes.debVerdict(u.deb)) === undefined && ask(u.deb, `${u.pkg.name} ${u.pkg.version} ${u.pkg.arch}`)) {
+      if (
+        u.deb !== undefined &&
+        !wantDebs.includes(u.deb) &&
+        (await knownHashes.debVerdict(u.deb)) === undefined &&
+        ask(u.deb, `${u.pkg.name} ${u.pkg.version} ${u.pkg.arch}`)
+      ) {
         wantDebs.push(u.deb);
       }
     }
@@ -87,6 +107,8 @@ export async function agentPackageContext(
   return {
     ...(notMerged ? { usrMerged: false } : {}),
     ...(installedVersions === undefined ? {} : { installedVersions }),
-    ...(list.length === 0 ? {} : { diversions: indexDiversions(list.map((d) => ({ from: b(d.from), to: b(d.to), ...(d.by === undefined ? {} : { by: d.by }) }))) }),
+    ...(list.length === 0
+      ? {}
+      : { diversions: indexDiversions(list.map((d) => ({ from: b(d.from), to: b(d.to), ...(d.by === undefined ? {} : { by: d.by }) }))) }),
   };
 }

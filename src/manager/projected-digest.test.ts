@@ -12,7 +12,8 @@ const dir = tempDir();
 /** The digest of what is stored, computed here the way the agent does over its cache. */
 async function storedDigest(store: SqliteStore, agentId: string): Promise<{ digest: string; entries: number }> {
   const digest = new StateDigest();
-  for await (const chunk of store.readFingerprints(agentId, [{ from: Buffer.alloc(0), to: Buffer.from([0xff]) }])) for (const e of chunk) digest.add(e.key, e.fingerprint);
+  for await (const chunk of store.readFingerprints(agentId, [{ from: Buffer.alloc(0), to: Buffer.from([0xff]) }]))
+    for (const e of chunk) digest.add(e.key, e.fingerprint);
   return { digest: digest.hex(), entries: digest.entries };
 }
 
@@ -22,10 +23,25 @@ describe('projectedBaselineDigest: the digest a baseline will have once a batch 
   const cases: { name: string; stored: FileState[]; upserts: FileState[]; deletes: string[] }[] = [
     { name: 'nothing pending', stored: [file('/etc/a'), file('/etc/b')], upserts: [], deletes: [] },
     { name: 'an empty baseline filled', stored: [], upserts: [file('/srv/z'), file('/srv/a'), file('/srv')], deletes: [] },
-    { name: 'rewritten, new and deleted rows interleaved', stored: [file('/etc'), file('/etc/b'), file('/etc/d'), file('/usr/x')], upserts: [file('/etc/b', 9), file('/etc/c'), file('/etc-old'), file('/a')], deletes: ['/etc/d', '/usr/x'] },
+    {
+      name: 'rewritten, new and deleted rows interleaved',
+      stored: [file('/etc'), file('/etc/b'), file('/etc/d'), file('/usr/x')],
+      upserts: [file('/etc/b', 9), file('/etc/c'), file('/etc-old'), file('/a')],
+      deletes: ['/etc/d', '/usr/x'],
+    },
     { name: 'a path written twice: the last state wins', stored: [file('/etc/a')], upserts: [file('/etc/a', 5), file('/etc/a', 6)], deletes: [] },
-    { name: 'a path written and deleted: the delete wins, as in the commit', stored: [file('/etc/a')], upserts: [file('/etc/a', 5), file('/etc/n')], deletes: ['/etc/a', '/etc/n'] },
-    { name: 'key order, not byte order of paths (/ sorts first)', stored: [file('/etc/a/b'), file('/etc/a-b')], upserts: [file('/etc/a'), file('/etc/a.c'), file('/etc/\xff')], deletes: [] },
+    {
+      name: 'a path written and deleted: the delete wins, as in the commit',
+      stored: [file('/etc/a')],
+      upserts: [file('/etc/a', 5), file('/etc/n')],
+      deletes: ['/etc/a', '/etc/n'],
+    },
+    {
+      name: 'key order, not byte order of paths (/ sorts first)',
+      stored: [file('/etc/a/b'), file('/etc/a-b')],
+      upserts: [file('/etc/a'), file('/etc/a.c'), file('/etc/\xff')],
+      deletes: [],
+    },
     { name: 'deleting what is not there', stored: [file('/etc/a')], upserts: [], deletes: ['/nope'] },
   ];
   for (const [i, c] of cases.entries()) {

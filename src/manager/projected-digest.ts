@@ -12,7 +12,11 @@ const EVERYTHING = [{ from: Buffer.alloc(0), to: Buffer.from([0xff]) }];
  * whether the agent is out of sync before it commits, and commit that alert with it. Without `pending`, the
  * digest of the baseline as stored.
  */
-export async function projectedBaselineDigest(store: BaselineRepository, agentId: string, pending: PendingBaseline = { upserts: [], deletes: [] }): Promise<{ digest: string; entries: number }> {
+export async function projectedBaselineDigest(
+  store: BaselineRepository,
+  agentId: string,
+  pending: PendingBaseline = { upserts: [], deletes: [] },
+): Promise<{ digest: string; entries: number }> {
   // The same precedence as the store's commit: upserts in order (the last one of a path wins), then deletes.
   const changed = new Map<string, { key: Buffer; fingerprint: string | undefined }>();
   for (const state of pending.upserts) {

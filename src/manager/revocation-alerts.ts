@@ -14,7 +14,10 @@ export async function announceRevocations(store: Store, raise: (agent: AgentRef,
     if ((await store.getMeta(agent.id, 'revocation_announced')) !== undefined) continue;
     // Marked first: a failing sink must not make the alert repeat every few seconds (it stays queued for delivery).
     await store.setMeta(agent.id, 'revocation_announced', agent.revokedAt);
-    await raise({ id: agent.id, name: agent.name }, { revoked_at: agent.revokedAt, last_applied_seq: await store.lastSequence(agent.id), last_seen: agent.lastSeen ?? 'never' });
+    await raise(
+      { id: agent.id, name: agent.name },
+      { revoked_at: agent.revokedAt, last_applied_seq: await store.lastSequence(agent.id), last_seen: agent.lastSeen ?? 'never' },
+    );
   }
 }
 

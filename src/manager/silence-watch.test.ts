@@ -27,12 +27,18 @@ describe('watchSilence', () => {
     const metrics = { agentsConnected: -1, agentsSilent: -1 };
     const raise = async (agent: AgentRef, _event: 'silent', details: Record<string, unknown>): Promise<void> => void raised.push({ agent, details });
     await watchSilence(store, 30_000, at(60_000), metrics, raise);
-    assert.deepEqual(raised.map((r) => r.agent.name), ['quiet']);
+    assert.deepEqual(
+      raised.map((r) => r.agent.name),
+      ['quiet'],
+    );
     assert.deepEqual(raised[0]?.details, { last_seen: t0.toISOString(), silent_after_s: 30 });
     assert.deepEqual(metrics, { agentsConnected: 1, agentsSilent: 1 });
     // Still silent a minute later: counted, not raised again.
     await watchSilence(store, 30_000, at(120_000), metrics, raise);
-    assert.deepEqual(raised.map((r) => r.agent.name), ['quiet', 'chatty']);
+    assert.deepEqual(
+      raised.map((r) => r.agent.name),
+      ['quiet', 'chatty'],
+    );
     assert.deepEqual(metrics, { agentsConnected: 0, agentsSilent: 2 });
     await watchSilence(store, 30_000, at(180_000), metrics, raise);
     assert.equal(raised.length, 2, 'each silence is raised once');

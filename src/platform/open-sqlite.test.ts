@@ -31,7 +31,9 @@ describe('openSqlite: one way to open every Custos SQLite file', () => {
 
   it('runs only the migrations a database lacks, keeping its rows', () => {
     const path = fresh();
-    openSqlite(path, kind(['CREATE TABLE a (x)'])).prepare('INSERT INTO a VALUES (7)').run();
+    openSqlite(path, kind(['CREATE TABLE a (x)']))
+      .prepare('INSERT INTO a VALUES (7)')
+      .run();
     const db = openSqlite(path, kind(['CREATE TABLE a (x)', 'CREATE TABLE b (y)']));
     assert.equal(db.pragma('user_version', { simple: true }), 2);
     assert.equal(db.prepare('SELECT x FROM a').pluck().get(), 7);
@@ -41,7 +43,10 @@ describe('openSqlite: one way to open every Custos SQLite file', () => {
   it('refuses a database written by a newer schema, without touching it', () => {
     const path = fresh();
     openSqlite(path, kind(['CREATE TABLE a (x)', 'CREATE TABLE b (y)'])).close();
-    assert.throws(() => openSqlite(path, kind(['CREATE TABLE a (x)'])), (e: unknown) => e instanceof SchemaTooNewError && /schema 2, this one knows 1/.test(e.message));
+    assert.throws(
+      () => openSqlite(path, kind(['CREATE TABLE a (x)'])),
+      (e: unknown) => e instanceof SchemaTooNewError && /schema 2, this one knows 1/.test(e.message),
+    );
     const raw = new Database(path);
     assert.equal(raw.pragma('user_version', { simple: true }), 2);
     raw.close();
@@ -59,9 +64,13 @@ describe('openSqlite: one way to open every Custos SQLite file', () => {
   it('lets the kind refuse a file before any migration runs', () => {
     const path = fresh();
     assert.throws(
-      () => openSqlite(path, kind(['CREATE TABLE a (x)'], () => {
-        throw new Error('not ours');
-      })),
+      () =>
+        openSqlite(
+          path,
+          kind(['CREATE TABLE a (x)'], () => {
+            throw new Error('not ours');
+          }),
+        ),
       /not ours/,
     );
     const raw = new Database(path);

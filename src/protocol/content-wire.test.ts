@@ -34,18 +34,41 @@ describe('report_changes content on the wire', () => {
 
   const refusals: [string, WireContent, string | undefined, RegExp][] = [
     ['garbage that is not brotli', { z: Buffer.from('not brotli at all').toString('base64'), n: 17, h: sha(bytes) }, undefined, /not valid brotli data/],
-    ['a bomb that inflates past its declared size', { z: brotliCompressSync(Buffer.alloc(10 << 20)).toString('base64'), n: 1000, h: sha(bytes) }, undefined, /inflates past its declared 1000 bytes/],
-    ['content whose digest is not the one declared', { z: brotliCompressSync(bytes).toString('base64'), n: bytes.length, h: 'a'.repeat(64) }, undefined, /does not match its sha256/],
-    ['content that is not the version the state describes', { z: brotliCompressSync(bytes).toString('base64'), n: bytes.length, h: sha(bytes) }, 'b'.repeat(64), /does not match the file state's sha256/],
+    [
+      'a bomb that inflates past its declared size',
+      { z: brotliCompressSync(Buffer.alloc(10 << 20)).toString('base64'), n: 1000, h: sha(bytes) },
+      undefined,
+      /inflates past its declared 1000 bytes/,
+    ],
+    [
+      'content whose digest is not the one declared',
+      { z: brotliCompressSync(bytes).toString('base64'), n: bytes.length, h: 'a'.repeat(64) },
+      undefined,
+      /does not match its sha256/,
+    ],
+    [
+      'content that is not the version the state describes',
+      { z: brotliCompressSync(bytes).toString('base64'), n: bytes.length, h: sha(bytes) },
+      'b'.repeat(64),
+      /does not match the file state's sha256/,
+    ],
   ];
   for (const [name, wire, stateSha, message] of refusals) {
-    it(`refuses ${name}`, () => assert.throws(() => decodeContent(wire, stateSha), (e: unknown) => e instanceof DecodeError && message.test(e.message)));
+    it(`refuses ${name}`, () =>
+      assert.throws(
+        () => decodeContent(wire, stateSha),
+        (e: unknown) => e instanceof DecodeError && message.test(e.message),
+      ));
   }
 
   it('refuses oversized content and batches before anything is inflated', () => {
     assert.equal(WireContent.safeParse({ z: 'A'.repeat(8 << 20), n: 10, h: sha(bytes) }).success, false);
     assert.equal(WireContent.safeParse({ z: 'AAAA', n: MAX_WIRE_CONTENT_BYTES + 1, h: sha(bytes) }).success, false);
-    const observation = (i: number): unknown => ({ p: Buffer.from(`/etc/f${i}`).toString('base64'), c: 0, d: { z: 'AAAA', n: MAX_WIRE_CONTENT_BYTES, h: sha(bytes) } });
+    const observation = (i: number): unknown => ({
+      p: Buffer.from(`/etc/f${i}`).toString('base64'),
+      c: 0,
+      d: { z: 'AAAA', n: MAX_WIRE_CONTENT_BYTES, h: sha(bytes) },
+    });
     const batch = (count: number): unknown => ({ agentId: '001', seq: 1, observations: Array.from({ length: count }, (_, i) => observation(i)) });
     assert.equal(BatchRequest.safeParse(batch(MAX_BATCH_CONTENT_BYTES / MAX_WIRE_CONTENT_BYTES)).success, true);
     const tooMuch = BatchRequest.safeParse(batch(MAX_BATCH_CONTENT_BYTES / MAX_WIRE_CONTENT_BYTES + 1));

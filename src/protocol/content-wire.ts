@@ -19,7 +19,10 @@ const MAX_WIRE_CONTENT_BASE64 = Math.ceil(((MAX_WIRE_CONTENT_BYTES + 4096) * 4) 
 export const WireContent = z.union([
   z
     .object({
-      z: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64').max(MAX_WIRE_CONTENT_BASE64, `content is at most ${MAX_WIRE_CONTENT_BYTES} bytes`),
+      z: z
+        .string()
+        .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64')
+        .max(MAX_WIRE_CONTENT_BASE64, `content is at most ${MAX_WIRE_CONTENT_BYTES} bytes`),
       n: z.number().int().min(0).max(MAX_WIRE_CONTENT_BYTES),
       h: z.string().regex(/^[0-9a-f]{64}$/),
     })
@@ -27,7 +30,11 @@ export const WireContent = z.union([
   z
     .object({
       r: z.enum(DIFF_UNAVAILABLE_REASONS),
-      t: z.string().max(256).regex(/^[^\p{Cc}]*$/u, 'expected one line of printable text').optional(),
+      t: z
+        .string()
+        .max(256)
+        .regex(/^[^\p{Cc}]*$/u, 'expected one line of printable text')
+        .optional(),
       // too-large: the size limit the agent applied.
       l: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     })
@@ -38,7 +45,11 @@ export type WireContent = z.infer<typeof WireContent>;
 /** Encodes captured content for the wire (brotli at a middle quality: most of the gain for a fraction of the time). */
 export function encodeContent(content: CapturedContent): WireContent {
   if (content.kind === 'none') {
-    return { r: content.reason, ...(content.detail === undefined ? {} : { t: content.detail.slice(0, 256).replace(/\p{Cc}/gu, ' ') }), ...(content.limitBytes === undefined ? {} : { l: content.limitBytes }) };
+    return {
+      r: content.reason,
+      ...(content.detail === undefined ? {} : { t: content.detail.slice(0, 256).replace(/\p{Cc}/gu, ' ') }),
+      ...(content.limitBytes === undefined ? {} : { l: content.limitBytes }),
+    };
   }
   const packed = brotliCompressSync(content.bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: content.bytes.length } });
   return { z: packed.toString('base64'), n: content.bytes.length, h: content.sha256 };
@@ -52,7 +63,12 @@ export function encodeContent(content: CapturedContent): WireContent {
  */
 export function decodeContent(wire: WireContent, stateSha256: string | undefined): CapturedContent {
   if ('r' in wire) {
-    return { kind: 'none', reason: wire.r as Extract<CapturedContent, { kind: 'none' }>['reason'], ...(wire.t === undefined ? {} : { detail: wire.t }), ...(wire.l === undefined ? {} : { limitBytes: wire.l }) };
+    return {
+      kind: 'none',
+      reason: wire.r as Extract<CapturedContent, { kind: 'none' }>['reason'],
+      ...(wire.t === undefined ? {} : { detail: wire.t }),
+      ...(wire.l === undefined ? {} : { limitBytes: wire.l }),
+    };
   }
   let bytes: Buffer;
   try {

@@ -8,13 +8,21 @@ import type { PackageRef } from '../core/known-hash-policy.js';
  * indexes it trusts (one upload serves the whole fleet).
  */
 
-const b64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64').max(8192);
+const b64 = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64')
+  .max(8192);
 /** An absolute path, base64; no NUL (the baseline's key maps '/' to NUL). */
 const path = b64.refine((p) => {
   const bytes = Buffer.from(p, 'base64');
   return bytes[0] === 0x2f && !bytes.includes(0);
 }, 'expected an absolute path');
-const text = (max: number) => z.string().min(1).max(max).regex(/^[^\p{Cc}]*$/u, 'expected printable text');
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\p{Cc}]*$/u, 'expected printable text');
 const packageRef = z.object({ name: text(256), version: text(256), arch: z.string().max(64) }).strict();
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const id = z.number().int().min(0).max(0xffffffff);
@@ -29,7 +37,9 @@ const WirePackage = z
      * Digests (base64: 16 bytes MD5, 32 bytes SHA-256 of a symlink's target) at paths, with the mode, uid and gid
      * the file had when the agent's import found it matching (`m`, `u`, `g`: see withObservedModes), when it did.
      */
-    rows: z.array(z.object({ d: b64.max(64), p: path, m: z.number().int().min(0).max(0o7777).optional(), u: id.optional(), g: id.optional() }).strict()).max(200_000),
+    rows: z
+      .array(z.object({ d: b64.max(64), p: path, m: z.number().int().min(0).max(0o7777).optional(), u: id.optional(), g: id.optional() }).strict())
+      .max(200_000),
     owns: z.array(path).max(200_000),
     /** SHA-256 of the .deb this version came from, when the host still has it (apt's cache): the manager may ask for it. */
     deb: sha256.optional(),

@@ -6,7 +6,23 @@ import type { Observation } from '../core/observation.js';
 import { BatchRequest, BatchResponse, decodeChecks, decodeObservation, encodeChecks, encodeObservation, EnrollRequest, KeepaliveRequest } from './wire.js';
 import { DecodeError } from './decode-error.js';
 
-const CHECK_KEYS = ['md5', 'sha1', 'sha256', 'size', 'owner', 'group', 'perm', 'mtime', 'inode', 'capabilities', 'acl', 'selinux', 'xattrs', 'flags', 'linkCount'] as const;
+const CHECK_KEYS = [
+  'md5',
+  'sha1',
+  'sha256',
+  'size',
+  'owner',
+  'group',
+  'perm',
+  'mtime',
+  'inode',
+  'capabilities',
+  'acl',
+  'selinux',
+  'xattrs',
+  'flags',
+  'linkCount',
+] as const;
 const NOTHING = Object.fromEntries(CHECK_KEYS.map((k) => [k, false])) as unknown as CheckSet;
 
 /** What the manager sees: the encoded observation after a trip through JSON text and the request schema. */
@@ -74,8 +90,20 @@ describe('encodeObservation / decodeObservation', () => {
     assert.deepEqual(overTheWire(o), { ...o, inBaseline: true });
   });
   it('carries inode attributes (capabilities, ACLs, flags, ...) exactly, and refuses malformed ones', () => {
-    const inodeAttributes = { capabilities: 'cap_setuid=ep', acl: 'user::rwx,user:65534:rwx,group::r-x,mask::rwx,other::r-x', defaultAcl: '', selinux: '', xattrs: 'user.x=6b86b273ff34fce1', flags: 'i' };
-    const o: Observation = { path: Buffer.from('/usr/bin/helper'), current: fileState({ path: Buffer.from('/usr/bin/helper'), inodeAttributes }), checks: CHECK_ALL, inBaseline: true };
+    const inodeAttributes = {
+      capabilities: 'cap_setuid=ep',
+      acl: 'user::rwx,user:65534:rwx,group::r-x,mask::rwx,other::r-x',
+      defaultAcl: '',
+      selinux: '',
+      xattrs: 'user.x=6b86b273ff34fce1',
+      flags: 'i',
+    };
+    const o: Observation = {
+      path: Buffer.from('/usr/bin/helper'),
+      current: fileState({ path: Buffer.from('/usr/bin/helper'), inodeAttributes }),
+      checks: CHECK_ALL,
+      inBaseline: true,
+    };
     assert.deepEqual(overTheWire(o).current?.inodeAttributes, inodeAttributes);
     const only = { ...o, current: fileState({ path: o.path, inodeAttributes: { flags: '-' } }) };
     assert.deepEqual(overTheWire(only).current?.inodeAttributes, { flags: '-' }, 'fields not read stay absent');
@@ -123,7 +151,11 @@ describe('encodeObservation / decodeObservation', () => {
     ];
     for (const path of paths) {
       const deletion = { p: path.toString('base64'), c: 511 };
-      assert.throws(() => decodeObservation(deletion), { name: 'DecodeError', code: 'MALFORMED_INPUT', message: 'observation path contains a NUL byte' }, JSON.stringify(path.toString('latin1')));
+      assert.throws(
+        () => decodeObservation(deletion),
+        { name: 'DecodeError', code: 'MALFORMED_INPUT', message: 'observation path contains a NUL byte' },
+        JSON.stringify(path.toString('latin1')),
+      );
       // With a state too, and when the state names the same path: refused before the state is looked at.
       const withState = encodeObservation({ path, current: fileState({ path }), checks: CHECK_ALL, inBaseline: true });
       assert.throws(() => decodeObservation(withState), { name: 'DecodeError', code: 'MALFORMED_INPUT', message: 'observation path contains a NUL byte' });
@@ -232,7 +264,8 @@ describe('continuity on the wire', () => {
   it('a keep-alive says how far the agent numbered and what it holds; an answer says duplicate or state lost', () => {
     assert.ok(KeepaliveRequest.safeParse({}).success, 'older agents send an empty body');
     assert.ok(KeepaliveRequest.safeParse({ seq: 0, pending: 3 }).success);
-    for (const body of [{ seq: -1 }, { seq: 1.5 }, { pending: '3' }, { seq: 1, extra: true }]) assert.equal(KeepaliveRequest.safeParse(body).success, false, JSON.stringify(body));
+    for (const body of [{ seq: -1 }, { seq: 1.5 }, { pending: '3' }, { seq: 1, extra: true }])
+      assert.equal(KeepaliveRequest.safeParse(body).success, false, JSON.stringify(body));
     assert.ok(BatchResponse.safeParse({ ack: 7, duplicate: true }).success);
     assert.ok(BatchResponse.safeParse({ ack: 7, stateLost: true, error: 'behind' }).success);
   });

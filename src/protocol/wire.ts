@@ -10,7 +10,10 @@ import { decodeContent, encodeContent, MAX_BATCH_CONTENT_BYTES, WireContent } fr
  * that does not validate is refused with a 400 and logged; it never reaches the pipeline.
  */
 
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64').max(8192);
+const base64 = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64')
+  .max(8192);
 /** Agent names and group names: they become file names on the manager, so no slashes or leading dots. */
 export const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'names are letters, digits, dot, dash, underscore (max 64)');
 const agentId = z.string().regex(/^\d{3,9}$/, 'expected an agent id');
@@ -19,7 +22,11 @@ const agentId = z.string().regex(/^\d{3,9}$/, 'expected an agent id');
 const unscannedPath = z
   .object({
     p: base64.refine((b) => Buffer.from(b, 'base64')[0] === 0x2f, 'expected an absolute path'),
-    reason: z.string().min(1).max(1024).regex(/^[^\p{Cc}]*$/u, 'expected one line of printable text'),
+    reason: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[^\p{Cc}]*$/u, 'expected one line of printable text'),
   })
   .strict();
 
@@ -34,9 +41,15 @@ export const EnrollRequest = z
      * SHA-256 of this host's machine id (never the id itself): enrolling again from the same host under the same
      * name takes over the agent it was, with its baseline, instead of starting a new, silent one.
      */
-    machineId: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    machineId: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
     /** Take over this agent's identity and baseline (a reinstalled host): `agent enroll --replace ID`. */
-    replace: z.string().regex(/^\d{3,9}$/).optional(),
+    replace: z
+      .string()
+      .regex(/^\d{3,9}$/)
+      .optional(),
     /** Enrol even though another agent already has this name. */
     allowDuplicateName: z.boolean().optional(),
     csr: z.string().min(100).max(16_384).startsWith('-----BEGIN CERTIFICATE REQUEST-----'),
@@ -113,7 +126,10 @@ export const BatchRequest = z
     agentId,
     seq: z.number().int().min(1),
     /** The scan this batch belongs to; a full scan's batches are counted for the manager's sweep. */
-    scan: z.object({ id: z.string().min(1).max(64), full: z.boolean(), first: z.boolean() }).strict().optional(),
+    scan: z
+      .object({ id: z.string().min(1).max(64), full: z.boolean(), first: z.boolean() })
+      .strict()
+      .optional(),
     /** Something the agent must report: its outbox overflowed while the manager was unreachable. */
     notice: z.enum(['outbox-overflow']).optional(),
     observations: z
@@ -121,7 +137,10 @@ export const BatchRequest = z
       .max(5000)
       // Each observation's content inflates to at most its declared size; the batch's together are bounded too, so
       // no batch can make the manager hold more than this in memory however well it compresses.
-      .refine((list) => list.reduce((sum, o) => sum + (o.d !== undefined && 'n' in o.d ? o.d.n : 0), 0) <= MAX_BATCH_CONTENT_BYTES, `the content in one batch is at most ${MAX_BATCH_CONTENT_BYTES} bytes`),
+      .refine(
+        (list) => list.reduce((sum, o) => sum + (o.d !== undefined && 'n' in o.d ? o.d.n : 0), 0) <= MAX_BATCH_CONTENT_BYTES,
+        `the content in one batch is at most ${MAX_BATCH_CONTENT_BYTES} bytes`,
+      ),
     end: ScanEnd.optional(),
   })
   .strict();

@@ -75,7 +75,11 @@ async function walkChains(
       if (anchor !== undefined) starts.push({ ...anchor, firstKept: { id: row.id, at: row.ts } });
     }
     if (row.prevHash !== expected && starts.at(-1)?.firstKept?.id === row.id) {
-      return broken(row.agentId, row.id, 'it does not chain from the last record retention dropped (the kept anchor): records were removed after it, or the anchor was edited');
+      return broken(
+        row.agentId,
+        row.id,
+        'it does not chain from the last record retention dropped (the kept anchor): records were removed after it, or the anchor was edited',
+      );
     }
     if (row.prevHash !== expected) {
       return broken(row.agentId, row.id, 'it does not link to the record before it: a record was removed, inserted or reordered');

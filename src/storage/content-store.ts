@@ -2,8 +2,7 @@ import type { DiffUnavailableReason } from '../core/diff/content-capture.js';
 
 /** The last recorded content of one file: its (redacted) text, or why no copy is kept. */
 export type StoredContent =
-  | { readonly kind: 'text'; readonly sha256: string; readonly text: string }
-  | { readonly kind: 'missing'; readonly reason: DiffUnavailableReason };
+  { readonly kind: 'text'; readonly sha256: string; readonly text: string } | { readonly kind: 'missing'; readonly reason: DiffUnavailableReason };
 
 /** How much content is kept. */
 export interface ContentUsage {

@@ -32,7 +32,7 @@ export function readHistoryKey(path: string): Buffer {
     if ((st.mode & 0o077) !== 0) refuse(`its group or others may use it (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}); run chmod 600 on it`);
     const buffer = Buffer.alloc(MAX_KEY_BYTES + 1);
     let length = 0;
-    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0; ) length += n;
+    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0;) length += n;
     if (length > MAX_KEY_BYTES) refuse(`it is longer than ${MAX_KEY_BYTES} bytes`);
     const key = Buffer.from(buffer.subarray(0, length).toString('latin1').trim(), 'latin1');
     if (key.length < MIN_KEY_BYTES) refuse(`it holds ${key.length} bytes; a key needs at least ${MIN_KEY_BYTES}`);

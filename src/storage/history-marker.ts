@@ -49,7 +49,10 @@ export function readHistoryMarker(databasePath: string): HistoryMarker | undefin
     if (typeof parsed.agentId !== 'string' || typeof parsed.length !== 'number' || typeof parsed.baseline !== 'boolean') throw new Error('missing fields');
     return parsed;
   } catch (error) {
-    throw new CustosError('STORE_CORRUPT', `${markerPath(databasePath)} is not a Custos history marker (${(error as Error).message}); restore it, or remove it to accept the database as it is`);
+    throw new CustosError(
+      'STORE_CORRUPT',
+      `${markerPath(databasePath)} is not a Custos history marker (${(error as Error).message}); restore it, or remove it to accept the database as it is`,
+    );
   }
 }
 

@@ -22,6 +22,9 @@ export function assertPrivatePath(path: string, what: string): void {
   }
   if ((st.mode & 0o022) !== 0) {
     const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
-    throw new CustosError('STORE_FAILED', `refusing to use ${what} ${path}: it is writable by ${(st.mode & 0o002) !== 0 ? 'others' : 'its group'} (mode ${mode}); run chmod go-w on it`);
+    throw new CustosError(
+      'STORE_FAILED',
+      `refusing to use ${what} ${path}: it is writable by ${(st.mode & 0o002) !== 0 ? 'others' : 'its group'} (mode ${mode}); run chmod go-w on it`,
+    );
   }
 }

@@ -69,15 +69,21 @@ describe('agent: a throttled scan leaves realtime alone', { timeout: 600_000 }, 
     assert.equal(pacing.files, FILES + 1, 'every entry went through the limiter');
     assert.ok(pacing.rateWaitMs > 0, 'the limiter held the scan back');
     // The same change is not reported twice (once by realtime, once by the scan).
-    await eventually(() => (running.lines.some((l) => l.msg === 'outbox delivered' && running.lines.indexOf(l) > running.lines.indexOf(finished)) ? true : undefined), 30_000, 'delivery');
+    await eventually(
+      () => (running.lines.some((l) => l.msg === 'outbox delivered' && running.lines.indexOf(l) > running.lines.indexOf(finished)) ? true : undefined),
+      30_000,
+      'delivery',
+    );
     const alerts = fleet.alerts().filter((a): a is Alert => 'syscheck' in a && a.agent.id === agentId && a.syscheck.path === target);
     assert.equal(alerts.length, 1, JSON.stringify(alerts.map((a) => a.syscheck.event)));
   });
 
-  it('custos status shows the running agent\'s resident memory, threads and scan throttle', async () => {
+  it("custos status shows the running agent's resident memory, threads and scan throttle", async () => {
     const run = await runCustos(['status', '--data', data, '--json']);
     assert.equal(run.code, 0, run.stderr);
-    const status = JSON.parse(run.stdout) as { footprint?: { rssBytes: number; threads: number; throttle: { processPriority: number; filesPerSecond?: number } } };
+    const status = JSON.parse(run.stdout) as {
+      footprint?: { rssBytes: number; threads: number; throttle: { processPriority: number; filesPerSecond?: number } };
+    };
     assert.ok(status.footprint !== undefined);
     assert.ok(status.footprint.rssBytes > 10 * 2 ** 20, String(status.footprint.rssBytes));
     assert.ok(status.footprint.threads >= 1);

@@ -34,7 +34,10 @@ function apt(...args: string[]): string {
 }
 
 function installed(packages: readonly string[]): string[] {
-  const out = execFileSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Abbrev}\\n', ...packages], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  const out = execFileSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Abbrev}\\n', ...packages], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).toString();
   return out
     .split('\n')
     .filter((l) => /^\S+ [ih]i/.test(l))
@@ -47,11 +50,14 @@ function installedQuietly(packages: readonly string[]): string[] {
   } catch (error) {
     // dpkg-query exits 1 when a name is unknown to it, still printing the others.
     const stdout = (error as { stdout?: Buffer | string }).stdout?.toString() ?? '';
-    return stdout.split('\n').filter((l) => /^\S+ [ih]i/.test(l)).map((l) => l.split(' ')[0] as string);
+    return stdout
+      .split('\n')
+      .filter((l) => /^\S+ [ih]i/.test(l))
+      .map((l) => l.split(' ')[0] as string);
   }
 }
 
-describe('the seed\'s promise on this machine: apt-get install and purge raise no alert', { timeout: 1_200_000 }, () => {
+describe("the seed's promise on this machine: apt-get install and purge raise no alert", { timeout: 1_200_000 }, () => {
   const dir = tempDir();
   const db = join(dir, 'custos.db');
   const config = join(dir, 'custos.yml');
@@ -61,7 +67,7 @@ describe('the seed\'s promise on this machine: apt-get install and purge raise n
   let editorBefore = '';
 
   before(() => {
-    writeFileSync(config, '# the defaults: OSSEC\'s stock directories, everything checked\n');
+    writeFileSync(config, "# the defaults: OSSEC's stock directories, everything checked\n");
     // A new machine has no package lists until `apt-get update`.
     const policy = execFileSync('apt-cache', ['policy', ...PACKAGES], { encoding: 'utf8' });
     if (/Candidate: \(none\)/.test(policy) || !/Candidate:/.test(policy)) apt('update');
@@ -98,7 +104,11 @@ describe('the seed\'s promise on this machine: apt-get install and purge raise n
     assert.deepEqual(installed(PACKAGES).sort(), [...PACKAGES].sort(), out);
     const r = await runCustos(['check', ...args, '--json'], { timeoutMs: 300_000 });
     const alerts = jsonLines<AlertJson>(r.stdout);
-    assert.deepEqual(alerts.map((a) => `${a.rule.id} ${a.syscheck?.event ?? ''} ${a.syscheck?.path ?? ''} ${a.known_hash?.verdict ?? ''}`), [], r.stderr);
+    assert.deepEqual(
+      alerts.map((a) => `${a.rule.id} ${a.syscheck?.event ?? ''} ${a.syscheck?.path ?? ''} ${a.known_hash?.verdict ?? ''}`),
+      [],
+      r.stderr,
+    );
     assert.equal(r.code, 0, r.stderr);
     const events = await recentEvents();
     const explained = (path: string): EventJson => {
@@ -110,13 +120,13 @@ describe('the seed\'s promise on this machine: apt-get install and purge raise n
     };
     assert.equal(explained('/usr/bin/tree').known_hash.package, 'tree');
     assert.equal(explained('/usr/bin/sudo').known_hash.match, 'path+md5');
-    assert.equal(explained('/usr/bin/sudoedit').known_hash.package, 'sudo', 'a symlink of the package\'s file list');
+    assert.equal(explained('/usr/bin/sudoedit').known_hash.package, 'sudo', "a symlink of the package's file list");
     assert.equal(explained('/etc/sudoers').known_hash.package, 'sudo', 'a conffile, by the digest dpkg recorded');
     assert.equal(explained('/etc/init.d/sudo').known_hash.package, 'sudo');
-    assert.equal(explained('/etc/rc2.d/S01sudo').known_hash.package, 'sudo', 'an init link to the package\'s own init script');
+    assert.equal(explained('/etc/rc2.d/S01sudo').known_hash.package, 'sudo', "an init link to the package's own init script");
     assert.equal(explained('/etc/alternatives/pico').known_hash.package, 'nano', 'an alternatives link the database selects');
     assert.equal(explained('/usr/bin/pico').known_hash.package, 'nano');
-    assert.equal(explained('/etc/ld.so.cache').known_hash.package, 'libc-bin', 'ldconfig\'s cache, every library in it owned');
+    assert.equal(explained('/etc/ld.so.cache').known_hash.package, 'libc-bin', "ldconfig's cache, every library in it owned");
     if (editorBefore !== '/bin/nano') {
       // nano (priority 40) takes `editor` over vim (30) and ed (-100) in auto mode; slaves it has no value for go.
       assert.equal(explained('/etc/alternatives/editor').known_hash.package, 'nano');
@@ -128,7 +138,10 @@ describe('the seed\'s promise on this machine: apt-get install and purge raise n
     const r = await runCustos(['check', ...args, '--json'], { timeoutMs: 300_000 });
     assert.equal(r.code, 1, r.stderr);
     const alerts = jsonLines<AlertJson>(r.stdout);
-    assert.deepEqual(alerts.map((a) => `${a.rule.id} ${a.syscheck?.path ?? ''} ${a.known_hash?.verdict ?? ''}`), ['550 /usr/bin/tree unknown']);
+    assert.deepEqual(
+      alerts.map((a) => `${a.rule.id} ${a.syscheck?.path ?? ''} ${a.known_hash?.verdict ?? ''}`),
+      ['550 /usr/bin/tree unknown'],
+    );
   });
 
   it('apt-get purge: the deletions are recorded with the package as the reason, zero alerts', async () => {
@@ -137,10 +150,22 @@ describe('the seed\'s promise on this machine: apt-get install and purge raise n
     assert.deepEqual(installedQuietly(PACKAGES), []);
     const r = await runCustos(['check', ...args, '--json'], { timeoutMs: 300_000 });
     const alerts = jsonLines<AlertJson>(r.stdout);
-    assert.deepEqual(alerts.map((a) => `${a.rule.id} ${a.syscheck?.event ?? ''} ${a.syscheck?.path ?? ''}`), [], r.stderr);
+    assert.deepEqual(
+      alerts.map((a) => `${a.rule.id} ${a.syscheck?.event ?? ''} ${a.syscheck?.path ?? ''}`),
+      [],
+      r.stderr,
+    );
     assert.equal(r.code, 0, r.stderr);
     const events = await recentEvents();
-    for (const path of ['/usr/bin/tree', '/usr/bin/sudo', '/usr/bin/sudoedit', '/etc/sudoers', '/etc/rc2.d/S01sudo', '/etc/alternatives/pico', '/usr/bin/pico']) {
+    for (const path of [
+      '/usr/bin/tree',
+      '/usr/bin/sudo',
+      '/usr/bin/sudoedit',
+      '/etc/sudoers',
+      '/etc/rc2.d/S01sudo',
+      '/etc/alternatives/pico',
+      '/usr/bin/pico',
+    ]) {
       const e = events.get(path);
       assert.ok(e !== undefined && e.syscheck.event === 'deleted', `${path}: ${JSON.stringify(e)}`);
       assert.equal(e.outcome, 'recorded', JSON.stringify(e));
@@ -150,13 +175,16 @@ describe('the seed\'s promise on this machine: apt-get install and purge raise n
     assert.equal(events.get('/usr/bin/tree')?.known_hash.package, 'tree');
   });
 
-  it('a removed package\'s file put back by hand alerts, though its content was once packaged', async () => {
+  it("a removed package's file put back by hand alerts, though its content was once packaged", async () => {
     copyFileSync(join(dir, 'nano'), '/usr/bin/nano');
     try {
       const r = await runCustos(['check', ...args, '--json'], { timeoutMs: 300_000 });
       assert.equal(r.code, 1, r.stderr);
       const alerts = jsonLines<AlertJson>(r.stdout);
-      assert.deepEqual(alerts.map((a) => `${a.rule.id} ${a.syscheck?.path ?? ''} ${a.known_hash?.verdict ?? ''}`), ['554 /usr/bin/nano unknown']);
+      assert.deepEqual(
+        alerts.map((a) => `${a.rule.id} ${a.syscheck?.path ?? ''} ${a.known_hash?.verdict ?? ''}`),
+        ['554 /usr/bin/nano unknown'],
+      );
     } finally {
       rmSync('/usr/bin/nano', { force: true });
     }

@@ -78,7 +78,11 @@ describe('alerts commit with their batch: a crash right after the commit loses n
     assert.deepEqual(agentEvents(agentId).sort(), ['out-of-sync', 'outbox-overflow']);
     const replay = await postBatch(endpoint, manager, first);
     assert.equal(replay.status, 409);
-    assert.deepEqual(replay.body, { ack: 1, duplicate: true, resync: true, error: 'batch 1 was already applied' }, 'the resync request the crash lost is made again');
+    assert.deepEqual(
+      replay.body,
+      { ack: 1, duplicate: true, resync: true, error: 'batch 1 was already applied' },
+      'the resync request the crash lost is made again',
+    );
     assert.deepEqual(agentEvents(agentId).sort(), ['out-of-sync', 'outbox-overflow'], 'the replay raised nothing');
 
     // A batch whose reply is lost without a crash, sent again: one overflow alert, not two.

@@ -1,5 +1,18 @@
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Alert } from '../../src/core/build-alert.js';
@@ -39,7 +52,10 @@ describe('custos check: add, modify, delete', () => {
     assert.equal(byEvent.get('deleted')?.rule.id, '553');
     assert.equal(byEvent.get('added')?.rule.id, '554');
     assert.equal(byEvent.get('modified')?.syscheck.path, join(ws.tree, 'hosts'));
-    assert.match(byEvent.get('modified')?.full_log ?? '', new RegExp(`^Integrity checksum changed for: '${join(ws.tree, 'hosts')}'\nSize changed from '20' to '35'`));
+    assert.match(
+      byEvent.get('modified')?.full_log ?? '',
+      new RegExp(`^Integrity checksum changed for: '${join(ws.tree, 'hosts')}'\nSize changed from '20' to '35'`),
+    );
     assert.equal(byEvent.get('deleted')?.full_log, `File '${join(ws.tree, 'doomed')}' was deleted. Unable to retrieve checksum.`);
   });
 
@@ -47,7 +63,10 @@ describe('custos check: add, modify, delete', () => {
     const json = jsonLines<Alert>(readFileSync(join(ws.dir, 'alerts.json'), 'utf8'));
     assert.deepEqual(json.map((a) => Number(a.rule.id)).sort(), [550, 553, 554]);
     const log = readFileSync(join(ws.dir, 'alerts.log'), 'utf8');
-    assert.match(log, /\*\* Alert \d+\.\d+: - ossec,syscheck,syscheck_entry_modified,syscheck_file,pci_dss_11\.5,[^\n]*,\n\d{4} \w{3} \d\d \d\d:\d\d:\d\d .+->syscheck\nRule: 550 \(level 7\) -> 'Integrity checksum changed\.'\nIntegrity checksum changed for:/);
+    assert.match(
+      log,
+      /\*\* Alert \d+\.\d+: - ossec,syscheck,syscheck_entry_modified,syscheck_file,pci_dss_11\.5,[^\n]*,\n\d{4} \w{3} \d\d \d\d:\d\d:\d\d .+->syscheck\nRule: 550 \(level 7\) -> 'Integrity checksum changed\.'\nIntegrity checksum changed for:/,
+    );
     const again = await checkJson(ws.args);
     assert.equal(again.code, 0);
     assert.deepEqual(again.alerts, []);
@@ -57,7 +76,10 @@ describe('custos check: add, modify, delete', () => {
     const events = jsonLines<{ outcome: string; syscheck: { event: string } }>((await runCustos(['events', '--json', ...ws.args])).stdout);
     assert.deepEqual(events.map((e) => `${e.syscheck.event}:${e.outcome}`).sort(), ['added:alerted', 'deleted:alerted', 'modified:alerted']);
     const alerts = jsonLines<Alert>((await runCustos(['alerts', '--json', '--path', join(ws.tree, 'hosts'), ...ws.args])).stdout);
-    assert.deepEqual(alerts.map((a) => Number(a.rule.id)), [550]);
+    assert.deepEqual(
+      alerts.map((a) => Number(a.rule.id)),
+      [550],
+    );
     const human = await runCustos(['events', ...ws.args]);
     assert.match(human.stdout, /modified +\S+\/hosts \[size,mtime,md5,sha1,sha256\] -> alerted rule 550/);
   });
@@ -121,7 +143,9 @@ describe('custos check: each attribute change detected alone', () => {
     const r = await checkJson(ws.args);
     assert.equal(r.code, 1);
     for (const [what, , expected] of cases) {
-      const name = { permissions: 'perm', owner: 'owner', group: 'group', mtime: 'mtime' }[what] ?? (what.startsWith('content') ? 'content' : what.startsWith('inode') ? 'inode' : 'link');
+      const name =
+        { permissions: 'perm', owner: 'owner', group: 'group', mtime: 'mtime' }[what] ??
+        (what.startsWith('content') ? 'content' : what.startsWith('inode') ? 'inode' : 'link');
       const alert = r.alerts.find((a) => a.syscheck.path === f(name));
       assert.deepEqual(alert?.syscheck.changed_attributes, expected, what);
     }

@@ -60,7 +60,11 @@ describe('custos config check', () => {
     writeFileSync(file, uncommented);
     const run = await runCustos(['config', 'check', '--config', file, '--json']);
     assert.equal(run.code, 0, run.stderr);
-    const fromFile = new Set(jsonLines<Effective>(run.stdout).filter((v) => v.from === file).map((v) => v.key));
+    const fromFile = new Set(
+      jsonLines<Effective>(run.stdout)
+        .filter((v) => v.from === file)
+        .map((v) => v.key),
+    );
     for (const key of [
       // (Options whose example value is the default show as `default`: only those that differ are listed.)
       'agentName',
@@ -74,7 +78,10 @@ describe('custos config check', () => {
       'syscheck.scanTime',
       'syscheck.scanDay',
     ]) {
-      assert.ok([...fromFile].some((k) => k === key || k.startsWith(`${key}.`) || k.startsWith(`${key}[`)), `${key} is not set by the uncommented starter file`);
+      assert.ok(
+        [...fromFile].some((k) => k === key || k.startsWith(`${key}.`) || k.startsWith(`${key}[`)),
+        `${key} is not set by the uncommented starter file`,
+      );
     }
   });
 });

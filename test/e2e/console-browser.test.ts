@@ -18,13 +18,25 @@ import { tempDir } from '../support/temp-dir.js';
  * Screenshots of every page go to $CUSTOS_SCREENSHOTS (default /tmp/custos-console-screenshots), never committed.
  */
 
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const SHOTS = process.env.CUSTOS_SCREENSHOTS ?? '/tmp/custos-console-screenshots';
 const USERS = { admin: 'admin-password-1', viewer: 'viewer-password-1', mallory: 'mallory-password-1' } as const;
 
 function addUser(data: string, name: keyof typeof USERS, role: 'admin' | 'viewer'): void {
   // The password goes on stdin, never argv.
-  const out = execFileSync(process.execPath, [CUSTOS_BIN, 'manager', 'user', 'add', name, '--role', role, '--data', data], { input: `${USERS[name]}\n`, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [CUSTOS_BIN, 'manager', 'user', 'add', name, '--role', role, '--data', data], {
+    input: `${USERS[name]}\n`,
+    encoding: 'utf8',
+  });
   assert.match(out, new RegExp(`created console user ${name} \\(${role}\\)`));
 }
 
@@ -170,16 +182,22 @@ describe('web console in chromium', { timeout: 240_000 }, () => {
   });
 
   it('refuses a change without the CSRF token, and the API to an agent certificate', async () => {
-    const ids = await page.evaluate(async () => ((await (await fetch('/api/alerts?status=all')).json()) as { alerts: { id: string }[] }).alerts.map((a) => a.id));
+    const ids = await page.evaluate(async () =>
+      ((await (await fetch('/api/alerts?status=all')).json()) as { alerts: { id: string }[] }).alerts.map((a) => a.id),
+    );
     const refused = await apiFromPage('POST', '/api/alerts/ack', { ids }, false);
     assert.equal(refused.status, 403);
     assert.match(refused.body.error ?? '', /csrf/i);
     const { endpoint } = loadAgentIdentity(agentData);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${manager.url}/api/alerts`, { ca: endpoint.ca, cert: endpoint.cert, key: endpoint.key, servername: 'localhost', checkServerIdentity: () => undefined }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        `${manager.url}/api/alerts`,
+        { ca: endpoint.ca, cert: endpoint.cert, key: endpoint.key, servername: 'localhost', checkServerIdentity: () => undefined },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -189,7 +207,7 @@ describe('web console in chromium', { timeout: 240_000 }, () => {
   it('signs out, and a viewer sees no admin actions and the API refuses them', async () => {
     await page.click('text=Sign out');
     await page.waitForSelector('form.sign-in');
-    assert.equal((await page.evaluate(async () => (await fetch('/api/alerts')).status)), 401);
+    assert.equal(await page.evaluate(async () => (await fetch('/api/alerts')).status), 401);
     await signIn('viewer', USERS.viewer);
     await page.waitForSelector('table.agents');
     await page.goto(`${manager.url}/#/alerts?status=all`);
@@ -212,7 +230,11 @@ describe('web console in chromium', { timeout: 240_000 }, () => {
     await page.waitForSelector('form.sign-in');
     for (let i = 0; i < 4; i++) {
       await signIn('mallory', 'wrong-password');
-      await eventually(async () => ((await page.locator('.error').count()) > 0 && /wrong name or password/.test(await page.locator('.error').innerText()) ? true : undefined), 10_000, 'the refusal');
+      await eventually(
+        async () => ((await page.locator('.error').count()) > 0 && /wrong name or password/.test(await page.locator('.error').innerText()) ? true : undefined),
+        10_000,
+        'the refusal',
+      );
     }
     await signIn('mallory', 'wrong-password');
     await page.locator('.error', { hasText: 'locked' }).waitFor();

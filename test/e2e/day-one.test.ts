@@ -46,7 +46,10 @@ describe('day-one edges', () => {
     const second = await runCustos(['check', '--db', db, '--json', watched]);
     assert.equal(second.code, 1, second.stderr);
     const alerts = jsonLines<{ rule: { id: unknown }; syscheck: { path: string; event: string } }>(second.stdout);
-    assert.deepEqual(alerts.map((a) => [String(a.rule.id), a.syscheck.path, a.syscheck.event]), [['550', join(watched, 'file'), 'modified']]);
+    assert.deepEqual(
+      alerts.map((a) => [String(a.rule.id), a.syscheck.path, a.syscheck.event]),
+      [['550', join(watched, 'file'), 'modified']],
+    );
     const third = await runCustos(['check', '--db', db, '.'], { cwd: watched });
     assert.equal(third.code, 0, third.stderr);
     assert.doesNotMatch(third.stderr, /first scan of newly monitored/);
@@ -107,7 +110,9 @@ describe('day-one edges', () => {
     const dirs = ['--apt-conf-dir', 'apt.conf.d', '--dpkg-conf-dir', 'dpkg.cfg.d'];
     const installed = await runCustos(['hashdb', 'apt-hook', 'install', ...dirs, '--hashdb', 'hashdb.sqlite'], { cwd: dir });
     assert.equal(installed.code, 0, installed.stderr);
-    const line = readFileSync(join(dir, 'dpkg.cfg.d', 'custos-known-hashes'), 'utf8').split('\n').find((l) => l.startsWith('post-invoke='));
+    const line = readFileSync(join(dir, 'dpkg.cfg.d', 'custos-known-hashes'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('post-invoke='));
     assert.ok(line !== undefined);
     const hook = line.slice('post-invoke='.length).replace(/^"(.*)"$/, '$1');
     assert.ok(hook.includes(`--hashdb '${join(dir, 'hashdb.sqlite')}'`), hook);

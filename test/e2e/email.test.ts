@@ -66,7 +66,7 @@ async function awayFromHourBoundary(needMs: number): Promise<void> {
 describe('email alerts from custos check', { timeout: 120_000 }, () => {
   it('mails an alert at or above email_alert_level and not one below it, configured from ossec.conf', async () => {
     const server = await smtp();
-    const ws = workspace('ossec-conf', { 'hosts': '127.0.0.1 localhost\n' });
+    const ws = workspace('ossec-conf', { hosts: '127.0.0.1 localhost\n' });
     const conf = join(ws.home, 'ossec.conf');
     writeFileSync(
       conf,
@@ -110,7 +110,10 @@ describe('email alerts from custos check', { timeout: 120_000 }, () => {
     assert.equal(mail?.from, 'ossecm@example.com');
     assert.match(mail?.headers.get('subject') ?? '', /^OSSEC Notification - .+->syscheck - Alert level 7$/);
     assert.deepEqual(ruleIds(mail), [550]);
-    assert.ok(mail?.text.includes(`Integrity checksum changed for: '${join(ws.tree, 'hosts')}'\nSize changed from '20' to '${Buffer.byteLength(evil)}'`), mail?.text);
+    assert.ok(
+      mail?.text.includes(`Integrity checksum changed for: '${join(ws.tree, 'hosts')}'\nSize changed from '20' to '${Buffer.byteLength(evil)}'`),
+      mail?.text,
+    );
   });
 
   it('mails a burst of 40 alerts as one message, a non-UTF-8 name shown escaped', async () => {
@@ -147,7 +150,10 @@ describe('email alerts from custos check', { timeout: 120_000 }, () => {
       outputs.push(run.stderr);
     }
     assert.equal(server.mails.length, 2);
-    assert.match(outputs[2] ?? '', /custos: email: email_maxperhour \(2\) reached; 1 alerts are held and go out grouped after \d{4}-\d\d-\d\dT\d\d:00:00\.000Z/);
+    assert.match(
+      outputs[2] ?? '',
+      /custos: email: email_maxperhour \(2\) reached; 1 alerts are held and go out grouped after \d{4}-\d\d-\d\dT\d\d:00:00\.000Z/,
+    );
     // The next check within the hour still holds it (and says so): nothing is lost, nothing is sent over the limit.
     const again = await runCustos(args);
     assert.equal(again.code, 0);
@@ -204,7 +210,18 @@ describe('email alerts from the manager', { timeout: 180_000 }, () => {
     const token = await runCustos(['manager', 'token', '--data', managerData]);
     assert.equal(token.code, 0, token.stderr);
     const agentData = join(dir, 'agent');
-    const enrolled = await runCustos(['agent', 'enroll', '--manager', `https://127.0.0.1:${managerPort}`, '--token', token.stdout.trim(), '--data', agentData, '--name', 'web-1']);
+    const enrolled = await runCustos([
+      'agent',
+      'enroll',
+      '--manager',
+      `https://127.0.0.1:${managerPort}`,
+      '--token',
+      token.stdout.trim(),
+      '--data',
+      agentData,
+      '--name',
+      'web-1',
+    ]);
     assert.equal(enrolled.code, 0, enrolled.stderr);
     writeFileSync(join(agentData, 'custos.yml'), `syscheck:\n  frequency: 1h\n  directories:\n    - path: ${tree}\n      realtime: yes\n`);
     agent = new CustosService(['agent', 'start', '--data', agentData, '--config', join(agentData, 'custos.yml'), '--keepalive', '1s']);
@@ -220,8 +237,15 @@ describe('email alerts from the manager', { timeout: 180_000 }, () => {
     writeFileSync(join(tree, 'index.php'), 'v2: rule 550, level 7\n');
     writeFileSync(join(tree, 'shell.php'), 'new: rule 554, level 5, group syscheck_entry_added\n');
     writeFileSync(join(tree, 'secret.key'), 'v2: rule 100200, level 12\n');
-    const received = (address: string): number[] => mailsTo(address).flatMap((m) => ruleIds(m)).sort((a, b) => a - b);
-    await eventually(() => (received('web@example.com').length > 0 && received('oncall@example.com').length > 0 && received('ops@example.com').length >= 2 ? true : undefined), 30_000, 'the routed mails');
+    const received = (address: string): number[] =>
+      mailsTo(address)
+        .flatMap((m) => ruleIds(m))
+        .sort((a, b) => a - b);
+    await eventually(
+      () => (received('web@example.com').length > 0 && received('oncall@example.com').length > 0 && received('ops@example.com').length >= 2 ? true : undefined),
+      30_000,
+      'the routed mails',
+    );
     // Anything sent to a wrong recipient would have gone out with these.
     await sleep(1500);
     assert.deepEqual(received('ops@example.com'), [550, 100200], 'email_to: level 7 and up');
@@ -257,8 +281,16 @@ describe('email alerts from the manager', { timeout: 180_000 }, () => {
     await manager.kill('SIGKILL');
     server = await smtp(smtpPort);
     await startManager(managerPort);
-    await eventually(() => (mailsTo('oncall@example.com').length > 0 && mailsTo('ops@example.com').length > 0 ? true : undefined), 30_000, 'the mails after the restart');
+    await eventually(
+      () => (mailsTo('oncall@example.com').length > 0 && mailsTo('ops@example.com').length > 0 ? true : undefined),
+      30_000,
+      'the mails after the restart',
+    );
     await sleep(2000);
-    assert.deepEqual(server.mails.map((m) => [m.to.join(','), ruleIds(m).join(',')]), [['oncall@example.com,ops@example.com', '100200']], 'one message, once');
+    assert.deepEqual(
+      server.mails.map((m) => [m.to.join(','), ruleIds(m).join(',')]),
+      [['oncall@example.com,ops@example.com', '100200']],
+      'one message, once',
+    );
   });
 });

@@ -94,7 +94,9 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
     const expected: [string, string][] = [
       [join(root, 'f5.conf'), 'modified'],
       [join(root, 'offline-new.conf'), 'added'],
-      ...Array.from({ length: 10 }, (_, i): [string, string] => (i < 5 ? [join(root, `f${i + 6}.conf`), 'modified'] : [join(root, `realtime-new-${i}.conf`), 'added'])),
+      ...Array.from({ length: 10 }, (_, i): [string, string] =>
+        i < 5 ? [join(root, `f${i + 6}.conf`), 'modified'] : [join(root, `realtime-new-${i}.conf`), 'added'],
+      ),
     ];
     await alerted(id, expected, 60_000);
     const lost = await eventually(() => fleet.agentAlerts(id).find((a) => a.rule.id === '569'), 60_000, 'the agent-state-lost alert');
@@ -108,10 +110,17 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
     // Caught up, nothing invented: no file that exists is reported deleted, and every change alerted once.
     await scanDelivered(agent, 0);
     const mine = fleet.fileAlerts(id);
-    assert.deepEqual(mine.filter((a) => a.event === 'deleted'), []);
+    assert.deepEqual(
+      mine.filter((a) => a.event === 'deleted'),
+      [],
+    );
     for (const [path, event] of expected) assert.equal(mine.filter((a) => a.path === path && a.event === event).length, 1, `${event} ${path} alerted once`);
     assert.equal(fleet.agentAlerts(id).filter((a) => a.rule.id === '569').length, 1, 'one state-lost alert');
-    assert.deepEqual(fleet.agentAlerts(id).filter((a) => a.rule.id === '564'), [], 'the resync leaves agent and manager in agreement');
+    assert.deepEqual(
+      fleet.agentAlerts(id).filter((a) => a.rule.id === '564'),
+      [],
+      'the resync leaves agent and manager in agreement',
+    );
 
     // And it keeps working: a change after the resync alerts once more.
     writeFileSync(join(root, 'f11.conf'), 'after the resync\n');
@@ -155,7 +164,11 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
     );
     await scanDelivered(agent, 0);
     assert.equal(fleet.agentAlerts(id).filter((a) => a.rule.id === '569').length, 0, 'a re-enrolment is not a lost state');
-    assert.deepEqual(fleet.agentAlerts(id).filter((a) => a.rule.id === '564'), [], 'and agent and manager agree after it');
+    assert.deepEqual(
+      fleet.agentAlerts(id).filter((a) => a.rule.id === '564'),
+      [],
+      'and agent and manager agree after it',
+    );
     assert.equal(fleet.fileAlerts(id).filter((a) => a.path === join(root, 'keep.conf')).length, 0, 'nothing unchanged alerted');
     await stop(agent);
 
@@ -172,7 +185,10 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
     // The same machine under another name is refused: renaming is `manager rename`.
     const renamed = await fleet.enroll(manager, 'host-r2', join(fleet.dir, 'agent-r-other'), ['--name', 'web-r-new']);
     assert.notEqual(renamed.code, 0);
-    assert.match(renamed.stderr, new RegExp(`this machine is already enrolled as agent ${id} \\(web-r\\): rename it with \`custos manager rename ${id} web-r-new\``));
+    assert.match(
+      renamed.stderr,
+      new RegExp(`this machine is already enrolled as agent ${id} \\(web-r\\): rename it with \`custos manager rename ${id} web-r-new\``),
+    );
     // Another machine may share a name only when asked to.
     const twin = await fleet.enroll(manager, 'host-twin', join(fleet.dir, 'agent-twin'), ['--name', 'web-r', '--allow-duplicate-name']);
     assert.equal(twin.code, 0, twin.stderr);
@@ -200,7 +216,9 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
       fleet.fileAlerts(id).map((a) => a.agentName),
       ['new-name'],
     );
-    const listed = jsonLines<{ id: string; name: string; status: string }>((await runCustos(['manager', 'agents', '--data', fleet.managerData, '--json'])).stdout);
+    const listed = jsonLines<{ id: string; name: string; status: string }>(
+      (await runCustos(['manager', 'agents', '--data', fleet.managerData, '--json'])).stdout,
+    );
     assert.deepEqual(
       listed.filter((a) => a.id === id).map((a) => [a.name, a.status]),
       [['new-name', 'active']],
@@ -229,9 +247,14 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
     const revoked = await eventually(() => fleet.agentAlerts(id).find((a) => a.rule.id === '570'), 30_000, 'the agent-revoked alert');
     assert.match(revoked.full_log, /will never be applied/);
     const trying = await eventually(() => fleet.agentAlerts(id).find((a) => a.rule.id === '571'), 90_000, 'the revoked-agent-trying alert');
-    assert.match(trying.full_log, /It still holds (undelivered changes \(batch \d+, \d+ changes\)|\d+ undelivered batch\(es\) of changes); they are not applied/);
+    assert.match(
+      trying.full_log,
+      /It still holds (undelivered changes \(batch \d+, \d+ changes\)|\d+ undelivered batch\(es\) of changes); they are not applied/,
+    );
     // It keeps trying; the manager logs each refusal but alerts once.
-    const refusals = (): number => manager.service.lines.filter((l) => l.msg === 'refused an agent request' && typeof l.reason === 'string' && l.reason.includes(`agent ${id} was revoked`)).length;
+    const refusals = (): number =>
+      manager.service.lines.filter((l) => l.msg === 'refused an agent request' && typeof l.reason === 'string' && l.reason.includes(`agent ${id} was revoked`))
+        .length;
     await eventually(() => (refusals() >= 3 ? true : undefined), 90_000, 'three refused attempts');
     assert.equal(fleet.agentAlerts(id).filter((a) => a.rule.id === '571').length, 1);
     assert.equal(fleet.agentAlerts(id).filter((a) => a.rule.id === '570').length, 1);
@@ -245,7 +268,8 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
     const b = tree('cfg-b', Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`b${i}.conf`, `b ${i}\n`])));
     const groupFile = join(fleet.managerData, 'shared', 'groups', 'cfg.yml');
     mkdirSync(join(fleet.managerData, 'shared', 'groups'), { recursive: true });
-    const serve = (dirs: readonly string[]): void => writeFileSync(groupFile, `syscheck:\n  directories:\n${dirs.map((d) => `    - path: ${d}\n      realtime: yes\n`).join('')}`);
+    const serve = (dirs: readonly string[]): void =>
+      writeFileSync(groupFile, `syscheck:\n  directories:\n${dirs.map((d) => `    - path: ${d}\n      realtime: yes\n`).join('')}`);
     serve([a]);
     const data = join(fleet.dir, 'agent-cfg');
     const enrolled = await fleet.enroll(manager, 'host-c', data, ['--name', 'cfg-1', '--group', 'cfg']);
@@ -270,7 +294,9 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
     serve([a]);
     await agent.waitForLog((l) => l.msg === 'watching in realtime' && JSON.stringify(l.dirs) === JSON.stringify([a]), 30_000, from);
     await scanDelivered(agent, from);
-    const events = jsonLines<{ syscheck: { path: string; event: string }; outcome: string; reason?: string }>((await runCustos(['events', '--data', fleet.managerData, '--agent', id, '--json'])).stdout);
+    const events = jsonLines<{ syscheck: { path: string; event: string }; outcome: string; reason?: string }>(
+      (await runCustos(['events', '--data', fleet.managerData, '--agent', id, '--json'])).stdout,
+    );
     const retired = events.filter((e) => e.syscheck.path.startsWith(`${b}/`) && e.reason?.startsWith('no longer monitored') === true);
     assert.equal(retired.length, 20, 'each file of the removed directory is recorded as no longer monitored');
     assert.ok(retired.every((e) => e.outcome === 'recorded'));
@@ -303,7 +329,11 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
       [],
       'neither the retired directory nor the local one was reported file by file',
     );
-    assert.deepEqual(fleet.agentAlerts(id).filter((x) => x.rule.id === '564'), [], 'agent and manager agree on what is watched throughout');
+    assert.deepEqual(
+      fleet.agentAlerts(id).filter((x) => x.rule.id === '564'),
+      [],
+      'agent and manager agree on what is watched throughout',
+    );
     await stop(agent);
   });
 
@@ -334,7 +364,13 @@ describe('fleet continuity: no window in which changes go unseen', { timeout: 60
     // Hostile directory lists and keep-alive bodies are refused or ignored, never a crash.
     for (const root of ['etc', '/etc\0passwd']) {
       const end = { id: 'h', full: false, digest: 'a'.repeat(64), entries: 0, durationMs: 1, roots: [Buffer.from(root).toString('base64')] };
-      const hostile = await callManager(endpoint, 'POST', '/v1/batches', { agentId: id, seq: last + 2, scan: { id: 'h', full: false, first: true }, observations: [], end });
+      const hostile = await callManager(endpoint, 'POST', '/v1/batches', {
+        agentId: id,
+        seq: last + 2,
+        scan: { id: 'h', full: false, first: true },
+        observations: [],
+        end,
+      });
       assert.equal(hostile.status, 400, hostile.text);
     }
     assert.equal((await callManager(endpoint, 'POST', '/v1/keepalive', { seq: 'many', pending: -1 })).status, 200);

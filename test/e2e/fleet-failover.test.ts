@@ -107,7 +107,11 @@ describe('agent failover across a list of managers', { timeout: 300_000 }, () =>
     manager = await fleet.startManager(secondPort);
     const failover = await agent.waitForMessage('manager failover', 60_000);
     assert.equal(failover.to, secondUrl);
-    await eventually(() => (addedAlerts(id, root).size === total ? true : undefined), 120_000, () => `${total} added alerts (have ${addedAlerts(id, root).size})`);
+    await eventually(
+      () => (addedAlerts(id, root).size === total ? true : undefined),
+      120_000,
+      () => `${total} added alerts (have ${addedAlerts(id, root).size})`,
+    );
     const counts = addedAlerts(id, root);
     const duplicated = [...counts].filter(([, n]) => n !== 1);
     assert.deepEqual(duplicated, [], 'every change alerted exactly once');

@@ -29,7 +29,11 @@ describe('fleet mode: packaged content with a mode or owner the package does not
     assert.equal(imported.code, 0, imported.stderr);
     // Installed on the agent's host, never imported on the manager: known only from the agent's own dpkg database,
     // with the modes the agent observed at its import.
-    const local = buildDeb(dir, { name: 'custos-fleet-local', version: '1.0', files: [{ path: `${watched.slice(1)}/local-tool`, content: body('local-tool'), mode: 0o755 }] });
+    const local = buildDeb(dir, {
+      name: 'custos-fleet-local',
+      version: '1.0',
+      files: [{ path: `${watched.slice(1)}/local-tool`, content: body('local-tool'), mode: 0o755 }],
+    });
     mkdirSync(watched, { recursive: true });
     manager = await fleet.startManager();
     const root = join(dir, 'root');
@@ -87,7 +91,7 @@ describe('fleet mode: packaged content with a mode or owner the package does not
     assert.deepEqual([String(alert.rule.id), alert.known_hash.declared_owner, alert.known_hash.actual_owner], ['575', 'root', 'nobody']);
   });
 
-  it('a setuid copy of a file known only from the agent\'s dpkg database: 575, declared as the agent observed it', async () => {
+  it("a setuid copy of a file known only from the agent's dpkg database: 575, declared as the agent observed it", async () => {
     place('local-tool', 0o4755);
     const alert = await alertFor('local-tool');
     assert.ok('syscheck' in alert);
@@ -99,11 +103,15 @@ describe('fleet mode: packaged content with a mode or owner the package does not
 
   it('a copy with the mode the package ships is recorded as known-good, without an alert', async () => {
     place('right-mode', 0o755);
-    const events = await eventually(async () => {
-      const run = await runCustos(['events', '--data', fleet.managerData, '--agent', agent?.id ?? '', '--json']);
-      const lines = run.stdout.split('\n').filter((l) => l.includes(`${watched}/right-mode`));
-      return lines.length > 0 ? lines : undefined;
-    }, 60_000, 'the right-mode copy recorded');
+    const events = await eventually(
+      async () => {
+        const run = await runCustos(['events', '--data', fleet.managerData, '--agent', agent?.id ?? '', '--json']);
+        const lines = run.stdout.split('\n').filter((l) => l.includes(`${watched}/right-mode`));
+        return lines.length > 0 ? lines : undefined;
+      },
+      60_000,
+      'the right-mode copy recorded',
+    );
     assert.match(events.at(-1) ?? '', /"outcome":"recorded"/);
     assert.match(events.at(-1) ?? '', /"verdict":"known-good"/);
     assert.equal(fleet.fileAlerts(agent?.id ?? '').filter((f) => f.path === `${watched}/right-mode`).length, 0);

@@ -79,7 +79,8 @@ describe('fleet mode: package updates on agents are explained by packages the ma
     }
   });
 
-  const events = async (): Promise<EventJson[]> => jsonLines<EventJson>((await runCustos(['events', '--data', fleet.managerData, '--json', '--since', '1h'])).stdout);
+  const events = async (): Promise<EventJson[]> =>
+    jsonLines<EventJson>((await runCustos(['events', '--data', fleet.managerData, '--json', '--since', '1h'])).stdout);
   const reports = (service: CustosService): number => service.lines.filter((l) => l.msg === 'package changes reported').length;
 
   it('apt-get install raises no alert at the manager; the .debs are verified there, uploaded once for the fleet', async () => {
@@ -96,28 +97,50 @@ describe('fleet mode: package updates on agents are explained by packages the ma
       'both agents delivered /usr/bin/tree',
     );
     for (const e of treeEvents) {
-      assert.deepEqual([e.outcome, e.known_hash.verdict, e.known_hash.source, e.known_hash.package], ['recorded', 'known-good', 'deb-verified', 'tree'], JSON.stringify(e));
+      assert.deepEqual(
+        [e.outcome, e.known_hash.verdict, e.known_hash.source, e.known_hash.package],
+        ['recorded', 'known-good', 'deb-verified', 'tree'],
+        JSON.stringify(e),
+      );
     }
     const uploads = manager.service.lines.filter((l) => l.msg === 'verified a package from an agent' && String(l.package).startsWith('tree '));
     assert.equal(uploads.length, 1, 'the second agent uploaded nothing the first had');
     for (const a of agents) assert.deepEqual(fleet.fileAlerts(a.id), [], `agent ${a.id}: no file alert`);
-    const stats = JSON.parse((await runCustos(['hashdb', 'stats', '--hashdb', join(fleet.managerData, 'hashdb.sqlite'), '--json'])).stdout) as { debs: { verified: number } };
+    const stats = JSON.parse((await runCustos(['hashdb', 'stats', '--hashdb', join(fleet.managerData, 'hashdb.sqlite'), '--json'])).stdout) as {
+      debs: { verified: number };
+    };
     assert.ok(stats.debs.verified >= 2, 'the manager shows tree and nano as verified');
   });
 
   it('a file of a verified package tampered with afterwards alerts', async () => {
     execFileSync('sh', ['-c', 'printf "not from the package\\n" >> /usr/bin/tree']);
-    await eventually(() => (agents.every((a) => fleet.fileAlerts(a.id).some((f) => String(f.rule) === '550' && f.path === '/usr/bin/tree')) ? true : undefined), 60_000, 'the tampering alerted for both agents');
+    await eventually(
+      () => (agents.every((a) => fleet.fileAlerts(a.id).some((f) => String(f.rule) === '550' && f.path === '/usr/bin/tree')) ? true : undefined),
+      60_000,
+      'the tampering alerted for both agents',
+    );
   });
 
-  it('a .deb that is not what the signed indexes list is refused and alerted; its files stay the host\'s claim', async () => {
-    const deb = buildDeb(dir, { name: 'custos-fake', version: '1.0', files: [{ path: 'usr/bin/custos-fake-tool', content: '#!/bin/sh\necho fake\n', mode: 0o755 }] });
+  it("a .deb that is not what the signed indexes list is refused and alerted; its files stay the host's claim", async () => {
+    const deb = buildDeb(dir, {
+      name: 'custos-fake',
+      version: '1.0',
+      files: [{ path: 'usr/bin/custos-fake-tool', content: '#!/bin/sh\necho fake\n', mode: 0o755 }],
+    });
     copyFileSync(deb, FAKE_ARCHIVE);
     execFileSync('dpkg', ['-i', FAKE_ARCHIVE], { stdio: 'ignore' });
-    const refused = await eventually(() => fleet.alerts().find((a) => !('syscheck' in a) && String(a.rule.id) === '582' && JSON.stringify(a).includes('custos-fake')), 120_000, 'rule 582 for custos-fake');
+    const refused = await eventually(
+      () => fleet.alerts().find((a) => !('syscheck' in a) && String(a.rule.id) === '582' && JSON.stringify(a).includes('custos-fake')),
+      120_000,
+      'rule 582 for custos-fake',
+    );
     assert.match(refused.full_log, /not listed in any verified index/);
     const fake = await eventually(async () => (await events()).find((e) => e.syscheck.path === '/usr/bin/custos-fake-tool'), 60_000, 'the fake tool delivered');
-    assert.deepEqual([fake.known_hash.verdict, fake.known_hash.source], ['known-good', 'dpkg-local'], 'explained only by the host\'s own claim, and the verdict says so');
+    assert.deepEqual(
+      [fake.known_hash.verdict, fake.known_hash.source],
+      ['known-good', 'dpkg-local'],
+      "explained only by the host's own claim, and the verdict says so",
+    );
   });
 
   it('apt-get purge raises no alert: the deletions are explained by the removal', async () => {

@@ -6,7 +6,8 @@ import type { CustosService } from '../support/custos-service.js';
 import { delivered, FleetHarness, type ManagerHandle } from '../support/fleet-harness.js';
 import { tempDir } from '../support/temp-dir.js';
 
-const managerYaml = (baselineEntries: number): string => `manager:\n  listen: 127.0.0.1:0\n  silent_after: 1h\n  quota:\n    baseline_entries: ${baselineEntries}\n`;
+const managerYaml = (baselineEntries: number): string =>
+  `manager:\n  listen: 127.0.0.1:0\n  silent_after: 1h\n  quota:\n    baseline_entries: ${baselineEntries}\n`;
 
 describe('a per-agent storage quota on the manager (issue 11, case 8)', { timeout: 240_000 }, () => {
   const fleet = new FleetHarness(tempDir('custos-quota-'), managerYaml(40));
@@ -43,7 +44,11 @@ describe('a per-agent storage quota on the manager (issue 11, case 8)', { timeou
     await agent.waitForLog((l) => l.msg === 'the manager refused a batch' && l.status === 507, 60_000, from);
     await agent.waitForLog((l) => l.msg === 'the manager refused a batch' && l.status === 507, 60_000, agent.lines.length);
     assert.equal(quotaAlerts(), 1);
-    assert.deepEqual(fleet.fileAlerts(id).filter((a) => a.path.includes('implant')), [], 'nothing applied past the quota');
+    assert.deepEqual(
+      fleet.fileAlerts(id).filter((a) => a.path.includes('implant')),
+      [],
+      'nothing applied past the quota',
+    );
 
     // The operator raises the quota: the manager restarts on its port, the agent's outbox goes through, nothing lost.
     const port = manager.port;
@@ -51,7 +56,10 @@ describe('a per-agent storage quota on the manager (issue 11, case 8)', { timeou
     writeFileSync(join(fleet.managerData, 'custos.yml'), managerYaml(1000));
     manager = await fleet.startManager(port);
     await delivered(agent, agent.lines.length, 120_000);
-    const added = fleet.fileAlerts(id).filter((a) => a.event === 'added').map((a) => a.path);
+    const added = fleet
+      .fileAlerts(id)
+      .filter((a) => a.event === 'added')
+      .map((a) => a.path);
     assert.deepEqual(added, [join(tree, 'implant.php')]);
   });
 });

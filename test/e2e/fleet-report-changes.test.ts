@@ -33,7 +33,11 @@ function filesIn(dir: string): Buffer {
  * tree, and only given files once the agent has heard from the manager that it takes content: so every file's
  * first version reaches the manager with its `added` event, and its first modification already has a diff.
  */
-async function startFleet(harness: FleetHarness, tree: string, extraYaml = ''): Promise<{ manager: ManagerHandle; agent: CustosService; agentId: string; data: string }> {
+async function startFleet(
+  harness: FleetHarness,
+  tree: string,
+  extraYaml = '',
+): Promise<{ manager: ManagerHandle; agent: CustosService; agentId: string; data: string }> {
   const data = join(harness.dir, 'agent');
   mkdirSync(tree);
   const manager = await harness.startManager();
@@ -45,14 +49,18 @@ async function startFleet(harness: FleetHarness, tree: string, extraYaml = ''): 
   await scanDelivered(agent, 0);
   await agent.waitForLog((l) => l.msg === 'watching in realtime', 20_000);
   // The keep-alive answer that says the manager takes content, as the agent keeps it.
-  await eventually(() => {
-    const db = new Database(join(data, 'agent.db'), { readonly: true, fileMustExist: true });
-    try {
-      return db.prepare("SELECT value FROM meta WHERE key = 'manager_content_diffs'").pluck().get() === undefined ? undefined : true;
-    } finally {
-      db.close();
-    }
-  }, 30_000, "the manager's keep-alive answer");
+  await eventually(
+    () => {
+      const db = new Database(join(data, 'agent.db'), { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare("SELECT value FROM meta WHERE key = 'manager_content_diffs'").pluck().get() === undefined ? undefined : true;
+      } finally {
+        db.close();
+      }
+    },
+    30_000,
+    "the manager's keep-alive answer",
+  );
   return { manager, agent, agentId: enrolled.id ?? '', data };
 }
 
@@ -75,7 +83,11 @@ describe('report_changes in a fleet: diffs made on the manager', { timeout: 240_
 
   const fileAlerts = (path: string): Alert[] => harness.alerts().filter((a): a is Alert => 'syscheck' in a && a.syscheck.path === path);
   const nth = (path: string, event: string, n: number): Promise<Alert> =>
-    eventually(() => fileAlerts(path).filter((a) => a.syscheck.event === event)[n], 30_000, () => `${event} alert ${n + 1} of ${path}; got ${JSON.stringify(fileAlerts(path).map((a) => a.syscheck.event))}`);
+    eventually(
+      () => fileAlerts(path).filter((a) => a.syscheck.event === event)[n],
+      30_000,
+      () => `${event} alert ${n + 1} of ${path}; got ${JSON.stringify(fileAlerts(path).map((a) => a.syscheck.event))}`,
+    );
 
   before(async () => {
     mkdirSync(unlimited);
@@ -92,7 +104,11 @@ describe('report_changes in a fleet: diffs made on the manager', { timeout: 240_
     writeFileSync(file('gone.conf'), 'soon deleted\n');
     writeFileSync(weirdName, 'one\n');
     for (const name of ['app.conf', 'shadow.key', 'blob.bin', 'big.txt', 'private.conf', 'gone.conf']) await nth(file(name), 'added', 0);
-    await eventually(() => harness.alerts().find((a) => 'syscheck' in a && a.syscheck.path_bytes === weirdName.toString('base64')), 30_000, 'the non-UTF-8 name added');
+    await eventually(
+      () => harness.alerts().find((a) => 'syscheck' in a && a.syscheck.path_bytes === weirdName.toString('base64')),
+      30_000,
+      'the non-UTF-8 name added',
+    );
   });
 
   after(async () => {
@@ -111,13 +127,19 @@ describe('report_changes in a fleet: diffs made on the manager', { timeout: 240_
     assert.match(readFileSync(join(harness.managerData, 'alerts.log'), 'utf8'), /What changed:\n@@ -1,2 \+1,3 @@\n listen 443\n-workers 4\n/);
   });
 
-  it('says why there is no diff: binary, over the limit, the agent\'s nodiff, the built-in nodiff', async () => {
+  it("says why there is no diff: binary, over the limit, the agent's nodiff, the built-in nodiff", async () => {
     writeFileSync(file('blob.bin'), Buffer.from([1, 2, 0, 4]));
     writeFileSync(file('big.txt'), 'x'.repeat(5000));
     writeFileSync(file('private.conf'), `token ${SECRET}-v2\n`);
     writeFileSync(file('shadow.key'), 'k2\n');
-    assert.match(String((await nth(file('blob.bin'), 'modified', 0)).syscheck.diff), /^diff not available: binary content \(size 4 -> 4 bytes, sha256 [0-9a-f]{64} -> [0-9a-f]{64}\)$/);
-    assert.match(String((await nth(file('big.txt'), 'modified', 0)).syscheck.diff), /^diff not available: file over the 4096-byte diff size limit \(size 15 -> 5000 bytes/);
+    assert.match(
+      String((await nth(file('blob.bin'), 'modified', 0)).syscheck.diff),
+      /^diff not available: binary content \(size 4 -> 4 bytes, sha256 [0-9a-f]{64} -> [0-9a-f]{64}\)$/,
+    );
+    assert.match(
+      String((await nth(file('big.txt'), 'modified', 0)).syscheck.diff),
+      /^diff not available: file over the 4096-byte diff size limit \(size 15 -> 5000 bytes/,
+    );
     assert.match(String((await nth(file('private.conf'), 'modified', 0)).syscheck.diff), /^diff not stored: nodiff \(private\.conf\$\)/);
     assert.match(String((await nth(file('shadow.key'), 'modified', 0)).syscheck.diff), /^diff not stored: nodiff/);
   });
@@ -125,7 +147,8 @@ describe('report_changes in a fleet: diffs made on the manager', { timeout: 240_
   it('diffs a file with a name that is not UTF-8', async () => {
     writeFileSync(weirdName, 'two\n');
     const alert = await eventually(
-      () => harness.alerts().find((a): a is Alert => 'syscheck' in a && a.syscheck.path_bytes === weirdName.toString('base64') && a.syscheck.event === 'modified'),
+      () =>
+        harness.alerts().find((a): a is Alert => 'syscheck' in a && a.syscheck.path_bytes === weirdName.toString('base64') && a.syscheck.event === 'modified'),
       30_000,
       'the non-UTF-8 name modified',
     );
@@ -141,10 +164,16 @@ describe('report_changes in a fleet: diffs made on the manager', { timeout: 240_
     const history = await runCustos(['diff', '--json', file('new.conf'), '--agent', agentId, '--data', harness.managerData]);
     assert.equal(history.code, 0, history.stderr);
     const events = jsonLines<{ agent: { id: string }; syscheck: { event: string; diff?: string } }>(history.stdout);
-    assert.deepEqual(events.map((e) => [e.agent.id, e.syscheck.event, e.syscheck.diff]), [[agentId, 'added', undefined], [agentId, 'modified', '@@ -1 +1,2 @@\n first\n+second']]);
+    assert.deepEqual(
+      events.map((e) => [e.agent.id, e.syscheck.event, e.syscheck.diff]),
+      [
+        [agentId, 'added', undefined],
+        [agentId, 'modified', '@@ -1 +1,2 @@\n first\n+second'],
+      ],
+    );
   });
 
-  it('forgets a deleted file\'s copy and starts over when it comes back', async () => {
+  it("forgets a deleted file's copy and starts over when it comes back", async () => {
     rmSync(file('gone.conf'));
     assert.equal((await nth(file('gone.conf'), 'deleted', 0)).syscheck.diff, undefined);
     writeFileSync(file('gone.conf'), 'back\n');
@@ -170,7 +199,10 @@ describe('report_changes in a fleet: diffs made on the manager', { timeout: 240_
       closeSync(fd);
     }
     const alert = await nth(huge, 'modified', 0);
-    assert.match(String(alert.syscheck.diff), new RegExp(`^diff not available: file over the ${MAX_CONTENT_BYTES}-byte diff size limit \\(size ${HUGE} -> ${HUGE} bytes`));
+    assert.match(
+      String(alert.syscheck.diff),
+      new RegExp(`^diff not available: file over the ${MAX_CONTENT_BYTES}-byte diff size limit \\(size ${HUGE} -> ${HUGE} bytes`),
+    );
     const grewKb = peakKb() - peakBefore;
     assert.ok(grewKb * 1024 < HUGE / 4, `the agent's peak RSS grew by ${grewKb} kB, from ${peakBefore} kB`);
   });
@@ -207,15 +239,22 @@ describe('report_changes in a fleet: diffs made on the manager', { timeout: 240_
   });
 });
 
-describe('report_changes in a fleet: the manager\'s disk quota', { timeout: 180_000 }, () => {
+describe("report_changes in a fleet: the manager's disk quota", { timeout: 180_000 }, () => {
   // Random text compresses to about half: 4 copies of 3,000 characters cannot all fit in the manager's 4 KiB.
-  const harness = new FleetHarness(tempDir('custos-fleet-diff-quota-'), 'manager:\n  listen: 127.0.0.1:0\n  silent_after: 1h\nsyscheck:\n  diff:\n    disk_quota: 4KiB\n');
+  const harness = new FleetHarness(
+    tempDir('custos-fleet-diff-quota-'),
+    'manager:\n  listen: 127.0.0.1:0\n  silent_after: 1h\nsyscheck:\n  diff:\n    disk_quota: 4KiB\n',
+  );
   const tree = join(harness.dir, 'tree');
   let manager: ManagerHandle;
   let agent: CustosService;
   const content = (): string => `${randomBytes(1500).toString('hex')}\n`;
   const fileAlert = (name: string, event: string): Promise<Alert> =>
-    eventually(() => harness.alerts().find((a): a is Alert => 'syscheck' in a && a.syscheck.path === join(tree, name) && a.syscheck.event === event), 30_000, `${event} alert of ${name}`);
+    eventually(
+      () => harness.alerts().find((a): a is Alert => 'syscheck' in a && a.syscheck.path === join(tree, name) && a.syscheck.event === event),
+      30_000,
+      `${event} alert of ${name}`,
+    );
 
   before(async () => {
     ({ manager, agent } = await startFleet(harness, tree));
@@ -234,7 +273,10 @@ describe('report_changes in a fleet: the manager\'s disk quota', { timeout: 180_
     }
     writeFileSync(join(tree, 'a'), content());
     writeFileSync(join(tree, 'd'), content());
-    assert.match(String((await fileAlert('a', 'modified')).syscheck.diff), /^diff not available: the earlier copy was evicted by the disk quota \(size 3001 -> 3001 bytes/);
+    assert.match(
+      String((await fileAlert('a', 'modified')).syscheck.diff),
+      /^diff not available: the earlier copy was evicted by the disk quota \(size 3001 -> 3001 bytes/,
+    );
     assert.match(String((await fileAlert('d', 'modified')).syscheck.diff), /^@@ -1 \+1 @@\n-[0-9a-f]{3000}\n\+[0-9a-f]{3000}$/);
   });
 });

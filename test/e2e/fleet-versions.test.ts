@@ -12,7 +12,7 @@ import { tempDir } from '../support/temp-dir.js';
 // Two agents whose hosts have different versions of one package installed (each agent reads its host's dpkg
 // database from a root of its own, built by the real dpkg): the same bytes are known-good on the host that has that
 // version installed, and alert as another version (rule 573) on the other.
-describe('fleet mode: known-good is the version installed on that agent\'s host', { timeout: 300_000 }, () => {
+describe("fleet mode: known-good is the version installed on that agent's host", { timeout: 300_000 }, () => {
   const dir = tempDir();
   const watched = `/opt/custos-versions-${randomBytes(4).toString('hex')}`;
   const fleet = new FleetHarness(dir);
@@ -21,7 +21,8 @@ describe('fleet mode: known-good is the version installed on that agent\'s host'
   const agents: { id: string; service: CustosService; version: string }[] = [];
 
   before(async () => {
-    const pkg = (v: string): string => buildDeb(dir, { name: 'custos-versions', version: v, files: [{ path: `${watched.slice(1)}/demo-tool`, content: tool(v), mode: 0o755 }] });
+    const pkg = (v: string): string =>
+      buildDeb(dir, { name: 'custos-versions', version: v, files: [{ path: `${watched.slice(1)}/demo-tool`, content: tool(v), mode: 0o755 }] });
     const debs = { '1.0': pkg('1.0'), '2.0': pkg('2.0') };
     // The manager knows both versions (imported .debs); which one is right depends on the host.
     const imported = await runCustos(['hashdb', 'import', 'deb', debs['1.0'], debs['2.0'], '--hashdb', join(fleet.managerData, 'hashdb.sqlite')]);
@@ -59,20 +60,34 @@ describe('fleet mode: known-good is the version installed on that agent\'s host'
       const other = agents.find((a) => a.version !== version) as (typeof agents)[number];
       const same = agents.find((a) => a.version === version) as (typeof agents)[number];
       const alert = await eventually(
-        () => fleet.alerts().find((a) => 'syscheck' in a && a.agent.id === other.id && a.syscheck.path === `${watched}/demo-tool` && a.known_hash.version === version),
+        () =>
+          fleet
+            .alerts()
+            .find((a) => 'syscheck' in a && a.agent.id === other.id && a.syscheck.path === `${watched}/demo-tool` && a.known_hash.version === version),
         60_000,
         `the ${version} file alerted on the host with ${other.version}`,
       );
       assert.ok('syscheck' in alert);
-      assert.deepEqual([String(alert.rule.id), alert.known_hash.verdict, alert.known_hash.installed_version, alert.known_hash.relation], ['573', 'other-version', other.version, version < other.version ? 'older' : 'newer']);
+      assert.deepEqual(
+        [String(alert.rule.id), alert.known_hash.verdict, alert.known_hash.installed_version, alert.known_hash.relation],
+        ['573', 'other-version', other.version, version < other.version ? 'older' : 'newer'],
+      );
       // The host that has it installed recorded the same bytes without an alert.
-      const events = await eventually(async () => {
-        const run = await runCustos(['events', '--data', fleet.managerData, '--agent', same.id, '--json']);
-        const lines = run.stdout.split('\n').filter((l) => l.includes('demo-tool') && l.includes(`"version":"${version}"`));
-        return lines.length > 0 ? lines : undefined;
-      }, 60_000, `the ${version} file recorded on the host with ${version}`);
+      const events = await eventually(
+        async () => {
+          const run = await runCustos(['events', '--data', fleet.managerData, '--agent', same.id, '--json']);
+          const lines = run.stdout.split('\n').filter((l) => l.includes('demo-tool') && l.includes(`"version":"${version}"`));
+          return lines.length > 0 ? lines : undefined;
+        },
+        60_000,
+        `the ${version} file recorded on the host with ${version}`,
+      );
       assert.match(events.at(-1) ?? '', /"outcome":"recorded"/);
-      assert.equal(fleet.fileAlerts(same.id).filter((f) => f.path === `${watched}/demo-tool`).length, version === '1.0' ? 0 : 1, 'silent where it is installed (the 1.0 file it replaced alerted there once)');
+      assert.equal(
+        fleet.fileAlerts(same.id).filter((f) => f.path === `${watched}/demo-tool`).length,
+        version === '1.0' ? 0 : 1,
+        'silent where it is installed (the 1.0 file it replaced alerted there once)',
+      );
     });
   }
 });

@@ -42,12 +42,19 @@ async function newToken(ttl?: string): Promise<string> {
   return run.stdout.trim();
 }
 
-async function enroll(manager: ManagerHandle, name: string, token: string, extra: readonly string[] = []): Promise<{ code: number | null; stdout: string; stderr: string; data: string }> {
+async function enroll(
+  manager: ManagerHandle,
+  name: string,
+  token: string,
+  extra: readonly string[] = [],
+): Promise<{ code: number | null; stdout: string; stderr: string; data: string }> {
   const data = join(dir, `agent-${name}`);
   // Every test agent runs on this one host: each gets a machine id of its own, as separate hosts would have.
   const machineIdFile = join(dir, `machine-id-${name}`);
   writeFileSync(machineIdFile, `${randomBytes(16).toString('hex')}\n`);
-  const run = await runCustos(['agent', 'enroll', '--manager', manager.url, '--token', token, '--data', data, '--name', name, ...extra], { env: { CUSTOS_MACHINE_ID_FILE: machineIdFile } });
+  const run = await runCustos(['agent', 'enroll', '--manager', manager.url, '--token', token, '--data', data, '--name', name, ...extra], {
+    env: { CUSTOS_MACHINE_ID_FILE: machineIdFile },
+  });
   return { ...run, data };
 }
 
@@ -58,7 +65,9 @@ function managerAlerts(): AnyAlert[] {
 }
 
 function fileAlerts(agentId: string): { rule: number; event: string; path: string }[] {
-  return managerAlerts().flatMap((a) => ('syscheck' in a && a.agent.id === agentId ? [{ rule: Number(a.rule.id), event: a.syscheck.event, path: a.syscheck.path }] : []));
+  return managerAlerts().flatMap((a) =>
+    'syscheck' in a && a.agent.id === agentId ? [{ rule: Number(a.rule.id), event: a.syscheck.event, path: a.syscheck.path }] : [],
+  );
 }
 
 /** An agent watching `tree` in realtime (and scanning it hourly), keep-alive every second. */
@@ -178,7 +187,11 @@ describe('fleet mode: a manager and agents over mutual TLS', { timeout: 240_000 
     const from = agent.lines.length;
     for (let i = 0; i < 3000; i++) writeFileSync(join(burst, `f${String(i).padStart(4, '0')}`), `file ${i}\n`);
     // Kill the manager as soon as it has applied some of the burst, but not all of it.
-    await eventually(() => (fileAlerts(agentA.id).filter((a) => a.path.startsWith(`${burst}/`)).length > 0 ? true : undefined), 30_000, 'the first burst batch');
+    await eventually(
+      () => (fileAlerts(agentA.id).filter((a) => a.path.startsWith(`${burst}/`)).length > 0 ? true : undefined),
+      30_000,
+      'the first burst batch',
+    );
     await manager.service.kill('SIGKILL');
     const applied = fileAlerts(agentA.id).filter((a) => a.path.startsWith(`${burst}/`)).length;
     assert.ok(applied < 3000, `the manager had already applied all ${applied} of the burst`);
@@ -213,7 +226,7 @@ describe('fleet mode: a manager and agents over mutual TLS', { timeout: 240_000 
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
   });
 
-  it('a second agent cannot write to the first agent\'s baseline, and a replayed or forged batch is refused', async () => {
+  it("a second agent cannot write to the first agent's baseline, and a replayed or forged batch is refused", async () => {
     const b = await enroll(manager, 'db-1', await newToken());
     assert.equal(b.code, 0, b.stderr);
     agentB = { id: /enrolled as agent (\d+)/.exec(b.stdout)?.[1] ?? '?', data: b.data };
@@ -236,8 +249,32 @@ describe('fleet mode: a manager and agents over mutual TLS', { timeout: 240_000 
     // A certificate the manager's CA did not sign, claiming to be agent A.
     const keyFile = join(dir, 'forged.key');
     const certFile = join(dir, 'forged.crt');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', `/CN=${agentA.id}`], { stdio: 'ignore' });
-    const forged = await callManager({ ...asA, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') }, 'POST', '/v1/batches', { agentId: agentA.id, seq: 1_000_000, observations: [deletion] });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-subj',
+        `/CN=${agentA.id}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const forged = await callManager({ ...asA, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') }, 'POST', '/v1/batches', {
+      agentId: agentA.id,
+      seq: 1_000_000,
+      observations: [deletion],
+    });
     assert.equal(forged.status, 401);
     await manager.service.waitForLog((l) => l.msg === 'refused an agent request' && l.reason === 'no valid client certificate', 5000, from);
 
@@ -256,14 +293,22 @@ describe('fleet mode: a manager and agents over mutual TLS', { timeout: 240_000 
     rmSync(join(agentA.tree, 'late.txt'));
     agentA.service = startAgent(agentA.data, agentA.tree);
     await eventually(() => managerAlerts().find((a) => a.rule.id === '566' && a.agent.id === agentA.id), 15_000, 'the agent-back alert');
-    await eventually(() => (fileAlerts(agentA.id).filter((a) => a.path === join(agentA.tree, 'index.php') && a.event === 'modified').length === 2 ? true : undefined), 30_000, 'the offline modification');
-    await eventually(() => fileAlerts(agentA.id).find((a) => a.path === join(agentA.tree, 'late.txt') && a.event === 'deleted'), 30_000, 'the offline deletion');
+    await eventually(
+      () => (fileAlerts(agentA.id).filter((a) => a.path === join(agentA.tree, 'index.php') && a.event === 'modified').length === 2 ? true : undefined),
+      30_000,
+      'the offline modification',
+    );
+    await eventually(
+      () => fileAlerts(agentA.id).find((a) => a.path === join(agentA.tree, 'late.txt') && a.event === 'deleted'),
+      30_000,
+      'the offline deletion',
+    );
     const agents = await runCustos(['manager', 'agents', '--data', managerData, '--json']);
     const listed = jsonLines<{ id: string; status: string }>(agents.stdout);
     assert.equal(listed.find((a) => a.id === agentA.id)?.status, 'active');
   });
 
-  it('serves a group\'s central configuration, and the agent follows it when it changes', async () => {
+  it("serves a group's central configuration, and the agent follows it when it changes", async () => {
     const c = await enroll(manager, 'web-9', await newToken(), ['--group', 'web']);
     assert.equal(c.code, 0, c.stderr);
     const id = /enrolled as agent (\d+)/.exec(c.stdout)?.[1] ?? '?';
@@ -293,7 +338,10 @@ describe('fleet mode: a manager and agents over mutual TLS', { timeout: 240_000 
       await delivered(agent, agent.lines.indexOf(finished));
       writeFileSync(join(second, 'new.conf'), 'monitored now\n');
       await eventually(() => fileAlerts(id).find((a) => a.path === join(second, 'new.conf')), 10_000, 'the alert from the newly configured directory');
-      assert.equal(fileAlerts(id).some((a) => a.path.startsWith(local)), false);
+      assert.equal(
+        fileAlerts(id).some((a) => a.path.startsWith(local)),
+        false,
+      );
     } finally {
       await agent.kill();
     }
@@ -308,8 +356,8 @@ describe('fleet mode: a manager and agents over mutual TLS', { timeout: 240_000 
   });
 });
 
-describe('manager commands run by root on the service user\'s data directory', () => {
-  it('act as that user, so every file they create stays the manager\'s', async () => {
+describe("manager commands run by root on the service user's data directory", () => {
+  it("act as that user, so every file they create stays the manager's", async () => {
     const parent = tempDir('custos-owned-');
     chmodSync(parent, 0o755);
     const data = join(parent, 'manager');

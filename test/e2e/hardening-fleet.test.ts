@@ -23,7 +23,14 @@ function rssMb(pid: number): number {
 function unauthenticatedPost(url: string, ca: string, path: string, bytes: number): Promise<number | 'cut'> {
   return new Promise((resolve) => {
     const target = new URL(url);
-    const req = request({ host: target.hostname, port: target.port, method: 'POST', path, ca, headers: { 'content-type': 'application/json', 'content-length': bytes } });
+    const req = request({
+      host: target.hostname,
+      port: target.port,
+      method: 'POST',
+      path,
+      ca,
+      headers: { 'content-type': 'application/json', 'content-length': bytes },
+    });
     let settled = false;
     const done = (outcome: number | 'cut'): void => {
       if (settled) return;
@@ -97,14 +104,21 @@ describe('unauthenticated 30 MB bodies while a real agent keeps working (issue 1
     attacking = false;
     await sampler;
     await eventually(() => fleet.fileAlerts(enrolled.id ?? '').some((a) => a.path === join(tree, 'shell.php')) || undefined, 30_000, 'the alert for shell.php');
-    assert.ok(outcomes.every((o) => o === 401 || o === 'cut'), outcomes.join());
+    assert.ok(
+      outcomes.every((o) => o === 401 || o === 'cut'),
+      outcomes.join(),
+    );
     if (process.env.CUSTOS_TEST_DEBUG === '1') console.error(`manager RSS ${before.toFixed(0)} MB before, ${peak.toFixed(0)} MB peak`);
     assert.ok(peak - before < 200, `manager RSS went from ${before.toFixed(0)} MB to ${peak.toFixed(0)} MB under the flood`);
     assert.equal(manager.service.running, true);
     // Each was refused on its headers (the client mostly sees the connection closed under its write: EPIPE).
     // (Its log lines come through a pipe: wait for all of them.)
     const refusedUnread = (): number => manager?.service.lines.filter((l) => l.msg === 'refused an agent request' && l.body === 'not read').length ?? 0;
-    await eventually(() => refusedUnread() === 60 || undefined, 20_000, () => `60 refusals logged (${refusedUnread()} so far)`);
+    await eventually(
+      () => refusedUnread() === 60 || undefined,
+      20_000,
+      () => `60 refusals logged (${refusedUnread()} so far)`,
+    );
   });
 });
 
@@ -126,7 +140,9 @@ describe('an enrollment with a valid token and a malformed request (issue 11, ca
     const agents = await runCustos(['manager', 'agents', '--data', fleet.managerData, '--json']);
     assert.equal(agents.stdout.trim(), '', 'no agent was registered');
     // The same token still enrols a real agent.
-    const run = await runCustos(['agent', 'enroll', '--manager', manager.url, '--token', token, '--data', join(fleet.dir, 'agent'), '--name', 'real'], { env: { CUSTOS_MACHINE_ID_FILE: fleet.machineIdFile('real') } });
+    const run = await runCustos(['agent', 'enroll', '--manager', manager.url, '--token', token, '--data', join(fleet.dir, 'agent'), '--name', 'real'], {
+      env: { CUSTOS_MACHINE_ID_FILE: fleet.machineIdFile('real') },
+    });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /enrolled as agent 001/);
   });
@@ -147,9 +163,13 @@ describe('agent enroll run again on an enrolled data directory (issue 11, case 1
     const key = readFileSync(join(data, 'agent.key'), 'utf8');
     // A token already used (by another host): the manager refuses it.
     const used = await fleet.token();
-    const other = await runCustos(['agent', 'enroll', '--manager', manager.url, '--token', used, '--data', join(fleet.dir, 'other'), '--name', 'db1'], { env: { CUSTOS_MACHINE_ID_FILE: fleet.machineIdFile('db1') } });
+    const other = await runCustos(['agent', 'enroll', '--manager', manager.url, '--token', used, '--data', join(fleet.dir, 'other'), '--name', 'db1'], {
+      env: { CUSTOS_MACHINE_ID_FILE: fleet.machineIdFile('db1') },
+    });
     assert.equal(other.code, 0, other.stderr);
-    const refused = await runCustos(['agent', 'enroll', '--manager', manager.url, '--token', used, '--data', data, '--name', 'web1'], { env: { CUSTOS_MACHINE_ID_FILE: fleet.machineIdFile('web1') } });
+    const refused = await runCustos(['agent', 'enroll', '--manager', manager.url, '--token', used, '--data', data, '--name', 'web1'], {
+      env: { CUSTOS_MACHINE_ID_FILE: fleet.machineIdFile('web1') },
+    });
     assert.notEqual(refused.code, 0, refused.stdout);
     assert.match(refused.stderr, /the manager refused the enrollment/);
     assert.equal(readFileSync(join(data, 'agent.key'), 'utf8'), key, 'the working key is untouched');

@@ -46,7 +46,11 @@ function runMeasured(args: readonly string[], timeoutMs = 60_000): Promise<Measu
 }
 
 /** A tar whose entries are given (name, and content or a size of zeros), written to `file` through `compress`. */
-async function writeTar(file: string, entries: readonly { name: string; content?: string; zeros?: number }[], compress: 'gzip' | 'zstd' | 'bzip2'): Promise<void> {
+async function writeTar(
+  file: string,
+  entries: readonly { name: string; content?: string; zeros?: number }[],
+  compress: 'gzip' | 'zstd' | 'bzip2',
+): Promise<void> {
   const tar = pack();
   const done = (async () => {
     for (const e of entries) {
@@ -94,7 +98,14 @@ describe('importers under hostile input (issue 11, case 9)', { timeout: 300_000 
       await writeTar(control, [{ name: './control', content: 'Package: evil\nVersion: 1\nArchitecture: all\n' }], 'gzip');
       const data = join(dir, `data.tar.${compression === 'zstd' ? 'zst' : 'bz2'}`);
       // An unsafe name first, then far more than a pipe holds: the decompressor is mid-write when the refusal comes.
-      await writeTar(data, [{ name: '../../etc/cron.d/evil', content: '* * * * * root id\n' }, { name: './usr/share/big', zeros: 256 << 20 }], compression);
+      await writeTar(
+        data,
+        [
+          { name: '../../etc/cron.d/evil', content: '* * * * * root id\n' },
+          { name: './usr/share/big', zeros: 256 << 20 },
+        ],
+        compression,
+      );
       const deb = assembleDeb(dir, `evil-${compression}.deb`, control, data);
       const run = await runMeasured(['hashdb', 'import', 'deb', deb, '--hashdb', hashdb, '--json']);
       assert.notEqual(run.code, null, 'the import hung and was killed');
@@ -121,7 +132,10 @@ describe('importers under hostile input (issue 11, case 9)', { timeout: 300_000 
   it('a manifest or hash list without newlines is refused on its first line, not read in quadratic time', async () => {
     const flat = join(dir, 'flat.txt');
     writeFileSync(flat, Buffer.alloc(40 << 20, 'a'));
-    for (const args of [['manifest', flat, '--base', '/srv'], ['hashes', flat]]) {
+    for (const args of [
+      ['manifest', flat, '--base', '/srv'],
+      ['hashes', flat],
+    ]) {
       const run = await runMeasured(['hashdb', 'import', ...args, '--hashdb', hashdb], 90_000);
       assert.equal(run.code, 2, `${args[0]}: ${run.stderr}`);
       assert.match(run.stderr, /line 1 is longer than 16 MB: not a list of hashes or paths/);
@@ -132,7 +146,12 @@ describe('importers under hostile input (issue 11, case 9)', { timeout: 300_000 
   it('a FIFO given as an NSRL database, a hash list or a .deb is refused, not waited on', async () => {
     const fifo = join(dir, 'fifo');
     mkfifoSync(fifo);
-    for (const args of [['nsrl', fifo], ['hashes', fifo], ['manifest', fifo, '--base', '/srv'], ['md5db', fifo]]) {
+    for (const args of [
+      ['nsrl', fifo],
+      ['hashes', fifo],
+      ['manifest', fifo, '--base', '/srv'],
+      ['md5db', fifo],
+    ]) {
       const run = await runMeasured(['hashdb', 'import', ...args, '--hashdb', hashdb], 30_000);
       assert.equal(run.code, 2, `${args[0]}: ${run.stderr}`);
       assert.match(run.stderr, /not a regular file \(a FIFO, device or directory\); refusing to read it/);

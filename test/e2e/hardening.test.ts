@@ -1,7 +1,21 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, symlinkSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
@@ -40,7 +54,9 @@ describe('a file touched without end while the check reads it (issue 11, case 1)
     utimesSync(target, STAMP, STAMP);
     const trojan = createHash('sha256').update(readFileSync(target)).digest('hex');
     // The intruder keeps calling utime with the same time: only ctime moves, never mtime or size.
-    const toucher = spawn(process.execPath, ['-e', `const fs = require('fs'); for (;;) fs.utimesSync(${JSON.stringify(target)}, ${STAMP}, ${STAMP});`], { stdio: 'ignore' });
+    const toucher = spawn(process.execPath, ['-e', `const fs = require('fs'); for (;;) fs.utimesSync(${JSON.stringify(target)}, ${STAMP}, ${STAMP});`], {
+      stdio: 'ignore',
+    });
     try {
       const second = await runCustos(['check', '--json', ...ws.args], { timeoutMs: 90_000 });
       assert.equal(second.code, 1, second.stderr);
@@ -53,7 +69,10 @@ describe('a file touched without end while the check reads it (issue 11, case 1)
       assert.ok(unstable.syscheck.changed_attributes?.includes('sha256'), JSON.stringify(unstable.syscheck));
       assert.ok(JSON.stringify(unstable.syscheck).includes('changed-while-hashed'));
       const stored = jsonLines<Alert>(readFileSync(join(ws.dir, 'alerts.json'), 'utf8'));
-      assert.deepEqual(stored.map((a) => String(a.rule.id)), ['578']);
+      assert.deepEqual(
+        stored.map((a) => String(a.rule.id)),
+        ['578'],
+      );
     } finally {
       toucher.kill('SIGKILL');
     }
@@ -110,7 +129,10 @@ describe('alert files an intruder plants as symlinks (issue 11, case 2)', () => 
     const next = await runCustos(['check', ...ws.args]);
     assert.equal(next.code, 1, next.stderr);
     const alerts = jsonLines<Alert>(readFileSync(join(ws.dir, 'alerts.json'), 'utf8'));
-    assert.deepEqual(alerts.map((a) => a.syscheck.path), [join(ws.tree, '$(id>PWNED)')]);
+    assert.deepEqual(
+      alerts.map((a) => a.syscheck.path),
+      [join(ws.tree, '$(id>PWNED)')],
+    );
   });
 
   it('refuses a database directory writable by others', { timeout: 60_000 }, async () => {
@@ -168,7 +190,10 @@ describe('a file system mounted over a monitored directory (issue 11, case 3)', 
       const hidden = alerts.find((a) => String(a.rule.id) === '572');
       assert.equal(hidden?.custos?.path, join(ws.tree, 'etc-ssh'));
       assert.match(hidden?.custos?.reason ?? '', /skipped sysfs file system/);
-      const replaced = alerts.filter((a) => String(a.rule.id) === '579').map((a) => a.syscheck?.path).sort();
+      const replaced = alerts
+        .filter((a) => String(a.rule.id) === '579')
+        .map((a) => a.syscheck?.path)
+        .sort();
       assert.deepEqual(replaced, [join(ws.tree, 'bin'), join(ws.tree, 'lib')]);
       // Every check says so again while the mount is there: skipping is never silent.
       const again = await runCustos(['check', '--json', ...ws.args]);
@@ -305,13 +330,21 @@ describe('configuration bombs (issue 11, case 10)', () => {
     const ws = workspace();
     const bomb = join(ws.dir, 'bomb.yml');
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     writeFileSync(bomb, `syscheck:\n  directories:\n    - path: ${ws.tree}\n${levels.join('\n')}\n`);
     const yaml = await runCustos(['check', '--config', bomb, '--db', join(ws.dir, 'custos.db')]);
     assert.equal(yaml.code, 2, yaml.stderr);
     assert.match(yaml.stderr, new RegExp(`${bomb.replace(/[.]/g, '\\.')}:5`));
     const xxe = join(ws.dir, 'ossec.conf');
-    writeFileSync(xxe, `<?xml version="1.0"?>\n<!DOCTYPE ossec_config [\n  <!ENTITY xxe SYSTEM "file:///etc/shadow">\n]>\n<ossec_config><syscheck><directories>&xxe;</directories></syscheck></ossec_config>\n`);
+    writeFileSync(
+      xxe,
+      `<?xml version="1.0"?>\n<!DOCTYPE ossec_config [\n  <!ENTITY xxe SYSTEM "file:///etc/shadow">\n]>\n<ossec_config><syscheck><directories>&xxe;</directories></syscheck></ossec_config>\n`,
+    );
     const xml = await runCustos(['check', '--config', xxe, '--db', join(ws.dir, 'custos.db')]);
     assert.equal(xml.code, 2, xml.stderr);
     assert.match(xml.stderr, /ossec\.conf:2.*DOCTYPE and ENTITY declarations are not allowed/);

@@ -52,13 +52,27 @@ describe('hashdb import rpm', () => {
     writeFileSync(
       join(dir, `SPECS/fimdemo-${version}.spec`),
       [
-        'Name: fimdemo', `Version: ${version}`, 'Release: 1', 'Summary: test', 'License: MIT', 'BuildArch: noarch', '%description', 'test', '%install',
+        'Name: fimdemo',
+        `Version: ${version}`,
+        'Release: 1',
+        'Summary: test',
+        'License: MIT',
+        'BuildArch: noarch',
+        '%description',
+        'test',
+        '%install',
         'mkdir -p %{buildroot}/usr/bin %{buildroot}/etc/fimdemo',
         `echo hello ${version} > %{buildroot}/usr/bin/fimdemo`,
         'echo conf > %{buildroot}/etc/fimdemo/fimdemo.conf',
         'ln -s fimdemo %{buildroot}/usr/bin/fimdemo-link',
         ...extra.map((f) => `echo ${f} > %{buildroot}${f}`),
-        '%files', '/usr/bin/fimdemo', '/usr/bin/fimdemo-link', '%config(noreplace) /etc/fimdemo/fimdemo.conf', '%ghost /etc/fimdemo/ghost.log', ...extra, '',
+        '%files',
+        '/usr/bin/fimdemo',
+        '/usr/bin/fimdemo-link',
+        '%config(noreplace) /etc/fimdemo/fimdemo.conf',
+        '%ghost /etc/fimdemo/ghost.log',
+        ...extra,
+        '',
       ].join('\n'),
     );
     execFileSync('rpmbuild', ['--define', `_topdir ${dir}`, '-bb', join(dir, `SPECS/fimdemo-${version}.spec`)], { stdio: 'ignore' });
@@ -73,9 +87,11 @@ describe('hashdb import rpm', () => {
     execFileSync('rpm', ['--root', root, '-i', '--nodeps', '--noscripts', join(dir, 'RPMS/noarch/fimdemo-1.0-1.noarch.rpm')], { stdio: 'ignore' });
     const hashdb = join(dir, 'hashdb.sqlite');
     const summary = await importJson(['rpm', '--root', root, '--host', 'rpmhost', '--hashdb', hashdb]);
-    assert.equal(summary.rows, 3, 'the binary, the config file and the symlink\'s target');
+    assert.equal(summary.rows, 3, "the binary, the config file and the symlink's target");
     assert.equal(summary.skipped, 1, 'the %ghost file');
-    const sha = createHash('sha256').update(readFileSync(join(root, 'usr/bin/fimdemo'))).digest('hex');
+    const sha = createHash('sha256')
+      .update(readFileSync(join(root, 'usr/bin/fimdemo')))
+      .digest('hex');
     const r = await runCustos(['hashdb', 'lookup', sha, '--path', '/usr/bin/fimdemo', '--host', 'rpmhost', '--hashdb', hashdb, '--json']);
     const out = JSON.parse(r.stdout) as LookupJson;
     assert.equal(out.verdict.verdict, 'known-good');
@@ -84,7 +100,7 @@ describe('hashdb import rpm', () => {
     assert.equal(otherHost.verdict.verdict, 'unknown', 'a host’s own package database applies to that host only');
   });
 
-  it('follows upgrades and removals: the new version explained, the dropped file\'s deletion explained, the old content not', { timeout: 120_000 }, async () => {
+  it("follows upgrades and removals: the new version explained, the dropped file's deletion explained, the old content not", { timeout: 120_000 }, async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'SPECS'));
     spec(dir, '1.0', ['/usr/bin/fimdemo-old']);
@@ -105,7 +121,10 @@ describe('hashdb import rpm', () => {
     rpm('-U', join(dir, 'RPMS/noarch/fimdemo-2.0-1.noarch.rpm'));
     // Without an import, the next check says the rpm database changed unexplained (rule 568).
     const stale = await runCustos(check);
-    assert.ok(jsonLines<{ rule: { id: number } }>(stale.stdout).some((a) => String(a.rule.id) === '568'), stale.stdout);
+    assert.ok(
+      jsonLines<{ rule: { id: number } }>(stale.stdout).some((a) => String(a.rule.id) === '568'),
+      stale.stdout,
+    );
     const incremental = await importJson(['rpm', '--root', root, ...host, '--changed-only', '--hashdb', hashdb]);
     // rpm names an installed package by name-version-release.arch, so an upgrade is the old one gone and the new one in.
     assert.deepEqual([incremental.packages, incremental.removedPackages, incremental.retiredPaths], [1, 1, 1], 'the upgrade, and the file 2.0 no longer ships');
@@ -121,7 +140,10 @@ describe('hashdb import rpm', () => {
     // The old binary put back by hand: content of a version that is not installed is not known-good.
     writeFileSync(join(root, 'usr/bin/fimdemo'), v1);
     const back = await runCustos(check);
-    assert.deepEqual(jsonLines<{ rule: { id: number }; syscheck: { path: string } }>(back.stdout).map((a) => `${String(a.rule.id)} ${a.syscheck.path}`), ['550 /usr/bin/fimdemo']);
+    assert.deepEqual(
+      jsonLines<{ rule: { id: number }; syscheck: { path: string } }>(back.stdout).map((a) => `${String(a.rule.id)} ${a.syscheck.path}`),
+      ['550 /usr/bin/fimdemo'],
+    );
     // Removed: every deletion explained by the removal.
     rpm('-e', 'fimdemo');
     await importJson(['rpm', '--root', root, ...host, '--changed-only', '--hashdb', hashdb]);
@@ -149,15 +171,23 @@ describe('hashdb import of reference lists', () => {
     const out = await lookup(hashdb, md5('allowed\n'), '/usr/bin/allowed');
     assert.equal(out.verdict.verdict, 'known-elsewhere', 'path policy: a hash-only source never says good for this path');
     const view = new Database(hashdb, { readonly: true });
-    assert.deepEqual(view.prepare('SELECT md5sum FROM files').pluck().all(), [md5('allowed\n')], 'the files(md5sum, file, time) view keeps OSSEC queries working');
+    assert.deepEqual(
+      view.prepare('SELECT md5sum FROM files').pluck().all(),
+      [md5('allowed\n')],
+      'the files(md5sum, file, time) view keeps OSSEC queries working',
+    );
     view.close();
   });
 
   it('reads an NSRL RDS v3 database (upper-case hex) as hash-only', async () => {
     const file = join(dir, 'rds.db');
     const db = new Database(file);
-    db.exec('CREATE TABLE FILE (sha256 VARCHAR NOT NULL, sha1 VARCHAR NOT NULL, md5 VARCHAR NOT NULL, crc32 VARCHAR NOT NULL, file_name VARCHAR NOT NULL, file_size INTEGER NOT NULL, package_id INTEGER NOT NULL)');
-    db.exec("CREATE TABLE VERSION (version VARCHAR UNIQUE NOT NULL, build_set VARCHAR NOT NULL, build_date TIMESTAMP, release_date TIMESTAMP NOT NULL, description VARCHAR NOT NULL); INSERT INTO VERSION VALUES ('2026.09.1', 'modern', NULL, '2026-09-01', 'test')");
+    db.exec(
+      'CREATE TABLE FILE (sha256 VARCHAR NOT NULL, sha1 VARCHAR NOT NULL, md5 VARCHAR NOT NULL, crc32 VARCHAR NOT NULL, file_name VARCHAR NOT NULL, file_size INTEGER NOT NULL, package_id INTEGER NOT NULL)',
+    );
+    db.exec(
+      "CREATE TABLE VERSION (version VARCHAR UNIQUE NOT NULL, build_set VARCHAR NOT NULL, build_date TIMESTAMP, release_date TIMESTAMP NOT NULL, description VARCHAR NOT NULL); INSERT INTO VERSION VALUES ('2026.09.1', 'modern', NULL, '2026-09-01', 'test')",
+    );
     const insert = db.prepare("INSERT INTO FILE VALUES (?, ?, ?, '0', ?, 1, 1)");
     insert.run(sha256('putty\n').toUpperCase(), 'A'.repeat(40), 'B'.repeat(32), 'putty.exe');
     insert.run(sha256('putty\n').toUpperCase(), 'A'.repeat(40), 'B'.repeat(32), 'putty-copy.exe');
@@ -203,7 +233,10 @@ describe('hashdb import of reference lists', () => {
     assert.equal(summary.rows, 2);
     assert.equal((await lookup(hashdb, sha256('plain\n'), '/srv/app/plain')).verdict.verdict, 'known-good');
     const odd = await runCustos(['hashdb', 'lookup', sha256('odd\n'), '--hashdb', hashdb, '--json']);
-    assert.deepEqual((JSON.parse(odd.stdout) as LookupJson).evidence.map((e) => e.path), ['/srv/app/new\\nline']);
+    assert.deepEqual(
+      (JSON.parse(odd.stdout) as LookupJson).evidence.map((e) => e.path),
+      ['/srv/app/new\\nline'],
+    );
   });
 
   it('reads an Alpine installed database', async () => {
@@ -225,49 +258,77 @@ describe('hashdb import of reference lists', () => {
 });
 
 describe('hashdb apt-hook', () => {
-  it('installs a dpkg post-invoke hook whose command imports the dpkg database incrementally, and an apt hook for .debs only with --keyring', { timeout: 120_000 }, async () => {
-    const dir = tempDir();
-    const parts = join(dir, 'apt.conf.d');
-    const dpkgParts = join(dir, 'dpkg.cfg.d');
-    mkdirSync(parts);
-    mkdirSync(dpkgParts);
-    writeFileSync(join(dir, 'apt.conf'), `Dir::Etc::Parts "${parts}";\n`);
-    const hashdb = join(dir, 'hashdb.sqlite');
-    const dirs = ['--apt-conf-dir', parts, '--dpkg-conf-dir', dpkgParts];
-    const installed = await runCustos(['hashdb', 'apt-hook', 'install', ...dirs, '--hashdb', hashdb]);
-    assert.equal(installed.code, 0, installed.stderr);
-    assert.deepEqual(readdirSync(parts), [], 'no apt hook without --keyring: dpkg\'s hook covers apt runs and dpkg -i alike');
-    // dpkg's configuration syntax: an option per line without its dashes, the value's surrounding quotes stripped,
-    // run with sh -c after every dpkg run.
-    const line = readFileSync(join(dpkgParts, 'custos-known-hashes'), 'utf8').split('\n').find((l) => l.startsWith('post-invoke='));
-    assert.ok(line !== undefined);
-    const hook = line.slice('post-invoke='.length).replace(/^"(.*)"$/, '$1');
-    assert.ok(hook.includes('hashdb import dpkg --changed-only'), hook);
-    execFileSync('sh', ['-c', hook]);
-    const stats = JSON.parse((await runCustos(['hashdb', 'stats', '--hashdb', hashdb, '--json'])).stdout) as { knownRows: number; sources: { kind: string; name: string }[] };
-    assert.ok(stats.knownRows > 1000);
-    assert.deepEqual(stats.sources.map((s) => s.kind), ['dpkg-local', 'dpkg-local'], 'the packages, and the verified side effects of their maintainer scripts');
-    const second = await runCustos(['hashdb', 'import', 'dpkg', '--changed-only', '--hashdb', hashdb, '--json']);
-    assert.equal((JSON.parse(second.stdout) as { packages: number }).packages, 0, 'nothing changed since the last import');
-    // A failing import never fails dpkg, and says so where dpkg shows it.
-    const blocked = join(dir, 'not-a-directory');
-    writeFileSync(blocked, '');
-    const failing = readFileSync(join(dpkgParts, 'custos-known-hashes'), 'utf8').replaceAll(hashdb, join(blocked, 'hashdb.sqlite'));
-    const failingHook = (failing.split('\n').find((l) => l.startsWith('post-invoke=')) ?? '').slice('post-invoke='.length).replace(/^"(.*)"$/, '$1');
-    const failed = spawnSync('sh', ['-c', failingHook], { encoding: 'utf8' });
-    assert.equal(failed.status, 0, 'dpkg goes on');
-    assert.match(failed.stderr, /custos: the known-hash import after dpkg failed/);
-    // dpkg run for another root (a chroot, an image) must not be imported as this host's packages.
-    execFileSync('sh', ['-c', hook], { env: { ...process.env, DPKG_ROOT: join(dir, 'chroot') } });
-    const after = JSON.parse((await runCustos(['hashdb', 'stats', '--hashdb', hashdb, '--json'])).stdout) as { sources: unknown[] };
-    assert.equal(after.sources.length, 2);
+  it(
+    'installs a dpkg post-invoke hook whose command imports the dpkg database incrementally, and an apt hook for .debs only with --keyring',
+    { timeout: 120_000 },
+    async () => {
+      const dir = tempDir();
+      const parts = join(dir, 'apt.conf.d');
+      const dpkgParts = join(dir, 'dpkg.cfg.d');
+      mkdirSync(parts);
+      mkdirSync(dpkgParts);
+      writeFileSync(join(dir, 'apt.conf'), `Dir::Etc::Parts "${parts}";\n`);
+      const hashdb = join(dir, 'hashdb.sqlite');
+      const dirs = ['--apt-conf-dir', parts, '--dpkg-conf-dir', dpkgParts];
+      const installed = await runCustos(['hashdb', 'apt-hook', 'install', ...dirs, '--hashdb', hashdb]);
+      assert.equal(installed.code, 0, installed.stderr);
+      assert.deepEqual(readdirSync(parts), [], "no apt hook without --keyring: dpkg's hook covers apt runs and dpkg -i alike");
+      // dpkg's configuration syntax: an option per line without its dashes, the value's surrounding quotes stripped,
+      // run with sh -c after every dpkg run.
+      const line = readFileSync(join(dpkgParts, 'custos-known-hashes'), 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('post-invoke='));
+      assert.ok(line !== undefined);
+      const hook = line.slice('post-invoke='.length).replace(/^"(.*)"$/, '$1');
+      assert.ok(hook.includes('hashdb import dpkg --changed-only'), hook);
+      execFileSync('sh', ['-c', hook]);
+      const stats = JSON.parse((await runCustos(['hashdb', 'stats', '--hashdb', hashdb, '--json'])).stdout) as {
+        knownRows: number;
+        sources: { kind: string; name: string }[];
+      };
+      assert.ok(stats.knownRows > 1000);
+      assert.deepEqual(
+        stats.sources.map((s) => s.kind),
+        ['dpkg-local', 'dpkg-local'],
+        'the packages, and the verified side effects of their maintainer scripts',
+      );
+      const second = await runCustos(['hashdb', 'import', 'dpkg', '--changed-only', '--hashdb', hashdb, '--json']);
+      assert.equal((JSON.parse(second.stdout) as { packages: number }).packages, 0, 'nothing changed since the last import');
+      // A failing import never fails dpkg, and says so where dpkg shows it.
+      const blocked = join(dir, 'not-a-directory');
+      writeFileSync(blocked, '');
+      const failing = readFileSync(join(dpkgParts, 'custos-known-hashes'), 'utf8').replaceAll(hashdb, join(blocked, 'hashdb.sqlite'));
+      const failingHook = (failing.split('\n').find((l) => l.startsWith('post-invoke=')) ?? '').slice('post-invoke='.length).replace(/^"(.*)"$/, '$1');
+      const failed = spawnSync('sh', ['-c', failingHook], { encoding: 'utf8' });
+      assert.equal(failed.status, 0, 'dpkg goes on');
+      assert.match(failed.stderr, /custos: the known-hash import after dpkg failed/);
+      // dpkg run for another root (a chroot, an image) must not be imported as this host's packages.
+      execFileSync('sh', ['-c', hook], { env: { ...process.env, DPKG_ROOT: join(dir, 'chroot') } });
+      const after = JSON.parse((await runCustos(['hashdb', 'stats', '--hashdb', hashdb, '--json'])).stdout) as { sources: unknown[] };
+      assert.equal(after.sources.length, 2);
 
-    const withDebs = await runCustos(['hashdb', 'apt-hook', 'install', ...dirs, '--hashdb', hashdb, '--keyring', '/usr/share/keyrings/debian-archive-keyring.gpg']);
-    assert.equal(withDebs.code, 0, withDebs.stderr);
-    const dump = execFileSync('apt-config', ['dump', '--format', '%f=%v%n'], { env: { ...process.env, APT_CONFIG: join(dir, 'apt.conf') }, encoding: 'utf8' });
-    const aptHook = dump.split('\n').find((l) => l.startsWith('DPkg::Post-Invoke::='))?.slice('DPkg::Post-Invoke::='.length);
-    assert.ok(aptHook !== undefined && aptHook.includes('hashdb import deb') && aptHook.includes('--keyring'), dump);
-    assert.equal((await runCustos(['hashdb', 'apt-hook', 'remove', ...dirs])).code, 0);
-    assert.deepEqual([...readdirSync(parts), ...readdirSync(dpkgParts)], []);
-  });
+      const withDebs = await runCustos([
+        'hashdb',
+        'apt-hook',
+        'install',
+        ...dirs,
+        '--hashdb',
+        hashdb,
+        '--keyring',
+        '/usr/share/keyrings/debian-archive-keyring.gpg',
+      ]);
+      assert.equal(withDebs.code, 0, withDebs.stderr);
+      const dump = execFileSync('apt-config', ['dump', '--format', '%f=%v%n'], {
+        env: { ...process.env, APT_CONFIG: join(dir, 'apt.conf') },
+        encoding: 'utf8',
+      });
+      const aptHook = dump
+        .split('\n')
+        .find((l) => l.startsWith('DPkg::Post-Invoke::='))
+        ?.slice('DPkg::Post-Invoke::='.length);
+      assert.ok(aptHook !== undefined && aptHook.includes('hashdb import deb') && aptHook.includes('--keyring'), dump);
+      assert.equal((await runCustos(['hashdb', 'apt-hook', 'remove', ...dirs])).code, 0);
+      assert.deepEqual([...readdirSync(parts), ...readdirSync(dpkgParts)], []);
+    },
+  );
 });

@@ -40,7 +40,14 @@ describe('history retention on a running manager', { timeout: 120_000 }, () => {
 
   const engines: [string, (data: string) => { yaml: string; open: () => Promise<Store>; verifyArgs: string[] }][] = [
     ['sqlite', (data) => ({ yaml: '', open: async () => SqliteStore.open(join(data, 'custos.db')), verifyArgs: ['--data', data] })],
-    ['postgres', () => ({ yaml: `  engine: postgres\n  url: ${schemaUrl(schema)}\n`, open: () => PostgresStore.open(schemaUrl(schema)), verifyArgs: ['--store', schemaUrl(schema)] })],
+    [
+      'postgres',
+      () => ({
+        yaml: `  engine: postgres\n  url: ${schemaUrl(schema)}\n`,
+        open: () => PostgresStore.open(schemaUrl(schema)),
+        verifyArgs: ['--store', schemaUrl(schema)],
+      }),
+    ],
   ];
   for (const [engine, setup] of engines) {
     it(`drops what is past retention and verify says where the kept chain starts (${engine})`, async () => {
@@ -50,7 +57,12 @@ describe('history retention on a running manager', { timeout: 120_000 }, () => {
       writeFileSync(join(data, 'custos.yml'), `database:\n${yaml}  history_retention: 30d\nmanager:\n  listen: 127.0.0.1:0\n  silent_after: 1h\n`);
       // A history a year old, then one record of today, written before the manager starts.
       const store = await open();
-      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [change('/etc/a', '2025-11-02T08:00:00.000Z'), change('/etc/b', '2025-11-03T08:00:00.000Z'), change('/etc/c', '2025-12-24T08:00:00.000Z')] });
+      await store.commit({
+        agentId: '001',
+        upserts: [],
+        deletes: [],
+        events: [change('/etc/a', '2025-11-02T08:00:00.000Z'), change('/etc/b', '2025-11-03T08:00:00.000Z'), change('/etc/c', '2025-12-24T08:00:00.000Z')],
+      });
       await store.commit({ agentId: '001', upserts: [], deletes: [], events: [change('/etc/d', new Date().toISOString())] });
       const old: { id: number; hash: string }[] = [];
       for await (const e of store.queryEvents({ agentId: '001' })) old.push({ id: e.id, hash: e.hash });
@@ -78,7 +90,9 @@ describe('history retention on a running manager', { timeout: 120_000 }, () => {
       assert.match(verify.stdout, /^history intact: 1 records verified\n/);
       assert.ok(
         verify.stdout.includes(`agent 001: kept history starts at record ${firstKept.id} (`) &&
-          verify.stdout.includes(`chained from ${lastDropped.hash} (3 older records dropped by retention, the last ${lastDropped.id} at 2025-12-24T08:00:00.000Z)`),
+          verify.stdout.includes(
+            `chained from ${lastDropped.hash} (3 older records dropped by retention, the last ${lastDropped.id} at 2025-12-24T08:00:00.000Z)`,
+          ),
         verify.stdout,
       );
       const json = await runCustos(['verify', ...verifyArgs, '--json']);

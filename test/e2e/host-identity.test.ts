@@ -18,7 +18,7 @@ function custosAs(host: string, args: readonly string[]): { code: number | null;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe("host-scoped known hashes follow the machine id, not the hostname", () => {
+describe('host-scoped known hashes follow the machine id, not the hostname', () => {
   const dir = tempDir();
   const root = join(dir, 'root');
   const hashdb = join(dir, 'hashdb.sqlite');

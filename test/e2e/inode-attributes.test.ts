@@ -86,7 +86,10 @@ describe('custos check: capabilities, ACLs, extended attributes, inode flags and
     const nobody = sh('id', '-u', 'nobody').trim();
     assert.equal(acl.acl_after, `user::rwx,user:${nobody}:rwx,group::rwx,mask::rwx,other::r-x`);
     // getfacl -n, entry for entry.
-    const getfacl = sh('getfacl', '-n', '-c', '-E', shared()).split('\n').filter((l) => l !== '').join(',');
+    const getfacl = sh('getfacl', '-n', '-c', '-E', shared())
+      .split('\n')
+      .filter((l) => l !== '')
+      .join(',');
     assert.equal(acl.acl_after, getfacl);
 
     const defaults = alertFor(r.alerts, drop()).syscheck as Syscheck;
@@ -152,7 +155,11 @@ describe('custos check: the new checks follow check_* options', () => {
     sh('setfattr', '-n', 'user.x', '-v', '1', file);
     linkSync(file, join(ws.tree, 'tool2'));
     const r = await check(ws.args);
-    assert.deepEqual(r.alerts.map((a) => a.syscheck.event), ['added'], 'only the new link itself');
+    assert.deepEqual(
+      r.alerts.map((a) => a.syscheck.event),
+      ['added'],
+      'only the new link itself',
+    );
   });
 });
 
@@ -182,7 +189,9 @@ describe('custos check: a file over max_file_size is checked by its attributes, 
     assert.equal(String(alert.rule.id), '550');
     assert.equal(alert.syscheck.path, big);
     assert.deepEqual(alert.syscheck.changed_attributes, ['ctime']);
-    assert.ok(typeof (alert.syscheck as Syscheck).ctime_before === 'string' && (alert.syscheck as Syscheck).ctime_before !== (alert.syscheck as Syscheck).ctime_after);
+    assert.ok(
+      typeof (alert.syscheck as Syscheck).ctime_before === 'string' && (alert.syscheck as Syscheck).ctime_before !== (alert.syscheck as Syscheck).ctime_after,
+    );
     assert.match(alert.full_log, /Inode change time changed from '.+' to '.+' with nothing else seen to change: the file is over max_file_size/);
     const again = await check(ws.args);
     assert.equal(again.code, 0, again.stderr);

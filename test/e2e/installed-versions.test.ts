@@ -27,9 +27,20 @@ describe('known-good is the installed version: upgrades, downgrades, versions ne
 
   before(() => {
     for (const v of ['1.0', '2.0', '3.0']) {
-      debs[v] = buildDeb(dir, { name: 'custos-demo', version: v, files: [{ path: 'usr/bin/demo-tool', content: tool(v), mode: 0o755 }, { path: 'usr/share/demo/data', content: `data ${v}\n` }] });
+      debs[v] = buildDeb(dir, {
+        name: 'custos-demo',
+        version: v,
+        files: [
+          { path: 'usr/bin/demo-tool', content: tool(v), mode: 0o755 },
+          { path: 'usr/share/demo/data', content: `data ${v}\n` },
+        ],
+      });
     }
-    debs.wrapper = buildDeb(dir, { name: 'custos-wrapper', version: '1.0', files: [{ path: 'usr/bin/demo-tool', content: '#!/bin/sh\nexec /usr/bin/demo-tool.real "$@"\n', mode: 0o755 }] });
+    debs.wrapper = buildDeb(dir, {
+      name: 'custos-wrapper',
+      version: '1.0',
+      files: [{ path: 'usr/bin/demo-tool', content: '#!/bin/sh\nexec /usr/bin/demo-tool.real "$@"\n', mode: 0o755 }],
+    });
     makeDpkgRoot(root);
     dpkgInstall(root, debs['1.0'] as string);
     writeFileSync(join(dir, 'custos.yml'), 'syscheck:\n  directories:\n    - path: /usr\n');
@@ -58,7 +69,7 @@ describe('known-good is the installed version: upgrades, downgrades, versions ne
     assert.deepEqual([upgraded?.outcome, upgraded?.known_hash.verdict, upgraded?.known_hash.version], ['recorded', 'known-good', '2.0']);
   });
 
-  it('the old version\'s file put back is a downgrade: rule 573, naming both versions', async () => {
+  it("the old version's file put back is a downgrade: rule 573, naming both versions", async () => {
     write(tool('1.0'));
     const r = await check();
     assert.equal(r.code, 1, r.stderr);
@@ -76,7 +87,7 @@ describe('known-good is the installed version: upgrades, downgrades, versions ne
     assert.deepEqual([answer.verdict.verdict, answer.verdict.relation, answer.installed], ['other-version', 'older', { 'custos-demo': ['2.0 all'] }]);
   });
 
-  it('the installed version\'s content back is known-good again; a never-imported version is unexplained', async () => {
+  it("the installed version's content back is known-good again; a never-imported version is unexplained", async () => {
     write(tool('2.0'));
     assert.deepEqual(summary((await check()).alerts), []);
     write(tool('3.0'));
@@ -86,8 +97,12 @@ describe('known-good is the installed version: upgrades, downgrades, versions ne
     assert.deepEqual(summary((await check()).alerts), []);
   });
 
-  it('a diversion is honoured: the diverted file is judged where dpkg put it, and only the diverter\'s file at the original path', async () => {
-    execFileSync('dpkg-divert', [`--root=${root}`, '--package', 'custos-wrapper', '--rename', '--divert', '/usr/bin/demo-tool.real', '--add', '/usr/bin/demo-tool'], { stdio: 'ignore' });
+  it("a diversion is honoured: the diverted file is judged where dpkg put it, and only the diverter's file at the original path", async () => {
+    execFileSync(
+      'dpkg-divert',
+      [`--root=${root}`, '--package', 'custos-wrapper', '--rename', '--divert', '/usr/bin/demo-tool.real', '--add', '/usr/bin/demo-tool'],
+      { stdio: 'ignore' },
+    );
     dpkgInstall(root, debs.wrapper as string);
     assert.equal((await runCustos(['hashdb', 'import', 'deb', debs.wrapper as string, '--hashdb', hashdb])).code, 0);
     const r = await check();

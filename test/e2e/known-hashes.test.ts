@@ -38,7 +38,12 @@ describe('known hashes: a package upgrade is explained, tampering is not', () =>
       { path: 'etc/demo.conf', content: `setting=${v}\n` },
     ];
     const v1 = buildDeb(dir, { name: 'custos-demo', version: '1.0', files: files('1.0'), conffiles: ['/etc/demo.conf'] });
-    v2 = buildDeb(dir, { name: 'custos-demo', version: '2.0', files: [...files('2.0'), { path: 'usr/share/custos-demo/new-in-2.0', content: 'new\n' }], conffiles: ['/etc/demo.conf'] });
+    v2 = buildDeb(dir, {
+      name: 'custos-demo',
+      version: '2.0',
+      files: [...files('2.0'), { path: 'usr/share/custos-demo/new-in-2.0', content: 'new\n' }],
+      conffiles: ['/etc/demo.conf'],
+    });
     other = buildDeb(dir, { name: 'custos-other', version: '5.1', files: [{ path: 'usr/bin/other-tool', content: 'the other tool\n', mode: 0o755 }] });
     makeDpkgRoot(root);
     dpkgInstall(root, v1, other);
@@ -88,9 +93,20 @@ describe('known hashes: a package upgrade is explained, tampering is not', () =>
     assert.equal(bad?.rule.level, 15);
     assert.equal(bad?.known_hash.verdict, 'known-bad');
     assert.equal(bad?.known_hash.label, 'EvilTrojan');
-    const explained = ['/usr/bin/demo-tool', '/usr/bin/demo-alias', '/usr/lib/demo/libdemo.so', '/usr/lib/demo/libdemo.so.current', '/etc/demo.conf', '/usr/share/custos-demo/new-in-2.0'];
+    const explained = [
+      '/usr/bin/demo-tool',
+      '/usr/bin/demo-alias',
+      '/usr/lib/demo/libdemo.so',
+      '/usr/lib/demo/libdemo.so.current',
+      '/etc/demo.conf',
+      '/usr/share/custos-demo/new-in-2.0',
+    ];
     for (const path of explained) assert.equal(byPath.get(path), undefined, `${path} was explained by the package and must not alert`);
-    assert.deepEqual([...byPath.keys()].sort(), ['/usr/bin/demo-helper', '/usr/local/bin/evil', '/usr/share/doc/custos-demo/README'], 'nothing else alerted: new directories are recorded, not alerted');
+    assert.deepEqual(
+      [...byPath.keys()].sort(),
+      ['/usr/bin/demo-helper', '/usr/local/bin/evil', '/usr/share/doc/custos-demo/README'],
+      'nothing else alerted: new directories are recorded, not alerted',
+    );
 
     const events = jsonLines<EventJson>((await runCustos(['events', '--json', '--config', join(dir, 'custos.yml'), '--db', join(dir, 'custos.db')])).stdout);
     for (const path of explained) {
@@ -135,7 +151,9 @@ describe('known hashes: a package upgrade is explained, tampering is not', () =>
     assert.equal(out.verdict.verdict, 'known-good');
     assert.equal(out.verdict.package, 'custos-demo');
     assert.equal(out.effect, 'silence');
-    const elsewhere = JSON.parse((await runCustos(['hashdb', 'lookup', sha256(content), '--path', '/tmp/x', '--hashdb', hashdb, '--json'])).stdout) as { verdict: { verdict: string } };
+    const elsewhere = JSON.parse((await runCustos(['hashdb', 'lookup', sha256(content), '--path', '/tmp/x', '--hashdb', hashdb, '--json'])).stdout) as {
+      verdict: { verdict: string };
+    };
     assert.equal(elsewhere.verdict.verdict, 'known-elsewhere');
   });
 });
@@ -172,7 +190,19 @@ describe('known hashes: the signed apt chain', () => {
     ].join('\n');
     writeFileSync(join(suite, 'InRelease'), clearSign(home, release));
   });
-  const importArgs = (...debs: string[]) => ['hashdb', 'import', 'deb', ...debs, '--apt-lists', join(dir, 'repo'), '--keyring', keyring, '--hashdb', hashdb, '--json'];
+  const importArgs = (...debs: string[]) => [
+    'hashdb',
+    'import',
+    'deb',
+    ...debs,
+    '--apt-lists',
+    join(dir, 'repo'),
+    '--keyring',
+    keyring,
+    '--hashdb',
+    hashdb,
+    '--json',
+  ];
 
   it('verifies InRelease → Packages → .deb and imports as deb-verified', async () => {
     const r = await runCustos(importArgs(deb));
@@ -182,7 +212,10 @@ describe('known hashes: the signed apt chain', () => {
     assert.deepEqual(summary.refused, []);
     assert.equal(summary.inserted, 2);
     const stats = JSON.parse((await runCustos(['hashdb', 'stats', '--hashdb', hashdb, '--json'])).stdout) as { sources: { kind: string; name: string }[] };
-    assert.deepEqual(stats.sources.map((s) => `${s.kind}:${s.name}`), ['deb-verified:Custos Test testing']);
+    assert.deepEqual(
+      stats.sources.map((s) => `${s.kind}:${s.name}`),
+      ['deb-verified:Custos Test testing'],
+    );
   });
 
   it('refuses a .deb with one byte changed, and one the index does not list', async () => {
@@ -196,7 +229,10 @@ describe('known hashes: the signed apt chain', () => {
     assert.equal(summary.verified, 0);
     assert.equal(summary.inserted, 0);
     // Both are refused on their hash, before they are parsed.
-    assert.match(summary.refused.find((x) => x.file === tampered)?.reason ?? '', new RegExp(`SHA-256 ${sha256(readFileSync(tampered))}, \\d+ bytes\\) is not listed in any verified index; not parsed`));
+    assert.match(
+      summary.refused.find((x) => x.file === tampered)?.reason ?? '',
+      new RegExp(`SHA-256 ${sha256(readFileSync(tampered))}, \\d+ bytes\\) is not listed in any verified index; not parsed`),
+    );
     assert.match(summary.refused.find((x) => x.file === unlisted)?.reason ?? '', /is not listed in any verified index; not parsed/);
   });
 

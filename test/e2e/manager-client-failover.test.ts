@@ -57,7 +57,7 @@ describe('manager client failover', () => {
     assert.equal(moves.length, 1);
   });
 
-  it('does not move on a status that is the fleet\'s answer (409)', async () => {
+  it("does not move on a status that is the fleet's answer (409)", async () => {
     const conflict = await serve(409, 'conflict');
     const other = await serve(200, 'other');
     const endpoint: ManagerEndpoint = { url: conflict, alternates: [other], ca: pki.caCert };

@@ -85,7 +85,7 @@ function writeConf(conf: string, tree: string, syscheckExtra: string, globalExtr
   );
 }
 
-describe('an OSSEC user moves over: alerts.log read by OSSEC\'s own parsers', () => {
+describe("an OSSEC user moves over: alerts.log read by OSSEC's own parsers", () => {
   const install = ossecInstall('');
   before(() => writeFileSync(join(install.tree, 'passwd'), 'root:x:0:0::/root:/bin/sh\n'));
 
@@ -96,7 +96,7 @@ describe('an OSSEC user moves over: alerts.log read by OSSEC\'s own parsers', ()
     assert.equal(r.stderr.match(/Windows registry key ".*" skipped/g)?.length, 1, r.stderr);
   });
 
-  it('writes alerts.log headers that ossec2mysql.pl\'s patterns take, with the ids alerts.json has', async () => {
+  it("writes alerts.log headers that ossec2mysql.pl's patterns take, with the ids alerts.json has", async () => {
     writeFileSync(join(install.tree, 'passwd'), 'root:x:0:0::/root:/bin/sh\nevil:x:0:0::/:/bin/sh\n');
     writeFileSync(join(install.tree, 'shadow'), 'evil:!:1::::::\n');
     const r = await runCustos(['check', ...install.args]);
@@ -136,7 +136,10 @@ describe('a hostile <regex> against a long path an intruder created', () => {
 </group>
 `,
     );
-    writeFileSync(install.conf, readFileSync(install.conf, 'utf8').replace('</ossec_config>', '  <rules>\n    <include>local_rules.xml</include>\n  </rules>\n</ossec_config>'));
+    writeFileSync(
+      install.conf,
+      readFileSync(install.conf, 'utf8').replace('</ossec_config>', '  <rules>\n    <include>local_rules.xml</include>\n  </rules>\n</ossec_config>'),
+    );
   });
 
   it('finishes the check with the rule loaded, and matches only what the pattern says', async () => {
@@ -175,7 +178,10 @@ describe('<disabled>yes</disabled> turns syscheck off', () => {
     const on = await runCustos(['check', '--json', ...install.args]);
     assert.equal(on.code, 1, on.stderr);
     const alerts = jsonLines<Alert>(on.stdout);
-    assert.deepEqual(alerts.map((a) => `${String(a.rule.id)} ${a.syscheck.path}`), [`550 ${join(install.tree, 'hosts')}`]);
+    assert.deepEqual(
+      alerts.map((a) => `${String(a.rule.id)} ${a.syscheck.path}`),
+      [`550 ${join(install.tree, 'hosts')}`],
+    );
   });
 });
 
@@ -203,8 +209,13 @@ describe("OSSEC's md5 allowlist, configured in <global>", () => {
     writeFileSync(join(install.tree, 'config'), 'a=2\n');
     const r = await runCustos(['check', '--json', ...install.args]);
     assert.equal(r.code, 1, r.stderr);
-    assert.deepEqual(jsonLines<Alert>(r.stdout).map((a) => `${String(a.rule.id)} ${a.syscheck.path}`), [`550 ${join(install.tree, 'config')}`]);
-    const events = jsonLines<{ outcome: string; reason?: string; syscheck: { path: string; event: string } }>((await runCustos(['events', '--json', ...install.args])).stdout);
+    assert.deepEqual(
+      jsonLines<Alert>(r.stdout).map((a) => `${String(a.rule.id)} ${a.syscheck.path}`),
+      [`550 ${join(install.tree, 'config')}`],
+    );
+    const events = jsonLines<{ outcome: string; reason?: string; syscheck: { path: string; event: string } }>(
+      (await runCustos(['events', '--json', ...install.args])).stdout,
+    );
     const why = (name: string): string => {
       const e = events.find((x) => x.syscheck.path === join(install.tree, name));
       return `${e?.syscheck.event} ${e?.outcome} ${e?.reason ?? ''}`;
@@ -248,7 +259,9 @@ describe('<disabled>yes</disabled> on an agent', () => {
     writeFileSync(join(watched, 'hosts'), '127.0.0.1 localhost\n10.6.6.6 evil\n');
     // Keep-alives answered after that (the manager records each one): the agent is up and talking.
     const lastSeen = async (): Promise<string | undefined> =>
-      jsonLines<{ id: string; lastSeen?: string }>((await runCustos(['manager', 'agents', '--json', '--data', fleet.managerData])).stdout).find((a) => a.id === enrolled.id)?.lastSeen;
+      jsonLines<{ id: string; lastSeen?: string }>((await runCustos(['manager', 'agents', '--json', '--data', fleet.managerData])).stdout).find(
+        (a) => a.id === enrolled.id,
+      )?.lastSeen;
     const seen = new Set<string>();
     for (let i = 0; i < 200 && seen.size < 3; i++) {
       const at = await lastSeen();
@@ -327,7 +340,10 @@ describe("Wazuh's full_log wording, and an install root given with --ossec-root"
     assert.equal(wazuhWords.code, 1, wazuhWords.stderr);
     const [alert] = jsonLines<Alert>(wazuhWords.stdout);
     assert.equal(String(alert?.rule.id), '100400');
-    assert.equal(alert?.full_log, `File '${join(tree, 'tool')}' modified\nMode: scheduled\nChanged attributes: permission\nPermissions changed from 'rwxr-xr-x' to 'rwx------'\n`);
+    assert.equal(
+      alert?.full_log,
+      `File '${join(tree, 'tool')}' modified\nMode: scheduled\nChanged attributes: permission\nPermissions changed from 'rwxr-xr-x' to 'rwx------'\n`,
+    );
     // alerts.json carries the same text the rule read.
     const lines = jsonLines<Alert>(readFileSync(join(dir, 'data', 'alerts.json'), 'utf8'));
     assert.equal(lines.at(-1)?.full_log, alert?.full_log);

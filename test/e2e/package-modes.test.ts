@@ -81,10 +81,21 @@ describe('known package content with a mode or owner the package does not ship (
       const a = r.alerts[0] as Alert;
       assert.equal(a.rule.level, 12);
       assert.deepEqual(
-        [a.known_hash.package, a.known_hash.source, a.known_hash.declared_mode, a.known_hash.declared_owner, a.known_hash.declared_group, a.known_hash.actual_mode, a.known_hash.mismatch],
+        [
+          a.known_hash.package,
+          a.known_hash.source,
+          a.known_hash.declared_mode,
+          a.known_hash.declared_owner,
+          a.known_hash.declared_group,
+          a.known_hash.actual_mode,
+          a.known_hash.mismatch,
+        ],
         ['custos-modes-demo', 'manual', '0755', 'root', 'root', '4755', 'setuid bit not declared'],
       );
-      assert.match(a.full_log, /\nPackage custos-modes-demo 1\.0 \(manual\): declared mode 0755 root:root; actual mode 4755 root:root \(setuid bit not declared\)$/);
+      assert.match(
+        a.full_log,
+        /\nPackage custos-modes-demo 1\.0 \(manual\): declared mode 0755 root:root; actual mode 4755 root:root \(setuid bit not declared\)$/,
+      );
       const log = host.alertsLog();
       assert.match(log, /Rule: 575 \(level 12\) -> 'Known package content with a mode or owner the package does not ship\.'/);
       assert.match(log, /declared mode 0755 root:root; actual mode 4755 root:root/);
@@ -155,14 +166,17 @@ describe('known package content with a mode or owner the package does not ship (
       chmodSync(tool, 0o4755);
       const r = await host.check();
       assert.deepEqual(summary(r.alerts), ['575 /usr/bin/mtool package-mismatch']);
-      assert.deepEqual([r.alerts[0]?.known_hash.source, r.alerts[0]?.known_hash.declared_mode, r.alerts[0]?.known_hash.declared_by], ['dpkg-local', '0755', 'observed at import']);
+      assert.deepEqual(
+        [r.alerts[0]?.known_hash.source, r.alerts[0]?.known_hash.declared_mode, r.alerts[0]?.known_hash.declared_by],
+        ['dpkg-local', '0755', 'observed at import'],
+      );
       chmodSync(tool, 0o755);
       // Back to the package's mode: the permission change itself is still reported (550), as for any file.
       assert.deepEqual(summary((await host.check()).alerts), ['550 /usr/bin/mtool known-good']);
       rmSync(tool);
       writeFileSync(tool, content('mtool'));
       chmodSync(tool, 0o755);
-      assert.deepEqual(summary((await host.check()).alerts), [], 'a copy with the observed mode is the package\'s');
+      assert.deepEqual(summary((await host.check()).alerts), [], "a copy with the observed mode is the package's");
     });
 
     it('the packaged setuid program keeps its bit (observed at import with its MD5 matching)', async () => {
@@ -204,7 +218,7 @@ describe('the usrmerge alias applies only where the root is merged', () => {
     assert.equal(r.alerts[0]?.known_hash.known_path, '/usr/bin/utool');
   });
 
-  it('on a merged root (/bin -> usr/bin), /usr/bin/btool is the package\'s /bin/btool', async () => {
+  it("on a merged root (/bin -> usr/bin), /usr/bin/btool is the package's /bin/btool", async () => {
     const host = packagedRoot(dir, 'merged');
     host.prepare();
     mkdirSync(join(host.root, 'usr/bin'), { recursive: true });
@@ -225,9 +239,21 @@ describe('rpm: the header declares the mode and owner', () => {
     writeFileSync(
       join(dir, 'SPECS/rpmmodes.spec'),
       [
-        'Name: rpmmodes', 'Version: 1.0', 'Release: 1', 'Summary: test', 'License: MIT', 'BuildArch: noarch', '%description', 'test', '%install',
-        'mkdir -p %{buildroot}/usr/bin', 'echo rtool > %{buildroot}/usr/bin/rtool', 'chmod 0755 %{buildroot}/usr/bin/rtool',
-        '%files', '%attr(0755,root,root) /usr/bin/rtool', '',
+        'Name: rpmmodes',
+        'Version: 1.0',
+        'Release: 1',
+        'Summary: test',
+        'License: MIT',
+        'BuildArch: noarch',
+        '%description',
+        'test',
+        '%install',
+        'mkdir -p %{buildroot}/usr/bin',
+        'echo rtool > %{buildroot}/usr/bin/rtool',
+        'chmod 0755 %{buildroot}/usr/bin/rtool',
+        '%files',
+        '%attr(0755,root,root) /usr/bin/rtool',
+        '',
       ].join('\n'),
     );
     execFileSync('rpmbuild', ['--define', `_topdir ${dir}`, '-bb', join(dir, 'SPECS/rpmmodes.spec')], { stdio: 'ignore' });
@@ -247,7 +273,10 @@ describe('rpm: the header declares the mode and owner', () => {
     const r = await runCustos(check);
     const alerts = jsonLines<Alert>(r.stdout);
     assert.deepEqual(summary(alerts), ['575 /usr/bin/rtool package-mismatch'], r.stdout + r.stderr);
-    assert.deepEqual([alerts[0]?.known_hash.source, alerts[0]?.known_hash.declared_mode, alerts[0]?.known_hash.declared_owner, alerts[0]?.known_hash.actual_mode], ['rpm', '0755', 'root', '4755']);
+    assert.deepEqual(
+      [alerts[0]?.known_hash.source, alerts[0]?.known_hash.declared_mode, alerts[0]?.known_hash.declared_owner, alerts[0]?.known_hash.actual_mode],
+      ['rpm', '0755', 'root', '4755'],
+    );
     // Back to the header's mode: the permission change itself is reported (550) as for any file; then a fresh copy
     // with that mode is the package's.
     chmodSync(tool, 0o755);

@@ -30,7 +30,11 @@ describe('content of a package that is not installed is not known-good', () => {
         { path: 'usr/bin/tool-b', content: content('b'), mode: 0o755 },
       ],
     });
-    absentDeb = buildDeb(dir, { name: 'custos-absent-demo', version: '1.0', files: [{ path: 'usr/bin/absent-tool', content: content('absent'), mode: 0o755 }] });
+    absentDeb = buildDeb(dir, {
+      name: 'custos-absent-demo',
+      version: '1.0',
+      files: [{ path: 'usr/bin/absent-tool', content: content('absent'), mode: 0o755 }],
+    });
     makeDpkgRoot(root);
     dpkgInstall(root, deb);
     writeFileSync(join(dir, 'custos.yml'), 'syscheck:\n  directories:\n    - path: /usr\n');
@@ -51,7 +55,7 @@ describe('content of a package that is not installed is not known-good', () => {
     );
   });
 
-  it('on a root with no dpkg database at all, no .deb\'s content is known-good (573, not-installed)', async () => {
+  it("on a root with no dpkg database at all, no .deb's content is known-good (573, not-installed)", async () => {
     const bare = join(dir, 'bare');
     mkdirSync(join(bare, 'usr/bin'), { recursive: true });
     const bareArgs = ['--config', join(dir, 'custos.yml'), '--db', join(dir, 'bare.db'), '--hashdb', hashdb, '--root', bare];

@@ -40,7 +40,10 @@ describe('two managers on one PostgreSQL', { timeout: 300_000 }, () => {
 
     // Tokens come from the shared store: one made through the first manager's data directory enrolls at the second.
     const agents: { id: string; root: string; service: CustosService }[] = [];
-    for (const [manager, host] of [[first, 'host-a'], [second, 'host-b']] as const) {
+    for (const [manager, host] of [
+      [first, 'host-a'],
+      [second, 'host-b'],
+    ] as const) {
       const root = join(fleet.dir, `watched-${host}`);
       mkdirSync(root);
       writeFileSync(join(root, 'keep.conf'), 'unchanged\n');
@@ -51,7 +54,11 @@ describe('two managers on one PostgreSQL', { timeout: 300_000 }, () => {
       running.push(service);
       agents.push({ id: enrolled.id ?? '?', root, service });
     }
-    assert.deepEqual(agents.map((a) => a.id), ['001', '002'], 'one registry: the second manager numbers on from the first');
+    assert.deepEqual(
+      agents.map((a) => a.id),
+      ['001', '002'],
+      'one registry: the second manager numbers on from the first',
+    );
     for (const agent of agents) await delivered(agent.service, 0, 180_000);
 
     for (const agent of agents) for (let i = 0; i < 20; i++) writeFileSync(join(agent.root, `new-${i}.conf`), `added ${i}\n`);
@@ -60,13 +67,20 @@ describe('two managers on one PostgreSQL', { timeout: 300_000 }, () => {
       return jsonLines<{ agent: { id: string }; syscheck?: { path: string; event: string } }>(readText(file)).filter((a) => a.syscheck !== undefined);
     };
     const all = () => [...alertsIn(fleet.managerData), ...alertsIn(secondData)];
-    await eventually(() => (all().length >= 40 ? true : undefined), 120_000, () => `40 alerts (got ${all().length})`);
+    await eventually(
+      () => (all().length >= 40 ? true : undefined),
+      120_000,
+      () => `40 alerts (got ${all().length})`,
+    );
     // Give a duplicate the time to show up, if there were one.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const seen = all().map((a) => `${a.agent.id} ${a.syscheck?.event ?? ''} ${a.syscheck?.path ?? ''}`);
     assert.equal(seen.length, 40, 'nothing alerted twice');
     assert.equal(new Set(seen).size, 40);
-    assert.ok(alertsIn(fleet.managerData).every((a) => a.agent.id === '001'), "each manager's sinks carry its own agent's alerts");
+    assert.ok(
+      alertsIn(fleet.managerData).every((a) => a.agent.id === '001'),
+      "each manager's sinks carry its own agent's alerts",
+    );
     assert.ok(alertsIn(secondData).every((a) => a.agent.id === '002'));
 
     const verify = await runCustos(['verify', '--store', url]);
@@ -76,7 +90,14 @@ describe('two managers on one PostgreSQL', { timeout: 300_000 }, () => {
     assert.equal(events.code, 0, events.stderr);
     const byAgent = new Map<string, number>();
     for (const e of jsonLines<{ agent: { id: string } }>(events.stdout)) byAgent.set(e.agent.id, (byAgent.get(e.agent.id) ?? 0) + 1);
-    assert.deepEqual([...byAgent.entries()].sort(), [['001', 20], ['002', 20]], 'one history, read from either side');
+    assert.deepEqual(
+      [...byAgent.entries()].sort(),
+      [
+        ['001', 20],
+        ['002', 20],
+      ],
+      'one history, read from either side',
+    );
   });
 
   it('never shows the password of the store URL', async () => {

@@ -27,7 +27,9 @@ const running: CustosService[] = [];
 
 type FileAlert = AnyAlert & { syscheck: { path: string; event: string } };
 const fileAlertsIn = (data: string, root: string): FileAlert[] =>
-  readAlertsFile(join(data, 'alerts.json')).filter((a): a is FileAlert => 'syscheck' in a && (a as FileAlert).syscheck.event === 'added' && (a as FileAlert).syscheck.path.startsWith(`${root}/`));
+  readAlertsFile(join(data, 'alerts.json')).filter(
+    (a): a is FileAlert => 'syscheck' in a && (a as FileAlert).syscheck.event === 'added' && (a as FileAlert).syscheck.path.startsWith(`${root}/`),
+  );
 const mode = (file: string): number => statSync(file).mode & 0o777;
 
 describe('two managers on one PostgreSQL, one killed during a burst', { timeout: 240_000 }, () => {
@@ -82,7 +84,11 @@ describe('two managers on one PostgreSQL, one killed during a burst', { timeout:
       writeFileSync(join(root, `f${String(i).padStart(4, '0')}.conf`), `burst ${i}\n`);
       if (i === TOTAL / 3) {
         // Killed while the burst is being delivered: some batches applied, one perhaps in flight, the rest queued.
-        await eventually(() => (fileAlertsIn(fleet.managerData, root).length >= TOTAL / 10 ? true : undefined), 60_000, 'the first tenth of the burst alerted by the first manager');
+        await eventually(
+          () => (fileAlertsIn(fleet.managerData, root).length >= TOTAL / 10 ? true : undefined),
+          60_000,
+          'the first tenth of the burst alerted by the first manager',
+        );
         first.service.signal('SIGKILL');
       }
     }
@@ -91,29 +97,46 @@ describe('two managers on one PostgreSQL, one killed during a burst', { timeout:
     assert.equal(failover.to, second.url, 'the agent moved to the second manager, which accepts its certificate');
 
     const paths = (): Set<string> => new Set([...fileAlertsIn(fleet.managerData, root), ...fileAlertsIn(secondData, root)].map((a) => a.syscheck.path));
-    await eventually(() => (paths().size === TOTAL ? true : undefined), 120_000, () => `${TOTAL} changes alerted (have ${paths().size})`);
+    await eventually(
+      () => (paths().size === TOTAL ? true : undefined),
+      120_000,
+      () => `${TOTAL} changes alerted (have ${paths().size})`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500)); // room for a duplicate to show, were there one
 
     const inFirst = fileAlertsIn(fleet.managerData, root);
     const inSecond = fileAlertsIn(secondData, root);
     assert.ok(inFirst.length > 0 && inSecond.length > 0, `both managers delivered (${inFirst.length} + ${inSecond.length})`);
-    for (const [name, alerts] of [['first', inFirst], ['second', inSecond]] as const) {
+    for (const [name, alerts] of [
+      ['first', inFirst],
+      ['second', inSecond],
+    ] as const) {
       assert.equal(new Set(alerts.map((a) => a.id)).size, alerts.length, `no alert twice in the ${name} manager's sink`);
     }
     const idsByPath = new Map<string, Set<string>>();
     for (const a of [...inFirst, ...inSecond]) idsByPath.set(a.syscheck.path, (idsByPath.get(a.syscheck.path) ?? new Set()).add(a.id));
-    assert.deepEqual([...idsByPath].filter(([, ids]) => ids.size !== 1), [], 'one alert per change');
+    assert.deepEqual(
+      [...idsByPath].filter(([, ids]) => ids.size !== 1),
+      [],
+      'one alert per change',
+    );
     // An alert the killed manager wrote but had not marked delivered goes out again, under the same id, from the
     // other manager: only ever the tail of the killed manager's file (the batch it had in flight).
     const secondIds = new Set(inSecond.map((a) => a.id));
     const repeated = inFirst.filter((a) => secondIds.has(a.id)).map((a) => a.id);
-    assert.deepEqual(repeated, inFirst.slice(inFirst.length - repeated.length).map((a) => a.id), 'repeats are the killed manager\'s in-flight tail only');
+    assert.deepEqual(
+      repeated,
+      inFirst.slice(inFirst.length - repeated.length).map((a) => a.id),
+      "repeats are the killed manager's in-flight tail only",
+    );
     process.stdout.write(`# alerts: ${inFirst.length} by the killed manager, ${inSecond.length} by the other, ${repeated.length} repeated under the same id\n`);
 
     // The history: every change recorded exactly once, and the chain verifies.
     const events = await runCustos(['events', '--store', url, '--agent', id, '--json']);
     assert.equal(events.code, 0, events.stderr);
-    const recorded = jsonLines<{ syscheck?: { path: string; event: string } }>(events.stdout).filter((e) => e.syscheck?.event === 'added' && e.syscheck.path.startsWith(`${root}/`));
+    const recorded = jsonLines<{ syscheck?: { path: string; event: string } }>(events.stdout).filter(
+      (e) => e.syscheck?.event === 'added' && e.syscheck.path.startsWith(`${root}/`),
+    );
     assert.equal(recorded.length, TOTAL);
     assert.equal(new Set(recorded.map((e) => e.syscheck?.path)).size, TOTAL, 'each change recorded once');
     const verify = await runCustos(['verify', '--store', url]);

@@ -21,20 +21,16 @@ const diffOf = (alerts: readonly Alert[], path: string): unknown => alerts.find(
 
 /** Every file the workspace holds besides the monitored tree: databases, alerts.json, alerts.log. */
 function storedBytes(dir: string): Buffer {
-  return Buffer.concat(readdirSync(dir).filter((n) => n !== 'tree' && n !== 'custos.yml' && n !== 'outside').map((n) => readFileSync(join(dir, n))));
+  return Buffer.concat(
+    readdirSync(dir)
+      .filter((n) => n !== 'tree' && n !== 'custos.yml' && n !== 'outside')
+      .map((n) => readFileSync(join(dir, n))),
+  );
 }
 
 describe('report_changes in standalone mode', () => {
   const SECRET = 'Zq9-very-secret-value-7731';
-  const ws = checkWorkspace(
-    [
-      '      report_changes: yes',
-      '      diff_size_limit: 4KiB',
-      '  nodiff:',
-      '    - { sregex: "private.conf$" }',
-      '',
-    ].join('\n'),
-  );
+  const ws = checkWorkspace(['      report_changes: yes', '      diff_size_limit: 4KiB', '  nodiff:', '    - { sregex: "private.conf$" }', ''].join('\n'));
   const file = (name: string): string => join(ws.tree, name);
   const weirdName = bytesPath(ws.tree, '/caf', Buffer.from([0xe9]), '.conf');
 
@@ -94,9 +90,18 @@ describe('report_changes in standalone mode', () => {
   it('custos diff prints the history of one file with its diffs', async () => {
     const human = await runCustos(['diff', file('new.conf'), ...ws.args]);
     assert.equal(human.code, 0, human.stderr);
-    assert.match(human.stdout, /^\S+ agent 000 added [^\n]*new\.conf \(alerted, rule 554\)\n\n\S+ agent 000 modified [^\n]*new\.conf \(alerted, rule 550\)\n@@ -1 \+1,2 @@\n first\n\+second\n\n$/);
+    assert.match(
+      human.stdout,
+      /^\S+ agent 000 added [^\n]*new\.conf \(alerted, rule 554\)\n\n\S+ agent 000 modified [^\n]*new\.conf \(alerted, rule 550\)\n@@ -1 \+1,2 @@\n first\n\+second\n\n$/,
+    );
     const json = jsonLines<{ syscheck: { event: string; diff?: string } }>((await runCustos(['diff', '--json', file('new.conf'), ...ws.args])).stdout);
-    assert.deepEqual(json.map((e) => [e.syscheck.event, e.syscheck.diff]), [['added', undefined], ['modified', '@@ -1 +1,2 @@\n first\n+second']]);
+    assert.deepEqual(
+      json.map((e) => [e.syscheck.event, e.syscheck.diff]),
+      [
+        ['added', undefined],
+        ['modified', '@@ -1 +1,2 @@\n first\n+second'],
+      ],
+    );
   });
 
   it('never lets the bytes of a secret or a nodiff file reach a database or an alert file', () => {
@@ -161,7 +166,10 @@ describe('report_changes off', () => {
 /** `custos check --json` under /usr/bin/time: its alerts and its peak resident memory. */
 function checkWithPeakRss(args: readonly string[]): Promise<{ code: number | null; alerts: Alert[]; peakRssBytes: number; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '@@RSS %M', process.execPath, CUSTOS_BIN, 'check', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+    const child = spawn('/usr/bin/time', ['-f', '@@RSS %M', process.execPath, CUSTOS_BIN, 'check', '--json', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TZ: 'UTC' },
+    });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -196,7 +204,10 @@ describe('report_changes on a huge file, whatever the configured limit', () => {
     }
     const r = await checkWithPeakRss(ws.args);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(String(diffOf(r.alerts, huge())), new RegExp(`^diff not available: file over the ${MAX_CONTENT_BYTES}-byte diff size limit \\(size ${HUGE} -> ${HUGE} bytes`));
+    assert.match(
+      String(diffOf(r.alerts, huge())),
+      new RegExp(`^diff not available: file over the ${MAX_CONTENT_BYTES}-byte diff size limit \\(size ${HUGE} -> ${HUGE} bytes`),
+    );
     // Hashing streams the file: a check that held it (or a tenth of it) in memory would show here.
     for (const run of [first, r]) assert.ok(run.peakRssBytes < HUGE / 4, `peak RSS ${run.peakRssBytes} bytes`);
   });
@@ -243,7 +254,7 @@ describe('report_changes in the rules: changed_content', () => {
     );
   });
 
-  it('lets a rule match the diff text, as Wazuh\'s changed_content does', async () => {
+  it("lets a rule match the diff text, as Wazuh's changed_content does", async () => {
     writeFileSync(join(ws.tree, 'sshd_config'), 'Port 22\nPermitRootLogin no\n');
     writeFileSync(join(ws.tree, 'other_config'), 'Port 22\nPermitRootLogin yes\n');
     assert.equal((await check(ws.args)).code, 0);

@@ -11,7 +11,11 @@ import { tempDir } from '../support/temp-dir.js';
 
 const NOBODY = 65534;
 
-function workspace(yaml: (tree: string) => string = (tree) => `syscheck:\n  directories:\n    - path: ${tree}\n`): { dir: string; tree: string; args: string[] } {
+function workspace(yaml: (tree: string) => string = (tree) => `syscheck:\n  directories:\n    - path: ${tree}\n`): {
+  dir: string;
+  tree: string;
+  args: string[];
+} {
   const dir = tempDir();
   const tree = join(dir, 'tree');
   mkdirSync(tree);
@@ -43,7 +47,10 @@ describe('custos check never hangs or crashes on special files', () => {
       writeFileSync(join(ws.tree, 'plain'), 'changed');
       const second = await runCustos(['check', '--json', ...ws.args], { timeoutMs: 30_000 });
       assert.equal(second.code, 1, second.stderr);
-      assert.deepEqual(jsonLines<Alert>(second.stdout).map((a) => a.syscheck.path), [join(ws.tree, 'plain')]);
+      assert.deepEqual(
+        jsonLines<Alert>(second.stdout).map((a) => a.syscheck.path),
+        [join(ws.tree, 'plain')],
+      );
     } finally {
       server.close();
     }
@@ -77,10 +84,16 @@ describe('custos check as an unprivileged user', () => {
       ['574', join(ws.tree, 'private')],
     ]);
     const db = new Database(join(ws.dir, 'custos.db'), { readonly: true });
-    const issues = db.prepare("SELECT issues FROM baseline WHERE issues IS NOT NULL").pluck().all() as string[];
+    const issues = db.prepare('SELECT issues FROM baseline WHERE issues IS NOT NULL').pluck().all() as string[];
     db.close();
-    assert.ok(issues.some((i) => i.includes('permission-denied')), issues.join());
-    assert.ok(issues.some((i) => i.includes('unreadable-directory')), issues.join());
+    assert.ok(
+      issues.some((i) => i.includes('permission-denied')),
+      issues.join(),
+    );
+    assert.ok(
+      issues.some((i) => i.includes('unreadable-directory')),
+      issues.join(),
+    );
   });
 });
 
@@ -148,11 +161,17 @@ describe('custos exit statuses and messages', () => {
   it('reads an OSSEC ossec.conf and warns about what it ignores', async () => {
     const ws = workspace();
     const conf = join(ws.dir, 'ossec.conf');
-    writeFileSync(conf, `<ossec_config>\n  <syscheck>\n    <directories check_all="yes">${ws.tree}</directories>\n    <windows_registry>HKEY_LOCAL_MACHINE\\Software</windows_registry>\n  </syscheck>\n</ossec_config>\n`);
+    writeFileSync(
+      conf,
+      `<ossec_config>\n  <syscheck>\n    <directories check_all="yes">${ws.tree}</directories>\n    <windows_registry>HKEY_LOCAL_MACHINE\\Software</windows_registry>\n  </syscheck>\n</ossec_config>\n`,
+    );
     writeFileSync(join(ws.tree, 'f'), 'x');
     const r = await runCustos(['check', '--config', conf, '--db', join(ws.dir, 'custos.db')]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /warning: .*ossec\.conf:4: syscheck\.windows_registry: Windows registry key "HKEY_LOCAL_MACHINE\\Software" skipped: there is no registry on Linux/);
+    assert.match(
+      r.stderr,
+      /warning: .*ossec\.conf:4: syscheck\.windows_registry: Windows registry key "HKEY_LOCAL_MACHINE\\Software" skipped: there is no registry on Linux/,
+    );
     assert.match(r.stderr, /scanned 2 entries/);
   });
 });
@@ -169,7 +188,7 @@ describe('custos verify', () => {
     assert.equal((await runCustos(['verify', ...ws.args])).code, 0);
     const db = new Database(join(ws.dir, 'custos.db'));
     db.exec('DROP TRIGGER events_no_update');
-    db.exec("UPDATE events SET data = replace(data, '\"alerted\"', '\"recorded\"') WHERE id = 2");
+    db.exec('UPDATE events SET data = replace(data, \'"alerted"\', \'"recorded"\') WHERE id = 2');
     db.close();
     const r = await runCustos(['verify', ...ws.args]);
     assert.equal(r.code, 1);
@@ -188,7 +207,10 @@ describe('custos accept and newly monitored directories', () => {
     assert.equal(accept.stdout, '');
     assert.match(accept.stderr, /1 accepted into the baseline/);
     const events = jsonLines<{ outcome: string; reason: string }>((await runCustos(['events', '--json', ...ws.args])).stdout);
-    assert.deepEqual(events.map((e) => [e.outcome, e.reason]), [['accepted', 'accepted by alice']]);
+    assert.deepEqual(
+      events.map((e) => [e.outcome, e.reason]),
+      [['accepted', 'accepted by alice']],
+    );
     assert.equal((await runCustos(['check', ...ws.args])).code, 0);
   });
   it('builds the baseline of a directory added to the configuration silently, while alerting elsewhere', async () => {
@@ -202,7 +224,10 @@ describe('custos accept and newly monitored directories', () => {
     writeFileSync(join(ws.tree, 'g'), 'new');
     const r = await runCustos(['check', '--json', ...ws.args]);
     assert.equal(r.code, 1);
-    assert.deepEqual(jsonLines<Alert>(r.stdout).map((a) => a.syscheck.path), [join(ws.tree, 'g')]);
+    assert.deepEqual(
+      jsonLines<Alert>(r.stdout).map((a) => a.syscheck.path),
+      [join(ws.tree, 'g')],
+    );
   });
   it('rehashes everything with --rehash', async () => {
     const ws = workspace();

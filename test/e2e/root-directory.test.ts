@@ -18,7 +18,9 @@ const NOBODY = 65534;
 
 /** The file alerts of a run about paths below `dir`, as `rule event path`, sorted. */
 function fileAlertsBelow(alerts: readonly AnyAlert[], dir: string): string[] {
-  return alerts.flatMap((a) => ('syscheck' in a && a.syscheck.path.startsWith(`${dir}/`) ? [`${a.rule.id} ${a.syscheck.event} ${a.syscheck.path}`] : [])).sort();
+  return alerts
+    .flatMap((a) => ('syscheck' in a && a.syscheck.path.startsWith(`${dir}/`) ? [`${a.rule.id} ${a.syscheck.event} ${a.syscheck.path}`] : []))
+    .sort();
 }
 
 function ruleIds(alerts: readonly AnyAlert[]): number[] {
@@ -99,7 +101,12 @@ describe('monitoring `/`', { timeout: 120_000 }, () => {
   it('recursion_level counts from `/`: level 2 sees /opt/<tree>/<entry>, not what is below', async () => {
     const kept = plantTree();
     const dir = tempDir();
-    writeFileSync(join(dir, 'custos.yml'), `syscheck:\n  directories:\n    - path: /\n      recursion_level: 2\n  ignore:\n${ignoresAround(kept).map((p) => `    - ${p}\n`).join('')}`);
+    writeFileSync(
+      join(dir, 'custos.yml'),
+      `syscheck:\n  directories:\n    - path: /\n      recursion_level: 2\n  ignore:\n${ignoresAround(kept)
+        .map((p) => `    - ${p}\n`)
+        .join('')}`,
+    );
     const args = ['--config', join(dir, 'custos.yml'), '--db', join(dir, 'custos.db')];
     assert.equal((await runCustos(['check', ...args])).code, 0);
     writeFileSync(join(kept, 'app', 'index.php'), 'deeper than the limit\n');
@@ -121,15 +128,31 @@ describe('a monitored directory with nothing to scan is reported on every run (r
       const r = await runCustos(['check', '--json', ...args]);
       assert.equal(r.code, 1, r.stderr);
       const alerts = jsonLines<AnyAlert>(r.stdout).filter((a): a is AgentAlert => a.rule.id === '572');
-      assert.deepEqual(alerts.map((a) => [a.custos.path, a.custos.reason]), [[join(dir, 'never-there'), 'it does not exist']], `run ${run}`);
-      assert.equal(alerts[0]?.full_log, `Monitored directory '${join(dir, 'never-there')}' could not be scanned: it does not exist. Changes below it are not being seen.`);
+      assert.deepEqual(
+        alerts.map((a) => [a.custos.path, a.custos.reason]),
+        [[join(dir, 'never-there'), 'it does not exist']],
+        `run ${run}`,
+      );
+      assert.equal(
+        alerts[0]?.full_log,
+        `Monitored directory '${join(dir, 'never-there')}' could not be scanned: it does not exist. Changes below it are not being seen.`,
+      );
       assert.ok(r.stderr.includes(`nothing scanned in monitored directory ${join(dir, 'never-there')}: it does not exist (alerted, rule 572)`), r.stderr);
     }
     rmSync(www, { recursive: true });
     const gone = await runCustos(['check', '--json', ...args]);
     const alerts = jsonLines<AnyAlert>(gone.stdout);
-    assert.deepEqual(alerts.filter((a): a is Alert => 'syscheck' in a).map((a) => `${a.rule.id} ${a.syscheck.path}`), [`553 ${join(www, 'index.php')}`]);
-    assert.deepEqual(alerts.filter((a): a is AgentAlert => a.rule.id === '572').map((a) => a.custos.path).sort(), [join(dir, 'never-there'), www].sort());
+    assert.deepEqual(
+      alerts.filter((a): a is Alert => 'syscheck' in a).map((a) => `${a.rule.id} ${a.syscheck.path}`),
+      [`553 ${join(www, 'index.php')}`],
+    );
+    assert.deepEqual(
+      alerts
+        .filter((a): a is AgentAlert => a.rule.id === '572')
+        .map((a) => a.custos.path)
+        .sort(),
+      [join(dir, 'never-there'), www].sort(),
+    );
     const log = readFileSync(join(dir, 'alerts.log'), 'utf8');
     assert.match(log, /Rule: 572 \(level 7\) -> 'Monitored directory could not be scanned: changes below it are not being seen\.'/);
   });
@@ -146,7 +169,10 @@ describe('a monitored directory with nothing to scan is reported on every run (r
     const r = await runCustos(['check', '--json', '--config', join(dir, 'custos.yml'), '--db', join(dir, 'custos.db')], asNobody);
     assert.equal(r.code, 1, r.stderr);
     const alerts = jsonLines<AgentAlert>(r.stdout);
-    assert.deepEqual(alerts.map((a) => [Number(a.rule.id), a.custos.path, a.custos.reason]), [[572, locked, 'cannot list entries: scandir: permission denied']]);
+    assert.deepEqual(
+      alerts.map((a) => [Number(a.rule.id), a.custos.path, a.custos.reason]),
+      [[572, locked, 'cannot list entries: scandir: permission denied']],
+    );
   });
 });
 
@@ -180,14 +206,27 @@ describe('an agent with realtime on `/`', { timeout: 180_000 }, () => {
     kept = plantTree();
     const token = await runCustos(['manager', 'token', '--data', managerData]);
     assert.equal(token.code, 0, token.stderr);
-    const enrolled = await runCustos(['agent', 'enroll', '--manager', managerUrl, '--token', token.stdout.trim(), '--data', agentData, '--name', 'root-watcher']);
+    const enrolled = await runCustos([
+      'agent',
+      'enroll',
+      '--manager',
+      managerUrl,
+      '--token',
+      token.stdout.trim(),
+      '--data',
+      agentData,
+      '--name',
+      'root-watcher',
+    ]);
     assert.equal(enrolled.code, 0, enrolled.stderr);
     const id = /enrolled as agent (\d+)/.exec(enrolled.stdout)?.[1] ?? '?';
     const missing = join(kept, 'uploads-not-there');
     mkdirSync(join(managerData, 'shared'), { recursive: true });
     writeFileSync(
       join(managerData, 'shared', 'root-watcher.yml'),
-      `syscheck:\n  frequency: 1h\n  directories:\n    - path: /\n      realtime: yes\n    - path: ${missing}\n  ignore:\n${ignoresAround(kept).map((p) => `    - ${p}\n`).join('')}`,
+      `syscheck:\n  frequency: 1h\n  directories:\n    - path: /\n      realtime: yes\n    - path: ${missing}\n  ignore:\n${ignoresAround(kept)
+        .map((p) => `    - ${p}\n`)
+        .join('')}`,
     );
     writeFileSync(join(agentData, 'local.yml'), `syscheck:\n  frequency: 1h\n  directories:\n    - path: ${tempDir()}\n`);
     agent = new CustosService(['agent', 'start', '--data', agentData, '--config', join(agentData, 'local.yml'), '--keepalive', '1s']);
@@ -208,7 +247,11 @@ describe('an agent with realtime on `/`', { timeout: 180_000 }, () => {
     for (const [what, change, path] of changes) {
       const started = Date.now();
       change();
-      await eventually(() => (fileAlertsBelow(managerAlerts(), kept).includes(`${what} ${path}`) ? true : undefined), 10_000, () => `the ${what} alert; got ${JSON.stringify(fileAlertsBelow(managerAlerts(), kept))}`);
+      await eventually(
+        () => (fileAlertsBelow(managerAlerts(), kept).includes(`${what} ${path}`) ? true : undefined),
+        10_000,
+        () => `the ${what} alert; got ${JSON.stringify(fileAlertsBelow(managerAlerts(), kept))}`,
+      );
       const latency = Date.now() - started;
       t.diagnostic(`${what}: alert on the manager ${latency} ms after the change`);
       assert.ok(latency < 2000, `the ${what} alert took ${latency} ms`);

@@ -83,7 +83,10 @@ describe('rules: an OSSEC ossec.conf and local_rules.xml from OSSEC documentatio
 `,
   );
   // rules_config.xml ships with OSSEC; Custos's built-in rules play its part, so an empty group stands in here.
-  writeFileSync(join(ossec, 'rules/rules_config.xml'), '<group name="config,">\n  <rule id="100" level="0">\n    <category>ossec</category>\n    <decoded_as>syscheck_deleted</decoded_as>\n    <match>^NEVER</match>\n    <description>placeholder</description>\n  </rule>\n</group>\n');
+  writeFileSync(
+    join(ossec, 'rules/rules_config.xml'),
+    '<group name="config,">\n  <rule id="100" level="0">\n    <category>ossec</category>\n    <decoded_as>syscheck_deleted</decoded_as>\n    <match>^NEVER</match>\n    <description>placeholder</description>\n  </rule>\n</group>\n',
+  );
   writeFileSync(
     join(ossec, 'rules/local_rules.xml'),
     `<!-- From OSSEC's documentation: ignore apt's state files, and alert on new files. -->
@@ -164,7 +167,10 @@ describe('auto_ignore, safely', () => {
     assert.deepEqual(rules, [550, 550, 550, 565], 'three alerts, one roll-up, then silence');
     const events = jsonLines<EventJson>((await runCustos(['events', '--json', ...ws.args])).stdout);
     assert.equal(events.length, 5, 'every change recorded, none dropped');
-    assert.deepEqual(events.map((e) => e.outcome), ['alerted', 'alerted', 'alerted', 'alerted', 'recorded']);
+    assert.deepEqual(
+      events.map((e) => e.outcome),
+      ['alerted', 'alerted', 'alerted', 'alerted', 'recorded'],
+    );
     assert.match(events[4]?.reason ?? '', /rolled up: the file changes too often/);
   });
 });
@@ -184,7 +190,10 @@ describe('maintenance windows', () => {
     assert.match((await runCustos(['maintenance', 'list', ...ws.args])).stdout, /^1 ACTIVE \* .* by alice: patch run/);
     await runCustos(['maintenance', 'stop', ...ws.args]);
     writeFileSync(file, 'newer\n');
-    assert.deepEqual((await check(ws.args)).map((a) => Number(a.rule.id)), [550]);
+    assert.deepEqual(
+      (await check(ws.args)).map((a) => Number(a.rule.id)),
+      [550],
+    );
   });
 });
 
@@ -193,16 +202,30 @@ describe('custos rules test', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'local_rules.xml'), SEED_RULE);
     const event = (host: string) =>
-      JSON.stringify({ agent: { id: '001', name: host }, syscheck: { path: '/etc/hosts', event: 'modified' }, known_hash: { verdict: 'unknown' }, full_log: "Integrity checksum changed for: '/etc/hosts'\nSize changed from '1' to '2'" });
+      JSON.stringify({
+        agent: { id: '001', name: host },
+        syscheck: { path: '/etc/hosts', event: 'modified' },
+        known_hash: { verdict: 'unknown' },
+        full_log: "Integrity checksum changed for: '/etc/hosts'\nSize changed from '1' to '2'",
+      });
     const { spawnSync } = await import('node:child_process');
     const { CUSTOS_BIN } = await import('../support/run-custos.js');
-    const r = spawnSync(process.execPath, [CUSTOS_BIN, 'rules', 'test', '--rules', join(dir, 'local_rules.xml'), '--json'], { input: `${event('srv1')}\n${event('srv2')}\nnot json\n`, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CUSTOS_BIN, 'rules', 'test', '--rules', join(dir, 'local_rules.xml'), '--json'], {
+      input: `${event('srv1')}\n${event('srv2')}\nnot json\n`,
+      encoding: 'utf8',
+    });
     const out = jsonLines<{ rule: { id: number; level: number }; alert: boolean; tried: { id: number; matched: boolean }[] }>(r.stdout);
-    assert.deepEqual(out.map((o) => [Number(o.rule.id), o.rule.level, o.alert]), [
-      [100000, 0, false],
-      [550, 7, true],
-    ]);
-    assert.deepEqual(out[0]?.tried.filter((t) => t.matched).map((t) => t.id), [550, 100000]);
+    assert.deepEqual(
+      out.map((o) => [Number(o.rule.id), o.rule.level, o.alert]),
+      [
+        [100000, 0, false],
+        [550, 7, true],
+      ],
+    );
+    assert.deepEqual(
+      out[0]?.tried.filter((t) => t.matched).map((t) => t.id),
+      [550, 100000],
+    );
     assert.equal(r.status, 2, 'a line that is not JSON is reported');
     assert.match(r.stderr, /line 3: not an alert or event JSON object/);
   });

@@ -43,7 +43,10 @@ describe('custos status', () => {
     const status = JSON.parse(run.stdout) as StatusJson;
     assert.equal(status.mode, 'standalone');
     assert.equal(status.database, db);
-    assert.deepEqual(status.monitored.map((d) => d.path), [watched]);
+    assert.deepEqual(
+      status.monitored.map((d) => d.path),
+      [watched],
+    );
     assert.equal(status.lastCheck?.mode, 'check');
     assert.deepEqual(status.lastCheck?.paths, []);
     assert.equal(status.lastCheck?.modified, 1);

@@ -312,7 +312,7 @@ describe('a Wazuh 4.x install: <ruleset> with <rule_dir>, <rule_exclude>, <list>
   });
   const args = ['--config', join(root, 'etc/ossec.conf'), '--db', join(dir, 'custos.db')];
 
-  it('loads as shipped (exit 0) and alerts with the stock rule set\'s own 550', async () => {
+  it("loads as shipped (exit 0) and alerts with the stock rule set's own 550", async () => {
     writeFileSync(join(monitored, 'motd'), 'welcome\n');
     writeFileSync(join(monitored, 'hosts'), '127.0.0.1 localhost\n');
     const first = await check(args);

@@ -34,7 +34,10 @@ describe('check --json: the summary as JSON, files checked by attributes only co
     const second = await runCustos(['check', '--json', ...ws.args]);
     assert.equal(second.code, 1, second.stderr);
     const alerts = jsonLines<Alert>(second.stdout);
-    assert.deepEqual(alerts.map((a) => [a.syscheck.path, a.syscheck.changed_attributes]), [[big, ['ctime']]]);
+    assert.deepEqual(
+      alerts.map((a) => [a.syscheck.path, a.syscheck.changed_attributes]),
+      [[big, ['ctime']]],
+    );
     const summary = summaryOf(second.stderr);
     assert.equal(summary.attributes_only, 1);
     assert.equal(summary.modified, 1);

@@ -73,7 +73,9 @@ describe('standalone tamper evidence off the host (issue 11, case 6)', () => {
       writeFileSync(join(ws.tree, 'implant'), 'x');
       const second = await runCustos(['check', ...ws.args]);
       assert.equal(second.code, 1, second.stderr);
-      const line = /history head: record (\d+), 1 records, chain hash ([0-9a-f]{64}), baseline digest ([0-9a-f]{64}), signature ([0-9a-f]{64})/.exec(second.stderr);
+      const line = /history head: record (\d+), 1 records, chain hash ([0-9a-f]{64}), baseline digest ([0-9a-f]{64}), signature ([0-9a-f]{64})/.exec(
+        second.stderr,
+      );
       assert.ok(line !== null, second.stderr);
 
       for (const received of [syslog.messages, webhook.alerts]) {
@@ -86,7 +88,10 @@ describe('standalone tamper evidence off the host (issue 11, case 6)', () => {
         assert.equal(last.signature, line[4]);
         assert.equal(last.signature, expectedSignature(KEY, last));
         assert.equal(summaries[0]?.custos?.history_records, 0);
-        assert.ok(received.some((a) => a.rule.id === '554' && a.syscheck?.path === join(ws.tree, 'implant')), 'the alert itself went off the host too');
+        assert.ok(
+          received.some((a) => a.rule.id === '554' && a.syscheck?.path === join(ws.tree, 'implant')),
+          'the alert itself went off the host too',
+        );
       }
       const verify = await runCustos(['verify', ...ws.args]);
       assert.equal(verify.code, 0, verify.stdout);

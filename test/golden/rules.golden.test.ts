@@ -41,7 +41,14 @@ describe('golden rules: rules.xml × events.jsonl = expected-alerts.jsonl', () =
       const { rule } = rules.evaluate(ruleInputFromAlert({ ...event }, Date.parse(event.timestamp)), state);
       assert.ok(rule !== undefined);
       assert.deepEqual(
-        { path: event.syscheck.path, agent: event.agent.name, rule: rule.id, level: rule.level, alert: rule.level > 0, ...(rule.noLog ? { no_log: true } : {}) },
+        {
+          path: event.syscheck.path,
+          agent: event.agent.name,
+          rule: rule.id,
+          level: rule.level,
+          alert: rule.level > 0,
+          ...(rule.noLog ? { no_log: true } : {}),
+        },
         want,
       );
     });

@@ -135,7 +135,7 @@ describe("golden: alerts.json against Wazuh's documented syscheck alert", () => 
     assert.match(String(valueAt(modified, 'full_log')), /^Integrity checksum changed for: '.*\/changed'\n/);
   });
 
-  it('keeps Custos\'s own fields under their own keys', () => {
+  it("keeps Custos's own fields under their own keys", () => {
     for (const alert of alerts) assert.equal(typeOf(valueAt(alert, 'known_hash.verdict')), 'string');
   });
 });

@@ -24,8 +24,21 @@ export function sampleAlerts(at = new Date('2026-11-27T19:00:00.000Z')): AnyAler
   return [
     buildAlert({ id: `${at.getTime()}.1`, timestamp: at, agent, rule: BUILTIN_RULES.modified, change: modified, verdict: UNKNOWN_VERDICT }),
     buildAlert({ id: `${at.getTime()}.2`, timestamp: at, agent, rule: BUILTIN_RULES.added, change: added, verdict: UNKNOWN_VERDICT }),
-    buildAlert({ id: `${at.getTime()}.3`, timestamp: at, agent, rule: CUSTOS_RULES.knownBad, change: added, verdict: { verdict: 'known-bad', label: 'Mirai' } }),
-    buildAgentAlert({ id: `${at.getTime()}.4`, timestamp: at, agent, event: 'out-of-sync', details: { manager_digest: 'a'.repeat(64), agent_digest: 'b'.repeat(64) } }),
+    buildAlert({
+      id: `${at.getTime()}.3`,
+      timestamp: at,
+      agent,
+      rule: CUSTOS_RULES.knownBad,
+      change: added,
+      verdict: { verdict: 'known-bad', label: 'Mirai' },
+    }),
+    buildAgentAlert({
+      id: `${at.getTime()}.4`,
+      timestamp: at,
+      agent,
+      event: 'out-of-sync',
+      details: { manager_digest: 'a'.repeat(64), agent_digest: 'b'.repeat(64) },
+    }),
   ];
 }
 

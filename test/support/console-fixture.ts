@@ -34,7 +34,8 @@ export interface ConsoleFixture {
   observe(agentIndex: number, states: readonly FileState[]): Promise<number>;
 }
 
-const file = (path: string | Buffer, overrides: Partial<FileState> = {}): FileState => fileState({ path: typeof path === 'string' ? Buffer.from(path) : path, ...overrides });
+const file = (path: string | Buffer, overrides: Partial<FileState> = {}): FileState =>
+  fileState({ path: typeof path === 'string' ? Buffer.from(path) : path, ...overrides });
 
 /** What an agent sends as the digest of its whole state `states`, in key order. */
 function digestOf(states: readonly FileState[]): { digest: string; entries: number } {
@@ -70,7 +71,8 @@ export async function consoleFixture(dir = tempDir('custos-console-')): Promise<
     return (await applyBatch(batch, agent, deps)).alerts;
   };
   const baseline = [file('/etc/hosts'), file('/etc/passwd', { inode: 2 }), file('/usr/bin/ls', { inode: 3, mode: 0o755 })];
-  for (let i = 0; i < agents.length; i++) await observe(i, baseline, {
+  for (let i = 0; i < agents.length; i++)
+    await observe(i, baseline, {
       scan: { id: 's1', full: true, first: true },
       end: { id: 's1', full: true, ...digestOf(baseline), durationMs: 5, roots: ['/etc', '/usr'].map((r) => Buffer.from(r).toString('base64')) },
     });
@@ -85,13 +87,20 @@ export async function consoleFixture(dir = tempDir('custos-console-')): Promise<
 export function changed(path: string | Buffer, n: number, overrides: Partial<FileState> = {}): FileState {
   const hex = (c: string, len: number): string => c.repeat(len);
   const c = '0123456789abcdef'[n % 16]!;
-  return file(path, { size: 100 + n, mtimeNs: 1_800_000_000_000_000_000n + BigInt(n), hashes: { md5: hex(c, 32), sha1: hex(c, 40), sha256: hex(c, 64) }, ...overrides });
+  return file(path, {
+    size: 100 + n,
+    mtimeNs: 1_800_000_000_000_000_000n + BigInt(n),
+    hashes: { md5: hex(c, 32), sha1: hex(c, 40), sha256: hex(c, 64) },
+    ...overrides,
+  });
 }
 
 /** A Fastify app with just the console plugin over the fixture's store (for `inject`). */
 export async function consoleApp(fixture: ConsoleFixture, policy: ConsolePolicy = TEST_POLICY): Promise<FastifyInstance> {
   const app = Fastify();
-  await app.register(consolePlugin({ store: fixture.store, silentAfterMs: 60_000, logger: pino({ level: 'silent' }), now: () => new Date(), policy, livePollMs: 100 }));
+  await app.register(
+    consolePlugin({ store: fixture.store, silentAfterMs: 60_000, logger: pino({ level: 'silent' }), now: () => new Date(), policy, livePollMs: 100 }),
+  );
   await app.ready();
   return app;
 }
@@ -101,5 +110,5 @@ export async function signIn(app: FastifyInstance, user: { name: string; passwor
   const reply = await app.inject({ method: 'POST', url: '/api/session', payload: user });
   if (reply.statusCode !== 200) throw new Error(`sign-in failed: ${reply.statusCode} ${reply.body}`);
   const setCookie = String(reply.headers['set-cookie']);
-  return { cookie: setCookie.split(';')[0]!, csrf: (reply.json<{ csrfToken: string }>()).csrfToken };
+  return { cookie: setCookie.split(';')[0]!, csrf: reply.json<{ csrfToken: string }>().csrfToken };
 }

@@ -127,7 +127,11 @@ export function scaledWait(ms: number): number {
 }
 
 /** Polls `probe` until it returns something other than undefined. */
-export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000, what: string | (() => string) = 'a condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 20_000,
+  what: string | (() => string) = 'a condition',
+): Promise<T> {
   timeoutMs = scaledWait(timeoutMs);
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -55,7 +55,10 @@ export function makeSigningKey(dir: string): { home: string; keyring: string } {
   const home = join(dir, 'gnupg');
   mkdirSync(home, { mode: 0o700 });
   const env = { ...process.env, GNUPGHOME: home };
-  execFileSync('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', 'Custos Test Archive <archive@custos.invalid>', 'ed25519', 'sign', 'never'], { env, stdio: 'ignore' });
+  execFileSync('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', 'Custos Test Archive <archive@custos.invalid>', 'ed25519', 'sign', 'never'], {
+    env,
+    stdio: 'ignore',
+  });
   const keyring = join(dir, 'archive-keyring.gpg');
   writeFileSync(keyring, execFileSync('gpg', ['--export'], { env }));
   return { home, keyring };

@@ -61,7 +61,9 @@ export class FleetHarness {
 
   /** `custos agent enroll` as host `host` (its machine id), into `data`. */
   async enroll(manager: ManagerHandle, host: string, data: string, args: readonly string[]): Promise<CustosRun & { id?: string }> {
-    const run = await runCustos(['agent', 'enroll', '--manager', manager.url, '--token', await this.token(), '--data', data, ...args], { env: { CUSTOS_MACHINE_ID_FILE: this.machineIdFile(host) } });
+    const run = await runCustos(['agent', 'enroll', '--manager', manager.url, '--token', await this.token(), '--data', data, ...args], {
+      env: { CUSTOS_MACHINE_ID_FILE: this.machineIdFile(host) },
+    });
     const id = /enrolled as agent (\d+)/.exec(run.stdout)?.[1];
     return { ...run, ...(id === undefined ? {} : { id }) };
   }
@@ -81,7 +83,9 @@ export class FleetHarness {
 
   /** The file alerts of one agent. */
   fileAlerts(agentId: string): FileAlertView[] {
-    return this.alerts().flatMap((a) => ('syscheck' in a && a.agent.id === agentId ? [{ rule: Number(a.rule.id), event: a.syscheck.event, path: a.syscheck.path, agentName: a.agent.name }] : []));
+    return this.alerts().flatMap((a) =>
+      'syscheck' in a && a.agent.id === agentId ? [{ rule: Number(a.rule.id), event: a.syscheck.event, path: a.syscheck.path, agentName: a.agent.name }] : [],
+    );
   }
 
   /** The agent alerts (rule ids) of one agent. */

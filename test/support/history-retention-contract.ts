@@ -13,7 +13,15 @@ function change(agentId: string, path: string, timestamp: string, alertId?: stri
   const p = Buffer.from(path);
   const diff = diffFileStates(fileState({ path: p }), fileState({ path: p, size: 1000 + path.length }), CHECK_ALL);
   assert.ok(diff !== undefined);
-  return { agentId, timestamp, change: diff, verdict: { verdict: 'unknown' }, rule: BUILTIN_RULES.modified, outcome: 'alerted', ...(alertId === undefined ? {} : { alertId }) };
+  return {
+    agentId,
+    timestamp,
+    change: diff,
+    verdict: { verdict: 'unknown' },
+    rule: BUILTIN_RULES.modified,
+    outcome: 'alerted',
+    ...(alertId === undefined ? {} : { alertId }),
+  };
 }
 
 async function history(store: Store, agentId: string): Promise<StoredEvent[]> {
@@ -32,10 +40,29 @@ export function describeHistoryRetentionContract(engine: string, factory: StoreF
   describe(`History retention contract: ${engine}`, () => {
     it('drops the months before the boundary, keeps each chain anchored, and verify proves what is kept and says where it starts', async () => {
       const store = await factory.open();
-      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [change('001', '/etc/a', '2026-01-05T10:00:00.000Z', 'jan-1'), change('001', '/etc/b', '2026-01-20T10:00:00.000Z'), change('001', '/etc/c', '2026-01-31T23:59:59.999Z')] });
+      await store.commit({
+        agentId: '001',
+        upserts: [],
+        deletes: [],
+        events: [
+          change('001', '/etc/a', '2026-01-05T10:00:00.000Z', 'jan-1'),
+          change('001', '/etc/b', '2026-01-20T10:00:00.000Z'),
+          change('001', '/etc/c', '2026-01-31T23:59:59.999Z'),
+        ],
+      });
       await store.commit({ agentId: '002', upserts: [], deletes: [], events: [change('002', '/srv/x', '2026-01-10T00:00:00.000Z')] });
-      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [change('001', '/etc/d', '2026-02-01T00:00:00.000Z'), change('001', '/etc/e', '2026-02-28T23:59:59.999Z')] });
-      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [change('001', '/etc/f', '2026-03-01T00:00:00.000Z', 'mar-1'), change('001', '/etc/g', '2026-03-02T00:00:00.000Z')] });
+      await store.commit({
+        agentId: '001',
+        upserts: [],
+        deletes: [],
+        events: [change('001', '/etc/d', '2026-02-01T00:00:00.000Z'), change('001', '/etc/e', '2026-02-28T23:59:59.999Z')],
+      });
+      await store.commit({
+        agentId: '001',
+        upserts: [],
+        deletes: [],
+        events: [change('001', '/etc/f', '2026-03-01T00:00:00.000Z', 'mar-1'), change('001', '/etc/g', '2026-03-02T00:00:00.000Z')],
+      });
       await store.commit({ agentId: '002', upserts: [], deletes: [], events: [change('002', '/srv/y', '2026-03-15T00:00:00.000Z')] });
       await store.markAlertsDelivered(['jan-1', 'mar-1']);
       const before001 = await history(store, '001');
@@ -44,13 +71,32 @@ export function describeHistoryRetentionContract(engine: string, factory: StoreF
 
       const outcome = await store.dropHistoryBefore(MARCH);
       assert.deepEqual(outcome, { droppedRecords: 6, agents: ['001', '002'] });
-      assert.deepEqual((await history(store, '001')).map((e) => e.record.change.path.toString()), ['/etc/f', '/etc/g'], 'only March is kept');
-      assert.deepEqual((await history(store, '002')).map((e) => e.record.change.path.toString()), ['/srv/y']);
+      assert.deepEqual(
+        (await history(store, '001')).map((e) => e.record.change.path.toString()),
+        ['/etc/f', '/etc/g'],
+        'only March is kept',
+      );
+      assert.deepEqual(
+        (await history(store, '002')).map((e) => e.record.change.path.toString()),
+        ['/srv/y'],
+      );
       const lastDropped = before001[4];
       const firstKept = before001[5];
       assert.ok(lastDropped !== undefined && firstKept !== undefined);
-      const anchor001 = { agentId: '001', droppedRecords: 5, lastDroppedId: lastDropped.id, lastDroppedAt: '2026-02-28T23:59:59.999Z', lastDroppedHash: lastDropped.hash };
-      const anchor002 = { agentId: '002', droppedRecords: 1, lastDroppedId: before002[0]?.id ?? -1, lastDroppedAt: '2026-01-10T00:00:00.000Z', lastDroppedHash: before002[0]?.hash ?? '' };
+      const anchor001 = {
+        agentId: '001',
+        droppedRecords: 5,
+        lastDroppedId: lastDropped.id,
+        lastDroppedAt: '2026-02-28T23:59:59.999Z',
+        lastDroppedHash: lastDropped.hash,
+      };
+      const anchor002 = {
+        agentId: '002',
+        droppedRecords: 1,
+        lastDroppedId: before002[0]?.id ?? -1,
+        lastDroppedAt: '2026-01-10T00:00:00.000Z',
+        lastDroppedHash: before002[0]?.hash ?? '',
+      };
       assert.deepEqual(await store.chainAnchors(), [anchor001, anchor002]);
 
       const report = await store.verifyChain();
@@ -62,7 +108,10 @@ export function describeHistoryRetentionContract(engine: string, factory: StoreF
           { ...anchor002, firstKept: { id: before002[1]?.id ?? -1, at: '2026-03-15T00:00:00.000Z' } },
         ],
       });
-      assert.deepEqual((await store.verifyChain('002')).starts?.map((s) => s.agentId), ['002']);
+      assert.deepEqual(
+        (await store.verifyChain('002')).starts?.map((s) => s.agentId),
+        ['002'],
+      );
       const usage = await store.agentUsage('001');
       assert.equal(usage.historyRecords, usageBefore.historyRecords - 5, 'the quota no longer counts what was dropped');
       const alerts: string[] = [];
@@ -81,7 +130,12 @@ export function describeHistoryRetentionContract(engine: string, factory: StoreF
 
     it('keeps a month whose alert still waits for its sinks, and drops it once delivered', async () => {
       const store = await factory.open();
-      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [change('001', '/etc/a', '2026-01-05T10:00:00.000Z', 'waiting'), change('001', '/etc/b', '2026-01-06T10:00:00.000Z')] });
+      await store.commit({
+        agentId: '001',
+        upserts: [],
+        deletes: [],
+        events: [change('001', '/etc/a', '2026-01-05T10:00:00.000Z', 'waiting'), change('001', '/etc/b', '2026-01-06T10:00:00.000Z')],
+      });
       await store.commit({ agentId: '001', upserts: [], deletes: [], events: [change('001', '/etc/c', '2026-03-05T10:00:00.000Z')] });
       const held = await store.dropHistoryBefore(MARCH);
       assert.equal(held.droppedRecords, 0);
@@ -95,8 +149,18 @@ export function describeHistoryRetentionContract(engine: string, factory: StoreF
 
     it('verifies an agent whose every record was dropped (its head is its anchor), and catches an anchor edited afterwards', async () => {
       const store = await factory.open();
-      await store.commit({ agentId: '003', upserts: [], deletes: [], events: [change('003', '/opt/a', '2026-02-02T00:00:00.000Z'), change('003', '/opt/b', '2026-02-03T00:00:00.000Z')] });
-      await store.commit({ agentId: '004', upserts: [], deletes: [], events: [change('004', '/opt/z', '2026-01-02T00:00:00.000Z'), change('004', '/opt/y', '2026-03-03T00:00:00.000Z')] });
+      await store.commit({
+        agentId: '003',
+        upserts: [],
+        deletes: [],
+        events: [change('003', '/opt/a', '2026-02-02T00:00:00.000Z'), change('003', '/opt/b', '2026-02-03T00:00:00.000Z')],
+      });
+      await store.commit({
+        agentId: '004',
+        upserts: [],
+        deletes: [],
+        events: [change('004', '/opt/z', '2026-01-02T00:00:00.000Z'), change('004', '/opt/y', '2026-03-03T00:00:00.000Z')],
+      });
       assert.deepEqual(await store.dropHistoryBefore(MARCH), { droppedRecords: 3, agents: ['003', '004'] });
       const report = await store.verifyChain();
       assert.equal(report.ok, true, JSON.stringify(report));

@@ -43,7 +43,10 @@ const pkis = new Map<string, Promise<ManagerPki>>();
  * certificate reading itself is covered by the end-to-end fleet tests over real TLS. `storeFor` may wrap the real
  * store (fault injection).
  */
-export async function managerUnderTest(dir: string, options: { knownHashes?: KnownHashStore; storeFor?: (store: SqliteStore) => Store; silentAfter?: string; tls?: boolean } = {}): Promise<ManagerUnderTest> {
+export async function managerUnderTest(
+  dir: string,
+  options: { knownHashes?: KnownHashStore; storeFor?: (store: SqliteStore) => Store; silentAfter?: string; tls?: boolean } = {},
+): Promise<ManagerUnderTest> {
   const dataDir = join(dir, 'manager');
   mkdirSync(dataDir, { recursive: true });
   // One PKI per directory (openssl key generation is the slow part).
@@ -67,13 +70,18 @@ export async function managerUnderTest(dir: string, options: { knownHashes?: Kno
     logger,
     now: () => new Date(),
   });
-  const app = await createManagerApp(ctx, options.tls === true ? { tls: true } : {
-    tls: false,
-    peerOf: (request) => {
-      const header = request.headers[TEST_PEER_HEADER];
-      return typeof header === 'string' ? (JSON.parse(header) as Peer) : undefined;
-    },
-  });
+  const app = await createManagerApp(
+    ctx,
+    options.tls === true
+      ? { tls: true }
+      : {
+          tls: false,
+          peerOf: (request) => {
+            const header = request.headers[TEST_PEER_HEADER];
+            return typeof header === 'string' ? (JSON.parse(header) as Peer) : undefined;
+          },
+        },
+  );
   await app.ready();
   return {
     app,
@@ -86,7 +94,11 @@ export async function managerUnderTest(dir: string, options: { knownHashes?: Kno
     enrollAgent: async (name) => {
       const agent = await store.registerAgent(name, new Date().toISOString());
       const key = join(dir, `${name}.key`);
-      const csr = execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-subj', `/CN=${name}`], { encoding: 'utf8' });
+      const csr = execFileSync(
+        'openssl',
+        ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-subj', `/CN=${name}`],
+        { encoding: 'utf8' },
+      );
       const cert = await signAgentCsr(pki, csr, agent.id);
       await store.setAgentCertificate(agent.id, certSha256(cert));
       const peer = { id: agent.id, sha256: certSha256(cert) };
@@ -107,7 +119,11 @@ export async function managerUnderTest(dir: string, options: { knownHashes?: Kno
 
 /** A real certificate request (openssl), as `agent enroll` makes one. */
 export function certificateRequest(dir: string, name: string): string {
-  return execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, `${name}-csr.key`), '-subj', `/CN=${name}`], { encoding: 'utf8' });
+  return execFileSync(
+    'openssl',
+    ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, `${name}-csr.key`), '-subj', `/CN=${name}`],
+    { encoding: 'utf8' },
+  );
 }
 
 /** The manager's CA certificate, as enrollment returns it. */

@@ -16,7 +16,10 @@ export interface CustosRun {
  * Runs the real CLI in a child process. `uid`/`gid` run it unprivileged; `timeoutMs` kills a hung run (the test
  * then fails on a null exit code instead of hanging CI).
  */
-export function runCustos(args: readonly string[], options: { uid?: number; gid?: number; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CustosRun> {
+export function runCustos(
+  args: readonly string[],
+  options: { uid?: number; gid?: number; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CustosRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CUSTOS_BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -41,5 +44,8 @@ export function runCustos(args: readonly string[], options: { uid?: number; gid?
 
 /** Parses JSON-lines output. */
 export function jsonLines<T = Record<string, unknown>>(text: string): T[] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
 }

@@ -13,7 +13,7 @@ import { compileScanScope } from '../../src/core/scan-scope.js';
 import { storedFingerprint } from '../../src/core/state-fingerprint.js';
 
 /** A syscheck config monitoring the given directories with defaults, as the YAML would give. */
-export function syscheckFor(dirs: (string | Partial<DirectoryConfig> & { path: string })[], extra: Partial<SyscheckConfig> = {}): SyscheckConfig {
+export function syscheckFor(dirs: (string | (Partial<DirectoryConfig> & { path: string }))[], extra: Partial<SyscheckConfig> = {}): SyscheckConfig {
   return {
     disabled: false,
     directories: dirs.map((d) => (typeof d === 'string' ? defaultDirectory(d) : { ...defaultDirectory(d.path), ...d })),

@@ -40,7 +40,9 @@ export async function startSmtpServer(options: SmtpTestServerOptions = {}): Prom
   const mails: ReceivedMail[] = [];
   let refusedLogins = 0;
   const server = new SMTPServer({
-    ...(options.tls === undefined ? { disabledCommands: options.auth === undefined ? ['STARTTLS', 'AUTH'] : ['STARTTLS'] } : { key: options.tls.key, cert: options.tls.cert }),
+    ...(options.tls === undefined
+      ? { disabledCommands: options.auth === undefined ? ['STARTTLS', 'AUTH'] : ['STARTTLS'] }
+      : { key: options.tls.key, cert: options.tls.cert }),
     ...(options.auth === undefined ? { authOptional: true } : { authOptional: false, allowInsecureAuth: options.tls === undefined }),
     logger: false,
     onAuth(auth, _session, callback) {
@@ -102,7 +104,25 @@ export function makeLoopbackCertificate(dir: string, name = 'smtp'): { key: stri
   const certFile = join(dir, `${name}.pem`);
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
     { stdio: 'ignore' },
   );
   return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
@@ -123,7 +143,10 @@ function parseMessage(raw: string): { headers: Map<string, string>; text: string
     encoding === 'base64'
       ? Buffer.from(body.replace(/\s+/g, ''), 'base64')
       : encoding === 'quoted-printable'
-        ? Buffer.from(body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1')
+        ? Buffer.from(
+            body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+            'latin1',
+          )
         : Buffer.from(body, 'utf8');
   return { headers, text: bytes.toString('utf8').replace(/\r\n/g, '\n') };
 }
@@ -133,6 +156,9 @@ function decodeWords(value: string): string {
   return value.replace(/=\?utf-8\?([QB])\?([^?]*)\?=\s*/gi, (_m, kind: string, data: string) =>
     kind.toUpperCase() === 'B'
       ? Buffer.from(data, 'base64').toString('utf8')
-      : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_x, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8'),
+      : Buffer.from(
+          data.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_x, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+          'latin1',
+        ).toString('utf8'),
   );
 }

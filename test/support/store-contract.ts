@@ -32,11 +32,25 @@ function timedRecord(path: string, i: number, agentId: string, alertId?: string)
   const change = diffFileStates(fileState({ path: p }), fileState({ path: p, size: 1000 + i }), CHECK_ALL);
   assert.ok(change !== undefined);
   const timestamp = new Date(Date.parse('2026-11-27T10:00:00.000Z') + i * 1000).toISOString();
-  return { agentId, timestamp, change, verdict: { verdict: 'unknown' }, rule: BUILTIN_RULES.modified, outcome: 'alerted', ...(alertId === undefined ? {} : { alertId }) };
+  return {
+    agentId,
+    timestamp,
+    change,
+    verdict: { verdict: 'unknown' },
+    rule: BUILTIN_RULES.modified,
+    outcome: 'alerted',
+    ...(alertId === undefined ? {} : { alertId }),
+  };
 }
 
 function agentAlertAt(id: string, i: number, agentId: string): ReturnType<typeof buildAgentAlert> {
-  return buildAgentAlert({ id, timestamp: new Date(Date.parse('2026-11-27T10:00:00.000Z') + i * 1000), agent: { id: agentId, name: `h${agentId}` }, event: 'out-of-sync', details: { scan: i } });
+  return buildAgentAlert({
+    id,
+    timestamp: new Date(Date.parse('2026-11-27T10:00:00.000Z') + i * 1000),
+    agent: { id: agentId, name: `h${agentId}` },
+    event: 'out-of-sync',
+    details: { scan: i },
+  });
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -80,12 +94,15 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       assert.deepEqual(report, { ok: true, checked: 4 });
       const events = [];
       for await (const e of store.queryEvents({ agentId: '001' })) events.push(e);
-      assert.deepEqual(events.map((e) => e.record.change.path.toString()), ['/a', '/b', '/c']);
+      assert.deepEqual(
+        events.map((e) => e.record.change.path.toString()),
+        ['/a', '/b', '/c'],
+      );
       await store.close();
     });
 
     const tampering: [string, string, number, RegExp][] = [
-      ['an edited record', "UPDATE events SET data = replace(data, '\"alerted\"', '\"recorded\"') WHERE id = 2", 2, /edited|disagrees/],
+      ['an edited record', 'UPDATE events SET data = replace(data, \'"alerted"\', \'"recorded"\') WHERE id = 2', 2, /edited|disagrees/],
       ['a removed record', 'DELETE FROM events WHERE id = 2', 3, /link/],
       ['a removed last record', 'DELETE FROM events WHERE id = 3', 2, /ends before/],
       ['an edited index column', "UPDATE events SET outcome = 'recorded' WHERE id = 1", 1, /outcome column/],
@@ -119,8 +136,18 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       assert.deepEqual(await paths({ limit: 2 }), ['/etc/b', '/usr/c']);
       const found = [];
       for await (const a of store.queryAlerts({ path: bytes('/usr'), agentId: '001' })) found.push(a);
-      assert.deepEqual(found.map((a) => a.id), ['a2']);
-      const expected = buildAlert({ id: 'a2', timestamp: new Date(events[2]?.timestamp ?? ''), agent: { id: '001', name: 'h' }, rule: BUILTIN_RULES.modified, change: events[2]!.change, verdict: events[2]!.verdict });
+      assert.deepEqual(
+        found.map((a) => a.id),
+        ['a2'],
+      );
+      const expected = buildAlert({
+        id: 'a2',
+        timestamp: new Date(events[2]?.timestamp ?? ''),
+        agent: { id: '001', name: 'h' },
+        rule: BUILTIN_RULES.modified,
+        change: events[2]!.change,
+        verdict: events[2]!.verdict,
+      });
       assert.deepEqual(found[0], expected, 'an alert is rebuilt exactly from its history record');
       const limited: string[] = [];
       for await (const a of store.queryAlerts({ limit: 2 })) limited.push(a.id);
@@ -133,19 +160,45 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       await store.upsertAgent({ id: '001', name: 'h' });
       assert.deepEqual(await store.undeliveredAlerts(100), []);
       const events = [record('/etc/a', 1), record('/etc/b', 2, 'recorded'), record('/etc/c', 3)];
-      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [{ ...events[0]!, alertId: 'f1' }, events[1]!, { ...events[2]!, alertId: 'f2' }] });
-      const agentAlert = buildAgentAlert({ id: 'g1', timestamp: new Date('2026-11-27T10:00:04.000Z'), agent: { id: '001', name: 'h' }, event: 'silent', details: { last_seen: '2026-11-27T09:00:00.000Z' } });
+      await store.commit({
+        agentId: '001',
+        upserts: [],
+        deletes: [],
+        events: [{ ...events[0]!, alertId: 'f1' }, events[1]!, { ...events[2]!, alertId: 'f2' }],
+      });
+      const agentAlert = buildAgentAlert({
+        id: 'g1',
+        timestamp: new Date('2026-11-27T10:00:04.000Z'),
+        agent: { id: '001', name: 'h' },
+        event: 'silent',
+        details: { last_seen: '2026-11-27T09:00:00.000Z' },
+      });
       await store.recordAgentAlert(agentAlert);
       await store.commit({ agentId: '001', upserts: [], deletes: [], events: [{ ...record('/etc/d', 5), alertId: 'f3' }] });
       const queued = await store.undeliveredAlerts(100);
-      assert.deepEqual(queued.map((a) => a.id), ['f1', 'f2', 'g1', 'f3'], 'alerts only, in the order they were committed');
-      assert.deepEqual((await store.undeliveredAlerts(2)).map((a) => a.id), ['f1', 'f2'], 'the oldest first');
+      assert.deepEqual(
+        queued.map((a) => a.id),
+        ['f1', 'f2', 'g1', 'f3'],
+        'alerts only, in the order they were committed',
+      );
+      assert.deepEqual(
+        (await store.undeliveredAlerts(2)).map((a) => a.id),
+        ['f1', 'f2'],
+        'the oldest first',
+      );
       const all: AnyAlert[] = [];
       for await (const a of store.queryAlerts({})) all.push(a);
-      assert.deepEqual(queued, ['f1', 'f2', 'g1', 'f3'].map((id) => all.find((a) => a.id === id)), 'the same alerts the history rebuilds');
+      assert.deepEqual(
+        queued,
+        ['f1', 'f2', 'g1', 'f3'].map((id) => all.find((a) => a.id === id)),
+        'the same alerts the history rebuilds',
+      );
       await store.markAlertsDelivered(['f1', 'g1']);
-      assert.deepEqual((await store.undeliveredAlerts(100)).map((a) => a.id), ['f2', 'f3']);
-      assert.deepEqual(await store.orphanedAlerts(100), [], 'a store\'s own alerts are never orphans');
+      assert.deepEqual(
+        (await store.undeliveredAlerts(100)).map((a) => a.id),
+        ['f2', 'f3'],
+      );
+      assert.deepEqual(await store.orphanedAlerts(100), [], "a store's own alerts are never orphans");
       await store.markAlertsDelivered(['f2', 'f3', 'unknown']);
       assert.deepEqual(await store.undeliveredAlerts(100), []);
       await store.close();
@@ -164,7 +217,7 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       await store.close();
     });
 
-    it('forgets scanned roots, keeps the last batch\'s hash with its number, and renames or re-enrols an agent in place', async () => {
+    it("forgets scanned roots, keeps the last batch's hash with its number, and renames or re-enrols an agent in place", async () => {
       const store = await factory.open();
       await store.markRootsScanned('001', [bytes('/etc'), bytes('/srv')], '2026-11-27T10:00:00Z');
       await store.unmarkRootsScanned('001', [bytes('/srv')]);
@@ -181,18 +234,36 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       await store.markAgentSilent(agent.id, '2026-11-27T11:00:00Z');
       await store.reenrollAgent(agent.id, { name: 'web-3', machineId: 'c'.repeat(64), at: '2026-11-27T12:00:00Z' });
       const info = await store.getAgent(agent.id);
-      assert.deepEqual([info?.name, info?.group, info?.machineId, info?.silentSince, info?.lastSeen], ['web-3', 'web', 'c'.repeat(64), undefined, '2026-11-27T12:00:00Z']);
+      assert.deepEqual(
+        [info?.name, info?.group, info?.machineId, info?.silentSince, info?.lastSeen],
+        ['web-3', 'web', 'c'.repeat(64), undefined, '2026-11-27T12:00:00Z'],
+      );
       assert.equal(await store.lastSequence(agent.id), 1, 'it numbers on from what was applied');
       await store.close();
     });
 
-    it('commits a batch\'s agent alerts with the batch, queued for delivery, and none of a refused batch\'s', async () => {
+    it("commits a batch's agent alerts with the batch, queued for delivery, and none of a refused batch's", async () => {
       const store = await factory.open();
       await store.upsertAgent({ id: '001', name: 'h001' });
       const overflow = agentAlertAt('g1', 1, '001');
-      await store.commit({ agentId: '001', upserts: [fileState({ path: bytes('/etc/a') })], deletes: [], events: [timedRecord('/etc/a', 2, '001', 'f1')], sequence: 1, agentAlerts: [overflow] });
-      assert.deepEqual((await store.undeliveredAlerts(10)).map((a) => a.id), ['f1', 'g1'], 'file alerts first, then the batch\'s agent alerts, all queued');
-      assert.deepEqual(await collect(store.queryAlerts({ agentId: '001' })), [overflow, (await store.undeliveredAlerts(10))[0]], 'stored whole, listed by time');
+      await store.commit({
+        agentId: '001',
+        upserts: [fileState({ path: bytes('/etc/a') })],
+        deletes: [],
+        events: [timedRecord('/etc/a', 2, '001', 'f1')],
+        sequence: 1,
+        agentAlerts: [overflow],
+      });
+      assert.deepEqual(
+        (await store.undeliveredAlerts(10)).map((a) => a.id),
+        ['f1', 'g1'],
+        "file alerts first, then the batch's agent alerts, all queued",
+      );
+      assert.deepEqual(
+        await collect(store.queryAlerts({ agentId: '001' })),
+        [overflow, (await store.undeliveredAlerts(10))[0]],
+        'stored whole, listed by time',
+      );
 
       // A replay of sequence 1 and a jump to 3 are refused: none of their baseline, history or alerts lands.
       for (const sequence of [1, 3]) {
@@ -206,15 +277,24 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
         });
         await assert.rejects(refused, (error: unknown) => error instanceof SequenceError && error.expected === 2);
       }
-      assert.deepEqual((await store.undeliveredAlerts(10)).map((a) => a.id), ['f1', 'g1']);
-      assert.deepEqual((await collect(store.queryAlerts({}))).map((a) => a.id), ['g1', 'f1']);
+      assert.deepEqual(
+        (await store.undeliveredAlerts(10)).map((a) => a.id),
+        ['f1', 'g1'],
+      );
+      assert.deepEqual(
+        (await collect(store.queryAlerts({}))).map((a) => a.id),
+        ['g1', 'f1'],
+      );
       assert.equal(await store.getBaselineState('001', bytes('/etc/b')), undefined);
       assert.deepEqual((await collect(store.queryEvents({}))).length, 1);
       assert.equal(await store.lastSequence('001'), 1);
 
       // Without events or a sequence, the agent alerts alone still commit.
       await store.commit({ agentId: '001', upserts: [], deletes: [], events: [], agentAlerts: [agentAlertAt('g2', 5, '001')] });
-      assert.deepEqual((await store.undeliveredAlerts(10)).map((a) => a.id), ['f1', 'g1', 'g2']);
+      assert.deepEqual(
+        (await store.undeliveredAlerts(10)).map((a) => a.id),
+        ['f1', 'g1', 'g2'],
+      );
       await store.close();
     });
 
@@ -240,24 +320,52 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       for (const alert of agentAlerts) await store.recordAgentAlert(alert);
 
       const since = new Date(Date.parse('2026-11-27T10:00:00.000Z') + 700_000).toISOString();
-      const queries = [{}, { agentId: '002' }, { since }, { path: bytes('/usr') }, { agentId: '001', path: bytes('/etc'), since }, { limit: 1234 }, { agentId: '001', limit: 777 }, { limit: 5 }, { limit: 0 }];
+      const queries = [
+        {},
+        { agentId: '002' },
+        { since },
+        { path: bytes('/usr') },
+        { agentId: '001', path: bytes('/etc'), since },
+        { limit: 1234 },
+        { agentId: '001', limit: 777 },
+        { limit: 5 },
+        { limit: 0 },
+      ];
       for (const query of queries) {
         const matches = (r: { agentId: string; timestamp: string; path?: Buffer }): boolean =>
           (query.agentId === undefined || r.agentId === query.agentId) &&
           (query.since === undefined || r.timestamp >= query.since) &&
-          (query.path === undefined || (r.path !== undefined && (r.path.equals(query.path) || r.path.subarray(0, query.path.length + 1).equals(Buffer.concat([query.path, bytes('/')])))));
+          (query.path === undefined ||
+            (r.path !== undefined && (r.path.equals(query.path) || r.path.subarray(0, query.path.length + 1).equals(Buffer.concat([query.path, bytes('/')])))));
         const newest = <T>(all: T[]): T[] => (query.limit === undefined ? all : query.limit === 0 ? [] : all.slice(-query.limit));
         const expectedEvents = newest(committed.filter((r) => matches({ ...r, path: r.change.path })).map((r) => r.change.path.toString()));
         const events = await collect(store.queryEvents(query));
-        assert.deepEqual(events.map((e) => e.record.change.path.toString()), expectedEvents, `events ${JSON.stringify(query)}`);
-        assert.ok(events.every((e, i) => i === 0 || e.id > (events[i - 1] as { id: number }).id), 'in id order');
+        assert.deepEqual(
+          events.map((e) => e.record.change.path.toString()),
+          expectedEvents,
+          `events ${JSON.stringify(query)}`,
+        );
+        assert.ok(
+          events.every((e, i) => i === 0 || e.id > (events[i - 1] as { id: number }).id),
+          'in id order',
+        );
 
         // Alerts: file and agent alerts merged by time (a file alert first on a tie), agent alerts never under a path.
-        const expectedAlerts: string[] = newest([
-          ...records.filter((r) => r.alertId !== undefined && matches({ ...r, path: r.change.path })).map((r) => ({ id: r.alertId as string, ts: r.timestamp, file: 0 })),
-          ...agentAlerts.filter((a) => matches({ agentId: a.agent.id, timestamp: a.timestamp })).map((a) => ({ id: a.id, ts: a.timestamp, file: 1 })),
-        ].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.file - b.file)).map((a) => a.id));
-        assert.deepEqual((await collect(store.queryAlerts(query))).map((a) => a.id), expectedAlerts, `alerts ${JSON.stringify(query)}`);
+        const expectedAlerts: string[] = newest(
+          [
+            ...records
+              .filter((r) => r.alertId !== undefined && matches({ ...r, path: r.change.path }))
+              .map((r) => ({ id: r.alertId as string, ts: r.timestamp, file: 0 })),
+            ...agentAlerts.filter((a) => matches({ agentId: a.agent.id, timestamp: a.timestamp })).map((a) => ({ id: a.id, ts: a.timestamp, file: 1 })),
+          ]
+            .sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.file - b.file))
+            .map((a) => a.id),
+        );
+        assert.deepEqual(
+          (await collect(store.queryAlerts(query))).map((a) => a.id),
+          expectedAlerts,
+          `alerts ${JSON.stringify(query)}`,
+        );
       }
       await store.close();
     });
@@ -277,16 +385,34 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       await store.close();
     });
 
-    it('queues a batch\'s agent alerts in its transaction, and a refused batch queues none of them', async () => {
+    it("queues a batch's agent alerts in its transaction, and a refused batch queues none of them", async () => {
       const store = await factory.open();
       await store.upsertAgent({ id: '001', name: 'h' });
-      const agentAlert = (id: string) => buildAgentAlert({ id, timestamp: new Date('2026-11-27T10:00:05.000Z'), agent: { id: '001', name: 'h' }, event: 'state-lost', details: {} });
-      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [{ ...record('/etc/a', 1), alertId: 'f1' }], agentAlerts: [agentAlert('g1')], sequence: 1 });
+      const agentAlert = (id: string) =>
+        buildAgentAlert({ id, timestamp: new Date('2026-11-27T10:00:05.000Z'), agent: { id: '001', name: 'h' }, event: 'state-lost', details: {} });
+      await store.commit({
+        agentId: '001',
+        upserts: [],
+        deletes: [],
+        events: [{ ...record('/etc/a', 1), alertId: 'f1' }],
+        agentAlerts: [agentAlert('g1')],
+        sequence: 1,
+      });
       await assert.rejects(
-        store.commit({ agentId: '001', upserts: [fileState({ path: bytes('/etc/x') })], deletes: [], events: [{ ...record('/etc/b', 2), alertId: 'f2' }], agentAlerts: [agentAlert('g2')], sequence: 3 }),
+        store.commit({
+          agentId: '001',
+          upserts: [fileState({ path: bytes('/etc/x') })],
+          deletes: [],
+          events: [{ ...record('/etc/b', 2), alertId: 'f2' }],
+          agentAlerts: [agentAlert('g2')],
+          sequence: 3,
+        }),
         (error: Error) => error.name === 'SequenceError',
       );
-      assert.deepEqual((await store.undeliveredAlerts(100)).map((a) => a.id), ['f1', 'g1']);
+      assert.deepEqual(
+        (await store.undeliveredAlerts(100)).map((a) => a.id),
+        ['f1', 'g1'],
+      );
       const stored: string[] = [];
       for await (const a of store.queryAlerts({})) stored.push(a.id);
       assert.deepEqual(stored.sort(), ['f1', 'g1'], 'nothing of the refused batch is stored');
@@ -295,13 +421,27 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       await store.close();
     });
 
-    it('commits a batch\'s bookkeeping with it (scanned roots, resync paths forgotten, meta set or kept), and none of a refused batch\'s', async () => {
+    it("commits a batch's bookkeeping with it (scanned roots, resync paths forgotten, meta set or kept), and none of a refused batch's", async () => {
       const store = await factory.open();
       await store.upsertAgent({ id: '001', name: 'h' });
       await store.setMeta('001', 'baseline_built', '2026-11-01T00:00:00Z');
       // A resync scan's first batch reports /etc/a; its last (sequence 2) ends the scan with its bookkeeping.
-      await store.commit({ agentId: '001', upserts: [fileState({ path: bytes('/etc/a') })], deletes: [], events: [], sequence: 1, resyncSeen: [bytes('/etc/a')] });
-      await store.commit({ agentId: '001', upserts: [fileState({ path: bytes('/etc/b') })], deletes: [], events: [], sequence: 2, resyncSeen: [bytes('/etc/b')] });
+      await store.commit({
+        agentId: '001',
+        upserts: [fileState({ path: bytes('/etc/a') })],
+        deletes: [],
+        events: [],
+        sequence: 1,
+        resyncSeen: [bytes('/etc/a')],
+      });
+      await store.commit({
+        agentId: '001',
+        upserts: [fileState({ path: bytes('/etc/b') })],
+        deletes: [],
+        events: [],
+        sequence: 2,
+        resyncSeen: [bytes('/etc/b')],
+      });
       assert.deepEqual((await store.unseenByResync('001')).map(String), [], 'both paths remembered while the scan runs');
       const ending = {
         clearResyncSeen: true,
@@ -312,17 +452,34 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
         ],
       };
       // Refused (sequence 4 is not next): none of its bookkeeping lands either.
-      await assert.rejects(store.commit({ agentId: '001', upserts: [], deletes: [], events: [], sequence: 4, bookkeeping: ending }), (error: Error) => error.name === 'SequenceError');
+      await assert.rejects(
+        store.commit({ agentId: '001', upserts: [], deletes: [], events: [], sequence: 4, bookkeeping: ending }),
+        (error: Error) => error.name === 'SequenceError',
+      );
       assert.deepEqual(await store.scannedRoots('001'), []);
       assert.equal(await store.getMeta('001', 'scan_roots'), undefined);
-      await store.commit({ agentId: '001', upserts: [fileState({ path: bytes('/etc/c') })], deletes: [], events: [], sequence: 3, resyncSeen: [bytes('/etc/c')], bookkeeping: ending });
+      await store.commit({
+        agentId: '001',
+        upserts: [fileState({ path: bytes('/etc/c') })],
+        deletes: [],
+        events: [],
+        sequence: 3,
+        resyncSeen: [bytes('/etc/c')],
+        bookkeeping: ending,
+      });
       assert.deepEqual((await store.scannedRoots('001')).map(String), ['/etc']);
       assert.equal(await store.getMeta('001', 'scan_roots'), '/etc');
       assert.equal(await store.getMeta('001', 'baseline_built'), '2026-11-01T00:00:00Z', 'keep: the first value stays');
       // The seen paths are forgotten, the batch's own included: every baseline path is unseen by the next resync.
       assert.deepEqual((await store.unseenByResync('001')).map(String), ['/etc/a', '/etc/b', '/etc/c']);
       // Without a sequence (a standalone run's last commit), bookkeeping alone commits.
-      await store.commit({ agentId: '002', upserts: [], deletes: [], events: [], bookkeeping: { rootsScanned: { roots: [bytes('/usr')], at: '2026-11-27T11:00:00Z' }, meta: [{ key: 'baseline_built', value: 'x', keep: true }] } });
+      await store.commit({
+        agentId: '002',
+        upserts: [],
+        deletes: [],
+        events: [],
+        bookkeeping: { rootsScanned: { roots: [bytes('/usr')], at: '2026-11-27T11:00:00Z' }, meta: [{ key: 'baseline_built', value: 'x', keep: true }] },
+      });
       assert.deepEqual((await store.scannedRoots('002')).map(String), ['/usr']);
       assert.equal(await store.getMeta('002', 'baseline_built'), 'x', 'keep sets a value that is not there');
       await store.close();

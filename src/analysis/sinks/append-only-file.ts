@@ -35,7 +35,7 @@ export class AppendOnlyFile {
     if (text === '') return;
     this.#fd ??= openOwnedFile(this.#path, 'append');
     const bytes = Buffer.from(text);
-    for (let offset = 0; offset < bytes.length; ) offset += writeSync(this.#fd, bytes, offset);
+    for (let offset = 0; offset < bytes.length;) offset += writeSync(this.#fd, bytes, offset);
   }
 
   /**
@@ -49,9 +49,13 @@ export class AppendOnlyFile {
     if (fd !== undefined) {
       try {
         const size = fstatSync(fd).size;
-        const want = Math.min(size, MAX_TAIL, records.reduce((sum, r) => sum + Buffer.byteLength(r.text), TORN_SLACK));
+        const want = Math.min(
+          size,
+          MAX_TAIL,
+          records.reduce((sum, r) => sum + Buffer.byteLength(r.text), TORN_SLACK),
+        );
         tail = Buffer.alloc(want);
-        for (let got = 0; got < want; ) {
+        for (let got = 0; got < want;) {
           const n = readSync(fd, tail, got, want - got, size - want + got);
           if (n === 0) break;
           got += n;

@@ -57,7 +57,15 @@ function emailConfig(port: number, extra: Partial<EmailConfig> = {}): EmailConfi
 
 function sink(store: SqliteStore, config: EmailConfig, options: { background?: boolean; now?: () => number; log?: string[] } = {}): EmailAlertSink {
   const log = options.log ?? [];
-  return new EmailAlertSink({ store, config, sender: createSmtpSender(config), hostname: 'host1', log: (m) => log.push(m), background: options.background ?? false, ...(options.now === undefined ? {} : { now: options.now }) });
+  return new EmailAlertSink({
+    store,
+    config,
+    sender: createSmtpSender(config),
+    hostname: 'host1',
+    log: (m) => log.push(m),
+    background: options.background ?? false,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
 }
 
 const openStore = (): SqliteStore => SqliteStore.open(join(dir, `store-${n++}.db`));
@@ -102,7 +110,12 @@ describe('EmailAlertSink', { timeout: 60_000 }, () => {
     assert.equal(blocks.length, mailed.length, 'the level-5 alert is below email_alert_level');
     for (const [i, alert] of mailed.entries()) {
       const block = blocks[i] ?? '';
-      assert.ok(block.includes(`Received From: (web1) any->syscheck\nRule: ${alert.rule.id} fired (level ${alert.rule.level}) -> "${alert.rule.description}"\nPortion of the log(s):\n\n${alert.full_log}\n`), block);
+      assert.ok(
+        block.includes(
+          `Received From: (web1) any->syscheck\nRule: ${alert.rule.id} fired (level ${alert.rule.level}) -> "${alert.rule.description}"\nPortion of the log(s):\n\n${alert.full_log}\n`,
+        ),
+        block,
+      );
       assert.ok(block.trimEnd().endsWith('--END OF NOTIFICATION'));
     }
     // The known-bad alert is about a path that is not UTF-8 and holds a newline: shown escaped, never raw.
@@ -138,7 +151,10 @@ describe('EmailAlertSink', { timeout: 60_000 }, () => {
     const auto = sink(store, withoutLogin);
     await auto.write(sampleAlerts());
     await auto.close();
-    assert.deepEqual(plain.mails.map((m) => m.secure), [false]);
+    assert.deepEqual(
+      plain.mails.map((m) => m.secure),
+      [false],
+    );
     const log: string[] = [];
     const required = sink(store, { ...withoutLogin, tls: 'required' }, { log });
     await required.write(sampleAlerts(new Date('2026-11-28T00:00:00Z')));
@@ -148,7 +164,11 @@ describe('EmailAlertSink', { timeout: 60_000 }, () => {
     const tlsServer = await server();
     const offered = sink(store, { ...emailConfig(tlsServer.port), tls: 'auto' });
     await offered.close();
-    assert.deepEqual(tlsServer.mails.map((m) => m.secure), [true], 'the queued alerts went over STARTTLS');
+    assert.deepEqual(
+      tlsServer.mails.map((m) => m.secure),
+      [true],
+      'the queued alerts went over STARTTLS',
+    );
     await store.close();
   });
 
@@ -242,14 +262,21 @@ describe('EmailAlertSink', { timeout: 60_000 }, () => {
     await email.write(sampleAlerts());
     await email.close();
     assert.match(log.join('\n'), /refused a message of 2 alerts to gone@example\.com for good \(EENVELOPE: .*550/);
-    assert.deepEqual(smtp.mails.map((m) => m.to), [['ops@example.com']], 'ops@ got its message');
+    assert.deepEqual(
+      smtp.mails.map((m) => m.to),
+      [['ops@example.com']],
+      'ops@ got its message',
+    );
     assert.equal((await store.pendingEmails(10)).length, 0, 'nothing is retried');
     const shared = sink(store, emailConfig(smtp.port, { routes: [{ to: ['gone@example.com'], level: 12, doNotDelay: false, doNotGroup: false }] }), { log });
     await shared.write(sampleAlerts(new Date('2026-11-28T00:00:00Z')));
     await shared.close();
     assert.match(log.join('\n'), /refused recipients gone@example\.com of a message of 2 alerts \(the others got it\)/);
     // Without do_not_delay, gone@ shares a message with ops@: the server takes it for ops@ only.
-    assert.deepEqual(smtp.mails.map((m) => m.to), [['ops@example.com'], ['ops@example.com'], ['ops@example.com']]);
+    assert.deepEqual(
+      smtp.mails.map((m) => m.to),
+      [['ops@example.com'], ['ops@example.com'], ['ops@example.com']],
+    );
     await store.close();
   });
 });

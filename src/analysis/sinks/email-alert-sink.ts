@@ -104,7 +104,8 @@ export class EmailAlertSink implements AlertSink {
     await this.#running?.catch(() => undefined);
     if (!this.#failing) {
       const result = await this.#pass(true).catch((error: Error): undefined => void this.#deps.log(`email: ${error.message}`));
-      if (!this.#deps.background && result !== undefined && result.sent > 0) this.#deps.log(`email: mailed ${result.alertsSent} alerts in ${result.sent} messages`);
+      if (!this.#deps.background && result !== undefined && result.sent > 0)
+        this.#deps.log(`email: mailed ${result.alertsSent} alerts in ${result.sent} messages`);
     }
     this.#deps.sender.close();
   }
@@ -170,7 +171,9 @@ export class EmailAlertSink implements AlertSink {
         const failure = await this.#send(mail);
         if (failure !== undefined) {
           this.#failing = true;
-          this.#deps.log(`email: cannot mail ${mail.items.length} alerts through ${config.smtpHost}:${config.smtpPort} (${failure}); they stay queued${this.#deps.background ? `, next try in ${Math.round(this.#retryDelayMs / 100) / 10} s` : ' for the next check'}`);
+          this.#deps.log(
+            `email: cannot mail ${mail.items.length} alerts through ${config.smtpHost}:${config.smtpPort} (${failure}); they stay queued${this.#deps.background ? `, next try in ${Math.round(this.#retryDelayMs / 100) / 10} s` : ' for the next check'}`,
+          );
           if (this.#deps.background) this.#wake(this.#retryDelayMs);
           this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, MAX_RETRY_DELAY_MS);
           return { sent, alertsSent, held: plan.held, failure };
@@ -187,13 +190,25 @@ export class EmailAlertSink implements AlertSink {
   async #send(mail: PlannedMail): Promise<string | undefined> {
     const alerts = mail.items.map((i) => i.alert);
     const { subject, text } = formatOssecMail(alerts, this.#deps.hostname);
-    const id = createHash('sha256').update(`${JSON.stringify(mail.route.to)}\n${mail.items.map((i) => `${i.alertId}\n`).join('')}`).digest('hex').slice(0, 40);
+    const id = createHash('sha256')
+      .update(`${JSON.stringify(mail.route.to)}\n${mail.items.map((i) => `${i.alertId}\n`).join('')}`)
+      .digest('hex')
+      .slice(0, 40);
     const domain = this.#deps.config.from.slice(this.#deps.config.from.lastIndexOf('@') + 1);
     const result = await this.#deps.sender.send({ to: mail.route.to, subject, text, messageId: `<custos.${id}@${domain}>` });
     if (result.kind === 'transient') return result.reason;
-    if (result.kind === 'permanent') this.#deps.log(`email: the server refused a message of ${alerts.length} alerts to ${mail.route.to.join(', ')} for good (${result.reason}); the alerts remain in the store`);
-    else if ('refused' in result && result.refused.length > 0) this.#deps.log(`email: the server refused recipients ${result.refused.join(', ')} of a message of ${alerts.length} alerts (the others got it)`);
-    await this.#deps.store.recordEmailSent({ id, seqs: mail.items.map((i) => i.seq), sentAtMs: this.#now(), outcome: result.kind === 'sent' ? 'sent' : 'rejected' });
+    if (result.kind === 'permanent')
+      this.#deps.log(
+        `email: the server refused a message of ${alerts.length} alerts to ${mail.route.to.join(', ')} for good (${result.reason}); the alerts remain in the store`,
+      );
+    else if ('refused' in result && result.refused.length > 0)
+      this.#deps.log(`email: the server refused recipients ${result.refused.join(', ')} of a message of ${alerts.length} alerts (the others got it)`);
+    await this.#deps.store.recordEmailSent({
+      id,
+      seqs: mail.items.map((i) => i.seq),
+      sentAtMs: this.#now(),
+      outcome: result.kind === 'sent' ? 'sent' : 'rejected',
+    });
     return undefined;
   }
 

@@ -41,5 +41,8 @@ export function openOwnedFile(path: string, mode: OwnedFileMode): number | undef
 }
 
 function refused(path: string, why: string): CustosError {
-  return new CustosError('STORE_FAILED', `refusing to write alerts to ${path}: ${why}; someone may have planted it there (remove it, and check who can write to its directory)`);
+  return new CustosError(
+    'STORE_FAILED',
+    `refusing to write alerts to ${path}: ${why}; someone may have planted it there (remove it, and check who can write to its directory)`,
+  );
 }

@@ -185,8 +185,14 @@ describe('formatRfc5424', () => {
   it('maps rule levels to severities (>=12 critical, >=7 warning, else notice) within the facility', () => {
     const levels = alerts.map((a) => a.rule.level);
     assert.deepEqual(levels, [7, 5, 15, 12]);
-    assert.deepEqual(alerts.map((a) => parseRfc5424(formatRfc5424(a, 16)).pri), [16 * 8 + 4, 16 * 8 + 5, 16 * 8 + 2, 16 * 8 + 2]);
-    assert.deepEqual(alerts.map((a) => parseRfc5424(formatRfc5424(a, 4)).pri), [36, 37, 34, 34]);
+    assert.deepEqual(
+      alerts.map((a) => parseRfc5424(formatRfc5424(a, 16)).pri),
+      [16 * 8 + 4, 16 * 8 + 5, 16 * 8 + 2, 16 * 8 + 2],
+    );
+    assert.deepEqual(
+      alerts.map((a) => parseRfc5424(formatRfc5424(a, 4)).pri),
+      [36, 37, 34, 34],
+    );
     assert.equal(parseRfc5424(formatRfc5424(alerts[0]!, 23)).pri, 23 * 8 + 4);
   });
   it('keeps the escaped path and exact path_bytes of a non-UTF-8 name in the JSON', () => {
@@ -217,10 +223,7 @@ describe('SyslogAlertSink over UDP', () => {
     server.close();
     // UDP may reorder in general; on loopback it does not, but compare as sets of ids to say only what is promised.
     const parsed = received.map((b) => parseRfc5424(b.toString('utf8')));
-    assert.deepEqual(
-      parsed.map((p) => (p.alert as { id: string }).id).sort(),
-      alerts.map((a) => a.id).sort(),
-    );
+    assert.deepEqual(parsed.map((p) => (p.alert as { id: string }).id).sort(), alerts.map((a) => a.id).sort());
     for (const p of parsed) {
       const alert = alerts.find((a) => a.id === (p.alert as { id: string }).id)!;
       assert.deepEqual(p.alert, asJson(alert));
@@ -250,10 +253,7 @@ describe('SyslogAlertSink over UDP: close', () => {
     await sink.close(); // no wait between: the sends are still pending
     await within(all, 2000, `${many.length} datagrams`).finally(() => server.close());
     assert.equal(received.length, many.length);
-    assert.deepEqual(
-      received.map((b) => (parseRfc5424(b.toString('utf8')).alert as { id: string }).id).sort(),
-      many.map((a) => a.id).sort(),
-    );
+    assert.deepEqual(received.map((b) => (parseRfc5424(b.toString('utf8')).alert as { id: string }).id).sort(), many.map((a) => a.id).sort());
     assert.deepEqual(log.lines, []);
   });
   it('closes at once when nothing was sent', async () => {
@@ -278,7 +278,10 @@ describe('SyslogAlertSink over TCP', () => {
     await collector.ended;
     await closeServer(server);
 
-    assert.deepEqual(frames.map((f) => parseRfc5424(f).alert), alerts.map(asJson));
+    assert.deepEqual(
+      frames.map((f) => parseRfc5424(f).alert),
+      alerts.map(asJson),
+    );
     const first = Buffer.from(frames[0]!, 'utf8');
     assert.ok(first.length > frames[0]!.length, 'the café/naïve path makes bytes outnumber characters');
     assert.deepEqual(log.lines, []);
@@ -302,7 +305,10 @@ describe('SyslogAlertSink over TCP', () => {
     await sink.close();
     await collector.ended;
     await closeServer(server);
-    assert.deepEqual(frames.map((f) => parseRfc5424(f).alert), [asJson(alerts[0]!), asJson(alerts[1]!)]);
+    assert.deepEqual(
+      frames.map((f) => parseRfc5424(f).alert),
+      [asJson(alerts[0]!), asJson(alerts[1]!)],
+    );
   });
 });
 
@@ -323,7 +329,10 @@ describe('SyslogAlertSink over TCP: close', () => {
     const closeMs = performance.now() - started;
     await within(collector.ended, 1000, 'the server sees the client end the connection');
     await closeServer(server);
-    assert.deepEqual(collector.frames.map((f) => parseRfc5424(f).alert), alerts.map(asJson));
+    assert.deepEqual(
+      collector.frames.map((f) => parseRfc5424(f).alert),
+      alerts.map(asJson),
+    );
     assert.equal(serverSockets, 1);
     assert.ok(closeMs < 4000, `close ended the connection itself (${Math.round(closeMs)} ms), not the 5 s fallback`);
     assert.deepEqual(log.lines, []);
@@ -339,7 +348,10 @@ describe('SyslogAlertSink over TCP: close', () => {
     await sink.close();
     await within(collector.ended, 1000, 'the client ends the connection');
     await closeServer(server);
-    assert.deepEqual(collector.frames.map((f) => parseRfc5424(f).alert), alerts.map(asJson));
+    assert.deepEqual(
+      collector.frames.map((f) => parseRfc5424(f).alert),
+      alerts.map(asJson),
+    );
   });
   it('resolves at once when nothing listens, and leaves nothing that keeps the process alive', { timeout: 30_000 }, async () => {
     const probe = createTcpServer();
@@ -349,7 +361,10 @@ describe('SyslogAlertSink over TCP: close', () => {
     assert.equal(run.code, 0, `the process exited by itself: ${run.stderr}`);
     assert.ok(run.report !== undefined, run.stderr);
     assert.ok(run.report.closeMs < 2000, `close took ${Math.round(run.report.closeMs)} ms`);
-    assert.ok(run.report.lines.some((l) => l.includes('ECONNREFUSED')), run.report.lines.join('\n'));
+    assert.ok(
+      run.report.lines.some((l) => l.includes('ECONNREFUSED')),
+      run.report.lines.join('\n'),
+    );
     assert.ok(run.lifetimeMs < run.report.closeMs + 5000, `lived ${Math.round(run.lifetimeMs)} ms`);
   });
   it('resolves on a closed sink whose reconnection is waiting for its backoff', async () => {
@@ -384,7 +399,25 @@ describe('SyslogAlertSink over TLS', () => {
     const cert = join(dir, `${name}.pem`);
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`, '-addext', `subjectAltName=${subjectAltName}`],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        `subjectAltName=${subjectAltName}`,
+      ],
       { stdio: 'ignore' },
     );
     return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
@@ -406,8 +439,14 @@ describe('SyslogAlertSink over TLS', () => {
     await collector.ended;
     await closeServer(tls);
     const parsed = frames.map(parseRfc5424);
-    assert.deepEqual(parsed.map((p) => p.alert), alerts.map(asJson));
-    assert.deepEqual(parsed.map((p) => p.pri), [12, 13, 10, 10]);
+    assert.deepEqual(
+      parsed.map((p) => p.alert),
+      alerts.map(asJson),
+    );
+    assert.deepEqual(
+      parsed.map((p) => p.pri),
+      [12, 13, 10, 10],
+    );
     assert.deepEqual(log.lines, []);
   });
 
@@ -437,7 +476,10 @@ describe('SyslogAlertSink over TLS', () => {
     await sink.close();
     await within(collector.ended, 1000, 'the server sees the client end the connection');
     await closeServer(tls);
-    assert.deepEqual(collector.frames.map((f) => parseRfc5424(f).alert), alerts.map(asJson));
+    assert.deepEqual(
+      collector.frames.map((f) => parseRfc5424(f).alert),
+      alerts.map(asJson),
+    );
     assert.deepEqual(log.lines, []);
   });
 
@@ -453,7 +495,10 @@ describe('SyslogAlertSink over TLS', () => {
     await sink.close();
     await closeServer(tls);
     assert.deepEqual(names, [false]);
-    assert.deepEqual(warnings.filter((w) => (w as Error & { code?: string }).code === 'DEP0123'), []);
+    assert.deepEqual(
+      warnings.filter((w) => (w as Error & { code?: string }).code === 'DEP0123'),
+      [],
+    );
 
     // A certificate for a host name only does not do for 127.0.0.1.
     const wrong = createTlsServer({ key: elsewhere.key, cert: elsewhere.cert }, (socket) => socket.resume());

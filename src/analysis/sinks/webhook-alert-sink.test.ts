@@ -21,7 +21,9 @@ interface Received {
  * An HTTP endpoint on 127.0.0.1 that answers each request with the next status of `statuses` (the last one
  * repeats) and lets a test wait for the n-th request.
  */
-async function endpoint(statuses: readonly number[]): Promise<{ server: Server; url: string; received: Received[]; until: (n: number) => Promise<Received[]> }> {
+async function endpoint(
+  statuses: readonly number[],
+): Promise<{ server: Server; url: string; received: Received[]; until: (n: number) => Promise<Received[]> }> {
   const received: Received[] = [];
   const waiters: { n: number; resolve: (r: Received[]) => void }[] = [];
   const server = createServer((req, res) => {

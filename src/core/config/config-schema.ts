@@ -25,9 +25,7 @@ import { scanThrottleSchema, toScanThrottleConfig } from './scan-throttle-config
 import { parseDurationMs, parseSizeBytes } from './units.js';
 import { parseScanDays, parseScanTime } from '../scan-schedule.js';
 
-const yesNo = z
-  .union([z.boolean(), z.enum(['yes', 'no'])], { error: 'expected yes/no (or true/false)' })
-  .transform((v) => v === true || v === 'yes');
+const yesNo = z.union([z.boolean(), z.enum(['yes', 'no'])], { error: 'expected yes/no (or true/false)' }).transform((v) => v === true || v === 'yes');
 
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = parseDurationMs(v);
@@ -49,10 +47,7 @@ const pattern = z
   })
   .transform((v): PathPattern => (typeof v === 'string' ? { kind: 'path', source: v } : { kind: 'sregex', source: v.sregex }));
 
-const checkOptions = Object.fromEntries(CHECK_OPTIONS.map((o) => [o, yesNo.optional()])) as Record<
-  CheckOption,
-  z.ZodOptional<typeof yesNo>
->;
+const checkOptions = Object.fromEntries(CHECK_OPTIONS.map((o) => [o, yesNo.optional()])) as Record<CheckOption, z.ZodOptional<typeof yesNo>>;
 
 const directory = z
   .object({
@@ -70,10 +65,7 @@ const directory = z
   .strict();
 
 // Wazuh writes `<disk_quota><enabled>yes</enabled><limit>1GB</limit></disk_quota>`; a bare size is the same.
-const limitBlock = z.union([
-  size.transform((limit) => ({ enabled: true, limit })),
-  z.object({ enabled: yesNo.prefault(true), limit: size }).strict(),
-]);
+const limitBlock = z.union([size.transform((limit) => ({ enabled: true, limit })), z.object({ enabled: yesNo.prefault(true), limit: size }).strict()]);
 
 const diff = z
   .object({
@@ -145,10 +137,19 @@ const syscheck = z
 const historyRetention = duration.refine((ms) => ms >= 86_400_000, 'history_retention must be at least 1d').optional();
 
 // Discriminated by engine (sqlite when absent), so a bad key is reported by the engine's own branch.
-const database = z.preprocess((v) => (typeof v === 'object' && v !== null && !('engine' in v) ? { ...v, engine: 'sqlite' } : v), z.discriminatedUnion('engine', [
-  z.object({ engine: z.literal('sqlite'), path: z.string().min(1).optional(), history_retention: historyRetention }).strict(),
-  z.object({ engine: z.literal('postgres'), url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'), history_retention: historyRetention }).strict(),
-]));
+const database = z.preprocess(
+  (v) => (typeof v === 'object' && v !== null && !('engine' in v) ? { ...v, engine: 'sqlite' } : v),
+  z.discriminatedUnion('engine', [
+    z.object({ engine: z.literal('sqlite'), path: z.string().min(1).optional(), history_retention: historyRetention }).strict(),
+    z
+      .object({
+        engine: z.literal('postgres'),
+        url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
+        history_retention: historyRetention,
+      })
+      .strict(),
+  ]),
+);
 
 const knownHashes = z
   .object({
@@ -278,12 +279,7 @@ export type RootOutput = z.output<typeof root>;
  * Both the YAML and the `ossec.conf` readers end here, so both report problems the same way: all at once, each
  * with file, line and dotted key.
  */
-export function validateConfigObject(
-  input: unknown,
-  file: string,
-  locate: LocateKey,
-  defaults: ConfigDefaults,
-): Result<LoadedConfig, readonly ConfigIssue[]> {
+export function validateConfigObject(input: unknown, file: string, locate: LocateKey, defaults: ConfigDefaults): Result<LoadedConfig, readonly ConfigIssue[]> {
   const parsed = root.safeParse(input ?? {});
   if (!parsed.success) {
     return err(
@@ -341,12 +337,23 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
       silentAfterMs: m.silent_after,
       alertLeaseMs: m.alert_lease,
       tokenTtlMs: m.token_ttl,
-      quota: { baselineEntries: m.quota.baseline_entries, baselineBytes: m.quota.baseline_bytes, historyRecords: m.quota.history_records, historyBytes: m.quota.history_bytes },
+      quota: {
+        baselineEntries: m.quota.baseline_entries,
+        baselineBytes: m.quota.baseline_bytes,
+        historyRecords: m.quota.history_records,
+        historyBytes: m.quota.history_bytes,
+      },
       ...(m.syslog === undefined ? {} : { syslog: syslogConfig(m.syslog, (f) => resolveFrom(base, f)) }),
       ...(m.webhook === undefined ? {} : { webhook: webhookConfig(m.webhook, (f) => resolveFrom(base, f)) }),
       ...(m.packages === undefined
         ? {}
-        : { packages: { keyring: resolveFrom(base, m.packages.keyring), aptLists: resolveFrom(base, m.packages.apt_lists), maxDebBytes: m.packages.max_deb_size } }),
+        : {
+            packages: {
+              keyring: resolveFrom(base, m.packages.keyring),
+              aptLists: resolveFrom(base, m.packages.apt_lists),
+              maxDebBytes: m.packages.max_deb_size,
+            },
+          }),
     },
     keepaliveMs: data.agent.keepalive,
     ...(data.agent.managers === undefined ? {} : { agentManagers: data.agent.managers }),
@@ -387,7 +394,8 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
       ...(s.rehash_interval === undefined ? {} : { rehashIntervalMs: s.rehash_interval }),
       skip: { nfs: s.skip_nfs, dev: s.skip_dev, proc: s.skip_proc, sys: s.skip_sys },
       diff: {
-        fileSizeLimitBytes: s.diff.file_size === undefined ? DEFAULT_DIFF_CONFIG.fileSizeLimitBytes : s.diff.file_size.enabled ? s.diff.file_size.limit : Number.MAX_SAFE_INTEGER,
+        fileSizeLimitBytes:
+          s.diff.file_size === undefined ? DEFAULT_DIFF_CONFIG.fileSizeLimitBytes : s.diff.file_size.enabled ? s.diff.file_size.limit : Number.MAX_SAFE_INTEGER,
         diskQuotaBytes: s.diff.disk_quota === undefined ? DEFAULT_DIFF_CONFIG.diskQuotaBytes : s.diff.disk_quota.enabled ? s.diff.disk_quota.limit : 0,
         builtinNodiff: s.diff.builtin_nodiff,
         redact: s.diff.redact,
@@ -398,11 +406,9 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
   };
 }
 
-
 export function dotted(path: readonly (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
-
 
 /** `host:port` or `[v6]:port` into its parts. */
 export function splitHostPort(text: string): [string, string] {

@@ -92,10 +92,7 @@ export interface DiffConfig {
 export const DEFAULT_DIFF_CONFIG: DiffConfig = { fileSizeLimitBytes: 1024 ** 2, diskQuotaBytes: 1024 ** 3, builtinNodiff: true, redact: [] };
 
 /** Where the baseline, history and alerts live. */
-export type StorageConfig = (
-  | { readonly engine: 'sqlite'; readonly path: string }
-  | { readonly engine: 'postgres'; readonly url: string }
-) & {
+export type StorageConfig = ({ readonly engine: 'sqlite'; readonly path: string } | { readonly engine: 'postgres'; readonly url: string }) & {
   /** `database.history_retention`: history older than this (in whole months) is dropped by the manager. */
   readonly historyRetentionMs?: number;
 };

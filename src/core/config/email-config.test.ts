@@ -59,7 +59,10 @@ describe('email settings', () => {
   it('warns only about what it does not support, with its line', () => {
     const r = parseOssecConfig(OSSEC_CONF, 'ossec.conf', defaults);
     assert.ok(r.ok);
-    assert.deepEqual(r.value.warnings.map((w) => `${w.line}:${w.key}`), ['10:global.logall', '13:alerts.log_alert_level', '27:email_alerts.format']);
+    assert.deepEqual(
+      r.value.warnings.map((w) => `${w.line}:${w.key}`),
+      ['10:global.logall', '13:alerts.log_alert_level', '27:email_alerts.format'],
+    );
   });
   it('is off by default and when email_notification is no', () => {
     const empty = parseYamlConfig('', 'custos.yml', defaults);
@@ -83,7 +86,7 @@ describe('email settings', () => {
       '/etc/ossec.conf:8:email.alert_level',
     ]);
   });
-  it('reads the same settings from custos.yml, with Custos\'s SMTP options', () => {
+  it("reads the same settings from custos.yml, with Custos's SMTP options", () => {
     const text = [
       'email:',
       '  notification: yes',
@@ -111,9 +114,13 @@ describe('email settings', () => {
     assert.equal(email?.passwordFile, '/etc/custos/smtp.pass');
     assert.equal(email?.groupWaitMs, 2000);
     assert.equal(email?.retryDelayMs, 500);
-    assert.equal(email?.maxPerHour, 12, 'OSSEC\'s default');
+    assert.equal(email?.maxPerHour, 12, "OSSEC's default");
     assert.deepEqual(email?.routes, [{ to: ['web@example.com'], level: 3, groups: ['web'], doNotDelay: false, doNotGroup: true }]);
-    const bad = parseYamlConfig('email:\n  notification: yes\n  to: ops@example.com\n  from: a@b\n  smtp_server: "mail:x"\n  smtp_tls: maybe\n', 'custos.yml', defaults);
+    const bad = parseYamlConfig(
+      'email:\n  notification: yes\n  to: ops@example.com\n  from: a@b\n  smtp_server: "mail:x"\n  smtp_tls: maybe\n',
+      'custos.yml',
+      defaults,
+    );
     assert.ok(!bad.ok);
     assert.deepEqual(bad.error.map((i) => `${i.line}:${i.key}`).sort(), ['5:email.smtp_server', '6:email.smtp_tls']);
   });

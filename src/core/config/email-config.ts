@@ -51,9 +51,7 @@ export interface EmailConfig {
   readonly routes: readonly EmailRouteRule[];
 }
 
-const yesNo = z
-  .union([z.boolean(), z.enum(['yes', 'no'])], { error: 'expected yes/no (or true/false)' })
-  .transform((v) => v === true || v === 'yes');
+const yesNo = z.union([z.boolean(), z.enum(['yes', 'no'])], { error: 'expected yes/no (or true/false)' }).transform((v) => v === true || v === 'yes');
 
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = parseDurationMs(v);
@@ -86,7 +84,10 @@ export const emailSchema = z
     to: addresses.optional(),
     from: address.optional(),
     reply_to: address.optional(),
-    smtp_server: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'expected HOST or HOST:PORT').optional(),
+    smtp_server: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'expected HOST or HOST:PORT')
+      .optional(),
     smtp_tls: z.enum(SMTP_TLS_MODES).prefault('auto'),
     smtp_ca: z.string().min(1).optional(),
     smtp_user: z.string().min(1).optional(),
@@ -99,15 +100,21 @@ export const emailSchema = z
     alerts: z.array(route).prefault([]),
   })
   .strict()
-  .superRefine((e, ctx) => {
-    if (e.notification !== true) return;
-    // OSSEC refuses to start maild without these; so do we, naming each.
-    if (e.to === undefined && e.alerts.length === 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'email notification is on but no recipient is given (email_to)' });
-    if (e.from === undefined) ctx.addIssue({ code: 'custom', path: ['from'], message: 'email notification is on but no sender is given (email_from)' });
-    if (e.smtp_server === undefined) ctx.addIssue({ code: 'custom', path: ['smtp_server'], message: 'email notification is on but no SMTP server is given (smtp_server)' });
-    if (e.smtp_password_file !== undefined && e.smtp_user === undefined) ctx.addIssue({ code: 'custom', path: ['smtp_user'], message: 'smtp_password_file needs smtp_user' });
-    // Run even when other keys are invalid, so every problem is reported at once (these checks only test presence).
-  }, { when: () => true });
+  .superRefine(
+    (e, ctx) => {
+      if (e.notification !== true) return;
+      // OSSEC refuses to start maild without these; so do we, naming each.
+      if (e.to === undefined && e.alerts.length === 0)
+        ctx.addIssue({ code: 'custom', path: ['to'], message: 'email notification is on but no recipient is given (email_to)' });
+      if (e.from === undefined) ctx.addIssue({ code: 'custom', path: ['from'], message: 'email notification is on but no sender is given (email_from)' });
+      if (e.smtp_server === undefined)
+        ctx.addIssue({ code: 'custom', path: ['smtp_server'], message: 'email notification is on but no SMTP server is given (smtp_server)' });
+      if (e.smtp_password_file !== undefined && e.smtp_user === undefined)
+        ctx.addIssue({ code: 'custom', path: ['smtp_user'], message: 'smtp_password_file needs smtp_user' });
+      // Run even when other keys are invalid, so every problem is reported at once (these checks only test presence).
+    },
+    { when: () => true },
+  );
 
 /** The validated `email` section. */
 export type EmailSection = z.output<typeof emailSchema>;
@@ -137,7 +144,14 @@ export function toEmailConfig(e: EmailSection, resolve: (file: string) => string
     routes: e.alerts.map((r) => ({
       to: r.to,
       ...(r.level === undefined ? {} : { level: r.level }),
-      ...(r.group === undefined ? {} : { groups: r.group.flatMap((g) => g.split(/[|,]/)).map((g) => g.trim()).filter((g) => g !== '') }),
+      ...(r.group === undefined
+        ? {}
+        : {
+            groups: r.group
+              .flatMap((g) => g.split(/[|,]/))
+              .map((g) => g.trim())
+              .filter((g) => g !== ''),
+          }),
       ...(r.rule_id === undefined ? {} : { ruleIds: r.rule_id }),
       ...(r.event_location === undefined ? {} : { eventLocation: r.event_location }),
       doNotDelay: r.do_not_delay,

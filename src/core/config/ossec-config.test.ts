@@ -39,7 +39,10 @@ describe('parseOssecConfig', () => {
   it('reads <syscheck> across several <ossec_config> roots', () => {
     assert.ok(r.ok, JSON.stringify(!r.ok && r.error));
     const s = r.value.config.syscheck;
-    assert.deepEqual(s.directories.map((d) => d.path), ['/etc', '/usr/bin', '/usr/sbin', '/bin', '/sbin', '/var/www', '/opt/app', '/root']);
+    assert.deepEqual(
+      s.directories.map((d) => d.path),
+      ['/etc', '/usr/bin', '/usr/sbin', '/bin', '/sbin', '/var/www', '/opt/app', '/root'],
+    );
     assert.equal(s.frequencyMs, 7_200_000);
     assert.equal(s.alertNewFiles, false);
     assert.equal(s.skip.nfs, true);
@@ -88,7 +91,10 @@ describe('parseOssecConfig', () => {
     const text = '<ossec_config><syscheck>\n<diff>\n<disk_quota><limit>lots</limit></disk_quota>\n</diff>\n</syscheck></ossec_config>';
     const parsed = parseOssecConfig(text, 'ossec.conf', defaults);
     assert.ok(!parsed.ok);
-    assert.deepEqual(parsed.error.map((i) => `${i.line}:${i.key}`), ['3:syscheck.diff.disk_quota']);
+    assert.deepEqual(
+      parsed.error.map((i) => `${i.line}:${i.key}`),
+      ['3:syscheck.diff.disk_quota'],
+    );
   });
   it('names every tag and attribute it does not support, with its line', () => {
     assert.ok(r.ok);
@@ -103,28 +109,55 @@ describe('parseOssecConfig', () => {
     const bad = `<ossec_config>\n<syscheck>\n<frequency>sometimes</frequency>\n<directories check_all="perhaps">/etc</directories>\n<directories>relative/path</directories>\n</syscheck>\n</ossec_config>`;
     const result = parseOssecConfig(bad, 'ossec.conf', defaults);
     assert.ok(!result.ok);
-    assert.deepEqual(result.error.map((i) => `${i.line}:${i.key}`).sort(), ['3:syscheck.frequency', '4:syscheck.directories[0].check_all', '5:syscheck.directories[1].path[0]'].sort());
+    assert.deepEqual(
+      result.error.map((i) => `${i.line}:${i.key}`).sort(),
+      ['3:syscheck.frequency', '4:syscheck.directories[0].check_all', '5:syscheck.directories[1].path[0]'].sort(),
+    );
   });
   it('reads scan_time and scan_day, and refuses invalid ones with their line', () => {
-    const good = parseOssecConfig('<ossec_config>\n<syscheck>\n<scan_time>10pm</scan_time>\n<scan_day>!sunday</scan_day>\n</syscheck>\n</ossec_config>', 'ossec.conf', defaults);
+    const good = parseOssecConfig(
+      '<ossec_config>\n<syscheck>\n<scan_time>10pm</scan_time>\n<scan_day>!sunday</scan_day>\n</syscheck>\n</ossec_config>',
+      'ossec.conf',
+      defaults,
+    );
     assert.ok(good.ok, JSON.stringify(!good.ok && good.error));
     assert.equal(good.value.config.syscheck.scanTime, '10pm');
     assert.equal(good.value.config.syscheck.scanDay, '!sunday');
-    const bad = parseOssecConfig('<ossec_config>\n<syscheck>\n<scan_time>25:00</scan_time>\n<scan_day>funday</scan_day>\n</syscheck>\n</ossec_config>', '/var/ossec/etc/ossec.conf', defaults);
+    const bad = parseOssecConfig(
+      '<ossec_config>\n<syscheck>\n<scan_time>25:00</scan_time>\n<scan_day>funday</scan_day>\n</syscheck>\n</ossec_config>',
+      '/var/ossec/etc/ossec.conf',
+      defaults,
+    );
     assert.ok(!bad.ok);
-    assert.deepEqual(bad.error.map((i) => `${i.file}:${i.line}:${i.key}`).sort(), ['/var/ossec/etc/ossec.conf:3:syscheck.scan_time', '/var/ossec/etc/ossec.conf:4:syscheck.scan_day']);
+    assert.deepEqual(bad.error.map((i) => `${i.file}:${i.line}:${i.key}`).sort(), [
+      '/var/ossec/etc/ossec.conf:3:syscheck.scan_time',
+      '/var/ossec/etc/ossec.conf:4:syscheck.scan_day',
+    ]);
     assert.match(bad.error.find((i) => i.key === 'syscheck.scan_day')?.message ?? '', /"funday" is not a day/);
   });
   it('reads every scan_time and scan_day form OSSEC documents', () => {
-    for (const [time, day] of [['21pm', 'monday'], ['9:30am', 'mon,wed'], ['10:00', 'weekdays'], ['8:30', 'saturday sunday']]) {
-      const r = parseOssecConfig(`<ossec_config><syscheck><scan_time>${time}</scan_time><scan_day>${day}</scan_day></syscheck></ossec_config>`, 'ossec.conf', defaults);
+    for (const [time, day] of [
+      ['21pm', 'monday'],
+      ['9:30am', 'mon,wed'],
+      ['10:00', 'weekdays'],
+      ['8:30', 'saturday sunday'],
+    ]) {
+      const r = parseOssecConfig(
+        `<ossec_config><syscheck><scan_time>${time}</scan_time><scan_day>${day}</scan_day></syscheck></ossec_config>`,
+        'ossec.conf',
+        defaults,
+      );
       assert.ok(r.ok, `${time} ${day}: ${JSON.stringify(!r.ok && r.error)}`);
       assert.equal(r.value.config.syscheck.scanTime, time);
     }
   });
   it("reads OSSEC's md5 allowlist from <global> under each of its names", () => {
     for (const tag of ['md5_whitelist', 'md5_allowlist', 'md5db']) {
-      const r2 = parseOssecConfig(`<ossec_config>\n<global>\n<${tag}>/var/ossec/etc/md5.db</${tag}>\n</global>\n</ossec_config>`, '/var/ossec/etc/ossec.conf', defaults);
+      const r2 = parseOssecConfig(
+        `<ossec_config>\n<global>\n<${tag}>/var/ossec/etc/md5.db</${tag}>\n</global>\n</ossec_config>`,
+        '/var/ossec/etc/ossec.conf',
+        defaults,
+      );
       assert.ok(r2.ok, JSON.stringify(!r2.ok && r2.error));
       assert.equal(r2.value.config.knownHashes.md5AllowlistPath, '/var/ossec/etc/md5.db', tag);
       assert.deepEqual(r2.value.warnings, [], tag);
@@ -153,14 +186,21 @@ describe('parseOssecConfig', () => {
       directories: ['/var/ossec/ruleset/rules', '/var/ossec/etc/rules'],
       exclude: ['0215-policy_rules.xml'],
     });
-    assert.deepEqual(wazuh.value.warnings.map((w) => `${w.line}:${w.key}`), ['11:ruleset.decoder_typo']);
+    assert.deepEqual(
+      wazuh.value.warnings.map((w) => `${w.line}:${w.key}`),
+      ['11:ruleset.decoder_typo'],
+    );
     // Not in an etc/ directory: no install root, relative names stay relative to the configuration.
     const elsewhere = parseOssecConfig(conf, '/srv/conf/ossec.conf', defaults);
     assert.ok(elsewhere.ok);
     assert.deepEqual(elsewhere.value.config.rules.directories, ['/srv/conf/ruleset/rules', '/srv/conf/etc/rules']);
   });
   it('reads <disabled>: off when yes, on by default', () => {
-    const off = parseOssecConfig('<ossec_config>\n<syscheck>\n<disabled>yes</disabled>\n<directories>/etc</directories>\n</syscheck>\n</ossec_config>', 'ossec.conf', defaults);
+    const off = parseOssecConfig(
+      '<ossec_config>\n<syscheck>\n<disabled>yes</disabled>\n<directories>/etc</directories>\n</syscheck>\n</ossec_config>',
+      'ossec.conf',
+      defaults,
+    );
     assert.ok(off.ok, JSON.stringify(!off.ok && off.error));
     assert.equal(off.value.config.syscheck.disabled, true);
     assert.deepEqual(off.value.warnings, [], 'disabled is read, not warned about');
@@ -168,7 +208,10 @@ describe('parseOssecConfig', () => {
     assert.equal(r.value.config.syscheck.disabled, false);
     const bad = parseOssecConfig('<ossec_config>\n<syscheck>\n<disabled>maybe</disabled>\n</syscheck>\n</ossec_config>', 'ossec.conf', defaults);
     assert.ok(!bad.ok);
-    assert.deepEqual(bad.error.map((i) => `${i.line}:${i.key}`), ['3:syscheck.disabled']);
+    assert.deepEqual(
+      bad.error.map((i) => `${i.line}:${i.key}`),
+      ['3:syscheck.disabled'],
+    );
   });
   it('skips Windows paths and registry keys in a Linux config, one warning each, and loads the rest', () => {
     const mixed = [
@@ -187,7 +230,10 @@ describe('parseOssecConfig', () => {
     ].join('\n');
     const result = parseOssecConfig(mixed, '/var/ossec/etc/ossec.conf', defaults);
     assert.ok(result.ok, JSON.stringify(!result.ok && result.error));
-    assert.deepEqual(result.value.config.syscheck.directories.map((d) => d.path), ['/etc', '/usr/bin', '/sbin']);
+    assert.deepEqual(
+      result.value.config.syscheck.directories.map((d) => d.path),
+      ['/etc', '/usr/bin', '/sbin'],
+    );
     assert.deepEqual(result.value.config.syscheck.ignore, [{ kind: 'path', source: '/etc/mtab' }]);
     const warnings = result.value.warnings.map((w) => `${w.line}:${w.message}`);
     assert.deepEqual(warnings, [

@@ -8,7 +8,6 @@ import { readEmailSection } from './ossec-email-config.js';
 import type { ConfigDefaults, LoadedConfig } from './custos-config.js';
 import { SCAN_THROTTLE_OSSEC_TAGS } from './scan-throttle-config.js';
 
-
 /** `<syscheck>` children Custos reads, and how each maps onto the `custos.yml` shape. */
 const SCALAR_OPTIONS = [
   'disabled',
@@ -36,7 +35,6 @@ const DIRECTORY_ATTRIBUTES = new Set<string>([
   'no_recurse',
 ]);
 
-
 /**
  * Reads the FIM settings of an OSSEC `ossec.conf` (its `<syscheck>` blocks, across any number of
  * `<ossec_config>` roots), its rule files and its email settings (`<global>`, `<alerts>`, `<email_alerts>`) into
@@ -44,11 +42,7 @@ const DIRECTORY_ATTRIBUTES = new Set<string>([
  * Malformed XML and invalid values are errors with their line; tags and attributes Custos does not support are
  * warnings naming them, never silently dropped.
  */
-export function parseOssecConfig(
-  text: string,
-  file: string,
-  defaults: ConfigDefaults,
-): Result<LoadedConfig, readonly ConfigIssue[]> {
+export function parseOssecConfig(text: string, file: string, defaults: ConfigDefaults): Result<LoadedConfig, readonly ConfigIssue[]> {
   const parsed = parseXmlTree(text);
   if (!parsed.ok) return err([configIssue(file, parsed.error.line, '', parsed.error.message)]);
   const { roots, lineOf } = parsed.value;
@@ -88,7 +82,10 @@ function readSyscheck(section: XmlNode, c: Collected, file: string, lineOf: (n: 
       const list = (syscheck.directories ??= []) as unknown[];
       if (list.length === 0) c.lines.set('syscheck.directories', line ?? 0);
       const key = `syscheck.directories[${list.length}]`;
-      const paths = value.split(',').map((p) => p.trim()).filter((p) => p !== '');
+      const paths = value
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '');
       const linuxPaths = paths.filter((p) => !skippedWindowsPath(p, file, line, `${key}.path`, c));
       if (paths.length > 0 && linuxPaths.length === 0) continue;
       const entry: Record<string, unknown> = { path: linuxPaths };
@@ -100,7 +97,10 @@ function readSyscheck(section: XmlNode, c: Collected, file: string, lineOf: (n: 
         } else if (attr === 'recursion_level') {
           entry.recursion_level = /^\d+$/.test(attrValue) ? Number(attrValue) : attrValue;
         } else if (attr === 'tags') {
-          entry.tags = attrValue.split(',').map((t) => t.trim()).filter((t) => t !== '');
+          entry.tags = attrValue
+            .split(',')
+            .map((t) => t.trim())
+            .filter((t) => t !== '');
         } else {
           entry[attr] = attrValue;
         }
@@ -152,7 +152,8 @@ function readDiff(section: XmlNode, c: Collected, file: string, lineOf: (n: XmlN
       for (const part of childrenOf(child, name)) {
         const partName = tagOf(part);
         if (partName === 'enabled' || partName === 'limit') block[partName] = textOf(part, partName);
-        else if (partName !== undefined) c.warnings.push(configIssue(file, lineOf(part), `syscheck.diff.${name}.${partName}`, `unsupported option <${partName}>, ignored`));
+        else if (partName !== undefined)
+          c.warnings.push(configIssue(file, lineOf(part), `syscheck.diff.${name}.${partName}`, `unsupported option <${partName}>, ignored`));
       }
       diff[name] = block;
       for (const k of ['', '.enabled', '.limit']) c.lines.set(`syscheck.diff.${name}${k}`, line);

@@ -88,7 +88,12 @@ function readRoute(section: XmlNode, email: Record<string, unknown>, c: Collecte
       const values = (route[field] ??= []) as string[];
       c.lines.set(`${key}.${field}`, line);
       // OSSEC separates several rule ids with commas, several groups with `|`.
-      for (const part of name === 'email_to' ? [value] : value.split(/[,|]/).map((v) => v.trim()).filter((v) => v !== '')) {
+      for (const part of name === 'email_to'
+        ? [value]
+        : value
+            .split(/[,|]/)
+            .map((v) => v.trim())
+            .filter((v) => v !== '')) {
         c.lines.set(`${key}.${field}[${values.length}]`, line);
         values.push(part);
       }
@@ -101,7 +106,14 @@ function readRoute(section: XmlNode, email: Record<string, unknown>, c: Collecte
     } else if (name === 'format' && (value === '' || value === 'default')) {
       // The default format is the only one Custos writes.
     } else {
-      c.warnings.push(configIssue(file, line, `email_alerts.${name}`, `<email_alerts> option <${name}>${name === 'format' ? ` "${value}"` : ''} is not supported by Custos, ignored`));
+      c.warnings.push(
+        configIssue(
+          file,
+          line,
+          `email_alerts.${name}`,
+          `<email_alerts> option <${name}>${name === 'format' ? ` "${value}"` : ''} is not supported by Custos, ignored`,
+        ),
+      );
     }
   }
   routes.push(route);

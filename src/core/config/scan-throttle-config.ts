@@ -34,7 +34,16 @@ export interface ScanThrottleConfig {
 /** An integer, as YAML writes it or as text (`ossec.conf`), within a range. */
 function integer(min: number, max: number): z.ZodType<number, unknown> {
   return z
-    .union([z.number(), z.string().trim().regex(/^[-+]?\d+$/, 'expected a whole number')], { error: 'expected a whole number' })
+    .union(
+      [
+        z.number(),
+        z
+          .string()
+          .trim()
+          .regex(/^[-+]?\d+$/, 'expected a whole number'),
+      ],
+      { error: 'expected a whole number' },
+    )
     .transform(Number)
     .pipe(z.number({ error: 'expected a whole number' }).int('expected a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
@@ -55,7 +64,16 @@ const ioPriority = z.string().transform((text, ctx): IoPriority => {
 });
 
 const percent = z
-  .union([z.number(), z.string().trim().regex(/^\d+(?:\.\d+)?%?$/, 'expected a percentage, e.g. 25 or 25%')], { error: 'expected a percentage, e.g. 25 or 25%' })
+  .union(
+    [
+      z.number(),
+      z
+        .string()
+        .trim()
+        .regex(/^\d+(?:\.\d+)?%?$/, 'expected a percentage, e.g. 25 or 25%'),
+    ],
+    { error: 'expected a percentage, e.g. 25 or 25%' },
+  )
   .transform((v) => (typeof v === 'number' ? v : Number(v.replace('%', ''))))
   .pipe(z.number().gt(0, 'must be above 0').max(100, 'must be at most 100'));
 
@@ -97,7 +115,14 @@ export function toScanThrottleConfig(s: ScanThrottleInput): ScanThrottleConfig {
 }
 
 /** The `<syscheck>` tags of `ossec.conf` that carry these settings (the first two are OSSEC's and Wazuh's own). */
-export const SCAN_THROTTLE_OSSEC_TAGS = ['process_priority', 'max_eps', 'io_priority', 'scan_files_per_second', 'scan_bytes_per_second', 'scan_cpu_share'] as const;
+export const SCAN_THROTTLE_OSSEC_TAGS = [
+  'process_priority',
+  'max_eps',
+  'io_priority',
+  'scan_files_per_second',
+  'scan_bytes_per_second',
+  'scan_cpu_share',
+] as const;
 
 /** The throttle when the configuration names none (the schema's defaults). */
 export const DEFAULT_SCAN_THROTTLE: ScanThrottleConfig = Object.freeze({

@@ -10,7 +10,10 @@ describe('parseYamlConfig', () => {
     const r = parseYamlConfig('', 'custos.yml', defaults);
     assert.ok(r.ok);
     const c = r.value.config;
-    assert.deepEqual(c.syscheck.directories.map((d) => d.path), ['/etc', '/usr/bin', '/usr/sbin', '/bin', '/sbin', '/boot']);
+    assert.deepEqual(
+      c.syscheck.directories.map((d) => d.path),
+      ['/etc', '/usr/bin', '/usr/sbin', '/bin', '/sbin', '/boot'],
+    );
     assert.equal(c.syscheck.frequencyMs, 6 * 3600 * 1000);
     assert.equal(c.syscheck.maxFileSizeBytes, 1024 ** 3);
     assert.equal(c.syscheck.alertNewFiles, true);
@@ -41,7 +44,10 @@ describe('parseYamlConfig', () => {
     assert.equal(s.frequencyMs, 1_800_000);
     assert.equal(s.maxFileSizeBytes, 512 * 1024);
     assert.equal(s.rehashIntervalMs, 7 * 86_400_000);
-    assert.deepEqual(s.directories.map((d) => d.path), ['/var/www', '/srv']);
+    assert.deepEqual(
+      s.directories.map((d) => d.path),
+      ['/var/www', '/srv'],
+    );
     assert.deepEqual(s.directories[0]?.checks, {
       md5: true,
       sha1: true,
@@ -61,7 +67,10 @@ describe('parseYamlConfig', () => {
     });
     assert.equal(s.directories[0]?.recursionLevel, 3);
     assert.equal(s.directories[0]?.restrict, '.php$');
-    assert.deepEqual(s.directories[0]?.ignore, [{ kind: 'path', source: '/var/www/cache' }, { kind: 'sregex', source: '\\.tmp$' }]);
+    assert.deepEqual(s.directories[0]?.ignore, [
+      { kind: 'path', source: '/var/www/cache' },
+      { kind: 'sregex', source: '\\.tmp$' },
+    ]);
     assert.deepEqual(s.ignore, [{ kind: 'sregex', source: '.swp$' }]);
   });
   it('reports every problem at once, each with its line and key', () => {
@@ -78,7 +87,17 @@ describe('parseYamlConfig', () => {
     const r = parseYamlConfig(text, '/etc/custos/custos.yml', defaults);
     assert.ok(!r.ok);
     const found = r.error.map((i) => `${i.line}:${i.key}`).sort();
-    assert.deepEqual(found, ['2:syscheck.frequency', '4:syscheck.directories[0].path', '5:syscheck.directories[0].check_size', '6:syscheck.directories[0].colour', '7:syscheck.max_file_size', '8:datbase'].sort());
+    assert.deepEqual(
+      found,
+      [
+        '2:syscheck.frequency',
+        '4:syscheck.directories[0].path',
+        '5:syscheck.directories[0].check_size',
+        '6:syscheck.directories[0].colour',
+        '7:syscheck.max_file_size',
+        '8:datbase',
+      ].sort(),
+    );
     assert.ok(r.error.every((i) => i.file === '/etc/custos/custos.yml'));
     assert.match(r.error.find((i) => i.key === 'datbase')?.message ?? '', /unknown key "datbase"/);
   });
@@ -106,21 +125,35 @@ describe('parseYamlConfig', () => {
     ].join('\n');
     const r = parseYamlConfig(text, '/etc/custos/custos.yml', defaults);
     assert.ok(!r.ok);
-    assert.deepEqual(r.error.map((i) => `${i.file}:${i.line}:${i.key}`).sort(), ['/etc/custos/custos.yml:3:syscheck.scan_day', '/etc/custos/custos.yml:4:syscheck.scan_time']);
+    assert.deepEqual(r.error.map((i) => `${i.file}:${i.line}:${i.key}`).sort(), [
+      '/etc/custos/custos.yml:3:syscheck.scan_day',
+      '/etc/custos/custos.yml:4:syscheck.scan_time',
+    ]);
     const shown = r.error.map(formatConfigIssue).sort();
-    assert.match(shown[0]!, /^\/etc\/custos\/custos\.yml:3: syscheck\.scan_day: "funday" is not a day \(expected monday\.\.sunday, mon\.\.sun, weekdays or weekends/);
+    assert.match(
+      shown[0]!,
+      /^\/etc\/custos\/custos\.yml:3: syscheck\.scan_day: "funday" is not a day \(expected monday\.\.sunday, mon\.\.sun, weekdays or weekends/,
+    );
     assert.equal(shown[1], '/etc/custos/custos.yml:4: syscheck.scan_time: "25:00" is not a time (expected 10pm, 9:30am, 21pm or 22:00)');
   });
   it('refuses each invalid scan_day and scan_time on its own', () => {
     for (const day of ['funday', 'tues', 'mon,!mon', '"!"', '""']) {
       const r = parseYamlConfig(`syscheck:\n  scan_day: ${day}\n`, 'c.yml', defaults);
       assert.ok(!r.ok, day);
-      assert.deepEqual(r.error.map((i) => `${i.line}:${i.key}`), ['2:syscheck.scan_day'], day);
+      assert.deepEqual(
+        r.error.map((i) => `${i.line}:${i.key}`),
+        ['2:syscheck.scan_day'],
+        day,
+      );
     }
     for (const time of ['25:00', '24:00', '24pm', '0am', '"12:60"', '"10:30:00"', 'noon']) {
       const r = parseYamlConfig(`syscheck:\n  scan_time: ${time}\n`, 'c.yml', defaults);
       assert.ok(!r.ok, time);
-      assert.deepEqual(r.error.map((i) => `${i.line}:${i.key}`), ['2:syscheck.scan_time'], time);
+      assert.deepEqual(
+        r.error.map((i) => `${i.line}:${i.key}`),
+        ['2:syscheck.scan_time'],
+        time,
+      );
     }
   });
   it('reports YAML syntax errors with their line', () => {
@@ -131,7 +164,10 @@ describe('parseYamlConfig', () => {
   it('warns about options that are not in effect instead of dropping them silently', () => {
     const r = parseYamlConfig('syscheck:\n  nodiff: [/etc/ssl]\n  directories:\n    - path: /etc\n', 'c.yml', defaults);
     assert.ok(r.ok);
-    assert.deepEqual(r.value.warnings.map((w) => `${w.line}:${w.key}`), ['2:syscheck.nodiff']);
+    assert.deepEqual(
+      r.value.warnings.map((w) => `${w.line}:${w.key}`),
+      ['2:syscheck.nodiff'],
+    );
     const inEffect = parseYamlConfig('syscheck:\n  nodiff: [/etc/ssl]\n  directories:\n    - path: /etc\n      report_changes: yes\n', 'c.yml', defaults);
     assert.ok(inEffect.ok);
     assert.deepEqual(inEffect.value.warnings, []);
@@ -144,10 +180,18 @@ describe('parseYamlConfig', () => {
     );
     assert.ok(r.ok, JSON.stringify(r));
     assert.equal(r.value.config.syscheck.directories[0]?.diffSizeLimitBytes, 4096);
-    assert.deepEqual(r.value.config.syscheck.diff, { fileSizeLimitBytes: Number.MAX_SAFE_INTEGER, diskQuotaBytes: 10 * 1024 * 1024, builtinNodiff: false, redact: ['^license '] });
+    assert.deepEqual(r.value.config.syscheck.diff, {
+      fileSizeLimitBytes: Number.MAX_SAFE_INTEGER,
+      diskQuotaBytes: 10 * 1024 * 1024,
+      builtinNodiff: false,
+      redact: ['^license '],
+    });
     const bad = parseYamlConfig('syscheck:\n  diff:\n    redact: ["(unclosed"]\n', 'c.yml', defaults);
     assert.ok(!bad.ok);
-    assert.deepEqual(bad.error.map((i) => `${i.line}:${i.key}`), ['3:syscheck.diff.redact[0]']);
+    assert.deepEqual(
+      bad.error.map((i) => `${i.line}:${i.key}`),
+      ['3:syscheck.diff.redact[0]'],
+    );
   });
 });
 
@@ -164,7 +208,10 @@ describe('database.history_retention', () => {
     assert.equal(none.value.config.storage.historyRetentionMs, undefined);
   });
   it('refuses a retention under a day and one that is not a duration', () => {
-    for (const [value, message] of [['2h', /at least 1d/], ['forever', /not a duration/]] as const) {
+    for (const [value, message] of [
+      ['2h', /at least 1d/],
+      ['forever', /not a duration/],
+    ] as const) {
       const r = parseYamlConfig(`database:\n  history_retention: ${value}\n`, 'custos.yml', defaults);
       assert.ok(!r.ok);
       assert.match(r.error.map(formatConfigIssue).join('\n'), message);

@@ -8,11 +8,7 @@ import type { ConfigDefaults, LoadedConfig } from './custos-config.js';
  * Parses `custos.yml` text. Every problem is reported at once, each with the file, line and dotted key; options
  * that parse but are not in effect yet come back as warnings.
  */
-export function parseYamlConfig(
-  text: string,
-  file: string,
-  defaults: ConfigDefaults,
-): Result<LoadedConfig, readonly ConfigIssue[]> {
+export function parseYamlConfig(text: string, file: string, defaults: ConfigDefaults): Result<LoadedConfig, readonly ConfigIssue[]> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -53,4 +49,3 @@ function lineOf(doc: Document, lineCounter: LineCounter, path: readonly (string 
   }
   return undefined;
 }
-

@@ -1,14 +1,5 @@
 /** Why a change carries no diff. Each is said in the alert, so a missing diff is never silent. */
-export const DIFF_UNAVAILABLE_REASONS = [
-  'first-version',
-  'nodiff',
-  'too-large',
-  'binary',
-  'quota',
-  'changed-while-read',
-  'unreadable',
-  'not-regular',
-] as const;
+export const DIFF_UNAVAILABLE_REASONS = ['first-version', 'nodiff', 'too-large', 'binary', 'quota', 'changed-while-read', 'unreadable', 'not-regular'] as const;
 export type DiffUnavailableReason = (typeof DIFF_UNAVAILABLE_REASONS)[number];
 
 /**

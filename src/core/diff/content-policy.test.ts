@@ -14,7 +14,10 @@ function syscheck(extra: Partial<SyscheckConfig> = {}): SyscheckConfig {
       defaultDirectory('/usr/bin'),
     ],
     ignore: [],
-    nodiff: [{ kind: 'path', source: '/etc/app/secret.conf' }, { kind: 'sregex', source: '.token$' }],
+    nodiff: [
+      { kind: 'path', source: '/etc/app/secret.conf' },
+      { kind: 'sregex', source: '.token$' },
+    ],
     frequencyMs: 0,
     scanOnStart: true,
     alertNewFiles: true,
@@ -53,10 +56,14 @@ describe('compileContentPolicy', () => {
   it('never lets a lifted limit read more than MAX_CONTENT_BYTES', () => {
     const lifted = compileContentPolicy(
       syscheck({
-        directories: [{ ...defaultDirectory('/etc'), reportChanges: true }, { ...defaultDirectory('/srv'), reportChanges: true, diffSizeLimitBytes: 8 * 2 ** 30 }],
+        directories: [
+          { ...defaultDirectory('/etc'), reportChanges: true },
+          { ...defaultDirectory('/srv'), reportChanges: true, diffSizeLimitBytes: 8 * 2 ** 30 },
+        ],
         diff: { ...DEFAULT_DIFF_CONFIG, fileSizeLimitBytes: Number.MAX_SAFE_INTEGER },
       }),
     );
-    for (const path of ['/etc/hosts', '/srv/huge.log']) assert.deepEqual(lifted.decide(Buffer.from(path)), { report: true, nodiff: false, sizeLimitBytes: MAX_CONTENT_BYTES });
+    for (const path of ['/etc/hosts', '/srv/huge.log'])
+      assert.deepEqual(lifted.decide(Buffer.from(path)), { report: true, nodiff: false, sizeLimitBytes: MAX_CONTENT_BYTES });
   });
 });

@@ -27,7 +27,10 @@ export function describeContentChange(change: Extract<FileChange, { kind: 'modif
     return diff.text === '' ? 'content unchanged (after redaction)' : diff.text;
   }
   const sizes = `size ${change.before.size} -> ${change.after.size} bytes`;
-  const sha = change.before.hashes.sha256 === undefined || change.after.hashes.sha256 === undefined ? '' : `, sha256 ${change.before.hashes.sha256} -> ${change.after.hashes.sha256}`;
+  const sha =
+    change.before.hashes.sha256 === undefined || change.after.hashes.sha256 === undefined
+      ? ''
+      : `, sha256 ${change.before.hashes.sha256} -> ${change.after.hashes.sha256}`;
   return `${unavailableText(outcome)} (${sizes}${sha})`;
 }
 

@@ -10,7 +10,10 @@ export interface SecretRule {
  */
 export const BUILTIN_SECRET_RULES: readonly SecretRule[] = [
   // password = x, passwd: x, secret=x, api_key=x, token: x, with any prefix (db_password, client_secret).
-  { name: 'password-assignment', pattern: /(pass(word|wd|phrase)?|secret|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?token|token|credentials?)\w*["']?\s*[:=]/i },
+  {
+    name: 'password-assignment',
+    pattern: /(pass(word|wd|phrase)?|secret|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?token|token|credentials?)\w*["']?\s*[:=]/i,
+  },
   // URLs with a password in them: scheme://user:password@host
   // (From the "://" on: a pattern that starts with the scheme is tried at every letter of every line.)
   { name: 'url-credentials', pattern: /:\/\/[^\s/:@]+:[^\s/@]+@/ },

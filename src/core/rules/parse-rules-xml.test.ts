@@ -8,7 +8,11 @@ const noLists = (): undefined => undefined;
 
 describe('parseRulesXml', () => {
   it('reads a rule with its conditions and groups', () => {
-    const r = parseRulesXml('<group name="local,syscheck,">\n<rule id="100001" level="0">\n<if_group>syscheck</if_group>\n<match>/etc/hosts</match>\n<description>x</description>\n<group>quiet,</group>\n</rule>\n</group>', 'local_rules.xml', noLists);
+    const r = parseRulesXml(
+      '<group name="local,syscheck,">\n<rule id="100001" level="0">\n<if_group>syscheck</if_group>\n<match>/etc/hosts</match>\n<description>x</description>\n<group>quiet,</group>\n</rule>\n</group>',
+      'local_rules.xml',
+      noLists,
+    );
     assert.ok(r.ok);
     const rule = r.value[0]?.definition;
     assert.equal(rule?.id, 100001);
@@ -69,9 +73,15 @@ describe('parseRulesXml', () => {
     assert.ok(r.ok);
     const selected = selectFimRules(r.value);
     assert.deepEqual(selected.errors, []);
-    assert.deepEqual(selected.definitions.map((d) => d.id), [100013]);
+    assert.deepEqual(
+      selected.definitions.map((d) => d.id),
+      [100013],
+    );
     assert.deepEqual(selected.definitions[0]?.mitre, ['T1565.001']);
-    assert.deepEqual(selected.warnings.map((w) => `${w.line}:${w.key}`), ['4:rule 100010: <options>no_full_log', '10:rule 100012: attribute "noalert"', '6:rule 100011']);
+    assert.deepEqual(
+      selected.warnings.map((w) => `${w.line}:${w.key}`),
+      ['4:rule 100010: <options>no_full_log', '10:rule 100012: attribute "noalert"', '6:rule 100011'],
+    );
     assert.match(selected.warnings[0]?.message ?? '', /not supported by Custos for FIM rules: the rule is skipped/);
   });
   it("compiles Wazuh's PCRE2 patterns to linear-time matchers, and refuses what RE2 cannot do at load time", () => {
@@ -84,14 +94,17 @@ describe('parseRulesXml', () => {
       '  </rule>', //                                                                6
       '  <rule id="100031" level="9">', //                                           7
       '    <if_sid>550</if_sid>', //                                                 8
-      "    <regex type=\"pcre2\">^Integrity .*'/etc/(?!hosts)</regex>", //          9
+      '    <regex type="pcre2">^Integrity .*\'/etc/(?!hosts)</regex>', //          9
       '  </rule>', //                                                               10
       '</group>',
     ].join('\n');
     const r = parseRulesXml(text, 'local_rules.xml', noLists);
     assert.ok(r.ok);
     const selected = selectFimRules(r.value);
-    assert.deepEqual(selected.errors.map((e) => `${e.line}:${e.key}`), ['7:rule 100031: <pcre2>']);
+    assert.deepEqual(
+      selected.errors.map((e) => `${e.line}:${e.key}`),
+      ['7:rule 100031: <pcre2>'],
+    );
     assert.match(selected.errors[0]?.message ?? '', /PCRE2 pattern .* cannot be used: .*no lookaround/);
     const rule = selected.definitions[0];
     assert.equal(rule?.id, 100030);
@@ -118,18 +131,36 @@ describe('parseRulesXml', () => {
     ].join('\n');
     const r = parseRulesXml(text, 'mixed.xml', noLists);
     assert.ok(r.ok, JSON.stringify(!r.ok && r.error));
-    const builtin = parseRulesXml('<group name="ossec,syscheck,"><rule id="550" level="7"><decoded_as>syscheck_integrity_changed</decoded_as></rule></group>', 'builtin.xml', noLists);
+    const builtin = parseRulesXml(
+      '<group name="ossec,syscheck,"><rule id="550" level="7"><decoded_as>syscheck_integrity_changed</decoded_as></rule></group>',
+      'builtin.xml',
+      noLists,
+    );
     assert.ok(builtin.ok);
     const selected = selectFimRules([...builtin.value, ...r.value]);
     assert.deepEqual(selected.errors, []);
-    assert.deepEqual(selected.definitions.map((d) => d.id), [550, 100020]);
+    assert.deepEqual(
+      selected.definitions.map((d) => d.id),
+      [550, 100020],
+    );
     assert.equal(selected.definitions[1]?.match?.test("Integrity checksum changed for: '/etc/gshadow'"), true);
-    assert.deepEqual(selected.warnings.map((w) => `${w.file}:${w.key}`), ['mixed.xml:rules']);
+    assert.deepEqual(
+      selected.warnings.map((w) => `${w.file}:${w.key}`),
+      ['mixed.xml:rules'],
+    );
     assert.match(selected.warnings[0]?.message ?? '', /^4 of 5 rules skipped: .*rule 5700: <decoded_as>sshd/);
   });
   it('lets a stock file redefine a built-in rule (550, 553, 554) without overwrite="yes"', () => {
-    const builtin = parseRulesXml('<group name="ossec,syscheck,"><rule id="550" level="7"><decoded_as>syscheck_integrity_changed</decoded_as></rule></group>', 'builtin.xml', noLists);
-    const stock = parseRulesXml('<group name="ossec,"><rule id="550" level="7"><category>ossec</category><decoded_as>syscheck_integrity_changed</decoded_as><description>Integrity checksum changed.</description><group>syscheck,pci_dss_11.5,</group></rule></group>', 'ossec_rules.xml', noLists);
+    const builtin = parseRulesXml(
+      '<group name="ossec,syscheck,"><rule id="550" level="7"><decoded_as>syscheck_integrity_changed</decoded_as></rule></group>',
+      'builtin.xml',
+      noLists,
+    );
+    const stock = parseRulesXml(
+      '<group name="ossec,"><rule id="550" level="7"><category>ossec</category><decoded_as>syscheck_integrity_changed</decoded_as><description>Integrity checksum changed.</description><group>syscheck,pci_dss_11.5,</group></rule></group>',
+      'ossec_rules.xml',
+      noLists,
+    );
     assert.ok(builtin.ok && stock.ok);
     const selected = selectFimRules([...builtin.value, ...stock.value], new Set([550]));
     const compiled = RuleSet.compile(selected.definitions);
@@ -150,10 +181,15 @@ describe('RuleSet.compile', () => {
     return r.value.map((x) => x.definition);
   };
   it('refuses a duplicate id unless overwrite="yes", and a parent that does not exist', () => {
-    const a = parse('<group name="g"><rule id="10" level="1"><match>a</match></rule><rule id="10" level="2"><match>b</match></rule><rule id="11" level="1"><if_sid>99</if_sid></rule></group>');
+    const a = parse(
+      '<group name="g"><rule id="10" level="1"><match>a</match></rule><rule id="10" level="2"><match>b</match></rule><rule id="11" level="1"><if_sid>99</if_sid></rule></group>',
+    );
     const r = RuleSet.compile(a);
     assert.ok(!r.ok);
-    assert.deepEqual(r.error.map((i) => i.message), ['duplicate rule id 10 (use overwrite="yes" to replace it)', 'refers to rule 99, which does not exist']);
+    assert.deepEqual(
+      r.error.map((i) => i.message),
+      ['duplicate rule id 10 (use overwrite="yes" to replace it)', 'refers to rule 99, which does not exist'],
+    );
     const b = parse('<group name="g"><rule id="10" level="1"><match>a</match></rule><rule id="10" level="2" overwrite="yes"><match>b</match></rule></group>');
     const ok = RuleSet.compile(b);
     assert.ok(ok.ok);

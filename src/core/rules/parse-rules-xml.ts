@@ -4,14 +4,7 @@ import { compileOsRegex, type OsRegex } from '../os-regex.js';
 import { compilePcre2 } from '../pcre2.js';
 import { err, ok, type Result } from '../result.js';
 import { childrenOf, parseXmlTree, tagOf, textOf, type XmlNode } from '../xml-tree.js';
-import {
-  LIST_LOOKUPS,
-  SYSCHECK_DECODERS,
-  type ListCondition,
-  type ListLookup,
-  type RuleDefinition,
-  type SyscheckDecoder,
-} from './rule-definition.js';
+import { LIST_LOOKUPS, SYSCHECK_DECODERS, type ListCondition, type ListLookup, type RuleDefinition, type SyscheckDecoder } from './rule-definition.js';
 
 /** Resolves a `<list>` path (as written) to its loaded entries; `undefined` when it could not be read. */
 export type ListResolver = (path: string) => ReadonlyMap<string, string> | undefined;
@@ -23,12 +16,50 @@ const RULE_ATTRIBUTES = new Set(['id', 'level', 'frequency', 'timeframe', 'overw
  * on them. A rule with one can never match a FIM event.
  */
 const LOG_ONLY_TAGS = new Set([
-  'srcip', 'dstip', 'srcport', 'dstport', 'srcgeoip', 'dstgeoip', 'user', 'program_name', 'url', 'id', 'status',
-  'extra_data', 'action', 'protocol', 'system_name', 'data', 'if_fts', 'check_diff', 'same_source_ip',
-  'same_srcip', 'same_dst_port', 'same_src_port', 'same_user', 'same_srcuser', 'same_id', 'same_protocol',
-  'same_action', 'same_url', 'same_data', 'same_extra_data', 'same_status', 'same_system_name', 'same_srcgeoip',
-  'same_dstgeoip', 'same_field', 'different_url', 'different_srcip', 'different_srcgeoip', 'different_field',
-  'not_same_source_ip', 'not_same_user', 'not_same_id', 'not_same_agent', 'not_same_field',
+  'srcip',
+  'dstip',
+  'srcport',
+  'dstport',
+  'srcgeoip',
+  'dstgeoip',
+  'user',
+  'program_name',
+  'url',
+  'id',
+  'status',
+  'extra_data',
+  'action',
+  'protocol',
+  'system_name',
+  'data',
+  'if_fts',
+  'check_diff',
+  'same_source_ip',
+  'same_srcip',
+  'same_dst_port',
+  'same_src_port',
+  'same_user',
+  'same_srcuser',
+  'same_id',
+  'same_protocol',
+  'same_action',
+  'same_url',
+  'same_data',
+  'same_extra_data',
+  'same_status',
+  'same_system_name',
+  'same_srcgeoip',
+  'same_dstgeoip',
+  'same_field',
+  'different_url',
+  'different_srcip',
+  'different_srcgeoip',
+  'different_field',
+  'not_same_source_ip',
+  'not_same_user',
+  'not_same_id',
+  'not_same_agent',
+  'not_same_field',
 ]);
 
 /** OSSEC's and Wazuh's other syscheck decoders (none is raised for Linux files): a FIM rule naming one is skipped. */
@@ -188,7 +219,13 @@ function parseRule(
       case 'info':
         break;
       case 'mitre':
-        rule.mitre = [...(rule.mitre ?? []), ...childrenOf(child, 'mitre').filter((m) => tagOf(m) === 'id').map((m) => textOf(m, 'id')).filter((id) => id !== '')];
+        rule.mitre = [
+          ...(rule.mitre ?? []),
+          ...childrenOf(child, 'mitre')
+            .filter((m) => tagOf(m) === 'id')
+            .map((m) => textOf(m, 'id'))
+            .filter((id) => id !== ''),
+        ];
         break;
       case 'match':
       case 'regex':
@@ -248,17 +285,35 @@ function parseRule(
   }
   // Several <match> (or <regex>) in one rule are alternatives, as OSSEC concatenates them with "|".
   if (matches.length > 0) {
-    const m = safe(() => compileOsMatch(matches.join('|')), (e) => problem(e, line, `${key}: <match>`));
+    const m = safe(
+      () => compileOsMatch(matches.join('|')),
+      (e) => problem(e, line, `${key}: <match>`),
+    );
     if (m !== undefined) rule.match = m;
   }
   if (regexes.length > 0) {
-    const r = safe(() => compileOsRegex(regexes.join('|')), (e) => problem(e, line, `${key}: <regex>`));
+    const r = safe(
+      () => compileOsRegex(regexes.join('|')),
+      (e) => problem(e, line, `${key}: <regex>`),
+    );
     if (r !== undefined) rule.regex = r;
   }
   // Several PCRE2 patterns are alternatives too, like several <regex>; each is checked on its own first, so an
   // error names the pattern at fault.
-  if (pcre2s.length > 0 && pcre2s.every((p) => safe(() => compilePcre2(p), (e) => problem(e, line, `${key}: <pcre2>`)) !== undefined)) {
-    const r = safe(() => compilePcre2(pcre2s.map((p) => `(?:${p})`).join('|')), (e) => problem(e, line, `${key}: <pcre2>`));
+  if (
+    pcre2s.length > 0 &&
+    pcre2s.every(
+      (p) =>
+        safe(
+          () => compilePcre2(p),
+          (e) => problem(e, line, `${key}: <pcre2>`),
+        ) !== undefined,
+    )
+  ) {
+    const r = safe(
+      () => compilePcre2(pcre2s.map((p) => `(?:${p})`).join('|')),
+      (e) => problem(e, line, `${key}: <pcre2>`),
+    );
     if (r !== undefined) rule.pcre2 = r;
   }
   const correlates = rule.ifMatchedSid.length > 0 || rule.ifMatchedGroup.length > 0;

@@ -65,12 +65,21 @@ export function buildRuleInput(args: {
  * The input the rules see for an alert-shaped document (`alerts.json` lines, `custos events --json` lines): what
  * `custos rules test` feeds them, and the same thing the pipeline feeds them.
  */
-export function ruleInputFromAlert(document: { readonly agent: AgentRef; readonly syscheck: { readonly event: FileChange['kind'] }; readonly full_log: string } & Record<string, unknown>, now: number): RuleInput {
+export function ruleInputFromAlert(
+  document: { readonly agent: AgentRef; readonly syscheck: { readonly event: FileChange['kind'] }; readonly full_log: string } & Record<string, unknown>,
+  now: number,
+): RuleInput {
   // Hundreds of rules may ask for the same few fields: each is resolved once per event.
   const cache = new Map<string, string | undefined>();
   // An alert names its decoder (a 2nd change's is `syscheck_integrity_changed_2nd`): the rules see the same one.
   const named = (document.decoder as { name?: unknown } | undefined)?.name;
-  const decoder = typeof named === 'string' && (SYSCHECK_DECODERS as readonly string[]).includes(named) && document.syscheck.event === 'modified' && named.startsWith(DECODER.modified) ? (named as SyscheckDecoder) : DECODER[document.syscheck.event];
+  const decoder =
+    typeof named === 'string' &&
+    (SYSCHECK_DECODERS as readonly string[]).includes(named) &&
+    document.syscheck.event === 'modified' &&
+    named.startsWith(DECODER.modified)
+      ? (named as SyscheckDecoder)
+      : DECODER[document.syscheck.event];
   return {
     decoder,
     fullLog: document.full_log,

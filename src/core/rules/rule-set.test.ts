@@ -24,7 +24,13 @@ const after = fileState({ size: 181, hashes: { md5: 'b'.repeat(32) } });
 const modified = { kind: 'modified' as const, path: before.path, before, after, changedAttributes: ['size' as const, 'md5' as const] };
 
 function evaluate(set: RuleSet, decoder?: SyscheckDecoder, now = 1_000, state = newCorrelationState()): number | undefined {
-  const input = buildRuleInput({ parts: alertParts(modified), verdict: { verdict: 'unknown' }, agent: { id: '001', name: 'web1' }, now, ...(decoder === undefined ? {} : { decoder }) });
+  const input = buildRuleInput({
+    parts: alertParts(modified),
+    verdict: { verdict: 'unknown' },
+    agent: { id: '001', name: 'web1' },
+    now,
+    ...(decoder === undefined ? {} : { decoder }),
+  });
   return set.evaluate(input, state).rule?.id;
 }
 
@@ -40,11 +46,22 @@ describe("OSSEC's 551/552: a file's 2nd and 3rd change", () => {
     const set = compile(OSSEC_SYSCHECK);
     assert.deepEqual([...set.repeatDecoders].sort(), ['syscheck_integrity_changed_2nd', 'syscheck_integrity_changed_3rd']);
     const decoders = [0, 1, 2, 3, 7].map((prior) => syscheckDecoder('modified', prior, set.repeatDecoders));
-    assert.deepEqual(decoders, ['syscheck_integrity_changed', 'syscheck_integrity_changed_2nd', 'syscheck_integrity_changed_3rd', 'syscheck_integrity_changed', 'syscheck_integrity_changed']);
-    assert.deepEqual(decoders.map((d) => evaluate(set, d)), [550, 551, 552, 550, 550]);
+    assert.deepEqual(decoders, [
+      'syscheck_integrity_changed',
+      'syscheck_integrity_changed_2nd',
+      'syscheck_integrity_changed_3rd',
+      'syscheck_integrity_changed',
+      'syscheck_integrity_changed',
+    ]);
+    assert.deepEqual(
+      decoders.map((d) => evaluate(set, d)),
+      [550, 551, 552, 550, 550],
+    );
   });
-  it('keeps a repeated change a plain one when no rule asks for the repeat decoders (Custos\'s own rules)', () => {
-    const set = compile('<group name="syscheck,"><rule id="550" level="7"><decoded_as>syscheck_integrity_changed</decoded_as><description>changed</description></rule></group>');
+  it("keeps a repeated change a plain one when no rule asks for the repeat decoders (Custos's own rules)", () => {
+    const set = compile(
+      '<group name="syscheck,"><rule id="550" level="7"><decoded_as>syscheck_integrity_changed</decoded_as><description>changed</description></rule></group>',
+    );
     assert.equal(set.repeatDecoders.size, 0);
     assert.equal(syscheckDecoder('modified', 1, set.repeatDecoders), 'syscheck_integrity_changed');
     assert.equal(syscheckDecoder('deleted', 1, new Set(['syscheck_integrity_changed_2nd'])), 'syscheck_deleted', 'only modifications are counted');
@@ -64,11 +81,17 @@ describe('<if_matched_group>', () => {
 
   it('fires when the group matched often enough within the timeframe, then counts afresh', () => {
     const state = newCorrelationState();
-    assert.deepEqual([1_000, 2_000, 3_000, 4_000].map((now) => evaluate(set, undefined, now, state)), [550, 550, 100200, 550]);
+    assert.deepEqual(
+      [1_000, 2_000, 3_000, 4_000].map((now) => evaluate(set, undefined, now, state)),
+      [550, 550, 100200, 550],
+    );
   });
   it('does not count matches older than the timeframe', () => {
     const state = newCorrelationState();
-    assert.deepEqual([1_000, 2_000, 70_000].map((now) => evaluate(set, undefined, now, state)), [550, 550, 550]);
+    assert.deepEqual(
+      [1_000, 2_000, 70_000].map((now) => evaluate(set, undefined, now, state)),
+      [550, 550, 550],
+    );
   });
 });
 
@@ -91,6 +114,9 @@ describe('<options>', () => {
     assert.equal(byId.get(100300)?.noCounter, true);
     assert.equal(byId.get(100301)?.email, 'never');
     assert.equal(byId.has(100302), false);
-    assert.deepEqual(selected.warnings.map((w) => w.key), ['rule 100302: <options>no_full_log']);
+    assert.deepEqual(
+      selected.warnings.map((w) => w.key),
+      ['rule 100302: <options>no_full_log'],
+    );
   });
 });

@@ -82,7 +82,8 @@ export class RuleSet {
     const rules = [...byId.values()];
     for (const rule of rules) {
       for (const parent of [...rule.ifSid, ...rule.ifMatchedSid]) {
-        if (!byId.has(parent)) issues.push(configIssue(rule.source.file, rule.source.line, `rule ${rule.id}`, `refers to rule ${parent}, which does not exist`));
+        if (!byId.has(parent))
+          issues.push(configIssue(rule.source.file, rule.source.line, `rule ${rule.id}`, `refers to rule ${parent}, which does not exist`));
       }
     }
     if (issues.length > 0) return err(issues);
@@ -92,7 +93,8 @@ export class RuleSet {
       const { rule } = node;
       const parents = new Set<number>([...rule.ifSid, ...rule.ifMatchedSid]);
       // <if_matched_group> hangs a rule under every rule of the group, as <if_group> does (OSSEC's tree).
-      for (const group of [...rule.ifGroup, ...rule.ifMatchedGroup]) for (const other of rules) if (other.id !== rule.id && other.groups.includes(group)) parents.add(other.id);
+      for (const group of [...rule.ifGroup, ...rule.ifMatchedGroup])
+        for (const other of rules) if (other.id !== rule.id && other.groups.includes(group)) parents.add(other.id);
       parents.delete(rule.id);
       if (parents.size === 0 && rule.ifGroup.length === 0 && rule.ifMatchedGroup.length === 0) roots.push(node);
       for (const parent of parents) nodes.get(parent)?.children.push(node);
@@ -103,7 +105,10 @@ export class RuleSet {
     const groups = new Set(rules.flatMap((r) => r.ifMatchedGroup));
     const tracked = new Map<number, string[]>();
     for (const rule of rules) {
-      const keys = [...rules.some((r) => r.ifMatchedSid.includes(rule.id)) ? [String(rule.id)] : [], ...rule.groups.filter((g) => groups.has(g)).map(groupKey)];
+      const keys = [
+        ...(rules.some((r) => r.ifMatchedSid.includes(rule.id)) ? [String(rule.id)] : []),
+        ...rule.groups.filter((g) => groups.has(g)).map(groupKey),
+      ];
       if (keys.length > 0) tracked.set(rule.id, keys);
     }
     return ok(new RuleSet(rules, roots, tracked));
@@ -114,7 +119,9 @@ export class RuleSet {
    * analysis count a file's earlier changes, and only then is such a change decoded as one.
    */
   get repeatDecoders(): ReadonlySet<SyscheckDecoder> {
-    return new Set(this.rules.flatMap((r) => (r.decodedAs === 'syscheck_integrity_changed_2nd' || r.decodedAs === 'syscheck_integrity_changed_3rd' ? [r.decodedAs] : [])));
+    return new Set(
+      this.rules.flatMap((r) => (r.decodedAs === 'syscheck_integrity_changed_2nd' || r.decodedAs === 'syscheck_integrity_changed_3rd' ? [r.decodedAs] : [])),
+    );
   }
 
   /**
@@ -209,7 +216,8 @@ function explain(rule: RuleDefinition, failure: Failure, input: RuleInput, state
   if (failure === 'regex') return `<regex>${rule.regex?.source ?? ''}</regex>`;
   if (failure === 'pcre2') return `<pcre2>${rule.pcre2?.source ?? ''}</pcre2>`;
   if (failure === 'hostname') return `<hostname>${rule.hostname?.source ?? ''}</hostname>`;
-  if (failure === 'frequency') return `${countMatches(rule, input, state)} of ${rule.frequency ?? 1} matches of ${countedKeys(rule).join(',')} within ${(rule.timeframeMs ?? 0) / 1000}s`;
+  if (failure === 'frequency')
+    return `${countMatches(rule, input, state)} of ${rule.frequency ?? 1} matches of ${countedKeys(rule).join(',')} within ${(rule.timeframeMs ?? 0) / 1000}s`;
   if ('field' in failure) {
     const f = rule.fields[failure.field];
     return `<field name="${f?.name ?? ''}">${f?.regex.source ?? ''}</field>`;

@@ -29,14 +29,17 @@ export function selectFimRules(parsed: readonly ParsedRule[], replaceable: Reado
   const allIn = (ids: readonly number[], set: ReadonlySet<ParsedRule>): boolean =>
     ids.length > 0 && ids.every((id) => (byId.get(id) ?? []).length > 0 && (byId.get(id) ?? []).every((r) => set.has(r)));
   // Log rules hide their children: repeat until nothing more falls (a chain of if_sid can be long).
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const rule of parsed) {
       if (notFim.has(rule)) continue;
       const { ifSid, ifMatchedSid, ifGroup, ifMatchedGroup } = rule.definition;
       const parents = [...ifSid, ...ifMatchedSid];
       const groups = [...ifGroup, ...ifMatchedGroup];
-      const orphaned = parents.length > 0 ? allIn(parents, notFim) : groups.length > 0 && !groups.some((g) => parsed.some((o) => o !== rule && !notFim.has(o) && o.definition.groups.includes(g)));
+      const orphaned =
+        parents.length > 0
+          ? allIn(parents, notFim)
+          : groups.length > 0 && !groups.some((g) => parsed.some((o) => o !== rule && !notFim.has(o) && o.definition.groups.includes(g)));
       if (orphaned) {
         notFim.add(rule);
         changed = true;
@@ -49,10 +52,17 @@ export function selectFimRules(parsed: readonly ParsedRule[], replaceable: Reado
     if (notFim.has(rule) || rule.unsupported.length === 0) continue;
     dropped.add(rule);
     for (const u of rule.unsupported) {
-      warnings.push(configIssue(rule.definition.source.file, u.line ?? rule.definition.source.line, `rule ${rule.definition.id}: ${u.tag}`, 'not supported by Custos for FIM rules: the rule is skipped'));
+      warnings.push(
+        configIssue(
+          rule.definition.source.file,
+          u.line ?? rule.definition.source.line,
+          `rule ${rule.definition.id}: ${u.tag}`,
+          'not supported by Custos for FIM rules: the rule is skipped',
+        ),
+      );
     }
   }
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const rule of parsed) {
       if (notFim.has(rule) || dropped.has(rule)) continue;
@@ -62,7 +72,14 @@ export function selectFimRules(parsed: readonly ParsedRule[], replaceable: Reado
         dropped.add(rule);
         changed = true;
         const parent = parents.find((id) => (byId.get(id) ?? []).some((r) => dropped.has(r)));
-        warnings.push(configIssue(rule.definition.source.file, rule.definition.source.line, `rule ${rule.definition.id}`, `skipped: the rule it depends on (${parent ?? parents.join(',')}) was skipped`));
+        warnings.push(
+          configIssue(
+            rule.definition.source.file,
+            rule.definition.source.line,
+            `rule ${rule.definition.id}`,
+            `skipped: the rule it depends on (${parent ?? parents.join(',')}) was skipped`,
+          ),
+        );
       }
     }
   }
@@ -90,6 +107,11 @@ function skippedSummary(parsed: readonly ParsedRule[], notFim: ReadonlySet<Parse
   return [...perFile].map(([file, rules]) => {
     const first = rules.find((r) => r.logOnly !== undefined) ?? rules[0];
     const example = first?.logOnly === undefined ? '' : `, e.g. rule ${first.definition.id}: ${first.logOnly.tag}`;
-    return configIssue(file, undefined, 'rules', `${rules.length} of ${parsed.filter((r) => r.definition.source.file === file).length} rules skipped: they can never match a FIM event (they need log decoders or fields FIM events do not have${example}, or hang only under such rules)`);
+    return configIssue(
+      file,
+      undefined,
+      'rules',
+      `${rules.length} of ${parsed.filter((r) => r.definition.source.file === file).length} rules skipped: they can never match a FIM event (they need log decoders or fields FIM events do not have${example}, or hang only under such rules)`,
+    );
   });
 }

@@ -135,7 +135,10 @@ interface ReleaseFiles {
 
 function findReleases(dir: string): ReleaseFiles[] {
   const out: ReleaseFiles[] = [];
-  const withCompression = (base: string): string | undefined => Object.keys(COMPRESSIONS).map((ext) => base + ext).find((f) => existsSync(f));
+  const withCompression = (base: string): string | undefined =>
+    Object.keys(COMPRESSIONS)
+      .map((ext) => base + ext)
+      .find((f) => existsSync(f));
   const entries = safeReaddir(dir);
   // apt's flat lists: <host>_<path>_dists_<suite>_InRelease beside <host>_..._<suite>_main_binary-amd64_Packages.lz4
   for (const name of entries.filter((n) => n.endsWith('_InRelease'))) {
@@ -146,7 +149,8 @@ function findReleases(dir: string): ReleaseFiles[] {
   if (entries.includes('InRelease')) out.push({ inRelease: join(dir, 'InRelease'), packagesFile: (path) => withCompression(join(dir, path)) });
   for (const suite of safeReaddir(join(dir, 'dists'))) {
     const suiteDir = join(dir, 'dists', suite);
-    if (existsSync(join(suiteDir, 'InRelease'))) out.push({ inRelease: join(suiteDir, 'InRelease'), packagesFile: (path) => withCompression(join(suiteDir, path)) });
+    if (existsSync(join(suiteDir, 'InRelease')))
+      out.push({ inRelease: join(suiteDir, 'InRelease'), packagesFile: (path) => withCompression(join(suiteDir, path)) });
   }
   return out;
 }
@@ -163,7 +167,9 @@ function sha256Entries(section: string): { sha256: string; size: number; path: s
 async function verifySignature(file: string, keyring: string): Promise<{ ok: true; text: string } | { ok: false; reason: string }> {
   const { code, stdout, stderr } = await runProgram('gpgv', ['--keyring', keyring, '--output', '-', file]);
   if (code === 0 && stdout.length > 0) return { ok: true, text: stdout.toString('utf8') };
-  const why = stderr.split('\n').filter((l) => /BAD signature|No public key|Can't check|no valid OpenPGP|not a detached|verify signatures failed|cannot run/i.test(l));
+  const why = stderr
+    .split('\n')
+    .filter((l) => /BAD signature|No public key|Can't check|no valid OpenPGP|not a detached|verify signatures failed|cannot run/i.test(l));
   return { ok: false, reason: `signature does not verify with ${keyring}${why.length > 0 ? ` (${why.join('; ').trim()})` : ''}` };
 }
 

@@ -143,7 +143,10 @@ async function hashPayload(file: string, member: ArMember): Promise<{ files: Deb
  * pax names are UTF-8 by the standard. Anything absolute or climbing out with `..` is refused.
  */
 function payloadPath(name: string, file: string, utf8 = false): Buffer {
-  const relative = Buffer.from(name, utf8 ? 'utf8' : 'latin1').toString('latin1').replace(/^\.\//, '').replace(/\/+$/, '');
+  const relative = Buffer.from(name, utf8 ? 'utf8' : 'latin1')
+    .toString('latin1')
+    .replace(/^\.\//, '')
+    .replace(/\/+$/, '');
   if (relative.startsWith('/') || relative.split('/').includes('..')) throw debError(file, `unsafe path in payload: ${relative}`);
   return Buffer.from(`/${relative}`, 'latin1');
 }

@@ -37,7 +37,8 @@ export interface DebImportOptions {
  * nothing of it is imported. Without them, packages are imported as `manual` (the operator vouches for them).
  */
 export async function importDebs(store: KnownHashStore, options: DebImportOptions): Promise<DebImportSummary> {
-  const index = options.index ?? (options.aptLists !== undefined && options.keyring !== undefined ? await loadAptIndex(options.aptLists, options.keyring) : undefined);
+  const index =
+    options.index ?? (options.aptLists !== undefined && options.keyring !== undefined ? await loadAptIndex(options.aptLists, options.keyring) : undefined);
   const files = options.inputs.flatMap(expandDebInputs);
   const refused: { file: string; reason: string }[] = [];
   const imported: { file: string; package: string }[] = [];
@@ -88,7 +89,11 @@ function sourceFor(release: VerifiedRelease | undefined, index: AptIndex | undef
   return {
     kind: 'deb-verified',
     name: `${release.origin} ${release.suite}`.trim(),
-    evidence: { keyringSha256: index?.keyringSha256, inRelease: { file: release.file, sha256: release.sha256, date: release.date }, packages: release.packages },
+    evidence: {
+      keyringSha256: index?.keyringSha256,
+      inRelease: { file: release.file, sha256: release.sha256, date: release.date },
+      packages: release.packages,
+    },
   };
 }
 
@@ -105,7 +110,10 @@ async function listedIn(file: string, index: AptIndex): Promise<{ readonly sha25
 }
 
 /** The package a listed file says it is must be the one the index lists under that hash. */
-function matchIdentity(contents: DebContents, listed: { readonly sha256: string; readonly entries: readonly IndexedDeb[] }): { ok: true; release: VerifiedRelease } | { ok: false; reason: string } {
+function matchIdentity(
+  contents: DebContents,
+  listed: { readonly sha256: string; readonly entries: readonly IndexedDeb[] },
+): { ok: true; release: VerifiedRelease } | { ok: false; reason: string } {
   const id = `${contents.package} ${contents.version} ${contents.arch}`;
   const match = listed.entries.find((e) => e.package === contents.package && e.version === contents.version && e.arch === contents.arch);
   if (match !== undefined) return { ok: true, release: match.release };

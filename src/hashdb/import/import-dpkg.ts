@@ -50,7 +50,19 @@ export async function importDpkg(
   const source = dpkgSource(options.root, options.host);
   // The hook runs after every dpkg invocation, most of which change nothing it keeps: then it is done at once.
   if (options.changedOnly === true && (await store.databaseStamp(source)) === dpkgDatabaseStamp(options.root)) {
-    return { rows: 0, inserted: 0, packages: 0, md5sumsEntries: 0, conffileEntries: 0, symlinks: 0, malformed: 0, removedPackages: 0, retiredPaths: 0, sideEffects: 0, unexplained: [] };
+    return {
+      rows: 0,
+      inserted: 0,
+      packages: 0,
+      md5sumsEntries: 0,
+      conffileEntries: 0,
+      symlinks: 0,
+      malformed: 0,
+      removedPackages: 0,
+      retiredPaths: 0,
+      sideEffects: 0,
+      unexplained: [],
+    };
   }
   const db = openDpkgDatabase(options.root);
   const counts = { md5sumsEntries: 0, conffileEntries: 0, symlinks: 0, malformed: 0 };

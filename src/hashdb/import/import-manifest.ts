@@ -27,7 +27,8 @@ export async function importManifest(
         malformed++;
         continue;
       }
-      const path = parsed.path[0] === 0x2f ? parsed.path : joinPath(base, parsed.path.toString('latin1').startsWith('./') ? parsed.path.subarray(2) : parsed.path);
+      const path =
+        parsed.path[0] === 0x2f ? parsed.path : joinPath(base, parsed.path.toString('latin1').startsWith('./') ? parsed.path.subarray(2) : parsed.path);
       yield options.bad ? { digest: parsed.digest, bad: true, label: path.toString('utf8') } : { digest: parsed.digest, path };
     }
   }

@@ -16,7 +16,10 @@ export interface Md5dbImportSummary extends ImportCounts {
  * imported hash-only (`ossec-md5db`): under the default path policy they say "known elsewhere", and with
  * `match: hash` they silence as OSSEC did.
  */
-export async function importMd5db(store: KnownHashStore, options: { readonly file: string; readonly onProgress?: ImportProgress }): Promise<Md5dbImportSummary> {
+export async function importMd5db(
+  store: KnownHashStore,
+  options: { readonly file: string; readonly onProgress?: ImportProgress },
+): Promise<Md5dbImportSummary> {
   // SQLite would block forever opening a FIFO: only a regular file is read.
   assertRegularInput(options.file);
   let db: Database.Database;
@@ -24,7 +27,10 @@ export async function importMd5db(store: KnownHashStore, options: { readonly fil
     db = new Database(options.file, { readonly: true, fileMustExist: true });
     db.prepare('SELECT md5sum, file FROM files LIMIT 1').get();
   } catch (error) {
-    throw new CustosError('USAGE', `${options.file} is not an OSSEC md5 allowlist (a SQLite file with a files(md5sum, file, time) table): ${(error as Error).message}`);
+    throw new CustosError(
+      'USAGE',
+      `${options.file} is not an OSSEC md5 allowlist (a SQLite file with a files(md5sum, file, time) table): ${(error as Error).message}`,
+    );
   }
   let malformed = 0;
   function* rows(): Generator<KnownHashRow> {

@@ -23,7 +23,10 @@ export async function importNsrl(
     db = new Database(options.file, { readonly: true, fileMustExist: true });
     db.prepare(`SELECT ${options.digests.join(', ')} FROM FILE LIMIT 1`).get();
   } catch (error) {
-    throw new CustosError('USAGE', `${options.file} is not an NSRL RDS v3 database (no FILE table with ${options.digests.join(', ')}): ${(error as Error).message}`);
+    throw new CustosError(
+      'USAGE',
+      `${options.file} is not an NSRL RDS v3 database (no FILE table with ${options.digests.join(', ')}): ${(error as Error).message}`,
+    );
   }
   let version = '';
   try {
@@ -33,7 +36,10 @@ export async function importNsrl(
     // Older minimal sets have no VERSION table.
   }
   function* rows(): Generator<KnownHashRow> {
-    for (const row of db.prepare(`SELECT ${options.digests.join(', ')} FROM FILE`).raw(true).iterate() as IterableIterator<unknown[]>) {
+    for (const row of db
+      .prepare(`SELECT ${options.digests.join(', ')} FROM FILE`)
+      .raw(true)
+      .iterate() as IterableIterator<unknown[]>) {
       for (const hex of row) {
         const digest = typeof hex === 'string' ? digestFromHex(hex) : undefined;
         if (digest !== undefined) yield { digest };
@@ -41,7 +47,9 @@ export async function importNsrl(
     }
   }
   try {
-    return await importRows(store, { kind: 'nsrl', name: `NSRL ${version || basename(options.file)}` }, inBatches(rows(), 50_000), options.onProgress, { bulk: true });
+    return await importRows(store, { kind: 'nsrl', name: `NSRL ${version || basename(options.file)}` }, inBatches(rows(), 50_000), options.onProgress, {
+      bulk: true,
+    });
   } finally {
     db.close();
   }

@@ -37,5 +37,12 @@ export async function importRpm(
   const source = rpmSource(options.root, options.host);
   const db = openRpmDatabase(options.root);
   const state = await applyInstalledState(store, source, db, { ...options, chunk: CHUNK });
-  return { rows: state.rows, inserted: state.inserted, packages: state.packages, removedPackages: state.removedPackages, retiredPaths: state.retiredPaths, skipped: db.skipped() };
+  return {
+    rows: state.rows,
+    inserted: state.inserted,
+    packages: state.packages,
+    removedPackages: state.removedPackages,
+    retiredPaths: state.retiredPaths,
+    skipped: db.skipped(),
+  };
 }

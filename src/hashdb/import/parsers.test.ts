@@ -29,7 +29,8 @@ describe('md5sums', () => {
 
 describe('deb822', () => {
   it('reads stanzas with continuation lines (dpkg status Conffiles)', () => {
-    const text = 'Package: adduser\nStatus: install ok installed\nConffiles:\n /etc/adduser.conf cc3493ecd2d09837ffdcc3e25fdfff18\n /etc/deluser.conf 11a06baf8245fd8d690b99024d228c1f obsolete\n\nPackage: b\n';
+    const text =
+      'Package: adduser\nStatus: install ok installed\nConffiles:\n /etc/adduser.conf cc3493ecd2d09837ffdcc3e25fdfff18\n /etc/deluser.conf 11a06baf8245fd8d690b99024d228c1f obsolete\n\nPackage: b\n';
     const [a, b] = [...parseDeb822(text)];
     assert.equal(a?.get('Package'), 'adduser');
     assert.equal(a?.get('Conffiles'), '\n/etc/adduser.conf cc3493ecd2d09837ffdcc3e25fdfff18\n/etc/deluser.conf 11a06baf8245fd8d690b99024d228c1f obsolete');
@@ -54,10 +55,13 @@ describe('apk installed database', () => {
     const q1 = `Q1${Buffer.from(sha1, 'hex').toString('base64')}`;
     const text = `C:Q1abc=\nP:busybox\nV:1.36.1-r2\nA:x86_64\nF:bin\nR:busybox\nZ:${q1}\nF:etc\nR:securetty\nZ:X1${sha1}\nR:bad\nZ:Q1tooshort\nR:odd\nZ:X1${sha1}c\n\n`;
     const rows = parseApkInstalled(text);
-    assert.deepEqual(rows.map((r) => [r.path?.toString(), r.digest.toString('hex'), r.package?.name, r.package?.version]), [
-      ['/bin/busybox', sha1, 'busybox', '1.36.1-r2'],
-      ['/etc/securetty', sha1, 'busybox', '1.36.1-r2'],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.path?.toString(), r.digest.toString('hex'), r.package?.name, r.package?.version]),
+      [
+        ['/bin/busybox', sha1, 'busybox', '1.36.1-r2'],
+        ['/etc/securetty', sha1, 'busybox', '1.36.1-r2'],
+      ],
+    );
   });
 });
 

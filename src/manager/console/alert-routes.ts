@@ -68,7 +68,10 @@ export function alertRoutes(context: ConsoleContext, live: LiveAlerts) {
         };
         const alerts = await context.queries.listAlerts(filter);
         const last = alerts.at(-1);
-        return { alerts: alerts.map(alertView), ...(alerts.length === q.limit && last !== undefined ? { next: encodeCursor({ ts: last.ts, id: last.id }) } : {}) };
+        return {
+          alerts: alerts.map(alertView),
+          ...(alerts.length === q.limit && last !== undefined ? { next: encodeCursor({ ts: last.ts, id: last.id }) } : {}),
+        };
       },
     );
 
@@ -96,7 +99,12 @@ export function alertRoutes(context: ConsoleContext, live: LiveAlerts) {
         const { ids, note } = request.body;
         if (!(await requireAdmin(context, request, reply, 'acknowledge', ids.join(',')))) return reply;
         const acked = await context.repository.ackAlerts(ids, identityOf(request).user, context.now().toISOString(), note);
-        await auditRequest(context, request, { action: 'acknowledge', target: ids.join(','), outcome: 'ok', details: { acknowledged: acked.length, ...(note === undefined ? {} : { note }) } });
+        await auditRequest(context, request, {
+          action: 'acknowledge',
+          target: ids.join(','),
+          outcome: 'ok',
+          details: { acknowledged: acked.length, ...(note === undefined ? {} : { note }) },
+        });
         return { acknowledged: acked };
       },
     );

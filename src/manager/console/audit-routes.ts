@@ -8,7 +8,11 @@ export function auditRoutes(context: ConsoleContext) {
       '/audit',
       {
         schema: {
-          querystring: { type: 'object', additionalProperties: false, properties: { before: { type: 'integer', minimum: 1 }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } } },
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { before: { type: 'integer', minimum: 1 }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
+          },
         },
       },
       async (request) => {

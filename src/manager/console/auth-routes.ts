@@ -12,7 +12,14 @@ export function authRoutes(context: ConsoleContext) {
       '/session',
       {
         bodyLimit: 4096,
-        schema: { body: { type: 'object', required: ['name', 'password'], additionalProperties: false, properties: { name: NAME, password: { type: 'string', maxLength: 1024 } } } },
+        schema: {
+          body: {
+            type: 'object',
+            required: ['name', 'password'],
+            additionalProperties: false,
+            properties: { name: NAME, password: { type: 'string', maxLength: 1024 } },
+          },
+        },
       },
       async (request, reply) => {
         const { name, password } = request.body;
@@ -21,7 +28,10 @@ export function authRoutes(context: ConsoleContext) {
         if (outcome.kind === 'locked') {
           await auditRequest(context, request, { actor: name, action: 'sign-in', outcome: 'locked' });
           const minutes = Math.max(1, Math.ceil((outcome.untilMs - nowMs) / 60_000));
-          return reply.code(429).header('retry-after', String(Math.ceil((outcome.untilMs - nowMs) / 1000))).send({ error: `too many failed sign-ins: this account is locked for ${minutes} more minute(s)` });
+          return reply
+            .code(429)
+            .header('retry-after', String(Math.ceil((outcome.untilMs - nowMs) / 1000)))
+            .send({ error: `too many failed sign-ins: this account is locked for ${minutes} more minute(s)` });
         }
         if (outcome.kind === 'bad-credentials') {
           await auditRequest(context, request, { actor: name, action: 'sign-in', outcome: 'bad-credentials' });

@@ -22,7 +22,10 @@ describe('console API', () => {
   let app: FastifyInstance;
   let admin: { cookie: string; csrf: string };
   let viewer: { cookie: string; csrf: string };
-  const as = (who: { cookie: string; csrf?: string }, csrf = true) => ({ cookie: who.cookie, ...(csrf && who.csrf !== undefined ? { 'x-csrf-token': who.csrf } : {}) });
+  const as = (who: { cookie: string; csrf?: string }, csrf = true) => ({
+    cookie: who.cookie,
+    ...(csrf && who.csrf !== undefined ? { 'x-csrf-token': who.csrf } : {}),
+  });
   const alertsOf = async (query: string, who = admin): Promise<{ alerts: AlertLine[]; next?: string }> => {
     const reply = await app.inject({ url: `/api/alerts?${query}`, headers: as(who) });
     assert.equal(reply.statusCode, 200, reply.body);
@@ -60,7 +63,12 @@ describe('console API', () => {
     ];
     for (const [method, url] of routes) {
       for (const cookie of [undefined, '__Host-custos_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'custos_session=x']) {
-        const reply = await app.inject({ method: method as 'GET', url, headers: { ...(cookie === undefined ? {} : { cookie }), 'content-type': 'application/json' }, ...(method === 'POST' ? { payload: '{}' } : {}) });
+        const reply = await app.inject({
+          method: method as 'GET',
+          url,
+          headers: { ...(cookie === undefined ? {} : { cookie }), 'content-type': 'application/json' },
+          ...(method === 'POST' ? { payload: '{}' } : {}),
+        });
         assert.equal(reply.statusCode, 401, `${method} ${url} with ${cookie ?? 'no cookie'}: ${reply.body}`);
       }
     }
@@ -77,7 +85,7 @@ describe('console API', () => {
     db.close();
     assert.ok(rows.length >= 3);
     assert.ok(!JSON.stringify(rows).includes(token), 'the raw token is not stored');
-    assert.equal((reply.json<{ role: string }>()).role, 'admin');
+    assert.equal(reply.json<{ role: string }>().role, 'admin');
     assert.match(String(reply.headers['content-security-policy']), /script-src 'self'/);
     assert.equal(reply.headers['cache-control'], 'no-store');
   });
@@ -92,7 +100,9 @@ describe('console API', () => {
     assert.match(third.json<{ error: string }>().error, /locked/);
     const right = await app.inject({ method: 'POST', url: '/api/session', payload: VIEWER });
     assert.equal(right.statusCode, 429, 'a locked account is refused even with its password');
-    const audit = (await app.inject({ url: '/api/audit?limit=10', headers: as(admin) })).json<{ entries: { actor: string; action: string; outcome: string }[] }>();
+    const audit = (await app.inject({ url: '/api/audit?limit=10', headers: as(admin) })).json<{
+      entries: { actor: string; action: string; outcome: string }[];
+    }>();
     const signIns = audit.entries.filter((e) => e.action === 'sign-in' && e.actor === VIEWER.name).map((e) => e.outcome);
     assert.deepEqual(signIns.slice(0, 4), ['locked', 'locked', 'bad-credentials', 'bad-credentials']);
     // The sessions it had stay valid: a lock stops guessing, not work in progress.
@@ -106,7 +116,12 @@ describe('console API', () => {
     assert.equal(none.statusCode, 403);
     const wrong = await app.inject({ method: 'POST', url: '/api/alerts/ack', headers: { cookie: admin.cookie, 'x-csrf-token': viewer.csrf }, payload });
     assert.equal(wrong.statusCode, 403);
-    const form = await app.inject({ method: 'POST', url: '/api/alerts/ack', headers: { ...as(admin), 'content-type': 'text/plain' }, payload: JSON.stringify(payload) });
+    const form = await app.inject({
+      method: 'POST',
+      url: '/api/alerts/ack',
+      headers: { ...as(admin), 'content-type': 'text/plain' },
+      payload: JSON.stringify(payload),
+    });
     assert.equal(form.statusCode, 415);
     assert.equal((await alertsOf(`status=acked`)).alerts.length, 0, 'nothing was acknowledged');
     const audit = (await app.inject({ url: '/api/audit?limit=5', headers: as(admin) })).json<{ entries: { action: string; outcome: string }[] }>();
@@ -116,11 +131,26 @@ describe('console API', () => {
   it('lists alerts newest first with server-side filters', async () => {
     const all = (await alertsOf('limit=100')).alerts;
     const files = all.filter((a) => a.path !== undefined);
-    assert.deepEqual(files.map((a) => `${a.agentId}:${a.ruleId}:${a.path}`).sort(), ['001:550:/etc/hosts', '001:550:/etc/hosts', '001:550:/usr/bin/ls', '001:554:/etc/cron.d/evil', '002:550:/etc/passwd'].sort());
-    assert.deepEqual((await alertsOf('agent=002')).alerts.map((a) => a.path), ['/etc/passwd']);
-    assert.deepEqual((await alertsOf('path=/etc/hosts')).alerts.map((a) => a.path), ['/etc/hosts', '/etc/hosts']);
-    assert.deepEqual((await alertsOf('path=/usr')).alerts.map((a) => a.path), ['/usr/bin/ls']);
-    assert.deepEqual((await alertsOf('rule=554')).alerts.map((a) => a.path), ['/etc/cron.d/evil']);
+    assert.deepEqual(
+      files.map((a) => `${a.agentId}:${a.ruleId}:${a.path}`).sort(),
+      ['001:550:/etc/hosts', '001:550:/etc/hosts', '001:550:/usr/bin/ls', '001:554:/etc/cron.d/evil', '002:550:/etc/passwd'].sort(),
+    );
+    assert.deepEqual(
+      (await alertsOf('agent=002')).alerts.map((a) => a.path),
+      ['/etc/passwd'],
+    );
+    assert.deepEqual(
+      (await alertsOf('path=/etc/hosts')).alerts.map((a) => a.path),
+      ['/etc/hosts', '/etc/hosts'],
+    );
+    assert.deepEqual(
+      (await alertsOf('path=/usr')).alerts.map((a) => a.path),
+      ['/usr/bin/ls'],
+    );
+    assert.deepEqual(
+      (await alertsOf('rule=554')).alerts.map((a) => a.path),
+      ['/etc/cron.d/evil'],
+    );
     const minLevel = Math.max(...files.map((a) => a.level));
     assert.ok((await alertsOf(`minLevel=${minLevel}`)).alerts.every((a) => a.level >= minLevel));
     assert.equal((await alertsOf(`since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).alerts.length, 0);
@@ -160,8 +190,13 @@ describe('console API', () => {
     }
     assert.equal((await alertsOf('status=acked')).alerts.length, 0);
     assert.equal((await fixture.store.getAgent('002'))?.revokedAt, undefined);
-    const audit = (await app.inject({ url: '/api/audit?limit=3', headers: as(admin) })).json<{ entries: { actor: string; action: string; outcome: string }[] }>();
-    assert.deepEqual(audit.entries.map((e) => `${e.actor} ${e.action} ${e.outcome}`), ['victor revoke-agent denied', 'victor accept-baseline denied', 'victor acknowledge denied']);
+    const audit = (await app.inject({ url: '/api/audit?limit=3', headers: as(admin) })).json<{
+      entries: { actor: string; action: string; outcome: string }[];
+    }>();
+    assert.deepEqual(
+      audit.entries.map((e) => `${e.actor} ${e.action} ${e.outcome}`),
+      ['victor revoke-agent denied', 'victor accept-baseline denied', 'victor acknowledge denied'],
+    );
   });
 
   it('acknowledges alerts for an admin, once, and the open filter then leaves them out', async () => {
@@ -174,7 +209,10 @@ describe('console API', () => {
     assert.deepEqual(again.json<{ acknowledged: string[] }>().acknowledged, []);
     assert.equal((await alertsOf('status=open&agent=002')).alerts.length, 0);
     const acked = (await alertsOf('status=acked')).alerts;
-    assert.deepEqual(acked.map((a) => [a.id, a.ack?.by]), [[open[0]!.id, ADMIN.name]]);
+    assert.deepEqual(
+      acked.map((a) => [a.id, a.ack?.by]),
+      [[open[0]!.id, ADMIN.name]],
+    );
   });
 
   it("shows a file's history with before/after and verdict, and accepting it closes its open alerts", async () => {
@@ -183,24 +221,40 @@ describe('console API', () => {
       path: string;
       current: { sha256: string; size: number };
       openAlerts: string[];
-      history: { event: string; changed: string[]; before?: { sha256: string }; after?: { sha256: string; perm: string }; verdict: { verdict: string }; alertId?: string; outcome: string }[];
+      history: {
+        event: string;
+        changed: string[];
+        before?: { sha256: string };
+        after?: { sha256: string; perm: string };
+        verdict: { verdict: string };
+        alertId?: string;
+        outcome: string;
+      }[];
     }>();
     assert.equal(page.path, '/etc/hosts');
     assert.equal(page.current.sha256, '2'.repeat(64));
-    assert.deepEqual(page.history.map((h) => [h.event, h.before?.sha256, h.after?.sha256, h.verdict.verdict, h.outcome]), [
-      ['modified', '1'.repeat(64), '2'.repeat(64), 'unknown', 'alerted'],
-      ['modified', undefined, '1'.repeat(64), 'unknown', 'alerted'].map((v, i) => (i === 1 ? page.history[1]!.before?.sha256 : v)),
-    ]);
+    assert.deepEqual(
+      page.history.map((h) => [h.event, h.before?.sha256, h.after?.sha256, h.verdict.verdict, h.outcome]),
+      [
+        ['modified', '1'.repeat(64), '2'.repeat(64), 'unknown', 'alerted'],
+        ['modified', undefined, '1'.repeat(64), 'unknown', 'alerted'].map((v, i) => (i === 1 ? page.history[1]!.before?.sha256 : v)),
+      ],
+    );
     assert.ok(page.history[0]!.changed.includes('sha256'));
     assert.equal(page.openAlerts.length, 2);
     const accept = await app.inject({ method: 'POST', url: '/api/files/accept', headers: as(admin), payload: { agent: '001', pathB64 } });
     assert.equal(accept.statusCode, 200, accept.body);
     assert.equal(accept.json<{ acknowledged: string[] }>().acknowledged.length, 2);
-    const after = (await app.inject({ url: `/api/files?agent=001&pathB64=${encodeURIComponent(pathB64)}`, headers: as(admin) })).json<{ openAlerts: string[]; history: { ack?: { by: string; note: string } }[] }>();
+    const after = (await app.inject({ url: `/api/files?agent=001&pathB64=${encodeURIComponent(pathB64)}`, headers: as(admin) })).json<{
+      openAlerts: string[];
+      history: { ack?: { by: string; note: string } }[];
+    }>();
     assert.deepEqual(after.openAlerts, []);
     assert.equal(after.history[0]!.ack?.by, ADMIN.name);
     assert.equal(after.history[0]!.ack?.note, 'accepted as baseline');
-    const audit = (await app.inject({ url: '/api/audit?limit=1', headers: as(admin) })).json<{ entries: { actor: string; action: string; target: string; details: { acknowledged: number; sha256: string } }[] }>();
+    const audit = (await app.inject({ url: '/api/audit?limit=1', headers: as(admin) })).json<{
+      entries: { actor: string; action: string; target: string; details: { acknowledged: number; sha256: string } }[];
+    }>();
     assert.deepEqual(audit.entries[0], { ...audit.entries[0], actor: ADMIN.name, action: 'accept-baseline', target: '001:/etc/hosts' });
     assert.equal(audit.entries[0].details.sha256, '2'.repeat(64));
   });
@@ -211,11 +265,23 @@ describe('console API', () => {
       alertsOverTime: { bucket: string; level: number; count: number }[];
       mostChanged: { agentId: string; path: string; changes: number }[];
     }>();
-    assert.deepEqual(fleet.agents.map((a) => [a.id, a.name, a.status]), [['001', 'web-1', 'online'], ['002', 'db-1', 'online']]);
+    assert.deepEqual(
+      fleet.agents.map((a) => [a.id, a.name, a.status]),
+      [
+        ['001', 'web-1', 'online'],
+        ['002', 'db-1', 'online'],
+      ],
+    );
     // web-1: /usr/bin/ls and /etc/cron.d/evil are open (hosts was accepted); db-1's alert was acknowledged.
-    assert.equal(Object.values(fleet.agents[0]!.openAlerts).reduce((a, b) => a + b, 0), 2);
+    assert.equal(
+      Object.values(fleet.agents[0]!.openAlerts).reduce((a, b) => a + b, 0),
+      2,
+    );
     assert.deepEqual(fleet.agents[1]!.openAlerts, {});
-    assert.equal(fleet.alertsOverTime.reduce((a, b) => a + b.count, 0), 5);
+    assert.equal(
+      fleet.alertsOverTime.reduce((a, b) => a + b.count, 0),
+      5,
+    );
     assert.deepEqual(fleet.mostChanged[0], { ...fleet.mostChanged[0], agentId: '001', path: '/etc/hosts', changes: 2 });
   });
 

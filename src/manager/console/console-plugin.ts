@@ -36,7 +36,8 @@ export interface ConsoleOptions {
 
 // No inline script or style, nothing from elsewhere, no framing: the bundle is all the console runs.
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
@@ -99,7 +100,12 @@ async function guard(context: ConsoleContext, request: FastifyRequest, reply: Fa
   void reply.header('cache-control', 'no-store');
   const safe = SAFE_METHODS.has(request.method);
   // A cross-site form can send text/plain or form bodies without a preflight; it cannot send JSON.
-  if (!safe && request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0' && !/^application\/json(;|$)/i.test(request.headers['content-type'] ?? '')) {
+  if (
+    !safe &&
+    request.headers['content-length'] !== undefined &&
+    request.headers['content-length'] !== '0' &&
+    !/^application\/json(;|$)/i.test(request.headers['content-type'] ?? '')
+  ) {
     return reply.code(415).send({ error: 'send JSON (content-type: application/json)' });
   }
   if (request.method === 'POST' && request.routeOptions.url === '/api/session') return undefined;

@@ -46,7 +46,9 @@ function historyView(entry: FileHistoryEntry): Record<string, unknown> {
     outcome: record.outcome,
     ...(record.reason === undefined ? {} : { reason: record.reason }),
     ...(record.alertId === undefined ? {} : { alertId: record.alertId }),
-    ...(entry.ack === undefined ? {} : { ack: { by: entry.ack.ackedBy, at: entry.ack.ackedAt, ...(entry.ack.note === undefined ? {} : { note: entry.ack.note }) } }),
+    ...(entry.ack === undefined
+      ? {}
+      : { ack: { by: entry.ack.ackedBy, at: entry.ack.ackedAt, ...(entry.ack.note === undefined ? {} : { note: entry.ack.note }) } }),
   };
 }
 
@@ -61,7 +63,12 @@ export function fileRoutes(context: ConsoleContext) {
             type: 'object',
             required: ['agent', 'pathB64'],
             additionalProperties: false,
-            properties: { agent: AGENT, pathB64: PATH_B64, limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, before: { type: 'integer', minimum: 1 } },
+            properties: {
+              agent: AGENT,
+              pathB64: PATH_B64,
+              limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+              before: { type: 'integer', minimum: 1 },
+            },
           },
         },
       },
@@ -90,7 +97,10 @@ export function fileRoutes(context: ConsoleContext) {
 
     app.post<{ Body: { agent: string; pathB64: string } }>(
       '/files/accept',
-      { bodyLimit: 16 << 10, schema: { body: { type: 'object', required: ['agent', 'pathB64'], additionalProperties: false, properties: { agent: AGENT, pathB64: PATH_B64 } } } },
+      {
+        bodyLimit: 16 << 10,
+        schema: { body: { type: 'object', required: ['agent', 'pathB64'], additionalProperties: false, properties: { agent: AGENT, pathB64: PATH_B64 } } },
+      },
       async (request, reply) => {
         const { agent } = request.body;
         const path = pathFromB64(request.body.pathB64);
@@ -106,7 +116,11 @@ export function fileRoutes(context: ConsoleContext) {
           action: 'accept-baseline',
           target,
           outcome: 'ok',
-          details: { acknowledged: acked.length, ...(current?.hashes.sha256 === undefined ? {} : { sha256: current.hashes.sha256 }), ...(current === undefined ? { state: 'absent' } : {}) },
+          details: {
+            acknowledged: acked.length,
+            ...(current?.hashes.sha256 === undefined ? {} : { sha256: current.hashes.sha256 }),
+            ...(current === undefined ? { state: 'absent' } : {}),
+          },
         });
         return { accepted: true, acknowledged: acked, ...(current === undefined ? {} : { current: stateView(current) }) };
       },

@@ -9,7 +9,11 @@ export function fleetRoutes(context: ConsoleContext) {
   return async (app: FastifyInstance): Promise<void> => {
     app.get<{ Querystring: { range: keyof typeof RANGES } }>(
       '/fleet',
-      { schema: { querystring: { type: 'object', additionalProperties: false, properties: { range: { type: 'string', enum: Object.keys(RANGES), default: '24h' } } } } },
+      {
+        schema: {
+          querystring: { type: 'object', additionalProperties: false, properties: { range: { type: 'string', enum: Object.keys(RANGES), default: '24h' } } },
+        },
+      },
       async (request) => {
         const now = context.now();
         const range = RANGES[request.query.range];
@@ -19,7 +23,14 @@ export function fleetRoutes(context: ConsoleContext) {
           context.queries.alertsOverTime(since, range.bucket),
           context.queries.mostChangedPaths(since, 10),
         ]);
-        return { now: now.toISOString(), since, bucket: range.bucket, agents, alertsOverTime: overTime, mostChanged: changed.map((c) => ({ agentId: c.agentId, changes: c.changes, ...pathView(c.path) })) };
+        return {
+          now: now.toISOString(),
+          since,
+          bucket: range.bucket,
+          agents,
+          alertsOverTime: overTime,
+          mostChanged: changed.map((c) => ({ agentId: c.agentId, changes: c.changes, ...pathView(c.path) })),
+        };
       },
     );
 

@@ -32,11 +32,21 @@ describe('agent authentication (one hook over every agent route)', () => {
   }
 
   it('refuses an unknown agent and a certificate it was not issued, before the body is validated', async () => {
-    const unknown = await m.app.inject({ method: 'POST', url: '/v1/batches', headers: { [TEST_PEER_HEADER]: JSON.stringify({ id: '999', sha256: 'f'.repeat(64) }) }, payload: { garbage: true } });
+    const unknown = await m.app.inject({
+      method: 'POST',
+      url: '/v1/batches',
+      headers: { [TEST_PEER_HEADER]: JSON.stringify({ id: '999', sha256: 'f'.repeat(64) }) },
+      payload: { garbage: true },
+    });
     assert.equal(unknown.statusCode, 401);
     assert.match(unknown.json<{ error: string }>().error, /unknown agent 999/);
     const agent = await m.enrollAgent('web-1');
-    const stolen = await m.app.inject({ method: 'POST', url: '/v1/keepalive', headers: { [TEST_PEER_HEADER]: JSON.stringify({ id: agent.id, sha256: '0'.repeat(64) }) }, payload: {} });
+    const stolen = await m.app.inject({
+      method: 'POST',
+      url: '/v1/keepalive',
+      headers: { [TEST_PEER_HEADER]: JSON.stringify({ id: agent.id, sha256: '0'.repeat(64) }) },
+      payload: {},
+    });
     assert.equal(stolen.statusCode, 401);
     assert.match(stolen.json<{ error: string }>().error, /presented a certificate it was not issued/);
   });

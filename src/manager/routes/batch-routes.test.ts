@@ -91,7 +91,12 @@ describe('POST /v1/batches when the manager itself fails', () => {
 
   it('answers 500 INTERNAL without the message, and logs it as an error with the cause', async () => {
     const agent = await m.enrollAgent('web-1');
-    const reply = await m.app.inject({ method: 'POST', url: '/v1/batches', headers: agent.headers, payload: { agentId: agent.id, seq: 1, observations: [observation('/etc/hosts')] } });
+    const reply = await m.app.inject({
+      method: 'POST',
+      url: '/v1/batches',
+      headers: agent.headers,
+      payload: { agentId: agent.id, seq: 1, observations: [observation('/etc/hosts')] },
+    });
     assert.equal(reply.statusCode, 500, reply.body);
     assert.deepEqual(reply.json(), { error: 'internal error', code: 'INTERNAL' });
     const logged = m.logs.find((l) => l.msg === 'request failed');

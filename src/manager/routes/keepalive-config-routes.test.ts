@@ -28,7 +28,12 @@ describe('POST /v1/keepalive and GET /v1/config', () => {
   });
 
   it('an agent numbering behind what was applied is told stateLost, and rule 569 is raised once', async () => {
-    const applied = await m.app.inject({ method: 'POST', url: '/v1/batches', headers: agent.headers, payload: { agentId: agent.id, seq: 1, observations: [] } });
+    const applied = await m.app.inject({
+      method: 'POST',
+      url: '/v1/batches',
+      headers: agent.headers,
+      payload: { agentId: agent.id, seq: 1, observations: [] },
+    });
     assert.equal(applied.statusCode, 200, applied.body);
     for (let i = 0; i < 2; i++) {
       const reply = await m.app.inject({ method: 'POST', url: '/v1/keepalive', headers: agent.headers, payload: { seq: 0 } });

@@ -42,7 +42,12 @@ describe('package routes with a known-hash database', () => {
 
   it('refuses a malformed package report with 400 MALFORMED_INPUT', async () => {
     const agent = await m.enrollAgent('web-1');
-    const reply = await m.app.inject({ method: 'POST', url: '/v1/packages', headers: agent.headers, payload: { databaseStamp: 's', updated: 'everything', removed: [] } });
+    const reply = await m.app.inject({
+      method: 'POST',
+      url: '/v1/packages',
+      headers: agent.headers,
+      payload: { databaseStamp: 's', updated: 'everything', removed: [] },
+    });
     assert.equal(reply.statusCode, 400);
     assert.match(reply.json<{ error: string }>().error, /^malformed package report: updated: /);
     assert.equal(reply.json<{ code: string }>().code, 'MALFORMED_INPUT');
@@ -53,7 +58,12 @@ describe('package routes with a known-hash database', () => {
     const before = await m.app.inject({ method: 'GET', url: '/v1/packages', headers: agent.headers });
     assert.equal(before.statusCode, 200, before.body);
     assert.deepEqual(before.json<{ packages: object }>().packages, {});
-    const reply = await m.app.inject({ method: 'POST', url: '/v1/packages', headers: agent.headers, payload: { databaseStamp: 'stamp-1', updated: [], removed: [] } });
+    const reply = await m.app.inject({
+      method: 'POST',
+      url: '/v1/packages',
+      headers: agent.headers,
+      payload: { databaseStamp: 'stamp-1', updated: [], removed: [] },
+    });
     assert.equal(reply.statusCode, 200, reply.body);
     assert.deepEqual(reply.json(), { applied: 0, wantDebs: [] });
     const after = await m.app.inject({ method: 'GET', url: '/v1/packages', headers: agent.headers });

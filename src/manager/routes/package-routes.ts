@@ -38,53 +38,64 @@ export async function packageRoutes(app: FastifyInstance, ctx: ManagerContext): 
     return packageStateOf(agent, deps.knownHashes);
   });
 
-  app.post('/v1/packages', { attachValidation: true, schema: { body: PackageReport, response: { 200: PackageReportResponse, '4xx': ErrorReply } } }, async (request, reply) => {
-    const agent = agentOf(request);
-    const knownHashes = deps.knownHashes;
-    if (knownHashes === undefined) return reply.code(404).send({ error: 'this manager keeps no known-hash database', code: 'NOT_FOUND' });
-    if (request.validationError !== undefined) {
-      log.warn({ agentId: agent.id, remote: request.ip, reason: request.validationError.message }, 'refused a malformed package report');
-      return replyMalformed(reply, 'package report', request.validationError.message);
-    }
-    const report = request.body as PackageReport;
-    return ctx.turns.run(async () => {
-      ctx.forgetPackageContext(agent.id);
-      return applyPackageReport(report, agent, knownHashes, deps.debVerifier === undefined ? undefined : askOnce, deps.now());
-    });
-  });
+  app.post(
+    '/v1/packages',
+    { attachValidation: true, schema: { body: PackageReport, response: { 200: PackageReportResponse, '4xx': ErrorReply } } },
+    async (request, reply) => {
+      const agent = agentOf(request);
+      const knownHashes = deps.knownHashes;
+      if (knownHashes === undefined) return reply.code(404).send({ error: 'this manager keeps no known-hash database', code: 'NOT_FOUND' });
+      if (request.validationError !== undefined) {
+        log.warn({ agentId: agent.id, remote: request.ip, reason: request.validationError.message }, 'refused a malformed package report');
+        return replyMalformed(reply, 'package report', request.validationError.message);
+      }
+      const report = request.body as PackageReport;
+      return ctx.turns.run(async () => {
+        ctx.forgetPackageContext(agent.id);
+        return applyPackageReport(report, agent, knownHashes, deps.debVerifier === undefined ? undefined : askOnce, deps.now());
+      });
+    },
+  );
 
   const uploads = new Map<string, number[]>();
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
-  app.post('/v1/debs/:sha256', { attachValidation: true, schema: { params: DebParams, response: { 200: DebUploadResponse, 400: DebUploadResponse.or(ErrorReply), 429: DebUploadResponse, '4xx': ErrorReply } } }, async (request, reply) => {
-    const agent = agentOf(request);
-    const body = request.body as Readable | undefined;
-    if (deps.debVerifier === undefined) return reply.code(404).send({ error: 'this manager verifies no packages', code: 'NOT_FOUND' });
-    if (request.validationError !== undefined || body === undefined || typeof body.pipe !== 'function') {
-      return replyMalformed(reply, 'upload', 'expected POST /v1/debs/<sha256> with an application/octet-stream body');
-    }
-    const { sha256: claimed } = request.params as z.infer<typeof DebParams>;
-    // At most UPLOADS_PER_HOUR per agent: one host cannot keep the manager verifying (or its disk filling).
-    const now = Date.now();
-    const recent = (uploads.get(agent.id) ?? []).filter((at) => now - at < 3_600_000);
-    if (recent.length >= UPLOADS_PER_HOUR) {
-      body.resume();
-      log.warn({ agentId: agent.id }, 'refused a .deb upload: too many this hour');
-      return reply.code(429).send({ verified: false, reason: `at most ${UPLOADS_PER_HOUR} uploads an hour per agent` });
-    }
-    uploads.set(agent.id, [...recent, now]);
-    const outcome = await deps.debVerifier.receive(claimed, body, asked.get(claimed)?.claimed);
-    if (outcome.status === 'busy') return reply.code(429).send({ verified: false, reason: outcome.reason });
-    if (outcome.status === 'bad-upload') {
-      log.warn({ agentId: agent.id, sha256: claimed, reason: outcome.reason }, 'refused a .deb upload');
-      // The agent reads this answer as a DebUploadResponse (strict): no extra fields.
-      return reply.code(400).send({ verified: false, reason: outcome.reason });
-    }
-    if (outcome.status === 'refused') {
-      log.warn({ agentId: agent.id, sha256: claimed, package: outcome.package, reason: outcome.reason }, 'a package from an agent did not verify');
-      await ctx.raiseAgentAlert(agent, 'package-refused', { sha256: claimed, package: outcome.package, reason: outcome.reason });
-      return { verified: false, package: outcome.package, reason: outcome.reason };
-    }
-    log.info({ agentId: agent.id, package: outcome.package }, 'verified a package from an agent');
-    return { verified: true, package: outcome.package };
-  });
+  app.post(
+    '/v1/debs/:sha256',
+    {
+      attachValidation: true,
+      schema: { params: DebParams, response: { 200: DebUploadResponse, 400: DebUploadResponse.or(ErrorReply), 429: DebUploadResponse, '4xx': ErrorReply } },
+    },
+    async (request, reply) => {
+      const agent = agentOf(request);
+      const body = request.body as Readable | undefined;
+      if (deps.debVerifier === undefined) return reply.code(404).send({ error: 'this manager verifies no packages', code: 'NOT_FOUND' });
+      if (request.validationError !== undefined || body === undefined || typeof body.pipe !== 'function') {
+        return replyMalformed(reply, 'upload', 'expected POST /v1/debs/<sha256> with an application/octet-stream body');
+      }
+      const { sha256: claimed } = request.params as z.infer<typeof DebParams>;
+      // At most UPLOADS_PER_HOUR per agent: one host cannot keep the manager verifying (or its disk filling).
+      const now = Date.now();
+      const recent = (uploads.get(agent.id) ?? []).filter((at) => now - at < 3_600_000);
+      if (recent.length >= UPLOADS_PER_HOUR) {
+        body.resume();
+        log.warn({ agentId: agent.id }, 'refused a .deb upload: too many this hour');
+        return reply.code(429).send({ verified: false, reason: `at most ${UPLOADS_PER_HOUR} uploads an hour per agent` });
+      }
+      uploads.set(agent.id, [...recent, now]);
+      const outcome = await deps.debVerifier.receive(claimed, body, asked.get(claimed)?.claimed);
+      if (outcome.status === 'busy') return reply.code(429).send({ verified: false, reason: outcome.reason });
+      if (outcome.status === 'bad-upload') {
+        log.warn({ agentId: agent.id, sha256: claimed, reason: outcome.reason }, 'refused a .deb upload');
+        // The agent reads this answer as a DebUploadResponse (strict): no extra fields.
+        return reply.code(400).send({ verified: false, reason: outcome.reason });
+      }
+      if (outcome.status === 'refused') {
+        log.warn({ agentId: agent.id, sha256: claimed, package: outcome.package, reason: outcome.reason }, 'a package from an agent did not verify');
+        await ctx.raiseAgentAlert(agent, 'package-refused', { sha256: claimed, package: outcome.package, reason: outcome.reason });
+        return { verified: false, package: outcome.package, reason: outcome.reason };
+      }
+      log.info({ agentId: agent.id, package: outcome.package }, 'verified a package from an agent');
+      return { verified: true, package: outcome.package };
+    },
+  );
 }

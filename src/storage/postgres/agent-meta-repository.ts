@@ -15,7 +15,12 @@ export class PostgresAgentMetaRepository {
 
   /** What one agent stores (kept by triggers: see the agent_usage migration). */
   async usage(agentId: string): Promise<AgentUsage> {
-    const row = (await this.#db.query<{ baseline_entries: string; baseline_bytes: string; history_records: string; history_bytes: string }>('SELECT baseline_entries, baseline_bytes, history_records, history_bytes FROM agent_usage WHERE agent_id = $1', [agentId])).rows[0];
+    const row = (
+      await this.#db.query<{ baseline_entries: string; baseline_bytes: string; history_records: string; history_bytes: string }>(
+        'SELECT baseline_entries, baseline_bytes, history_records, history_bytes FROM agent_usage WHERE agent_id = $1',
+        [agentId],
+      )
+    ).rows[0];
     return {
       baselineEntries: Number(row?.baseline_entries ?? 0),
       baselineBytes: Number(row?.baseline_bytes ?? 0),

@@ -48,7 +48,11 @@ export class PostgresAlertQueueRepository {
         [this.#owner, limit],
       );
       if (rows.length > 0) {
-        await q.query('UPDATE alert_outbox SET owner = $1, lease_until = now() + make_interval(secs => $2) WHERE seq = ANY($3::bigint[])', [this.#owner, this.#leaseSeconds, rows.map((r) => r.seq)]);
+        await q.query('UPDATE alert_outbox SET owner = $1, lease_until = now() + make_interval(secs => $2) WHERE seq = ANY($3::bigint[])', [
+          this.#owner,
+          this.#leaseSeconds,
+          rows.map((r) => r.seq),
+        ]);
       }
       return rows;
     });
@@ -58,7 +62,10 @@ export class PostgresAlertQueueRepository {
     const agentIds = claimed.filter((r) => r.agent_alert).map((r) => r.alert_id);
     const files = new Map<string, string>();
     if (fileIds.length > 0) {
-      const { rows } = await this.#db.query<{ id: string; data: string }>('SELECT a.id, e.data FROM alerts a JOIN events e ON e.id = a.event_id WHERE a.id = ANY($1::text[])', [fileIds]);
+      const { rows } = await this.#db.query<{ id: string; data: string }>(
+        'SELECT a.id, e.data FROM alerts a JOIN events e ON e.id = a.event_id WHERE a.id = ANY($1::text[])',
+        [fileIds],
+      );
       for (const r of rows) files.set(r.id, r.data);
     }
     const agents = new Map<string, string>();

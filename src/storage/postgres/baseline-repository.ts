@@ -10,7 +10,9 @@ const READ_CHUNK = 512;
 
 const UPSERT = `INSERT INTO baseline (agent_id, ${BASELINE_COLUMN_LIST})
   SELECT $1, * FROM unnest(${BASELINE_COLUMNS.map(([, type], i) => `$${i + 2}::${type}[]`).join(', ')})
-  ON CONFLICT (agent_id, path_key) DO UPDATE SET ${BASELINE_COLUMNS.slice(1).map(([c]) => `${c} = excluded.${c}`).join(', ')}`;
+  ON CONFLICT (agent_id, path_key) DO UPDATE SET ${BASELINE_COLUMNS.slice(1)
+    .map(([c]) => `${c} = excluded.${c}`)
+    .join(', ')}`;
 
 /** The baseline of every agent, the directories whose first scan completed, and the auto-ignore counters. */
 export class PostgresBaselineRepository {
@@ -23,11 +25,16 @@ export class PostgresBaselineRepository {
   /** Writes states and removes paths, inside the caller's transaction (removals last, as the SQLite store does). */
   async apply(q: Queryable, agentId: string, upserts: readonly FileState[], deletes: readonly Buffer[]): Promise<void> {
     if (upserts.length > 0) await q.query(UPSERT, [agentId, ...stateColumns(upserts)]);
-    if (deletes.length > 0) await q.query('DELETE FROM baseline WHERE agent_id = $1 AND path_key = ANY($2::bytea[])', [agentId, deletes.map((p) => pathKey(p))]);
+    if (deletes.length > 0)
+      await q.query('DELETE FROM baseline WHERE agent_id = $1 AND path_key = ANY($2::bytea[])', [agentId, deletes.map((p) => pathKey(p))]);
   }
 
   async getState(agentId: string, path: Buffer): Promise<FileState | undefined> {
-    const { rows } = await this.#db.pool.query({ text: `SELECT ${BASELINE_COLUMN_LIST} FROM baseline WHERE agent_id = $1 AND path_key = $2`, values: [agentId, pathKey(path)], rowMode: 'array' });
+    const { rows } = await this.#db.pool.query({
+      text: `SELECT ${BASELINE_COLUMN_LIST} FROM baseline WHERE agent_id = $1 AND path_key = $2`,
+      values: [agentId, pathKey(path)],
+      rowMode: 'array',
+    });
     return rows[0] === undefined ? undefined : rowToState(rows[0] as unknown[]);
   }
 
@@ -94,7 +101,11 @@ export class PostgresBaselineRepository {
   /** Marks directories scanned; `q`: in a transaction of the caller's. */
   async markRootsScanned(agentId: string, roots: readonly Buffer[], at: string, q: Queryable = this.#db): Promise<void> {
     if (roots.length === 0) return;
-    await q.query('INSERT INTO scanned_roots (agent_id, path, first_scan_at) SELECT $1, p, $3 FROM unnest($2::bytea[]) AS p ON CONFLICT DO NOTHING', [agentId, [...roots], at]);
+    await q.query('INSERT INTO scanned_roots (agent_id, path, first_scan_at) SELECT $1, p, $3 FROM unnest($2::bytea[]) AS p ON CONFLICT DO NOTHING', [
+      agentId,
+      [...roots],
+      at,
+    ]);
   }
 
   async unmarkRootsScanned(agentId: string, roots: readonly Buffer[]): Promise<void> {
@@ -103,7 +114,10 @@ export class PostgresBaselineRepository {
   }
 
   async getNoise(agentId: string, path: Buffer): Promise<NoiseState | undefined> {
-    const { rows } = await this.#db.query<{ w: string; c: number; r: number }>('SELECT window_start_ms AS w, changes AS c, rolled_up AS r FROM noise WHERE agent_id = $1 AND path_key = $2', [agentId, pathKey(path)]);
+    const { rows } = await this.#db.query<{ w: string; c: number; r: number }>(
+      'SELECT window_start_ms AS w, changes AS c, rolled_up AS r FROM noise WHERE agent_id = $1 AND path_key = $2',
+      [agentId, pathKey(path)],
+    );
     const row = rows[0];
     return row === undefined ? undefined : { windowStartMs: Number(row.w), changes: row.c, rolledUp: row.r };
   }

@@ -23,11 +23,10 @@ export class PostgresBatchSequenceRepository {
     const row = (await q.query<{ seq: string }>('SELECT seq FROM agent_sequences WHERE agent_id = $1', [agentId])).rows[0];
     const last = Number(row?.seq ?? 0);
     if (sequence !== last + 1) throw new SequenceError(last + 1, sequence);
-    await q.query('INSERT INTO agent_sequences (agent_id, seq, batch_sha256) VALUES ($1, $2, $3) ON CONFLICT (agent_id) DO UPDATE SET seq = excluded.seq, batch_sha256 = excluded.batch_sha256', [
-      agentId,
-      sequence,
-      sha256 ?? null,
-    ]);
+    await q.query(
+      'INSERT INTO agent_sequences (agent_id, seq, batch_sha256) VALUES ($1, $2, $3) ON CONFLICT (agent_id) DO UPDATE SET seq = excluded.seq, batch_sha256 = excluded.batch_sha256',
+      [agentId, sequence, sha256 ?? null],
+    );
   }
 
   async lastSequence(agentId: string): Promise<number> {
@@ -35,13 +34,19 @@ export class PostgresBatchSequenceRepository {
   }
 
   async lastBatchSha256(agentId: string): Promise<string | undefined> {
-    return (await this.#db.query<{ batch_sha256: string | null }>('SELECT batch_sha256 FROM agent_sequences WHERE agent_id = $1', [agentId])).rows[0]?.batch_sha256 ?? undefined;
+    return (
+      (await this.#db.query<{ batch_sha256: string | null }>('SELECT batch_sha256 FROM agent_sequences WHERE agent_id = $1', [agentId])).rows[0]
+        ?.batch_sha256 ?? undefined
+    );
   }
 
   /** Remembers paths a full scan reported, inside the caller's transaction. */
   async markSeen(q: Queryable, agentId: string, paths: readonly Buffer[]): Promise<void> {
     if (paths.length === 0) return;
-    await q.query('INSERT INTO resync_seen (agent_id, path_key) SELECT $1, k FROM unnest($2::bytea[]) AS k ON CONFLICT DO NOTHING', [agentId, paths.map((p) => pathKey(p))]);
+    await q.query('INSERT INTO resync_seen (agent_id, path_key) SELECT $1, k FROM unnest($2::bytea[]) AS k ON CONFLICT DO NOTHING', [
+      agentId,
+      paths.map((p) => pathKey(p)),
+    ]);
   }
 
   /** Forgets what a full scan reported; `q`: in a transaction of the caller's. */

@@ -31,14 +31,25 @@ export class PostgresEmailQueueRepository {
       'SELECT seq, alert_id, route, alert, queued_ms FROM email_queue WHERE sent_mail IS NULL ORDER BY seq LIMIT $1',
       [limit],
     );
-    return rows.map((r) => ({ seq: Number(r.seq), alertId: r.alert_id, route: r.route, alert: JSON.parse(r.alert) as AnyAlert, queuedAtMs: Number(r.queued_ms) }));
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      alertId: r.alert_id,
+      route: r.route,
+      alert: JSON.parse(r.alert) as AnyAlert,
+      queuedAtMs: Number(r.queued_ms),
+    }));
   }
 
   /** Marks a message's alerts sent and records the message, in one transaction; prunes old rows. */
   async recordSent(mail: SentEmail): Promise<void> {
     await this.#db.transaction(async (q) => {
       await q.query('UPDATE email_queue SET sent_mail = $1 WHERE seq = ANY($2::bigint[]) AND sent_mail IS NULL', [mail.id, [...mail.seqs]]);
-      await q.query('INSERT INTO email_sent (mail_id, sent_ms, alerts, outcome) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [mail.id, mail.sentAtMs, mail.seqs.length, mail.outcome]);
+      await q.query('INSERT INTO email_sent (mail_id, sent_ms, alerts, outcome) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+        mail.id,
+        mail.sentAtMs,
+        mail.seqs.length,
+        mail.outcome,
+      ]);
       await q.query('DELETE FROM email_queue WHERE sent_mail IS NOT NULL AND queued_ms < $1', [mail.sentAtMs - KEEP_SENT_MS]);
       await q.query('DELETE FROM email_sent WHERE sent_ms < $1', [mail.sentAtMs - KEEP_SENT_MS]);
     });

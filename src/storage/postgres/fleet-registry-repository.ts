@@ -45,13 +45,23 @@ export class PostgresFleetRegistryRepository {
   }
 
   async createToken(token: { readonly id: string; readonly secretSha256: string; readonly createdAt: string; readonly expiresAt: string }): Promise<void> {
-    await this.#db.query('INSERT INTO enrollment_tokens (id, secret_sha256, created_at, expires_at) VALUES ($1, $2, $3, $4)', [token.id, token.secretSha256, token.createdAt, token.expiresAt]);
+    await this.#db.query('INSERT INTO enrollment_tokens (id, secret_sha256, created_at, expires_at) VALUES ($1, $2, $3, $4)', [
+      token.id,
+      token.secretSha256,
+      token.createdAt,
+      token.expiresAt,
+    ]);
   }
 
   /** Uses a token once; the row is locked, so two managers given the same token cannot both accept it. */
   async consumeToken(id: string, secretSha256: string, at: string, usedBy: string): Promise<TokenVerdict> {
     return this.#db.transaction(async (q): Promise<TokenVerdict> => {
-      const row = (await q.query<{ secret_sha256: string; expires_at: string; used_at: string | null }>('SELECT secret_sha256, expires_at, used_at FROM enrollment_tokens WHERE id = $1 FOR UPDATE', [id])).rows[0];
+      const row = (
+        await q.query<{ secret_sha256: string; expires_at: string; used_at: string | null }>(
+          'SELECT secret_sha256, expires_at, used_at FROM enrollment_tokens WHERE id = $1 FOR UPDATE',
+          [id],
+        )
+      ).rows[0];
       // Compare even for an unknown id, against a dummy, so timing does not tell which ids exist.
       const expected = Buffer.from(row?.secret_sha256 ?? '0'.repeat(64), 'hex');
       const given = Buffer.from(/^[0-9a-f]{64}$/.test(secretSha256) ? secretSha256 : '1'.repeat(64), 'hex');
@@ -70,7 +80,13 @@ export class PostgresFleetRegistryRepository {
       await q.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`custos.register.${this.#db.schema}`]);
       const { rows } = await q.query<{ max: string }>("SELECT coalesce(max(id::bigint), 0) AS max FROM agents WHERE id <> '000' AND id ~ '^[0-9]+$'");
       const id = String(Number(rows[0]?.max ?? 0) + 1).padStart(3, '0');
-      await q.query('INSERT INTO agents (id, name, created_at, last_seen, group_name, machine_id) VALUES ($1, $2, $3, $3, $4, $5)', [id, name, at, group ?? null, machineId ?? null]);
+      await q.query('INSERT INTO agents (id, name, created_at, last_seen, group_name, machine_id) VALUES ($1, $2, $3, $3, $4, $5)', [
+        id,
+        name,
+        at,
+        group ?? null,
+        machineId ?? null,
+      ]);
       return { id, name };
     });
   }

@@ -38,7 +38,10 @@ describe('PostgreSQL history partitions', () => {
     schemas.push(schema);
     // A store as the release before this one left it: the first two migrations, and a history in one table.
     await rawSql('public', `CREATE SCHEMA ${schema}`);
-    await rawSql(schema, `${POSTGRES_MIGRATIONS[0] ?? ''}${POSTGRES_MIGRATIONS[1] ?? ''} CREATE TABLE custos_schema_version (version INTEGER NOT NULL); INSERT INTO custos_schema_version VALUES (2);`);
+    await rawSql(
+      schema,
+      `${POSTGRES_MIGRATIONS[0] ?? ''}${POSTGRES_MIGRATIONS[1] ?? ''} CREATE TABLE custos_schema_version (version INTEGER NOT NULL); INSERT INTO custos_schema_version VALUES (2);`,
+    );
     let prev = GENESIS_HASH;
     const inserts: string[] = [];
     const times = ['2025-12-30T10:00:00.000Z', '2025-12-31T23:59:59.999Z', '2026-01-01T00:00:00.000Z', '2026-01-15T00:00:00.000Z'];
@@ -47,7 +50,9 @@ describe('PostgreSQL history partitions', () => {
       const data = encodeEventRecord(record);
       const hash = chainHash(prev, data);
       const q = (s: string): string => `'${s.replace(/'/g, "''")}'`;
-      inserts.push(`INSERT INTO events (agent_id, ts, kind, outcome, path_key, data, prev_hash, hash) VALUES ('001', ${q(ts)}, 'modified', 'alerted', '\\x${pathKey(record.change.path).toString('hex')}', ${q(data)}, ${q(prev)}, ${q(hash)});`);
+      inserts.push(
+        `INSERT INTO events (agent_id, ts, kind, outcome, path_key, data, prev_hash, hash) VALUES ('001', ${q(ts)}, 'modified', 'alerted', '\\x${pathKey(record.change.path).toString('hex')}', ${q(data)}, ${q(prev)}, ${q(hash)});`,
+      );
       prev = hash;
     });
     await rawSql(schema, `${inserts.join('\n')} INSERT INTO chain_heads VALUES ('001', (SELECT max(id) FROM events), '${prev}', 4);`);
@@ -55,8 +60,14 @@ describe('PostgreSQL history partitions', () => {
 
     const store = await PostgresStore.open(schemaUrl(schema));
     try {
-      const parts = await select<{ relname: string }>(schema, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass ORDER BY 1");
-      assert.deepEqual(parts.map((p) => p.relname), ['events_p2025_12', 'events_p2026_01', 'events_undated']);
+      const parts = await select<{ relname: string }>(
+        schema,
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass ORDER BY 1",
+      );
+      assert.deepEqual(
+        parts.map((p) => p.relname),
+        ['events_p2025_12', 'events_p2026_01', 'events_undated'],
+      );
       const [kind] = await select<{ relkind: string }>(schema, "SELECT relkind FROM pg_class WHERE oid = 'events'::regclass");
       assert.equal(kind?.relkind, 'p', 'the history is a partitioned table now');
       assert.deepEqual(await store.verifyChain(), { ok: true, checked: 4 });
@@ -76,8 +87,14 @@ describe('PostgreSQL history partitions', () => {
 
       // Retention drops whole partitions: December goes, the table is never rewritten.
       assert.deepEqual(await store.dropHistoryBefore('2026-01-01T00:00:00.000Z'), { droppedRecords: 2, agents: ['001'] });
-      const left = await select<{ relname: string }>(schema, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass ORDER BY 1");
-      assert.deepEqual(left.map((p) => p.relname), ['events_p2026_01', 'events_p2026_02', 'events_undated']);
+      const left = await select<{ relname: string }>(
+        schema,
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass ORDER BY 1",
+      );
+      assert.deepEqual(
+        left.map((p) => p.relname),
+        ['events_p2026_01', 'events_p2026_02', 'events_undated'],
+      );
       const report = await store.verifyChain();
       assert.equal(report.ok, true);
       assert.equal(report.checked, 3);
@@ -98,7 +115,12 @@ describe('PostgreSQL history partitions', () => {
     schemas.push(schema);
     const store = await PostgresStore.open(schemaUrl(schema));
     try {
-      await store.commit({ agentId: '001', upserts: [], deletes: [], events: [change('/a', '2026-03-05T00:00:00.000Z'), change('/b', '2026-01-05T00:00:00.000Z'), change('/c', '2026-04-05T00:00:00.000Z')] });
+      await store.commit({
+        agentId: '001',
+        upserts: [],
+        deletes: [],
+        events: [change('/a', '2026-03-05T00:00:00.000Z'), change('/b', '2026-01-05T00:00:00.000Z'), change('/c', '2026-04-05T00:00:00.000Z')],
+      });
       const outcome = await store.dropHistoryBefore('2026-03-01T00:00:00.000Z');
       assert.equal(outcome.droppedRecords, 0);
       assert.match(outcome.heldBack ?? '', /2026-01 kept: dropping it would cut the chain of agent 001 in the middle/);

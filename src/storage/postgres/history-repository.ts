@@ -40,7 +40,8 @@ export class PostgresHistoryRepository {
       const hash = chainHash(prev, data);
       const id = String(ids[i]);
       [id, record.timestamp, record.change.kind, record.outcome, pathKey(record.change.path), data, prev, hash].forEach((v, c) => cols[c]?.push(v));
-      if (record.alertId !== undefined) [record.alertId, id, record.timestamp, record.rule?.id ?? 0, record.rule?.level ?? 0].forEach((v, c) => alerts[c]?.push(v));
+      if (record.alertId !== undefined)
+        [record.alertId, id, record.timestamp, record.rule?.id ?? 0, record.rule?.level ?? 0].forEach((v, c) => alerts[c]?.push(v));
       prev = hash;
     });
     await q.query(
@@ -48,7 +49,10 @@ export class PostgresHistoryRepository {
       [agentId, ...cols],
     );
     if ((alerts[0] ?? []).length > 0) {
-      await q.query('INSERT INTO alerts (id, event_id, agent_id, ts, rule_id, level) SELECT a, e, $1, t, r, l FROM unnest($2::text[], $3::bigint[], $4::text[], $5::int[], $6::int[]) AS u(a, e, t, r, l) ORDER BY e', [agentId, ...alerts]);
+      await q.query(
+        'INSERT INTO alerts (id, event_id, agent_id, ts, rule_id, level) SELECT a, e, $1, t, r, l FROM unnest($2::text[], $3::bigint[], $4::text[], $5::int[], $6::int[]) AS u(a, e, t, r, l) ORDER BY e',
+        [agentId, ...alerts],
+      );
     }
     const length = Number(head?.length ?? 0) + records.length;
     await q.query(
@@ -60,7 +64,14 @@ export class PostgresHistoryRepository {
 
   /** Records an agent alert, inside the caller's transaction. */
   async insertAgentAlert(q: Queryable, alert: AgentAlert): Promise<void> {
-    await q.query('INSERT INTO agent_alerts (id, agent_id, ts, rule_id, level, json) VALUES ($1, $2, $3, $4, $5, $6)', [alert.id, alert.agent.id, alert.timestamp, alert.rule.id, alert.rule.level, JSON.stringify(alert)]);
+    await q.query('INSERT INTO agent_alerts (id, agent_id, ts, rule_id, level, json) VALUES ($1, $2, $3, $4, $5, $6)', [
+      alert.id,
+      alert.agent.id,
+      alert.timestamp,
+      alert.rule.id,
+      alert.rule.level,
+      JSON.stringify(alert),
+    ]);
   }
 
   async *queryEvents(query: HistoryQuery): AsyncIterable<StoredEvent> {
@@ -89,7 +100,11 @@ export class PostgresHistoryRepository {
   }
 
   async chainHead(agentId: string): Promise<{ lastId: number; lastHash: string; length: number } | undefined> {
-    const row = (await this.#db.query<{ last_id: string; last_hash: string; length: string }>('SELECT last_id, last_hash, length FROM chain_heads WHERE agent_id = $1', [agentId])).rows[0];
+    const row = (
+      await this.#db.query<{ last_id: string; last_hash: string; length: string }>('SELECT last_id, last_hash, length FROM chain_heads WHERE agent_id = $1', [
+        agentId,
+      ])
+    ).rows[0];
     return row === undefined ? undefined : { lastId: Number(row.last_id), lastHash: row.last_hash, length: Number(row.length) };
   }
 
@@ -104,7 +119,13 @@ export class PostgresHistoryRepository {
   /** How many changes of exactly this path the history holds, as OSSEC counts them (see `HistoryRepository`). */
   async countChanges(agentId: string, path: Buffer, atMost: number): Promise<number> {
     // The first records only, in order: bounded however often a noisy file changed.
-    const kinds = (await this.#db.query<{ kind: string }>('SELECT kind FROM events WHERE agent_id = $1 AND path_key = $2 ORDER BY id LIMIT $3', [agentId, pathKey(path), atMost + 1])).rows.map((r) => r.kind);
+    const kinds = (
+      await this.#db.query<{ kind: string }>('SELECT kind FROM events WHERE agent_id = $1 AND path_key = $2 ORDER BY id LIMIT $3', [
+        agentId,
+        pathKey(path),
+        atMost + 1,
+      ])
+    ).rows.map((r) => r.kind);
     return Math.min(atMost, kinds.length - (kinds[0] === 'added' ? 1 : 0));
   }
 
@@ -120,7 +141,8 @@ export class PostgresHistoryRepository {
       for (const a of await this.retention.anchors(q)) if (agentId === undefined || a.agentId === agentId) anchors.set(a.agentId, a);
       const heads = new Map<string, ChainHead>();
       const headRows = await q.query<{ agent_id: string; last_hash: string; length: string }>('SELECT agent_id, last_hash, length FROM chain_heads');
-      for (const r of headRows.rows) if (agentId === undefined || r.agent_id === agentId) heads.set(r.agent_id, { lastHash: r.last_hash, length: Number(r.length) });
+      for (const r of headRows.rows)
+        if (agentId === undefined || r.agent_id === agentId) heads.set(r.agent_id, { lastHash: r.last_hash, length: Number(r.length) });
       return checkChain(pagedChainRows(q, agentId), heads, anchors);
     }, 'REPEATABLE READ');
   }
@@ -133,11 +155,32 @@ async function* pagedChainRows(q: Queryable, agentId: string | undefined): Async
     const where: string[] = [];
     if (agentId !== undefined) where.push(`agent_id = $${values.push(agentId)}`);
     if (after !== undefined) where.push(`(agent_id COLLATE "C", id) > ($${values.push(after[0])}::text COLLATE "C", $${values.push(after[1])}::bigint)`);
-    const { rows } = await q.query<{ id: string; agent_id: string; ts: string; kind: string; outcome: string; path_key: Buffer; data: string; prev_hash: string; hash: string }>(
+    const { rows } = await q.query<{
+      id: string;
+      agent_id: string;
+      ts: string;
+      kind: string;
+      outcome: string;
+      path_key: Buffer;
+      data: string;
+      prev_hash: string;
+      hash: string;
+    }>(
       `SELECT id, agent_id, ts, kind, outcome, path_key, data, prev_hash, hash FROM events ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY agent_id COLLATE "C", id LIMIT ${VERIFY_PAGE}`,
       values,
     );
-    for (const r of rows) yield { id: Number(r.id), agentId: r.agent_id, ts: r.ts, kind: r.kind, outcome: r.outcome, pathKey: r.path_key, data: r.data, prevHash: r.prev_hash, hash: r.hash };
+    for (const r of rows)
+      yield {
+        id: Number(r.id),
+        agentId: r.agent_id,
+        ts: r.ts,
+        kind: r.kind,
+        outcome: r.outcome,
+        pathKey: r.path_key,
+        data: r.data,
+        prevHash: r.prev_hash,
+        hash: r.hash,
+      };
     const last = rows[rows.length - 1];
     if (rows.length < VERIFY_PAGE || last === undefined) return;
     after = [last.agent_id, last.id];

@@ -45,7 +45,9 @@ export class PostgresHistoryRetention {
 
   /** Drops, oldest first, every monthly partition wholly before `before` that can go (see `HistoryRepository`). */
   async dropBefore(before: string): Promise<RetentionOutcome> {
-    const { rows } = await this.#db.query<{ name: string }>("SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass ORDER BY c.relname");
+    const { rows } = await this.#db.query<{ name: string }>(
+      "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass ORDER BY c.relname",
+    );
     let droppedRecords = 0;
     const agents = new Set<string>();
     const heldBack: string[] = [];
@@ -68,8 +70,16 @@ export class PostgresHistoryRetention {
 
   /** The anchors of the chains retention shortened, by agent; inside the caller's transaction when given one. */
   async anchors(q: Queryable = this.#db): Promise<readonly ChainAnchor[]> {
-    const { rows } = await q.query<{ agent_id: string; dropped_records: string; last_id: string; last_ts: string; last_hash: string }>('SELECT agent_id, dropped_records, last_id, last_ts, last_hash FROM history_anchors ORDER BY agent_id');
-    return rows.map((r) => ({ agentId: r.agent_id, droppedRecords: Number(r.dropped_records), lastDroppedId: Number(r.last_id), lastDroppedAt: r.last_ts, lastDroppedHash: r.last_hash }));
+    const { rows } = await q.query<{ agent_id: string; dropped_records: string; last_id: string; last_ts: string; last_hash: string }>(
+      'SELECT agent_id, dropped_records, last_id, last_ts, last_hash FROM history_anchors ORDER BY agent_id',
+    );
+    return rows.map((r) => ({
+      agentId: r.agent_id,
+      droppedRecords: Number(r.dropped_records),
+      lastDroppedId: Number(r.last_id),
+      lastDroppedAt: r.last_ts,
+      lastDroppedHash: r.last_hash,
+    }));
   }
 }
 
@@ -82,7 +92,11 @@ async function dropPartition(q: Queryable, name: string, month: string): Promise
   // `name` matched PARTITION above: a plain identifier, quoted all the same. Writers into this month wait.
   const table = `"${name}"`;
   await q.query(`LOCK TABLE ${table} IN EXCLUSIVE MODE`);
-  const waiting = (await q.query<{ agent_id: string; id: string }>(`SELECT a.agent_id, a.id FROM alerts a JOIN alert_outbox o ON o.alert_id = a.id WHERE a.event_id IN (SELECT id FROM ${table}) LIMIT 1`)).rows[0];
+  const waiting = (
+    await q.query<{ agent_id: string; id: string }>(
+      `SELECT a.agent_id, a.id FROM alerts a JOIN alert_outbox o ON o.alert_id = a.id WHERE a.event_id IN (SELECT id FROM ${table}) LIMIT 1`,
+    )
+  ).rows[0];
   if (waiting !== undefined) return `${month} kept: alert ${waiting.id} of agent ${waiting.agent_id} still waits for its sinks`;
   const { rows: lasts } = await q.query<{ agent_id: string; id: string; ts: string; hash: string; n: string; bytes: string }>(
     `SELECT DISTINCT ON (agent_id) agent_id, id, ts, hash, count(*) OVER (PARTITION BY agent_id) AS n, sum(octet_length(data)) OVER (PARTITION BY agent_id) AS bytes FROM ${table} ORDER BY agent_id, id DESC`,
@@ -99,7 +113,11 @@ async function dropPartition(q: Queryable, name: string, month: string): Promise
       'INSERT INTO history_anchors (agent_id, dropped_records, last_id, last_ts, last_hash) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (agent_id) DO UPDATE SET dropped_records = history_anchors.dropped_records + excluded.dropped_records, last_id = excluded.last_id, last_ts = excluded.last_ts, last_hash = excluded.last_hash',
       [l.agent_id, l.n, l.id, l.ts, l.hash],
     );
-    await q.query('UPDATE agent_usage SET history_records = history_records - $2, history_bytes = history_bytes - $3 WHERE agent_id = $1', [l.agent_id, l.n, l.bytes]);
+    await q.query('UPDATE agent_usage SET history_records = history_records - $2, history_bytes = history_bytes - $3 WHERE agent_id = $1', [
+      l.agent_id,
+      l.n,
+      l.bytes,
+    ]);
   }
   // An alert's text is rebuilt from its record: with the record gone, so is the alert (it was delivered).
   await q.query(`DELETE FROM alerts WHERE event_id IN (SELECT id FROM ${table})`);

@@ -32,19 +32,19 @@ export class PostgresMaintenanceRepository {
   }
 
   async start(window: Omit<MaintenanceWindow, 'id' | 'endedAt'>): Promise<MaintenanceWindow> {
-    const { rows } = await this.#db.query<{ id: string }>('INSERT INTO maintenance (agent_id, starts_at, ends_at, started_by, reason) VALUES ($1, $2, $3, $4, $5) RETURNING id', [
-      window.agentId ?? null,
-      window.startsAt,
-      window.endsAt,
-      window.startedBy,
-      window.reason ?? null,
-    ]);
+    const { rows } = await this.#db.query<{ id: string }>(
+      'INSERT INTO maintenance (agent_id, starts_at, ends_at, started_by, reason) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+      [window.agentId ?? null, window.startsAt, window.endsAt, window.startedBy, window.reason ?? null],
+    );
     return { ...window, id: Number(rows[0]?.id) };
   }
 
   async end(agentId: string | undefined, at: string): Promise<number> {
     const scope = agentId === undefined ? 'agent_id IS NULL' : 'agent_id = $2';
-    const result = await this.#db.query(`UPDATE maintenance SET ended_at = $1 WHERE ended_at IS NULL AND starts_at <= $1 AND ends_at > $1 AND ${scope}`, agentId === undefined ? [at] : [at, agentId]);
+    const result = await this.#db.query(
+      `UPDATE maintenance SET ended_at = $1 WHERE ended_at IS NULL AND starts_at <= $1 AND ends_at > $1 AND ${scope}`,
+      agentId === undefined ? [at] : [at, agentId],
+    );
     return result.rowCount ?? 0;
   }
 

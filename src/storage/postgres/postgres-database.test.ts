@@ -3,8 +3,11 @@ import { describe, it } from 'node:test';
 import { parsePostgresUrl, redactPostgresUrl } from './postgres-database.js';
 
 describe('PostgreSQL store URLs', () => {
-  it('takes Custos\'s schema parameter off the URL the driver gets', () => {
-    assert.deepEqual(parsePostgresUrl('postgres://u@db:5432/custos?schema=fleet_a&sslmode=require'), { url: 'postgres://u@db:5432/custos?sslmode=require', schema: 'fleet_a' });
+  it("takes Custos's schema parameter off the URL the driver gets", () => {
+    assert.deepEqual(parsePostgresUrl('postgres://u@db:5432/custos?schema=fleet_a&sslmode=require'), {
+      url: 'postgres://u@db:5432/custos?sslmode=require',
+      schema: 'fleet_a',
+    });
     assert.equal(parsePostgresUrl('postgresql://u@db/custos').schema, 'public');
   });
 
@@ -15,7 +18,10 @@ describe('PostgreSQL store URLs', () => {
   ];
   for (const [what, url, message] of refused) {
     it(`refuses ${what} with a coded error that shows no password`, () => {
-      assert.throws(() => parsePostgresUrl(url), (error: Error & { code?: string }) => error.code === 'CONFIG_INVALID' && message.test(error.message) && !/secret|:pw@/.test(error.message));
+      assert.throws(
+        () => parsePostgresUrl(url),
+        (error: Error & { code?: string }) => error.code === 'CONFIG_INVALID' && message.test(error.message) && !/secret|:pw@/.test(error.message),
+      );
     });
   }
 

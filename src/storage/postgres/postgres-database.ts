@@ -27,9 +27,11 @@ export function parsePostgresUrl(url: string): PostgresLocation {
   } catch {
     throw new CustosError('CONFIG_INVALID', `${redactPostgresUrl(url)} is not a postgres:// URL`);
   }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') throw new CustosError('CONFIG_INVALID', `${redactPostgresUrl(url)} is not a postgres:// URL`);
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')
+    throw new CustosError('CONFIG_INVALID', `${redactPostgresUrl(url)} is not a postgres:// URL`);
   const schema = parsed.searchParams.get('schema') ?? 'public';
-  if (!SCHEMA_NAME.test(schema)) throw new CustosError('CONFIG_INVALID', `schema "${schema}" in the store URL must be a lowercase identifier (letters, digits, _)`);
+  if (!SCHEMA_NAME.test(schema))
+    throw new CustosError('CONFIG_INVALID', `schema "${schema}" in the store URL must be a lowercase identifier (letters, digits, _)`);
   parsed.searchParams.delete('schema');
   return { url: parsed.toString(), schema };
 }
@@ -152,7 +154,10 @@ export class PostgresDatabase implements Queryable {
       const version = row?.version ?? 0;
       if (row === undefined) await db.query('INSERT INTO custos_schema_version (version) VALUES (0)');
       if (version > POSTGRES_MIGRATIONS.length) {
-        throw new CustosError('STORE_FAILED', `the PostgreSQL store ${this.#display} was written by a newer Custos (schema ${version}); upgrade Custos to open it`);
+        throw new CustosError(
+          'STORE_FAILED',
+          `the PostgreSQL store ${this.#display} was written by a newer Custos (schema ${version}); upgrade Custos to open it`,
+        );
       }
       for (let v = version; v < POSTGRES_MIGRATIONS.length; v++) {
         await db.query(POSTGRES_MIGRATIONS[v] as string);

@@ -24,7 +24,15 @@ function alerted(path: string, alertId: string): EventRecord {
   const p = Buffer.from(path);
   const change = diffFileStates(fileState({ path: p }), fileState({ path: p, size: 7 }), CHECK_ALL);
   assert.ok(change !== undefined);
-  return { agentId: '001', timestamp: '2026-11-27T10:00:00.000Z', change, verdict: { verdict: 'unknown' }, rule: BUILTIN_RULES.modified, outcome: 'alerted', alertId };
+  return {
+    agentId: '001',
+    timestamp: '2026-11-27T10:00:00.000Z',
+    change,
+    verdict: { verdict: 'unknown' },
+    rule: BUILTIN_RULES.modified,
+    outcome: 'alerted',
+    alertId,
+  };
 }
 
 describe('PostgresStore: several managers on one database', () => {
@@ -32,7 +40,13 @@ describe('PostgresStore: several managers on one database', () => {
     const url = freshUrl();
     const [a, b] = [await PostgresStore.open(url), await PostgresStore.open(url)];
     for (let seq = 1; seq <= 25; seq++) {
-      const batch: ChangeBatch = { agentId: '001', upserts: [fileState({ path: Buffer.from(`/etc/f${seq}`) })], deletes: [], events: [alerted(`/etc/f${seq}`, `x${seq}`)], sequence: seq };
+      const batch: ChangeBatch = {
+        agentId: '001',
+        upserts: [fileState({ path: Buffer.from(`/etc/f${seq}`) })],
+        deletes: [],
+        events: [alerted(`/etc/f${seq}`, `x${seq}`)],
+        sequence: seq,
+      };
       const results = await Promise.allSettled([a.commit(batch), b.commit(batch)]);
       const applied = results.filter((r) => r.status === 'fulfilled');
       const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -49,22 +63,29 @@ describe('PostgresStore: several managers on one database', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
-  it('keeps one agent\'s chain whole when managers append for it concurrently without sequences', async () => {
+  it("keeps one agent's chain whole when managers append for it concurrently without sequences", async () => {
     const url = freshUrl();
     const stores = [await PostgresStore.open(url), await PostgresStore.open(url), await PostgresStore.open(url)];
-    await Promise.all(stores.flatMap((store, s) => Array.from({ length: 10 }, (_, i) => store.commit({ agentId: '001', upserts: [], deletes: [], events: [alerted(`/srv/${s}/${i}`, `c${s}-${i}`)] }))));
+    await Promise.all(
+      stores.flatMap((store, s) =>
+        Array.from({ length: 10 }, (_, i) => store.commit({ agentId: '001', upserts: [], deletes: [], events: [alerted(`/srv/${s}/${i}`, `c${s}-${i}`)] })),
+      ),
+    );
     assert.deepEqual(await stores[0]?.verifyChain(), { ok: true, checked: 30 });
     await Promise.all(stores.map((s) => s.close()));
   });
 
-  it('leaves a live manager\'s alerts to it, and hands a dead one\'s to exactly one other manager', async () => {
+  it("leaves a live manager's alerts to it, and hands a dead one's to exactly one other manager", async () => {
     const url = freshUrl();
     const live = await PostgresStore.open(url);
     const other = await PostgresStore.open(url);
     await live.upsertAgent({ id: '001', name: 'h' });
     await live.commit({ agentId: '001', upserts: [], deletes: [], events: [alerted('/etc/a', 'l1'), alerted('/etc/b', 'l2')] });
     assert.deepEqual(await other.undeliveredAlerts(100), [], 'claimed by the manager that committed them');
-    assert.deepEqual((await live.undeliveredAlerts(100)).map((a) => a.id), ['l1', 'l2']);
+    assert.deepEqual(
+      (await live.undeliveredAlerts(100)).map((a) => a.id),
+      ['l1', 'l2'],
+    );
     await live.markAlertsDelivered(['l1', 'l2']);
 
     // A manager that dies with 300 undelivered alerts; its claims run out; two managers drain the queue at once.
@@ -89,7 +110,7 @@ describe('PostgresStore: several managers on one database', () => {
     await Promise.all([live.close(), other.close(), third.close()]);
   });
 
-  it('sweeps up only a dead manager\'s alerts whose lease ran out, never its own nor a live one\'s', async () => {
+  it("sweeps up only a dead manager's alerts whose lease ran out, never its own nor a live one's", async () => {
     const url = freshUrl();
     const sweeper = await PostgresStore.open(url, { alertLeaseMs: 1 });
     const live = await PostgresStore.open(url);
@@ -101,15 +122,22 @@ describe('PostgresStore: several managers on one database', () => {
     await dying.close();
     await sleep(20);
     const swept = await sweeper.orphanedAlerts(100);
-    assert.deepEqual(swept.map((a) => a.id), ['o1', 'o2'], 'the dead one\'s, oldest first; not its own (own-1, lease run out too) nor the live one\'s');
+    assert.deepEqual(
+      swept.map((a) => a.id),
+      ['o1', 'o2'],
+      "the dead one's, oldest first; not its own (own-1, lease run out too) nor the live one's",
+    );
     await sleep(20);
     assert.deepEqual(await sweeper.orphanedAlerts(100), [], 'its own (own-1, o1, o2), even past their lease, are never its orphans');
     await sweeper.markAlertsDelivered(['o1', 'o2']);
-    assert.deepEqual((await sweeper.undeliveredAlerts(100)).map((a) => a.id), ['own-1']);
+    assert.deepEqual(
+      (await sweeper.undeliveredAlerts(100)).map((a) => a.id),
+      ['own-1'],
+    );
     await Promise.all([sweeper.close(), live.close()]);
   });
 
-  it('runs periodic work on exactly one manager, and moves it when that manager\'s connection dies', async () => {
+  it("runs periodic work on exactly one manager, and moves it when that manager's connection dies", async () => {
     const url = freshUrl();
     const [a, b] = [await PostgresStore.open(url), await PostgresStore.open(url)];
     const [la, lb] = [a.leadership('silence'), b.leadership('silence')];

@@ -3,7 +3,25 @@ import type { NoiseState } from '../../core/auto-ignore.js';
 import type { AgentAlert, AnyAlert } from '../../core/build-alert.js';
 import type { QueuedEmail } from '../../core/email-plan.js';
 import type { FileState } from '../../core/file-state.js';
-import type { AgentInfo, AgentRecord, AgentUsage, BaselineFingerprint, BatchBookkeeping, ChainAnchor, ChainReport, ChangeBatch, EmailQueueEntry, HistoryQuery, KeyRange, MaintenanceWindow, RetentionOutcome, SentEmail, Store, StoredEvent, TokenVerdict } from '../store.js';
+import type {
+  AgentInfo,
+  AgentRecord,
+  AgentUsage,
+  BaselineFingerprint,
+  BatchBookkeeping,
+  ChainAnchor,
+  ChainReport,
+  ChangeBatch,
+  EmailQueueEntry,
+  HistoryQuery,
+  KeyRange,
+  MaintenanceWindow,
+  RetentionOutcome,
+  SentEmail,
+  Store,
+  StoredEvent,
+  TokenVerdict,
+} from '../store.js';
 import type { PeriodicLeadership } from '../periodic-leadership.js';
 import { AdvisoryLeadership } from './advisory-leadership.js';
 import { PostgresAgentMetaRepository } from './agent-meta-repository.js';
@@ -48,8 +66,14 @@ export class PostgresStore implements Store {
    * Connects to `url` (`postgres://…`, optionally `?schema=NAME`) and brings the schema up to date.
    * `mustExist`: refuse a schema holding no store instead of creating one. `alertLeaseMs`: how long this store's claim on the alerts it queues holds against other managers.
    */
-  static async open(url: string, options: { readonly maxConnections?: number; readonly alertLeaseMs?: number; readonly mustExist?: boolean } = {}): Promise<PostgresStore> {
-    const db = await PostgresDatabase.open(url, { ...(options.maxConnections === undefined ? {} : { max: options.maxConnections }), mustExist: options.mustExist === true });
+  static async open(
+    url: string,
+    options: { readonly maxConnections?: number; readonly alertLeaseMs?: number; readonly mustExist?: boolean } = {},
+  ): Promise<PostgresStore> {
+    const db = await PostgresDatabase.open(url, {
+      ...(options.maxConnections === undefined ? {} : { max: options.maxConnections }),
+      mustExist: options.mustExist === true,
+    });
     return new PostgresStore(db, options.alertLeaseMs);
   }
 
@@ -66,7 +90,11 @@ export class PostgresStore implements Store {
       const alertIds = await this.#history.append(q, agentId, batch.events);
       await this.#alerts.enqueue(q, alertIds, false);
       for (const alert of batch.agentAlerts ?? []) await this.#history.insertAgentAlert(q, alert);
-      await this.#alerts.enqueue(q, (batch.agentAlerts ?? []).map((a) => a.id), true);
+      await this.#alerts.enqueue(
+        q,
+        (batch.agentAlerts ?? []).map((a) => a.id),
+        true,
+      );
       await this.#baseline.upsertNoise(q, agentId, batch.noise ?? []);
       if (batch.bookkeeping !== undefined) await this.#keepBooks(q, agentId, batch.bookkeeping);
     });
@@ -92,7 +120,8 @@ export class PostgresStore implements Store {
 
   upsertAgent = (agent: AgentRecord): Promise<void> => this.#fleet.upsertAgent(agent);
   listAgents = (): Promise<readonly AgentRecord[]> => this.#fleet.listAgents();
-  readFingerprints = (agentId: string, ranges: readonly KeyRange[]): AsyncIterable<readonly BaselineFingerprint[]> => this.#baseline.readFingerprints(agentId, ranges);
+  readFingerprints = (agentId: string, ranges: readonly KeyRange[]): AsyncIterable<readonly BaselineFingerprint[]> =>
+    this.#baseline.readFingerprints(agentId, ranges);
   getBaselineState = (agentId: string, path: Buffer): Promise<FileState | undefined> => this.#baseline.getState(agentId, path);
   getBaselineStates = (agentId: string, paths: readonly Buffer[]): Promise<ReadonlyMap<string, FileState>> => this.#baseline.getStates(agentId, paths);
   countBaseline = (agentId: string): Promise<number> => this.#baseline.count(agentId);
@@ -117,7 +146,8 @@ export class PostgresStore implements Store {
   recordEmailSent = (mail: SentEmail): Promise<void> => this.#email.recordSent(mail);
   emailsSentSince = (sinceMs: number): Promise<number> => this.#email.sentSince(sinceMs);
   verifyChain = (agentId?: string): Promise<ChainReport> => this.#history.verifyChain(agentId);
-  chainHead = (agentId: string): Promise<{ readonly lastId: number; readonly lastHash: string; readonly length: number } | undefined> => this.#history.chainHead(agentId);
+  chainHead = (agentId: string): Promise<{ readonly lastId: number; readonly lastHash: string; readonly length: number } | undefined> =>
+    this.#history.chainHead(agentId);
   eventHash = (agentId: string, eventId: number): Promise<string | undefined> => this.#history.eventHash(agentId, eventId);
   hasChainHash = (agentId: string, hash: string): Promise<boolean> => this.#history.hasChainHash(agentId, hash);
   countChanges = (agentId: string, path: Buffer, atMost: number): Promise<number> => this.#history.countChanges(agentId, path, atMost);
@@ -127,10 +157,17 @@ export class PostgresStore implements Store {
   endMaintenance = (agentId: string | undefined, at: string): Promise<number> => this.#maintenance.end(agentId, at);
   activeMaintenance = (agentId: string, at: string): Promise<MaintenanceWindow | undefined> => this.#maintenance.active(agentId, at);
   listMaintenance = (): Promise<readonly MaintenanceWindow[]> => this.#maintenance.list();
-  createEnrollmentToken = (token: { readonly id: string; readonly secretSha256: string; readonly createdAt: string; readonly expiresAt: string }): Promise<void> => this.#fleet.createToken(token);
-  consumeEnrollmentToken = (id: string, secretSha256: string, at: string, usedBy: string): Promise<TokenVerdict> => this.#fleet.consumeToken(id, secretSha256, at, usedBy);
+  createEnrollmentToken = (token: {
+    readonly id: string;
+    readonly secretSha256: string;
+    readonly createdAt: string;
+    readonly expiresAt: string;
+  }): Promise<void> => this.#fleet.createToken(token);
+  consumeEnrollmentToken = (id: string, secretSha256: string, at: string, usedBy: string): Promise<TokenVerdict> =>
+    this.#fleet.consumeToken(id, secretSha256, at, usedBy);
   registerAgent = (name: string, at: string, group?: string, machineId?: string): Promise<AgentRecord> => this.#fleet.registerAgent(name, at, group, machineId);
-  reenrollAgent = (id: string, update: { readonly name: string; readonly group?: string; readonly machineId?: string; readonly at: string }): Promise<void> => this.#fleet.reenrollAgent(id, update);
+  reenrollAgent = (id: string, update: { readonly name: string; readonly group?: string; readonly machineId?: string; readonly at: string }): Promise<void> =>
+    this.#fleet.reenrollAgent(id, update);
   renameAgent = (id: string, name: string): Promise<boolean> => this.#fleet.renameAgent(id, name);
   setAgentGroup = (id: string, group: string | undefined): Promise<boolean> => this.#fleet.setAgentGroup(id, group);
   setAgentCertificate = (id: string, certSha256: string): Promise<void> => this.#fleet.setAgentCertificate(id, certSha256);

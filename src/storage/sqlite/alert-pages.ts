@@ -33,13 +33,16 @@ export function* alertPages(conn: SqliteConnection, source: AlertSource, newest?
   const bounded = `${filter.where} AND ${rowid} <= ?`;
   let after: [string, number] = ['', -1];
   if (newest !== undefined) {
-    const oldest = conn.statement(`SELECT ${ts}, ${rowid} FROM ${from} WHERE ${bounded} ORDER BY ${ts} DESC, ${rowid} DESC LIMIT 1 OFFSET ?`, 'raw').get(...filter.params, upper, newest - 1) as
-      | [string, number]
-      | undefined;
+    const oldest = conn
+      .statement(`SELECT ${ts}, ${rowid} FROM ${from} WHERE ${bounded} ORDER BY ${ts} DESC, ${rowid} DESC LIMIT 1 OFFSET ?`, 'raw')
+      .get(...filter.params, upper, newest - 1) as [string, number] | undefined;
     // Start just before the oldest of the newest rows (same time, the row before it).
     if (oldest !== undefined) after = [oldest[0], oldest[1] - 1];
   }
-  const page = conn.statement(`SELECT ${ts}, ${rowid}, ${source.payload} FROM ${from} WHERE ${bounded} AND (${ts} > ? OR (${ts} = ? AND ${rowid} > ?)) ORDER BY ${ts}, ${rowid} LIMIT ?`, 'raw');
+  const page = conn.statement(
+    `SELECT ${ts}, ${rowid}, ${source.payload} FROM ${from} WHERE ${bounded} AND (${ts} > ? OR (${ts} = ? AND ${rowid} > ?)) ORDER BY ${ts}, ${rowid} LIMIT ?`,
+    'raw',
+  );
   for (;;) {
     const rows = page.all(...filter.params, upper, after[0], after[0], after[1], HISTORY_PAGE_ROWS) as unknown as AlertRow[];
     yield* rows;
@@ -59,7 +62,10 @@ export function countNewest(conn: SqliteConnection, source: AlertSource, newest:
  * Merges two (ts, rowid)-ordered row streams by time; on equal times the first stream's row comes first (file
  * alerts before agent alerts, as they always were listed).
  */
-export function* mergeByTime<A extends AlertRow, B extends AlertRow>(a: Iterator<A>, b: Iterator<B>): Generator<{ readonly from: 'a'; readonly row: A } | { readonly from: 'b'; readonly row: B }> {
+export function* mergeByTime<A extends AlertRow, B extends AlertRow>(
+  a: Iterator<A>,
+  b: Iterator<B>,
+): Generator<{ readonly from: 'a'; readonly row: A } | { readonly from: 'b'; readonly row: B }> {
   let nextA = a.next();
   let nextB = b.next();
   while (nextA.done !== true || nextB.done !== true) {

@@ -23,7 +23,13 @@ export function openBaselineDatabase(path: string, options: BaselineDatabaseOpti
       // The baseline describes every monitored file (hashes of /etc/shadow included): owner-only, like the WAL
       // and shared-memory files SQLite creates beside it with the same permissions.
       fileMode: 0o600,
-      pragmas: ['journal_mode = WAL', 'synchronous = NORMAL', 'busy_timeout = 5000', `cache_size = -${Math.round((options.cacheMb ?? 64) * 1024)}`, 'temp_store = MEMORY'],
+      pragmas: [
+        'journal_mode = WAL',
+        'synchronous = NORMAL',
+        'busy_timeout = 5000',
+        `cache_size = -${Math.round((options.cacheMb ?? 64) * 1024)}`,
+        'temp_store = MEMORY',
+      ],
       claim: (opened) => claimApplicationId(opened, path, BASELINE_APPLICATION_ID),
       migrations: SQLITE_MIGRATIONS,
     });

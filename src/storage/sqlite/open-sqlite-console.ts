@@ -26,7 +26,10 @@ export function openSqliteConsole(path: string): SqliteConsole {
   const version = Number(db.pragma('user_version', { simple: true }));
   if (version < SQLITE_MIGRATIONS.length) {
     db.close();
-    throw new CustosError('STORE_FAILED', `the store ${path} is at schema ${version}, the console needs ${SQLITE_MIGRATIONS.length}: open it with the store first`);
+    throw new CustosError(
+      'STORE_FAILED',
+      `the store ${path} is at schema ${version}, the console needs ${SQLITE_MIGRATIONS.length}: open it with the store first`,
+    );
   }
   return { repository: new SqliteConsoleRepository(db), queries: new SqliteConsoleQueries(db), close: () => db.close() };
 }

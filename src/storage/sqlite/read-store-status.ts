@@ -26,8 +26,15 @@ export function readStoreStatus(path: string, agentId: string, metaKeys: readonl
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     claimApplicationId(db, path, BASELINE_APPLICATION_ID, true);
-    const count = (sql: string, ...args: unknown[]): number => Number(db.prepare(sql).pluck().get(...args) ?? 0);
-    const head = db.prepare('SELECT last_id, last_hash, length FROM chain_heads WHERE agent_id = ?').raw(true).get(agentId) as [number, string, number] | undefined;
+    const count = (sql: string, ...args: unknown[]): number =>
+      Number(
+        db
+          .prepare(sql)
+          .pluck()
+          .get(...args) ?? 0,
+      );
+    const head = db.prepare('SELECT last_id, last_hash, length FROM chain_heads WHERE agent_id = ?').raw(true).get(agentId) as
+      [number, string, number] | undefined;
     const meta: Record<string, string> = {};
     for (const key of metaKeys) {
       const value = db.prepare('SELECT value FROM agent_meta WHERE agent_id = ? AND key = ?').pluck().get(agentId, key) as string | undefined;
@@ -42,7 +49,8 @@ export function readStoreStatus(path: string, agentId: string, metaKeys: readonl
       meta,
     };
   } catch (error) {
-    if (error instanceof Error && /no such table/.test(error.message)) throw new CustosError('STORE_CORRUPT', `${path} is not a Custos baseline database (${error.message})`);
+    if (error instanceof Error && /no such table/.test(error.message))
+      throw new CustosError('STORE_CORRUPT', `${path} is not a Custos baseline database (${error.message})`);
     throw error;
   } finally {
     db.close();

@@ -25,7 +25,9 @@ export class SqliteAgentMetaRepository implements AgentMetaRepository {
 
   async agentUsage(agentId: string): Promise<AgentUsage> {
     // Kept by triggers in the same transactions as the rows (see the agent_usage migration).
-    const row = this.#conn.statement('SELECT baseline_entries, baseline_bytes, history_records, history_bytes FROM agent_usage WHERE agent_id = ?', 'raw').get(agentId) as [number, number, number, number] | undefined;
+    const row = this.#conn
+      .statement('SELECT baseline_entries, baseline_bytes, history_records, history_bytes FROM agent_usage WHERE agent_id = ?', 'raw')
+      .get(agentId) as [number, number, number, number] | undefined;
     const [baselineEntries, baselineBytes, historyRecords, historyBytes] = row ?? [0, 0, 0, 0];
     return { baselineEntries, baselineBytes, historyRecords, historyBytes };
   }

@@ -13,7 +13,9 @@ const READ_CHUNK = 512;
 const MANY_CHUNK = 200;
 const COLUMNS = BASELINE_COLUMNS.join(', ');
 const PLACEHOLDERS = BASELINE_COLUMNS.map(() => '?').join(', ');
-const UPDATES = BASELINE_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ');
+const UPDATES = BASELINE_COLUMNS.slice(1)
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ');
 
 /**
  * Baselines, scanned roots and auto-ignore counters in SQLite. Reads for a scan use a second, read-only
@@ -31,7 +33,9 @@ export class SqliteBaselineRepository implements BaselineRepository {
     this.#conn = conn;
     this.#path = path;
     // The statements a batch runs once per row, looked up once here rather than per row.
-    this.#upsert = conn.statement(`INSERT INTO baseline (agent_id, ${COLUMNS}) VALUES (?, ${PLACEHOLDERS}) ON CONFLICT (agent_id, path_key) DO UPDATE SET ${UPDATES}`);
+    this.#upsert = conn.statement(
+      `INSERT INTO baseline (agent_id, ${COLUMNS}) VALUES (?, ${PLACEHOLDERS}) ON CONFLICT (agent_id, path_key) DO UPDATE SET ${UPDATES}`,
+    );
     this.#delete = conn.statement('DELETE FROM baseline WHERE agent_id = ? AND path_key = ?');
     this.#upsertNoise = conn.statement(
       'INSERT INTO noise (agent_id, path_key, window_start_ms, changes, rolled_up) VALUES (?, ?, ?, ?, ?) ON CONFLICT (agent_id, path_key) DO UPDATE SET window_start_ms = excluded.window_start_ms, changes = excluded.changes, rolled_up = excluded.rolled_up',
@@ -40,8 +44,12 @@ export class SqliteBaselineRepository implements BaselineRepository {
 
   async *readFingerprints(agentId: string, ranges: readonly KeyRange[]): AsyncIterable<readonly BaselineFingerprint[]> {
     const reader = (this.#reader ??= openReader(this.#path));
-    const first = reader.prepare('SELECT path_key, fingerprint FROM baseline WHERE agent_id = ? AND path_key >= ? AND path_key < ? ORDER BY path_key LIMIT ?').raw(true);
-    const next = reader.prepare('SELECT path_key, fingerprint FROM baseline WHERE agent_id = ? AND path_key > ? AND path_key < ? ORDER BY path_key LIMIT ?').raw(true);
+    const first = reader
+      .prepare('SELECT path_key, fingerprint FROM baseline WHERE agent_id = ? AND path_key >= ? AND path_key < ? ORDER BY path_key LIMIT ?')
+      .raw(true);
+    const next = reader
+      .prepare('SELECT path_key, fingerprint FROM baseline WHERE agent_id = ? AND path_key > ? AND path_key < ? ORDER BY path_key LIMIT ?')
+      .raw(true);
     // One read transaction over all pages: the snapshot does not move while the scan commits its changes, so
     // paging by key is safe and no statement stays open across the awaits of the consumer.
     reader.prepare('BEGIN').run();
@@ -73,7 +81,8 @@ export class SqliteBaselineRepository implements BaselineRepository {
   }
 
   async getBaselineState(agentId: string, path: Buffer): Promise<FileState | undefined> {
-    const row = this.#conn.statement(`SELECT ${COLUMNS} FROM baseline WHERE agent_id = ? AND path_key = ?`, 'raw', true).get(agentId, pathKey(path)) as unknown[] | undefined;
+    const row = this.#conn.statement(`SELECT ${COLUMNS} FROM baseline WHERE agent_id = ? AND path_key = ?`, 'raw', true).get(agentId, pathKey(path)) as
+      unknown[] | undefined;
     return row === undefined ? undefined : rowToState(row);
   }
 
@@ -103,14 +112,19 @@ export class SqliteBaselineRepository implements BaselineRepository {
   }
 
   async getNoise(agentId: string, path: Buffer): Promise<NoiseState | undefined> {
-    const row = this.#conn.statement('SELECT window_start_ms, changes, rolled_up FROM noise WHERE agent_id = ? AND path_key = ?', 'raw').get(agentId, pathKey(path)) as
-      | [number, number, number]
-      | undefined;
+    const row = this.#conn
+      .statement('SELECT window_start_ms, changes, rolled_up FROM noise WHERE agent_id = ? AND path_key = ?', 'raw')
+      .get(agentId, pathKey(path)) as [number, number, number] | undefined;
     return row === undefined ? undefined : { windowStartMs: row[0], changes: row[1], rolledUp: row[2] };
   }
 
   /** Writes a batch's baseline rows and noise counters; the caller holds the batch's transaction. */
-  applyInTransaction(agentId: string, upserts: readonly FileState[], deletes: readonly Buffer[], noise: readonly { readonly path: Buffer; readonly state: NoiseState }[]): void {
+  applyInTransaction(
+    agentId: string,
+    upserts: readonly FileState[],
+    deletes: readonly Buffer[],
+    noise: readonly { readonly path: Buffer; readonly state: NoiseState }[],
+  ): void {
     for (const state of upserts) this.#upsert.run(agentId, ...stateToRow(state));
     for (const path of deletes) this.#delete.run(agentId, pathKey(path));
     for (const { path, state } of noise) this.#upsertNoise.run(agentId, pathKey(path), state.windowStartMs, state.changes, state.rolledUp);

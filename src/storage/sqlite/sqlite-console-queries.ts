@@ -78,8 +78,12 @@ export class SqliteConsoleQueries implements ConsoleQueries {
   async alertsAfter(cursor: LiveCursor, limit: number): Promise<{ alerts: readonly AlertSummary[]; cursor: LiveCursor }> {
     const tail = 'LEFT JOIN agents g ON g.id = a.agent_id LEFT JOIN console_acks k ON k.alert_id = a.id WHERE a.rowid > ? ORDER BY a.rowid LIMIT ?';
     const extra = 'a.rowid AS seq, g.name AS agent_name, k.acked_by, k.acked_at, k.note';
-    const files = this.#db.prepare(`SELECT ${FILE_COLUMNS}, ${extra} FROM alerts a JOIN events e ON e.id = a.event_id ${tail}`).all(cursor.fileSeq, limit) as (SummaryRow & { seq: number })[];
-    const agents = this.#db.prepare(`SELECT ${AGENT_COLUMNS}, ${extra} FROM agent_alerts a ${tail}`).all(cursor.agentSeq, limit) as (SummaryRow & { seq: number })[];
+    const files = this.#db
+      .prepare(`SELECT ${FILE_COLUMNS}, ${extra} FROM alerts a JOIN events e ON e.id = a.event_id ${tail}`)
+      .all(cursor.fileSeq, limit) as (SummaryRow & { seq: number })[];
+    const agents = this.#db.prepare(`SELECT ${AGENT_COLUMNS}, ${extra} FROM agent_alerts a ${tail}`).all(cursor.agentSeq, limit) as (SummaryRow & {
+      seq: number;
+    })[];
     const next = { fileSeq: files.at(-1)?.seq ?? cursor.fileSeq, agentSeq: agents.at(-1)?.seq ?? cursor.agentSeq };
     const alerts = [...files, ...agents].map(toSummary).sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0));
     return { alerts, cursor: next };
@@ -91,7 +95,15 @@ export class SqliteConsoleQueries implements ConsoleQueries {
         `SELECT g.id, g.name, g.group_name, g.revoked_at, g.last_seen, g.silent_since, m.value AS last_scan
          FROM agents g LEFT JOIN agent_meta m ON m.agent_id = g.id AND m.key = 'console_last_scan' WHERE g.id <> '000' ORDER BY g.id`,
       )
-      .all() as { id: string; name: string; group_name: string | null; revoked_at: string | null; last_seen: string | null; silent_since: string | null; last_scan: string | null }[];
+      .all() as {
+      id: string;
+      name: string;
+      group_name: string | null;
+      revoked_at: string | null;
+      last_seen: string | null;
+      silent_since: string | null;
+      last_scan: string | null;
+    }[];
     // Open alerts by agent and level: both tables, less what is acknowledged.
     const open = this.#db
       .prepare(

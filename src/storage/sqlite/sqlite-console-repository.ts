@@ -76,9 +76,9 @@ export class SqliteConsoleRepository implements ConsoleRepository {
   }
 
   async getLoginFailures(userName: string): Promise<LoginFailures | undefined> {
-    return this.#sql('SELECT failures, last_failure_ms AS lastFailureMs, locked_until_ms AS lockedUntilMs FROM console_login_failures WHERE user_name = ?').get(userName) as
-      | LoginFailures
-      | undefined;
+    return this.#sql('SELECT failures, last_failure_ms AS lastFailureMs, locked_until_ms AS lockedUntilMs FROM console_login_failures WHERE user_name = ?').get(
+      userName,
+    ) as LoginFailures | undefined;
   }
 
   async putLoginFailures(userName: string, f: LoginFailures): Promise<void> {
@@ -137,7 +137,8 @@ export class SqliteConsoleRepository implements ConsoleRepository {
     const select = this.#sql('SELECT alert_id AS alertId, acked_by AS ackedBy, acked_at AS ackedAt, note FROM console_acks WHERE alert_id = ?');
     for (const id of new Set(ids)) {
       const row = select.get(id) as (Omit<AlertAck, 'note'> & { note: string | null }) | undefined;
-      if (row !== undefined) out.set(id, { alertId: row.alertId, ackedBy: row.ackedBy, ackedAt: row.ackedAt, ...(row.note === null ? {} : { note: row.note }) });
+      if (row !== undefined)
+        out.set(id, { alertId: row.alertId, ackedBy: row.ackedBy, ackedAt: row.ackedAt, ...(row.note === null ? {} : { note: row.note }) });
     }
     return out;
   }

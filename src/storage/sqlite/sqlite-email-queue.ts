@@ -24,7 +24,9 @@ export class SqliteEmailQueue implements EmailQueueRepository {
   }
 
   async pendingEmails(limit: number): Promise<readonly QueuedEmail[]> {
-    const rows = this.#conn.statement('SELECT seq, alert_id, route, alert, queued_ms FROM email_queue WHERE sent_mail IS NULL ORDER BY seq LIMIT ?', 'raw').all(limit) as [number, string, string, string, number][];
+    const rows = this.#conn
+      .statement('SELECT seq, alert_id, route, alert, queued_ms FROM email_queue WHERE sent_mail IS NULL ORDER BY seq LIMIT ?', 'raw')
+      .all(limit) as [number, string, string, string, number][];
     return rows.map(([seq, alertId, route, alert, queuedAtMs]) => ({ seq, alertId, route, alert: JSON.parse(alert) as AnyAlert, queuedAtMs }));
   }
 
@@ -32,7 +34,9 @@ export class SqliteEmailQueue implements EmailQueueRepository {
     const markSent = this.#conn.statement('UPDATE email_queue SET sent_mail = ? WHERE seq = ? AND sent_mail IS NULL');
     this.#conn.transaction(() => {
       for (const seq of mail.seqs) markSent.run(mail.id, seq);
-      this.#conn.statement('INSERT OR IGNORE INTO email_sent (mail_id, sent_ms, alerts, outcome) VALUES (?, ?, ?, ?)').run(mail.id, mail.sentAtMs, mail.seqs.length, mail.outcome);
+      this.#conn
+        .statement('INSERT OR IGNORE INTO email_sent (mail_id, sent_ms, alerts, outcome) VALUES (?, ?, ?, ?)')
+        .run(mail.id, mail.sentAtMs, mail.seqs.length, mail.outcome);
       // Old rows go as new ones come: the queue stays as long as KEEP_SENT_MS of mail, not the store's life.
       this.#conn.statement('DELETE FROM email_queue WHERE sent_mail IS NOT NULL AND queued_ms < ?').run(mail.sentAtMs - KEEP_SENT_MS);
       this.#conn.statement('DELETE FROM email_sent WHERE sent_ms < ?').run(mail.sentAtMs - KEEP_SENT_MS);

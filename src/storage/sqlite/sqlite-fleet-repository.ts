@@ -17,7 +17,9 @@ export class SqliteFleetRepository implements FleetRepository {
   constructor(conn: SqliteConnection) {
     this.#conn = conn;
     this.#lastSeq = conn.statement('SELECT seq FROM agent_sequences WHERE agent_id = ?', 'pluck');
-    this.#setSeq = conn.statement('INSERT INTO agent_sequences (agent_id, seq, batch_sha256) VALUES (?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET seq = excluded.seq, batch_sha256 = excluded.batch_sha256');
+    this.#setSeq = conn.statement(
+      'INSERT INTO agent_sequences (agent_id, seq, batch_sha256) VALUES (?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET seq = excluded.seq, batch_sha256 = excluded.batch_sha256',
+    );
     this.#markSeen = conn.statement('INSERT OR IGNORE INTO resync_seen (agent_id, path_key) VALUES (?, ?)');
   }
 
@@ -45,14 +47,15 @@ export class SqliteFleetRepository implements FleetRepository {
   }
 
   async createEnrollmentToken(token: EnrollmentTokenRecord): Promise<void> {
-    this.#conn.statement('INSERT INTO enrollment_tokens (id, secret_sha256, created_at, expires_at) VALUES (?, ?, ?, ?)').run(token.id, token.secretSha256, token.createdAt, token.expiresAt);
+    this.#conn
+      .statement('INSERT INTO enrollment_tokens (id, secret_sha256, created_at, expires_at) VALUES (?, ?, ?, ?)')
+      .run(token.id, token.secretSha256, token.createdAt, token.expiresAt);
   }
 
   async consumeEnrollmentToken(id: string, secretSha256: string, at: string, usedBy: string): Promise<TokenVerdict> {
     return this.#conn.transaction((): TokenVerdict => {
       const row = this.#conn.statement('SELECT secret_sha256, expires_at, used_at FROM enrollment_tokens WHERE id = ?').get(id) as
-        | { secret_sha256: string; expires_at: string; used_at: string | null }
-        | undefined;
+        { secret_sha256: string; expires_at: string; used_at: string | null } | undefined;
       // Compare even for an unknown id, against a dummy, so timing does not tell which ids exist.
       const expected = Buffer.from(row?.secret_sha256 ?? '0'.repeat(64), 'hex');
       const given = Buffer.from(/^[0-9a-f]{64}$/.test(secretSha256) ? secretSha256 : '1'.repeat(64), 'hex');
@@ -69,14 +72,18 @@ export class SqliteFleetRepository implements FleetRepository {
     return this.#conn.transaction(() => {
       const max = Number(this.#conn.statement("SELECT coalesce(max(CAST(id AS INTEGER)), 0) FROM agents WHERE id <> '000'", 'pluck').get());
       const id = String(max + 1).padStart(3, '0');
-      this.#conn.statement('INSERT INTO agents (id, name, created_at, last_seen, group_name, machine_id) VALUES (?, ?, ?, ?, ?, ?)').run(id, name, at, at, group ?? null, machineId ?? null);
+      this.#conn
+        .statement('INSERT INTO agents (id, name, created_at, last_seen, group_name, machine_id) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(id, name, at, at, group ?? null, machineId ?? null);
       return { id, name };
     });
   }
 
   async reenrollAgent(id: string, update: { name: string; group?: string; machineId?: string; at: string }): Promise<void> {
     this.#conn
-      .statement("UPDATE agents SET name = ?, group_name = coalesce(?, group_name), machine_id = coalesce(?, machine_id), last_seen = ?, silent_since = NULL WHERE id = ? AND id <> '000'")
+      .statement(
+        "UPDATE agents SET name = ?, group_name = coalesce(?, group_name), machine_id = coalesce(?, machine_id), last_seen = ?, silent_since = NULL WHERE id = ? AND id <> '000'",
+      )
       .run(update.name, update.group ?? null, update.machineId ?? null, update.at, id);
   }
 
@@ -122,7 +129,9 @@ export class SqliteFleetRepository implements FleetRepository {
   }
 
   async lastBatchSha256(agentId: string): Promise<string | undefined> {
-    return (this.#conn.statement('SELECT batch_sha256 FROM agent_sequences WHERE agent_id = ?', 'pluck').get(agentId) as string | null | undefined) ?? undefined;
+    return (
+      (this.#conn.statement('SELECT batch_sha256 FROM agent_sequences WHERE agent_id = ?', 'pluck').get(agentId) as string | null | undefined) ?? undefined
+    );
   }
 
   async clearResyncSeen(agentId: string): Promise<void> {
@@ -135,7 +144,8 @@ export class SqliteFleetRepository implements FleetRepository {
   }
 
   async unseenByResync(agentId: string): Promise<readonly Buffer[]> {
-    const sql = 'SELECT b.path_key FROM baseline b WHERE b.agent_id = ? AND NOT EXISTS (SELECT 1 FROM resync_seen r WHERE r.agent_id = b.agent_id AND r.path_key = b.path_key) ORDER BY b.path_key';
+    const sql =
+      'SELECT b.path_key FROM baseline b WHERE b.agent_id = ? AND NOT EXISTS (SELECT 1 FROM resync_seen r WHERE r.agent_id = b.agent_id AND r.path_key = b.path_key) ORDER BY b.path_key';
     return (this.#conn.statement(sql, 'pluck').all(agentId) as Buffer[]).map((k) => pathFromKey(k));
   }
 }

@@ -46,7 +46,9 @@ export class SqliteHistoryRepository implements HistoryRepository {
     for (const record of records) {
       const data = encodeEventRecord(record);
       const hash = chainHash(prev, data);
-      lastId = BigInt(this.#insertEvent.run(agentId, record.timestamp, record.change.kind, record.outcome, pathKey(record.change.path), data, prev, hash).lastInsertRowid);
+      lastId = BigInt(
+        this.#insertEvent.run(agentId, record.timestamp, record.change.kind, record.outcome, pathKey(record.change.path), data, prev, hash).lastInsertRowid,
+      );
       if (record.alertId !== undefined) alerts.push({ alertId: record.alertId, eventId: lastId, record });
       prev = hash;
       length++;
@@ -63,7 +65,9 @@ export class SqliteHistoryRepository implements HistoryRepository {
     let after = 0;
     if (query.limit !== undefined) {
       // The newest `limit` records: start just before the oldest of them, found from the newest end.
-      const first = this.#conn.statement(`SELECT id FROM events WHERE ${filter.where} AND id <= ? ORDER BY id DESC LIMIT 1 OFFSET ?`, 'pluck').get(...filter.params, upper, query.limit - 1) as number | undefined;
+      const first = this.#conn
+        .statement(`SELECT id FROM events WHERE ${filter.where} AND id <= ? ORDER BY id DESC LIMIT 1 OFFSET ?`, 'pluck')
+        .get(...filter.params, upper, query.limit - 1) as number | undefined;
       if (first !== undefined) after = first - 1;
     }
     const page = this.#conn.statement(`SELECT id, hash, data FROM events WHERE ${filter.where} AND id > ? AND id <= ? ORDER BY id LIMIT ?`, 'raw');
@@ -77,7 +81,8 @@ export class SqliteHistoryRepository implements HistoryRepository {
   }
 
   async chainHead(agentId: string): Promise<{ lastId: number; lastHash: string; length: number } | undefined> {
-    const row = this.#conn.statement('SELECT last_id, last_hash, length FROM chain_heads WHERE agent_id = ?', 'raw').get(agentId) as [number, string, number] | undefined;
+    const row = this.#conn.statement('SELECT last_id, last_hash, length FROM chain_heads WHERE agent_id = ?', 'raw').get(agentId) as
+      [number, string, number] | undefined;
     return row === undefined ? undefined : { lastId: Number(row[0]), lastHash: String(row[1]), length: Number(row[2]) };
   }
 
@@ -92,7 +97,9 @@ export class SqliteHistoryRepository implements HistoryRepository {
 
   async countChanges(agentId: string, path: Buffer, atMost: number): Promise<number> {
     // The first records only, in order: bounded however often a noisy file changed.
-    const kinds = this.#conn.statement('SELECT kind FROM events WHERE agent_id = ? AND path_key = ? ORDER BY id LIMIT ?', 'pluck').all(agentId, pathKey(path), atMost + 1) as string[];
+    const kinds = this.#conn
+      .statement('SELECT kind FROM events WHERE agent_id = ? AND path_key = ? ORDER BY id LIMIT ?', 'pluck')
+      .all(agentId, pathKey(path), atMost + 1) as string[];
     return Math.min(atMost, kinds.length - (kinds[0] === 'added' ? 1 : 0));
   }
 
@@ -113,11 +120,24 @@ export class SqliteHistoryRepository implements HistoryRepository {
       if (agentId === undefined || agent === agentId) heads.set(agent, { lastHash, length });
     }
     const where = agentId === undefined ? '' : 'WHERE agent_id = ?';
-    const stmt = this.#conn.privateStatement(`SELECT id, agent_id, ts, kind, outcome, path_key, data, prev_hash, hash FROM events ${where} ORDER BY agent_id, id`, 'raw');
+    const stmt = this.#conn.privateStatement(
+      `SELECT id, agent_id, ts, kind, outcome, path_key, data, prev_hash, hash FROM events ${where} ORDER BY agent_id, id`,
+      'raw',
+    );
     const rows = (agentId === undefined ? stmt.iterate() : stmt.iterate(agentId)) as IterableIterator<unknown[]>;
     const mapped = (function* (): Generator<ChainRow> {
       for (const r of rows) {
-        yield { id: Number(r[0]), agentId: String(r[1]), ts: String(r[2]), kind: String(r[3]), outcome: String(r[4]), pathKey: r[5] as Buffer, data: String(r[6]), prevHash: String(r[7]), hash: String(r[8]) };
+        yield {
+          id: Number(r[0]),
+          agentId: String(r[1]),
+          ts: String(r[2]),
+          kind: String(r[3]),
+          outcome: String(r[4]),
+          pathKey: r[5] as Buffer,
+          data: String(r[6]),
+          prevHash: String(r[7]),
+          hash: String(r[8]),
+        };
       }
     })();
     return checkChain(mapped, heads, anchors);

@@ -40,8 +40,20 @@ export class SqliteHistoryRetention {
 
   /** The anchors of the chains retention shortened, by agent. */
   async anchors(): Promise<readonly ChainAnchor[]> {
-    const rows = this.#conn.statement('SELECT agent_id, dropped_records, last_id, last_ts, last_hash FROM history_anchors ORDER BY agent_id', 'raw').all() as [string, number, number, string, string][];
-    return rows.map(([agentId, dropped, lastId, lastTs, lastHash]) => ({ agentId, droppedRecords: Number(dropped), lastDroppedId: Number(lastId), lastDroppedAt: lastTs, lastDroppedHash: lastHash }));
+    const rows = this.#conn.statement('SELECT agent_id, dropped_records, last_id, last_ts, last_hash FROM history_anchors ORDER BY agent_id', 'raw').all() as [
+      string,
+      number,
+      number,
+      string,
+      string,
+    ][];
+    return rows.map(([agentId, dropped, lastId, lastTs, lastHash]) => ({
+      agentId,
+      droppedRecords: Number(dropped),
+      lastDroppedId: Number(lastId),
+      lastDroppedAt: lastTs,
+      lastDroppedHash: lastHash,
+    }));
   }
 
   /** One batch of one agent's chain prefix, in the caller's transaction. */
@@ -57,8 +69,12 @@ export class SqliteHistoryRetention {
     while (n < rows.length && (rows[n]?.[1] ?? before) < before && rows[n]?.[3] === null) n++;
     const stop = rows[n];
     let heldBack: string | undefined;
-    if (stop !== undefined && stop[1] < before) heldBack = `agent ${agentId} kept from record ${stop[0]}: its alert ${stop[3] ?? '?'} still waits for its sinks`;
-    else if (stop !== undefined && this.#conn.statement('SELECT 1 FROM events WHERE agent_id = ? AND id > ? AND ts < ? LIMIT 1', 'pluck').get(agentId, stop[0], before) !== undefined) {
+    if (stop !== undefined && stop[1] < before)
+      heldBack = `agent ${agentId} kept from record ${stop[0]}: its alert ${stop[3] ?? '?'} still waits for its sinks`;
+    else if (
+      stop !== undefined &&
+      this.#conn.statement('SELECT 1 FROM events WHERE agent_id = ? AND id > ? AND ts < ? LIMIT 1', 'pluck').get(agentId, stop[0], before) !== undefined
+    ) {
       heldBack = `agent ${agentId} kept from record ${stop[0]}: dropping older records would cut its chain in the middle (its record times go back)`;
     }
     const last = rows[n - 1];

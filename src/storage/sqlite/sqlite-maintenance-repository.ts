@@ -24,7 +24,9 @@ export class SqliteMaintenanceRepository implements MaintenanceRepository {
 
   async activeMaintenance(agentId: string, at: string): Promise<MaintenanceWindow | undefined> {
     const row = this.#conn
-      .statement('SELECT * FROM maintenance WHERE ended_at IS NULL AND starts_at <= ? AND ends_at > ? AND (agent_id IS NULL OR agent_id = ?) ORDER BY ends_at DESC LIMIT 1')
+      .statement(
+        'SELECT * FROM maintenance WHERE ended_at IS NULL AND starts_at <= ? AND ends_at > ? AND (agent_id IS NULL OR agent_id = ?) ORDER BY ends_at DESC LIMIT 1',
+      )
       .get(at, at, agentId) as MaintenanceRow | undefined;
     return row === undefined ? undefined : toWindow(row);
   }

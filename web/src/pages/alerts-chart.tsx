@@ -45,7 +45,7 @@ export function AlertsChart({ buckets, since, now, unit }: { buckets: readonly B
                 y -= h;
                 return h > 0 ? <rect class={`bar-${band}`} x={i * barWidth + 1} y={y} width={Math.max(1, barWidth - 2)} height={h} /> : null;
               })}
-              {(i % Math.ceil(keys.length / 8) === 0) && (
+              {i % Math.ceil(keys.length / 8) === 0 && (
                 <text x={i * barWidth + 2} y={HEIGHT + 14} class="axis">
                   {unit === 'hour' ? `${key.slice(11, 13)}h` : key.slice(5)}
                 </text>
@@ -61,7 +61,10 @@ export function AlertsChart({ buckets, since, now, unit }: { buckets: readonly B
             <span class={`swatch bar-${band}`} /> {band}
           </span>
         ))}
-        <span class="muted"> · peak {max} per {unit}</span>
+        <span class="muted">
+          {' '}
+          · peak {max} per {unit}
+        </span>
       </figcaption>
     </figure>
   );

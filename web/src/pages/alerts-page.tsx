@@ -28,7 +28,8 @@ function matches(alert: AlertLine, f: Filters): boolean {
   if (f.agent !== '' && alert.agentId !== f.agent) return false;
   if (f.minLevel !== '' && alert.level < Number(f.minLevel)) return false;
   if (f.rule !== '' && alert.ruleId !== Number(f.rule)) return false;
-  if (f.path !== '' && (alert.path === undefined || !(alert.path === f.path || alert.path.startsWith(f.path.endsWith('/') ? f.path : `${f.path}/`)))) return false;
+  if (f.path !== '' && (alert.path === undefined || !(alert.path === f.path || alert.path.startsWith(f.path.endsWith('/') ? f.path : `${f.path}/`))))
+    return false;
   if (f.status === 'acked') return false;
   return true;
 }
@@ -158,7 +159,11 @@ export function AlertsPage({ params, admin }: { params: URLSearchParams; admin: 
         <tbody>
           {alerts.map((a) => (
             <tr class={fresh.has(a.id) ? 'fresh' : ''} data-alert-id={a.id}>
-              {admin && <td>{a.ack === undefined && <input type="checkbox" aria-label={`select ${a.id}`} checked={selected.has(a.id)} onChange={() => toggle(a.id)} />}</td>}
+              {admin && (
+                <td>
+                  {a.ack === undefined && <input type="checkbox" aria-label={`select ${a.id}`} checked={selected.has(a.id)} onChange={() => toggle(a.id)} />}
+                </td>
+              )}
               <td>
                 <Time iso={a.ts} />
               </td>
@@ -171,14 +176,26 @@ export function AlertsPage({ params, admin }: { params: URLSearchParams; admin: 
                 {a.description} {a.event !== undefined && <span class="muted">({a.event})</span>}
                 {a.path !== undefined && a.pathB64 !== undefined && (
                   <div>
-                    <a class="path" href={fileLink(a.agentId, a.pathB64)} title={a.pathExact === false ? 'shown with escapes: the name is not plain UTF-8' : undefined}>
+                    <a
+                      class="path"
+                      href={fileLink(a.agentId, a.pathB64)}
+                      title={a.pathExact === false ? 'shown with escapes: the name is not plain UTF-8' : undefined}
+                    >
                       {a.path}
                     </a>
                   </div>
                 )}
               </td>
               <td>{a.verdict !== undefined && <span class={`verdict verdict-${a.verdict}`}>{a.verdict}</span>}</td>
-              <td>{a.ack === undefined ? <span class="open">open</span> : <span class="muted" title={a.ack.at}>acknowledged by {a.ack.by}</span>}</td>
+              <td>
+                {a.ack === undefined ? (
+                  <span class="open">open</span>
+                ) : (
+                  <span class="muted" title={a.ack.at}>
+                    acknowledged by {a.ack.by}
+                  </span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -11,7 +11,16 @@ interface HistoryEntry {
   readonly changed: readonly string[];
   readonly before?: State;
   readonly after?: State;
-  readonly verdict: { verdict: string; source?: string; package?: string; version?: string; match?: string; known_path?: string; label?: string; reason?: string };
+  readonly verdict: {
+    verdict: string;
+    source?: string;
+    package?: string;
+    version?: string;
+    match?: string;
+    known_path?: string;
+    label?: string;
+    reason?: string;
+  };
   readonly rule?: { id: number; level: number; description: string };
   readonly outcome: string;
   readonly reason?: string;
@@ -59,9 +68,14 @@ function Compare({ entry }: { entry: HistoryEntry }) {
 }
 
 function Verdict({ verdict }: { verdict: HistoryEntry['verdict'] }) {
-  const evidence = [verdict.package !== undefined ? `${verdict.package}${verdict.version === undefined ? '' : ` ${verdict.version}`}` : undefined, verdict.source, verdict.match, verdict.known_path, verdict.label, verdict.reason].filter(
-    (x) => x !== undefined,
-  );
+  const evidence = [
+    verdict.package !== undefined ? `${verdict.package}${verdict.version === undefined ? '' : ` ${verdict.version}`}` : undefined,
+    verdict.source,
+    verdict.match,
+    verdict.known_path,
+    verdict.label,
+    verdict.reason,
+  ].filter((x) => x !== undefined);
   return (
     <span>
       <span class={`verdict verdict-${verdict.verdict}`}>{verdict.verdict}</span>

@@ -11,5 +11,9 @@ export function LevelBadge({ level }: { level: number }) {
 /** A time as the browser's local time, with the exact UTC time on hover. */
 export function Time({ iso }: { iso: string | undefined }) {
   if (iso === undefined) return <span class="muted">never</span>;
-  return <time dateTime={iso} title={iso}>{new Date(iso).toLocaleString()}</time>;
+  return (
+    <time dateTime={iso} title={iso}>
+      {new Date(iso).toLocaleString()}
+    </time>
+  );
 }
