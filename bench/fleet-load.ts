@@ -6,14 +6,16 @@
  *
  * Run: npm run build && node dist/bench/fleet-load.js [--agents 1000] [--files 100] [--seconds 30]
  *        [--rates 1000,3000,6000,12000] [--interval 5] [--json FILE] [--profile DIR] [--store postgres://…]
+ *        [--engines sqlite,postgres] [--managers 1,2]
  *
- * With --store the manager keeps its store in that PostgreSQL (in a schema of its own, dropped after); run it once
- * without and once with to compare the engines on the same machine.
+ * One run measures every scenario on the same machine and prints them side by side: SQLite with one manager, and
+ * PostgreSQL (--store, default the machine's own, in a schema of its own dropped after) with one and with two
+ * managers sharing it, agents spread over them.
  *
  * The driver and the manager share the machine's cores: on a 2-core host the figures are a floor.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,6 +146,32 @@ async function dropSchema(url: string, schema: string): Promise<void> {
   await client.end();
 }
 
+interface LoadOptions {
+  readonly agentCount: number;
+  readonly files: number;
+  readonly seconds: number;
+  readonly intervalS: number;
+  readonly rates: readonly number[];
+  readonly profile?: string;
+  /** The PostgreSQL to use for the postgres scenarios (a schema of its own is made in it and dropped after). */
+  readonly postgresUrl: string;
+}
+
+/** One configuration measured: an engine, and how many managers share it (agents spread over them). */
+interface Scenario {
+  readonly engine: 'sqlite' | 'postgres';
+  readonly managers: number;
+}
+
+interface ScenarioResult {
+  readonly engine: string;
+  readonly managers: number;
+  readonly baselineEntriesPerSecond: number;
+  readonly levels: readonly LevelResult[];
+  /** The managers' memory high-water marks, summed. */
+  readonly managerHighWaterMb: number;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -155,40 +183,85 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       /** Writes a V8 CPU profile of the manager into this directory. */
       profile: { type: 'string' },
-      /** The manager's store on PostgreSQL (postgres://…): a schema of its own is made in it and dropped after. */
-      store: { type: 'string' },
+      /** The PostgreSQL for the postgres scenarios (postgres://…): a schema of its own is made in it and dropped after. */
+      store: { type: 'string', default: process.env.CUSTOS_LOAD_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test' },
+      /** Which engines to measure, in one run (each with the same agents, rates and machine). */
+      engines: { type: 'string', default: 'sqlite,postgres' },
+      /** How many managers share the PostgreSQL store, one scenario each (SQLite always has one). */
+      managers: { type: 'string', default: '1,2' },
     },
   });
-  const agentCount = Number(values.agents);
-  const files = Number(values.files);
-  const seconds = Number(values.seconds);
-  const intervalS = Number(values.interval);
-  const rates = values.rates.split(',').map(Number);
+  const options: LoadOptions = {
+    agentCount: Number(values.agents),
+    files: Number(values.files),
+    seconds: Number(values.seconds),
+    intervalS: Number(values.interval),
+    rates: values.rates.split(',').map(Number),
+    ...(values.profile === undefined ? {} : { profile: values.profile }),
+    postgresUrl: values.store,
+  };
+  const scenarios: Scenario[] = [];
+  for (const engine of values.engines.split(',')) {
+    if (engine === 'sqlite') scenarios.push({ engine, managers: 1 });
+    else if (engine === 'postgres') for (const n of values.managers.split(',').map(Number)) scenarios.push({ engine, managers: n });
+    else throw new Error(`--engines: unknown engine ${engine} (sqlite, postgres)`);
+  }
+  const results: ScenarioResult[] = [];
+  for (const scenario of scenarios) results.push(await runScenario(scenario, options));
+  process.stdout.write('\nfleet-load summary (same machine, same run):\n');
+  process.stdout.write('engine      managers  offered/s  sustained/s  p50 ms  p99 ms  failed  manager RSS peak MB\n');
+  for (const r of results) {
+    for (const l of r.levels) {
+      process.stdout.write(
+        `${r.engine.padEnd(10)}  ${String(r.managers).padStart(8)}  ${String(l.offeredEventsPerSecond).padStart(9)}  ${String(l.eventsPerSecond).padStart(11)}  ${String(l.p50Ms).padStart(6)}  ${String(l.p99Ms).padStart(6)}  ${String(l.failures).padStart(6)}  ${String(l.managerRssMb).padStart(19)}\n`,
+      );
+    }
+  }
+  if (values.json !== undefined)
+    writeFileSync(
+      values.json,
+      `${JSON.stringify({ agents: options.agentCount, files: options.files, seconds: options.seconds, intervalS: options.intervalS, scenarios: results }, null, 2)}\n`,
+    );
+}
 
+async function runScenario(scenario: Scenario, options: LoadOptions): Promise<ScenarioResult> {
+  const { agentCount, files, seconds, intervalS, rates } = options;
   const root = join(tmpdir(), `custos-fleet-load-${process.pid}`);
   rmSync(root, { recursive: true, force: true });
-  const data = join(root, 'manager');
-  mkdirSync(data, { recursive: true });
-  writeFileSync(join(data, 'custos.yml'), 'manager:\n  silent_after: 1h\n');
+  const dataDirs = Array.from({ length: scenario.managers }, (_, i) => join(root, `manager-${i}`));
+  for (const data of dataDirs) {
+    mkdirSync(data, { recursive: true, mode: 0o700 });
+    writeFileSync(join(data, 'custos.yml'), 'manager:\n  silent_after: 1h\n');
+  }
+  const data = dataDirs[0] as string;
   const pki = await ensureManagerPki(data);
+  // The other managers share the first one's CA (as `custos manager pki export|import` provisions it).
+  for (const other of dataDirs.slice(1)) cpSync(join(data, 'pki'), join(other, 'pki'), { recursive: true });
   const tokens: string[] = [];
   const loadSchema = `custos_load_${process.pid}`;
-  const storeUrl = values.store === undefined ? undefined : withSchema(values.store, loadSchema);
+  const storeUrl = scenario.engine === 'sqlite' ? undefined : withSchema(options.postgresUrl, loadSchema);
   const store = storeUrl === undefined ? SqliteStore.open(join(data, 'custos.db')) : await PostgresStore.open(storeUrl);
   for (let i = 0; i < agentCount; i++) tokens.push((await createEnrollmentToken(store, pki.caSha256, 3_600_000, new Date())).token);
   await store.close();
 
-  const manager = await startManager(data, values.profile, storeUrl);
-  const pid = manager.child.pid ?? 0;
-  process.stdout.write(
-    `fleet-load: manager pid ${pid} at ${manager.url} on ${storeUrl === undefined ? 'SQLite' : 'PostgreSQL'}; ${agentCount} agents × ${files} files\n`,
-  );
+  const managers: { child: ChildProcess; url: string; log: string[] }[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const m of managers) {
+      m.child.kill('SIGTERM');
+      await new Promise((resolve) => m.child.once('exit', resolve));
+    }
+  };
   try {
+    for (const dir of dataDirs) managers.push(await startManager(dir, options.profile, storeUrl));
+    const pids = managers.map((m) => m.child.pid ?? 0);
+    process.stdout.write(
+      `fleet-load: ${scenario.managers} manager(s) (pid ${pids.join(', ')}) on ${storeUrl === undefined ? 'SQLite' : 'PostgreSQL'}; ${agentCount} agents × ${files} files\n`,
+    );
     const enrollStarted = Date.now();
     const agents: SimAgent[] = new Array<SimAgent>(agentCount);
     await pool(tokens, 4, async (token, i) => {
       const dir = join(root, `agent-${i}`);
-      await enrollAgent({ managerUrl: manager.url, token, name: `sim-${i}`, dataDir: dir });
+      await enrollAgent({ managerUrl: (managers[i % managers.length] ?? managers[0])?.url ?? '', token, name: `sim-${i}`, dataDir: dir });
       const { identity, endpoint } = loadAgentIdentity(dir);
       agents[i] = { id: identity.agentId, endpoint, seq: 0, version: 0, cursor: 0 };
     });
@@ -224,7 +297,10 @@ async function main(): Promise<void> {
       let failures = 0;
       let peakRss = 0;
       const sampler = setInterval(() => {
-        peakRss = Math.max(peakRss, memoryMb(pid).rss);
+        peakRss = Math.max(
+          peakRss,
+          pids.reduce((sum, p) => sum + memoryMb(p).rss, 0),
+        );
       }, 250);
       const started = Date.now();
       const deadline = started + seconds * 1000;
@@ -276,22 +352,23 @@ async function main(): Promise<void> {
           `batch p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms max ${result.maxMs} ms, ${failures} failed, manager RSS peak ${result.managerRssMb} MB\n`,
       );
     }
-    const memory = memoryMb(pid);
-    const metrics = (await callManager({ url: manager.url, ca: pki.caCert }, 'GET', '/metrics')).text;
+    const memory = pids.map(memoryMb).reduce((a, b) => ({ rss: a.rss + b.rss, hwm: a.hwm + b.hwm }), { rss: 0, hwm: 0 });
+    const metrics = (await callManager({ url: managers[0]?.url ?? '', ca: pki.caCert }, 'GET', '/metrics')).text;
     const ingest = /custos_batch_ingest_seconds\{quantile="0.99"\} ([\d.e-]+)/.exec(metrics)?.[1];
     process.stdout.write(
       `fleet-load: manager memory now ${Math.round(memory.rss)} MB, high-water ${Math.round(memory.hwm)} MB; manager-side p99 apply time ${ingest === undefined ? '?' : `${(Number(ingest) * 1000).toFixed(0)} ms`}\n`,
     );
-    if (values.json !== undefined)
-      writeFileSync(
-        values.json,
-        `${JSON.stringify({ agents: agentCount, files, seconds, intervalS, baselineEntriesPerSecond: Math.round((agentCount * files) / baselineS), levels: results, managerHighWaterMb: Math.round(memory.hwm) }, null, 2)}\n`,
-      );
+    return {
+      engine: scenario.engine,
+      managers: scenario.managers,
+      baselineEntriesPerSecond: Math.round((agentCount * files) / baselineS),
+      levels: results,
+      managerHighWaterMb: Math.round(memory.hwm),
+    };
   } finally {
-    manager.child.kill('SIGTERM');
-    await new Promise((resolve) => manager.child.once('exit', resolve));
+    await stopAll();
     rmSync(root, { recursive: true, force: true });
-    if (values.store !== undefined) await dropSchema(values.store, loadSchema);
+    if (storeUrl !== undefined) await dropSchema(options.postgresUrl, loadSchema);
   }
 }
 

@@ -48,3 +48,18 @@ export async function redeliverAlerts(store: Store, sinks: readonly AlertSink[])
   backlogged.delete(store);
   return total;
 }
+
+/**
+ * Delivers what another manager on the same store committed and never delivered (it died; its claim ran out), as
+ * a live manager sweeps it up: through each sink's redelivery, so a file that has an alert already skips it.
+ * Returns how many it delivered.
+ */
+export async function deliverOrphanedAlerts(store: Store, sinks: readonly AlertSink[]): Promise<number> {
+  let total = 0;
+  for (let page = await store.orphanedAlerts(PAGE); page.length > 0; page = await store.orphanedAlerts(PAGE)) {
+    for (const sink of sinks) await (sink.redeliver === undefined ? sink.write(page) : sink.redeliver(page));
+    await store.markAlertsDelivered(page.map((a) => a.id));
+    total += page.length;
+  }
+  return total;
+}

@@ -60,6 +60,16 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     const loaded = loadConfig(flags);
     reportWarnings(loaded.warnings);
     const { config } = loaded;
+    if (config.storage.historyRetentionMs !== undefined) {
+      // Retention is the manager's periodic work; a standalone history is kept whole (its marker and seal expect it).
+      reportWarnings([
+        {
+          file: flags.config ?? '(configuration)',
+          key: 'database.history_retention',
+          message: 'applies to the manager (custos manager start) only: custos check keeps its history whole',
+        },
+      ]);
+    }
     const rules = loadRuleSet(config.rules, reportWarnings);
     // OSSEC's <disabled>yes</disabled>: the configuration and rules are still checked, nothing is scanned and the
     // baseline is left as it is (a scan of nothing would read as every file deleted).

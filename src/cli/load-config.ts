@@ -53,14 +53,16 @@ export function loadConfig(given: ConfigOptions): LoadedConfig {
   const result = /^\s*</.test(text) ? parseOssecConfig(text, name, defaults) : parseYamlConfig(text, name, defaults);
   if (!result.ok) throw new ConfigError(result.error);
   const { config } = result.value;
-  if (given.store !== undefined) return { ...result.value, config: { ...config, storage: { engine: 'postgres', url: given.store } } };
+  // --store and --db move the store; the configuration's history retention still applies to it.
+  const retention = config.storage.historyRetentionMs === undefined ? {} : { historyRetentionMs: config.storage.historyRetentionMs };
+  if (given.store !== undefined) return { ...result.value, config: { ...config, storage: { engine: 'postgres', url: given.store, ...retention } } };
   if (options.db === undefined) return result.value;
   if (config.storage.engine !== 'sqlite') {
     // --data with a configuration on PostgreSQL: the directory holds the rest (certificates, alert files).
     if (given.db === undefined) return result.value;
     throw new CustosError('USAGE', '--db names a SQLite file, but the configuration uses PostgreSQL');
   }
-  return { ...result.value, config: { ...config, storage: { engine: 'sqlite', path: options.db } } };
+  return { ...result.value, config: { ...config, storage: { engine: 'sqlite', path: options.db, ...retention } } };
 }
 
 /** The configuration file `loadConfig` reads for these options; undefined: the built-in defaults. */

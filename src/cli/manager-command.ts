@@ -26,6 +26,7 @@ import { redactPostgresUrl } from '../storage/postgres/postgres-database.js';
 import type { Store } from '../storage/store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { loadConfig } from './load-config.js';
+import { managerPkiCommand } from './manager-pki-command.js';
 import { managerUserCommand } from './manager-user-command.js';
 import { openEmailSink } from './open-email-sink.js';
 import { openManagerStore, openStore } from './open-store.js';
@@ -88,7 +89,7 @@ export function managerCommand(result: CommandResult): Command {
         const rules = loadRuleSet(config.rules, (warnings) => {
           for (const w of warnings) logger.warn({ file: w.file, line: w.line, key: w.key }, w.message);
         });
-        const { store, leadership } = await openManagerStore(config.storage);
+        const { store, leadership } = await openManagerStore(config.storage, config.manager.alertLeaseMs);
         if (config.storage.engine === 'postgres') logger.info({ store: redactPostgresUrl(config.storage.url) }, 'store on PostgreSQL');
         // Always there (created when missing): it keeps what the agents' hosts report of their packages.
         const knownHashes = SqliteKnownHashStore.open(config.knownHashes.explicit ? config.knownHashes.databasePath : join(dataDir, 'hashdb.sqlite'));
@@ -251,5 +252,6 @@ export function managerCommand(result: CommandResult): Command {
       }),
   );
   manager.addCommand(managerUserCommand(result));
+  manager.addCommand(managerPkiCommand(result));
   return manager;
 }

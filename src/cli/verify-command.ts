@@ -8,7 +8,7 @@ import { databaseProblems } from '../storage/sqlite/database-integrity.js';
 import { readHistoryKey } from '../storage/history-key.js';
 import { sealProblem } from './verify-seal.js';
 import { lostAgainstMarker, readHistoryMarker } from '../storage/history-marker.js';
-import type { ChainReport, Store } from '../storage/store.js';
+import type { ChainReport, ChainStart, Store } from '../storage/store.js';
 
 interface VerifyFlags {
   readonly config?: string;
@@ -47,7 +47,7 @@ export function verifyCommand(result: CommandResult): Command {
           key,
         ));
       if (flags.json === true) process.stdout.write(`${JSON.stringify(report)}\n`);
-      else if (report.ok) process.stdout.write(`history intact: ${report.checked} records verified\n`);
+      else if (report.ok) process.stdout.write(`history intact: ${report.checked} records verified\n${describeStarts(report.starts ?? [])}`);
       else {
         const b = report.firstBroken;
         process.stdout.write(
@@ -107,4 +107,19 @@ function damagedFile(path: string, agent: string | undefined): ChainReport | und
     checked: 0,
     firstBroken: { agentId: agent ?? LOCAL_AGENT_ID, eventId: 0, reason: `the database file is damaged: ${problems.join('; ')}` },
   };
+}
+
+/**
+ * Where each chain that retention shortened starts: the first kept record, and the hash it chains from, which is
+ * the hash of the last record dropped (kept as the chain's anchor when it was dropped).
+ */
+function describeStarts(starts: readonly ChainStart[]): string {
+  return starts
+    .map((s) => {
+      const dropped = `${s.droppedRecords} older records dropped by retention, the last ${s.lastDroppedId} at ${s.lastDroppedAt}`;
+      return s.firstKept === undefined
+        ? `agent ${s.agentId}: every record dropped by retention (${dropped}); its head is that record's hash ${s.lastDroppedHash}\n`
+        : `agent ${s.agentId}: kept history starts at record ${s.firstKept.id} (${s.firstKept.at}), chained from ${s.lastDroppedHash} (${dropped})\n`;
+    })
+    .join('');
 }

@@ -18,10 +18,11 @@ const RULE = {
   'package-refused': CUSTOS_RULES.packageRefused,
   'scan-summary': CUSTOS_RULES.scanSummary,
   'quota-reached': CUSTOS_RULES.quotaReached,
+  'history-trimmed': CUSTOS_RULES.historyTrimmed,
 } as const;
 
 /**
- * Builds an alert about an agent or its host (rules 563, 564, 566–572, 574, 582): the text says what happened and
+ * Builds an alert about an agent or its host (rules 563, 564, 566–572, 574, 581, 582): the text says what happened and
  * what it means for the files it watches; `details` is kept under `custos` (for 572 and 574: `path`, the directory
  * as displayed, and `reason`).
  */
@@ -51,6 +52,7 @@ export function buildAgentAlert(input: {
     'package-refused': `${who} installed ${detail('package', 'a package')} from a .deb the manager refused (SHA-256 ${detail('sha256', '?')}): ${detail('reason', 'no reason given')}. Its files are not explained by it.`,
     'scan-summary': `${who}: scan completed; history ${detail('history_records', '0')} records, last record ${detail('last_id', '-')}, chain hash ${detail('chain_hash', '-')}; baseline digest ${detail('baseline_digest', '?')}${input.details?.signature === undefined ? '' : `; signed ${detail('signature', '?')}`}. Keep this copy: custos verify --head finds a history rewritten since.`,
     'quota-reached': `${who} has reached its storage quota on the manager (${detail('reason', '?')}): its batches are refused and wait in its outbox, so its changes are not being recorded. Raise manager.quota, or find what floods it.`,
+    'history-trimmed': `${who}: history retention dropped its records made before ${detail('before', '?')} (${detail('dropped_records', '?')} in all); its kept history chains from record ${detail('last_dropped_id', '?')}, hash ${detail('chain_from', '?')}. Keep this copy: custos verify proves the kept history from it.`,
     'revoked-attempt': `${who} was revoked at ${detail('revoked_at', '?')} but is still trying to report (${detail('attempts', '1')} attempt(s) since ${detail('first_attempt', '?')}): refused.${stillHolds(input.details)}`,
   };
   return {

@@ -99,7 +99,8 @@ export interface AgentAlert extends AlertBase {
       | 'revoked-attempt'
       | 'package-refused'
       | 'scan-summary'
-      | 'quota-reached';
+      | 'quota-reached'
+      | 'history-trimmed';
     readonly [key: string]: unknown;
   };
 }

@@ -147,6 +147,12 @@ export const CUSTOS_RULES = Object.freeze({
     description: 'Agent storage quota reached on the manager: its changes are refused and wait on the agent.',
     groups: ['ossec', 'syscheck', 'custos_agent', 'agent_quota_reached'],
   },
+  historyTrimmed: {
+    id: 581,
+    level: 3,
+    description: "History retention dropped an agent's oldest records: where its kept chain now starts, for safekeeping off the host.",
+    groups: ['ossec', 'syscheck', 'custos_agent', 'custos_history_retention'],
+  },
   noisy: {
     id: 565,
     level: 7,

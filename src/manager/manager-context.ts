@@ -39,7 +39,8 @@ export interface ManagerDeps {
 }
 
 /** The manager's own alerts about an agent (rules 565-571 and the refused package). */
-export type AgentAlertEvent = 'silent' | 'back' | 'outbox-overflow' | 'state-lost' | 'revoked' | 'revoked-attempt' | 'package-refused' | 'quota-reached';
+export type AgentAlertEvent =
+  'silent' | 'back' | 'outbox-overflow' | 'state-lost' | 'revoked' | 'revoked-attempt' | 'package-refused' | 'quota-reached' | 'history-trimmed';
 
 type PackageContext = Awaited<ReturnType<typeof agentPackageContext>>;
 

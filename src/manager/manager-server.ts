@@ -1,8 +1,9 @@
-import { redeliverAlerts } from '../analysis/deliver-alerts.js';
+import { deliverOrphanedAlerts, redeliverAlerts } from '../analysis/deliver-alerts.js';
 import { consolePlugin } from './console/console-plugin.js';
 import { createManagerApp } from './manager-app.js';
 import { ManagerContext, type ManagerDeps } from './manager-context.js';
 import type { ManagerMetrics } from './manager-metrics.js';
+import { applyHistoryRetention, HISTORY_RETENTION_EVERY_MS } from './history-retention-task.js';
 import { startPeriodicTask } from './periodic-task.js';
 import { announceRevocations } from './revocation-alerts.js';
 import { silenceCheckEveryMs, watchSilence } from './silence-watch.js';
@@ -61,6 +62,37 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     logger,
     true,
   );
+  // Several managers on one store: the alerts a dead one left claimed go out through this one once its lease ran out.
+  const orphans =
+    deps.leadership === undefined
+      ? undefined
+      : startPeriodicTask(
+          'orphaned alert sweep',
+          Math.max(1000, Math.min(30_000, deps.config.manager.alertLeaseMs / 4)),
+          async () => {
+            const swept = await deliverOrphanedAlerts(store, deps.sinks);
+            if (swept > 0) logger.warn({ alerts: swept }, 'delivered alerts another manager had committed but not written out (its claim ran out)');
+          },
+          logger,
+        );
+  // `database.history_retention`: on one manager at a time, at start and then hourly.
+  const retentionMs = deps.config.storage.historyRetentionMs;
+  const retention =
+    retentionMs === undefined
+      ? undefined
+      : startPeriodicTask(
+          'history retention',
+          HISTORY_RETENTION_EVERY_MS,
+          async () => {
+            if (!(await leads())) return;
+            await applyHistoryRetention(store, retentionMs, deps.now(), logger, async (agentId, details) => {
+              const agent = await store.getAgent(agentId);
+              await ctx.raiseAgentAlert({ id: agentId, name: agent?.name ?? agentId }, 'history-trimmed', details);
+            });
+          },
+          logger,
+          true,
+        );
   logger.info({ host: listen.host, port, caSha256: deps.pki.caSha256 }, 'manager listening');
   return {
     url: `https://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`,
@@ -69,6 +101,8 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
     close: async () => {
       await silence.stop();
       await revocations.stop();
+      await retention?.stop();
+      await orphans?.stop();
       await app.close();
     },
   };

@@ -17,6 +17,12 @@ export interface AlertRepository {
    * had it loses nothing.
    */
   undeliveredAlerts(limit: number): Promise<readonly AnyAlert[]>;
+  /**
+   * Alerts another manager on the same store claimed and did not deliver within its lease (it died), now claimed
+   * by this one, oldest first: what a live manager sweeps up while it runs. Never this store's own alerts, so a
+   * sweep cannot race this manager's own deliveries; on a store only one manager uses (SQLite), always none.
+   */
+  orphanedAlerts(limit: number): Promise<readonly AnyAlert[]>;
   /** Takes alerts off the delivery queue once every sink has them. */
   markAlertsDelivered(ids: readonly string[]): Promise<void>;
 }

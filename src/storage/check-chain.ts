@@ -1,6 +1,6 @@
 import { chainHash, decodeEventRecord, GENESIS_HASH } from '../core/event-record.js';
 import { pathKey } from '../core/path-bytes.js';
-import type { ChainReport } from './store.js';
+import type { ChainAnchor, ChainReport, ChainStart } from './store.js';
 
 /** A history row as any engine stores it. */
 export interface ChainRow {
@@ -23,10 +23,26 @@ export interface ChainHead {
 
 /**
  * Checks history rows, given in (agent, id) order, against their chain: each must link to the one before, hash
- * to its recorded hash, agree with its indexed columns, and each chain must end at its recorded head. Stops at
- * the first broken row and says why.
+ * to its recorded hash, agree with its indexed columns, and each chain must end at its recorded head. A chain
+ * retention shortened starts at its anchor: its first kept record must chain from the last dropped one's hash,
+ * and its length counts the dropped records. Stops at the first broken row and says why.
  */
-export async function checkChain(rows: AsyncIterable<ChainRow> | Iterable<ChainRow>, heads: ReadonlyMap<string, ChainHead>): Promise<ChainReport> {
+export async function checkChain(
+  rows: AsyncIterable<ChainRow> | Iterable<ChainRow>,
+  heads: ReadonlyMap<string, ChainHead>,
+  anchors: ReadonlyMap<string, ChainAnchor> = new Map(),
+): Promise<ChainReport> {
+  const starts: ChainStart[] = [];
+  const report = await walkChains(rows, heads, anchors, starts);
+  return starts.length === 0 ? report : { ...report, starts };
+}
+
+async function walkChains(
+  rows: AsyncIterable<ChainRow> | Iterable<ChainRow>,
+  heads: ReadonlyMap<string, ChainHead>,
+  anchors: ReadonlyMap<string, ChainAnchor>,
+  starts: ChainStart[],
+): Promise<ChainReport> {
   let checked = 0;
   let agent: string | undefined;
   let expected = GENESIS_HASH;
@@ -53,8 +69,17 @@ export async function checkChain(rows: AsyncIterable<ChainRow> | Iterable<ChainR
       }
       agent = row.agentId;
       seen.add(agent);
-      expected = GENESIS_HASH;
-      length = 0;
+      const anchor = anchors.get(agent);
+      expected = anchor?.lastDroppedHash ?? GENESIS_HASH;
+      length = anchor?.droppedRecords ?? 0;
+      if (anchor !== undefined) starts.push({ ...anchor, firstKept: { id: row.id, at: row.ts } });
+    }
+    if (row.prevHash !== expected && starts.at(-1)?.firstKept?.id === row.id) {
+      return broken(
+        row.agentId,
+        row.id,
+        'it does not chain from the last record retention dropped (the kept anchor): records were removed after it, or the anchor was edited',
+      );
     }
     if (row.prevHash !== expected) {
       return broken(row.agentId, row.id, 'it does not link to the record before it: a record was removed, inserted or reordered');
@@ -73,8 +98,14 @@ export async function checkChain(rows: AsyncIterable<ChainRow> | Iterable<ChainR
     const end = endOf(agent);
     if (end !== undefined) return end;
   }
-  for (const agentId of heads.keys()) {
-    if (!seen.has(agentId)) return broken(agentId, 0, 'the recorded chain head has no records: the history was emptied');
+  for (const [agentId, head] of heads) {
+    if (seen.has(agentId)) continue;
+    // Retention may have dropped every record of a quiet agent: then its head is exactly its anchor.
+    const anchor = anchors.get(agentId);
+    if (anchor === undefined || anchor.lastDroppedHash !== head.lastHash || anchor.droppedRecords !== head.length) {
+      return broken(agentId, 0, 'the recorded chain head has no records: the history was emptied');
+    }
+    starts.push(anchor);
   }
   return { ok: true, checked };
 }

@@ -24,6 +24,36 @@ export interface ChainReport {
   readonly checked: number;
   /** The first record that does not verify, with why. */
   readonly firstBroken?: { readonly agentId: string; readonly eventId: number; readonly reason: string };
+  /** Where each chain that retention shortened now starts (absent when no history was ever dropped). */
+  readonly starts?: readonly ChainStart[];
+}
+
+/**
+ * Where an agent's kept history starts once retention dropped its oldest records: the anchor kept when they were
+ * dropped (how many, and the hash of the last one, which the first kept record must chain from).
+ */
+export interface ChainAnchor {
+  readonly agentId: string;
+  /** How many records of the chain were dropped, in all. */
+  readonly droppedRecords: number;
+  /** The id, time and chain hash of the last record dropped. */
+  readonly lastDroppedId: number;
+  readonly lastDroppedAt: string;
+  readonly lastDroppedHash: string;
+}
+
+/** An anchor as `verify` reports it: with the first kept record (absent when every record was dropped). */
+export interface ChainStart extends ChainAnchor {
+  readonly firstKept?: { readonly id: number; readonly at: string };
+}
+
+/** What one retention pass did. */
+export interface RetentionOutcome {
+  /** Records dropped, and the agents whose chains they were taken from. */
+  readonly droppedRecords: number;
+  readonly agents: readonly string[];
+  /** Set when older history was kept back, with why (a chain the time order would cut in the middle). */
+  readonly heldBack?: string;
 }
 
 /**
@@ -46,4 +76,13 @@ export interface HistoryRepository {
    * record but the one of its first appearance), up to `atMost`: what OSSEC's rules 551 and 552 need.
    */
   countChanges(agentId: string, path: Buffer, atMost: number): Promise<number>;
+  /**
+   * History retention: drops the records made before `before` (the first instant of a month, see
+   * `retentionBoundary`), only ever a prefix of each agent's chain, and keeps each shortened chain's anchor so
+   * `verifyChain` still proves what is kept. PostgreSQL drops whole monthly partitions; SQLite deletes in
+   * bounded batches. An alert still waiting for its sinks is never dropped.
+   */
+  dropHistoryBefore(before: string): Promise<RetentionOutcome>;
+  /** The anchors of the chains retention shortened. */
+  chainAnchors(): Promise<readonly ChainAnchor[]>;
 }

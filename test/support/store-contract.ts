@@ -198,6 +198,7 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
         (await store.undeliveredAlerts(100)).map((a) => a.id),
         ['f2', 'f3'],
       );
+      assert.deepEqual(await store.orphanedAlerts(100), [], "a store's own alerts are never orphans");
       await store.markAlertsDelivered(['f2', 'f3', 'unknown']);
       assert.deepEqual(await store.undeliveredAlerts(100), []);
       await store.close();

@@ -133,10 +133,23 @@ const syscheck = z
   })
   .strict();
 
-const database = z.union([
-  z.object({ engine: z.literal('sqlite').prefault('sqlite'), path: z.string().min(1).optional() }).strict(),
-  z.object({ engine: z.literal('postgres'), url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL') }).strict(),
-]);
+// How long history is kept (whole months: see core/history-retention.ts); absent, it is kept for ever.
+const historyRetention = duration.refine((ms) => ms >= 86_400_000, 'history_retention must be at least 1d').optional();
+
+// Discriminated by engine (sqlite when absent), so a bad key is reported by the engine's own branch.
+const database = z.preprocess(
+  (v) => (typeof v === 'object' && v !== null && !('engine' in v) ? { ...v, engine: 'sqlite' } : v),
+  z.discriminatedUnion('engine', [
+    z.object({ engine: z.literal('sqlite'), path: z.string().min(1).optional(), history_retention: historyRetention }).strict(),
+    z
+      .object({
+        engine: z.literal('postgres'),
+        url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
+        history_retention: historyRetention,
+      })
+      .strict(),
+  ]),
+);
 
 const knownHashes = z
   .object({
@@ -199,6 +212,9 @@ const manager = z
     listen: hostPort.prefault('0.0.0.0:1515'),
     silent_after: duration.prefault('10m'),
     token_ttl: duration.prefault('1h'),
+    // Several managers on PostgreSQL: how long an alert stays claimed by the manager that committed it before
+    // another one delivers it (the first died). Shorter moves alerts sooner; long enough to cover a slow sink.
+    alert_lease: duration.refine((ms) => ms >= 1000, 'alert_lease must be at least 1s').prefault('2m'),
     syslog: syslogTarget.optional(),
     webhook: webhookTarget.optional(),
     /** What one agent may store; past it, its batches are refused (kept on the agent) and rule 577 raised. */
@@ -301,10 +317,11 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
             ignore: d.ignore,
           })),
         );
+  const retention = data.database.history_retention === undefined ? {} : { historyRetentionMs: data.database.history_retention };
   const storage =
     data.database.engine === 'postgres'
-      ? { engine: 'postgres' as const, url: data.database.url }
-      : { engine: 'sqlite' as const, path: data.database.path ?? `${defaults.dataDir}/custos.db` };
+      ? { engine: 'postgres' as const, url: data.database.url, ...retention }
+      : { engine: 'sqlite' as const, path: data.database.path ?? `${defaults.dataDir}/custos.db`, ...retention };
   const kh = data.known_hashes;
   // Rule files named relative to the configuration file, as OSSEC names them relative to its install.
   const base = file.includes('/') ? dirname(file) : '.';
@@ -318,6 +335,7 @@ function toModel(data: RootOutput, defaults: ConfigDefaults, file: string): Cust
       listenHost,
       listenPort: Number(listenPort),
       silentAfterMs: m.silent_after,
+      alertLeaseMs: m.alert_lease,
       tokenTtlMs: m.token_ttl,
       quota: {
         baselineEntries: m.quota.baseline_entries,

@@ -92,7 +92,10 @@ export interface DiffConfig {
 export const DEFAULT_DIFF_CONFIG: DiffConfig = { fileSizeLimitBytes: 1024 ** 2, diskQuotaBytes: 1024 ** 3, builtinNodiff: true, redact: [] };
 
 /** Where the baseline, history and alerts live. */
-export type StorageConfig = { readonly engine: 'sqlite'; readonly path: string } | { readonly engine: 'postgres'; readonly url: string };
+export type StorageConfig = ({ readonly engine: 'sqlite'; readonly path: string } | { readonly engine: 'postgres'; readonly url: string }) & {
+  /** `database.history_retention`: history older than this (in whole months) is dropped by the manager. */
+  readonly historyRetentionMs?: number;
+};
 
 /** Files the local alert sinks append to. */
 export interface AlertOutputConfig {
@@ -146,6 +149,8 @@ export interface ManagerConfig {
   readonly listenPort: number;
   /** An agent not heard from for this long raises "agent silent" (rule 563). */
   readonly silentAfterMs: number;
+  /** `manager.alert_lease`: how long another manager on the same PostgreSQL waits before delivering an alert this one claimed. */
+  readonly alertLeaseMs: number;
   /** How long an enrollment token stays usable. */
   readonly tokenTtlMs: number;
   /** What one agent may store on the manager (its baseline and its history). */

@@ -194,3 +194,27 @@ describe('parseYamlConfig', () => {
     );
   });
 });
+
+describe('database.history_retention', () => {
+  it('is read on either engine, and absent means history is kept for ever', () => {
+    const pgConfig = parseYamlConfig('database:\n  engine: postgres\n  url: postgres://custos@db/custos\n  history_retention: 400d\n', 'custos.yml', defaults);
+    assert.ok(pgConfig.ok);
+    assert.deepEqual(pgConfig.value.config.storage, { engine: 'postgres', url: 'postgres://custos@db/custos', historyRetentionMs: 400 * 86_400_000 });
+    const sqlite = parseYamlConfig('database:\n  history_retention: 90d\n', 'custos.yml', defaults);
+    assert.ok(sqlite.ok);
+    assert.equal(sqlite.value.config.storage.historyRetentionMs, 90 * 86_400_000);
+    const none = parseYamlConfig('', 'custos.yml', defaults);
+    assert.ok(none.ok);
+    assert.equal(none.value.config.storage.historyRetentionMs, undefined);
+  });
+  it('refuses a retention under a day and one that is not a duration', () => {
+    for (const [value, message] of [
+      ['2h', /at least 1d/],
+      ['forever', /not a duration/],
+    ] as const) {
+      const r = parseYamlConfig(`database:\n  history_retention: ${value}\n`, 'custos.yml', defaults);
+      assert.ok(!r.ok);
+      assert.match(r.error.map(formatConfigIssue).join('\n'), message);
+    }
+  });
+});

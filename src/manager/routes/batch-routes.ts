@@ -41,13 +41,11 @@ export async function batchRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
           // Refused, not dropped: the batch stays in the agent's outbox and is sent again until the quota allows it.
           metrics.batchesRejected++;
           log.warn({ agentId: agent.id, seq: batch.seq, reason: applied.overQuota }, 'refused a batch: the agent reached its storage quota');
-          return reply
-            .code(507)
-            .send({
-              ack: await store.lastSequence(agent.id),
-              code: 'QUOTA_REACHED',
-              error: `storage quota reached (${applied.overQuota}): the batch is refused; raise manager.quota on the manager`,
-            });
+          return reply.code(507).send({
+            ack: await store.lastSequence(agent.id),
+            code: 'QUOTA_REACHED',
+            error: `storage quota reached (${applied.overQuota}): the batch is refused; raise manager.quota on the manager`,
+          });
         }
         metrics.batches++;
         metrics.events += applied.summary.added + applied.summary.modified + applied.summary.deleted;
@@ -72,13 +70,11 @@ export async function batchRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
               .send({ ack: applied, duplicate: true, ...(resync ? { resync: true } : {}), error: `batch ${batch.seq} was already applied` });
           }
           await ctx.stateLost(agent, batch.seq, applied, 'batch');
-          return reply
-            .code(409)
-            .send({
-              ack: applied,
-              stateLost: true,
-              error: `batch ${batch.seq} is behind the ${applied} batches applied: this agent's state was lost or rolled back; resynchronise`,
-            });
+          return reply.code(409).send({
+            ack: applied,
+            stateLost: true,
+            error: `batch ${batch.seq} is behind the ${applied} batches applied: this agent's state was lost or rolled back; resynchronise`,
+          });
         }
         if (error instanceof DecodeError) {
           metrics.batchesRejected++;

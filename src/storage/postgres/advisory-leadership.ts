@@ -19,7 +19,20 @@ export class AdvisoryLeadership implements PeriodicLeadership {
     this.#key = `custos.lead.${db.schema}.${name}`;
   }
 
-  async isLeader(): Promise<boolean> {
+  #asking: Promise<boolean> | undefined;
+
+  /**
+   * Callers at the same moment (several periodic tasks starting together) share one answer: two racing asks would
+   * each open a session, and the one that lost the lock to its twin would drop the twin's, leading nobody.
+   */
+  isLeader(): Promise<boolean> {
+    this.#asking ??= this.#ask().finally(() => {
+      this.#asking = undefined;
+    });
+    return this.#asking;
+  }
+
+  async #ask(): Promise<boolean> {
     try {
       if (this.#client !== undefined && !this.#lost) {
         // Still connected means still holding: the lock lives as long as the session.

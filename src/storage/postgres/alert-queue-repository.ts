@@ -36,13 +36,14 @@ export class PostgresAlertQueueRepository {
   }
 
   /**
-   * Claims (or renews) the oldest `limit` queued alerts that are this store's or whose claim ran out, skipping rows
-   * another manager is claiming at this moment, and returns them rebuilt, oldest first.
+   * Claims (or renews) the oldest `limit` queued alerts that are this store's or whose claim ran out (`orphansOnly`:
+   * only other owners' that ran out), skipping rows another manager is claiming at this moment, and returns them
+   * rebuilt, oldest first.
    */
-  async claim(limit: number, names: () => Promise<ReadonlyMap<string, string>>): Promise<readonly AnyAlert[]> {
+  async claim(limit: number, names: () => Promise<ReadonlyMap<string, string>>, orphansOnly = false): Promise<readonly AnyAlert[]> {
     const claimed = await this.#db.transaction(async (q) => {
       const { rows } = await q.query<{ seq: string; alert_id: string; agent_alert: boolean }>(
-        `SELECT seq, alert_id, agent_alert FROM alert_outbox WHERE owner = $1 OR lease_until < now()
+        `SELECT seq, alert_id, agent_alert FROM alert_outbox WHERE ${orphansOnly ? 'owner <> $1 AND lease_until < now()' : 'owner = $1 OR lease_until < now()'}
          ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [this.#owner, limit],
       );

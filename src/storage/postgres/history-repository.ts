@@ -2,9 +2,10 @@ import type { AgentAlert, AnyAlert } from '../../core/build-alert.js';
 import { chainHash, decodeEventRecord, encodeEventRecord, GENESIS_HASH, type EventRecord } from '../../core/event-record.js';
 import { pathKey } from '../../core/path-bytes.js';
 import { checkChain, type ChainHead, type ChainRow } from '../check-chain.js';
-import type { ChainReport, HistoryQuery, StoredEvent } from '../store.js';
+import type { ChainAnchor, ChainReport, HistoryQuery, StoredEvent } from '../store.js';
 import { fileAlertFromRecord } from '../file-alert-from-record.js';
 import { historySql } from './history-sql.js';
+import { PostgresHistoryRetention } from './history-retention.js';
 import type { PostgresDatabase, Queryable } from './postgres-database.js';
 
 /** History rows read per page by `verifyChain`: the chain is checked as it streams, never held whole. */
@@ -13,9 +14,12 @@ const VERIFY_PAGE = 2000;
 /** The append-only, hash-chained history of every agent, and the alerts raised on it. */
 export class PostgresHistoryRepository {
   readonly #db: PostgresDatabase;
+  /** The monthly partitions: made ahead of the records that need them, dropped by retention. */
+  readonly retention: PostgresHistoryRetention;
 
   constructor(db: PostgresDatabase) {
     this.#db = db;
+    this.retention = new PostgresHistoryRetention(db);
   }
 
   /**
@@ -26,9 +30,7 @@ export class PostgresHistoryRepository {
   async append(q: Queryable, agentId: string, records: readonly EventRecord[]): Promise<string[]> {
     if (records.length === 0) return [];
     const head = (await q.query<{ last_hash: string; length: string }>('SELECT last_hash, length FROM chain_heads WHERE agent_id = $1', [agentId])).rows[0];
-    const { rows: idRows } = await q.query<{ id: string }>("SELECT nextval(pg_get_serial_sequence('events', 'id')) AS id FROM generate_series(1, $1)", [
-      records.length,
-    ]);
+    const { rows: idRows } = await q.query<{ id: string }>("SELECT nextval('custos_event_ids') AS id FROM generate_series(1, $1)", [records.length]);
     const ids = idRows.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     let prev = head?.last_hash ?? GENESIS_HASH;
     const cols: unknown[][] = [[], [], [], [], [], [], [], []];
@@ -127,14 +129,21 @@ export class PostgresHistoryRepository {
     return Math.min(atMost, kinds.length - (kinds[0] === 'added' ? 1 : 0));
   }
 
-  /** Checks every chain (or one agent's) from one snapshot: the heads and the pages of records agree in time. */
+  /**
+   * Checks every chain (or one agent's) from one snapshot: the heads, the anchors and the pages of records agree in
+   * time. The lock comes first: retention's DETACH waits for it, so no partition vanishes under the read (a dropped
+   * table is gone for every snapshot).
+   */
   async verifyChain(agentId?: string): Promise<ChainReport> {
     return this.#db.transaction(async (q) => {
+      await q.query('LOCK TABLE events IN ACCESS SHARE MODE');
+      const anchors = new Map<string, ChainAnchor>();
+      for (const a of await this.retention.anchors(q)) if (agentId === undefined || a.agentId === agentId) anchors.set(a.agentId, a);
       const heads = new Map<string, ChainHead>();
       const headRows = await q.query<{ agent_id: string; last_hash: string; length: string }>('SELECT agent_id, last_hash, length FROM chain_heads');
       for (const r of headRows.rows)
         if (agentId === undefined || r.agent_id === agentId) heads.set(r.agent_id, { lastHash: r.last_hash, length: Number(r.length) });
-      return checkChain(pagedChainRows(q, agentId), heads);
+      return checkChain(pagedChainRows(q, agentId), heads, anchors);
     }, 'REPEATABLE READ');
   }
 }

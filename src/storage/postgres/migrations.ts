@@ -188,6 +188,64 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER agent_usage_history AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION custos_history_usage();
   `,
   `
+  -- The history partitioned by month of its record time, so retention drops a month (DETACH + DROP of a partition)
+  -- and never rewrites the table. ts is compared bytewise (COLLATE "C"): ISO 8601 text sorts as time does. A time
+  -- that names no month lands in events_undated, never dropped. Ids come from custos_event_ids, going on from the
+  -- old table's; an agent's records still ascend in chain order. The existing history is copied over, once.
+  ALTER TABLE events RENAME TO events_unpartitioned;
+  DROP INDEX events_by_agent, events_by_path, events_by_time, events_by_hash;
+  CREATE SEQUENCE custos_event_ids;
+  SELECT setval('custos_event_ids', coalesce((SELECT max(id) FROM events_unpartitioned), 0) + 1, false);
+  CREATE TABLE events (
+    id BIGINT NOT NULL DEFAULT nextval('custos_event_ids'),
+    agent_id TEXT NOT NULL,
+    ts TEXT COLLATE "C" NOT NULL,
+    kind TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    path_key BYTEA NOT NULL,
+    data TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (id, ts)
+  ) PARTITION BY RANGE (ts);
+  ALTER SEQUENCE custos_event_ids OWNED BY events.id;
+  CREATE TABLE events_undated PARTITION OF events DEFAULT;
+
+  -- Creates the partition of one month ('YYYY-MM') if it is not there: events_pYYYY_MM, [YYYY-MM-01, next month).
+  CREATE FUNCTION custos_history_partition(month TEXT) RETURNS void LANGUAGE plpgsql AS $$
+  DECLARE
+    first DATE := to_date(month || '-01', 'YYYY-MM-DD');
+    name TEXT := 'events_p' || to_char(first, 'YYYY_MM');
+  BEGIN
+    IF to_regclass(name) IS NULL THEN
+      EXECUTE format('CREATE TABLE %I PARTITION OF events FOR VALUES FROM (%L) TO (%L)', name, to_char(first, 'YYYY-MM-DD'), to_char(first + interval '1 month', 'YYYY-MM-DD'));
+    END IF;
+  END $$;
+  SELECT custos_history_partition(month) FROM (SELECT DISTINCT substr(ts, 1, 7) AS month FROM events_unpartitioned WHERE ts ~ '^[0-9]{4}-(0[1-9]|1[0-2])') AS months;
+  INSERT INTO events (id, agent_id, ts, kind, outcome, path_key, data, prev_hash, hash)
+    SELECT id, agent_id, ts, kind, outcome, path_key, data, prev_hash, hash FROM events_unpartitioned ORDER BY id;
+  DROP TABLE events_unpartitioned;
+
+  CREATE INDEX events_by_agent ON events (agent_id, id);
+  CREATE INDEX events_by_path ON events (agent_id, path_key);
+  CREATE INDEX events_by_time ON events (ts);
+  CREATE INDEX events_by_hash ON events (agent_id, hash);
+  CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events FOR EACH ROW EXECUTE FUNCTION custos_history_is_append_only();
+  CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT EXECUTE FUNCTION custos_history_is_append_only();
+  -- Created after the copy: the usage counted the copied rows already.
+  CREATE TRIGGER agent_usage_history AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION custos_history_usage();
+
+  -- Where each chain retention shortened now starts: how many records were dropped and the last one's id, time
+  -- and hash, which the first kept record chains from. Written in the transaction that drops them.
+  CREATE TABLE history_anchors (
+    agent_id TEXT PRIMARY KEY,
+    dropped_records BIGINT NOT NULL,
+    last_id BIGINT NOT NULL,
+    last_ts TEXT NOT NULL,
+    last_hash TEXT NOT NULL
+  );
+  `,
+  `
   -- Fleet search in the console (see the SQLite migration of the same name).
   CREATE INDEX baseline_by_sha256 ON baseline (sha256, agent_id, path_key) WHERE sha256 IS NOT NULL;
   CREATE INDEX baseline_by_sha1 ON baseline (sha1, agent_id, path_key) WHERE sha1 IS NOT NULL;

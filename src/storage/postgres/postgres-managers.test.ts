@@ -110,6 +110,33 @@ describe('PostgresStore: several managers on one database', () => {
     await Promise.all([live.close(), other.close(), third.close()]);
   });
 
+  it("sweeps up only a dead manager's alerts whose lease ran out, never its own nor a live one's", async () => {
+    const url = freshUrl();
+    const sweeper = await PostgresStore.open(url, { alertLeaseMs: 1 });
+    const live = await PostgresStore.open(url);
+    const dying = await PostgresStore.open(url, { alertLeaseMs: 1 });
+    await live.upsertAgent({ id: '001', name: 'h' });
+    await live.commit({ agentId: '001', upserts: [], deletes: [], events: [alerted('/etc/live', 'live-1')] });
+    await sweeper.commit({ agentId: '001', upserts: [], deletes: [], events: [alerted('/etc/own', 'own-1')] });
+    await dying.commit({ agentId: '001', upserts: [], deletes: [], events: [alerted('/etc/o1', 'o1'), alerted('/etc/o2', 'o2')] });
+    await dying.close();
+    await sleep(20);
+    const swept = await sweeper.orphanedAlerts(100);
+    assert.deepEqual(
+      swept.map((a) => a.id),
+      ['o1', 'o2'],
+      "the dead one's, oldest first; not its own (own-1, lease run out too) nor the live one's",
+    );
+    await sleep(20);
+    assert.deepEqual(await sweeper.orphanedAlerts(100), [], 'its own (own-1, o1, o2), even past their lease, are never its orphans');
+    await sweeper.markAlertsDelivered(['o1', 'o2']);
+    assert.deepEqual(
+      (await sweeper.undeliveredAlerts(100)).map((a) => a.id),
+      ['own-1'],
+    );
+    await Promise.all([sweeper.close(), live.close()]);
+  });
+
   it("runs periodic work on exactly one manager, and moves it when that manager's connection dies", async () => {
     const url = freshUrl();
     const [a, b] = [await PostgresStore.open(url), await PostgresStore.open(url)];

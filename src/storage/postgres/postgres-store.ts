@@ -9,12 +9,14 @@ import type {
   AgentUsage,
   BaselineFingerprint,
   BatchBookkeeping,
+  ChainAnchor,
   ChainReport,
   ChangeBatch,
   EmailQueueEntry,
   HistoryQuery,
   KeyRange,
   MaintenanceWindow,
+  RetentionOutcome,
   SentEmail,
   Store,
   StoredEvent,
@@ -76,6 +78,8 @@ export class PostgresStore implements Store {
   }
 
   async commit(batch: ChangeBatch): Promise<void> {
+    // A month's partition is made before its first record comes, outside the batch's transaction.
+    await this.#history.retention.ensurePartitions(batch.events.map((e) => e.timestamp));
     await this.database.transaction(async (q) => {
       const { agentId } = batch;
       // Everything that reads then writes an agent's state (sequence, chain head) runs under its lock.
@@ -135,6 +139,7 @@ export class PostgresStore implements Store {
   }
 
   undeliveredAlerts = (limit: number): Promise<readonly AnyAlert[]> => this.#alerts.claim(limit, () => this.#agentNames());
+  orphanedAlerts = (limit: number): Promise<readonly AnyAlert[]> => this.#alerts.claim(limit, () => this.#agentNames(), true);
   markAlertsDelivered = (ids: readonly string[]): Promise<void> => this.#alerts.markDelivered(ids);
   queueEmails = (entries: readonly EmailQueueEntry[], atMs: number): Promise<number> => this.#email.queue(entries, atMs);
   pendingEmails = (limit: number): Promise<readonly QueuedEmail[]> => this.#email.pending(limit);
@@ -146,6 +151,8 @@ export class PostgresStore implements Store {
   eventHash = (agentId: string, eventId: number): Promise<string | undefined> => this.#history.eventHash(agentId, eventId);
   hasChainHash = (agentId: string, hash: string): Promise<boolean> => this.#history.hasChainHash(agentId, hash);
   countChanges = (agentId: string, path: Buffer, atMost: number): Promise<number> => this.#history.countChanges(agentId, path, atMost);
+  dropHistoryBefore = (before: string): Promise<RetentionOutcome> => this.#history.retention.dropBefore(before);
+  chainAnchors = (): Promise<readonly ChainAnchor[]> => this.#history.retention.anchors();
   startMaintenance = (window: Omit<MaintenanceWindow, 'id' | 'endedAt'>): Promise<MaintenanceWindow> => this.#maintenance.start(window);
   endMaintenance = (agentId: string | undefined, at: string): Promise<number> => this.#maintenance.end(agentId, at);
   activeMaintenance = (agentId: string, at: string): Promise<MaintenanceWindow | undefined> => this.#maintenance.active(agentId, at);

@@ -304,4 +304,24 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     DELETE FROM path_change_hours WHERE hour < strftime('%Y-%m-%dT%H', 'now', '-2 days');
   END;
   `,
+  `
+  -- History retention (see sqlite-history-retention.ts): where each chain it shortened now starts, and the one
+  -- door through the append-only trigger: a delete is let through only up to the id the pruner names for an agent,
+  -- in the pruner's transaction (which empties the permit again before it commits).
+  CREATE TABLE history_anchors (
+    agent_id TEXT PRIMARY KEY,
+    dropped_records INTEGER NOT NULL,
+    last_id INTEGER NOT NULL,
+    last_ts TEXT NOT NULL,
+    last_hash TEXT NOT NULL
+  );
+  CREATE TABLE history_prune_permit (agent_id TEXT PRIMARY KEY, up_to_id INTEGER NOT NULL);
+  DROP TRIGGER events_no_delete;
+  CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    WHEN OLD.id > coalesce((SELECT up_to_id FROM history_prune_permit WHERE agent_id = OLD.agent_id), 0)
+    BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END;
+  CREATE TRIGGER agent_usage_history_delete AFTER DELETE ON events BEGIN
+    UPDATE agent_usage SET history_records = history_records - 1, history_bytes = history_bytes - length(OLD.data) WHERE agent_id = OLD.agent_id;
+  END;
+  `,
 ];

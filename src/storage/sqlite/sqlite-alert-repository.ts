@@ -78,6 +78,11 @@ export class SqliteAlertRepository implements AlertRepository {
     }
   }
 
+  /** One manager per SQLite file: nobody else's claims to sweep up. */
+  async orphanedAlerts(): Promise<readonly AnyAlert[]> {
+    return [];
+  }
+
   async undeliveredAlerts(limit: number): Promise<readonly AnyAlert[]> {
     const queued = this.#conn.statement('SELECT alert_id, agent_alert FROM alert_outbox ORDER BY rowid LIMIT ?', 'raw').all(limit) as [string, number][];
     if (queued.length === 0) return [];

@@ -2,9 +2,10 @@ import type Database from 'better-sqlite3';
 import { chainHash, decodeEventRecord, encodeEventRecord, GENESIS_HASH, type EventRecord } from '../../core/event-record.js';
 import { pathKey } from '../../core/path-bytes.js';
 import { checkChain, type ChainHead, type ChainRow } from '../check-chain.js';
-import type { ChainReport, HistoryQuery, HistoryRepository, StoredEvent } from '../history-repository.js';
+import type { ChainAnchor, ChainReport, HistoryQuery, HistoryRepository, RetentionOutcome, StoredEvent } from '../history-repository.js';
 import { HISTORY_PAGE_ROWS, historyFilter } from './history-filter.js';
 import type { SqliteConnection } from './sqlite-connection.js';
+import { SqliteHistoryRetention } from './sqlite-history-retention.js';
 
 /** A history record just appended that carries an alert: what the alert queue needs to point at it. */
 export interface AppendedAlert {
@@ -19,9 +20,11 @@ export class SqliteHistoryRepository implements HistoryRepository {
   readonly #getHead: Database.Statement;
   readonly #upsertHead: Database.Statement;
   readonly #insertEvent: Database.Statement;
+  readonly #retention: SqliteHistoryRetention;
 
   constructor(conn: SqliteConnection) {
     this.#conn = conn;
+    this.#retention = new SqliteHistoryRetention(conn);
     this.#getHead = conn.statement('SELECT last_id, last_hash, length FROM chain_heads WHERE agent_id = ?', 'raw', true);
     this.#upsertHead = conn.statement(
       'INSERT INTO chain_heads (agent_id, last_id, last_hash, length) VALUES (?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, length = excluded.length',
@@ -100,7 +103,17 @@ export class SqliteHistoryRepository implements HistoryRepository {
     return Math.min(atMost, kinds.length - (kinds[0] === 'added' ? 1 : 0));
   }
 
+  async dropHistoryBefore(before: string): Promise<RetentionOutcome> {
+    return this.#retention.dropBefore(before);
+  }
+
+  async chainAnchors(): Promise<readonly ChainAnchor[]> {
+    return this.#retention.anchors();
+  }
+
   async verifyChain(agentId?: string): Promise<ChainReport> {
+    const anchors = new Map<string, ChainAnchor>();
+    for (const a of await this.#retention.anchors()) if (agentId === undefined || a.agentId === agentId) anchors.set(a.agentId, a);
     const heads = new Map<string, ChainHead>();
     const headRows = this.#conn.statement('SELECT agent_id, last_hash, length FROM chain_heads', 'raw').all() as [string, string, number][];
     for (const [agent, lastHash, length] of headRows) {
@@ -127,6 +140,6 @@ export class SqliteHistoryRepository implements HistoryRepository {
         };
       }
     })();
-    return checkChain(mapped, heads);
+    return checkChain(mapped, heads, anchors);
   }
 }

@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileState } from '../../../test/support/file-states.js';
+import { describeHistoryRetentionContract } from '../../../test/support/history-retention-contract.js';
 import { describeStoreContract } from '../../../test/support/store-contract.js';
 import { tempDir } from '../../../test/support/temp-dir.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -54,4 +55,15 @@ describe('SqliteStore', () => {
   it('reports a file it cannot open with a clear error', () => {
     assert.throws(() => SqliteStore.open('/proc/custos/none.db'), /failed to open the SQLite store \/proc\/custos\/none\.db/);
   });
+});
+
+describeHistoryRetentionContract('sqlite', {
+  async open() {
+    return SqliteStore.open(join(dir, `retention-${n++}.db`));
+  },
+  async tamper(store, sql) {
+    const db = new Database((store as SqliteStore).path);
+    db.exec(sql);
+    db.close();
+  },
 });

@@ -94,10 +94,13 @@ export class SqliteStore implements Store {
   readonly eventHash: Store['eventHash'] = (...a) => this.#history.eventHash(...a);
   readonly hasChainHash: Store['hasChainHash'] = (...a) => this.#history.hasChainHash(...a);
   readonly countChanges: Store['countChanges'] = (...a) => this.#history.countChanges(...a);
+  readonly dropHistoryBefore: Store['dropHistoryBefore'] = (...a) => this.#history.dropHistoryBefore(...a);
+  readonly chainAnchors: Store['chainAnchors'] = () => this.#history.chainAnchors();
   // Alerts.
   readonly queryAlerts: Store['queryAlerts'] = (...a) => this.#alerts.queryAlerts(...a);
   readonly recordAgentAlert: Store['recordAgentAlert'] = (...a) => this.#alerts.recordAgentAlert(...a);
   readonly undeliveredAlerts: Store['undeliveredAlerts'] = (...a) => this.#alerts.undeliveredAlerts(...a);
+  readonly orphanedAlerts: Store['orphanedAlerts'] = () => this.#alerts.orphanedAlerts();
   readonly markAlertsDelivered: Store['markAlertsDelivered'] = (...a) => this.#alerts.markAlertsDelivered(...a);
   // Email queue.
   readonly queueEmails: Store['queueEmails'] = (...a) => this.#email.queueEmails(...a);
