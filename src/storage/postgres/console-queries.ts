@@ -3,6 +3,7 @@ import { pathKey, subtreeKeyRange } from '../../core/path-bytes.js';
 import type { AlertAck } from '../console-repository.js';
 import type { AlertBucket, AlertFilter, AlertSummary, ChangedPath, ConsoleQueries, FileHistoryEntry, FleetAgent, LiveCursor } from '../console-queries.js';
 import type { ContentGroups, HashHit, HashHitCursor, SearchDigest } from '../fleet-search-queries.js';
+import { alertSummaryFromRow, type AlertSummaryRow } from '../console-rows.js';
 import { PostgresFleetQueries } from './fleet-queries.js';
 import type { PostgresDatabase } from './postgres-database.js';
 
@@ -12,22 +13,6 @@ const FILE_COLUMNS = `a.ts, a.id, a.agent_id, a.rule_id, a.level, (e.data::jsonb
   (e.data::jsonb)->>'event' AS event, (e.data::jsonb)->>'path' AS path, (e.data::jsonb)->'verdict'->>'verdict' AS verdict`;
 const AGENT_COLUMNS = `a.ts, a.id, a.agent_id, a.rule_id, a.level, (a.json::jsonb)->'rule'->>'description' AS description,
   (a.json::jsonb)->'custos'->>'agent_event' AS event, NULL AS path, NULL AS verdict`;
-
-interface SummaryRow {
-  ts: string;
-  id: string;
-  agent_id: string;
-  rule_id: number;
-  level: number;
-  description: string | null;
-  event: string | null;
-  path: string | null;
-  verdict: string | null;
-  agent_name: string | null;
-  acked_by: string | null;
-  acked_at: string | null;
-  note: string | null;
-}
 
 /** Numbered parameters for a statement built piece by piece. */
 class Params {
@@ -73,7 +58,7 @@ export class PostgresConsoleQueries implements ConsoleQueries {
     const agentSql = filter.pathPrefix === undefined ? ` UNION ALL (SELECT ${AGENT_COLUMNS} FROM agent_alerts a ${conditions(false)} ${order})` : '';
     const sql = `SELECT x.*, g.name AS agent_name, k.acked_by, k.acked_at, k.note FROM (${fileSql}${agentSql}) x
       LEFT JOIN agents g ON g.id = x.agent_id LEFT JOIN console_acks k ON k.alert_id = x.id ORDER BY x.ts DESC, x.id DESC LIMIT ${p.add(filter.limit)}`;
-    return (await this.#db.query<SummaryRow>(sql, p.values)).rows.map(toSummary);
+    return (await this.#db.query<AlertSummaryRow>(sql, p.values)).rows.map(alertSummaryFromRow);
   }
 
   async liveCursor(): Promise<LiveCursor> {
@@ -88,13 +73,13 @@ export class PostgresConsoleQueries implements ConsoleQueries {
   async alertsAfter(cursor: LiveCursor, limit: number): Promise<{ alerts: readonly AlertSummary[]; cursor: LiveCursor }> {
     const tail = 'LEFT JOIN agents g ON g.id = a.agent_id LEFT JOIN console_acks k ON k.alert_id = a.id WHERE a.seq > $1 ORDER BY a.seq LIMIT $2';
     const extra = 'a.seq, g.name AS agent_name, k.acked_by, k.acked_at, k.note';
-    type Row = SummaryRow & { seq: string };
+    type Row = AlertSummaryRow & { seq: string };
     const files = (
       await this.#db.query<Row>(`SELECT ${FILE_COLUMNS}, ${extra} FROM alerts a JOIN events e ON e.id = a.event_id ${tail}`, [cursor.fileSeq, limit])
     ).rows;
     const agents = (await this.#db.query<Row>(`SELECT ${AGENT_COLUMNS}, ${extra} FROM agent_alerts a ${tail}`, [cursor.agentSeq, limit])).rows;
     const last = (rows: Row[], from: number): number => (rows.length === 0 ? from : Number(rows[rows.length - 1]!.seq));
-    const alerts = [...files, ...agents].map(toSummary).sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0));
+    const alerts = [...files, ...agents].map(alertSummaryFromRow).sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0));
     return { alerts, cursor: { fileSeq: last(files, cursor.fileSeq), agentSeq: last(agents, cursor.agentSeq) } };
   }
 
@@ -146,22 +131,4 @@ export class PostgresConsoleQueries implements ConsoleQueries {
     ).rows;
     return rows.map((r) => r.id);
   }
-}
-
-function toSummary(r: SummaryRow): AlertSummary {
-  return {
-    id: r.id,
-    ts: r.ts,
-    agentId: r.agent_id,
-    agentName: r.agent_name ?? '',
-    ruleId: r.rule_id,
-    level: r.level,
-    description: r.description ?? '',
-    ...(r.event === null ? {} : { event: r.event }),
-    ...(r.path === null ? {} : { path: Buffer.from(r.path, 'base64') }),
-    ...(r.verdict === null ? {} : { verdict: r.verdict }),
-    ...(r.acked_by === null || r.acked_at === null
-      ? {}
-      : { ack: { alertId: r.id, ackedBy: r.acked_by, ackedAt: r.acked_at, ...(r.note === null ? {} : { note: r.note }) } }),
-  };
 }

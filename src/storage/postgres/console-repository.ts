@@ -1,5 +1,6 @@
 import type { AlertAck, AuditEntry, ConsoleRepository, ConsoleRole, ConsoleSession, ConsoleUser, LoginFailures } from '../console-repository.js';
 import type { PostgresDatabase } from './postgres-database.js';
+import { auditEntryFromRow } from '../console-rows.js';
 
 interface AckRow {
   alert_id: string;
@@ -144,16 +145,7 @@ export class PostgresConsoleRepository implements ConsoleRepository {
         query.limit,
       ])
     ).rows;
-    return rows.map((r) => ({
-      id: Number(r.id),
-      ts: r.ts,
-      actor: r.actor,
-      action: r.action,
-      outcome: r.outcome,
-      ...(r.target === null ? {} : { target: r.target }),
-      ...(r.remote === null ? {} : { remote: r.remote }),
-      ...(r.details === null ? {} : { details: JSON.parse(r.details) as Record<string, unknown> }),
-    }));
+    return rows.map(auditEntryFromRow);
   }
 
   async ackAlerts(ids: readonly string[], by: string, at: string, note?: string): Promise<readonly string[]> {

@@ -4,6 +4,7 @@ import type { AlertBucket, ChangedPath, FleetAgent } from '../console-queries.js
 import type { ContentGroup, ContentGroups, HashHit, HashHitCursor, SearchDigest } from '../fleet-search-queries.js';
 import { PATH_HOURS_KEPT_MS, windowEdges } from '../window-edges.js';
 import type { PostgresDatabase } from './postgres-database.js';
+import { FLEET_AGENTS_SQL, fleetAgentFromRow, hashHitFromRow, type FleetAgentRow } from '../console-rows.js';
 
 // The digest column is chosen from this fixed map, never from the caller's text.
 const DIGEST_COLUMN: Readonly<Record<SearchDigest, string>> = { md5: 'b.md5', sha1: 'b.sha1', sha256: 'b.sha256' };
@@ -20,39 +21,12 @@ export class PostgresFleetQueries {
   }
 
   async fleetAgents(nowMs: number, silentAfterMs: number): Promise<readonly FleetAgent[]> {
-    const agents = (
-      await this.#db.query<{
-        id: string;
-        name: string;
-        group_name: string | null;
-        revoked_at: string | null;
-        last_seen: string | null;
-        silent_since: string | null;
-        last_scan: string | null;
-      }>(
-        `SELECT g.id, g.name, g.group_name, g.revoked_at, g.last_seen, g.silent_since, m.value AS last_scan
-         FROM agents g LEFT JOIN agent_meta m ON m.agent_id = g.id AND m.key = 'console_last_scan' WHERE g.id <> '000' ORDER BY g.id`,
-      )
-    ).rows;
+    const agents = (await this.#db.query<FleetAgentRow>(FLEET_AGENTS_SQL)).rows;
     const open = (await this.#db.query<{ agent_id: string; level: number; open: string }>('SELECT agent_id, level, open FROM alert_open_counts WHERE open > 0'))
       .rows;
     const byAgent = new Map<string, Record<string, number>>();
     for (const row of open) byAgent.set(row.agent_id, { ...byAgent.get(row.agent_id), [String(row.level)]: Number(row.open) });
-    return agents.map((a) => {
-      const seen = a.last_seen === null ? 0 : Date.parse(a.last_seen);
-      const status = a.revoked_at !== null ? 'revoked' : a.silent_since !== null || nowMs - seen > silentAfterMs ? 'silent' : 'online';
-      const scan = a.last_scan === null ? undefined : (JSON.parse(a.last_scan) as { at?: string; entries?: number });
-      return {
-        id: a.id,
-        name: a.name,
-        status,
-        openAlerts: byAgent.get(a.id) ?? {},
-        ...(a.group_name === null ? {} : { group: a.group_name }),
-        ...(a.last_seen === null ? {} : { lastSeen: a.last_seen }),
-        ...(typeof scan?.at === 'string' ? { lastScan: scan.at } : {}),
-        ...(typeof scan?.entries === 'number' ? { baselineSize: scan.entries } : {}),
-      };
-    });
+    return agents.map((a) => fleetAgentFromRow(a, byAgent, nowMs, silentAfterMs));
   }
 
   async alertsOverTime(since: string, bucket: 'hour' | 'day'): Promise<readonly AlertBucket[]> {
@@ -113,20 +87,7 @@ export class PostgresFleetQueries {
         [value, after?.agentId ?? '', after?.pathKey ?? Buffer.alloc(0), limit],
       )
     ).rows;
-    return rows.map((r) => ({
-      agentId: r.agent_id,
-      agentName: r.agent_name,
-      path: pathFromKey(r.path_key),
-      pathKey: r.path_key,
-      type: r.type,
-      size: Number(r.size),
-      mode: Number(r.mode),
-      uid: Number(r.uid),
-      gid: Number(r.gid),
-      ...(r.uname === null ? {} : { uname: r.uname }),
-      ...(r.gname === null ? {} : { gname: r.gname }),
-      ...(r.sha256 === null ? {} : { sha256: r.sha256 }),
-    }));
+    return rows.map(hashHitFromRow);
   }
 
   async contentGroupsAt(path: Buffer, query: { readonly limit: number; readonly offset: number; readonly hostLimit: number }): Promise<ContentGroups> {

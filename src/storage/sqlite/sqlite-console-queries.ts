@@ -4,6 +4,7 @@ import { pathKey, subtreeKeyRange } from '../../core/path-bytes.js';
 import type { AlertAck } from '../console-repository.js';
 import type { AlertBucket, AlertFilter, AlertSummary, ChangedPath, ConsoleQueries, FileHistoryEntry, FleetAgent, LiveCursor } from '../console-queries.js';
 import type { ContentGroups, HashHit, HashHitCursor, SearchDigest } from '../fleet-search-queries.js';
+import { alertSummaryFromRow, FLEET_AGENTS_SQL, fleetAgentFromRow, type AlertSummaryRow, type FleetAgentRow } from '../console-rows.js';
 import { SqliteFleetOverview } from './sqlite-fleet-overview.js';
 import { SqliteFleetSearch } from './sqlite-fleet-search.js';
 
@@ -13,22 +14,6 @@ const FILE_COLUMNS = `a.ts, a.id, a.agent_id, a.rule_id, a.level, json_extract(e
   json_extract(e.data, '$.event') AS event, json_extract(e.data, '$.path') AS path, json_extract(e.data, '$.verdict.verdict') AS verdict`;
 const AGENT_COLUMNS = `a.ts, a.id, a.agent_id, a.rule_id, a.level, json_extract(a.json, '$.rule.description') AS description,
   json_extract(a.json, '$.custos.agent_event') AS event, NULL AS path, NULL AS verdict`;
-
-interface SummaryRow {
-  ts: string;
-  id: string;
-  agent_id: string;
-  rule_id: number;
-  level: number;
-  description: string | null;
-  event: string | null;
-  path: string | null;
-  verdict: string | null;
-  agent_name: string | null;
-  acked_by: string | null;
-  acked_at: string | null;
-  note: string | null;
-}
 
 /** The console's read side over the manager's SQLite file: every page is an index range, bounded by its limit. */
 export class SqliteConsoleQueries implements ConsoleQueries {
@@ -81,7 +66,7 @@ export class SqliteConsoleQueries implements ConsoleQueries {
     const sql = `SELECT x.*, g.name AS agent_name, k.acked_by, k.acked_at, k.note FROM (${fileSql}${agentSql}) x
       LEFT JOIN agents g ON g.id = x.agent_id LEFT JOIN console_acks k ON k.alert_id = x.id ORDER BY x.ts DESC, x.id DESC LIMIT ?`;
     const all = [...fileParams, filter.limit, ...(agentSql === '' ? [] : [...params, filter.limit]), filter.limit];
-    return (this.#db.prepare(sql).all(...all) as SummaryRow[]).map(toSummary);
+    return (this.#db.prepare(sql).all(...all) as AlertSummaryRow[]).map(alertSummaryFromRow);
   }
 
   async liveCursor(): Promise<LiveCursor> {
@@ -95,30 +80,17 @@ export class SqliteConsoleQueries implements ConsoleQueries {
     const extra = 'a.rowid AS seq, g.name AS agent_name, k.acked_by, k.acked_at, k.note';
     const files = this.#db
       .prepare(`SELECT ${FILE_COLUMNS}, ${extra} FROM alerts a JOIN events e ON e.id = a.event_id ${tail}`)
-      .all(cursor.fileSeq, limit) as (SummaryRow & { seq: number })[];
-    const agents = this.#db.prepare(`SELECT ${AGENT_COLUMNS}, ${extra} FROM agent_alerts a ${tail}`).all(cursor.agentSeq, limit) as (SummaryRow & {
+      .all(cursor.fileSeq, limit) as (AlertSummaryRow & { seq: number })[];
+    const agents = this.#db.prepare(`SELECT ${AGENT_COLUMNS}, ${extra} FROM agent_alerts a ${tail}`).all(cursor.agentSeq, limit) as (AlertSummaryRow & {
       seq: number;
     })[];
     const next = { fileSeq: files.at(-1)?.seq ?? cursor.fileSeq, agentSeq: agents.at(-1)?.seq ?? cursor.agentSeq };
-    const alerts = [...files, ...agents].map(toSummary).sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0));
+    const alerts = [...files, ...agents].map(alertSummaryFromRow).sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0));
     return { alerts, cursor: next };
   }
 
   async fleetAgents(nowMs: number, silentAfterMs: number): Promise<readonly FleetAgent[]> {
-    const agents = this.#db
-      .prepare(
-        `SELECT g.id, g.name, g.group_name, g.revoked_at, g.last_seen, g.silent_since, m.value AS last_scan
-         FROM agents g LEFT JOIN agent_meta m ON m.agent_id = g.id AND m.key = 'console_last_scan' WHERE g.id <> '000' ORDER BY g.id`,
-      )
-      .all() as {
-      id: string;
-      name: string;
-      group_name: string | null;
-      revoked_at: string | null;
-      last_seen: string | null;
-      silent_since: string | null;
-      last_scan: string | null;
-    }[];
+    const agents = this.#db.prepare(FLEET_AGENTS_SQL).all() as FleetAgentRow[];
     // Open alerts by agent and level: summary rows kept with the alerts and acknowledgements they count.
     const open = this.#overview.openAlertCounts();
     const byAgent = new Map<string, Record<string, number>>();
@@ -127,21 +99,7 @@ export class SqliteConsoleQueries implements ConsoleQueries {
       levels[String(row.level)] = row.n;
       byAgent.set(row.agent_id, levels);
     }
-    return agents.map((a) => {
-      const seen = a.last_seen === null ? 0 : Date.parse(a.last_seen);
-      const status = a.revoked_at !== null ? 'revoked' : a.silent_since !== null || nowMs - seen > silentAfterMs ? 'silent' : 'online';
-      const scan = a.last_scan === null ? undefined : (JSON.parse(a.last_scan) as { at?: string; entries?: number });
-      return {
-        id: a.id,
-        name: a.name,
-        status,
-        openAlerts: byAgent.get(a.id) ?? {},
-        ...(a.group_name === null ? {} : { group: a.group_name }),
-        ...(a.last_seen === null ? {} : { lastSeen: a.last_seen }),
-        ...(typeof scan?.at === 'string' ? { lastScan: scan.at } : {}),
-        ...(typeof scan?.entries === 'number' ? { baselineSize: scan.entries } : {}),
-      };
-    });
+    return agents.map((a) => fleetAgentFromRow(a, byAgent, nowMs, silentAfterMs));
   }
 
   async alertsOverTime(since: string, bucket: 'hour' | 'day'): Promise<readonly AlertBucket[]> {
@@ -185,20 +143,4 @@ interface RawAck {
 
 function fromRawAck(r: RawAck): AlertAck {
   return { alertId: r.alertId, ackedBy: r.ackedBy, ackedAt: r.ackedAt, ...(r.note === null ? {} : { note: r.note }) };
-}
-
-function toSummary(r: SummaryRow): AlertSummary {
-  return {
-    id: r.id,
-    ts: r.ts,
-    agentId: r.agent_id,
-    agentName: r.agent_name ?? '',
-    ruleId: r.rule_id,
-    level: r.level,
-    description: r.description ?? '',
-    ...(r.event === null ? {} : { event: r.event }),
-    ...(r.path === null ? {} : { path: Buffer.from(r.path, 'base64') }),
-    ...(r.verdict === null ? {} : { verdict: r.verdict }),
-    ...(r.acked_by === null || r.acked_at === null ? {} : { ack: fromRawAck({ alertId: r.id, ackedBy: r.acked_by, ackedAt: r.acked_at, note: r.note }) }),
-  };
 }

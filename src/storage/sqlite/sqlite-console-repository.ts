@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AlertAck, AuditEntry, ConsoleRepository, ConsoleRole, ConsoleSession, ConsoleUser, LoginFailures } from '../console-repository.js';
+import { auditEntryFromRow } from '../console-rows.js';
 
 /**
  * The console's state in the manager's SQLite file (tables from the console migration), on a connection of its
@@ -110,16 +111,7 @@ export class SqliteConsoleRepository implements ConsoleRepository {
       query.beforeId ?? Number.MAX_SAFE_INTEGER,
       query.limit,
     ) as { id: number; ts: string; actor: string; action: string; target: string | null; outcome: string; remote: string | null; details: string | null }[];
-    return rows.map((r) => ({
-      id: r.id,
-      ts: r.ts,
-      actor: r.actor,
-      action: r.action,
-      outcome: r.outcome,
-      ...(r.target === null ? {} : { target: r.target }),
-      ...(r.remote === null ? {} : { remote: r.remote }),
-      ...(r.details === null ? {} : { details: JSON.parse(r.details) as Record<string, unknown> }),
-    }));
+    return rows.map(auditEntryFromRow);
   }
 
   async ackAlerts(ids: readonly string[], by: string, at: string, note?: string): Promise<readonly string[]> {

@@ -1,26 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { KnownHashVerdict } from '../../core/known-hash-verdict.js';
-import { pathFromKey, pathKey } from '../../core/path-bytes.js';
+import { pathKey } from '../../core/path-bytes.js';
 import type { ContentGroup, ContentGroups, FleetSearchQueries, HashHit, HashHitCursor, SearchDigest } from '../fleet-search-queries.js';
+import { hashHitFromRow, type HashHitRow } from '../console-rows.js';
 
 // The digest column is chosen from this fixed map, never from the caller's text.
 const DIGEST_COLUMN: Readonly<Record<SearchDigest, string>> = { md5: 'b.md5', sha1: 'b.sha1', sha256: 'b.sha256' };
 // How many of a group's hosts are tried for a recorded verdict before the group is shown without one.
 const VERDICT_PROBES = 3;
-
-interface HitRow {
-  agent_id: string;
-  agent_name: string;
-  path_key: Buffer;
-  type: string;
-  size: number;
-  mode: number;
-  uid: number;
-  gid: number;
-  uname: string | null;
-  gname: string | null;
-  sha256: string | null;
-}
 
 interface GroupRow {
   type: string;
@@ -53,21 +40,8 @@ export class SqliteFleetSearch implements FleetSearchQueries {
          FROM baseline b JOIN agents g ON g.id = b.agent_id AND g.revoked_at IS NULL
          WHERE ${DIGEST_COLUMN[digest]} = ? AND (b.agent_id, b.path_key) > (?, ?) ORDER BY b.agent_id, b.path_key LIMIT ?`,
       )
-      .all(value, after?.agentId ?? '', after?.pathKey ?? Buffer.alloc(0), limit) as HitRow[];
-    return rows.map((r) => ({
-      agentId: r.agent_id,
-      agentName: r.agent_name,
-      path: pathFromKey(r.path_key),
-      pathKey: r.path_key,
-      type: r.type,
-      size: r.size,
-      mode: r.mode,
-      uid: r.uid,
-      gid: r.gid,
-      ...(r.uname === null ? {} : { uname: r.uname }),
-      ...(r.gname === null ? {} : { gname: r.gname }),
-      ...(r.sha256 === null ? {} : { sha256: r.sha256 }),
-    }));
+      .all(value, after?.agentId ?? '', after?.pathKey ?? Buffer.alloc(0), limit) as HashHitRow[];
+    return rows.map(hashHitFromRow);
   }
 
   async contentGroupsAt(path: Buffer, query: { readonly limit: number; readonly offset: number; readonly hostLimit: number }): Promise<ContentGroups> {
