@@ -108,6 +108,19 @@ export function auditEntryFromRow(r: AuditRow): AuditEntry {
   };
 }
 
+/** An audit entry's values for `INSERT INTO console_audit (ts, actor, action, target, outcome, remote, details)`. */
+export function auditParams(entry: Omit<AuditEntry, 'id'>): [string, string, string, string | null, string, string | null, string | null] {
+  return [
+    entry.ts,
+    entry.actor,
+    entry.action,
+    entry.target ?? null,
+    entry.outcome,
+    entry.remote ?? null,
+    entry.details === undefined ? null : JSON.stringify(entry.details),
+  ];
+}
+
 /** One baseline entry found by digest, with its agent's name. */
 export interface HashHitRow {
   agent_id: string;

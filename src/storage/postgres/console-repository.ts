@@ -1,6 +1,6 @@
 import type { AlertAck, AuditEntry, ConsoleRepository, ConsoleRole, ConsoleSession, ConsoleUser, LoginFailures } from '../console-repository.js';
 import type { PostgresDatabase } from './postgres-database.js';
-import { auditEntryFromRow } from '../console-rows.js';
+import { auditEntryFromRow, auditParams, type AuditRow } from '../console-rows.js';
 
 interface AckRow {
   alert_id: string;
@@ -116,34 +116,17 @@ export class PostgresConsoleRepository implements ConsoleRepository {
   async audit(entry: Omit<AuditEntry, 'id'>): Promise<number> {
     const result = await this.#db.query<{ id: string }>(
       'INSERT INTO console_audit (ts, actor, action, target, outcome, remote, details) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
-      [
-        entry.ts,
-        entry.actor,
-        entry.action,
-        entry.target ?? null,
-        entry.outcome,
-        entry.remote ?? null,
-        entry.details === undefined ? null : JSON.stringify(entry.details),
-      ],
+      auditParams(entry),
     );
     return Number(result.rows[0]?.id);
   }
 
   async listAudit(query: { readonly beforeId?: number; readonly limit: number }): Promise<readonly AuditEntry[]> {
     const rows = (
-      await this.#db.query<{
-        id: string;
-        ts: string;
-        actor: string;
-        action: string;
-        target: string | null;
-        outcome: string;
-        remote: string | null;
-        details: string | null;
-      }>('SELECT id, ts, actor, action, target, outcome, remote, details FROM console_audit WHERE id < $1 ORDER BY id DESC LIMIT $2', [
-        query.beforeId ?? Number.MAX_SAFE_INTEGER,
-        query.limit,
-      ])
+      await this.#db.query<AuditRow>(
+        'SELECT id, ts, actor, action, target, outcome, remote, details FROM console_audit WHERE id < $1 ORDER BY id DESC LIMIT $2',
+        [query.beforeId ?? Number.MAX_SAFE_INTEGER, query.limit],
+      )
     ).rows;
     return rows.map(auditEntryFromRow);
   }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AlertAck, AuditEntry, ConsoleRepository, ConsoleRole, ConsoleSession, ConsoleUser, LoginFailures } from '../console-repository.js';
-import { auditEntryFromRow } from '../console-rows.js';
+import { auditEntryFromRow, auditParams } from '../console-rows.js';
 
 /**
  * The console's state in the manager's SQLite file (tables from the console migration), on a connection of its
@@ -95,13 +95,7 @@ export class SqliteConsoleRepository implements ConsoleRepository {
 
   async audit(entry: Omit<AuditEntry, 'id'>): Promise<number> {
     const info = this.#sql('INSERT INTO console_audit (ts, actor, action, target, outcome, remote, details) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-      entry.ts,
-      entry.actor,
-      entry.action,
-      entry.target ?? null,
-      entry.outcome,
-      entry.remote ?? null,
-      entry.details === undefined ? null : JSON.stringify(entry.details),
+      ...auditParams(entry),
     );
     return Number(info.lastInsertRowid);
   }
