@@ -18,11 +18,12 @@ const LATIN1 = Buffer.concat([Buffer.from('/opt/caf'), Buffer.from([0xe9])]);
 
 const CHANGE_ROUTES: [string, string, unknown][] = [
   ['POST', '/api/tokens', {}],
+  ['POST', '/api/tokens/0123456789ab/revoke', {}],
   ['POST', '/api/maintenance', { duration: '1h' }],
   ['POST', '/api/maintenance/end', {}],
   ['POST', '/api/groups/web/config', { yaml: 'syscheck:\n  frequency: 1h\n' }],
 ];
-const READ_ROUTES = ['/api/maintenance', '/api/groups', '/api/known-hashes', `/api/known-hashes/lookup?digest=${LS_SHA256}`];
+const READ_ROUTES = ['/api/tokens', '/api/maintenance', '/api/groups', '/api/known-hashes', `/api/known-hashes/lookup?digest=${LS_SHA256}`];
 
 for (const engine of CONSOLE_ENGINES)
   describe(`console operations API (${engine})`, () => {
@@ -79,7 +80,7 @@ for (const engine of CONSOLE_ENGINES)
         assert.equal(noCsrf.statusCode, 403, `${url} without CSRF: ${noCsrf.body}`);
       }
       const denied = (await auditActions()).filter((e) => e.outcome === 'denied' && e.actor === VIEWER.name).map((e) => e.action);
-      assert.deepEqual(denied.sort(), ['create-token', 'edit-group-config', 'end-maintenance', 'start-maintenance']);
+      assert.deepEqual(denied.sort(), ['create-token', 'edit-group-config', 'end-maintenance', 'revoke-token', 'start-maintenance']);
       assert.equal(existsSync(join(dir, 'shared', 'groups', 'web.yml')), false, 'a refused edit wrote nothing');
       // Reading is every signed-in user's.
       for (const url of READ_ROUTES) assert.equal((await call(viewer, 'GET', url)).statusCode, 200, url);
@@ -99,6 +100,18 @@ for (const engine of CONSOLE_ENGINES)
       const entry = (await auditActions()).find((e) => e.action === 'create-token' && e.outcome === 'ok');
       assert.equal(entry?.target, parsed.id);
       assert.ok(!JSON.stringify(await auditActions()).includes(parsed.secret), 'the secret is not in the audit log');
+      const listed = (await call(viewer, 'GET', '/api/tokens')).json<{ tokens: { id: string; status: string; usedBy?: string; expiresAt: string }[] }>().tokens;
+      const mine = listed.find((t) => t.id === parsed.id);
+      assert.deepEqual([mine?.status, mine?.usedBy, mine?.expiresAt], ['used', 'new-host', expiresAt]);
+      assert.ok(!JSON.stringify(listed).includes(sha256(parsed.secret)), 'the list carries no secret hash');
+      // A second token, revoked before use: enrolling with it then fails as expired.
+      const second = parseEnrollmentToken((await call(admin, 'POST', '/api/tokens', {})).json<{ token: string }>().token)!;
+      assert.deepEqual((await call(admin, 'POST', `/api/tokens/${second.id}/revoke`, {})).json(), { revoked: second.id });
+      assert.equal((await call(admin, 'POST', `/api/tokens/${second.id}/revoke`, {})).statusCode, 404, 'already revoked');
+      assert.equal(await fixture.store.consumeEnrollmentToken(second.id, sha256(second.secret), new Date().toISOString(), 'late'), 'expired');
+      const after = (await call(viewer, 'GET', '/api/tokens')).json<{ tokens: { id: string; status: string }[] }>().tokens;
+      assert.equal(after.find((t) => t.id === second.id)?.status, 'expired');
+      assert.ok((await auditActions()).some((e) => e.action === 'revoke-token' && e.outcome === 'ok' && e.target === second.id));
       const bad = await call(admin, 'POST', '/api/tokens', { ttl: 'soon' });
       assert.equal(bad.statusCode, 400);
       assert.match(bad.json<{ error: string }>().error, /not a duration/);

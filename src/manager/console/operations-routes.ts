@@ -11,9 +11,12 @@ const DURATION = { type: 'string', minLength: 1, maxLength: 16 } as const;
 const MAX_WINDOW_MS = 7 * 86_400_000;
 // An enrollment token is a credential: a year is the longest any sane rollout waits for one.
 const MAX_TOKEN_TTL_MS = 365 * 86_400_000;
+// The token list shows what was created in the last month: older tokens are long spent or expired.
+const TOKEN_LIST_DAYS = 31;
 
 /**
- * `POST /api/tokens` (a single-use enrollment token, as `custos manager token`), `GET /api/maintenance`,
+ * `GET /api/tokens`, `POST /api/tokens` (a single-use enrollment token, as `custos manager token`),
+ * `POST /api/tokens/:id/revoke`, `GET /api/maintenance`,
  * `POST /api/maintenance` (start a window, as `custos maintenance start`), `POST /api/maintenance/end`.
  */
 export function operationsRoutes(context: ConsoleContext, operations: ConsoleOperations | undefined) {
@@ -31,6 +34,30 @@ export function operationsRoutes(context: ConsoleContext, operations: ConsoleOpe
         // The token is a credential: the audit log keeps its id (the part before the secret), never the secret.
         await auditRequest(context, request, { action: 'create-token', target: tokenId(token), outcome: 'ok', details: { expiresAt } });
         return { token, expiresAt, singleUse: true };
+      },
+    );
+
+    app.get('/tokens', async () => {
+      const now = context.now();
+      const since = new Date(now.getTime() - TOKEN_LIST_DAYS * 86_400_000).toISOString();
+      const tokens = await context.store.listEnrollmentTokens(since);
+      const at = now.toISOString();
+      return {
+        now: at,
+        since,
+        tokens: tokens.map((t) => ({ ...t, status: t.usedAt !== undefined ? 'used' : t.expiresAt <= at ? 'expired' : 'valid' })),
+      };
+    });
+
+    app.post<{ Params: { id: string } }>(
+      '/tokens/:id/revoke',
+      { schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f]{12}$' } }, required: ['id'] } } },
+      async (request, reply) => {
+        const { id } = request.params;
+        if (!(await requireAdmin(context, request, reply, 'revoke-token', id))) return reply;
+        const done = await context.store.revokeEnrollmentToken(id, context.now().toISOString());
+        await auditRequest(context, request, { action: 'revoke-token', target: id, outcome: done ? 'ok' : 'not-found' });
+        return done ? { revoked: id } : reply.code(404).send({ error: `no usable token ${id} (unknown, used or expired)` });
       },
     );
 
