@@ -79,7 +79,7 @@ export function GroupsPage({ admin }: { admin: boolean }) {
             {g.agents.length === 0 ? <span class="muted">no agent</span> : g.agents.map((a) => `${a.name} (${a.id})`).join(', ')}
             {g.config !== undefined && <span class="muted"> · version {g.config.version.slice(0, 12)}</span>}
           </p>
-          <GroupConfig key={g.config?.version ?? 'none'} group={g} admin={admin} editable={data.editable} onSaved={load} />
+          <GroupConfig group={g} admin={admin} editable={data.editable} onSaved={load} />
         </article>
       ))}
     </section>

@@ -66,7 +66,9 @@ export function TokensPage({ admin }: { admin: boolean }) {
             Valid for <input name="ttl" value={ttl} size={6} onInput={(e) => setTtl(e.currentTarget.value)} placeholder="1h" />
           </label>
           <button type="submit">Create token</button>
-          <span class="muted">single use; as `custos manager token --ttl`</span>
+          <span class="muted">
+            single use, as <code>custos manager token --ttl</code>
+          </span>
         </form>
       )}
       {created !== undefined && (
