@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { parseYamlConfig } from '../../core/config/yaml-config.js';
 import { formatConfigIssue } from '../../core/custos-error.js';
+import { NO_QUERY } from './api-views.js';
 import { auditRequest, requireAdmin, type ConsoleContext } from './console-context.js';
 import type { ConsoleOperations } from './console-operations.js';
 
@@ -39,7 +40,7 @@ function groupsWithFiles(dataDir: string): string[] {
  */
 export function groupRoutes(context: ConsoleContext, operations: ConsoleOperations | undefined) {
   return async (app: FastifyInstance): Promise<void> => {
-    app.get('/groups', async () => {
+    app.get('/groups', NO_QUERY, async () => {
       const agents = (await context.store.listAgentInfos()).filter((a) => a.id !== '000');
       const names = new Set([...agents.flatMap((a) => (a.group === undefined ? [] : [a.group])), ...(operations ? groupsWithFiles(operations.dataDir) : [])]);
       return {

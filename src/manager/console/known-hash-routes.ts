@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { FileHashes } from '../../core/file-state.js';
 import type { HashEvidence } from '../../core/known-hash-policy.js';
 import { displayPath } from '../../core/path-bytes.js';
-import { pathView } from './api-views.js';
+import { NO_QUERY, pathFromB64, pathView } from './api-views.js';
 import type { ConsoleContext } from './console-context.js';
 import type { ConsoleOperations } from './console-operations.js';
 
@@ -37,7 +37,7 @@ function verdictOf(evidence: { bad: readonly HashEvidence[]; atPath: readonly Ha
  */
 export function knownHashRoutes(context: ConsoleContext, operations: ConsoleOperations | undefined) {
   return async (app: FastifyInstance): Promise<void> => {
-    app.get('/known-hashes', async (_request, reply) => {
+    app.get('/known-hashes', NO_QUERY, async (_request, reply) => {
       const db = operations?.knownHashes;
       if (db === undefined) return reply.code(404).send({ error: 'this manager has no known-hash database' });
       return db.stats();
@@ -63,12 +63,9 @@ export function knownHashRoutes(context: ConsoleContext, operations: ConsoleOper
         if (db === undefined) return reply.code(404).send({ error: 'this manager has no known-hash database' });
         const digest = request.query.digest.toLowerCase();
         const algorithm = ALGORITHM_BY_LENGTH[digest.length]!;
-        let path: Buffer | undefined;
-        if (request.query.pathB64 !== undefined && request.query.pathB64 !== '') {
-          path = Buffer.from(request.query.pathB64, 'base64');
-          if (path.length === 0 || path[0] !== 0x2f || path.includes(0))
-            return reply.code(400).send({ error: 'pathB64 must be the base64 of an absolute path' });
-        }
+        const given = request.query.pathB64 ?? '';
+        const path = given === '' ? undefined : pathFromB64(given);
+        if (given !== '' && path === undefined) return reply.code(400).send({ error: 'pathB64 must be the base64 of an absolute path' });
         // Without a path every match is "elsewhere": the lookup asks at `/`, where no source knows a file.
         const evidence = await db.lookup(path ?? Buffer.from('/'), { [algorithm]: digest });
         return {

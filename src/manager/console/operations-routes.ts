@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseDurationMs } from '../../core/config/units.js';
 import { parseEnrollmentToken } from '../../protocol/enrollment-token.js';
 import { createEnrollmentToken } from '../enrollment-token.js';
+import { NO_QUERY } from './api-views.js';
 import { auditRequest, identityOf, requireAdmin, type ConsoleContext } from './console-context.js';
 import type { ConsoleOperations } from './console-operations.js';
 
@@ -37,7 +38,7 @@ export function operationsRoutes(context: ConsoleContext, operations: ConsoleOpe
       },
     );
 
-    app.get('/tokens', async () => {
+    app.get('/tokens', NO_QUERY, async () => {
       const now = context.now();
       const since = new Date(now.getTime() - TOKEN_LIST_DAYS * 86_400_000).toISOString();
       const tokens = await context.store.listEnrollmentTokens(since);
@@ -61,7 +62,7 @@ export function operationsRoutes(context: ConsoleContext, operations: ConsoleOpe
       },
     );
 
-    app.get('/maintenance', async () => {
+    app.get('/maintenance', NO_QUERY, async () => {
       const now = context.now().toISOString();
       const windows = await context.store.listMaintenance();
       return { now, windows: windows.map((w) => ({ ...w, active: w.endedAt === undefined && w.startsAt <= now && w.endsAt > now })) };
