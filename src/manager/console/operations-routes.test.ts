@@ -184,6 +184,12 @@ for (const engine of CONSOLE_ENGINES)
       assert.equal(odd.pathB64, LATIN1.toString('base64'));
       assert.ok(odd.path !== undefined && !odd.path.includes('\uFFFD') && odd.path.startsWith('/opt/caf') && odd.path !== '/opt/café', odd.path);
       assert.equal((await call(viewer, 'GET', '/api/known-hashes/lookup?digest=xyz')).statusCode, 400);
+      assert.equal(
+        (await call(viewer, 'GET', `/api/known-hashes/lookup?digest=${LS_SHA256}&pathB64=${encodeURIComponent(Buffer.from('etc/x').toString('base64'))}`))
+          .statusCode,
+        400,
+        'a relative path',
+      );
     });
 
     it('documents every operations route in the OpenAPI document', async () => {
