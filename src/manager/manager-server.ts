@@ -32,7 +32,13 @@ export async function startManager(deps: ManagerDeps, listen: { host: string; po
   if (redelivered > 0) logger.warn({ alerts: redelivered }, 'delivered alerts that an interrupted run had stored but not yet written out');
   const app = await createManagerApp(ctx, { tls: true });
   // The web console and its API (/ and /api/), on the same HTTPS port; its own authentication, never an agent's.
-  await app.register(consolePlugin({ store, silentAfterMs: deps.config.manager.silentAfterMs, logger, now: deps.now }));
+  const operations = {
+    dataDir: deps.dataDir,
+    caSha256: deps.pki.caSha256,
+    tokenTtlMs: deps.config.manager.tokenTtlMs,
+    ...(deps.knownHashes === undefined ? {} : { knownHashes: deps.knownHashes }),
+  };
+  await app.register(consolePlugin({ store, silentAfterMs: deps.config.manager.silentAfterMs, logger, now: deps.now, operations }));
   await app.listen({ host: listen.host, port: listen.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : listen.port;

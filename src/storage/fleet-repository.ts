@@ -28,6 +28,16 @@ export interface EnrollmentTokenRecord {
   readonly expiresAt: string;
 }
 
+/** An enrollment token as the console lists it: never its secret or the secret's hash. */
+export interface EnrollmentTokenInfo {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly usedAt?: string;
+  /** The name of the host that enrolled with it. */
+  readonly usedBy?: string;
+}
+
 /** The fleet registry: agents, enrollment tokens, each agent's applied batch sequence, and resync bookkeeping. */
 export interface FleetRepository {
   /** Creates or renames an agent. */
@@ -36,6 +46,13 @@ export interface FleetRepository {
   createEnrollmentToken(token: EnrollmentTokenRecord): Promise<void>;
   /** Uses a token once: its secret's hash must match (compared in constant time), and it must be unused and unexpired. */
   consumeEnrollmentToken(id: string, secretSha256: string, at: string, usedBy: string): Promise<TokenVerdict>;
+  /** The tokens created since `since` (ISO time), newest first. */
+  listEnrollmentTokens(since: string): Promise<readonly EnrollmentTokenInfo[]>;
+  /**
+   * Revokes an unused, unexpired token by making it expire at `at` (enrolling with it then answers `expired`);
+   * false when there is no such token or it can no longer be used anyway.
+   */
+  revokeEnrollmentToken(id: string, at: string): Promise<boolean>;
   /** Registers a new agent under the next free id (`001`, `002`, ...), optionally in a configuration group. */
   registerAgent(name: string, at: string, group?: string, machineId?: string): Promise<AgentRecord>;
   /**

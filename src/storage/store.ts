@@ -15,6 +15,7 @@ export type { AlertRepository } from './alert-repository.js';
 export type { BaselineFingerprint, BaselineRepository, KeyRange } from './baseline-repository.js';
 export type { EmailQueueEntry, EmailQueueRepository, SentEmail } from './email-queue-repository.js';
 export type { AgentInfo, AgentRecord, EnrollmentTokenRecord, FleetRepository, TokenVerdict } from './fleet-repository.js';
+export type { EnrollmentTokenInfo } from './fleet-repository.js';
 export type { ChainAnchor, ChainReport, ChainStart, HistoryQuery, HistoryRepository, RetentionOutcome, StoredEvent } from './history-repository.js';
 export type { MaintenanceRepository, MaintenanceWindow } from './maintenance-repository.js';
 

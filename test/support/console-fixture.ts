@@ -12,7 +12,7 @@ import { StateDigest } from '../../src/core/state-digest.js';
 import { storedFingerprint } from '../../src/core/state-fingerprint.js';
 import { applyBatch, type ApplyBatchDeps } from '../../src/manager/apply-batch.js';
 import type { ConsolePolicy } from '../../src/manager/console/console-auth.js';
-import { consolePlugin } from '../../src/manager/console/console-plugin.js';
+import { consolePlugin, type ConsoleOperations } from '../../src/manager/console/console-plugin.js';
 import { hashPassword } from '../../src/manager/console/password-hash.js';
 import { encodeObservation, type BatchRequest } from '../../src/protocol/wire.js';
 import { consoleStorageOf } from '../../src/manager/console/console-storage.js';
@@ -128,10 +128,18 @@ export function changed(path: string | Buffer, n: number, overrides: Partial<Fil
 }
 
 /** A Fastify app with just the console plugin over the fixture's store (for `inject`). */
-export async function consoleApp(fixture: ConsoleFixture, policy: ConsolePolicy = TEST_POLICY): Promise<FastifyInstance> {
+export async function consoleApp(fixture: ConsoleFixture, policy: ConsolePolicy = TEST_POLICY, operations?: ConsoleOperations): Promise<FastifyInstance> {
   const app = Fastify();
   await app.register(
-    consolePlugin({ store: fixture.store, silentAfterMs: 60_000, logger: pino({ level: 'silent' }), now: () => new Date(), policy, livePollMs: 100 }),
+    consolePlugin({
+      store: fixture.store,
+      silentAfterMs: 60_000,
+      logger: pino({ level: 'silent' }),
+      now: () => new Date(),
+      policy,
+      livePollMs: 100,
+      ...(operations === undefined ? {} : { operations }),
+    }),
   );
   await app.ready();
   return app;

@@ -217,6 +217,35 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       await store.close();
     });
 
+    it('lists enrollment tokens without their secrets, and revokes an unused one so it can no longer enrol', async () => {
+      const store = await factory.open();
+      const t = (id: string, createdAt: string, expiresAt: string) => ({ id, secretSha256: id.padEnd(64, '0'), createdAt, expiresAt });
+      await store.createEnrollmentToken(t('aaaaaaaaaaaa', '2026-11-27T10:00:00.000Z', '2026-11-27T11:00:00.000Z'));
+      await store.createEnrollmentToken(t('bbbbbbbbbbbb', '2026-11-27T10:05:00.000Z', '2026-11-28T10:05:00.000Z'));
+      await store.createEnrollmentToken(t('cccccccccccc', '2026-11-27T10:10:00.000Z', '2026-11-28T10:10:00.000Z'));
+      await store.createEnrollmentToken(t('dddddddddddd', '2026-11-20T10:00:00.000Z', '2026-11-21T10:00:00.000Z'));
+      assert.equal(await store.consumeEnrollmentToken('cccccccccccc', 'cccccccccccc'.padEnd(64, '0'), '2026-11-27T10:20:00.000Z', 'web-9'), 'ok');
+      const at = '2026-11-27T10:30:00.000Z';
+      assert.equal(await store.revokeEnrollmentToken('bbbbbbbbbbbb', at), true);
+      assert.equal(await store.revokeEnrollmentToken('bbbbbbbbbbbb', at), false, 'already revoked');
+      assert.equal(await store.revokeEnrollmentToken('cccccccccccc', at), false, 'used');
+      assert.equal(await store.revokeEnrollmentToken('aaaaaaaaaaaa', '2026-11-27T12:00:00.000Z'), false, 'expired');
+      assert.equal(await store.revokeEnrollmentToken('eeeeeeeeeeee', at), false, 'unknown');
+      assert.equal(await store.consumeEnrollmentToken('bbbbbbbbbbbb', 'bbbbbbbbbbbb'.padEnd(64, '0'), '2026-11-27T10:31:00.000Z', 'web-8'), 'expired');
+      assert.deepEqual(await store.listEnrollmentTokens('2026-11-27T00:00:00.000Z'), [
+        {
+          id: 'cccccccccccc',
+          createdAt: '2026-11-27T10:10:00.000Z',
+          expiresAt: '2026-11-28T10:10:00.000Z',
+          usedAt: '2026-11-27T10:20:00.000Z',
+          usedBy: 'web-9',
+        },
+        { id: 'bbbbbbbbbbbb', createdAt: '2026-11-27T10:05:00.000Z', expiresAt: at },
+        { id: 'aaaaaaaaaaaa', createdAt: '2026-11-27T10:00:00.000Z', expiresAt: '2026-11-27T11:00:00.000Z' },
+      ]);
+      await store.close();
+    });
+
     it("forgets scanned roots, keeps the last batch's hash with its number, and renames or re-enrols an agent in place", async () => {
       const store = await factory.open();
       await store.markRootsScanned('001', [bytes('/etc'), bytes('/srv')], '2026-11-27T10:00:00Z');

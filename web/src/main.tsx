@@ -1,12 +1,17 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, useSession, whenSignedOut, type Session } from './api.js';
+import { AgentsPage } from './pages/agents-page.js';
 import { AlertsPage } from './pages/alerts-page.js';
 import { AuditPage } from './pages/audit-page.js';
 import { FilePage } from './pages/file-page.js';
 import { FleetPage } from './pages/fleet-page.js';
+import { GroupsPage } from './pages/groups-page.js';
+import { KnownHashesPage } from './pages/known-hashes-page.js';
+import { MaintenancePage } from './pages/maintenance-page.js';
 import { SearchPage } from './pages/search-page.js';
 import { SignInPage } from './pages/sign-in-page.js';
+import { TokensPage } from './pages/tokens-page.js';
 import './style.css';
 
 /** The page a location hash names (`#/alerts?agent=001`), and its parameters. */
@@ -21,6 +26,12 @@ const PAGES = [
   ['alerts', 'Alerts'],
   ['search', 'Fleet search'],
   ['audit', 'Audit log'],
+  // Operations (issue 15)
+  ['agents', 'Agents'],
+  ['tokens', 'Tokens'],
+  ['groups', 'Groups'],
+  ['maintenance', 'Maintenance'],
+  ['known-hashes', 'Known hashes'],
 ] as const;
 
 function App() {
@@ -68,7 +79,12 @@ function App() {
         {where.page === 'file' && <FilePage params={where.params} admin={admin} />}
         {where.page === 'audit' && <AuditPage />}
         {where.page === 'search' && <SearchPage params={where.params} />}
-        {!['fleet', 'alerts', 'file', 'audit', 'search'].includes(where.page) && <p>No such page.</p>}
+        {where.page === 'agents' && <AgentsPage admin={admin} />}
+        {where.page === 'tokens' && <TokensPage admin={admin} />}
+        {where.page === 'groups' && <GroupsPage admin={admin} />}
+        {where.page === 'maintenance' && <MaintenancePage admin={admin} />}
+        {where.page === 'known-hashes' && <KnownHashesPage />}
+        {!['file', ...PAGES.map(([page]) => page)].includes(where.page) && <p>No such page.</p>}
       </main>
     </>
   );

@@ -25,3 +25,6 @@ export function pathFromB64(value: string): Buffer | undefined {
   const bytes = Buffer.from(value, 'base64');
   return bytes.length > 0 && bytes[0] === 0x2f && !bytes.includes(0) ? bytes : undefined;
 }
+
+/** The options of a GET route that takes no parameters: it says so, and the OpenAPI document lists none. */
+export const NO_QUERY = { schema: { querystring: { type: 'object', additionalProperties: false, properties: {} } } } as const;

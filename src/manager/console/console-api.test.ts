@@ -66,6 +66,17 @@ for (const engine of CONSOLE_ENGINES)
         ['GET', '/api/search/digest?digest=d41d8cd98f00b204e9800998ecf8427e'],
         ['GET', '/api/search/path?path=/etc/hosts'],
         ['GET', '/api/openapi.json'],
+        // Operations (their own tests: operations-routes.test.ts)
+        ['GET', '/api/tokens'],
+        ['POST', '/api/tokens'],
+        ['POST', '/api/tokens/0123456789ab/revoke'],
+        ['GET', '/api/maintenance'],
+        ['POST', '/api/maintenance'],
+        ['POST', '/api/maintenance/end'],
+        ['GET', '/api/groups'],
+        ['POST', '/api/groups/web/config'],
+        ['GET', '/api/known-hashes'],
+        ['GET', '/api/known-hashes/lookup?digest=d41d8cd98f00b204e9800998ecf8427e'],
       ];
       for (const [method, url] of routes) {
         for (const cookie of [undefined, '__Host-custos_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'custos_session=x']) {
@@ -322,14 +333,24 @@ for (const engine of CONSOLE_ENGINES)
         'GET /api/audit',
         'GET /api/files',
         'GET /api/fleet',
+        'GET /api/groups',
+        'GET /api/known-hashes',
+        'GET /api/known-hashes/lookup',
+        'GET /api/maintenance',
         'GET /api/openapi.json',
         'GET /api/search/digest',
         'GET /api/search/path',
         'GET /api/session',
+        'GET /api/tokens',
         'POST /api/agents/{id}/revoke',
         'POST /api/alerts/ack',
         'POST /api/files/accept',
+        'POST /api/groups/{name}/config',
+        'POST /api/maintenance',
+        'POST /api/maintenance/end',
         'POST /api/session',
+        'POST /api/tokens',
+        'POST /api/tokens/{id}/revoke',
       ]);
       const alerts = doc.paths['/api/alerts']!.get!;
       assert.deepEqual(alerts.parameters.map((p) => p.name).sort(), [

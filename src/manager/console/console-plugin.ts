@@ -9,12 +9,17 @@ import { auditRequest, setIdentity, type ConsoleContext } from './console-contex
 import { consoleStorageOf, type ConsoleStorage } from './console-storage.js';
 import { fileRoutes } from './file-routes.js';
 import { fleetRoutes } from './fleet-routes.js';
+import type { ConsoleOperations } from './console-operations.js';
+import { groupRoutes } from './group-routes.js';
+import { knownHashRoutes } from './known-hash-routes.js';
+import { operationsRoutes } from './operations-routes.js';
 import { LiveAlerts } from './live-alerts.js';
 import { OpenApiCollector } from './openapi.js';
 import { searchRoutes } from './search-routes.js';
 import { DEFAULT_BUNDLE_DIR, staticFiles } from './static-files.js';
 
 export type { ConsoleStorage } from './console-storage.js';
+export type { ConsoleOperations } from './console-operations.js';
 
 /** What the console is built from. `storage` defaults to the store's own (see consoleStorageOf). */
 export interface ConsoleOptions {
@@ -26,6 +31,8 @@ export interface ConsoleOptions {
   readonly storage?: ConsoleStorage;
   readonly bundleDir?: string;
   readonly livePollMs?: number;
+  /** The manager's data directory, CA and known-hash database, for the Operations pages (absent: those answer 503/404). */
+  readonly operations?: ConsoleOperations;
 }
 
 // No inline script or style, nothing from elsewhere, no framing: the bundle is all the console runs.
@@ -86,6 +93,9 @@ export function consolePlugin(options: ConsoleOptions) {
         await api.register(fileRoutes(context));
         await api.register(auditRoutes(context));
         await api.register(searchRoutes(context));
+        await api.register(operationsRoutes(context, options.operations));
+        await api.register(groupRoutes(context, options.operations));
+        await api.register(knownHashRoutes(context, options.operations));
       },
       { prefix: '/api' },
     );

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { AgentInfo, AgentRecord, TokenVerdict } from '../store.js';
+import type { AgentInfo, AgentRecord, EnrollmentTokenInfo, TokenVerdict } from '../store.js';
+import { tokenInfo, type TokenRow } from '../token-rows.js';
 import type { PostgresDatabase } from './postgres-database.js';
 
 interface AgentRow {
@@ -72,6 +73,20 @@ export class PostgresFleetRegistryRepository {
       await q.query('UPDATE enrollment_tokens SET used_at = $1, used_by = $2 WHERE id = $3', [at, usedBy, id]);
       return 'ok';
     });
+  }
+
+  async listTokens(since: string): Promise<readonly EnrollmentTokenInfo[]> {
+    const { rows } = await this.#db.query<TokenRow>(
+      'SELECT id, created_at, expires_at, used_at, used_by FROM enrollment_tokens WHERE created_at >= $1 ORDER BY created_at DESC, id',
+      [since],
+    );
+    return rows.map(tokenInfo);
+  }
+
+  /** A token being consumed holds its row lock: the revocation waits, then finds it used. */
+  async revokeToken(id: string, at: string): Promise<boolean> {
+    const result = await this.#db.query('UPDATE enrollment_tokens SET expires_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1', [at, id]);
+    return (result.rowCount ?? 0) > 0;
   }
 
   /** Registers under the next free id; a lock makes two managers enrolling at once take different ids. */

@@ -21,6 +21,7 @@ import type {
   Store,
   StoredEvent,
   TokenVerdict,
+  EnrollmentTokenInfo,
 } from '../store.js';
 import type { PeriodicLeadership } from '../periodic-leadership.js';
 import { AdvisoryLeadership } from './advisory-leadership.js';
@@ -165,6 +166,8 @@ export class PostgresStore implements Store {
   }): Promise<void> => this.#fleet.createToken(token);
   consumeEnrollmentToken = (id: string, secretSha256: string, at: string, usedBy: string): Promise<TokenVerdict> =>
     this.#fleet.consumeToken(id, secretSha256, at, usedBy);
+  listEnrollmentTokens = (since: string): Promise<readonly EnrollmentTokenInfo[]> => this.#fleet.listTokens(since);
+  revokeEnrollmentToken = (id: string, at: string): Promise<boolean> => this.#fleet.revokeToken(id, at);
   registerAgent = (name: string, at: string, group?: string, machineId?: string): Promise<AgentRecord> => this.#fleet.registerAgent(name, at, group, machineId);
   reenrollAgent = (id: string, update: { readonly name: string; readonly group?: string; readonly machineId?: string; readonly at: string }): Promise<void> =>
     this.#fleet.reenrollAgent(id, update);

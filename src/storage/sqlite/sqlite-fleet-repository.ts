@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import { timingSafeEqual } from 'node:crypto';
 import { pathFromKey, pathKey } from '../../core/path-bytes.js';
-import type { AgentInfo, AgentRecord, EnrollmentTokenRecord, FleetRepository, TokenVerdict } from '../fleet-repository.js';
+import type { AgentInfo, AgentRecord, EnrollmentTokenInfo, EnrollmentTokenRecord, FleetRepository, TokenVerdict } from '../fleet-repository.js';
+import { tokenInfo, type TokenRow } from '../token-rows.js';
 import { SequenceError } from '../store.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 
@@ -66,6 +67,17 @@ export class SqliteFleetRepository implements FleetRepository {
       this.#conn.statement('UPDATE enrollment_tokens SET used_at = ?, used_by = ? WHERE id = ?').run(at, usedBy, id);
       return 'ok';
     });
+  }
+
+  async listEnrollmentTokens(since: string): Promise<readonly EnrollmentTokenInfo[]> {
+    const rows = this.#conn
+      .statement('SELECT id, created_at, expires_at, used_at, used_by FROM enrollment_tokens WHERE created_at >= ? ORDER BY created_at DESC, id')
+      .all(since) as TokenRow[];
+    return rows.map(tokenInfo);
+  }
+
+  async revokeEnrollmentToken(id: string, at: string): Promise<boolean> {
+    return this.#conn.statement('UPDATE enrollment_tokens SET expires_at = ? WHERE id = ? AND used_at IS NULL AND expires_at > ?').run(at, id, at).changes > 0;
   }
 
   async registerAgent(name: string, at: string, group?: string, machineId?: string): Promise<AgentRecord> {

@@ -120,6 +120,8 @@ export class SqliteStore implements Store {
   readonly listAgents: Store['listAgents'] = (...a) => this.#fleet.listAgents(...a);
   readonly createEnrollmentToken: Store['createEnrollmentToken'] = (...a) => this.#fleet.createEnrollmentToken(...a);
   readonly consumeEnrollmentToken: Store['consumeEnrollmentToken'] = (...a) => this.#fleet.consumeEnrollmentToken(...a);
+  readonly listEnrollmentTokens: Store['listEnrollmentTokens'] = (...a) => this.#fleet.listEnrollmentTokens(...a);
+  readonly revokeEnrollmentToken: Store['revokeEnrollmentToken'] = (...a) => this.#fleet.revokeEnrollmentToken(...a);
   readonly registerAgent: Store['registerAgent'] = (...a) => this.#fleet.registerAgent(...a);
   readonly reenrollAgent: Store['reenrollAgent'] = (...a) => this.#fleet.reenrollAgent(...a);
   readonly renameAgent: Store['renameAgent'] = (...a) => this.#fleet.renameAgent(...a);
