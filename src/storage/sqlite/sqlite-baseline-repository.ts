@@ -13,9 +13,6 @@ const READ_CHUNK = 512;
 const MANY_CHUNK = 200;
 const COLUMNS = BASELINE_COLUMNS.join(', ');
 const PLACEHOLDERS = BASELINE_COLUMNS.map(() => '?').join(', ');
-const UPDATES = BASELINE_COLUMNS.slice(1)
-  .map((c) => `${c} = excluded.${c}`)
-  .join(', ');
 // The indexed digests (fleet search), by their place in a row from stateToRow.
 const DIGESTS = (['md5', 'sha1', 'sha256'] as const).map((column) => ({ column, at: BASELINE_COLUMNS.indexOf(column) }));
 // What an update of an existing row always sets: every column but the key and the indexed digests.
@@ -30,7 +27,7 @@ export class SqliteBaselineRepository implements BaselineRepository {
   readonly #conn: SqliteConnection;
   readonly #path: string;
   #reader: Database.Database | undefined;
-  readonly #upsert: Database.Statement;
+  readonly #insertNew: Database.Statement;
   readonly #delete: Database.Statement;
   readonly #upsertNoise: Database.Statement;
   readonly #storedDigests: Database.Statement;
@@ -41,9 +38,7 @@ export class SqliteBaselineRepository implements BaselineRepository {
     this.#conn = conn;
     this.#path = path;
     // The statements a batch runs once per row, looked up once here rather than per row.
-    this.#upsert = conn.statement(
-      `INSERT INTO baseline (agent_id, ${COLUMNS}) VALUES (?, ${PLACEHOLDERS}) ON CONFLICT (agent_id, path_key) DO UPDATE SET ${UPDATES}`,
-    );
+    this.#insertNew = conn.statement(`INSERT INTO baseline (agent_id, ${COLUMNS}) VALUES (?, ${PLACEHOLDERS}) ON CONFLICT (agent_id, path_key) DO NOTHING`);
     this.#storedDigests = conn.statement(`SELECT ${DIGESTS.map((d) => d.column).join(', ')} FROM baseline WHERE agent_id = ? AND path_key = ?`, 'raw');
     this.#delete = conn.statement('DELETE FROM baseline WHERE agent_id = ? AND path_key = ?');
     this.#upsertNoise = conn.statement(
@@ -147,12 +142,10 @@ export class SqliteBaselineRepository implements BaselineRepository {
    * when the digests are set unchanged, 18 MB when they are left out). A changed digest must move in its index.
    */
   #write(agentId: string, row: ReturnType<typeof stateToRow>): void {
+    // A new row (a first scan writes only these) costs one statement, as before; an existing one is read first.
+    if (this.#insertNew.run(agentId, ...row).changes === 1) return;
     const key = row[0];
-    const stored = this.#storedDigests.get(agentId, key) as (string | null)[] | undefined;
-    if (stored === undefined) {
-      this.#upsert.run(agentId, ...row);
-      return;
-    }
+    const stored = this.#storedDigests.get(agentId, key) as (string | null)[];
     let changed = 0;
     const values = PLAIN_AT.map((at) => row[at]);
     DIGESTS.forEach((digest, i) => {
