@@ -101,4 +101,21 @@ describe('SQLite baseline writes', () => {
     db.close();
     await store.close();
   });
+
+  it('writes new and existing rows mixed in any order', async () => {
+    const { store, search, db } = await storeWith(file(0, A));
+    const other = (version: number, hashes: FileState['hashes']): FileState => ({ ...file(version, hashes), path: Buffer.from('/etc/other.conf') });
+    const third = (version: number, hashes: FileState['hashes']): FileState => ({ ...file(version, hashes), path: Buffer.from('/etc/third.conf') });
+    await store.commit({ agentId: '001', upserts: [file(1, A), other(0, B), file(2, B), third(0, A)], deletes: [], events: [] });
+    await store.commit({ agentId: '001', upserts: [other(1, B), third(1, B)], deletes: [], events: [] });
+    assert.deepEqual(await store.getBaselineState('001', Buffer.from('/etc/app.conf')), file(2, B));
+    assert.deepEqual(await store.getBaselineState('001', Buffer.from('/etc/other.conf')), other(1, B));
+    assert.deepEqual(await store.getBaselineState('001', Buffer.from('/etc/third.conf')), third(1, B));
+    assert.deepEqual(await hosts(search, 'sha256', A.sha256), []);
+    assert.equal((await search.hostsWithDigest('sha256', B.sha256, 10)).length, 3);
+    assert.equal(await store.countBaseline('001'), 3);
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    db.close();
+    await store.close();
+  });
 });

@@ -33,6 +33,7 @@ export class SqliteBaselineRepository implements BaselineRepository {
   readonly #storedDigests: Database.Statement;
   // One UPDATE per set of changed digests (bit i: DIGESTS[i] changed), prepared when first needed.
   readonly #updates: (Database.Statement | undefined)[] = [];
+  #expectNew = true;
 
   constructor(conn: SqliteConnection, path: string) {
     this.#conn = conn;
@@ -142,10 +143,22 @@ export class SqliteBaselineRepository implements BaselineRepository {
    * when the digests are set unchanged, 18 MB when they are left out). A changed digest must move in its index.
    */
   #write(agentId: string, row: ReturnType<typeof stateToRow>): void {
-    // A new row (a first scan writes only these) costs one statement, as before; an existing one is read first.
-    if (this.#insertNew.run(agentId, ...row).changes === 1) return;
+    // Guessed from the row before: a first scan writes new rows only (one INSERT each, as before, no read), the
+    // manager's ingest existing ones (read, then update): either way a wrong guess costs one statement, never a row.
     const key = row[0];
-    const stored = this.#storedDigests.get(agentId, key) as (string | null)[];
+    let stored: (string | null)[] | undefined;
+    if (this.#expectNew) {
+      if (this.#insertNew.run(agentId, ...row).changes === 1) return;
+      this.#expectNew = false;
+      stored = this.#storedDigests.get(agentId, key) as (string | null)[];
+    } else {
+      stored = this.#storedDigests.get(agentId, key) as (string | null)[] | undefined;
+      if (stored === undefined) {
+        this.#insertNew.run(agentId, ...row);
+        this.#expectNew = true;
+        return;
+      }
+    }
     let changed = 0;
     const values = PLAIN_AT.map((at) => row[at]);
     DIGESTS.forEach((digest, i) => {
