@@ -2,6 +2,7 @@
  * Analysis pipeline benchmark: file events per second through compare → known-hash verdict → rules → record
  * (chained history, baseline advanced) → alert, into SQLite, in batches of 500 as an agent would send them, for
  * 1 or many agents; with the p99 time of one batch. Run: node dist/bench/ingest-bench.js [--events N] [--agents N]
+ * [--metadata-only] (changes that keep the file's digests)
  * (`--floor`: the same rows written with nothing computed, see runIngestFloor).
  */
 import Database from 'better-sqlite3';
@@ -25,7 +26,7 @@ import { WalCheckpointer } from '../src/storage/sqlite/wal-checkpointer.js';
 
 const BATCH = 500;
 
-function state(i: number, version: number): FileState {
+function state(i: number, version: number, contentVersion = version): FileState {
   const hex = (n: number, len: number): string => n.toString(16).padStart(len, '0').slice(-len);
   return {
     // Changes arrive in scan (path) order, as an agent sends them: neighbours share pages.
@@ -42,7 +43,7 @@ function state(i: number, version: number): FileState {
     inode: 1000 + i,
     dev: 2049,
     nlink: 1,
-    hashes: { md5: hex(i * 31 + version, 32), sha1: hex(i * 37 + version, 40), sha256: hex(i * 41 + version, 64) },
+    hashes: { md5: hex(i * 31 + contentVersion, 32), sha1: hex(i * 37 + contentVersion, 40), sha256: hex(i * 41 + contentVersion, 64) },
     issues: [],
   };
 }
@@ -52,6 +53,8 @@ export async function runIngestBench(options: {
   events: number;
   agents: number;
   dir?: string;
+  /** false: the changes touch metadata only (mtime, size), the digests stay (a chmod, a touch, a rewrite in place). */
+  contentChanges?: boolean;
 }): Promise<{ eventsPerSecond: number; p99BatchMs: number; startRssMb: number; rssMb: number }> {
   const dir = options.dir ?? join(tmpdir(), `custos-ingest-bench-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
@@ -93,7 +96,7 @@ export async function runIngestBench(options: {
     for (const agent of agents) {
       const observations: Observation[] = [];
       for (let i = offset; i < Math.min(perAgent, offset + BATCH); i++)
-        observations.push({ path: state(i, 0).path, current: state(i, 1), checks: CHECK_ALL, inBaseline: true });
+        observations.push({ path: state(i, 0).path, current: state(i, 1, options.contentChanges === false ? 0 : 1), checks: CHECK_ALL, inBaseline: true });
       const t = process.hrtime.bigint();
       const summary = await ingestObservations(
         (async function* () {
@@ -209,7 +212,7 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
     else console.log(`SQLite floor: ${Math.round(f.rowsPerSecond)} events/s`);
     process.exit(0);
   }
-  const r = await runIngestBench({ events: arg('--events', 100_000), agents: arg('--agents', 1) });
+  const r = await runIngestBench({ events: arg('--events', 100_000), agents: arg('--agents', 1), contentChanges: !process.argv.includes('--metadata-only') });
   if (process.argv.includes('--json')) console.log(JSON.stringify(r));
   else
     console.log(
