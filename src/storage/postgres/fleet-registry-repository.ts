@@ -1,33 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AgentInfo, AgentRecord, EnrollmentTokenInfo, TokenVerdict } from '../store.js';
-import { tokenInfo, type TokenRow } from '../token-rows.js';
+import { AGENT_COLUMNS, agentInfo, tokenInfo, type AgentRow, type TokenRow } from '../fleet-rows.js';
 import type { PostgresDatabase } from './postgres-database.js';
-
-interface AgentRow {
-  id: string;
-  name: string;
-  revoked_at: string | null;
-  cert_sha256: string | null;
-  last_seen: string | null;
-  silent_since: string | null;
-  group_name: string | null;
-  machine_id: string | null;
-}
-
-const AGENT_COLUMNS = 'id, name, revoked_at, cert_sha256, last_seen, silent_since, group_name, machine_id';
-
-function toAgentInfo(r: AgentRow): AgentInfo {
-  return {
-    id: r.id,
-    name: r.name,
-    ...(r.revoked_at === null ? {} : { revokedAt: r.revoked_at }),
-    ...(r.cert_sha256 === null ? {} : { certSha256: r.cert_sha256 }),
-    ...(r.last_seen === null ? {} : { lastSeen: r.last_seen }),
-    ...(r.silent_since === null ? {} : { silentSince: r.silent_since }),
-    ...(r.group_name === null ? {} : { group: r.group_name }),
-    ...(r.machine_id === null ? {} : { machineId: r.machine_id }),
-  };
-}
 
 /** The fleet: agents, their certificates and liveness, and the single-use enrollment tokens. */
 export class PostgresFleetRegistryRepository {
@@ -127,11 +101,11 @@ export class PostgresFleetRegistryRepository {
 
   async getAgent(id: string): Promise<AgentInfo | undefined> {
     const row = (await this.#db.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE id = $1`, [id])).rows[0];
-    return row === undefined ? undefined : toAgentInfo(row);
+    return row === undefined ? undefined : agentInfo(row);
   }
 
   async listAgentInfos(): Promise<readonly AgentInfo[]> {
-    return (await this.#db.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents ORDER BY id`)).rows.map(toAgentInfo);
+    return (await this.#db.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents ORDER BY id`)).rows.map(agentInfo);
   }
 
   async revokeAgent(id: string, at: string): Promise<boolean> {

@@ -2,11 +2,9 @@ import type Database from 'better-sqlite3';
 import { timingSafeEqual } from 'node:crypto';
 import { pathFromKey, pathKey } from '../../core/path-bytes.js';
 import type { AgentInfo, AgentRecord, EnrollmentTokenInfo, EnrollmentTokenRecord, FleetRepository, TokenVerdict } from '../fleet-repository.js';
-import { tokenInfo, type TokenRow } from '../token-rows.js';
+import { AGENT_COLUMNS, agentInfo, tokenInfo, type AgentRow, type TokenRow } from '../fleet-rows.js';
 import { SequenceError } from '../store.js';
 import type { SqliteConnection } from './sqlite-connection.js';
-
-const AGENT_COLUMNS = 'id, name, revoked_at, cert_sha256, last_seen, silent_since, group_name, machine_id';
 
 /** The fleet registry in SQLite: `agents`, `enrollment_tokens`, `agent_sequences` and `resync_seen`. */
 export class SqliteFleetRepository implements FleetRepository {
@@ -113,11 +111,11 @@ export class SqliteFleetRepository implements FleetRepository {
 
   async getAgent(id: string): Promise<AgentInfo | undefined> {
     const row = this.#conn.statement(`SELECT ${AGENT_COLUMNS} FROM agents WHERE id = ?`).get(id) as AgentRow | undefined;
-    return row === undefined ? undefined : toAgentInfo(row);
+    return row === undefined ? undefined : agentInfo(row);
   }
 
   async listAgentInfos(): Promise<readonly AgentInfo[]> {
-    return (this.#conn.statement(`SELECT ${AGENT_COLUMNS} FROM agents ORDER BY id`).all() as AgentRow[]).map(toAgentInfo);
+    return (this.#conn.statement(`SELECT ${AGENT_COLUMNS} FROM agents ORDER BY id`).all() as AgentRow[]).map(agentInfo);
   }
 
   async revokeAgent(id: string, at: string): Promise<boolean> {
@@ -160,28 +158,4 @@ export class SqliteFleetRepository implements FleetRepository {
       'SELECT b.path_key FROM baseline b WHERE b.agent_id = ? AND NOT EXISTS (SELECT 1 FROM resync_seen r WHERE r.agent_id = b.agent_id AND r.path_key = b.path_key) ORDER BY b.path_key';
     return (this.#conn.statement(sql, 'pluck').all(agentId) as Buffer[]).map((k) => pathFromKey(k));
   }
-}
-
-interface AgentRow {
-  id: string;
-  name: string;
-  revoked_at: string | null;
-  cert_sha256: string | null;
-  last_seen: string | null;
-  silent_since: string | null;
-  group_name: string | null;
-  machine_id: string | null;
-}
-
-function toAgentInfo(r: AgentRow): AgentInfo {
-  return {
-    id: r.id,
-    name: r.name,
-    ...(r.revoked_at === null ? {} : { revokedAt: r.revoked_at }),
-    ...(r.cert_sha256 === null ? {} : { certSha256: r.cert_sha256 }),
-    ...(r.last_seen === null ? {} : { lastSeen: r.last_seen }),
-    ...(r.silent_since === null ? {} : { silentSince: r.silent_since }),
-    ...(r.group_name === null ? {} : { group: r.group_name }),
-    ...(r.machine_id === null ? {} : { machineId: r.machine_id }),
-  };
 }
