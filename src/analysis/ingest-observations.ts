@@ -1,104 +1,24 @@
-import { decideNoise, type NoiseState } from '../core/auto-ignore.js';
-import { alertParts, buildAlert, DEFAULT_VIEW, type AgentAlert, type AgentRef, type AlertParts, type AlertView, type AnyAlert } from '../core/build-alert.js';
-import type { RuleRef } from '../core/builtin-rules.js';
+import type { NoiseState } from '../core/auto-ignore.js';
+import { alertParts, buildAlert, DEFAULT_VIEW, type AlertParts, type AnyAlert } from '../core/build-alert.js';
 import { carryForwardDigests } from '../core/carry-forward-digests.js';
-import type { AutoIgnoreConfig } from '../core/config/custos-config.js';
-import { contentDigests } from '../core/content-digests.js';
-import { decideBeforeRules, decideFromRule, eventOutcomeOf, type Decision, type MaintenanceRef, type PreRuleDecision } from '../core/decide-outcome.js';
+import { decideBeforeRules, eventOutcomeOf, type MaintenanceRef, type PreRuleDecision } from '../core/decide-outcome.js';
 import type { EventRecord } from '../core/event-record.js';
-import { applyDiversions, divertedSource, type Diversions } from '../core/diversions.js';
 import { diffFileStates, type FileChange } from '../core/file-change.js';
 import { isUnstable, type FileState } from '../core/file-state.js';
-import { judgeChange, NO_EVIDENCE, type EvidenceSet, type InstalledVersions, type Judgement, type KnownHashPolicy } from '../core/known-hash-policy.js';
+import { judgeChange, NO_EVIDENCE } from '../core/known-hash-policy.js';
 import type { Observation } from '../core/observation.js';
 import { isWithin } from '../core/path-bytes.js';
-import { buildRuleInput, syscheckDecoder } from '../core/rules/rule-input.js';
+import { syscheckDecoder } from '../core/rules/rule-input.js';
 import type { SyscheckDecoder } from '../core/rules/rule-definition.js';
-import type { CorrelationState, RuleSet } from '../core/rules/rule-set.js';
 import { sameFileState } from '../core/same-file-state.js';
-import type { KnownHashQuery, KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import { dieAtTestFault } from '../platform/test-fault.js';
-import type { BatchBookkeeping, Store } from '../storage/store.js';
-import type { AlertSink } from './alert-sink.js';
-import type { ContentDiffs } from './content-diffs.js';
 import { deliverAlerts } from './deliver-alerts.js';
+import { applyRules, countFired, firedTimesOf } from './ingest-rules.js';
+import type { IngestDeps, IngestOptions, IngestSummary } from './ingest-types.js';
+import { evidenceFor } from './known-hash-evidence.js';
 
-/** The components ingest works with; one set per process, built by its composition root. */
-export interface IngestDeps {
-  readonly store: Store;
-  /** The known-hash database; without it every change's content is `unknown`. */
-  readonly knownHashes?: KnownHashStore;
-  readonly rules: RuleSet;
-  /** Recent rule matches, for frequency rules; kept across calls by the caller. */
-  readonly correlation: CorrelationState;
-  readonly sinks: readonly AlertSink[];
-  readonly now: () => Date;
-  readonly newAlertId: (now: Date) => string;
-  /** OSSEC's md5 allowlist, when configured: an allowlisted new MD5 is recorded, not alerted. */
-  readonly md5Allowlist?: Md5AllowlistLookup;
-  /** Content diffs for report_changes files; absent when no directory reports changes. */
-  readonly contentDiffs?: ContentDiffs;
-}
-
-/** How one run of ingest treats what it sees. */
-export interface IngestOptions {
-  readonly agent: AgentRef;
-  readonly mode: 'check' | 'accept';
-  readonly actor?: string;
-  readonly alertNewFiles: boolean;
-  readonly autoIgnore: AutoIgnoreConfig;
-  /** Directories whose baseline is already built; changes elsewhere are the first scan's. */
-  readonly scannedRoots: readonly Buffer[];
-  readonly knownHashPolicy: KnownHashPolicy;
-  /** The host the files are on, for known hashes scoped to one host (its own package database). */
-  readonly host: string;
-  /** The package versions installed on that host: a package's content counts only for the version installed. */
-  readonly installedVersions?: InstalledVersions;
-  /** The host's dpkg diversions: a diverted file is judged where dpkg put it. */
-  readonly diversions?: Diversions;
-  /** False when the host's root is not usr-merged: `/bin/x` is then not explained by `/usr/bin/x`'s package content. */
-  readonly usrMerged?: boolean;
-  /**
-   * An agent batch's sequence number: everything (baseline, history, alerts, the sequence itself) is committed
-   * in one transaction, so the batch applies exactly once or not at all.
-   */
-  readonly sequence?: number;
-  /** The SHA-256 of that batch, kept with its sequence number (see `ChangeBatch.sequenceSha256`). */
-  readonly sequenceSha256?: string;
-  /** The batch belongs to a full (resync) scan: remember every path it reports. */
-  readonly resync?: boolean;
-  /** How the changes were seen (a realtime batch, or a scan) and whose `full_log` wording to use; default: scheduled, OSSEC's. */
-  readonly view?: AlertView;
-  /**
-   * With `sequence`: the agent alerts the batch raises, decided from what it is about to write (its baseline
-   * upserts and deletes, not yet committed); they commit in the batch's transaction and are delivered with it.
-   */
-  readonly batchAgentAlerts?: (pending: PendingBaseline) => Promise<readonly AgentAlert[]>;
-  /** Bookkeeping that commits in the run's last transaction (asked after `batchAgentAlerts`), so it holds exactly when the run's changes do. */
-  readonly finalBookkeeping?: () => BatchBookkeeping | undefined;
-}
-
-/** The baseline rows a batch is about to write: upserted states, and deleted paths (a delete wins over an upsert). */
-export interface PendingBaseline {
-  readonly upserts: readonly FileState[];
-  readonly deletes: readonly Buffer[];
-}
-
-/** What one run of ingest did. */
-export interface IngestSummary {
-  /** Entries taken into a baseline being built for the first time (not events). */
-  baselined: number;
-  added: number;
-  modified: number;
-  deleted: number;
-  alerts: number;
-  /** Changes kept in the history without an alert. */
-  recorded: number;
-  accepted: number;
-  /** Baseline rows written or removed. */
-  baselineWrites: number;
-}
+export type { IngestDeps, IngestOptions, IngestSummary, PendingBaseline } from './ingest-types.js';
 
 const COMMIT_ROWS = 5000;
 const COMMIT_EVENTS = 1000;
@@ -257,53 +177,6 @@ export async function ingestObservations(
   return summary;
 }
 
-/**
- * How many times each rule has fired in this process, per rule set, as Wazuh's analysisd counts `firedtimes`
- * (from its start, in memory). A rule with `<options>no_counter` reports the count without adding to it.
- */
-const firedCounts = new WeakMap<RuleSet, Map<number, number>>();
-
-/** The rule's count with this alert (`pending`: this run's uncommitted firings, updated). */
-function firedTimesOf(rules: RuleSet, pending: Map<number, number>, ruleId: number, counted: boolean): number {
-  const mine = (pending.get(ruleId) ?? 0) + (counted ? 1 : 0);
-  pending.set(ruleId, mine);
-  return (firedCounts.get(rules)?.get(ruleId) ?? 0) + mine;
-}
-
-/** Once committed, a run's firings count for everything after it. */
-function countFired(rules: RuleSet, pending: Map<number, number>): void {
-  if (pending.size === 0) return;
-  let counts = firedCounts.get(rules);
-  if (counts === undefined) firedCounts.set(rules, (counts = new Map<number, number>()));
-  for (const [id, times] of pending) counts.set(id, (counts.get(id) ?? 0) + times);
-  pending.clear();
-}
-
-/** Runs the rules for a change, then auto-ignore for a modification that would alert. */
-async function applyRules(
-  change: FileChange,
-  parts: AlertParts,
-  judgement: Judgement,
-  now: Date,
-  deps: IngestDeps,
-  options: IngestOptions,
-  noise: { path: Buffer; state: NoiseState }[],
-  decoder: SyscheckDecoder | undefined,
-): Promise<{ outcome: Decision; noCounter: boolean }> {
-  const input = buildRuleInput({ parts, verdict: judgement.verdict, agent: options.agent, now: now.getTime(), ...(decoder === undefined ? {} : { decoder }) });
-  const { rule } = deps.rules.evaluate(input, deps.correlation);
-  const result = rule === undefined ? undefined : { rule: toRuleRef(rule), noLog: rule.noLog };
-  let decision;
-  if (options.autoIgnore.enabled && change.kind === 'modified' && result !== undefined && result.rule.level > 0) {
-    // The pending batch may already hold this file's newer counters (it changed twice in one run is rare, but
-    // a realtime agent sends exactly that).
-    const pending = noise.findLast((n) => n.path.equals(change.path))?.state;
-    decision = decideNoise(pending ?? (await deps.store.getNoise(options.agent.id, change.path)), now.getTime(), options.autoIgnore);
-    noise.push({ path: change.path, state: decision.state });
-  }
-  return { outcome: decideFromRule(result, decision), noCounter: rule?.noCounter === true };
-}
-
 /** The allowlist entry for a change's new MD5, if OSSEC's md5 allowlist has it. */
 function md5Allowlisted(change: FileChange, allowlist: Md5AllowlistLookup | undefined): { source: string; md5: string } | undefined {
   if (allowlist === undefined || change.kind === 'deleted') return undefined;
@@ -320,70 +193,6 @@ function unstableChange(previous: FileState | undefined, current: FileState | un
   return { kind: 'modified', path: current.path, before: previous, after: current, changedAttributes: [] };
 }
 
-type RuleLike = { id: number; level: number; description: string; groups: readonly string[]; mitre?: readonly string[]; email?: 'always' | 'never' };
-// A rule's reference is the same for every event it matches: built once per rule, not once per event (ingest).
-const ruleRefs = new WeakMap<RuleLike, RuleRef>();
-
-function toRuleRef(rule: RuleLike): RuleRef {
-  let ref = ruleRefs.get(rule);
-  if (ref === undefined) {
-    const base = {
-      id: rule.id,
-      level: rule.level,
-      description: rule.description,
-      groups: rule.groups,
-      ...(rule.email === undefined ? {} : { email: rule.email }),
-    };
-    ref = rule.mitre === undefined || rule.mitre.length === 0 ? base : { ...base, mitre: { id: rule.mitre } };
-    ruleRefs.set(rule, ref);
-  }
-  return ref;
-}
-
 function toMaintenanceRef(window: { id: number; startedBy: string; endsAt: string } | undefined): MaintenanceRef | undefined {
   return window === undefined ? undefined : { id: window.id, startedBy: window.startedBy, endsAt: window.endsAt };
-}
-
-/**
- * Looks up the new digests of a chunk's changes, and the removals behind its deletions, in one call. While a baseline is first built only the bad lists
- * are asked: a known-bad file must alert even then, and they are small; a full lookup of every file would only
- * slow the first scan down.
- */
-async function evidenceFor(
-  changes: readonly { change: FileChange; firstScan: boolean }[],
-  knownHashes: KnownHashStore | undefined,
-  diversions: Diversions | undefined,
-  usrMerged: boolean,
-): Promise<readonly EvidenceSet[]> {
-  if (knownHashes === undefined) return [];
-  const queries: KnownHashQuery[] = [];
-  const asked: { change: number; divertedFrom?: number }[] = [];
-  changes.forEach(({ change, firstScan }, i) => {
-    if (change.kind === 'deleted') {
-      // Only a recorded package removal explains a deletion (rare: one probe each).
-      if (!firstScan) {
-        queries.push({ path: change.path, hashes: {}, deleted: true });
-        asked.push({ change: i });
-      }
-      return;
-    }
-    const hashes = contentDigests(change.after);
-    if (Object.keys(hashes).length === 0) return;
-    queries.push({ path: change.path, hashes, badOnly: firstScan, ...(usrMerged ? {} : { usrMerged }) });
-    // A diverted file: other packages' content counts here as shipped at the diversion's source path.
-    const from = firstScan || diversions === undefined ? undefined : divertedSource(change.path, diversions);
-    if (from !== undefined) queries.push({ path: from, hashes, ...(usrMerged ? {} : { usrMerged }) });
-    asked.push({ change: i, ...(from === undefined ? {} : { divertedFrom: queries.length - 1 }) });
-  });
-  if (queries.length === 0) return [];
-  const answers = await knownHashes.lookupMany(queries);
-  const out: EvidenceSet[] = [];
-  let q = 0;
-  for (const { change, divertedFrom } of asked) {
-    const own = answers[q] ?? NO_EVIDENCE;
-    q += divertedFrom === undefined ? 1 : 2;
-    const path = (changes[change] as { change: FileChange }).change.path;
-    out[change] = diversions === undefined ? own : applyDiversions(path, own, diversions, divertedFrom === undefined ? undefined : answers[divertedFrom]);
-  }
-  return out;
 }
