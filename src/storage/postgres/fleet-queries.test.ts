@@ -2,53 +2,39 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pathKey } from '../../core/path-bytes.js';
 import { dropSchemas, schemaUrl, testSchemaName } from '../../../test/support/postgres-test-url.js';
+import { overviewSample } from '../../../test/support/overview-sample.js';
 import { PostgresConsoleQueries } from './console-queries.js';
 import { PostgresStore } from './postgres-store.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.now();
-const LEVELS = [3, 5, 7, 10, 12];
-
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
 
 /** Writes alerts (with their history records), agent alerts and acknowledgements over the last 16 days, through the triggers. */
 async function fill(store: PostgresStore, count: number, seed: number, prefix: string): Promise<void> {
-  const next = random(seed);
   await store.database.transaction(async (q) => {
     for (const id of ['001', '002', '003']) await q.query("INSERT INTO agents (id, name) VALUES ($1, 'host') ON CONFLICT DO NOTHING", [id]);
-    for (let i = 0; i < count; i++) {
-      const age = next() < 0.6 ? next() * 50 * HOUR : next() * 16 * 24 * HOUR;
-      const ts = new Date(NOW - age).toISOString();
-      const agent = `00${1 + Math.floor(next() * 3)}`;
-      const level = LEVELS[Math.floor(next() * LEVELS.length)]!;
-      const id = `${prefix}${i}`;
-      if (next() < 0.1) {
-        await q.query("INSERT INTO agent_alerts (id, agent_id, ts, rule_id, level, json) VALUES ($1, $2, $3, 571, $4, '{}')", [id, agent, ts, level]);
+    for (const a of overviewSample(count, seed, prefix, NOW)) {
+      if (a.pathKey === undefined) {
+        await q.query("INSERT INTO agent_alerts (id, agent_id, ts, rule_id, level, json) VALUES ($1, $2, $3, 571, $4, '{}')", [a.id, a.agentId, a.ts, a.level]);
       } else {
-        const path = pathKey(Buffer.from(`/etc/f${Math.floor(6 * next() ** 2)}`));
         const event = await q.query<{ id: string }>(
           "INSERT INTO events (agent_id, ts, kind, outcome, path_key, data, prev_hash, hash) VALUES ($1, $2, 'file', 'alerted', $3, '{}', '', '') RETURNING id",
-          [agent, ts, path],
+          [a.agentId, a.ts, a.pathKey],
         );
-        if (next() < 0.8)
+        if (a.alerted)
           await q.query('INSERT INTO alerts (id, event_id, agent_id, ts, rule_id, level) VALUES ($1, $2, $3, $4, 550, $5)', [
-            id,
+            a.id,
             event.rows[0]!.id,
-            agent,
-            ts,
-            level,
+            a.agentId,
+            a.ts,
+            a.level,
           ]);
       }
-      if (next() < 0.3)
+      // Acknowledged as the console does: only an alert that exists.
+      if (a.acked)
         await q.query(
           "INSERT INTO console_acks (alert_id, acked_by, acked_at) SELECT $1, 'alice', 'x' WHERE EXISTS (SELECT 1 FROM alerts WHERE id = $1) OR EXISTS (SELECT 1 FROM agent_alerts WHERE id = $1)",
-          [id],
+          [a.id],
         );
     }
   });

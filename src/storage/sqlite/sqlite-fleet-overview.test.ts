@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { pathKey } from '../../core/path-bytes.js';
+import { overviewSample } from '../../../test/support/overview-sample.js';
 import { tempDir } from '../../../test/support/temp-dir.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteConsoleQueries } from './sqlite-console-queries.js';
@@ -10,20 +11,9 @@ import { SqliteStore } from './sqlite-store.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.now();
-const LEVELS = [3, 5, 7, 10, 12];
-
-/** Deterministic pseudo-random numbers, so a failure replays. */
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
 
 /** Writes `count` alerts (with their history records), agent alerts and acknowledgements over the last 16 days. */
 function fill(db: Database.Database, count: number, seed: number, prefix: string): void {
-  const next = random(seed);
   const event = db.prepare(
     "INSERT INTO events (agent_id, ts, kind, outcome, path_key, data, prev_hash, hash) VALUES (?, ?, 'file', 'alerted', ?, '{}', '', '')",
   );
@@ -32,21 +22,13 @@ function fill(db: Database.Database, count: number, seed: number, prefix: string
   const ack = db.prepare("INSERT INTO console_acks (alert_id, acked_by, acked_at) VALUES (?, 'alice', '2026-01-01T00:00:00.000Z')");
   db.transaction(() => {
     for (const id of ['001', '002', '003']) db.prepare("INSERT OR IGNORE INTO agents (id, name) VALUES (?, 'host')").run(id);
-    for (let i = 0; i < count; i++) {
-      // Most records in the last two days, where the hour summaries and the window edges are.
-      const age = next() < 0.6 ? next() * 50 * HOUR : next() * 16 * 24 * HOUR;
-      const ts = new Date(NOW - age).toISOString();
-      const agent = `00${1 + Math.floor(next() * 3)}`;
-      const level = LEVELS[Math.floor(next() * LEVELS.length)]!;
-      const id = `${prefix}${i}`;
-      if (next() < 0.1) {
-        agentAlert.run(id, agent, ts, level);
-      } else {
-        const path = pathKey(Buffer.from(`/etc/f${Math.floor(6 * next() ** 2)}`));
-        const eventId = Number(event.run(agent, ts, path).lastInsertRowid);
-        if (next() < 0.8) alert.run(id, eventId, agent, ts, level);
+    for (const a of overviewSample(count, seed, prefix, NOW)) {
+      if (a.pathKey === undefined) agentAlert.run(a.id, a.agentId, a.ts, a.level);
+      else {
+        const eventId = Number(event.run(a.agentId, a.ts, a.pathKey).lastInsertRowid);
+        if (a.alerted) alert.run(a.id, eventId, a.agentId, a.ts, a.level);
       }
-      if (next() < 0.3) ack.run(id);
+      if (a.acked) ack.run(a.id);
     }
   })();
 }
