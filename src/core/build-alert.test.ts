@@ -61,23 +61,24 @@ describe('buildAlert', () => {
 
 describe('alertRule', () => {
   it("moves compliance groups into Wazuh's arrays, keeps the others in order, and the id as a string", () => {
+    const groups = [
+      'ossec',
+      'syscheck',
+      'pci_dss_11.5',
+      'gpg13_4.11',
+      'gdpr_II_5.1.f',
+      'hipaa_164.312.c.1',
+      'hipaa_164.312.c.2',
+      'nist_800_53_SI.7',
+      'tsc_PI1.4',
+      'syscheck_file',
+      'pci_dss_',
+    ];
     const rule = alertRule({
       id: 550,
       level: 7,
       description: 'x',
-      groups: [
-        'ossec',
-        'syscheck',
-        'pci_dss_11.5',
-        'gpg13_4.11',
-        'gdpr_II_5.1.f',
-        'hipaa_164.312.c.1',
-        'hipaa_164.312.c.2',
-        'nist_800_53_SI.7',
-        'tsc_PI1.4',
-        'syscheck_file',
-        'pci_dss_',
-      ],
+      groups,
       mitre: { id: ['T1565.001'] },
     });
     assert.deepEqual(rule, {
@@ -93,21 +94,6 @@ describe('alertRule', () => {
       tsc: ['PI1.4'],
       mitre: { id: ['T1565.001'] },
     });
-    assert.deepEqual(
-      ruleGroups(rule).sort(),
-      [
-        'ossec',
-        'syscheck',
-        'pci_dss_11.5',
-        'gpg13_4.11',
-        'gdpr_II_5.1.f',
-        'hipaa_164.312.c.1',
-        'hipaa_164.312.c.2',
-        'nist_800_53_SI.7',
-        'tsc_PI1.4',
-        'syscheck_file',
-        'pci_dss_',
-      ].sort(),
-    );
+    assert.deepEqual(ruleGroups(rule).sort(), [...groups].sort());
   });
 });
