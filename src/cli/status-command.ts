@@ -5,7 +5,11 @@ import { describeThrottle } from '../agent/agent-footprint.js';
 import { readAgentStatus, type AgentStatus } from '../agent/agent-status.js';
 import { CustosError } from '../core/custos-error.js';
 import { LAST_CHECK_META_KEY, parseLastCheck, type LastCheck } from '../core/last-check.js';
-import { readStoreStatus, type StoreStatus } from '../storage/sqlite/read-store-status.js';
+import type { StorageConfig } from '../core/config/custos-config.js';
+import { redactPostgresUrl } from '../storage/postgres/postgres-database.js';
+import { readPostgresStoreStatus } from '../storage/postgres/read-store-status.js';
+import { readStoreStatus } from '../storage/sqlite/read-store-status.js';
+import type { StoreStatus } from '../storage/store-status.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { configFileFor, loadConfig } from './load-config.js';
 import { LOCAL_AGENT_ID } from './run-check.js';
@@ -14,6 +18,7 @@ interface StatusFlags {
   readonly config?: string;
   readonly db?: string;
   readonly data?: string;
+  readonly store?: string;
   readonly json?: boolean;
 }
 
@@ -34,7 +39,10 @@ interface FleetAgentStatus extends AgentStatus {
 
 interface ManagerStatus {
   readonly mode: 'manager';
-  readonly dataDir: string;
+  /** The manager's data directory, when it was named. */
+  readonly dataDir?: string;
+  /** Where its store is: the SQLite file, or the PostgreSQL URL without its password. */
+  readonly store: string;
   readonly agents: number;
   readonly undeliveredAlerts: number;
 }
@@ -50,31 +58,56 @@ export function statusCommand(result: CommandResult): Command {
     .option('--config <file>', 'custos.yml or ossec.conf')
     .option('--db <file>', 'SQLite baseline file')
     .option('--data <dir>', "an agent's or a manager's data directory")
+    .option('--store <url>', "the manager's store on PostgreSQL (postgres://…; a hot standby will do)")
     .option('--json', 'print the status as one JSON object');
   command.action(async (flags: StatusFlags) => {
-    const status = flags.data !== undefined && flags.db === undefined ? fleetStatus(flags.data) : standaloneStatus(flags);
+    const status =
+      flags.data !== undefined && existsSync(join(flags.data, 'agent.json'))
+        ? agentStatus(flags.data)
+        : (flags.data !== undefined || flags.store !== undefined) && flags.db === undefined
+          ? await managerStatus(flags)
+          : await standaloneStatus(flags);
     process.stdout.write(flags.json === true ? `${JSON.stringify(status)}\n` : describe(status));
     result.exitCode = EXIT.OK;
   });
   return command;
 }
 
-function fleetStatus(dataDir: string): FleetAgentStatus | ManagerStatus {
-  if (!existsSync(dataDir)) throw new CustosError('NOT_FOUND', `no data directory ${dataDir}`);
-  if (existsSync(join(dataDir, 'agent.json'))) return { mode: 'agent', dataDir, ...readAgentStatus(dataDir) };
-  const store = readStoreStatus(join(dataDir, 'custos.db'), LOCAL_AGENT_ID, []);
-  return { mode: 'manager', dataDir, agents: store.agents, undeliveredAlerts: store.undeliveredAlerts };
+function agentStatus(dataDir: string): FleetAgentStatus {
+  return { mode: 'agent', dataDir, ...readAgentStatus(dataDir) };
 }
 
-function standaloneStatus(flags: StatusFlags): StandaloneStatus {
+/** A manager's store, on either engine: its agents and the alerts its sinks still wait for. */
+async function managerStatus(flags: StatusFlags): Promise<ManagerStatus> {
+  if (flags.data !== undefined && !existsSync(flags.data)) throw new CustosError('NOT_FOUND', `no data directory ${flags.data}`);
   const { config } = loadConfig(flags);
-  if (config.storage.engine !== 'sqlite') throw new CustosError('USAGE', 'status reads SQLite databases only');
-  const { meta, agents: _agents, ...store } = readStoreStatus(config.storage.path, LOCAL_AGENT_ID, [LAST_CHECK_META_KEY]);
+  const store = await readStatusOf(config.storage, []);
+  return {
+    mode: 'manager',
+    ...(flags.data === undefined ? {} : { dataDir: flags.data }),
+    store: storeName(config.storage),
+    agents: store.agents,
+    undeliveredAlerts: store.undeliveredAlerts,
+  };
+}
+
+/** Reads a store's status without writing, on either engine (PostgreSQL: also on a hot standby). */
+function readStatusOf(storage: StorageConfig, metaKeys: readonly string[]): Promise<StoreStatus> | StoreStatus {
+  return storage.engine === 'sqlite' ? readStoreStatus(storage.path, LOCAL_AGENT_ID, metaKeys) : readPostgresStoreStatus(storage.url, LOCAL_AGENT_ID, metaKeys);
+}
+
+function storeName(storage: StorageConfig): string {
+  return storage.engine === 'sqlite' ? storage.path : redactPostgresUrl(storage.url);
+}
+
+async function standaloneStatus(flags: StatusFlags): Promise<StandaloneStatus> {
+  const { config } = loadConfig(flags);
+  const { meta, agents: _agents, ...store } = await readStatusOf(config.storage, [LAST_CHECK_META_KEY]);
   const lastCheck = parseLastCheck(meta[LAST_CHECK_META_KEY]);
   return {
     mode: 'standalone',
     configuration: configFileFor(flags) ?? '(defaults)',
-    database: config.storage.path,
+    database: storeName(config.storage),
     monitored: config.syscheck.directories.map((d) => ({ path: d.path, realtime: d.realtime })),
     ...(lastCheck === undefined ? {} : { lastCheck }),
     store,
@@ -126,7 +159,11 @@ function describe(status: StandaloneStatus | FleetAgentStatus | ManagerStatus): 
       );
       break;
     case 'manager':
-      rows.push(['manager', `data in ${status.dataDir}`], ['agents', String(status.agents)], ['alerts', `${status.undeliveredAlerts} undelivered`]);
+      rows.push(
+        ['manager', status.dataDir === undefined ? `store ${status.store}` : `data in ${status.dataDir}, store ${status.store}`],
+        ['agents', String(status.agents)],
+        ['alerts', `${status.undeliveredAlerts} undelivered`],
+      );
       break;
   }
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;

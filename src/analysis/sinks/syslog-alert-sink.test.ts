@@ -130,13 +130,13 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
     clearTimeout(timer);
   }
 }
-
+/** What a child process that writes to a sink and closes it reports, and how long it lived on after its close resolved. */
 /** What a child process that writes to a sink and closes it reports, and how long the whole process lived. */
 interface ChildRun {
   readonly code: number | null;
   readonly stderr: string;
   readonly report?: { closeMs: number; lines: string[] };
-  readonly lifetimeMs: number;
+  readonly afterReportMs: number;
 }
 
 /**
@@ -157,11 +157,16 @@ async function writeAndCloseInChild(target: object): Promise<ChildRun> {
     'await sink.close();',
     'console.log(JSON.stringify({ closeMs: performance.now() - started, lines }));',
   ].join('\n');
-  const started = performance.now();
   const child = spawn(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  child.stdout.on('data', (d: Buffer) => out.push(d));
+  // Measured from the report (printed once close resolved), not from the spawn: a loaded machine's slow start-up
+  // of Node and the TypeScript loader is not what the test is about; what the sink leaves running after close is.
+  let reported: number | undefined;
+  child.stdout.on('data', (d: Buffer) => {
+    out.push(d);
+    if (reported === undefined && d.includes(10)) reported = performance.now();
+  });
   child.stderr.on('data', (d: Buffer) => err.push(d));
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   const [code] = (await once(child, 'close')) as [number | null];
@@ -171,7 +176,7 @@ async function writeAndCloseInChild(target: object): Promise<ChildRun> {
     code,
     stderr: Buffer.concat(err).toString('utf8'),
     ...(stdout === '' ? {} : { report: JSON.parse(stdout) as { closeMs: number; lines: string[] } }),
-    lifetimeMs: performance.now() - started,
+    afterReportMs: performance.now() - (reported ?? Number.NaN),
   };
 }
 
@@ -365,7 +370,7 @@ describe('SyslogAlertSink over TCP: close', () => {
       run.report.lines.some((l) => l.includes('ECONNREFUSED')),
       run.report.lines.join('\n'),
     );
-    assert.ok(run.lifetimeMs < run.report.closeMs + 5000, `lived ${Math.round(run.lifetimeMs)} ms`);
+    assert.ok(run.afterReportMs < 5000, `lived ${Math.round(run.afterReportMs)} ms after close resolved`);
   });
   it('resolves on a closed sink whose reconnection is waiting for its backoff', async () => {
     const probe = createTcpServer();
@@ -543,7 +548,7 @@ describe('SyslogAlertSink over TLS', () => {
       assert.equal(run.code, 0, `the process exited by itself: ${run.stderr}`);
       assert.ok(run.report !== undefined, run.stderr);
       assert.ok(run.report.closeMs > 4500 && run.report.closeMs < 6500, `close took ${Math.round(run.report.closeMs)} ms`);
-      assert.ok(run.lifetimeMs < run.report.closeMs + 5000, `lived ${Math.round(run.lifetimeMs)} ms`);
+      assert.ok(run.afterReportMs < 5000, `lived ${Math.round(run.afterReportMs)} ms after close resolved`);
       assert.doesNotMatch(run.stderr, /DEP0123/);
       assert.equal(held.length, 1, 'one connection, no retry after close');
     } finally {

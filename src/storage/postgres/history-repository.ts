@@ -5,6 +5,7 @@ import { checkChain, type ChainHead, type ChainRow } from '../check-chain.js';
 import type { ChainAnchor, ChainReport, HistoryQuery, StoredEvent } from '../store.js';
 import { fileAlertFromRecord } from '../file-alert-from-record.js';
 import { historySql } from './history-sql.js';
+import { mergeByTime, snapshotRead } from './snapshot-read.js';
 import { PostgresHistoryRetention } from './history-retention.js';
 import type { PostgresDatabase, Queryable } from './postgres-database.js';
 
@@ -74,29 +75,55 @@ export class PostgresHistoryRepository {
     ]);
   }
 
-  async *queryEvents(query: HistoryQuery): AsyncIterable<StoredEvent> {
+  /** The history the query selects, in id order, read page by page from one snapshot. */
+  queryEvents(query: HistoryQuery): AsyncIterable<StoredEvent> {
+    if (query.limit !== undefined && query.limit <= 0) return emptyRead<StoredEvent>();
     const { text, values } = historySql('SELECT id, hash, data FROM events', 'id', query);
-    const { rows } = await this.#db.query<{ id: string; hash: string; data: string }>(text, values);
-    for (const row of rows) yield { id: Number(row.id), hash: row.hash, record: decodeEventRecord(row.data) };
+    return snapshotRead(this.#db, async function* (reader) {
+      for await (const row of reader.rows<{ id: string; hash: string; data: string }>(text, values))
+        yield { id: Number(row.id), hash: row.hash, record: decodeEventRecord(row.data) };
+    });
   }
 
-  async *queryAlerts(query: HistoryQuery, names: ReadonlyMap<string, string>): AsyncIterable<AnyAlert> {
-    const base = 'SELECT a.seq, a.id, e.data FROM alerts a JOIN events e ON e.id = a.event_id';
-    // The newest N by time, not by insertion (commits of several agents interleave): filtered in SQL, cut here.
-    const { limit: _limit, ...unlimited } = query;
-    const files = historySql(base, 'seq', unlimited, { agent: 'a.agent_id', ts: 'a.ts', path: 'e.path_key' });
-    const all: AnyAlert[] = [];
-    for (const row of (await this.#db.query<{ id: string; data: string }>(files.text, files.values)).rows) {
-      const alert = fileAlertFromRecord(row.id, row.data, names);
-      if (alert !== undefined) all.push(alert);
-    }
-    if (query.path === undefined) {
-      const agents = historySql('SELECT seq, json FROM agent_alerts', 'seq', unlimited);
-      for (const row of (await this.#db.query<{ json: string }>(agents.text, agents.values)).rows) all.push(JSON.parse(row.json) as AgentAlert);
-    }
-    // By time, as the SQLite engine lists them (a stable sort: file alerts, pushed first, stay first on a tie).
-    all.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
-    yield* query.limit === undefined ? all : query.limit === 0 ? [] : all.slice(-query.limit);
+  /**
+   * File and agent alerts merged by time (a file alert first on a tie), read page by page from one snapshot. With
+   * a limit, the newest that many of the two together: they are among the newest that many of each, so those are
+   * read and the excess skipped.
+   */
+  queryAlerts(query: HistoryQuery, names: ReadonlyMap<string, string>): AsyncIterable<AnyAlert> {
+    if (query.limit !== undefined && query.limit <= 0) return emptyRead<AnyAlert>();
+    const files = historySql('SELECT a.ts, a.seq, a.id, e.data FROM alerts a JOIN events e ON e.id = a.event_id', ['a.ts', 'a.seq'], query, {
+      agent: 'a.agent_id',
+      ts: 'a.ts',
+      path: 'e.path_key',
+    });
+    // Agent alerts concern no path: a query by path lists file alerts only.
+    const agents = query.path === undefined ? historySql('SELECT ts, seq, json FROM agent_alerts', ['ts', 'seq'], query) : undefined;
+    return snapshotRead(this.#db, async function* (reader) {
+      const count = async (sql: { text: string; values: unknown[] }): Promise<number> =>
+        Number((await reader.query<{ n: string }>(`SELECT count(*) AS n FROM (${sql.text}) AS counted`, sql.values))[0]?.n ?? 0);
+      let skip = query.limit === undefined ? 0 : Math.max(0, (await count(files)) + (agents === undefined ? 0 : await count(agents)) - query.limit);
+      const fileRows = reader.rows<{ ts: string; id: string; data: string }>(files.text, files.values);
+      const agentRows =
+        agents === undefined ? emptyRead<{ ts: string; json: string }>() : reader.rows<{ ts: string; json: string }>(agents.text, agents.values);
+      for await (const next of mergeByTime(
+        fileRows,
+        agentRows[Symbol.asyncIterator](),
+        (r) => r.ts,
+        (r) => r.ts,
+      )) {
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
+        if (next.from === 'b') {
+          yield JSON.parse(next.item.json) as AgentAlert;
+        } else {
+          const alert = fileAlertFromRecord(next.item.id, next.item.data, names);
+          if (alert !== undefined) yield alert;
+        }
+      }
+    });
   }
 
   async chainHead(agentId: string): Promise<{ lastId: number; lastHash: string; length: number } | undefined> {
@@ -186,3 +213,6 @@ async function* pagedChainRows(q: Queryable, agentId: string | undefined): Async
     after = [last.agent_id, last.id];
   }
 }
+
+/** A read that yields nothing (a limit of 0, or a source a query leaves out). */
+async function* emptyRead<T>(): AsyncGenerator<T> {}

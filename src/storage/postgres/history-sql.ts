@@ -2,12 +2,12 @@ import { subtreeKeyRange } from '../../core/path-bytes.js';
 import type { HistoryQuery } from '../store.js';
 
 /**
- * Builds the parameterised SELECT for a history query; with a limit, the newest rows, returned oldest first. The
- * first selected column must be the ordering one.
+ * Builds the parameterised SELECT for a history query; with a limit, the newest rows, returned oldest first.
+ * `order` names the ordering columns, which must also be the first selected columns, in that order.
  */
 export function historySql(
   select: string,
-  order: string,
+  order: string | readonly string[],
   query: HistoryQuery,
   columns: { readonly agent: string; readonly ts: string; readonly path: string } = { agent: 'agent_id', ts: 'ts', path: 'path_key' },
 ): { readonly text: string; readonly values: unknown[] } {
@@ -23,7 +23,10 @@ export function historySql(
     const range = subtreeKeyRange(query.path);
     where.push(`${columns.path} >= ${param(range.from)} AND ${columns.path} < ${param(range.to)}`);
   }
+  const orders = typeof order === 'string' ? [order] : order;
   const filter = where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`;
-  if (query.limit === undefined) return { text: `${select}${filter} ORDER BY ${order}`, values };
-  return { text: `SELECT * FROM (${select}${filter} ORDER BY ${order} DESC LIMIT ${param(query.limit)}) AS newest ORDER BY 1`, values };
+  if (query.limit === undefined) return { text: `${select}${filter} ORDER BY ${orders.join(', ')}`, values };
+  const newestFirst = orders.map((c) => `${c} DESC`).join(', ');
+  const outer = orders.map((_, i) => String(i + 1)).join(', ');
+  return { text: `SELECT * FROM (${select}${filter} ORDER BY ${newestFirst} LIMIT ${param(query.limit)}) AS newest ORDER BY ${outer}`, values };
 }

@@ -142,6 +142,8 @@ export class PostgresDatabase implements Queryable {
   }
 
   async #migrate(mustExist: boolean): Promise<void> {
+    // A reading command on a store that is already current writes nothing, so it also runs on a hot standby.
+    if (mustExist && (await this.#currentWithoutWrites())) return;
     await this.transaction(async (db) => {
       if (mustExist && (await db.query<{ found: boolean }>("SELECT to_regclass('custos_schema_version') IS NOT NULL AS found")).rows[0]?.found !== true) {
         throw new CustosError('NOT_FOUND', `no Custos store in schema ${this.schema} of ${this.#display} (start a manager on it first, or check --store)`);
@@ -164,5 +166,29 @@ export class PostgresDatabase implements Queryable {
         await db.query('UPDATE custos_schema_version SET version = $1', [v + 1]);
       }
     });
+  }
+
+  /**
+   * For a command that only reads: true when the store exists and is at this version's schema, found by reading
+   * alone. A store that needs migrating on a read-only server (a hot standby) is an error naming what to do; a
+   * missing one is the same error as on the primary; anything else goes on to the migrating path.
+   */
+  async #currentWithoutWrites(): Promise<boolean> {
+    const { rows } = await this.query<{ found: boolean; standby: boolean }>(
+      "SELECT to_regclass('custos_schema_version') IS NOT NULL AS found, pg_is_in_recovery() AS standby",
+    );
+    const { found = false, standby = false } = rows[0] ?? {};
+    if (!found) {
+      throw new CustosError('NOT_FOUND', `no Custos store in schema ${this.schema} of ${this.#display} (start a manager on it first, or check --store)`);
+    }
+    const version = (await this.query<{ version: number }>('SELECT version FROM custos_schema_version')).rows[0]?.version ?? 0;
+    if (version === POSTGRES_MIGRATIONS.length) return true;
+    if (standby && version < POSTGRES_MIGRATIONS.length) {
+      throw new CustosError(
+        'STORE_FAILED',
+        `the PostgreSQL store ${this.#display} is a hot standby at schema ${version}, older than this Custos (${POSTGRES_MIGRATIONS.length}): start this version's manager on the primary first, then read the standby`,
+      );
+    }
+    return false;
   }
 }
