@@ -51,7 +51,7 @@ export async function buildHashdbFixture(path: string, rows: number, log: (line:
   const all = Buffer.from(shared);
   log('hashed');
   const counts = new Uint32Array((1 << 24) + 1);
-  for (let i = 0; i < rows; i++) counts[(all.readUIntBE(i * WIDTH, 3) + 1) as number]!++;
+  for (let i = 0; i < rows; i++) counts[all.readUIntBE(i * WIDTH, 3) + 1]!++;
   for (let b = 1; b < counts.length; b++) counts[b]! += counts[b - 1]!;
   const sorted = Buffer.allocUnsafe(rows * WIDTH);
   const next = counts.slice(0, 1 << 24);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { endianness } from 'node:os';
 
 const MAGIC = 'CDIX';
 const VERSION = 1;
@@ -7,6 +8,8 @@ const HEADER_BYTES = 64;
 /** One row: digest (zero-padded to 32 bytes), its length, a "placed" flag, 2 spare bytes, source id, checksum. */
 export const RECORD_BYTES = 44;
 const CHECKED_BYTES = 40;
+const CHECKED_WORDS = CHECKED_BYTES / 4;
+const RECORD_WORDS = RECORD_BYTES / 4;
 /** About this many records a bucket: one positioned read of a few hundred bytes answers a lookup. */
 const RECORDS_PER_BUCKET = 8;
 const MIN_BUCKET_BITS = 8;
@@ -58,11 +61,6 @@ export function decodeRecord(buf: Buffer, offset: number): IndexedRow {
   const length = buf[offset + 32] as number;
   if (length < 4 || length > 32) throw new DigestIndexCorrupt('a record has an impossible digest length');
   return { digest: Buffer.from(buf.subarray(offset, offset + length)), placed: buf[offset + 33] === 1, sourceId: buf.readUInt32LE(offset + 36) };
-}
-
-/** Whether the record at `offset` holds exactly `digest` (after its checksum was verified). */
-function recordIs(buf: Buffer, offset: number, digest: Buffer): boolean {
-  return buf[offset + 32] === digest.length && buf.compare(digest, 0, digest.length, offset, offset + digest.length) === 0;
 }
 
 function bucketBitsFor(rows: number): number {
@@ -158,7 +156,12 @@ export class DigestIndexFile {
   readonly #bits: number;
   readonly #directory: Uint32Array;
   readonly #recordsAt: number;
-  #scratch = Buffer.alloc(64 * RECORD_BYTES);
+  #scratch = Buffer.alloc(0);
+  /** The scratch buffer as 32-bit words (records are 11 words): the checksum and digest compare read words, not bytes. */
+  #words = new Uint32Array(0);
+  /** The digest asked for, zero-padded, as 8 words. */
+  readonly #wanted = new Uint32Array(8);
+  readonly #wantedBytes = Buffer.from(this.#wanted.buffer);
   #closed = false;
 
   private constructor(fd: number, generation: number, rows: number, bits: number, directory: Uint32Array) {
@@ -183,8 +186,11 @@ export class DigestIndexFile {
     }
     try {
       const header = Buffer.alloc(HEADER_BYTES);
-      if (readSync(fd, header, 0, HEADER_BYTES, 0) !== HEADER_BYTES || header.toString('latin1', 0, 4) !== MAGIC) throw new DigestIndexCorrupt(`${file}: not a digest index`);
+      if (readSync(fd, header, 0, HEADER_BYTES, 0) !== HEADER_BYTES || header.toString('latin1', 0, 4) !== MAGIC)
+        throw new DigestIndexCorrupt(`${file}: not a digest index`);
       if (header.readUInt32LE(4) !== VERSION || header.readUInt32LE(28) !== RECORD_BYTES) throw new DigestIndexCorrupt(`${file}: unknown layout`);
+      // Lookups read records as native 32-bit words; the file is little-endian (amd64, arm64).
+      if (endianness() !== 'LE') throw new DigestIndexCorrupt('digest index files are read on little-endian hosts only');
       if (header.readDoubleLE(8) !== generation) {
         closeSync(fd);
         return undefined;
@@ -197,7 +203,8 @@ export class DigestIndexFile {
       if (fstatSync(fd).size !== size) throw new DigestIndexCorrupt(`${file}: ${fstatSync(fd).size} bytes where ${size} were written (truncated?)`);
       const dirBytes = Buffer.from(directory.buffer);
       if (readSync(fd, dirBytes, 0, dirBytes.length, HEADER_BYTES) !== dirBytes.length) throw new DigestIndexCorrupt(`${file}: short read`);
-      if (!createHash('sha256').update(dirBytes).digest().subarray(0, 32).equals(header.subarray(32, 64))) throw new DigestIndexCorrupt(`${file}: damaged directory`);
+      if (!createHash('sha256').update(dirBytes).digest().subarray(0, 32).equals(header.subarray(32, 64)))
+        throw new DigestIndexCorrupt(`${file}: damaged directory`);
       if (directory[directory.length - 1] !== rows) throw new DigestIndexCorrupt(`${file}: directory does not add up`);
       return new DigestIndexFile(fd, generation, rows, bits, directory);
     } catch (error) {
@@ -221,14 +228,35 @@ export class DigestIndexFile {
     const to = this.#directory[bucket + 1] as number;
     if (to <= from) return [];
     const bytes = (to - from) * RECORD_BYTES;
-    if (this.#scratch.length < bytes) this.#scratch = Buffer.alloc(bytes);
+    if (this.#scratch.length < bytes) {
+      const memory = new ArrayBuffer(Math.max(bytes, 64 * RECORD_BYTES));
+      this.#scratch = Buffer.from(memory);
+      this.#words = new Uint32Array(memory);
+    }
     const buf = this.#scratch;
     if (readSync(this.#fd, buf, 0, bytes, this.#recordsAt + from * RECORD_BYTES) !== bytes) throw new DigestIndexCorrupt('short read of a bucket');
+    const wanted = this.#wanted;
+    wanted.fill(0);
+    digest.copy(this.#wantedBytes);
+    const words = this.#words;
+    const shift = 32 - this.#bits;
     const found: IndexedRow[] = [];
-    for (let at = 0; at < bytes; at += RECORD_BYTES) {
-      if (buf.readUInt32LE(at + CHECKED_BYTES) !== checksum(buf, at)) throw new DigestIndexCorrupt('a record fails its checksum');
-      if (bucketOf(buf, at, this.#bits) !== bucket) throw new DigestIndexCorrupt('a record sits in the wrong bucket');
-      if (recordIs(buf, at, digest)) found.push({ digest, placed: buf[at + 33] === 1, sourceId: buf.readUInt32LE(at + 36) });
+    // Every record of the bucket is verified, not just the matching ones: a damaged copy of the digest asked for
+    // would otherwise go unnoticed and the answer would lack it.
+    for (let w = 0, at = 0; at < bytes; w += RECORD_WORDS, at += RECORD_BYTES) {
+      let h = 0x811c9dc5;
+      for (let i = 0; i < CHECKED_WORDS; i++) {
+        h = Math.imul(h ^ (words[w + i] as number), 0x01000193);
+        h ^= h >>> 15;
+      }
+      if (words[w + CHECKED_WORDS] !== h >>> 0) throw new DigestIndexCorrupt('a record fails its checksum');
+      if ((((buf[at] as number) << 24) | ((buf[at + 1] as number) << 16) | ((buf[at + 2] as number) << 8) | (buf[at + 3] as number)) >>> shift !== bucket) {
+        throw new DigestIndexCorrupt('a record sits in the wrong bucket');
+      }
+      if (buf[at + 32] !== digest.length) continue;
+      let same = true;
+      for (let i = 0; i < 8 && same; i++) same = words[w + i] === wanted[i];
+      if (same) found.push({ digest, placed: buf[at + 33] === 1, sourceId: words[w + 9] as number });
     }
     return found;
   }

@@ -194,7 +194,8 @@ describe('digest index', () => {
 
 describe('DigestIndexFile', () => {
   const dir = tempDir();
-  const rowsOf = (digests: Buffer[]): IndexedRow[] => [...digests].sort(Buffer.compare).map((digest, i) => ({ digest, placed: i % 3 === 0, sourceId: i % 5 }));
+  const rowsOf = (digests: Buffer[]): IndexedRow[] =>
+    [...digests].sort((a, b) => Buffer.compare(a, b)).map((digest, i) => ({ digest, placed: i % 3 === 0, sourceId: i % 5 }));
 
   it('finds every written row and nothing else, with crowded and empty buckets', () => {
     const file = join(dir, 'f.digests');
