@@ -1,7 +1,11 @@
 /**
  * Known-hash database benchmark: import speed (the real dpkg database, and N synthetic hash-only rows through
- * the bulk importer NSRL uses) and lookup speed at that size (hits and misses, with and without the Bloom
- * filters), with peak memory. Run: node dist/bench/hashdb-bench.js --rows 10000000 [--db FILE] [--keep]
+ * the bulk importer NSRL uses) and lookup speed at that size (hits and misses: the database alone, with the Bloom
+ * filters, with the filters and the digest index), with peak memory; `--runs N` measures the lookups N times and
+ * prints each run's hits/s and misses/s against issue 17's targets. `--profile` adds where a hit's time goes
+ * (the bare primary-key probe, the full evidence query, the digest index's read). Run:
+ * node dist/bench/hashdb-bench.js --rows 10000000 [--db FILE] [--keep] [--runs 2] [--profile]
+ * A 100M-row file is made much faster by `hashdb-fixture.js` (then pass it as --db).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync, statSync } from 'node:fs';
@@ -10,7 +14,9 @@ import { join } from 'node:path';
 import { importDpkg } from '../src/hashdb/import/import-dpkg.js';
 import { importRows } from '../src/hashdb/import/import-rows.js';
 import type { KnownHashRow } from '../src/hashdb/known-hash-store.js';
-import { SqliteKnownHashStore } from '../src/hashdb/sqlite-known-hash-store.js';
+import Database from 'better-sqlite3';
+import { DigestIndexFile } from '../src/hashdb/digest-index-file.js';
+import { SqliteKnownHashStore, type KnownHashStoreOptions } from '../src/hashdb/sqlite-known-hash-store.js';
 
 /** One measured figure. */
 export interface HashdbFigure {
@@ -29,10 +35,27 @@ function* syntheticRows(count: number, batch = 50_000): Generator<KnownHashRow[]
   }
 }
 
-/** Runs the known-hash benchmark and returns its figures. */
 const LOOKUP_BATCH = 500;
+/** Issue 17's targets at 100 million rows, in batches of LOOKUP_BATCH with the filters and the index. */
+export const HASHDB_TARGETS = { hits: 200_000, misses: 1_000_000 } as const;
 
-export async function runHashdbBench(options: { rows: number; lookups: number; db?: string; keep?: boolean; dpkg?: boolean }): Promise<HashdbFigure[]> {
+/** The lookup set-ups measured, the database alone first (the reference the others are compared with). */
+const SETUPS: readonly { readonly label: string; readonly options: KnownHashStoreOptions }[] = [
+  { label: '', options: { bloom: false, digestIndex: false } },
+  { label: ', Bloom filter', options: { bloom: true, digestIndex: false } },
+  { label: ', Bloom filter + digest index', options: { bloom: true, digestIndex: true } },
+];
+
+/** Runs the known-hash benchmark and returns its figures. */
+export async function runHashdbBench(options: {
+  rows: number;
+  lookups: number;
+  db?: string;
+  keep?: boolean;
+  dpkg?: boolean;
+  runs?: number;
+  profile?: boolean;
+}): Promise<HashdbFigure[]> {
   const figures: HashdbFigure[] = [];
   const db = options.db ?? join(tmpdir(), `custos-bench-hashdb-${options.rows}.sqlite`);
   if (options.dpkg !== false && existsSync('/var/lib/dpkg/status')) {
@@ -58,10 +81,41 @@ export async function runHashdbBench(options: { rows: number; lookups: number; d
   }
   await store.close();
   figures.push({ name: 'database size', value: statSync(db).size / 1e6, unit: 'MB' });
-  for (const bloom of [false, true]) {
+  if (options.profile === true) figures.push(...profileHits(db, options.rows, options.lookups));
+  const runs = options.runs ?? 1;
+  for (let run = 1; run <= runs; run++) {
+    const tag = runs > 1 ? `run ${run}: ` : '';
+    const found = await measureLookups(db, options, tag);
+    figures.push(...found);
+    for (const kind of ['hits', 'misses'] as const) {
+      const value = found.find((f) => f.name === `${tag}lookup ${kind}, Bloom filter + digest index, batches of ${LOOKUP_BATCH}`)?.value ?? 0;
+      const reference = found.find((f) => f.name === `${tag}lookup ${kind}, batches of ${LOOKUP_BATCH}`)?.value ?? 1;
+      figures.push({
+        name: `${tag}${kind}: target ${HASHDB_TARGETS[kind].toLocaleString('en')}/s, measured/target`,
+        value: value / HASHDB_TARGETS[kind],
+        unit: '×',
+      });
+      figures.push({ name: `${tag}${kind}: against the database alone`, value: value / reference, unit: '×' });
+    }
+  }
+  figures.push({ name: 'peak memory (RSS)', value: process.resourceUsage().maxRSS / 1024, unit: 'MB' });
+  if (options.keep !== true && options.db === undefined) {
+    for (const suffix of ['', '-wal', '-shm', '.bloom', '.bad.bloom', '.digests', '.digests.delta']) rmSync(`${db}${suffix}`, { force: true });
+  }
+  return figures;
+}
+
+/** One round of lookups in every set-up: hits and misses, one by one and in batches. */
+async function measureLookups(db: string, options: { rows: number; lookups: number }, tag: string): Promise<HashdbFigure[]> {
+  const figures: HashdbFigure[] = [];
+  for (const setup of SETUPS) {
     const opened = process.hrtime.bigint();
-    const reader = SqliteKnownHashStore.open(db, { bloom });
-    if (bloom) figures.push({ name: 'load or build the Bloom filters', value: Number(process.hrtime.bigint() - opened) / 1e9, unit: 's' });
+    const reader = SqliteKnownHashStore.open(db, setup.options);
+    if (setup.options.bloom === true) {
+      const what = setup.options.digestIndex === true ? 'the digest index' : 'the Bloom filters';
+      figures.push({ name: `${tag}load or build ${what}`, value: Number(process.hrtime.bigint() - opened) / 1e9, unit: 's' });
+    }
+    const bloom = setup.label;
     for (const kind of ['hits', 'misses'] as const) {
       const path = Buffer.from('/usr/bin/x');
       // The digests are made before the clock starts: this measures lookups, not SHA-256.
@@ -80,7 +134,7 @@ export async function runHashdbBench(options: { rows: number; lookups: number; d
       }
       check(found);
       figures.push({
-        name: `lookup ${kind}${bloom ? ', Bloom filter' : ''}`,
+        name: `${tag}lookup ${kind}${bloom}`,
         value: options.lookups / (Number(process.hrtime.bigint() - t) / 1e9),
         unit: 'lookups/s',
       });
@@ -93,16 +147,47 @@ export async function runHashdbBench(options: { rows: number; lookups: number; d
       for (const batch of batches) for (const r of await reader.lookupMany(batch)) if (r.elsewhere.length > 0) found++;
       check(found);
       figures.push({
-        name: `lookup ${kind}${bloom ? ', Bloom filter' : ''}, batches of ${LOOKUP_BATCH}`,
+        name: `${tag}lookup ${kind}${bloom}, batches of ${LOOKUP_BATCH}`,
         value: options.lookups / (Number(process.hrtime.bigint() - t) / 1e9),
         unit: 'lookups/s',
       });
     }
     await reader.close();
   }
-  figures.push({ name: 'peak memory (RSS)', value: process.resourceUsage().maxRSS / 1024, unit: 'MB' });
-  if (options.keep !== true && options.db === undefined) {
-    for (const suffix of ['', '-wal', '-shm', '.bloom', '.bad.bloom']) rmSync(`${db}${suffix}`, { force: true });
+  return figures;
+}
+
+/**
+ * Where a hit's time goes: the same random hits through the bare primary-key probe (B-tree descent and leaf
+ * fetch), the store's full evidence query (plus the joins and row conversion), and the digest index's positioned
+ * read (if the file is there and current).
+ */
+function profileHits(db: string, rows: number, lookups: number): HashdbFigure[] {
+  const digests = Array.from({ length: lookups }, () => digestOf(Math.floor(Math.random() * rows)));
+  const conn = new Database(db, { readonly: true });
+  conn.pragma('cache_size = -262144');
+  const rate = (probe: (d: Buffer) => unknown): number => {
+    const t = process.hrtime.bigint();
+    for (const d of digests) if (probe(d) === undefined) throw new Error('a hit was not found');
+    return lookups / (Number(process.hrtime.bigint() - t) / 1e9);
+  };
+  const bare = conn.prepare('SELECT source_id FROM known WHERE digest = ? LIMIT 1').pluck();
+  const figures: HashdbFigure[] = [{ name: 'profile: hits, bare primary-key probe', value: rate((d) => bare.get(d)), unit: 'lookups/s' }];
+  const full = conn
+    .prepare(
+      `SELECT p.path, pk.name, s.kind, s.name, d.mode FROM known k JOIN sources s ON s.id = k.source_id LEFT JOIN paths p ON p.id = k.path_id
+       LEFT JOIN packages pk ON pk.id = k.package_id LEFT JOIN declared_modes d ON d.path_id = k.path_id AND d.package_id = k.package_id AND d.source_id = k.source_id
+       WHERE k.digest = ? AND (NOT EXISTS (SELECT 1 FROM host_packages h WHERE h.source_id = k.source_id)
+         OR EXISTS (SELECT 1 FROM host_packages h WHERE h.source_id = k.source_id AND h.package_id = k.package_id)) LIMIT 65`,
+    )
+    .raw(true);
+  figures.push({ name: 'profile: hits, full evidence query (joins, rows)', value: rate((d) => full.all(d)[0]), unit: 'lookups/s' });
+  const generation = Number(conn.prepare("SELECT value FROM meta WHERE key = 'generation'").pluck().get());
+  conn.close();
+  const index = existsSync(`${db}.digests`) ? DigestIndexFile.open(`${db}.digests`, generation) : undefined;
+  if (index !== undefined) {
+    figures.push({ name: 'profile: hits, digest index read', value: rate((d) => index.find(d)[0]), unit: 'lookups/s' });
+    index.close();
   }
   return figures;
 }
@@ -120,6 +205,8 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
     ...(arg('--db') === undefined ? {} : { db: arg('--db') as string }),
     keep: process.argv.includes('--keep'),
     dpkg: !process.argv.includes('--no-dpkg'),
+    runs: Number(arg('--runs') ?? 1),
+    profile: process.argv.includes('--profile'),
   });
   if (process.argv.includes('--json')) console.log(JSON.stringify(figures));
   else for (const f of figures) console.log(`${f.name.padEnd(48)} ${f.value.toFixed(f.value < 100 ? 2 : 0).padStart(12)} ${f.unit}`);

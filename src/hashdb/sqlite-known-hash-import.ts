@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { CustosError } from '../core/custos-error.js';
 import type { PackageRef } from '../core/known-hash-policy.js';
 import type { Blooms } from './bloom-cache.js';
+import type { DigestIndexImport } from './digest-index.js';
 import type { ImportSession, KnownHashRow } from './known-hash-store.js';
 import type { KnownHashStatements } from './sqlite-known-hash-statements.js';
 
@@ -14,13 +15,15 @@ export interface ImportTarget {
   readonly sourceId: number;
   /** The Bloom filters to add each digest to (see `BloomCache.forImport`), if any. */
   readonly blooms: Blooms | undefined;
+  /** Where the known rows the import adds are collected for the digest index, if one is kept current. */
+  readonly index?: DigestIndexImport | undefined;
   /** Called once when a session that inserted rows finishes: the database moves on a generation. */
   readonly inserted: () => void;
 }
 
 /** An import session that inserts rows (with path and package) as they come, in digest order per batch. */
 export function rowImportSession(target: ImportTarget): ImportSession {
-  const { db, stmts: s, sourceId, blooms } = target;
+  const { db, stmts: s, sourceId, blooms, index } = target;
   const pathIds = new Map<string, number>();
   const packageIds = new Map<string, number>();
   const pathId = (path: Buffer | undefined): number => {
@@ -49,10 +52,13 @@ export function rowImportSession(target: ImportTarget): ImportSession {
   let inserted = 0;
   const write = db.transaction((batch: readonly KnownHashRow[]) => {
     for (const row of batch) {
-      const info =
-        row.bad === true
-          ? s.insertBad.run(row.digest, sourceId, row.label ?? null)
-          : s.insertKnown.run(row.digest, pathId(row.path), packageId(row.package), sourceId);
+      let info: Database.RunResult;
+      if (row.bad === true) info = s.insertBad.run(row.digest, sourceId, row.label ?? null);
+      else {
+        const [p, k] = [pathId(row.path), packageId(row.package)];
+        info = s.insertKnown.run(row.digest, p, k, sourceId);
+        if (info.changes > 0 && index !== undefined) index.rows.push({ digest: row.digest, placed: p !== 0 || k !== 0, sourceId });
+      }
       inserted += info.changes;
       const d = row.declared;
       if (d !== undefined && row.bad !== true && row.path !== undefined) {

@@ -3,12 +3,25 @@ import type { FileHashes, HashAlgorithm } from '../core/file-state.js';
 import { NO_EVIDENCE, type EvidenceSet, type HashEvidence, type HashSourceKind } from '../core/known-hash-policy.js';
 import { usrAlias } from '../core/usrmerge.js';
 import type { Blooms } from './bloom-cache.js';
+import type { DigestIndex } from './digest-index.js';
+import { DigestIndexCorrupt, type IndexedRow } from './digest-index-file.js';
+import type { HashOnlySources } from './hash-only-sources.js';
 import { ALL_PLACES_LIMIT, type KnownHashStatements } from './sqlite-known-hash-statements.js';
 
 const ALGORITHM_OF_LENGTH: Readonly<Record<number, HashAlgorithm>> = { 16: 'md5', 20: 'sha1', 32: 'sha256' };
 const ELSEWHERE_LIMIT = 8;
 /** Strongest first: evidence lists put the SHA-256 answer before the weaker ones. */
 const DIGEST_ORDER = ['sha256', 'sha1', 'md5'] as const;
+
+/**
+ * The digest index and what answering from it needs: the sources in memory, and whom to tell when the index turns
+ * out damaged (it is then dropped, and the database answers).
+ */
+export interface IndexedLookups {
+  readonly index: DigestIndex;
+  readonly sources: HashOnlySources;
+  readonly damaged: () => void;
+}
 
 type EvidenceRow = [
   Buffer | null,
@@ -40,7 +53,7 @@ export class SqliteKnownHashLookup {
    * The evidence for `hashes` at `path` (`badOnly`: from the bad lists alone); `blooms` undefined asks the tables.
    * `usrMerged` false: the root is not usr-merged, so the usrmerge alias is not asked.
    */
-  lookup(path: Buffer, hashes: FileHashes, badOnly: boolean, blooms: Blooms | undefined, usrMerged = true): EvidenceSet {
+  lookup(path: Buffer, hashes: FileHashes, badOnly: boolean, blooms: Blooms | undefined, usrMerged = true, indexed?: IndexedLookups): EvidenceSet {
     let atPath: HashEvidence[] | undefined;
     let elsewhere: HashEvidence[] | undefined;
     let bad: HashEvidence[] | undefined;
@@ -55,7 +68,7 @@ export class SqliteKnownHashLookup {
       if (!maybeKnown && !maybeBad) continue;
       const digest = Buffer.from(scratch);
       if (maybeKnown) {
-        const found = this.#known(path, digest, usrMerged);
+        const found = this.#fromIndex(digest, indexed) ?? this.#known(path, digest, usrMerged);
         if (found.atPath.length > 0) (atPath ??= []).push(...found.atPath);
         if (found.elsewhere.length > 0) (elsewhere ??= []).push(...found.elsewhere);
       }
@@ -64,6 +77,35 @@ export class SqliteKnownHashLookup {
     }
     if (atPath === undefined && elsewhere === undefined && bad === undefined) return NO_EVIDENCE;
     return { atPath: atPath ?? [], elsewhere: (elsewhere ?? []).slice(0, ELSEWHERE_LIMIT), bad: bad ?? [] };
+  }
+
+  /**
+   * The known rows of one digest from the digest index, when it can answer alone: no row at all, or only hash-only
+   * rows (no path, no package: NSRL's kind) of sources it knows. Such rows are never at the path, so they are all
+   * "elsewhere", in key order (source id), as the evidence query returns them. Anything else (a row with a path or
+   * a package, no index, a damaged index) is left to the database: `undefined`.
+   */
+  #fromIndex(digest: Buffer, indexed: IndexedLookups | undefined): { atPath: HashEvidence[]; elsewhere: HashEvidence[] } | undefined {
+    if (indexed === undefined) return undefined;
+    let rows: readonly IndexedRow[];
+    try {
+      rows = indexed.index.find(digest);
+    } catch (error) {
+      if (!(error instanceof DigestIndexCorrupt)) throw error;
+      indexed.damaged();
+      return undefined;
+    }
+    const elsewhere: HashEvidence[] = [];
+    if (rows.length === 0) return { atPath: [], elsewhere };
+    for (const row of rows) if (row.placed) return undefined;
+    const ordered = rows.length === 1 ? rows : [...rows].sort((a, b) => a.sourceId - b.sourceId);
+    const algorithm = ALGORITHM_OF_LENGTH[digest.length] as HashAlgorithm;
+    for (const row of ordered) {
+      const known = indexed.sources.get(row.sourceId);
+      if (known === undefined) return undefined;
+      if (known.counts && elsewhere.length < ELSEWHERE_LIMIT) elsewhere.push({ algorithm, source: known.source, bad: false });
+    }
+    return { atPath: [], elsewhere };
   }
 
   /**
