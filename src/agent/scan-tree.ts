@@ -2,10 +2,10 @@ import { constants } from 'node:fs';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { CHECK_ALL, hashAlgorithmsOf, inodeAttributeRequest } from '../core/check-set.js';
 import type { HashAlgorithm } from '../core/file-state.js';
-import { wantsInodeAttributes } from '../core/inode-attributes.js';
+import { INODE_ATTRIBUTE_FIELDS, wantsInodeAttributes, type InodeAttributeRequest } from '../core/inode-attributes.js';
 import type { Observation } from '../core/observation.js';
 import { hostPathOf, isWithin, pathFromKey } from '../core/path-bytes.js';
-import type { ScanScope } from '../core/scan-scope.js';
+import type { ScanScope, ScopeRoot } from '../core/scan-scope.js';
 import { fingerprint, fingerprintType, requestedDigests } from '../core/state-fingerprint.js';
 import { buildFileState, typeOfFormat } from './build-file-state.js';
 import { ChunkCursor } from './chunk-cursor.js';
@@ -73,7 +73,8 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
   const inflight = new Set<Promise<Observation[]>>();
   const settled: Observation[][] = [];
   const failures: unknown[] = [];
-  const batches = new Map<string, { jobs: HashJob[]; bytes: number; algorithms: readonly HashAlgorithm[] }>();
+  const batches = new Map<string, { jobs: HashJob[]; bytes: number; plan: RootPlan }>();
+  const plans = new Map<ScopeRoot, RootPlan>();
   let ready: Observation[] = [];
   let lastUnscanned: { path: Buffer; includesSelf: boolean } | undefined;
   let sinceYield = 0;
@@ -92,8 +93,9 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     batches.delete(key);
     const paths = batch.jobs.map((j) => j.entry.readPath ?? hostPathOf(j.entry.path, options.rootDir));
     const expected = batch.jobs.map((j) => j.entry.stat);
+    const { algorithms, attributes } = batch.plan;
     const task = pool
-      .hash(paths, batch.algorithms, options.maxFileSizeBytes, undefined, expected)
+      .hash(paths, algorithms, options.maxFileSizeBytes, undefined, expected, attributes)
       .then((results) => observationsOf(batch.jobs, results, options));
     inflight.add(task);
     task.then(
@@ -145,18 +147,19 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     }
     stats.entries++;
     const isFile = item.stat.format === constants.S_IFREG;
-    const algorithms = hashAlgorithmsOf(item.root.directory.checks);
-    const wantsAttributes = wantsInodeAttributes(inodeAttributeRequest(item.root.directory.checks));
+    let plan = plans.get(item.root);
+    if (plan === undefined) plans.set(item.root, (plan = planOf(item.root)));
+    const { algorithms } = plan;
     let toHash = 0;
-    if (cached !== undefined && !options.rehash && cached.fingerprint === expectedFingerprint(item, algorithms, wantsAttributes, options.names)) {
+    if (cached !== undefined && !options.rehash && cached.fingerprint === expectedFingerprint(item, algorithms, plan.attributes !== undefined, options.names)) {
       if (isFile && algorithms.length > 0) stats.reused++;
     } else if (!isFile || algorithms.length === 0) {
       const attributes = attributesOf(item, item.stat, options.rootDir);
       const current = buildFileState(item, options.names, attributes === undefined ? {} : { attributes });
       ready.push({ path: item.path, current, checks: item.root.directory.checks, inBaseline: cached !== undefined });
     } else {
-      const key = algorithms.join(',');
-      const batch = batches.get(key) ?? { jobs: [], bytes: 0, algorithms };
+      const { key } = plan;
+      const batch = batches.get(key) ?? { jobs: [], bytes: 0, plan };
       batches.set(key, batch);
       batch.jobs.push({ entry: item, inBaseline: cached !== undefined });
       batch.bytes += item.stat.size;
@@ -193,6 +196,22 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
   while (inflight.size > 0) await Promise.race(inflight).catch(() => undefined);
   drainSettled();
   if (ready.length > 0) yield ready;
+}
+
+/** What the checks of one configured directory ask of its files, worked out once per scan. */
+interface RootPlan {
+  readonly algorithms: readonly HashAlgorithm[];
+  /** The inode attributes to read; absent when the checks want none. */
+  readonly attributes?: InodeAttributeRequest;
+  /** Files of roots with the same key share hash batches. */
+  readonly key: string;
+}
+
+function planOf(root: ScopeRoot): RootPlan {
+  const algorithms = hashAlgorithmsOf(root.directory.checks);
+  const request = inodeAttributeRequest(root.directory.checks);
+  if (!wantsInodeAttributes(request)) return { algorithms, key: algorithms.join(',') };
+  return { algorithms, attributes: request, key: `${algorithms.join(',')}+${INODE_ATTRIBUTE_FIELDS.map((f) => (request[f] ? f : '')).join(',')}` };
 }
 
 function expectedFingerprint(entry: WalkEntry, algorithms: readonly HashAlgorithm[], attributes: boolean, names: UserNames): string {
