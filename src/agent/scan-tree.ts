@@ -151,7 +151,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     if (plan === undefined) plans.set(item.root, (plan = planOf(item.root)));
     const { algorithms } = plan;
     let toHash = 0;
-    if (cached !== undefined && !options.rehash && cached.fingerprint === expectedFingerprint(item, algorithms, plan.attributes !== undefined, options.names)) {
+    if (cached !== undefined && !options.rehash && cached.fingerprint === expectedFingerprint(item, plan, options.names)) {
       if (isFile && algorithms.length > 0) stats.reused++;
     } else if (!isFile || algorithms.length === 0) {
       const attributes = attributesOf(item, item.stat, options.rootDir);
@@ -205,20 +205,31 @@ interface RootPlan {
   readonly attributes?: InodeAttributeRequest;
   /** Files of roots with the same key share hash batches. */
   readonly key: string;
+  /** `requestedDigests` by [file or not][attributes readable or not]: the same few strings for every entry. */
+  readonly digests: readonly (readonly [string, string])[];
 }
 
 function planOf(root: ScopeRoot): RootPlan {
   const algorithms = hashAlgorithmsOf(root.directory.checks);
   const request = inodeAttributeRequest(root.directory.checks);
-  if (!wantsInodeAttributes(request)) return { algorithms, key: algorithms.join(',') };
-  return { algorithms, attributes: request, key: `${algorithms.join(',')}+${INODE_ATTRIBUTE_FIELDS.map((f) => (request[f] ? f : '')).join(',')}` };
+  const wants = wantsInodeAttributes(request);
+  const digests = (['symlink', 'file'] as const).map((type) => [requestedDigests(type, algorithms, false), requestedDigests(type, algorithms, wants)] as const);
+  if (!wants) return { algorithms, key: algorithms.join(','), digests };
+  return {
+    algorithms,
+    attributes: request,
+    key: `${algorithms.join(',')}+${INODE_ATTRIBUTE_FIELDS.map((f) => (request[f] ? f : '')).join(',')}`,
+    digests,
+  };
 }
 
-function expectedFingerprint(entry: WalkEntry, algorithms: readonly HashAlgorithm[], attributes: boolean, names: UserNames): string {
+function expectedFingerprint(entry: WalkEntry, plan: RootPlan, names: UserNames): string {
   const type = typeOfFormat(entry.stat.format);
   const st = entry.stat;
+  // requestedDigests(type, algorithms, attributes && readable), looked up (only files have digest letters).
+  const digests = entry.issue === undefined ? (plan.digests[type === 'file' ? 1 : 0] as readonly [string, string])[attributesReadable(entry) ? 1 : 0] : '!';
   return fingerprint(
     { type, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: st.inode, dev: st.dev, uname: names.user(st.uid), gname: names.group(st.gid) },
-    entry.issue === undefined ? requestedDigests(type, algorithms, attributes && attributesReadable(entry)) : '!',
+    digests,
   );
 }
