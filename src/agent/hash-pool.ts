@@ -1,9 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { HashAlgorithm } from '../core/file-state.js';
-import type { InodeAttributeRequest } from '../core/inode-attributes.js';
 import type { ExpectedStat, HashFileResult } from './hash-file.js';
-import type { InodeAttributesResult } from './read-inode-attributes.js';
 import type { ThreadPriority } from './thread-priority.js';
 import { siblingModule } from '../platform/package-root.js';
 import { startWorker } from '../platform/start-worker.js';
@@ -17,25 +15,17 @@ export interface HashBatch {
   readonly retries: number;
   /** Per path, what the walk saw (see `HashFileOptions.expected`). */
   readonly expected?: PackedExpected;
-  /** The inode attributes to read of each file hashed cleanly, in the worker, right after its read. */
-  readonly attributes?: InodeAttributeRequest;
 }
-
-/**
- * One file's result from a worker: its digests (see `hashFile`) and, when the batch asked for them and the read
- * succeeded, its inode attributes, read against the stat the digests belong to.
- */
-export type HashedFile = HashFileResult & { readonly attributes?: InodeAttributesResult };
 
 /** A worker's answer to one batch, in the batch's order. */
 export interface HashBatchResult {
   readonly id: number;
-  readonly results: readonly HashedFile[];
+  readonly results: readonly HashFileResult[];
 }
 
 interface Pending {
   readonly batch: HashBatch;
-  readonly resolve: (results: readonly HashedFile[]) => void;
+  readonly resolve: (results: readonly HashFileResult[]) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -92,8 +82,7 @@ export class HashPool {
 
   /**
    * Hashes files in one worker; resolves with one result per path, in order. `retries` is how often a file that
-   * changes while read is read again. With `attributes`, the worker also reads those inode attributes of each file
-   * it read cleanly: system calls per file the scan's main thread no longer makes.
+   * changes while read is read again.
    */
   hash(
     paths: readonly Buffer[],
@@ -101,8 +90,7 @@ export class HashPool {
     maxBytes: number,
     retries = 2,
     expected?: readonly ExpectedStat[],
-    attributes?: InodeAttributeRequest,
-  ): Promise<readonly HashedFile[]> {
+  ): Promise<readonly HashFileResult[]> {
     if (this.#closed) return Promise.reject(new Error('hash pool is closed'));
     const batch: HashBatch = {
       id: this.#nextId++,
@@ -111,7 +99,6 @@ export class HashPool {
       maxBytes,
       retries,
       ...(expected === undefined ? {} : { expected: packExpected(expected) }),
-      ...(attributes === undefined ? {} : { attributes }),
     };
     return new Promise((resolve, reject) => {
       this.#queue.push({ batch, resolve, reject });

@@ -4,8 +4,7 @@ import { wantsInodeAttributes } from '../core/inode-attributes.js';
 import type { Observation } from '../core/observation.js';
 import { hostPathOf } from '../core/path-bytes.js';
 import { buildFileState, typeOfFormat } from './build-file-state.js';
-import type { StatSnapshot } from './hash-file.js';
-import type { HashedFile } from './hash-pool.js';
+import type { HashFileResult, StatSnapshot } from './hash-file.js';
 import { readInodeAttributes, type InodeAttributesResult } from './read-inode-attributes.js';
 import type { ScanStats } from './scan-stats.js';
 import type { UserNames } from './user-names.js';
@@ -43,9 +42,8 @@ export function attributesOf(entry: WalkEntry, stat: StatSnapshot, rootDir: Buff
 /**
  * The observations of a batch of hashed files, from the pool's results (one per job, in order), counted in
  * `stats`: a file gone since the walk is a deletion (of a baseline entry), a file read with a problem carries it.
- * Inode attributes the worker read come with the result; otherwise they are read here, if the checks want them.
  */
-export function observationsOf(jobs: readonly HashJob[], results: readonly HashedFile[], options: ObserveOptions): Observation[] {
+export function observationsOf(jobs: readonly HashJob[], results: readonly HashFileResult[], options: ObserveOptions): Observation[] {
   const out: Observation[] = [];
   jobs.forEach((job, i) => {
     const result = results[i];
@@ -62,7 +60,7 @@ export function observationsOf(jobs: readonly HashJob[], results: readonly Hashe
       options.stats.hashed++;
       if (result.issue === undefined) options.stats.bytesHashed += result.stat.size;
       else if (result.issue.code === 'too-large') options.stats.attributesOnly++;
-      const attributes = result.attributes !== undefined && attributesReadable(entry) ? result.attributes : attributesOf(entry, result.stat, options.rootDir);
+      const attributes = attributesOf(entry, result.stat, options.rootDir);
       const extras = {
         stat: result.stat,
         hashes: result.hashes,

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { CHECK_ALL, hashAlgorithmsOf, inodeAttributeRequest } from '../core/check-set.js';
 import type { HashAlgorithm } from '../core/file-state.js';
-import { INODE_ATTRIBUTE_FIELDS, wantsInodeAttributes, type InodeAttributeRequest } from '../core/inode-attributes.js';
+import { wantsInodeAttributes } from '../core/inode-attributes.js';
 import type { Observation } from '../core/observation.js';
 import { hostPathOf, isWithin, pathFromKey } from '../core/path-bytes.js';
 import type { ScanScope, ScopeRoot } from '../core/scan-scope.js';
@@ -93,9 +93,8 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     batches.delete(key);
     const paths = batch.jobs.map((j) => j.entry.readPath ?? hostPathOf(j.entry.path, options.rootDir));
     const expected = batch.jobs.map((j) => j.entry.stat);
-    const { algorithms, attributes } = batch.plan;
     const task = pool
-      .hash(paths, algorithms, options.maxFileSizeBytes, undefined, expected, attributes)
+      .hash(paths, batch.plan.algorithms, options.maxFileSizeBytes, undefined, expected)
       .then((results) => observationsOf(batch.jobs, results, options));
     inflight.add(task);
     task.then(
@@ -201,8 +200,6 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
 /** What the checks of one configured directory ask of its files, worked out once per scan. */
 interface RootPlan {
   readonly algorithms: readonly HashAlgorithm[];
-  /** The inode attributes to read; absent when the checks want none. */
-  readonly attributes?: InodeAttributeRequest;
   /** Files of roots with the same key share hash batches. */
   readonly key: string;
   /** `requestedDigests` by [file or not][attributes readable or not]: the same few strings for every entry. */
@@ -214,13 +211,7 @@ function planOf(root: ScopeRoot): RootPlan {
   const request = inodeAttributeRequest(root.directory.checks);
   const wants = wantsInodeAttributes(request);
   const digests = (['symlink', 'file'] as const).map((type) => [requestedDigests(type, algorithms, false), requestedDigests(type, algorithms, wants)] as const);
-  if (!wants) return { algorithms, key: algorithms.join(','), digests };
-  return {
-    algorithms,
-    attributes: request,
-    key: `${algorithms.join(',')}+${INODE_ATTRIBUTE_FIELDS.map((f) => (request[f] ? f : '')).join(',')}`,
-    digests,
-  };
+  return { algorithms, key: algorithms.join(','), digests };
 }
 
 function expectedFingerprint(entry: WalkEntry, plan: RootPlan, names: UserNames): string {
