@@ -5,7 +5,7 @@ import type { HashAlgorithm } from '../core/file-state.js';
 import { wantsInodeAttributes } from '../core/inode-attributes.js';
 import type { Observation } from '../core/observation.js';
 import { hostPathOf, isWithin, pathFromKey } from '../core/path-bytes.js';
-import type { ScanScope } from '../core/scan-scope.js';
+import type { ScanScope, ScopeRoot } from '../core/scan-scope.js';
 import { fingerprint, fingerprintType, requestedDigests } from '../core/state-fingerprint.js';
 import { buildFileState, typeOfFormat } from './build-file-state.js';
 import { ChunkCursor } from './chunk-cursor.js';
@@ -73,7 +73,8 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
   const inflight = new Set<Promise<Observation[]>>();
   const settled: Observation[][] = [];
   const failures: unknown[] = [];
-  const batches = new Map<string, { jobs: HashJob[]; bytes: number; algorithms: readonly HashAlgorithm[] }>();
+  const batches = new Map<string, { jobs: HashJob[]; bytes: number; plan: RootPlan }>();
+  const plans = new Map<ScopeRoot, RootPlan>();
   let ready: Observation[] = [];
   let lastUnscanned: { path: Buffer; includesSelf: boolean } | undefined;
   let sinceYield = 0;
@@ -93,7 +94,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     const paths = batch.jobs.map((j) => j.entry.readPath ?? hostPathOf(j.entry.path, options.rootDir));
     const expected = batch.jobs.map((j) => j.entry.stat);
     const task = pool
-      .hash(paths, batch.algorithms, options.maxFileSizeBytes, undefined, expected)
+      .hash(paths, batch.plan.algorithms, options.maxFileSizeBytes, undefined, expected)
       .then((results) => observationsOf(batch.jobs, results, options));
     inflight.add(task);
     task.then(
@@ -145,18 +146,19 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     }
     stats.entries++;
     const isFile = item.stat.format === constants.S_IFREG;
-    const algorithms = hashAlgorithmsOf(item.root.directory.checks);
-    const wantsAttributes = wantsInodeAttributes(inodeAttributeRequest(item.root.directory.checks));
+    let plan = plans.get(item.root);
+    if (plan === undefined) plans.set(item.root, (plan = planOf(item.root)));
+    const { algorithms } = plan;
     let toHash = 0;
-    if (cached !== undefined && !options.rehash && cached.fingerprint === expectedFingerprint(item, algorithms, wantsAttributes, options.names)) {
+    if (cached !== undefined && !options.rehash && cached.fingerprint === expectedFingerprint(item, plan, options.names)) {
       if (isFile && algorithms.length > 0) stats.reused++;
     } else if (!isFile || algorithms.length === 0) {
       const attributes = attributesOf(item, item.stat, options.rootDir);
       const current = buildFileState(item, options.names, attributes === undefined ? {} : { attributes });
       ready.push({ path: item.path, current, checks: item.root.directory.checks, inBaseline: cached !== undefined });
     } else {
-      const key = algorithms.join(',');
-      const batch = batches.get(key) ?? { jobs: [], bytes: 0, algorithms };
+      const { key } = plan;
+      const batch = batches.get(key) ?? { jobs: [], bytes: 0, plan };
       batches.set(key, batch);
       batch.jobs.push({ entry: item, inBaseline: cached !== undefined });
       batch.bytes += item.stat.size;
@@ -195,11 +197,30 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
   if (ready.length > 0) yield ready;
 }
 
-function expectedFingerprint(entry: WalkEntry, algorithms: readonly HashAlgorithm[], attributes: boolean, names: UserNames): string {
+/** What the checks of one configured directory ask of its files, worked out once per scan. */
+interface RootPlan {
+  readonly algorithms: readonly HashAlgorithm[];
+  /** Files of roots with the same key share hash batches. */
+  readonly key: string;
+  /** `requestedDigests` by [file or not][attributes readable or not]: the same few strings for every entry. */
+  readonly digests: readonly (readonly [string, string])[];
+}
+
+function planOf(root: ScopeRoot): RootPlan {
+  const algorithms = hashAlgorithmsOf(root.directory.checks);
+  const request = inodeAttributeRequest(root.directory.checks);
+  const wants = wantsInodeAttributes(request);
+  const digests = (['symlink', 'file'] as const).map((type) => [requestedDigests(type, algorithms, false), requestedDigests(type, algorithms, wants)] as const);
+  return { algorithms, key: algorithms.join(','), digests };
+}
+
+function expectedFingerprint(entry: WalkEntry, plan: RootPlan, names: UserNames): string {
   const type = typeOfFormat(entry.stat.format);
   const st = entry.stat;
+  // requestedDigests(type, algorithms, attributes && readable), looked up (only files have digest letters).
+  const digests = entry.issue === undefined ? (plan.digests[type === 'file' ? 1 : 0] as readonly [string, string])[attributesReadable(entry) ? 1 : 0] : '!';
   return fingerprint(
     { type, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: st.inode, dev: st.dev, uname: names.user(st.uid), gname: names.group(st.gid) },
-    entry.issue === undefined ? requestedDigests(type, algorithms, attributes && attributesReadable(entry)) : '!',
+    digests,
   );
 }

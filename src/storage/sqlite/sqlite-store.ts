@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { BatchBookkeeping, ChangeBatch, Store } from '../store.js';
+import { DeferredDigestIndexes } from './deferred-digest-indexes.js';
 import { openBaselineDatabase, type BaselineDatabaseOptions } from './open-baseline-database.js';
 import { SqliteAgentMetaRepository } from './sqlite-agent-meta-repository.js';
 import { SqliteAlertRepository } from './sqlite-alert-repository.js';
@@ -27,6 +28,7 @@ export class SqliteStore implements Store {
   readonly #email: SqliteEmailQueue;
   readonly #maintenance: SqliteMaintenanceRepository;
   readonly #meta: SqliteAgentMetaRepository;
+  readonly #digestIndexes: DeferredDigestIndexes;
 
   private constructor(path: string, db: Database.Database, checkpointer: WalCheckpointer | undefined) {
     this.path = path;
@@ -39,6 +41,9 @@ export class SqliteStore implements Store {
     this.#email = new SqliteEmailQueue(this.#conn);
     this.#maintenance = new SqliteMaintenanceRepository(this.#conn);
     this.#meta = new SqliteAgentMetaRepository(this.#conn);
+    this.#digestIndexes = new DeferredDigestIndexes(this.#conn);
+    // A first scan that died before its end left them out (see DeferredDigestIndexes).
+    this.#digestIndexes.ensure();
   }
 
   /**
@@ -55,6 +60,8 @@ export class SqliteStore implements Store {
 
   async commit(batch: ChangeBatch): Promise<void> {
     this.#conn.transaction(() => {
+      // A standalone scan filling an empty store writes its rows without the digest indexes (built at its end).
+      if (batch.sequence === undefined) this.#digestIndexes.deferIfFirstFill(batch.upserts.length);
       // The sequence first: a refused batch throws before anything of it is written.
       if (batch.sequence !== undefined) this.#fleet.advanceSequenceInTransaction(batch.agentId, batch.sequence, batch.sequenceSha256);
       this.#fleet.markSeenInTransaction(batch.agentId, batch.resyncSeen ?? []);
@@ -63,6 +70,8 @@ export class SqliteStore implements Store {
       this.#alerts.addInTransaction(batch.agentId, fileAlerts, batch.agentAlerts ?? []);
       if (batch.bookkeeping !== undefined) this.#keepBooks(batch.agentId, batch.bookkeeping);
     });
+    // The commit that marks the scanned roots ends a scan.
+    if (batch.bookkeeping?.rootsScanned !== undefined) this.#digestIndexes.restore();
   }
 
   /** A batch's bookkeeping, in its transaction (see `BatchBookkeeping`). */
@@ -73,6 +82,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // A scan that ended early (an error, an interrupt) still leaves a store with every index.
+    this.#digestIndexes.restore();
     await this.#checkpointer?.stop();
     this.#baseline.close();
     this.#conn.db.close();
