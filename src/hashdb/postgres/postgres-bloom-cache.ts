@@ -1,0 +1,117 @@
+import type { PostgresDatabase } from '../../storage/postgres/postgres-database.js';
+import type { Blooms } from '../bloom-cache.js';
+import { BloomFilter } from '../bloom-filter.js';
+
+/** Digests read per round trip while a filter is built. */
+const FETCH = 50_000;
+
+/**
+ * In-memory Bloom filters of the known and known-bad digests of a known-hash database on PostgreSQL, for a
+ * long-running reader (the manager). Several managers share the database, so there are no filter files: each
+ * builds its own from a snapshot, in the background (lookups ask the database until it is ready), tagged with the
+ * database generation the snapshot saw. Every `forLookups` reads the generation (one indexed row, one round trip
+ * per chunk of changes): when another process imported since, the filters are dropped at once and rebuilt, so an
+ * import that finished before a lookup began is always seen.
+ */
+export class PostgresBloomCache {
+  readonly #db: PostgresDatabase;
+  #keep = false;
+  #blooms: Blooms | undefined;
+  #building: Promise<void> | undefined;
+  #closed = false;
+  #ready: Promise<void> | undefined;
+
+  constructor(db: PostgresDatabase) {
+    this.#db = db;
+  }
+
+  /** Keeps filters from now on: starts building them; resolves when the first build is done (lookups need not wait). */
+  keep(): Promise<void> {
+    this.#keep = true;
+    this.#ready ??= this.#rebuild();
+    return this.#ready;
+  }
+
+  /** The filters, if they describe the database as of now (else `undefined`: ask the database). */
+  async forLookups(): Promise<Blooms | undefined> {
+    if (!this.#keep) return undefined;
+    const blooms = this.#blooms;
+    if (blooms === undefined) return undefined;
+    if ((await this.generation()) === blooms.generation) return blooms;
+    if (this.#blooms === blooms) this.#blooms = undefined;
+    void this.#rebuild();
+    return undefined;
+  }
+
+  /** The filters an import of this process adds its digests to, if it keeps any. */
+  forImport(): Blooms | undefined {
+    return this.#blooms;
+  }
+
+  /**
+   * An import of this process moved the database to `generation`. Filters that described the generation before
+   * it, and took in its rows, now describe this one; when another process imported in between they stay stale.
+   */
+  imported(blooms: Blooms | undefined, generation: number): void {
+    if (blooms !== undefined && blooms.generation === generation - 1) blooms.generation = generation;
+  }
+
+  /** The database's generation: every import that added rows moves it on by one. */
+  async generation(): Promise<number> {
+    const row = (await this.#db.query<{ value: string }>("SELECT value FROM kh_meta WHERE key = 'generation'")).rows[0];
+    return Number(row?.value ?? 0);
+  }
+
+  /** Stops keeping filters (a build under way finishes and is dropped). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#keep = false;
+    this.#blooms = undefined;
+    await this.#building;
+  }
+
+  #rebuild(): Promise<void> {
+    this.#building ??= this.#build()
+      .then((blooms) => {
+        if (!this.#closed) this.#blooms = blooms;
+      })
+      .catch(() => undefined) // the database went away: lookups ask it (and fail there, visibly)
+      .finally(() => {
+        this.#building = undefined;
+      });
+    return this.#building;
+  }
+
+  /** Filters of one snapshot (REPEATABLE READ): the digests and the generation they are tagged with agree. */
+  async #build(): Promise<Blooms> {
+    const client = await this.#db.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const generation = Number((await client.query<{ value: string }>("SELECT value FROM kh_meta WHERE key = 'generation'")).rows[0]?.value ?? 0);
+      const list = async (table: 'kh_known' | 'kh_bad'): Promise<BloomFilter> => {
+        const count = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n ?? 0);
+        // Room to grow: this process's imports add to the filter in place.
+        const bloom = BloomFilter.forCapacity(count * 1.5 + 100_000);
+        // A cursor reads the table in one pass without holding it all in memory (rows come back as raw arrays).
+        await client.query(`DECLARE digests NO SCROLL CURSOR FOR SELECT digest FROM ${table}`);
+        for (;;) {
+          const rows = (await client.query<[Buffer]>({ text: `FETCH ${FETCH} FROM digests`, rowMode: 'array' })).rows;
+          for (const [digest] of rows) bloom.add(digest);
+          if (rows.length < FETCH) break;
+        }
+        await client.query('CLOSE digests');
+        return bloom;
+      };
+      const known = await list('kh_known');
+      const bad = await list('kh_bad');
+      await client.query('COMMIT');
+      return { known, bad, generation };
+    } catch (error) {
+      broken = true;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
