@@ -17,8 +17,9 @@ export interface PostgresImportTarget {
 }
 
 /**
- * An import session on PostgreSQL: each batch is sorted by digest (neighbouring index pages) and goes in as one
- * transaction of array-bound statements (`unnest`), so a million rows cost fifty round trips, not a million.
+ * An import session on PostgreSQL: rows are gathered into batches of up to BATCH, each sorted by digest (neighbouring
+ * index pages) and written as one transaction of array-bound statements (`unnest`), so a million rows cost fifty
+ * round trips, not a million; what `add` gathered is written by the next `add` that fills a batch, or by `finish`.
  * Duplicates are ignored (`ON CONFLICT DO NOTHING`); the declared mode of a path in a package is replaced, as in
  * SQLite. Hash-only (`bulk`) imports take the same path: PostgreSQL's own index build is what staging would buy.
  */
@@ -83,18 +84,27 @@ export function postgresImportSession(target: PostgresImportTarget): ImportSessi
       }
       return added;
     });
+  // Small batches (one package's rows, as a dpkg import gives them) are gathered: a round trip costs the same for
+  // ten rows as for twenty thousand.
+  let pending: KnownHashRow[] = [];
+  const flush = async (): Promise<void> => {
+    const sorted = pending.sort((a, b) => Buffer.compare(a.digest, b.digest));
+    pending = [];
+    for (let i = 0; i < sorted.length; i += BATCH) {
+      const chunk = sorted.slice(i, i + BATCH);
+      inserted += await write(chunk);
+      // Into this process's filters, so its own lookups need no rebuild after the import.
+      if (blooms !== undefined) for (const row of chunk) (row.bad === true ? blooms.bad : blooms.known).add(row.digest);
+    }
+  };
   return {
     add: async (batch) => {
-      const sorted = [...batch].sort((a, b) => Buffer.compare(a.digest, b.digest));
-      for (let i = 0; i < sorted.length; i += BATCH) {
-        const chunk = sorted.slice(i, i + BATCH);
-        inserted += await write(chunk);
-        // Into this process's filters, so its own lookups need no rebuild after the import.
-        if (blooms !== undefined) for (const row of chunk) (row.bad === true ? blooms.bad : blooms.known).add(row.digest);
-      }
+      for (const row of batch) pending.push(row);
       rows += batch.length;
+      if (pending.length >= BATCH) await flush();
     },
     finish: async () => {
+      await flush();
       await db.query('UPDATE kh_sources SET rows = rows + $1 WHERE id = $2', [inserted, sourceId]);
       if (inserted > 0) await target.inserted();
       return { rows, inserted };
