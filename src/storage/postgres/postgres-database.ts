@@ -23,6 +23,8 @@ export interface PostgresSchemaKind {
   /** The table whose one row counts the migrations that ran. */
   readonly versionTable: string;
   readonly migrations: readonly string[];
+  /** Server settings for every connection (`-c name=value ...`), constants of this program. */
+  readonly settings?: string;
 }
 
 /** The manager's store: baselines, history, alerts. */
@@ -92,7 +94,7 @@ export class PostgresDatabase implements Queryable {
     const config: pg.ClientConfig = {
       connectionString: location.url,
       // Every connection works in the store's schema; the name is checked above, so it is safe in a setting.
-      options: `-c search_path=${location.schema}`,
+      options: `-c search_path=${location.schema}${options.kind?.settings === undefined ? '' : ` ${options.kind.settings}`}`,
       application_name: 'custos',
     };
     const pool = new pg.Pool({ ...config, max: options.max ?? 8 });
