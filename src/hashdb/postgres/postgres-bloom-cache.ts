@@ -10,6 +10,13 @@ const FETCH = 50_000;
  * SQLite (BLOOM_RECHECK_MS in ../bloom-cache.ts).
  */
 const RECHECK_MS = 50;
+/**
+ * Filters are rebuilt at most this often, and at least this many build times apart: when other managers import
+ * every few seconds (agents' package reports), lookups then ask the database (as fast as without filters) rather
+ * than every manager reading every digest again and again.
+ */
+const MIN_REBUILD_GAP_MS = 10_000;
+const REBUILD_GAP_FACTOR = 4;
 const BITS_PER_KEY = 16;
 const PROBES = 11;
 
@@ -30,6 +37,7 @@ export class PostgresBloomCache {
   #ready: Promise<void> | undefined;
   readonly #now: () => number;
   #checkedAt = -Infinity;
+  #nextBuildAt = 0;
 
   /** `now`: milliseconds of a monotonic clock (default `performance.now`). */
   constructor(db: PostgresDatabase, now: () => number = () => performance.now()) {
@@ -47,14 +55,16 @@ export class PostgresBloomCache {
   /** The filters, if they describe the database as of now (else `undefined`: ask the database). */
   async forLookups(): Promise<Blooms | undefined> {
     if (!this.#keep) return undefined;
-    const blooms = this.#blooms;
-    if (blooms === undefined) return undefined;
     const now = this.#now();
-    if (now - this.#checkedAt < RECHECK_MS) return blooms;
-    this.#checkedAt = now;
-    if ((await this.generation()) === blooms.generation) return blooms;
-    if (this.#blooms === blooms) this.#blooms = undefined;
-    void this.#rebuild();
+    const blooms = this.#blooms;
+    if (blooms !== undefined) {
+      if (now - this.#checkedAt < RECHECK_MS) return blooms;
+      this.#checkedAt = now;
+      if ((await this.generation()) === blooms.generation) return blooms;
+      if (this.#blooms === blooms) this.#blooms = undefined;
+    }
+    // Stale or never built: rebuilt in the background, but not more often than REBUILD_GAP allows.
+    if (this.#building === undefined && now >= this.#nextBuildAt) void this.#rebuild();
     return undefined;
   }
 
@@ -78,7 +88,7 @@ export class PostgresBloomCache {
     return Number(row?.value ?? 0);
   }
 
-  /** Stops keeping filters (a build under way finishes and is dropped). */
+  /** Stops keeping filters (a build under way stops at its next fetch). */
   async close(): Promise<void> {
     this.#closed = true;
     this.#keep = false;
@@ -87,9 +97,12 @@ export class PostgresBloomCache {
   }
 
   #rebuild(): Promise<void> {
+    const started = this.#now();
     this.#building ??= this.#build()
       .then((blooms) => {
         if (!this.#closed) this.#blooms = blooms;
+        // Each rebuild reads every digest: while other managers import often, this bounds what it costs the database.
+        this.#nextBuildAt = started + Math.max(MIN_REBUILD_GAP_MS, REBUILD_GAP_FACTOR * (this.#now() - started));
       })
       .catch(() => undefined) // the database went away: lookups ask it (and fail there, visibly)
       .finally(() => {
@@ -114,6 +127,7 @@ export class PostgresBloomCache {
         // A cursor reads the table in one pass without holding it all in memory (rows come back as raw arrays).
         await client.query(`DECLARE digests NO SCROLL CURSOR FOR SELECT digest FROM ${table}`);
         for (;;) {
+          if (this.#closed) throw new Error('closed while building the filters');
           const rows = (await client.query<[Buffer]>({ text: `FETCH ${FETCH} FROM digests`, rowMode: 'array' })).rows;
           for (const [digest] of rows) bloom.add(digest);
           if (rows.length < FETCH) break;
