@@ -52,18 +52,25 @@ export class PostgresBloomCache {
     return this.#ready;
   }
 
-  /** The filters, if they describe the database as of now (else `undefined`: ask the database). */
-  async forLookups(): Promise<Blooms | undefined> {
+  /**
+   * The filters, if they describe the database as of now (else `undefined`: ask the database). A promise only when
+   * the generation is due to be read: most calls answer at once.
+   */
+  forLookups(): Blooms | undefined | Promise<Blooms | undefined> {
     if (!this.#keep) return undefined;
     const now = this.#now();
     const blooms = this.#blooms;
+    if (blooms !== undefined && now - this.#checkedAt < RECHECK_MS) return blooms;
+    return this.#recheck(now, blooms);
+  }
+
+  async #recheck(now: number, blooms: Blooms | undefined): Promise<Blooms | undefined> {
     if (blooms !== undefined) {
-      if (now - this.#checkedAt < RECHECK_MS) return blooms;
       this.#checkedAt = now;
       if ((await this.generation()) === blooms.generation) return blooms;
       if (this.#blooms === blooms) this.#blooms = undefined;
     }
-    // Stale or never built: rebuilt in the background, but not more often than REBUILD_GAP allows.
+    // Stale or never built: rebuilt in the background, but not more often than the rebuild gap allows.
     if (this.#building === undefined && now >= this.#nextBuildAt) void this.#rebuild();
     return undefined;
   }

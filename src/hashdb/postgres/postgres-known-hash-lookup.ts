@@ -63,6 +63,8 @@ interface EvidenceRow {
   readonly observed: boolean | null;
 }
 
+const NO_ASKS: Ask[] = [];
+
 /** One digest a query asks about, and which lists the filters leave to ask. */
 interface Ask {
   readonly digest: Buffer;
@@ -75,10 +77,22 @@ interface Ask {
  * of the chunk (two with deletions), the Bloom filters in front when given. Answers as SqliteKnownHashLookup does.
  */
 export async function lookupMany(db: PostgresDatabase, queries: readonly KnownHashQuery[], blooms: Blooms | undefined): Promise<EvidenceSet[]> {
-  const asks = queries.map((q) => (q.deleted === true ? [] : asksOf(q, blooms)));
-  const knownDigests = asks.flatMap((a) => a.filter((x) => x.known).map((x) => x.digest));
-  const badDigests = asks.flatMap((a) => a.filter((x) => x.bad).map((x) => x.digest));
-  const deleted = queries.flatMap((q, i) => (q.deleted === true ? [i] : []));
+  const asks: Ask[][] = [];
+  const knownDigests: Buffer[] = [];
+  const badDigests: Buffer[] = [];
+  const deleted: number[] = [];
+  for (let i = 0; i < queries.length; i++) {
+    const q = queries[i] as KnownHashQuery;
+    const list = q.deleted === true ? NO_ASKS : asksOf(q, blooms);
+    asks.push(list);
+    if (q.deleted === true) deleted.push(i);
+    for (const a of list) {
+      if (a.known) knownDigests.push(a.digest);
+      if (a.bad) badDigests.push(a.digest);
+    }
+  }
+  // What the filters answered alone (most unknown content) costs no round trip.
+  if (knownDigests.length + badDigests.length + deleted.length === 0) return queries.map(() => NO_EVIDENCE);
   const [rows, removals] = await Promise.all([
     knownDigests.length + badDigests.length === 0 ? [] : prepared<EvidenceRow>(db, 'custos_kh_places', PLACES_AND_BAD, [knownDigests, badDigests]),
     deleted.length === 0 ? new Map<number, RemovalEvidence[]>() : removalsOf(db, queries, deleted),
@@ -94,7 +108,7 @@ export async function lookupMany(db: PostgresDatabase, queries: readonly KnownHa
   }
   // Bad rows in source order, as SQLite's primary key gives them (the mode column carries the source id).
   for (const list of bad.values()) list.sort((a, b) => (a.mode ?? 0) - (b.mode ?? 0));
-  const atPath = await placesAtPath(db, queries, asks, places);
+  const atPath = rows.length > ALL_PLACES_LIMIT ? await placesAtPath(db, queries, asks, places) : new Map<string, EvidenceRow[]>();
   return queries.map((q, i) => {
     if (q.deleted !== true) return evidenceOf(q, i, asks[i] as Ask[], places, bad, atPath);
     const removed = removals.get(i);

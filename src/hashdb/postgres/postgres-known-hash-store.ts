@@ -120,7 +120,8 @@ export class PostgresKnownHashStore implements KnownHashStore {
   }
 
   async lookupMany(queries: readonly KnownHashQuery[]): Promise<readonly EvidenceSet[]> {
-    return lookupMany(this.database, queries, await this.#blooms.forLookups());
+    const blooms = this.#blooms.forLookups();
+    return lookupMany(this.database, queries, blooms instanceof Promise ? await blooms : blooms);
   }
 
   async installedPackages(source: HashSourceRef): Promise<ReadonlyMap<string, InstalledPackage>> {
