@@ -150,17 +150,20 @@ async function prepared<R extends object>(db: PostgresDatabase, name: string, te
   return (await db.pool.query<R & pg.QueryResultRow>({ name, text, values: values as unknown[] })).rows;
 }
 
+/** Where a digest is decoded before the filters say whether it deserves a Buffer of its own. */
+const scratch = Buffer.alloc(64);
+
 function asksOf(q: KnownHashQuery, blooms: Blooms | undefined): Ask[] {
-  const asks: Ask[] = [];
+  let asks: Ask[] | undefined;
   for (const algorithm of DIGEST_ORDER) {
     const hex = q.hashes[algorithm];
     if (hex === undefined) continue;
-    const digest = Buffer.from(hex, 'hex');
-    const known = q.badOnly !== true && (blooms === undefined || blooms.known.has(digest));
-    const bad = blooms === undefined || blooms.bad.has(digest);
-    if (known || bad) asks.push({ digest, known, bad });
+    const decoded = scratch.subarray(0, scratch.write(hex, 'hex'));
+    const known = q.badOnly !== true && (blooms === undefined || blooms.known.has(decoded));
+    const bad = blooms === undefined || blooms.bad.has(decoded);
+    if (known || bad) (asks ??= []).push({ digest: Buffer.from(decoded), known, bad });
   }
-  return asks;
+  return asks ?? NO_ASKS;
 }
 
 function evidenceOf(
