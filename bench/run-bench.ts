@@ -596,6 +596,7 @@ function main(): void {
       ]);
       for (const f of figures) rows.push({ section: `known-hash database, ${size.toLocaleString('en')} rows`, metric: f.name, value: f.value, unit: f.unit });
       saveResults();
+      hashdbOnPostgres(size, size === sizes[0], quick, figures);
     }
   }
   if (want('footprint')) {
@@ -608,6 +609,46 @@ function main(): void {
     rows.push({ section: 'rules', metric: `events through ${r.rules} rules (built-in + 1,000 local)`, value: r.eventsPerSecond, unit: 'events/s' });
   }
   report();
+}
+
+/**
+ * The known-hash database on PostgreSQL at the same size, each figure next to SQLite's from the same run (the ratio
+ * is PostgreSQL / SQLite). Its tables stay in schema custos_bench_hashdb_SIZE for the next run, as the SQLite
+ * file stays in the work directory. Skipped, with the reason, when PostgreSQL cannot be reached.
+ */
+function hashdbOnPostgres(size: number, dpkg: boolean, quick: boolean, sqlite: readonly HashdbFigure[]): void {
+  const url = new URL(option('--postgres') ?? process.env.CUSTOS_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test');
+  url.searchParams.set('schema', `custos_bench_hashdb_${size}`);
+  const section = `known-hash database on PostgreSQL, ${size.toLocaleString('en')} rows`;
+  let figures: HashdbFigure[];
+  try {
+    figures = child<HashdbFigure[]>('hashdb-bench.js', [
+      '--rows',
+      String(size),
+      '--lookups',
+      String(quick ? 20_000 : 200_000),
+      '--db',
+      url.toString(),
+      ...(dpkg ? [] : ['--no-dpkg']),
+    ]);
+  } catch (error) {
+    const reason =
+      (error as Error).message.split('\n').find((l) => /ECONNREFUSED|ENOTFOUND|password|does not exist|failed to open/.test(l)) ??
+      (error as Error).message.split('\n')[0];
+    process.stdout.write(`${section}: skipped (${reason ?? 'no reason given'})\n`);
+    return;
+  }
+  for (const f of figures) {
+    const ref = sqlite.find((r) => r.name === f.name);
+    rows.push({
+      section,
+      metric: f.name,
+      value: f.value,
+      unit: f.unit,
+      ...(ref === undefined || f.name.startsWith('reusing') ? {} : { reference: { name: 'SQLite, same run', value: ref.value } }),
+    });
+  }
+  saveResults();
 }
 
 const machine = { cpus: cores, model: cpus()[0]?.model ?? '', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, quick, runs };

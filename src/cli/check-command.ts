@@ -81,7 +81,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
     for (const file of new Set([dirname(config.alerts.jsonPath), dirname(config.alerts.logPath)])) assertPrivatePath(file, 'alert directory');
     const guarded = await openGuardedStore(config, LOCAL_AGENT_ID);
     const { store } = guarded;
-    const knownHashes = openKnownHashes(config.knownHashes, flags.hashdb);
+    const knownHashes = await openKnownHashes(config, flags.hashdb);
     const contentStore = openContentStore(config);
     const md5Allowlist = config.knownHashes.md5AllowlistPath === undefined ? undefined : Md5Allowlist.open(config.knownHashes.md5AllowlistPath);
     const sinks: AlertSink[] = [];

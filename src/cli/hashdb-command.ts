@@ -10,7 +10,7 @@ import { displayPath, pathFromString } from '../core/path-bytes.js';
 import { installAptHook, removeAptHook } from '../hashdb/apt-hook.js';
 import { hostIdentity } from '../hashdb/host-identity.js';
 import { readInstalledVersions } from '../host/dpkg-database.js';
-import { SqliteKnownHashStore } from '../hashdb/sqlite-known-hash-store.js';
+import { isPostgresLocation, knownHashLocation, openKnownHashStore } from '../hashdb/open-known-hash-store.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { runHashdbImport, type ImportFlags } from './hashdb-import.js';
 import { loadConfig } from './load-config.js';
@@ -28,7 +28,10 @@ export function hashdbCommand(result: CommandResult): Command {
   const hashdb = new Command('hashdb').description('the known-hash database: import package hashes, look hashes up');
   const withDb = (c: Command): Command =>
     c
-      .option('--hashdb <file>', 'the known-hash database (default: known_hashes.database, or hashdb.sqlite in the data directory)')
+      .option(
+        '--hashdb <file|url>',
+        'the known-hash database: a file, or postgres://… (default: known_hashes.database, else the PostgreSQL store, else hashdb.sqlite in the data directory)',
+      )
       .option('--config <file>', 'custos.yml or ossec.conf')
       .option('--db <file>', 'SQLite baseline file (its directory is the data directory)');
 
@@ -48,7 +51,7 @@ export function hashdbCommand(result: CommandResult): Command {
       .option('--quiet', 'no summary unless something was refused')
       .option('--json', 'print the summary as JSON')
       .action(async (source: string, inputs: string[], flags: Omit<ImportFlags, 'host'> & { host?: string } & DbFlags) => {
-        const store = SqliteKnownHashStore.open(hashdbPath(flags));
+        const store = await openKnownHashStore(hashdbPath(flags));
         try {
           result.exitCode = await runHashdbImport(store, source, inputs, { ...flags, host: flags.host ?? hostIdentity(flags.root) });
         } finally {
@@ -72,7 +75,7 @@ export function hashdbCommand(result: CommandResult): Command {
         const hashes: FileHashes = { [algorithm]: hash.toLowerCase() };
         const path = pathFromString(flags.path ?? '');
         const { config } = loadConfig(flags);
-        const store = openExistingKnownHashes(hashdbPath(flags));
+        const store = await openExistingKnownHashes(hashdbPath(flags));
         try {
           const evidence = await store.lookup(path, hashes);
           const state = {
@@ -132,7 +135,7 @@ export function hashdbCommand(result: CommandResult): Command {
       .description('count what the known-hash database holds, by source')
       .option('--json', 'print JSON')
       .action(async (flags: DbFlags) => {
-        const store = openExistingKnownHashes(hashdbPath(flags));
+        const store = await openExistingKnownHashes(hashdbPath(flags));
         try {
           const stats = await store.stats();
           if (flags.json === true) process.stdout.write(`${JSON.stringify(stats)}\n`);
@@ -164,9 +167,13 @@ export function hashdbCommand(result: CommandResult): Command {
       .action(async (flags: DbFlags & { aptConfDir: string; dpkgConfDir: string; keyring?: string; aptLists: string; archives: string }) => {
         // Absolute paths throughout: dpkg and apt run the hooks from /, not from where this command ran.
         const custos = [process.execPath, realpathSync(process.argv[1] ?? '')];
+        const location = hashdbPath(flags);
+        // The hooks are world-readable files under /etc: a password must come from ~/.pgpass or PGPASSWORD instead.
+        if (isPostgresLocation(location) && new URL(location).password !== '')
+          throw new CustosError('USAGE', 'the apt hook would write the PostgreSQL password into /etc: name the database without it (use ~/.pgpass)');
         const files = installAptHook(flags, {
           custos,
-          hashdb: realPathOrSelf(hashdbPath(flags)),
+          hashdb: realPathOrSelf(location),
           ...(flags.keyring === undefined
             ? {}
             : { verifyDebs: { keyring: realPathOrSelf(flags.keyring), aptLists: realPathOrSelf(flags.aptLists), archives: realPathOrSelf(flags.archives) } }),
@@ -191,12 +198,19 @@ export function hashdbCommand(result: CommandResult): Command {
   return hashdb;
 }
 
+/** `--hashdb`, else where the configuration puts the known-hash database (on a PostgreSQL store: that database). */
 function hashdbPath(flags: DbFlags): string {
-  return flags.hashdb ?? loadConfig(flags).config.knownHashes.databasePath;
+  if (flags.hashdb !== undefined) return flags.hashdb;
+  const { config } = loadConfig(flags);
+  return knownHashLocation(config, config.knownHashes.databasePath);
 }
 
-/** The path with symlinks resolved, or made absolute when it does not exist yet (a database the hook creates). */
+/**
+ * The path with symlinks resolved, or made absolute when it does not exist yet (a database the hook creates). A
+ * PostgreSQL URL is kept as it is.
+ */
 function realPathOrSelf(path: string): string {
+  if (isPostgresLocation(path)) return path;
   try {
     return realpathSync(path);
   } catch {

@@ -13,7 +13,7 @@ import { WebhookAlertSink } from '../analysis/sinks/webhook-alert-sink.js';
 import { splitHostPort } from '../core/config/config-schema.js';
 import { parseDurationMs } from '../core/config/units.js';
 import { CustosError } from '../core/custos-error.js';
-import { SqliteKnownHashStore } from '../hashdb/sqlite-known-hash-store.js';
+import { isPostgresLocation, knownHashLocation, openKnownHashStore } from '../hashdb/open-known-hash-store.js';
 import { DebVerifier } from '../manager/deb-uploads.js';
 import { createEnrollmentToken } from '../manager/enrollment-token.js';
 import { ensureManagerPki } from '../manager/manager-pki.js';
@@ -91,8 +91,12 @@ export function managerCommand(result: CommandResult): Command {
         });
         const { store, leadership } = await openManagerStore(config.storage, config.manager.alertLeaseMs);
         if (config.storage.engine === 'postgres') logger.info({ store: redactPostgresUrl(config.storage.url) }, 'store on PostgreSQL');
-        // Always there (created when missing): it keeps what the agents' hosts report of their packages.
-        const knownHashes = SqliteKnownHashStore.open(config.knownHashes.explicit ? config.knownHashes.databasePath : join(dataDir, 'hashdb.sqlite'));
+        // Always there (created when missing): it keeps what the agents' hosts report of their packages. With the store
+        // on PostgreSQL and none configured, it is in that database, so what one manager imports every manager sees;
+        // there each manager keeps Bloom filters in memory, rebuilt when another one imports.
+        const hashdbLocation = knownHashLocation(config, join(dataDir, 'hashdb.sqlite'));
+        const knownHashes = await openKnownHashStore(hashdbLocation, isPostgresLocation(hashdbLocation) ? { bloom: true } : {});
+        if (isPostgresLocation(hashdbLocation)) logger.info({ hashdb: redactPostgresUrl(hashdbLocation) }, 'known-hash database on PostgreSQL');
         const verify = config.manager.packages;
         const debVerifier =
           verify === undefined

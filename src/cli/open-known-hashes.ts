@@ -1,26 +1,38 @@
 import { existsSync } from 'node:fs';
-import type { KnownHashConfig } from '../core/config/custos-config.js';
+import type { KnownHashConfig, StorageConfig } from '../core/config/custos-config.js';
 import { CustosError } from '../core/custos-error.js';
-import { SqliteKnownHashStore } from '../hashdb/sqlite-known-hash-store.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
+import { isPostgresLocation, knownHashLocation, openKnownHashStore } from '../hashdb/open-known-hash-store.js';
 
 /**
- * Opens the known-hash database for a scan: `--hashdb FILE`, else the configured one. The default location is
- * optional (no database simply means no verdicts); a database named explicitly but missing gets a warning,
- * because a typo there would silently turn package-update silencing off.
+ * Opens the known-hash database for a scan: `--hashdb FILE|URL`, else the configured one (or, with the store on
+ * PostgreSQL, that database). The default location is optional (no database simply means no verdicts); a database
+ * named explicitly but missing gets a warning, because a typo there would silently turn package-update silencing off.
  */
-export function openKnownHashes(config: KnownHashConfig, flag: string | undefined): KnownHashStore | undefined {
-  const path = flag ?? config.databasePath;
-  if (existsSync(path)) return SqliteKnownHashStore.open(path);
-  if (flag !== undefined || config.explicit) {
-    process.stderr.write(`custos: warning: known-hash database ${path} does not exist; changes are judged without known hashes\n`);
+export async function openKnownHashes(
+  config: { readonly knownHashes: KnownHashConfig; readonly storage: StorageConfig },
+  flag: string | undefined,
+): Promise<KnownHashStore | undefined> {
+  const location = flag ?? knownHashLocation(config, config.knownHashes.databasePath);
+  const named = flag !== undefined || config.knownHashes.explicit;
+  if (isPostgresLocation(location)) {
+    try {
+      return await openKnownHashStore(location, { mustExist: true });
+    } catch (error) {
+      if (!(error instanceof CustosError) || error.code !== 'NOT_FOUND') throw error;
+      if (named) process.stderr.write(`custos: warning: ${error.message}; changes are judged without known hashes\n`);
+      return undefined;
+    }
   }
+  if (existsSync(location)) return openKnownHashStore(location);
+  if (named) process.stderr.write(`custos: warning: known-hash database ${location} does not exist; changes are judged without known hashes\n`);
   return undefined;
 }
 
 /** Opens the known-hash database for a command that only reads it (`hashdb lookup`, `stats`): never creates one. */
-export function openExistingKnownHashes(path: string): SqliteKnownHashStore {
-  if (!existsSync(path))
-    throw new CustosError('NOT_FOUND', `no known-hash database at ${path} (fill one with \`custos hashdb import\`, or name it with --hashdb)`);
-  return SqliteKnownHashStore.open(path);
+export async function openExistingKnownHashes(location: string): Promise<KnownHashStore> {
+  if (isPostgresLocation(location)) return openKnownHashStore(location, { mustExist: true });
+  if (!existsSync(location))
+    throw new CustosError('NOT_FOUND', `no known-hash database at ${location} (fill one with \`custos hashdb import\`, or name it with --hashdb)`);
+  return openKnownHashStore(location);
 }

@@ -16,6 +16,20 @@ export interface PostgresLocation {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** A set of tables with its own migrations and version table, so two of them can share one schema. */
+export interface PostgresSchemaKind {
+  /** What it is, in messages ("store", "known-hash database"). */
+  readonly what: string;
+  /** The table whose one row counts the migrations that ran. */
+  readonly versionTable: string;
+  readonly migrations: readonly string[];
+  /** Server settings for every connection (`-c name=value ...`), constants of this program. */
+  readonly settings?: string;
+}
+
+/** The manager's store: baselines, history, alerts. */
+export const CUSTOS_STORE_SCHEMA: PostgresSchemaKind = { what: 'store', versionTable: 'custos_schema_version', migrations: POSTGRES_MIGRATIONS };
+
 /**
  * Splits Custos's own `schema` parameter off a `postgres://` URL (the driver would pass it on to the server as a
  * setting, which the server refuses). Several Custos deployments, or the tests, can so share one database.
@@ -71,13 +85,16 @@ export class PostgresDatabase implements Queryable {
    * Connects, creates the schema when missing and brings it up to date. `mustExist`: a schema without a Custos
    * store in it is an error (for commands that only read: they never create a store).
    */
-  static async open(url: string, options: { readonly max?: number; readonly mustExist?: boolean } = {}): Promise<PostgresDatabase> {
+  static async open(
+    url: string,
+    options: { readonly max?: number; readonly mustExist?: boolean; readonly kind?: PostgresSchemaKind } = {},
+  ): Promise<PostgresDatabase> {
     const location = parsePostgresUrl(url);
     const display = redactPostgresUrl(location.url);
     const config: pg.ClientConfig = {
       connectionString: location.url,
       // Every connection works in the store's schema; the name is checked above, so it is safe in a setting.
-      options: `-c search_path=${location.schema}`,
+      options: `-c search_path=${location.schema}${options.kind?.settings === undefined ? '' : ` ${options.kind.settings}`}`,
       application_name: 'custos',
     };
     const pool = new pg.Pool({ ...config, max: options.max ?? 8 });
@@ -85,11 +102,12 @@ export class PostgresDatabase implements Queryable {
     pool.on('error', () => undefined);
     const db = new PostgresDatabase(pool, config, location.schema, display);
     try {
-      await db.#migrate(options.mustExist === true);
+      await db.#migrate(options.mustExist === true, options.kind ?? CUSTOS_STORE_SCHEMA);
     } catch (error) {
       await pool.end();
       if (error instanceof CustosError) throw error;
-      throw new CustosError('STORE_FAILED', `failed to open the PostgreSQL store ${display}: ${(error as Error).message}`, { cause: error });
+      const what = options.kind?.what ?? 'store';
+      throw new CustosError('STORE_FAILED', `failed to open the PostgreSQL ${what} ${display}: ${(error as Error).message}`, { cause: error });
     }
     return db;
   }
@@ -141,52 +159,64 @@ export class PostgresDatabase implements Queryable {
     await this.pool.end();
   }
 
-  async #migrate(mustExist: boolean): Promise<void> {
-    // A reading command on a store that is already current writes nothing, so it also runs on a hot standby.
-    if (mustExist && (await this.#currentWithoutWrites())) return;
+  async #migrate(mustExist: boolean, kind: PostgresSchemaKind): Promise<void> {
+    const { versionTable, migrations } = kind;
+    // A reading command on a schema that is already current writes nothing, so it also runs on a hot standby.
+    if (mustExist && (await this.#currentWithoutWrites(kind))) return;
     await this.transaction(async (db) => {
-      if (mustExist && (await db.query<{ found: boolean }>("SELECT to_regclass('custos_schema_version') IS NOT NULL AS found")).rows[0]?.found !== true) {
-        throw new CustosError('NOT_FOUND', `no Custos store in schema ${this.schema} of ${this.#display} (start a manager on it first, or check --store)`);
+      if (mustExist && (await db.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [versionTable])).rows[0]?.found !== true) {
+        throw this.#missing(kind);
       }
       // Two managers starting at once: one migrates, the other waits and finds it done.
       await db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`custos.migrate.${this.schema}`]);
       await db.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
-      await db.query('CREATE TABLE IF NOT EXISTS custos_schema_version (version INTEGER NOT NULL)');
-      const row = (await db.query<{ version: number }>('SELECT version FROM custos_schema_version')).rows[0];
+      // The table names are constants of this program, never input.
+      await db.query(`CREATE TABLE IF NOT EXISTS ${versionTable} (version INTEGER NOT NULL)`);
+      const row = (await db.query<{ version: number }>(`SELECT version FROM ${versionTable}`)).rows[0];
       const version = row?.version ?? 0;
-      if (row === undefined) await db.query('INSERT INTO custos_schema_version (version) VALUES (0)');
-      if (version > POSTGRES_MIGRATIONS.length) {
+      if (row === undefined) await db.query(`INSERT INTO ${versionTable} (version) VALUES (0)`);
+      if (version > migrations.length) {
         throw new CustosError(
           'STORE_FAILED',
-          `the PostgreSQL store ${this.#display} was written by a newer Custos (schema ${version}); upgrade Custos to open it`,
+          `the PostgreSQL ${kind.what} ${this.#display} was written by a newer Custos (schema ${version}); upgrade Custos to open it`,
         );
       }
-      for (let v = version; v < POSTGRES_MIGRATIONS.length; v++) {
-        await db.query(POSTGRES_MIGRATIONS[v] as string);
-        await db.query('UPDATE custos_schema_version SET version = $1', [v + 1]);
+      for (let v = version; v < migrations.length; v++) {
+        await db.query(migrations[v] as string);
+        await db.query(`UPDATE ${versionTable} SET version = $1`, [v + 1]);
       }
     });
   }
 
+  /** The error for a reading command on a schema that holds no Custos tables of this kind. */
+  #missing(kind: PostgresSchemaKind): CustosError {
+    return new CustosError(
+      'NOT_FOUND',
+      kind === CUSTOS_STORE_SCHEMA
+        ? `no Custos store in schema ${this.schema} of ${this.#display} (start a manager on it first, or check --store)`
+        : `no Custos ${kind.what} in schema ${this.schema} of ${this.#display}`,
+    );
+  }
+
   /**
-   * For a command that only reads: true when the store exists and is at this version's schema, found by reading
-   * alone. A store that needs migrating on a read-only server (a hot standby) is an error naming what to do; a
+   * For a command that only reads: true when the tables exist and are at this version's schema, found by reading
+   * alone. A schema that needs migrating on a read-only server (a hot standby) is an error naming what to do; a
    * missing one is the same error as on the primary; anything else goes on to the migrating path.
    */
-  async #currentWithoutWrites(): Promise<boolean> {
-    const { rows } = await this.query<{ found: boolean; standby: boolean }>(
-      "SELECT to_regclass('custos_schema_version') IS NOT NULL AS found, pg_is_in_recovery() AS standby",
-    );
+  async #currentWithoutWrites(kind: PostgresSchemaKind): Promise<boolean> {
+    const { versionTable, migrations } = kind;
+    const { rows } = await this.query<{ found: boolean; standby: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found, pg_is_in_recovery() AS standby', [
+      versionTable,
+    ]);
     const { found = false, standby = false } = rows[0] ?? {};
-    if (!found) {
-      throw new CustosError('NOT_FOUND', `no Custos store in schema ${this.schema} of ${this.#display} (start a manager on it first, or check --store)`);
-    }
-    const version = (await this.query<{ version: number }>('SELECT version FROM custos_schema_version')).rows[0]?.version ?? 0;
-    if (version === POSTGRES_MIGRATIONS.length) return true;
-    if (standby && version < POSTGRES_MIGRATIONS.length) {
+    if (!found) throw this.#missing(kind);
+    // The table name is a constant of this program, never input.
+    const version = (await this.query<{ version: number }>(`SELECT version FROM ${versionTable}`)).rows[0]?.version ?? 0;
+    if (version === migrations.length) return true;
+    if (standby && version < migrations.length) {
       throw new CustosError(
         'STORE_FAILED',
-        `the PostgreSQL store ${this.#display} is a hot standby at schema ${version}, older than this Custos (${POSTGRES_MIGRATIONS.length}): start this version's manager on the primary first, then read the standby`,
+        `the PostgreSQL ${kind.what} ${this.#display} is a hot standby at schema ${version}, older than this Custos (${migrations.length}): start this version's manager on the primary first, then read the standby`,
       );
     }
     return false;

@@ -1,0 +1,29 @@
+import type { KnownHashConfig, StorageConfig } from '../core/config/custos-config.js';
+import type { KnownHashStore } from './known-hash-store.js';
+import { PostgresKnownHashStore } from './postgres/postgres-known-hash-store.js';
+import { SqliteKnownHashStore } from './sqlite-known-hash-store.js';
+
+/** True when a known-hash database is named by a `postgres://` (or `postgresql://`) connection string, not a file. */
+export function isPostgresLocation(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/**
+ * Where the known-hash database is: the one configured (`known_hashes.database`), else, when the store is on
+ * PostgreSQL, the same PostgreSQL database (so an import through one manager is seen by all), else the SQLite file
+ * `sqliteDefault`.
+ */
+export function knownHashLocation(config: { readonly knownHashes: KnownHashConfig; readonly storage: StorageConfig }, sqliteDefault: string): string {
+  if (config.knownHashes.explicit) return config.knownHashes.databasePath;
+  return config.storage.engine === 'postgres' ? config.storage.url : sqliteDefault;
+}
+
+/**
+ * Opens the known-hash database at `location`: a `postgres://…[?schema=NAME]` URL selects PostgreSQL, anything else
+ * is an SQLite file. `bloom` keeps Bloom filters in memory (long-running readers); `mustExist` (PostgreSQL) refuses
+ * to create the tables, for commands that only read (a file's existence is checked by the caller, which words it).
+ */
+export async function openKnownHashStore(location: string, options: { readonly bloom?: boolean; readonly mustExist?: boolean } = {}): Promise<KnownHashStore> {
+  if (isPostgresLocation(location)) return PostgresKnownHashStore.open(location, options);
+  return SqliteKnownHashStore.open(location, options.bloom === undefined ? {} : { bloom: options.bloom });
+}
