@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AgentRef } from '../../core/build-alert.js';
 import { DecodeError } from '../../protocol/decode-error.js';
 import { BatchRequest, BatchResponse } from '../../protocol/wire.js';
-import { SequenceError } from '../../storage/store.js';
+import { SequenceError, type Store } from '../../storage/store.js';
 import { enforceQuota } from '../agent-quota.js';
 import { applyBatch, batchSha256, replayNeedsResync } from '../apply-batch.js';
 import type { ManagerContext } from '../manager-context.js';
@@ -11,7 +11,8 @@ import { ErrorReply, replyMalformed } from './malformed-reply.js';
 
 /**
  * `POST /v1/batches` (authenticated): an agent's numbered batch of observations, applied exactly once and in
- * order, one batch at a time across the fleet. A body the wire decoder refuses, or an observation that does not
+ * order, one batch at a time across the fleet (see `BatchTurns`: with group commit, batches that arrive together
+ * share one COMMIT, and each is acknowledged only after it). A body the wire decoder refuses, or an observation that does not
  * decode ({@link DecodeError}), is a 400 `MALFORMED_INPUT`; a batch out of turn a 409 saying why; anything else is
  * a bug or a storage failure here: a 500, logged as an error, never blamed on the agent.
  */
@@ -36,7 +37,7 @@ export async function batchRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
       }
       metrics.inFlight++;
       try {
-        const applied = await ctx.turns.run(() => applyInTurn(ctx, batch, agent));
+        const applied = await ctx.batchTurns.run(agent.id, (turnStore) => applyInTurn(ctx, batch, agent, turnStore));
         if ('overQuota' in applied) {
           // Refused, not dropped: the batch stays in the agent's outbox and is sent again until the quota allows it.
           metrics.batchesRejected++;
@@ -97,6 +98,7 @@ export async function batchRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
     ctx: ManagerContext,
     batch: BatchRequest,
     agent: AgentRef,
+    turnStore: Store,
   ): Promise<Awaited<ReturnType<typeof applyBatch>> | { overQuota: string }> {
     const started = process.hrtime.bigint();
     try {
@@ -104,7 +106,7 @@ export async function batchRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
       if (overQuota !== undefined) return { overQuota };
       const packages = await ctx.packageContext(agent);
       return await applyBatch(batch, agent, {
-        store,
+        store: turnStore,
         ...(packages === undefined ? {} : { packages }),
         rules: deps.rules,
         correlation: ctx.correlation,
