@@ -29,6 +29,11 @@ export class SqliteStore implements Store {
   readonly #maintenance: SqliteMaintenanceRepository;
   readonly #meta: SqliteAgentMetaRepository;
   readonly #group: GroupCommit<ChangeBatch> | undefined;
+  /**
+   * Whether agent batches are committed in groups: `commit` resolves only once the group holding it committed. A
+   * field, not a getter, so a proxy of the store (tests, `BatchTurns`) reads it like any other property.
+   */
+  readonly groupsCommits: boolean;
 
   private constructor(path: string, db: Database.Database, checkpointer: WalCheckpointer | undefined, group: GroupCommitLimits | undefined) {
     this.path = path;
@@ -41,6 +46,7 @@ export class SqliteStore implements Store {
     this.#email = new SqliteEmailQueue(this.#conn);
     this.#maintenance = new SqliteMaintenanceRepository(this.#conn);
     this.#meta = new SqliteAgentMetaRepository(this.#conn);
+    this.groupsCommits = group !== undefined;
     this.#group =
       group === undefined
         ? undefined
@@ -63,11 +69,6 @@ export class SqliteStore implements Store {
   static open(path: string, options: BaselineDatabaseOptions & { readonly groupCommit?: GroupCommitLimits } = {}): SqliteStore {
     const db = openBaselineDatabase(path, options);
     return new SqliteStore(path, db, options.backgroundCheckpoints === true ? new WalCheckpointer(path) : undefined, options.groupCommit);
-  }
-
-  /** Whether agent batches are committed in groups: `commit` resolves only once the group holding it committed. */
-  get groupsCommits(): boolean {
-    return this.#group !== undefined;
   }
 
   async commit(batch: ChangeBatch): Promise<void> {
