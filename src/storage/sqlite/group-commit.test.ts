@@ -6,6 +6,7 @@ import { fileState } from '../../../test/support/file-states.js';
 import { describeStoreContract } from '../../../test/support/store-contract.js';
 import { tempDir } from '../../../test/support/temp-dir.js';
 import { SequenceError, type ChangeBatch } from '../store.js';
+import { GroupCommit } from './group-commit.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const dir = tempDir();
@@ -99,5 +100,33 @@ describe('group commit (SQLite)', () => {
     await store.close();
     await handed;
     assert.equal(committedRows(path), 1);
+  });
+
+  it('fails every batch of a group whose transaction SQLite rolled back whole (as a full disk does)', async () => {
+    const db = new Database(join(dir, `raw-${n++}.db`));
+    db.exec('CREATE TABLE t (v TEXT)');
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const group = new GroupCommit<string>(
+      (v) => {
+        if (v === 'lost') {
+          // What SQLite does on SQLITE_FULL or an I/O error: the whole transaction is gone, savepoints and all.
+          db.exec('ROLLBACK');
+          throw new Error('database or disk is full');
+        }
+        insert.run(v);
+      },
+      { run: (work) => db.transaction(work)(), open: () => db.inTransaction },
+      () => 1,
+    );
+    const outcomes = await Promise.allSettled(['a', 'lost', 'b'].map((v) => group.add(v)));
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['rejected', 'rejected', 'rejected'],
+    );
+    assert.equal(db.prepare('SELECT count(*) FROM t').pluck().get(), 0, 'nothing of the group was written');
+    // And the next group commits as usual.
+    await group.add('c');
+    assert.deepEqual(db.prepare('SELECT v FROM t').pluck().all(), ['c']);
+    db.close();
   });
 });

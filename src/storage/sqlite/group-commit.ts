@@ -34,6 +34,7 @@ interface Waiting<B> {
 export class GroupCommit<B> {
   readonly #apply: (batch: B) => void;
   readonly #transaction: (work: () => void) => void;
+  readonly #inTransaction: () => boolean;
   readonly #rows: (batch: B) => number;
   readonly #maxBatches: number;
   readonly #maxRows: number;
@@ -43,11 +44,17 @@ export class GroupCommit<B> {
 
   /**
    * `apply` writes one batch (in the transaction `transaction` opens; a nested `transaction` call must be a
-   * savepoint), `rows` says how big it is.
+   * savepoint; `inTransaction` says whether one is open), `rows` says how big it is.
    */
-  constructor(apply: (batch: B) => void, transaction: (work: () => void) => void, rows: (batch: B) => number, limits: GroupCommitLimits = {}) {
+  constructor(
+    apply: (batch: B) => void,
+    transaction: { readonly run: (work: () => void) => void; readonly open: () => boolean },
+    rows: (batch: B) => number,
+    limits: GroupCommitLimits = {},
+  ) {
     this.#apply = apply;
-    this.#transaction = transaction;
+    this.#transaction = transaction.run;
+    this.#inTransaction = transaction.open;
     this.#rows = rows;
     this.#maxBatches = limits.maxBatches ?? 100;
     this.#maxRows = limits.maxRows ?? 5000;
@@ -83,6 +90,9 @@ export class GroupCommit<B> {
           try {
             this.#transaction(() => this.#apply(waiting.batch));
           } catch (error) {
+            // Some errors (a full disk, an I/O error) make SQLite roll the whole transaction back, savepoints and
+            // all: then nothing of the group is written, and every caller must hear it, not only this one.
+            if (!this.#inTransaction()) throw error;
             failed.set(waiting, error);
           }
         }

@@ -52,7 +52,7 @@ export class SqliteStore implements Store {
         ? undefined
         : new GroupCommit<ChangeBatch>(
             (batch) => this.#apply(batch),
-            (work) => this.#conn.transaction(work),
+            { run: (work) => this.#conn.transaction(work), open: () => this.#conn.db.inTransaction },
             (batch) => batch.upserts.length + batch.deletes.length + batch.events.length,
             group,
           );
