@@ -119,12 +119,12 @@ export async function runIngestBench(options: {
       for (let i = offset; i < Math.min(perAgent, offset + BATCH); i++)
         observations.push({ path: state(i, 0).path, current: state(i, 1, options.contentChanges === false ? 0 : 1), checks: CHECK_ALL, inBaseline: true });
       const t = process.hrtime.bigint();
-      const summary = await turns.run(agent.id, (turnStore) =>
+      const summary = await turns.run(agent.id, () =>
         ingestObservations(
           (async function* () {
             yield observations;
           })(),
-          { ...deps, store: turnStore },
+          deps,
           {
             agent,
             mode: 'check',

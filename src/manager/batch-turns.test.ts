@@ -6,7 +6,7 @@ import { fileState } from '../../test/support/file-states.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { SerialQueue } from '../core/serial-queue.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
-import type { ChangeBatch, Store } from '../storage/store.js';
+import type { ChangeBatch } from '../storage/store.js';
 import { BatchTurns } from './batch-turns.js';
 
 const dir = tempDir();
@@ -32,9 +32,9 @@ async function runAll(store: SqliteStore, batches: readonly ChangeBatch[]): Prom
   const seenAtStart: number[] = [];
   await Promise.all(
     batches.map((b, i) =>
-      turns.run(b.agentId, async (turnStore: Store) => {
+      turns.run(b.agentId, async () => {
         seenAtStart[i] = committedRows(store.path);
-        await turnStore.commit(b);
+        await store.commit(b);
       }),
     ),
   );
@@ -72,9 +72,9 @@ describe('BatchTurns', () => {
     const store = SqliteStore.open(join(dir, `turns-${n++}.db`), { groupCommit: {} });
     const turns = new BatchTurns(new SerialQueue(), store);
     const results = await Promise.allSettled([
-      turns.run('001', (s) => s.commit(batch('001', 2))),
-      turns.run('002', (s) => s.commit(batch('002', 1))),
-      turns.run('001', (s) => s.commit(batch('001', 1))),
+      turns.run('001', () => store.commit(batch('001', 2))),
+      turns.run('002', () => store.commit(batch('002', 1))),
+      turns.run('001', () => store.commit(batch('001', 1))),
     ]);
     assert.deepEqual(
       results.map((r) => r.status),

@@ -1,5 +1,5 @@
 import type { SerialQueue } from '../core/serial-queue.js';
-import type { ChangeBatch, Store } from '../storage/store.js';
+import type { Store } from '../storage/store.js';
 
 /**
  * The order agent batches are applied in. Each batch is applied in the fleet-wide turn (`turns`, shared with package
@@ -14,18 +14,17 @@ import type { ChangeBatch, Store } from '../storage/store.js';
  */
 export class BatchTurns {
   readonly #turns: SerialQueue;
-  readonly #store: Store;
-  readonly #early: boolean;
+  readonly #grouping: GroupingStore | undefined;
   readonly #agents = new Map<string, Promise<unknown>>();
 
   constructor(turns: SerialQueue, store: Store) {
     this.#turns = turns;
-    this.#store = store;
-    this.#early = (store as { readonly groupsCommits?: boolean }).groupsCommits === true;
+    const grouping = store as Partial<GroupingStore>;
+    this.#grouping = grouping.groupsCommits === true ? (store as unknown as GroupingStore) : undefined;
   }
 
   /** Runs `work` for one batch of `agentId`, after that agent's earlier batches, in the fleet-wide turn. */
-  run<T>(agentId: string, work: (store: Store) => Promise<T>): Promise<T> {
+  run<T>(agentId: string, work: () => Promise<T>): Promise<T> {
     const before = this.#agents.get(agentId) ?? Promise.resolve();
     const result = before.then(() => this.#inTurn(work));
     const settled = result.then(
@@ -40,35 +39,28 @@ export class BatchTurns {
   }
 
   /** `work` in the fleet-wide turn; the turn ends when `work` settles or, with grouped commits, hands in its batch. */
-  #inTurn<T>(work: (store: Store) => Promise<T>): Promise<T> {
-    if (!this.#early) return this.#turns.run(() => work(this.#store));
+  #inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const grouping = this.#grouping;
+    if (grouping === undefined) return this.#turns.run(work);
     return new Promise<T>((resolve, reject) => {
       void this.#turns.run(
         () =>
-          new Promise<void>((release) => {
-            work(releasingAtCommit(this.#store, release)).then(resolve, reject).finally(release);
+          new Promise<void>((resolveTurn) => {
+            // One batch is in the turn at a time, so the store's one hook is this batch's while its turn lasts.
+            const release = (): void => {
+              if (grouping.onBatchHandedIn === release) grouping.onBatchHandedIn = undefined;
+              resolveTurn();
+            };
+            grouping.onBatchHandedIn = release;
+            work().then(resolve, reject).finally(release);
           }),
       );
     });
   }
 }
 
-/**
- * The store as `work` sees it: the same store, whose `commit` of an agent batch (one with a sequence) ends the turn
- * once the batch is handed in. Other commits (retiring unmonitored paths, say) keep the turn.
- */
-function releasingAtCommit(store: Store, release: () => void): Store {
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === 'commit') {
-        return (batch: ChangeBatch): Promise<void> => {
-          const committed = target.commit(batch);
-          if (batch.sequence !== undefined) release();
-          return committed;
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+/** A store that groups commits (`SqliteStore` opened with `groupCommit`), as `BatchTurns` sees it. */
+interface GroupingStore {
+  readonly groupsCommits: true;
+  onBatchHandedIn: (() => void) | undefined;
 }

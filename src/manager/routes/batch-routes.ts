@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AgentRef } from '../../core/build-alert.js';
 import { DecodeError } from '../../protocol/decode-error.js';
 import { BatchRequest, BatchResponse } from '../../protocol/wire.js';
-import { SequenceError, type Store } from '../../storage/store.js';
+import { SequenceError } from '../../storage/store.js';
 import { enforceQuota } from '../agent-quota.js';
 import { applyBatch, batchSha256, replayNeedsResync } from '../apply-batch.js';
 import type { ManagerContext } from '../manager-context.js';
@@ -37,7 +37,7 @@ export async function batchRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
       }
       metrics.inFlight++;
       try {
-        const applied = await ctx.batchTurns.run(agent.id, (turnStore) => applyInTurn(ctx, batch, agent, turnStore));
+        const applied = await ctx.batchTurns.run(agent.id, () => applyInTurn(ctx, batch, agent));
         if ('overQuota' in applied) {
           // Refused, not dropped: the batch stays in the agent's outbox and is sent again until the quota allows it.
           metrics.batchesRejected++;
@@ -98,7 +98,6 @@ export async function batchRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
     ctx: ManagerContext,
     batch: BatchRequest,
     agent: AgentRef,
-    turnStore: Store,
   ): Promise<Awaited<ReturnType<typeof applyBatch>> | { overQuota: string }> {
     const started = process.hrtime.bigint();
     try {
@@ -106,7 +105,7 @@ export async function batchRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
       if (overQuota !== undefined) return { overQuota };
       const packages = await ctx.packageContext(agent);
       return await applyBatch(batch, agent, {
-        store: turnStore,
+        store,
         ...(packages === undefined ? {} : { packages }),
         rules: deps.rules,
         correlation: ctx.correlation,

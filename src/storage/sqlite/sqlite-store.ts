@@ -34,6 +34,11 @@ export class SqliteStore implements Store {
    * field, not a getter, so a proxy of the store (tests, `BatchTurns`) reads it like any other property.
    */
   readonly groupsCommits: boolean;
+  /**
+   * Called as an agent batch is handed in to a group (before it is committed): the manager's batch turns end the
+   * batch's turn there, so the next agent's batch is worked out while this one waits for the COMMIT.
+   */
+  onBatchHandedIn: (() => void) | undefined;
 
   private constructor(path: string, db: Database.Database, checkpointer: WalCheckpointer | undefined, group: GroupCommitLimits | undefined) {
     this.path = path;
@@ -72,7 +77,11 @@ export class SqliteStore implements Store {
   }
 
   async commit(batch: ChangeBatch): Promise<void> {
-    if (this.#group !== undefined && batch.sequence !== undefined) return this.#group.add(batch);
+    if (this.#group !== undefined && batch.sequence !== undefined) {
+      const committed = this.#group.add(batch);
+      this.onBatchHandedIn?.();
+      return committed;
+    }
     // Anything else goes after the batches handed in before it, as it would without groups.
     this.#group?.flush();
     this.#conn.transaction(() => this.#apply(batch));
