@@ -314,7 +314,7 @@ function loadAverage(): string {
 const INGEST_TARGET = 25_000;
 const INGEST_FLOOR_RATIO = 1.3;
 
-type IngestRun = { eventsPerSecond: number; p99BatchMs: number; startRssMb: number; rssMb: number };
+type IngestRun = { eventsPerSecond: number; cpuEventsPerSecond: number; p99BatchMs: number; startRssMb: number; rssMb: number };
 
 /**
  * The manager's ingest (bench/ingest-bench.ts): the SQLite write floor with and without the history record (what
@@ -356,7 +356,7 @@ function ingestSection(events: number): void {
     value: floorRate,
     unit: 'events/s',
     reference: { name: 'the floor without the history record', value: floorNoHistory.rowsPerSecond ?? 0 },
-    note: `the history record (${floor.recordBytes ?? 0} bytes of text and hashes) costs ${(1e6 / floorRate - 1e6 / Math.max(floorNoHistory.rowsPerSecond ?? 1, 1)).toFixed(1)} µs an event to store`,
+    note: `the history record (${floor.recordBytes ?? 0} bytes of text and hashes) costs ${(1e6 / floorRate - 1e6 / Math.max(floorNoHistory.rowsPerSecond ?? 1, 1)).toFixed(1)} µs an event to store; per CPU second ${Math.round(floor.cpuRowsPerSecond ?? 0)} and ${Math.round(floorNoHistory.cpuRowsPerSecond ?? 0)} events`,
   });
   const pipeline = (name: keyof typeof configs, metric: string, reference?: Row['reference']): IngestRun => {
     const r = median(results.get(name) ?? [], (x) => x.value.eventsPerSecond ?? 0).value as unknown as IngestRun;
@@ -367,7 +367,7 @@ function ingestSection(events: number): void {
       value: r.eventsPerSecond,
       unit: 'events/s',
       reference: reference ?? { name: `target ${INGEST_TARGET.toLocaleString('en')}`, value: INGEST_TARGET },
-      note: `${floorRatio.toFixed(2)}x the floor's time (target at most ${INGEST_FLOOR_RATIO}); p99 batch ${r.p99BatchMs.toFixed(0)} ms; RSS ${r.startRssMb.toFixed(0)} -> ${r.rssMb.toFixed(0)} MB`,
+      note: `${floorRatio.toFixed(2)}x the floor's time (target at most ${INGEST_FLOOR_RATIO}); ${Math.round(r.cpuEventsPerSecond)} events per CPU second, ${((floor.cpuRowsPerSecond ?? 0) / Math.max(r.cpuEventsPerSecond, 1e-9)).toFixed(2)}x the floor's CPU; p99 batch ${r.p99BatchMs.toFixed(0)} ms; RSS ${r.startRssMb.toFixed(0)} -> ${r.rssMb.toFixed(0)} MB`,
     });
     return r;
   };
