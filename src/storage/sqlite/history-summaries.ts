@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
  * their bytes), `alert_open_counts` and `alert_hours` (file alerts per agent and level, per hour and level).
  *
  * They were kept by triggers, row by row: up to five upserts and a DELETE per record, which cost more than writing
- * the record itself (measured on the ingest floor, 60,000 events in 500-event transactions: 1.76x as many events
+ * the record itself (measured on the ingest floor, 60,000 events in 500-event transactions: 1.65x as many events
  * per CPU second with the counts added per batch; docs/performance.md, "Issue 17"). Now the writer adds each batch's counts in the batch's transaction, with one statement
  * per counter over the rows it has just written (by id range: one connection writes, so a batch's ids follow each
  * other), and drops the hours older than two days once per batch instead of once per record. Whoever writes
