@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pathKey } from '../src/core/path-bytes.js';
+import { HistorySummaries } from '../src/storage/sqlite/history-summaries.js';
 import { SqliteConsoleQueries } from '../src/storage/sqlite/sqlite-console-queries.js';
 import { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 
@@ -82,8 +83,12 @@ async function build(path: string): Promise<void> {
   const ack = db.prepare("INSERT INTO console_acks (alert_id, acked_by, acked_at) VALUES (?, 'bench', ?)");
   // Oldest first, as they were raised; in transactions of 10,000 as batches would commit them.
   const times = Array.from({ length: alerts }, () => NOW - next() * 14 * DAY).sort((x, y) => x - y);
+  const counters = new HistorySummaries(db);
   for (let start = 0; start < alerts; start += 10_000) {
     db.transaction(() => {
+      let events: number[] = [];
+      let alerted: number[] = [];
+      const acks: [string, string][] = [];
       for (let i = start; i < Math.min(alerts, start + 10_000); i++) {
         const a = Math.floor(next() * agents);
         const path = `/etc/app/conf-${Math.floor(PATHS_PER_AGENT * next() ** 3)}`;
@@ -97,9 +102,15 @@ async function build(path: string): Promise<void> {
           verdict: { verdict: 'unknown' },
         });
         const eventId = Number(event.run(agentId(a), ts, pathKey(Buffer.from(path)), data).lastInsertRowid);
-        alert.run(id, eventId, agentId(a), ts, 550, level);
-        if (next() < 0.3) ack.run(id, ts);
+        const alertRowid = Number(alert.run(id, eventId, agentId(a), ts, 550, level).lastInsertRowid);
+        events = [events[0] ?? eventId, eventId];
+        alerted = [alerted[0] ?? alertRowid, alertRowid];
+        if (next() < 0.3) acks.push([id, ts]);
       }
+      // As the store's writer does: the counters of the rows just written (HistorySummaries), then acknowledgements.
+      if (events[0] !== undefined) counters.recordsAdded(events[0], events[1] ?? events[0]);
+      if (alerted[0] !== undefined) counters.fileAlertsAdded(alerted[0], alerted[1] ?? alerted[0]);
+      for (const [id, ts] of acks) ack.run(id, ts);
     })();
   }
   db.pragma('wal_checkpoint(TRUNCATE)');

@@ -2,8 +2,13 @@
  * Analysis pipeline benchmark: file events per second through compare → known-hash verdict → rules → record
  * (chained history, baseline advanced) → alert, into SQLite, in batches of 500 as an agent would send them, for
  * 1 or many agents; with the p99 time of one batch. Run: node dist/bench/ingest-bench.js [--events N] [--agents N]
- * [--metadata-only] (changes that keep the file's digests)
- * (`--floor`: the same rows written with nothing computed, see runIngestFloor).
+ * [--metadata-only] (changes that keep the file's digests) [--no-group] (one COMMIT per batch, as before group
+ * commit) [--postgres URL] (the same ingest into PostgreSQL, in a schema of its own, dropped after)
+ * (`--floor [--no-history]`: the same rows written with nothing computed, see runIngestFloor).
+ *
+ * Each agent's batches are numbered and applied as the manager applies them (`BatchTurns`, one transaction per
+ * batch with its sequence); with many agents, each round's batches (one per agent) arrive together, as a fleet's
+ * do, and with group commit they share COMMITs.
  */
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
@@ -21,8 +26,14 @@ import type { Observation } from '../src/core/observation.js';
 import { newCorrelationState } from '../src/core/rules/rule-set.js';
 import { pathKey } from '../src/core/path-bytes.js';
 import { BASELINE_COLUMNS, stateToRow } from '../src/storage/sqlite/baseline-rows.js';
+import { SerialQueue } from '../src/core/serial-queue.js';
+import { BatchTurns } from '../src/manager/batch-turns.js';
+import { PostgresStore } from '../src/storage/postgres/postgres-store.js';
+import { HistorySummaries } from '../src/storage/sqlite/history-summaries.js';
 import { SqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import { WalCheckpointer } from '../src/storage/sqlite/wal-checkpointer.js';
+import type { Store } from '../src/storage/store.js';
+import pg from 'pg';
 
 const BATCH = 500;
 
@@ -55,10 +66,18 @@ export async function runIngestBench(options: {
   dir?: string;
   /** false: the changes touch metadata only (mtime, size), the digests stay (a chmod, a touch, a rewrite in place). */
   contentChanges?: boolean;
-}): Promise<{ eventsPerSecond: number; p99BatchMs: number; startRssMb: number; rssMb: number }> {
+  /** false: one COMMIT per batch (the manager before group commit). */
+  groupCommit?: boolean;
+  /** Ingest into this PostgreSQL instead (a schema of its own, dropped after). */
+  postgresUrl?: string;
+}): Promise<{ eventsPerSecond: number; cpuEventsPerSecond: number; p99BatchMs: number; startRssMb: number; rssMb: number }> {
   const dir = options.dir ?? join(tmpdir(), `custos-ingest-bench-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
-  const store = SqliteStore.open(join(dir, 'ingest.db'), { backgroundCheckpoints: true });
+  const schema = `custos_ingest_bench_${process.pid}`;
+  const store: Store =
+    options.postgresUrl === undefined
+      ? SqliteStore.open(join(dir, 'ingest.db'), { backgroundCheckpoints: true, ...(options.groupCommit === false ? {} : { groupCommit: {} }) })
+      : await PostgresStore.open(withSchema(options.postgresUrl, schema));
   const rules = loadRuleSet([]);
   const perAgent = Math.ceil(options.events / options.agents);
   const agents = Array.from({ length: options.agents }, (_, a) => ({ id: String(a + 1).padStart(3, '0'), name: `host${a + 1}` }));
@@ -87,58 +106,93 @@ export async function runIngestBench(options: {
     })(),
   };
   const batchMs: number[] = [];
+  // As the manager applies batches: in the fleet-wide turn, each agent's in order, with group commit when the store has it.
+  const turns = new BatchTurns(new SerialQueue(), store);
   // Resident memory while ingesting: at the start, and the highest seen after any batch.
   const startRss = process.memoryUsage.rss();
   let peakRss = startRss;
   let done = 0;
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
-  for (let offset = 0; offset < perAgent; offset += BATCH) {
-    for (const agent of agents) {
+  for (let offset = 0, seq = 1; offset < perAgent; offset += BATCH, seq++) {
+    const round = agents.map(async (agent) => {
       const observations: Observation[] = [];
       for (let i = offset; i < Math.min(perAgent, offset + BATCH); i++)
         observations.push({ path: state(i, 0).path, current: state(i, 1, options.contentChanges === false ? 0 : 1), checks: CHECK_ALL, inBaseline: true });
       const t = process.hrtime.bigint();
-      const summary = await ingestObservations(
-        (async function* () {
-          yield observations;
-        })(),
-        deps,
-        {
-          agent,
-          mode: 'check',
-          alertNewFiles: true,
-          autoIgnore: { enabled: false, frequency: 3, timeframeMs: 3_600_000 },
-          scannedRoots: [Buffer.from('/srv')],
-          knownHashPolicy: DEFAULT_KNOWN_HASH_POLICY,
-          host: agent.name,
-        },
+      const summary = await turns.run(agent.id, () =>
+        ingestObservations(
+          (async function* () {
+            yield observations;
+          })(),
+          deps,
+          {
+            agent,
+            mode: 'check',
+            alertNewFiles: true,
+            autoIgnore: { enabled: false, frequency: 3, timeframeMs: 3_600_000 },
+            scannedRoots: [Buffer.from('/srv')],
+            knownHashPolicy: DEFAULT_KNOWN_HASH_POLICY,
+            host: agent.name,
+            sequence: seq,
+          },
+        ),
       );
       batchMs.push(Number(process.hrtime.bigint() - t) / 1e6);
       peakRss = Math.max(peakRss, process.memoryUsage.rss());
       done += summary.modified;
-    }
+    });
+    await Promise.all(round);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuSeconds = cpuSecondsSince(cpu);
   const verify = await store.verifyChain();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
-  if (!verify.ok || done === 0) throw new Error('ingest benchmark did not record what it sent');
+  if (options.postgresUrl !== undefined) await dropSchema(options.postgresUrl, schema);
+  if (!verify.ok || done !== perAgent * agents.length) throw new Error('ingest benchmark did not record what it sent');
   batchMs.sort((a, b) => a - b);
   return {
     eventsPerSecond: done / seconds,
+    // Per second of this process's CPU (all its threads): on a loaded machine the wall time mostly measures the
+    // wait for a core, the CPU time much less so.
+    cpuEventsPerSecond: done / cpuSeconds,
     p99BatchMs: batchMs[Math.min(batchMs.length - 1, Math.floor(batchMs.length * 0.99))] ?? 0,
     startRssMb: startRss / 2 ** 20,
     rssMb: peakRss / 2 ** 20,
   };
 }
 
+/** The URL with Custos's `schema` parameter set. */
+function withSchema(url: string, schema: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('schema', schema);
+  return parsed.toString();
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * The floor the pipeline is measured against: the same rows written to the same schema by the same SQLite
  * (per event a history record of the pipeline's size with its chain hashes, an alert, a delivery-queue entry
- * taken off again, the baseline row updated), in the same 500-event transactions, with nothing computed: what
- * the disk and SQLite allow on this machine.
+ * taken off again, the baseline row updated, and the counters the store keeps per batch), in the same 500-event
+ * transactions, with nothing computed: what the disk and SQLite allow on this machine. `history: false` leaves the
+ * history record (and its counters) out: the difference is what the record costs to store.
  */
-export async function runIngestFloor(options: { events: number; dir?: string }): Promise<{ rowsPerSecond: number }> {
+export async function runIngestFloor(options: {
+  events: number;
+  dir?: string;
+  history?: boolean;
+}): Promise<{ rowsPerSecond: number; cpuRowsPerSecond: number; recordBytes: number }> {
+  const history = options.history !== false;
   const dir = options.dir ?? join(tmpdir(), `custos-ingest-floor-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   const path = join(dir, 'floor.db');
@@ -177,28 +231,46 @@ export async function runIngestFloor(options: { events: number; dir?: string }):
   );
   const keys = Array.from({ length: options.events }, (_, i) => pathKey(state(i, 0).path));
   const hash = 'e'.repeat(64);
+  const counters = new HistorySummaries(db);
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   for (let offset = 0; offset < options.events; offset += BATCH) {
     const end = Math.min(options.events, offset + BATCH);
     db.transaction(() => {
+      let firstEvent: number | bigint | undefined;
+      let lastEvent: number | bigint = 0;
+      let firstAlert: number | bigint | undefined;
+      let lastAlert: number | bigint = 0;
       for (let i = offset; i < end; i++) {
         const ts = new Date(1_795_860_000_000 + i).toISOString();
-        const id = insertEvent.run('001', ts, 'modified', 'alerted', keys[i], data, hash, hash).lastInsertRowid;
+        const id = history ? insertEvent.run('001', ts, 'modified', 'alerted', keys[i], data, hash, hash).lastInsertRowid : i + 1;
+        firstEvent ??= id;
+        lastEvent = id;
         const alertId = `1795860000.${i.toString(16).padStart(10, '0')}`;
-        insertAlert.run(alertId, id, '001', ts, 550, 7);
+        lastAlert = insertAlert.run(alertId, id, '001', ts, 550, 7).lastInsertRowid;
+        firstAlert ??= lastAlert;
         queue.run(alertId);
         update.run(...row.slice(1), '001', keys[i]);
       }
+      if (history && firstEvent !== undefined) counters.recordsAdded(firstEvent, lastEvent);
+      if (firstAlert !== undefined) counters.fileAlertsAdded(firstAlert, lastAlert);
     })();
     db.transaction(() => {
       for (let i = offset; i < end; i++) dequeue.run(`1795860000.${i.toString(16).padStart(10, '0')}`);
     })();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuSeconds = cpuSecondsSince(cpu);
   await checkpointer.stop();
   db.close();
   rmSync(dir, { recursive: true, force: true });
-  return { rowsPerSecond: options.events / seconds };
+  return { rowsPerSecond: options.events / seconds, cpuRowsPerSecond: options.events / cpuSeconds, recordBytes: Buffer.byteLength(data) + 2 * hash.length };
+}
+
+/** CPU seconds (user and system, every thread of the process) since `from`. */
+function cpuSecondsSince(from: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1e6;
 }
 
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
@@ -207,12 +279,19 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
     return i < 0 ? fallback : Number(process.argv[i + 1]);
   };
   if (process.argv.includes('--floor')) {
-    const f = await runIngestFloor({ events: arg('--events', 100_000) });
+    const f = await runIngestFloor({ events: arg('--events', 100_000), history: !process.argv.includes('--no-history') });
     if (process.argv.includes('--json')) console.log(JSON.stringify(f));
-    else console.log(`SQLite floor: ${Math.round(f.rowsPerSecond)} events/s`);
+    else console.log(`SQLite floor: ${Math.round(f.rowsPerSecond)} events/s (history record ${f.recordBytes} bytes)`);
     process.exit(0);
   }
-  const r = await runIngestBench({ events: arg('--events', 100_000), agents: arg('--agents', 1), contentChanges: !process.argv.includes('--metadata-only') });
+  const pgAt = process.argv.indexOf('--postgres');
+  const r = await runIngestBench({
+    events: arg('--events', 100_000),
+    agents: arg('--agents', 1),
+    contentChanges: !process.argv.includes('--metadata-only'),
+    groupCommit: !process.argv.includes('--no-group'),
+    ...(pgAt < 0 ? {} : { postgresUrl: process.argv[pgAt + 1] ?? 'postgres://postgres@127.0.0.1:5432/test' }),
+  });
   if (process.argv.includes('--json')) console.log(JSON.stringify(r));
   else
     console.log(

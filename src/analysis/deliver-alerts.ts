@@ -1,4 +1,5 @@
 import type { AnyAlert } from '../core/build-alert.js';
+import { SerialQueue } from '../core/serial-queue.js';
 import type { Store } from '../storage/store.js';
 import type { AlertSink } from './alert-sink.js';
 
@@ -9,11 +10,26 @@ const PAGE = 1000;
 const backlogged = new WeakSet<Store>();
 
 /**
+ * Deliveries to one store's sinks, one at a time in the order they were asked for: with group commit several
+ * batches' callers resume together after one COMMIT, and their alerts must reach the sinks whole and in order.
+ */
+const deliveries = new WeakMap<Store, SerialQueue>();
+
+/**
  * Hands committed alerts to every sink, then takes them off the store's delivery queue. If a sink fails, they
  * stay queued and the next delivery (or the next start, `redeliverAlerts`) sends the queue first, in order.
  */
 export async function deliverAlerts(store: Store, sinks: readonly AlertSink[], alerts: readonly AnyAlert[]): Promise<void> {
   if (alerts.length === 0) return;
+  let queue = deliveries.get(store);
+  if (queue === undefined) {
+    queue = new SerialQueue();
+    deliveries.set(store, queue);
+  }
+  await queue.run(() => deliverInTurn(store, sinks, alerts));
+}
+
+async function deliverInTurn(store: Store, sinks: readonly AlertSink[], alerts: readonly AnyAlert[]): Promise<void> {
   if (backlogged.has(store)) {
     // The queue holds these alerts too (they were committed before this call).
     await redeliverAlerts(store, sinks);

@@ -35,14 +35,15 @@ export async function openExistingStore(storage: StorageConfig): Promise<Store> 
 
 /**
  * The manager's store and, on PostgreSQL (where several managers may share it), the leadership of its periodic
- * work. SQLite checkpoints its WAL from a thread of its own there: the manager's commits are its bottleneck.
+ * work. SQLite checkpoints its WAL from a thread of its own there, and commits the batches that arrive together
+ * in one transaction (group commit): the manager's commits are its bottleneck.
  * `alertLeaseMs` (`manager.alert_lease`): how long the alerts this manager commits stay its own to deliver.
  */
 export async function openManagerStore(
   storage: StorageConfig,
   alertLeaseMs?: number,
 ): Promise<{ readonly store: Store; readonly leadership?: PeriodicLeadership }> {
-  if (storage.engine === 'sqlite') return { store: SqliteStore.open(storage.path, { backgroundCheckpoints: true }) };
+  if (storage.engine === 'sqlite') return { store: SqliteStore.open(storage.path, { backgroundCheckpoints: true, groupCommit: {} }) };
   const store = await PostgresStore.open(storage.url, alertLeaseMs === undefined ? {} : { alertLeaseMs });
   return { store, leadership: store.leadership('manager-periodic') };
 }

@@ -12,6 +12,7 @@ import { SerialQueue } from '../core/serial-queue.js';
 import type { KnownHashStore } from '../hashdb/known-hash-store.js';
 import type { Md5AllowlistLookup } from '../hashdb/md5-allowlist.js';
 import type { Store } from '../storage/store.js';
+import { BatchTurns } from './batch-turns.js';
 import type { DebVerifier } from './deb-uploads.js';
 import { ManagerMetrics } from './manager-metrics.js';
 import type { ManagerPki } from './manager-pki.js';
@@ -56,6 +57,8 @@ export class ManagerContext {
    * anyway, and interleaving a thousand agents' batches at every await would make each wait for all the others.
    */
   readonly turns = new SerialQueue();
+  /** Agent batches: in `turns`, each agent's in order, sharing COMMITs when the store groups them. */
+  readonly batchTurns: BatchTurns;
   readonly correlation: CorrelationState = newCorrelationState();
   /** When each agent's last_seen was last written (ms): see {@link touchEveryMs}. */
   readonly touched = new Map<string, number>();
@@ -66,6 +69,7 @@ export class ManagerContext {
 
   constructor(readonly deps: ManagerDeps) {
     this.touchEveryMs = Math.min(10_000, deps.config.manager.silentAfterMs / 10);
+    this.batchTurns = new BatchTurns(this.turns, deps.store);
     this.log = deps.logger;
   }
 

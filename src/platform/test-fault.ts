@@ -1,5 +1,5 @@
 /** The points at which a test may have the process die (see `dieAtTestFault`). */
-export const TEST_FAULT_POINTS = ['exit-after-batch-commit'] as const;
+export const TEST_FAULT_POINTS = ['exit-after-batch-commit', 'exit-after-group-commit'] as const;
 /** One of `TEST_FAULT_POINTS`. */
 export type TestFaultPoint = (typeof TEST_FAULT_POINTS)[number];
 

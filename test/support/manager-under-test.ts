@@ -53,7 +53,8 @@ export async function managerUnderTest(
   let pkiPromise = pkis.get(dataDir);
   if (pkiPromise === undefined) pkis.set(dataDir, (pkiPromise = ensureManagerPki(dataDir)));
   const pki = await pkiPromise;
-  const store = SqliteStore.open(join(dataDir, 'manager.db'));
+  // As `openManagerStore` opens it: agent batches that arrive together share a COMMIT.
+  const store = SqliteStore.open(join(dataDir, 'manager.db'), { groupCommit: {} });
   const parsed = parseYamlConfig(`manager:\n  silent_after: ${options.silentAfter ?? '1h'}\n`, 'custos.yml', { dataDir, hostname: 'manager' });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.error));
   const alerts: AnyAlert[] = [];

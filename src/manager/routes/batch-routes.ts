@@ -11,7 +11,8 @@ import { ErrorReply, replyMalformed } from './malformed-reply.js';
 
 /**
  * `POST /v1/batches` (authenticated): an agent's numbered batch of observations, applied exactly once and in
- * order, one batch at a time across the fleet. A body the wire decoder refuses, or an observation that does not
+ * order, one batch at a time across the fleet (see `BatchTurns`: with group commit, batches that arrive together
+ * share one COMMIT, and each is acknowledged only after it). A body the wire decoder refuses, or an observation that does not
  * decode ({@link DecodeError}), is a 400 `MALFORMED_INPUT`; a batch out of turn a 409 saying why; anything else is
  * a bug or a storage failure here: a 500, logged as an error, never blamed on the agent.
  */
@@ -36,7 +37,7 @@ export async function batchRoutes(app: FastifyInstance, ctx: ManagerContext): Pr
       }
       metrics.inFlight++;
       try {
-        const applied = await ctx.turns.run(() => applyInTurn(ctx, batch, agent));
+        const applied = await ctx.batchTurns.run(agent.id, () => applyInTurn(ctx, batch, agent));
         if ('overQuota' in applied) {
           // Refused, not dropped: the batch stays in the agent's outbox and is sent again until the quota allows it.
           metrics.batchesRejected++;

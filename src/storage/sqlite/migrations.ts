@@ -324,4 +324,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     UPDATE agent_usage SET history_records = history_records - 1, history_bytes = history_bytes - length(OLD.data) WHERE agent_id = OLD.agent_id;
   END;
   `,
+  `
+  -- The counters beside the history and the file alerts (path_change_days and _hours, agent_usage's history columns,
+  -- alert_open_counts, alert_hours) are added per batch by the writer, in the batch's transaction, instead of row by
+  -- row by triggers (src/storage/sqlite/history-summaries.ts): the triggers cost as much as the records themselves.
+  DROP TRIGGER path_change_summaries;
+  DROP TRIGGER agent_usage_history_insert;
+  DROP TRIGGER alert_summaries_file;
+  `,
 ];

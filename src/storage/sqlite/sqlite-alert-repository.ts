@@ -5,6 +5,7 @@ import type { AlertRepository } from '../alert-repository.js';
 import type { HistoryQuery } from '../history-repository.js';
 import { alertPages, countNewest, maxRowid, mergeByTime, type AlertSource } from './alert-pages.js';
 import { historyFilter } from './history-filter.js';
+import { HistorySummaries } from './history-summaries.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import type { AppendedAlert } from './sqlite-history-repository.js';
 
@@ -17,9 +18,11 @@ export class SqliteAlertRepository implements AlertRepository {
   readonly #insertFileAlert: Database.Statement;
   readonly #insertAgentAlert: Database.Statement;
   readonly #queue: Database.Statement;
+  readonly #summaries: HistorySummaries;
 
   constructor(conn: SqliteConnection) {
     this.#conn = conn;
+    this.#summaries = new HistorySummaries(conn.db);
     this.#insertFileAlert = conn.statement('INSERT INTO alerts (id, event_id, agent_id, ts, rule_id, level) VALUES (?, ?, ?, ?, ?, ?)');
     this.#insertAgentAlert = conn.statement('INSERT INTO agent_alerts (id, agent_id, ts, rule_id, level, json) VALUES (?, ?, ?, ?, ?, ?)');
     this.#queue = conn.statement('INSERT INTO alert_outbox (alert_id, agent_alert) VALUES (?, ?)');
@@ -27,10 +30,14 @@ export class SqliteAlertRepository implements AlertRepository {
 
   /** Stores file alerts (pointers to their history records) and agent alerts, and queues them all for delivery, in the caller's transaction. */
   addInTransaction(agentId: string, fileAlerts: readonly AppendedAlert[], agentAlerts: readonly AgentAlert[]): void {
+    let first: number | bigint | undefined;
+    let last: number | bigint = 0;
     for (const { alertId, eventId, record } of fileAlerts) {
-      this.#insertFileAlert.run(alertId, eventId, agentId, record.timestamp, record.rule?.id ?? 0, record.rule?.level ?? 0);
+      last = this.#insertFileAlert.run(alertId, eventId, agentId, record.timestamp, record.rule?.id ?? 0, record.rule?.level ?? 0).lastInsertRowid;
+      first ??= last;
       this.#queue.run(alertId, 0);
     }
+    if (first !== undefined) this.#summaries.fileAlertsAdded(first, last);
     for (const alert of agentAlerts) {
       this.#insertAgentAlert.run(alert.id, alert.agent.id, alert.timestamp, alert.rule.id, alert.rule.level, JSON.stringify(alert));
       this.#queue.run(alert.id, 1);

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { pathKey } from '../../core/path-bytes.js';
 import { overviewSample } from '../../../test/support/overview-sample.js';
 import { tempDir } from '../../../test/support/temp-dir.js';
+import { HistorySummaries } from './history-summaries.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteConsoleQueries } from './sqlite-console-queries.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -12,24 +13,35 @@ import { SqliteStore } from './sqlite-store.js';
 const HOUR = 3_600_000;
 const NOW = Date.now();
 
-/** Writes `count` alerts (with their history records), agent alerts and acknowledgements over the last 16 days. */
-function fill(db: Database.Database, count: number, seed: number, prefix: string): void {
+/**
+ * Writes `count` alerts (with their history records), agent alerts and acknowledgements over the last 16 days, as
+ * the store's writer does: rows, then (once the store has them) the counters of what it wrote, then the
+ * acknowledgements. `summaries: false`: a store from before the counters existed.
+ */
+function fill(db: Database.Database, count: number, seed: number, prefix: string, summaries = true): void {
   const event = db.prepare(
     "INSERT INTO events (agent_id, ts, kind, outcome, path_key, data, prev_hash, hash) VALUES (?, ?, 'file', 'alerted', ?, '{}', '', '')",
   );
   const alert = db.prepare('INSERT INTO alerts (id, event_id, agent_id, ts, rule_id, level) VALUES (?, ?, ?, ?, 550, ?)');
   const agentAlert = db.prepare("INSERT INTO agent_alerts (id, agent_id, ts, rule_id, level, json) VALUES (?, ?, ?, 571, ?, '{}')");
   const ack = db.prepare("INSERT INTO console_acks (alert_id, acked_by, acked_at) VALUES (?, 'alice', '2026-01-01T00:00:00.000Z')");
+  const counters = summaries ? new HistorySummaries(db) : undefined;
   db.transaction(() => {
     for (const id of ['001', '002', '003']) db.prepare("INSERT OR IGNORE INTO agents (id, name) VALUES (?, 'host')").run(id);
-    for (const a of overviewSample(count, seed, prefix, NOW)) {
+    const sample = [...overviewSample(count, seed, prefix, NOW)];
+    const events: number[] = [];
+    const alerts: number[] = [];
+    for (const a of sample) {
       if (a.pathKey === undefined) agentAlert.run(a.id, a.agentId, a.ts, a.level);
       else {
         const eventId = Number(event.run(a.agentId, a.ts, a.pathKey).lastInsertRowid);
-        if (a.alerted) alert.run(a.id, eventId, a.agentId, a.ts, a.level);
+        events.push(eventId);
+        if (a.alerted) alerts.push(Number(alert.run(a.id, eventId, a.agentId, a.ts, a.level).lastInsertRowid));
       }
-      if (a.acked) ack.run(a.id);
     }
+    if (events.length > 0) counters?.recordsAdded(Math.min(...events), Math.max(...events));
+    if (alerts.length > 0) counters?.fileAlertsAdded(Math.min(...alerts), Math.max(...alerts));
+    for (const a of sample) if (a.acked) ack.run(a.id);
   })();
 }
 
@@ -99,10 +111,11 @@ describe('fleet overview summaries (SQLite)', () => {
   it('are filled from the alerts already stored when a store is brought up to date', async () => {
     const path = join(dir, 'old.db');
     // A store as the version before the summaries left it, with alerts in it.
+    const before = SQLITE_MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE alert_open_counts'));
     const db = new Database(path);
-    for (const migration of SQLITE_MIGRATIONS.slice(0, -1)) db.exec(migration);
-    db.pragma(`user_version = ${SQLITE_MIGRATIONS.length - 1}`);
-    fill(db, 2000, 11, 'b');
+    for (const migration of SQLITE_MIGRATIONS.slice(0, before)) db.exec(migration);
+    db.pragma(`user_version = ${before}`);
+    fill(db, 2000, 11, 'b', false);
     db.close();
     await SqliteStore.open(path).close();
     await assertSameAnswers(path);

@@ -4,6 +4,7 @@ import { pathKey } from '../../core/path-bytes.js';
 import { checkChain, type ChainHead, type ChainRow } from '../check-chain.js';
 import type { ChainAnchor, ChainReport, HistoryQuery, HistoryRepository, RetentionOutcome, StoredEvent } from '../history-repository.js';
 import { HISTORY_PAGE_ROWS, historyFilter } from './history-filter.js';
+import { HistorySummaries } from './history-summaries.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import { SqliteHistoryRetention } from './sqlite-history-retention.js';
 
@@ -21,9 +22,11 @@ export class SqliteHistoryRepository implements HistoryRepository {
   readonly #upsertHead: Database.Statement;
   readonly #insertEvent: Database.Statement;
   readonly #retention: SqliteHistoryRetention;
+  readonly #summaries: HistorySummaries;
 
   constructor(conn: SqliteConnection) {
     this.#conn = conn;
+    this.#summaries = new HistorySummaries(conn.db);
     this.#retention = new SqliteHistoryRetention(conn);
     this.#getHead = conn.statement('SELECT last_id, last_hash, length FROM chain_heads WHERE agent_id = ?', 'raw', true);
     this.#upsertHead = conn.statement(
@@ -42,6 +45,7 @@ export class SqliteHistoryRepository implements HistoryRepository {
     const head = this.#getHead.get(agentId) as [bigint, string, bigint] | undefined;
     let prev = head === undefined ? GENESIS_HASH : head[1];
     let length = head === undefined ? 0 : Number(head[2]);
+    let firstId: bigint | undefined;
     let lastId = 0n;
     for (const record of records) {
       const data = encodeEventRecord(record);
@@ -49,11 +53,13 @@ export class SqliteHistoryRepository implements HistoryRepository {
       lastId = BigInt(
         this.#insertEvent.run(agentId, record.timestamp, record.change.kind, record.outcome, pathKey(record.change.path), data, prev, hash).lastInsertRowid,
       );
+      firstId ??= lastId;
       if (record.alertId !== undefined) alerts.push({ alertId: record.alertId, eventId: lastId, record });
       prev = hash;
       length++;
     }
     this.#upsertHead.run(agentId, lastId, prev, length);
+    this.#summaries.recordsAdded(firstId ?? lastId, lastId);
     return alerts;
   }
 
