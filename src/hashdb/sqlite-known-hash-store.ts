@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { importPackageRows } from './import-package-rows.js';
 import { CustosError } from '../core/custos-error.js';
 import type { FileHashes } from '../core/file-state.js';
 import {
@@ -156,15 +157,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
   }
 
   async applyPackageState(source: HashSourceRef, change: PackageStateChange): Promise<PackageStateSummary> {
-    // Rows first, then the state that says they are in: a crash in between leaves the old stamps, so the next
-    // import reads those packages again (rows are idempotent).
-    const session = await this.beginImport(source);
-    let rows = 0;
-    for (const u of change.updated) {
-      await session.add(u.rows);
-      rows += u.rows.length;
-    }
-    const { inserted } = await session.finish();
+    const { rows, inserted } = await importPackageRows(this, source, change.updated);
     const sourceId = this.#upsertSource(source);
     const retiredPaths = this.#hosts.applyPackages(sourceId, this.#ids(), change.updated, change.removed, change.at.toISOString());
     this.#stmts.putMeta.run(`package_database:${sourceId}`, change.databaseStamp);

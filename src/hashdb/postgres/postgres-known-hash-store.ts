@@ -1,4 +1,5 @@
 import type { FileHashes } from '../../core/file-state.js';
+import { importPackageRows } from '../import-package-rows.js';
 import type { EvidenceSet, HashEvidence, InstalledVersions, PackageRef } from '../../core/known-hash-policy.js';
 import { PostgresDatabase } from '../../storage/postgres/postgres-database.js';
 import {
@@ -130,15 +131,7 @@ export class PostgresKnownHashStore implements KnownHashStore {
   }
 
   async applyPackageState(source: HashSourceRef, change: PackageStateChange): Promise<PackageStateSummary> {
-    // Rows first, then the state that says they are in: a crash in between leaves the old stamps, so the next
-    // import reads those packages again (rows are idempotent).
-    const session = await this.beginImport(source);
-    let rows = 0;
-    for (const u of change.updated) {
-      await session.add(u.rows);
-      rows += u.rows.length;
-    }
-    const { inserted } = await session.finish();
+    const { rows, inserted } = await importPackageRows(this, source, change.updated);
     const sourceId = await this.#upsertSource(source);
     const retiredPaths = await this.#hosts.applyPackages(sourceId, change.updated, change.removed, change.at.toISOString());
     await this.#putMeta(`package_database:${sourceId}`, change.databaseStamp);
