@@ -97,6 +97,15 @@ export function managerCommand(result: CommandResult): Command {
         const hashdbLocation = knownHashLocation(config, join(dataDir, 'hashdb.sqlite'));
         const knownHashes = await openKnownHashStore(hashdbLocation, isPostgresLocation(hashdbLocation) ? { bloom: true } : {});
         if (isPostgresLocation(hashdbLocation)) logger.info({ hashdb: redactPostgresUrl(hashdbLocation) }, 'known-hash database on PostgreSQL');
+        // A manager that kept its known hashes in DATA/hashdb.sqlite before they moved to PostgreSQL: what was imported
+        // there is not carried over, and changes it explained would alert. Said at every start while the file is there.
+        const oldHashdb = join(dataDir, 'hashdb.sqlite');
+        if (isPostgresLocation(hashdbLocation) && hashdbLocation !== oldHashdb && existsSync(oldHashdb)) {
+          logger.warn(
+            { file: oldHashdb },
+            'this known-hash database file is not used: the known-hash database is in PostgreSQL now, and what was imported into the file is not there; import the sources again with --hashdb postgres://…, or set known_hashes.database to the file to keep using it',
+          );
+        }
         const verify = config.manager.packages;
         const debVerifier =
           verify === undefined

@@ -46,6 +46,8 @@ describe('known hashes on PostgreSQL, shared by two managers', { timeout: 240_00
     const imported = await runCustos(['manager', 'pki', 'import', '--data', secondData, '--from', bundle]);
     assert.equal(imported.code, 0, imported.stderr);
     rmSync(bundle);
+    // The second manager kept its known hashes in a file before they moved to PostgreSQL: it says the file is unused.
+    writeFileSync(join(secondData, 'hashdb.sqlite'), '', { mode: 0o600 });
     const secondService = new CustosService(['manager', 'start', '--data', secondData, '--listen', '127.0.0.1:0']);
     running.push(secondService);
     const ready = await secondService.waitForMessage('manager listening', 30_000);
@@ -55,6 +57,9 @@ describe('known hashes on PostgreSQL, shared by two managers', { timeout: 240_00
         m.lines.some((l) => l.msg === 'known-hash database on PostgreSQL'),
         'in the store database',
       );
+    const unused = (m: CustosService): boolean => m.lines.some((l) => l.level === 40 && /known-hash database file is not used/.test(l.msg));
+    assert.ok(unused(secondService), 'the old hashdb.sqlite is named as unused');
+    assert.ok(!unused(first.service), 'no warning without the file');
 
     const data = join(fleet.dir, 'agent');
     const enrolled = await fleet.enroll(first, 'kh', data, ['--name', 'kh', '--manager', second.url]);
