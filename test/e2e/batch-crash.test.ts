@@ -23,15 +23,9 @@ const fleet = new FleetHarness(tempDir('custos-batch-crash-'));
 const managers: ManagerHandle[] = [];
 
 async function startManager(fault?: string): Promise<ManagerHandle> {
-  // The hook is read from the manager's environment, which it inherits from this process at spawn.
-  if (fault !== undefined) process.env.CUSTOS_TEST_FAULT = fault;
-  try {
-    const manager = await fleet.startManager();
-    managers.push(manager);
-    return manager;
-  } finally {
-    delete process.env.CUSTOS_TEST_FAULT;
-  }
+  const manager = await fleet.startManager(0, fault === undefined ? {} : { fault });
+  managers.push(manager);
+  return manager;
 }
 
 /** The agent's batches as they reach the manager, straight over its mutual-TLS channel. */

@@ -25,14 +25,9 @@ const fleet = new FleetHarness(tempDir('custos-group-crash-'));
 const managers: ManagerHandle[] = [];
 
 async function startManager(fault?: string): Promise<ManagerHandle> {
-  if (fault !== undefined) process.env.CUSTOS_TEST_FAULT = fault;
-  try {
-    const manager = await fleet.startManager();
-    managers.push(manager);
-    return manager;
-  } finally {
-    delete process.env.CUSTOS_TEST_FAULT;
-  }
+  const manager = await fleet.startManager(0, fault === undefined ? {} : { fault });
+  managers.push(manager);
+  return manager;
 }
 
 const PATH = Buffer.from('/etc/motd');

@@ -38,8 +38,15 @@ export class FleetHarness {
   }
 
   /** Starts the manager (on `port`, or any free one) and waits until it listens. */
-  async startManager(port = 0): Promise<ManagerHandle> {
-    const service = new CustosService(['manager', 'start', '--data', this.managerData, '--listen', `127.0.0.1:${port}`]);
+  async startManager(port = 0, options: { readonly fault?: string } = {}): Promise<ManagerHandle> {
+    // The test-only `CUSTOS_TEST_FAULT` hook is read from the manager's environment, inherited at spawn.
+    if (options.fault !== undefined) process.env.CUSTOS_TEST_FAULT = options.fault;
+    let service: CustosService;
+    try {
+      service = new CustosService(['manager', 'start', '--data', this.managerData, '--listen', `127.0.0.1:${port}`]);
+    } finally {
+      if (options.fault !== undefined) delete process.env.CUSTOS_TEST_FAULT;
+    }
     const ready = await service.waitForMessage('manager listening', 30_000);
     const bound = ready.port as number;
     return { service, port: bound, url: `https://127.0.0.1:${bound}` };
