@@ -17,6 +17,7 @@ import { PostgresBloomCache } from './postgres-bloom-cache.js';
 import { PostgresHostPackageTables } from './postgres-host-packages.js';
 import { postgresImportSession } from './postgres-known-hash-import.js';
 import { lookupMany } from './postgres-known-hash-lookup.js';
+import { LookupNames } from './postgres-lookup-names.js';
 
 const EMPTY_PATH = Buffer.alloc(0);
 
@@ -41,6 +42,7 @@ export class PostgresKnownHashStore implements KnownHashStore {
   readonly database: PostgresDatabase;
   readonly #hosts: PostgresHostPackageTables;
   readonly #blooms: PostgresBloomCache;
+  readonly #names = new LookupNames();
 
   private constructor(database: PostgresDatabase) {
     this.database = database;
@@ -122,7 +124,7 @@ export class PostgresKnownHashStore implements KnownHashStore {
 
   async lookupMany(queries: readonly KnownHashQuery[]): Promise<readonly EvidenceSet[]> {
     const blooms = this.#blooms.forLookups();
-    return lookupMany(this.database, queries, blooms instanceof Promise ? await blooms : blooms);
+    return lookupMany(this.database, this.#names, queries, blooms instanceof Promise ? await blooms : blooms);
   }
 
   async installedPackages(source: HashSourceRef): Promise<ReadonlyMap<string, InstalledPackage>> {
