@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { PostgresDatabase } from '../../storage/postgres/postgres-database.js';
 import type { Blooms } from '../bloom-cache.js';
 import { BloomFilter } from '../bloom-filter.js';
@@ -11,6 +12,20 @@ const FETCH = 50_000;
  */
 const RECHECK_MS = 50;
 /**
+ * While this process listens for imports (GENERATION_CHANNEL), the generation is read this seldom: a notification
+ * says when it moved, at once. The read stays as a guard against a listening connection that stalled without an
+ * error (then an import is seen within this time).
+ */
+const LISTENING_RECHECK_MS = 1_000;
+/** How long after a lost listening connection another is tried (meanwhile the generation is read every RECHECK_MS). */
+const RELISTEN_MS = 1_000;
+/**
+ * The channel every import notifies when it moved the generation on, with the schema as payload (several
+ * known-hash databases may share one PostgreSQL database). Sent in the statement that moves it, so it arrives once
+ * the new generation, and the rows before it, are committed.
+ */
+export const GENERATION_CHANNEL = 'custos_kh_generation';
+/**
  * Filters are rebuilt at most this often, and at least this many build times apart: when other managers import
  * every few seconds (agents' package reports), lookups then ask the database (as fast as without filters) rather
  * than every manager reading every digest again and again.
@@ -23,9 +38,13 @@ const BITS_PER_KEY = 16;
  * In-memory Bloom filters of the known and known-bad digests of a known-hash database on PostgreSQL, for a
  * long-running reader (the manager). Several managers share the database, so there are no filter files: each
  * builds its own from a snapshot, in the background (lookups ask the database until it is ready), tagged with the
- * database generation the snapshot saw. `forLookups` reads the generation at most every RECHECK_MS: when another
- * process imported since, the filters are dropped at once (lookups ask the database) and rebuilt, so an import is
- * seen by lookups within RECHECK_MS of its end.
+ * database generation the snapshot saw. When another process imported since, the filters are dropped at once
+ * (lookups ask the database) and rebuilt. How the cache learns of an import:
+ * - it LISTENs on GENERATION_CHANNEL on a connection of its own: an import's notification makes the next lookup read
+ *   the generation, so the import is seen as soon as the notification arrives, and lookups never wait for a read
+ *   otherwise (except once every LISTENING_RECHECK_MS, the guard against a stalled connection);
+ * - while that connection is down, `forLookups` reads the generation at most every RECHECK_MS, so an import is seen
+ *   within RECHECK_MS of its end (measured: a read every 50 ms halved the rate of filtered misses on a loaded machine).
  */
 export class PostgresBloomCache {
   readonly #db: PostgresDatabase;
@@ -37,6 +56,10 @@ export class PostgresBloomCache {
   readonly #now: () => number;
   #checkedAt = -Infinity;
   #nextBuildAt = 0;
+  /** The listening connection, once LISTEN has succeeded on it; undefined while there is none. */
+  #listener: pg.Client | undefined;
+  #listening: Promise<void> | undefined;
+  #relisten: NodeJS.Timeout | undefined;
 
   /** `now`: milliseconds of a monotonic clock (default `performance.now`). */
   constructor(db: PostgresDatabase, now: () => number = () => performance.now()) {
@@ -47,8 +70,14 @@ export class PostgresBloomCache {
   /** Keeps filters from now on: starts building them; resolves when the first build is done (lookups need not wait). */
   keep(): Promise<void> {
     this.#keep = true;
-    this.#ready ??= this.#rebuild();
+    this.#listening ??= this.#listen();
+    this.#ready ??= Promise.all([this.#rebuild(), this.#listening]).then(() => undefined);
     return this.#ready;
+  }
+
+  /** Whether imports are being heard of by notification (else the generation is polled every RECHECK_MS). */
+  get listening(): boolean {
+    return this.#listener !== undefined;
   }
 
   /**
@@ -59,8 +88,54 @@ export class PostgresBloomCache {
     if (!this.#keep) return undefined;
     const now = this.#now();
     const blooms = this.#blooms;
-    if (blooms !== undefined && now - this.#checkedAt < RECHECK_MS) return blooms;
+    if (blooms !== undefined && now - this.#checkedAt < (this.#listener === undefined ? RECHECK_MS : LISTENING_RECHECK_MS)) return blooms;
     return this.#recheck(now, blooms);
+  }
+
+  /**
+   * Opens the listening connection (never throws: without it the generation is polled). On a notification for this
+   * schema, or when the connection is lost (notifications missed meanwhile), the next lookup reads the generation.
+   */
+  async #listen(): Promise<void> {
+    if (this.#closed || !this.#keep) return;
+    let client: pg.Client | undefined;
+    try {
+      client = await this.#db.session();
+      // The listening socket alone must not keep a process alive (a command, or a test that failed before closing
+      // its store, would never exit): the manager's own server and timers do that.
+      (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
+      const lost = (): void => {
+        if (this.#listener === client) this.#listener = undefined;
+        this.#checkedAt = -Infinity;
+        void client?.end().catch(() => undefined);
+        if (!this.#closed && this.#relisten === undefined)
+          this.#relisten = setTimeout(() => {
+            this.#relisten = undefined;
+            this.#listening = this.#listen();
+          }, RELISTEN_MS).unref();
+      };
+      client.on('error', lost);
+      client.on('end', lost);
+      client.on('notification', (message) => {
+        if (message.channel === GENERATION_CHANNEL && message.payload === this.#db.schema) this.#checkedAt = -Infinity;
+      });
+      await client.query(`LISTEN ${GENERATION_CHANNEL}`);
+      if (this.#closed) {
+        await client.end();
+        return;
+      }
+      this.#listener = client;
+      // Imports while no connection listened were not heard of: read the generation at the next lookup.
+      this.#checkedAt = -Infinity;
+    } catch {
+      // Cannot listen (the database went away, or too many connections): the generation is polled; try again later.
+      void client?.end().catch(() => undefined);
+      if (!this.#closed && this.#relisten === undefined)
+        this.#relisten = setTimeout(() => {
+          this.#relisten = undefined;
+          this.#listening = this.#listen();
+        }, RELISTEN_MS).unref();
+    }
   }
 
   async #recheck(now: number, blooms: Blooms | undefined): Promise<Blooms | undefined> {
@@ -99,6 +174,11 @@ export class PostgresBloomCache {
     this.#closed = true;
     this.#keep = false;
     this.#blooms = undefined;
+    if (this.#relisten !== undefined) clearTimeout(this.#relisten);
+    await this.#listening;
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await listener?.end().catch(() => undefined);
     await this.#building;
   }
 

@@ -74,8 +74,6 @@ const EMPTY = Buffer.alloc(0);
 /** One digest a query asks about: which lists the filters leave to ask, and its record in each packed parameter. */
 interface Ask {
   readonly algorithm: HashAlgorithm;
-  /** The digest, kept only when it may be known at more places than listed (asked again with the path). */
-  readonly digest: Buffer;
   /** Record number in the known parameter; -1 when the filter says it is not known. */
   readonly known: number;
   /** Record number in the bad parameter; -1 when not asked. */
@@ -89,7 +87,7 @@ class PackedDigests {
   #count = 0;
   readonly #index = new Map<string, number>();
 
-  /** The record number of this digest (the bytes in `decoded`, keyed by `key`), added when new. */
+  /** The record number of this digest (the bytes in `decoded`, keyed by `key`: its hex), added when new. */
   add(key: string, decoded: Buffer): number {
     const seen = this.#index.get(key);
     if (seen !== undefined) return seen;
@@ -107,6 +105,12 @@ class PackedDigests {
 
   get count(): number {
     return this.#count;
+  }
+
+  /** The digest of record `n` (a view of the parameter's bytes). */
+  digest(n: number): Buffer {
+    const at = n * RECORD;
+    return this.#buffer.subarray(at + 1, at + 1 + (this.#buffer[at] as number));
   }
 
   /** The parameter: only the records written. */
@@ -146,16 +150,17 @@ export async function lookupMany(
     [...rows.map((r) => r[2] ?? 0), ...removals.map((r) => r.package_id ?? 0)],
   );
   // Rows come sorted by list, record and key: each record's rows are one run.
-  const places: PlaceRow[][] = Array.from({ length: known.count }, () => []);
-  const bad: PlaceRow[][] = Array.from({ length: badDigests.count }, () => []);
+  // Records without rows (every miss) have no list.
+  const places: PlaceRow[][] = [];
+  const bad: PlaceRow[][] = [];
   for (const { offset, rows: part } of parts)
     for (const row of part) {
       const r = row[0];
       // Bad rows all come with the first part (offset 0).
-      if (r < 0) (bad[-1 - r] as PlaceRow[]).push(row);
-      else (places[offset + r] as PlaceRow[]).push(row);
+      const [lists, n] = r < 0 ? [bad, -1 - r] : [places, offset + r];
+      (lists[n] ??= []).push(row);
     }
-  const atPath = places.some((p) => p.length > ALL_PLACES_LIMIT) ? await placesAtPath(db, names, queries, asks, places) : new Map<string, PlaceRow[]>();
+  const atPath = places.some((p) => p.length > ALL_PLACES_LIMIT) ? await placesAtPath(db, names, queries, asks, places, known) : new Map<string, PlaceRow[]>();
   const removed = removalEvidence(removals, names);
   return queries.map((q, i) => {
     if (q.deleted !== true) return evidenceOf(q, i, asks[i] as Ask[], places, bad, atPath, names);
@@ -196,6 +201,7 @@ async function placesAtPath(
   queries: readonly KnownHashQuery[],
   asks: readonly Ask[][],
   places: readonly PlaceRow[][],
+  known: PackedDigests,
 ): Promise<Map<string, PlaceRow[]>> {
   const out = new Map<string, PlaceRow[]>();
   const pending: Promise<void>[] = [];
@@ -206,7 +212,9 @@ async function placesAtPath(
       const alias = q.usrMerged !== false ? usrAlias(q.path) : undefined;
       const paths = alias === undefined ? [q.path] : [q.path, alias];
       pending.push(
-        preparedArrays<PlaceRow>(db, 'custos_kh_at_path_rows', AT_PATH, [ask.digest, paths]).then((rows) => void out.set(`${i}/${ask.known}`, rows)),
+        preparedArrays<PlaceRow>(db, 'custos_kh_at_path_rows', AT_PATH, [known.digest(ask.known), paths]).then(
+          (rows) => void out.set(`${i}/${ask.known}`, rows),
+        ),
       );
     }
   });
@@ -247,12 +255,11 @@ function asksOf(q: KnownHashQuery, blooms: Blooms | undefined, known: PackedDige
     const askKnown = q.badOnly !== true && (blooms === undefined || blooms.known.has(decoded));
     const askBad = blooms === undefined || blooms.bad.has(decoded);
     if (!askKnown && !askBad) continue;
-    // Keyed by the bytes (as latin1 text): the same digest in upper and lower case is one record.
-    const key = decoded.toString('latin1');
+    // Keyed by the hex text (in lower case: the same digest in either case is one record).
+    const key = hex.toLowerCase();
     (asks ??= []).push({
       // Named by the digest's length, as SQLite does (a malformed hash of another length answers the same on both).
       algorithm: ALGORITHM_OF_LENGTH[decoded.length] ?? algorithm,
-      digest: Buffer.from(decoded),
       known: askKnown ? known.add(key, decoded) : -1,
       bad: askBad ? bad.add(key, decoded) : -1,
     });

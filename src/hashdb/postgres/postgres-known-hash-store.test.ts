@@ -29,6 +29,15 @@ describeHostPackagesContract('postgres', engine('hosts'));
 
 const sha = (s: string): Buffer => createHash('sha256').update(s).digest();
 
+/** Waits (up to 5 s) until the cache drops its filters; whether it did. */
+async function untilDropped(cache: PostgresBloomCache): Promise<boolean> {
+  for (let i = 0; i < 250; i++) {
+    if ((await cache.forLookups()) === undefined) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}
+
 describe('PostgresKnownHashStore', () => {
   const e = engine('own');
 
@@ -48,17 +57,18 @@ describe('PostgresKnownHashStore', () => {
     await reader.close();
   });
 
-  it('drops stale filters at once and rebuilds them, not more often than every 10 s, with the new rows', async () => {
+  it('drops stale filters when an import is notified, and rebuilds them, not more often than every 10 s, with the new rows', async () => {
     const store = (await e.open('cache')) as PostgresKnownHashStore;
+    // The clock stands still: only the import's notification can tell the cache its filters went stale.
     let now = 0;
     const cache = new PostgresBloomCache(store.database, () => now);
     await cache.keep();
+    assert.equal(cache.listening, true);
     assert.equal((await cache.forLookups())?.generation, 0);
     const session = await store.beginImport({ kind: 'manual', name: 'feed' });
     await session.add([{ digest: sha('late'), bad: true, label: 'late' }]);
     await session.finish();
-    now += 60;
-    assert.equal(await cache.forLookups(), undefined, 'stale: lookups ask the database');
+    assert.equal(await untilDropped(cache), true, 'stale: lookups ask the database');
     now += 1_000;
     assert.equal(await cache.forLookups(), undefined, 'no rebuild within 10 s of the last');
     now += 10_000;
@@ -70,6 +80,33 @@ describe('PostgresKnownHashStore', () => {
     assert.equal(rebuilt?.generation, 1);
     assert.ok(rebuilt?.bad.has(sha('late')));
     assert.equal(rebuilt?.bad.has(sha('never imported')), false);
+    await cache.close();
+    await store.close();
+  });
+
+  it('listens again after losing its connection, and reads the generation meanwhile', async () => {
+    const store = (await e.open('relisten')) as PostgresKnownHashStore;
+    // The clock stands still: what makes the cache read the generation is the lost connection, then a notification.
+    const cache = new PostgresBloomCache(store.database, () => 0);
+    await cache.keep();
+    assert.equal(cache.listening, true);
+    assert.equal((await cache.forLookups())?.generation, 0);
+    // What a restarted PostgreSQL or a dropped connection does to the listening session.
+    await store.database.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN custos_kh_generation' AND pid <> pg_backend_pid()",
+    );
+    for (let i = 0; cache.listening && i < 100; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(cache.listening, false);
+    // Not listening: the next lookup reads the generation (unchanged here), whatever the clock says.
+    assert.equal((await cache.forLookups())?.generation, 0);
+    for (let i = 0; !cache.listening && i < 250; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(cache.listening, true, 'listening again');
+    // Listening again, it reads the generation once (imports may have been missed meanwhile), then trusts the filters.
+    assert.equal((await cache.forLookups())?.generation, 0);
+    const session = await store.beginImport({ kind: 'manual', name: 'feed' });
+    await session.add([{ digest: sha('after'), bad: true, label: 'after' }]);
+    await session.finish();
+    assert.equal(await untilDropped(cache), true, 'an import after the new LISTEN is heard of');
     await cache.close();
     await store.close();
   });
