@@ -112,6 +112,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
   // An interrupt stops the hashing workers at once, even in the middle of a file of many gigabytes.
   const stopHashing = (): void => void pool.close();
   options.signal?.addEventListener('abort', stopHashing, { once: true });
+  const cacheRanges = scope.topLevelRoots.map((r) => subtreeKeyRange(r.path));
   try {
     const observations = scanTree({
       scope,
@@ -121,10 +122,8 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
       names: readUserNames(options.rootDir ?? '/'),
       maxFileSizeBytes: config.syscheck.maxFileSizeBytes,
       rehash: rehashed,
-      cache: store.readFingerprints(
-        agent.id,
-        scope.topLevelRoots.map((r) => subtreeKeyRange(r.path)),
-      ),
+      // Packed pages where the store has them (SQLite): no object per unchanged file.
+      cache: store.readFingerprintPages !== undefined ? store.readFingerprintPages(agent.id, cacheRanges) : store.readFingerprints(agent.id, cacheRanges),
       stats,
       checkRoots: true,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
