@@ -17,7 +17,7 @@ import type { ScanPacer } from './scan-pacer.js';
 import type { ScanStats } from './scan-stats.js';
 import type { ThreadPriority } from './thread-priority.js';
 import type { UserNames } from './user-names.js';
-import { threadedWalk } from './threaded-walk.js';
+import { threadedWalk, type WalkThread } from './threaded-walk.js';
 import { skippedOnPurpose, walkTree, type WalkEntry } from './walk-tree.js';
 
 export type { CachedFingerprint } from '../core/fingerprint-cursor.js';
@@ -40,6 +40,8 @@ export interface ScanTreeOptions {
   readonly signal?: AbortSignal;
   /** Walk in a thread of its own (the default), or in this one. */
   readonly walkInThread?: boolean;
+  /** A walk of `scope` already started (see `startScanWalk`): used instead of starting one, and stopped at the end. */
+  readonly walk?: WalkThread;
   /**
    * Note in `stats.unscannableRoots` each monitored directory the scan finds nothing to scan in. For scans of
    * the configured directories, not for a realtime look at a few paths (a path deleted there is no news).
@@ -109,8 +111,15 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     for (const observations of settled.splice(0)) for (const o of observations) ready.push(o);
   };
 
+  if (options.walk !== undefined && options.walk.scope !== scope) throw new Error('the walk started for this scan is of another scope');
   const walkOptions = { mounts: options.mounts, ...(options.rootDir === undefined ? {} : { rootDir: options.rootDir }) };
-  for (const item of options.walkInThread === false ? walkTree(scope, walkOptions) : threadedWalk(scope, walkOptions, options.walkPriority)) {
+  const items =
+    options.walk !== undefined
+      ? options.walk.items()
+      : options.walkInThread === false
+        ? walkTree(scope, walkOptions)
+        : threadedWalk(scope, walkOptions, options.walkPriority);
+  for (const item of items) {
     options.signal?.throwIfAborted();
     if (item.kind === 'wait') {
       await item.until;

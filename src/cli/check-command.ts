@@ -21,7 +21,7 @@ import { historyHeadLine, openOffHostSinks, scanSummaryAlert } from './off-host-
 import { openGuardedStore } from './guarded-store.js';
 import { reportWarnings } from './report-warnings.js';
 import { openContentStore } from './open-content-store.js';
-import { LOCAL_AGENT_ID, runCheck, type RunCheckResult } from './run-check.js';
+import { LOCAL_AGENT_ID, runCheck, startScanWalk, type RunCheckResult } from './run-check.js';
 import { startScanProgress } from './scan-progress.js';
 import { summaryJson } from './summary-json.js';
 import { StdoutAlertSink } from './stdout-alert-sink.js';
@@ -79,6 +79,9 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       return;
     }
     for (const file of new Set([dirname(config.alerts.jsonPath), dirname(config.alerts.logPath)])) assertPrivatePath(file, 'alert directory');
+    // Walking needs nothing from the store: it starts now, while the store is checked and opened (runCheck stops it;
+    // should this fail before, the thread does not hold the process open).
+    const walk = startScanWalk(config, paths, flags.root);
     const guarded = await openGuardedStore(config, LOCAL_AGENT_ID);
     const { store } = guarded;
     const knownHashes = await openKnownHashes(config, flags.hashdb);
@@ -116,6 +119,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
         rehash: flags.rehash === true,
         stats,
         signal: abort.signal,
+        walk,
       });
       stopProgress();
       process.stderr.write(summaryLine(mode, outcome));
