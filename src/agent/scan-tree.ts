@@ -18,6 +18,7 @@ import type { ScanStats } from './scan-stats.js';
 import type { ThreadPriority } from './thread-priority.js';
 import type { UserNames } from './user-names.js';
 import { threadedWalk, type WalkThread } from './threaded-walk.js';
+import type { PackedEntry } from './walk-chunk.js';
 import { skippedOnPurpose, walkTree, type WalkEntry } from './walk-tree.js';
 
 export type { CachedFingerprint } from '../core/fingerprint-cursor.js';
@@ -113,12 +114,31 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
 
   if (options.walk !== undefined && options.walk.scope !== scope) throw new Error('the walk started for this scan is of another scope');
   const walkOptions = { mounts: options.mounts, ...(options.rootDir === undefined ? {} : { rootDir: options.rootDir }) };
+  // An unchanged entry looked at where it lies in the walk's chunk, without its item, when nothing else wants the
+  // item: no pacing, no root still to be seen, nothing to yield to. What this does not settle goes the long way.
+  const unchangedInPlace = (entry: PackedEntry): boolean => {
+    if (!cache.has() || sinceYield + 1 >= CHUNK || inflight.size >= pool.size * 2 || coverage?.settled === false) return false;
+    if (cache.compareKeyAt(entry.bytes, entry.keyStart, entry.keyEnd) !== 0) return false;
+    let plan = plans.get(entry.root);
+    if (plan === undefined) plans.set(entry.root, (plan = planOf(entry.root)));
+    const n = entry.numbers;
+    const f = entry.at;
+    const format = n[f + 7] as number;
+    const st = { size: n[f] as number, inode: n[f + 4] as number, dev: n[f + 5] as number, uid: n[f + 2] as number, gid: n[f + 3] as number };
+    if (!cache.fingerprintIs(fingerprintOf(format, st, entry.mtimeNs, entry.ctimeNs, entry.attributesReadable, plan, options.names))) return false;
+    cache.advance();
+    stats.entries++;
+    if (format === constants.S_IFREG && plan.algorithms.length > 0) stats.reused++;
+    sinceYield++;
+    return true;
+  };
+  const skip = options.rehash || options.pacer !== undefined ? undefined : unchangedInPlace;
   const items =
     options.walk !== undefined
-      ? options.walk.items()
+      ? options.walk.items(skip)
       : options.walkInThread === false
         ? walkTree(scope, walkOptions)
-        : threadedWalk(scope, walkOptions, options.walkPriority);
+        : threadedWalk(scope, walkOptions, options.walkPriority, skip);
   for (const item of items) {
     options.signal?.throwIfAborted();
     if (item.kind === 'wait') {
@@ -225,12 +245,22 @@ function planOf(root: ScopeRoot): RootPlan {
 }
 
 function expectedFingerprint(entry: WalkEntry, plan: RootPlan, names: UserNames): string {
-  const type = typeOfFormat(entry.stat.format);
   const st = entry.stat;
+  return fingerprintOf(st.format, st, st.mtimeNs, st.ctimeNs, entry.issue === undefined ? attributesReadable(entry) : undefined, plan, names);
+}
+
+/** The fingerprint of an entry's stat data (`readable`: see `attributesReadable`; `undefined` for an entry with an issue). */
+function fingerprintOf(
+  format: number,
+  st: { readonly size: number; readonly inode: number; readonly dev: number; readonly uid: number; readonly gid: number },
+  mtimeNs: bigint,
+  ctimeNs: bigint,
+  readable: boolean | undefined,
+  plan: RootPlan,
+  names: UserNames,
+): string {
+  const type = typeOfFormat(format);
   // requestedDigests(type, algorithms, attributes && readable), looked up (only files have digest letters).
-  const digests = entry.issue === undefined ? (plan.digests[type === 'file' ? 1 : 0] as readonly [string, string])[attributesReadable(entry) ? 1 : 0] : '!';
-  return fingerprint(
-    { type, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: st.inode, dev: st.dev, uname: names.user(st.uid), gname: names.group(st.gid) },
-    digests,
-  );
+  const digests = readable === undefined ? '!' : (plan.digests[type === 'file' ? 1 : 0] as readonly [string, string])[readable ? 1 : 0];
+  return fingerprint({ type, size: st.size, mtimeNs, ctimeNs, inode: st.inode, dev: st.dev, uname: names.user(st.uid), gname: names.group(st.gid) }, digests);
 }

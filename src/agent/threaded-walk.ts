@@ -1,6 +1,6 @@
 import type { SkipConfig, SyscheckConfig } from '../core/config/custos-config.js';
 import type { ScanScope } from '../core/scan-scope.js';
-import { unpackWalkChunk, type PackedWalkChunk } from './walk-chunk.js';
+import { unpackWalkChunk, type PackedEntry, type PackedWalkChunk } from './walk-chunk.js';
 import type { ThreadPriority } from './thread-priority.js';
 import type { WalkItem, WalkOptions } from './walk-tree.js';
 import { siblingModule } from '../platform/package-root.js';
@@ -99,9 +99,9 @@ export class WalkThread {
 
   /**
    * The walk's items, in key order; while the next chunk has not arrived, a `wait` item. Iterate once. Returning
-   * early (or an error) stops the thread.
+   * early (or an error) stops the thread. Entries `skip` takes care of in place are left out (see `unpackWalkChunk`).
    */
-  *items(): Generator<WalkItem | WalkWait> {
+  *items(skip?: (entry: PackedEntry) => boolean): Generator<WalkItem | WalkWait> {
     // Now the scan awaits the thread's messages: they must keep the process alive.
     this.#worker.ref();
     try {
@@ -118,7 +118,7 @@ export class WalkThread {
           this.#asked++;
           this.#worker.postMessage(1);
         }
-        yield* unpackWalkChunk(message.chunk, this.scope.roots);
+        yield* unpackWalkChunk(message.chunk, this.scope.roots, skip);
         if (message.done) return;
       }
     } finally {
@@ -136,6 +136,11 @@ export class WalkThread {
 }
 
 /** Runs `walkTree` in its own thread and yields its items here, in the same order (see {@link WalkThread}). */
-export function* threadedWalk(scope: ScanScope, options: WalkOptions, priority?: ThreadPriority): Generator<WalkItem | WalkWait> {
-  yield* new WalkThread(scope, options, priority === undefined ? {} : { priority }).items();
+export function* threadedWalk(
+  scope: ScanScope,
+  options: WalkOptions,
+  priority?: ThreadPriority,
+  skip?: (entry: PackedEntry) => boolean,
+): Generator<WalkItem | WalkWait> {
+  yield* new WalkThread(scope, options, priority === undefined ? {} : { priority }).items(skip);
 }

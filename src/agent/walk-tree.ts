@@ -159,7 +159,8 @@ function* visit(
     return;
   }
   let listing: DirectoryListing | undefined;
-  const identity = `${stat.dev}:${stat.inode}`;
+  // Only a directory entered needs one (most entries are files: no string each).
+  const identity = descend ? `${stat.dev}:${stat.inode}` : '';
   if (descend && onStack.has(identity)) {
     issue = { code: 'symlink-loop', message: 'this directory is its own ancestor (symlink or bind-mount loop)' };
   } else if (descend) {

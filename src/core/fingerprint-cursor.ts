@@ -68,6 +68,13 @@ export class FingerprintCursor {
     return page.compare(key, 0, key.length, this.#keyStart, this.#keyEnd);
   }
 
+  /** {@link compareKey} with the key `bytes[start, end)`. */
+  compareKeyAt(bytes: Buffer, start: number, end: number): number {
+    const page = this.#page;
+    if (page === undefined) return (this.#list[this.#index] as CachedFingerprint).key.compare(bytes, start, end);
+    return page.compare(bytes, start, end, this.#keyStart, this.#keyEnd);
+  }
+
   /** Whether the current entry's fingerprint is `fingerprint`. Needs {@link has}. */
   fingerprintIs(fingerprint: string): boolean {
     const page = this.#page;
