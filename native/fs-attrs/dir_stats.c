@@ -52,8 +52,8 @@ static int lstat_at(int dirfd, const char *name, double *numbers, int64_t *times
     times[1] = (int64_t)sx.stx_ctime.tv_sec * 1000000000 + sx.stx_ctime.tv_nsec;
     return 0;
   }
-  if (errno != ENOSYS) return errno;
-  /* A kernel without statx: libuv falls back to lstat as well. */
+  /* As libuv: no statx (ENOSYS), or one a seccomp filter refuses (EPERM) or a file system lacks: lstat then. */
+  if (errno != ENOSYS && errno != EPERM && errno != EINVAL && errno != EOPNOTSUPP) return errno;
   struct stat st;
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
   numbers[0] = (double)st.st_size;

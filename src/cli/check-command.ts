@@ -70,6 +70,9 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
         },
       ]);
     }
+    // Walking needs nothing from the rules or the store: it starts now, while they are loaded, checked and opened
+    // (runCheck stops it; should anything fail before, the thread does not hold the process open).
+    const walk = config.syscheck.disabled ? undefined : startScanWalk(config, paths, flags.root);
     const rules = loadRuleSet(config.rules, reportWarnings);
     // OSSEC's <disabled>yes</disabled>: the configuration and rules are still checked, nothing is scanned and the
     // baseline is left as it is (a scan of nothing would read as every file deleted).
@@ -79,9 +82,6 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
       return;
     }
     for (const file of new Set([dirname(config.alerts.jsonPath), dirname(config.alerts.logPath)])) assertPrivatePath(file, 'alert directory');
-    // Walking needs nothing from the store: it starts now, while the store is checked and opened (runCheck stops it;
-    // should this fail before, the thread does not hold the process open).
-    const walk = startScanWalk(config, paths, flags.root);
     const guarded = await openGuardedStore(config, LOCAL_AGENT_ID);
     const { store } = guarded;
     const knownHashes = await openKnownHashes(config, flags.hashdb);
@@ -119,7 +119,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
         rehash: flags.rehash === true,
         stats,
         signal: abort.signal,
-        walk,
+        ...(walk === undefined ? {} : { walk }),
       });
       stopProgress();
       process.stderr.write(summaryLine(mode, outcome));
