@@ -37,6 +37,8 @@ export interface NativeFsAttrs {
    * failed with in `errors`. `-errno` when the directory cannot be opened or read. Optional: an addon built
    * before it was added lacks it.
    */
+  /** The entry's ctime in ns (`lstat`: never a symlink's target), or `-errno`. Optional, as `readDirectory`. */
+  ctimeOf?(path: Buffer): bigint | number;
   readDirectory?(path: Buffer): number | [names: Buffer, ends: Uint32Array, numbers: Float64Array, times: BigInt64Array, errors: Int32Array];
 }
 
