@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { packFingerprints, type FingerprintPage } from './fingerprint-page.js';
+import { inKeyOrder, packFingerprints, type FingerprintPage } from './fingerprint-page.js';
 import { FingerprintCursor, type CachedFingerprint, type FingerprintChunk } from './fingerprint-cursor.js';
 
 /** Keys of every length class a packed length has (1, 2 and 3 bytes), with NULs and bytes that are not UTF-8. */
@@ -54,5 +54,17 @@ describe('FingerprintCursor', () => {
     await assert.rejects(readAll(new FingerprintCursor(chunks([cut])), []), /does not parse/);
     const extra: FingerprintPage = { kind: 'page', packed: Buffer.concat([page.packed, Buffer.from([1, 0x61])]), count: page.count };
     await assert.rejects(readAll(new FingerprintCursor(chunks([extra])), []), /does not parse/);
+  });
+
+  it('tells a page in strictly increasing key order from one that is not, or does not parse', () => {
+    assert.equal(inKeyOrder(packFingerprints(entries)), true);
+    assert.equal(inKeyOrder(packFingerprints([])), true);
+    assert.equal(inKeyOrder(packFingerprints([...entries].reverse())), false);
+    assert.equal(inKeyOrder(packFingerprints([entries[1] as CachedFingerprint, entries[1] as CachedFingerprint])), false, 'a key twice');
+    const swapped = [entries[0], entries[2], entries[1], entries[3]] as CachedFingerprint[];
+    assert.equal(inKeyOrder(packFingerprints(swapped)), false);
+    const page = packFingerprints(entries);
+    assert.equal(inKeyOrder({ ...page, packed: page.packed.subarray(0, page.packed.length - 1) }), false);
+    assert.equal(inKeyOrder({ ...page, count: page.count - 1 }), false, 'bytes left over');
   });
 });

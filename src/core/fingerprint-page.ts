@@ -15,8 +15,8 @@ export interface FingerprintPage {
 /**
  * The SQL expression that packs one row (`key` and `fingerprint` are column expressions) into a page's bytes; a
  * page is `CAST(group_concat(<this>, '' ORDER BY key) AS BLOB)` over the rows (SQLite 3.44+ for the ORDER BY of an
- * aggregate, which fixes the order; 3.43+ for `octet_length`). `||` and `group_concat` copy bytes as they are,
- * NULs and bytes that are not UTF-8 included.
+ * aggregate, which fixes the order; 3.43+ for `octet_length`), or the same without the ORDER BY, checked with
+ * {@link inKeyOrder}. `||` and `group_concat` copy bytes as they are, NULs and bytes that are not UTF-8 included.
  */
 export function packedFingerprintSql(key: string, fingerprint: string): string {
   return `char(length(${key})) || ${key} || char(octet_length(${fingerprint})) || ${fingerprint}`;
@@ -53,4 +53,31 @@ export function readPackedLength(packed: Buffer, at: number, out: number[]): num
   }
   out[0] = value;
   return at + extra + 1;
+}
+
+/**
+ * True when the page parses and its keys are in strictly increasing order. What a store checks of a page SQLite
+ * packed without an ORDER BY in the aggregate (cheaper by a sort: ~40% of the query on 200,000 rows), whose order
+ * SQLite does not promise; a page that fails is read again with the ORDER BY.
+ */
+export function inKeyOrder(page: FingerprintPage): boolean {
+  const { packed } = page;
+  const length = [0];
+  let at = 0;
+  let previousStart = -1;
+  let previousEnd = -1;
+  for (let i = 0; i < page.count; i++) {
+    at = readPackedLength(packed, at, length);
+    if (at < 0) return false;
+    const keyStart = at;
+    const keyEnd = (at += length[0] as number);
+    if (previousStart >= 0 && packed.compare(packed, previousStart, previousEnd, keyStart, keyEnd) <= 0) return false;
+    previousStart = keyStart;
+    previousEnd = keyEnd;
+    at = readPackedLength(packed, at, length);
+    if (at < 0) return false;
+    at += length[0] as number;
+    if (at > packed.length) return false;
+  }
+  return at === packed.length;
 }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { NoiseState } from '../../core/auto-ignore.js';
 import type { FileState } from '../../core/file-state.js';
-import { packedFingerprintSql, type FingerprintPage } from '../../core/fingerprint-page.js';
+import { inKeyOrder, packedFingerprintSql, type FingerprintPage } from '../../core/fingerprint-page.js';
 import { pathKey } from '../../core/path-bytes.js';
 import type { BaselineFingerprint, BaselineRepository, KeyRange } from '../baseline-repository.js';
 import { BASELINE_COLUMNS, rowToState, stateToRow } from './baseline-rows.js';
@@ -83,22 +83,31 @@ export class SqliteBaselineRepository implements BaselineRepository {
    */
   async *readFingerprintPages(agentId: string, ranges: readonly KeyRange[]): AsyncIterable<FingerprintPage> {
     const reader = (this.#reader ??= openReader(this.#path));
-    const page = (after: boolean): Database.Statement =>
+    const statement = (after: boolean, ordered: boolean): Database.Statement =>
       reader
         .prepare(
-          `SELECT CAST(group_concat(${packedFingerprintSql('path_key', 'fingerprint')}, '' ORDER BY path_key) AS BLOB), count(*), max(path_key) FROM (SELECT path_key, fingerprint FROM baseline WHERE agent_id = ? AND path_key ${after ? '>' : '>='} ? AND path_key < ? ORDER BY path_key LIMIT ?)`,
+          `SELECT CAST(group_concat(${packedFingerprintSql('path_key', 'fingerprint')}, ''${ordered ? ' ORDER BY path_key' : ''}) AS BLOB), count(*), max(path_key) FROM (SELECT path_key, fingerprint FROM baseline WHERE agent_id = ? AND path_key ${after ? '>' : '>='} ? AND path_key < ? ORDER BY path_key LIMIT ?)`,
         )
         .raw(true);
-    const first = page(false);
-    const next = page(true);
+    // Packed in the order the subquery gives, checked; a page out of order (SQLite does not promise one) is read
+    // again sorted.
+    const first = statement(false, false);
+    const next = statement(true, false);
+    const firstSorted = statement(false, true);
+    const nextSorted = statement(true, true);
+    const read = (start: Buffer, to: Buffer, after: boolean): [Buffer | null, number, Buffer | null] => {
+      const row = (after ? next : first).get(agentId, start, to, PAGE_ROWS) as [Buffer | null, number, Buffer | null];
+      if (row[0] === null || inKeyOrder({ kind: 'page', packed: row[0], count: row[1] })) return row;
+      return (after ? nextSorted : firstSorted).get(agentId, start, to, PAGE_ROWS) as [Buffer | null, number, Buffer | null];
+    };
     reader.prepare('BEGIN').run();
     try {
       for (const range of ranges) {
-        let [packed, count, last] = first.get(agentId, range.from, range.to, PAGE_ROWS) as [Buffer | null, number, Buffer | null];
+        let [packed, count, last] = read(range.from, range.to, false);
         while (packed !== null && last !== null && count > 0) {
           yield { kind: 'page', packed, count };
           if (count < PAGE_ROWS) break;
-          [packed, count, last] = next.get(agentId, last, range.to, PAGE_ROWS) as [Buffer | null, number, Buffer | null];
+          [packed, count, last] = read(last, range.to, true);
         }
       }
     } finally {
