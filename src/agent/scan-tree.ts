@@ -125,7 +125,9 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     const f = entry.at;
     const format = n[f + 7] as number;
     const st = { size: n[f] as number, inode: n[f + 4] as number, dev: n[f + 5] as number, uid: n[f + 2] as number, gid: n[f + 3] as number };
-    if (!cache.fingerprintIs(fingerprintOf(format, st, entry.mtimeNs, entry.ctimeNs, entry.attributesReadable, plan, options.names))) return false;
+    const mtimeNs = entry.times[entry.timeAt] as bigint;
+    const ctimeNs = entry.times[entry.timeAt + 1] as bigint;
+    if (!cache.fingerprintIs(fingerprintOf(format, st, mtimeNs, ctimeNs, entry.attributesReadable, plan, options.names))) return false;
     cache.advance();
     stats.entries++;
     if (format === constants.S_IFREG && plan.algorithms.length > 0) stats.reused++;

@@ -146,8 +146,9 @@ export interface PackedEntry {
   /** Per entry, {@link PACKED_FIELDS} numbers from `numbers[at]`: size, mode, uid, gid, inode, dev, nlink, format. */
   numbers: Float64Array;
   at: number;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
+  /** mtime and ctime in ns at `times[timeAt]` and `times[timeAt + 1]` (read when needed: each read makes a BigInt). */
+  times: BigInt64Array;
+  timeAt: number;
   /** No link target, or a followed link: what `attributesReadable` says of the unpacked entry. */
   attributesReadable: boolean;
 }
@@ -179,13 +180,12 @@ export function* unpackWalkChunk(chunk: PackedWalkChunk, roots: readonly ScopeRo
     const f = i * FIELDS;
     if (skip !== undefined && (flags & UNSCANNED) === 0 && issue === undefined && root !== undefined) {
       const attributesReadable = linkLength === NONE || readLength !== NONE || n[f + 7] === S_IFLNK;
-      peek ??= { bytes, keyStart: 0, keyEnd: 0, root, numbers: n, at: 0, mtimeNs: 0n, ctimeNs: 0n, attributesReadable };
+      peek ??= { bytes, keyStart: 0, keyEnd: 0, root, numbers: n, at: 0, times, timeAt: 0, attributesReadable };
       peek.keyStart = offset + length;
       peek.keyEnd = offset + 2 * length;
       peek.root = root;
       peek.at = f;
-      peek.mtimeNs = times[i * 2] as bigint;
-      peek.ctimeNs = times[i * 2 + 1] as bigint;
+      peek.timeAt = i * 2;
       peek.attributesReadable = attributesReadable;
       if (skip(peek)) continue;
     }
