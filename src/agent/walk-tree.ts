@@ -69,9 +69,9 @@ interface Frame {
 
 /**
  * Walks the scope depth-first with each directory's entries sorted by name bytes, so items come out in path-key
- * order (see `pathKey`). Uses `lstat` and never follows a symlink unless the governing directory says
- * `follow_symbolic_link`; a symlink cycle or a bind-mount loop is cut at the first repeated directory.
- * Synchronous: it runs where blocking is fine (the scan loop interleaves it with hashing results).
+ * order (see `pathKey`). Uses `lstat` (a directory's entries are looked at as it is listed: see `listDirectory`)
+ * and never follows a symlink unless the governing directory says `follow_symbolic_link`; a symlink cycle or a
+ * bind-mount loop is cut at the first repeated directory. Synchronous: it runs where blocking is fine (the scan loop interleaves it with hashing results).
  */
 export function* walkTree(scope: ScanScope, options: WalkOptions): Generator<WalkItem> {
   for (const top of scope.topLevelRoots) {
