@@ -7,6 +7,10 @@
 extern "C" {
 #endif
 
+/* dir_stats.c: a directory's sorted entries with their lstat data; one entry's ctime. */
+napi_value read_directory(napi_env env, napi_callback_info info);
+napi_value ctime_of(napi_env env, napi_callback_info info);
+
 /* inotify.c: the realtime watcher's inotify instance. */
 napi_value inotify_open(napi_env env, napi_callback_info info);
 napi_value inotify_add(napi_env env, napi_callback_info info);

@@ -30,6 +30,16 @@ export interface NativeFsAttrs {
   inotifyRemoveWatch(handle: InotifyHandle, wd: number): number;
   /** Stops reading and closes the instance, with every watch it had. */
   inotifyClose(handle: InotifyHandle): void;
+  /**
+   * A directory's entries but `.` and `..`, sorted by name bytes, each with its `lstat` data: the names packed one
+   * after another (entry i ends at `ends[i]`), per entry size, mode (permission bits), uid, gid, inode, dev, nlink
+   * and format (`S_IFMT` bits) in `numbers`, mtime and ctime in ns in `times`, and 0 or the errno its `lstat`
+   * failed with in `errors`. `-errno` when the directory cannot be opened or read. Optional: an addon built
+   * before it was added lacks it.
+   */
+  /** The entry's ctime in ns (`lstat`: never a symlink's target), or `-errno`. Optional, as `readDirectory`. */
+  ctimeOf?(path: Buffer): bigint | number;
+  readDirectory?(path: Buffer): number | [names: Buffer, ends: Uint32Array, numbers: Float64Array, times: BigInt64Array, errors: Int32Array];
 }
 
 /** An open inotify instance of the addon (opaque). */

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
-import { inodeAttributeRequest } from '../core/check-set.js';
-import { wantsInodeAttributes } from '../core/inode-attributes.js';
+import { inodeAttributeRequest, type CheckSet } from '../core/check-set.js';
+import { wantsInodeAttributes, type InodeAttributeRequest } from '../core/inode-attributes.js';
 import type { Observation } from '../core/observation.js';
 import { hostPathOf } from '../core/path-bytes.js';
 import { buildFileState, typeOfFormat } from './build-file-state.js';
@@ -33,10 +33,23 @@ export function attributesReadable(entry: WalkEntry): boolean {
 
 /** Reads the inode attributes the entry's checks ask for, against the stat data its state will be stored with. */
 export function attributesOf(entry: WalkEntry, stat: StatSnapshot, rootDir: Buffer | undefined): InodeAttributesResult | undefined {
-  const request = inodeAttributeRequest(entry.root.directory.checks);
-  if (!wantsInodeAttributes(request) || !attributesReadable(entry)) return undefined;
+  const request = requestOf(entry.root.directory.checks);
+  if (request === undefined || !attributesReadable(entry)) return undefined;
   const path = entry.readPath ?? hostPathOf(entry.path, rootDir);
   return readInodeAttributes(path, typeOfFormat(stat.format), stat.ctimeNs, request);
+}
+
+// Per directory's checks, what to read (undefined: nothing), worked out once rather than for every file.
+const requests = new WeakMap<CheckSet, InodeAttributeRequest | null>();
+
+function requestOf(checks: CheckSet): InodeAttributeRequest | undefined {
+  let request = requests.get(checks);
+  if (request === undefined) {
+    const asked = inodeAttributeRequest(checks);
+    request = wantsInodeAttributes(asked) ? asked : null;
+    requests.set(checks, request);
+  }
+  return request ?? undefined;
 }
 
 /**

@@ -38,6 +38,11 @@ export class RootCoverage {
     this.#pending = [...this.#all];
   }
 
+  /** True once every monitored directory has been seen with an entry below it: {@link saw} has nothing left to do. */
+  get settled(): boolean {
+    return this.#pending.length === 0;
+  }
+
   /** Takes one walk item into account; cheap once every directory has been seen (the usual case). */
   saw(item: WalkItem): void {
     for (let i = this.#pending.length - 1; i >= 0; i--) {

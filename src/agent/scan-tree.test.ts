@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { scanAll, statesAfter, syscheckFor } from '../../test/support/scan-helpers.js';
@@ -34,6 +34,27 @@ describe('scanTree', () => {
     assert.equal(after.observations.filter((o) => o.current?.type === 'file').length, 1);
     const f0 = after.observations.find((o) => o.current?.path.toString().endsWith('/f0'));
     assert.equal(f0?.current?.hashes.sha256, execFileSync('sha256sum', [join(dir, 'f0')], { encoding: 'utf8' }).split(' ')[0]);
+  });
+
+  it('reads again a file rewritten with the same size and mtime (its ctime moved), and one whose baseline lacks an owner name', async () => {
+    const dir = tempDir();
+    for (let i = 0; i < 1500; i++) writeFileSync(join(dir, `f${String(i).padStart(4, '0')}`), `content ${i % 10}`);
+    const s = syscheckFor([dir]);
+    const baseline = statesAfter((await scanAll(s, [])).observations);
+    const same = join(dir, 'f0700');
+    const { mtime, size } = statSync(same);
+    writeFileSync(same, 'content X');
+    utimesSync(same, mtime, mtime);
+    assert.equal(statSync(same).size, size);
+    // A baseline state whose owner name differs (a renamed user): its fingerprint no longer matches.
+    const renamed = baseline.map((state) => (state.path.toString().endsWith('/f1200') ? { ...state, uname: 'someone-else' } : state));
+    const after = await scanAll(s, renamed);
+    assert.equal(after.stats.hashed, 2);
+    assert.equal(after.stats.reused, 1498);
+    const changed = after.observations.filter((o) => o.current?.type === 'file').map((o) => o.path.toString().slice(dir.length));
+    assert.deepEqual(changed.sort(), ['/f0700', '/f1200']);
+    const f0700 = after.observations.find((o) => o.path.toString().endsWith('/f0700'));
+    assert.equal(f0700?.current?.hashes.sha256, execFileSync('sha256sum', [same], { encoding: 'utf8' }).split(' ')[0]);
   });
 
   it('finds deletions on every scan by merging the walk with the baseline', async () => {

@@ -8,7 +8,7 @@ import { hostPathOf, isWithin, pathFromKey } from '../core/path-bytes.js';
 import type { ScanScope, ScopeRoot } from '../core/scan-scope.js';
 import { fingerprint, fingerprintType, requestedDigests } from '../core/state-fingerprint.js';
 import { buildFileState, typeOfFormat } from './build-file-state.js';
-import { ChunkCursor } from './chunk-cursor.js';
+import { FingerprintCursor, type CachedFingerprint, type FingerprintChunk } from '../core/fingerprint-cursor.js';
 import type { HashPool } from './hash-pool.js';
 import type { MountTable } from './mount-table.js';
 import { attributesOf, attributesReadable, observationsOf, type HashJob } from './observe-hashed.js';
@@ -17,18 +17,15 @@ import type { ScanPacer } from './scan-pacer.js';
 import type { ScanStats } from './scan-stats.js';
 import type { ThreadPriority } from './thread-priority.js';
 import type { UserNames } from './user-names.js';
-import { threadedWalk } from './threaded-walk.js';
+import { threadedWalk, type WalkThread } from './threaded-walk.js';
+import type { PackedEntry } from './walk-chunk.js';
 import { skippedOnPurpose, walkTree, type WalkEntry } from './walk-tree.js';
 
-/** A cached entry as the scan merges it: its path key and fingerprint (see `storedFingerprint`). */
-export interface CachedFingerprint {
-  readonly key: Buffer;
-  readonly fingerprint: string;
-}
+export type { CachedFingerprint } from '../core/fingerprint-cursor.js';
 
 /**
  * Everything one scan needs. `cache` yields the fingerprints of what the last scan saw under the scope's
- * top-level roots, in key order, in chunks (the merge awaits once per chunk).
+ * top-level roots, in key order, in chunks (the merge awaits once per chunk): entries, or packed pages.
  */
 export interface ScanTreeOptions {
   readonly scope: ScanScope;
@@ -39,11 +36,13 @@ export interface ScanTreeOptions {
   readonly maxFileSizeBytes: number;
   /** Read every file even when its fingerprint says it is unchanged. */
   readonly rehash: boolean;
-  readonly cache: AsyncIterable<readonly CachedFingerprint[]>;
+  readonly cache: AsyncIterable<FingerprintChunk>;
   readonly stats: ScanStats;
   readonly signal?: AbortSignal;
   /** Walk in a thread of its own (the default), or in this one. */
   readonly walkInThread?: boolean;
+  /** A walk of `scope` already started (see `startScanWalk`): used instead of starting one, and stopped at the end. */
+  readonly walk?: WalkThread;
   /**
    * Note in `stats.unscannableRoots` each monitored directory the scan finds nothing to scan in. For scans of
    * the configured directories, not for a realtime look at a few paths (a path deleted there is no news).
@@ -69,7 +68,7 @@ const CHUNK = 512;
  */
 export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readonly Observation[]> {
   const { scope, pool, stats } = options;
-  const cache = new ChunkCursor<CachedFingerprint>(options.cache[Symbol.asyncIterator]());
+  const cache = new FingerprintCursor(options.cache[Symbol.asyncIterator]());
   const inflight = new Set<Promise<Observation[]>>();
   const settled: Observation[][] = [];
   const failures: unknown[] = [];
@@ -113,8 +112,36 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     for (const observations of settled.splice(0)) for (const o of observations) ready.push(o);
   };
 
+  if (options.walk !== undefined && options.walk.scope !== scope) throw new Error('the walk started for this scan is of another scope');
   const walkOptions = { mounts: options.mounts, ...(options.rootDir === undefined ? {} : { rootDir: options.rootDir }) };
-  for (const item of options.walkInThread === false ? walkTree(scope, walkOptions) : threadedWalk(scope, walkOptions, options.walkPriority)) {
+  // An unchanged entry looked at where it lies in the walk's chunk, without its item, when nothing else wants the
+  // item: no pacing, no root still to be seen, nothing to yield to. What this does not settle goes the long way.
+  const unchangedInPlace = (entry: PackedEntry): boolean => {
+    if (!cache.has() || sinceYield + 1 >= CHUNK || inflight.size >= pool.size * 2 || coverage?.settled === false) return false;
+    if (cache.compareKeyAt(entry.bytes, entry.keyStart, entry.keyEnd) !== 0) return false;
+    let plan = plans.get(entry.root);
+    if (plan === undefined) plans.set(entry.root, (plan = planOf(entry.root)));
+    const n = entry.numbers;
+    const f = entry.at;
+    const format = n[f + 7] as number;
+    const st = { size: n[f] as number, inode: n[f + 4] as number, dev: n[f + 5] as number, uid: n[f + 2] as number, gid: n[f + 3] as number };
+    const mtimeNs = entry.times[entry.timeAt] as bigint;
+    const ctimeNs = entry.times[entry.timeAt + 1] as bigint;
+    if (!cache.fingerprintIs(fingerprintOf(format, st, mtimeNs, ctimeNs, entry.attributesReadable, plan, options.names))) return false;
+    cache.advance();
+    stats.entries++;
+    if (format === constants.S_IFREG && plan.algorithms.length > 0) stats.reused++;
+    sinceYield++;
+    return true;
+  };
+  const skip = options.rehash || options.pacer !== undefined ? undefined : unchangedInPlace;
+  const items =
+    options.walk !== undefined
+      ? options.walk.items(skip)
+      : options.walkInThread === false
+        ? walkTree(scope, walkOptions)
+        : threadedWalk(scope, walkOptions, options.walkPriority, skip);
+  for (const item of items) {
     options.signal?.throwIfAborted();
     if (item.kind === 'wait') {
       await item.until;
@@ -122,24 +149,27 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
       continue;
     }
     coverage?.saw(item);
-    let head = cache.head() ?? (await cache.fill());
-    while (head !== undefined && Buffer.compare(head.key, item.key) < 0) {
-      gone(head);
+    let order = cache.has() || (await cache.fill()) ? cache.compareKey(item.key) : 1;
+    while (order < 0) {
+      gone(cache.entry());
       cache.advance();
-      head = cache.head() ?? (await cache.fill());
+      order = cache.has() || (await cache.fill()) ? cache.compareKey(item.key) : 1;
     }
-    const cached = head !== undefined && head.key.equals(item.key) ? head : undefined;
-    if (cached !== undefined) cache.advance();
+    // The cached entry of this path, if any: the cursor is left on it until its fingerprint has been compared.
+    const inCache = order === 0;
     if (item.kind === 'unscanned') {
       stats.unscanned++;
       if (!skippedOnPurpose(item.issue) && item.issue.code !== 'symlink-loop') {
         stats.unscannedHiding++;
         if (stats.unscannedSamples.length < MAX_UNSCANNED_SAMPLES) stats.unscannedSamples.push({ path: item.path, issue: item.issue });
       }
-      if (cached !== undefined) stats.kept++;
+      if (inCache) {
+        stats.kept++;
+        cache.advance();
+      }
       // A directory the baseline holds that can no longer be entered (a skipped file system mounted over it, or
       // it became unreadable): its subtree is hidden, so it is alerted like a monitored directory not scanned.
-      if (cached !== undefined && item.includesSelf && coverage !== undefined)
+      if (inCache && item.includesSelf && coverage !== undefined)
         lostSubtrees.push({ path: item.path, reason: `no longer scanned: ${item.issue.message}; its baseline is kept` });
       lastUnscanned = { path: item.path, includesSelf: item.includesSelf };
       continue;
@@ -150,17 +180,19 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     if (plan === undefined) plans.set(item.root, (plan = planOf(item.root)));
     const { algorithms } = plan;
     let toHash = 0;
-    if (cached !== undefined && !options.rehash && cached.fingerprint === expectedFingerprint(item, plan, options.names)) {
+    const unchanged = inCache && !options.rehash && cache.fingerprintIs(expectedFingerprint(item, plan, options.names));
+    if (inCache) cache.advance();
+    if (unchanged) {
       if (isFile && algorithms.length > 0) stats.reused++;
     } else if (!isFile || algorithms.length === 0) {
       const attributes = attributesOf(item, item.stat, options.rootDir);
       const current = buildFileState(item, options.names, attributes === undefined ? {} : { attributes });
-      ready.push({ path: item.path, current, checks: item.root.directory.checks, inBaseline: cached !== undefined });
+      ready.push({ path: item.path, current, checks: item.root.directory.checks, inBaseline: inCache });
     } else {
       const { key } = plan;
       const batch = batches.get(key) ?? { jobs: [], bytes: 0, plan };
       batches.set(key, batch);
-      batch.jobs.push({ entry: item, inBaseline: cached !== undefined });
+      batch.jobs.push({ entry: item, inBaseline: inCache });
       batch.bytes += item.stat.size;
       toHash = item.stat.size;
       if (batch.jobs.length >= BATCH_FILES || batch.bytes >= BATCH_BYTES) flush(key);
@@ -187,8 +219,8 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     const roots = coverage.finish(options.rootDir);
     stats.unscannableRoots = [...roots, ...lostSubtrees.filter((lost) => !roots.some((r) => r.path.equals(lost.path)))];
   }
-  for (let head = cache.head() ?? (await cache.fill()); head !== undefined; head = cache.head() ?? (await cache.fill())) {
-    gone(head);
+  while (cache.has() || (await cache.fill())) {
+    gone(cache.entry());
     cache.advance();
   }
   for (const key of [...batches.keys()]) flush(key);
@@ -215,12 +247,22 @@ function planOf(root: ScopeRoot): RootPlan {
 }
 
 function expectedFingerprint(entry: WalkEntry, plan: RootPlan, names: UserNames): string {
-  const type = typeOfFormat(entry.stat.format);
   const st = entry.stat;
+  return fingerprintOf(st.format, st, st.mtimeNs, st.ctimeNs, entry.issue === undefined ? attributesReadable(entry) : undefined, plan, names);
+}
+
+/** The fingerprint of an entry's stat data (`readable`: see `attributesReadable`; `undefined` for an entry with an issue). */
+function fingerprintOf(
+  format: number,
+  st: { readonly size: number; readonly inode: number; readonly dev: number; readonly uid: number; readonly gid: number },
+  mtimeNs: bigint,
+  ctimeNs: bigint,
+  readable: boolean | undefined,
+  plan: RootPlan,
+  names: UserNames,
+): string {
+  const type = typeOfFormat(format);
   // requestedDigests(type, algorithms, attributes && readable), looked up (only files have digest letters).
-  const digests = entry.issue === undefined ? (plan.digests[type === 'file' ? 1 : 0] as readonly [string, string])[attributesReadable(entry) ? 1 : 0] : '!';
-  return fingerprint(
-    { type, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: st.inode, dev: st.dev, uname: names.user(st.uid), gname: names.group(st.gid) },
-    digests,
-  );
+  const digests = readable === undefined ? '!' : (plan.digests[type === 'file' ? 1 : 0] as readonly [string, string])[readable ? 1 : 0];
+  return fingerprint({ type, size: st.size, mtimeNs, ctimeNs, inode: st.inode, dev: st.dev, uname: names.user(st.uid), gname: names.group(st.gid) }, digests);
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, constants, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { mkfifoSync } from '../../test/support/mkfifo.js';
@@ -8,7 +8,8 @@ import { bytesPath, tempDir } from '../../test/support/temp-dir.js';
 import type { SyscheckConfig } from '../core/config/custos-config.js';
 import { compileScanScope } from '../core/scan-scope.js';
 import { readMountTable } from './mount-table.js';
-import { threadedWalk } from './threaded-walk.js';
+import { threadedWalk, WalkThread } from './threaded-walk.js';
+import type { PackedEntry } from './walk-chunk.js';
 import { walkTree, type WalkItem } from './walk-tree.js';
 
 /** Everything a consumer can see of an item, in a comparable form. */
@@ -84,6 +85,43 @@ describe('threadedWalk', () => {
     assert.deepEqual(await walkInThread(config), walkHere(config));
     const limited = [join(root, 'd3'), join(root, 'd7', 'sub')];
     assert.deepEqual(await walkInThread(config, limited), walkHere(config, limited));
+  });
+
+  it('walks ahead before it is read (a head start), and hands over the same items', async () => {
+    const config = syscheckFor([root]);
+    const thread = new WalkThread(compileScanScope(config), { mounts: readMountTable(config.skip) }, { headStart: 32 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const items: unknown[] = [];
+    for (const item of thread.items()) {
+      if (item.kind === 'wait') await item.until;
+      else items.push(describeItem(item));
+    }
+    assert.deepEqual(items, walkHere(config));
+  });
+
+  it('leaves out the entries a consumer takes care of in place, and only those', async () => {
+    const config = syscheckFor([root]);
+    const scope = compileScanScope(config);
+    const skipped: string[] = [];
+    const thread = new WalkThread(scope, { mounts: readMountTable(config.skip) });
+    const kept: unknown[] = [];
+    const skipFiles = (entry: PackedEntry): boolean => {
+      const key = entry.bytes.subarray(entry.keyStart, entry.keyEnd);
+      // Regular files named f<N> only: directories, symlinks and the rest come through.
+      if (entry.numbers[entry.at + 7] !== constants.S_IFREG || !/\0f\d+$/.test(key.toString('latin1'))) return false;
+      skipped.push(key.toString('hex'));
+      return true;
+    };
+    for (const item of thread.items(skipFiles)) {
+      if (item.kind === 'wait') await item.until;
+      else kept.push(describeItem(item));
+    }
+    const all = walkHere(config) as { key: string }[];
+    assert.equal(skipped.length, 60 * 40);
+    assert.deepEqual(
+      kept,
+      all.filter((item) => !skipped.includes(item.key)),
+    );
   });
 
   it('stops its thread when the consumer stops early', async () => {

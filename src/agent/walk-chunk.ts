@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import type { FileIssue } from '../core/file-state.js';
 import type { ScopeRoot } from '../core/scan-scope.js';
 import type { StatSnapshot } from './hash-file.js';
@@ -21,6 +22,7 @@ export interface PackedWalkChunk {
 }
 
 const META = 6;
+const S_IFLNK = constants.S_IFLNK;
 const FIELDS = 8;
 const UNSCANNED = 1;
 const INCLUDES_SELF = 2;
@@ -132,35 +134,71 @@ export function transferablesOf(chunk: PackedWalkChunk): ArrayBuffer[] {
 }
 
 /**
+ * An entry of a chunk, looked at in place before it is unpacked (one object, reused for every entry): a scan that
+ * finds it unchanged from here skips it without making its item. Valid only during the call it is passed to.
+ */
+export interface PackedEntry {
+  /** The chunk's bytes, as a Buffer; the entry's key is `bytes[keyStart, keyEnd)`. */
+  bytes: Buffer;
+  keyStart: number;
+  keyEnd: number;
+  root: ScopeRoot;
+  /** Per entry, {@link PACKED_FIELDS} numbers from `numbers[at]`: size, mode, uid, gid, inode, dev, nlink, format. */
+  numbers: Float64Array;
+  at: number;
+  /** mtime and ctime in ns at `times[timeAt]` and `times[timeAt + 1]` (read when needed: each read makes a BigInt). */
+  times: BigInt64Array;
+  timeAt: number;
+  /** No link target, or a followed link: what `attributesReadable` says of the unpacked entry. */
+  attributesReadable: boolean;
+}
+
+/** How many numbers an entry has in a chunk (see {@link PackedEntry}). */
+export const PACKED_FIELDS = FIELDS;
+
+/**
  * Unpacks a chunk on the receiving side, one item at a time as the consumer asks: built together, a chunk's
  * items would outlive a few young-generation collections and be promoted, and the scan's heap would double.
  * Paths, keys and link targets are views into the chunk's bytes (no copy per entry); `roots` must be the `roots`
- * of a scope compiled from the same source as the walk thread's.
+ * of a scope compiled from the same source as the walk thread's. An entry (no issue, not unscanned) for which
+ * `skip` returns true is not unpacked nor yielded: the caller has dealt with it in place.
  */
-export function* unpackWalkChunk(chunk: PackedWalkChunk, roots: readonly ScopeRoot[]): Generator<WalkItem> {
+export function* unpackWalkChunk(chunk: PackedWalkChunk, roots: readonly ScopeRoot[], skip?: (entry: PackedEntry) => boolean): Generator<WalkItem> {
   const bytes = Buffer.from(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength);
   const issues = new Map(chunk.issues.map((x) => [x.index, x.issue]));
   const { meta, numbers: n, times } = chunk;
+  let peek: PackedEntry | undefined;
   for (let i = 0; i < chunk.count; i++) {
     const m = i * META;
     const flags = meta[m] as number;
     const offset = meta[m + 2] as number;
     const length = meta[m + 3] as number;
+    const issue = issues.get(i);
+    const root = roots[meta[m + 1] as number];
+    const linkLength = meta[m + 4] as number;
+    const readLength = meta[m + 5] as number;
+    const f = i * FIELDS;
+    if (skip !== undefined && (flags & UNSCANNED) === 0 && issue === undefined && root !== undefined) {
+      const attributesReadable = linkLength === NONE || readLength !== NONE || n[f + 7] === S_IFLNK;
+      peek ??= { bytes, keyStart: 0, keyEnd: 0, root, numbers: n, at: 0, times, timeAt: 0, attributesReadable };
+      peek.keyStart = offset + length;
+      peek.keyEnd = offset + 2 * length;
+      peek.root = root;
+      peek.at = f;
+      peek.timeAt = i * 2;
+      peek.attributesReadable = attributesReadable;
+      if (skip(peek)) continue;
+    }
     const path = bytes.subarray(offset, offset + length);
     const key = bytes.subarray(offset + length, offset + 2 * length);
-    const issue = issues.get(i);
     if ((flags & UNSCANNED) !== 0) {
       yield { kind: 'unscanned', path, key, includesSelf: (flags & INCLUDES_SELF) !== 0, issue: issue ?? { code: 'io-error', message: 'not scanned' } };
       continue;
     }
-    const root = roots[meta[m + 1] as number];
     if (root === undefined) throw new Error('walk chunk names a root the scope does not have');
     let at = offset + 2 * length;
-    const linkLength = meta[m + 4] as number;
     const linkTarget = linkLength === NONE ? undefined : bytes.subarray(at, (at += linkLength));
-    const readLength = meta[m + 5] as number;
     const readPath = readLength === NONE ? undefined : bytes.subarray(at, at + readLength);
-    const f = i * FIELDS;
     const stat: StatSnapshot = {
       size: n[f] as number,
       mode: n[f + 1] as number,

@@ -1,9 +1,10 @@
-import { constants, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { constants, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import type { FileIssue } from '../core/file-state.js';
 import { depthBelow, hostPathOf, isWithin, joinPath, pathKey } from '../core/path-bytes.js';
 import type { ScanScope, ScopeRoot } from '../core/scan-scope.js';
 import { snapshot, type StatSnapshot } from './hash-file.js';
 import { issueFromError } from './issue-from-error.js';
+import { listDirectory, type DirectoryListing } from './list-directory.js';
 import type { MountTable } from './mount-table.js';
 
 const SKIPPED_FILE_SYSTEM = 'skipped ';
@@ -60,7 +61,7 @@ interface Frame {
   /** Whether a configured directory lies below this one: only then can a child start a root of its own. */
   readonly rootsBelow: boolean;
   readonly root: ScopeRoot;
-  readonly names: Buffer[];
+  readonly listing: DirectoryListing;
   readonly identity: string;
   readonly dev: number;
   next: number;
@@ -68,9 +69,9 @@ interface Frame {
 
 /**
  * Walks the scope depth-first with each directory's entries sorted by name bytes, so items come out in path-key
- * order (see `pathKey`). Uses `lstat` and never follows a symlink unless the governing directory says
- * `follow_symbolic_link`; a symlink cycle or a bind-mount loop is cut at the first repeated directory.
- * Synchronous: it runs where blocking is fine (the scan loop interleaves it with hashing results).
+ * order (see `pathKey`). Uses `lstat` (a directory's entries are looked at as it is listed: see `listDirectory`)
+ * and never follows a symlink unless the governing directory says `follow_symbolic_link`; a symlink cycle or a
+ * bind-mount loop is cut at the first repeated directory. Synchronous: it runs where blocking is fine (the scan loop interleaves it with hashing results).
  */
 export function* walkTree(scope: ScanScope, options: WalkOptions): Generator<WalkItem> {
   for (const top of scope.topLevelRoots) {
@@ -79,7 +80,8 @@ export function* walkTree(scope: ScanScope, options: WalkOptions): Generator<Wal
     yield* visit(top.path, pathKey(top.path), scope.governing(top.path) ?? top, undefined, stack, onStack, scope, options);
     while (stack.length > 0) {
       const frame = stack[stack.length - 1] as Frame;
-      const name = frame.names[frame.next++];
+      const index = frame.next++;
+      const name = frame.listing.names[index];
       if (name === undefined) {
         stack.pop();
         onStack.delete(frame.identity);
@@ -87,7 +89,7 @@ export function* walkTree(scope: ScanScope, options: WalkOptions): Generator<Wal
       }
       const child = joinPath(frame.path, name);
       const root = (frame.rootsBelow ? scope.rootAt(child) : undefined) ?? frame.root;
-      yield* visit(child, childKey(frame.key, name), root, frame, stack, onStack, scope, options);
+      yield* visit(child, childKey(frame.key, name), root, frame, stack, onStack, scope, options, frame.listing.stat(index));
     }
   }
 }
@@ -101,6 +103,7 @@ function* visit(
   onStack: Set<string>,
   scope: ScanScope,
   options: WalkOptions,
+  listed?: StatSnapshot,
 ): Generator<WalkItem> {
   const fsPath = hostPathOf(path, options.rootDir);
   if (fsPath.length > MAX_PATH_BYTES) {
@@ -113,15 +116,19 @@ function* visit(
     };
     return;
   }
-  let lst;
-  try {
-    lst = lstatSync(fsPath, { bigint: true, throwIfNoEntry: false });
-  } catch (error) {
-    yield { kind: 'unscanned', path, key, includesSelf: true, issue: issueFromError(error) };
-    return;
+  // Listed with its directory (see listDirectory), or looked at now.
+  let stat = listed;
+  if (stat === undefined) {
+    let lst;
+    try {
+      lst = lstatSync(fsPath, { bigint: true, throwIfNoEntry: false });
+    } catch (error) {
+      yield { kind: 'unscanned', path, key, includesSelf: true, issue: issueFromError(error) };
+      return;
+    }
+    if (lst === undefined) return; // vanished between readdir and lstat: it is simply not there
+    stat = snapshot(lst);
   }
-  if (lst === undefined) return; // vanished between readdir and lstat: it is simply not there
-  let stat = snapshot(lst);
   let linkTarget: Buffer | undefined;
   let readPath: Buffer | undefined;
   let issue: FileIssue | undefined;
@@ -151,13 +158,14 @@ function* visit(
     };
     return;
   }
-  let names: Buffer[] | undefined;
-  const identity = `${stat.dev}:${stat.inode}`;
+  let listing: DirectoryListing | undefined;
+  // Only a directory entered needs one (most entries are files: no string each).
+  const identity = descend ? `${stat.dev}:${stat.inode}` : '';
   if (descend && onStack.has(identity)) {
     issue = { code: 'symlink-loop', message: 'this directory is its own ancestor (symlink or bind-mount loop)' };
   } else if (descend) {
     try {
-      names = readdirSync(fsPath, { encoding: 'buffer' }).sort((a, b) => Buffer.compare(a, b));
+      listing = listDirectory(fsPath);
     } catch (error) {
       const cause = issueFromError(error);
       issue = { code: 'unreadable-directory', message: `cannot list entries: ${cause.message}` };
@@ -169,14 +177,14 @@ function* visit(
     issue = { code: 'unreadable-directory', message: `not entered: deeper than recursion_level ${root.directory.recursionLevel}` };
   }
   if (monitored) yield walkEntry(path, key, root, stat, { linkTarget, readPath, issue });
-  if (descend && names === undefined) {
+  if (descend && listing === undefined) {
     yield { kind: 'unscanned', path, key, includesSelf: !monitored, issue: issue ?? { code: 'io-error', message: 'not listed' } };
     return;
   }
-  if (names !== undefined) {
+  if (listing !== undefined) {
     onStack.add(identity);
     const rootsBelow = scope.roots.some((r) => r.path.length > path.length && isWithin(r.path, path));
-    stack.push({ path, key, rootsBelow, root, names, identity, dev: stat.dev, next: 0 });
+    stack.push({ path, key, rootsBelow, root, listing, identity, dev: stat.dev, next: 0 });
   }
 }
 

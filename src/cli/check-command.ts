@@ -21,7 +21,7 @@ import { historyHeadLine, openOffHostSinks, scanSummaryAlert } from './off-host-
 import { openGuardedStore } from './guarded-store.js';
 import { reportWarnings } from './report-warnings.js';
 import { openContentStore } from './open-content-store.js';
-import { LOCAL_AGENT_ID, runCheck, type RunCheckResult } from './run-check.js';
+import { LOCAL_AGENT_ID, runCheck, startScanWalk, type RunCheckResult } from './run-check.js';
 import { startScanProgress } from './scan-progress.js';
 import { summaryJson } from './summary-json.js';
 import { StdoutAlertSink } from './stdout-alert-sink.js';
@@ -70,6 +70,9 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
         },
       ]);
     }
+    // Walking needs nothing from the rules or the store: it starts now, while they are loaded, checked and opened
+    // (runCheck stops it; should anything fail before, the thread does not hold the process open).
+    const walk = config.syscheck.disabled ? undefined : startScanWalk(config, paths, flags.root);
     const rules = loadRuleSet(config.rules, reportWarnings);
     // OSSEC's <disabled>yes</disabled>: the configuration and rules are still checked, nothing is scanned and the
     // baseline is left as it is (a scan of nothing would read as every file deleted).
@@ -116,6 +119,7 @@ export function scanCommand(mode: 'check' | 'accept', result: CommandResult): Co
         rehash: flags.rehash === true,
         stats,
         signal: abort.signal,
+        ...(walk === undefined ? {} : { walk }),
       });
       stopProgress();
       process.stderr.write(summaryLine(mode, outcome));

@@ -1,5 +1,6 @@
 import { HashPool } from '../agent/hash-pool.js';
-import { readMountTable } from '../agent/mount-table.js';
+import { readMountTable, type MountTable } from '../agent/mount-table.js';
+import { WalkThread } from '../agent/threaded-walk.js';
 import { scanTree } from '../agent/scan-tree.js';
 import { createScanStats, type ScanStats } from '../agent/scan-stats.js';
 import { readUserNames } from '../agent/user-names.js';
@@ -11,7 +12,7 @@ import type { AgentRef } from '../core/build-alert.js';
 import type { CustosConfig } from '../core/config/custos-config.js';
 import { LAST_CHECK_META_KEY, type LastCheck } from '../core/last-check.js';
 import { isWithin, pathFromString, subtreeKeyRange, trimTrailingSlash } from '../core/path-bytes.js';
-import { compileScanScope } from '../core/scan-scope.js';
+import { compileScanScope, type ScanScope } from '../core/scan-scope.js';
 import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
 import { indexDiversions } from '../core/diversions.js';
 import { hostIdentity } from '../hashdb/host-identity.js';
@@ -56,6 +57,41 @@ export interface RunCheckOptions {
   readonly hashWorkers?: number;
   /** Where report_changes content is kept (see openContentStore); without it no diffs are made. */
   readonly contentStore?: ContentStore;
+  /** The walk, started early by {@link startScanWalk} with the same configuration, paths and root. */
+  readonly walk?: ScanWalk;
+}
+
+/** A scan's walk, started before the scan itself (see {@link startScanWalk}). */
+export interface ScanWalk {
+  readonly scope: ScanScope;
+  readonly mounts: MountTable;
+  readonly rootDir: Buffer | undefined;
+  readonly thread: WalkThread;
+}
+
+/**
+ * Chunks (of 1,024 entries) an early walk may get ahead while the store is checked and opened: ~200 KB each on a
+ * tree of small files. Not measured as a sweep.
+ */
+const WALK_HEAD_START = 32;
+
+/**
+ * Starts the walk of a standalone scan at once, in its thread: it needs nothing from the store, so it runs while the
+ * store is checked (`PRAGMA quick_check`), opened and read, and the thread's own start-up (loading its modules) is
+ * not spent waiting. Hand it to {@link runCheck} (same `config`, `paths` and `rootDir`), or `thread.stop()` it.
+ */
+export function startScanWalk(config: CustosConfig, paths: readonly string[], rootDir?: string): ScanWalk {
+  const scope = compileScanScope(config.syscheck, paths);
+  const mounts = readMountTable(config.syscheck.skip);
+  const dir = hostRootDir(rootDir);
+  const thread = new WalkThread(scope, { mounts, ...(dir === undefined ? {} : { rootDir: dir }) }, { headStart: WALK_HEAD_START });
+  return { scope, mounts, rootDir: dir, thread };
+}
+
+/** `--root` as path bytes; `--root /` (or `//`) is this host: no prefix at all, rather than an empty one. */
+function hostRootDir(rootDir: string | undefined): Buffer | undefined {
+  const trimmed = rootDir === undefined ? undefined : trimTrailingSlash(pathFromString(rootDir));
+  return trimmed === undefined || trimmed.equals(Buffer.from('/')) ? undefined : trimmed;
 }
 
 /** What a standalone scan did. */
@@ -95,13 +131,11 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
     options.mode === 'check' && options.knownHashes !== undefined
       ? await alertMissedImport(options.knownHashes, options.rootDir ?? '/', { store: options.store, sinks: options.sinks, agent, now })
       : 0;
-  const scope = compileScanScope(config.syscheck, options.paths ?? []);
+  const scope = options.walk?.scope ?? compileScanScope(config.syscheck, options.paths ?? []);
   const scannedRoots = await store.scannedRoots(agent.id);
   const rehashed = options.rehash === true || (await rehashDue(store, config.syscheck.rehashIntervalMs, now()));
   const stats = options.stats ?? createScanStats();
-  // `--root /` (or `//`) is this host: no prefix at all, rather than an empty one.
-  const trimmedRootDir = options.rootDir === undefined ? undefined : trimTrailingSlash(pathFromString(options.rootDir));
-  const rootDir = trimmedRootDir === undefined || trimmedRootDir.equals(Buffer.from('/')) ? undefined : trimmedRootDir;
+  const rootDir = options.walk?.rootDir ?? hostRootDir(options.rootDir);
   // Frequency rules count across runs: their recent matches live in the store between checks.
   const correlation = parseCorrelation(await store.getMeta(agent.id, CORRELATION_KEY));
   // What is installed now, read at check time: only those versions' content is known-good.
@@ -112,19 +146,19 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
   // An interrupt stops the hashing workers at once, even in the middle of a file of many gigabytes.
   const stopHashing = (): void => void pool.close();
   options.signal?.addEventListener('abort', stopHashing, { once: true });
+  const cacheRanges = scope.topLevelRoots.map((r) => subtreeKeyRange(r.path));
   try {
     const observations = scanTree({
       scope,
-      mounts: readMountTable(config.syscheck.skip),
+      mounts: options.walk?.mounts ?? readMountTable(config.syscheck.skip),
+      ...(options.walk === undefined ? {} : { walk: options.walk.thread }),
       ...(rootDir === undefined ? {} : { rootDir }),
       pool,
       names: readUserNames(options.rootDir ?? '/'),
       maxFileSizeBytes: config.syscheck.maxFileSizeBytes,
       rehash: rehashed,
-      cache: store.readFingerprints(
-        agent.id,
-        scope.topLevelRoots.map((r) => subtreeKeyRange(r.path)),
-      ),
+      // Packed pages where the store has them (SQLite): no object per unchanged file.
+      cache: store.readFingerprintPages !== undefined ? store.readFingerprintPages(agent.id, cacheRanges) : store.readFingerprints(agent.id, cacheRanges),
       stats,
       checkRoots: true,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -203,6 +237,7 @@ export async function runCheck(options: RunCheckOptions): Promise<RunCheckResult
     throw error;
   } finally {
     options.signal?.removeEventListener('abort', stopHashing);
+    options.walk?.thread.stop();
     await pool.close();
   }
 }

@@ -49,10 +49,17 @@ export function wantsInodeAttributes(request: InodeAttributeRequest): boolean {
   return INODE_ATTRIBUTE_FIELDS.some((f) => request[f]);
 }
 
+const NO_ATTRIBUTES: ReadonlyMap<string, Buffer | number> = new Map();
+
 /** Turns what the kernel said into the canonical texts the request asks for. */
 export function summarizeInodeAttributes(raw: RawInodeAttributes, request: InodeAttributeRequest): InodeAttributes {
-  const byName = new Map<string, Buffer | number>();
-  raw.names.forEach((name, i) => byName.set(name.toString('latin1'), raw.values[i] ?? 0));
+  // Most entries have no extended attribute at all: no map to look them up in (a scan summarizes every file's).
+  let byName = NO_ATTRIBUTES;
+  if (raw.names.length > 0) {
+    const map = new Map<string, Buffer | number>();
+    raw.names.forEach((name, i) => map.set(name.toString('latin1'), raw.values[i] ?? 0));
+    byName = map;
+  }
   const text = (name: string, decode: (v: Buffer) => string): string => {
     const value = byName.get(name);
     if (value === undefined) return '';
@@ -69,6 +76,7 @@ export function summarizeInodeAttributes(raw: RawInodeAttributes, request: Inode
 }
 
 function otherAttributes(raw: RawInodeAttributes): string {
+  if (raw.names.length === 0) return '';
   const entries: { name: Buffer; text: string }[] = [];
   raw.names.forEach((name, i) => {
     if (DEDICATED.has(name.toString('latin1'))) return;

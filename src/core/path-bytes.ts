@@ -14,8 +14,13 @@ export function pathFromString(path: string): Buffer {
 
 /** Joins a directory path and one entry name, both as bytes. */
 export function joinPath(dir: Buffer, name: Buffer): Buffer {
-  if (dir.length > 0 && dir[dir.length - 1] === SLASH) return Buffer.concat([dir, name]);
-  return Buffer.concat([dir, Buffer.of(SLASH), name]);
+  // Copied into one buffer rather than Buffer.concat of a list: the walk joins a path per entry.
+  const separator = dir.length > 0 && dir[dir.length - 1] === SLASH ? 0 : 1;
+  const path = Buffer.allocUnsafe(dir.length + separator + name.length);
+  dir.copy(path, 0);
+  if (separator === 1) path[dir.length] = SLASH;
+  name.copy(path, dir.length + separator);
+  return path;
 }
 
 /** True when the bytes decode as UTF-8 without replacement characters. */

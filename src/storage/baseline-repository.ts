@@ -1,5 +1,6 @@
 import type { NoiseState } from '../core/auto-ignore.js';
 import type { FileState } from '../core/file-state.js';
+import type { FingerprintPage } from '../core/fingerprint-page.js';
 
 /** A baseline entry as a scan merges it: its path key and its fingerprint (see `storedFingerprint`). */
 export interface BaselineFingerprint {
@@ -23,6 +24,11 @@ export interface BaselineRepository {
    * snapshot (the scan's own commits do not show up in it).
    */
   readFingerprints(agentId: string, ranges: readonly KeyRange[]): AsyncIterable<readonly BaselineFingerprint[]>;
+  /**
+   * The same as {@link readFingerprints}, in packed pages (no object per row): what a scan merges. Stores that
+   * cannot pack a page in the database leave it out, and scans read `readFingerprints`.
+   */
+  readFingerprintPages?(agentId: string, ranges: readonly KeyRange[]): AsyncIterable<FingerprintPage>;
   /** One path's baseline state. */
   getBaselineState(agentId: string, path: Buffer): Promise<FileState | undefined>;
   /** Several paths' states at once (keyed by the path's latin1 string); absent paths are missing from the map. */

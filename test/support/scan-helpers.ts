@@ -1,6 +1,8 @@
 import { HashPool } from '../../src/agent/hash-pool.js';
 import { parseMountInfo, readMountTable } from '../../src/agent/mount-table.js';
-import { scanTree, type CachedFingerprint } from '../../src/agent/scan-tree.js';
+import { scanTree } from '../../src/agent/scan-tree.js';
+import type { FingerprintChunk } from '../../src/core/fingerprint-cursor.js';
+import { packFingerprints } from '../../src/core/fingerprint-page.js';
 import { createScanStats, type ScanStats } from '../../src/agent/scan-stats.js';
 import { readUserNames } from '../../src/agent/user-names.js';
 import { walkTree, type WalkItem } from '../../src/agent/walk-tree.js';
@@ -47,8 +49,9 @@ export async function scanAll(
   const cached = [...previous]
     .map((state) => ({ key: pathKey(state.path), fingerprint: storedFingerprint(state) }))
     .sort((a, b) => Buffer.compare(a.key, b.key));
-  async function* chunks(): AsyncGenerator<readonly CachedFingerprint[]> {
-    yield cached;
+  // As `custos check` reads its SQLite baseline: packed pages (small ones, so merges cross page boundaries).
+  async function* chunks(): AsyncGenerator<FingerprintChunk> {
+    for (let i = 0; i < cached.length; i += 3) yield packFingerprints(cached.slice(i, i + 3));
   }
   const observations: Observation[] = [];
   try {

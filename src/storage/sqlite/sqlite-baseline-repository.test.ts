@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { FileState } from '../../core/file-state.js';
 import { tempDir } from '../../../test/support/temp-dir.js';
+import { FingerprintCursor } from '../../core/fingerprint-cursor.js';
+import { subtreeKeyRange } from '../../core/path-bytes.js';
 import { SqliteFleetSearch } from './sqlite-fleet-search.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -116,6 +118,40 @@ describe('SQLite baseline writes', () => {
     assert.equal(await store.countBaseline('001'), 3);
     assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
     db.close();
+    await store.close();
+  });
+});
+
+describe('readFingerprintPages', () => {
+  it('packs what readFingerprints reads, byte for byte, over several pages and ranges', async () => {
+    const path = join(dir, `pages-${n++}.db`);
+    const store = SqliteStore.open(path);
+    await store.upsertAgent({ id: '001', name: 'host1' });
+    await store.upsertAgent({ id: '002', name: 'host2' });
+    const names = [Buffer.from('plain'), Buffer.from([0xff, 0xfe, 0x0a]), Buffer.from('ü'), Buffer.alloc(300, 0x61)];
+    const upserts: FileState[] = [];
+    for (let i = 0; i < 1300; i++) {
+      const name = Buffer.concat([names[i % names.length] as Buffer, Buffer.from(String(i))]);
+      upserts.push({
+        ...file(i, i % 3 === 0 ? {} : A),
+        path: Buffer.concat([Buffer.from(i % 2 === 0 ? '/etc/' : '/usr/'), name]),
+        uname: i % 5 === 0 ? 'jürgen' : 'root',
+      });
+    }
+    await store.commit({ agentId: '001', upserts, deletes: [], events: [] });
+    await store.commit({ agentId: '002', upserts: upserts.slice(0, 10), deletes: [], events: [] });
+    const ranges = [subtreeKeyRange(Buffer.from('/etc')), subtreeKeyRange(Buffer.from('/usr'))];
+    const rows: { key: Buffer; fingerprint: string }[] = [];
+    for await (const chunk of store.readFingerprints('001', ranges)) rows.push(...chunk);
+    const cursor = new FingerprintCursor(store.readFingerprintPages('001', ranges)[Symbol.asyncIterator]());
+    const packed: { key: Buffer; fingerprint: string }[] = [];
+    while (cursor.has() || (await cursor.fill())) {
+      const { key, fingerprint } = cursor.entry();
+      packed.push({ key: Buffer.from(key), fingerprint });
+      cursor.advance();
+    }
+    assert.equal(rows.length, 1300);
+    assert.deepEqual(packed, rows);
     await store.close();
   });
 });

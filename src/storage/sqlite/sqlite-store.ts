@@ -128,6 +128,7 @@ export class SqliteStore implements Store {
 
   // Baseline.
   readonly readFingerprints: Store['readFingerprints'] = (...a) => this.#baseline.readFingerprints(...a);
+  readonly readFingerprintPages: NonNullable<Store['readFingerprintPages']> = (...a) => this.#baseline.readFingerprintPages(...a);
   readonly getBaselineState: Store['getBaselineState'] = (...a) => this.#baseline.getBaselineState(...a);
   readonly getBaselineStates: Store['getBaselineStates'] = (...a) => this.#baseline.getBaselineStates(...a);
   readonly countBaseline: Store['countBaseline'] = (...a) => this.#baseline.countBaseline(...a);

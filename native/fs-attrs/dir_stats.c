@@ -1,0 +1,259 @@
+/*
+ * A directory's entries and the lstat data of each, in one call: what the scan's walk needs for every directory.
+ * Done name by name from JavaScript (readdirSync, then lstatSync per entry), each entry costs a BigIntStats object
+ * with fourteen BigInts and four Dates; here it costs a few numbers written into typed arrays.
+ * The values are those libuv gives lstat (statx, the device number through makedev), so a scan that reads them here
+ * compares equal with a baseline recorded through fs.lstatSync.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "addon.h"
+
+/* Per entry, in the order of a walk chunk's numbers: size, mode, uid, gid, inode, dev, nlink, format. */
+#define FIELDS 8
+
+struct name_ref {
+  size_t offset;
+  size_t length;
+};
+
+/* Buffer.compare's order: bytes as unsigned, a name before any longer name it is a prefix of. */
+static int compare_names(const void *a, const void *b, void *base) {
+  const struct name_ref *x = a, *y = b;
+  size_t n = x->length < y->length ? x->length : y->length;
+  int c = memcmp((const char *)base + x->offset, (const char *)base + y->offset, n);
+  if (c != 0) return c;
+  return x->length < y->length ? -1 : x->length > y->length ? 1 : 0;
+}
+
+/* lstat of `name` in the directory `dirfd`, as libuv's uv_fs_lstat fills it; 0 or an errno. */
+static int lstat_at(int dirfd, const char *name, double *numbers, int64_t *times) {
+  struct statx sx;
+  if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &sx) == 0) {
+    numbers[0] = (double)sx.stx_size;
+    numbers[1] = (double)(sx.stx_mode & 07777);
+    numbers[2] = (double)sx.stx_uid;
+    numbers[3] = (double)sx.stx_gid;
+    numbers[4] = (double)sx.stx_ino;
+    numbers[5] = (double)makedev(sx.stx_dev_major, sx.stx_dev_minor);
+    numbers[6] = (double)sx.stx_nlink;
+    numbers[7] = (double)(sx.stx_mode & S_IFMT);
+    times[0] = (int64_t)sx.stx_mtime.tv_sec * 1000000000 + sx.stx_mtime.tv_nsec;
+    times[1] = (int64_t)sx.stx_ctime.tv_sec * 1000000000 + sx.stx_ctime.tv_nsec;
+    return 0;
+  }
+  /* As libuv: no statx (ENOSYS), or one a seccomp filter refuses (EPERM) or a file system lacks: lstat then. */
+  if (errno != ENOSYS && errno != EPERM && errno != EINVAL && errno != EOPNOTSUPP) return errno;
+  struct stat st;
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+  numbers[0] = (double)st.st_size;
+  numbers[1] = (double)(st.st_mode & 07777);
+  numbers[2] = (double)st.st_uid;
+  numbers[3] = (double)st.st_gid;
+  numbers[4] = (double)st.st_ino;
+  numbers[5] = (double)st.st_dev;
+  numbers[6] = (double)st.st_nlink;
+  numbers[7] = (double)(st.st_mode & S_IFMT);
+  times[0] = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+  times[1] = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+  return 0;
+}
+
+static napi_value typed_array(napi_env env, napi_typedarray_type type, size_t element, size_t count, void **data) {
+  napi_value buffer, array;
+  if (napi_create_arraybuffer(env, element * count, data, &buffer) != napi_ok) return NULL;
+  if (napi_create_typedarray(env, type, count, buffer, 0, &array) != napi_ok) return NULL;
+  return array;
+}
+
+/*
+ * readDirectory(path: Buffer): number | [names: Buffer, ends: Uint32Array, numbers: Float64Array,
+ *   times: BigInt64Array, errors: Int32Array]
+ * The entries of a directory but `.` and `..`, sorted by name bytes: their names packed one after another (entry i
+ * ends at ends[i]), FIELDS numbers and two times (mtime, ctime in ns) each, and per entry 0 or the errno its lstat
+ * failed with (its numbers are then zero). A directory that cannot be opened or read is -errno.
+ */
+napi_value read_directory(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool is_buffer = false;
+  if (argc >= 1) napi_is_buffer(env, argv[0], &is_buffer);
+  if (!is_buffer) {
+    napi_throw_type_error(env, NULL, "path must be a Buffer");
+    return NULL;
+  }
+  void *data;
+  size_t length;
+  napi_get_buffer_info(env, argv[0], &data, &length);
+  if (memchr(data, 0, length) != NULL) {
+    napi_throw_type_error(env, NULL, "path must not contain NUL bytes");
+    return NULL;
+  }
+  char *path = malloc(length + 1);
+  if (path == NULL) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  memcpy(path, data, length);
+  path[length] = 0;
+
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  free(path);
+  napi_value out;
+  if (fd < 0) {
+    napi_create_int32(env, -errno, &out);
+    return out;
+  }
+  DIR *dir = fdopendir(fd);
+  if (dir == NULL) {
+    int err = errno;
+    close(fd);
+    napi_create_int32(env, -err, &out);
+    return out;
+  }
+
+  char *names = NULL;
+  size_t used = 0, capacity = 0;
+  struct name_ref *refs = NULL;
+  size_t count = 0, slots = 0;
+  int err = 0;
+  for (;;) {
+    errno = 0;
+    struct dirent *entry = readdir(dir);
+    if (entry == NULL) {
+      err = errno;
+      break;
+    }
+    const char *name = entry->d_name;
+    if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+    size_t n = strlen(name);
+    if (used + n + 1 > capacity) {
+      size_t grown = capacity == 0 ? 4096 : capacity;
+      while (used + n + 1 > grown) grown *= 2;
+      char *g = realloc(names, grown);
+      if (g == NULL) {
+        err = ENOMEM;
+        break;
+      }
+      names = g;
+      capacity = grown;
+    }
+    if (count == slots) {
+      size_t more = slots == 0 ? 64 : slots * 2;
+      struct name_ref *r = realloc(refs, more * sizeof *refs);
+      if (r == NULL) {
+        err = ENOMEM;
+        break;
+      }
+      refs = r;
+      slots = more;
+    }
+    /* Kept NUL-terminated for statx; the NULs are left out of the packed names handed back. */
+    memcpy(names + used, name, n + 1);
+    refs[count].offset = used;
+    refs[count].length = n;
+    count++;
+    used += n + 1;
+  }
+  if (err != 0) {
+    closedir(dir);
+    free(names);
+    free(refs);
+    napi_create_int32(env, -err, &out);
+    return out;
+  }
+  /* qsort_r: the walk thread and the main thread may both be listing directories. */
+  if (count > 1) qsort_r(refs, count, sizeof *refs, compare_names, names);
+
+  void *packed, *ends_data, *numbers_data, *times_data, *errors_data;
+  size_t packed_length = used - count;
+  napi_value packed_buffer;
+  napi_value ends = typed_array(env, napi_uint32_array, sizeof(uint32_t), count, &ends_data);
+  napi_value numbers = typed_array(env, napi_float64_array, sizeof(double), count * FIELDS, &numbers_data);
+  napi_value times = typed_array(env, napi_bigint64_array, sizeof(int64_t), count * 2, &times_data);
+  napi_value errors = typed_array(env, napi_int32_array, sizeof(int32_t), count, &errors_data);
+  if (ends == NULL || numbers == NULL || times == NULL || errors == NULL ||
+      napi_create_buffer(env, packed_length, &packed, &packed_buffer) != napi_ok) {
+    closedir(dir);
+    free(names);
+    free(refs);
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  int dirfd_ = dirfd(dir);
+  size_t at = 0;
+  for (size_t i = 0; i < count; i++) {
+    const char *name = names + refs[i].offset;
+    memcpy((char *)packed + at, name, refs[i].length);
+    at += refs[i].length;
+    ((uint32_t *)ends_data)[i] = (uint32_t)at;
+    double *num = (double *)numbers_data + i * FIELDS;
+    int64_t *t = (int64_t *)times_data + i * 2;
+    int e = lstat_at(dirfd_, name, num, t);
+    if (e != 0) {
+      memset(num, 0, FIELDS * sizeof(double));
+      t[0] = t[1] = 0;
+    }
+    ((int32_t *)errors_data)[i] = e;
+  }
+  closedir(dir);
+  free(names);
+  free(refs);
+  napi_create_array_with_length(env, 5, &out);
+  napi_set_element(env, out, 0, packed_buffer);
+  napi_set_element(env, out, 1, ends);
+  napi_set_element(env, out, 2, numbers);
+  napi_set_element(env, out, 3, times);
+  napi_set_element(env, out, 4, errors);
+  return out;
+}
+
+/*
+ * ctimeOf(path: Buffer): bigint | number — the entry's ctime in ns (the entry itself, never a symlink's target), as
+ * fs.lstatSync(path, { bigint: true }).ctimeNs gives it, or -errno. What a reader of inode attributes checks after
+ * reading them, without a BigIntStats (fourteen BigInts and four Dates) for the one field it needs.
+ */
+napi_value ctime_of(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool is_buffer = false;
+  if (argc >= 1) napi_is_buffer(env, argv[0], &is_buffer);
+  if (!is_buffer) {
+    napi_throw_type_error(env, NULL, "path must be a Buffer");
+    return NULL;
+  }
+  void *data;
+  size_t length;
+  napi_get_buffer_info(env, argv[0], &data, &length);
+  if (memchr(data, 0, length) != NULL) {
+    napi_throw_type_error(env, NULL, "path must not contain NUL bytes");
+    return NULL;
+  }
+  char *path = malloc(length + 1);
+  if (path == NULL) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  memcpy(path, data, length);
+  path[length] = 0;
+  double numbers[FIELDS];
+  int64_t times[2];
+  int err = lstat_at(AT_FDCWD, path, numbers, times);
+  free(path);
+  napi_value out;
+  if (err != 0) napi_create_int32(env, -err, &out);
+  else napi_create_bigint_int64(env, times[1], &out);
+  return out;
+}
