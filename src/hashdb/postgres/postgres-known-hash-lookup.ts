@@ -85,11 +85,12 @@ class PackedDigests {
   // Made on the first digest: with the filters, most chunks ask nothing.
   #buffer = EMPTY;
   #count = 0;
-  readonly #index = new Map<string, number>();
+  #index: Map<string, number> | undefined;
 
   /** The record number of this digest (the bytes in `decoded`, keyed by `key`: its hex), added when new. */
   add(key: string, decoded: Buffer): number {
-    const seen = this.#index.get(key);
+    const index = (this.#index ??= new Map());
+    const seen = index.get(key);
     if (seen !== undefined) return seen;
     if ((this.#count + 1) * RECORD > this.#buffer.length) {
       const grown = Buffer.alloc(Math.max(RECORD * 64, this.#buffer.length * 2)); // zeroed: padding never carries stale memory
@@ -99,7 +100,7 @@ class PackedDigests {
     const at = this.#count * RECORD;
     this.#buffer[at] = decoded.length;
     decoded.copy(this.#buffer, at + 1);
-    this.#index.set(key, this.#count);
+    index.set(key, this.#count);
     return this.#count++;
   }
 
@@ -130,18 +131,21 @@ export async function lookupMany(
   queries: readonly KnownHashQuery[],
   blooms: Blooms | undefined,
 ): Promise<EvidenceSet[]> {
+  // Sparse: with the filters, most queries ask nothing and get no list.
   const asks: Ask[][] = [];
   const known = new PackedDigests();
   const badDigests = new PackedDigests();
   const deleted: number[] = [];
   for (let i = 0; i < queries.length; i++) {
     const q = queries[i] as KnownHashQuery;
-    const list = q.deleted === true ? NO_ASKS : asksOf(q, blooms, known, badDigests);
-    asks.push(list);
     if (q.deleted === true) deleted.push(i);
+    else {
+      const list = asksOf(q, blooms, known, badDigests);
+      if (list !== NO_ASKS) asks[i] = list;
+    }
   }
   // What the filters answered alone (most unknown content) costs no round trip.
-  if (known.count + badDigests.count + deleted.length === 0) return queries.map(() => NO_EVIDENCE);
+  if (known.count + badDigests.count + deleted.length === 0) return new Array<EvidenceSet>(queries.length).fill(NO_EVIDENCE);
   const [parts, removals] = await Promise.all([placesAndBad(db, known, badDigests), deleted.length === 0 ? [] : removalsOf(db, queries, deleted)]);
   const rows = parts.flatMap((p) => p.rows);
   await names.load(
@@ -163,7 +167,7 @@ export async function lookupMany(
   const atPath = places.some((p) => p.length > ALL_PLACES_LIMIT) ? await placesAtPath(db, names, queries, asks, places, known) : new Map<string, PlaceRow[]>();
   const removed = removalEvidence(removals, names);
   return queries.map((q, i) => {
-    if (q.deleted !== true) return evidenceOf(q, i, asks[i] as Ask[], places, bad, atPath, names);
+    if (q.deleted !== true) return evidenceOf(q, i, asks[i] ?? NO_ASKS, places, bad, atPath, names);
     const list = removed.get(i);
     return list === undefined ? NO_EVIDENCE : { ...NO_EVIDENCE, removed: list };
   });
