@@ -89,7 +89,7 @@ class PackedDigests {
 
   /** The record number of this digest (the bytes in `decoded`, keyed by `key`: its hex), added when new. */
   add(key: string, decoded: Buffer): number {
-    const index = (this.#index ??= new Map());
+    const index = (this.#index ??= new Map<string, number>());
     const seen = index.get(key);
     if (seen !== undefined) return seen;
     if ((this.#count + 1) * RECORD > this.#buffer.length) {
