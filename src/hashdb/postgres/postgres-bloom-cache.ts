@@ -108,11 +108,7 @@ export class PostgresBloomCache {
         if (this.#listener === client) this.#listener = undefined;
         this.#checkedAt = -Infinity;
         void client?.end().catch(() => undefined);
-        if (!this.#closed && this.#relisten === undefined)
-          this.#relisten = setTimeout(() => {
-            this.#relisten = undefined;
-            this.#listening = this.#listen();
-          }, RELISTEN_MS).unref();
+        this.#scheduleRelisten();
       };
       client.on('error', lost);
       client.on('end', lost);
@@ -130,11 +126,7 @@ export class PostgresBloomCache {
     } catch {
       // Cannot listen (the database went away, or too many connections): the generation is polled; try again later.
       void client?.end().catch(() => undefined);
-      if (!this.#closed && this.#relisten === undefined)
-        this.#relisten = setTimeout(() => {
-          this.#relisten = undefined;
-          this.#listening = this.#listen();
-        }, RELISTEN_MS).unref();
+      this.#scheduleRelisten();
     }
   }
 
@@ -147,6 +139,15 @@ export class PostgresBloomCache {
     // Stale or never built: rebuilt in the background, but not more often than the rebuild gap allows.
     if (this.#building === undefined && now >= this.#nextBuildAt) void this.#rebuild();
     return undefined;
+  }
+
+  /** Tries to listen again after RELISTEN_MS (once at a time, never after close). */
+  #scheduleRelisten(): void {
+    if (this.#closed || this.#relisten !== undefined) return;
+    this.#relisten = setTimeout(() => {
+      this.#relisten = undefined;
+      this.#listening = this.#listen();
+    }, RELISTEN_MS).unref();
   }
 
   /** The filters an import of this process adds its digests to, if it keeps any. */
