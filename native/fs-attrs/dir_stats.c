@@ -69,21 +69,11 @@ static int lstat_at(int dirfd, const char *name, double *numbers, int64_t *times
   return 0;
 }
 
-static napi_value typed_array(napi_env env, napi_typedarray_type type, size_t element, size_t count, void **data) {
-  napi_value buffer, array;
-  if (napi_create_arraybuffer(env, element * count, data, &buffer) != napi_ok) return NULL;
-  if (napi_create_typedarray(env, type, count, buffer, 0, &array) != napi_ok) return NULL;
-  return array;
-}
-
 /*
- * readDirectory(path: Buffer): number | [names: Buffer, ends: Uint32Array, numbers: Float64Array,
- *   times: BigInt64Array, errors: Int32Array]
- * The entries of a directory but `.` and `..`, sorted by name bytes: their names packed one after another (entry i
- * ends at ends[i]), FIELDS numbers and two times (mtime, ctime in ns) each, and per entry 0 or the errno its lstat
- * failed with (its numbers are then zero). A directory that cannot be opened or read is -errno.
+ * The first argument as a NUL-terminated path the caller frees, or NULL with a JavaScript exception pending: it must
+ * be a Buffer (exact bytes, never a string) without NUL bytes.
  */
-napi_value read_directory(napi_env env, napi_callback_info info) {
+static char *path_argument(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
@@ -107,6 +97,26 @@ napi_value read_directory(napi_env env, napi_callback_info info) {
   }
   memcpy(path, data, length);
   path[length] = 0;
+  return path;
+}
+
+static napi_value typed_array(napi_env env, napi_typedarray_type type, size_t element, size_t count, void **data) {
+  napi_value buffer, array;
+  if (napi_create_arraybuffer(env, element * count, data, &buffer) != napi_ok) return NULL;
+  if (napi_create_typedarray(env, type, count, buffer, 0, &array) != napi_ok) return NULL;
+  return array;
+}
+
+/*
+ * readDirectory(path: Buffer): number | [names: Buffer, ends: Uint32Array, numbers: Float64Array,
+ *   times: BigInt64Array, errors: Int32Array]
+ * The entries of a directory but `.` and `..`, sorted by name bytes: their names packed one after another (entry i
+ * ends at ends[i]), FIELDS numbers and two times (mtime, ctime in ns) each, and per entry 0 or the errno its lstat
+ * failed with (its numbers are then zero). A directory that cannot be opened or read is -errno.
+ */
+napi_value read_directory(napi_env env, napi_callback_info info) {
+  char *path = path_argument(env, info);
+  if (path == NULL) return NULL;
 
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   free(path);
@@ -225,31 +235,10 @@ napi_value read_directory(napi_env env, napi_callback_info info) {
  * reading them, without a BigIntStats (fourteen BigInts and four Dates) for the one field it needs.
  */
 napi_value ctime_of(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool is_buffer = false;
-  if (argc >= 1) napi_is_buffer(env, argv[0], &is_buffer);
-  if (!is_buffer) {
-    napi_throw_type_error(env, NULL, "path must be a Buffer");
-    return NULL;
-  }
-  void *data;
-  size_t length;
-  napi_get_buffer_info(env, argv[0], &data, &length);
-  if (memchr(data, 0, length) != NULL) {
-    napi_throw_type_error(env, NULL, "path must not contain NUL bytes");
-    return NULL;
-  }
-  char *path = malloc(length + 1);
-  if (path == NULL) {
-    napi_throw_error(env, NULL, "out of memory");
-    return NULL;
-  }
-  memcpy(path, data, length);
-  path[length] = 0;
+  char *path = path_argument(env, info);
+  if (path == NULL) return NULL;
   double numbers[FIELDS];
-  int64_t times[2];
+  int64_t times[2] = {0, 0};
   int err = lstat_at(AT_FDCWD, path, numbers, times);
   free(path);
   napi_value out;
