@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import type { StatSnapshot } from './hash-file.js';
 import { nativeFsAttrs, type NativeFsAttrs } from './native-fs-attrs.js';
+import { packedStat } from './packed-stat.js';
 
 /** A directory's entries sorted by name bytes, with the `lstat` data of each read in the same pass where it could be. */
 export interface DirectoryListing {
@@ -9,7 +10,6 @@ export interface DirectoryListing {
   stat(i: number): StatSnapshot | undefined;
 }
 
-const FIELDS = 8;
 const NO_STATS = (): undefined => undefined;
 
 let native: ReadDirectory | null | undefined;
@@ -40,20 +40,7 @@ export function listDirectory(fsPath: Buffer): DirectoryListing {
   return {
     names,
     stat(i: number): StatSnapshot | undefined {
-      if (errors[i] !== 0) return undefined;
-      const f = i * FIELDS;
-      return {
-        size: numbers[f] as number,
-        mode: numbers[f + 1] as number,
-        uid: numbers[f + 2] as number,
-        gid: numbers[f + 3] as number,
-        inode: numbers[f + 4] as number,
-        dev: numbers[f + 5] as number,
-        nlink: numbers[f + 6] as number,
-        format: numbers[f + 7] as number,
-        mtimeNs: times[i * 2] as bigint,
-        ctimeNs: times[i * 2 + 1] as bigint,
-      };
+      return errors[i] !== 0 ? undefined : packedStat(numbers, times, i);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import type { FileIssue } from '../core/file-state.js';
 import type { ScopeRoot } from '../core/scan-scope.js';
-import type { StatSnapshot } from './hash-file.js';
+import { packedStat, STAT_FIELDS } from './packed-stat.js';
 import { walkEntry, type WalkItem } from './walk-tree.js';
 
 /**
@@ -23,7 +23,7 @@ export interface PackedWalkChunk {
 
 const META = 6;
 const S_IFLNK = constants.S_IFLNK;
-const FIELDS = 8;
+const FIELDS = STAT_FIELDS;
 const UNSCANNED = 1;
 const INCLUDES_SELF = 2;
 const NONE = -1;
@@ -199,18 +199,6 @@ export function* unpackWalkChunk(chunk: PackedWalkChunk, roots: readonly ScopeRo
     let at = offset + 2 * length;
     const linkTarget = linkLength === NONE ? undefined : bytes.subarray(at, (at += linkLength));
     const readPath = readLength === NONE ? undefined : bytes.subarray(at, at + readLength);
-    const stat: StatSnapshot = {
-      size: n[f] as number,
-      mode: n[f + 1] as number,
-      uid: n[f + 2] as number,
-      gid: n[f + 3] as number,
-      inode: n[f + 4] as number,
-      dev: n[f + 5] as number,
-      nlink: n[f + 6] as number,
-      format: n[f + 7] as number,
-      mtimeNs: times[i * 2] as bigint,
-      ctimeNs: times[i * 2 + 1] as bigint,
-    };
-    yield walkEntry(path, key, root, stat, { linkTarget, readPath, issue });
+    yield walkEntry(path, key, root, packedStat(n, times, i), { linkTarget, readPath, issue });
   }
 }

@@ -1,0 +1,25 @@
+import type { StatSnapshot } from './hash-file.js';
+
+/**
+ * Numbers per entry in the packed `lstat` arrays the walk passes around (the native directory listing's and a walk
+ * chunk's): size, mode, uid, gid, inode, dev, nlink, format, in that order; the two times (mtime, then ctime, in ns)
+ * are in a BigInt64Array beside them, two per entry.
+ */
+export const STAT_FIELDS = 8;
+
+/** The `lstat` data of entry `i` of packed arrays laid out as STAT_FIELDS says. */
+export function packedStat(numbers: Float64Array, times: BigInt64Array, i: number): StatSnapshot {
+  const f = i * STAT_FIELDS;
+  return {
+    size: numbers[f] as number,
+    mode: numbers[f + 1] as number,
+    uid: numbers[f + 2] as number,
+    gid: numbers[f + 3] as number,
+    inode: numbers[f + 4] as number,
+    dev: numbers[f + 5] as number,
+    nlink: numbers[f + 6] as number,
+    format: numbers[f + 7] as number,
+    mtimeNs: times[i * 2] as bigint,
+    ctimeNs: times[i * 2 + 1] as bigint,
+  };
+}
