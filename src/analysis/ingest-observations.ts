@@ -46,6 +46,12 @@ export async function ingestObservations(
   // Rule firings of what is not committed yet: a batch that is refused (out of order) never counts.
   const fired = new Map<number, number>();
   const atomic = options.sequence !== undefined;
+  // What the decision reads of the options, picked once: spreading all the options per event cost more than deciding.
+  const decisionBase = {
+    mode: options.mode,
+    alertNewFiles: options.alertNewFiles,
+    ...(options.actor === undefined ? {} : { actor: options.actor }),
+  };
   const commit = async (final: boolean): Promise<void> => {
     if (atomic && !final) return;
     const agentAlerts = atomic && options.batchAgentAlerts !== undefined ? await options.batchAgentAlerts({ upserts, deletes }) : [];
@@ -105,7 +111,7 @@ export async function ingestObservations(
       const now = deps.now();
       const allowlisted = md5Allowlisted(change, deps.md5Allowlist);
       let outcome: PreRuleDecision = decideBeforeRules(change, {
-        ...options,
+        ...decisionBase,
         firstScan,
         judgement,
         ...(allowlisted === undefined ? {} : { md5Allowlisted: allowlisted }),
