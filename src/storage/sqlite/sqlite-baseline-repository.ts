@@ -31,9 +31,16 @@ export class SqliteBaselineRepository implements BaselineRepository {
   readonly #delete: Database.Statement;
   readonly #upsertNoise: Database.Statement;
   readonly #storedDigests: Database.Statement;
-  // One UPDATE per set of changed digests (bit i: DIGESTS[i] changed), prepared when first needed.
+  // One UPDATE per set of changed digests (bit i: DIGESTS[i] changed), prepared when first needed; the guarded ones
+  // also require the unchanged digests to be what was read (see #digestsRead).
   readonly #updates: (Database.Statement | undefined)[] = [];
+  readonly #guardedUpdates: (Database.Statement | undefined)[] = [];
   #expectNew = true;
+  /**
+   * Per agent, the digests of the rows its last `getBaselineStates` read (by path key, latin1): the batch that read
+   * them writes those rows next, and needs to know which digests changed without reading each row again.
+   */
+  readonly #digestsRead = new Map<string, Map<string, (string | null)[]>>();
 
   constructor(conn: SqliteConnection, path: string) {
     this.#conn = conn;
@@ -74,12 +81,20 @@ export class SqliteBaselineRepository implements BaselineRepository {
 
   async getBaselineStates(agentId: string, paths: readonly Buffer[]): Promise<ReadonlyMap<string, FileState>> {
     const out = new Map<string, FileState>();
+    // Only this read's rows are kept (the memory stays one batch's): a row written later than the next read is
+    // simply read again.
+    const digests = new Map<string, (string | null)[]>();
+    this.#digestsRead.set(agentId, digests);
     for (let i = 0; i < paths.length; i += MANY_CHUNK) {
       const keys = paths.slice(i, i + MANY_CHUNK).map((p) => pathKey(p));
       const sql = `SELECT ${COLUMNS} FROM baseline WHERE agent_id = ? AND path_key IN (${Array(keys.length).fill('?').join(', ')})`;
       for (const row of this.#conn.statement(sql, 'raw', true).all(agentId, ...keys) as unknown[][]) {
         const state = rowToState(row);
         out.set(state.path.toString('latin1'), state);
+        digests.set(
+          (row[0] as Buffer).toString('latin1'),
+          DIGESTS.map((d) => row[d.at] as string | null),
+        );
       }
     }
     return out;
@@ -143,9 +158,19 @@ export class SqliteBaselineRepository implements BaselineRepository {
    * when the digests are set unchanged, 18 MB when they are left out). A changed digest must move in its index.
    */
   #write(agentId: string, row: ReturnType<typeof stateToRow>): void {
+    const key = row[0];
+    // The batch's own read said what the row held: update it against that, without reading it again. The UPDATE
+    // requires the digests it leaves alone to be the ones read, so a row that changed since (or went) is not
+    // updated, and is then written the long way below.
+    const read = this.#digestsRead.get(agentId);
+    const keyText = read === undefined ? undefined : (key as Buffer).toString('latin1');
+    const expected = keyText === undefined ? undefined : read?.get(keyText);
+    if (expected !== undefined && read !== undefined && keyText !== undefined) {
+      read.delete(keyText);
+      if (this.#update(agentId, row, expected, true)) return;
+    }
     // Guessed from the row before: a first scan writes new rows only (one INSERT each, as before, no read), the
     // manager's ingest existing ones (read, then update): either way a wrong guess costs one statement, never a row.
-    const key = row[0];
     let stored: (string | null)[] | undefined;
     if (this.#expectNew) {
       if (this.#insertNew.run(agentId, ...row).changes === 1) return;
@@ -159,22 +184,39 @@ export class SqliteBaselineRepository implements BaselineRepository {
         return;
       }
     }
-    let changed = 0;
-    const values = PLAIN_AT.map((at) => row[at]);
-    DIGESTS.forEach((digest, i) => {
-      if (stored[i] === row[digest.at]) return;
-      changed |= 1 << i;
-      values.push(row[digest.at]);
-    });
-    this.#updateFor(changed).run(...values, agentId, key);
+    this.#update(agentId, row, stored, false);
   }
 
-  #updateFor(changed: number): Database.Statement {
-    let update = this.#updates[changed];
+  /**
+   * Updates an existing row, setting the digests that differ from `stored` (the row's digests, read). `guarded`:
+   * only if the digests left alone are still `stored`; returns whether a row was updated.
+   */
+  #update(agentId: string, row: ReturnType<typeof stateToRow>, stored: readonly (string | null)[], guarded: boolean): boolean {
+    let changed = 0;
+    const values: unknown[] = [];
+    for (const at of PLAIN_AT) values.push(row[at]);
+    const unchanged: (string | null)[] = [];
+    for (let i = 0; i < DIGESTS.length; i++) {
+      const value = row[(DIGESTS[i] as (typeof DIGESTS)[number]).at];
+      if (stored[i] === value) unchanged.push(value as string | null);
+      else {
+        changed |= 1 << i;
+        values.push(value);
+      }
+    }
+    values.push(agentId, row[0]);
+    if (!guarded) return this.#updateFor(changed, false).run(...values).changes === 1;
+    return this.#updateFor(changed, true).run(...values, ...unchanged).changes === 1;
+  }
+
+  #updateFor(changed: number, guarded: boolean): Database.Statement {
+    const cache = guarded ? this.#guardedUpdates : this.#updates;
+    let update = cache[changed];
     if (update === undefined) {
       const columns = [...PLAIN_COLUMNS, ...DIGESTS.filter((_, i) => (changed & (1 << i)) !== 0).map((d) => d.column)];
-      update = this.#conn.statement(`UPDATE baseline SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE agent_id = ? AND path_key = ?`);
-      this.#updates[changed] = update;
+      const guard = guarded ? DIGESTS.filter((_, i) => (changed & (1 << i)) === 0).map((d) => ` AND ${d.column} IS ?`) : [];
+      update = this.#conn.statement(`UPDATE baseline SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE agent_id = ? AND path_key = ?${guard.join('')}`);
+      cache[changed] = update;
     }
     return update;
   }
