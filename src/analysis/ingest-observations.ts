@@ -46,12 +46,6 @@ export async function ingestObservations(
   // Rule firings of what is not committed yet: a batch that is refused (out of order) never counts.
   const fired = new Map<number, number>();
   const atomic = options.sequence !== undefined;
-  // What the decision reads of the options, picked once: spreading all the options per event cost more than deciding.
-  const decisionBase = {
-    mode: options.mode,
-    alertNewFiles: options.alertNewFiles,
-    ...(options.actor === undefined ? {} : { actor: options.actor }),
-  };
   const commit = async (final: boolean): Promise<void> => {
     if (atomic && !final) return;
     const agentAlerts = atomic && options.batchAgentAlerts !== undefined ? await options.batchAgentAlerts({ upserts, deletes }) : [];
@@ -110,12 +104,15 @@ export async function ingestObservations(
       const judgement = judgeChange(change, evidence[i] ?? NO_EVIDENCE, options.knownHashPolicy, options.host, options.installedVersions);
       const now = deps.now();
       const allowlisted = md5Allowlisted(change, deps.md5Allowlist);
+      // The few options the decision reads, in a literal: spreading all the options per event cost more than deciding.
       let outcome: PreRuleDecision = decideBeforeRules(change, {
-        ...decisionBase,
+        mode: options.mode,
+        actor: options.actor,
+        alertNewFiles: options.alertNewFiles,
         firstScan,
         judgement,
-        ...(allowlisted === undefined ? {} : { md5Allowlisted: allowlisted }),
-        ...(maintenance === undefined ? {} : { maintenance }),
+        md5Allowlisted: allowlisted,
+        maintenance,
       });
       let parts: AlertParts | undefined;
       let decoder: SyscheckDecoder | undefined;

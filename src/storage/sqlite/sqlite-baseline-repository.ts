@@ -12,6 +12,9 @@ const READ_CHUNK = 512;
 // Paths per `IN (...)` query: well under SQLite's parameter limit, and few distinct statement shapes.
 const MANY_CHUNK = 200;
 const COLUMNS = BASELINE_COLUMNS.join(', ');
+// The same columns for reading many rows into states: the nanosecond times as text (rowToState takes either), so
+// the other integers need not come as bigints first; the fingerprint (a scan's, not a state's) left out.
+const STATE_COLUMNS = BASELINE_COLUMNS.map((c) => (c === 'mtime_ns' || c === 'ctime_ns' ? `CAST(${c} AS TEXT)` : c === 'fingerprint' ? 'NULL' : c)).join(', ');
 const PLACEHOLDERS = BASELINE_COLUMNS.map(() => '?').join(', ');
 // The indexed digests (fleet search), by their place in a row from stateToRow.
 const DIGESTS = (['md5', 'sha1', 'sha256'] as const).map((column) => ({ column, at: BASELINE_COLUMNS.indexOf(column) }));
@@ -37,10 +40,10 @@ export class SqliteBaselineRepository implements BaselineRepository {
   readonly #guardedUpdates: (Database.Statement | undefined)[] = [];
   #expectNew = true;
   /**
-   * Per agent, the digests of the rows its last `getBaselineStates` read (by path key, latin1): the batch that read
-   * them writes those rows next, and needs to know which digests changed without reading each row again.
+   * Per agent, the rows its last `getBaselineStates` read (by path, latin1; in BASELINE_COLUMNS order): the batch
+   * that read them writes those rows next, and needs their digests to know which changed, without reading again.
    */
-  readonly #digestsRead = new Map<string, Map<string, (string | null)[]>>();
+  readonly #rowsRead = new Map<string, Map<string, readonly unknown[]>>();
 
   constructor(conn: SqliteConnection, path: string) {
     this.#conn = conn;
@@ -83,18 +86,16 @@ export class SqliteBaselineRepository implements BaselineRepository {
     const out = new Map<string, FileState>();
     // Only this read's rows are kept (the memory stays one batch's): a row written later than the next read is
     // simply read again.
-    const digests = new Map<string, (string | null)[]>();
-    this.#digestsRead.set(agentId, digests);
+    const read = new Map<string, readonly unknown[]>();
+    this.#rowsRead.set(agentId, read);
     for (let i = 0; i < paths.length; i += MANY_CHUNK) {
       const keys = paths.slice(i, i + MANY_CHUNK).map((p) => pathKey(p));
-      const sql = `SELECT ${COLUMNS} FROM baseline WHERE agent_id = ? AND path_key IN (${Array(keys.length).fill('?').join(', ')})`;
-      for (const row of this.#conn.statement(sql, 'raw', true).all(agentId, ...keys) as unknown[][]) {
+      const sql = `SELECT ${STATE_COLUMNS} FROM baseline WHERE agent_id = ? AND path_key IN (${Array(keys.length).fill('?').join(', ')})`;
+      for (const row of this.#conn.statement(sql, 'raw').all(agentId, ...keys) as unknown[][]) {
         const state = rowToState(row);
-        out.set(state.path.toString('latin1'), state);
-        digests.set(
-          (row[0] as Buffer).toString('latin1'),
-          DIGESTS.map((d) => row[d.at] as string | null),
-        );
+        const path = state.path.toString('latin1');
+        out.set(path, state);
+        read.set(path, row);
       }
     }
     return out;
@@ -145,7 +146,7 @@ export class SqliteBaselineRepository implements BaselineRepository {
     deletes: readonly Buffer[],
     noise: readonly { readonly path: Buffer; readonly state: NoiseState }[],
   ): void {
-    for (const state of upserts) this.#write(agentId, stateToRow(state));
+    for (const state of upserts) this.#write(agentId, stateToRow(state), state.path);
     for (const path of deletes) this.#delete.run(agentId, pathKey(path));
     for (const { path, state } of noise) this.#upsertNoise.run(agentId, pathKey(path), state.windowStartMs, state.changes, state.rolledUp);
   }
@@ -157,17 +158,27 @@ export class SqliteBaselineRepository implements BaselineRepository {
    * two page writes per index per row (measured: 3 digest indexes, 60,000 rows in batches of 500, 487 MB of WAL
    * when the digests are set unchanged, 18 MB when they are left out). A changed digest must move in its index.
    */
-  #write(agentId: string, row: ReturnType<typeof stateToRow>): void {
+  #write(agentId: string, row: ReturnType<typeof stateToRow>, path: Buffer): void {
     const key = row[0];
     // The batch's own read said what the row held: update it against that, without reading it again. The UPDATE
     // requires the digests it leaves alone to be the ones read, so a row that changed since (or went) is not
     // updated, and is then written the long way below.
-    const read = this.#digestsRead.get(agentId);
-    const keyText = read === undefined ? undefined : (key as Buffer).toString('latin1');
-    const expected = keyText === undefined ? undefined : read?.get(keyText);
-    if (expected !== undefined && read !== undefined && keyText !== undefined) {
-      read.delete(keyText);
-      if (this.#update(agentId, row, expected, true)) return;
+    const read = this.#rowsRead.get(agentId);
+    if (read !== undefined && read.size > 0) {
+      const text = path.toString('latin1');
+      const before = read.get(text);
+      if (before !== undefined) {
+        read.delete(text);
+        if (
+          this.#update(
+            agentId,
+            row,
+            DIGESTS.map((d) => before[d.at] as string | null),
+            true,
+          )
+        )
+          return;
+      }
     }
     // Guessed from the row before: a first scan writes new rows only (one INSERT each, as before, no read), the
     // manager's ingest existing ones (read, then update): either way a wrong guess costs one statement, never a row.
