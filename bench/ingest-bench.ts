@@ -3,8 +3,10 @@
  * (chained history, baseline advanced) → alert, into SQLite, in batches of 500 as an agent would send them, for
  * 1 or many agents; with the p99 time of one batch. Run: node dist/bench/ingest-bench.js [--events N] [--agents N]
  * [--metadata-only] (changes that keep the file's digests) [--no-group] (one COMMIT per batch, as before group
- * commit) [--profile FILE] (a CPU profile of the main thread while it ingests, setup and checks left out) [--postgres URL] (the same ingest into PostgreSQL, in a schema of its own, dropped after)
- * (`--floor [--no-history]`: the same rows written with nothing computed, see runIngestFloor).
+ * commit) [--group-rows N] (a group's most rows, default 5,000) [--profile FILE] (a CPU profile of the main
+ * thread while it ingests, setup and checks left out) [--postgres URL] (the same ingest into PostgreSQL, in a
+ * schema of its own, dropped after) (`--floor [--no-history]`: the same rows written with nothing computed, see
+ * runIngestFloor).
  *
  * Each agent's batches are numbered and applied as the manager applies them (`BatchTurns`, one transaction per
  * batch with its sequence); with many agents, each round's batches (one per agent) arrive together, as a fleet's
@@ -69,6 +71,8 @@ export async function runIngestBench(options: {
   contentChanges?: boolean;
   /** false: one COMMIT per batch (the manager before group commit). */
   groupCommit?: boolean;
+  /** With group commit: its `maxRows` (default the store's, 5,000). */
+  groupRows?: number;
   /** Ingest into this PostgreSQL instead (a schema of its own, dropped after). */
   postgresUrl?: string;
   /** Writes a CPU profile (`.cpuprofile`) of the ingest alone to this file. */
@@ -87,7 +91,10 @@ export async function runIngestBench(options: {
   const schema = `custos_ingest_bench_${process.pid}`;
   const store: Store =
     options.postgresUrl === undefined
-      ? SqliteStore.open(join(dir, 'ingest.db'), { backgroundCheckpoints: true, ...(options.groupCommit === false ? {} : { groupCommit: {} }) })
+      ? SqliteStore.open(join(dir, 'ingest.db'), {
+          backgroundCheckpoints: true,
+          ...(options.groupCommit === false ? {} : { groupCommit: options.groupRows === undefined ? {} : { maxRows: options.groupRows } }),
+        })
       : await PostgresStore.open(withSchema(options.postgresUrl, schema));
   const rules = loadRuleSet([]);
   const perAgent = Math.ceil(options.events / options.agents);
@@ -336,6 +343,7 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
     agents: arg('--agents', 1),
     contentChanges: !process.argv.includes('--metadata-only'),
     groupCommit: !process.argv.includes('--no-group'),
+    ...(process.argv.includes('--group-rows') ? { groupRows: arg('--group-rows', 5000) } : {}),
     ...(process.argv.includes('--profile') ? { profile: process.argv[process.argv.indexOf('--profile') + 1] ?? 'ingest.cpuprofile' } : {}),
     ...(pgAt < 0 ? {} : { postgresUrl: process.argv[pgAt + 1] ?? 'postgres://postgres@127.0.0.1:5432/test' }),
   });
