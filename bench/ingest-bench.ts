@@ -3,15 +3,18 @@
  * (chained history, baseline advanced) → alert, into SQLite, in batches of 500 as an agent would send them, for
  * 1 or many agents; with the p99 time of one batch. Run: node dist/bench/ingest-bench.js [--events N] [--agents N]
  * [--metadata-only] (changes that keep the file's digests) [--no-group] (one COMMIT per batch, as before group
- * commit) [--postgres URL] (the same ingest into PostgreSQL, in a schema of its own, dropped after)
- * (`--floor [--no-history]`: the same rows written with nothing computed, see runIngestFloor).
+ * commit) [--group-rows N] (a group's most rows, default 5,000) [--profile FILE] (a CPU profile of the main
+ * thread while it ingests, setup and checks left out) [--postgres URL] (the same ingest into PostgreSQL, in a
+ * schema of its own, dropped after) (`--floor [--no-history]`: the same rows written with nothing computed, see
+ * runIngestFloor).
  *
  * Each agent's batches are numbered and applied as the manager applies them (`BatchTurns`, one transaction per
  * batch with its sequence); with many agents, each round's batches (one per agent) arrive together, as a fleet's
  * do, and with group commit they share COMMITs.
  */
 import Database from 'better-sqlite3';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { loadRuleSet } from '../src/analysis/load-rule-set.js';
@@ -68,15 +71,30 @@ export async function runIngestBench(options: {
   contentChanges?: boolean;
   /** false: one COMMIT per batch (the manager before group commit). */
   groupCommit?: boolean;
+  /** With group commit: its `maxRows` (default the store's, 5,000). */
+  groupRows?: number;
   /** Ingest into this PostgreSQL instead (a schema of its own, dropped after). */
   postgresUrl?: string;
-}): Promise<{ eventsPerSecond: number; cpuEventsPerSecond: number; p99BatchMs: number; startRssMb: number; rssMb: number }> {
+  /** Writes a CPU profile (`.cpuprofile`) of the ingest alone to this file. */
+  profile?: string;
+}): Promise<{
+  eventsPerSecond: number;
+  cpuEventsPerSecond: number;
+  /** Per second of the main thread's CPU alone (Linux; the WAL checkpoint thread left out), when it can be read. */
+  mainCpuEventsPerSecond?: number;
+  p99BatchMs: number;
+  startRssMb: number;
+  rssMb: number;
+}> {
   const dir = options.dir ?? join(tmpdir(), `custos-ingest-bench-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   const schema = `custos_ingest_bench_${process.pid}`;
   const store: Store =
     options.postgresUrl === undefined
-      ? SqliteStore.open(join(dir, 'ingest.db'), { backgroundCheckpoints: true, ...(options.groupCommit === false ? {} : { groupCommit: {} }) })
+      ? SqliteStore.open(join(dir, 'ingest.db'), {
+          backgroundCheckpoints: true,
+          ...(options.groupCommit === false ? {} : { groupCommit: options.groupRows === undefined ? {} : { maxRows: options.groupRows } }),
+        })
       : await PostgresStore.open(withSchema(options.postgresUrl, schema));
   const rules = loadRuleSet([]);
   const perAgent = Math.ceil(options.events / options.agents);
@@ -112,7 +130,9 @@ export async function runIngestBench(options: {
   const startRss = process.memoryUsage.rss();
   let peakRss = startRss;
   let done = 0;
+  const profiler = options.profile === undefined ? undefined : await startProfile();
   const cpu = process.cpuUsage();
+  const mainCpu = mainThreadCpuSeconds();
   const started = process.hrtime.bigint();
   for (let offset = 0, seq = 1; offset < perAgent; offset += BATCH, seq++) {
     const round = agents.map(async (agent) => {
@@ -146,6 +166,8 @@ export async function runIngestBench(options: {
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpuSeconds = cpuSecondsSince(cpu);
+  const mainCpuSeconds = mainCpu === undefined ? undefined : (mainThreadCpuSeconds() ?? mainCpu) - mainCpu;
+  if (profiler !== undefined && options.profile !== undefined) writeFileSync(options.profile, JSON.stringify(await stopProfile(profiler)));
   const verify = await store.verifyChain();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
@@ -157,10 +179,26 @@ export async function runIngestBench(options: {
     // Per second of this process's CPU (all its threads): on a loaded machine the wall time mostly measures the
     // wait for a core, the CPU time much less so.
     cpuEventsPerSecond: done / cpuSeconds,
+    ...(mainCpuSeconds === undefined || mainCpuSeconds <= 0 ? {} : { mainCpuEventsPerSecond: done / mainCpuSeconds }),
     p99BatchMs: batchMs[Math.min(batchMs.length - 1, Math.floor(batchMs.length * 0.99))] ?? 0,
     startRssMb: startRss / 2 ** 20,
     rssMb: peakRss / 2 ** 20,
   };
+}
+
+/** Starts the V8 CPU profiler on this thread (the one that ingests; the checkpoint thread is left out). */
+async function startProfile(): Promise<Session> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return session;
+}
+
+async function stopProfile(session: Session): Promise<unknown> {
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  return profile;
 }
 
 /** The URL with Custos's `schema` parameter set. */
@@ -267,6 +305,21 @@ export async function runIngestFloor(options: {
   return { rowsPerSecond: options.events / seconds, cpuRowsPerSecond: options.events / cpuSeconds, recordBytes: Buffer.byteLength(data) + 2 * hash.length };
 }
 
+/**
+ * CPU seconds (user and system) of this process's main thread so far, from /proc (clock ticks, 10 ms): the thread
+ * that ingests, without the checkpoint thread, whose work the wall time does not wait for. Undefined off Linux.
+ */
+function mainThreadCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU seconds (user and system, every thread of the process) since `from`. */
 function cpuSecondsSince(from: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(from);
@@ -290,6 +343,8 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
     agents: arg('--agents', 1),
     contentChanges: !process.argv.includes('--metadata-only'),
     groupCommit: !process.argv.includes('--no-group'),
+    ...(process.argv.includes('--group-rows') ? { groupRows: arg('--group-rows', 5000) } : {}),
+    ...(process.argv.includes('--profile') ? { profile: process.argv[process.argv.indexOf('--profile') + 1] ?? 'ingest.cpuprofile' } : {}),
     ...(pgAt < 0 ? {} : { postgresUrl: process.argv[pgAt + 1] ?? 'postgres://postgres@127.0.0.1:5432/test' }),
   });
   if (process.argv.includes('--json')) console.log(JSON.stringify(r));

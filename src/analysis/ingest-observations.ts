@@ -104,12 +104,15 @@ export async function ingestObservations(
       const judgement = judgeChange(change, evidence[i] ?? NO_EVIDENCE, options.knownHashPolicy, options.host, options.installedVersions);
       const now = deps.now();
       const allowlisted = md5Allowlisted(change, deps.md5Allowlist);
+      // The few options the decision reads, in a literal: spreading all the options per event cost more than deciding.
       let outcome: PreRuleDecision = decideBeforeRules(change, {
-        ...options,
+        mode: options.mode,
+        actor: options.actor,
+        alertNewFiles: options.alertNewFiles,
         firstScan,
         judgement,
-        ...(allowlisted === undefined ? {} : { md5Allowlisted: allowlisted }),
-        ...(maintenance === undefined ? {} : { maintenance }),
+        md5Allowlisted: allowlisted,
+        maintenance,
       });
       let parts: AlertParts | undefined;
       let decoder: SyscheckDecoder | undefined;

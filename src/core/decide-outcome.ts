@@ -17,15 +17,15 @@ export interface OutcomeContext {
   /** `accept`: an operator takes the current state as the baseline; nothing alerts. */
   readonly mode: 'check' | 'accept';
   /** Who accepts (for `accept`). */
-  readonly actor?: string;
+  readonly actor?: string | undefined;
   /** True while the path's directory is having its first, baseline-building scan. */
   readonly firstScan: boolean;
   readonly alertNewFiles: boolean;
   /** The known-hash verdict for the change's new content. */
   readonly judgement: Judgement;
-  readonly maintenance?: MaintenanceRef;
+  readonly maintenance?: MaintenanceRef | undefined;
   /** The change's new MD5 is in OSSEC's md5 allowlist: the allowlist file, and the MD5. */
-  readonly md5Allowlisted?: { readonly source: string; readonly md5: string };
+  readonly md5Allowlisted?: { readonly source: string; readonly md5: string } | undefined;
 }
 
 /**

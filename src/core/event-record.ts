@@ -3,6 +3,7 @@ import type { RuleRef } from './builtin-rules.js';
 import { ATTRIBUTES, type Attribute } from './compare-file-state.js';
 import { CHANGE_KINDS, type FileChange } from './file-change.js';
 import { fileStateFromJson, fileStateJsonText } from './file-state-json.js';
+import { jsonString } from './json-string.js';
 import { VERDICTS, type KnownHashVerdict } from './known-hash-verdict.js';
 
 /**
@@ -58,15 +59,17 @@ export const GENESIS_HASH = '0'.repeat(64);
  */
 export function encodeEventRecord(record: EventRecord): string {
   const c = record.change;
-  let text = `{"v":1,"agent":${JSON.stringify(record.agentId)},"time":${JSON.stringify(record.timestamp)},"event":"${c.kind}","path":"${c.path.toString('base64')}"`;
+  const path = c.path.toString('base64');
+  let text = `{"v":1,"agent":${jsonString(record.agentId)},"time":${jsonString(record.timestamp)},"event":"${c.kind}","path":"${path}"`;
   if (c.kind === 'modified') text += `,"changed":${JSON.stringify(c.changedAttributes)}`;
-  if (c.kind !== 'added') text += `,"before":${fileStateJsonText(c.before)}`;
-  if (c.kind !== 'deleted') text += `,"after":${fileStateJsonText(c.after)}`;
+  // The states' paths are the change's (the same bytes): encoded once, not three times.
+  if (c.kind !== 'added') text += `,"before":${fileStateJsonText(c.before, samePath(c.before.path, c.path) ? path : undefined)}`;
+  if (c.kind !== 'deleted') text += `,"after":${fileStateJsonText(c.after, samePath(c.after.path, c.path) ? path : undefined)}`;
   text += `,"verdict":${JSON.stringify(record.verdict)}`;
-  if (record.rule !== undefined) text += `,"rule":${JSON.stringify(record.rule)}`;
+  if (record.rule !== undefined) text += `,"rule":${ruleJson(record.rule)}`;
   text += `,"outcome":"${record.outcome}"`;
   if (record.reason !== undefined) text += `,"reason":${JSON.stringify(record.reason)}`;
-  if (record.alertId !== undefined) text += `,"alert":${JSON.stringify(record.alertId)}`;
+  if (record.alertId !== undefined) text += `,"alert":${jsonString(record.alertId)}`;
   if (record.rolledUp !== undefined) text += `,"rolled_up":${JSON.stringify(record.rolledUp)}`;
   // Newer keys, each only when it says something: older records keep their exact text (and chain hashes).
   if (record.mode !== undefined && record.mode !== 'scheduled') text += `,"mode":"${record.mode}"`;
@@ -76,6 +79,25 @@ export function encodeEventRecord(record: EventRecord): string {
   if (record.diff !== undefined) text += `,"diff":${JSON.stringify(record.diff)}`;
   return `${text}}`;
 }
+
+function samePath(a: Buffer, b: Buffer): boolean {
+  return a === b || a.equals(b);
+}
+
+/**
+ * `JSON.stringify(rule)`, once per rule: rule references are shared (one object per rule of a rule set, never
+ * changed), and most records carry one of a few rules.
+ */
+function ruleJson(rule: RuleRef): string {
+  let json = ruleTexts.get(rule);
+  if (json === undefined) {
+    json = JSON.stringify(rule);
+    ruleTexts.set(rule, json);
+  }
+  return json;
+}
+
+const ruleTexts = new WeakMap<RuleRef, string>();
 
 /** Decodes the stored text of a record; throws a `TypeError` naming what is malformed. */
 export function decodeEventRecord(text: string): EventRecord {

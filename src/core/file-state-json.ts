@@ -1,4 +1,5 @@
 import { FILE_ISSUE_CODES, FILE_TYPES, type FileHashes, type FileIssue, type FileState, type FileType } from './file-state.js';
+import { jsonString } from './json-string.js';
 import { INODE_ATTRIBUTE_FIELDS, type InodeAttributeField, type InodeAttributes } from './inode-attributes.js';
 
 /**
@@ -70,20 +71,21 @@ export function fileStateToJson(state: FileState): FileStateJson {
 
 /**
  * `JSON.stringify(fileStateToJson(state))`, written out directly: the history stores two states per record and
- * the manager encodes every record it ingests. Only names can hold characters JSON escapes; base64, digits and
- * hex digests go in as they are.
+ * the manager encodes every record it ingests. Base64 and digits go in as they are; names and digests as
+ * `JSON.stringify` writes them (see `jsonString`). `pathBase64`, when given, is `state.path` in base64 (a record writes the path
+ * three times and encodes it once).
  */
-export function fileStateJsonText(state: FileState): string {
-  let text = `{"p":"${state.path.toString('base64')}","t":"${state.type}","s":${state.size},"m":${state.mode},"u":${state.uid},"g":${state.gid}`;
-  if (state.uname !== undefined) text += `,"un":${JSON.stringify(state.uname)}`;
-  if (state.gname !== undefined) text += `,"gn":${JSON.stringify(state.gname)}`;
+export function fileStateJsonText(state: FileState, pathBase64?: string): string {
+  let text = `{"p":"${pathBase64 ?? state.path.toString('base64')}","t":"${state.type}","s":${state.size},"m":${state.mode},"u":${state.uid},"g":${state.gid}`;
+  if (state.uname !== undefined) text += `,"un":${jsonString(state.uname)}`;
+  if (state.gname !== undefined) text += `,"gn":${jsonString(state.gname)}`;
   text += `,"mt":"${state.mtimeNs}","ct":"${state.ctimeNs}","i":${state.inode},"d":${state.dev},"n":${state.nlink}`;
   if (state.linkTarget !== undefined) text += `,"l":"${state.linkTarget.toString('base64')}"`;
   const { md5, sha1, sha256 } = state.hashes;
   let hashes = '';
-  if (md5 !== undefined) hashes += `"md5":${JSON.stringify(md5)}`;
-  if (sha1 !== undefined) hashes += `${hashes === '' ? '' : ','}"sha1":${JSON.stringify(sha1)}`;
-  if (sha256 !== undefined) hashes += `${hashes === '' ? '' : ','}"sha256":${JSON.stringify(sha256)}`;
+  if (md5 !== undefined) hashes += `"md5":${jsonString(md5)}`;
+  if (sha1 !== undefined) hashes += `${hashes === '' ? '' : ','}"sha1":${jsonString(sha1)}`;
+  if (sha256 !== undefined) hashes += `${hashes === '' ? '' : ','}"sha256":${jsonString(sha256)}`;
   text += `,"h":{${hashes}}`;
   if (state.issues.length > 0) text += `,"x":${JSON.stringify(state.issues)}`;
   if (state.inodeAttributes !== undefined) text += `,"a":${JSON.stringify(attributesToJson(state.inodeAttributes))}`;

@@ -19,23 +19,22 @@ export function buildFullLog(change: FileChange, path = displayPath(change.path)
     case 'deleted':
       return `File '${path}' was deleted. Unable to retrieve checksum.`;
     case 'added':
-      return [`New file '${path}' added to the file system.`, ...newDigestLines(change.after)].join('\n');
+      return newDigestLines([`New file '${path}' added to the file system.`], change.after).join('\n');
     case 'modified':
-      return [`Integrity checksum changed for: '${path}'`, ...modifiedLines(change.before, change.after, change.changedAttributes)].join('\n');
+      return modifiedLines([`Integrity checksum changed for: '${path}'`], change.before, change.after, change.changedAttributes).join('\n');
   }
 }
 
-function newDigestLines(after: FileState): string[] {
-  const lines: string[] = [];
+// Both append to `lines` (the header) and return it: no second array to spread per alert.
+function newDigestLines(lines: string[], after: FileState): string[] {
   if (after.hashes.sha1 !== undefined) lines.push(`New sha1sum is : '${after.hashes.sha1}'`);
   if (after.hashes.md5 !== undefined) lines.push(`New md5sum is : '${after.hashes.md5}'`);
   if (after.hashes.sha256 !== undefined) lines.push(`New sha256sum is : '${after.hashes.sha256}'`);
   return lines;
 }
 
-function modifiedLines(before: FileState, after: FileState, changed: readonly Attribute[]): string[] {
+function modifiedLines(lines: string[], before: FileState, after: FileState, changed: readonly Attribute[]): string[] {
   const has = (a: Attribute): boolean => changed.includes(a);
-  const lines: string[] = [];
   if (has('size')) lines.push(`Size changed from '${before.size}' to '${after.size}'`);
   if (has('permission')) {
     lines.push(`Permissions changed from '${permissionString(before.mode)}' to '${permissionString(after.mode)}'`);

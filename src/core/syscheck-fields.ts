@@ -32,15 +32,16 @@ export function syscheckFields(change: FileChange, display = displayPath(change.
     fields.changed_attributes = change.changedAttributes;
     for (const attribute of change.changedAttributes) {
       const value = attributeValue(change.before, attribute);
-      if (value !== undefined) fields[`${FIELD_OF[attribute]}_before`] = value;
+      if (value !== undefined) fields[BEFORE_KEY[attribute]] = value;
     }
   }
   const state = change.kind === 'deleted' ? change.before : change.after;
+  // ctime moves with every change: shown only when it is the change.
+  const showCtime = change.kind === 'modified' && change.changedAttributes.includes('ctime');
   for (const attribute of ATTRIBUTES) {
-    // ctime moves with every change: shown only when it is the change.
-    if (attribute === 'ctime' && !(change.kind === 'modified' && change.changedAttributes.includes('ctime'))) continue;
+    if (attribute === 'ctime' && !showCtime) continue;
     const value = attributeValue(state, attribute);
-    if (value !== undefined) fields[`${FIELD_OF[attribute]}_after`] = value;
+    if (value !== undefined) fields[AFTER_KEY[attribute]] = value;
   }
   const issues = state.issues;
   if (issues.length > 0) fields.issues = issues;
@@ -70,6 +71,11 @@ const FIELD_OF: Readonly<Record<Attribute, string>> = {
   attributes: 'attributes',
   ctime: 'ctime',
 };
+
+// The field names, built once: a key built per field and alert (a new string to look up) was a third of the
+// function's time.
+const BEFORE_KEY = Object.fromEntries(ATTRIBUTES.map((a) => [a, `${FIELD_OF[a]}_before`])) as Readonly<Record<Attribute, string>>;
+const AFTER_KEY = Object.fromEntries(ATTRIBUTES.map((a) => [a, `${FIELD_OF[a]}_after`])) as Readonly<Record<Attribute, string>>;
 
 // One attribute at a time: a modification reports only its changed attributes' old values, and formatting all
 // of them (times, permissions) for every alert was a fifth of the manager's work per event.

@@ -46,6 +46,41 @@ describe('agent usage and quota', () => {
     }
   });
 
+  it('keeps the baseline usage equal to the rows through updates of rows the batch read first, as the manager does', async () => {
+    const path = join(tempDir(), 'custos.db');
+    const store = SqliteStore.open(path, { groupCommit: {} });
+    try {
+      const p = (name: string): Buffer => Buffer.from(`/srv/${name}`);
+      await store.commit({ agentId: '001', upserts: ['a', 'b', 'c'].map((n) => fileState({ path: p(n) })), deletes: [], events: [] });
+      const long = { md5: 'b'.repeat(32), sha1: 'b'.repeat(40), sha256: 'b'.repeat(64) };
+      // Read (as ingest does), then write: longer names, new and dropped digests, one row twice, one row deleted.
+      await store.getBaselineStates('001', [p('a'), p('b'), p('c')]);
+      await store.commit({
+        agentId: '001',
+        sequence: 1,
+        upserts: [
+          fileState({ path: p('a'), uname: 'a-much-longer-user-name', hashes: long }),
+          fileState({ path: p('b'), gname: 'g', hashes: { sha256: 'c'.repeat(64) } }),
+          fileState({ path: p('a'), uname: 'short', hashes: long }),
+        ],
+        deletes: [p('c')],
+        events: [],
+      });
+      const counted = countedUsage(path, '001');
+      const usage = await store.agentUsage('001');
+      assert.equal(usage.baselineEntries, 2);
+      assert.equal(usage.baselineBytes, counted.bytes);
+      // A batch that fails writes nothing of its usage either.
+      await store.getBaselineStates('001', [p('a')]);
+      await assert.rejects(
+        store.commit({ agentId: '001', sequence: 3, upserts: [fileState({ path: p('a'), uname: 'x'.repeat(200) })], deletes: [], events: [] }),
+      );
+      assert.equal((await store.agentUsage('001')).baselineBytes, counted.bytes);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('names the first limit reached, and raises once per episode', async () => {
     assert.equal(quotaReached({ baselineEntries: 2, baselineBytes: 10, historyRecords: 0, historyBytes: 0 }, QUOTA), undefined);
     assert.equal(quotaReached({ baselineEntries: 3, baselineBytes: 10, historyRecords: 0, historyBytes: 0 }, QUOTA), 'baseline entries 3 of 3');

@@ -129,4 +129,39 @@ describe('group commit (SQLite)', () => {
     assert.deepEqual(db.prepare('SELECT v FROM t').pluck().all(), ['c']);
     db.close();
   });
+
+  it('writes a group without savepoints, and with them only to leave a failing batch out', async () => {
+    const db = new Database(join(dir, `raw-${n++}.db`));
+    db.exec('CREATE TABLE t (v TEXT)');
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    let savepoints = 0;
+    const group = new GroupCommit<string>(
+      (v) => {
+        insert.run(v);
+        if (v === 'bad') throw new Error('refused after writing');
+      },
+      {
+        run: (work) => {
+          if (db.inTransaction) savepoints++;
+          db.transaction(work)();
+        },
+        open: () => db.inTransaction,
+      },
+      () => 1,
+    );
+    await Promise.all(['a', 'b'].map((v) => group.add(v)));
+    assert.equal(savepoints, 0, 'a group that applies is written in one transaction, nothing nested');
+    const outcomes = await Promise.allSettled(['c', 'bad', 'd'].map((v) => group.add(v)));
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.equal(savepoints, 3, 'written again, each batch in a savepoint');
+    assert.deepEqual(db.prepare('SELECT v FROM t ORDER BY rowid').pluck().all(), ['a', 'b', 'c', 'd'], 'each batch once, nothing of the failing one');
+    // A lone batch that fails is simply refused.
+    await assert.rejects(group.add('bad'), /refused/);
+    assert.equal(savepoints, 3);
+    assert.equal(db.prepare('SELECT count(*) FROM t').pluck().get(), 4);
+    db.close();
+  });
 });

@@ -16,13 +16,18 @@ interface Waiting<B> {
 
 /**
  * Group commit: batches handed in during one turn of the event loop (several agents' batches that arrived
- * together) are written in ONE SQLite transaction, each in a savepoint of its own, and each caller's promise settles
- * only once that transaction has committed. A COMMIT's WAL write and bookkeeping cost the same for 60 rows as for
- * 5,000, so a fleet of agents sending small batches pays it once per group instead of once per batch.
+ * together) are written in ONE SQLite transaction, and each caller's promise settles only once that transaction has
+ * committed. A COMMIT's WAL write and bookkeeping cost the same for 60 rows as for 5,000, so a fleet of agents
+ * sending small batches pays it once per group instead of once per batch.
+ *
+ * The group is first written without savepoints: one open savepoint makes SQLite copy every page a batch changes
+ * into its statement journal first (to be able to roll back to it), which cost a lone agent's ingest more than the
+ * group saved it. Only when that fails (a batch refused, say) is nothing of the group written, and the group is
+ * written again with each batch in a savepoint of its own, so that only the failing batch is left out.
  *
  * What stays as it was:
- * - A batch is applied whole or not at all: one that throws (a `SequenceError`, say) rolls back to its savepoint
- *   and only its caller sees the error; the others of the group commit.
+ * - A batch is applied whole or not at all: one that throws (a `SequenceError`, say) is rolled back (with the whole
+ *   first attempt, then to its savepoint) and only its caller sees the error; the others of the group commit.
  * - Nothing is acknowledged early: the caller acknowledges after its promise resolves, i.e. after the COMMIT.
  * - A crash before the COMMIT loses the whole group and no caller was answered, so every agent sends again;
  *   after it, every batch is applied and a resend is refused as a replay.
@@ -44,7 +49,8 @@ export class GroupCommit<B> {
 
   /**
    * `apply` writes one batch (in the transaction `transaction` opens; a nested `transaction` call must be a
-   * savepoint; `inTransaction` says whether one is open), `rows` says how big it is.
+   * savepoint; `inTransaction` says whether one is open), `rows` says how big it is. `apply` may run twice for a
+   * batch (again after a first attempt that was rolled back), so it must change nothing but the database.
    */
   constructor(
     apply: (batch: B) => void,
@@ -83,6 +89,22 @@ export class GroupCommit<B> {
     this.#waiting = [];
     this.#heldRows = 0;
     if (group.length === 0) return;
+    try {
+      this.#transaction(() => {
+        for (const waiting of group) this.#apply(waiting.batch);
+      });
+    } catch (error) {
+      // Rolled back whole: nothing of the group is written. A lone batch's error is its own; a group is written
+      // again, batch by batch in savepoints, so that the others commit and only the failing batch is refused.
+      if (group.length === 1) (group[0] as Waiting<B>).reject(error);
+      else this.#flushInSavepoints(group);
+      return;
+    }
+    this.#settle(group, new Map());
+  }
+
+  /** Writes `group` in one transaction, each batch in a savepoint: a batch that throws is left out alone. */
+  #flushInSavepoints(group: readonly Waiting<B>[]): void {
     const failed = new Map<Waiting<B>, unknown>();
     try {
       this.#transaction(() => {
@@ -102,6 +124,11 @@ export class GroupCommit<B> {
       for (const waiting of group) waiting.reject(error);
       return;
     }
+    this.#settle(group, failed);
+  }
+
+  /** Answers each caller of a committed group: its own error if its batch was left out, else success. */
+  #settle(group: readonly Waiting<B>[], failed: ReadonlyMap<Waiting<B>, unknown>): void {
     // Committed, and no caller answered yet: a crash here must lose no batch and apply none twice.
     if (group.length > 1) dieAtTestFault('exit-after-group-commit');
     for (const waiting of group) {

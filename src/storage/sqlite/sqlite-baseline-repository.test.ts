@@ -120,6 +120,59 @@ describe('SQLite baseline writes', () => {
     db.close();
     await store.close();
   });
+
+  // A batch reads its rows first (getBaselineStates), and the write uses what it read instead of reading each row
+  // again; a row that changed or went in between must still end up exactly as written.
+  const appConf = Buffer.from('/etc/app.conf');
+
+  it('writes the rows its batch read, with their digests moved in the indexes', async () => {
+    const { store, search, db } = await storeWith(file(0, A));
+    await store.getBaselineStates('001', [appConf]);
+    await store.commit({ agentId: '001', upserts: [file(1, B)], deletes: [], events: [] });
+    assert.deepEqual(await store.getBaselineState('001', appConf), file(1, B));
+    assert.deepEqual(await hosts(search, 'sha256', A.sha256), []);
+    assert.deepEqual(await hosts(search, 'sha256', B.sha256), ['001']);
+    assert.deepEqual(await hosts(search, 'md5', A.md5), ['001']);
+    await store.getBaselineStates('001', [appConf]);
+    await store.commit({ agentId: '001', upserts: [file(2, B), file(3, A)], deletes: [], events: [] });
+    assert.deepEqual(await store.getBaselineState('001', appConf), file(3, A));
+    assert.deepEqual(await hosts(search, 'sha256', B.sha256), []);
+    assert.deepEqual(await hosts(search, 'sha256', A.sha256), ['001']);
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    db.close();
+    await store.close();
+  });
+
+  it('writes a row whose digests changed after its batch read it', async () => {
+    const { store, search, db } = await storeWith(file(0, A));
+    await store.getBaselineStates('001', [appConf]);
+    // Another writer sets a digest the batch believes unchanged.
+    const other = new Database(store.path);
+    other.prepare('UPDATE baseline SET md5 = ? WHERE agent_id = ?').run('c'.repeat(32), '001');
+    other.close();
+    await store.commit({ agentId: '001', upserts: [file(1, A)], deletes: [], events: [] });
+    assert.deepEqual(await store.getBaselineState('001', appConf), file(1, A));
+    assert.deepEqual(await hosts(search, 'md5', A.md5), ['001']);
+    assert.deepEqual(await hosts(search, 'md5', 'c'.repeat(32)), []);
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    db.close();
+    await store.close();
+  });
+
+  it('writes a row deleted after its batch read it', async () => {
+    const { store, search, db } = await storeWith(file(0, A));
+    await store.getBaselineStates('001', [appConf]);
+    const other = new Database(store.path);
+    other.prepare('DELETE FROM baseline WHERE agent_id = ?').run('001');
+    other.close();
+    await store.commit({ agentId: '001', upserts: [file(1, B)], deletes: [], events: [] });
+    assert.deepEqual(await store.getBaselineState('001', appConf), file(1, B));
+    assert.equal(await store.countBaseline('001'), 1);
+    assert.deepEqual(await hosts(search, 'sha256', B.sha256), ['001']);
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    db.close();
+    await store.close();
+  });
 });
 
 describe('readFingerprintPages', () => {

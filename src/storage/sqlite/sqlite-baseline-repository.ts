@@ -16,6 +16,9 @@ const PAGE_ROWS = 512;
 // Paths per `IN (...)` query: well under SQLite's parameter limit, and few distinct statement shapes.
 const MANY_CHUNK = 200;
 const COLUMNS = BASELINE_COLUMNS.join(', ');
+// The same columns for reading many rows into states: the nanosecond times as text (rowToState takes either), so
+// the other integers need not come as bigints first; the fingerprint (a scan's, not a state's) left out.
+const STATE_COLUMNS = BASELINE_COLUMNS.map((c) => (c === 'mtime_ns' || c === 'ctime_ns' ? `CAST(${c} AS TEXT)` : c === 'fingerprint' ? 'NULL' : c)).join(', ');
 const PLACEHOLDERS = BASELINE_COLUMNS.map(() => '?').join(', ');
 // The indexed digests (fleet search), by their place in a row from stateToRow.
 const DIGESTS = (['md5', 'sha1', 'sha256'] as const).map((column) => ({ column, at: BASELINE_COLUMNS.indexOf(column) }));
@@ -35,9 +38,16 @@ export class SqliteBaselineRepository implements BaselineRepository {
   readonly #delete: Database.Statement;
   readonly #upsertNoise: Database.Statement;
   readonly #storedDigests: Database.Statement;
-  // One UPDATE per set of changed digests (bit i: DIGESTS[i] changed), prepared when first needed.
+  // One UPDATE per set of changed digests (bit i: DIGESTS[i] changed), prepared when first needed; the guarded ones
+  // also require the unchanged digests to be what was read (see #digestsRead).
   readonly #updates: (Database.Statement | undefined)[] = [];
+  readonly #guardedUpdates: (Database.Statement | undefined)[] = [];
   #expectNew = true;
+  /**
+   * Per agent, the rows its last `getBaselineStates` read (by path, latin1; in BASELINE_COLUMNS order): the batch
+   * that read them writes those rows next, and needs their digests to know which changed, without reading again.
+   */
+  readonly #rowsRead = new Map<string, Map<string, readonly unknown[]>>();
 
   constructor(conn: SqliteConnection, path: string) {
     this.#conn = conn;
@@ -117,12 +127,18 @@ export class SqliteBaselineRepository implements BaselineRepository {
 
   async getBaselineStates(agentId: string, paths: readonly Buffer[]): Promise<ReadonlyMap<string, FileState>> {
     const out = new Map<string, FileState>();
+    // Only this read's rows are kept (the memory stays one batch's): a row written later than the next read is
+    // simply read again.
+    const read = new Map<string, readonly unknown[]>();
+    this.#rowsRead.set(agentId, read);
     for (let i = 0; i < paths.length; i += MANY_CHUNK) {
       const keys = paths.slice(i, i + MANY_CHUNK).map((p) => pathKey(p));
-      const sql = `SELECT ${COLUMNS} FROM baseline WHERE agent_id = ? AND path_key IN (${Array(keys.length).fill('?').join(', ')})`;
-      for (const row of this.#conn.statement(sql, 'raw', true).all(agentId, ...keys) as unknown[][]) {
+      const sql = `SELECT ${STATE_COLUMNS} FROM baseline WHERE agent_id = ? AND path_key IN (${Array(keys.length).fill('?').join(', ')})`;
+      for (const row of this.#conn.statement(sql, 'raw').all(agentId, ...keys) as unknown[][]) {
         const state = rowToState(row);
-        out.set(state.path.toString('latin1'), state);
+        const path = state.path.toString('latin1');
+        out.set(path, state);
+        read.set(path, row);
       }
     }
     return out;
@@ -173,7 +189,7 @@ export class SqliteBaselineRepository implements BaselineRepository {
     deletes: readonly Buffer[],
     noise: readonly { readonly path: Buffer; readonly state: NoiseState }[],
   ): void {
-    for (const state of upserts) this.#write(agentId, stateToRow(state));
+    for (const state of upserts) this.#write(agentId, stateToRow(state), state.path);
     for (const path of deletes) this.#delete.run(agentId, pathKey(path));
     for (const { path, state } of noise) this.#upsertNoise.run(agentId, pathKey(path), state.windowStartMs, state.changes, state.rolledUp);
   }
@@ -185,10 +201,30 @@ export class SqliteBaselineRepository implements BaselineRepository {
    * two page writes per index per row (measured: 3 digest indexes, 60,000 rows in batches of 500, 487 MB of WAL
    * when the digests are set unchanged, 18 MB when they are left out). A changed digest must move in its index.
    */
-  #write(agentId: string, row: ReturnType<typeof stateToRow>): void {
+  #write(agentId: string, row: ReturnType<typeof stateToRow>, path: Buffer): void {
+    const key = row[0];
+    // The batch's own read said what the row held: update it against that, without reading it again. The UPDATE
+    // requires the digests it leaves alone to be the ones read, so a row that changed since (or went) is not
+    // updated, and is then written the long way below.
+    const read = this.#rowsRead.get(agentId);
+    if (read !== undefined && read.size > 0) {
+      const text = path.toString('latin1');
+      const before = read.get(text);
+      if (before !== undefined) {
+        read.delete(text);
+        if (
+          this.#update(
+            agentId,
+            row,
+            DIGESTS.map((d) => before[d.at] as string | null),
+            true,
+          )
+        )
+          return;
+      }
+    }
     // Guessed from the row before: a first scan writes new rows only (one INSERT each, as before, no read), the
     // manager's ingest existing ones (read, then update): either way a wrong guess costs one statement, never a row.
-    const key = row[0];
     let stored: (string | null)[] | undefined;
     if (this.#expectNew) {
       if (this.#insertNew.run(agentId, ...row).changes === 1) return;
@@ -202,22 +238,39 @@ export class SqliteBaselineRepository implements BaselineRepository {
         return;
       }
     }
-    let changed = 0;
-    const values = PLAIN_AT.map((at) => row[at]);
-    DIGESTS.forEach((digest, i) => {
-      if (stored[i] === row[digest.at]) return;
-      changed |= 1 << i;
-      values.push(row[digest.at]);
-    });
-    this.#updateFor(changed).run(...values, agentId, key);
+    this.#update(agentId, row, stored, false);
   }
 
-  #updateFor(changed: number): Database.Statement {
-    let update = this.#updates[changed];
+  /**
+   * Updates an existing row, setting the digests that differ from `stored` (the row's digests, read). `guarded`:
+   * only if the digests left alone are still `stored`; returns whether a row was updated.
+   */
+  #update(agentId: string, row: ReturnType<typeof stateToRow>, stored: readonly (string | null)[], guarded: boolean): boolean {
+    let changed = 0;
+    const values: unknown[] = [];
+    for (const at of PLAIN_AT) values.push(row[at]);
+    const unchanged: (string | null)[] = [];
+    for (let i = 0; i < DIGESTS.length; i++) {
+      const value = row[(DIGESTS[i] as (typeof DIGESTS)[number]).at];
+      if (stored[i] === value) unchanged.push(value as string | null);
+      else {
+        changed |= 1 << i;
+        values.push(value);
+      }
+    }
+    values.push(agentId, row[0]);
+    if (!guarded) return this.#updateFor(changed, false).run(...values).changes === 1;
+    return this.#updateFor(changed, true).run(...values, ...unchanged).changes === 1;
+  }
+
+  #updateFor(changed: number, guarded: boolean): Database.Statement {
+    const cache = guarded ? this.#guardedUpdates : this.#updates;
+    let update = cache[changed];
     if (update === undefined) {
       const columns = [...PLAIN_COLUMNS, ...DIGESTS.filter((_, i) => (changed & (1 << i)) !== 0).map((d) => d.column)];
-      update = this.#conn.statement(`UPDATE baseline SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE agent_id = ? AND path_key = ?`);
-      this.#updates[changed] = update;
+      const guard = guarded ? DIGESTS.filter((_, i) => (changed & (1 << i)) === 0).map((d) => ` AND ${d.column} IS ?`) : [];
+      update = this.#conn.statement(`UPDATE baseline SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE agent_id = ? AND path_key = ?${guard.join('')}`);
+      cache[changed] = update;
     }
     return update;
   }
