@@ -722,8 +722,8 @@ const POSTGRES_VERDICT_RATIO = 1;
 /**
  * Known-hash verdicts on PostgreSQL against SQLite in alternating rounds on the same digests (bench/hashdb-engines.ts),
  * after both databases hold the same rows: figures measured one engine after the other in separate processes
- * (above) differ as much from the machine's load as from the engines. Each row is met or missed against issue 13's
- * "as fast as SQLite".
+ * (above) differ as much from the machine's load as from the engines. The rows of each engine as a manager opens it
+ * are met or missed against issue 13's "as fast as SQLite"; the same set-up on both is shown for comparison.
  */
 function hashdbEnginesPaired(size: number, sqlite: string, quick: boolean): void {
   const url = new URL(option('--postgres') ?? process.env.CUSTOS_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test');
@@ -744,7 +744,11 @@ function hashdbEnginesPaired(size: number, sqlite: string, quick: boolean): void
       value: f.postgres,
       unit: f.unit,
       reference: { name: 'SQLite, same rounds', value: f.sqlite },
-      note: `issue 13 (at least ${POSTGRES_VERDICT_RATIO}x): ${ratio >= POSTGRES_VERDICT_RATIO ? 'met' : 'missed'}`,
+      // Issue 13's target is the verdict a manager gives (each engine as a manager opens it); the same set-up on both
+      // engines (SQLite with filters is opened that way by the bench only) is shown beside it, for what it says.
+      note: f.name.includes('as each manager opens it')
+        ? `issue 13 target (at least ${POSTGRES_VERDICT_RATIO}x): ${ratio >= POSTGRES_VERDICT_RATIO ? 'met' : 'missed'}`
+        : `same set-up on both: PostgreSQL ${ratio >= 1 ? 'faster' : 'slower'}`,
     });
   }
   saveResults();
