@@ -180,7 +180,9 @@ const SPLIT_FROM = 128;
  * The places of the known digests and the bad lists of the bad ones. A big chunk goes as two queries at once on two
  * pooled connections, so the server works on one half while this process reads the other's rows (measured on 2
  * cores: the client and the server each took about half of a chunk's time when one waited for the other). Each
- * part's record numbers start at its `offset` in the known digests (the bad ones all go with the first part).
+ * part's record numbers start at its `offset` in the known digests (the bad ones all go with the first part). The
+ * halves are two statements, so an import committing between them is seen by one and not the other: each digest is
+ * still answered from one snapshot, as two chunks would be.
  */
 async function placesAndBad(db: PostgresDatabase, known: PackedDigests, bad: PackedDigests): Promise<{ offset: number; rows: PlaceRow[] }[]> {
   if (known.count + bad.count === 0) return [];
