@@ -6,7 +6,7 @@ import { usrAlias } from '../../core/usrmerge.js';
 import type { PostgresDatabase } from '../../storage/postgres/postgres-database.js';
 import type { Blooms } from '../bloom-cache.js';
 import type { KnownHashQuery } from '../known-hash-store.js';
-import type { LookupNames } from './postgres-lookup-names.js';
+import type { LookupNames, ResolvedNames } from './postgres-lookup-names.js';
 
 const ALGORITHM_OF_LENGTH: Readonly<Record<number, HashAlgorithm>> = { 16: 'md5', 20: 'sha1', 32: 'sha256' };
 /** As in SQLite: every place of a digest is listed up to this many; beyond, the path itself is asked for. */
@@ -148,7 +148,7 @@ export async function lookupMany(
   if (known.count + badDigests.count + deleted.length === 0) return new Array<EvidenceSet>(queries.length).fill(NO_EVIDENCE);
   const [parts, removals] = await Promise.all([placesAndBad(db, known, badDigests), deleted.length === 0 ? [] : removalsOf(db, queries, deleted)]);
   const rows = parts.flatMap((p) => p.rows);
-  await names.load(
+  const resolved = await names.load(
     db,
     [...rows.map((r) => r[3]), ...removals.map((r) => r.source_id)],
     [...rows.map((r) => r[2] ?? 0), ...removals.map((r) => r.package_id ?? 0)],
@@ -164,10 +164,12 @@ export async function lookupMany(
       const [lists, n] = r < 0 ? [bad, -1 - r] : [places, offset + r];
       (lists[n] ??= []).push(row);
     }
-  const atPath = places.some((p) => p.length > ALL_PLACES_LIMIT) ? await placesAtPath(db, names, queries, asks, places, known) : new Map<string, PlaceRow[]>();
-  const removed = removalEvidence(removals, names);
+  const atPath = places.some((p) => p.length > ALL_PLACES_LIMIT)
+    ? await placesAtPath(db, names, resolved, queries, asks, places, known)
+    : new Map<string, PlaceRow[]>();
+  const removed = removalEvidence(removals, resolved);
   return queries.map((q, i) => {
-    if (q.deleted !== true) return evidenceOf(q, i, asks[i] ?? NO_ASKS, places, bad, atPath, names);
+    if (q.deleted !== true) return evidenceOf(q, i, asks[i] ?? NO_ASKS, places, bad, atPath, resolved);
     const list = removed.get(i);
     return list === undefined ? NO_EVIDENCE : { ...NO_EVIDENCE, removed: list };
   });
@@ -204,6 +206,7 @@ async function placesAndBad(db: PostgresDatabase, known: PackedDigests, bad: Pac
 async function placesAtPath(
   db: PostgresDatabase,
   names: LookupNames,
+  resolved: ResolvedNames,
   queries: readonly KnownHashQuery[],
   asks: readonly Ask[][],
   places: readonly PlaceRow[][],
@@ -230,6 +233,7 @@ async function placesAtPath(
     db,
     rows.map((r) => r[3]),
     rows.map((r) => r[2] ?? 0),
+    resolved,
   );
   return out;
 }
@@ -280,7 +284,7 @@ function evidenceOf(
   places: readonly PlaceRow[][],
   badRows: readonly PlaceRow[][],
   atPathRows: ReadonlyMap<string, PlaceRow[]>,
-  names: LookupNames,
+  names: ResolvedNames,
 ): EvidenceSet {
   let atPath: HashEvidence[] | undefined;
   let elsewhere: HashEvidence[] | undefined;
@@ -310,7 +314,7 @@ function knownAt(
   ask: Ask,
   rows: readonly PlaceRow[],
   atPathRows: readonly PlaceRow[],
-  names: LookupNames,
+  names: ResolvedNames,
 ): { atPath: HashEvidence[]; elsewhere: HashEvidence[] } {
   const atPath: HashEvidence[] = [];
   const elsewhere: HashEvidence[] = [];
@@ -362,7 +366,7 @@ async function removalsOf(db: PostgresDatabase, queries: readonly KnownHashQuery
 }
 
 /** The removal evidence of each deleted path, by query index. */
-function removalEvidence(rows: readonly RemovalRow[], names: LookupNames): Map<number, RemovalEvidence[]> {
+function removalEvidence(rows: readonly RemovalRow[], names: ResolvedNames): Map<number, RemovalEvidence[]> {
   const out = new Map<number, RemovalEvidence[]>();
   for (const r of rows) {
     const source = names.source(r.source_id);
@@ -375,7 +379,7 @@ function removalEvidence(rows: readonly RemovalRow[], names: LookupNames): Map<n
   return out;
 }
 
-function toEvidence(algorithm: HashAlgorithm, row: PlaceRow, names: LookupNames): HashEvidence | undefined {
+function toEvidence(algorithm: HashAlgorithm, row: PlaceRow, names: ResolvedNames): HashEvidence | undefined {
   const [, path, pkgId, sourceId, declared] = row;
   const source = names.source(sourceId);
   if (source === undefined) return undefined;
@@ -403,7 +407,7 @@ function declaredOf(json: string): DeclaredMode {
   };
 }
 
-function badEvidence(algorithm: HashAlgorithm, row: PlaceRow, names: LookupNames): HashEvidence | undefined {
+function badEvidence(algorithm: HashAlgorithm, row: PlaceRow, names: ResolvedNames): HashEvidence | undefined {
   const source = names.source(row[3]);
   if (source === undefined) return undefined;
   const label = row[4];

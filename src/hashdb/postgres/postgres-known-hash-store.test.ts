@@ -6,6 +6,7 @@ import { describeKnownHashStoreContract, type KnownHashEngine } from '../../../t
 import { dropSchemas, schemaUrl, testSchemaName } from '../../../test/support/postgres-test-url.js';
 import { PostgresBloomCache } from './postgres-bloom-cache.js';
 import { PostgresKnownHashStore } from './postgres-known-hash-store.js';
+import { LookupNames } from './postgres-lookup-names.js';
 
 const schemas = new Map<string, string>();
 after(() => dropSchemas([...schemas.values()]));
@@ -108,6 +109,34 @@ describe('PostgresKnownHashStore', () => {
     await session.finish();
     assert.equal(await untilDropped(cache), true, 'an import after the new LISTEN is heard of');
     await cache.close();
+    await store.close();
+  });
+
+  it('names packages for a whole lookup even when its memory of them starts again in the middle', async () => {
+    const store = (await e.open('names')) as PostgresKnownHashStore;
+    const session = await store.beginImport({ kind: 'deb-verified', name: 'bookworm' });
+    const pkgs = ['a', 'b', 'c'].map((name) => ({ name, version: '1', arch: 'all' }));
+    await session.add(pkgs.map((p) => ({ digest: sha(p.name), path: Buffer.from(`/usr/bin/${p.name}`), package: p })));
+    await session.finish();
+    const ids = (await store.database.query<{ id: number; name: string }>('SELECT id::float8 AS id, name FROM kh_packages ORDER BY name')).rows;
+    const source = (await store.database.query<{ id: number }>('SELECT id::float8 AS id FROM kh_sources')).rows[0]?.id as number;
+    // Room for two: the third id makes the memory start again, and a second load for the same call (the rows at
+    // a path asked afterwards) adds to what the call already holds.
+    const names = new LookupNames(2);
+    const first = await names.load(store.database, [source], [ids[0]?.id as number, ids[1]?.id as number]);
+    await names.load(store.database, [source], [ids[2]?.id as number], first);
+    assert.deepEqual(
+      ids.map((r) => first.package(r.id)?.name),
+      ['a', 'b', 'c'],
+    );
+    assert.equal(first.source(source)?.name, 'bookworm');
+    assert.equal(first.package(0), undefined);
+    // A lookup through the store names every package too.
+    const found = await store.lookupMany(pkgs.map((p) => ({ path: Buffer.from(`/usr/bin/${p.name}`), hashes: { sha256: sha(p.name).toString('hex') } })));
+    assert.deepEqual(
+      found.map((f) => f.atPath[0]?.package?.name),
+      ['a', 'b', 'c'],
+    );
     await store.close();
   });
 

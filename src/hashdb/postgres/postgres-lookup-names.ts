@@ -10,6 +10,35 @@ export type SourceName = HashEvidence['source'];
  */
 const PACKAGES_KEPT = 200_000;
 
+/** The names one lookup call needs, by id: kept by the call, so the shared cache dropping entries cannot lose them. */
+export class ResolvedNames {
+  readonly #sources = new Map<number, SourceName>();
+  readonly #packages = new Map<number, PackageRef>();
+
+  /** Adds a source's name. */
+  addSource(id: number, source: SourceName): void {
+    this.#sources.set(id, source);
+  }
+
+  /** Adds a package's name. */
+  addPackage(id: number, pkg: PackageRef): void {
+    this.#packages.set(id, pkg);
+  }
+
+  /**
+   * The source of an id resolved for this call; undefined for an id without a row (cannot happen: sources are
+   * written before their rows and never deleted; a row without one is left out, as an inner join would).
+   */
+  source(id: number): SourceName | undefined {
+    return this.#sources.get(id);
+  }
+
+  /** The package of an id resolved for this call; undefined for 0 (no package) or an id without a row. */
+  package(id: number): PackageRef | undefined {
+    return id === 0 ? undefined : this.#packages.get(id);
+  }
+}
+
 /**
  * The names behind source and package ids, remembered across lookups so a chunk's query returns bare ids (the
  * names as text on every row took a third of a chunk's time, measured). Safe to keep for the life of the
@@ -19,16 +48,30 @@ const PACKAGES_KEPT = 200_000;
 export class LookupNames {
   readonly #sources = new Map<number, SourceName>();
   readonly #packages = new Map<number, PackageRef>();
+  readonly #packagesKept: number;
 
-  /** Reads the names of the ids not remembered yet: at most one round trip for each table, none when all are known. */
-  async load(db: Queryable, sourceIds: Iterable<number>, packageIds: Iterable<number>): Promise<void> {
-    const newSources = [...new Set(sourceIds)].filter((id) => !this.#sources.has(id));
-    const wanted = [...new Set(packageIds)].filter((id) => id !== 0);
-    let newPackages = wanted.filter((id) => !this.#packages.has(id));
-    // Past the bound, start again with this chunk's own packages (so none it needs is dropped after reading).
-    if (this.#packages.size + newPackages.length > PACKAGES_KEPT) {
-      this.#packages.clear();
-      newPackages = wanted;
+  /** `packagesKept`: how many package names are remembered before the memory starts again (tests pass a few). */
+  constructor(packagesKept = PACKAGES_KEPT) {
+    this.#packagesKept = packagesKept;
+  }
+
+  /**
+   * Resolves these ids into `into` (a new ResolvedNames by default): from memory, and the rest with at most one
+   * round trip for each table (none when all are remembered).
+   */
+  async load(db: Queryable, sourceIds: Iterable<number>, packageIds: Iterable<number>, into = new ResolvedNames()): Promise<ResolvedNames> {
+    const newSources: number[] = [];
+    for (const id of new Set(sourceIds)) {
+      const known = this.#sources.get(id);
+      if (known === undefined) newSources.push(id);
+      else into.addSource(id, known);
+    }
+    const newPackages: number[] = [];
+    for (const id of new Set(packageIds)) {
+      if (id === 0) continue;
+      const known = this.#packages.get(id);
+      if (known === undefined) newPackages.push(id);
+      else into.addPackage(id, known);
     }
     const [sources, packages] = await Promise.all([
       newSources.length === 0
@@ -44,20 +87,18 @@ export class LookupNames {
             [newPackages],
           ),
     ]);
-    for (const r of sources?.rows ?? []) this.#sources.set(r.id, { kind: r.kind, name: r.name, ...(r.host === '' ? {} : { host: r.host }) });
-    for (const r of packages?.rows ?? []) this.#packages.set(r.id, { name: r.name, version: r.version, arch: r.arch });
-  }
-
-  /**
-   * The source of an id loaded before; undefined for an id without a row (cannot happen: sources are written
-   * before their rows and never deleted; a row without one is left out, as the inner join did before).
-   */
-  source(id: number): SourceName | undefined {
-    return this.#sources.get(id);
-  }
-
-  /** The package of an id loaded before; undefined for 0 (no package) or an id without a row. */
-  package(id: number): PackageRef | undefined {
-    return id === 0 ? undefined : this.#packages.get(id);
+    for (const r of sources?.rows ?? []) {
+      const source: SourceName = { kind: r.kind, name: r.name, ...(r.host === '' ? {} : { host: r.host }) };
+      this.#sources.set(r.id, source);
+      into.addSource(r.id, source);
+    }
+    // Past the bound the memory starts again; what this call needs is in `into` either way.
+    if (this.#packages.size + newPackages.length > this.#packagesKept) this.#packages.clear();
+    for (const r of packages?.rows ?? []) {
+      const pkg: PackageRef = { name: r.name, version: r.version, arch: r.arch };
+      this.#packages.set(r.id, pkg);
+      into.addPackage(r.id, pkg);
+    }
+    return into;
   }
 }
