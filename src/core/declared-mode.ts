@@ -16,6 +16,25 @@ export interface DeclaredMode {
   readonly observed?: boolean;
 }
 
+/** A declaration from a store's columns, leaving out what the source did not say (nulls) and `observed` when false. */
+export function declaredMode(
+  mode: number,
+  uid: number | null,
+  gid: number | null,
+  owner: string | null,
+  group: string | null,
+  observed: boolean,
+): DeclaredMode {
+  return {
+    mode,
+    ...(uid === null ? {} : { uid }),
+    ...(gid === null ? {} : { gid }),
+    ...(owner === null ? {} : { owner }),
+    ...(group === null ? {} : { group }),
+    ...(observed ? { observed: true } : {}),
+  };
+}
+
 /**
  * The bits that give someone more than the package meant to: setuid, setgid, sticky, and write for group or
  * others. A file with fewer permissions than declared (a hardened `chmod o-r`) is not a mismatch.

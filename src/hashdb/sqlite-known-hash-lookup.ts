@@ -1,4 +1,4 @@
-import type { DeclaredMode } from '../core/declared-mode.js';
+import { declaredMode } from '../core/declared-mode.js';
 import type { FileHashes, HashAlgorithm } from '../core/file-state.js';
 import { NO_EVIDENCE, type EvidenceSet, type HashEvidence, type HashSourceKind } from '../core/known-hash-policy.js';
 import { usrAlias } from '../core/usrmerge.js';
@@ -141,18 +141,7 @@ function toEvidence(digest: Buffer, [path, pkg, version, arch, kind, name, host,
     ...(pkg === null ? {} : { package: { name: pkg, version: version ?? '', arch: arch ?? '' } }),
     source: { kind, name, ...(host === '' ? {} : { host }) },
     bad: false,
-    ...(mode === null ? {} : { declared: declaredOf(mode, uid, gid, owner, group, observed === 1) }),
-  };
-}
-
-function declaredOf(mode: number, uid: number | null, gid: number | null, owner: string | null, group: string | null, observed: boolean): DeclaredMode {
-  return {
-    mode,
-    ...(uid === null ? {} : { uid }),
-    ...(gid === null ? {} : { gid }),
-    ...(owner === null ? {} : { owner }),
-    ...(group === null ? {} : { group }),
-    ...(observed ? { observed } : {}),
+    ...(mode === null ? {} : { declared: declaredMode(mode, uid, gid, owner, group, observed === 1) }),
   };
 }
 

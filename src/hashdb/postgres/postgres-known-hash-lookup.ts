@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { DeclaredMode } from '../../core/declared-mode.js';
+import { declaredMode, type DeclaredMode } from '../../core/declared-mode.js';
 import type { HashAlgorithm } from '../../core/file-state.js';
 import { NO_EVIDENCE, type EvidenceSet, type HashEvidence, type RemovalEvidence } from '../../core/known-hash-policy.js';
 import { usrAlias } from '../../core/usrmerge.js';
@@ -396,15 +396,7 @@ function toEvidence(algorithm: HashAlgorithm, row: PlaceRow, names: ResolvedName
 
 /** A declaration from its JSON array: [mode, uid, gid, owner, group, observed], nulls for what the source leaves out. */
 function declaredOf(json: string): DeclaredMode {
-  const [mode, uid, gid, owner, group, observed] = JSON.parse(json) as [number, number | null, number | null, string | null, string | null, boolean];
-  return {
-    mode,
-    ...(uid === null ? {} : { uid }),
-    ...(gid === null ? {} : { gid }),
-    ...(owner === null ? {} : { owner }),
-    ...(group === null ? {} : { group }),
-    ...(observed ? { observed: true } : {}),
-  };
+  return declaredMode(...(JSON.parse(json) as [number, number | null, number | null, string | null, string | null, boolean]));
 }
 
 function badEvidence(algorithm: HashAlgorithm, row: PlaceRow, names: ResolvedNames): HashEvidence | undefined {
