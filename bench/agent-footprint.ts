@@ -1,6 +1,6 @@
 /**
  * Agent footprint: a real manager and a real agent (realtime on a tree) as the service runs them (the launcher's
- * shebang flags applied), measured from /proc: resident memory (VmRSS) and threads of the agent once its first
+ * shebang flags applied, and the agent with its systemd unit's environment), measured from /proc: resident memory (VmRSS) and threads of the agent once its first
  * scan is delivered and it sits idle, next to a bare Node process measured in the same run; and the CPU share and
  * wall time of a scan limited to a CPU share next to an unlimited one (user + system time of the agent process
  * over the scan, from /proc/PID/stat, divided by the scan's wall time and the cores it may use).
@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const CUSTOS = fileURLToPath(new URL('../../bin/custos.js', import.meta.url));
+const AGENT_UNIT = fileURLToPath(new URL('../../systemd/custos-agent.service', import.meta.url));
 const TICKS_PER_SECOND = 100;
 
 /** What one agent run measured. */
@@ -24,13 +25,31 @@ export interface FootprintFigures {
   /** Process CPU time over the scan divided by wall time, as a share of the machine (all cores = 100). */
   readonly scanCpuSharePercent: number;
   readonly idleRssMb: number;
+  /** The idle agent's RSS split: anonymous (its own) and file-backed (the node binary and libraries, shared and reclaimable). */
+  readonly idleAnonMb: number;
+  readonly idleFileMb: number;
   readonly idleThreads: number;
   readonly peakRssMb: number;
   /** RSS just before and after the agent gave back what the scan needed (its own log line). */
   readonly releasedFromMb?: number;
   readonly releasedToMb?: number;
   readonly bareNodeRssMb: number;
+  readonly bareNodeAnonMb: number;
+  readonly bareNodeFileMb: number;
   readonly bareNodeThreads: number;
+}
+
+/**
+ * The `Environment=` settings of the agent's systemd unit but PATH (`MALLOC_ARENA_MAX`): the bench measures the
+ * agent as the service runs it.
+ */
+export function agentUnitEnvironment(unit = readFileSync(AGENT_UNIT, 'utf8')): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const match of unit.matchAll(/^Environment=([A-Z_][A-Z0-9_]*)=(\S*)\s*$/gm)) {
+    const [, name, value] = match;
+    if (name !== undefined && value !== undefined && name !== 'PATH') env[name] = value;
+  }
+  return env;
 }
 
 interface Proc {
@@ -38,8 +57,8 @@ interface Proc {
   readonly lines: Record<string, unknown>[];
 }
 
-function start(args: readonly string[]): Proc {
-  const child = spawn(CUSTOS, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+function start(args: readonly string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(CUSTOS, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TZ: 'UTC', ...env } });
   const lines: Record<string, unknown>[] = [];
   let partial = '';
   child.stderr?.setEncoding('utf8');
@@ -69,11 +88,11 @@ async function waitFor(proc: Proc, msg: string, from = 0, timeoutMs = 30 * 60_00
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** VmRSS (MB) and Threads of a process. */
-export function procStatus(pid: number): { rssMb: number; threads: number } {
+/** VmRSS (MB), its anonymous and file-backed parts (RssAnon, RssFile) and Threads of a process. */
+export function procStatus(pid: number): { rssMb: number; anonMb: number; fileMb: number; threads: number } {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
-  return { rssMb: field('VmRSS') / 1024, threads: field('Threads') };
+  return { rssMb: field('VmRSS') / 1024, anonMb: field('RssAnon') / 1024, fileMb: field('RssFile') / 1024, threads: field('Threads') };
 }
 
 /** User + system CPU seconds of a process, all its threads (utime + stime of /proc/PID/stat). */
@@ -83,7 +102,7 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
-async function bareNode(): Promise<{ rssMb: number; threads: number }> {
+async function bareNode(): Promise<ReturnType<typeof procStatus>> {
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   await sleep(1500);
   const figures = procStatus(child.pid as number);
@@ -117,7 +136,7 @@ export async function measureAgentFootprint(
     const config = join(agentData, 'custos.yml');
     const limits = options.cpuShare === undefined ? '' : `  scan_cpu_share: ${options.cpuShare}\n`;
     writeFileSync(config, `syscheck:\n  frequency: 1h\n${limits}${options.extraYaml ?? ''}  directories:\n    - path: ${tree}\n      realtime: yes\n`);
-    const agent = start(['agent', 'start', '--data', agentData, '--config', config, '--keepalive', '5s']);
+    const agent = start(['agent', 'start', '--data', agentData, '--config', config, '--keepalive', '5s'], agentUnitEnvironment());
     procs.push(agent);
     const pid = agent.child.pid as number;
     // The scan starts right after the agent's start-up: measure CPU from the first keep-alive on.
@@ -147,11 +166,15 @@ export async function measureAgentFootprint(
       scanSeconds,
       scanCpuSharePercent: (100 * cpu) / scanSeconds / availableParallelism(),
       idleRssMb: idle.rssMb,
+      idleAnonMb: idle.anonMb,
+      idleFileMb: idle.fileMb,
       idleThreads: idle.threads,
       peakRssMb: peak,
       ...(released.rssBeforeMb === undefined ? {} : { releasedFromMb: released.rssBeforeMb }),
       ...(released.rssAfterMb === undefined ? {} : { releasedToMb: released.rssAfterMb }),
       bareNodeRssMb: bare.rssMb,
+      bareNodeAnonMb: bare.anonMb,
+      bareNodeFileMb: bare.fileMb,
       bareNodeThreads: bare.threads,
     };
   } finally {

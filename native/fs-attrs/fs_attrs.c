@@ -161,6 +161,23 @@ static napi_value trim_heap(napi_env env, napi_callback_info info) {
   return make_int(env, malloc_trim(0));
 }
 
+/*
+ * limitArenas(n): number — mallopt(M_ARENA_MAX, n): threads that allocate from now on share at most n malloc
+ * arenas. glibc otherwise gives every thread that ever allocated an arena of its own (up to 8 per core), and the
+ * pages an arena keeps after malloc_trim stay resident for as long as the process runs: 7 such arenas held 12.5 MB
+ * of an idle agent. Threads that already allocated keep theirs. Returns 1 on success, 0 when refused.
+ */
+static napi_value limit_arenas(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t n = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) {
+    napi_throw_type_error(env, NULL, "limitArenas(n): n must be a positive integer");
+    return NULL;
+  }
+  return make_int(env, mallopt(M_ARENA_MAX, n));
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"listAttributes", NULL, list_attributes, NULL, NULL, NULL, napi_default, NULL},
@@ -169,6 +186,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"ioPriority", NULL, io_priority, NULL, NULL, NULL, napi_default, NULL},
       {"trimHeap", NULL, trim_heap, NULL, NULL, NULL, napi_default, NULL},
       {"reduceHeap", NULL, reduce_heap, NULL, NULL, NULL, napi_default, NULL},
+      {"limitArenas", NULL, limit_arenas, NULL, NULL, NULL, napi_default, NULL},
       {"inotifyOpen", NULL, inotify_open, NULL, NULL, NULL, napi_default, NULL},
       {"inotifyAddWatch", NULL, inotify_add, NULL, NULL, NULL, napi_default, NULL},
       {"inotifyRemoveWatch", NULL, inotify_remove, NULL, NULL, NULL, napi_default, NULL},

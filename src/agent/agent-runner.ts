@@ -5,7 +5,7 @@ import { getPriority } from 'node:os';
 import { DEFAULT_SCAN_THROTTLE } from '../core/config/scan-throttle-config.js';
 import { FOOTPRINT_META_KEY, measureFootprint } from './agent-footprint.js';
 import { RateLimiter } from './rate-limiter.js';
-import { releaseAfterDelivery, releaseScanMemory } from './release-memory.js';
+import { limitMallocArenas, releaseAfterDelivery, releaseScanMemory } from './release-memory.js';
 import { ScanPacer } from './scan-pacer.js';
 import type { ThreadPriority } from './thread-priority.js';
 import { compileScanScope, type ScanScope } from '../core/scan-scope.js';
@@ -63,6 +63,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function startAgent(options: AgentRunnerOptions): Promise<RunningAgent> {
   const { logger, identity } = options;
   const log = logger.child({ component: 'agent', agentId: identity.agentId });
+  limitMallocArenas();
   const endpoint: ManagerEndpoint = { ...options.endpoint, onFailover: (from, to, reason) => log.warn({ from, to, reason }, 'manager failover') };
   const state = AgentState.open(join(options.dataDir, 'agent.db'), options.maxOutbox);
   const packageRoot = options.packageRoot ?? '/';

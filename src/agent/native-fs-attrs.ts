@@ -20,6 +20,11 @@ export interface NativeFsAttrs {
    */
   reduceHeap(): void;
   /**
+   * `mallopt(M_ARENA_MAX, n)`: threads that allocate from now on share at most `n` malloc arenas; 1 when set.
+   * Optional: an addon built before it was added lacks it.
+   */
+  limitArenas?(n: number): number;
+  /**
    * A new inotify instance read on the event loop (no thread waits on it), or `-errno`. `onEvents` gets the raw
    * `struct inotify_event` records the kernel queued, or `null` and an errno when reading failed.
    */

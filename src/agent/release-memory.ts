@@ -19,6 +19,26 @@ function collectGarbage(): void {
 }
 
 /**
+ * How many malloc arenas the agent's threads share (the systemd unit also sets `MALLOC_ARENA_MAX=2`, which covers
+ * the threads Node starts before any of our code runs). glibc's default is one arena per thread that allocates,
+ * up to 8 per core, and what an arena keeps after `malloc_trim` stays resident while the agent idles.
+ */
+const AGENT_MALLOC_ARENAS = 2;
+
+/**
+ * Caps the malloc arenas of the threads started from now on (scan threads, hash workers): called once when the
+ * agent starts, so an agent started without its unit's environment is as small when idle. Without the native
+ * module (or an older build of it) nothing changes: larger while idle, not wrong.
+ */
+export function limitMallocArenas(): void {
+  try {
+    nativeFsAttrs().limitArenas?.(AGENT_MALLOC_ARENAS);
+  } catch {
+    // As in releaseHeap: the addon is optional for memory housekeeping.
+  }
+}
+
+/**
  * After a scheduled scan, gives back what it needed and an idle agent does not: the hashing threads (each a V8
  * isolate with its heap and read buffer), SQLite's page cache, the garbage the scan left in the heap (V8 grows it
  * in large steps and keeps it until the next full collection, which an idle process may never reach), and the
