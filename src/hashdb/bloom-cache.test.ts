@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { BloomCache, type BloomSource, type DigestList } from './bloom-cache.js';
+import { BloomFiles } from './bloom-files.js';
 import { BloomFilter } from './bloom-filter.js';
 
 const sha = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -43,9 +44,9 @@ class Database {
 
 /** The import protocol the known-hash store follows: rows into the database and the import filters, then the generation. */
 function importThrough(cache: BloomCache, db: Database, list: DigestList, digest: Buffer): void {
-  const blooms = cache.forImport();
+  const blooms = cache.forImport({ bulk: false });
   db.lists[list].push(digest);
-  blooms?.[list].add(digest);
+  blooms[list].add(digest);
   const before = db.gen;
   db.gen++;
   db.commits++;
@@ -98,18 +99,21 @@ describe('BloomCache', () => {
     assert.ok(savedGeneration(`${path}.bloom`, 1));
   });
 
-  it('keeps the filters current through its own imports and saves them as the new generation', () => {
+  it('keeps the filters current through its own imports and saves them as the new generation, in the log', () => {
     const path = join(dir, 'import.sqlite');
     const db = new Database();
     const reader = BloomCache.open(path, db.source(), { now: () => 0 });
     reader.keep();
+    const base = readFileSync(`${path}.bloom`);
     importThrough(reader, db, 'bad', sha('evil'));
     assert.equal(reader.forLookups()?.bad.has(sha('evil')), true);
-    assert.ok(savedGeneration(`${path}.bad.bloom`, 1) && savedGeneration(`${path}.bloom`, 1));
+    assert.equal(new BloomFiles(path).read(1)?.bad.has(sha('evil')), true, 'the saved filters are at generation 1');
+    assert.ok(savedGeneration(`${path}.bloom`, 0) && readFileSync(`${path}.bloom`).equals(base), 'the base files were not written again');
     // An importer that keeps no filters of its own still brings the saved ones forward, for the readers.
     const importer = BloomCache.open(path, db.source());
+    assert.equal(importer.forImport({ bulk: false }).filters, undefined, 'it reads no filters for a row import');
     importThrough(importer, db, 'known', sha('ls'));
-    assert.ok(savedGeneration(`${path}.bloom`, 2));
+    assert.equal(new BloomFiles(path).read(2)?.known.has(sha('ls')), true);
     const reads = db.reads;
     const later = BloomCache.open(path, db.source());
     later.keep();
@@ -121,7 +125,7 @@ describe('BloomCache', () => {
     const path = join(dir, 'none.sqlite');
     const db = new Database();
     const importer = BloomCache.open(path, db.source());
-    assert.equal(importer.forImport(), undefined);
+    assert.equal(importer.forImport({ bulk: false }).filters, undefined);
     importThrough(importer, db, 'known', sha('ls'));
     assert.throws(() => readFileSync(`${path}.bloom`), { code: 'ENOENT' });
   });
@@ -131,14 +135,15 @@ describe('BloomCache', () => {
     const db = new Database();
     BloomCache.open(path, db.source()).keep();
     const importer = BloomCache.open(path, db.source());
-    const blooms = importer.forImport();
+    const blooms = importer.forImport({ bulk: false });
     db.lists.known.push(sha('mine'));
-    blooms?.known.add(sha('mine'));
+    blooms.known.add(sha('mine'));
     db.importElsewhere('bad', sha('theirs')); // generation 0 -> 1, not in `blooms`
     const before = db.gen;
     db.gen++;
     importer.imported(blooms, before);
     assert.ok(savedGeneration(`${path}.bloom`, 0), 'left at generation 0: stale, never passed off as generation 2');
+    assert.equal(new BloomFiles(path).read(2), undefined, 'nothing was logged');
     const reader = BloomCache.open(path, db.source());
     reader.keep();
     assert.equal(reader.forLookups()?.bad.has(sha('theirs')), true, 'rebuilt with both imports');
@@ -158,7 +163,7 @@ describe('BloomCache', () => {
     assert.equal(reader.forLookups()?.generation, 0, 'within the recheck interval the filters are trusted');
     clock += 50;
     const picked = reader.forLookups();
-    assert.equal(picked?.generation, 1, 'the commit is seen and the importer-saved filters loaded at once');
+    assert.equal(picked?.generation, 1, 'the commit is seen and the block the importer logged taken in at once');
     assert.equal(picked?.bad.has(sha('evil')), true);
     // An import that saves no filters (one finished in between) leaves the reader without any: it asks the database.
     db.importElsewhere('bad', sha('worse'));

@@ -91,7 +91,13 @@ export class SqliteKnownHashStore implements KnownHashStore {
 
   async beginImport(source: HashSourceRef, options: { readonly bulk?: boolean } = {}): Promise<ImportSession> {
     const bulk = options.bulk === true;
-    const target = { db: this.#db, stmts: this.#stmts, sourceId: this.#upsertSource(source), blooms: this.#blooms.forImport(), index: this.#index.forImport() };
+    const target = {
+      db: this.#db,
+      stmts: this.#stmts,
+      sourceId: this.#upsertSource(source),
+      blooms: this.#blooms.forImport({ bulk }),
+      index: this.#index.forImport(),
+    };
     const session = bulk ? bulkImportSession : rowImportSession;
     return session({
       ...target,
