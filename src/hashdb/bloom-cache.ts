@@ -106,6 +106,12 @@ export class BloomCache {
     this.#rebuild();
   }
 
+  /** Something was saved beside the database (a background build ended): look at the saved files at the next lookup. */
+  savedChanged(): void {
+    this.#retryAt = 0;
+    this.#staleStamp = '';
+  }
+
   /** True when lookups have current filters now. */
   get ready(): boolean {
     return this.#blooms !== undefined;

@@ -176,6 +176,45 @@ describe('digest index', () => {
     await store.close();
   });
 
+  it('a torn or garbled log is never believed: a reader rebuilds, and answers as the database does', async () => {
+    const file = join(dir, 'log.sqlite');
+    await fill(file);
+    await SqliteKnownHashStore.open(file, { digestIndex: true }).close();
+    const writer = SqliteKnownHashStore.open(file);
+    const session = await writer.beginImport({ kind: 'manual', name: 'logged' });
+    await session.add([{ digest: sha('logged 1') }, { digest: sha('logged 2') }]);
+    await session.finish();
+    await writer.close();
+    const queries = [sha('logged 1'), sha('logged 2'), sha('never')].map((d) => query(d));
+    const expected = await reference(file, queries);
+    const log = `${file}.digests.log`;
+    const whole = readFileSync(log);
+    truncateSync(log, whole.length - 2);
+    const baseStamp = statSync(`${file}.digests`).mtimeMs;
+    const torn = SqliteKnownHashStore.open(file, { digestIndex: true });
+    assert.ok(statSync(`${file}.digests`).mtimeMs > baseStamp, 'the torn log left the index stale: rebuilt');
+    assert.deepEqual(await torn.lookupMany(queries), expected);
+    await torn.close();
+    // Another import logged, then a byte of its row flipped: the log is removed, never read, and the index rebuilt.
+    const again = SqliteKnownHashStore.open(file);
+    const next = await again.beginImport({ kind: 'manual', name: 'logged again' });
+    await next.add([{ digest: sha('logged 3') }]);
+    await next.finish();
+    await again.close();
+    queries.push(query(sha('logged 3')));
+    const expectedAgain = await reference(file, queries);
+    const garbled = readFileSync(log);
+    const at = garbled.indexOf(sha('logged 3'));
+    assert.ok(at > 0);
+    garbled[at] = (garbled[at] as number) ^ 1;
+    writeFileSync(log, garbled);
+    const rebuiltAt = statSync(`${file}.digests`).mtimeMs;
+    const reader = SqliteKnownHashStore.open(file, { digestIndex: true });
+    assert.ok(statSync(`${file}.digests`).mtimeMs > rebuiltAt && statSync(log).size === 32, 'rebuilt, and the log started afresh');
+    assert.deepEqual(await reader.lookupMany(queries), expectedAgain);
+    await reader.close();
+  });
+
   it('a truncated or foreign file is rebuilt when a reader opens, never read', async () => {
     const file = join(dir, 'e.sqlite');
     const known = await fill(file);

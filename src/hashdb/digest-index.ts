@@ -164,6 +164,14 @@ export class DigestIndexCache {
     this.#rebuild();
   }
 
+  /** Something was saved beside the database (a background build ended): look at the saved files at the next lookup. */
+  savedChanged(): void {
+    this.#retryAt = 0;
+    this.#staleStamp = '';
+    // A rebuild past DELTA_LIMIT: the fresh file replaces the one in memory with its long delta.
+    if (this.#keep && this.#index !== undefined) this.#replace(this.#read() ?? this.#index);
+  }
+
   /** True when lookups have a current index now. */
   get ready(): boolean {
     return this.#index !== undefined;

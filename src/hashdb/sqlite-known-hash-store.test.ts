@@ -113,3 +113,59 @@ describe('SqliteKnownHashStore: declared modes (schema version 2)', () => {
     raw.close();
   });
 });
+
+describe('SqliteKnownHashStore: when the filters and the index are built', () => {
+  /** A database of hash-only rows, and a digest that is answered only from the index once a row is deleted behind the store. */
+  async function filled(file: string): Promise<Buffer[]> {
+    const store = SqliteKnownHashStore.open(file);
+    const session = await store.beginImport({ kind: 'nsrl', name: 'NSRL' }, { bulk: true });
+    const digests = Array.from({ length: 2000 }, (_, i) => sha(`row ${i}`));
+    await session.add(digests.map((digest) => ({ digest })));
+    await session.finish();
+    const bad = await store.beginImport({ kind: 'manual', name: 'feed' });
+    await bad.add([{ digest: sha('dropper'), bad: true, label: 'dropper' }]);
+    await bad.finish();
+    await store.close();
+    return digests;
+  }
+
+  /** Deletes a row without moving the generation: only a store that answers from the index still finds it. */
+  function deleteBehind(file: string, digest: Buffer): void {
+    const raw = new Database(file);
+    raw.prepare('DELETE FROM known WHERE digest = ?').run(digest);
+    raw.close();
+  }
+
+  it('in the background: the store answers from SQLite at once, and takes up the filters and index the thread saved', async () => {
+    const file = join(tempDir(), 'background.sqlite');
+    const digests = await filled(file);
+    const store = SqliteKnownHashStore.open(file, { bloom: true, build: 'background' });
+    // Answers at once, before anything is built.
+    assert.equal((await store.lookupBad({ sha256: sha('dropper').toString('hex') })).length, 1);
+    await store.backgroundBuild();
+    assert.ok(statSync(`${file}.bloom`).size > 0 && statSync(`${file}.digests`).size > 0, 'the thread saved both');
+    deleteBehind(file, digests[3] as Buffer);
+    const found = await store.lookup(Buffer.from('/x'), { sha256: (digests[3] as Buffer).toString('hex') });
+    assert.equal(found.elsewhere.length, 1, 'answered from the index the thread built');
+    assert.equal((await store.lookupBad({ sha256: sha('dropper').toString('hex') })).length, 1);
+    assert.deepEqual(await store.lookupBad({ sha256: sha('unknown').toString('hex') }), []);
+    await store.close();
+  });
+
+  it('never (a one-shot check): nothing is built; saved ones are taken up after keepAfter lookups only', async () => {
+    const file = join(tempDir(), 'never.sqlite');
+    const digests = await filled(file);
+    const none = SqliteKnownHashStore.open(file, { bloom: true, build: 'never' });
+    assert.equal((await none.lookup(Buffer.from('/x'), { sha256: (digests[1] as Buffer).toString('hex') })).elsewhere.length, 1);
+    await none.close();
+    assert.equal(statSync(`${file}.bloom`, { throwIfNoEntry: false }), undefined, 'nothing built');
+    await SqliteKnownHashStore.open(file, { bloom: true }).close(); // someone who keeps them builds and saves them
+    deleteBehind(file, digests[5] as Buffer);
+    const lazy = SqliteKnownHashStore.open(file, { bloom: true, build: 'never', keepAfter: 3 });
+    const ask = async (): Promise<number> => (await lazy.lookup(Buffer.from('/x'), { sha256: (digests[5] as Buffer).toString('hex') })).elsewhere.length;
+    assert.equal(await ask(), 0, 'first lookup: SQLite (the row is gone from the table)');
+    assert.equal(await ask(), 0, 'second lookup: SQLite');
+    assert.equal(await ask(), 1, 'third lookup: the saved index, taken up');
+    await lazy.close();
+  });
+});
