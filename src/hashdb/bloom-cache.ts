@@ -96,7 +96,11 @@ export class BloomCache {
     this.#blooms = this.#files.read(this.#source.generation());
     this.#changeCounter = this.#source.changeCounter();
     this.#checkedAt = this.#now();
-    if (this.#blooms !== undefined) return;
+    if (this.#blooms !== undefined) {
+      // Files saved without a log (an older version, the bench's fixture): start one, so imports can append.
+      this.#files.startLog(this.#blooms.generation);
+      return;
+    }
     if (options.build === 'now') {
       this.#blooms = this.build();
       return;

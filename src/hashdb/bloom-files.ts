@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { BloomFilter } from './bloom-filter.js';
 import { GenerationLog, GenerationLogCorrupt, type LogBlock } from './generation-log.js';
 
@@ -99,13 +99,16 @@ export class BloomFiles {
       if (error instanceof GenerationLogCorrupt) return undefined;
       throw error;
     }
-    if (log === undefined) return undefined;
     const baseBytes = this.files.reduce((sum, f) => sum + (statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0);
-    return { generation: log.generation, baseBytes, logBytes: log.bytes };
+    if (log !== undefined) return { generation: log.generation, baseBytes, logBytes: log.bytes };
+    // No log (files saved by an older version, or the bench's fixture): the bases' own generation, if they agree.
+    const [known, bad] = this.files.map(headerGeneration);
+    return known !== undefined && known === bad ? { generation: known, baseBytes, logBytes: 0 } : undefined;
   }
 
   /** Appends one import's digests, bringing the saved filters to `generation` (the caller saw `tail` at `generation - 1`). */
   append(generation: number, added: AddedDigests): void {
+    if (statSync(this.log.file, { throwIfNoEntry: false }) === undefined) this.log.reset(generation - 1);
     this.log.append(generation, encodeDigests(added));
   }
 
@@ -190,4 +193,20 @@ export function decodeDigests(payload: Buffer): AddedDigests {
 /** The generation in a saved filter's header, or `undefined` when it is not a filter. */
 function savedGeneration(header: Buffer): number | undefined {
   return header.length >= FILTER_HEADER_BYTES && header.toString('latin1', 0, 4) === 'CBLM' ? header.readDoubleLE(16) : undefined;
+}
+
+/** The generation in a saved filter file's header, read alone (not the filter). */
+function headerGeneration(file: string): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const header = Buffer.alloc(FILTER_HEADER_BYTES);
+    return readSync(fd, header, 0, FILTER_HEADER_BYTES, 0) === FILTER_HEADER_BYTES ? savedGeneration(header) : undefined;
+  } finally {
+    closeSync(fd);
+  }
 }

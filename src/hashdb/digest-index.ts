@@ -154,7 +154,11 @@ export class DigestIndexCache {
     this.#changeCounter = this.#source.changeCounter();
     this.#checkedAt = this.#now();
     this.#replace(this.#read());
-    if (this.#index !== undefined) return;
+    if (this.#index !== undefined) {
+      // An index saved without a log (an older version, the bench's fixture): start one, so imports can append.
+      if (!this.#log.reaches(this.#index.generation)) this.#log.reset(this.#index.generation);
+      return;
+    }
     if (options.build === 'now') {
       this.#replace(this.build());
       return;
@@ -249,9 +253,14 @@ export class DigestIndexCache {
   imported(collected: DigestIndexImport | undefined, generationBefore: number, bulk: boolean): void {
     if (collected === undefined) return;
     const next = generationBefore + 1;
-    let tail;
+    let tail: { readonly generation: number; readonly bytes: number } | undefined;
     try {
       tail = this.#log.tail();
+      if (tail === undefined && statSync(this.#log.file, { throwIfNoEntry: false }) === undefined) {
+        // No log (an index saved by an older version, or the bench's fixture): the file's own generation.
+        const base = digestIndexGeneration(this.#file);
+        if (base !== undefined) tail = { generation: base, bytes: 0 };
+      }
     } catch (error) {
       if (!(error instanceof GenerationLogCorrupt)) throw error;
     }
@@ -262,6 +271,7 @@ export class DigestIndexCache {
       return;
     }
     const logged = tail?.generation === generationBefore;
+    if (logged && statSync(this.#log.file, { throwIfNoEntry: false }) === undefined) this.#log.reset(generationBefore);
     if (logged) this.#log.append(next, encodeRows(collected.rows));
     try {
       current?.extend(collected.rows, next);
