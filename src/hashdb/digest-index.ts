@@ -1,14 +1,6 @@
 import { rmSync, statSync } from 'node:fs';
-import {
-  decodeRecord,
-  DigestIndexCorrupt,
-  digestIndexGeneration,
-  DigestIndexFile,
-  encodeRecord,
-  RECORD_BYTES,
-  writeDigestIndex,
-  type IndexedRow,
-} from './digest-index-file.js';
+import { DigestIndexCorrupt, digestIndexGeneration, DigestIndexFile, RECORD_BYTES, writeDigestIndex, type IndexedRow } from './digest-index-file.js';
+import { decodeRows, DigestIndex, encodeRows } from './digest-index-view.js';
 import { GenerationLog, GenerationLogCorrupt, type LogBlock } from './generation-log.js';
 
 /** How often a cache that lost its index looks for a fresh one saved by an importer (as `BLOOM_RETRY_MS`). */
@@ -24,6 +16,8 @@ const DELTA_LIMIT = 200_000;
 const REBUILD_AFTER_MS = 10_000;
 const LOG_MAGIC = 'CDXL';
 
+export { DigestIndex } from './digest-index-view.js';
+
 /** What the index cache reads of the database it describes (the known-hash store answers with SQL). */
 export interface DigestIndexSource {
   /** The database's generation: every import that added rows moves it on by one. */
@@ -36,58 +30,6 @@ export interface DigestIndexSource {
   count(): number;
   /** Every row of the known table, in key order (digest bytes first). */
   rows(): Iterable<IndexedRow>;
-}
-
-/** The digest index for lookups: the file, plus the rows imported since it was written (from the log, and this process's imports). */
-export class DigestIndex {
-  #generation: number;
-  readonly #base: DigestIndexFile;
-  readonly #delta = new Map<string, IndexedRow[]>();
-  #deltaRows = 0;
-
-  constructor(base: DigestIndexFile) {
-    this.#base = base;
-    this.#generation = base.generation;
-  }
-
-  /** The database generation the index describes. */
-  get generation(): number {
-    return this.#generation;
-  }
-
-  /** Rows held beside the file. */
-  get deltaRows(): number {
-    return this.#deltaRows;
-  }
-
-  /**
-   * Takes in the rows that bring the index to `generation`. A row the file already holds is not added twice (an
-   * import that began before the file's snapshot and ended after it logs rows the file has): hash-only rows are
-   * told apart by source alone, and rows with a place are all asked of the database anyway.
-   */
-  extend(rows: readonly IndexedRow[], generation: number): void {
-    for (const row of rows) {
-      const key = row.digest.toString('latin1');
-      const list = this.#delta.get(key);
-      if (!row.placed && [...this.#base.find(row.digest), ...(list ?? [])].some((r) => !r.placed && r.sourceId === row.sourceId)) continue;
-      if (list === undefined) this.#delta.set(key, [row]);
-      else list.push(row);
-      this.#deltaRows++;
-    }
-    this.#generation = generation;
-  }
-
-  /** Every known row with exactly this digest: none means the known table has none. Throws `DigestIndexCorrupt`. */
-  find(digest: Buffer): readonly IndexedRow[] {
-    const found = this.#base.find(digest);
-    if (this.#delta.size === 0) return found;
-    const added = this.#delta.get(digest.toString('latin1'));
-    return added === undefined ? found : [...found, ...added];
-  }
-
-  close(): void {
-    this.#base.close();
-  }
 }
 
 /** The rows one import added, collected for the index (see `DigestIndexCache.forImport`). */
@@ -385,16 +327,4 @@ export class DigestIndexCache {
       })
       .join('/');
   }
-}
-
-/** A log block's payload: the rows as index records (each with its own checksum, as in the file). */
-function encodeRows(rows: readonly IndexedRow[]): Buffer {
-  const out = Buffer.alloc(rows.length * RECORD_BYTES);
-  rows.forEach((row, i) => encodeRecord(out, i * RECORD_BYTES, row));
-  return out;
-}
-
-function decodeRows(payload: Buffer): IndexedRow[] {
-  if (payload.length % RECORD_BYTES !== 0) throw new DigestIndexCorrupt('a digest index log block does not add up');
-  return Array.from({ length: payload.length / RECORD_BYTES }, (_, i) => decodeRecord(payload, i * RECORD_BYTES));
 }

@@ -1,0 +1,66 @@
+import { decodeRecord, DigestIndexCorrupt, encodeRecord, RECORD_BYTES, type DigestIndexFile, type IndexedRow } from './digest-index-file.js';
+
+/** The digest index for lookups: the file, plus the rows imported since it was written (from the log, and this process's imports). */
+export class DigestIndex {
+  #generation: number;
+  readonly #base: DigestIndexFile;
+  readonly #delta = new Map<string, IndexedRow[]>();
+  #deltaRows = 0;
+
+  constructor(base: DigestIndexFile) {
+    this.#base = base;
+    this.#generation = base.generation;
+  }
+
+  /** The database generation the index describes. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Rows held beside the file. */
+  get deltaRows(): number {
+    return this.#deltaRows;
+  }
+
+  /**
+   * Takes in the rows that bring the index to `generation`. A row the file already holds is not added twice (an
+   * import that began before the file's snapshot and ended after it logs rows the file has): hash-only rows are
+   * told apart by source alone, and rows with a place are all asked of the database anyway.
+   */
+  extend(rows: readonly IndexedRow[], generation: number): void {
+    for (const row of rows) {
+      const key = row.digest.toString('latin1');
+      const list = this.#delta.get(key);
+      if (!row.placed && [...this.#base.find(row.digest), ...(list ?? [])].some((r) => !r.placed && r.sourceId === row.sourceId)) continue;
+      if (list === undefined) this.#delta.set(key, [row]);
+      else list.push(row);
+      this.#deltaRows++;
+    }
+    this.#generation = generation;
+  }
+
+  /** Every known row with exactly this digest: none means the known table has none. Throws `DigestIndexCorrupt`. */
+  find(digest: Buffer): readonly IndexedRow[] {
+    const found = this.#base.find(digest);
+    if (this.#delta.size === 0) return found;
+    const added = this.#delta.get(digest.toString('latin1'));
+    return added === undefined ? found : [...found, ...added];
+  }
+
+  close(): void {
+    this.#base.close();
+  }
+}
+
+/** A log block's payload: the rows as index records (each with its own checksum, as in the file). */
+export function encodeRows(rows: readonly IndexedRow[]): Buffer {
+  const out = Buffer.alloc(rows.length * RECORD_BYTES);
+  rows.forEach((row, i) => encodeRecord(out, i * RECORD_BYTES, row));
+  return out;
+}
+
+/** The rows of a log block's payload; throws `DigestIndexCorrupt` when a record fails its checksum. */
+export function decodeRows(payload: Buffer): IndexedRow[] {
+  if (payload.length % RECORD_BYTES !== 0) throw new DigestIndexCorrupt('a digest index log block does not add up');
+  return Array.from({ length: payload.length / RECORD_BYTES }, (_, i) => decodeRecord(payload, i * RECORD_BYTES));
+}
