@@ -97,8 +97,13 @@ export class BloomCache {
     this.#changeCounter = this.#source.changeCounter();
     this.#checkedAt = this.#now();
     if (this.#blooms !== undefined) {
-      // Files saved without a log (an older version, the bench's fixture): start one, so imports can append.
-      this.#files.startLog(this.#blooms.generation);
+      // Files saved without a log (an older version, the bench's fixture): start one, so imports can append. A reader
+      // that cannot write beside the database (a check as another user, a read-only mount) goes without.
+      try {
+        this.#files.startLog(this.#blooms.generation);
+      } catch {
+        // the saved files stay as they are: an import then finds no log and leaves them stale
+      }
       return;
     }
     if (options.build === 'now') {

@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../../test/support/temp-dir.js';
+import { BloomFiles } from './bloom-files.js';
 import { BloomFilter } from './bloom-filter.js';
 import { KNOWN_HASHES_APPLICATION_ID } from '../storage/sqlite/application-id.js';
 import { KNOWN_HASH_DATABASE } from './known-hash-database.js';
@@ -149,6 +150,36 @@ describe('SqliteKnownHashStore: when the filters and the index are built', () =>
     assert.equal(found.elsewhere.length, 1, 'answered from the index the thread built');
     assert.equal((await store.lookupBad({ sha256: sha('dropper').toString('hex') })).length, 1);
     assert.deepEqual(await store.lookupBad({ sha256: sha('unknown').toString('hex') }), []);
+    await store.close();
+  });
+
+  it('in the background, with imports going on meanwhile: what the thread saves is current when it ends, every import in it', async () => {
+    const file = join(tempDir(), 'busy.sqlite');
+    const digests = await filled(file);
+    const store = SqliteKnownHashStore.open(file, { bloom: true, build: 'background' });
+    // Imports while the thread builds: whether each lands before its snapshot or in the log it started, the saved
+    // files must describe the database's generation when the build ends.
+    const during: Buffer[] = [];
+    for (let i = 0; i < 5; i++) {
+      const session = await store.beginImport({ kind: 'manual', name: `during ${i}` });
+      const rows = [{ digest: sha(`during ${i}`) }, { digest: sha(`bad during ${i}`), bad: true, label: 'bad' }];
+      await session.add(rows);
+      await session.finish();
+      during.push(sha(`during ${i}`));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await store.backgroundBuild();
+    const raw = new Database(file, { readonly: true });
+    const generation = Number(raw.prepare("SELECT value FROM meta WHERE key = 'generation'").pluck().get());
+    raw.close();
+    const saved = new BloomFiles(file).read(generation);
+    assert.ok(saved !== undefined, 'the saved filters, with their log, are at the database generation');
+    for (let i = 0; i < 5; i++) assert.ok(saved.bad.has(sha(`bad during ${i}`)) && saved.known.has(sha(`during ${i}`)), `import ${i} is in the saved filters`);
+    const reader = SqliteKnownHashStore.open(file, { bloom: true, build: 'never' });
+    for (const d of [...during, digests[0] as Buffer])
+      assert.equal((await reader.lookup(Buffer.from('/x'), { sha256: d.toString('hex') })).elsewhere.length, 1);
+    for (let i = 0; i < 5; i++) assert.equal((await reader.lookupBad({ sha256: sha(`bad during ${i}`).toString('hex') })).length, 1);
+    await reader.close();
     await store.close();
   });
 
