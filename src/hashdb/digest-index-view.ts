@@ -4,7 +4,11 @@ import { decodeRecord, DigestIndexCorrupt, encodeRecord, RECORD_BYTES, type Dige
 export class DigestIndex {
   #generation: number;
   readonly #base: DigestIndexFile;
-  readonly #delta = new Map<string, IndexedRow[]>();
+  /**
+   * The added rows by digest, each as one number (`sourceId * 2 + placed`): up to DELTA_LIMIT rows are held, and as
+   * objects with a buffer each they took about 0.66 KB a row.
+   */
+  readonly #delta = new Map<string, number[]>();
   #deltaRows = 0;
 
   constructor(base: DigestIndexFile) {
@@ -30,10 +34,11 @@ export class DigestIndex {
   extend(rows: readonly IndexedRow[], generation: number): void {
     for (const row of rows) {
       const key = row.digest.toString('latin1');
+      const code = row.sourceId * 2 + (row.placed ? 1 : 0);
       const list = this.#delta.get(key);
-      if (!row.placed && [...this.#base.find(row.digest), ...(list ?? [])].some((r) => !r.placed && r.sourceId === row.sourceId)) continue;
-      if (list === undefined) this.#delta.set(key, [row]);
-      else list.push(row);
+      if (!row.placed && (list?.includes(code) === true || this.#base.find(row.digest).some((r) => !r.placed && r.sourceId === row.sourceId))) continue;
+      if (list === undefined) this.#delta.set(key, [code]);
+      else list.push(code);
       this.#deltaRows++;
     }
     this.#generation = generation;
@@ -44,7 +49,8 @@ export class DigestIndex {
     const found = this.#base.find(digest);
     if (this.#delta.size === 0) return found;
     const added = this.#delta.get(digest.toString('latin1'));
-    return added === undefined ? found : [...found, ...added];
+    if (added === undefined) return found;
+    return [...found, ...added.map((code) => ({ digest, placed: code % 2 === 1, sourceId: Math.floor(code / 2) }))];
   }
 
   close(): void {
