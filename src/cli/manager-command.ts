@@ -14,6 +14,7 @@ import { splitHostPort } from '../core/config/config-schema.js';
 import { parseDurationMs } from '../core/config/units.js';
 import { CustosError } from '../core/custos-error.js';
 import { isPostgresLocation, knownHashLocation, openKnownHashStore } from '../hashdb/open-known-hash-store.js';
+import { SqliteKnownHashStore } from '../hashdb/sqlite-known-hash-store.js';
 import { DebVerifier } from '../manager/deb-uploads.js';
 import { createEnrollmentToken } from '../manager/enrollment-token.js';
 import { ensureManagerPki } from '../manager/manager-pki.js';
@@ -100,6 +101,10 @@ export function managerCommand(result: CommandResult): Command {
         // memory, twice the filters while a build runs).
         const hashdbLocation = knownHashLocation(config, join(dataDir, 'hashdb.sqlite'));
         const knownHashes = await openKnownHashStore(hashdbLocation, { bloom: true, build: 'background' });
+        if (knownHashes instanceof SqliteKnownHashStore) {
+          // Said once the saved files are current (at once when they already were): until then verdicts come from SQL.
+          void knownHashes.backgroundBuild().then(() => logger.info({ hashdb: hashdbLocation }, 'known-hash filters and digest index saved'));
+        }
         if (isPostgresLocation(hashdbLocation)) logger.info({ hashdb: redactPostgresUrl(hashdbLocation) }, 'known-hash database on PostgreSQL');
         // A manager that kept its known hashes in DATA/hashdb.sqlite before they moved to PostgreSQL: what was imported
         // there is not carried over, and changes it explained would alert. Said at every start while the file is there.
