@@ -26,31 +26,35 @@ export class DigestIndex {
     return this.#deltaRows;
   }
 
-  /**
-   * Takes in the rows that bring the index to `generation`. A row the file already holds is not added twice (an
-   * import that began before the file's snapshot and ended after it logs rows the file has): hash-only rows are
-   * told apart by source alone, and rows with a place are all asked of the database anyway.
-   */
+  /** Takes in the rows that bring the index to `generation` (one number each, no read of the file). */
   extend(rows: readonly IndexedRow[], generation: number): void {
     for (const row of rows) {
       const key = row.digest.toString('latin1');
       const code = row.sourceId * 2 + (row.placed ? 1 : 0);
       const list = this.#delta.get(key);
-      if (!row.placed && (list?.includes(code) === true || this.#base.find(row.digest).some((r) => !r.placed && r.sourceId === row.sourceId))) continue;
       if (list === undefined) this.#delta.set(key, [code]);
-      else list.push(code);
+      else if (!list.includes(code) || row.placed) list.push(code);
+      else continue;
       this.#deltaRows++;
     }
     this.#generation = generation;
   }
 
-  /** Every known row with exactly this digest: none means the known table has none. Throws `DigestIndexCorrupt`. */
+  /**
+   * Every known row with exactly this digest: none means the known table has none. Throws `DigestIndexCorrupt`.
+   * A logged row the file already holds is not answered twice (an import that began before a rebuild's snapshot and
+   * ended after it logs rows the file has): hash-only rows are told apart by source alone, and rows with a place
+   * are all asked of the database anyway.
+   */
   find(digest: Buffer): readonly IndexedRow[] {
     const found = this.#base.find(digest);
     if (this.#delta.size === 0) return found;
     const added = this.#delta.get(digest.toString('latin1'));
     if (added === undefined) return found;
-    return [...found, ...added.map((code) => ({ digest, placed: code % 2 === 1, sourceId: Math.floor(code / 2) }))];
+    const rows = added
+      .map((code) => ({ digest, placed: code % 2 === 1, sourceId: Math.floor(code / 2) }))
+      .filter((row) => row.placed || !found.some((f) => !f.placed && f.sourceId === row.sourceId));
+    return rows.length === 0 ? found : [...found, ...rows];
   }
 
   close(): void {
