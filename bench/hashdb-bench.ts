@@ -4,7 +4,8 @@
  * filters, with the filters and the digest index), with peak memory; `--runs N` measures the lookups N times and
  * prints each run's hits/s and misses/s against issue 17's targets. `--profile` adds where a hit's time goes
  * (the bare primary-key probe, the full evidence query, the digest index's read). Run:
- * node dist/bench/hashdb-bench.js --rows 10000000 [--db FILE] [--keep] [--runs 2] [--profile]
+ * node dist/bench/hashdb-bench.js --rows 10000000 [--db FILE] [--keep] [--runs 2] [--profile] [--import-rounds 3]
+ * The last figures are the cost of an import of 2,000 rows (a package report) at that size: `hashdb-import-cost.ts`.
  * A 100M-row file is made much faster by `hashdb-fixture.js` (then pass it as --db).
  * `--db postgres://…?schema=NAME` measures the same on PostgreSQL (the database alone and with the Bloom filters;
  * the digest index is SQLite's), and keeps the schema for the next run, as the file is kept.
@@ -21,6 +22,7 @@ import { DigestIndexFile } from '../src/hashdb/digest-index-file.js';
 import { isPostgresLocation, openKnownHashStore } from '../src/hashdb/open-known-hash-store.js';
 import { PostgresKnownHashStore } from '../src/hashdb/postgres/postgres-known-hash-store.js';
 import { SqliteKnownHashStore, type KnownHashStoreOptions } from '../src/hashdb/sqlite-known-hash-store.js';
+import { measureImportCost } from './hashdb-import-cost.js';
 
 /** One measured figure. */
 export interface HashdbFigure {
@@ -48,6 +50,8 @@ const SETUPS: readonly { readonly label: string; readonly options: KnownHashStor
   { label: '', options: { bloom: false, digestIndex: false } },
   { label: ', Bloom filter', options: { bloom: true, digestIndex: false } },
   { label: ', Bloom filter + digest index', options: { bloom: true, digestIndex: true } },
+  // As `custos manager start` opens it: the same files, built by a thread if missing (the bench waits for it).
+  { label: ', as the manager opens it', options: { bloom: true, build: 'background' } },
 ];
 
 /** Runs the known-hash benchmark and returns its figures. */
@@ -59,6 +63,8 @@ export async function runHashdbBench(options: {
   dpkg?: boolean;
   runs?: number;
   profile?: boolean;
+  /** Imports of 2,000 rows measured (`hashdb-import-cost.ts`); 0 for none. Default 3. */
+  importRounds?: number;
 }): Promise<HashdbFigure[]> {
   const figures: HashdbFigure[] = [];
   const db = options.db ?? join(tmpdir(), `custos-bench-hashdb-${options.rows}.sqlite`);
@@ -107,16 +113,22 @@ export async function runHashdbBench(options: {
       figures.push({ name: `${tag}${kind}: against the database alone`, value: value / reference, unit: '×' });
     }
   }
+  // What an import of a package report costs at this size (issue 17: it must not rewrite the saved filters).
+  if (!postgres && options.importRounds !== 0) figures.push(...(await measureImportCost(db, 2000, options.importRounds ?? 3)));
   figures.push({ name: 'peak memory (RSS)', value: process.resourceUsage().maxRSS / 1024, unit: 'MB' });
   if (options.keep !== true && options.db === undefined && !postgres) {
-    for (const suffix of ['', '-wal', '-shm', '.bloom', '.bad.bloom', '.digests', '.digests.delta']) rmSync(`${db}${suffix}`, { force: true });
+    for (const suffix of ['', '-wal', '-shm', '.bloom', '.bad.bloom', '.bloom.log', '.digests', '.digests.log']) rmSync(`${db}${suffix}`, { force: true });
   }
   return figures;
 }
 
 /** Opens the store for one set-up. On PostgreSQL the filters are built in the background: the bench waits for them, as a manager's lookups would once they are ready (before, lookups ask the database). */
 async function openSetup(db: string, options: KnownHashStoreOptions): Promise<KnownHashStore> {
-  if (!isPostgresLocation(db)) return SqliteKnownHashStore.open(db, options);
+  if (!isPostgresLocation(db)) {
+    const store = SqliteKnownHashStore.open(db, options);
+    await store.backgroundBuild();
+    return store;
+  }
   const store = await openKnownHashStore(db, { bloom: options.bloom === true });
   if (options.bloom === true && store instanceof PostgresKnownHashStore) await store.bloomReady();
   return store;
@@ -127,7 +139,7 @@ async function measureLookups(db: string, options: { rows: number; lookups: numb
   const figures: HashdbFigure[] = [];
   const postgres = isPostgresLocation(db);
   // The digest index is the SQLite engine's own.
-  for (const setup of postgres ? SETUPS.filter((s) => s.options.digestIndex !== true) : SETUPS) {
+  for (const setup of postgres ? SETUPS.filter((s) => s.options.digestIndex === false || s.options.bloom === false) : SETUPS) {
     const opened = process.hrtime.bigint();
     const reader = await openSetup(db, setup.options);
     if (setup.options.bloom === true) {
@@ -245,6 +257,7 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
     dpkg: !process.argv.includes('--no-dpkg'),
     runs: Number(arg('--runs') ?? 1),
     profile: process.argv.includes('--profile'),
+    ...(arg('--import-rounds') === undefined ? {} : { importRounds: Number(arg('--import-rounds')) }),
   });
   if (process.argv.includes('--json')) console.log(JSON.stringify(figures));
   else for (const f of figures) console.log(`${f.name.padEnd(48)} ${f.value.toFixed(f.value < 100 ? 2 : 0).padStart(12)} ${f.unit}`);

@@ -120,7 +120,7 @@ describe('digest index', () => {
     await store.close();
   });
 
-  it('takes in a second import: row imports in a delta, bulk imports by a rebuild; a long-running reader sees both', async () => {
+  it('takes in a second import: row imports in the log, bulk imports by a rebuild; a long-running reader sees both', async () => {
     const file = join(dir, 'c.sqlite');
     await fill(file);
     const reader = SqliteKnownHashStore.open(file, { bloom: true });
@@ -129,12 +129,15 @@ describe('digest index', () => {
     const rows = await writer.beginImport({ kind: 'manual', name: 'second' });
     await rows.add(added.slice(0, 100).map((digest) => ({ digest })));
     await rows.finish();
-    assert.ok(existsSync(`${file}.digests.delta`), 'the importer wrote the delta');
+    assert.ok(statSync(`${file}.digests.log`).size > 100 * 44, 'the importer appended its rows to the log');
     const baseStamp = statSync(`${file}.digests`).mtimeMs;
     const bulk = await writer.beginImport({ kind: 'nsrl', name: 'NSRL 2' }, { bulk: true });
     await bulk.add(added.slice(100).map((digest) => ({ digest })));
     await bulk.finish();
-    assert.ok(statSync(`${file}.digests`).mtimeMs > baseStamp && !existsSync(`${file}.digests.delta`), 'the bulk import rebuilt the index');
+    assert.ok(
+      statSync(`${file}.digests`).mtimeMs > baseStamp && statSync(`${file}.digests.log`).size === 32,
+      'the bulk import rebuilt the index (the log restarted)',
+    );
     const third = await writer.beginImport({ kind: 'manual', name: 'third' });
     await third.add([{ digest: sha('third') }]);
     await third.finish();
@@ -146,7 +149,7 @@ describe('digest index', () => {
     assert.deepEqual(await reader.lookupMany(queries), expected, 'the long-running reader');
     await reader.close();
     const fresh = SqliteKnownHashStore.open(file, { digestIndex: true });
-    assert.deepEqual(await fresh.lookupMany(queries), expected, 'a new reader, from the saved index and delta');
+    assert.deepEqual(await fresh.lookupMany(queries), expected, 'a new reader, from the saved index and log');
     // And its own imports, in memory at once.
     const own = await fresh.beginImport({ kind: 'manual', name: 'own' });
     await own.add([{ digest: sha('own') }]);
@@ -171,6 +174,45 @@ describe('digest index', () => {
     assert.ok(!existsSync(`${file}.digests`), 'the damaged file was removed');
     assert.deepEqual(await store.lookupMany([query(target)]), (expected as unknown[]).slice(0, 1));
     await store.close();
+  });
+
+  it('a torn or garbled log is never believed: a reader rebuilds, and answers as the database does', async () => {
+    const file = join(dir, 'log.sqlite');
+    await fill(file);
+    await SqliteKnownHashStore.open(file, { digestIndex: true }).close();
+    const writer = SqliteKnownHashStore.open(file);
+    const session = await writer.beginImport({ kind: 'manual', name: 'logged' });
+    await session.add([{ digest: sha('logged 1') }, { digest: sha('logged 2') }]);
+    await session.finish();
+    await writer.close();
+    const queries = [sha('logged 1'), sha('logged 2'), sha('never')].map((d) => query(d));
+    const expected = await reference(file, queries);
+    const log = `${file}.digests.log`;
+    const whole = readFileSync(log);
+    truncateSync(log, whole.length - 2);
+    const baseStamp = statSync(`${file}.digests`).mtimeMs;
+    const torn = SqliteKnownHashStore.open(file, { digestIndex: true });
+    assert.ok(statSync(`${file}.digests`).mtimeMs > baseStamp, 'the torn log left the index stale: rebuilt');
+    assert.deepEqual(await torn.lookupMany(queries), expected);
+    await torn.close();
+    // Another import logged, then a byte of its row flipped: the log is removed, never read, and the index rebuilt.
+    const again = SqliteKnownHashStore.open(file);
+    const next = await again.beginImport({ kind: 'manual', name: 'logged again' });
+    await next.add([{ digest: sha('logged 3') }]);
+    await next.finish();
+    await again.close();
+    queries.push(query(sha('logged 3')));
+    const expectedAgain = await reference(file, queries);
+    const garbled = readFileSync(log);
+    const at = garbled.indexOf(sha('logged 3'));
+    assert.ok(at > 0);
+    garbled[at] = (garbled[at] as number) ^ 1;
+    writeFileSync(log, garbled);
+    const rebuiltAt = statSync(`${file}.digests`).mtimeMs;
+    const reader = SqliteKnownHashStore.open(file, { digestIndex: true });
+    assert.ok(statSync(`${file}.digests`).mtimeMs > rebuiltAt && statSync(log).size === 32, 'rebuilt, and the log started afresh');
+    assert.deepEqual(await reader.lookupMany(queries), expectedAgain);
+    await reader.close();
   });
 
   it('a truncated or foreign file is rebuilt when a reader opens, never read', async () => {

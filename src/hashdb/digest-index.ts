@@ -1,17 +1,22 @@
-import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { decodeRecord, DigestIndexCorrupt, DigestIndexFile, encodeRecord, RECORD_BYTES, writeDigestIndex, type IndexedRow } from './digest-index-file.js';
+import { rmSync, statSync } from 'node:fs';
+import { DigestIndexCorrupt, digestIndexGeneration, DigestIndexFile, RECORD_BYTES, writeDigestIndex, type IndexedRow } from './digest-index-file.js';
+import { decodeRows, DigestIndex, encodeRows } from './digest-index-view.js';
+import { GenerationLog, GenerationLogCorrupt, type LogBlock } from './generation-log.js';
 
 /** How often a cache that lost its index looks for a fresh one saved by an importer (as `BLOOM_RETRY_MS`). */
 const INDEX_RETRY_MS = 1000;
 /** How stale the index may be (as `BLOOM_RECHECK_MS`): an import by another process is seen within this time. */
 const INDEX_RECHECK_MS = 50;
 /**
- * Rows added by imports are kept in a delta (a small file beside the index, and a map in memory) up to this many;
- * an import that would pass it rebuilds the whole index from the database instead.
+ * Rows added by imports are kept in a log beside the index (and a map in memory) up to about this many; past it the
+ * whole index is rebuilt from the database (in the background where the reader asked for that, see `keep`).
  */
 const DELTA_LIMIT = 200_000;
-const DELTA_MAGIC = 'CDXD';
-const DELTA_HEADER_BYTES = 32;
+/** A reader that keeps the index and has been without a current one this long asks for a rebuild. */
+const REBUILD_AFTER_MS = 10_000;
+const LOG_MAGIC = 'CDXL';
+
+export { DigestIndex } from './digest-index-view.js';
 
 /** What the index cache reads of the database it describes (the known-hash store answers with SQL). */
 export interface DigestIndexSource {
@@ -27,42 +32,6 @@ export interface DigestIndexSource {
   rows(): Iterable<IndexedRow>;
 }
 
-/** The digest index of one generation, for lookups: the file, plus the rows imported since it was written. */
-export class DigestIndex {
-  readonly generation: number;
-  readonly #base: DigestIndexFile;
-  readonly #delta: ReadonlyMap<string, readonly IndexedRow[]>;
-  readonly deltaRows: number;
-
-  constructor(base: DigestIndexFile, delta: ReadonlyMap<string, readonly IndexedRow[]>, deltaRows: number, generation: number) {
-    this.#base = base;
-    this.#delta = delta;
-    this.deltaRows = deltaRows;
-    this.generation = generation;
-  }
-
-  /** Every known row with exactly this digest: none means the known table has none. Throws `DigestIndexCorrupt`. */
-  find(digest: Buffer): readonly IndexedRow[] {
-    const found = this.#base.find(digest);
-    if (this.#delta.size === 0) return found;
-    const added = this.#delta.get(digest.toString('latin1'));
-    return added === undefined ? found : [...found, ...added];
-  }
-
-  /** The rows added since the file was written (to carry them into the next delta). */
-  deltaEntries(): IndexedRow[] {
-    return [...this.#delta.values()].flat();
-  }
-
-  get baseGeneration(): number {
-    return this.#base.generation;
-  }
-
-  close(): void {
-    this.#base.close();
-  }
-}
-
 /** The rows one import added, collected for the index (see `DigestIndexCache.forImport`). */
 export interface DigestIndexImport {
   readonly rows: IndexedRow[];
@@ -70,33 +39,40 @@ export interface DigestIndexImport {
 
 /**
  * The digest index beside a known-hash database: `<db>.digests` (every known row, sorted, bucketed; see
- * `DigestIndexFile`) and `<db>.digests.delta` (rows imported since). It answers "which rows have this digest"
- * exactly, without SQLite, so a Bloom filter's false "maybe" and a hit on a hash-only row cost one positioned
- * read. Its life cycle follows the Bloom filter cache's: built (or loaded) when a long-running reader opens; kept
- * current by imports (in the delta, or rebuilt when the delta grows past DELTA_LIMIT or a bulk import cannot say
- * which rows it added); dropped when another process's import makes it stale and picked up again once that
- * importer saved a fresh one. A damaged file is never believed: it is dropped and lookups ask the database.
+ * `DigestIndexFile`) and `<db>.digests.log` (the rows each later import added, one checksummed block per import;
+ * see `GenerationLog`). It answers "which rows have this digest" exactly, without SQLite, so a Bloom filter's
+ * false "maybe" and a hit on a hash-only row cost one positioned read. Its life cycle follows the Bloom filter
+ * cache's: loaded when a long-running reader opens (or built: at once, or in the background); kept current by
+ * imports, which append their rows to the log (rebuilt when the log passes DELTA_LIMIT rows or a bulk import
+ * cannot say which rows it added); brought on from the log when another process imports, dropped when the log
+ * does not reach. A damaged file or log is never believed: it is removed and lookups ask the database.
  */
 export class DigestIndexCache {
   readonly #file: string;
-  readonly #deltaFile: string;
+  readonly #log: GenerationLog;
   readonly #source: DigestIndexSource;
   readonly #now: () => number;
   readonly #onForeignCommit: () => void;
   #keep = false;
+  #rebuild: (() => void) | undefined;
   #index: DigestIndex | undefined;
   #changeCounter = -1;
   #checkedAt = 0;
   #retryAt = 0;
+  #lostAt = 0;
   #staleStamp = '';
 
   private constructor(databasePath: string, source: DigestIndexSource, now: () => number, onForeignCommit: () => void) {
     this.#onForeignCommit = onForeignCommit;
     this.#file = `${databasePath}.digests`;
-    this.#deltaFile = `${databasePath}.digests.delta`;
+    this.#log = new GenerationLog(`${databasePath}.digests.log`, LOG_MAGIC);
+    // The whole-file delta of earlier versions: never read, and removed with the next build.
+    this.#oldDelta = `${databasePath}.digests.delta`;
     this.#source = source;
     this.#now = now;
   }
+
+  readonly #oldDelta: string;
 
   /**
    * The cache of the database at `databasePath`; keeps nothing for lookups until `keep`. `onForeignCommit` is told
@@ -110,10 +86,45 @@ export class DigestIndexCache {
     return new DigestIndexCache(databasePath, source, options.now ?? (() => performance.now()), options.onForeignCommit ?? (() => {}));
   }
 
-  /** Keeps the index for lookups from now on: the saved one if it matches the database, else built (and saved) now. */
-  keep(): void {
+  /**
+   * Keeps the index for lookups from now on: the saved one if it matches the database, else built at once
+   * (`build: 'now'`), or by whoever `build` asks (a thread that builds and saves it; lookups ask the database until
+   * it is saved, and it is asked again when the index stays lost for REBUILD_AFTER_MS).
+   */
+  keep(options: { readonly build: 'now' | (() => void) } = { build: 'now' }): void {
     this.#keep = true;
-    this.#replace(this.#read() ?? this.#build());
+    this.#changeCounter = this.#source.changeCounter();
+    this.#checkedAt = this.#now();
+    this.#replace(this.#read());
+    if (this.#index !== undefined) {
+      // An index saved without a log (an older version, the bench's fixture): start one, so imports can append.
+      try {
+        if (!this.#log.reaches(this.#index.generation)) this.#log.reset(this.#index.generation);
+      } catch {
+        // a reader that cannot write beside the database (a check as another user, a read-only mount) goes without
+      }
+      return;
+    }
+    if (options.build === 'now') {
+      this.#replace(this.build());
+      return;
+    }
+    this.#rebuild = options.build;
+    this.#lostAt = this.#now();
+    this.#rebuild();
+  }
+
+  /** Something was saved beside the database (a background build ended): look at the saved files at the next lookup. */
+  savedChanged(): void {
+    this.#retryAt = 0;
+    this.#staleStamp = '';
+    // A rebuild past DELTA_LIMIT: the fresh file replaces the one in memory with its long delta.
+    if (this.#keep && this.#index !== undefined) this.#replace(this.#read() ?? this.#index);
+  }
+
+  /** True when lookups have a current index now. */
+  get ready(): boolean {
+    return this.#index !== undefined;
   }
 
   /** The index for lookups, if it still describes the database (else `undefined`: ask the database). */
@@ -126,7 +137,7 @@ export class DigestIndexCache {
       if (counter !== this.#changeCounter) {
         this.#changeCounter = counter;
         this.#onForeignCommit();
-        if (this.#source.generation() !== this.#index?.generation) this.#replace(undefined);
+        this.#catchUp(now);
       }
     }
     if (this.#index === undefined && now >= this.#retryAt) {
@@ -136,8 +147,31 @@ export class DigestIndexCache {
         this.#replace(this.#read());
         if (this.#index === undefined) this.#staleStamp = stamp;
       }
+      if (this.#index === undefined && this.#rebuild !== undefined && now - this.#lostAt >= REBUILD_AFTER_MS) {
+        this.#lostAt = now;
+        this.#rebuild();
+      }
     }
     return this.#index;
+  }
+
+  /** Another connection committed: bring the index to the database's generation from the log, or drop it. */
+  #catchUp(now: number): void {
+    const generation = this.#source.generation();
+    const index = this.#index;
+    if (index === undefined || index.generation === generation) return;
+    try {
+      const blocks = index.generation < generation ? this.#blocksAfter(index.generation) : undefined;
+      if (blocks !== undefined) for (const block of blocks) if (block.generation <= generation) index.extend(decodeRows(block.payload), block.generation);
+    } catch (error) {
+      if (!(error instanceof DigestIndexCorrupt)) throw error;
+      this.damaged(index);
+    }
+    if (this.#index?.generation === generation) return;
+    this.#replace(undefined);
+    this.#lostAt = now;
+    this.#retryAt = 0;
+    this.#staleStamp = '';
   }
 
   /**
@@ -157,30 +191,49 @@ export class DigestIndexCache {
   }
 
   /**
-   * An import moved the database from `generationBefore` on by one. The index takes in its rows (`bulk`: they are
-   * not known one by one, so the index is rebuilt) if it described the generation before; when another process
-   * imported in between it is left stale, and rebuilt by the next reader that keeps it.
+   * An import moved the database from `generationBefore` on by one. Its rows are appended to the log if the log
+   * ended at the generation before (and taken into the index in memory if it described that generation); a bulk
+   * import (its rows are not known one by one) or a log past DELTA_LIMIT rows has the index rebuilt. When another
+   * process imported in between, the saved index is left stale (and rebuilt by a reader that keeps it).
    */
   imported(collected: DigestIndexImport | undefined, generationBefore: number, bulk: boolean): void {
     if (collected === undefined) return;
-    const current = this.#index?.generation === generationBefore ? this.#index : this.#readAt(generationBefore);
-    if (current === undefined) {
-      if (this.#keep) this.#replace(undefined);
+    const next = generationBefore + 1;
+    let tail: { readonly generation: number; readonly bytes: number } | undefined;
+    try {
+      tail = this.#log.tail();
+      if (tail === undefined && statSync(this.#log.file, { throwIfNoEntry: false }) === undefined) {
+        // No log (an index saved by an older version, or the bench's fixture): the file's own generation.
+        const base = digestIndexGeneration(this.#file);
+        if (base !== undefined) tail = { generation: base, bytes: 0 };
+      }
+    } catch (error) {
+      if (!(error instanceof GenerationLogCorrupt)) throw error;
+    }
+    const current = this.#index?.generation === generationBefore ? this.#index : undefined;
+    if (bulk) {
+      // Rebuilt only where an index was current: in memory, or saved (a base and a log that reach).
+      if (current !== undefined || tail?.generation === generationBefore) this.#rebuildNow();
       return;
     }
-    if (bulk || current.deltaRows + collected.rows.length > DELTA_LIMIT) {
-      if (current !== this.#index) current.close();
-      this.#replace(this.#build());
-      return;
+    const logged = tail?.generation === generationBefore;
+    if (logged && statSync(this.#log.file, { throwIfNoEntry: false }) === undefined) this.#log.reset(generationBefore);
+    if (logged) this.#log.append(next, encodeRows(collected.rows));
+    try {
+      current?.extend(collected.rows, next);
+    } catch (error) {
+      if (!(error instanceof DigestIndexCorrupt)) throw error;
+      this.damaged(current as DigestIndex);
     }
-    const rows = [...current.deltaEntries(), ...collected.rows];
-    this.#writeDelta(current.baseGeneration, generationBefore + 1, rows);
-    const next = this.#readAt(generationBefore + 1);
-    if (current !== this.#index) current.close();
-    this.#replace(this.#keep ? next : (next?.close(), undefined));
+    // Not logged: the saved index is stale (a reader that keeps one in memory still has it current, and asks for
+    // the saved one to be rebuilt). Logged past DELTA_LIMIT: rebuilt, in the background where that was asked for.
+    if (logged && (tail as { bytes: number }).bytes + collected.rows.length * RECORD_BYTES <= DELTA_LIMIT * RECORD_BYTES) return;
+    if (!logged && current === undefined) return;
+    if (this.#rebuild !== undefined) this.#rebuild();
+    else if (logged) this.#rebuildNow();
   }
 
-  /** Rows were deleted from the known table in a way the delta cannot express: the saved index is dropped. */
+  /** Rows were deleted from the known table in a way the log cannot express: the saved index is dropped. */
   invalidate(): void {
     this.#replace(undefined);
     this.#remove();
@@ -191,106 +244,90 @@ export class DigestIndexCache {
     this.#replace(undefined);
   }
 
+  #rebuildNow(): void {
+    const built = this.build();
+    if (this.#keep) this.#replace(built);
+    else built.close();
+  }
+
   #replace(index: DigestIndex | undefined): void {
     if (this.#index !== undefined && this.#index !== index) this.#index.close();
     this.#index = index;
   }
 
-  #build(): DigestIndex {
+  /**
+   * Builds the index from the database and saves it (a rebuild thread runs this too). The log is started first,
+   * so imports that commit while the build reads (minutes at 100M rows) append to it, and the saved index with the
+   * log is current when the build ends.
+   */
+  build(): DigestIndex {
+    if (!this.#log.reaches(this.#source.generation())) this.#log.reset(this.#source.generation());
     // One read snapshot: the rows and the generation they are tagged with agree, however long the build takes.
     const generation = this.#source.snapshot(() => {
       const g = this.#source.generation();
       writeDigestIndex(this.#file, g, this.#source.count(), this.#source.rows());
       return g;
     });
-    rmSync(this.#deltaFile, { force: true });
+    this.#log.rebase(generation);
+    rmSync(this.#oldDelta, { force: true });
     const base = DigestIndexFile.open(this.#file, generation);
     if (base === undefined) throw new DigestIndexCorrupt(`${this.#file} changed while it was built`);
-    return new DigestIndex(base, new Map(), 0, generation);
+    const index = new DigestIndex(base);
+    for (const block of this.#blocksAfter(generation) ?? []) index.extend(decodeRows(block.payload), block.generation);
+    return index;
   }
 
-  /** The saved index if it describes the database's current generation (a damaged one is removed). */
+  /** The saved index brought to the database's current generation, if the file and log reach it (damaged ones are removed). */
   #read(): DigestIndex | undefined {
-    return this.#readAt(this.#source.generation());
-  }
-
-  #readAt(generation: number): DigestIndex | undefined {
+    const generation = this.#source.generation();
+    let index: DigestIndex | undefined;
     try {
-      const delta = this.#readDelta();
-      const baseGeneration = delta !== undefined && delta.generation === generation ? delta.baseGeneration : generation;
+      const baseGeneration = digestIndexGeneration(this.#file);
+      if (baseGeneration === undefined || baseGeneration > generation) return undefined;
+      const blocks = baseGeneration === generation ? [] : this.#blocksAfter(baseGeneration);
+      if (blocks === undefined) return undefined;
       const base = DigestIndexFile.open(this.#file, baseGeneration);
       if (base === undefined) return undefined;
-      if (baseGeneration === generation) return new DigestIndex(base, new Map(), 0, generation);
-      const map = new Map<string, IndexedRow[]>();
-      for (const row of (delta as { rows: IndexedRow[] }).rows) {
-        const key = row.digest.toString('latin1');
-        const list = map.get(key);
-        if (list === undefined) map.set(key, [row]);
-        else list.push(row);
-      }
-      return new DigestIndex(base, map, (delta as { rows: IndexedRow[] }).rows.length, generation);
+      index = new DigestIndex(base);
+      for (const block of blocks) if (block.generation <= generation) index.extend(decodeRows(block.payload), block.generation);
+      if (index.generation === generation) return index;
+      index.close();
+      return undefined;
     } catch (error) {
       if (!(error instanceof DigestIndexCorrupt)) throw error;
+      index?.close();
       this.#remove();
       return undefined;
     }
   }
 
-  #readDelta(): { baseGeneration: number; generation: number; rows: IndexedRow[] } | undefined {
-    let data: Buffer;
+  /** The log's blocks past `generation`, if its chain reaches it; throws `DigestIndexCorrupt` for a damaged log. */
+  #blocksAfter(generation: number): readonly LogBlock[] | undefined {
+    let contents;
     try {
-      data = readFileSync(this.#deltaFile);
-    } catch {
-      return undefined;
+      contents = this.#log.read();
+    } catch (error) {
+      if (error instanceof GenerationLogCorrupt) throw new DigestIndexCorrupt(error.message);
+      throw error;
     }
-    if (data.length < DELTA_HEADER_BYTES || data.toString('latin1', 0, 4) !== DELTA_MAGIC) throw new DigestIndexCorrupt(`${this.#deltaFile}: not a delta`);
-    const count = data.readDoubleLE(24);
-    if (data.length !== DELTA_HEADER_BYTES + count * RECORD_BYTES) throw new DigestIndexCorrupt(`${this.#deltaFile}: truncated`);
-    const rows: IndexedRow[] = [];
-    for (let i = 0; i < count; i++) rows.push(decodeRecord(data, DELTA_HEADER_BYTES + i * RECORD_BYTES));
-    return { baseGeneration: data.readDoubleLE(8), generation: data.readDoubleLE(16), rows };
-  }
-
-  #writeDelta(baseGeneration: number, generation: number, rows: readonly IndexedRow[]): void {
-    const data = Buffer.alloc(DELTA_HEADER_BYTES + rows.length * RECORD_BYTES);
-    data.write(DELTA_MAGIC, 0, 'latin1');
-    data.writeUInt32LE(1, 4);
-    data.writeDoubleLE(baseGeneration, 8);
-    data.writeDoubleLE(generation, 16);
-    data.writeDoubleLE(rows.length, 24);
-    rows.forEach((row, i) => encodeRecord(data, DELTA_HEADER_BYTES + i * RECORD_BYTES, row));
-    // Written aside and renamed: a reader never sees half a delta.
-    const fd = openSync(`${this.#deltaFile}.tmp`, 'w', 0o644);
-    try {
-      writeSync(fd, data);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(`${this.#deltaFile}.tmp`, this.#deltaFile);
+    if (contents === undefined || contents.baseGeneration > generation || contents.generation < generation) return undefined;
+    return contents.blocks.filter((b) => b.generation > generation);
   }
 
   #remove(): void {
-    for (const f of [this.#file, this.#deltaFile]) rmSync(f, { force: true });
+    for (const f of [this.#file, this.#oldDelta]) rmSync(f, { force: true });
+    this.#log.remove();
   }
 
   #filesExist(): boolean {
-    try {
-      statSync(this.#file);
-      return true;
-    } catch {
-      return false;
-    }
+    return statSync(this.#file, { throwIfNoEntry: false }) !== undefined || statSync(this.#log.file, { throwIfNoEntry: false }) !== undefined;
   }
 
   #filesStamp(): string {
-    return [this.#file, this.#deltaFile]
+    return [this.#file, this.#log.file]
       .map((f) => {
-        try {
-          const st = statSync(f);
-          return `${st.mtimeMs}:${st.size}`;
-        } catch {
-          return 'missing';
-        }
+        const st = statSync(f, { throwIfNoEntry: false });
+        return st === undefined ? 'missing' : `${st.mtimeMs}:${st.size}`;
       })
       .join('/');
   }

@@ -1,6 +1,6 @@
 import type { KnownHashConfig, StorageConfig } from '../core/config/custos-config.js';
 import type { KnownHashStore } from './known-hash-store.js';
-import { SqliteKnownHashStore } from './sqlite-known-hash-store.js';
+import { SqliteKnownHashStore, type KnownHashStoreOptions } from './sqlite-known-hash-store.js';
 
 /** True when a known-hash database is named by a `postgres://` (or `postgresql://`) connection string, not a file. */
 export function isPostgresLocation(location: string): boolean {
@@ -19,11 +19,26 @@ export function knownHashLocation(config: { readonly knownHashes: KnownHashConfi
 
 /**
  * Opens the known-hash database at `location`: a `postgres://…[?schema=NAME]` URL selects PostgreSQL, anything else
- * is an SQLite file. `bloom` keeps Bloom filters in memory (long-running readers); `mustExist` (PostgreSQL) refuses
- * to create the tables, for commands that only read (a file's existence is checked by the caller, which words it).
+ * is an SQLite file. `bloom` keeps Bloom filters in memory (long-running readers; on SQLite the digest index too,
+ * and `build` and `keepAfter` say when, see `KnownHashStoreOptions`); `mustExist` (PostgreSQL) refuses to create the
+ * tables, for commands that only read (a file's existence is checked by the caller, which words it).
  */
-export async function openKnownHashStore(location: string, options: { readonly bloom?: boolean; readonly mustExist?: boolean } = {}): Promise<KnownHashStore> {
+export async function openKnownHashStore(
+  location: string,
+  options: { readonly bloom?: boolean; readonly mustExist?: boolean } & Pick<KnownHashStoreOptions, 'build' | 'keepAfter'> = {},
+): Promise<KnownHashStore> {
   // Loaded only for PostgreSQL: `pg` is ~90 ms of every `custos check`'s start-up otherwise.
-  if (isPostgresLocation(location)) return (await import('./postgres/postgres-known-hash-store.js')).PostgresKnownHashStore.open(location, options);
-  return SqliteKnownHashStore.open(location, options.bloom === undefined ? {} : { bloom: options.bloom });
+  if (isPostgresLocation(location)) {
+    const { bloom, mustExist } = options;
+    return (await import('./postgres/postgres-known-hash-store.js')).PostgresKnownHashStore.open(location, {
+      ...(bloom === undefined ? {} : { bloom }),
+      ...(mustExist === undefined ? {} : { mustExist }),
+    });
+  }
+  const { bloom, build, keepAfter } = options;
+  return SqliteKnownHashStore.open(location, {
+    ...(bloom === undefined ? {} : { bloom }),
+    ...(build === undefined ? {} : { build }),
+    ...(keepAfter === undefined ? {} : { keepAfter }),
+  });
 }

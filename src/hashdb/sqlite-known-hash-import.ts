@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { CustosError } from '../core/custos-error.js';
 import type { PackageRef } from '../core/known-hash-policy.js';
-import type { Blooms } from './bloom-cache.js';
+import type { DigestSink } from './bloom-import.js';
 import type { DigestIndexImport } from './digest-index.js';
 import type { ImportSession, KnownHashRow } from './known-hash-store.js';
 import type { KnownHashStatements } from './sqlite-known-hash-statements.js';
@@ -13,8 +13,8 @@ export interface ImportTarget {
   readonly db: Database.Database;
   readonly stmts: KnownHashStatements;
   readonly sourceId: number;
-  /** The Bloom filters to add each digest to (see `BloomCache.forImport`), if any. */
-  readonly blooms: Blooms | undefined;
+  /** Where each digest goes for the Bloom filters (see `BloomCache.forImport`), if anywhere. */
+  readonly blooms: { readonly known: DigestSink; readonly bad: DigestSink } | undefined;
   /** Where the known rows the import adds are collected for the digest index, if one is kept current. */
   readonly index?: DigestIndexImport | undefined;
   /** Called once when a session that inserted rows finishes: the database moves on a generation. */

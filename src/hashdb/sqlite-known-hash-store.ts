@@ -16,6 +16,7 @@ import { BloomCache, type BloomSource } from './bloom-cache.js';
 import { DigestIndexCache, type DigestIndexSource } from './digest-index.js';
 import type { IndexedRow } from './digest-index-file.js';
 import { HashOnlySources } from './hash-only-sources.js';
+import { CacheBuilder } from './known-hash-cache-builder.js';
 import {
   derivedSource,
   type DebVerdict,
@@ -47,6 +48,17 @@ export interface KnownHashStoreOptions {
    * false "maybe" are answered with one positioned read instead of SQL. Default: as `bloom`.
    */
   readonly digestIndex?: boolean;
+  /**
+   * When the saved filters or index are missing or stale: `now` builds them at open (default; minutes at 100M rows),
+   * `background` in a thread of their own while lookups ask SQLite (the manager: it listens at once), `never` uses
+   * saved ones only (a one-shot `check`: see `open-known-hashes.ts`).
+   */
+  readonly build?: 'now' | 'background' | 'never';
+  /**
+   * Take up the saved filters and index only once this many lookups were asked (before, SQLite answers): loading them
+   * costs about their size in reads (0.6 s at 100M rows), which a one-shot check with few lookups never earns back.
+   */
+  readonly keepAfter?: number;
 }
 
 /** The known-hash database in its own SQLite file: its SQL; the Bloom filter cache in front is `BloomCache`. */
@@ -74,9 +86,57 @@ export class SqliteKnownHashStore implements KnownHashStore {
   /** Opens (creating if needed) the database at `path`. */
   static open(path: string, options: KnownHashStoreOptions = {}): SqliteKnownHashStore {
     const store = SqliteKnownHashStore.#open(path);
-    if (options.bloom === true) store.#blooms.keep();
-    if ((options.digestIndex ?? options.bloom) === true) store.#index.keep();
+    const wanted = { bloom: options.bloom === true, digestIndex: (options.digestIndex ?? options.bloom) === true };
+    if (!wanted.bloom && !wanted.digestIndex) return store;
+    const keep = (): void => store.#keep(wanted, options.build ?? 'now');
+    if (options.keepAfter === undefined || options.keepAfter <= 0) keep();
+    else store.#keepAfter = { lookups: options.keepAfter, keep };
     return store;
+  }
+
+  /** Lookups left before the saved filters and index are taken up (`keepAfter`). */
+  #keepAfter: { lookups: number; readonly keep: () => void } | undefined;
+  #builder: CacheBuilder | undefined;
+
+  #keep(wanted: { readonly bloom: boolean; readonly digestIndex: boolean }, build: 'now' | 'background' | 'never'): void {
+    if (build === 'background') {
+      // One thread builds what is not current at open; later each cache asks again for its own (lost for
+      // REBUILD_AFTER_MS, or the index's log past DELTA_LIMIT). A request while a build runs waits for the next.
+      let opening = true;
+      const later = (what: { bloom: boolean; digestIndex: boolean }) => () => (opening ? undefined : this.#buildInBackground(what));
+      if (wanted.bloom) this.#blooms.keep({ build: later({ bloom: true, digestIndex: false }) });
+      if (wanted.digestIndex) this.#index.keep({ build: later({ bloom: false, digestIndex: true }) });
+      opening = false;
+      this.#buildInBackground({ bloom: wanted.bloom && !this.#blooms.ready, digestIndex: wanted.digestIndex && !this.#index.ready });
+      return;
+    }
+    const how = build === 'now' ? 'now' : () => {};
+    if (wanted.bloom) this.#blooms.keep({ build: how });
+    if (wanted.digestIndex) this.#index.keep({ build: how });
+  }
+
+  #buildInBackground(what: { readonly bloom: boolean; readonly digestIndex: boolean }): void {
+    if (this.#builder?.running === true || (!what.bloom && !what.digestIndex)) return;
+    this.#builder = new CacheBuilder(this.path, what, () => {
+      // Take up what it saved at the next lookup, not after the retry delay.
+      this.#blooms.savedChanged();
+      this.#index.savedChanged();
+    });
+  }
+
+  /** Resolves once no background build runs (tests, the bench): what it saved is taken up by the next lookup. */
+  async backgroundBuild(): Promise<void> {
+    await this.#builder?.wait();
+  }
+
+  /** Counts lookups toward `keepAfter`. */
+  #counted(lookups: number): void {
+    const after = this.#keepAfter;
+    if (after === undefined) return;
+    after.lookups -= lookups;
+    if (after.lookups > 0) return;
+    this.#keepAfter = undefined;
+    after.keep();
   }
 
   static #open(path: string): SqliteKnownHashStore {
@@ -91,7 +151,13 @@ export class SqliteKnownHashStore implements KnownHashStore {
 
   async beginImport(source: HashSourceRef, options: { readonly bulk?: boolean } = {}): Promise<ImportSession> {
     const bulk = options.bulk === true;
-    const target = { db: this.#db, stmts: this.#stmts, sourceId: this.#upsertSource(source), blooms: this.#blooms.forImport(), index: this.#index.forImport() };
+    const target = {
+      db: this.#db,
+      stmts: this.#stmts,
+      sourceId: this.#upsertSource(source),
+      blooms: this.#blooms.forImport({ bulk }),
+      index: this.#index.forImport(),
+    };
     const session = bulk ? bulkImportSession : rowImportSession;
     return session({
       ...target,
@@ -120,14 +186,17 @@ export class SqliteKnownHashStore implements KnownHashStore {
   }
 
   async lookup(path: Buffer, hashes: FileHashes): Promise<EvidenceSet> {
+    this.#counted(1);
     return this.#lookup.lookup(path, hashes, false, this.#blooms.forLookups(), true, this.#indexed());
   }
 
   async lookupBad(hashes: FileHashes): Promise<readonly HashEvidence[]> {
+    this.#counted(1);
     return this.#lookup.lookup(EMPTY_PATH, hashes, true, this.#blooms.forLookups()).bad;
   }
 
   async lookupMany(queries: readonly KnownHashQuery[]): Promise<readonly EvidenceSet[]> {
+    this.#counted(queries.length);
     // One look at the filters' freshness for the whole batch, and no promise per file.
     const blooms = this.#blooms.forLookups();
     const indexed = this.#indexed();
@@ -318,6 +387,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
   }
 
   async close(): Promise<void> {
+    await this.#builder?.stop();
     this.#index.close();
     this.#db.close();
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -93,6 +93,13 @@ describe('fleet mode: a manager and agents over mutual TLS', { timeout: 240_000 
   after(async () => {
     await agentA?.service?.kill();
     await manager?.service.kill();
+  });
+
+  it('keeps Bloom filters and a digest index of its SQLite known-hash database, built beside it while it listens', async () => {
+    await manager.service.waitForMessage('known-hash filters and digest index saved', 60_000, 0);
+    for (const suffix of ['.bloom', '.bad.bloom', '.bloom.log', '.digests', '.digests.log']) {
+      assert.ok(existsSync(join(managerData, `hashdb.sqlite${suffix}`)), `hashdb.sqlite${suffix}`);
+    }
   });
 
   it('enrolls an agent with a single-use token, and refuses a reused, a bad and an expired token', async () => {
