@@ -70,7 +70,7 @@ describe('the bundled CLI (scripts/bundle-cli.mjs)', () => {
     const bundle = pathToFileURL(packagePath('dist/bundle/cli/')).href;
     assert.ok(
       loaded.some((url) => url.startsWith(bundle)),
-      `the bundle ran:\n${loaded.join('\n')}`,
+      `bin/custos.js did not run dist/bundle: it is missing or older than the last tsc build (npm run build makes it):\n${loaded.join('\n')}`,
     );
     const fromSource = pathToFileURL(packagePath('dist/src/')).href;
     assert.deepEqual(
@@ -109,5 +109,14 @@ describe('the bundled CLI (scripts/bundle-cli.mjs)', () => {
     );
     const edited = bundled.alerts.find((a) => (a as { syscheck: { path: string } }).syscheck.path === join(ws.tree, 'edited.conf'));
     assert.match((edited as { syscheck: { diff?: string } }).syscheck.diff ?? '', /-listen 80\n\+listen 8080/);
+  });
+
+  it('names the TypeScript source in a stack trace with CUSTOS_DEBUG (its source maps)', { timeout: 60_000 }, () => {
+    const ws = checkWorkspace();
+    writeFileSync(join(ws.dir, 'custos.db'), 'not a database, and long enough to be read as one\n'.repeat(100));
+    const run = node([CUSTOS_BIN, 'check', ...ws.args], { CUSTOS_DEBUG: '1' });
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /is damaged/);
+    assert.match(run.stderr, /at \S+ \(\S+\/src\/storage\/sqlite\/open-baseline-database\.ts:\d+:\d+\)/);
   });
 });
