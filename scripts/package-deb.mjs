@@ -1,6 +1,6 @@
 // `npm run package`: builds custos_<version>_amd64.deb from the compiled tree (run `npm run build` first; the
 // npm script does). Everything runs from inside the package: the Node.js runtime that built the native modules
-// (copied from this machine), the production node_modules, dist/src and the rules, under /opt/custos; a wrapper
+// (copied from this machine), the production node_modules, the bundled CLI (dist/bundle) and the rules, under /opt/custos; a wrapper
 // in /usr/bin; the systemd units; /etc/custos/custos.yml as a conffile; logrotate rules; a man page and bash
 // completion generated from the CLI's own help. Needs dpkg-deb (and ldd to check the runtime's libraries).
 import { execFileSync } from 'node:child_process';
@@ -71,9 +71,11 @@ function shipped(inside, native) {
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(opt, { recursive: true });
 
-// The program: compiled sources (not their tests), the launcher, the built-in rules, the manifest.
-cpSync(join(repo, 'dist/src'), join(opt, 'dist/src'), { recursive: true, filter: (source) => !/\.test\.(js|d\.ts)$|\.map$/.test(source) });
-// The web console's bundle, which the manager serves from dist/console (beside dist/src).
+// The program: the bundled CLI (scripts/bundle-cli.mjs; what the launcher runs, dist/src is not shipped) with its
+// source maps (CUSTOS_DEBUG stack traces name the TypeScript lines), the launcher, the built-in rules, the manifest.
+if (!existsSync(join(repo, 'dist/bundle/cli/main.js'))) throw new Error('dist/bundle/cli/main.js is missing: run npm run build');
+cpSync(join(repo, 'dist/bundle'), join(opt, 'dist/bundle'), { recursive: true });
+// The web console's bundle, which the manager serves from dist/console (beside dist/bundle).
 cpSync(join(repo, 'dist/console'), join(opt, 'dist/console'), { recursive: true });
 cpSync(join(repo, 'bin/custos.js'), join(opt, 'bin/custos.js'));
 cpSync(join(repo, 'rules'), join(opt, 'rules'), { recursive: true });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, CustosError, formatConfigIssue } from '../core/custos-error.js';
-import { isCorruptionError } from '../storage/sqlite/database-integrity.js';
+import { isCorruptionError } from '../storage/sqlite/corruption-error.js';
 import { EXIT, type CommandResult } from './exit-codes.js';
 import { packagePath } from '../platform/package-root.js';
 

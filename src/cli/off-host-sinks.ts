@@ -1,24 +1,30 @@
 import { readFileSync } from 'node:fs';
 import type { AlertSink } from '../analysis/alert-sink.js';
-import { SyslogAlertSink } from '../analysis/sinks/syslog-alert-sink.js';
-import { WebhookAlertSink } from '../analysis/sinks/webhook-alert-sink.js';
 import { buildAgentAlert } from '../core/agent-alerts.js';
 import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
 import type { AlertOutputConfig } from '../core/config/custos-config.js';
 import type { HistoryMarker } from '../storage/history-marker.js';
 
-/** The standalone check's sinks that leave the host (`alerts.syslog`, `alerts.webhook`); empty when none is set. */
-export function openOffHostSinks(alerts: AlertOutputConfig, log: (message: string) => void): AlertSink[] {
+/**
+ * The standalone check's sinks that leave the host (`alerts.syslog`, `alerts.webhook`); empty when none is set. Each
+ * sink's module is loaded only when it is configured: with them, `check` compiled Node's http, https, tls, net and
+ * dgram modules at every start, for a sink most hosts do not set.
+ */
+export async function openOffHostSinks(alerts: AlertOutputConfig, log: (message: string) => void): Promise<AlertSink[]> {
   const sinks: AlertSink[] = [];
   const s = alerts.syslog;
-  if (s !== undefined)
+  if (s !== undefined) {
+    const { SyslogAlertSink } = await import('../analysis/sinks/syslog-alert-sink.js');
     sinks.push(
       new SyslogAlertSink({ host: s.host, port: s.port, protocol: s.protocol, ...(s.caFile === undefined ? {} : { ca: readFileSync(s.caFile, 'utf8') }) }, log),
     );
+  }
   const w = alerts.webhook;
-  if (w !== undefined)
+  if (w !== undefined) {
+    const { WebhookAlertSink } = await import('../analysis/sinks/webhook-alert-sink.js');
     sinks.push(new WebhookAlertSink({ url: w.url, headers: w.headers, ...(w.caFile === undefined ? {} : { ca: readFileSync(w.caFile, 'utf8') }) }, log));
+  }
   return sinks;
 }
 

@@ -1,6 +1,5 @@
 import { HashPool } from '../agent/hash-pool.js';
-import { readMountTable, type MountTable } from '../agent/mount-table.js';
-import { WalkThread } from '../agent/threaded-walk.js';
+import { readMountTable } from '../agent/mount-table.js';
 import { scanTree } from '../agent/scan-tree.js';
 import { createScanStats, type ScanStats } from '../agent/scan-stats.js';
 import { readUserNames } from '../agent/user-names.js';
@@ -11,8 +10,8 @@ import { newAlertId } from '../core/alert-id.js';
 import type { AgentRef } from '../core/build-alert.js';
 import type { CustosConfig } from '../core/config/custos-config.js';
 import { LAST_CHECK_META_KEY, type LastCheck } from '../core/last-check.js';
-import { isWithin, pathFromString, subtreeKeyRange, trimTrailingSlash } from '../core/path-bytes.js';
-import { compileScanScope, type ScanScope } from '../core/scan-scope.js';
+import { isWithin, subtreeKeyRange } from '../core/path-bytes.js';
+import { compileScanScope } from '../core/scan-scope.js';
 import { parseCorrelation, serializeCorrelation, type RuleSet } from '../core/rules/rule-set.js';
 import { indexDiversions } from '../core/diversions.js';
 import { hostIdentity } from '../hashdb/host-identity.js';
@@ -26,6 +25,7 @@ import { readContent } from '../agent/read-content.js';
 import { compileContentPolicy } from '../core/diff/content-policy.js';
 import { DEFAULT_DIFF_CONFIG } from '../core/config/custos-config.js';
 import { hostPathOf } from '../core/path-bytes.js';
+import { hostRootDir, type ScanWalk } from './scan-walk.js';
 import { alertMissedImport, alertUnscannableRoots, alertUnscannedSubtrees } from './standalone-host-alerts.js';
 
 /** Standalone mode is agent `000`, as OSSEC's local installation. */
@@ -57,41 +57,8 @@ export interface RunCheckOptions {
   readonly hashWorkers?: number;
   /** Where report_changes content is kept (see openContentStore); without it no diffs are made. */
   readonly contentStore?: ContentStore;
-  /** The walk, started early by {@link startScanWalk} with the same configuration, paths and root. */
+  /** The walk, started early by `startScanWalk` (scan-walk.ts) with the same configuration, paths and root. */
   readonly walk?: ScanWalk;
-}
-
-/** A scan's walk, started before the scan itself (see {@link startScanWalk}). */
-export interface ScanWalk {
-  readonly scope: ScanScope;
-  readonly mounts: MountTable;
-  readonly rootDir: Buffer | undefined;
-  readonly thread: WalkThread;
-}
-
-/**
- * Chunks (of 1,024 entries) an early walk may get ahead while the store is checked and opened: ~200 KB each on a
- * tree of small files. Not measured as a sweep.
- */
-const WALK_HEAD_START = 32;
-
-/**
- * Starts the walk of a standalone scan at once, in its thread: it needs nothing from the store, so it runs while the
- * store is checked (`PRAGMA quick_check`), opened and read, and the thread's own start-up (loading its modules) is
- * not spent waiting. Hand it to {@link runCheck} (same `config`, `paths` and `rootDir`), or `thread.stop()` it.
- */
-export function startScanWalk(config: CustosConfig, paths: readonly string[], rootDir?: string): ScanWalk {
-  const scope = compileScanScope(config.syscheck, paths);
-  const mounts = readMountTable(config.syscheck.skip);
-  const dir = hostRootDir(rootDir);
-  const thread = new WalkThread(scope, { mounts, ...(dir === undefined ? {} : { rootDir: dir }) }, { headStart: WALK_HEAD_START });
-  return { scope, mounts, rootDir: dir, thread };
-}
-
-/** `--root` as path bytes; `--root /` (or `//`) is this host: no prefix at all, rather than an empty one. */
-function hostRootDir(rootDir: string | undefined): Buffer | undefined {
-  const trimmed = rootDir === undefined ? undefined : trimTrailingSlash(pathFromString(rootDir));
-  return trimmed === undefined || trimmed.equals(Buffer.from('/')) ? undefined : trimmed;
 }
 
 /** What a standalone scan did. */

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { CustosError } from '../../core/custos-error.js';
+import { isCorruptionError } from './corruption-error.js';
 
 /** How thoroughly to look: `quick` skips the cross-check of indexes against their tables (about 10% cheaper). */
 export type IntegrityDepth = 'quick' | 'full';
@@ -45,10 +46,4 @@ export function corruptDatabaseError(path: string, found: string, cause?: unknow
     `the database ${path} is damaged (${found}): not scanning against it, since files it no longer holds would alert as added. Restore it from a backup (custos verify reports it)`,
     cause === undefined ? undefined : { cause },
   );
-}
-
-/** True for SQLite's errors that mean the file itself is damaged or is not a database. */
-export function isCorruptionError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
 }

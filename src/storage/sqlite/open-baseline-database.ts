@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import { CustosError } from '../../core/custos-error.js';
 import { openSqlite, SchemaTooNewError } from '../../platform/open-sqlite.js';
 import { BASELINE_APPLICATION_ID, claimApplicationId } from './application-id.js';
-import { corruptDatabaseError, isCorruptionError } from './database-integrity.js';
+import { isCorruptionError } from './corruption-error.js';
+import { corruptDatabaseError } from './database-integrity.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 /** How the baseline database's write connection is tuned (see `SqliteStore.open`). */
