@@ -13,15 +13,25 @@
 //   (tar-stream, cli-progress); tsx only runs the tests from source.
 // - Source maps chain through tsc's to the TypeScript sources; the launcher turns them on with CUSTOS_DEBUG.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(repo, 'dist/bundle/cli');
 
-/** Every script a thread or process starts by file name: the CLI and the three worker threads. */
-const ENTRY_POINTS = ['cli/main.js', 'agent/walk-worker.js', 'agent/hash-worker.js', 'storage/sqlite/checkpoint-worker.js'];
+/**
+ * Every script a thread or process starts by file name: the CLI and each worker thread's script (`*-worker.js`
+ * but the helper that starts them, found rather than listed, so a new worker cannot be left out of the bundle; test/e2e/cli-bundle.test.ts checks
+ * that every `siblingModule` a source names is there).
+ */
+const ENTRY_POINTS = [
+  'cli/main.js',
+  ...readdirSync(join(repo, 'dist/src'), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('-worker.js') && e.name !== 'start-worker.js')
+    .map((e) => relative(join(repo, 'dist/src'), join(e.parentPath ?? e.path, e.name)))
+    .sort(),
+];
 
 const EXTERNAL = [
   'better-sqlite3',

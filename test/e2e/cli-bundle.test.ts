@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
@@ -59,6 +59,18 @@ function comparable(run: Run): { code: number | null; alerts: unknown[]; stderr:
 }
 
 describe('the bundled CLI (scripts/bundle-cli.mjs)', () => {
+  it('holds the script of every worker thread the sources start (each siblingModule they name)', () => {
+    const src = packagePath('src');
+    const named = new Set<string>();
+    for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.test.ts')) continue;
+      const text = readFileSync(join(entry.parentPath, entry.name), 'utf8');
+      for (const m of text.matchAll(/siblingModule\(import\.meta\.url, '([\w-]+)'\)/g)) named.add(m[1] ?? '');
+    }
+    assert.ok(named.size >= 4, `workers found in the sources: ${[...named].join(', ')}`);
+    for (const name of named) assert.ok(existsSync(packagePath(`dist/bundle/cli/${name}.js`)), `dist/bundle/cli/${name}.js (run npm run build)`);
+  });
+
   it('is what bin/custos.js runs after a build: no module of dist/src is loaded', { timeout: 60_000 }, () => {
     const dir = tempDir();
     const log = join(dir, 'loaded.txt');
