@@ -5,7 +5,7 @@
  * wall time of a scan limited to a CPU share next to an unlimited one (user + system time of the agent process
  * over the scan, from /proc/PID/stat, divided by the scan's wall time and the cores it may use).
  *
- * Run: npm run build && node dist/bench/agent-footprint.js --tree DIR [--cpu-share 25] [--idle-seconds 5] [--json]
+ * Run: npm run build && node dist/bench/agent-footprint.js --tree DIR [--cpu-share 25] [--idle-seconds 7] [--json]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -156,7 +156,8 @@ export async function measureAgentFootprint(
     const finished = agent.lines[finishedAt] as { entries?: number };
     const released = agent.lines[await waitFor(agent, 'scan memory released', finishedAt)] as { rssBeforeMb?: number; rssAfterMb?: number };
     await waitFor(agent, 'outbox delivered', finishedAt);
-    await sleep((options.idleSeconds ?? 5) * 1000);
+    // Idle for longer than a keep-alive (5 s here): the agent gives back what a report sent after the delivery left.
+    await sleep((options.idleSeconds ?? 7) * 1000);
     const idle = procStatus(pid);
     // A caller profiling the idle agent (where its memory goes) looks at it here, while it still runs.
     await options.onIdle?.(pid);

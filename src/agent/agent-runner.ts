@@ -5,7 +5,7 @@ import { getPriority } from 'node:os';
 import { DEFAULT_SCAN_THROTTLE } from '../core/config/scan-throttle-config.js';
 import { FOOTPRINT_META_KEY, measureFootprint } from './agent-footprint.js';
 import { RateLimiter } from './rate-limiter.js';
-import { limitMallocArenas, releaseAfterDelivery, releaseScanMemory } from './release-memory.js';
+import { limitMallocArenas, releaseAfterDelivery, releaseHeapIfGrown, releaseScanMemory } from './release-memory.js';
 import { ScanPacer } from './scan-pacer.js';
 import type { ThreadPriority } from './thread-priority.js';
 import { compileScanScope, type ScanScope } from '../core/scan-scope.js';
@@ -217,6 +217,8 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     } catch (error) {
       log.debug({ reason: (error as Error).message }, 'keepalive failed');
     }
+    // An idle agent never collects: what the last report or delivery left behind is given back here.
+    if (!closed && scans.pending === 0 && state.outboxSize() === 0) releaseHeapIfGrown();
   };
 
   const scheduler = new ScanScheduler({

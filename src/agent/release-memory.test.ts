@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { releaseHeap } from './release-memory.js';
+import { releaseHeap, releaseHeapIfGrown } from './release-memory.js';
 
 /** Grows the heap with short-lived objects, drops them, and returns the heap's size while they lived. */
 function grow(): number {
@@ -16,5 +16,16 @@ describe('releaseHeap', () => {
     const after = process.memoryUsage().heapTotal;
     assert.ok(heldBefore >= grown * 0.9, `the garbage is still held before the release (${heldBefore} of ${grown} bytes)`);
     assert.ok(after < grown / 2, `heap ${Math.round(after / 2 ** 20)} MB after the release, ${Math.round(grown / 2 ** 20)} MB grown`);
+  });
+});
+
+describe('releaseHeapIfGrown', () => {
+  it('gives the heap back only when garbage grew it since the last release', () => {
+    releaseHeap();
+    assert.equal(releaseHeapIfGrown(), false, 'nothing grew since the release');
+    const grown = grow();
+    assert.equal(releaseHeapIfGrown(), true, `the heap grew to ${Math.round(grown / 2 ** 20)} MB`);
+    assert.ok(process.memoryUsage().heapTotal < grown / 2, 'and was given back');
+    assert.equal(releaseHeapIfGrown(), false, 'not again until it grows again');
   });
 });
