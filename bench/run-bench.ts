@@ -51,6 +51,8 @@ interface Timed {
   readonly cpu: number;
   readonly rssMb: number;
   readonly stdout: string;
+  readonly stderr: string;
+  readonly status: number | null;
 }
 
 /** Runs a command under /usr/bin/time for CPU seconds and peak RSS; wall time from our own clock (ms, not 10 ms). */
@@ -60,7 +62,26 @@ function timed(command: string, argv: readonly string[], env: NodeJS.ProcessEnv 
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const line = (r.stderr ?? '').split('\n').find((l) => l.startsWith('@@TIME')) ?? '@@TIME 0 0 0';
   const [, user = '0', sys = '0', rss = '0'] = line.split(' ');
-  return { wall, cpu: Number(user) + Number(sys), rssMb: Number(rss) / 1024, stdout: r.stdout ?? '' };
+  return { wall, cpu: Number(user) + Number(sys), rssMb: Number(rss) / 1024, stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status };
+}
+
+/**
+ * `custos check` timed, failing the bench when the check failed: a check that stops at once (a refused store, a
+ * bad configuration) would otherwise be timed as a scan of the whole tree. 0 and 1 (alerts) are what a check that
+ * ran exits with.
+ */
+function timedCheck(config: string, db: string): Timed {
+  const t = timed(custosBin, ['check', '--config', config, '--db', db]);
+  if (t.status !== 0 && t.status !== 1) throw new Error(`custos check --db ${db} failed (exit ${String(t.status)}): ${t.stderr.slice(-2000)}`);
+  return t;
+}
+
+/**
+ * Removes a standalone store so that the next check is a first scan: the database, its WAL and shared memory, and
+ * its history marker (`DB.head`), without which the check refuses an empty database as one that lost its past.
+ */
+function removeStore(db: string): void {
+  for (const f of [db, `${db}-wal`, `${db}-shm`, `${db}.head`]) rmSync(f, { force: true });
 }
 
 /** Runs one of the in-process benchmarks in its own process (so its peak memory is its own); returns its JSON. */
@@ -139,9 +160,9 @@ function scanSection(name: string, tree: string, withAide: boolean): void {
   const { files, bytes } = treeSize(tree);
   execFileSync('sh', ['-c', 'find "$1" -type f -print0 | xargs -0 cat > /dev/null', 'sh', tree]); // warm cache
   const section = `scan ${name} (${files.toLocaleString('en')} files, ${(bytes / 1e9).toFixed(2)} GB)`;
-  const custos = (): Timed => timed(custosBin, ['check', '--config', config, '--db', db]);
+  const custos = (): Timed => timedCheck(config, db);
   const firsts = Array.from({ length: runs }, () => {
-    for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+    removeStore(db);
     return custos();
   });
   const first = medianTimed(firsts);
@@ -211,17 +232,15 @@ function millionSection(): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'custos.yml'), `syscheck:\n  ignore: []\n  directories:\n    - path: ${tree}\n`);
   const db = join(dir, 'custos.db');
-  const fresh = (): void => {
-    for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
-  };
+  const fresh = (): void => removeStore(db);
   fresh();
-  const first = timed(custosBin, ['check', '--config', join(dir, 'custos.yml'), '--db', db]);
-  const again = timed(custosBin, ['check', '--config', join(dir, 'custos.yml'), '--db', db]);
+  const first = timedCheck(join(dir, 'custos.yml'), db);
+  const again = timedCheck(join(dir, 'custos.yml'), db);
   // Again from nothing with every file in the page cache: the hash workers are never held up by the disk, so
   // results arrive as fast as they can, and whatever waits on the main thread peaks.
   fresh();
   execFileSync('sh', ['-c', 'find "$1" -type f -print0 | xargs -0 cat > /dev/null', 'sh', tree]);
-  const warm = timed(custosBin, ['check', '--config', join(dir, 'custos.yml'), '--db', db]);
+  const warm = timedCheck(join(dir, 'custos.yml'), db);
   rows.push({ section: 'scan 1,000,000 files', metric: 'first scan peak memory (RSS)', value: first.rssMb, unit: 'MB', note: `${first.wall.toFixed(1)} s` });
   rows.push({
     section: 'scan 1,000,000 files',
