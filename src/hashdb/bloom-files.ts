@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileStart } from '../platform/read-file-start.js';
 import { BloomFilter } from './bloom-filter.js';
 import { GenerationLog, GenerationLogCorrupt, type LogBlock } from './generation-log.js';
 
@@ -197,16 +198,6 @@ function savedGeneration(header: Buffer): number | undefined {
 
 /** The generation in a saved filter file's header, read alone (not the filter). */
 function headerGeneration(file: string): number | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const header = Buffer.alloc(FILTER_HEADER_BYTES);
-    return readSync(fd, header, 0, FILTER_HEADER_BYTES, 0) === FILTER_HEADER_BYTES ? savedGeneration(header) : undefined;
-  } finally {
-    closeSync(fd);
-  }
+  const header = readFileStart(file, FILTER_HEADER_BYTES);
+  return header === undefined ? undefined : savedGeneration(header);
 }

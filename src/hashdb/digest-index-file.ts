@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { readFileStart } from '../platform/read-file-start.js';
 
 const MAGIC = 'CDIX';
 const VERSION = 1;
@@ -129,19 +130,8 @@ export function writeDigestIndex(file: string, generation: number, expectedRows:
 
 /** The generation a digest index file describes, or undefined when it is missing or not one. */
 export function digestIndexGeneration(file: string): number | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const header = Buffer.alloc(HEADER_BYTES);
-    if (readSync(fd, header, 0, HEADER_BYTES, 0) !== HEADER_BYTES || header.toString('latin1', 0, 4) !== MAGIC) return undefined;
-    return header.readDoubleLE(8);
-  } finally {
-    closeSync(fd);
-  }
+  const header = readFileStart(file, HEADER_BYTES);
+  return header === undefined || header.toString('latin1', 0, 4) !== MAGIC ? undefined : header.readDoubleLE(8);
 }
 
 /**
