@@ -1,7 +1,8 @@
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { renameSync, statSync } from 'node:fs';
 import { readFileStart } from '../platform/read-file-start.js';
 import { BloomFilter } from './bloom-filter.js';
 import { GenerationLog, GenerationLogCorrupt, type LogBlock } from './generation-log.js';
+import { readFileNoFollow, writeFileNoFollow } from '../platform/no-follow-flags.js';
 
 /** The Bloom filters of the known and known-bad digests, and the database generation they describe. */
 export interface Blooms {
@@ -52,7 +53,7 @@ export class BloomFiles {
   read(generation: number): Blooms | undefined {
     const read = (file: string): { filter: BloomFilter; generation: number } | undefined => {
       try {
-        const data = readFileSync(file);
+        const data = readFileNoFollow(file);
         const saved = savedGeneration(data);
         const filter = saved === undefined ? undefined : BloomFilter.deserialize(data, saved);
         return filter === undefined ? undefined : { filter, generation: saved as number };
@@ -131,7 +132,7 @@ export class BloomFiles {
       [this.files[0], blooms.known],
       [this.files[1], blooms.bad],
     ] as const) {
-      writeFileSync(`${file}.tmp`, bloom.serialize(blooms.generation), { mode: 0o644 });
+      writeFileNoFollow(`${file}.tmp`, bloom.serialize(blooms.generation), 0o644);
       renameSync(`${file}.tmp`, file);
     }
     this.log.rebase(blooms.generation);

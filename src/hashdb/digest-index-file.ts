@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { readFileStart } from '../platform/read-file-start.js';
+import { READ_NO_FOLLOW, WRITE_NO_FOLLOW } from '../platform/no-follow-flags.js';
 
 const MAGIC = 'CDIX';
 const VERSION = 1;
@@ -81,7 +82,7 @@ export function writeDigestIndex(file: string, generation: number, expectedRows:
   const directory = new Uint32Array(buckets + 1);
   const recordsAt = HEADER_BYTES + directory.byteLength;
   const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w', 0o644);
+  const fd = openSync(tmp, WRITE_NO_FOLLOW, 0o644);
   try {
     const chunk = Buffer.alloc(WRITE_CHUNK_RECORDS * RECORD_BYTES);
     let inChunk = 0;
@@ -170,7 +171,7 @@ export class DigestIndexFile {
   static open(file: string, generation: number): DigestIndexFile | undefined {
     let fd: number;
     try {
-      fd = openSync(file, 'r');
+      fd = openSync(file, READ_NO_FOLLOW);
     } catch {
       return undefined;
     }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { APPEND_NO_FOLLOW, READ_NO_FOLLOW, readFileNoFollow, WRITE_NO_FOLLOW } from '../platform/no-follow-flags.js';
 
 const HEADER_BYTES = 32;
 const BLOCK_HEADER_BYTES = 16;
@@ -92,7 +93,7 @@ export class GenerationLog {
    */
   append(generation: number, payload: Buffer): number {
     const block = encodeBlock({ generation, payload });
-    const fd = openSync(this.file, 'a');
+    const fd = openSync(this.file, APPEND_NO_FOLLOW, 0o644);
     try {
       writeSync(fd, block);
     } finally {
@@ -108,7 +109,7 @@ export class GenerationLog {
     header.writeDoubleLE(baseGeneration, 8);
     createHash('sha256').update(header.subarray(0, 16)).digest().copy(header, 16, 0, 16);
     const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, 'w', 0o644);
+    const fd = openSync(tmp, WRITE_NO_FOLLOW, 0o644);
     try {
       writeSync(fd, Buffer.concat([header, ...blocks.map(encodeBlock)]));
     } finally {
@@ -127,7 +128,7 @@ export class GenerationLog {
   read(): LogContents | undefined {
     let data: Buffer;
     try {
-      data = readFileSync(this.file);
+      data = readFileNoFollow(this.file);
     } catch {
       return undefined;
     }
@@ -157,7 +158,7 @@ export class GenerationLog {
   tail(): LogTail | undefined {
     let fd: number;
     try {
-      fd = openSync(this.file, 'r');
+      fd = openSync(this.file, READ_NO_FOLLOW);
     } catch {
       return undefined;
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../../test/support/temp-dir.js';
@@ -112,6 +112,32 @@ describe('SqliteKnownHashStore: declared modes (schema version 2)', () => {
     const raw = new Database(file);
     assert.equal(raw.pragma('user_version', { simple: true }), 2);
     raw.close();
+  });
+});
+
+describe('SqliteKnownHashStore: files planted beside the database', () => {
+  it('never writes through a symlink planted where a filter, index or log file goes, and still answers from SQLite', async () => {
+    const file = join(dir, 'planted.sqlite');
+    const first = SqliteKnownHashStore.open(file, { bloom: true });
+    await first.close();
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'root-owned file\n');
+    for (const name of ['.bloom.log', '.digests.log', '.bloom.tmp', '.bad.bloom.tmp', '.digests.tmp', '.bloom.log.tmp', '.digests.log.tmp']) {
+      rmSync(`${file}${name}`, { force: true });
+      symlinkSync(victim, `${file}${name}`);
+    }
+    const store = SqliteKnownHashStore.open(file, { bloom: true });
+    try {
+      const session = await store.beginImport({ kind: 'manual', name: 'feed' });
+      await session.add([{ digest: sha('dropper'), bad: true, label: 'dropper' }]);
+      await session.finish().catch(() => undefined);
+      // Whatever the store could not save, the database still knows the digest is bad.
+      const evidence = await store.lookupBad({ sha256: sha('dropper').toString('hex') });
+      assert.equal(evidence.length, 1);
+    } finally {
+      await store.close();
+    }
+    assert.equal(readFileSync(victim, 'utf8'), 'root-owned file\n', 'nothing was written through the planted links');
   });
 });
 

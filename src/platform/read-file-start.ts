@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { READ_NO_FOLLOW } from './no-follow-flags.js';
 
 /**
  * The first `bytes` bytes of a file (a header read without the rest), or undefined when the file cannot be opened
@@ -7,7 +8,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 export function readFileStart(file: string, bytes: number): Buffer | undefined {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    fd = openSync(file, READ_NO_FOLLOW);
   } catch {
     return undefined;
   }
