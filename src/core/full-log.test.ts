@@ -48,4 +48,25 @@ describe('buildFullLog (OSSEC alert text)', () => {
     const text = buildFullLog({ kind: 'deleted', path, before, changedAttributes: [] });
     assert.equal(text, "File '/tmp/x\\n\\xff' was deleted. Unable to retrieve checksum.");
   });
+  it('shows the new digests and link target when another kind of entry took the path', () => {
+    const fifo = fileState({ type: 'fifo', size: 0, hashes: {} });
+    const file = fileState({ type: 'file', size: 11, hashes: { md5: md5a, sha1: sha1a } });
+    assert.equal(
+      buildFullLog({ kind: 'modified', path: fifo.path, before: fifo, after: file, changedAttributes: ['type', 'size'] }),
+      [
+        "Integrity checksum changed for: '/etc/hosts'",
+        "Size changed from '0' to '11'",
+        "Type changed from 'fifo' to 'file'",
+        `New sha1sum is : '${sha1a}'`,
+        `New md5sum is : '${md5a}'`,
+      ].join('\n'),
+    );
+    const link = fileState({ type: 'symlink', size: 11, hashes: {}, linkTarget: Buffer.from('/etc/shadow') });
+    assert.equal(
+      buildFullLog({ kind: 'modified', path: file.path, before: file, after: link, changedAttributes: ['type'] }),
+      ["Integrity checksum changed for: '/etc/hosts'", "Type changed from 'file' to 'symlink'", "Symbolic link target changed from '' to '/etc/shadow'"].join(
+        '\n',
+      ),
+    );
+  });
 });

@@ -48,12 +48,21 @@ function modifiedLines(lines: string[], before: FileState, after: FileState, cha
     lines.push(`Old ${algorithm}sum was: '${before.hashes[algorithm] ?? ''}'`);
     lines.push(`New ${algorithm}sum is : '${after.hashes[algorithm] ?? ''}'`);
   }
-  if (has('type')) lines.push(`Type changed from '${before.type}' to '${after.type}'`);
+  if (has('type')) {
+    lines.push(`Type changed from '${before.type}' to '${after.type}'`);
+    // Another kind of entry took the path (a FIFO or a link replaced by a file): there is no old digest to put
+    // beside the new one, so no digest line would show, yet the new content is what the reader must see.
+    for (const algorithm of ['sha1', 'md5', 'sha256'] as const) {
+      const digest = after.hashes[algorithm];
+      if (digest !== undefined && before.hashes[algorithm] === undefined) lines.push(`New ${algorithm}sum is : '${digest}'`);
+    }
+  }
   if (has('mtime')) {
     lines.push(`Old modification time was: '${isoFromNs(before.mtimeNs)}', now it is '${isoFromNs(after.mtimeNs)}'`);
   }
   if (has('inode')) lines.push(`Old inode was: '${before.inode}', now it is '${after.inode}'`);
-  if (has('link_target')) {
+  // Also when a link took the place of another kind of entry, or gave it up: the target is the link's content.
+  if (has('link_target') || (has('type') && (before.type === 'symlink' || after.type === 'symlink'))) {
     const from = before.linkTarget === undefined ? '' : displayPath(before.linkTarget);
     const to = after.linkTarget === undefined ? '' : displayPath(after.linkTarget);
     lines.push(`Symbolic link target changed from '${from}' to '${to}'`);
