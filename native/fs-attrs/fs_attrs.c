@@ -193,6 +193,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"inotifyClose", NULL, inotify_close, NULL, NULL, NULL, napi_default, NULL},
       {"readDirectory", NULL, read_directory, NULL, NULL, NULL, napi_default, NULL},
       {"ctimeOf", NULL, ctime_of, NULL, NULL, NULL, napi_default, NULL},
+      {"fdAttributes", NULL, fd_attributes, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

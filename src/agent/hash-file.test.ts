@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { mkfifoSync } from '../../test/support/mkfifo.js';
 import { tempDir } from '../../test/support/temp-dir.js';
+import { CHECK_ALL, inodeAttributeRequest } from '../core/check-set.js';
 import { hashFile, type ExpectedStat } from './hash-file.js';
+import { readInodeAttributes } from './read-inode-attributes.js';
 
 const ALL = ['md5', 'sha1', 'sha256'] as const;
 const options = { algorithms: ALL, maxBytes: 1 << 30, buffer: Buffer.alloc(64 * 1024) };
@@ -158,5 +160,63 @@ describe('hashFile on a file truncated while it is read', () => {
     const path = makeFile('shrinking-expected');
     const st = lstatSync(path, { bigint: true });
     cutWhileHashed(path, { size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: Number(st.ino), dev: Number(st.dev) });
+  });
+});
+
+describe('hashFile reading inode attributes with the content', () => {
+  const dir = tempDir();
+  const request = inodeAttributeRequest(CHECK_ALL);
+  const expectedOf = (path: string): ExpectedStat => {
+    const st = lstatSync(path, { bigint: true });
+    return { size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: Number(st.ino), dev: Number(st.dev) };
+  };
+  const byPath = (path: string): unknown => readInodeAttributes(Buffer.from(path), 'file', lstatSync(path, { bigint: true }).ctimeNs, request);
+
+  it('gives what reading them by path gives: extended attributes, ACL, capabilities and flags', () => {
+    const path = join(dir, 'dressed');
+    writeFileSync(path, 'content');
+    execFileSync('setfattr', ['-n', 'user.custos', '-v', 'planted', path]);
+    execFileSync('setfacl', ['-m', 'u:65534:r', path]);
+    execFileSync('setcap', ['cap_net_raw=ep', path]);
+    execFileSync('chattr', ['+d', path]);
+    for (const expected of [undefined, expectedOf(path)]) {
+      const r = hashFile(Buffer.from(path), { ...options, attributes: request, ...(expected === undefined ? {} : { expected }) });
+      assert.ok(r.ok);
+      assert.deepEqual(r.attributes, byPath(path));
+      const attributes = r.attributes?.attributes;
+      assert.match(attributes?.xattrs ?? '', /^user\.custos=/);
+      assert.match(attributes?.acl ?? '', /user:65534:r--/);
+      assert.equal(attributes?.capabilities, 'cap_net_raw=ep');
+      assert.equal(attributes?.flags, 'd');
+    }
+    const plain = join(dir, 'plain');
+    writeFileSync(plain, 'content');
+    const r = hashFile(Buffer.from(plain), { ...options, attributes: request, expected: expectedOf(plain) });
+    assert.ok(r.ok);
+    assert.deepEqual(r.attributes, byPath(plain));
+    const unasked = hashFile(Buffer.from(plain), options);
+    assert.ok(unasked.ok && unasked.attributes === undefined, 'not read unless asked');
+  });
+
+  it('never pairs a state with attributes from before a change made while the file was read', () => {
+    const path = join(dir, 'changing');
+    writeFileSync(path, Buffer.alloc(4 * 1024 * 1024));
+    for (const expected of [undefined, expectedOf(path)]) {
+      let planted = false;
+      const r = hashFile(Buffer.from(path), {
+        ...options,
+        attributes: request,
+        retries: 2,
+        ...(expected === undefined ? {} : { expected }),
+        onRead: () => {
+          if (planted) return;
+          planted = true;
+          execFileSync('setfattr', ['-n', 'user.late', '-v', expected === undefined ? 'a' : 'b', path]);
+        },
+      });
+      assert.ok(r.ok, r.ok ? '' : r.issue.message);
+      assert.equal(r.stat.ctimeNs, lstatSync(path, { bigint: true }).ctimeNs);
+      assert.match(r.attributes?.attributes?.xattrs ?? '', /user\.late=/, 'the attributes of the state reported, read again after the change');
+    }
   });
 });

@@ -1,7 +1,10 @@
 import { createHash, hash as oneShotHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import type { FileHashes, FileIssue, HashAlgorithm } from '../core/file-state.js';
+import type { InodeAttributeRequest } from '../core/inode-attributes.js';
 import { issueFromError } from './issue-from-error.js';
+import { readFdAttributes } from './read-fd-attributes.js';
+import type { InodeAttributesResult } from './read-inode-attributes.js';
 
 /** The stat data of the file that was actually read, so attributes and digests describe the same bytes. */
 export interface StatSnapshot {
@@ -20,7 +23,14 @@ export interface StatSnapshot {
 
 /** The outcome of hashing one file: digests (possibly none) with the stat they belong to, or a per-file issue. */
 export type HashFileResult =
-  | { readonly ok: true; readonly hashes: FileHashes; readonly stat: StatSnapshot; readonly issue?: FileIssue }
+  | {
+      readonly ok: true;
+      readonly hashes: FileHashes;
+      readonly stat: StatSnapshot;
+      readonly issue?: FileIssue;
+      /** The inode attributes `HashFileOptions.attributes` asked for, read with the content (absent: not read). */
+      readonly attributes?: InodeAttributesResult;
+    }
   | { readonly ok: false; readonly issue: FileIssue; readonly stat?: StatSnapshot; readonly hashes?: FileHashes };
 
 /** Limits and scratch space for {@link hashFile}. */
@@ -43,6 +53,12 @@ export interface HashFileOptions {
    * does it here instead of after a guessed sleep).
    */
   readonly onRead?: (bytesSoFar: number) => void;
+  /**
+   * Also read these inode attributes, through the descriptor, after the content and before the `fstat` that
+   * checks the read: a change to any of them moves ctime, so a result that passes the check has attributes of the
+   * very state it reports. Not read for a file over `maxBytes` (its content is not read either).
+   */
+  readonly attributes?: InodeAttributeRequest;
 }
 
 /** The identity and content-related stat fields of a file as the walk saw it. */
@@ -85,10 +101,11 @@ export function hashFile(path: Buffer, options: HashFileOptions): HashFileResult
         return { ok: true, hashes: {}, stat: before, issue: { code: 'too-large', message: `larger than the ${options.maxBytes}-byte hashing limit` } };
       }
       const read = readAndHash(fd, before.size, options);
+      const attributes = attributesOf(fd, options);
       const after = snapshot(fstatSync(fd, { bigint: true }));
       lastStat = after;
       lastHashes = read.hashes;
-      if (read.bytes === before.size && sameContentStat(before, after)) return { ok: true, hashes: read.hashes, stat: after };
+      if (read.bytes === before.size && sameContentStat(before, after)) return okResult(read.hashes, after, attributes);
     } catch (error) {
       return { ok: false, issue: issueFromError(error) };
     } finally {
@@ -114,9 +131,9 @@ function hashAsExpected(path: Buffer, expected: ExpectedStat, options: HashFileO
   if (typeof fd !== 'number') return fd;
   try {
     const read = readAndHash(fd, expected.size, options);
+    const attributes = attributesOf(fd, options);
     const after = snapshot(fstatSync(fd, { bigint: true }));
-    if (after.format === constants.S_IFREG && read.bytes === expected.size && sameContentStat(expected, after))
-      return { ok: true, hashes: read.hashes, stat: after };
+    if (after.format === constants.S_IFREG && read.bytes === expected.size && sameContentStat(expected, after)) return okResult(read.hashes, after, attributes);
     return undefined;
   } catch {
     // EAGAIN from a FIFO swapped in, EISDIR, an I/O error: the careful path sees it again and reports it.
@@ -124,6 +141,14 @@ function hashAsExpected(path: Buffer, expected: ExpectedStat, options: HashFileO
   } finally {
     closeSync(fd);
   }
+}
+
+function attributesOf(fd: number, options: HashFileOptions): InodeAttributesResult | undefined {
+  return options.attributes === undefined ? undefined : readFdAttributes(fd, options.attributes);
+}
+
+function okResult(hashes: FileHashes, stat: StatSnapshot, attributes: InodeAttributesResult | undefined): HashFileResult {
+  return attributes === undefined ? { ok: true, hashes, stat } : { ok: true, hashes, stat, attributes };
 }
 
 /** Opens a file to hash it (see OPEN_FLAGS); a failure comes back as the result that reports it. */

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { HashAlgorithm } from '../core/file-state.js';
+import type { InodeAttributeRequest } from '../core/inode-attributes.js';
 import type { ExpectedStat, HashFileResult } from './hash-file.js';
 import type { ThreadPriority } from './thread-priority.js';
 import { siblingModule } from '../platform/package-root.js';
@@ -15,6 +16,8 @@ export interface HashBatch {
   readonly retries: number;
   /** Per path, what the walk saw (see `HashFileOptions.expected`). */
   readonly expected?: PackedExpected;
+  /** The inode attributes to read with each file (see `HashFileOptions.attributes`). */
+  readonly attributes?: InodeAttributeRequest;
 }
 
 /** A worker's answer to one batch, in the batch's order. */
@@ -82,7 +85,7 @@ export class HashPool {
 
   /**
    * Hashes files in one worker; resolves with one result per path, in order. `retries` is how often a file that
-   * changes while read is read again.
+   * changes while read is read again; `attributes`, the inode attributes to read with each file's content.
    */
   hash(
     paths: readonly Buffer[],
@@ -90,6 +93,7 @@ export class HashPool {
     maxBytes: number,
     retries = 2,
     expected?: readonly ExpectedStat[],
+    attributes?: InodeAttributeRequest,
   ): Promise<readonly HashFileResult[]> {
     if (this.#closed) return Promise.reject(new Error('hash pool is closed'));
     const batch: HashBatch = {
@@ -99,6 +103,7 @@ export class HashPool {
       maxBytes,
       retries,
       ...(expected === undefined ? {} : { expected: packExpected(expected) }),
+      ...(attributes === undefined ? {} : { attributes }),
     };
     return new Promise((resolve, reject) => {
       this.#queue.push({ batch, resolve, reject });

@@ -22,6 +22,7 @@ parentPort?.on('message', (batch: HashBatch) => {
       maxBytes: batch.maxBytes,
       buffer,
       retries: batch.retries,
+      ...(batch.attributes === undefined ? {} : { attributes: batch.attributes }),
       ...(expected === undefined ? {} : { expected }),
     });
   });

@@ -44,6 +44,11 @@ export interface NativeFsAttrs {
    */
   /** The entry's ctime in ns (`lstat`: never a symlink's target), or `-errno`. Optional, as `readDirectory`. */
   ctimeOf?(path: Buffer): bigint | number;
+  /**
+   * `[errno, names, values, flags]`: `listAttributes` and (with `withFlags`) `inodeFlags` of an open file, read
+   * through its descriptor; `flags` is -1 when not asked for. Optional, as `readDirectory`.
+   */
+  fdAttributes?(fd: number, withFlags: boolean): [number, Buffer[], (Buffer | number)[], number];
   readDirectory?(path: Buffer): number | [names: Buffer, ends: Uint32Array, numbers: Float64Array, times: BigInt64Array, errors: Int32Array];
 }
 

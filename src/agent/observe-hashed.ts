@@ -73,7 +73,8 @@ export function observationsOf(jobs: readonly HashJob[], results: readonly HashF
       options.stats.hashed++;
       if (result.issue === undefined) options.stats.bytesHashed += result.stat.size;
       else if (result.issue.code === 'too-large') options.stats.attributesOnly++;
-      const attributes = attributesOf(entry, result.stat, options.rootDir);
+      // Read by the worker with the content when it could; else (a file over max_file_size) here, by path.
+      const attributes = result.attributes !== undefined && attributesReadable(entry) ? result.attributes : attributesOf(entry, result.stat, options.rootDir);
       const extras = {
         stat: result.stat,
         hashes: result.hashes,

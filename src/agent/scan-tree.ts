@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { CHECK_ALL, hashAlgorithmsOf, inodeAttributeRequest } from '../core/check-set.js';
 import type { HashAlgorithm } from '../core/file-state.js';
-import { wantsInodeAttributes } from '../core/inode-attributes.js';
+import { INODE_ATTRIBUTE_FIELDS, wantsInodeAttributes, type InodeAttributeRequest } from '../core/inode-attributes.js';
 import type { Observation } from '../core/observation.js';
 import { hostPathOf, isWithin, pathFromKey } from '../core/path-bytes.js';
 import type { ScanScope, ScopeRoot } from '../core/scan-scope.js';
@@ -93,7 +93,7 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
     const paths = batch.jobs.map((j) => j.entry.readPath ?? hostPathOf(j.entry.path, options.rootDir));
     const expected = batch.jobs.map((j) => j.entry.stat);
     const task = pool
-      .hash(paths, batch.plan.algorithms, options.maxFileSizeBytes, undefined, expected)
+      .hash(paths, batch.plan.algorithms, options.maxFileSizeBytes, undefined, expected, batch.plan.attributes)
       .then((results) => observationsOf(batch.jobs, results, options));
     inflight.add(task);
     task.then(
@@ -232,7 +232,9 @@ export async function* scanTree(options: ScanTreeOptions): AsyncGenerator<readon
 /** What the checks of one configured directory ask of its files, worked out once per scan. */
 interface RootPlan {
   readonly algorithms: readonly HashAlgorithm[];
-  /** Files of roots with the same key share hash batches. */
+  /** The inode attributes the hashing workers read with each file; absent when the checks ask for none. */
+  readonly attributes?: InodeAttributeRequest;
+  /** Files of roots with the same key (digests and attributes asked for) share hash batches. */
   readonly key: string;
   /** `requestedDigests` by [file or not][attributes readable or not]: the same few strings for every entry. */
   readonly digests: readonly (readonly [string, string])[];
@@ -243,7 +245,8 @@ function planOf(root: ScopeRoot): RootPlan {
   const request = inodeAttributeRequest(root.directory.checks);
   const wants = wantsInodeAttributes(request);
   const digests = (['symlink', 'file'] as const).map((type) => [requestedDigests(type, algorithms, false), requestedDigests(type, algorithms, wants)] as const);
-  return { algorithms, key: algorithms.join(','), digests };
+  const key = `${algorithms.join(',')}|${INODE_ATTRIBUTE_FIELDS.filter((f) => request[f]).join(',')}`;
+  return { algorithms, key, digests, ...(wants ? { attributes: request } : {}) };
 }
 
 function expectedFingerprint(entry: WalkEntry, plan: RootPlan, names: UserNames): string {
