@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -32,6 +32,22 @@ describe('walkTree', () => {
       items.map((i) => i.path.toString().slice(root.length)),
       ['', '/a', '/a/b', '/a/b/f', '/a/z', '/a-x', '/a-x/y', '/a.txt'],
     );
+  });
+
+  it('passes over a directory removed after its parent was listed, as absent rather than unscanned', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'a'));
+    mkdirSync(join(dir, 'tmp-1/deep'), { recursive: true });
+    writeFileSync(join(dir, 'tmp-1/deep/f'), 'f');
+    writeFileSync(join(dir, 'z'), 'z');
+    const seen: string[] = [];
+    const scope = compileScanScope(syscheckFor([`${dir}/`]));
+    for (const item of walkTree(scope, { mounts: readMountTable(syscheckFor([]).skip) })) {
+      seen.push(`${item.kind} ${item.path.toString().slice(dir.length)}`);
+      // The root's entries are listed by now: tmp-1 goes before the walk reaches it.
+      if (item.path.toString() === join(dir, 'a')) rmSync(join(dir, 'tmp-1'), { recursive: true });
+    }
+    assert.deepEqual(seen, ['entry ', 'entry /a', 'entry /z']);
   });
 
   it('respects recursion_level: 0 lists the entries directly inside only', () => {

@@ -168,6 +168,10 @@ function* visit(
       listing = listDirectory(fsPath);
     } catch (error) {
       const cause = issueFromError(error);
+      // Removed between its parent's listing and now (a temporary directory, a package's old files): it is simply
+      // not there, like an entry whose lstat finds nothing, and the baseline sees it deleted. Not a subtree that
+      // could not be scanned: that alert on every scan of a busy tree would teach people to ignore it.
+      if (cause.code === 'vanished' && isGone(fsPath)) return;
       issue = { code: 'unreadable-directory', message: `cannot list entries: ${cause.message}` };
     }
   }
@@ -185,6 +189,15 @@ function* visit(
     onStack.add(identity);
     const rootsBelow = scope.roots.some((r) => r.path.length > path.length && isWithin(r.path, path));
     stack.push({ path, key, rootsBelow, root, listing, identity, dev: stat.dev, next: 0 });
+  }
+}
+
+/** True when nothing is at `path` any more (a failing look is not taken for absence). */
+function isGone(path: Buffer): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) === undefined;
+  } catch {
+    return false;
   }
 }
 
