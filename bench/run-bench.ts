@@ -18,6 +18,7 @@ import type { FootprintFigures } from './agent-footprint.js';
 import { consoleBenchRows, type ConsoleBenchResult } from './console-bench-rows.js';
 import type { HashdbFigure } from './hashdb-bench.js';
 import type { EnginePairs } from './hashdb-engines.js';
+import { launcherNodeFlags } from './launcher-flags.js';
 import { buildLinkTree } from './link-tree.js';
 
 /** One measured figure, with the reference it is compared to when there is one. */
@@ -84,9 +85,12 @@ function removeStore(db: string): void {
   for (const f of [db, `${db}-wal`, `${db}-shm`, `${db}.head`]) rmSync(f, { force: true });
 }
 
-/** Runs one of the in-process benchmarks in its own process (so its peak memory is its own); returns its JSON. */
-function child<T>(script: string, argv: readonly string[]): T {
-  const r = spawnSync(process.execPath, [join(repo, 'dist/bench', script), ...argv, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+/**
+ * Runs one of the in-process benchmarks in its own process (so its peak memory is its own); returns its JSON.
+ * `nodeFlags`: V8 flags for that process (see `launcherNodeFlags`).
+ */
+function child<T>(script: string, argv: readonly string[], nodeFlags: readonly string[] = []): T {
+  const r = spawnSync(process.execPath, [...nodeFlags, join(repo, 'dist/bench', script), ...argv, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as T;
 }
@@ -488,7 +492,8 @@ function ingestSection(events: number): void {
   const results = new Map<keyof typeof configs, { value: Record<string, number>; load: number }[]>();
   for (let r = 0; r < runs; r++) {
     for (const [name, argv] of Object.entries(configs) as [keyof typeof configs, readonly string[]][]) {
-      const value = child<Record<string, number>>('ingest-bench.js', ['--events', String(events), ...argv]);
+      // With the launcher's heap flags, as the manager runs (a 4 MB young generation collects more often).
+      const value = child<Record<string, number>>('ingest-bench.js', ['--events', String(events), ...argv], launcherNodeFlags(custosBin));
       results.set(name, [...(results.get(name) ?? []), { value, load: loadavg()[0] ?? 0 }]);
     }
   }
@@ -540,7 +545,9 @@ function ingestSection(events: number): void {
     const all: IngestRun[] = [];
     for (let r = 0; r < runs; r++) {
       try {
-        all.push(child<IngestRun>('ingest-bench.js', ['--events', String(pgEvents), '--agents', String(agents), '--postgres', url]));
+        all.push(
+          child<IngestRun>('ingest-bench.js', ['--events', String(pgEvents), '--agents', String(agents), '--postgres', url], launcherNodeFlags(custosBin)),
+        );
       } catch (error) {
         console.error(`PostgreSQL ingest not measured: ${(error as Error).message.split('\n')[0] ?? ''}`);
         return;
