@@ -114,6 +114,16 @@ export class DigestIndexCache {
     this.#rebuild();
   }
 
+  /**
+   * This process's own connection moved the generation on without a log block (a dead or failed import's rows
+   * left to a rebuild): its commits do not change the change counter, so the next lookup looks at the generation
+   * as after another process's commit, and drops the index that no longer match.
+   */
+  databaseChanged(): void {
+    this.#changeCounter = -1;
+    this.#checkedAt = Number.NEGATIVE_INFINITY;
+  }
+
   /** Something was saved beside the database (a background build ended): look at the saved files at the next lookup. */
   savedChanged(): void {
     this.#retryAt = 0;
