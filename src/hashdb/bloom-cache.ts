@@ -144,9 +144,8 @@ export class BloomCache {
    * or are dropped when the log does not bring them there; dropped, the saved ones are read again (at most every
    * BLOOM_RETRY_MS) until they match, and after REBUILD_AFTER_MS a rebuild is asked for.
    */
-  forLookups(): Blooms | undefined {
+  forLookups(now: number = this.#now()): Blooms | undefined {
     if (!this.#keep) return undefined;
-    const now = this.#now();
     if (now - this.#checkedAt >= BLOOM_RECHECK_MS) {
       this.#checkedAt = now;
       const counter = this.#source.changeCounter();

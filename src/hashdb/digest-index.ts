@@ -138,9 +138,8 @@ export class DigestIndexCache {
   }
 
   /** The index for lookups, if it still describes the database (else `undefined`: ask the database). */
-  forLookups(): DigestIndex | undefined {
+  forLookups(now: number = this.#now()): DigestIndex | undefined {
     if (!this.#keep) return undefined;
-    const now = this.#now();
     if (now - this.#checkedAt >= INDEX_RECHECK_MS) {
       this.#checkedAt = now;
       const counter = this.#source.changeCounter();

@@ -87,11 +87,11 @@ export class ImportWindow {
   /**
    * True while an import is in progress (on this connection, or committed by another and not yet ended): lookups
    * must then ask SQLite, not the filters or the index. Another connection's marker is seen within RECHECK_MS of
-   * its commit.
+   * its commit. `now`: the caller's reading of the clock, shared with the caches' own checks (a clock read costs
+   * more than the rest of this, ~0.15 µs).
    */
-  get open(): boolean {
+  open(now: number = this.#now()): boolean {
     if (this.#own.size > 0) return true;
-    const now = this.#now();
     if (now - this.#checkedAt < RECHECK_MS) return this.#open;
     this.#checkedAt = now;
     const counter = Number(this.#stmts.dataVersion.get());

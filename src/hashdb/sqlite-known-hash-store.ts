@@ -201,29 +201,33 @@ export class SqliteKnownHashStore implements KnownHashStore {
 
   async lookup(path: Buffer, hashes: FileHashes): Promise<EvidenceSet> {
     this.#counted(1);
-    if (this.#window.open) return this.#lookup.lookup(path, hashes, false, undefined);
-    return this.#lookup.lookup(path, hashes, false, this.#blooms.forLookups(), true, this.#indexed());
+    // One clock read for the three checks: it costs about as much as a filtered miss's probes.
+    const now = performance.now();
+    if (this.#window.open(now)) return this.#lookup.lookup(path, hashes, false, undefined);
+    return this.#lookup.lookup(path, hashes, false, this.#blooms.forLookups(now), true, this.#indexed(now));
   }
 
   async lookupBad(hashes: FileHashes): Promise<readonly HashEvidence[]> {
     this.#counted(1);
-    return this.#lookup.lookup(EMPTY_PATH, hashes, true, this.#window.open ? undefined : this.#blooms.forLookups()).bad;
+    const now = performance.now();
+    return this.#lookup.lookup(EMPTY_PATH, hashes, true, this.#window.open(now) ? undefined : this.#blooms.forLookups(now)).bad;
   }
 
   async lookupMany(queries: readonly KnownHashQuery[]): Promise<readonly EvidenceSet[]> {
     this.#counted(queries.length);
     // One look at the filters' freshness for the whole batch, and no promise per file. While an import is in
     // progress they lack its committed batches: SQLite answers (see `ImportWindow`).
-    const open = this.#window.open;
-    const blooms = open ? undefined : this.#blooms.forLookups();
-    const indexed = open ? undefined : this.#indexed();
+    const now = performance.now();
+    const open = this.#window.open(now);
+    const blooms = open ? undefined : this.#blooms.forLookups(now);
+    const indexed = open ? undefined : this.#indexed(now);
     return queries.map((q) =>
       q.deleted === true ? this.#removals(q.path) : this.#lookup.lookup(q.path, q.hashes, q.badOnly === true, blooms, q.usrMerged !== false, indexed),
     );
   }
 
-  #indexed(): IndexedLookups | undefined {
-    const index = this.#index.forLookups();
+  #indexed(now?: number): IndexedLookups | undefined {
+    const index = this.#index.forLookups(now);
     return index === undefined ? undefined : { index, sources: this.#sources, damaged: () => this.#index.damaged(index) };
   }
 
