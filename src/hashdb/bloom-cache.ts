@@ -115,6 +115,16 @@ export class BloomCache {
     this.#rebuild();
   }
 
+  /**
+   * This process's own connection moved the generation on without a log block (a dead or failed import's rows
+   * left to a rebuild): its commits do not change the change counter, so the next lookup looks at the generation
+   * as after another process's commit, and drops the filters that no longer match.
+   */
+  databaseChanged(): void {
+    this.#changeCounter = -1;
+    this.#checkedAt = Number.NEGATIVE_INFINITY;
+  }
+
   /** Something was saved beside the database (a background build ended): look at the saved files at the next lookup. */
   savedChanged(): void {
     this.#retryAt = 0;
@@ -134,9 +144,8 @@ export class BloomCache {
    * or are dropped when the log does not bring them there; dropped, the saved ones are read again (at most every
    * BLOOM_RETRY_MS) until they match, and after REBUILD_AFTER_MS a rebuild is asked for.
    */
-  forLookups(): Blooms | undefined {
+  forLookups(now: number = this.#now()): Blooms | undefined {
     if (!this.#keep) return undefined;
-    const now = this.#now();
     if (now - this.#checkedAt >= BLOOM_RECHECK_MS) {
       this.#checkedAt = now;
       const counter = this.#source.changeCounter();

@@ -114,6 +114,16 @@ export class DigestIndexCache {
     this.#rebuild();
   }
 
+  /**
+   * This process's own connection moved the generation on without a log block (a dead or failed import's rows
+   * left to a rebuild): its commits do not change the change counter, so the next lookup looks at the generation
+   * as after another process's commit, and drops the index that no longer match.
+   */
+  databaseChanged(): void {
+    this.#changeCounter = -1;
+    this.#checkedAt = Number.NEGATIVE_INFINITY;
+  }
+
   /** Something was saved beside the database (a background build ended): look at the saved files at the next lookup. */
   savedChanged(): void {
     this.#retryAt = 0;
@@ -128,9 +138,8 @@ export class DigestIndexCache {
   }
 
   /** The index for lookups, if it still describes the database (else `undefined`: ask the database). */
-  forLookups(): DigestIndex | undefined {
+  forLookups(now: number = this.#now()): DigestIndex | undefined {
     if (!this.#keep) return undefined;
-    const now = this.#now();
     if (now - this.#checkedAt >= INDEX_RECHECK_MS) {
       this.#checkedAt = now;
       const counter = this.#source.changeCounter();

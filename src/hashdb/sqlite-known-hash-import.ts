@@ -3,6 +3,7 @@ import { CustosError } from '../core/custos-error.js';
 import type { PackageRef } from '../core/known-hash-policy.js';
 import type { DigestSink } from './bloom-import.js';
 import type { DigestIndexImport } from './digest-index.js';
+import type { ImportMarker } from './import-window.js';
 import type { ImportSession, KnownHashRow } from './known-hash-store.js';
 import type { KnownHashStatements } from './sqlite-known-hash-statements.js';
 
@@ -17,8 +18,30 @@ export interface ImportTarget {
   readonly blooms: { readonly known: DigestSink; readonly bad: DigestSink } | undefined;
   /** Where the known rows the import adds are collected for the digest index, if one is kept current. */
   readonly index?: DigestIndexImport | undefined;
-  /** Called once when a session that inserted rows finishes: the database moves on a generation. */
-  readonly inserted: () => void;
+  /** The session's marker: written with every batch it commits, so readers know their filters lack those rows. */
+  readonly marker: ImportMarker;
+  /**
+   * Called once when the session ends: its marker goes, and if it inserted rows the database moves on a generation
+   * (in the same transaction), after which the filters and the index are brought on. `logged` false: the session
+   * failed, and what it collected for the filters' and the index's logs may name rows that were rolled back, so
+   * nothing is logged and the saved files are left stale.
+   */
+  readonly ended: (inserted: number, logged: boolean) => void;
+}
+
+/**
+ * `add` with the session ended when it throws: the batches committed before stay (rows are idempotent), and the
+ * marker does not outlive the failure, which would keep every reader asking SQLite while this process lives.
+ */
+function endingOnFailure(target: ImportTarget, add: (batch: readonly KnownHashRow[]) => void, inserted: () => number): ImportSession['add'] {
+  return async (batch) => {
+    try {
+      add(batch);
+    } catch (error) {
+      target.ended(inserted(), false);
+      throw error;
+    }
+  };
 }
 
 /** An import session that inserts rows (with path and package) as they come, in digest order per batch. */
@@ -51,6 +74,7 @@ export function rowImportSession(target: ImportTarget): ImportSession {
   let rows = 0;
   let inserted = 0;
   const write = db.transaction((batch: readonly KnownHashRow[]) => {
+    target.marker.mark();
     for (const row of batch) {
       let info: Database.RunResult;
       if (row.bad === true) info = s.insertBad.run(row.digest, sourceId, row.label ?? null);
@@ -77,16 +101,24 @@ export function rowImportSession(target: ImportTarget): ImportSession {
       if (blooms !== undefined) (row.bad === true ? blooms.bad : blooms.known).add(row.digest);
     }
   });
+  let committed = 0;
   return {
-    add: async (batch) => {
-      // Digest order makes consecutive inserts land on neighbouring B-tree pages.
-      const sorted = [...batch].sort((a, b) => Buffer.compare(a.digest, b.digest));
-      for (let i = 0; i < sorted.length; i += BATCH) write(sorted.slice(i, i + BATCH));
-      rows += batch.length;
-    },
+    add: endingOnFailure(
+      target,
+      (batch) => {
+        // Digest order makes consecutive inserts land on neighbouring B-tree pages.
+        const sorted = [...batch].sort((a, b) => Buffer.compare(a.digest, b.digest));
+        for (let i = 0; i < sorted.length; i += BATCH) {
+          write(sorted.slice(i, i + BATCH));
+          committed = inserted;
+        }
+        rows += batch.length;
+      },
+      () => committed,
+    ),
     finish: async () => {
       s.countSource.run(inserted, sourceId);
-      if (inserted > 0) target.inserted();
+      target.ended(inserted, true);
       return { rows, inserted };
     },
   };
@@ -113,12 +145,18 @@ export function bulkImportSession(target: ImportTarget): ImportSession {
     }
   });
   return {
-    add: async (batch) => {
-      write(batch);
-      rows += batch.length;
-    },
+    // Staged rows are in this connection's temporary tables: a failure commits nothing to the database.
+    add: endingOnFailure(
+      target,
+      (batch) => {
+        write(batch);
+        rows += batch.length;
+      },
+      () => 0,
+    ),
     finish: async () => {
       const merge = db.transaction(() => {
+        target.marker.mark();
         const known = db
           .prepare('INSERT OR IGNORE INTO known (digest, path_id, package_id, source_id) SELECT digest, 0, 0, ? FROM temp.stage_known ORDER BY digest')
           .run(sourceId).changes;
@@ -127,10 +165,16 @@ export function bulkImportSession(target: ImportTarget): ImportSession {
           .run(sourceId).changes;
         return known + bad;
       });
-      const inserted = merge();
+      let inserted: number;
+      try {
+        inserted = merge();
+      } catch (error) {
+        target.ended(0, false);
+        throw error;
+      }
       db.exec('DROP TABLE temp.stage_known; DROP TABLE temp.stage_bad');
       target.stmts.countSource.run(inserted, sourceId);
-      if (inserted > 0) target.inserted();
+      target.ended(inserted, true);
       return { rows, inserted };
     },
   };

@@ -49,6 +49,10 @@ export function prepareKnownHashStatements(db: Database.Database) {
     generation: db.prepare("SELECT value FROM meta WHERE key = 'generation'").raw(true),
     dataVersion: db.prepare('PRAGMA data_version').pluck(),
     bumpGeneration: db.prepare("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"),
+    // An import in progress (see `ImportWindow`): one meta row per session, `import-in-progress:<token>`, naming its process.
+    putImport: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    dropImport: db.prepare('DELETE FROM meta WHERE key = ? AND value = ?'),
+    imports: db.prepare("SELECT key, value FROM meta WHERE key >= 'import-in-progress:' AND key < 'import-in-progress;'").raw(true),
     bad: db.prepare('SELECT s.kind, s.name, s.host, b.label FROM bad b JOIN sources s ON s.id = b.source_id WHERE b.digest = ?').raw(true),
     countKnown: db.prepare('SELECT count(*) FROM known').pluck(),
     countBad: db.prepare('SELECT count(*) FROM bad').pluck(),

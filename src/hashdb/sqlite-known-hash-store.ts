@@ -16,6 +16,7 @@ import { BloomCache, type BloomSource } from './bloom-cache.js';
 import { DigestIndexCache, type DigestIndexSource } from './digest-index.js';
 import type { IndexedRow } from './digest-index-file.js';
 import { HashOnlySources } from './hash-only-sources.js';
+import { ImportWindow } from './import-window.js';
 import { CacheBuilder } from './known-hash-cache-builder.js';
 import {
   derivedSource,
@@ -71,6 +72,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
   readonly #blooms: BloomCache;
   readonly #index: DigestIndexCache;
   readonly #sources: HashOnlySources;
+  readonly #window: ImportWindow;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
@@ -81,6 +83,7 @@ export class SqliteKnownHashStore implements KnownHashStore {
     this.#blooms = BloomCache.open(path, this.#bloomSource());
     this.#sources = new HashOnlySources(db);
     this.#index = DigestIndexCache.open(path, this.#indexSource(db), { onForeignCommit: () => this.#sources.clear() });
+    this.#window = new ImportWindow(db, this.#stmts, () => this.#generationMoved());
   }
 
   /** Opens (creating if needed) the database at `path`. */
@@ -159,14 +162,25 @@ export class SqliteKnownHashStore implements KnownHashStore {
       index: this.#index.forImport(),
     };
     const session = bulk ? bulkImportSession : rowImportSession;
+    const marker = this.#window.session();
     return session({
       ...target,
-      inserted: () => {
-        const generationBefore = this.#bumpGeneration();
-        this.#blooms.imported(target.blooms, generationBefore);
-        this.#index.imported(target.index, generationBefore, bulk);
+      marker,
+      ended: (inserted, logged) => {
+        if (inserted === 0) return void marker.end();
+        const generationBefore = marker.end(() => this.#bumpGeneration()) as number;
+        if (logged) {
+          this.#blooms.imported(target.blooms, generationBefore);
+          this.#index.imported(target.index, generationBefore, bulk);
+        } else this.#generationMoved();
       },
     });
+  }
+
+  /** This connection moved the generation on without logging (see `ImportWindow`): the caches look again. */
+  #generationMoved(): void {
+    this.#blooms.databaseChanged();
+    this.#index.databaseChanged();
   }
 
   #upsertSource(source: HashSourceRef): number {
@@ -187,26 +201,33 @@ export class SqliteKnownHashStore implements KnownHashStore {
 
   async lookup(path: Buffer, hashes: FileHashes): Promise<EvidenceSet> {
     this.#counted(1);
-    return this.#lookup.lookup(path, hashes, false, this.#blooms.forLookups(), true, this.#indexed());
+    // One clock read for the three checks: it costs about as much as a filtered miss's probes.
+    const now = performance.now();
+    if (this.#window.open(now)) return this.#lookup.lookup(path, hashes, false, undefined);
+    return this.#lookup.lookup(path, hashes, false, this.#blooms.forLookups(now), true, this.#indexed(now));
   }
 
   async lookupBad(hashes: FileHashes): Promise<readonly HashEvidence[]> {
     this.#counted(1);
-    return this.#lookup.lookup(EMPTY_PATH, hashes, true, this.#blooms.forLookups()).bad;
+    const now = performance.now();
+    return this.#lookup.lookup(EMPTY_PATH, hashes, true, this.#window.open(now) ? undefined : this.#blooms.forLookups(now)).bad;
   }
 
   async lookupMany(queries: readonly KnownHashQuery[]): Promise<readonly EvidenceSet[]> {
     this.#counted(queries.length);
-    // One look at the filters' freshness for the whole batch, and no promise per file.
-    const blooms = this.#blooms.forLookups();
-    const indexed = this.#indexed();
+    // One look at the filters' freshness for the whole batch, and no promise per file. While an import is in
+    // progress they lack its committed batches: SQLite answers (see `ImportWindow`).
+    const now = performance.now();
+    const open = this.#window.open(now);
+    const blooms = open ? undefined : this.#blooms.forLookups(now);
+    const indexed = open ? undefined : this.#indexed(now);
     return queries.map((q) =>
       q.deleted === true ? this.#removals(q.path) : this.#lookup.lookup(q.path, q.hashes, q.badOnly === true, blooms, q.usrMerged !== false, indexed),
     );
   }
 
-  #indexed(): IndexedLookups | undefined {
-    const index = this.#index.forLookups();
+  #indexed(now?: number): IndexedLookups | undefined {
+    const index = this.#index.forLookups(now);
     return index === undefined ? undefined : { index, sources: this.#sources, damaged: () => this.#index.damaged(index) };
   }
 
@@ -331,15 +352,11 @@ export class SqliteKnownHashStore implements KnownHashStore {
     return Number((this.#stmts.generation.get() as [string])[0]);
   }
 
-  /** Moves the database on a generation after an import added rows; returns the generation before. */
+  /** Moves the database on a generation after an import added rows (inside the import's last transaction); returns the generation before. */
   #bumpGeneration(): number {
-    return this.#db
-      .transaction(() => {
-        const generation = this.#generation();
-        this.#stmts.bumpGeneration.run();
-        return generation;
-      })
-      .immediate();
+    const generation = this.#generation();
+    this.#stmts.bumpGeneration.run();
+    return generation;
   }
 
   /** What the Bloom filter cache reads of this database. */
