@@ -191,7 +191,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     paceBatch: paceEvents,
     resync: () => void scheduledScan(),
     stateLost,
-    drained: releaseAfterDelivery,
+    drained: (batches) => releaseAfterDelivery(batches, state),
   });
 
   const keepalive = async (): Promise<void> => {

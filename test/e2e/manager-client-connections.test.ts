@@ -3,8 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { after, before, describe, it } from 'node:test';
 import { callManager, type ManagerEndpoint } from '../../src/agent/manager-client.js';
+import { releaseHeap } from '../../src/agent/release-memory.js';
 import { ensureManagerPki, signAgentCsr, type ManagerPki } from '../../src/manager/manager-pki.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -31,7 +33,8 @@ describe('manager client connections', () => {
     server = createServer({ key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert, requestCert: true, minVersion: 'TLSv1.3' }, (req, res) => {
       let bytes = 0;
       req.on('data', (d: Buffer) => (bytes += d.length));
-      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ bytes })));
+      const answer = (): void => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ bytes }));
+      req.on('end', () => (req.url === '/slow' ? setTimeout(answer, 500) : answer()));
     });
     server.on('secureConnection', (socket) => {
       const seen = { closed: false };
@@ -64,5 +67,34 @@ describe('manager client connections', () => {
     assert.equal((await callManager(endpoint, 'GET', '/v1/config')).status, 200);
     assert.equal(connections.length, 2);
     assert.equal(connections[1]?.closed, false);
+  });
+
+  it('keeps no request body once its answer is in, though the connections opened with its options live on', async () => {
+    // Node's https.Agent opens the connection for a queued request with the options of the connection that just
+    // closed, so a connection kept alive can hold the options, and so the request, of another one long gone:
+    // R1 opens X; R2, a large body, goes over X, which closes after it; R4, queued behind R2 and the slow R3,
+    // gets a new connection opened with X's (R1's) options. R1 holds X, and X the last request it carried, R2.
+    const rows = Array.from({ length: 30_000 }, (_, i) => ({ path: `/usr/share/doc/p${i}/changelog.Debian.gz`, md5: 'a'.repeat(32), pad: 'x'.repeat(200) }));
+    const heapUsed = async (): Promise<number> => {
+      // Let closed connections go (their close events) before the heap is measured.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      releaseHeap();
+      return getHeapStatistics().used_heap_size;
+    };
+    const pooled = { ...endpoint };
+    assert.equal((await callManager(pooled, 'POST', '/v1/keepalive', {})).status, 200);
+    const before = await heapUsed();
+    const answers = await Promise.all([
+      callManager(pooled, 'POST', '/v1/packages', { rows }),
+      callManager(pooled, 'GET', '/slow'),
+      callManager(pooled, 'POST', '/v1/keepalive', {}),
+    ]);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200],
+    );
+    const heldMb = ((await heapUsed()) - before) / 2 ** 20;
+    const bodyMb = JSON.stringify({ rows }).length / 2 ** 20;
+    assert.ok(heldMb < bodyMb / 4, `${heldMb.toFixed(1)} MB more heap held after a ${bodyMb.toFixed(1)} MB request was answered`);
   });
 });
