@@ -6,6 +6,7 @@
 // often: ~10% more CPU (200,000 small files: 15.4-16.4 s -> 18.1-20.9 s user). Run as `node bin/custos.js` the
 // flag is not applied; the npm bin link and the systemd units execute this file.
 import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 
 // The old generation may grow by 20% between full collections instead of V8's default (up to 4x on a fast
@@ -15,6 +16,14 @@ import { setFlagsFromString } from 'node:v8';
 // (the flag is read at every collection) so the worker threads get it too.
 setFlagsFromString('--heap-growing-percent=20');
 
+// A scan's threads (main, walk, hash workers, SQLite's and libuv's, V8's) share two malloc arenas: glibc gives each
+// thread that allocates one of its own, and what is freed in one stays resident beside what is in use in the others.
+// Here, before the CLI loads: by the time `check` runs its own code, loading it has made five arenas already (and
+// glibc fixes its limit once there are nine). A million files, peak RSS, two runs each: first scan 157-159 -> 147-154
+// MB, warm first scan 154-157 -> 150 MB, same CPU; the unchanged re-check 113-116 -> 118-119 MB (docs/performance.md).
+// Without the addon (not built): glibc's default, larger, not wrong.
+if (process.argv[2] === 'check' || process.argv[2] === 'accept') limitMallocArenas();
+
 // The CLI as bundled chunks (scripts/bundle-cli.mjs, the last step of `npm run build`): ~0.2 s of CPU less start-up
 // than loading dist/src's ~370 modules one by one. A checkout where tsc compiled after the bundle was made (only
 // `tsc -p .` ran) has a stale bundle: there, dist/src runs, as it did before the bundle. The package has no
@@ -23,6 +32,14 @@ setFlagsFromString('--heap-growing-percent=20');
 if (process.env.CUSTOS_DEBUG !== undefined) process.setSourceMapsEnabled(true);
 const { main } = await import(bundleIsCurrent() ? '../dist/bundle/cli/main.js' : '../dist/src/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));
+
+function limitMallocArenas() {
+  try {
+    createRequire(import.meta.url)('../native/fs-attrs/build/Release/fs_attrs.node').limitArenas?.(2);
+  } catch {
+    // As the agent's limitMallocArenas (src/agent/release-memory.ts): the addon is optional for memory housekeeping.
+  }
+}
 
 function bundleIsCurrent() {
   const bundle = statSync(new URL('../dist/bundle/cli/main.js', import.meta.url), { throwIfNoEntry: false });
