@@ -11,9 +11,6 @@ extern "C" {
 napi_value read_directory(napi_env env, napi_callback_info info);
 napi_value ctime_of(napi_env env, napi_callback_info info);
 
-/* attrs_fd.c: the extended attributes and inode flags of an open file. */
-napi_value fd_attributes(napi_env env, napi_callback_info info);
-
 /* inotify.c: the realtime watcher's inotify instance. */
 napi_value inotify_open(napi_env env, napi_callback_info info);
 napi_value inotify_add(napi_env env, napi_callback_info info);

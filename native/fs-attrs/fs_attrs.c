@@ -2,7 +2,7 @@
  * The attributes of a file system entry that stat() does not show: its extended attributes (where file
  * capabilities, POSIX ACLs and SELinux labels live) and its inode flags (immutable, append-only, ...).
  * Every call works on the entry itself, never on what a symlink points to (l*xattr, O_NOFOLLOW), and takes
- * the path as bytes, so names that are not UTF-8 work.
+ * the path as bytes, so names that are not UTF-8 work; or on a file already open, through its descriptor.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -63,30 +63,31 @@ static char *only_path_argument(napi_env env, napi_callback_info info) {
 }
 
 /*
- * listAttributes(path: Buffer): [errno, names: Buffer[], values: (Buffer | number)[]]
- * A value that could not be read is its errno instead (the attribute vanished, or is not readable to us).
+ * The extended attributes of an entry, by its path (never following a symlink) or, with path NULL, through the
+ * open descriptor fd: fills names and values (a value that could not be read is its errno instead: the attribute
+ * vanished, or is not readable to us) and returns 0, or the errno of listing them. A file system without extended
+ * attributes has none (0). The list's size is asked first, so an entry without any (most) costs one call and no
+ * allocation.
  */
-static napi_value list_attributes(napi_env env, napi_callback_info info) {
-  char *path = only_path_argument(env, info);
-  if (path == NULL) return NULL;
-  napi_value result, names, values;
-  napi_create_array_with_length(env, 3, &result);
-  napi_create_array(env, &names);
-  napi_create_array(env, &values);
+static int read_attributes(napi_env env, const char *path, int fd, napi_value names, napi_value values) {
+  ssize_t size = path != NULL ? llistxattr(path, NULL, 0) : flistxattr(fd, NULL, 0);
+  if (size <= 0) return size == 0 || errno == ENOTSUP ? 0 : errno;
   char *list = malloc(LIMIT);
   char *value = malloc(LIMIT);
   int err = 0;
-  ssize_t list_length = list == NULL || value == NULL ? -1 : llistxattr(path, list, LIMIT);
+  ssize_t list_length = 0;
   if (list == NULL || value == NULL) err = ENOMEM;
-  else if (list_length < 0) err = errno;
-  if (err == ENOTSUP) err = 0; /* a file system without extended attributes: there are none */
+  else {
+    list_length = path != NULL ? llistxattr(path, list, LIMIT) : flistxattr(fd, list, LIMIT);
+    if (list_length < 0) err = errno == ENOTSUP ? 0 : errno;
+  }
   uint32_t index = 0;
   for (ssize_t at = 0; err == 0 && at < list_length;) {
     const char *name = list + at;
     size_t name_length = strnlen(name, (size_t)(list_length - at));
     napi_value name_buffer, value_item;
     napi_create_buffer_copy(env, name_length, name, NULL, &name_buffer);
-    ssize_t value_length = lgetxattr(path, name, value, LIMIT);
+    ssize_t value_length = path != NULL ? lgetxattr(path, name, value, LIMIT) : fgetxattr(fd, name, value, LIMIT);
     if (value_length < 0) value_item = make_int(env, errno);
     else napi_create_buffer_copy(env, (size_t)value_length, value, NULL, &value_item);
     napi_set_element(env, names, index, name_buffer);
@@ -96,10 +97,57 @@ static napi_value list_attributes(napi_env env, napi_callback_info info) {
   }
   free(list);
   free(value);
+  return err;
+}
+
+/* The FS_IOC_GETFLAGS bits of an open entry (>= 0), or -errno (-ENOTSUP where the file system has none). */
+static int flags_of(int fd) {
+  int flags = 0;
+  if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0) return errno == ENOTTY || errno == EINVAL ? -ENOTSUP : -errno;
+  return flags & 0x7fffffff;
+}
+
+/* listAttributes(path: Buffer): [errno, names: Buffer[], values: (Buffer | number)[]] (see read_attributes). */
+static napi_value list_attributes(napi_env env, napi_callback_info info) {
+  char *path = only_path_argument(env, info);
+  if (path == NULL) return NULL;
+  napi_value result, names, values;
+  napi_create_array_with_length(env, 3, &result);
+  napi_create_array(env, &names);
+  napi_create_array(env, &values);
+  int err = read_attributes(env, path, -1, names, values);
   free(path);
   napi_set_element(env, result, 0, make_int(env, err));
   napi_set_element(env, result, 1, names);
   napi_set_element(env, result, 2, values);
+  return result;
+}
+
+/*
+ * fdAttributes(fd: number, withFlags: boolean): [errno, names, values, flags] — listAttributes and, when asked,
+ * inodeFlags of an open file, through its descriptor: what a hashing worker reads while it holds the file open,
+ * without the path lookups and the second open (flags: -1 when not asked for).
+ */
+static napi_value fd_attributes(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  bool with_flags = false;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, NULL, "fd must be a non-negative integer");
+    return NULL;
+  }
+  if (argc >= 2) napi_get_value_bool(env, argv[1], &with_flags);
+  napi_value result, names, values;
+  napi_create_array_with_length(env, 4, &result);
+  napi_create_array(env, &names);
+  napi_create_array(env, &values);
+  int err = read_attributes(env, NULL, fd, names, values);
+  napi_set_element(env, result, 0, make_int(env, err));
+  napi_set_element(env, result, 1, names);
+  napi_set_element(env, result, 2, values);
+  napi_set_element(env, result, 3, make_int(env, with_flags ? flags_of(fd) : -1));
   return result;
 }
 
@@ -115,12 +163,9 @@ static napi_value inode_flags(napi_env env, napi_callback_info info) {
   if (fd < 0 && errno == EPERM) fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
   free(path);
   if (fd < 0) return make_int(env, -errno);
-  int flags = 0;
-  int rc = ioctl(fd, FS_IOC_GETFLAGS, &flags);
-  int err = errno;
+  int flags = flags_of(fd);
   close(fd);
-  if (rc < 0) return make_int(env, err == ENOTTY || err == EINVAL ? -ENOTSUP : -err);
-  return make_int(env, flags & 0x7fffffff);
+  return make_int(env, flags);
 }
 
 /*
