@@ -39,7 +39,10 @@ describe('a running fleet operated as a service: log rotation (rename + SIGHUP) 
     writeFileSync(before, 'one\n');
     const json = join(fleet.managerData, 'alerts.json');
     const log = join(fleet.managerData, 'alerts.log');
-    await eventually(() => (pathsIn(json).includes(before) ? true : undefined), 30_000, 'the alert for the first file');
+    // Both files: the sinks write one after the other, so alerts.json can hold the alert before alerts.log exists.
+    const inBoth = (): true | undefined =>
+      pathsIn(json).includes(before) && existsSync(log) && readFileSync(log, 'utf8').includes('before-rotation') ? true : undefined;
+    await eventually(inBoth, 30_000, 'the alert for the first file in alerts.json and alerts.log');
 
     renameSync(json, `${json}.1`);
     renameSync(log, `${log}.1`);
@@ -50,7 +53,11 @@ describe('a running fleet operated as a service: log rotation (rename + SIGHUP) 
 
     const afterRotation = join(watched, 'after-rotation');
     writeFileSync(afterRotation, 'two\n');
-    await eventually(() => (pathsIn(json).includes(afterRotation) ? true : undefined), 30_000, 'the alert for the second file in a new alerts.json');
+    await eventually(
+      () => (pathsIn(json).includes(afterRotation) && existsSync(log) && readFileSync(log, 'utf8').includes('after-rotation') ? true : undefined),
+      30_000,
+      'the alert for the second file in a new alerts.json and alerts.log',
+    );
 
     assert.deepEqual(pathsIn(`${json}.1`), [before]);
     assert.deepEqual(pathsIn(json), [afterRotation]);
