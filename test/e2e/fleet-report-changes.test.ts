@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -124,7 +124,11 @@ describe('report_changes in a fleet: diffs made on the manager', { timeout: 240_
     const alert = await nth(file('app.conf'), 'modified', 1);
     assert.equal(alert.agent.id, agentId);
     assert.equal(alert.syscheck.diff, '@@ -1,2 +1,3 @@\n listen 443\n-workers 4\n+workers 8\n+[redacted: 1 line]');
-    assert.match(readFileSync(join(harness.managerData, 'alerts.log'), 'utf8'), /What changed:\n@@ -1,2 \+1,3 @@\n listen 443\n-workers 4\n/);
+    // alerts.log is written after alerts.json (the sinks run one after the other): wait for it there too.
+    const logged = /What changed:\n@@ -1,2 \+1,3 @@\n listen 443\n-workers 4\n/;
+    const log = join(harness.managerData, 'alerts.log');
+    await eventually(() => (existsSync(log) && logged.test(readFileSync(log, 'utf8')) ? true : undefined), 10_000, 'the diff in alerts.log');
+    assert.match(readFileSync(log, 'utf8'), logged);
   });
 
   it("says why there is no diff: binary, over the limit, the agent's nodiff, the built-in nodiff", async () => {
