@@ -4,12 +4,18 @@ import type { InodeAttributesResult } from './read-inode-attributes.js';
 
 /**
  * Reads the inode attributes `request` asks for from an open regular file (the descriptor a hashing worker reads
- * it through), or says why they could not be read; `undefined` when the addon predates `fdAttributes`, and the
+ * it through), or says why they could not be read; `undefined` when the addon is not built or predates `fdAttributes`, and the
  * caller reads them by path as before. Whether they belong to the state stored is the caller's to check: it
  * compares the file's ctime after this read with the one before (any change to them moves it).
  */
 export function readFdAttributes(fd: number, request: InodeAttributeRequest): InodeAttributesResult | undefined {
-  const native = nativeFsAttrs();
+  let native;
+  try {
+    native = nativeFsAttrs();
+  } catch {
+    // Not built: the main thread reads them by path, and says clearly what is missing, as it did before.
+    return undefined;
+  }
   if (native.fdAttributes === undefined) return undefined;
   const [errno, names, values, flags] = native.fdAttributes(fd, request.flags);
   if (errno !== 0) return { issue: { code: 'io-error', message: `cannot list extended attributes (errno ${errno})` } };
