@@ -283,6 +283,27 @@ function footprintSection(): void {
   });
   rows.push(...idleSplitRows(section, free));
   rows.push(underTarget(section, 'issue 18: idle agent under 60 MB (RSS)', free.idleRssMb, 60, quick ? 'the target is for a copy of /usr' : undefined));
+  // The agent's own floor: the same agent idle after a scan of five files. What it holds is its code (the node
+  // binary's pages TLS, SQLite and the watcher run, V8's compiled code), not what a scan left; the difference is.
+  const small = join(work, 'five-files');
+  mkdirSync(small, { recursive: true });
+  for (let i = 0; i < 5; i++) writeFileSync(join(small, `f${i}`), `${i}\n`);
+  const floor = child<FootprintFigures>('agent-footprint.js', ['--tree', small]);
+  rows.push({
+    section,
+    metric: 'idle agent after a scan of 5 files: its floor (RSS)',
+    value: floor.idleRssMb,
+    unit: 'MB',
+    reference: { name: 'bare Node process', value: floor.bareNodeRssMb },
+    note: `anonymous ${floor.idleAnonMb.toFixed(1)} MB, file-backed ${floor.idleFileMb.toFixed(1)} MB`,
+  });
+  rows.push({
+    section,
+    metric: 'idle agent after its first scan, above its floor (RSS)',
+    value: free.idleRssMb - floor.idleRssMb,
+    unit: 'MB',
+    note: 'what the scan and the realtime watcher of the tree keep',
+  });
   rows.push({
     section,
     metric: 'idle agent threads',

@@ -13,7 +13,7 @@
 //   (tar-stream, cli-progress); tsx only runs the tests from source.
 // - Source maps chain through tsc's to the TypeScript sources; the launcher turns them on with CUSTOS_DEBUG.
 import { build } from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,6 +48,24 @@ const EXTERNAL = [
   'tsx/*',
 ];
 
+/**
+ * zod's classic and core APIs re-export every one of its ~50 message locales (`z.locales`, 366 KB of the chunk every command
+ * loads, kept as source in each process's heap); Custos uses only English, which zod sets itself. The namespace is
+ * narrowed to English so a bundler cannot keep the rest.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic|core)$/.test(args.resolveDir) ? { path: join(args.resolveDir, '../locales/en.js'), namespace: 'zod-locales' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: ENTRY_POINTS.map((entry) => join(repo, 'dist/src', entry)),
@@ -64,4 +82,27 @@ await build({
   // The CommonJS packages bundled into these ES modules (yaml, commander) call `require` for Node's own modules.
   banner: { js: "import { createRequire as __custosCreateRequire } from 'node:module'; const require = __custosCreateRequire(import.meta.url);" },
   logLevel: 'warning',
+  plugins: [zodEnglishOnly],
 });
+
+/**
+ * Escapes every character outside ASCII left in a chunk as `\uXXXX`. esbuild escapes them in strings and
+ * templates but leaves them in comments and regular expressions (two comments of zod's), and V8 keeps a script's
+ * source as long as its functions may be compiled: one such character makes the whole source a two-byte string,
+ * so the 1 MB chunk every command loads took 2 MB of each process's heap. The escape means the same character in a
+ * regular expression, a string or an identifier, and in a comment it changes only the comment. A backslash just
+ * before one (a regular expression's identity escape, `\—`) would turn the escape into a literal `u`: refused.
+ */
+function escapeNonAscii(code, file) {
+  return code.replace(/(\\*)([^\x00-\x7f])/g, (match, slashes, char) => {
+    if (slashes.length % 2 === 1) throw new Error(`${file}: an escaped non-ASCII character (${JSON.stringify(match)}) cannot be rewritten as \\u`);
+    return slashes + `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
+for (const name of readdirSync(outdir)) {
+  if (!name.endsWith('.js')) continue;
+  const file = join(outdir, name);
+  const code = readFileSync(file, 'utf8');
+  if (/[^\x00-\x7f]/.test(code)) writeFileSync(file, escapeNonAscii(code, file));
+}

@@ -123,6 +123,29 @@ describe('the bundled CLI (scripts/bundle-cli.mjs)', () => {
     assert.match((edited as { syscheck: { diff?: string } }).syscheck.diff ?? '', /-listen 80\n\+listen 8080/);
   });
 
+  it("is ASCII only, so that V8 keeps each chunk's source, which it holds for good, as a one-byte string", () => {
+    const dir = packagePath('dist/bundle/cli');
+    const scripts = readdirSync(dir).filter((name) => name.endsWith('.js'));
+    assert.ok(scripts.length > 4, `scripts in ${dir}: ${scripts.join(', ')}`);
+    for (const name of scripts) {
+      const at = readFileSync(join(dir, name), 'utf8').search(/[^\x00-\x7f]/);
+      assert.equal(at, -1, `${name}: a character outside ASCII at offset ${at}`);
+    }
+  });
+
+  it("reports a bad config as the modules of dist/src do: zod's English messages with only English bundled", { timeout: 60_000 }, () => {
+    const dir = tempDir();
+    const config = join(dir, 'custos.yml');
+    writeFileSync(config, 'syscheck:\n  frequency: [1]\n  directories:\n    - path: 5\n      check_sha256sum: maybe\n  bogus: 1\n');
+    const PROGRAMS = programs(dir);
+    const args = ['check', '--config', config, '--db', join(dir, 'custos.db')];
+    const bundled = PROGRAMS.bundle(args);
+    assert.equal(bundled.code, 2, bundled.stderr);
+    assert.match(bundled.stderr, /custos\.yml:4: syscheck\.directories\[0\]\.path: Invalid input/);
+    const modules = PROGRAMS.modules(args);
+    assert.deepEqual({ code: bundled.code, stderr: bundled.stderr }, { code: modules.code, stderr: modules.stderr });
+  });
+
   it('names the TypeScript source in a stack trace with CUSTOS_DEBUG (its source maps)', { timeout: 60_000 }, () => {
     const ws = checkWorkspace();
     writeFileSync(join(ws.dir, 'custos.db'), 'not a database, and long enough to be read as one\n'.repeat(100));
