@@ -66,7 +66,10 @@ export class ImportConnection {
       for (;;) {
         const lockKey = randomInt(1, 2 ** 31 - 1);
         const taken = (await client.query<{ taken: boolean }>(`SELECT pg_try_advisory_lock(${LOCK_SPACE}, $1) AS taken`, [lockKey])).rows[0]?.taken;
-        if (taken === true) return new ImportConnection(client, randomBytes(8).toString('hex'), lockKey);
+        if (taken !== true) continue;
+        const connection = new ImportConnection(client, randomBytes(8).toString('hex'), lockKey);
+        connection.#hold(false);
+        return connection;
       }
     } catch (error) {
       await client.end().catch(() => undefined);
@@ -112,19 +115,34 @@ export class ImportConnection {
   /** Releases the lock and closes the connection (an import that failed: a row left behind is a dead import's). */
   async close(): Promise<void> {
     // Ending the session releases its locks; an explicit unlock first would only add a round trip.
+    this.#hold(true); // the caller awaits the close: it keeps the process alive until then
     await this.#client.end().catch(() => undefined);
   }
 
   async #transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    await this.#client.query('BEGIN');
+    this.#hold(true);
     try {
+      await this.#client.query('BEGIN');
       const result = await work(this.#client);
       await this.#client.query('COMMIT');
       return result;
     } catch (error) {
       await this.#client.query('ROLLBACK').catch(() => undefined);
       throw error;
+    } finally {
+      this.#hold(false);
     }
+  }
+
+  /**
+   * Whether the connection keeps the process alive: only while a transaction is on it. Between batches the import's
+   * source does that; a session its caller gave up on (a source that threw, and no `finish`) must not keep a command
+   * from exiting, and the exit closes the connection, which ends the window (readers find its lock free).
+   */
+  #hold(on: boolean): void {
+    const stream = (this.#client as unknown as { connection?: { stream?: { ref?: () => void; unref?: () => void } } }).connection?.stream;
+    if (on) stream?.ref?.();
+    else stream?.unref?.();
   }
 }
 

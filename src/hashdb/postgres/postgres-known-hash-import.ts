@@ -20,7 +20,9 @@ export interface PostgresImportTarget {
 /**
  * An import session on PostgreSQL: rows are gathered into batches of up to BATCH, each sorted by digest (neighbouring
  * index pages) and written as one transaction of array-bound statements (`unnest`), so a million rows cost fifty
- * round trips, not a million; what `add` gathered is written by the next `add` that fills a batch, or by `finish`.
+ * round trips, not a million; `add` writes the whole batches it gathered, the rest waits for the next `add` or for
+ * `finish`, which commits it with the generation moved on. Batches committed before the end open the import's window
+ * (`ImportConnection`: readers with filters ask the database until it ends); an import of one batch has none.
  * Duplicates are ignored (`ON CONFLICT DO NOTHING`); the declared mode of a path in a package is replaced, as in
  * SQLite. Hash-only (`bulk`) imports take the same path: PostgreSQL's own index build is what staging would buy.
  */
