@@ -93,6 +93,16 @@ const KNOWN_HASH_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (source_id, digest, path_id, package_id)
   );
   `,
+  // 2: imports in progress, one row per import session that committed a batch before its end (see
+  // postgres-import-window.ts); lock_key is the second key of the advisory lock its connection holds meanwhile.
+  `
+  CREATE TABLE kh_imports (
+    token TEXT PRIMARY KEY,
+    lock_key INTEGER NOT NULL,
+    who TEXT NOT NULL,                         -- host and PID, for an operator
+    started_at TEXT NOT NULL
+  );
+  `,
 ];
 
 /** The known-hash tables as a schema kind `PostgresDatabase.open` migrates (beside the store's, in their own count). */

@@ -2,6 +2,9 @@ import type pg from 'pg';
 import type { PostgresDatabase } from '../../storage/postgres/postgres-database.js';
 import type { Blooms } from '../bloom-cache.js';
 import { BloomFilter } from '../bloom-filter.js';
+import { closeDeadImports, GENERATION_CHANNEL, readDatabaseState } from './postgres-import-window.js';
+
+export { GENERATION_CHANNEL } from './postgres-import-window.js';
 
 /** Digests read per round trip while a filter is built. */
 const FETCH = 50_000;
@@ -20,11 +23,11 @@ const LISTENING_RECHECK_MS = 1_000;
 /** How long after a lost listening connection another is tried (meanwhile the generation is read every RECHECK_MS). */
 const RELISTEN_MS = 1_000;
 /**
- * The channel every import notifies when it moved the generation on, with the schema as payload (several
- * known-hash databases may share one PostgreSQL database). Sent in the statement that moves it, so it arrives once
- * the new generation, and the rows before it, are committed.
+ * While an import is in progress (its window open, see `ImportConnection`) and this process listens, the database is
+ * read this often: a notification says when the import ended, so this read is for an importer that died (whose lock
+ * PostgreSQL released: the reader then ends its window, `closeDeadImports`). Not listening, RECHECK_MS.
  */
-export const GENERATION_CHANNEL = 'custos_kh_generation';
+const OPEN_RECHECK_MS = 1_000;
 /**
  * Filters are rebuilt at most this often, and at least this many build times apart: when other managers import
  * every few seconds (agents' package reports), lookups then ask the database (as fast as without filters) rather
@@ -45,6 +48,10 @@ const BITS_PER_KEY = 16;
  *   otherwise (except once every LISTENING_RECHECK_MS, the guard against a stalled connection);
  * - while that connection is down, `forLookups` reads the generation at most every RECHECK_MS, so an import is seen
  *   within RECHECK_MS of its end (measured: a read every 50 ms halved the rate of filtered misses on a loaded machine).
+ * The same read says whether an import is in progress (a row of `kh_imports`): its committed batches are in the
+ * database and in no filter, so until it ends the filters are not believed (lookups ask the database) but kept, and
+ * the import's end, a new generation, makes them stale as any import does. An import notifies its first batch, so
+ * a listening cache stops believing its filters as soon as that arrives; polling, within RECHECK_MS.
  */
 export class PostgresBloomCache {
   readonly #db: PostgresDatabase;
@@ -55,6 +62,10 @@ export class PostgresBloomCache {
   #ready: Promise<void> | undefined;
   readonly #now: () => number;
   #checkedAt = -Infinity;
+  /** An import's window was open at the last read: the filters are kept but not believed. */
+  #importing = false;
+  /** When the dead imports are looked for next, while a window is open. */
+  #deadCheckAt = -Infinity;
   #nextBuildAt = 0;
   /** The listening connection, once LISTEN has succeeded on it; undefined while there is none. */
   #listener: pg.Client | undefined;
@@ -88,7 +99,8 @@ export class PostgresBloomCache {
     if (!this.#keep) return undefined;
     const now = this.#now();
     const blooms = this.#blooms;
-    if (blooms !== undefined && now - this.#checkedAt < (this.#listener === undefined ? RECHECK_MS : LISTENING_RECHECK_MS)) return blooms;
+    if (blooms !== undefined && now - this.#checkedAt < (this.#listener === undefined ? RECHECK_MS : this.#importing ? OPEN_RECHECK_MS : LISTENING_RECHECK_MS))
+      return this.#importing ? undefined : blooms;
     return this.#recheck(now, blooms);
   }
 
@@ -133,7 +145,15 @@ export class PostgresBloomCache {
   async #recheck(now: number, blooms: Blooms | undefined): Promise<Blooms | undefined> {
     if (blooms !== undefined) {
       this.#checkedAt = now;
-      if ((await this.generation()) === blooms.generation) return blooms;
+      let state = await readDatabaseState(this.#db);
+      if (state.importing && now >= this.#deadCheckAt) {
+        this.#deadCheckAt = now + OPEN_RECHECK_MS;
+        // A dead import's window is ended here (the generation moves on: these filters are stale); a reader that
+        // cannot write keeps asking the database, which is right, only slower.
+        if (await closeDeadImports(this.#db).catch(() => false)) state = await readDatabaseState(this.#db);
+      }
+      this.#importing = state.importing;
+      if (state.generation === blooms.generation) return state.importing ? undefined : blooms;
       if (this.#blooms === blooms) this.#blooms = undefined;
     }
     // Stale or never built: rebuilt in the background, but not more often than the rebuild gap allows.
@@ -163,11 +183,9 @@ export class PostgresBloomCache {
     if (blooms !== undefined && blooms.generation === generation - 1) blooms.generation = generation;
   }
 
-  /** The database's generation: every import that added rows moves it on by one. */
-  async generation(): Promise<number> {
-    const row = (await this.#db.pool.query<{ value: string }>({ name: 'custos_kh_generation', text: "SELECT value FROM kh_meta WHERE key = 'generation'" }))
-      .rows[0];
-    return Number(row?.value ?? 0);
+  /** Whether the last read of the database found an import in progress (the filters not believed meanwhile). */
+  get importing(): boolean {
+    return this.#importing;
   }
 
   /** Stops keeping filters (a build under way stops at its next fetch). */
@@ -187,7 +205,10 @@ export class PostgresBloomCache {
     const started = this.#now();
     this.#building ??= this.#build()
       .then((blooms) => {
-        if (!this.#closed) this.#blooms = blooms;
+        if (this.#closed) return;
+        this.#blooms = blooms;
+        // Read the database at the next lookup: an import may have opened its window since the last read.
+        this.#checkedAt = -Infinity;
         // Each rebuild reads every digest: while other managers import often, this bounds what it costs the database.
         this.#nextBuildAt = started + Math.max(MIN_REBUILD_GAP_MS, REBUILD_GAP_FACTOR * (this.#now() - started));
       })

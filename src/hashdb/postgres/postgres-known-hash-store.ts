@@ -13,7 +13,7 @@ import {
 } from '../host-packages.js';
 import type { HashSourceRef, HashStoreStats, ImportSession, KnownHashQuery, KnownHashStore } from '../known-hash-store.js';
 import { KNOWN_HASH_SCHEMA } from './known-hash-migrations.js';
-import { GENERATION_CHANNEL, PostgresBloomCache } from './postgres-bloom-cache.js';
+import { PostgresBloomCache } from './postgres-bloom-cache.js';
 import { PostgresHostPackageTables } from './postgres-host-packages.js';
 import { postgresImportSession } from './postgres-known-hash-import.js';
 import { lookupMany } from './postgres-known-hash-lookup.js';
@@ -71,7 +71,7 @@ export class PostgresKnownHashStore implements KnownHashStore {
       db: this.database,
       sourceId,
       blooms,
-      inserted: async () => this.#blooms.imported(blooms, await this.#bumpGeneration()),
+      moved: (generation) => this.#blooms.imported(blooms, generation),
     });
   }
 
@@ -94,19 +94,6 @@ export class PostgresKnownHashStore implements KnownHashStore {
         source.host ?? '',
       ])
     ).rows[0]?.id;
-  }
-
-  /** Moves the database on a generation after an import added rows; returns the new one. */
-  async #bumpGeneration(): Promise<number> {
-    // The notification goes out with this statement's commit: listeners hear of the import once it is all visible.
-    const row = (
-      await this.database.query<{ value: string }>(
-        `WITH moved AS (UPDATE kh_meta SET value = (value::bigint + 1)::text WHERE key = 'generation' RETURNING value)
-         SELECT value, pg_notify($1, current_schema()) FROM moved`,
-        [GENERATION_CHANNEL],
-      )
-    ).rows[0];
-    return Number(row?.value);
   }
 
   async lastImport(source: HashSourceRef): Promise<Date | undefined> {
