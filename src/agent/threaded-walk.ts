@@ -33,6 +33,14 @@ export type WalkThreadMessage =
 /** Chunks asked for ahead of the one being consumed. */
 const AHEAD = 4;
 const CHUNK_ITEMS = 1024;
+/**
+ * The walk thread's young generation: 2 MB semi-spaces (workers get 4 by default, see startWorker). It lists
+ * directories natively and packs their entries into typed arrays, so little of what it allocates lives long. At a
+ * million files: heap 14.5 -> 10.2 MB on a first scan (young 8 -> 4 MB, old unchanged), peak RSS of the unchanged
+ * re-check 117-120 -> 112-114 MB, its CPU within 0.1 s. 1 MB semi-spaces left a heap of 11 MB (the old generation
+ * grew) and cost the re-check 0.2 s of CPU and of wall time (4.2 -> 4.4-4.5 s CPU, 5 rounds each).
+ */
+const WALK_YOUNG_GENERATION_MB = 6;
 
 /** How a walk thread is started. */
 export interface WalkThreadOptions {
@@ -72,7 +80,10 @@ export class WalkThread {
       chunkItems: CHUNK_ITEMS,
       ...(priority === undefined ? {} : { priority }),
     };
-    this.#worker = startWorker(siblingModule(import.meta.url, 'walk-worker'), { workerData: data });
+    this.#worker = startWorker(siblingModule(import.meta.url, 'walk-worker'), {
+      workerData: data,
+      resourceLimits: { maxYoungGenerationSizeMb: WALK_YOUNG_GENERATION_MB },
+    });
     const notify = (): void => {
       this.#wake?.();
       this.#wake = undefined;

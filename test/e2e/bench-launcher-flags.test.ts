@@ -11,6 +11,9 @@ describe('the V8 flags the bench gives an in-process benchmark of a service', ()
     const text = "#!/usr/bin/env -S node --max-semi-space-size=8 --no-opt\nsetFlagsFromString('--heap-growing-percent=30');\n";
     assert.deepEqual(parseLauncherFlags(text), ['--max-semi-space-size=8', '--no-opt', '--heap-growing-percent=30']);
     assert.deepEqual(parseLauncherFlags('#!/usr/bin/env node\n'), []);
+    // A semi-space size set at run time sizes the workers started after it, not the launcher's own thread.
+    const workers = "#!/usr/bin/env -S node --max-semi-space-size=4\nsetFlagsFromString('--max-semi-space-size=0');\n";
+    assert.deepEqual(parseLauncherFlags(workers), ['--max-semi-space-size=4']);
   });
 
   it("are read from the real launcher, and the node that runs the bench takes them as the launcher's node does", () => {

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { FileState } from '../../core/file-state.js';
 import { tempDir } from '../../../test/support/temp-dir.js';
-import { DIGEST_INDEXES } from './deferred-digest-indexes.js';
+import { DeferredDigestIndexes, DIGEST_INDEXES, FIRST_FILL_CACHE_KIB } from './deferred-digest-indexes.js';
+import { SqliteConnection } from './sqlite-connection.js';
 import { SqliteFleetSearch } from './sqlite-fleet-search.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -114,5 +115,39 @@ describe('deferred digest indexes', () => {
     await other.store.commit({ agentId: '002', upserts: files(1500), deletes: [], events: [], sequence: 1 });
     assert.equal(digestIndexes(other.path).size, 3, "a manager's agent batch keeps them");
     await other.store.close();
+  });
+
+  it('run a first fill with a small page cache and give the connection its own back once the indexes are built', async () => {
+    const { path, store } = freshStore();
+    await store.upsertAgent({ id: '001', name: 'host1' });
+    await store.close();
+    const db = new Database(path);
+    db.pragma('cache_size = -8192');
+    const conn = new SqliteConnection(db);
+    const indexes = new DeferredDigestIndexes(conn);
+    conn.transaction(() => indexes.deferIfFirstFill(1500));
+    assert.equal(indexes.deferred, true);
+    assert.equal(db.pragma('cache_size', { simple: true }), -FIRST_FILL_CACHE_KIB, 'the fill writes with the small cache');
+    indexes.restore();
+    assert.equal(db.pragma('cache_size', { simple: true }), -8192, 'the connection has its own cache back');
+    assert.deepEqual(digestIndexes(path), new Map(DIGEST_INDEXES.map((i) => [i.name, i.sql])));
+    db.close();
+  });
+
+  it('leave the page cache alone when they are not deferred', async () => {
+    const { path, store } = freshStore();
+    await store.upsertAgent({ id: '001', name: 'host1' });
+    await store.commit({ agentId: '001', upserts: files(10), deletes: [], events: [] });
+    await store.close();
+    const db = new Database(path);
+    db.pragma('cache_size = -8192');
+    const conn = new SqliteConnection(db);
+    const indexes = new DeferredDigestIndexes(conn);
+    conn.transaction(() => indexes.deferIfFirstFill(1500));
+    assert.equal(indexes.deferred, false, 'a baseline with rows is not a first fill');
+    assert.equal(db.pragma('cache_size', { simple: true }), -8192);
+    indexes.restore();
+    assert.equal(db.pragma('cache_size', { simple: true }), -8192);
+    db.close();
   });
 });
