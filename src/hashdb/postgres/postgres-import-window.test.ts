@@ -58,6 +58,22 @@ async function until<T>(read: () => T | Promise<T>, ok: (value: T) => boolean, m
   return value;
 }
 
+/**
+ * The script of an importing child process: opens the store at `url`, begins an import and commits one full batch
+ * (a known-bad digest, `implant`, among fillers), then runs the lines of `after`.
+ */
+function oneBatchImporter(url: string, after: readonly string[]): string {
+  return [
+    `import { PostgresKnownHashStore } from ${JSON.stringify(siblingModule(import.meta.url, 'postgres-known-hash-store').href)};`,
+    "import { createHash } from 'node:crypto';",
+    "const sha = (s) => createHash('sha256').update(s).digest();",
+    `const store = await PostgresKnownHashStore.open(${JSON.stringify(url)});`,
+    "const session = await store.beginImport({ kind: 'manual', name: 'feed' });",
+    `await session.add([{ digest: sha('implant'), bad: true, label: 'implant' }, ...Array.from({ length: ${BATCH - 1} }, (_, i) => ({ digest: sha('filler ' + i) }))]);`,
+    ...after,
+  ].join('\n');
+}
+
 describe('PostgresKnownHashStore: readers with filters while an import is in progress', () => {
   it('a manager answers from the batches another committed before the import ended (known-bad, known-good), and from its filters again after', async () => {
     const url = freshUrl();
@@ -205,16 +221,7 @@ describe('PostgresKnownHashStore: readers with filters while an import is in pro
     await cache.keep();
     // Another process imports one batch, says so, and waits: the test kills it there (SIGKILL: no handler runs,
     // its connections are closed by the kernel).
-    const script = [
-      `import { PostgresKnownHashStore } from ${JSON.stringify(siblingModule(import.meta.url, 'postgres-known-hash-store').href)};`,
-      "import { createHash } from 'node:crypto';",
-      "const sha = (s) => createHash('sha256').update(s).digest();",
-      `const store = await PostgresKnownHashStore.open(${JSON.stringify(url)});`,
-      "const session = await store.beginImport({ kind: 'manual', name: 'feed' });",
-      `await session.add([{ digest: sha('implant'), bad: true, label: 'implant' }, ...Array.from({ length: ${BATCH - 1} }, (_, i) => ({ digest: sha('filler ' + i) }))]);`,
-      "console.log('committed');",
-      'setInterval(() => {}, 1000);',
-    ].join('\n');
+    const script = oneBatchImporter(url, ["console.log('committed');", 'setInterval(() => {}, 1000);']);
     const child = spawn(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = once(child, 'exit');
     try {
@@ -269,15 +276,7 @@ describe('PostgresKnownHashStore: readers with filters while an import is in pro
     const reader = await PostgresKnownHashStore.open(url, { bloom: true });
     await reader.bloomReady();
     // A command whose source failed after a batch: it closes its store and leaves the session as it is.
-    const script = [
-      `import { PostgresKnownHashStore } from ${JSON.stringify(siblingModule(import.meta.url, 'postgres-known-hash-store').href)};`,
-      "import { createHash } from 'node:crypto';",
-      "const sha = (s) => createHash('sha256').update(s).digest();",
-      `const store = await PostgresKnownHashStore.open(${JSON.stringify(url)});`,
-      "const session = await store.beginImport({ kind: 'manual', name: 'feed' });",
-      `await session.add([{ digest: sha('implant'), bad: true, label: 'implant' }, ...Array.from({ length: ${BATCH - 1} }, (_, i) => ({ digest: sha('filler ' + i) }))]);`,
-      'await store.close();',
-    ].join('\n');
+    const script = oneBatchImporter(url, ['await store.close();']);
     const child = spawn(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'] });
     const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     const [code] = (await once(child, 'exit')) as [number | null];
