@@ -209,6 +209,8 @@ describe('PostgresKnownHashStore: readers with filters while an import is in pro
     await assert.rejects(session.add(fullBatch('failed', [{ digest: undefined as unknown as Buffer }])));
     assert.deepEqual(await databaseState(store), { generation: 1, windows: 0 });
     assert.equal((await store.lookupBad(hex('dropper'))).length, 1);
+    const feed = (await store.stats()).sources.find((source) => source.name === 'feed');
+    assert.equal(feed?.rows, BATCH, 'the source counts the batch it committed before the failure');
     await store.close();
   });
 

@@ -109,10 +109,12 @@ export function postgresImportSession(target: PostgresImportTarget): ImportSessi
   const addToFilters = (chunk: readonly KnownHashRow[]): void => {
     if (blooms !== undefined) for (const row of chunk) (row.bad === true ? blooms.bad : blooms.known).add(row.digest);
   };
+  /** The source's row count gains what this session added (at its end, or after a failed batch). */
+  const count = (tx: Queryable): Promise<unknown> => tx.query('UPDATE kh_sources SET rows = rows + $1 WHERE id = $2', [inserted, sourceId]);
   /** What the end commits: the last slice, the source's count, and (with rows added) the generation moved on. */
   const end = async (tx: Queryable, last: readonly KnownHashRow[]): Promise<void> => {
     if (last.length > 0) inserted += await write(tx, last);
-    await tx.query('UPDATE kh_sources SET rows = rows + $1 WHERE id = $2', [inserted, sourceId]);
+    await count(tx);
   };
   return {
     add: async (batch) => {
@@ -169,7 +171,10 @@ export function postgresImportSession(target: PostgresImportTarget): ImportSessi
     if (open === undefined) return;
     const generation = await open
       .end(
-        async () => undefined,
+        async (tx) => {
+          // The batches committed before the failure stay: the source's count says so.
+          await count(tx);
+        },
         () => inserted > 0,
       )
       .catch(() => undefined);
