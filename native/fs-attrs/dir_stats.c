@@ -100,15 +100,15 @@ static char *path_argument(napi_env env, napi_callback_info info) {
   return path;
 }
 
-static napi_value typed_array(napi_env env, napi_typedarray_type type, size_t element, size_t count, void **data) {
-  napi_value buffer, array;
-  if (napi_create_arraybuffer(env, element * count, data, &buffer) != napi_ok) return NULL;
-  if (napi_create_typedarray(env, type, count, buffer, 0, &array) != napi_ok) return NULL;
+/* A typed array over `count` elements of `buffer` from `offset` (bytes, aligned to the element size). */
+static napi_value view(napi_env env, napi_typedarray_type type, napi_value buffer, size_t offset, size_t count) {
+  napi_value array;
+  if (napi_create_typedarray(env, type, count, buffer, offset, &array) != napi_ok) return NULL;
   return array;
 }
 
 /*
- * readDirectory(path: Buffer): number | [names: Buffer, ends: Uint32Array, numbers: Float64Array,
+ * readDirectory(path: Buffer): number | [names: Uint8Array, ends: Uint32Array, numbers: Float64Array,
  *   times: BigInt64Array, errors: Int32Array]
  * The entries of a directory but `.` and `..`, sorted by name bytes: their names packed one after another (entry i
  * ends at ends[i]), FIELDS numbers and two times (mtime, ctime in ns) each, and per entry 0 or the errno its lstat
@@ -186,36 +186,52 @@ napi_value read_directory(napi_env env, napi_callback_info info) {
   /* qsort_r: the walk thread and the main thread may both be listing directories. */
   if (count > 1) qsort_r(refs, count, sizeof *refs, compare_names, names);
 
-  void *packed, *ends_data, *numbers_data, *times_data, *errors_data;
+  /*
+   * One ArrayBuffer per directory, the five arrays views into it (numbers, times, ends, errors, names, each offset
+   * aligned to its element size): most directories hold a few entries, and an ArrayBuffer costs far more to make and
+   * to collect than a view (a zeroed allocation, and one more backing store for every scavenge to sweep).
+   */
   size_t packed_length = used - count;
-  napi_value packed_buffer;
-  napi_value ends = typed_array(env, napi_uint32_array, sizeof(uint32_t), count, &ends_data);
-  napi_value numbers = typed_array(env, napi_float64_array, sizeof(double), count * FIELDS, &numbers_data);
-  napi_value times = typed_array(env, napi_bigint64_array, sizeof(int64_t), count * 2, &times_data);
-  napi_value errors = typed_array(env, napi_int32_array, sizeof(int32_t), count, &errors_data);
-  if (ends == NULL || numbers == NULL || times == NULL || errors == NULL ||
-      napi_create_buffer(env, packed_length, &packed, &packed_buffer) != napi_ok) {
+  size_t times_at = count * FIELDS * sizeof(double);
+  size_t ends_at = times_at + count * 2 * sizeof(int64_t);
+  size_t errors_at = ends_at + count * sizeof(uint32_t);
+  size_t names_at = errors_at + count * sizeof(int32_t);
+  void *data = NULL;
+  napi_value block, packed_buffer = NULL, ends = NULL, numbers = NULL, times = NULL, errors = NULL;
+  if (napi_create_arraybuffer(env, names_at + packed_length, &data, &block) == napi_ok) {
+    numbers = view(env, napi_float64_array, block, 0, count * FIELDS);
+    times = view(env, napi_bigint64_array, block, times_at, count * 2);
+    ends = view(env, napi_uint32_array, block, ends_at, count);
+    errors = view(env, napi_int32_array, block, errors_at, count);
+    packed_buffer = view(env, napi_uint8_array, block, names_at, packed_length);
+  }
+  if (ends == NULL || numbers == NULL || times == NULL || errors == NULL || packed_buffer == NULL) {
     closedir(dir);
     free(names);
     free(refs);
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
+  char *packed = (char *)data + names_at;
+  uint32_t *ends_data = (uint32_t *)((char *)data + ends_at);
+  double *numbers_data = (double *)data;
+  int64_t *times_data = (int64_t *)((char *)data + times_at);
+  int32_t *errors_data = (int32_t *)((char *)data + errors_at);
   int dirfd_ = dirfd(dir);
   size_t at = 0;
   for (size_t i = 0; i < count; i++) {
     const char *name = names + refs[i].offset;
-    memcpy((char *)packed + at, name, refs[i].length);
+    memcpy(packed + at, name, refs[i].length);
     at += refs[i].length;
-    ((uint32_t *)ends_data)[i] = (uint32_t)at;
-    double *num = (double *)numbers_data + i * FIELDS;
-    int64_t *t = (int64_t *)times_data + i * 2;
+    ends_data[i] = (uint32_t)at;
+    double *num = numbers_data + i * FIELDS;
+    int64_t *t = times_data + i * 2;
     int e = lstat_at(dirfd_, name, num, t);
     if (e != 0) {
       memset(num, 0, FIELDS * sizeof(double));
       t[0] = t[1] = 0;
     }
-    ((int32_t *)errors_data)[i] = e;
+    errors_data[i] = e;
   }
   closedir(dir);
   free(names);

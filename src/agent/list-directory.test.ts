@@ -28,6 +28,22 @@ describe('listDirectory', () => {
     assert.equal(listing.stat(dangling)?.format, constants.S_IFLNK, 'a symlink is not followed');
   });
 
+  it('lists an empty directory and a large one (names past the first block of the name buffer)', () => {
+    const empty = join(root, 'dir');
+    assert.deepEqual(listDirectory(Buffer.from(empty)).names, []);
+    const large = join(root, 'large');
+    mkdirSync(large);
+    const names = Array.from({ length: 700 }, (_, i) => `entry-with-a-long-name-${String(i).padStart(4, '0')}`);
+    for (const name of names) writeFileSync(join(large, name), name);
+    const listing = listDirectory(Buffer.from(large));
+    assert.deepEqual(
+      listing.names.map((n) => n.toString()),
+      [...names].sort(),
+    );
+    assert.ok(Buffer.isBuffer(listing.names[0]), 'names are Buffers');
+    assert.equal(listing.stat(699)?.size, names[699]?.length);
+  });
+
   it('throws what readdirSync throws for what cannot be listed', () => {
     assert.throws(() => listDirectory(Buffer.from(join(root, 'a'))), { code: 'ENOTDIR' });
     assert.throws(() => listDirectory(Buffer.from(join(root, 'missing'))), { code: 'ENOENT' });

@@ -29,7 +29,9 @@ export function listDirectory(fsPath: Buffer): DirectoryListing {
   if (listed === undefined || typeof listed === 'number') {
     return { names: readdirSync(fsPath, { encoding: 'buffer' }).sort((a, b) => Buffer.compare(a, b)), stat: NO_STATS };
   }
-  const [packed, ends, numbers, times, errors] = listed;
+  const [packedNames, ends, numbers, times, errors] = listed;
+  // A view into the one block the addon made for the directory (an addon built before that made a Buffer).
+  const packed = Buffer.isBuffer(packedNames) ? packedNames : Buffer.from(packedNames.buffer, packedNames.byteOffset, packedNames.byteLength);
   const names: Buffer[] = new Array<Buffer>(ends.length);
   let start = 0;
   for (let i = 0; i < ends.length; i++) {

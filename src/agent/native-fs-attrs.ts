@@ -40,8 +40,9 @@ export interface NativeFsAttrs {
    * after another (entry i ends at `ends[i]`), per entry size, mode (permission bits), uid, gid, inode, dev, nlink
    * and format (`S_IFMT` bits) in `numbers`, mtime and ctime in ns in `times`, and 0 or the errno its `lstat`
    * failed with in `errors`. `-errno` when the directory cannot be opened or read. Optional: an addon built
-   * before it was added lacks it.
+   * before it was added lacks it. All five are views into one ArrayBuffer (an older build: names a Buffer).
    */
+  readDirectory?(path: Buffer): number | [names: Uint8Array, ends: Uint32Array, numbers: Float64Array, times: BigInt64Array, errors: Int32Array];
   /** The entry's ctime in ns (`lstat`: never a symlink's target), or `-errno`. Optional, as `readDirectory`. */
   ctimeOf?(path: Buffer): bigint | number;
   /**
@@ -49,7 +50,6 @@ export interface NativeFsAttrs {
    * through its descriptor; `flags` is -1 when not asked for. Optional, as `readDirectory`.
    */
   fdAttributes?(fd: number, withFlags: boolean): [number, Buffer[], (Buffer | number)[], number];
-  readDirectory?(path: Buffer): number | [names: Buffer, ends: Uint32Array, numbers: Float64Array, times: BigInt64Array, errors: Int32Array];
 }
 
 /** An open inotify instance of the addon (opaque). */
