@@ -2,6 +2,7 @@
 #ifndef CUSTOS_FS_ATTRS_ADDON_H
 #define CUSTOS_FS_ATTRS_ADDON_H
 #include <node_api.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -10,6 +11,13 @@ extern "C" {
 /* dir_stats.c: a directory's sorted entries with their lstat data; one entry's ctime. */
 napi_value read_directory(napi_env env, napi_callback_info info);
 napi_value ctime_of(napi_env env, napi_callback_info info);
+/* Per entry, in the order of a walk chunk's numbers: size, mode, uid, gid, inode, dev, nlink, format. */
+#define STAT_FIELDS 8
+int stat_into(int dirfd, const char *name, int flags, double *numbers, int64_t *times);
+
+/* fd_read.c: a hashing worker's open-and-read and stat-and-close of a small file. */
+napi_value open_read(napi_env env, napi_callback_info info);
+napi_value stat_close(napi_env env, napi_callback_info info);
 
 /* inotify.c: the realtime watcher's inotify instance. */
 napi_value inotify_open(napi_env env, napi_callback_info info);

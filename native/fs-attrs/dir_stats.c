@@ -20,7 +20,7 @@
 #include "addon.h"
 
 /* Per entry, in the order of a walk chunk's numbers: size, mode, uid, gid, inode, dev, nlink, format. */
-#define FIELDS 8
+#define FIELDS STAT_FIELDS
 
 struct name_ref {
   size_t offset;
@@ -36,10 +36,14 @@ static int compare_names(const void *a, const void *b, void *base) {
   return x->length < y->length ? -1 : x->length > y->length ? 1 : 0;
 }
 
-/* lstat of `name` in the directory `dirfd`, as libuv's uv_fs_lstat fills it; 0 or an errno. */
-static int lstat_at(int dirfd, const char *name, double *numbers, int64_t *times) {
+/*
+ * The stat data of `name` in the directory `dirfd` as libuv fills it (statx, the device number through makedev):
+ * with AT_SYMLINK_NOFOLLOW what uv_fs_lstat gives, with AT_EMPTY_PATH and "" what uv_fs_fstat gives of `dirfd`
+ * itself. 0 or an errno.
+ */
+int stat_into(int dirfd, const char *name, int flags, double *numbers, int64_t *times) {
   struct statx sx;
-  if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &sx) == 0) {
+  if (statx(dirfd, name, flags, STATX_BASIC_STATS | STATX_BTIME, &sx) == 0) {
     numbers[0] = (double)sx.stx_size;
     numbers[1] = (double)(sx.stx_mode & 07777);
     numbers[2] = (double)sx.stx_uid;
@@ -55,7 +59,7 @@ static int lstat_at(int dirfd, const char *name, double *numbers, int64_t *times
   /* As libuv: no statx (ENOSYS), or one a seccomp filter refuses (EPERM) or a file system lacks: lstat then. */
   if (errno != ENOSYS && errno != EPERM && errno != EINVAL && errno != EOPNOTSUPP) return errno;
   struct stat st;
-  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+  if (fstatat(dirfd, name, &st, flags) != 0) return errno;
   numbers[0] = (double)st.st_size;
   numbers[1] = (double)(st.st_mode & 07777);
   numbers[2] = (double)st.st_uid;
@@ -226,7 +230,7 @@ napi_value read_directory(napi_env env, napi_callback_info info) {
     ends_data[i] = (uint32_t)at;
     double *num = numbers_data + i * FIELDS;
     int64_t *t = times_data + i * 2;
-    int e = lstat_at(dirfd_, name, num, t);
+    int e = stat_into(dirfd_, name, AT_SYMLINK_NOFOLLOW, num, t);
     if (e != 0) {
       memset(num, 0, FIELDS * sizeof(double));
       t[0] = t[1] = 0;
@@ -255,7 +259,7 @@ napi_value ctime_of(napi_env env, napi_callback_info info) {
   if (path == NULL) return NULL;
   double numbers[FIELDS];
   int64_t times[2] = {0, 0};
-  int err = lstat_at(AT_FDCWD, path, numbers, times);
+  int err = stat_into(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, numbers, times);
   free(path);
   napi_value out;
   if (err != 0) napi_create_int32(env, -err, &out);

@@ -239,6 +239,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"readDirectory", NULL, read_directory, NULL, NULL, NULL, napi_default, NULL},
       {"ctimeOf", NULL, ctime_of, NULL, NULL, NULL, napi_default, NULL},
       {"fdAttributes", NULL, fd_attributes, NULL, NULL, NULL, napi_default, NULL},
+      {"openRead", NULL, open_read, NULL, NULL, NULL, napi_default, NULL},
+      {"statClose", NULL, stat_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -2,24 +2,13 @@ import { createHash, hash as oneShotHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import type { FileHashes, FileIssue, HashAlgorithm } from '../core/file-state.js';
 import type { InodeAttributeRequest } from '../core/inode-attributes.js';
+import { fastReadAvailable, openAndRead, statAndClose } from './fd-read.js';
 import { issueFromError } from './issue-from-error.js';
+import type { StatSnapshot } from './packed-stat.js';
 import { readFdAttributes } from './read-fd-attributes.js';
 import type { InodeAttributesResult } from './read-inode-attributes.js';
 
-/** The stat data of the file that was actually read, so attributes and digests describe the same bytes. */
-export interface StatSnapshot {
-  readonly size: number;
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly mtimeNs: bigint;
-  readonly ctimeNs: bigint;
-  readonly inode: number;
-  readonly dev: number;
-  readonly nlink: number;
-  /** `st_mode & S_IFMT` */
-  readonly format: number;
-}
+export type { StatSnapshot } from './packed-stat.js';
 
 /** The outcome of hashing one file: digests (possibly none) with the stat they belong to, or a per-file issue. */
 export type HashFileResult =
@@ -127,6 +116,7 @@ export function hashFile(path: Buffer, options: HashFileOptions): HashFileResult
  * `undefined`, and the caller takes the careful path with its own `fstat` before the read.
  */
 function hashAsExpected(path: Buffer, expected: ExpectedStat, options: HashFileOptions): HashFileResult | undefined {
+  if (options.onRead === undefined && expected.size < options.buffer.length && fastReadAvailable()) return hashSmallAsExpected(path, expected, options);
   const fd = openForHashing(path);
   if (typeof fd !== 'number') return fd;
   try {
@@ -140,6 +130,32 @@ function hashAsExpected(path: Buffer, expected: ExpectedStat, options: HashFileO
     return undefined;
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * {@link hashAsExpected} for a file that fits the read buffer, through the addon (`openAndRead`, `statAndClose`):
+ * the same read, checks and result with two native calls where `fs` takes five (open, two reads, fstat, close), and
+ * no BigIntStats. About a fifth of a hashing worker's CPU on a tree of small files.
+ */
+function hashSmallAsExpected(path: Buffer, expected: ExpectedStat, options: HashFileOptions): HashFileResult | undefined {
+  const opened = openAndRead(path, options.buffer, expected.size + 1);
+  if (opened === undefined) return undefined;
+  let open = true;
+  try {
+    const data = options.buffer.subarray(0, opened.bytes);
+    const hashes: Record<string, string> = {};
+    for (const algorithm of options.algorithms) hashes[algorithm] = oneShotHash(algorithm, data, 'hex');
+    const attributes = attributesOf(opened.fd, options);
+    open = false;
+    const after = statAndClose(opened.fd);
+    if (after !== undefined && after.format === constants.S_IFREG && opened.bytes === expected.size && sameContentStat(expected, after))
+      return okResult(hashes, after, attributes);
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (open) closeSync(opened.fd);
   }
 }
 

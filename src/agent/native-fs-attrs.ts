@@ -50,6 +50,18 @@ export interface NativeFsAttrs {
    * through its descriptor; `flags` is -1 when not asked for. Optional, as `readDirectory`.
    */
   fdAttributes?(fd: number, withFlags: boolean): [number, Buffer[], (Buffer | number)[], number];
+  /**
+   * Opens a file to hash it (the hashing worker's flags: no symlink followed, no blocking on a FIFO) and reads until
+   * `want` bytes are in `buffer` or the file ends: 0 with `out[0]` the descriptor (left open for `statClose`) and
+   * `out[1]` the bytes read, or `-errno` with nothing left open. Optional, as `readDirectory`.
+   */
+  openRead?(path: Buffer, buffer: Uint8Array, want: number, out: Int32Array): number;
+  /**
+   * The stat data of an open file, as `fs.fstatSync` gives it, into `numbers` (the walk's packed layout, see
+   * `packedStat`) and `times` (mtime, ctime in ns), then the descriptor closed whatever happened: 0 or `-errno`.
+   * Optional, as `readDirectory`.
+   */
+  statClose?(fd: number, numbers: Float64Array, times: BigInt64Array): number;
 }
 
 /** An open inotify instance of the addon (opaque). */

@@ -1,4 +1,20 @@
-import type { StatSnapshot } from './hash-file.js';
+/**
+ * The stat data Custos keeps of an entry: the walk's `lstat`, or the `fstat` of the file that was actually read, so
+ * attributes and digests describe the same bytes.
+ */
+export interface StatSnapshot {
+  readonly size: number;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+  readonly inode: number;
+  readonly dev: number;
+  readonly nlink: number;
+  /** `st_mode & S_IFMT` */
+  readonly format: number;
+}
 
 /**
  * Numbers per entry in the packed `lstat` arrays the walk passes around (the native directory listing's and a walk
