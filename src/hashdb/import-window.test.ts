@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { siblingModule } from '../platform/package-root.js';
+import { assertFirstBatchKnown, firstBatchRows, hex, sha, startImporter } from '../../test/support/import-window-fixture.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 import { importRows } from './import/import-rows.js';
 import type { KnownHashRow } from './known-hash-store.js';
 import { SqliteKnownHashStore } from './sqlite-known-hash-store.js';
 
-const sha = (s: string): Buffer => createHash('sha256').update(s).digest();
-const hex = (s: string): { sha256: string } => ({ sha256: sha(s).toString('hex') });
-const pkg = { name: 'coreutils', version: '9.1-1', arch: 'amd64' };
 /** More than the 50 ms within which a reader notices another connection's commit. */
 const NOTICED_MS = 80;
 
@@ -46,11 +41,7 @@ describe('SqliteKnownHashStore: a reader with filters while an import is in prog
     const held = new Promise<void>((resolve) => (release = resolve));
     // An import source that yields one batch and then waits, as a long import does between its batches.
     async function* source(): AsyncGenerator<readonly KnownHashRow[]> {
-      yield [
-        { digest: sha('dropper'), bad: true, label: 'dropper' },
-        { digest: sha('nsrl tool') },
-        { digest: sha('ls'), path: Buffer.from('/usr/bin/ls'), package: pkg },
-      ];
+      yield firstBatchRows();
       committed(); // asked for the next batch: the first is committed
       await held;
       yield [{ digest: sha('second batch'), bad: true, label: 'second' }];
@@ -65,18 +56,7 @@ describe('SqliteKnownHashStore: a reader with filters while an import is in prog
       ['dropper'],
       'a known-bad digest of a committed batch is labelled',
     );
-    const tool = await reader.lookup(Buffer.from('/opt/tool'), hex('nsrl tool'));
-    assert.equal(tool.elsewhere.length, 1, 'a hash-only known digest of a committed batch is known');
-    const ls = await reader.lookup(Buffer.from('/usr/bin/ls'), hex('ls'));
-    assert.equal(ls.atPath[0]?.package?.name, 'coreutils', 'a digest known at its path is known there');
-    const [bad, good, unknown] = await reader.lookupMany([
-      { path: Buffer.from('/tmp/x'), hashes: hex('dropper') },
-      { path: Buffer.from('/usr/bin/ls'), hashes: hex('ls') },
-      { path: Buffer.from('/tmp/y'), hashes: hex('never imported') },
-    ]);
-    assert.equal(bad?.bad.length, 1);
-    assert.equal(good?.atPath.length, 1);
-    assert.deepEqual([unknown?.atPath, unknown?.elsewhere, unknown?.bad], [[], [], []]);
+    await assertFirstBatchKnown(reader);
 
     release();
     await importing;
@@ -125,13 +105,9 @@ describe('SqliteKnownHashStore: a reader with filters while an import is in prog
       "console.log('committed');",
       'setInterval(() => {}, 1000);',
     ].join('\n');
-    const child = spawn(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = once(child, 'exit');
+    const { child, exited, committed } = startImporter(script);
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => (d.includes('committed') ? resolve() : undefined));
-        child.on('exit', () => reject(new Error('the importer exited before it committed')));
-      });
+      await committed;
       await sleep(NOTICED_MS);
       assert.equal((await reader.lookupBad(hex('implant'))).length, 1, 'while it runs');
       assert.deepEqual(databaseState(file), { generation, markers: 1 }, 'in progress: its marker, the generation not yet moved');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
+import { assertFirstBatchKnown, firstBatchRows, hex, sha, startImporter } from '../../../test/support/import-window-fixture.js';
 import { dropSchemas, schemaUrl, testSchemaName } from '../../../test/support/postgres-test-url.js';
 import { siblingModule } from '../../platform/package-root.js';
 import type { Blooms } from '../bloom-cache.js';
@@ -14,9 +14,6 @@ import { PostgresKnownHashStore } from './postgres-known-hash-store.js';
 const schemas: string[] = [];
 after(() => dropSchemas(schemas));
 
-const sha = (s: string): Buffer => createHash('sha256').update(s).digest();
-const hex = (s: string): { sha256: string } => ({ sha256: sha(s).toString('hex') });
-const pkg = { name: 'coreutils', version: '9.1-1', arch: 'amd64' };
 /** An import commits a batch before its end once it has this many rows (BATCH in postgres-known-hash-import.ts). */
 const BATCH = 20_000;
 /**
@@ -89,13 +86,7 @@ describe('PostgresKnownHashStore: readers with filters while an import is in pro
     assert.equal(before.generation, 0);
 
     const session = await writer.beginImport({ kind: 'manual', name: 'feed' });
-    await session.add(
-      fullBatch('first', [
-        { digest: sha('dropper'), bad: true, label: 'dropper' },
-        { digest: sha('nsrl tool') },
-        { digest: sha('ls'), path: Buffer.from('/usr/bin/ls'), package: pkg },
-      ]),
-    );
+    await session.add(fullBatch('first', firstBatchRows()));
     // The clock stands still: only the first batch's notification can tell the cache (it listens) to look again.
     assert.equal(
       await until(
@@ -118,16 +109,7 @@ describe('PostgresKnownHashStore: readers with filters while an import is in pro
       ['dropper'],
       'a known-bad digest of a committed batch is labelled',
     );
-    assert.equal((await reader.lookup(Buffer.from('/opt/tool'), hex('nsrl tool'))).elsewhere.length, 1, 'hash-only known');
-    assert.equal((await reader.lookup(Buffer.from('/usr/bin/ls'), hex('ls'))).atPath[0]?.package?.name, 'coreutils', 'known at its path');
-    const [bad, good, unknown] = await reader.lookupMany([
-      { path: Buffer.from('/tmp/x'), hashes: hex('dropper') },
-      { path: Buffer.from('/usr/bin/ls'), hashes: hex('ls') },
-      { path: Buffer.from('/tmp/y'), hashes: hex('never imported') },
-    ]);
-    assert.equal(bad?.bad.length, 1);
-    assert.equal(good?.atPath.length, 1);
-    assert.deepEqual([unknown?.atPath, unknown?.elsewhere, unknown?.bad], [[], [], []]);
+    await assertFirstBatchKnown(reader);
     assert.deepEqual(await databaseState(writer), { generation: 0, windows: 1 }, 'a batch committed, the import not ended');
     assert.equal(before.bad.has(sha('dropper')), false, 'the filters lack the committed batch');
     assert.equal(await cache.forLookups(), undefined);
@@ -224,13 +206,9 @@ describe('PostgresKnownHashStore: readers with filters while an import is in pro
     // Another process imports one batch, says so, and waits: the test kills it there (SIGKILL: no handler runs,
     // its connections are closed by the kernel).
     const script = oneBatchImporter(url, ["console.log('committed');", 'setInterval(() => {}, 1000);']);
-    const child = spawn(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = once(child, 'exit');
+    const { child, exited, committed } = startImporter(script);
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => (d.includes('committed') ? resolve() : undefined));
-        child.on('exit', () => reject(new Error('the importer exited before it committed')));
-      });
+      await committed;
       assert.equal(
         (
           await until(

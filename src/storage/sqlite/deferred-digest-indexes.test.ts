@@ -54,6 +54,19 @@ function freshStore(): { path: string; store: SqliteStore } {
   return { path, store: SqliteStore.open(path) };
 }
 
+/**
+ * The store's file opened again with an 8 MB page cache of its own, and its digest indexes asked to defer for a
+ * first fill of 1,500 rows (which they do only if the baseline is empty).
+ */
+function deferringOn(path: string): { db: Database.Database; indexes: DeferredDigestIndexes } {
+  const db = new Database(path);
+  db.pragma('cache_size = -8192');
+  const conn = new SqliteConnection(db);
+  const indexes = new DeferredDigestIndexes(conn);
+  conn.transaction(() => indexes.deferIfFirstFill(1500));
+  return { db, indexes };
+}
+
 describe('deferred digest indexes', () => {
   it('are the ones the migrations create', async () => {
     const { path, store } = freshStore();
@@ -121,11 +134,7 @@ describe('deferred digest indexes', () => {
     const { path, store } = freshStore();
     await store.upsertAgent({ id: '001', name: 'host1' });
     await store.close();
-    const db = new Database(path);
-    db.pragma('cache_size = -8192');
-    const conn = new SqliteConnection(db);
-    const indexes = new DeferredDigestIndexes(conn);
-    conn.transaction(() => indexes.deferIfFirstFill(1500));
+    const { db, indexes } = deferringOn(path);
     assert.equal(indexes.deferred, true);
     assert.equal(db.pragma('cache_size', { simple: true }), -FIRST_FILL_CACHE_KIB, 'the fill writes with the small cache');
     indexes.restore();
@@ -139,11 +148,7 @@ describe('deferred digest indexes', () => {
     await store.upsertAgent({ id: '001', name: 'host1' });
     await store.commit({ agentId: '001', upserts: files(10), deletes: [], events: [] });
     await store.close();
-    const db = new Database(path);
-    db.pragma('cache_size = -8192');
-    const conn = new SqliteConnection(db);
-    const indexes = new DeferredDigestIndexes(conn);
-    conn.transaction(() => indexes.deferIfFirstFill(1500));
+    const { db, indexes } = deferringOn(path);
     assert.equal(indexes.deferred, false, 'a baseline with rows is not a first fill');
     assert.equal(db.pragma('cache_size', { simple: true }), -8192);
     indexes.restore();
