@@ -3,7 +3,7 @@ import { appendFileSync, constants, lstatSync, readdirSync, readFileSync, symlin
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { mkfifoSync } from '../../test/support/mkfifo.js';
-import { tempDir } from '../../test/support/temp-dir.js';
+import { bytesPath, tempDir } from '../../test/support/temp-dir.js';
 import { fastReadAvailable, openAndRead, statAndClose } from './fd-read.js';
 import { hashFile, snapshot, type ExpectedStat } from './hash-file.js';
 
@@ -13,7 +13,7 @@ const options = { algorithms: ALL, maxBytes: 1 << 30, buffer: Buffer.alloc(BUFFE
 
 const openDescriptors = (): number => readdirSync('/proc/self/fd').length;
 
-function expectedOf(path: string): ExpectedStat {
+function expectedOf(path: string | Buffer): ExpectedStat {
   const st = lstatSync(path, { bigint: true });
   return { size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: Number(st.ino), dev: Number(st.dev) };
 }
@@ -44,6 +44,16 @@ describe('the hashing worker’s open-and-read through the addon', () => {
     assert.equal(openDescriptors(), before + 1);
     assert.deepEqual(statAndClose(opened.fd), snapshot(lstatSync(path, { bigint: true })));
     assert.equal(openDescriptors(), before);
+  });
+
+  it('opens a file whose name is not UTF-8 by its exact bytes', () => {
+    const path = bytesPath(dir, '/', Buffer.from([0x6e, 0xff, 0xfe, 0x0a]));
+    writeFileSync(path, 'latin-1 name');
+    const opened = openAndRead(path, Buffer.alloc(BUFFER), 13);
+    assert.equal(opened?.bytes, 12);
+    if (opened !== undefined) assert.deepEqual(statAndClose(opened.fd), snapshot(lstatSync(path, { bigint: true })));
+    const fast = hashFile(path, { ...options, expected: expectedOf(path) });
+    assert.deepEqual(fast, hashFile(path, options));
   });
 
   it('stops at what it was asked for: a file that grew is noticed by one byte more', () => {
