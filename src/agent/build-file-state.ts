@@ -39,6 +39,17 @@ export function buildFileState(entry: WalkEntry, names: UserNames, extras: State
   if (extras.issue !== undefined) issues.push(extras.issue);
   if (extras.attributes?.issue !== undefined) issues.push(extras.attributes.issue);
   const inodeAttributes = extras.attributes?.attributes;
+  const hashes = extras.hashes ?? {};
+  // The common case (both names known, not a symlink) as literals: the same keys in the same order as the general
+  // form below, without the temporary object each conditional spread makes (a scan builds one state per file).
+  if (uname !== undefined && gname !== undefined && entry.linkTarget === undefined) {
+    const { path } = entry;
+    const type = typeOfFormat(st.format);
+    const { size, mode, uid, gid, mtimeNs, ctimeNs, inode, dev, nlink } = st;
+    return inodeAttributes === undefined
+      ? { path, type, size, mode, uid, gid, uname, gname, mtimeNs, ctimeNs, inode, dev, nlink, hashes, issues }
+      : { path, type, size, mode, uid, gid, uname, gname, mtimeNs, ctimeNs, inode, dev, nlink, hashes, inodeAttributes, issues };
+  }
   return {
     path: entry.path,
     type: typeOfFormat(st.format),
@@ -54,7 +65,7 @@ export function buildFileState(entry: WalkEntry, names: UserNames, extras: State
     dev: st.dev,
     nlink: st.nlink,
     ...(entry.linkTarget === undefined ? {} : { linkTarget: entry.linkTarget }),
-    hashes: extras.hashes ?? {},
+    hashes,
     ...(inodeAttributes === undefined ? {} : { inodeAttributes }),
     issues,
   };

@@ -3,7 +3,7 @@ import { inodeAttributeRequest, type CheckSet } from '../core/check-set.js';
 import { wantsInodeAttributes, type InodeAttributeRequest } from '../core/inode-attributes.js';
 import type { Observation } from '../core/observation.js';
 import { hostPathOf } from '../core/path-bytes.js';
-import { buildFileState, typeOfFormat } from './build-file-state.js';
+import { buildFileState, typeOfFormat, type StateExtras } from './build-file-state.js';
 import type { HashFileResult, StatSnapshot } from './hash-file.js';
 import { readInodeAttributes, type InodeAttributesResult } from './read-inode-attributes.js';
 import type { ScanStats } from './scan-stats.js';
@@ -75,12 +75,16 @@ export function observationsOf(jobs: readonly HashJob[], results: readonly HashF
       else if (result.issue.code === 'too-large') options.stats.attributesOnly++;
       // Read by the worker with the content when it could; else (a file over max_file_size) here, by path.
       const attributes = result.attributes !== undefined && attributesReadable(entry) ? result.attributes : attributesOf(entry, result.stat, options.rootDir);
-      const extras = {
-        stat: result.stat,
-        hashes: result.hashes,
-        ...(result.issue === undefined ? {} : { issue: result.issue }),
-        ...(attributes === undefined ? {} : { attributes }),
-      };
+      const { stat, hashes, issue } = result;
+      // Without conditional spreads: each made a temporary object, for every file hashed.
+      const extras: StateExtras =
+        issue === undefined
+          ? attributes === undefined
+            ? { stat, hashes }
+            : { stat, hashes, attributes }
+          : attributes === undefined
+            ? { stat, hashes, issue }
+            : { stat, hashes, issue, attributes };
       out.push({ path: entry.path, current: buildFileState(entry, options.names, extras), checks, inBaseline });
       return;
     }

@@ -98,11 +98,11 @@ export async function ingestObservations(
     }
     // One question to the known-hash database for the chunk's changes, not one per file.
     const evidence = await evidenceFor(changes, deps.knownHashes, options.diversions, options.usrMerged !== false);
-    for (const [i, { change, firstScan, observation }] of changes.entries()) {
+    for (let i = 0; i < changes.length; i++) {
+      const { change, firstScan, observation } = changes[i] as (typeof changes)[number];
       // Before any decision: a first scan's (or a silenced change's) content is the copy the next diff needs.
       const diff = deps.contentDiffs === undefined ? undefined : await deps.contentDiffs.diffFor(options.agent.id, change, observation);
       const judgement = judgeChange(change, evidence[i] ?? NO_EVIDENCE, options.knownHashPolicy, options.host, options.installedVersions);
-      const now = deps.now();
       const allowlisted = md5Allowlisted(change, deps.md5Allowlist);
       // The few options the decision reads, in a literal: spreading all the options per event cost more than deciding.
       let outcome: PreRuleDecision = decideBeforeRules(change, {
@@ -114,6 +114,12 @@ export async function ingestObservations(
         md5Allowlisted: allowlisted,
         maintenance,
       });
+      // Most of a first scan: taken into the baseline, nothing to time, rule or record.
+      if (outcome.kind === 'baseline') {
+        summary.baselined++;
+        continue;
+      }
+      const now = deps.now();
       let parts: AlertParts | undefined;
       let decoder: SyscheckDecoder | undefined;
       let counted = true;

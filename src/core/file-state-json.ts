@@ -88,7 +88,7 @@ export function fileStateJsonText(state: FileState, pathBase64?: string): string
   if (sha256 !== undefined) hashes += `${hashes === '' ? '' : ','}"sha256":${jsonString(sha256)}`;
   text += `,"h":{${hashes}}`;
   if (state.issues.length > 0) text += `,"x":${JSON.stringify(state.issues)}`;
-  if (state.inodeAttributes !== undefined) text += `,"a":${JSON.stringify(attributesToJson(state.inodeAttributes))}`;
+  if (state.inodeAttributes !== undefined) text += `,"a":${attributesJsonText(state.inodeAttributes)}`;
   return `${text}}`;
 }
 
@@ -133,6 +133,21 @@ export function attributesToJson(attributes: InodeAttributes): Record<string, st
   }
   return out;
 }
+
+/**
+ * `JSON.stringify(attributesToJson(attributes))`, remembering the last answer: the files of a tree mostly carry the
+ * same attributes (none set), and a scan writes this text into every baseline row.
+ */
+export function attributesJsonText(attributes: InodeAttributes): string {
+  const last = lastAttributes;
+  if (last !== undefined && INODE_ATTRIBUTE_FIELDS.every((field, i) => attributes[field] === last.values[i])) return last.text;
+  const text = JSON.stringify(attributesToJson(attributes));
+  // The values, not the object: what is compared next time is what this text was made of.
+  lastAttributes = { values: INODE_ATTRIBUTE_FIELDS.map((field) => attributes[field]), text };
+  return text;
+}
+
+let lastAttributes: { readonly values: readonly (string | undefined)[]; readonly text: string } | undefined;
 
 /** Decodes {@link attributesToJson}'s object, rejecting unknown keys and anything but one line of text. */
 export function attributesField(value: unknown): InodeAttributes {

@@ -111,6 +111,9 @@ export interface Judgement {
  */
 export type InstalledVersions = ReadonlyMap<string, readonly { readonly version: string; readonly arch: string }[]>;
 
+/** The judgement of content nothing is known about: shared, and frozen so that no caller can change it for the next. */
+const UNKNOWN: Judgement = Object.freeze({ verdict: Object.freeze({ verdict: 'unknown' }), effect: 'default' });
+
 // A package explains content, not who may run it: these still alert on a known-good file.
 const METADATA: readonly Attribute[] = ['permission', 'uid', 'gid', 'user_name', 'group_name', 'type'];
 const DIGEST_PREFERENCE: readonly HashAlgorithm[] = ['sha256', 'sha1', 'md5'];
@@ -123,6 +126,9 @@ const DIGEST_PREFERENCE: readonly HashAlgorithm[] = ['sha256', 'sha1', 'md5'];
  * a package that is not installed), which alerts (rule 573).
  */
 export function judgeChange(change: FileChange, evidence: EvidenceSet, policy: KnownHashPolicy, host: string, installed?: InstalledVersions): Judgement {
+  // Most changes have no evidence at all (every entry of a first scan without a known-hash database): the verdict
+  // the filters below reach on empty lists, without making them.
+  if (change.kind !== 'deleted' && evidence.bad.length === 0 && evidence.atPath.length === 0 && evidence.elsewhere.length === 0) return UNKNOWN;
   const relevant = (e: { readonly source: { readonly host?: string } }): boolean => e.source.host === undefined || e.source.host === host;
   if (change.kind === 'deleted') return judgeDeletion(change.path, (evidence.removed ?? []).filter(relevant), policy);
   const bad = evidence.bad.filter(relevant);

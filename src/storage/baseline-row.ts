@@ -1,5 +1,5 @@
 import type { FileIssue, FileState, FileType } from '../core/file-state.js';
-import { attributesField, attributesToJson } from '../core/file-state-json.js';
+import { attributesField, attributesJsonText } from '../core/file-state-json.js';
 import { pathFromKey, pathKey } from '../core/path-bytes.js';
 import { storedFingerprint } from '../core/state-fingerprint.js';
 
@@ -31,7 +31,7 @@ export function stateToRow(state: FileState): BaselineCell[] {
     state.hashes.sha256 ?? null,
     state.issues.length === 0 ? null : JSON.stringify(state.issues),
     storedFingerprint(state),
-    state.inodeAttributes === undefined ? null : JSON.stringify(attributesToJson(state.inodeAttributes)),
+    state.inodeAttributes === undefined ? null : attributesJsonText(state.inodeAttributes),
   ];
 }
 
