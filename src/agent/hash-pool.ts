@@ -3,6 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import type { HashAlgorithm } from '../core/file-state.js';
 import type { InodeAttributeRequest } from '../core/inode-attributes.js';
 import type { ExpectedStat, HashFileResult } from './hash-file.js';
+import { unpackHashResults, type PackedHashResults } from './packed-hash-results.js';
 import type { ThreadPriority } from './thread-priority.js';
 import { siblingModule } from '../platform/package-root.js';
 import { startWorker } from '../platform/start-worker.js';
@@ -20,10 +21,10 @@ export interface HashBatch {
   readonly attributes?: InodeAttributeRequest;
 }
 
-/** A worker's answer to one batch, in the batch's order. */
+/** A worker's answer to one batch, in the batch's order (see packed-hash-results.ts). */
 export interface HashBatchResult {
   readonly id: number;
-  readonly results: readonly HashFileResult[];
+  readonly results: PackedHashResults;
 }
 
 interface Pending {
@@ -146,7 +147,13 @@ export class HashPool {
       const pending = slot.busy;
       slot.busy = undefined;
       worker.unref();
-      pending?.resolve(reply.results);
+      if (pending !== undefined) {
+        try {
+          pending.resolve(unpackHashResults(reply.results, pending.batch.algorithms));
+        } catch (error) {
+          pending.reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      }
       this.#dispatch();
     });
     worker.on('error', (error) => {

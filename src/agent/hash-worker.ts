@@ -1,10 +1,11 @@
 /**
  * Entry point of a hashing worker thread: receives batches of paths, hashes each with one synchronous read into a
- * buffer that lives as long as the worker, and posts the results back in the same order.
+ * buffer that lives as long as the worker, and posts the results back in the same order, packed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { hashFile } from './hash-file.js';
 import { expectedAt, type HashBatch, type HashBatchResult, type HashWorkerData } from './hash-pool.js';
+import { packHashResults } from './packed-hash-results.js';
 import { applyThreadPriority } from './thread-priority.js';
 
 // What cannot be applied (no CAP_SYS_NICE to go below the service's nice value) the agent has said already.
@@ -26,6 +27,6 @@ parentPort?.on('message', (batch: HashBatch) => {
       ...(expected === undefined ? {} : { expected }),
     });
   });
-  const reply: HashBatchResult = { id: batch.id, results };
+  const reply: HashBatchResult = { id: batch.id, results: packHashResults(results, batch.algorithms) };
   parentPort?.postMessage(reply);
 });
