@@ -198,6 +198,22 @@ describe('hashFile reading inode attributes with the content', () => {
     assert.ok(unasked.ok && unasked.attributes === undefined, 'not read unless asked');
   });
 
+  it('shares one result among files without extended attributes and the same flags, and only among those', () => {
+    const files = ['same-1', 'same-2', 'nodump'].map((name) => {
+      const path = join(dir, name);
+      writeFileSync(path, name);
+      return path;
+    });
+    execFileSync('chattr', ['+d', files[2] as string]);
+    const [a, b, c] = files.map((path) => hashFile(Buffer.from(path), { ...options, attributes: request, expected: expectedOf(path) }));
+    assert.ok(a?.ok && b?.ok && c?.ok);
+    assert.equal(a.attributes, b.attributes, 'the same object');
+    assert.ok(Object.isFrozen(a.attributes) && Object.isFrozen(a.attributes?.attributes), 'frozen, so that no holder can change it for the others');
+    assert.notEqual(c.attributes, a.attributes);
+    assert.equal(c.attributes?.attributes?.flags, 'd');
+    files.forEach((path, i) => assert.deepEqual([a, b, c][i]?.attributes, byPath(path)));
+  });
+
   it('never pairs a state with attributes from before a change made while the file was read', () => {
     const path = join(dir, 'changing');
     writeFileSync(path, Buffer.alloc(4 * 1024 * 1024));

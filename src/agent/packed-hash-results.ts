@@ -35,6 +35,8 @@ export function packHashResults(results: readonly HashFileResult[], algorithms: 
   const attributeAt = new Int32Array(count).fill(-1);
   const attributeTable: InodeAttributesResult[] = [];
   const tableIndex = new Map<string, number>();
+  // Files without extended attributes share one result object (read-fd-attributes.ts): found by identity first.
+  const byObject = new Map<InodeAttributesResult, number>();
   const others: { at: number; result: HashFileResult }[] = [];
   let digests = '';
   results.forEach((result, i) => {
@@ -44,13 +46,18 @@ export function packHashResults(results: readonly HashFileResult[], algorithms: 
     }
     for (const algorithm of algorithms) digests += result.hashes[algorithm] as string;
     putStat(numbers, times, i, result.stat);
-    if (result.attributes !== undefined) {
-      // By value: equal text gives an equal result, whatever object it came in.
-      const key = JSON.stringify(result.attributes);
-      let at = tableIndex.get(key);
+    const attributes = result.attributes;
+    if (attributes !== undefined) {
+      let at = byObject.get(attributes);
       if (at === undefined) {
-        at = attributeTable.push(result.attributes) - 1;
-        tableIndex.set(key, at);
+        // By value: equal text gives an equal result, whatever object it came in.
+        const key = JSON.stringify(attributes);
+        at = tableIndex.get(key);
+        if (at === undefined) {
+          at = attributeTable.push(attributes) - 1;
+          tableIndex.set(key, at);
+        }
+        byObject.set(attributes, at);
       }
       attributeAt[i] = at;
     }
