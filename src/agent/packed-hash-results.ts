@@ -1,6 +1,6 @@
 import type { HashAlgorithm } from '../core/file-state.js';
 import type { HashFileResult } from './hash-file.js';
-import { packedStat, STAT_FIELDS, type StatSnapshot } from './packed-stat.js';
+import { packedStat, putPackedStat, STAT_FIELDS, type StatSnapshot } from './packed-stat.js';
 import type { InodeAttributesResult } from './read-inode-attributes.js';
 
 // A hashing worker's answer to a batch travels packed: typed arrays and one string of digests instead of a few
@@ -45,7 +45,7 @@ export function packHashResults(results: readonly HashFileResult[], algorithms: 
       return;
     }
     for (const algorithm of algorithms) digests += result.hashes[algorithm] as string;
-    putStat(numbers, times, i, result.stat);
+    putPackedStat(numbers, times, i, result.stat);
     const attributes = result.attributes;
     if (attributes !== undefined) {
       let at = byObject.get(attributes);
@@ -104,18 +104,4 @@ const HEX = /^[0-9a-f]*$/;
 /** True when both times fit a BigInt64Array (a time past 2262 in ns does not, and would wrap). */
 function fitsInt64(st: StatSnapshot): boolean {
   return BigInt.asIntN(64, st.mtimeNs) === st.mtimeNs && BigInt.asIntN(64, st.ctimeNs) === st.ctimeNs;
-}
-
-function putStat(numbers: Float64Array, times: BigInt64Array, i: number, st: StatSnapshot): void {
-  const f = i * STAT_FIELDS;
-  numbers[f] = st.size;
-  numbers[f + 1] = st.mode;
-  numbers[f + 2] = st.uid;
-  numbers[f + 3] = st.gid;
-  numbers[f + 4] = st.inode;
-  numbers[f + 5] = st.dev;
-  numbers[f + 6] = st.nlink;
-  numbers[f + 7] = st.format;
-  times[i * 2] = st.mtimeNs;
-  times[i * 2 + 1] = st.ctimeNs;
 }

@@ -39,3 +39,18 @@ export function packedStat(numbers: Float64Array, times: BigInt64Array, i: numbe
     ctimeNs: times[i * 2 + 1] as bigint,
   };
 }
+
+/** Writes `st` as entry `i` of packed arrays laid out as STAT_FIELDS says: what {@link packedStat} reads back. */
+export function putPackedStat(numbers: Float64Array, times: BigInt64Array, i: number, st: StatSnapshot): void {
+  const f = i * STAT_FIELDS;
+  numbers[f] = st.size;
+  numbers[f + 1] = st.mode;
+  numbers[f + 2] = st.uid;
+  numbers[f + 3] = st.gid;
+  numbers[f + 4] = st.inode;
+  numbers[f + 5] = st.dev;
+  numbers[f + 6] = st.nlink;
+  numbers[f + 7] = st.format;
+  times[i * 2] = st.mtimeNs;
+  times[i * 2 + 1] = st.ctimeNs;
+}

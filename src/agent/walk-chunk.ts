@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import type { FileIssue } from '../core/file-state.js';
 import type { ScopeRoot } from '../core/scan-scope.js';
-import { packedStat, STAT_FIELDS } from './packed-stat.js';
+import { packedStat, putPackedStat, STAT_FIELDS } from './packed-stat.js';
 import { walkEntry, type WalkItem } from './walk-tree.js';
 
 /**
@@ -84,19 +84,7 @@ export class WalkChunkWriter {
     meta[m + 3] = item.path.length;
     meta[m + 4] = item.linkTarget?.length ?? NONE;
     meta[m + 5] = item.readPath?.length ?? NONE;
-    const st = item.stat;
-    const n = this.#numbers;
-    const f = index * FIELDS;
-    n[f] = st.size;
-    n[f + 1] = st.mode;
-    n[f + 2] = st.uid;
-    n[f + 3] = st.gid;
-    n[f + 4] = st.inode;
-    n[f + 5] = st.dev;
-    n[f + 6] = st.nlink;
-    n[f + 7] = st.format;
-    this.#times[index * 2] = st.mtimeNs;
-    this.#times[index * 2 + 1] = st.ctimeNs;
+    putPackedStat(this.#numbers, this.#times, index, item.stat);
     if (item.issue !== undefined) this.#issues.push({ index, issue: item.issue });
   }
 
