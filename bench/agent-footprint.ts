@@ -5,7 +5,13 @@
  * wall time of a scan limited to a CPU share next to an unlimited one (user + system time of the agent process
  * over the scan, from /proc/PID/stat, divided by the scan's wall time and the cores it may use).
  *
- * Run: npm run build && node dist/bench/agent-footprint.js --tree DIR [--cpu-share 25] [--idle-seconds 7] [--json]
+ * Idle figures are the highest of one sample a second over the idle time (12 s: two keep-alives, 5 s apart here),
+ * not one sample: what the agent holds between releases, not right after one. With `--realtime-change`, the agent
+ * also watches one file of its own (written in the tree before the start, removed after) change once it idles: what
+ * it holds while handling the change, and again once realtime has been quiet and it gave that back.
+ *
+ * Run: npm run build && node dist/bench/agent-footprint.js --tree DIR [--cpu-share 25] [--idle-seconds 12]
+ *   [--realtime-change] [--json]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +35,14 @@ export interface FootprintFigures {
   readonly idleAnonMb: number;
   readonly idleFileMb: number;
   readonly idleThreads: number;
+  /** With a realtime change: the highest RSS from the change to its delivery and 2 s after. */
+  readonly changeRssMb?: number;
+  readonly changeThreads?: number;
+  /** With a realtime change: idle again after the agent gave back what the change needed (highest over the idle time). */
+  readonly quietRssMb?: number;
+  readonly quietAnonMb?: number;
+  readonly quietFileMb?: number;
+  readonly quietThreads?: number;
   readonly peakRssMb: number;
   /** RSS just before and after the agent gave back what the scan needed (its own log line). */
   readonly releasedFromMb?: number;
@@ -88,6 +102,17 @@ async function waitFor(proc: Proc, msg: string, from = 0, timeoutMs = 30 * 60_00
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The highest of one sample a second of a process's `procStatus` over `seconds`. */
+async function highestOver(pid: number, seconds: number): Promise<ReturnType<typeof procStatus>> {
+  let highest = procStatus(pid);
+  for (let i = 0; i < seconds; i++) {
+    await sleep(1000);
+    const now = procStatus(pid);
+    if (now.rssMb > highest.rssMb) highest = now;
+  }
+  return highest;
+}
+
 /** VmRSS (MB), its anonymous and file-backed parts (RssAnon, RssFile) and Threads of a process. */
 export function procStatus(pid: number): { rssMb: number; anonMb: number; fileMb: number; threads: number } {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -113,11 +138,14 @@ async function bareNode(): Promise<ReturnType<typeof procStatus>> {
 /** Starts a manager and one agent watching `tree` in realtime, measures its first scan and its idle footprint. */
 export async function measureAgentFootprint(
   tree: string,
-  options: { cpuShare?: number; idleSeconds?: number; extraYaml?: string; onIdle?: (pid: number) => Promise<void> } = {},
+  options: { cpuShare?: number; idleSeconds?: number; realtimeChange?: boolean; extraYaml?: string; onIdle?: (pid: number) => Promise<void> } = {},
 ): Promise<FootprintFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'custos-footprint-'));
   const procs: Proc[] = [];
+  const probe = join(tree, `custos-footprint-probe-${process.pid}`);
+  const idleSeconds = options.idleSeconds ?? 12;
   try {
+    if (options.realtimeChange === true) writeFileSync(probe, 'before\n');
     const managerData = join(dir, 'manager');
     const agentData = join(dir, 'agent');
     mkdirSync(managerData);
@@ -157,10 +185,26 @@ export async function measureAgentFootprint(
     const released = agent.lines[await waitFor(agent, 'scan memory released', finishedAt)] as { rssBeforeMb?: number; rssAfterMb?: number };
     await waitFor(agent, 'outbox delivered', finishedAt);
     // Idle for longer than a keep-alive (5 s here): the agent gives back what a report sent after the delivery left.
-    await sleep((options.idleSeconds ?? 7) * 1000);
-    const idle = procStatus(pid);
+    const idle = await highestOver(pid, idleSeconds);
     // A caller profiling the idle agent (where its memory goes) looks at it here, while it still runs.
     await options.onIdle?.(pid);
+    let change: ReturnType<typeof procStatus> | undefined;
+    let quiet: ReturnType<typeof procStatus> | undefined;
+    if (options.realtimeChange === true) {
+      const from = agent.lines.length;
+      writeFileSync(probe, 'after\n');
+      change = procStatus(pid);
+      while (!agent.lines.some((l, i) => i >= from && l.msg === 'outbox delivered')) {
+        if (agent.child.exitCode !== null) throw new Error('the agent exited handling a realtime change');
+        const now = procStatus(pid);
+        if (now.rssMb > change.rssMb) change = now;
+        await sleep(100);
+      }
+      const after = await highestOver(pid, 2);
+      if (after.rssMb > change.rssMb) change = after;
+      await waitFor(agent, 'realtime memory released', from, 60_000);
+      quiet = await highestOver(pid, idleSeconds);
+    }
     const bare = await bareNode();
     return {
       files: finished.entries ?? 0,
@@ -170,6 +214,8 @@ export async function measureAgentFootprint(
       idleAnonMb: idle.anonMb,
       idleFileMb: idle.fileMb,
       idleThreads: idle.threads,
+      ...(change === undefined ? {} : { changeRssMb: change.rssMb, changeThreads: change.threads }),
+      ...(quiet === undefined ? {} : { quietRssMb: quiet.rssMb, quietAnonMb: quiet.anonMb, quietFileMb: quiet.fileMb, quietThreads: quiet.threads }),
       peakRssMb: peak,
       ...(released.rssBeforeMb === undefined ? {} : { releasedFromMb: released.rssBeforeMb }),
       ...(released.rssAfterMb === undefined ? {} : { releasedToMb: released.rssAfterMb }),
@@ -184,17 +230,25 @@ export async function measureAgentFootprint(
       await new Promise((resolve) => (p.child.exitCode === null ? p.child.once('exit', resolve) : resolve(undefined)));
     }
     rmSync(dir, { recursive: true, force: true });
+    if (options.realtimeChange === true) rmSync(probe, { force: true });
   }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
-    options: { tree: { type: 'string' }, 'cpu-share': { type: 'string' }, 'idle-seconds': { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      tree: { type: 'string' },
+      'cpu-share': { type: 'string' },
+      'idle-seconds': { type: 'string' },
+      'realtime-change': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
   });
   if (values.tree === undefined) throw new Error('--tree DIR is required');
   const figures = await measureAgentFootprint(values.tree, {
     ...(values['cpu-share'] === undefined ? {} : { cpuShare: Number(values['cpu-share']) }),
     ...(values['idle-seconds'] === undefined ? {} : { idleSeconds: Number(values['idle-seconds']) }),
+    realtimeChange: values['realtime-change'] === true,
   });
   process.stdout.write(`${JSON.stringify(figures, null, values.json === true ? 0 : 2)}\n`);
 }

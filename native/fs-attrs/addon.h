@@ -25,6 +25,9 @@ napi_value inotify_add(napi_env env, napi_callback_info info);
 napi_value inotify_remove(napi_env env, napi_callback_info info);
 napi_value inotify_close(napi_env env, napi_callback_info info);
 
+/* file_pages.c: the resident pages of read-only file mappings given back (MADV_DONTNEED). */
+napi_value release_file_pages(napi_env env, napi_callback_info info);
+
 /* memory_pressure.cc: V8's memory-reducing collection. */
 napi_value reduce_heap(napi_env env, napi_callback_info info);
 

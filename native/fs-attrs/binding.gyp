@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "fs_attrs",
-      "sources": ["fs_attrs.c", "dir_stats.c", "fd_read.c", "inotify.c", "memory_pressure.cc"],
+      "sources": ["fs_attrs.c", "dir_stats.c", "fd_read.c", "inotify.c", "file_pages.c", "memory_pressure.cc"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]

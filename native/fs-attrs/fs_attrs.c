@@ -232,6 +232,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"trimHeap", NULL, trim_heap, NULL, NULL, NULL, napi_default, NULL},
       {"reduceHeap", NULL, reduce_heap, NULL, NULL, NULL, napi_default, NULL},
       {"limitArenas", NULL, limit_arenas, NULL, NULL, NULL, napi_default, NULL},
+      {"releaseFilePages", NULL, release_file_pages, NULL, NULL, NULL, napi_default, NULL},
       {"inotifyOpen", NULL, inotify_open, NULL, NULL, NULL, napi_default, NULL},
       {"inotifyAddWatch", NULL, inotify_add, NULL, NULL, NULL, napi_default, NULL},
       {"inotifyRemoveWatch", NULL, inotify_remove, NULL, NULL, NULL, napi_default, NULL},

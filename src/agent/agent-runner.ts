@@ -5,7 +5,7 @@ import { getPriority } from 'node:os';
 import { DEFAULT_SCAN_THROTTLE } from '../core/config/scan-throttle-config.js';
 import { FOOTPRINT_META_KEY, measureFootprint } from './agent-footprint.js';
 import { RateLimiter } from './rate-limiter.js';
-import { limitMallocArenas, releaseAfterDelivery, releaseHeapIfGrown, releaseScanMemory } from './release-memory.js';
+import { limitMallocArenas, RealtimeActivity, releaseAfterDelivery, releaseHeapIfGrown, releaseScanMemory } from './release-memory.js';
 import { ScanPacer } from './scan-pacer.js';
 import type { ThreadPriority } from './thread-priority.js';
 import { compileScanScope, type ScanScope } from '../core/scan-scope.js';
@@ -76,6 +76,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
   let scheduledRun: { readonly full: boolean; readonly touched: Buffer[] } | undefined;
   let realtimeChain: Promise<unknown> = Promise.resolve();
   let eventLimit: RateLimiter | undefined;
+  const realtimeActivity = new RealtimeActivity();
   let closed = false;
   // Scans (scheduled, realtime, resyncs) never run two at a time: each is queued behind the one in progress.
   const scans = new SerialQueue();
@@ -115,11 +116,13 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     } finally {
       if (run !== undefined && scheduledRun === run) scheduledRun = undefined;
     }
-    // Give back what the scan needed (threads, caches, heap): an idle agent stays small.
+    // Give back what the scan needed (threads, caches, heap, code pages): an idle agent stays small. What a realtime
+    // scan needed is given back once realtime has been quiet for a keep-alive period (see keepalive).
     if (scheduled) {
       const { rssBeforeBytes, rssAfterBytes } = await releaseScanMemory({ pool, state });
+      realtimeActivity.released();
       log.info({ rssBeforeMb: Math.round(rssBeforeBytes / 2 ** 20), rssAfterMb: Math.round(rssAfterBytes / 2 ** 20) }, 'scan memory released');
-    }
+    } else realtimeActivity.noted();
   };
   const scheduledScan = (): Promise<void> => serial(() => scan(compileScanScope(central.current), true));
   const realtimeScan = (paths: readonly string[]): Promise<void> => {
@@ -217,8 +220,14 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     } catch (error) {
       log.debug({ reason: (error as Error).message }, 'keepalive failed');
     }
-    // An idle agent never collects: what the last report or delivery left behind is given back here.
-    if (!closed && scans.pending === 0 && state.outboxSize() === 0) releaseHeapIfGrown();
+    // An idle agent never collects: what the last realtime changes, report or delivery left behind is given back here.
+    if (!closed && scans.pending === 0 && state.outboxSize() === 0) {
+      if (realtimeActivity.quietFor(options.keepaliveMs)) {
+        realtimeActivity.released();
+        const { rssBeforeBytes, rssAfterBytes } = await releaseScanMemory({ pool, state });
+        log.info({ rssBeforeMb: Math.round(rssBeforeBytes / 2 ** 20), rssAfterMb: Math.round(rssAfterBytes / 2 ** 20) }, 'realtime memory released');
+      } else releaseHeapIfGrown();
+    }
   };
 
   const scheduler = new ScanScheduler({

@@ -25,6 +25,13 @@ export interface NativeFsAttrs {
    */
   limitArenas?(n: number): number;
   /**
+   * The resident pages of the process's private, read-only file mappings that hold only the file's own bytes (code
+   * and read-only data of the node binary, libraries and addons) given back with `MADV_DONTNEED`: what the kernel
+   * may drop at any time, dropped now. `mappings` released, `bytes` of them resident before. Optional: an addon
+   * built before it was added lacks it.
+   */
+  releaseFilePages?(): { mappings: number; bytes: number };
+  /**
    * A new inotify instance read on the event loop (no thread waits on it), or `-errno`. `onEvents` gets the raw
    * `struct inotify_event` records the kernel queued, or `null` and an errno when reading failed.
    */

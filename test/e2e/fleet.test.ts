@@ -186,6 +186,28 @@ describe('fleet mode: a manager and agents over mutual TLS', { timeout: 240_000 
     );
   });
 
+  it('gives back what realtime changes needed once realtime is quiet for a keep-alive, and alerts on the next change', async () => {
+    const agent = agentA.service;
+    assert.ok(agent !== undefined);
+    const from = agent.lines.length;
+    const file = join(agentA.tree, 'release.php');
+    const alerted = (event: string): { rule: number } | undefined => fileAlerts(agentA.id).find((a) => a.path === file && a.event === event);
+    writeFileSync(file, '<?php echo "one";\n');
+    assert.equal((await eventually(() => alerted('added'), 5000, 'the added alert')).rule, 554);
+    // The change started a hashing thread again; a keep-alive (every second here) after a quiet one gives it back.
+    // (The previous test's changes may have had their own release since `from`: count from this change's scan on.)
+    const scanned = agent.lines.findLastIndex((l, i) => i >= from && l.msg === 'realtime changes scanned');
+    assert.ok(scanned >= 0, 'the change was scanned in realtime');
+    const released = await agent.waitForMessage('realtime memory released', 10_000, scanned);
+    assert.equal(typeof released.rssAfterMb, 'number');
+    // Three more keep-alives with nothing new: no further release (once per quiet spell, not at every keep-alive).
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.equal(agent.lines.filter((l, i) => i >= scanned && l.msg === 'realtime memory released').length, 1);
+    // What it gave back (the thread, code pages) comes back on demand: the next change alerts as before.
+    writeFileSync(file, '<?php system($_GET["c"]);\n');
+    assert.equal((await eventually(() => alerted('modified'), 5000, 'the modified alert after the release')).rule, 550);
+  });
+
   it('survives kill -9 of the manager mid-batch: every change arrives, none twice', async () => {
     const agent = agentA.service;
     assert.ok(agent !== undefined);
