@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ScanThrottleConfig } from '../core/config/scan-throttle-config.js';
+import type { AgentFootprintReport } from '../protocol/wire.js';
 
 /** What an agent process holds and how its scans are throttled, as `custos status` shows it. */
 export interface AgentFootprint {
@@ -29,4 +30,22 @@ export function describeThrottle(t: ScanThrottleConfig): string {
   if (t.bytesPerSecond !== undefined) parts.push(`${(t.bytesPerSecond / 2 ** 20).toFixed(1)} MiB/s`);
   parts.push(t.maxEps === 0 ? 'events unlimited' : `${t.maxEps} events/s`);
   return parts.join(', ');
+}
+
+/** The footprint as a keep-alive carries it to the manager (for its `/metrics`). */
+export function footprintReport(f: AgentFootprint): AgentFootprintReport {
+  const t = f.throttle;
+  return {
+    rssBytes: f.rssBytes,
+    threads: f.threads,
+    throttle: {
+      processPriority: t.processPriority,
+      ioClass: t.ioPriority.ioClass,
+      ioLevel: t.ioPriority.level,
+      ...(t.filesPerSecond === undefined ? {} : { filesPerSecond: t.filesPerSecond }),
+      ...(t.bytesPerSecond === undefined ? {} : { bytesPerSecond: t.bytesPerSecond }),
+      ...(t.cpuSharePercent === undefined ? {} : { cpuSharePercent: t.cpuSharePercent }),
+      maxEps: t.maxEps,
+    },
+  };
 }

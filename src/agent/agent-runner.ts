@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { SyscheckConfig } from '../core/config/custos-config.js';
 import { getPriority } from 'node:os';
 import { DEFAULT_SCAN_THROTTLE } from '../core/config/scan-throttle-config.js';
-import { FOOTPRINT_META_KEY, measureFootprint } from './agent-footprint.js';
+import { FOOTPRINT_META_KEY, footprintReport, measureFootprint } from './agent-footprint.js';
 import { RateLimiter } from './rate-limiter.js';
 import { limitMallocArenas, RealtimeActivity, releaseAfterDelivery, releaseHeapIfGrown, releaseScanMemory } from './release-memory.js';
 import { ScanPacer } from './scan-pacer.js';
@@ -197,12 +197,17 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
     drained: (batches) => releaseAfterDelivery(batches, state),
   });
 
+  let managerTakesFootprint = false;
   const keepalive = async (): Promise<void> => {
-    // For `custos status`: what this process holds now, and how its scans are throttled.
-    state.setMeta(FOOTPRINT_META_KEY, JSON.stringify(measureFootprint(throttle())));
+    // For `custos status` and the manager's /metrics: what this process holds now, and how its scans are throttled.
+    const footprint = measureFootprint(throttle());
+    state.setMeta(FOOTPRINT_META_KEY, JSON.stringify(footprint));
     try {
       const generation = state.generation;
-      const reply = await callManager(endpoint, 'POST', '/v1/keepalive', { seq: state.highestSeq(), pending: state.outboxSize() }, 10_000);
+      // An older manager ignores a keep-alive body with fields it does not know (and with it `seq`): the footprint
+      // goes only to a manager whose last answer said it takes it (kept in memory: a failover may reach an older one).
+      const report = managerTakesFootprint ? { footprint: footprintReport(footprint) } : {};
+      const reply = await callManager(endpoint, 'POST', '/v1/keepalive', { seq: state.highestSeq(), pending: state.outboxSize(), ...report }, 10_000);
       const body = KeepaliveResponse.safeParse(reply.body);
       if (reply.status === 200 && body.success && body.data.continuity === true && state.getMeta('manager_continuity') === undefined)
         state.setMeta('manager_continuity', '1');
@@ -211,6 +216,7 @@ export async function startAgent(options: AgentRunnerOptions): Promise<RunningAg
       if (reply.status === 200 && body.success && body.data.inodeAttributes === true && state.getMeta('manager_inode_attributes') === undefined) {
         state.setMeta('manager_inode_attributes', '1');
       }
+      managerTakesFootprint = reply.status === 200 && body.success && body.data.footprint === true;
       if (reply.status === 200 && body.success && body.data.stateLost === true) stateLost(body.data.ack, generation, 'a keep-alive');
       await reportPackages();
       if (await central.poll()) {

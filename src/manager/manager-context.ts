@@ -69,6 +69,7 @@ export class ManagerContext {
 
   constructor(readonly deps: ManagerDeps) {
     this.touchEveryMs = Math.min(10_000, deps.config.manager.silentAfterMs / 10);
+    this.metrics.footprintFreshForMs = deps.config.manager.silentAfterMs;
     this.batchTurns = new BatchTurns(this.turns, deps.store);
     this.log = deps.logger;
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CHECK_ALL, type CheckSet } from '../core/check-set.js';
 import { fileStateFromJson, fileStateToJson } from '../core/file-state-json.js';
+import { IO_PRIORITY_CLASSES } from '../core/config/scan-throttle-config.js';
 import type { Observation } from '../core/observation.js';
 import { DecodeError } from './decode-error.js';
 import { decodeContent, encodeContent, MAX_BATCH_CONTENT_BYTES, WireContent } from './content-wire.js';
@@ -163,12 +164,42 @@ export const BatchResponse = z
   .strict();
 export type BatchResponse = z.infer<typeof BatchResponse>;
 
+/**
+ * What an agent process holds and how its scans are throttled, as of its keep-alive: the manager's `/metrics`
+ * shows it per agent. Sent only to a manager whose keep-alive answer said `footprint` (an older one refuses a body
+ * with fields it does not know).
+ */
+export const AgentFootprintReport = z
+  .object({
+    /** Resident memory (VmRSS), bytes. */
+    rssBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 50),
+    threads: z.number().int().min(0).max(1_000_000),
+    throttle: z
+      .object({
+        processPriority: z.number().int().min(-20).max(19),
+        ioClass: z.enum(IO_PRIORITY_CLASSES),
+        ioLevel: z.number().int().min(0).max(7),
+        filesPerSecond: z.number().positive().max(1e12).optional(),
+        bytesPerSecond: z.number().positive().max(1e15).optional(),
+        cpuSharePercent: z.number().positive().max(100).optional(),
+        maxEps: z.number().int().min(0).max(1e9),
+      })
+      .strict(),
+  })
+  .strict();
+export type AgentFootprintReport = z.infer<typeof AgentFootprintReport>;
+
 /** `POST /v1/keepalive`: the highest batch number the agent has given out (so the manager can tell it fell behind), and its outbox. */
 export const KeepaliveRequest = z
   .object({
     seq: z.number().int().min(0).optional(),
     /** Batches waiting in its outbox (a revoked agent's alert says what it still holds). */
     pending: z.number().int().min(0).optional(),
+    footprint: AgentFootprintReport.optional(),
   })
   .strict();
 export type KeepaliveRequest = z.infer<typeof KeepaliveRequest>;
@@ -185,6 +216,8 @@ export const KeepaliveResponse = z
     inodeAttributes: z.boolean().optional(),
     /** The manager takes report_changes content in observations (`d`) and keeps the diffs. */
     contentDiffs: z.boolean().optional(),
+    /** The manager takes the agent's footprint in keep-alives (`footprint`). */
+    footprint: z.boolean().optional(),
   })
   .strict();
 export type KeepaliveResponse = z.infer<typeof KeepaliveResponse>;

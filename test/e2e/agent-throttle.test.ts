@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { callManager } from '../../src/agent/manager-client.js';
 import type { Alert } from '../../src/core/build-alert.js';
 import { runCustos } from '../support/run-custos.js';
 import { CustosService, eventually } from '../support/custos-service.js';
@@ -78,7 +79,7 @@ describe('agent: a throttled scan leaves realtime alone', { timeout: 600_000 }, 
     assert.equal(alerts.length, 1, JSON.stringify(alerts.map((a) => a.syscheck.event)));
   });
 
-  it("custos status shows the running agent's resident memory, threads and scan throttle", async () => {
+  it("custos status and the manager's /metrics show the running agent's resident memory, threads and scan throttle", async () => {
     const run = await runCustos(['status', '--data', data, '--json']);
     assert.equal(run.code, 0, run.stderr);
     const status = JSON.parse(run.stdout) as {
@@ -92,5 +93,24 @@ describe('agent: a throttled scan leaves realtime alone', { timeout: 600_000 }, 
     const text = await runCustos(['status', '--data', data]);
     assert.match(text.stdout, /scan throttle:\s+nice 12, I\/O best-effort:7, 20 files\/s, events unlimited/);
     assert.match(text.stdout, /memory:\s+\d+ MB resident, \d+ threads/);
+
+    // The same, per agent, at the manager (sent with each keep-alive once the manager said it takes it).
+    const ca = readFileSync(join(fleet.managerData, 'pki', 'ca.crt'), 'utf8');
+    const labels = `agent_id="${agentId}",agent_name="throttle"`;
+    const metrics = await eventually(
+      async () => {
+        const reply = await callManager({ url: manager.url, ca }, 'GET', '/metrics');
+        const body = reply.text;
+        return body.includes(`custos_agent_resident_bytes{${labels}}`) ? body : undefined;
+      },
+      30_000,
+      "the agent's footprint in /metrics",
+    );
+    const sample = (name: string): number => Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    assert.ok(sample('custos_agent_resident_bytes') > 10 * 2 ** 20, metrics);
+    assert.ok(sample('custos_agent_threads') >= 1);
+    assert.equal(sample('custos_agent_scan_nice'), 12);
+    assert.equal(sample('custos_agent_scan_files_per_second_limit'), 20);
+    assert.equal(sample('custos_agent_scan_io_level'), 7);
   });
 });

@@ -6,7 +6,8 @@ import { SMALL_BODY_LIMIT } from './enrollment-routes.js';
 
 /**
  * `POST /v1/keepalive` (authenticated): what the manager holds of the agent, what it understands (`continuity`,
- * `inodeAttributes`), and `stateLost` when the agent numbered fewer batches than were applied. A body that does
+ * `inodeAttributes`, `footprint`), and `stateLost` when the agent numbered fewer batches than were applied. The
+ * agent's footprint, when sent, is kept for `/metrics`. A body that does
  * not decode is ignored, not refused: a keep-alive is how an agent learns it is still heard.
  */
 export async function keepaliveRoutes(app: FastifyInstance, ctx: ManagerContext): Promise<void> {
@@ -16,10 +17,12 @@ export async function keepaliveRoutes(app: FastifyInstance, ctx: ManagerContext)
     const agent = agentOf(request);
     const ack = await ctx.store.lastSequence(agent.id);
     const body = KeepaliveRequest.safeParse(request.body ?? {});
+    if (body.success && body.data.footprint !== undefined) ctx.metrics.recordFootprint(agent, body.data.footprint, ctx.deps.now().getTime());
+    const capabilities = { continuity: true, inodeAttributes: true, footprint: true, ...contentCapability };
     if (body.success && body.data.seq !== undefined && body.data.seq < ack) {
       await ctx.stateLost(agent, body.data.seq, ack, 'keepalive');
-      return { ok: true, ack, stateLost: true, continuity: true, inodeAttributes: true, ...contentCapability };
+      return { ok: true, ack, stateLost: true, ...capabilities };
     }
-    return { ok: true, ack, continuity: true, inodeAttributes: true, ...contentCapability };
+    return { ok: true, ack, ...capabilities };
   });
 }

@@ -15,6 +15,6 @@ export async function serviceRoutes(app: FastifyInstance, ctx: ManagerContext): 
     // 000 is the manager's own entry (standalone history), not an agent.
     agents: (await ctx.store.listAgentInfos()).filter((a) => a.id !== '000').length,
   }));
-  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(ctx.metrics.render()));
+  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(ctx.metrics.render(ctx.deps.now().getTime())));
   app.get('/v1/ca', async (_request, reply) => reply.type('application/x-pem-file').send(ctx.deps.pki.caCert));
 }
