@@ -25,9 +25,8 @@ export interface NativeFsAttrs {
    */
   limitArenas?(n: number): number;
   /**
-   * The resident pages of the process's private, read-only file mappings that hold only the file's own bytes (code
-   * and read-only data of the node binary, libraries and addons) given back with `MADV_DONTNEED`: what the kernel
-   * may drop at any time, dropped now. `mappings` released, `bytes` of them resident before. Optional: an addon
+   * The resident pages of the node binary's private, read-only mappings (its code and read-only data) that hold only
+   * the file's own bytes given back with `MADV_DONTNEED`: what the kernel may drop at any time, dropped now. `mappings` released, `bytes` of them resident before. Optional: an addon
    * built before it was added lacks it.
    */
   releaseFilePages?(): { mappings: number; bytes: number };
