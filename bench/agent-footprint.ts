@@ -38,6 +38,12 @@ export interface FootprintFigures {
   /** With a realtime change: the highest RSS from the change to its delivery and 2 s after. */
   readonly changeRssMb?: number;
   readonly changeThreads?: number;
+  /**
+   * With a realtime change: from writing the file to the agent's `outbox delivered` (scanned, sent, acknowledged by
+   * the manager), the first change after idling and a second one right after it.
+   */
+  readonly changeDeliveredMs?: number;
+  readonly warmChangeDeliveredMs?: number;
   /** With a realtime change: idle again after the agent gave back what the change needed (highest over the idle time). */
   readonly quietRssMb?: number;
   readonly quietAnonMb?: number;
@@ -138,7 +144,13 @@ async function bareNode(): Promise<ReturnType<typeof procStatus>> {
 /** Starts a manager and one agent watching `tree` in realtime, measures its first scan and its idle footprint. */
 export async function measureAgentFootprint(
   tree: string,
-  options: { cpuShare?: number; idleSeconds?: number; realtimeChange?: boolean; extraYaml?: string; onIdle?: (pid: number) => Promise<void> } = {},
+  options: {
+    cpuShare?: number;
+    idleSeconds?: number;
+    realtimeChange?: boolean;
+    extraYaml?: string;
+    onIdle?: (pid: number, log: readonly Record<string, unknown>[]) => Promise<void>;
+  } = {},
 ): Promise<FootprintFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'custos-footprint-'));
   const procs: Proc[] = [];
@@ -187,22 +199,34 @@ export async function measureAgentFootprint(
     // Idle for longer than a keep-alive (5 s here): the agent gives back what a report sent after the delivery left.
     const idle = await highestOver(pid, idleSeconds);
     // A caller profiling the idle agent (where its memory goes) looks at it here, while it still runs.
-    await options.onIdle?.(pid);
+    await options.onIdle?.(pid, agent.lines);
     let change: ReturnType<typeof procStatus> | undefined;
     let quiet: ReturnType<typeof procStatus> | undefined;
+    let changeMs: { cold: number; warm: number } | undefined;
     if (options.realtimeChange === true) {
-      const from = agent.lines.length;
-      writeFileSync(probe, 'after\n');
-      change = procStatus(pid);
-      while (!agent.lines.some((l, i) => i >= from && l.msg === 'outbox delivered')) {
-        if (agent.child.exitCode !== null) throw new Error('the agent exited handling a realtime change');
-        const now = procStatus(pid);
-        if (now.rssMb > change.rssMb) change = now;
-        await sleep(100);
-      }
+      /** Changes the probe file; resolves once the agent delivered it, with the time from the write and the highest status meanwhile. */
+      const deliver = async (content: string): Promise<{ ms: number; highest: ReturnType<typeof procStatus>; from: number }> => {
+        const from = agent.lines.length;
+        const writtenAt = performance.now();
+        writeFileSync(probe, content);
+        let highest = procStatus(pid);
+        while (!agent.lines.some((l, i) => i >= from && l.msg === 'outbox delivered')) {
+          if (agent.child.exitCode !== null) throw new Error('the agent exited handling a realtime change');
+          const now = procStatus(pid);
+          if (now.rssMb > highest.rssMb) highest = now;
+          await sleep(10);
+        }
+        return { ms: performance.now() - writtenAt, highest, from };
+      };
+      // The first change finds the agent idle (its hashing threads ended, its code pages given back); the second,
+      // right after, finds what the first started still there.
+      const cold = await deliver('after\n');
+      const warm = await deliver('again\n');
+      change = warm.highest.rssMb > cold.highest.rssMb ? warm.highest : cold.highest;
       const after = await highestOver(pid, 2);
       if (after.rssMb > change.rssMb) change = after;
-      await waitFor(agent, 'realtime memory released', from, 60_000);
+      changeMs = { cold: cold.ms, warm: warm.ms };
+      await waitFor(agent, 'realtime memory released', warm.from, 60_000);
       quiet = await highestOver(pid, idleSeconds);
     }
     const bare = await bareNode();
@@ -215,6 +239,7 @@ export async function measureAgentFootprint(
       idleFileMb: idle.fileMb,
       idleThreads: idle.threads,
       ...(change === undefined ? {} : { changeRssMb: change.rssMb, changeThreads: change.threads }),
+      ...(changeMs === undefined ? {} : { changeDeliveredMs: changeMs.cold, warmChangeDeliveredMs: changeMs.warm }),
       ...(quiet === undefined ? {} : { quietRssMb: quiet.rssMb, quietAnonMb: quiet.anonMb, quietFileMb: quiet.fileMb, quietThreads: quiet.threads }),
       peakRssMb: peak,
       ...(released.rssBeforeMb === undefined ? {} : { releasedFromMb: released.rssBeforeMb }),

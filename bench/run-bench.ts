@@ -412,6 +412,18 @@ function realtimeChangeRows(section: string, f: FootprintFigures, bound: number)
       unit: 'MB',
       note: `highest until delivered and 2 s after; ${f.changeThreads ?? '?'} threads`,
     },
+    ...(f.changeDeliveredMs === undefined
+      ? []
+      : [
+          {
+            section,
+            metric: 'realtime change after idling: written to delivered',
+            value: f.changeDeliveredMs,
+            unit: 'ms',
+            ...(f.warmChangeDeliveredMs === undefined ? {} : { reference: { name: 'a second change right after it', value: f.warmChangeDeliveredMs } }),
+            note: "scanned, sent and acknowledged by the manager; includes the watcher's debounce",
+          },
+        ]),
     {
       section,
       metric: 'idle again once realtime was quiet for a keep-alive (RSS)',

@@ -66,8 +66,9 @@ export class OutboxSender {
     while (!this.#closed) {
       const entry = state.oldest();
       if (entry === undefined) {
-        if (delivered > 0) log.info({ batches: delivered }, 'outbox delivered');
+        // Told before the log line: what `drained` gives back is given back when the line says the delivery is over.
         if (delivered > 0) this.#deps.drained?.(delivered);
+        if (delivered > 0) log.info({ batches: delivered }, 'outbox delivered');
         delivered = 0;
         await this.#sleep(this.#deps.idleMs ?? 1000, true);
         continue;
