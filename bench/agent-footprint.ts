@@ -7,8 +7,9 @@
  *
  * Idle figures are the highest of one sample a second over the idle time (12 s: two keep-alives, 5 s apart here),
  * not one sample: what the agent holds between releases, not right after one. With `--realtime-change`, the agent
- * also watches one file of its own (written in the tree before the start, removed after) change once it idles: what
- * it holds while handling the change, and again once realtime has been quiet and it gave that back.
+ * also watches one file of its own (written in the tree before the start, removed after) change twice once it
+ * idles: how long each change took to be delivered, what it holds while handling them, and again once realtime has
+ * been quiet and it gave that back.
  *
  * Run: npm run build && node dist/bench/agent-footprint.js --tree DIR [--cpu-share 25] [--idle-seconds 12]
  *   [--realtime-change] [--json]

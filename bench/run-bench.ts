@@ -398,8 +398,8 @@ function idleSplitRows(section: string, f: FootprintFigures): Row[] {
 }
 
 /**
- * The agent while it handles one realtime change after idling (a hashing thread started again, the code of a scan
- * and a delivery run), and idle again once realtime was quiet for a keep-alive and it gave that back, against the
+ * The agent while it handles two realtime changes after idling (a hashing thread started again, the code of a scan
+ * and a delivery run), how long the first and the second took to be delivered, and idle again once realtime was quiet for a keep-alive and it gave that back, against the
  * idle target: the target holds between changes too, not only after the first scan.
  */
 function realtimeChangeRows(section: string, f: FootprintFigures, bound: number): Row[] {
